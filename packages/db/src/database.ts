@@ -1,0 +1,140 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { MikroORM, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { PgliteDriver } from '@mikro-orm/pglite';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { SeedManager } from '@mikro-orm/seeder';
+import { type AbstractSqlDriver, createPostgreSqlTypeParsers, type EntityManager } from '@mikro-orm/sql';
+import parseArray from 'postgres-array';
+import { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
+import { DatabaseUnavailableError } from './errors.ts';
+import { type DomainModule, orderModules } from './module.ts';
+import { platformModule } from './platform.ts';
+
+export type HuddleOrm = MikroORM<AbstractSqlDriver, EntityManager>;
+
+/** An open database: the runtime ORM over every composed module's entities, plus what migrations need. */
+export interface Database {
+  readonly target: DatabaseTarget;
+  /** Platform first, then the domain modules in dependency order. */
+  readonly modules: readonly DomainModule[];
+  readonly orm: HuddleOrm;
+  /** Opens a short-lived ORM that sees only `module`, with its own migrations table; close it after use. */
+  openModuleOrm(module: DomainModule): Promise<HuddleOrm>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  modules: readonly DomainModule[];
+  /** Defaults to the target read from the environment (DATABASE_URL, HUDDLE_DATA_DIR). */
+  target?: DatabaseTarget;
+  debug?: boolean;
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+function baseOptions(target: DatabaseTarget, pglite: PGlite | undefined): Partial<Options> {
+  const common: Partial<Options> = {
+    discovery: { warnWhenNoEntities: false },
+    allowGlobalContext: false,
+    // The database exists before Huddle opens it; migrations create everything inside it.
+    ensureDatabase: false,
+  };
+  if (target.kind === 'postgresql') {
+    return {
+      ...common,
+      driver: PostgreSqlDriver,
+      clientUrl: target.url,
+      pool: { min: 0, max: target.poolMax },
+      driverOptions: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+    };
+  }
+  return { ...common, driver: PgliteDriver, dbName: 'postgres', driverOptions: { pglite } };
+}
+
+/** Opens the embedded PGlite cluster in `dataDir` with pgvector, using MikroORM's type parsers. */
+async function openPglite(dataDir: string): Promise<PGlite> {
+  await mkdir(dataDir, { recursive: true });
+  try {
+    return await PGlite.create(dataDir, {
+      extensions: { vector },
+      parsers: createPostgreSqlTypeParsers((value) => parseArray.parse(value)),
+    });
+  } catch (error) {
+    throw new DatabaseUnavailableError(
+      `cannot open the embedded database in ${dataDir}: ${(error as Error).message} (is another Huddle process using it?)`,
+      {},
+      { cause: error },
+    );
+  }
+}
+
+async function initOrm(options: Partial<Options>, target: DatabaseTarget): Promise<HuddleOrm> {
+  let orm: HuddleOrm | undefined;
+  try {
+    orm = (await MikroORM.init(options)) as unknown as HuddleOrm;
+    await orm.em.getConnection().execute('select 1');
+    return orm;
+  } catch (error) {
+    await orm?.close(true).catch(() => undefined);
+    const where = target.kind === 'postgresql' ? `PostgreSQL at ${redactUrl(target.url)}` : 'the embedded database';
+    const reason = (error as Error).message || (error as { code?: string }).code || String(error);
+    throw new DatabaseUnavailableError(`cannot reach ${where}: ${reason}`, {}, { cause: error });
+  }
+}
+
+/**
+ * Opens the database for a list of domain modules: `DATABASE_URL` → PostgreSQL with a pool, otherwise the
+ * embedded PGlite in the data directory. Throws DatabaseUnavailableError with one clear line when it can't.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const target = options.target ?? databaseTargetFromEnv();
+  const modules = orderModules([platformModule, ...options.modules]);
+  const pglite = target.kind === 'pglite' ? await openPglite(target.dataDir) : undefined;
+  const base = { ...baseOptions(target, pglite), debug: options.debug ?? false };
+  let orm: HuddleOrm;
+  try {
+    orm = await initOrm({ ...base, entities: modules.flatMap((module) => module.entities) }, target);
+  } catch (error) {
+    await pglite?.close();
+    throw error;
+  }
+
+  return {
+    target,
+    modules,
+    orm,
+    openModuleOrm: (module) => {
+      // Each module sees only its own schema, so a diff never touches (or drops) another module's tables.
+      const others = modules.filter((other) => other.name !== module.name).map((other) => other.name);
+      return initOrm(
+        {
+          ...base,
+          ...(target.kind === 'postgresql' && { pool: { min: 0, max: 1 } }),
+          entities: module.entities,
+          schema: module.name,
+          schemaGenerator: { ignoreSchema: others },
+          extensions: [Migrator, SeedManager],
+          migrations: {
+            tableName: `${module.name}.mikro_orm_migrations`,
+            migrationsList: module.migrations,
+            snapshot: false,
+            silent: true,
+            transactional: true,
+            allOrNothing: true,
+          },
+        },
+        target,
+      );
+    },
+    close: async () => {
+      await orm.close();
+      await pglite?.close();
+    },
+  };
+}
+
+/** The EntityManager type every service receives (PostgreSQL and PGlite alike). */
+export type { EntityManager };

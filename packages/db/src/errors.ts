@@ -1,0 +1,135 @@
+/**
+ * Huddle's typed errors. Services throw them for rule violations; `toHuddleError` turns PostgreSQL
+ * errors into them, so every layer above (API, CLI) maps one small set of kinds and nothing else.
+ */
+export type HuddleErrorKind =
+  | 'invalid_input'
+  | 'not_found'
+  | 'conflict'
+  | 'forbidden'
+  | 'unauthorized'
+  | 'unavailable'
+  | 'configuration';
+
+/** Where in the database a constraint error came from, as PostgreSQL reports it. */
+export interface ConstraintInfo {
+  constraint?: string;
+  schema?: string;
+  table?: string;
+  /** The offending columns: from PostgreSQL's `column` field or parsed from its `Key (a, b)=` detail. */
+  columns?: string[];
+}
+
+export abstract class HuddleError extends Error {
+  abstract readonly kind: HuddleErrorKind;
+  readonly constraint: ConstraintInfo;
+
+  constructor(message: string, constraint: ConstraintInfo = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.constraint = constraint;
+  }
+}
+
+export class InvalidInputError extends HuddleError {
+  readonly kind = 'invalid_input';
+}
+export class NotFoundError extends HuddleError {
+  readonly kind = 'not_found';
+}
+export class ConflictError extends HuddleError {
+  readonly kind = 'conflict';
+}
+export class ForbiddenError extends HuddleError {
+  readonly kind = 'forbidden';
+}
+export class UnauthorizedError extends HuddleError {
+  readonly kind = 'unauthorized';
+}
+export class DatabaseUnavailableError extends HuddleError {
+  readonly kind = 'unavailable';
+}
+export class ConfigurationError extends HuddleError {
+  readonly kind = 'configuration';
+}
+
+/** The fields node-postgres and PGlite put on a server error (MikroORM copies them onto its exceptions). */
+interface PostgresErrorFields {
+  code?: string;
+  constraint?: string;
+  schema?: string;
+  table?: string;
+  column?: string;
+  detail?: string;
+  message: string;
+}
+
+const SERIALIZATION_FAILURE = '40001';
+const DEADLOCK_DETECTED = '40P01';
+
+function postgresFields(error: unknown): PostgresErrorFields | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? (error as PostgresErrorFields) : undefined;
+}
+
+/** Columns named in a detail such as `Key (story_id, user_id)=(1, 2) already exists.` */
+function detailColumns(detail: string | undefined): string[] | undefined {
+  const match = detail?.match(/^Key \(([^)]*)\)=/);
+  return match ? match[1]!.split(',').map((column) => column.trim().replace(/^"|"$/g, '')) : undefined;
+}
+
+function describe(info: ConstraintInfo): string {
+  const where = [info.schema, info.table].filter(Boolean).join('.');
+  return [where && `on ${where}`, info.constraint && `(constraint ${info.constraint})`].filter(Boolean).join(' ');
+}
+
+/** True for errors worth retrying the whole transaction for: serialization failures and deadlocks. */
+export function isRetryableTransactionError(error: unknown): boolean {
+  const code = postgresFields(error)?.code;
+  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
+}
+
+/**
+ * The one place PostgreSQL errors become typed errors. Unique → ConflictError; foreign key → NotFoundError
+ * when the referenced row is missing, ConflictError when the row is still referenced; check and not-null →
+ * InvalidInputError. Anything else (including HuddleErrors) is returned unchanged.
+ */
+export function toHuddleError(error: unknown): unknown {
+  if (error instanceof HuddleError) return error;
+  const pg = postgresFields(error);
+  if (!pg) return error;
+  const columns = pg.column ? [pg.column] : detailColumns(pg.detail);
+  const info: ConstraintInfo = {
+    ...(pg.constraint && { constraint: pg.constraint }),
+    ...(pg.schema && { schema: pg.schema }),
+    ...(pg.table && { table: pg.table }),
+    ...(columns && { columns }),
+  };
+  const fields = columns?.join(', ') ?? 'value';
+  switch (pg.code) {
+    case '23505':
+      return new ConflictError(`${fields}: must be unique, a row with this value already exists ${describe(info)}`, info, {
+        cause: error,
+      });
+    case '23503':
+      return /is still referenced/.test(pg.detail ?? '')
+        ? new ConflictError(`${pg.table ?? 'row'} is still referenced ${describe(info)}`, info, { cause: error })
+        : new NotFoundError(`${fields}: the referenced row does not exist ${describe(info)}`, info, { cause: error });
+    case '23514':
+      return new InvalidInputError(`value violates check constraint ${pg.constraint} ${describe(info)}`, info, {
+        cause: error,
+      });
+    case '23502':
+      return new InvalidInputError(`${fields}: is required ${describe(info)}`, info, { cause: error });
+    case '22001':
+      return new InvalidInputError(`value too long: ${pg.message}`, info, { cause: error });
+    case '22P02':
+      return new InvalidInputError(`invalid value: ${pg.message}`, info, { cause: error });
+    case SERIALIZATION_FAILURE:
+    case DEADLOCK_DETECTED:
+      return new ConflictError(`concurrent update, retries exhausted: ${pg.message}`, info, { cause: error });
+    default:
+      return error;
+  }
+}

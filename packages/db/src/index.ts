@@ -1,0 +1,27 @@
+export { defineEntity, p, raw, sql, type InferEntity, type Ref } from '@mikro-orm/core';
+export { Migration } from '@mikro-orm/migrations';
+export { Seeder } from '@mikro-orm/seeder';
+export {
+  type Database,
+  type EntityManager,
+  type HuddleOrm,
+  type OpenDatabaseOptions,
+  openDatabase,
+} from './database.ts';
+export { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
+export * from './errors.ts';
+export {
+  type MigrateDownOptions,
+  type MigrationSelection,
+  type ModuleMigrationCheck,
+  type ModuleMigrationStatus,
+  migrateDown,
+  migrateUp,
+  migrationCheck,
+  migrationDiff,
+  migrationStatus,
+} from './migrations.ts';
+export { type DomainModule, type ModuleSeeder, migrationList, orderModules, type SeedContext } from './module.ts';
+export { APPLICATION_ROLE, platformModule } from './platform.ts';
+export { inRequestScope, type RequestScopeOptions } from './request.ts';
+export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

@@ -1,0 +1,158 @@
+import type { Database, HuddleOrm } from './database.ts';
+import { ConfigurationError } from './errors.ts';
+import type { DomainModule } from './module.ts';
+
+export interface ModuleMigrationStatus {
+  module: string;
+  applied: string[];
+  pending: string[];
+}
+
+export interface ModuleMigrationCheck extends ModuleMigrationStatus {
+  /** SQL that would bring the database in line with the module's entities; empty when they agree. */
+  drift: string[];
+  ok: boolean;
+}
+
+export interface MigrationSelection {
+  /** Restrict to one module (plus, for `up`, the modules it depends on; for `down`, the ones depending on it). */
+  module?: string;
+}
+
+async function withModuleOrm<T>(db: Database, module: DomainModule, work: (orm: HuddleOrm) => Promise<T>) {
+  const orm = await db.openModuleOrm(module);
+  try {
+    return await work(orm);
+  } finally {
+    await orm.close();
+  }
+}
+
+function findModule(db: Database, name: string): DomainModule {
+  const module = db.modules.find((candidate) => candidate.name === name);
+  if (!module) {
+    const known = db.modules.map((candidate) => candidate.name).join(', ');
+    throw new ConfigurationError(`module: unknown module "${name}" (known: ${known})`);
+  }
+  return module;
+}
+
+/** The module and everything it depends on, in migration order. */
+function withDependencies(db: Database, name: string): DomainModule[] {
+  const needed = new Set<string>();
+  const visit = (moduleName: string) => {
+    if (needed.has(moduleName)) return;
+    needed.add(moduleName);
+    for (const dependency of findModule(db, moduleName).dependsOn ?? []) visit(dependency);
+  };
+  visit(name);
+  // The platform module is implicitly depended on by every module.
+  needed.add(db.modules[0]!.name);
+  return db.modules.filter((module) => needed.has(module.name));
+}
+
+/** The module and everything that depends on it, in migration order. */
+function withDependents(db: Database, name: string): DomainModule[] {
+  const affected = new Set([findModule(db, name).name]);
+  const isPlatform = name === db.modules[0]!.name;
+  for (const module of db.modules) {
+    if (isPlatform || module.dependsOn?.some((dependency) => affected.has(dependency))) affected.add(module.name);
+  }
+  return db.modules.filter((module) => affected.has(module.name));
+}
+
+function sqlLines(sql: string): string[] {
+  return sql
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
+async function statusOf(orm: HuddleOrm, module: DomainModule): Promise<ModuleMigrationStatus> {
+  const migrator = orm.migrator;
+  const [executed, pending] = await Promise.all([migrator.getExecuted(), migrator.getPending()]);
+  return {
+    module: module.name,
+    applied: executed.map((row) => row.name),
+    pending: pending.map((info) => info.name),
+  };
+}
+
+/** Applies pending migrations, platform first, then each module in dependency order. */
+export async function migrateUp(db: Database, selection: MigrationSelection = {}): Promise<ModuleMigrationStatus[]> {
+  const modules = selection.module ? withDependencies(db, selection.module) : [...db.modules];
+  const results: ModuleMigrationStatus[] = [];
+  for (const module of modules) {
+    results.push(
+      await withModuleOrm(db, module, async (orm) => {
+        const applied = await orm.migrator.up();
+        return { module: module.name, applied: applied.map((info) => info.name), pending: [] };
+      }),
+    );
+  }
+  return results;
+}
+
+export interface MigrateDownOptions extends MigrationSelection {
+  /** Revert every migration of the selected modules (dependents first) instead of only the latest one. */
+  all?: boolean;
+}
+
+/**
+ * Reverts migrations in reverse dependency order. Without `all`, reverts the single most recent migration
+ * of the selected module (or of the last module that has any applied); with `all`, reverts everything
+ * of the selected modules and of the modules depending on them.
+ */
+export async function migrateDown(db: Database, options: MigrateDownOptions = {}): Promise<ModuleMigrationStatus[]> {
+  const selected = options.module ? withDependents(db, options.module) : [...db.modules];
+  const results: ModuleMigrationStatus[] = [];
+  for (const module of [...selected].reverse()) {
+    if (!options.all && options.module && module.name !== options.module) continue;
+    const reverted = await withModuleOrm(db, module, async (orm) => {
+      const executed = await orm.migrator.getExecuted();
+      if (executed.length === 0) return [];
+      const infos = options.all ? await orm.migrator.down({ to: 0 }) : await orm.migrator.down();
+      return infos.map((info) => info.name);
+    });
+    results.push({ module: module.name, applied: [], pending: reverted });
+    if (!options.all && reverted.length > 0) break;
+  }
+  return results;
+}
+
+/** Applied and pending migrations per module, in migration order. */
+export async function migrationStatus(db: Database): Promise<ModuleMigrationStatus[]> {
+  const results: ModuleMigrationStatus[] = [];
+  for (const module of db.modules) results.push(await withModuleOrm(db, module, (orm) => statusOf(orm, module)));
+  return results;
+}
+
+/**
+ * For each module: its migration status and the SQL its entities would still need against the database.
+ * A module is ok when nothing is pending and its entities and migrated schema agree.
+ */
+export async function migrationCheck(db: Database): Promise<ModuleMigrationCheck[]> {
+  const results: ModuleMigrationCheck[] = [];
+  for (const module of db.modules) {
+    results.push(
+      await withModuleOrm(db, module, async (orm) => {
+        const status = await statusOf(orm, module);
+        const drift = sqlLines(await orm.schema.getUpdateSchemaSQL({ wrap: false }));
+        return { ...status, drift, ok: status.pending.length === 0 && drift.length === 0 };
+      }),
+    );
+  }
+  return results;
+}
+
+/**
+ * The SQL (up and down) that would bring `module`'s schema in line with its entities, against the current
+ * database: the starting point for a module's next migration, to be reviewed and put in a Migration class.
+ */
+export async function migrationDiff(db: Database, moduleName: string): Promise<{ up: string[]; down: string[] }> {
+  const module = findModule(db, moduleName);
+  return withModuleOrm(db, module, async (orm) => {
+    const { up, down } = await orm.schema.getUpdateSchemaMigrationSQL({ wrap: false });
+    return { up: sqlLines(up), down: sqlLines(down) };
+  });
+}

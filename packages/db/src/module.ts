@@ -1,0 +1,60 @@
+import type { Constructor, Dictionary, EntityClass, EntitySchema, MigrationObject } from '@mikro-orm/core';
+import type { Migration } from '@mikro-orm/migrations';
+import type { Seeder } from '@mikro-orm/seeder';
+
+/**
+ * What every module seeder receives as its context: realistic seeders scale with `scale` and are
+ * deterministic for a given `seed`; they report rows as they write them so a CLI can show progress.
+ */
+export interface SeedContext {
+  scale: number;
+  seed: number;
+  /** `total` is the number of rows the seeder will write to `table`; `written` grows towards it. */
+  progress(table: string, written: number, total: number): void;
+}
+
+/** A module seeder: a MikroORM Seeder whose context is a SeedContext. */
+export type ModuleSeeder = Constructor<Seeder<SeedContext & Dictionary>>;
+
+/**
+ * What a domain package tells the apps about itself. `@huddle/db` knows nothing else about a domain:
+ * it migrates, seeds and maps errors for whatever list of modules an app composes.
+ */
+export interface DomainModule {
+  /** Also the module's PostgreSQL schema name and the key of its migrations table. */
+  name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: MikroORM's own entity list type is `any`-parameterised
+  entities: (EntityClass<any> | EntitySchema)[];
+  /** This module's migrations, oldest first; names must sort in the order they apply. */
+  migrations: MigrationObject[];
+  seeders: { minimal: ModuleSeeder; realistic?: ModuleSeeder };
+  /** Modules whose migrations must run before this one's. */
+  dependsOn?: string[];
+}
+
+/** Builds the migration list from classes, keeping each migration's name stable (its class name). */
+export function migrationList(...classes: Constructor<Migration>[]): MigrationObject[] {
+  return classes.map((migrationClass) => ({ name: migrationClass.name, class: migrationClass }));
+}
+
+/** Orders modules so every module comes after the ones it depends on; throws on unknown or cyclic dependencies. */
+export function orderModules(modules: readonly DomainModule[]): DomainModule[] {
+  const byName = new Map(modules.map((module) => [module.name, module]));
+  const ordered: DomainModule[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (module: DomainModule, chain: string[]) => {
+    const seen = state.get(module.name);
+    if (seen === 'done') return;
+    if (seen === 'visiting') throw new Error(`module dependency cycle: ${[...chain, module.name].join(' -> ')}`);
+    state.set(module.name, 'visiting');
+    for (const dependency of module.dependsOn ?? []) {
+      const target = byName.get(dependency);
+      if (!target) throw new Error(`module ${module.name} depends on ${dependency}, which is not composed`);
+      visit(target, [...chain, module.name]);
+    }
+    state.set(module.name, 'done');
+    ordered.push(module);
+  };
+  for (const module of modules) visit(module, []);
+  return ordered;
+}

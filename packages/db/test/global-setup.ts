@@ -1,0 +1,5 @@
+import { huddleGlobalSetup } from '../src/testing/index.ts';
+import { libraryModule } from './fixtures/library.ts';
+import { reviewsModule } from './fixtures/reviews.ts';
+
+export default huddleGlobalSetup([libraryModule, reviewsModule]);
