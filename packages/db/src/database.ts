@@ -10,6 +10,7 @@ import { type AbstractSqlDriver, createPostgreSqlTypeParsers, type EntityManager
 import parseArray from 'postgres-array';
 import { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
 import { DatabaseUnavailableError } from './errors.ts';
+import { type EventListener, pgliteEventListener, postgresEventListener } from './events.ts';
 import { type DomainModule, orderModules } from './module.ts';
 import { platformModule } from './platform.ts';
 
@@ -21,6 +22,8 @@ export interface Database {
   /** Platform first, then the domain modules in dependency order. */
   readonly modules: readonly DomainModule[];
   readonly orm: HuddleOrm;
+  /** LISTEN/NOTIFY subscriptions for this process; see `publish`. */
+  readonly events: EventListener;
   /** Opens a short-lived ORM that sees only `module`, with its own migrations table; close it after use. */
   openModuleOrm(module: DomainModule): Promise<HuddleOrm>;
   close(): Promise<void>;
@@ -79,7 +82,8 @@ async function initOrm(options: Partial<Options>, target: DatabaseTarget): Promi
     return orm;
   } catch (error) {
     await orm?.close(true).catch(() => undefined);
-    const where = target.kind === 'postgresql' ? `PostgreSQL at ${redactUrl(target.url)}` : 'the embedded database';
+    const where =
+      target.kind === 'postgresql' ? `PostgreSQL at ${redactUrl(target.url)}` : 'the embedded database';
     const reason = (error as Error).message || (error as { code?: string }).code || String(error);
     throw new DatabaseUnavailableError(`cannot reach ${where}: ${reason}`, {}, { cause: error });
   }
@@ -102,10 +106,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     throw error;
   }
 
+  const events =
+    target.kind === 'postgresql' ? postgresEventListener(target.url) : pgliteEventListener(pglite!);
   return {
     target,
     modules,
     orm,
+    events,
     openModuleOrm: (module) => {
       // Each module sees only its own schema, so a diff never touches (or drops) another module's tables.
       const others = modules.filter((other) => other.name !== module.name).map((other) => other.name);
@@ -130,6 +137,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       );
     },
     close: async () => {
+      await events.close();
       await orm.close();
       await pglite?.close();
     },

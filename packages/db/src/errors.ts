@@ -13,6 +13,8 @@ export type HuddleErrorKind =
 
 /** Where in the database a constraint error came from, as PostgreSQL reports it. */
 export interface ConstraintInfo {
+  /** The input field a rule is about, as the caller named it (e.g. `stories.0.title`). */
+  field?: string;
   constraint?: string;
   schema?: string;
   table?: string;
@@ -81,7 +83,9 @@ function detailColumns(detail: string | undefined): string[] | undefined {
 
 function describe(info: ConstraintInfo): string {
   const where = [info.schema, info.table].filter(Boolean).join('.');
-  return [where && `on ${where}`, info.constraint && `(constraint ${info.constraint})`].filter(Boolean).join(' ');
+  return [where && `on ${where}`, info.constraint && `(constraint ${info.constraint})`]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** True for errors worth retrying the whole transaction for: serialization failures and deadlocks. */
@@ -109,17 +113,29 @@ export function toHuddleError(error: unknown): unknown {
   const fields = columns?.join(', ') ?? 'value';
   switch (pg.code) {
     case '23505':
-      return new ConflictError(`${fields}: must be unique, a row with this value already exists ${describe(info)}`, info, {
-        cause: error,
-      });
+      return new ConflictError(
+        `${fields}: must be unique, a row with this value already exists ${describe(info)}`,
+        info,
+        {
+          cause: error,
+        },
+      );
     case '23503':
       return /is still referenced/.test(pg.detail ?? '')
-        ? new ConflictError(`${pg.table ?? 'row'} is still referenced ${describe(info)}`, info, { cause: error })
-        : new NotFoundError(`${fields}: the referenced row does not exist ${describe(info)}`, info, { cause: error });
+        ? new ConflictError(`${pg.table ?? 'row'} is still referenced ${describe(info)}`, info, {
+            cause: error,
+          })
+        : new NotFoundError(`${fields}: the referenced row does not exist ${describe(info)}`, info, {
+            cause: error,
+          });
     case '23514':
-      return new InvalidInputError(`value violates check constraint ${pg.constraint} ${describe(info)}`, info, {
-        cause: error,
-      });
+      return new InvalidInputError(
+        `value violates check constraint ${pg.constraint} ${describe(info)}`,
+        info,
+        {
+          cause: error,
+        },
+      );
     case '23502':
       return new InvalidInputError(`${fields}: is required ${describe(info)}`, info, { cause: error });
     case '22001':

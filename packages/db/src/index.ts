@@ -1,4 +1,4 @@
-export { defineEntity, p, raw, sql, type InferEntity, type Ref } from '@mikro-orm/core';
+export { defineEntity, type InferEntity, p, type Ref, raw, sql } from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
 export { Seeder } from '@mikro-orm/seeder';
 export {
@@ -10,6 +10,8 @@ export {
 } from './database.ts';
 export { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
 export * from './errors.ts';
+export { type EventListener, publish, type Unlisten } from './events.ts';
+export { parseInput } from './input.ts';
 export {
   type MigrateDownOptions,
   type MigrationSelection,
@@ -21,7 +23,14 @@ export {
   migrationDiff,
   migrationStatus,
 } from './migrations.ts';
-export { type DomainModule, type ModuleSeeder, migrationList, orderModules, type SeedContext } from './module.ts';
+export {
+  type Actor,
+  type DomainModule,
+  type ModuleSeeder,
+  migrationList,
+  orderModules,
+  type SeedContext,
+} from './module.ts';
 export { APPLICATION_ROLE, platformModule } from './platform.ts';
 export { inRequestScope, type RequestScopeOptions } from './request.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

@@ -56,7 +56,8 @@ function withDependents(db: Database, name: string): DomainModule[] {
   const affected = new Set([findModule(db, name).name]);
   const isPlatform = name === db.modules[0]!.name;
   for (const module of db.modules) {
-    if (isPlatform || module.dependsOn?.some((dependency) => affected.has(dependency))) affected.add(module.name);
+    if (isPlatform || module.dependsOn?.some((dependency) => affected.has(dependency)))
+      affected.add(module.name);
   }
   return db.modules.filter((module) => affected.has(module.name));
 }
@@ -79,7 +80,10 @@ async function statusOf(orm: HuddleOrm, module: DomainModule): Promise<ModuleMig
 }
 
 /** Applies pending migrations, platform first, then each module in dependency order. */
-export async function migrateUp(db: Database, selection: MigrationSelection = {}): Promise<ModuleMigrationStatus[]> {
+export async function migrateUp(
+  db: Database,
+  selection: MigrationSelection = {},
+): Promise<ModuleMigrationStatus[]> {
   const modules = selection.module ? withDependencies(db, selection.module) : [...db.modules];
   const results: ModuleMigrationStatus[] = [];
   for (const module of modules) {
@@ -103,7 +107,10 @@ export interface MigrateDownOptions extends MigrationSelection {
  * of the selected module (or of the last module that has any applied); with `all`, reverts everything
  * of the selected modules and of the modules depending on them.
  */
-export async function migrateDown(db: Database, options: MigrateDownOptions = {}): Promise<ModuleMigrationStatus[]> {
+export async function migrateDown(
+  db: Database,
+  options: MigrateDownOptions = {},
+): Promise<ModuleMigrationStatus[]> {
   const selected = options.module ? withDependents(db, options.module) : [...db.modules];
   const results: ModuleMigrationStatus[] = [];
   for (const module of [...selected].reverse()) {
@@ -123,7 +130,8 @@ export async function migrateDown(db: Database, options: MigrateDownOptions = {}
 /** Applied and pending migrations per module, in migration order. */
 export async function migrationStatus(db: Database): Promise<ModuleMigrationStatus[]> {
   const results: ModuleMigrationStatus[] = [];
-  for (const module of db.modules) results.push(await withModuleOrm(db, module, (orm) => statusOf(orm, module)));
+  for (const module of db.modules)
+    results.push(await withModuleOrm(db, module, (orm) => statusOf(orm, module)));
   return results;
 }
 
@@ -149,7 +157,10 @@ export async function migrationCheck(db: Database): Promise<ModuleMigrationCheck
  * The SQL (up and down) that would bring `module`'s schema in line with its entities, against the current
  * database: the starting point for a module's next migration, to be reviewed and put in a Migration class.
  */
-export async function migrationDiff(db: Database, moduleName: string): Promise<{ up: string[]; down: string[] }> {
+export async function migrationDiff(
+  db: Database,
+  moduleName: string,
+): Promise<{ up: string[]; down: string[] }> {
   const module = findModule(db, moduleName);
   return withModuleOrm(db, module, async (orm) => {
     const { up, down } = await orm.schema.getUpdateSchemaMigrationSQL({ wrap: false });

@@ -3,6 +3,14 @@ import type { Migration } from '@mikro-orm/migrations';
 import type { Seeder } from '@mikro-orm/seeder';
 
 /**
+ * Who is acting, as established by the app (the API from a bearer token, the CLI from its operator).
+ * `userId` is the module's own user id in text form; each module interprets it for its users table.
+ */
+export interface Actor {
+  userId: string;
+}
+
+/**
  * What every module seeder receives as its context: realistic seeders scale with `scale` and are
  * deterministic for a given `seed`; they report rows as they write them so a CLI can show progress.
  */
@@ -45,7 +53,8 @@ export function orderModules(modules: readonly DomainModule[]): DomainModule[] {
   const visit = (module: DomainModule, chain: string[]) => {
     const seen = state.get(module.name);
     if (seen === 'done') return;
-    if (seen === 'visiting') throw new Error(`module dependency cycle: ${[...chain, module.name].join(' -> ')}`);
+    if (seen === 'visiting')
+      throw new Error(`module dependency cycle: ${[...chain, module.name].join(' -> ')}`);
     state.set(module.name, 'visiting');
     for (const dependency of module.dependsOn ?? []) {
       const target = byName.get(dependency);

@@ -10,7 +10,9 @@ export class VectorType extends Type<number[] | null | undefined, string | null 
     if (value === null || value === undefined) return value;
     const dimensions = this.prop?.length;
     if (dimensions && value.length !== dimensions) {
-      throw new InvalidInputError(`${this.prop?.name ?? 'vector'}: must have ${dimensions} dimensions, got ${value.length}`);
+      throw new InvalidInputError(
+        `${this.prop?.name ?? 'vector'}: must have ${dimensions} dimensions, got ${value.length}`,
+      );
     }
     if (!value.every(Number.isFinite)) {
       throw new InvalidInputError(`${this.prop?.name ?? 'vector'}: every component must be a finite number`);
@@ -29,7 +31,8 @@ export class VectorType extends Type<number[] | null | undefined, string | null 
   }
 
   override getColumnType(prop: EntityProperty): string {
-    if (!prop.length) throw new Error(`${prop.name}: a vector column needs its dimension, p.type(VectorType).length(n)`);
+    if (!prop.length)
+      throw new Error(`${prop.name}: a vector column needs its dimension, p.type(VectorType).length(n)`);
     return `vector(${prop.length})`;
   }
 }

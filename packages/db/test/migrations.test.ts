@@ -30,7 +30,10 @@ describe('migrations', () => {
   it('applies the platform, then modules in dependency order', async () => {
     const applied = await migrateUp(db);
     expect(applied.map((result) => result.module)).toEqual(['huddle', 'fixture_library', 'fixture_reviews']);
-    expect(applied[2]!.applied).toEqual(['Migration20261121000200ReviewsInitial', 'Migration20261121000300ReviewsBody']);
+    expect(applied[2]!.applied).toEqual([
+      'Migration20261121000200ReviewsInitial',
+      'Migration20261121000300ReviewsBody',
+    ]);
     const check = await migrationCheck(db);
     expect(check.map((module) => [module.module, module.ok, module.drift])).toEqual([
       ['huddle', true, []],

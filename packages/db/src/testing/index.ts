@@ -6,6 +6,7 @@ import type { DomainModule } from '../module.ts';
 import { createDatabase, databaseUrl, dropDatabase, testDatabaseName } from './databases.ts';
 import { acquireTestServer } from './server.ts';
 
+export { schemaSnapshot } from './catalog.ts';
 export { databaseUrl, listDatabases } from './databases.ts';
 export { acquireTestServer, type TestServer } from './server.ts';
 
@@ -76,7 +77,10 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
  * Registers beforeAll/afterAll hooks giving the test file its own migrated database opened for `modules`;
  * read `.db` inside tests. The database is dropped after the file, whether its tests passed or not.
  */
-export function useTestDatabase(modules: readonly DomainModule[]): { readonly db: Database; readonly url: string } {
+export function useTestDatabase(modules: readonly DomainModule[]): {
+  readonly db: Database;
+  readonly url: string;
+} {
   let testDatabase: TestDatabase | undefined;
   let db: Database | undefined;
   beforeAll(async () => {

@@ -89,7 +89,9 @@ async function findPostgresBinaries(): Promise<string | undefined> {
   }
   const debianRoot = '/usr/lib/postgresql';
   if (!existsSync(debianRoot)) return undefined;
-  const versions = (await readdir(debianRoot)).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+  const versions = (await readdir(debianRoot))
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(b) - Number(a));
   for (const version of versions) {
     const dir = path.join(debianRoot, version, 'bin');
     if (await hasInitdb(dir)) return dir;
@@ -104,7 +106,9 @@ async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -134,7 +138,17 @@ async function startLocalCluster(binDir: string): Promise<TestServer> {
   };
   try {
     if (owner) await chown(dir, owner.uid, owner.gid);
-    await asOwner('initdb', ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+    await asOwner('initdb', [
+      '-D',
+      dir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+      '--no-instructions',
+    ]);
     const port = await freePort();
     // Durability is irrelevant for a throwaway cluster; turning it off makes CREATE DATABASE and commits cheap.
     const settings = [
@@ -146,10 +160,27 @@ async function startLocalCluster(binDir: string): Promise<TestServer> {
       '-c full_page_writes=off',
       '-c max_connections=300',
     ].join(' ');
-    await asOwner('pg_ctl', ['-D', dir, '-l', path.join(dir, 'server.log'), '-o', settings, '-w', '-t', '60', 'start']);
-    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, source: 'local cluster', stop: stopAndRemove };
+    await asOwner('pg_ctl', [
+      '-D',
+      dir,
+      '-l',
+      path.join(dir, 'server.log'),
+      '-o',
+      settings,
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ]);
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      source: 'local cluster',
+      stop: stopAndRemove,
+    };
   } catch (error) {
     await stopAndRemove();
-    throw new Error(`could not start a throwaway PostgreSQL cluster with ${binDir}: ${(error as Error).message}`);
+    throw new Error(
+      `could not start a throwaway PostgreSQL cluster with ${binDir}: ${(error as Error).message}`,
+    );
   }
 }
