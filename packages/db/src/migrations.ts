@@ -71,7 +71,9 @@ function sqlLines(sql: string): string[] {
 
 async function statusOf(orm: HuddleOrm, module: DomainModule): Promise<ModuleMigrationStatus> {
   const migrator = orm.migrator;
-  const [executed, pending] = await Promise.all([migrator.getExecuted(), migrator.getPending()]);
+  // Sequential on purpose: each call lazily creates the migrations table, and two at once race on it.
+  const executed = await migrator.getExecuted();
+  const pending = await migrator.getPending();
   return {
     module: module.name,
     applied: executed.map((row) => row.name),

@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cosineDistance,
+  inRequestScope,
+  migrateUp,
+  migrationCheck,
+  openDatabase,
+  publish,
+} from '../src/index.ts';
+import { Author, Book, libraryModule } from './fixtures/library.ts';
+import { reviewsModule } from './fixtures/reviews.ts';
+
+let dataDir: string;
+const modules = [libraryModule, reviewsModule];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'huddle-pglite-'));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('embedded PGlite', () => {
+  it('applies the same migrations, with no drift, and keeps data across a reopen', async () => {
+    const db = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });
+    try {
+      const applied = await migrateUp(db);
+      expect(applied.map((result) => result.applied.length)).toEqual([1, 1, 2]);
+      expect((await migrationCheck(db)).map((module) => [module.module, module.drift])).toEqual([
+        ['huddle', []],
+        ['fixture_library', []],
+        ['fixture_reviews', []],
+      ]);
+      await inRequestScope(db.orm, async (em) => {
+        const author = em.create(Author, { name: 'Embedded', email: 'e@example.com' });
+        em.create(Book, { author, title: 'close', pages: 3, embedding: [1, 0, 0] });
+        em.create(Book, { author, title: 'far', pages: 3, embedding: [-1, 0, 0] });
+      });
+    } finally {
+      await db.close();
+    }
+
+    const reopened = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });
+    try {
+      expect((await migrateUp(reopened)).every((result) => result.applied.length === 0)).toBe(true);
+      const books = await reopened.orm.em
+        .fork()
+        .find(Book, {}, { orderBy: { [cosineDistance('embedding', [1, 0.1, 0])]: 'asc' } });
+      expect(books.map((book) => [book.title, book.embedding])).toEqual([
+        ['close', [1, 0, 0]],
+        ['far', [-1, 0, 0]],
+      ]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('delivers NOTIFY to listeners after commit', async () => {
+    const db = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });
+    try {
+      const received: unknown[] = [];
+      const unlisten = await db.events.listen('fixture_events', (payload) => received.push(payload));
+      await inRequestScope(db.orm, (em) => publish(em, 'fixture_events', { n: 1 }));
+      await expect.poll(() => received).toEqual([{ n: 1 }]);
+      await unlisten();
+    } finally {
+      await db.close();
+    }
+  });
+});

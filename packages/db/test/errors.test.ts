@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  ConflictError,
+  HuddleError,
+  InvalidInputError,
+  inRequestScope,
+  NotFoundError,
+  parseInput,
+} from '../src/index.ts';
+import { useTestDatabase } from '../src/testing/index.ts';
+import { Author, Book, libraryModule } from './fixtures/library.ts';
+
+const database = useTestDatabase([libraryModule]);
+
+async function failure(work: () => Promise<unknown>): Promise<HuddleError> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof HuddleError) return error;
+    throw error;
+  }
+  throw new Error('expected the operation to fail');
+}
+
+async function authorCount(): Promise<number> {
+  return database.db.orm.em.fork().count(Author);
+}
+
+describe('database errors become typed errors naming the constraint', () => {
+  it('unique violation → ConflictError with constraint, table and column', async () => {
+    await inRequestScope(database.db.orm, async (em) => {
+      em.create(Author, { name: 'A', email: 'dup@example.com' });
+    });
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, async (em) => {
+        em.create(Author, { name: 'B', email: 'dup@example.com' });
+      }),
+    );
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.constraint).toMatchObject({
+      constraint: 'authors_email_unique',
+      schema: 'fixture_library',
+      table: 'authors',
+      columns: ['email'],
+    });
+    expect(error.message).toMatch(/^email: must be unique/);
+    expect(error.message).toContain('authors_email_unique');
+  });
+
+  it('foreign key to a missing row → NotFoundError', async () => {
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, (em) =>
+        em.execute('insert into fixture_library.books (author_id, title, pages) values (?, ?, ?)', [
+          999_999,
+          'x',
+          1,
+        ]),
+      ),
+    );
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.constraint).toMatchObject({ constraint: 'books_author_id_foreign', columns: ['author_id'] });
+  });
+
+  it('deleting a row that is still referenced → ConflictError', async () => {
+    // books → authors cascades, so make a restricting reference just for this test.
+    const [author] = await inRequestScope(database.db.orm, async (em) => {
+      const created = em.create(Author, { name: 'Referenced' });
+      await em.flush();
+      await em.execute(
+        'create table fixture_library.loans (id serial primary key, author_id int not null references fixture_library.authors (id))',
+      );
+      await em.execute('insert into fixture_library.loans (author_id) values (?)', [created.id]);
+      return [created];
+    });
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, (em) =>
+        em.execute('delete from fixture_library.authors where id = ?', [author!.id]),
+      ),
+    );
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.constraint).toMatchObject({ constraint: 'loans_author_id_fkey', table: 'loans' });
+    expect(error.message).toMatch(/still referenced/);
+    await inRequestScope(database.db.orm, (em) => em.execute('drop table fixture_library.loans'));
+  });
+
+  it('check violation → InvalidInputError naming the check', async () => {
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, async (em) => {
+        const author = em.create(Author, { name: 'C' });
+        em.create(Book, { author, title: 'Empty', pages: 0 });
+      }),
+    );
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.constraint).toMatchObject({ constraint: 'books_pages_check', table: 'books' });
+  });
+
+  it('not-null violation → InvalidInputError naming the column', async () => {
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, (em) =>
+        em.execute('insert into fixture_library.authors (name) values (null)'),
+      ),
+    );
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.constraint).toMatchObject({ table: 'authors', columns: ['name'] });
+    expect(error.message).toMatch(/^name: is required/);
+  });
+
+  it('a failed request scope changes nothing', async () => {
+    const before = await authorCount();
+    await failure(() =>
+      inRequestScope(database.db.orm, async (em) => {
+        em.create(Author, { name: 'Written then rolled back' });
+        await em.flush();
+        await em.execute('insert into fixture_library.authors (name) values (null)');
+      }),
+    );
+    expect(await authorCount()).toBe(before);
+  });
+
+  it('serialization failures are retried, a bounded number of times', async () => {
+    let attempts = 0;
+    const result = await inRequestScope(database.db.orm, async (em) => {
+      attempts++;
+      if (attempts < 3) await em.execute(`do $$ begin raise exception using errcode = '40001'; end $$`);
+      return 'done';
+    });
+    expect([result, attempts]).toEqual(['done', 3]);
+
+    attempts = 0;
+    const error = await failure(() =>
+      inRequestScope(
+        database.db.orm,
+        async (em) => {
+          attempts++;
+          await em.execute(`do $$ begin raise exception using errcode = '40001'; end $$`);
+        },
+        { retries: 2 },
+      ),
+    );
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(attempts).toBe(3);
+  });
+
+  it('request scope applies SET LOCAL ROLE and settings for the transaction only', async () => {
+    const inside = await inRequestScope(
+      database.db.orm,
+      (em) =>
+        em.execute<{ role: string; user_id: string }[]>(
+          "select current_user as role, current_setting('app.user_id', true) as user_id",
+        ),
+      { role: 'application_user', settings: { 'app.user_id': '42' } },
+    );
+    expect(inside).toEqual([{ role: 'application_user', user_id: '42' }]);
+    const after = await inRequestScope(database.db.orm, (em) =>
+      em.execute<{ role: string }[]>('select current_user as role'),
+    );
+    expect(after[0]!.role).not.toBe('application_user');
+  });
+});
+
+describe('parseInput', () => {
+  it('names the field and the rule', () => {
+    const schema = z.object({ story: z.object({ title: z.string().max(5) }) });
+    expect(() => parseInput(schema, { story: { title: 'too long' } })).toThrow(
+      /^story\.title: Too big: expected string to have <=5 characters$/,
+    );
+    expect(parseInput(schema, { story: { title: 'ok' } })).toEqual({ story: { title: 'ok' } });
+  });
+});

@@ -1,0 +1,13 @@
+import { expect, it } from 'vitest';
+import { useTestDatabase } from '../../src/testing/index.ts';
+import { libraryModule } from '../fixtures/library.ts';
+
+const database = useTestDatabase([libraryModule]);
+
+it('runs in its own migrated database', async () => {
+  const [row] = await database.db.orm.em
+    .fork()
+    .execute<{ name: string }[]>('select current_database() as name');
+  console.log(`HARNESS_DATABASE=${row!.name}`);
+  expect(row!.name).toMatch(/^huddle_test_db_/);
+});
