@@ -88,10 +88,16 @@ function describe(info: ConstraintInfo): string {
     .join(' ');
 }
 
-/** True for errors worth retrying the whole transaction for: serialization failures and deadlocks. */
+/**
+ * True for errors worth retrying the whole transaction for: serialization failures and deadlocks, also
+ * when wrapped as the `cause` of another error (as frameworks such as tRPC do).
+ */
 export function isRetryableTransactionError(error: unknown): boolean {
-  const code = postgresFields(error)?.code;
-  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = postgresFields(current)?.code;
+    if (code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED) return true;
+  }
+  return false;
 }
 
 /**

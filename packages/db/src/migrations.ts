@@ -129,11 +129,25 @@ export async function migrateDown(
   return results;
 }
 
-/** Applied and pending migrations per module, in migration order. */
+/**
+ * Applied and pending migrations per module, in migration order. Reads each module's migrations table
+ * through the runtime ORM (one query per module, no extra connections), so `health` can call it freely.
+ */
 export async function migrationStatus(db: Database): Promise<ModuleMigrationStatus[]> {
+  const em = db.orm.em.fork();
   const results: ModuleMigrationStatus[] = [];
-  for (const module of db.modules)
-    results.push(await withModuleOrm(db, module, (orm) => statusOf(orm, module)));
+  for (const module of db.modules) {
+    const table = `${module.name}.mikro_orm_migrations`;
+    const [{ exists }] = (await em.execute('select to_regclass(?) is not null as exists', [table])) as [
+      { exists: boolean },
+    ];
+    const rows = exists
+      ? await em.execute<{ name: string }[]>(`select name from "${module.name}".mikro_orm_migrations order by id`)
+      : [];
+    const applied = rows.map((row) => row.name);
+    const pending = module.migrations.map((migration) => migration.name).filter((name) => !applied.includes(name));
+    results.push({ module: module.name, applied, pending });
+  }
   return results;
 }
 

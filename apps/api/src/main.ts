@@ -1,0 +1,67 @@
+import { ConfigurationError, HuddleError, migrateUp, openDatabase, seed } from '@huddle/db';
+import { z } from 'zod';
+import { resolveSecret } from './auth.ts';
+import { logger } from './logger.ts';
+import { domainModules } from './modules.ts';
+import { startApiServer } from './server.ts';
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+const listenSchema = z.object({
+  HUDDLE_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  HUDDLE_HOST: z.string().min(1).default('127.0.0.1'),
+});
+
+function fail(error: unknown): never {
+  const message = error instanceof HuddleError ? error.message : ((error as Error).message ?? String(error));
+  process.stderr.write(`huddle api: ${message}\n`);
+  process.exit(1);
+}
+
+async function main() {
+  const listen = listenSchema.safeParse(process.env);
+  if (!listen.success) {
+    const issue = listen.error.issues[0]!;
+    throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const db = await openDatabase({ modules: domainModules });
+  const secret = await resolveSecret(db.target).catch(async (error) => {
+    await db.close();
+    throw error;
+  });
+  await migrateUp(db);
+  // The embedded database is the zero-setup demo: give it the sample data. A server's data is the operator's.
+  if (db.target.kind === 'pglite') await seed(db, 'minimal');
+  const server = await startApiServer({
+    db,
+    secret,
+    port: listen.data.HUDDLE_PORT,
+    host: listen.data.HUDDLE_HOST,
+  });
+
+  const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';
+  process.stdout.write(
+    [`Huddle API listening on ${server.url} (${where})`, 'Try:', `  curl -s ${server.url}/health`, ''].join(
+      '\n',
+    ),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => {
+      process.stderr.write('huddle api: shutdown took too long, exiting\n');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    forced.unref();
+    await server.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch(fail);

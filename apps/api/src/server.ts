@@ -1,0 +1,50 @@
+import type { AddressInfo } from 'node:net';
+import type { Database } from '@huddle/db';
+import { createHTTPServer } from '@trpc/server/adapters/standalone';
+import { logger } from './logger.ts';
+import { appRouter } from './router.ts';
+import { createContext } from './trpc.ts';
+
+export interface ApiServer {
+  /** Base URL of the tRPC endpoint, e.g. http://127.0.0.1:4000 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ApiServerOptions {
+  db: Database;
+  secret: Uint8Array;
+  /** 0 picks a free port. */
+  port: number;
+  host: string;
+}
+
+/**
+ * Serves the AppRouter over Node's own HTTP server (tRPC's standalone adapter): queries and mutations as
+ * HTTP, subscriptions as Server-Sent Events.
+ */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const server = createHTTPServer({
+    router: appRouter,
+    createContext: ({ req }) => createContext(options.db, options.secret, req.headers.authorization),
+    onError({ error, path }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        logger.error({ err: error.cause ?? error, path }, 'request failed');
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Open SSE streams would otherwise keep the server alive until clients leave.
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,122 @@
+import {
+  type Actor,
+  type Database,
+  type EntityManager,
+  HuddleError,
+  type HuddleErrorKind,
+  inRequestScope,
+  toHuddleError,
+  UnauthorizedError,
+} from '@huddle/db';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { ZodError } from 'zod';
+import { type TokenActor, verifyToken } from './auth.ts';
+
+/** What every procedure sees: the database, the signing secret, and the caller if it sent a valid token. */
+export interface ApiContext {
+  db: Database;
+  secret: Uint8Array;
+  actor: TokenActor | null;
+  /** Set when the bearer token was present but invalid or expired; reported by procedures that need one. */
+  authError: UnauthorizedError | null;
+}
+
+export async function createContext(
+  db: Database,
+  secret: Uint8Array,
+  authorization: string | undefined,
+): Promise<ApiContext> {
+  const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token) return { db, secret, actor: null, authError: null };
+  try {
+    return { db, secret, actor: await verifyToken(secret, token), authError: null };
+  } catch (error) {
+    return { db, secret, actor: null, authError: error as UnauthorizedError };
+  }
+}
+
+const CODE_BY_KIND: Record<HuddleErrorKind, TRPC_ERROR_CODE_KEY> = {
+  invalid_input: 'BAD_REQUEST',
+  not_found: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  forbidden: 'FORBIDDEN',
+  unauthorized: 'UNAUTHORIZED',
+  unavailable: 'SERVICE_UNAVAILABLE',
+  configuration: 'INTERNAL_SERVER_ERROR',
+};
+
+/** A field-naming message for a zod failure: `title: Too big: expected string to have <=500 characters`. */
+function zodMessage(error: ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid input';
+  return `${issue.path.map(String).join('.') || 'input'}: ${issue.message}`;
+}
+
+/** The one mapping from what a procedure threw to a tRPC error; a client's mistake never becomes a 500. */
+export function toTRPCError(error: unknown): TRPCError {
+  const cause = error instanceof TRPCError && error.cause ? error.cause : error;
+  if (cause instanceof ZodError)
+    return new TRPCError({ code: 'BAD_REQUEST', message: zodMessage(cause), cause });
+  const mapped = toHuddleError(cause);
+  if (mapped instanceof HuddleError) {
+    return new TRPCError({ code: CODE_BY_KIND[mapped.kind], message: mapped.message, cause: mapped });
+  }
+  if (error instanceof TRPCError) return error;
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
+}
+
+const t = initTRPC.context<ApiContext>().create({
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const field =
+      cause instanceof HuddleError
+        ? (cause.constraint.field ?? cause.constraint.columns?.join(','))
+        : cause instanceof ZodError
+          ? cause.issues[0]?.path.map(String).join('.')
+          : undefined;
+    const constraint = cause instanceof HuddleError ? cause.constraint.constraint : undefined;
+    return {
+      ...shape,
+      message: cause instanceof ZodError ? zodMessage(cause) : shape.message,
+      data: { ...shape.data, stack: undefined, field: field ?? null, constraint: constraint ?? null },
+    };
+  },
+});
+
+export const router = t.router;
+
+/** Turns anything thrown below into the right tRPC error (input validation included). */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/** Requires a valid token for `module`; the actor is handed to services as `{ userId }`. */
+export function authedProcedure(module: string) {
+  return publicProcedure.use(({ ctx, next }) => {
+    if (!ctx.actor) throw ctx.authError ?? new UnauthorizedError('authorization: a bearer token is required');
+    if (ctx.actor.module !== module) {
+      throw new UnauthorizedError(`authorization: token is for module ${ctx.actor.module}, not ${module}`);
+    }
+    const actor: Actor = { userId: ctx.actor.userId };
+    return next({ ctx: { actor } });
+  });
+}
+
+/**
+ * Runs the rest of the procedure in one request scope (EntityManager fork + transaction): committed when
+ * it succeeds, rolled back when it throws, retried on serialization failures.
+ */
+export const transactional = t.middleware(({ ctx, next }) =>
+  inRequestScope(ctx.db.orm, async (em: EntityManager) => {
+    const result = await next({ ctx: { em } });
+    // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
+    if (!result.ok) throw result.error;
+    return result;
+  }),
+);

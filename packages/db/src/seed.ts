@@ -1,0 +1,53 @@
+import type { Database } from './database.ts';
+import { ConfigurationError } from './errors.ts';
+import type { SeedContext } from './module.ts';
+import { inRequestScope } from './request.ts';
+
+export type SeedKind = 'minimal' | 'realistic';
+
+export interface SeedOptions {
+  /** Only this module (default: every composed module that has a seeder of this kind). */
+  module?: string;
+  scale?: number;
+  seed?: number;
+  progress?: (module: string, table: string, written: number, total: number) => void;
+}
+
+export interface SeedResult {
+  module: string;
+  /** Rows written per table, as the seeder reported them. */
+  rows: Record<string, number>;
+  milliseconds: number;
+}
+
+/**
+ * Runs each module's seeder of `kind`, one transaction per module, in migration order: a seeder that fails
+ * leaves its module as it was. `minimal` seeders are idempotent; `realistic` ones are deterministic per seed.
+ */
+export async function seed(db: Database, kind: SeedKind, options: SeedOptions = {}): Promise<SeedResult[]> {
+  const modules = db.modules.filter((module) => !options.module || module.name === options.module);
+  if (options.module && modules.length === 0) {
+    throw new ConfigurationError(`module: unknown module "${options.module}"`);
+  }
+  const results: SeedResult[] = [];
+  for (const module of modules) {
+    const Seeder = module.seeders[kind];
+    if (!Seeder) {
+      if (options.module) throw new ConfigurationError(`module: ${module.name} has no ${kind} seeder`);
+      continue;
+    }
+    const rows: Record<string, number> = {};
+    const context: SeedContext = {
+      scale: options.scale ?? 1,
+      seed: options.seed ?? 1,
+      progress(table, written, total) {
+        rows[table] = written;
+        options.progress?.(module.name, table, written, total);
+      },
+    };
+    const started = performance.now();
+    await inRequestScope(db.orm, (em) => Promise.resolve(new Seeder().run(em, context)), { retries: 0 });
+    results.push({ module: module.name, rows, milliseconds: performance.now() - started });
+  }
+  return results;
+}
