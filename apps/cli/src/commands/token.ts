@@ -1,0 +1,25 @@
+import { Command } from '@commander-js/extra-typings';
+import { domainModules, issueToken, resolveSecret } from '@huddle/api';
+import { ConfigurationError, databaseTargetFromEnv } from '@huddle/db';
+import { output } from '../context.ts';
+
+export const tokenCommand = new Command('token').description('API bearer tokens');
+
+tokenCommand
+  .command('issue')
+  .description('issue a signed, expiring bearer token acting as a user of one module')
+  .requiredOption('--module <name>', 'the module the token is for, e.g. poker')
+  .requiredOption('--user <id>', "the user's id in that module")
+  .option('--ttl <duration>', 'lifetime such as 30m, 12h or 7d', '12h')
+  .option('--json', 'print the result as JSON')
+  .action(async (options) => {
+    const known = domainModules.map((module) => module.name);
+    if (!known.includes(options.module)) {
+      throw new ConfigurationError(
+        `--module: unknown module "${options.module}" (known: ${known.join(', ') || 'none'})`,
+      );
+    }
+    const secret = await resolveSecret(databaseTargetFromEnv());
+    const issued = await issueToken(secret, { module: options.module, userId: options.user }, options.ttl);
+    output(options.json, { ...issued, module: options.module, userId: options.user }, () => issued.token);
+  });

@@ -1,0 +1,4 @@
+import { domainModules } from '@huddle/api';
+import { huddleGlobalSetup } from '@huddle/db/testing';
+
+export default huddleGlobalSetup(domainModules);
