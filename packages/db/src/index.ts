@@ -32,6 +32,6 @@ export {
   type SeedContext,
 } from './module.ts';
 export { APPLICATION_ROLE, platformModule } from './platform.ts';
-export { type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { inRequestScope, type RequestScopeOptions } from './request.ts';
+export { type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

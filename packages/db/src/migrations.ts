@@ -142,10 +142,14 @@ export async function migrationStatus(db: Database): Promise<ModuleMigrationStat
       { exists: boolean },
     ];
     const rows = exists
-      ? await em.execute<{ name: string }[]>(`select name from "${module.name}".mikro_orm_migrations order by id`)
+      ? await em.execute<{ name: string }[]>(
+          `select name from "${module.name}".mikro_orm_migrations order by id`,
+        )
       : [];
     const applied = rows.map((row) => row.name);
-    const pending = module.migrations.map((migration) => migration.name).filter((name) => !applied.includes(name));
+    const pending = module.migrations
+      .map((migration) => migration.name)
+      .filter((name) => !applied.includes(name));
     results.push({ module: module.name, applied, pending });
   }
   return results;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,13 +29,9 @@ function databasesNamed(stdout: string): string[] {
   return [...stdout.matchAll(/HARNESS_DATABASE=(\w+)/g)].map((match) => match[1]!);
 }
 
-async function clusterDirectories(): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((name) => name.startsWith('huddle-pg-'));
-}
-
-async function runningClusters(): Promise<string[]> {
+async function runningClusters(directory: string): Promise<string[]> {
   const { stdout } = await run('ps', ['-eo', 'args']).catch(() => ({ stdout: '' }));
-  return stdout.split('\n').filter((line) => /postgres.* -D \S*huddle-pg-/.test(line));
+  return stdout.split('\n').filter((line) => line.includes(`-D ${directory}`));
 }
 
 describe('the test harness', () => {
@@ -57,15 +53,21 @@ describe('the test harness', () => {
   it.runIf(inject('huddle').source === 'local cluster')(
     'stops and removes its throwaway cluster after a failing run',
     async () => {
-      const directoriesBefore = await clusterDirectories();
-      const clustersBefore = await runningClusters();
-      const env = { ...process.env };
-      delete env.TEST_DATABASE_URL;
-      const result = await runFixtureSuite(env);
-      expect(result.exitCode).not.toBe(0);
-      expect(databasesNamed(result.stdout)).toHaveLength(2);
-      expect(await clusterDirectories()).toEqual(directoriesBefore);
-      expect(await runningClusters()).toEqual(clustersBefore);
+      // A private TMPDIR: other suites of the same `pnpm test` start clusters in the shared one meanwhile.
+      const privateTmp = await mkdtemp(path.join(tmpdir(), 'huddle-harness-'));
+      try {
+        // The cluster runs as `postgres` when we are root, and must be able to reach its directory.
+        await chmod(privateTmp, 0o755);
+        const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: privateTmp };
+        delete env.TEST_DATABASE_URL;
+        const result = await runFixtureSuite(env);
+        expect(result.exitCode).not.toBe(0);
+        expect(databasesNamed(result.stdout)).toHaveLength(2);
+        expect(await readdir(privateTmp)).toEqual([]);
+        expect(await runningClusters(privateTmp)).toEqual([]);
+      } finally {
+        await rm(privateTmp, { recursive: true, force: true });
+      }
     },
   );
 });
