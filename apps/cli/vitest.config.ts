@@ -1,11 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { huddleTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['./test/global-setup.ts'],
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+export default huddleTestConfig;

@@ -1,12 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { huddleTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    globalSetup: ['./test/global-setup.ts'],
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/harness-fixture/**'],
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+// test/harness-fixture is a suite of its own, run by harness.test.ts in a child process.
+export default mergeConfig(huddleTestConfig, defineConfig({ test: { exclude: ['test/harness-fixture/**'] } }));

@@ -1,6 +1,7 @@
-import { ConfigurationError, HuddleError, migrateUp, openDatabase, seed } from '@huddle/db';
+import { ConfigurationError, type Database, HuddleError, migrateUp, openDatabase, seed } from '@huddle/db';
+import { MINIMAL_USERS, PokerUser, pokerModule } from '@huddle/poker';
 import { z } from 'zod';
-import { resolveSecret } from './auth.ts';
+import { issueToken, resolveSecret } from './auth.ts';
 import { logger } from './logger.ts';
 import { domainModules } from './modules.ts';
 import { startApiServer } from './server.ts';
@@ -11,6 +12,13 @@ const listenSchema = z.object({
   HUDDLE_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HUDDLE_HOST: z.string().min(1).default('127.0.0.1'),
 });
+
+/** A token for the demo facilitator, so the banner's example call shows the seeded demo session. */
+async function demoFacilitatorToken(db: Database, secret: Uint8Array): Promise<string | undefined> {
+  const facilitator = await db.orm.em.fork().findOne(PokerUser, { email: MINIMAL_USERS[0].email });
+  if (!facilitator) return undefined;
+  return (await issueToken(secret, { module: pokerModule.name, userId: String(facilitator.id) })).token;
+}
 
 function fail(error: unknown): never {
   const message = error instanceof HuddleError ? error.message : ((error as Error).message ?? String(error));
@@ -40,11 +48,19 @@ async function main() {
   });
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';
-  process.stdout.write(
-    [`Huddle API listening on ${server.url} (${where})`, 'Try:', `  curl -s ${server.url}/health`, ''].join(
-      '\n',
-    ),
-  );
+  const token = db.target.kind === 'pglite' ? await demoFacilitatorToken(db, secret) : undefined;
+  const banner = [
+    `Huddle API listening on ${server.url} (${where})`,
+    'Try:',
+    `  curl -s ${server.url}/health`,
+  ];
+  if (token) {
+    banner.push(
+      'The demo session, as its facilitator:',
+      `  curl -s -H "authorization: Bearer ${token}" ${server.url}/poker.sessions.mine`,
+    );
+  }
+  process.stdout.write(`${banner.join('\n')}\n`);
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

@@ -1,9 +1,11 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { health } from './routers/health.ts';
+import { pokerRouter } from './routers/poker.ts';
 import { router } from './trpc.ts';
 
 export const appRouter = router({
   health,
+  poker: pokerRouter,
 });
 
 export type AppRouter = typeof appRouter;

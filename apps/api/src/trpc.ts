@@ -13,11 +13,11 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import { type TokenActor, verifyToken } from './auth.ts';
 
-/** What every procedure sees: the database, the signing secret, and the caller if it sent a valid token. */
+/** What every procedure sees: the database, the signing secret, and the caller's token if it sent a valid one. */
 export interface ApiContext {
   db: Database;
   secret: Uint8Array;
-  actor: TokenActor | null;
+  token: TokenActor | null;
   /** Set when the bearer token was present but invalid or expired; reported by procedures that need one. */
   authError: UnauthorizedError | null;
 }
@@ -28,11 +28,11 @@ export async function createContext(
   authorization: string | undefined,
 ): Promise<ApiContext> {
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!token) return { db, secret, actor: null, authError: null };
+  if (!token) return { db, secret, token: null, authError: null };
   try {
-    return { db, secret, actor: await verifyToken(secret, token), authError: null };
+    return { db, secret, token: await verifyToken(secret, token), authError: null };
   } catch (error) {
-    return { db, secret, actor: null, authError: error as UnauthorizedError };
+    return { db, secret, token: null, authError: error as UnauthorizedError };
   }
 }
 
@@ -99,11 +99,11 @@ export const publicProcedure = t.procedure.use(mapErrors);
 /** Requires a valid token for `module`; the actor is handed to services as `{ userId }`. */
 export function authedProcedure(module: string) {
   return publicProcedure.use(({ ctx, next }) => {
-    if (!ctx.actor) throw ctx.authError ?? new UnauthorizedError('authorization: a bearer token is required');
-    if (ctx.actor.module !== module) {
-      throw new UnauthorizedError(`authorization: token is for module ${ctx.actor.module}, not ${module}`);
+    if (!ctx.token) throw ctx.authError ?? new UnauthorizedError('authorization: a bearer token is required');
+    if (ctx.token.module !== module) {
+      throw new UnauthorizedError(`authorization: token is for module ${ctx.token.module}, not ${module}`);
     }
-    const actor: Actor = { userId: ctx.actor.userId };
+    const actor: Actor = { userId: ctx.token.userId };
     return next({ ctx: { actor } });
   });
 }

@@ -49,9 +49,9 @@ describe('health on PostgreSQL', () => {
     expect(token.split('.')).toHaveLength(3);
     const tampered = `${token.slice(0, -2)}xx`;
     const valid = await createContext(database.db, TEST_SECRET, `Bearer ${token}`);
-    expect(valid.actor).toEqual({ module: 'poker', userId: '1' });
+    expect(valid.token).toEqual({ module: 'poker', userId: '1' });
     const invalid = await createContext(database.db, TEST_SECRET, `Bearer ${tampered}`);
-    expect(invalid.actor).toBeNull();
+    expect(invalid.token).toBeNull();
     expect(invalid.authError?.message).toBe('authorization: token is invalid');
   });
 });

@@ -1,6 +1,19 @@
-export { defineEntity, type InferEntity, p, type Ref, raw, sql } from '@mikro-orm/core';
+export {
+  type Dictionary,
+  defineEntity,
+  type EntityName,
+  type InferEntity,
+  type Loaded,
+  LockMode,
+  p,
+  type Ref,
+  type RequiredEntityData,
+  raw,
+  sql,
+} from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
 export { Seeder } from '@mikro-orm/seeder';
+export { insertInChunks, reserveIds } from './bulk.ts';
 export {
   type Database,
   type EntityManager,

@@ -1,37 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Database,
-  migrateDown,
-  migrateUp,
-  migrationCheck,
-  migrationStatus,
-  openDatabase,
-} from '../src/index.ts';
-import { createTestDatabase, schemaSnapshot, type TestDatabase } from '../src/testing/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { migrateDown, migrateUp, migrationCheck, migrationStatus } from '../src/index.ts';
+import { schemaSnapshot, useTestDatabase } from '../src/testing/index.ts';
 import { driftingModule } from './fixtures/drifting.ts';
 import { libraryModule } from './fixtures/library.ts';
 import { reviewsModule } from './fixtures/reviews.ts';
 
 const SCHEMAS = ['huddle', 'fixture_library', 'fixture_reviews'];
-let testDatabase: TestDatabase;
-let db: Database;
-
-beforeAll(async () => {
-  testDatabase = await createTestDatabase({ migrated: false });
-  // Listed out of order on purpose: dependsOn decides the order.
-  db = await openDatabase({
-    modules: [reviewsModule, libraryModule],
-    target: { kind: 'postgresql', url: testDatabase.url, poolMax: 2 },
-  });
-});
-afterAll(async () => {
-  await db?.close();
-  await testDatabase?.drop();
-});
+// Listed out of order on purpose: dependsOn decides the order.
+const database = useTestDatabase([reviewsModule, libraryModule], { migrated: false });
 
 describe('migration orchestration', () => {
   it('reports everything pending on an empty database', async () => {
-    const status = await migrationStatus(db);
+    const status = await migrationStatus(database.db);
     expect(status).toEqual([
       { module: 'huddle', applied: [], pending: ['Migration20261121000000PlatformBase'] },
       { module: 'fixture_library', applied: [], pending: ['Migration20261121000100LibraryInitial'] },
@@ -41,100 +21,88 @@ describe('migration orchestration', () => {
         pending: ['Migration20261121000200ReviewsInitial', 'Migration20261121000300ReviewsBody'],
       },
     ]);
-    const check = await migrationCheck(db);
+    const check = await migrationCheck(database.db);
     expect(check.every((module) => !module.ok)).toBe(true);
   });
 
   it('applies the platform, then modules in dependency order, each with its own migrations table', async () => {
-    const applied = await migrateUp(db);
+    const applied = await migrateUp(database.db);
     expect(applied.map((result) => [result.module, result.applied.length])).toEqual([
       ['huddle', 1],
       ['fixture_library', 1],
       ['fixture_reviews', 2],
     ]);
-    const tables = await db.orm.em
+    const tables = await database.db.orm.em
       .fork()
       .execute<{ table_schema: string }[]>(
         "select table_schema from information_schema.tables where table_name = 'mikro_orm_migrations' order by 1",
       );
     expect(tables.map((row) => row.table_schema)).toEqual(['fixture_library', 'fixture_reviews', 'huddle']);
-    const check = await migrationCheck(db);
+    const check = await migrationCheck(database.db);
     expect(check.map((module) => [module.module, module.ok, module.drift])).toEqual([
       ['huddle', true, []],
       ['fixture_library', true, []],
       ['fixture_reviews', true, []],
     ]);
-    expect(await migrateUp(db)).toEqual(SCHEMAS.map((module) => ({ module, applied: [], pending: [] })));
+    expect(await migrateUp(database.db)).toEqual(SCHEMAS.map((module) => ({ module, applied: [], pending: [] })));
   });
 
   it('steps one migration down and up again', async () => {
-    const reverted = await migrateDown(db, { module: 'fixture_reviews' });
+    const reverted = await migrateDown(database.db, { module: 'fixture_reviews' });
     expect(reverted).toEqual([
       { module: 'fixture_reviews', applied: [], pending: ['Migration20261121000300ReviewsBody'] },
     ]);
-    const status = await migrationStatus(db);
+    const status = await migrationStatus(database.db);
     expect(status[2]).toEqual({
       module: 'fixture_reviews',
       applied: ['Migration20261121000200ReviewsInitial'],
       pending: ['Migration20261121000300ReviewsBody'],
     });
-    const columns = await db.orm.em
+    const columns = await database.db.orm.em
       .fork()
       .execute<{ column_name: string }[]>(
         "select column_name from information_schema.columns where table_schema = 'fixture_reviews' and table_name = 'reviews'",
       );
     expect(columns.map((row) => row.column_name)).not.toContain('body');
-    await migrateUp(db, { module: 'fixture_reviews' });
-    expect((await migrationCheck(db)).every((module) => module.ok)).toBe(true);
+    await migrateUp(database.db, { module: 'fixture_reviews' });
+    expect((await migrationCheck(database.db)).every((module) => module.ok)).toBe(true);
   });
 
   it('up → down → up across both modules leaves an identical schema', async () => {
-    const before = await schemaSnapshot(testDatabase.url, SCHEMAS);
+    const before = await schemaSnapshot(database.url, SCHEMAS);
     expect(before.indexes).toContainEqual(
       expect.objectContaining({
         indexname: 'books_embedding_hnsw',
         indexdef: expect.stringContaining('hnsw'),
       }),
     );
-    const reverted = await migrateDown(db, { module: 'fixture_library', all: true });
+    const reverted = await migrateDown(database.db, { module: 'fixture_library', all: true });
     // Dependents go first.
     expect(reverted.map((result) => result.module)).toEqual(['fixture_reviews', 'fixture_library']);
-    const empty = await schemaSnapshot(testDatabase.url, ['fixture_library', 'fixture_reviews']);
+    const empty = await schemaSnapshot(database.url, ['fixture_library', 'fixture_reviews']);
     expect(empty.columns).toEqual([]);
-    await migrateUp(db);
-    expect(await schemaSnapshot(testDatabase.url, SCHEMAS)).toEqual(before);
+    await migrateUp(database.db);
+    expect(await schemaSnapshot(database.url, SCHEMAS)).toEqual(before);
   });
 
   it('migrating down everything removes the platform extension last', async () => {
-    await migrateDown(db, { all: true });
-    const status = await migrationStatus(db);
+    await migrateDown(database.db, { all: true });
+    const status = await migrationStatus(database.db);
     expect(status.every((module) => module.applied.length === 0)).toBe(true);
-    const extensions = await db.orm.em
+    const extensions = await database.db.orm.em
       .fork()
       .execute<{ extname: string }[]>("select extname from pg_extension where extname = 'vector'");
     expect(extensions).toEqual([]);
-    await migrateUp(db);
+    await migrateUp(database.db);
   });
 });
 
 describe('migrationCheck on a module whose entities drift from its migrations', () => {
-  let driftDatabase: TestDatabase;
-  let drifting: Database;
-  beforeAll(async () => {
-    driftDatabase = await createTestDatabase({ migrated: false });
-    drifting = await openDatabase({
-      modules: [driftingModule],
-      target: { kind: 'postgresql', url: driftDatabase.url, poolMax: 2 },
-    });
-    await migrateUp(drifting);
-  });
-  afterAll(async () => {
-    await drifting?.close();
-    await driftDatabase?.drop();
-  });
+  const drifting = useTestDatabase([driftingModule], { migrated: false });
+  beforeAll(() => migrateUp(drifting.db));
 
   it('fails the module and shows the SQL its entities still need', async () => {
-    const check = await migrationCheck(drifting);
+    const check = await migrationCheck(drifting.db);
     const module = check.find((candidate) => candidate.module === 'fixture_drifting')!;
     expect(module.ok).toBe(false);
     expect(module.pending).toEqual([]);

@@ -74,17 +74,18 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
 }
 
 /**
- * Registers beforeAll/afterAll hooks giving the test file its own migrated database opened for `modules`;
- * read `.db` inside tests. The database is dropped after the file, whether its tests passed or not.
+ * Registers beforeAll/afterAll hooks giving the test file its own database opened for `modules` — migrated,
+ * or with `migrated: false` empty, for tests that run migrations themselves; read `.db` inside tests. The
+ * database is dropped after the file, whether its tests passed or not.
  */
-export function useTestDatabase(modules: readonly DomainModule[]): {
-  readonly db: Database;
-  readonly url: string;
-} {
+export function useTestDatabase(
+  modules: readonly DomainModule[],
+  options: { migrated?: boolean } = {},
+): { readonly db: Database; readonly url: string } {
   let testDatabase: TestDatabase | undefined;
   let db: Database | undefined;
   beforeAll(async () => {
-    testDatabase = await createTestDatabase();
+    testDatabase = await createTestDatabase(options);
     db = await openDatabase({ modules, target: { kind: 'postgresql', url: testDatabase.url, poolMax: 10 } });
   });
   afterAll(async () => {

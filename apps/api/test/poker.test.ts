@@ -1,0 +1,200 @@
+import { useTestDatabase } from '@huddle/db/testing';
+import { type PokerEvent, PokerStory, PokerVote } from '@huddle/poker';
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHuddleClient, type HuddleClient } from '../src/client.ts';
+import { domainModules } from '../src/modules.ts';
+import type { AppRouter } from '../src/router.ts';
+import type { ApiServer } from '../src/server.ts';
+import {
+  type ApiProcess,
+  killApiProcesses,
+  startApiProcess,
+  startTestServer,
+  TEST_SECRET_TEXT,
+} from './helpers.ts';
+
+const database = useTestDatabase(domainModules);
+let server: ApiServer;
+let otherProcess: ApiProcess;
+
+beforeAll(async () => {
+  server = await startTestServer(database.db);
+  // A second API process on the same database, as behind a load balancer.
+  otherProcess = await startApiProcess({ DATABASE_URL: database.url, HUDDLE_SECRET: TEST_SECRET_TEXT });
+});
+afterAll(async () => {
+  await server?.close();
+  await killApiProcesses();
+});
+
+async function joined(name: string): Promise<{ client: HuddleClient; userId: number; token: string }> {
+  const { user, token } = await createHuddleClient(server.url).poker.join.mutate({
+    name,
+    email: `${name.toLowerCase()}@example.com`,
+  });
+  return { client: createHuddleClient(server.url, token), userId: user.id, token };
+}
+
+/** Collects a session's events from `url` until `count` arrived (after the initial `subscribed`). */
+function collectEvents(url: string, token: string, sessionId: number, count: number) {
+  const events: PokerEvent[] = [];
+  let subscribed: () => void;
+  const ready = new Promise<void>((resolve) => (subscribed = resolve));
+  let done: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const subscription = createHuddleClient(url, token).poker.events.subscribe(
+    { sessionId },
+    {
+      onData(message) {
+        if (message.type === 'subscribed') return subscribed();
+        events.push(message);
+        if (events.length === count) done();
+      },
+      onError(error) {
+        throw error;
+      },
+    },
+  );
+  return { events, ready, finished, stop: () => subscription.unsubscribe() };
+}
+
+async function failure(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('poker over HTTP with the typed client', () => {
+  it('runs the whole flow; a subscriber on another API process receives the events in order', async () => {
+    const facilitator = await joined('Fay');
+    const ann = await joined('Ann');
+    const bob = await joined('Bob');
+
+    const session = await facilitator.client.poker.sessions.create.mutate({ name: 'Sprint 42' });
+    await ann.client.poker.sessions.join.mutate({ sessionId: session.id });
+    await bob.client.poker.sessions.join.mutate({ sessionId: session.id });
+
+    const listener = collectEvents(otherProcess.url, ann.token, session.id, 8);
+    await listener.ready;
+
+    const login = await facilitator.client.poker.stories.add.mutate({
+      sessionId: session.id,
+      title: 'Login',
+    });
+    await facilitator.client.poker.stories.add.mutate({ sessionId: session.id, title: 'Logout' });
+    await facilitator.client.poker.stories.startVoting.mutate({ storyId: login.id });
+    await facilitator.client.poker.votes.cast.mutate({ storyId: login.id, points: '5' });
+    await ann.client.poker.votes.cast.mutate({ storyId: login.id, points: '8' });
+    await bob.client.poker.votes.cast.mutate({ storyId: login.id, points: '5' });
+
+    const hidden = await ann.client.poker.stories.summary.query({ storyId: login.id });
+    expect(hidden.votes.map((vote) => vote.points)).toEqual([null, null, null]);
+    expect(hidden.ownPoints).toBe('8');
+    expect(hidden.statistics).toBeNull();
+
+    await facilitator.client.poker.stories.reveal.mutate({ storyId: login.id });
+    const revealed = await bob.client.poker.stories.summary.query({ storyId: login.id });
+    expect(revealed.votes.map((vote) => vote.points)).toEqual(['5', '8', '5']);
+    expect(revealed.statistics).toEqual({ average: 6, median: 5, modes: ['5'], unanimous: false });
+    expect(revealed.notVoted).toEqual([]);
+
+    const completed = await facilitator.client.poker.stories.complete.mutate({
+      storyId: login.id,
+      finalPoints: '5',
+    });
+    expect(completed).toMatchObject({ status: 'completed', finalPoints: '5' });
+
+    await listener.finished;
+    listener.stop();
+    expect(listener.events).toEqual([
+      { type: 'story_changed', sessionId: session.id, storyId: login.id, change: 'added' },
+      { type: 'story_changed', sessionId: session.id, storyId: expect.any(Number), change: 'added' },
+      { type: 'story_changed', sessionId: session.id, storyId: login.id, change: 'voting_started' },
+      { type: 'vote_cast', sessionId: session.id, storyId: login.id, userId: facilitator.userId },
+      { type: 'vote_cast', sessionId: session.id, storyId: login.id, userId: ann.userId },
+      { type: 'vote_cast', sessionId: session.id, storyId: login.id, userId: bob.userId },
+      { type: 'revealed', sessionId: session.id, storyId: login.id },
+      { type: 'story_changed', sessionId: session.id, storyId: login.id, change: 'completed' },
+    ]);
+
+    const em = database.db.orm.em.fork();
+    expect(await em.findOneOrFail(PokerStory, login.id)).toMatchObject({
+      status: 'completed',
+      finalPoints: '5',
+    });
+    expect(await em.count(PokerVote, { story: login.id })).toBe(3);
+  });
+});
+
+describe('bad input through the API changes nothing', () => {
+  let facilitator: Awaited<ReturnType<typeof joined>>;
+  let member: Awaited<ReturnType<typeof joined>>;
+  let sessionId: number;
+  let storyId: number;
+
+  beforeAll(async () => {
+    facilitator = await joined('Frida');
+    member = await joined('Mia');
+    sessionId = (await facilitator.client.poker.sessions.create.mutate({ name: 'Guarded' })).id;
+    await member.client.poker.sessions.join.mutate({ sessionId });
+    storyId = (await facilitator.client.poker.stories.add.mutate({ sessionId, title: 'Original' })).id;
+    await facilitator.client.poker.stories.startVoting.mutate({ storyId });
+  });
+
+  async function snapshot() {
+    return database.db.orm.em
+      .fork()
+      .execute(
+        "select (select count(*) from poker.stories) as stories, (select count(*) from poker.votes) as votes, (select count(*) from poker.sessions) as sessions, (select string_agg(title, ',' order by id) from poker.stories) as titles",
+      );
+  }
+
+  it.each([
+    [
+      'points 4',
+      () => member.client.poker.votes.cast.mutate({ storyId, points: '4' as '5' }),
+      'BAD_REQUEST',
+      'points',
+    ],
+    [
+      'a 10 kB title',
+      () => facilitator.client.poker.stories.add.mutate({ sessionId, title: 'x'.repeat(10_240) }),
+      'BAD_REQUEST',
+      'title',
+    ],
+    [
+      'a wrong type',
+      () =>
+        facilitator.client.poker.stories.add.mutate({ sessionId: 'one' as unknown as number, title: 'T' }),
+      'BAD_REQUEST',
+      'sessionId',
+    ],
+    [
+      'an unknown story',
+      () => member.client.poker.votes.cast.mutate({ storyId: 999_999, points: '5' }),
+      'NOT_FOUND',
+      null,
+    ],
+    [
+      'a non-facilitator reveal',
+      () => member.client.poker.stories.reveal.mutate({ storyId }),
+      'FORBIDDEN',
+      null,
+    ],
+    ['no token', () => createHuddleClient(server.url).poker.sessions.mine.query(), 'UNAUTHORIZED', null],
+  ])('%s', async (_case, call, code, field) => {
+    const before = await snapshot();
+    const error = await failure(call());
+    expect(error.data?.code).toBe(code);
+    if (field) {
+      expect(error.message.startsWith(`${field}: `)).toBe(true);
+      expect(error.data?.field).toBe(field);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+});

@@ -1,0 +1,41 @@
+import type { EntityName, RequiredEntityData } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/sql';
+import type { SeedContext } from './module.ts';
+
+/** Rows per multi-row INSERT: large enough to amortise round trips, small enough for PostgreSQL's bind limit. */
+const DEFAULT_ROWS_PER_INSERT = 1_000;
+
+/**
+ * Takes `count` ids from the serial sequence of `table` (`schema.table`, column `id`), so bulk rows can be
+ * inserted with their ids known in advance and children can refer to them: `em.insertMany` reports only the
+ * first generated id on PostgreSQL (MikroORM 7.2).
+ */
+export async function reserveIds(em: EntityManager, table: string, count: number): Promise<number[]> {
+  // Connection.execute is typed loosely; this query's rows are exactly `{ id }` (bigint, read as text).
+  const rows: { id: string }[] = await em
+    .getConnection()
+    .execute(
+      `select nextval(pg_get_serial_sequence(?, 'id')) as id from generate_series(1, ?)`,
+      [table, count],
+      'all',
+      em.getTransactionContext(),
+    );
+  return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+}
+
+/** Inserts `rows` as multi-row INSERTs, reporting progress for `table` after each chunk. */
+export async function insertInChunks<Entity extends object>(
+  em: EntityManager,
+  entity: EntityName<Entity>,
+  table: string,
+  rows: RequiredEntityData<Entity>[],
+  progress: SeedContext['progress'],
+  rowsPerInsert = DEFAULT_ROWS_PER_INSERT,
+): Promise<void> {
+  progress(table, 0, rows.length);
+  for (let start = 0; start < rows.length; start += rowsPerInsert) {
+    const chunk = rows.slice(start, start + rowsPerInsert);
+    await em.insertMany(entity, chunk);
+    progress(table, start + chunk.length, rows.length);
+  }
+}

@@ -1,0 +1,31 @@
+/** @huddle/poker: planning poker on Huddle's shared data layer. */
+export { PokerSession } from './entities/session.ts';
+export { PokerSessionParticipant } from './entities/session-participant.ts';
+export { PokerStory } from './entities/story.ts';
+export { PokerUser } from './entities/user.ts';
+export { PokerVote } from './entities/vote.ts';
+export { pokerModule } from './module.ts';
+export * from './schemas.ts';
+export { DEMO_SESSION_NAME, MINIMAL_USERS, PokerMinimalSeeder } from './seeders/minimal.ts';
+export { PokerRealisticSeeder, REALISTIC_PER_SCALE, realisticUserEmail } from './seeders/realistic.ts';
+export {
+  completeSession,
+  createSession,
+  getSession,
+  joinSession,
+  listMySessions,
+  pauseSession,
+  renameSession,
+  resumeSession,
+} from './services/sessions.ts';
+export {
+  addStory,
+  completeStory,
+  deleteStory,
+  editStory,
+  reorderStories,
+  startVoting,
+} from './services/stories.ts';
+export { getStorySummary, votingStatistics } from './services/summary.ts';
+export { getCurrentUser, join } from './services/users.ts';
+export { castVote, revealVotes, revote } from './services/votes.ts';

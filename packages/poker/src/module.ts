@@ -1,0 +1,17 @@
+import type { DomainModule } from '@huddle/db';
+import { PokerSession } from './entities/session.ts';
+import { PokerSessionParticipant } from './entities/session-participant.ts';
+import { PokerStory } from './entities/story.ts';
+import { PokerUser } from './entities/user.ts';
+import { PokerVote } from './entities/vote.ts';
+import { pokerMigrations } from './migrations/index.ts';
+import { PokerMinimalSeeder } from './seeders/minimal.ts';
+import { PokerRealisticSeeder } from './seeders/realistic.ts';
+
+/** Planning poker as a Huddle module: Postgres schema `poker`, its own migrations and seeders. */
+export const pokerModule: DomainModule = {
+  name: 'poker',
+  entities: [PokerUser, PokerSession, PokerStory, PokerVote, PokerSessionParticipant],
+  migrations: pokerMigrations,
+  seeders: { minimal: PokerMinimalSeeder, realistic: PokerRealisticSeeder },
+};

@@ -1,0 +1,197 @@
+import { type Actor, type EntityManager, parseInput } from '@huddle/db';
+import { PokerSession } from '../entities/session.ts';
+import { PokerSessionParticipant } from '../entities/session-participant.ts';
+import { PokerStory } from '../entities/story.ts';
+import {
+  type CreateSessionInput,
+  createSessionInputSchema,
+  type JoinSessionInput,
+  joinSessionInputSchema,
+  type ListMySessionsInput,
+  listMySessionsInputSchema,
+  type MySession,
+  type Participant,
+  type RenameSessionInput,
+  renameSessionInputSchema,
+  type Session,
+  type SessionDetail,
+  type SessionIdInput,
+  type SessionStatus,
+  sessionIdInputSchema,
+} from '../schemas.ts';
+import {
+  actorUserId,
+  lockSession,
+  requireFacilitator,
+  requireParticipant,
+  requireSessionOpen,
+  requireSessionStatus,
+  sessionNotFound,
+} from './access.ts';
+import { publishPokerEvent } from './events.ts';
+import { toParticipant, toSession, toStory } from './outputs.ts';
+
+/** Creates a session facilitated by the actor, who also joins it as a voter. */
+export async function createSession(
+  em: EntityManager,
+  actor: Actor,
+  input: CreateSessionInput,
+): Promise<Session> {
+  const { name } = parseInput(createSessionInputSchema, input);
+  const userId = actorUserId(actor);
+  const session = em.create(PokerSession, { name, facilitator: userId });
+  em.create(PokerSessionParticipant, { session, user: userId });
+  await em.flush();
+  await publishPokerEvent(em, { type: 'session_changed', sessionId: session.id, change: 'created' });
+  return toSession(session);
+}
+
+/** Writes the session and reads it back: the database trigger, not this process, sets updated_at. */
+async function saveSession(em: EntityManager, session: PokerSession): Promise<PokerSession> {
+  await em.flush();
+  return em.refreshOrFail(session);
+}
+
+export async function renameSession(
+  em: EntityManager,
+  actor: Actor,
+  input: RenameSessionInput,
+): Promise<Session> {
+  const { sessionId, name } = parseInput(renameSessionInputSchema, input);
+  const userId = actorUserId(actor);
+  const session = await lockSession(em, sessionId, 'write');
+  requireFacilitator(session, userId, 'rename it');
+  requireSessionOpen(session, 'rename the session');
+  session.name = name;
+  const saved = await saveSession(em, session);
+  await publishPokerEvent(em, { type: 'session_changed', sessionId, change: 'renamed' });
+  return toSession(saved);
+}
+
+async function changeSessionStatus(
+  em: EntityManager,
+  actor: Actor,
+  input: SessionIdInput,
+  transition: { from: readonly SessionStatus[]; to: SessionStatus; action: string },
+): Promise<Session> {
+  const { sessionId } = parseInput(sessionIdInputSchema, input);
+  const userId = actorUserId(actor);
+  const session = await lockSession(em, sessionId, 'write');
+  requireFacilitator(session, userId, transition.action);
+  requireSessionStatus(session, transition.from, transition.action);
+  session.status = transition.to;
+  const saved = await saveSession(em, session);
+  await publishPokerEvent(em, { type: 'session_status_changed', sessionId, status: transition.to });
+  return toSession(saved);
+}
+
+/** active → paused: voting stops until the facilitator resumes. */
+export function pauseSession(em: EntityManager, actor: Actor, input: SessionIdInput): Promise<Session> {
+  return changeSessionStatus(em, actor, input, {
+    from: ['active'],
+    to: 'paused',
+    action: 'pause the session',
+  });
+}
+
+/** paused → active. */
+export function resumeSession(em: EntityManager, actor: Actor, input: SessionIdInput): Promise<Session> {
+  return changeSessionStatus(em, actor, input, {
+    from: ['paused'],
+    to: 'active',
+    action: 'resume the session',
+  });
+}
+
+/** active or paused → completed; a completed session is read-only. */
+export function completeSession(em: EntityManager, actor: Actor, input: SessionIdInput): Promise<Session> {
+  return changeSessionStatus(em, actor, input, {
+    from: ['active', 'paused'],
+    to: 'completed',
+    action: 'complete the session',
+  });
+}
+
+/**
+ * Joins the actor to a session as a voter or a spectator; joining again changes the role. Race-safe: one
+ * `insert … on conflict (session_id, user_id) do update`.
+ */
+export async function joinSession(
+  em: EntityManager,
+  actor: Actor,
+  input: JoinSessionInput,
+): Promise<Participant> {
+  const { sessionId, role } = parseInput(joinSessionInputSchema, input);
+  const userId = actorUserId(actor);
+  const session = await lockSession(em, sessionId, 'share');
+  requireSessionOpen(session, 'join the session');
+  const participant = await em.upsert(
+    PokerSessionParticipant,
+    { session: sessionId, user: userId, isSpectator: role === 'spectator' },
+    {
+      onConflictFields: ['session', 'user'],
+      onConflictAction: 'merge',
+      onConflictMergeFields: ['isSpectator'],
+    },
+  );
+  const withUser = await em.populate(participant, ['user']);
+  await publishPokerEvent(em, { type: 'session_changed', sessionId, change: 'participant_joined' });
+  return toParticipant(withUser);
+}
+
+/** A session with its stories and participants, for its participants. */
+export async function getSession(
+  em: EntityManager,
+  actor: Actor,
+  input: SessionIdInput,
+): Promise<SessionDetail> {
+  const { sessionId } = parseInput(sessionIdInputSchema, input);
+  const userId = actorUserId(actor);
+  const session = await em.findOne(PokerSession, sessionId);
+  if (!session) throw sessionNotFound(sessionId);
+  await requireParticipant(em, session, userId);
+  const stories = await em.find(
+    PokerStory,
+    { session: sessionId },
+    { orderBy: { storyOrder: 'asc', id: 'asc' } },
+  );
+  const participants = await em.find(
+    PokerSessionParticipant,
+    { session: sessionId },
+    { populate: ['user'], orderBy: { joinedAt: 'asc', id: 'asc' } },
+  );
+  return {
+    ...toSession(session),
+    stories: stories.map(toStory),
+    participants: participants.map(toParticipant),
+  };
+}
+
+/** The sessions the actor facilitates or takes part in, newest first. */
+export async function listMySessions(
+  em: EntityManager,
+  actor: Actor,
+  input: ListMySessionsInput = {},
+): Promise<MySession[]> {
+  const { status } = parseInput(listMySessionsInputSchema, input);
+  const userId = actorUserId(actor);
+  const participations = await em.find(PokerSessionParticipant, { user: userId });
+  const isSpectatorBySession = new Map(participations.map((row) => [row.session.id, row.isSpectator]));
+  const sessions = await em.find(
+    PokerSession,
+    {
+      $or: [{ facilitator: userId }, { id: { $in: [...isSpectatorBySession.keys()] } }],
+      ...(status && { status }),
+    },
+    { orderBy: { createdAt: 'desc', id: 'desc' } },
+  );
+  return sessions.map((session) => ({
+    ...toSession(session),
+    role:
+      session.facilitator.id === userId
+        ? 'facilitator'
+        : isSpectatorBySession.get(session.id)
+          ? 'spectator'
+          : 'voter',
+  }));
+}

@@ -1,0 +1,113 @@
+import { ConflictError, HuddleError } from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { describe, expect, it } from 'vitest';
+import { pokerModule } from '../src/module.ts';
+import { POINT_VALUES } from '../src/schemas.ts';
+import { createSession, joinSession } from '../src/services/sessions.ts';
+import { addStory, startVoting } from '../src/services/stories.ts';
+import { join } from '../src/services/users.ts';
+import { castVote } from '../src/services/votes.ts';
+import { inRequest, newUser, useSqlClient } from './helpers.ts';
+
+const test = useTestDatabase([pokerModule]);
+const PARALLEL = 50;
+const postgres = useSqlClient(test);
+
+/** Runs every task at once and sorts the outcomes; anything thrown that is not a HuddleError fails the test. */
+async function settleAll<T>(tasks: (() => Promise<T>)[]): Promise<{ results: T[]; errors: HuddleError[] }> {
+  const outcomes = await Promise.allSettled(tasks.map((task) => task()));
+  const results: T[] = [];
+  const errors: HuddleError[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.status === 'fulfilled') results.push(outcome.value);
+    else if (outcome.reason instanceof HuddleError) errors.push(outcome.reason);
+    else throw outcome.reason;
+  }
+  return { results, errors };
+}
+
+async function votingStory(title: string) {
+  const facilitator = await newUser(test.db, 'Fran');
+  const voter = await newUser(test.db, 'Vera');
+  const session = await inRequest(test.db, (em) => createSession(em, facilitator.actor, { name: title }));
+  await inRequest(test.db, (em) => joinSession(em, voter.actor, { sessionId: session.id }));
+  const stories = [];
+  for (const storyTitle of ['First', 'Second']) {
+    stories.push(
+      await inRequest(test.db, (em) =>
+        addStory(em, facilitator.actor, { sessionId: session.id, title: storyTitle }),
+      ),
+    );
+  }
+  return { facilitator, voter, session, stories };
+}
+
+describe('under concurrency', () => {
+  it(`${PARALLEL} simultaneous casts by one user on one story leave exactly one vote`, async () => {
+    const { facilitator, voter, stories } = await votingStory('Race');
+    const storyId = stories[0]!.id;
+    await inRequest(test.db, (em) => startVoting(em, facilitator.actor, { storyId }));
+    const cards = Array.from({ length: PARALLEL }, (_, index) => POINT_VALUES[index % POINT_VALUES.length]!);
+
+    const { results, errors } = await settleAll(
+      cards.map((points) => () => inRequest(test.db, (em) => castVote(em, voter.actor, { storyId, points }))),
+    );
+
+    expect(errors).toEqual([]);
+    expect(results).toHaveLength(PARALLEL);
+    const votes = await postgres.client.query<{ user_id: number; points: string }>(
+      'select user_id, points from poker.votes where story_id = $1',
+      [storyId],
+    );
+    expect(votes.rows).toHaveLength(1);
+    expect(votes.rows[0]!.user_id).toBe(voter.id);
+    expect(cards).toContain(votes.rows[0]!.points);
+  });
+
+  it('two stories started at once: one votes, the other is refused with a ConflictError', async () => {
+    const { facilitator, session, stories } = await votingStory('Two at once');
+    const { results, errors } = await settleAll(
+      stories.map(
+        (story) => () =>
+          inRequest(test.db, (em) => startVoting(em, facilitator.actor, { storyId: story.id })),
+      ),
+    );
+    expect(results).toHaveLength(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ConflictError);
+    const voting = await postgres.client.query(
+      `select id from poker.stories where session_id = $1 and status = 'voting'`,
+      [session.id],
+    );
+    expect(voting.rows).toEqual([{ id: results[0]!.id }]);
+  });
+
+  it('simultaneous joins with one email make one user; simultaneous session joins one participant', async () => {
+    const email = `race.${process.pid}@test.example`;
+    const joined = await settleAll(
+      Array.from({ length: 10 }, () => () => inRequest(test.db, (em) => join(em, { name: 'Racer', email }))),
+    );
+    expect(joined.errors).toEqual([]);
+    expect(new Set(joined.results.map((user) => user.id)).size).toBe(1);
+    const users = await postgres.client.query('select id from poker.users where email = $1', [email]);
+    expect(users.rows).toHaveLength(1);
+
+    const { session } = await votingStory('Crowded');
+    const racer = { userId: String(joined.results[0]!.id) };
+    const participations = await settleAll(
+      Array.from(
+        { length: 10 },
+        (_, index) => () =>
+          inRequest(test.db, (em) =>
+            joinSession(em, racer, { sessionId: session.id, role: index % 2 === 0 ? 'voter' : 'spectator' }),
+          ),
+      ),
+    );
+    expect(participations.errors).toEqual([]);
+    const rows = await postgres.client.query(
+      'select id from poker.session_participants where session_id = $1 and user_id = $2',
+      [session.id, joined.results[0]!.id],
+    );
+    expect(rows.rows).toHaveLength(1);
+  });
+});

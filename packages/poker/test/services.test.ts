@@ -1,0 +1,603 @@
+import {
+  type Actor,
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthorizedError,
+} from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { describe, expect, it } from 'vitest';
+import { pokerModule } from '../src/module.ts';
+import {
+  mySessionSchema,
+  POKER_EVENTS_CHANNEL,
+  type PointValue,
+  type PokerEvent,
+  participantSchema,
+  pokerEventSchema,
+  sessionDetailSchema,
+  sessionSchema,
+  storySchema,
+  storySummarySchema,
+  userSchema,
+  voteSchema,
+} from '../src/schemas.ts';
+import {
+  completeSession,
+  createSession,
+  getSession,
+  joinSession,
+  listMySessions,
+  pauseSession,
+  renameSession,
+  resumeSession,
+} from '../src/services/sessions.ts';
+import {
+  addStory,
+  completeStory,
+  deleteStory,
+  editStory,
+  reorderStories,
+  startVoting,
+} from '../src/services/stories.ts';
+import { getStorySummary, votingStatistics } from '../src/services/summary.ts';
+import { getCurrentUser, join } from '../src/services/users.ts';
+import { castVote, revealVotes, revote } from '../src/services/votes.ts';
+import { eventually, expectHuddleError, inRequest, newUser, useSqlClient } from './helpers.ts';
+
+const test = useTestDatabase([pokerModule]);
+const postgres = useSqlClient(test);
+
+async function rows<Row extends Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<Row[]> {
+  return (await postgres.client.query<Row>(sql, params)).rows;
+}
+
+type TestUser = Awaited<ReturnType<typeof newUser>>;
+
+/**
+ * A session run by `facilitator` with voters `ann` and `bob`, spectator `sam`, and three pending stories;
+ * `outsider` has not joined.
+ */
+async function sessionWithStories() {
+  const db = test.db;
+  const [facilitator, ann, bob, sam, outsider] = (await Promise.all(
+    ['Fran', 'Ann', 'Bob', 'Sam', 'Otto'].map((name) => newUser(db, name)),
+  )) as [TestUser, TestUser, TestUser, TestUser, TestUser];
+  const session = await inRequest(db, (em) => createSession(em, facilitator.actor, { name: 'Sprint 7' }));
+  await inRequest(db, (em) => joinSession(em, ann.actor, { sessionId: session.id }));
+  await inRequest(db, (em) => joinSession(em, bob.actor, { sessionId: session.id, role: 'voter' }));
+  await inRequest(db, (em) => joinSession(em, sam.actor, { sessionId: session.id, role: 'spectator' }));
+  const stories = [];
+  for (const title of ['Login', 'Logout', 'Profile']) {
+    stories.push(
+      await inRequest(db, (em) => addStory(em, facilitator.actor, { sessionId: session.id, title })),
+    );
+  }
+  return {
+    session,
+    stories: stories as [(typeof stories)[0], ...typeof stories],
+    facilitator,
+    ann,
+    bob,
+    sam,
+    outsider,
+  };
+}
+
+/** A session whose first story is open for voting. */
+async function votingSession() {
+  const setup = await sessionWithStories();
+  const story = setup.stories[0];
+  await inRequest(test.db, (em) => startVoting(em, setup.facilitator.actor, { storyId: story.id }));
+  return { ...setup, story };
+}
+
+function vote(actor: Actor, storyId: number, points: PointValue) {
+  return inRequest(test.db, (em) => castVote(em, actor, { storyId, points }));
+}
+
+async function storyRow(storyId: number) {
+  const [row] = await rows<{ status: string; revealed_at: Date | null; final_points: string | null }>(
+    'select status, revealed_at, final_points from poker.stories where id = $1',
+    [storyId],
+  );
+  return row;
+}
+
+describe('join (temporary identity)', () => {
+  it('creates a user, and finds the same user again by email, whatever its case', async () => {
+    const first = await inRequest(test.db, (em) => join(em, { name: 'Quinn', email: 'Quinn@Example.test' }));
+    const again = await inRequest(test.db, (em) => join(em, { name: 'Q.', email: 'quinn@example.test' }));
+    expect(again.id).toBe(first.id);
+    expect(again.name).toBe('Quinn');
+    expect(await rows('select name, email from poker.users where id = $1', [first.id])).toEqual([
+      { name: 'Quinn', email: 'quinn@example.test' },
+    ]);
+  });
+
+  it('creates a new user each time without an email', async () => {
+    const one = await inRequest(test.db, (em) => join(em, { name: 'Anon' }));
+    const two = await inRequest(test.db, (em) => join(em, { name: 'Anon' }));
+    expect(one.id).not.toBe(two.id);
+    expect(one).toMatchObject({ name: 'Anon', email: null });
+  });
+
+  it('names the offending field of invalid input', async () => {
+    const error = await expectHuddleError(
+      inRequest(test.db, (em) => join(em, { name: 'X', email: 'not an email' })),
+      InvalidInputError,
+    );
+    expect(error.constraint.field).toBe('email');
+    expect(error.message).toMatch(/^email: /);
+  });
+
+  it('getCurrentUser refuses an actor that is no user', async () => {
+    await expectHuddleError(
+      inRequest(test.db, (em) => getCurrentUser(em, { userId: 'admin' })),
+      UnauthorizedError,
+    );
+    await expectHuddleError(
+      inRequest(test.db, (em) => getCurrentUser(em, { userId: '987654' })),
+      UnauthorizedError,
+    );
+  });
+});
+
+describe('sessions', () => {
+  it('the creator facilitates and votes; joiners vote or spectate', async () => {
+    const { session, facilitator, sam } = await sessionWithStories();
+    const participants = await rows(
+      `select user_id, is_spectator from poker.session_participants where session_id = $1 order by id`,
+      [session.id],
+    );
+    expect(participants).toHaveLength(4);
+    expect(participants[0]).toEqual({ user_id: facilitator.id, is_spectator: false });
+    expect(participants[3]).toEqual({ user_id: sam.id, is_spectator: true });
+    expect(session).toMatchObject({ facilitatorId: facilitator.id, status: 'active' });
+  });
+
+  it('pause, resume and complete move the status, and only along the allowed transitions', async () => {
+    const { session, facilitator } = await sessionWithStories();
+    const input = { sessionId: session.id };
+    await expectHuddleError(
+      inRequest(test.db, (em) => resumeSession(em, facilitator.actor, input)),
+      ConflictError,
+    );
+    expect(await inRequest(test.db, (em) => pauseSession(em, facilitator.actor, input))).toMatchObject({
+      status: 'paused',
+    });
+    expect(await inRequest(test.db, (em) => resumeSession(em, facilitator.actor, input))).toMatchObject({
+      status: 'active',
+    });
+    await inRequest(test.db, (em) => completeSession(em, facilitator.actor, input));
+    expect(await rows('select status from poker.sessions where id = $1', [session.id])).toEqual([
+      { status: 'completed' },
+    ]);
+    // A completed session is read-only.
+    await expectHuddleError(
+      inRequest(test.db, (em) => pauseSession(em, facilitator.actor, input)),
+      ConflictError,
+    );
+    await expectHuddleError(
+      inRequest(test.db, (em) => addStory(em, facilitator.actor, { sessionId: session.id, title: 'Late' })),
+      ConflictError,
+    );
+  });
+
+  it('rename returns the updated_at the database trigger set', async () => {
+    const { session, facilitator } = await sessionWithStories();
+    const renamed = await inRequest(test.db, (em) =>
+      renameSession(em, facilitator.actor, { sessionId: session.id, name: 'Sprint 7 (moved)' }),
+    );
+    const [row] = await rows<{ name: string; updated_at: Date }>(
+      'select name, updated_at from poker.sessions where id = $1',
+      [session.id],
+    );
+    expect(row!.name).toBe('Sprint 7 (moved)');
+    expect(renamed.updatedAt).toBe(row!.updated_at.toISOString());
+    expect(renamed.updatedAt > session.updatedAt).toBe(true);
+  });
+
+  it('only the facilitator changes the session, its stories and its rounds', async () => {
+    const { session, story, ann, stories } = await votingSession();
+    const sessionId = session.id;
+    const storyId = story.id;
+    const attempts = {
+      rename: () => inRequest(test.db, (em) => renameSession(em, ann.actor, { sessionId, name: 'Mine' })),
+      pause: () => inRequest(test.db, (em) => pauseSession(em, ann.actor, { sessionId })),
+      complete: () => inRequest(test.db, (em) => completeSession(em, ann.actor, { sessionId })),
+      addStory: () => inRequest(test.db, (em) => addStory(em, ann.actor, { sessionId, title: 'Sneaky' })),
+      editStory: () => inRequest(test.db, (em) => editStory(em, ann.actor, { storyId, title: 'Edited' })),
+      deleteStory: () => inRequest(test.db, (em) => deleteStory(em, ann.actor, { storyId })),
+      reorder: () =>
+        inRequest(test.db, (em) =>
+          reorderStories(em, ann.actor, { sessionId, storyIds: stories.map((s) => s.id).reverse() }),
+        ),
+      startVoting: () => inRequest(test.db, (em) => startVoting(em, ann.actor, { storyId: stories[1]!.id })),
+      reveal: () => inRequest(test.db, (em) => revealVotes(em, ann.actor, { storyId })),
+      revote: () => inRequest(test.db, (em) => revote(em, ann.actor, { storyId })),
+      completeStory: () =>
+        inRequest(test.db, (em) => completeStory(em, ann.actor, { storyId, finalPoints: '3' })),
+    };
+    for (const [name, attempt] of Object.entries(attempts)) {
+      const error = await expectHuddleError(attempt(), ForbiddenError);
+      expect(error.message, name).toMatch(/only the facilitator/);
+    }
+    const before = await rows('select * from poker.stories where session_id = $1 order by id', [sessionId]);
+    expect(before.map((row) => [row.title, row.status, row.story_order])).toEqual([
+      ['Login', 'voting', 1],
+      ['Logout', 'pending', 2],
+      ['Profile', 'pending', 3],
+    ]);
+    expect(await rows('select name, status from poker.sessions where id = $1', [sessionId])).toEqual([
+      { name: 'Sprint 7', status: 'active' },
+    ]);
+  });
+
+  it('getSession is for participants; it lists stories in order and participants with names', async () => {
+    const { session, stories, outsider, sam, facilitator } = await sessionWithStories();
+    await expectHuddleError(
+      inRequest(test.db, (em) => getSession(em, outsider.actor, { sessionId: session.id })),
+      ForbiddenError,
+    );
+    const detail = await inRequest(test.db, (em) => getSession(em, sam.actor, { sessionId: session.id }));
+    expect(detail.stories.map((story) => story.id)).toEqual(stories.map((story) => story.id));
+    expect(detail.participants.map((participant) => [participant.name, participant.isSpectator])).toEqual([
+      ['Fran', false],
+      ['Ann', false],
+      ['Bob', false],
+      ['Sam', true],
+    ]);
+    expect(detail.facilitatorId).toBe(facilitator.id);
+    await expectHuddleError(
+      inRequest(test.db, (em) => getSession(em, sam.actor, { sessionId: 987_654 })),
+      NotFoundError,
+    );
+  });
+
+  it('listMySessions gives facilitated and joined sessions with the role, filtered by status', async () => {
+    const { session, facilitator, sam } = await sessionWithStories();
+    const other = await inRequest(test.db, (em) => createSession(em, sam.actor, { name: "Sam's own" }));
+    await inRequest(test.db, (em) => pauseSession(em, sam.actor, { sessionId: other.id }));
+    const samSessions = await inRequest(test.db, (em) => listMySessions(em, sam.actor));
+    expect(samSessions.map((mine) => [mine.id, mine.role])).toEqual([
+      [other.id, 'facilitator'],
+      [session.id, 'spectator'],
+    ]);
+    const paused = await inRequest(test.db, (em) => listMySessions(em, sam.actor, { status: 'paused' }));
+    expect(paused.map((mine) => mine.id)).toEqual([other.id]);
+    const fran = await inRequest(test.db, (em) => listMySessions(em, facilitator.actor, {}));
+    expect(fran.map((mine) => [mine.id, mine.role])).toEqual([[session.id, 'facilitator']]);
+  });
+});
+
+describe('stories', () => {
+  it('reorder applies the whole new order', async () => {
+    const { session, stories, facilitator } = await sessionWithStories();
+    const [login, logout, profile] = stories.map((story) => story.id) as [number, number, number];
+    const reordered = await inRequest(test.db, (em) =>
+      reorderStories(em, facilitator.actor, { sessionId: session.id, storyIds: [profile, login, logout] }),
+    );
+    expect(reordered.map((story) => [story.id, story.storyOrder])).toEqual([
+      [profile, 1],
+      [login, 2],
+      [logout, 3],
+    ]);
+    expect(
+      await rows('select id from poker.stories where session_id = $1 order by story_order', [session.id]),
+    ).toEqual([{ id: profile }, { id: login }, { id: logout }]);
+  });
+
+  it('reorder refuses a list that is not exactly the session’s stories, and changes nothing', async () => {
+    const { session, stories, facilitator } = await sessionWithStories();
+    const foreign = await sessionWithStories();
+    const [login, logout, profile] = stories.map((story) => story.id) as [number, number, number];
+    const orderBefore = await rows(
+      'select id, story_order from poker.stories where session_id = $1 order by id',
+      [session.id],
+    );
+    const badLists = [
+      [profile, login],
+      [profile, login, logout, foreign.stories[0].id],
+      [profile, login, foreign.stories[0].id],
+      [profile, login, login],
+      [],
+    ];
+    for (const storyIds of badLists) {
+      const error = await expectHuddleError(
+        inRequest(test.db, (em) =>
+          reorderStories(em, facilitator.actor, { sessionId: session.id, storyIds }),
+        ),
+        InvalidInputError,
+      );
+      expect(error.constraint.field).toBe('storyIds');
+    }
+    expect(
+      await rows('select id, story_order from poker.stories where session_id = $1 order by id', [session.id]),
+    ).toEqual(orderBefore);
+  });
+
+  it('add appends; edit and delete change the database (delete takes the votes with it)', async () => {
+    const { session, story, facilitator, ann } = await votingSession();
+    const added = await inRequest(test.db, (em) =>
+      addStory(em, facilitator.actor, { sessionId: session.id, title: 'Search', description: 'Full text' }),
+    );
+    expect(added.storyOrder).toBe(4);
+    await inRequest(test.db, (em) =>
+      editStory(em, facilitator.actor, { storyId: added.id, description: null }),
+    );
+    expect(await rows('select title, description from poker.stories where id = $1', [added.id])).toEqual([
+      { title: 'Search', description: null },
+    ]);
+    await expectHuddleError(
+      inRequest(test.db, (em) => editStory(em, facilitator.actor, { storyId: added.id })),
+      InvalidInputError,
+    );
+    await vote(ann.actor, story.id, '5');
+    await inRequest(test.db, (em) => deleteStory(em, facilitator.actor, { storyId: story.id }));
+    expect(await rows('select id from poker.stories where id = $1', [story.id])).toEqual([]);
+    expect(await rows('select id from poker.votes where story_id = $1', [story.id])).toEqual([]);
+    await expectHuddleError(
+      inRequest(test.db, (em) => deleteStory(em, facilitator.actor, { storyId: story.id })),
+      NotFoundError,
+    );
+  });
+
+  it('one story votes at a time per session; completing it frees the session for the next', async () => {
+    const { stories, story, facilitator } = await votingSession();
+    const next = stories[1]!;
+    const error = await expectHuddleError(
+      inRequest(test.db, (em) => startVoting(em, facilitator.actor, { storyId: next.id })),
+      ConflictError,
+    );
+    expect(error.message).toContain(`already voting on story ${story.id}`);
+    const completed = await inRequest(test.db, (em) =>
+      completeStory(em, facilitator.actor, { storyId: story.id, finalPoints: '8' }),
+    );
+    expect(completed).toMatchObject({ status: 'completed', finalPoints: '8' });
+    await inRequest(test.db, (em) => startVoting(em, facilitator.actor, { storyId: next.id }));
+    expect(await storyRow(next.id)).toMatchObject({ status: 'voting' });
+    expect(await storyRow(story.id)).toMatchObject({ status: 'completed', final_points: '8' });
+  });
+});
+
+describe('votes', () => {
+  it('are accepted only while the story is voting', async () => {
+    const { stories, story, facilitator, ann } = await votingSession();
+    const pending = stories[1]!;
+    await expectHuddleError(vote(ann.actor, pending.id, '3'), ConflictError);
+    await inRequest(test.db, (em) =>
+      completeStory(em, facilitator.actor, { storyId: story.id, finalPoints: '3' }),
+    );
+    await expectHuddleError(vote(ann.actor, story.id, '3'), ConflictError);
+    expect(
+      await rows('select * from poker.votes where story_id = any($1)', [[pending.id, story.id]]),
+    ).toEqual([]);
+  });
+
+  it('are refused while the session is paused, and accepted again after resume', async () => {
+    const { session, story, facilitator, ann } = await votingSession();
+    await inRequest(test.db, (em) => pauseSession(em, facilitator.actor, { sessionId: session.id }));
+    const error = await expectHuddleError(vote(ann.actor, story.id, '5'), ConflictError);
+    expect(error.message).toContain('paused');
+    expect(await rows('select * from poker.votes where story_id = $1', [story.id])).toEqual([]);
+    await inRequest(test.db, (em) => resumeSession(em, facilitator.actor, { sessionId: session.id }));
+    await vote(ann.actor, story.id, '5');
+    expect(await rows('select user_id, points from poker.votes where story_id = $1', [story.id])).toEqual([
+      { user_id: ann.id, points: '5' },
+    ]);
+  });
+
+  it('are refused from spectators and from users who have not joined', async () => {
+    const { story, sam, outsider } = await votingSession();
+    expect((await expectHuddleError(vote(sam.actor, story.id, '2'), ForbiddenError)).message).toContain(
+      'spectator',
+    );
+    await expectHuddleError(vote(outsider.actor, story.id, '2'), ForbiddenError);
+    expect(await rows('select * from poker.votes where story_id = $1', [story.id])).toEqual([]);
+  });
+
+  it('change in place: a second cast replaces the first', async () => {
+    const { story, ann } = await votingSession();
+    await vote(ann.actor, story.id, '3');
+    const changed = await vote(ann.actor, story.id, '13');
+    expect(changed).toMatchObject({ storyId: story.id, userId: ann.id, points: '13' });
+    expect(await rows('select points from poker.votes where story_id = $1', [story.id])).toEqual([
+      { points: '13' },
+    ]);
+  });
+
+  it('stay hidden from everyone, facilitator included, until the reveal', async () => {
+    const { story, facilitator, ann, bob, sam } = await votingSession();
+    await vote(ann.actor, story.id, '5');
+    await vote(bob.actor, story.id, '8');
+    for (const viewer of [facilitator, bob, sam]) {
+      const summary = await inRequest(test.db, (em) =>
+        getStorySummary(em, viewer.actor, { storyId: story.id }),
+      );
+      expect(summary.votes.map((entry) => entry.points)).toEqual([null, null]);
+      expect(summary.statistics).toBeNull();
+      expect(summary.revealedAt).toBeNull();
+      expect(summary.ownPoints).toBe(viewer === bob ? '8' : null);
+    }
+    await expectHuddleError(
+      inRequest(test.db, (em) => revealVotes(em, ann.actor, { storyId: story.id })),
+      ForbiddenError,
+    );
+    await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id }));
+    expect((await storyRow(story.id))!.revealed_at).toBeInstanceOf(Date);
+    const revealed = await inRequest(test.db, (em) => getStorySummary(em, sam.actor, { storyId: story.id }));
+    expect(revealed.votes).toEqual([
+      { userId: ann.id, name: 'Ann', points: '5' },
+      { userId: bob.id, name: 'Bob', points: '8' },
+    ]);
+    // After the reveal the round is closed to votes until a re-vote.
+    await expectHuddleError(vote(facilitator.actor, story.id, '1'), ConflictError);
+    await expectHuddleError(
+      inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id })),
+      ConflictError,
+    );
+  });
+
+  it('re-vote clears the round: votes deleted, hidden again, voting again', async () => {
+    const { story, facilitator, ann, bob } = await votingSession();
+    await vote(ann.actor, story.id, '5');
+    await vote(bob.actor, story.id, '21');
+    await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id }));
+    const reopened = await inRequest(test.db, (em) => revote(em, facilitator.actor, { storyId: story.id }));
+    expect(reopened).toMatchObject({ status: 'voting', revealedAt: null, finalPoints: null });
+    expect(await rows('select * from poker.votes where story_id = $1', [story.id])).toEqual([]);
+    expect(await storyRow(story.id)).toEqual({ status: 'voting', revealed_at: null, final_points: null });
+    await vote(ann.actor, story.id, '8');
+    expect(await rows('select points from poker.votes where story_id = $1', [story.id])).toEqual([
+      { points: '8' },
+    ]);
+  });
+
+  it('re-vote also reopens a completed story', async () => {
+    const { story, facilitator } = await votingSession();
+    await inRequest(test.db, (em) =>
+      completeStory(em, facilitator.actor, { storyId: story.id, finalPoints: '2' }),
+    );
+    await inRequest(test.db, (em) => revote(em, facilitator.actor, { storyId: story.id }));
+    expect(await storyRow(story.id)).toEqual({ status: 'voting', revealed_at: null, final_points: null });
+  });
+});
+
+describe('summary', () => {
+  it('gives average, median, modes, unanimity and who has not voted (3, 5, 5, ?)', async () => {
+    const { session, story, facilitator, ann, bob } = await votingSession();
+    const [cy, di] = [await newUser(test.db, 'Cy'), await newUser(test.db, 'Di')];
+    for (const user of [cy, di]) {
+      await inRequest(test.db, (em) => joinSession(em, user.actor, { sessionId: session.id }));
+    }
+    await vote(facilitator.actor, story.id, '3');
+    await vote(ann.actor, story.id, '5');
+    await vote(bob.actor, story.id, '5');
+    await vote(cy.actor, story.id, '?');
+    await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id }));
+    const summary = await inRequest(test.db, (em) => getStorySummary(em, ann.actor, { storyId: story.id }));
+    expect(summary.statistics).toEqual({ average: 4.33, median: 5, modes: ['5'], unanimous: false });
+    // Sam spectates, so only Di is missing.
+    expect(summary.notVoted).toEqual([{ userId: di.id, name: 'Di' }]);
+    expect(summary.votes.map((entry) => entry.points)).toEqual(['3', '5', '5', '?']);
+  });
+
+  it('statistics on edge cases', () => {
+    expect(votingStatistics([])).toEqual({ average: null, median: null, modes: [], unanimous: false });
+    expect(votingStatistics(['?', '?'])).toEqual({
+      average: null,
+      median: null,
+      modes: ['?'],
+      unanimous: true,
+    });
+    expect(votingStatistics(['3', '8'])).toEqual({
+      average: 5.5,
+      median: 5.5,
+      modes: ['3', '8'],
+      unanimous: false,
+    });
+    expect(votingStatistics(['13', '13', '13'])).toEqual({
+      average: 13,
+      median: 13,
+      modes: ['13'],
+      unanimous: true,
+    });
+    expect(votingStatistics(['1', '2', '21'])).toMatchObject({ average: 8, median: 2 });
+  });
+
+  it('is refused for a story that does not exist and for non-participants', async () => {
+    const { story, outsider } = await votingSession();
+    const missing = await expectHuddleError(
+      inRequest(test.db, (em) => getStorySummary(em, outsider.actor, { storyId: 987_654 })),
+      NotFoundError,
+    );
+    expect(missing.constraint.field).toBe('storyId');
+    await expectHuddleError(
+      inRequest(test.db, (em) => getStorySummary(em, outsider.actor, { storyId: story.id })),
+      ForbiddenError,
+    );
+  });
+});
+
+describe('outputs', () => {
+  it('are plain JSON that matches the published output schemas', async () => {
+    const { session, story, facilitator, ann } = await votingSession();
+    const input = { sessionId: session.id };
+    const outputs = [
+      [userSchema, await inRequest(test.db, (em) => getCurrentUser(em, ann.actor))],
+      [
+        sessionSchema,
+        await inRequest(test.db, (em) => renameSession(em, facilitator.actor, { ...input, name: 'X' })),
+      ],
+      [mySessionSchema.array(), await inRequest(test.db, (em) => listMySessions(em, ann.actor))],
+      [participantSchema, await inRequest(test.db, (em) => joinSession(em, ann.actor, input))],
+      [voteSchema, await vote(ann.actor, story.id, '?')],
+      [
+        storySchema,
+        await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id })),
+      ],
+      [
+        storySummarySchema,
+        await inRequest(test.db, (em) => getStorySummary(em, ann.actor, { storyId: story.id })),
+      ],
+      [
+        storySchema,
+        await inRequest(test.db, (em) =>
+          completeStory(em, facilitator.actor, { storyId: story.id, finalPoints: '1' }),
+        ),
+      ],
+      [sessionDetailSchema, await inRequest(test.db, (em) => getSession(em, ann.actor, input))],
+    ] as const;
+    for (const [schema, output] of outputs) {
+      expect(schema.parse(output)).toEqual(output);
+      expect(JSON.parse(JSON.stringify(output))).toEqual(output);
+    }
+    const added = await inRequest(test.db, (em) =>
+      addStory(em, facilitator.actor, { ...input, title: 'New' }),
+    );
+    expect(added).toMatchObject({ status: 'pending', storyOrder: 4, finalPoints: null, revealedAt: null });
+  });
+});
+
+describe('events', () => {
+  it('publishes every change on commit, never a vote’s value, and nothing for a refused change', async () => {
+    const received: PokerEvent[] = [];
+    const unlisten = await test.db.events.listen(POKER_EVENTS_CHANNEL, (payload) => {
+      received.push(pokerEventSchema.parse(payload));
+    });
+    try {
+      const { session, stories, story, facilitator, ann, sam } = await votingSession();
+      const sessionId = session.id;
+      await vote(ann.actor, story.id, '5');
+      await expectHuddleError(vote(sam.actor, story.id, '5'), ForbiddenError);
+      await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id }));
+      await inRequest(test.db, (em) => pauseSession(em, facilitator.actor, { sessionId }));
+      const expected: PokerEvent[] = [
+        { type: 'session_changed', sessionId, change: 'created' },
+        { type: 'session_changed', sessionId, change: 'participant_joined' },
+        { type: 'session_changed', sessionId, change: 'participant_joined' },
+        { type: 'session_changed', sessionId, change: 'participant_joined' },
+        ...stories.map((added) => ({
+          type: 'story_changed' as const,
+          sessionId,
+          storyId: added.id,
+          change: 'added' as const,
+        })),
+        { type: 'story_changed', sessionId, storyId: story.id, change: 'voting_started' },
+        { type: 'vote_cast', sessionId, storyId: story.id, userId: ann.id },
+        { type: 'revealed', sessionId, storyId: story.id },
+        { type: 'session_status_changed', sessionId, status: 'paused' },
+      ];
+      await eventually(() => {
+        expect(received.filter((event) => event.sessionId === sessionId)).toEqual(expected);
+      });
+    } finally {
+      await unlisten();
+    }
+  });
+});
