@@ -44,7 +44,9 @@ describe('migration orchestration', () => {
       ['fixture_library', true, []],
       ['fixture_reviews', true, []],
     ]);
-    expect(await migrateUp(database.db)).toEqual(SCHEMAS.map((module) => ({ module, applied: [], pending: [] })));
+    expect(await migrateUp(database.db)).toEqual(
+      SCHEMAS.map((module) => ({ module, applied: [], pending: [] })),
+    );
   });
 
   it('steps one migration down and up again', async () => {

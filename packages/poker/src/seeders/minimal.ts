@@ -1,6 +1,5 @@
-import type { SeedContext } from '@huddle/db';
+import type { Dictionary, EntityManager, SeedContext } from '@huddle/db';
 import { Seeder } from '@huddle/db';
-import type { Dictionary, EntityManager } from '@huddle/db';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import { PokerStory } from '../entities/story.ts';

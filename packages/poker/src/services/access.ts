@@ -3,10 +3,10 @@ import {
   ConflictError,
   type EntityManager,
   ForbiddenError,
+  LockMode,
   NotFoundError,
   UnauthorizedError,
 } from '@huddle/db';
-import { LockMode } from '@huddle/db';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import { PokerStory } from '../entities/story.ts';
