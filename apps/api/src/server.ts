@@ -5,6 +5,9 @@ import { logger } from './logger.ts';
 import { appRouter } from './router.ts';
 import { createContext } from './trpc.ts';
 
+/** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
 export interface ApiServer {
   /** Base URL of the tRPC endpoint, e.g. http://127.0.0.1:4000 */
   url: string;
@@ -26,6 +29,7 @@ export interface ApiServerOptions {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const server = createHTTPServer({
     router: appRouter,
+    maxBodySize: MAX_BODY_BYTES,
     createContext: ({ req }) => createContext(options.db, options.secret, req.headers.authorization),
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR')

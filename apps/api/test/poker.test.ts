@@ -187,6 +187,12 @@ describe('bad input through the API changes nothing', () => {
       null,
     ],
     ['no token', () => createHuddleClient(server.url).poker.sessions.mine.query(), 'UNAUTHORIZED', null],
+    [
+      'a body over 1 MiB',
+      () => facilitator.client.poker.stories.add.mutate({ sessionId, title: 'x'.repeat(1_100_000) }),
+      'PAYLOAD_TOO_LARGE',
+      null,
+    ],
   ])('%s', async (_case, call, code, field) => {
     const before = await snapshot();
     const error = await failure(call());
