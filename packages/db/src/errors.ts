@@ -69,6 +69,14 @@ interface PostgresErrorFields {
 const SERIALIZATION_FAILURE = '40001';
 const DEADLOCK_DETECTED = '40P01';
 
+/** Node socket errors that mean the server went away or never answered. */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/** SQLSTATE class 08 (connection exception) and 57P01–57P03 (server shutting down or not accepting). */
+function isUnavailableCode(code: string): boolean {
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
+}
+
 function postgresFields(error: unknown): PostgresErrorFields | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
@@ -103,10 +111,19 @@ export function isRetryableTransactionError(error: unknown): boolean {
 /**
  * The one place PostgreSQL errors become typed errors. Unique → ConflictError; foreign key → NotFoundError
  * when the referenced row is missing, ConflictError when the row is still referenced; check and not-null →
- * InvalidInputError. Anything else (including HuddleErrors) is returned unchanged.
+ * InvalidInputError; a lost or refused connection → DatabaseUnavailableError. Anything else (including
+ * HuddleErrors) is returned unchanged.
  */
 export function toHuddleError(error: unknown): unknown {
   if (error instanceof HuddleError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || isUnavailableCode(code))) {
+    return new DatabaseUnavailableError(
+      `database unavailable: ${(error as Error).message}`,
+      {},
+      { cause: error },
+    );
+  }
   const pg = postgresFields(error);
   if (!pg) return error;
   const columns = pg.column ? [pg.column] : detailColumns(pg.detail);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   ConflictError,
+  DatabaseUnavailableError,
   HuddleError,
   InvalidInputError,
   inRequestScope,
@@ -116,6 +117,16 @@ describe('database errors become typed errors naming the constraint', () => {
       }),
     );
     expect(await authorCount()).toBe(before);
+  });
+
+  it('a connection the server terminates → DatabaseUnavailableError', async () => {
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, (em) => em.execute('select pg_terminate_backend(pg_backend_pid())')),
+    );
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect(error.message).toMatch(/^database unavailable: /);
+    // The pool replaces the broken connection: the next request works.
+    expect(await inRequestScope(database.db.orm, (em) => em.execute('select 1 as ok'))).toEqual([{ ok: 1 }]);
   });
 
   it('serialization failures are retried, a bounded number of times', async () => {
