@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { backupCommand, restoreCommand } from './commands/backup.ts';
+import { maintenanceCommand } from './commands/maintenance.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { seedCommand } from './commands/seed.ts';
 import { tokenCommand } from './commands/token.ts';
 
 const program = new Command('huddle')
@@ -10,6 +14,11 @@ const program = new Command('huddle')
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(migrateCommand)
+  .addCommand(seedCommand)
+  .addCommand(backupCommand)
+  .addCommand(restoreCommand)
+  .addCommand(schemaCommand)
+  .addCommand(maintenanceCommand)
   .addCommand(tokenCommand);
 
 // Subcommands built on their own don't inherit the override; without it commander exits by itself.

@@ -13,7 +13,24 @@ export {
 } from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
 export { Seeder } from '@mikro-orm/seeder';
+export { type BackupOptions, type TableProgress, writeBackup } from './backup/dump.ts';
+export { type BackupManifest, verifyBackup } from './backup/format.ts';
+export { type RestoreOptions, type RestoreResult, restoreBackup } from './backup/restore.ts';
 export { insertInChunks, reserveIds } from './bulk.ts';
+export {
+  GENERATED_END,
+  GENERATED_START,
+  mergeSchemaDoc,
+  renderSchemaDocs,
+} from './catalog/docs.ts';
+export {
+  type LintAllowList,
+  type LintFinding,
+  type LintRule,
+  lintSchema,
+  parseLintAllowList,
+} from './catalog/lint.ts';
+export { analyzeTables, type TableMaintenance } from './catalog/maintenance.ts';
 export {
   type Database,
   type EntityManager,

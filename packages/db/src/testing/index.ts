@@ -7,8 +7,8 @@ import { createDatabase, databaseUrl, dropDatabase, testDatabaseName } from './d
 import { acquireTestServer } from './server.ts';
 
 export { schemaSnapshot } from './catalog.ts';
-export { databaseUrl, listDatabases } from './databases.ts';
-export { acquireTestServer, type TestServer } from './server.ts';
+export { createDatabase, databaseUrl, dropDatabase, listDatabases } from './databases.ts';
+export { acquireTestServer, findPostgresBinaries, type TestServer } from './server.ts';
 
 /** What the global setup hands to every test file of a run. */
 export interface HuddleTestContext {

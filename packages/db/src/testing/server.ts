@@ -78,7 +78,7 @@ async function hasInitdb(dir: string): Promise<boolean> {
 }
 
 /** PG_BIN_DIR, else `pg_config --bindir` on the PATH, else Debian's newest /usr/lib/postgresql/<v>/bin. */
-async function findPostgresBinaries(): Promise<string | undefined> {
+export async function findPostgresBinaries(): Promise<string | undefined> {
   const explicit = process.env.PG_BIN_DIR;
   if (explicit) return (await hasInitdb(explicit)) ? explicit : undefined;
   try {

@@ -1,0 +1,43 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { huddle } from './helpers.ts';
+
+/** A manifest table entry, as `huddle backup --json` prints it. */
+export interface TableContents {
+  schema: string;
+  name: string;
+  rows: number;
+  sha256: string;
+}
+
+/** A temp directory for the test file, removed after it. */
+export function useTempDir(prefix: string): { readonly path: string } {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), prefix));
+  });
+  afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
+  return {
+    get path() {
+      if (!dir) throw new Error('useTempDir: only available inside tests');
+      return dir;
+    },
+  };
+}
+
+/** Runs huddle and fails with its stderr when it exits non-zero. */
+export async function huddleOk(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const result = await huddle(args, env);
+  if (result.code !== 0) throw new Error(`huddle ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Every table's rows and checksum, as a backup of the database reports them. */
+export async function contents(env: NodeJS.ProcessEnv, file: string): Promise<TableContents[]> {
+  const { manifest } = JSON.parse(await huddleOk(['backup', file, '--json'], env)) as {
+    manifest: { tables: TableContents[] };
+  };
+  return manifest.tables.map(({ schema, name, rows, sha256 }) => ({ schema, name, rows, sha256 }));
+}

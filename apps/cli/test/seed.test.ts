@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contents, huddleOk, useTempDir } from './data.ts';
+import { huddle } from './helpers.ts';
+
+const dir = useTempDir('huddle-cli-seed-');
+const databases: TestDatabase[] = [];
+const envs: NodeJS.ProcessEnv[] = [];
+
+beforeAll(async () => {
+  for (let index = 0; index < 3; index++) {
+    const database = await createTestDatabase();
+    databases.push(database);
+    envs.push({ DATABASE_URL: database.url });
+  }
+});
+afterAll(() => Promise.all(databases.map((database) => database.drop())));
+
+describe('huddle seed', () => {
+  it('minimal is idempotent: a second run changes nothing', async () => {
+    const [env] = envs as [NodeJS.ProcessEnv];
+    await huddleOk(['seed', 'minimal'], env);
+    const once = await contents(env, path.join(dir.path, 'once.huddle'));
+    expect(once.some((table) => table.rows > 0)).toBe(true);
+    await huddleOk(['seed', 'minimal'], env);
+    expect(await contents(env, path.join(dir.path, 'twice.huddle'))).toEqual(once);
+  });
+
+  it('realistic is deterministic per --seed, reports rows and rows/s per table, and differs for another seed', async () => {
+    const [, first, second] = envs as [NodeJS.ProcessEnv, NodeJS.ProcessEnv, NodeJS.ProcessEnv];
+    const run = JSON.parse(
+      await huddleOk(['seed', 'realistic', '--scale', '2', '--seed', '42', '--json'], first),
+    ) as {
+      tables: { table: string; rows: number; rowsPerSecond: number | null }[];
+    };
+    expect(run.tables.length).toBeGreaterThan(0);
+    expect(run.tables.every((table) => table.rows > 0 && (table.rowsPerSecond ?? 0) > 0)).toBe(true);
+    const text = await huddleOk(['seed', 'realistic', '--scale', '2', '--seed', '42'], second);
+    expect(text).toMatch(/rows\s+[\d,]+ rows\/s/);
+    const firstContents = await contents(first, path.join(dir.path, 'first.huddle'));
+    expect(await contents(second, path.join(dir.path, 'second.huddle'))).toEqual(firstContents);
+
+    await huddleOk(['seed', 'realistic', '--scale', '2', '--seed', '43'], second);
+    const third = await contents(second, path.join(dir.path, 'third.huddle'));
+    expect(third.map((table) => table.sha256)).not.toEqual(firstContents.map((table) => table.sha256));
+  });
+
+  it('refuses a bad scale, and --scale with minimal, in one line', async () => {
+    const [env] = envs as [NodeJS.ProcessEnv];
+    const zero = await huddle(['seed', 'realistic', '--scale', '0'], env);
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toBe('huddle: scale: Too small: expected number to be >0\n');
+    const minimal = await huddle(['seed', 'minimal', '--seed', '3'], env);
+    expect(minimal.code).toBe(1);
+    expect(minimal.stderr).toBe('huddle: --scale and --seed apply to realistic seeding only\n');
+  });
+});

@@ -1,0 +1,66 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { type Database, type DomainModule, restoreBackup, writeBackup } from '@huddle/db';
+import { createDatabase, databaseUrl } from '@huddle/db/testing';
+import { count, migratedDatabase, postgresBinary, ratio, run, seconds, timed } from './server.ts';
+
+export interface BackupFigures {
+  rows: number;
+  huddle: { backup: number; restore: number; bytes: number };
+  postgres: { dump: number; restore: number; bytes: number };
+}
+
+/**
+ * `huddle backup` / `huddle restore` (the @huddle/db engine the CLI runs) against `pg_dump -Fc -n <schema>`
+ * / `pg_restore` of the same schemas on the same server. pg_restore recreates the schemas in an empty
+ * database; huddle restores into a migrated one, as operators use each.
+ */
+export async function benchBackup(
+  serverUrl: string,
+  modules: readonly DomainModule[],
+  source: { url: string; db: Database },
+  workDir: string,
+): Promise<BackupFigures> {
+  const file = path.join(workDir, 'bench.huddle');
+  const backup = await timed(() => writeBackup(source.db, file));
+  const rows = backup.result.tables.reduce((sum, table) => sum + table.rows, 0);
+  const schemas = [...new Set(backup.result.tables.map((table) => table.schema))];
+
+  const target = await migratedDatabase(serverUrl, 'bench_restore_huddle', modules);
+  const restore = await timed(() => restoreBackup(target.db, file));
+  await target.db.close();
+
+  const dumpFile = path.join(workDir, 'bench.dump');
+  const pgDump = await postgresBinary('pg_dump');
+  const dump = await timed(() =>
+    run(pgDump, ['-Fc', ...schemas.flatMap((schema) => ['-n', schema]), '-f', dumpFile, source.url]),
+  );
+  await createDatabase(serverUrl, 'bench_restore_pg');
+  const emptyUrl = databaseUrl(serverUrl, 'bench_restore_pg');
+  const pgRestore = await postgresBinary('pg_restore');
+  const pgRestoreRun = await timed(() => run(pgRestore, ['--exit-on-error', '-d', emptyUrl, dumpFile]));
+
+  return {
+    rows,
+    huddle: { backup: backup.milliseconds, restore: restore.milliseconds, bytes: (await stat(file)).size },
+    postgres: {
+      dump: dump.milliseconds,
+      restore: pgRestoreRun.milliseconds,
+      bytes: (await stat(dumpFile)).size,
+    },
+  };
+}
+
+export function backupReport(figures: BackupFigures): string[] {
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return [
+    `backup and restore: ${count(figures.rows)} rows`,
+    `  huddle backup      ${seconds(figures.huddle.backup).padStart(9)}  ${mb(figures.huddle.bytes).padStart(9)}`,
+    `  pg_dump -Fc        ${seconds(figures.postgres.dump).padStart(9)}  ${mb(figures.postgres.bytes).padStart(9)}`,
+    `  huddle restore     ${seconds(figures.huddle.restore).padStart(9)}`,
+    `  pg_restore         ${seconds(figures.postgres.restore).padStart(9)}`,
+    `  backup takes ${ratio(figures.huddle.backup / figures.postgres.dump)} pg_dump's time, restore ${ratio(
+      figures.huddle.restore / figures.postgres.restore,
+    )} pg_restore's`,
+  ];
+}

@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type Database, type DomainModule, migrateUp, openDatabase } from '@huddle/db';
+import { createDatabase, databaseUrl, findPostgresBinaries } from '@huddle/db/testing';
+import pg from 'pg';
+
+export const run = promisify(execFile);
+
+/** Runs `work` with a client on `url`, always closing it. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new database with `modules` migrated, opened. */
+export async function migratedDatabase(
+  serverUrl: string,
+  name: string,
+  modules: readonly DomainModule[],
+): Promise<{ url: string; db: Database }> {
+  await createDatabase(serverUrl, name);
+  const url = databaseUrl(serverUrl, name);
+  const db = await openDatabase({ modules, target: { kind: 'postgresql', url, poolMax: 4 } });
+  await migrateUp(db);
+  return { url, db };
+}
+
+/** pg_dump and pg_restore from the same PostgreSQL installation the throwaway server runs on. */
+export async function postgresBinary(name: 'pg_dump' | 'pg_restore'): Promise<string> {
+  const binDir = await findPostgresBinaries();
+  if (!binDir) throw new Error(`${name} not found: set PG_BIN_DIR to PostgreSQL's bin directory`);
+  return path.join(binDir, name);
+}
+
+/** Milliseconds `work` takes, with its result. */
+export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; milliseconds: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, milliseconds: performance.now() - started };
+}
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+export const count = (value: number) => integer.format(value);
+export const seconds = (milliseconds: number) => `${(milliseconds / 1000).toFixed(2)} s`;
+export const ratio = (value: number) => `${value.toFixed(2)}×`;

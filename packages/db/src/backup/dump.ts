@@ -1,0 +1,110 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { readCatalog } from '../catalog/introspect.ts';
+import { selectModules } from '../catalog/modules.ts';
+import { inSqlTransaction, type Sql } from '../catalog/sql.ts';
+import type { Database } from '../database.ts';
+import { migrationStatus } from '../migrations.ts';
+import {
+  BACKUP_FORMAT,
+  BACKUP_VERSION,
+  type BackupManifest,
+  type BackupTable,
+  HEADER_LINE,
+  MANIFEST_TAG,
+  TABLE_TAG,
+  TableDigest,
+  tableLabel,
+} from './format.ts';
+import { canonicalColumns, restoreOrder, rowBatches } from './table-data.ts';
+
+/** Progress of a long operation on one table: `done` of `total` rows. */
+export type TableProgress = (table: string, done: number, total: number) => void;
+
+export interface BackupOptions {
+  /** Back up only these modules (default: every composed module). */
+  modules?: string[];
+  onProgress?: TableProgress;
+}
+
+/** `count(*)` of a table, for progress totals. */
+export async function countRows(sql: Sql, qualified: string): Promise<number> {
+  const [row] = await sql<{ total: string }>(`select count(*)::text as total from ${qualified}`);
+  return Number(row!.total);
+}
+
+/**
+ * Writes a backup of the selected modules' tables to `file` (see format.ts): one consistent snapshot
+ * (a read-only REPEATABLE READ transaction) streamed table by table through a cursor into gzip, so memory
+ * stays flat whatever the data's size. Writes beside `file` and renames at the end, so a failed backup
+ * leaves no half-written file behind. Returns the manifest.
+ */
+export async function writeBackup(
+  db: Database,
+  file: string,
+  options: BackupOptions = {},
+): Promise<BackupManifest> {
+  const modules = selectModules(db, options.modules);
+  const status = await migrationStatus(db);
+  const partial = `${file}.partial`;
+  try {
+    const manifest = await inSqlTransaction(
+      db,
+      async (sql) => {
+        const [server] = await sql<{ version: string }>(
+          "select current_setting('server_version') as version",
+        );
+        const tables = restoreOrder(
+          await readCatalog(
+            sql,
+            modules.map((module) => module.name),
+          ),
+        );
+        const manifest: BackupManifest = {
+          format: BACKUP_FORMAT,
+          version: BACKUP_VERSION,
+          createdAt: new Date().toISOString(),
+          source: { engine: db.target.kind, serverVersion: server!.version },
+          modules: modules.map((module) => ({
+            name: module.name,
+            migrations: status.find((entry) => entry.module === module.name)?.applied ?? [],
+          })),
+          tables: [],
+        };
+        // A generator, so gzip's backpressure paces the cursor: one batch in memory at a time.
+        async function* lines(): AsyncGenerator<string> {
+          yield `${HEADER_LINE}\n`;
+          for (const table of tables) {
+            const header: BackupTable = {
+              schema: table.schema,
+              name: table.name,
+              columns: canonicalColumns(table),
+            };
+            yield `${TABLE_TAG}${JSON.stringify(header)}\n`;
+            const total = await countRows(sql, table.qualified);
+            const digest = new TableDigest();
+            options.onProgress?.(tableLabel(table), 0, total);
+            for await (const batch of rowBatches(sql, table)) {
+              for (const line of batch) digest.add(line);
+              yield `${batch.join('\n')}\n`;
+              options.onProgress?.(tableLabel(table), digest.rows, total);
+            }
+            manifest.tables.push({ ...header, ...digest.finish() });
+          }
+          yield `${MANIFEST_TAG}${JSON.stringify(manifest)}\n`;
+        }
+        await pipeline(Readable.from(lines()), createGzip(), createWriteStream(partial));
+        return manifest;
+      },
+      { snapshot: true },
+    );
+    await rename(partial, file);
+    return manifest;
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
