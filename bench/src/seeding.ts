@@ -2,8 +2,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type Database, type DomainModule, seed } from '@huddle/db';
+import { withClient } from '@huddle/db/testing';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { count, migratedDatabase, ratio, seconds, timed, withClient } from './server.ts';
+import { count, migratedDatabase, ratio, seconds, timed } from './server.ts';
 
 export interface SeedingFigures {
   rows: number;

@@ -3,20 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Database, type DomainModule, migrateUp, openDatabase } from '@huddle/db';
 import { createDatabase, databaseUrl, findPostgresBinaries } from '@huddle/db/testing';
-import pg from 'pg';
 
 export const run = promisify(execFile);
-
-/** Runs `work` with a client on `url`, always closing it. */
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A new database with `modules` migrated, opened. */
 export async function migratedDatabase(

@@ -13,7 +13,8 @@ export function testDatabaseName(kind: 'tpl' | 'db'): string {
   return `huddle_test_${kind}_${randomBytes(6).toString('hex')}`;
 }
 
-async function onServer<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `work` with a client connected to `serverUrl`, always closing it. */
+export async function withClient<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
@@ -27,7 +28,7 @@ const OBJECT_IN_USE = '55006';
 
 /** CREATE DATABASE, optionally as a copy of `template`; retried while the template is briefly in use. */
 export async function createDatabase(serverUrl: string, name: string, template = 'template0'): Promise<void> {
-  await onServer(serverUrl, async (client) => {
+  await withClient(serverUrl, async (client) => {
     for (let attempt = 0; ; attempt++) {
       try {
         await client.query(`create database "${name}" template "${template}"`);
@@ -42,12 +43,12 @@ export async function createDatabase(serverUrl: string, name: string, template =
 
 /** DROP DATABASE, disconnecting anyone still connected. */
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  await onServer(serverUrl, (client) => client.query(`drop database if exists "${name}" with (force)`));
+  await withClient(serverUrl, (client) => client.query(`drop database if exists "${name}" with (force)`));
 }
 
 /** Names of databases on the server whose name starts with `prefix`. */
 export async function listDatabases(serverUrl: string, prefix: string): Promise<string[]> {
-  return onServer(serverUrl, async (client) => {
+  return withClient(serverUrl, async (client) => {
     const result = await client.query<{ datname: string }>(
       'select datname from pg_database where starts_with(datname, $1) order by datname',
       [prefix],

@@ -7,7 +7,7 @@ import { createDatabase, databaseUrl, dropDatabase, testDatabaseName } from './d
 import { acquireTestServer } from './server.ts';
 
 export { schemaSnapshot } from './catalog.ts';
-export { createDatabase, databaseUrl, dropDatabase, listDatabases } from './databases.ts';
+export { createDatabase, databaseUrl, dropDatabase, listDatabases, withClient } from './databases.ts';
 export { acquireTestServer, findPostgresBinaries, type TestServer } from './server.ts';
 
 /** What the global setup hands to every test file of a run. */
