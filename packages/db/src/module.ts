@@ -1,4 +1,11 @@
-import type { Constructor, Dictionary, EntityClass, EntitySchema, MigrationObject } from '@mikro-orm/core';
+import type {
+  AnyEntity,
+  Constructor,
+  Dictionary,
+  EntityClass,
+  EntitySchema,
+  MigrationObject,
+} from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 import type { Seeder } from '@mikro-orm/seeder';
 
@@ -31,8 +38,7 @@ export type ModuleSeeder = Constructor<Seeder<SeedContext & Dictionary>>;
 export interface DomainModule {
   /** Also the module's PostgreSQL schema name and the key of its migrations table. */
   name: string;
-  // biome-ignore lint/suspicious/noExplicitAny: MikroORM's own entity list type is `any`-parameterised
-  entities: (EntityClass<any> | EntitySchema)[];
+  entities: (EntityClass<AnyEntity> | EntitySchema)[];
   /** This module's migrations, oldest first; names must sort in the order they apply. */
   migrations: MigrationObject[];
   seeders: { minimal: ModuleSeeder; realistic?: ModuleSeeder };
