@@ -68,6 +68,7 @@ export function toTRPCError(error: unknown): TRPCError {
 
 const t = initTRPC.context<ApiContext>().create({
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
+  // Messages are already field-first (toTRPCError); the formatter adds the field and constraint as data.
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const field =
@@ -79,7 +80,6 @@ const t = initTRPC.context<ApiContext>().create({
     const constraint = cause instanceof HuddleError ? cause.constraint.constraint : undefined;
     return {
       ...shape,
-      message: cause instanceof ZodError ? zodMessage(cause) : shape.message,
       data: { ...shape.data, stack: undefined, field: field ?? null, constraint: constraint ?? null },
     };
   },
