@@ -77,6 +77,6 @@ describe('huddle errors', () => {
       HUDDLE_SECRET: 's'.repeat(32),
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^huddle: --module: unknown module "nope"/);
+    expect(result.stderr).toBe('huddle: module: unknown module "nope" (known: poker)\n');
   });
 });

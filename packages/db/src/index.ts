@@ -56,10 +56,12 @@ export {
 export {
   type Actor,
   type DomainModule,
+  findModule,
   type ModuleSeeder,
   migrationList,
   orderModules,
   type SeedContext,
+  selectModules,
 } from './module.ts';
 export { APPLICATION_ROLE, platformModule } from './platform.ts';
 export { inRequestScope, type RequestScopeOptions } from './request.ts';

@@ -1,6 +1,5 @@
 import type { Database, HuddleOrm } from './database.ts';
-import { ConfigurationError } from './errors.ts';
-import type { DomainModule } from './module.ts';
+import { type DomainModule, findModule } from './module.ts';
 
 export interface ModuleMigrationStatus {
   module: string;
@@ -28,22 +27,13 @@ async function withModuleOrm<T>(db: Database, module: DomainModule, work: (orm: 
   }
 }
 
-function findModule(db: Database, name: string): DomainModule {
-  const module = db.modules.find((candidate) => candidate.name === name);
-  if (!module) {
-    const known = db.modules.map((candidate) => candidate.name).join(', ');
-    throw new ConfigurationError(`module: unknown module "${name}" (known: ${known})`);
-  }
-  return module;
-}
-
 /** The module and everything it depends on, in migration order. */
 function withDependencies(db: Database, name: string): DomainModule[] {
   const needed = new Set<string>();
   const visit = (moduleName: string) => {
     if (needed.has(moduleName)) return;
     needed.add(moduleName);
-    for (const dependency of findModule(db, moduleName).dependsOn ?? []) visit(dependency);
+    for (const dependency of findModule(db.modules, moduleName).dependsOn ?? []) visit(dependency);
   };
   visit(name);
   // The platform module is implicitly depended on by every module.
@@ -53,7 +43,7 @@ function withDependencies(db: Database, name: string): DomainModule[] {
 
 /** The module and everything that depends on it, in migration order. */
 function withDependents(db: Database, name: string): DomainModule[] {
-  const affected = new Set([findModule(db, name).name]);
+  const affected = new Set([findModule(db.modules, name).name]);
   const isPlatform = name === db.modules[0]!.name;
   for (const module of db.modules) {
     if (isPlatform || module.dependsOn?.some((dependency) => affected.has(dependency)))
@@ -181,7 +171,7 @@ export async function migrationDiff(
   db: Database,
   moduleName: string,
 ): Promise<{ up: string[]; down: string[] }> {
-  const module = findModule(db, moduleName);
+  const module = findModule(db.modules, moduleName);
   return withModuleOrm(db, module, async (orm) => {
     const { up, down } = await orm.schema.getUpdateSchemaMigrationSQL({ wrap: false });
     return { up: sqlLines(up), down: sqlLines(down) };

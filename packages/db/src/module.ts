@@ -8,6 +8,7 @@ import type {
 } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 import type { Seeder } from '@mikro-orm/seeder';
+import { ConfigurationError } from './errors.ts';
 
 /**
  * Who is acting, as established by the app (the API from a bearer token, the CLI from its operator).
@@ -72,4 +73,24 @@ export function orderModules(modules: readonly DomainModule[]): DomainModule[] {
   };
   for (const module of modules) visit(module, []);
   return ordered;
+}
+
+/** The module called `name`; an unknown name is a ConfigurationError that lists the known ones. */
+export function findModule(modules: readonly DomainModule[], name: string): DomainModule {
+  const module = modules.find((candidate) => candidate.name === name);
+  if (!module) {
+    const known = modules.map((candidate) => candidate.name).join(', ') || 'none';
+    throw new ConfigurationError(`module: unknown module "${name}" (known: ${known})`);
+  }
+  return module;
+}
+
+/** The modules called `names`, in their given order among `modules`; all of them when `names` is empty. */
+export function selectModules(
+  modules: readonly DomainModule[],
+  names: readonly string[] | undefined,
+): DomainModule[] {
+  if (!names || names.length === 0) return [...modules];
+  for (const name of names) findModule(modules, name);
+  return modules.filter((module) => names.includes(module.name));
 }

@@ -1,6 +1,6 @@
 import type { Database } from './database.ts';
 import { ConfigurationError } from './errors.ts';
-import type { SeedContext } from './module.ts';
+import { findModule, type SeedContext } from './module.ts';
 import { inRequestScope } from './request.ts';
 
 export type SeedKind = 'minimal' | 'realistic';
@@ -25,10 +25,7 @@ export interface SeedResult {
  * leaves its module as it was. `minimal` seeders are idempotent; `realistic` ones are deterministic per seed.
  */
 export async function seed(db: Database, kind: SeedKind, options: SeedOptions = {}): Promise<SeedResult[]> {
-  const modules = db.modules.filter((module) => !options.module || module.name === options.module);
-  if (options.module && modules.length === 0) {
-    throw new ConfigurationError(`module: unknown module "${options.module}"`);
-  }
+  const modules = options.module ? [findModule(db.modules, options.module)] : db.modules;
   const results: SeedResult[] = [];
   for (const module of modules) {
     const Seeder = module.seeders[kind];

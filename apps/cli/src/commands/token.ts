@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { domainModules, issueToken, resolveSecret } from '@huddle/api';
-import { ConfigurationError, databaseTargetFromEnv } from '@huddle/db';
+import { databaseTargetFromEnv, findModule } from '@huddle/db';
 import { output } from '../context.ts';
 
 export const tokenCommand = new Command('token').description('API bearer tokens');
@@ -13,12 +13,7 @@ tokenCommand
   .option('--ttl <duration>', 'lifetime such as 30m, 12h or 7d', '12h')
   .option('--json', 'print the result as JSON')
   .action(async (options) => {
-    const known = domainModules.map((module) => module.name);
-    if (!known.includes(options.module)) {
-      throw new ConfigurationError(
-        `--module: unknown module "${options.module}" (known: ${known.join(', ') || 'none'})`,
-      );
-    }
+    findModule(domainModules, options.module);
     const secret = await resolveSecret(databaseTargetFromEnv());
     const issued = await issueToken(secret, { module: options.module, userId: options.user }, options.ttl);
     output(options.json, { ...issued, module: options.module, userId: options.user }, () => issued.token);

@@ -4,10 +4,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { readCatalog } from '../catalog/introspect.ts';
-import { selectModules } from '../catalog/modules.ts';
 import { inSqlTransaction, type Sql } from '../catalog/sql.ts';
 import type { Database } from '../database.ts';
 import { migrationStatus } from '../migrations.ts';
+import { selectModules } from '../module.ts';
 import {
   BACKUP_FORMAT,
   BACKUP_VERSION,
@@ -47,7 +47,7 @@ export async function writeBackup(
   file: string,
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
-  const modules = selectModules(db, options.modules);
+  const modules = selectModules(db.modules, options.modules);
   const status = await migrationStatus(db);
   const partial = `${file}.partial`;
   try {

@@ -1,6 +1,6 @@
 import type { Database } from '../database.ts';
+import { selectModules } from '../module.ts';
 import { readCatalog } from './introspect.ts';
-import { selectModules } from './modules.ts';
 import { sqlAutocommit } from './sql.ts';
 
 export interface TableMaintenance {
@@ -22,7 +22,7 @@ export async function analyzeTables(
   options: { module?: string } = {},
 ): Promise<TableMaintenance[]> {
   const sql = sqlAutocommit(db);
-  const modules = selectModules(db, options.module ? [options.module] : undefined);
+  const modules = selectModules(db.modules, options.module ? [options.module] : undefined);
   const tables = await readCatalog(
     sql,
     modules.map((module) => module.name),
