@@ -59,18 +59,6 @@ function sqlLines(sql: string): string[] {
     .filter((line) => line.length > 0);
 }
 
-async function statusOf(orm: HuddleOrm, module: DomainModule): Promise<ModuleMigrationStatus> {
-  const migrator = orm.migrator;
-  // Sequential on purpose: each call lazily creates the migrations table, and two at once race on it.
-  const executed = await migrator.getExecuted();
-  const pending = await migrator.getPending();
-  return {
-    module: module.name,
-    applied: executed.map((row) => row.name),
-    pending: pending.map((info) => info.name),
-  };
-}
-
 /** Applies pending migrations, platform first, then each module in dependency order. */
 export async function migrateUp(
   db: Database,
@@ -151,14 +139,12 @@ export async function migrationStatus(db: Database): Promise<ModuleMigrationStat
  */
 export async function migrationCheck(db: Database): Promise<ModuleMigrationCheck[]> {
   const results: ModuleMigrationCheck[] = [];
-  for (const module of db.modules) {
-    results.push(
-      await withModuleOrm(db, module, async (orm) => {
-        const status = await statusOf(orm, module);
-        const drift = sqlLines(await orm.schema.getUpdateSchemaSQL({ wrap: false }));
-        return { ...status, drift, ok: status.pending.length === 0 && drift.length === 0 };
-      }),
+  for (const status of await migrationStatus(db)) {
+    const module = findModule(db.modules, status.module);
+    const drift = await withModuleOrm(db, module, async (orm) =>
+      sqlLines(await orm.schema.getUpdateSchemaSQL({ wrap: false })),
     );
+    results.push({ ...status, drift, ok: status.pending.length === 0 && drift.length === 0 });
   }
   return results;
 }
