@@ -71,20 +71,20 @@ describe('migration orchestration', () => {
   });
 
   it('up → down → up across both modules leaves an identical schema', async () => {
-    const before = await schemaSnapshot(database.url, SCHEMAS);
-    expect(before.indexes).toContainEqual(
+    const before = await schemaSnapshot(database.db, SCHEMAS);
+    expect(before.tables.flatMap((table) => table.indexes)).toContainEqual(
       expect.objectContaining({
-        indexname: 'books_embedding_hnsw',
-        indexdef: expect.stringContaining('hnsw'),
+        name: 'books_embedding_hnsw',
+        definition: expect.stringContaining('hnsw'),
       }),
     );
     const reverted = await migrateDown(database.db, { module: 'fixture_library', all: true });
     // Dependents go first.
     expect(reverted.map((result) => result.module)).toEqual(['fixture_reviews', 'fixture_library']);
-    const empty = await schemaSnapshot(database.url, ['fixture_library', 'fixture_reviews']);
-    expect(empty.columns).toEqual([]);
+    const empty = await schemaSnapshot(database.db, ['fixture_library', 'fixture_reviews']);
+    expect(empty.tables).toEqual([]);
     await migrateUp(database.db);
-    expect(await schemaSnapshot(database.url, SCHEMAS)).toEqual(before);
+    expect(await schemaSnapshot(database.db, SCHEMAS)).toEqual(before);
   });
 
   it('migrating down everything removes the platform extension last', async () => {

@@ -6,18 +6,11 @@ import { pokerModule } from '../src/module.ts';
 const MIGRATIONS = ['Migration20261121100000PokerInitial', 'Migration20261121100100PokerParticipants'];
 const database = useTestDatabase([pokerModule], { migrated: false });
 
-const snapshot = () => schemaSnapshot(database.url, ['poker']);
+const snapshot = () => schemaSnapshot(database.db, ['poker']);
 const pokerStatus = async () =>
   (await migrationStatus(database.db)).find((module) => module.module === 'poker');
-/** One kind of catalog row of a snapshot (columns, constraints, indexes…), as text fields. */
-function catalogRows(schema: Record<string, unknown[]>, kind: string): Record<string, string>[] {
-  const rows = schema[kind];
-  if (!rows) throw new Error(`schemaSnapshot has no ${kind}`);
-  return rows as Record<string, string>[];
-}
 /** The poker tables (the snapshot leaves out the migrations bookkeeping table). */
-const pokerTables = async () =>
-  new Set(catalogRows(await snapshot(), 'columns').map((column) => column.table_name));
+const pokerTables = async () => new Set((await snapshot()).tables.map((table) => table.name));
 
 describe('poker migrations', () => {
   it('apply in order on an empty database and leave no drift between entities and schema', async () => {
@@ -31,12 +24,14 @@ describe('poker migrations', () => {
   });
 
   it('create the seed’s names: tables, indexes, checks, the unique pairs and the trigger', async () => {
-    const schema = await snapshot();
-    const names = (kind: string, key: string) => catalogRows(schema, kind).map((row) => row[key]);
+    const { tables } = await snapshot();
+    /** Names of the tables' indexes, constraints or triggers. */
+    const names = (pick: (table: (typeof tables)[number]) => { name: string }[]) =>
+      tables.flatMap(pick).map((item) => item.name);
     expect(await pokerTables()).toEqual(
       new Set(['users', 'sessions', 'stories', 'votes', 'session_participants']),
     );
-    expect(names('indexes', 'indexname')).toEqual(
+    expect(names((table) => table.indexes)).toEqual(
       expect.arrayContaining([
         'idx_sessions_facilitator',
         'idx_stories_session',
@@ -46,7 +41,7 @@ describe('poker migrations', () => {
         'session_participants_user_id_index',
       ]),
     );
-    expect(names('constraints', 'conname')).toEqual(
+    expect(names((table) => [...table.constraints, ...table.foreignKeys])).toEqual(
       expect.arrayContaining([
         'check_status',
         'check_story_status',
@@ -56,10 +51,11 @@ describe('poker migrations', () => {
         'session_participants_session_id_user_id_unique',
       ]),
     );
-    expect(names('triggers', 'trigger_name')).toEqual(['touch_updated_at']);
-    const timestampTypes = catalogRows(schema, 'columns')
-      .filter((column) => /_at$|^last_active$/.test(column.column_name ?? ''))
-      .map((column) => column.udt_name);
+    expect(names((table) => table.triggers)).toEqual(['touch_updated_at']);
+    const timestampTypes = tables
+      .flatMap((table) => table.columns)
+      .filter((column) => /_at$|^last_active$/.test(column.name))
+      .map((column) => column.shortType);
     expect(new Set(timestampTypes)).toEqual(new Set(['timestamptz']));
   });
 

@@ -83,6 +83,8 @@ export interface CatalogTable {
   foreignKeys: CatalogForeignKey[];
   indexes: CatalogIndex[];
   rowSecurity: boolean;
+  /** Row-level security applies to the table's owner too. */
+  forceRowSecurity: boolean;
   policies: CatalogPolicy[];
   triggers: CatalogTrigger[];
 }
@@ -127,7 +129,7 @@ const TABLES = `
 /** Each query returns one JSON document (json_agg as text), so no driver's type parsing gets in the way. */
 const QUERIES = {
   tables: `
-    select t.schema, t.name, c.relrowsecurity as "rowSecurity"
+    select t.schema, t.name, c.relrowsecurity as "rowSecurity", c.relforcerowsecurity as "forceRowSecurity"
     from (${TABLES}) t join pg_class c on c.oid = t.oid`,
   columns: `
     select t.schema, t.name as "table", a.attname as name, a.attnum as position,
@@ -211,11 +213,12 @@ export async function readCatalog(sql: Sql, schemas: readonly string[]): Promise
     deferrable: boolean;
   };
   type IndexRow = Omit<CatalogIndex, 'columns'> & Located & { keyCount: number; columns: (string | null)[] };
-  const tables = await readJson<{ schema: string; name: string; rowSecurity: boolean }>(
-    sql,
-    QUERIES.tables,
-    schemas,
-  );
+  const tables = await readJson<{
+    schema: string;
+    name: string;
+    rowSecurity: boolean;
+    forceRowSecurity: boolean;
+  }>(sql, QUERIES.tables, schemas);
   const columns = byTable(await readJson<ColumnRow>(sql, QUERIES.columns, schemas));
   const constraints = byTable(await readJson<ConstraintRow>(sql, QUERIES.constraints, schemas));
   const indexes = byTable(await readJson<IndexRow>(sql, QUERIES.indexes, schemas));
@@ -224,7 +227,7 @@ export async function readCatalog(sql: Sql, schemas: readonly string[]): Promise
 
   return tables
     .sort((a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name))
-    .map(({ schema, name, rowSecurity }) => {
+    .map(({ schema, name, rowSecurity, forceRowSecurity }) => {
       const key = `${schema}.${name}`;
       const tableConstraints = constraints.get(key) ?? [];
       const primaryKey = tableConstraints.find((constraint) => constraint.kind === 'p');
@@ -263,6 +266,7 @@ export async function readCatalog(sql: Sql, schemas: readonly string[]): Promise
           operatorClasses: index.operatorClasses.slice(0, keyCount),
         })),
         rowSecurity,
+        forceRowSecurity,
         policies: (policies.get(key) ?? []).map(({ schema: _s, table: _t, ...policy }) => policy),
         triggers: (triggers.get(key) ?? []).map(({ schema: _s, table: _t, ...trigger }) => trigger),
       };

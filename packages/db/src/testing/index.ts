@@ -6,7 +6,7 @@ import type { DomainModule } from '../module.ts';
 import { createDatabase, databaseUrl, dropDatabase, testDatabaseName } from './databases.ts';
 import { acquireTestServer } from './server.ts';
 
-export { schemaSnapshot } from './catalog.ts';
+export { type SchemaSnapshot, schemaSnapshot } from './catalog.ts';
 export { createDatabase, databaseUrl, dropDatabase, listDatabases, withClient } from './databases.ts';
 export { acquireTestServer, findPostgresBinaries, type TestServer } from './server.ts';
 
