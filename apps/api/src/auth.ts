@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigurationError, type DatabaseTarget, UnauthorizedError } from '@huddle/db';
+import { type Actor, ConfigurationError, type DatabaseTarget, UnauthorizedError } from '@huddle/db';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 
 /** Who a request acts as: a user of one module, from a signed, expiring bearer token. */
-export interface TokenActor {
+export interface TokenActor extends Actor {
   module: string;
-  userId: string;
 }
 
 const ISSUER = 'huddle';

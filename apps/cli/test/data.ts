@@ -1,16 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { BackupManifest } from '@huddle/db';
 import { afterAll, beforeAll } from 'vitest';
 import { huddle } from './helpers.ts';
 
-/** A manifest table entry, as `huddle backup --json` prints it. */
-export interface TableContents {
-  schema: string;
-  name: string;
-  rows: number;
-  sha256: string;
-}
+/** A manifest table entry without its column list, as `huddle backup --json` prints it. */
+export type TableContents = Pick<BackupManifest['tables'][number], 'schema' | 'name' | 'rows' | 'sha256'>;
 
 /** A temp directory for the test file, removed after it. */
 export function useTempDir(prefix: string): { readonly path: string } {
@@ -37,7 +33,7 @@ export async function huddleOk(args: string[], env: NodeJS.ProcessEnv): Promise<
 /** Every table's rows and checksum, as a backup of the database reports them. */
 export async function contents(env: NodeJS.ProcessEnv, file: string): Promise<TableContents[]> {
   const { manifest } = JSON.parse(await huddleOk(['backup', file, '--json'], env)) as {
-    manifest: { tables: TableContents[] };
+    manifest: BackupManifest;
   };
   return manifest.tables.map(({ schema, name, rows, sha256 }) => ({ schema, name, rows, sha256 }));
 }

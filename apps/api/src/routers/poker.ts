@@ -1,4 +1,5 @@
 import { EventEmitter, on } from 'node:events';
+import { inRequestScope } from '@huddle/db';
 import {
   addStory,
   addStoryInputSchema,
@@ -135,7 +136,7 @@ export const pokerRouter = router({
     .input(sessionIdInputSchema)
     .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<PokerEvent | SubscribedMessage> {
       // Fails (NOT_FOUND / FORBIDDEN) before streaming when the session can't be seen by the actor.
-      await ctx.db.orm.em.fork().transactional((em) => getSession(em, ctx.actor, input));
+      await inRequestScope(ctx.db.orm, (em) => getSession(em, ctx.actor, input));
       const events = new EventEmitter();
       const unlisten = await ctx.db.events.listen(POKER_EVENTS_CHANNEL, (payload) => {
         const event = pokerEventSchema.safeParse(payload);
