@@ -5,7 +5,6 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PgliteDriver } from '@mikro-orm/pglite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { SeedManager } from '@mikro-orm/seeder';
 import { type AbstractSqlDriver, createPostgreSqlTypeParsers, type EntityManager } from '@mikro-orm/sql';
 import parseArray from 'postgres-array';
 import { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
@@ -38,9 +37,27 @@ export interface OpenDatabaseOptions {
 
 const CONNECT_TIMEOUT_MS = 5_000;
 
-function baseOptions(target: DatabaseTarget, pglite: PGlite | undefined): Partial<Options> {
+/**
+ * Every entity lives in its module's schema: the module's name, given once in its DomainModule rather than on
+ * each entity.
+ */
+function moduleSchemas(modules: readonly DomainModule[]): NonNullable<Options['discovery']>['onMetadata'] {
+  const schemaByEntity = new Map<unknown, string>(
+    modules.flatMap((module) => module.entities.map((entity) => [entity, module.name] as const)),
+  );
+  return (meta) => {
+    const schema = schemaByEntity.get(meta.class) ?? schemaByEntity.get(meta.root?.class);
+    if (schema && !meta.schema) meta.schema = schema;
+  };
+}
+
+function baseOptions(
+  target: DatabaseTarget,
+  pglite: PGlite | undefined,
+  modules: readonly DomainModule[],
+): Partial<Options> {
   const common: Partial<Options> = {
-    discovery: { warnWhenNoEntities: false },
+    discovery: { warnWhenNoEntities: false, onMetadata: moduleSchemas(modules) },
     allowGlobalContext: false,
     // The database exists before Huddle opens it; migrations create everything inside it.
     ensureDatabase: false,
@@ -97,7 +114,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const target = options.target ?? databaseTargetFromEnv();
   const modules = orderModules([platformModule, ...options.modules]);
   const pglite = target.kind === 'pglite' ? await openPglite(target.dataDir) : undefined;
-  const base = { ...baseOptions(target, pglite), debug: options.debug ?? false };
+  const base = { ...baseOptions(target, pglite, modules), debug: options.debug ?? false };
   let orm: HuddleOrm;
   try {
     orm = await initOrm({ ...base, entities: modules.flatMap((module) => module.entities) }, target);
@@ -123,7 +140,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
           entities: module.entities,
           schema: module.name,
           schemaGenerator: { ignoreSchema: others },
-          extensions: [Migrator, SeedManager],
+          extensions: [Migrator],
           migrations: {
             tableName: `${module.name}.mikro_orm_migrations`,
             migrationsList: module.migrations,

@@ -13,10 +13,10 @@ export {
 } from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
 export { Seeder } from '@mikro-orm/seeder';
+export type { ActorSpec, ModuleActor } from './actor.ts';
 export { type BackupOptions, type TableProgress, writeBackup } from './backup/dump.ts';
 export { type BackupManifest, verifyBackup } from './backup/format.ts';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './backup/restore.ts';
-export { insertInChunks, reserveIds } from './bulk.ts';
 export {
   GENERATED_END,
   GENERATED_START,
@@ -38,10 +38,23 @@ export {
   type OpenDatabaseOptions,
   openDatabase,
 } from './database.ts';
+export {
+  archive,
+  checkIn,
+  createdAt,
+  fixTriggerSearchPath,
+  softDelete,
+  sqlStringList,
+  timestamps,
+  timestamptz,
+  touchUpdatedAt,
+} from './entity.ts';
 export { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
 export * from './errors.ts';
 export { type EventListener, publish, type Unlisten } from './events.ts';
+export { grantRequestAccess, revokeRequestAccess, type TablePrivilege } from './grants.ts';
 export { parseInput } from './input.ts';
+export { findJob, type JobRunOptions, type JobRunResult, listJobs, runJob } from './jobs.ts';
 export {
   type MigrateDownOptions,
   type MigrationSelection,
@@ -54,16 +67,18 @@ export {
   migrationStatus,
 } from './migrations.ts';
 export {
-  type Actor,
   type DomainModule,
   findModule,
+  type JobReport,
+  type ModuleJob,
   type ModuleSeeder,
   migrationList,
   orderModules,
   type SeedContext,
   selectModules,
 } from './module.ts';
-export { APPLICATION_ROLE, platformModule } from './platform.ts';
-export { inRequestScope, type RequestScopeOptions } from './request.ts';
+export { APPLICATION_ROLE, platformModule, READ_ONLY_ROLE } from './platform.ts';
+export { inRequestScope, type RequestScopeOptions, runAsActor } from './request.ts';
 export { type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
+export { insertInChunks, reserveIds, type SeededRandom, seededRandom } from './seeding.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

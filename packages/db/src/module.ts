@@ -8,15 +8,9 @@ import type {
 } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 import type { Seeder } from '@mikro-orm/seeder';
+import type { EntityManager } from '@mikro-orm/sql';
+import type { ActorSpec, ModuleActor } from './actor.ts';
 import { ConfigurationError } from './errors.ts';
-
-/**
- * Who is acting, as established by the app (the API from a bearer token, the CLI from its operator).
- * `userId` is the module's own user id in text form; each module interprets it for its users table.
- */
-export interface Actor {
-  userId: string;
-}
 
 /**
  * What every module seeder receives as its context: realistic seeders scale with `scale` and are
@@ -32,17 +26,42 @@ export interface SeedContext {
 /** A module seeder: a MikroORM Seeder whose context is a SeedContext. */
 export type ModuleSeeder = Constructor<Seeder<SeedContext & Dictionary>>;
 
+/** What a job did, for its log line and for `huddle jobs run`. */
+export interface JobReport {
+  /** Rows the run changed (0 when there was nothing to do: jobs are idempotent). */
+  rows: number;
+  /** One line saying what those rows were, e.g. `3 tasks marked delayed, 3 notifications`. */
+  summary: string;
+}
+
+/**
+ * Scheduled maintenance a module declares (`huddle jobs run <module>.<name>`, or the API on `schedule`). A
+ * run is one transaction as the owner role; running it twice in a row changes nothing the second time.
+ */
+export interface ModuleJob {
+  /** Unique within the module, kebab-case: `detect-delays`. */
+  name: string;
+  description: string;
+  /** Default schedule, a five-field cron expression in UTC: `*\/15 * * * *`. */
+  schedule: string;
+  run(em: EntityManager, context: { now: Date }): Promise<JobReport>;
+}
+
 /**
  * What a domain package tells the apps about itself. `@huddle/db` knows nothing else about a domain:
- * it migrates, seeds and maps errors for whatever list of modules an app composes.
+ * it migrates, seeds, maps errors and runs requests and jobs for whatever list of modules an app composes.
  */
-export interface DomainModule {
-  /** Also the module's PostgreSQL schema name and the key of its migrations table. */
+export interface DomainModule<Actor extends ModuleActor = ModuleActor> {
+  /** Also the module's PostgreSQL schema name (its entities' schema) and the key of its migrations table. */
   name: string;
   entities: (EntityClass<AnyEntity> | EntitySchema)[];
   /** This module's migrations, oldest first; names must sort in the order they apply. */
   migrations: MigrationObject[];
   seeders: { minimal: ModuleSeeder; realistic?: ModuleSeeder };
+  /** How a token subject becomes this module's actor; modules without users of their own have none. */
+  actor?: ActorSpec<Actor>;
+  /** Scheduled maintenance jobs. */
+  jobs?: ModuleJob[];
   /** Modules whose migrations must run before this one's. */
   dependsOn?: string[];
 }

@@ -1,21 +1,26 @@
+import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { Seeder } from '@mikro-orm/seeder';
+import { createdAt, timestamptz } from './entity.ts';
 import { type DomainModule, migrationList } from './module.ts';
 
-/** The role row-level-security policies are written for; requests switch to it with `SET LOCAL ROLE`. */
+/** The role every request runs as (`runAsActor`); each module grants it exactly what its services need. */
 export const APPLICATION_ROLE = 'application_user';
+/** The role for reporting: each module grants it `SELECT` on its tables. */
+export const READ_ONLY_ROLE = 'read_only_user';
+
+const createRoleIfMissing = (role: string) =>
+  `do $$ begin
+     if not exists (select from pg_roles where rolname = '${role}') then
+       create role ${role} nologin;
+     end if;
+   end $$;`;
 
 /** Extensions and roles every module may rely on. Runs before any module's migrations. */
 export class Migration20261121000000PlatformBase extends Migration {
   override up(): void {
     this.addSql('create extension if not exists vector;');
-    this.addSql(
-      `do $$ begin
-         if not exists (select from pg_roles where rolname = '${APPLICATION_ROLE}') then
-           create role ${APPLICATION_ROLE} nologin;
-         end if;
-       end $$;`,
-    );
+    this.addSql(createRoleIfMissing(APPLICATION_ROLE));
   }
 
   // Roles are cluster-wide and may serve other databases on the same server, so down leaves the role.
@@ -24,14 +29,50 @@ export class Migration20261121000000PlatformBase extends Migration {
   }
 }
 
+/**
+ * The reporting role, and membership of both roles for the role that migrates: a non-superuser owner (as on
+ * managed PostgreSQL) may then `SET ROLE` to them, which requests do. The schema `huddle` holds the record
+ * of scheduled job runs, so a schedule runs once across every API process.
+ */
+export class Migration20261122000000PlatformRolesAndJobs extends Migration {
+  override up(): void {
+    this.addSql(createRoleIfMissing(READ_ONLY_ROLE));
+    this.addSql(`grant ${APPLICATION_ROLE}, ${READ_ONLY_ROLE} to current_user;`);
+    this.addSql('create schema if not exists "huddle";');
+    this.addSql(
+      `create table "huddle"."job_runs" ("module" text not null, "job" text not null, "scheduled_for" timestamptz not null, "started_at" timestamptz not null default current_timestamp, "rows" int not null, "summary" text not null, primary key ("module", "job", "scheduled_for"));`,
+    );
+  }
+
+  override down(): void {
+    this.addSql('drop table "huddle"."job_runs";');
+  }
+}
+
+/** huddle.job_runs: one row per (module, job, schedule slot) that ran; see `runJob`. */
+const JobRunSchema = defineEntity({
+  name: 'HuddleJobRun',
+  tableName: 'job_runs',
+  properties: {
+    module: p.text().primary(),
+    job: p.text().primary(),
+    scheduledFor: timestamptz().primary(),
+    startedAt: createdAt(),
+    rows: p.integer(),
+    summary: p.text(),
+  },
+});
+export class JobRun extends JobRunSchema.class {}
+JobRunSchema.setClass(JobRun);
+
 class NoSeedData extends Seeder {
   run(): void {}
 }
 
-/** `@huddle/db`'s own module: no tables, only the platform migration (schema `huddle`). */
+/** `@huddle/db`'s own module: the platform migrations and the job-run record (schema `huddle`). */
 export const platformModule: DomainModule = {
   name: 'huddle',
-  entities: [],
-  migrations: migrationList(Migration20261121000000PlatformBase),
+  entities: [JobRun],
+  migrations: migrationList(Migration20261121000000PlatformBase, Migration20261122000000PlatformRolesAndJobs),
   seeders: { minimal: NoSeedData },
 };

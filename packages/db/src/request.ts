@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/sql';
+import type { ModuleActor } from './actor.ts';
 import type { HuddleOrm } from './database.ts';
-import { isRetryableTransactionError, toHuddleError } from './errors.ts';
+import { ConfigurationError, isRetryableTransactionError, toHuddleError } from './errors.ts';
+import type { DomainModule } from './module.ts';
+import { APPLICATION_ROLE } from './platform.ts';
 
 export interface RequestScopeOptions {
-  /** `SET LOCAL ROLE` for the transaction, so row-level-security policies apply to it. */
-  role?: string;
-  /** `set_config(name, value, true)` for the transaction, read by policies through `current_setting(name)`. */
-  settings?: Record<string, string>;
   /** How many times a transaction failing with a serialization failure or deadlock is retried. */
   retries?: number;
 }
@@ -14,7 +13,8 @@ export interface RequestScopeOptions {
 const DEFAULT_RETRIES = 5;
 
 /**
- * Runs `work` in its own EntityManager fork and transaction: the unit of one API request or CLI command.
+ * Runs `work` in its own EntityManager fork and transaction, as the connecting (owner) role: the unit of
+ * one operator command (migrations, seeding, jobs). Requests made for a user go through `runAsActor`.
  * Serialization failures and deadlocks retry the whole transaction (bounded); every database error that
  * escapes is mapped to a typed HuddleError. Never await another EntityManager inside `work`: on PGlite that
  * deadlocks, and on PostgreSQL it escapes the transaction.
@@ -27,12 +27,6 @@ export async function inRequestScope<T>(
   const retries = options.retries ?? DEFAULT_RETRIES;
   for (let attempt = 0; ; attempt++) {
     const em = orm.em.fork({ clear: true });
-    if (options.role || options.settings) {
-      em.setSessionContext({
-        ...(options.role && { role: options.role }),
-        ...(options.settings && { variables: options.settings }),
-      });
-    }
     try {
       return await em.transactional((tx) => work(tx));
     } catch (error) {
@@ -43,4 +37,40 @@ export async function inRequestScope<T>(
       throw toHuddleError(error);
     }
   }
+}
+
+/**
+ * Switches the rest of the transaction to `application_user` with `settings` for row-level security, in one
+ * statement: `set_config('role', …, true)` is `SET LOCAL ROLE`.
+ */
+async function switchToApplicationRole(em: EntityManager, settings: Record<string, string>): Promise<void> {
+  const entries = Object.entries({ role: APPLICATION_ROLE, ...settings });
+  await em.execute(`select ${entries.map(() => 'set_config(?, ?, true)').join(', ')}`, entries.flat(), 'run');
+}
+
+/**
+ * Runs `work` for `actor` of `module` with least privilege: one EntityManager fork and transaction in which
+ * the module loads the actor (`ActorSpec.load`: it must still exist and be allowed to act), then the
+ * transaction switches to `application_user` with the module's `set_config` values, so the database's
+ * grants and row-level-security policies, not only the services, decide what the request may see and do.
+ * This is what the API, subscriptions, the CLI when it acts for a user, and the test helpers use.
+ */
+export function runAsActor<Actor extends ModuleActor, T>(
+  orm: HuddleOrm,
+  module: DomainModule<Actor>,
+  actor: Actor,
+  work: (em: EntityManager, actor: Actor) => Promise<T>,
+  options: RequestScopeOptions = {},
+): Promise<T> {
+  const spec = module.actor;
+  if (!spec) throw new ConfigurationError(`module: ${module.name} has no actors`);
+  return inRequestScope(
+    orm,
+    async (em) => {
+      const loaded = await spec.load(em, actor);
+      await switchToApplicationRole(em, spec.settings?.(loaded) ?? {});
+      return work(em, loaded);
+    },
+    options,
+  );
 }

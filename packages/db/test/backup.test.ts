@@ -61,7 +61,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('backup', () => {
   it('records modules with their migrations, and every table in foreign-key order with rows and checksum', () => {
     expect(sourceManifest.modules.map((module) => [module.name, module.migrations.length])).toEqual([
-      ['huddle', 1],
+      ['huddle', 2],
       ['fixture_library', 1],
       ['fixture_reviews', 2],
       ['fixture_ledger', 1],
@@ -73,6 +73,7 @@ describe('backup', () => {
       'fixture_library.authors:1',
       'fixture_library.books:301',
       'fixture_reviews.reviews:500',
+      'huddle.job_runs:0',
     ]);
     expect(sourceManifest.tables.every((table) => /^[0-9a-f]{64}$/.test(table.sha256))).toBe(true);
   });

@@ -152,22 +152,6 @@ describe('database errors become typed errors naming the constraint', () => {
     expect(error).toBeInstanceOf(ConflictError);
     expect(attempts).toBe(3);
   });
-
-  it('request scope applies SET LOCAL ROLE and settings for the transaction only', async () => {
-    const inside = await inRequestScope(
-      database.db.orm,
-      (em) =>
-        em.execute<{ role: string; user_id: string }[]>(
-          "select current_user as role, current_setting('app.user_id', true) as user_id",
-        ),
-      { role: 'application_user', settings: { 'app.user_id': '42' } },
-    );
-    expect(inside).toEqual([{ role: 'application_user', user_id: '42' }]);
-    const after = await inRequestScope(database.db.orm, (em) =>
-      em.execute<{ role: string }[]>('select current_user as role'),
-    );
-    expect(after[0]!.role).not.toBe('application_user');
-  });
 });
 
 describe('parseInput', () => {

@@ -13,7 +13,11 @@ describe('migration orchestration', () => {
   it('reports everything pending on an empty database', async () => {
     const status = await migrationStatus(database.db);
     expect(status).toEqual([
-      { module: 'huddle', applied: [], pending: ['Migration20261121000000PlatformBase'] },
+      {
+        module: 'huddle',
+        applied: [],
+        pending: ['Migration20261121000000PlatformBase', 'Migration20261122000000PlatformRolesAndJobs'],
+      },
       { module: 'fixture_library', applied: [], pending: ['Migration20261121000100LibraryInitial'] },
       {
         module: 'fixture_reviews',
@@ -28,7 +32,7 @@ describe('migration orchestration', () => {
   it('applies the platform, then modules in dependency order, each with its own migrations table', async () => {
     const applied = await migrateUp(database.db);
     expect(applied.map((result) => [result.module, result.applied.length])).toEqual([
-      ['huddle', 1],
+      ['huddle', 2],
       ['fixture_library', 1],
       ['fixture_reviews', 2],
     ]);

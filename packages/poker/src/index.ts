@@ -1,9 +1,5 @@
 /** @huddle/poker: planning poker on Huddle's shared data layer. */
-export { PokerSession } from './entities/session.ts';
-export { PokerSessionParticipant } from './entities/session-participant.ts';
-export { PokerStory } from './entities/story.ts';
-export { PokerUser } from './entities/user.ts';
-export { PokerVote } from './entities/vote.ts';
+export { type PokerActor, pokerActor } from './actor.ts';
 export { pokerModule } from './module.ts';
 export * from './schemas.ts';
 export { DEMO_SESSION_NAME, MINIMAL_USERS, PokerMinimalSeeder } from './seeders/minimal.ts';

@@ -7,7 +7,7 @@ import { createSession, joinSession } from '../src/services/sessions.ts';
 import { addStory, startVoting } from '../src/services/stories.ts';
 import { join } from '../src/services/users.ts';
 import { castVote } from '../src/services/votes.ts';
-import { inRequest, newUser, useSqlClient } from './helpers.ts';
+import { actorOf, asActor, inRequest, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([pokerModule]);
 const PARALLEL = 50;
@@ -29,13 +29,15 @@ async function settleAll<T>(tasks: (() => Promise<T>)[]): Promise<{ results: T[]
 async function votingStory(title: string) {
   const facilitator = await newUser(test.db, 'Fran');
   const voter = await newUser(test.db, 'Vera');
-  const session = await inRequest(test.db, (em) => createSession(em, facilitator.actor, { name: title }));
-  await inRequest(test.db, (em) => joinSession(em, voter.actor, { sessionId: session.id }));
+  const session = await asActor(test.db, facilitator.actor, (em, actor) =>
+    createSession(em, actor, { name: title }),
+  );
+  await asActor(test.db, voter.actor, (em, actor) => joinSession(em, actor, { sessionId: session.id }));
   const stories = [];
   for (const storyTitle of ['First', 'Second']) {
     stories.push(
-      await inRequest(test.db, (em) =>
-        addStory(em, facilitator.actor, { sessionId: session.id, title: storyTitle }),
+      await asActor(test.db, facilitator.actor, (em, actor) =>
+        addStory(em, actor, { sessionId: session.id, title: storyTitle }),
       ),
     );
   }
@@ -46,11 +48,14 @@ describe('under concurrency', () => {
   it(`${PARALLEL} simultaneous casts by one user on one story leave exactly one vote`, async () => {
     const { facilitator, voter, stories } = await votingStory('Race');
     const storyId = stories[0]!.id;
-    await inRequest(test.db, (em) => startVoting(em, facilitator.actor, { storyId }));
+    await asActor(test.db, facilitator.actor, (em, actor) => startVoting(em, actor, { storyId }));
     const cards = Array.from({ length: PARALLEL }, (_, index) => POINT_VALUES[index % POINT_VALUES.length]!);
 
     const { results, errors } = await settleAll(
-      cards.map((points) => () => inRequest(test.db, (em) => castVote(em, voter.actor, { storyId, points }))),
+      cards.map(
+        (points) => () =>
+          asActor(test.db, voter.actor, (em, actor) => castVote(em, actor, { storyId, points })),
+      ),
     );
 
     expect(errors).toEqual([]);
@@ -69,7 +74,7 @@ describe('under concurrency', () => {
     const { results, errors } = await settleAll(
       stories.map(
         (story) => () =>
-          inRequest(test.db, (em) => startVoting(em, facilitator.actor, { storyId: story.id })),
+          asActor(test.db, facilitator.actor, (em, actor) => startVoting(em, actor, { storyId: story.id })),
       ),
     );
     expect(results).toHaveLength(1);
@@ -93,13 +98,13 @@ describe('under concurrency', () => {
     expect(users.rows).toHaveLength(1);
 
     const { session } = await votingStory('Crowded');
-    const racer = { userId: String(joined.results[0]!.id) };
+    const racer = actorOf(joined.results[0]!);
     const participations = await settleAll(
       Array.from(
         { length: 10 },
         (_, index) => () =>
-          inRequest(test.db, (em) =>
-            joinSession(em, racer, { sessionId: session.id, role: index % 2 === 0 ? 'voter' : 'spectator' }),
+          asActor(test.db, racer, (em, actor) =>
+            joinSession(em, actor, { sessionId: session.id, role: index % 2 === 0 ? 'voter' : 'spectator' }),
           ),
       ),
     );

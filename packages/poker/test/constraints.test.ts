@@ -443,7 +443,9 @@ describe('toHuddleError maps what the database refuses to typed errors', () => {
 
   it('a service hitting a foreign key gets NotFoundError', async () => {
     const error = await expectHuddleError(
-      inRequestScope(test.db.orm, (em) => createSession(em, { userId: '999999' }, { name: 'Ghost' })),
+      inRequestScope(test.db.orm, (em) =>
+        createSession(em, { module: 'poker', userId: 999_999 }, { name: 'Ghost' }),
+      ),
       NotFoundError,
     );
     expect(error.constraint.constraint).toBe('sessions_facilitator_id_foreign');

@@ -1,5 +1,4 @@
 import {
-  type Actor,
   ConflictError,
   ForbiddenError,
   InvalidInputError,
@@ -8,6 +7,7 @@ import {
 } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { describe, expect, it } from 'vitest';
+import { type PokerActor, pokerActor } from '../src/actor.ts';
 import { pokerModule } from '../src/module.ts';
 import {
   mySessionSchema,
@@ -44,7 +44,7 @@ import {
 import { getStorySummary, votingStatistics } from '../src/services/summary.ts';
 import { getCurrentUser, join } from '../src/services/users.ts';
 import { castVote, revealVotes, revote } from '../src/services/votes.ts';
-import { eventually, expectHuddleError, inRequest, newUser, useSqlClient } from './helpers.ts';
+import { asActor, eventually, expectHuddleError, inRequest, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([pokerModule]);
 const postgres = useSqlClient(test);
@@ -67,14 +67,22 @@ async function sessionWithStories() {
   const [facilitator, ann, bob, sam, outsider] = (await Promise.all(
     ['Fran', 'Ann', 'Bob', 'Sam', 'Otto'].map((name) => newUser(db, name)),
   )) as [TestUser, TestUser, TestUser, TestUser, TestUser];
-  const session = await inRequest(db, (em) => createSession(em, facilitator.actor, { name: 'Sprint 7' }));
-  await inRequest(db, (em) => joinSession(em, ann.actor, { sessionId: session.id }));
-  await inRequest(db, (em) => joinSession(em, bob.actor, { sessionId: session.id, role: 'voter' }));
-  await inRequest(db, (em) => joinSession(em, sam.actor, { sessionId: session.id, role: 'spectator' }));
+  const session = await asActor(db, facilitator.actor, (em, actor) =>
+    createSession(em, actor, { name: 'Sprint 7' }),
+  );
+  await asActor(db, ann.actor, (em, actor) => joinSession(em, actor, { sessionId: session.id }));
+  await asActor(db, bob.actor, (em, actor) =>
+    joinSession(em, actor, { sessionId: session.id, role: 'voter' }),
+  );
+  await asActor(db, sam.actor, (em, actor) =>
+    joinSession(em, actor, { sessionId: session.id, role: 'spectator' }),
+  );
   const stories = [];
   for (const title of ['Login', 'Logout', 'Profile']) {
     stories.push(
-      await inRequest(db, (em) => addStory(em, facilitator.actor, { sessionId: session.id, title })),
+      await asActor(db, facilitator.actor, (em, actor) =>
+        addStory(em, actor, { sessionId: session.id, title }),
+      ),
     );
   }
   return {
@@ -92,12 +100,14 @@ async function sessionWithStories() {
 async function votingSession() {
   const setup = await sessionWithStories();
   const story = setup.stories[0];
-  await inRequest(test.db, (em) => startVoting(em, setup.facilitator.actor, { storyId: story.id }));
+  await asActor(test.db, setup.facilitator.actor, (em, actor) =>
+    startVoting(em, actor, { storyId: story.id }),
+  );
   return { ...setup, story };
 }
 
-function vote(actor: Actor, storyId: number, points: PointValue) {
-  return inRequest(test.db, (em) => castVote(em, actor, { storyId, points }));
+function vote(actor: PokerActor, storyId: number, points: PointValue) {
+  return asActor(test.db, actor, (em, actor) => castVote(em, actor, { storyId, points }));
 }
 
 async function storyRow(storyId: number) {
@@ -135,13 +145,12 @@ describe('join (temporary identity)', () => {
     expect(error.message).toMatch(/^email: /);
   });
 
-  it('getCurrentUser refuses an actor that is no user', async () => {
+  it('refuses a token subject that is no poker user: malformed at parsing, unknown when the request loads it', async () => {
+    for (const subject of ['admin', '', '0', '-1', '01', '1 or 1=1', '2147483648', '1.5']) {
+      expect(() => pokerActor.parse(subject), subject).toThrow(UnauthorizedError);
+    }
     await expectHuddleError(
-      inRequest(test.db, (em) => getCurrentUser(em, { userId: 'admin' })),
-      UnauthorizedError,
-    );
-    await expectHuddleError(
-      inRequest(test.db, (em) => getCurrentUser(em, { userId: '987654' })),
+      asActor(test.db, pokerActor.parse('987654'), (em, actor) => getCurrentUser(em, actor)),
       UnauthorizedError,
     );
   });
@@ -164,34 +173,40 @@ describe('sessions', () => {
     const { session, facilitator } = await sessionWithStories();
     const input = { sessionId: session.id };
     await expectHuddleError(
-      inRequest(test.db, (em) => resumeSession(em, facilitator.actor, input)),
+      asActor(test.db, facilitator.actor, (em, actor) => resumeSession(em, actor, input)),
       ConflictError,
     );
-    expect(await inRequest(test.db, (em) => pauseSession(em, facilitator.actor, input))).toMatchObject({
+    expect(
+      await asActor(test.db, facilitator.actor, (em, actor) => pauseSession(em, actor, input)),
+    ).toMatchObject({
       status: 'paused',
     });
-    expect(await inRequest(test.db, (em) => resumeSession(em, facilitator.actor, input))).toMatchObject({
+    expect(
+      await asActor(test.db, facilitator.actor, (em, actor) => resumeSession(em, actor, input)),
+    ).toMatchObject({
       status: 'active',
     });
-    await inRequest(test.db, (em) => completeSession(em, facilitator.actor, input));
+    await asActor(test.db, facilitator.actor, (em, actor) => completeSession(em, actor, input));
     expect(await rows('select status from poker.sessions where id = $1', [session.id])).toEqual([
       { status: 'completed' },
     ]);
     // A completed session is read-only.
     await expectHuddleError(
-      inRequest(test.db, (em) => pauseSession(em, facilitator.actor, input)),
+      asActor(test.db, facilitator.actor, (em, actor) => pauseSession(em, actor, input)),
       ConflictError,
     );
     await expectHuddleError(
-      inRequest(test.db, (em) => addStory(em, facilitator.actor, { sessionId: session.id, title: 'Late' })),
+      asActor(test.db, facilitator.actor, (em, actor) =>
+        addStory(em, actor, { sessionId: session.id, title: 'Late' }),
+      ),
       ConflictError,
     );
   });
 
   it('rename returns the updated_at the database trigger set', async () => {
     const { session, facilitator } = await sessionWithStories();
-    const renamed = await inRequest(test.db, (em) =>
-      renameSession(em, facilitator.actor, { sessionId: session.id, name: 'Sprint 7 (moved)' }),
+    const renamed = await asActor(test.db, facilitator.actor, (em, actor) =>
+      renameSession(em, actor, { sessionId: session.id, name: 'Sprint 7 (moved)' }),
     );
     const [row] = await rows<{ name: string; updated_at: Date }>(
       'select name, updated_at from poker.sessions where id = $1',
@@ -207,21 +222,25 @@ describe('sessions', () => {
     const sessionId = session.id;
     const storyId = story.id;
     const attempts = {
-      rename: () => inRequest(test.db, (em) => renameSession(em, ann.actor, { sessionId, name: 'Mine' })),
-      pause: () => inRequest(test.db, (em) => pauseSession(em, ann.actor, { sessionId })),
-      complete: () => inRequest(test.db, (em) => completeSession(em, ann.actor, { sessionId })),
-      addStory: () => inRequest(test.db, (em) => addStory(em, ann.actor, { sessionId, title: 'Sneaky' })),
-      editStory: () => inRequest(test.db, (em) => editStory(em, ann.actor, { storyId, title: 'Edited' })),
-      deleteStory: () => inRequest(test.db, (em) => deleteStory(em, ann.actor, { storyId })),
+      rename: () =>
+        asActor(test.db, ann.actor, (em, actor) => renameSession(em, actor, { sessionId, name: 'Mine' })),
+      pause: () => asActor(test.db, ann.actor, (em, actor) => pauseSession(em, actor, { sessionId })),
+      complete: () => asActor(test.db, ann.actor, (em, actor) => completeSession(em, actor, { sessionId })),
+      addStory: () =>
+        asActor(test.db, ann.actor, (em, actor) => addStory(em, actor, { sessionId, title: 'Sneaky' })),
+      editStory: () =>
+        asActor(test.db, ann.actor, (em, actor) => editStory(em, actor, { storyId, title: 'Edited' })),
+      deleteStory: () => asActor(test.db, ann.actor, (em, actor) => deleteStory(em, actor, { storyId })),
       reorder: () =>
-        inRequest(test.db, (em) =>
-          reorderStories(em, ann.actor, { sessionId, storyIds: stories.map((s) => s.id).reverse() }),
+        asActor(test.db, ann.actor, (em, actor) =>
+          reorderStories(em, actor, { sessionId, storyIds: stories.map((s) => s.id).reverse() }),
         ),
-      startVoting: () => inRequest(test.db, (em) => startVoting(em, ann.actor, { storyId: stories[1]!.id })),
-      reveal: () => inRequest(test.db, (em) => revealVotes(em, ann.actor, { storyId })),
-      revote: () => inRequest(test.db, (em) => revote(em, ann.actor, { storyId })),
+      startVoting: () =>
+        asActor(test.db, ann.actor, (em, actor) => startVoting(em, actor, { storyId: stories[1]!.id })),
+      reveal: () => asActor(test.db, ann.actor, (em, actor) => revealVotes(em, actor, { storyId })),
+      revote: () => asActor(test.db, ann.actor, (em, actor) => revote(em, actor, { storyId })),
       completeStory: () =>
-        inRequest(test.db, (em) => completeStory(em, ann.actor, { storyId, finalPoints: '3' })),
+        asActor(test.db, ann.actor, (em, actor) => completeStory(em, actor, { storyId, finalPoints: '3' })),
     };
     for (const [name, attempt] of Object.entries(attempts)) {
       const error = await expectHuddleError(attempt(), ForbiddenError);
@@ -241,10 +260,12 @@ describe('sessions', () => {
   it('getSession is for participants; it lists stories in order and participants with names', async () => {
     const { session, stories, outsider, sam, facilitator } = await sessionWithStories();
     await expectHuddleError(
-      inRequest(test.db, (em) => getSession(em, outsider.actor, { sessionId: session.id })),
+      asActor(test.db, outsider.actor, (em, actor) => getSession(em, actor, { sessionId: session.id })),
       ForbiddenError,
     );
-    const detail = await inRequest(test.db, (em) => getSession(em, sam.actor, { sessionId: session.id }));
+    const detail = await asActor(test.db, sam.actor, (em, actor) =>
+      getSession(em, actor, { sessionId: session.id }),
+    );
     expect(detail.stories.map((story) => story.id)).toEqual(stories.map((story) => story.id));
     expect(detail.participants.map((participant) => [participant.name, participant.isSpectator])).toEqual([
       ['Fran', false],
@@ -254,23 +275,27 @@ describe('sessions', () => {
     ]);
     expect(detail.facilitatorId).toBe(facilitator.id);
     await expectHuddleError(
-      inRequest(test.db, (em) => getSession(em, sam.actor, { sessionId: 987_654 })),
+      asActor(test.db, sam.actor, (em, actor) => getSession(em, actor, { sessionId: 987_654 })),
       NotFoundError,
     );
   });
 
   it('listMySessions gives facilitated and joined sessions with the role, filtered by status', async () => {
     const { session, facilitator, sam } = await sessionWithStories();
-    const other = await inRequest(test.db, (em) => createSession(em, sam.actor, { name: "Sam's own" }));
-    await inRequest(test.db, (em) => pauseSession(em, sam.actor, { sessionId: other.id }));
-    const samSessions = await inRequest(test.db, (em) => listMySessions(em, sam.actor));
+    const other = await asActor(test.db, sam.actor, (em, actor) =>
+      createSession(em, actor, { name: "Sam's own" }),
+    );
+    await asActor(test.db, sam.actor, (em, actor) => pauseSession(em, actor, { sessionId: other.id }));
+    const samSessions = await asActor(test.db, sam.actor, (em, actor) => listMySessions(em, actor));
     expect(samSessions.map((mine) => [mine.id, mine.role])).toEqual([
       [other.id, 'facilitator'],
       [session.id, 'spectator'],
     ]);
-    const paused = await inRequest(test.db, (em) => listMySessions(em, sam.actor, { status: 'paused' }));
+    const paused = await asActor(test.db, sam.actor, (em, actor) =>
+      listMySessions(em, actor, { status: 'paused' }),
+    );
     expect(paused.map((mine) => mine.id)).toEqual([other.id]);
-    const fran = await inRequest(test.db, (em) => listMySessions(em, facilitator.actor, {}));
+    const fran = await asActor(test.db, facilitator.actor, (em, actor) => listMySessions(em, actor, {}));
     expect(fran.map((mine) => [mine.id, mine.role])).toEqual([[session.id, 'facilitator']]);
   });
 });
@@ -279,8 +304,8 @@ describe('stories', () => {
   it('reorder applies the whole new order', async () => {
     const { session, stories, facilitator } = await sessionWithStories();
     const [login, logout, profile] = stories.map((story) => story.id) as [number, number, number];
-    const reordered = await inRequest(test.db, (em) =>
-      reorderStories(em, facilitator.actor, { sessionId: session.id, storyIds: [profile, login, logout] }),
+    const reordered = await asActor(test.db, facilitator.actor, (em, actor) =>
+      reorderStories(em, actor, { sessionId: session.id, storyIds: [profile, login, logout] }),
     );
     expect(reordered.map((story) => [story.id, story.storyOrder])).toEqual([
       [profile, 1],
@@ -309,8 +334,8 @@ describe('stories', () => {
     ];
     for (const storyIds of badLists) {
       const error = await expectHuddleError(
-        inRequest(test.db, (em) =>
-          reorderStories(em, facilitator.actor, { sessionId: session.id, storyIds }),
+        asActor(test.db, facilitator.actor, (em, actor) =>
+          reorderStories(em, actor, { sessionId: session.id, storyIds }),
         ),
         InvalidInputError,
       );
@@ -323,26 +348,26 @@ describe('stories', () => {
 
   it('add appends; edit and delete change the database (delete takes the votes with it)', async () => {
     const { session, story, facilitator, ann } = await votingSession();
-    const added = await inRequest(test.db, (em) =>
-      addStory(em, facilitator.actor, { sessionId: session.id, title: 'Search', description: 'Full text' }),
+    const added = await asActor(test.db, facilitator.actor, (em, actor) =>
+      addStory(em, actor, { sessionId: session.id, title: 'Search', description: 'Full text' }),
     );
     expect(added.storyOrder).toBe(4);
-    await inRequest(test.db, (em) =>
-      editStory(em, facilitator.actor, { storyId: added.id, description: null }),
+    await asActor(test.db, facilitator.actor, (em, actor) =>
+      editStory(em, actor, { storyId: added.id, description: null }),
     );
     expect(await rows('select title, description from poker.stories where id = $1', [added.id])).toEqual([
       { title: 'Search', description: null },
     ]);
     await expectHuddleError(
-      inRequest(test.db, (em) => editStory(em, facilitator.actor, { storyId: added.id })),
+      asActor(test.db, facilitator.actor, (em, actor) => editStory(em, actor, { storyId: added.id })),
       InvalidInputError,
     );
     await vote(ann.actor, story.id, '5');
-    await inRequest(test.db, (em) => deleteStory(em, facilitator.actor, { storyId: story.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) => deleteStory(em, actor, { storyId: story.id }));
     expect(await rows('select id from poker.stories where id = $1', [story.id])).toEqual([]);
     expect(await rows('select id from poker.votes where story_id = $1', [story.id])).toEqual([]);
     await expectHuddleError(
-      inRequest(test.db, (em) => deleteStory(em, facilitator.actor, { storyId: story.id })),
+      asActor(test.db, facilitator.actor, (em, actor) => deleteStory(em, actor, { storyId: story.id })),
       NotFoundError,
     );
   });
@@ -351,15 +376,15 @@ describe('stories', () => {
     const { stories, story, facilitator } = await votingSession();
     const next = stories[1]!;
     const error = await expectHuddleError(
-      inRequest(test.db, (em) => startVoting(em, facilitator.actor, { storyId: next.id })),
+      asActor(test.db, facilitator.actor, (em, actor) => startVoting(em, actor, { storyId: next.id })),
       ConflictError,
     );
     expect(error.message).toContain(`already voting on story ${story.id}`);
-    const completed = await inRequest(test.db, (em) =>
-      completeStory(em, facilitator.actor, { storyId: story.id, finalPoints: '8' }),
+    const completed = await asActor(test.db, facilitator.actor, (em, actor) =>
+      completeStory(em, actor, { storyId: story.id, finalPoints: '8' }),
     );
     expect(completed).toMatchObject({ status: 'completed', finalPoints: '8' });
-    await inRequest(test.db, (em) => startVoting(em, facilitator.actor, { storyId: next.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) => startVoting(em, actor, { storyId: next.id }));
     expect(await storyRow(next.id)).toMatchObject({ status: 'voting' });
     expect(await storyRow(story.id)).toMatchObject({ status: 'completed', final_points: '8' });
   });
@@ -370,8 +395,8 @@ describe('votes', () => {
     const { stories, story, facilitator, ann } = await votingSession();
     const pending = stories[1]!;
     await expectHuddleError(vote(ann.actor, pending.id, '3'), ConflictError);
-    await inRequest(test.db, (em) =>
-      completeStory(em, facilitator.actor, { storyId: story.id, finalPoints: '3' }),
+    await asActor(test.db, facilitator.actor, (em, actor) =>
+      completeStory(em, actor, { storyId: story.id, finalPoints: '3' }),
     );
     await expectHuddleError(vote(ann.actor, story.id, '3'), ConflictError);
     expect(
@@ -381,11 +406,15 @@ describe('votes', () => {
 
   it('are refused while the session is paused, and accepted again after resume', async () => {
     const { session, story, facilitator, ann } = await votingSession();
-    await inRequest(test.db, (em) => pauseSession(em, facilitator.actor, { sessionId: session.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) =>
+      pauseSession(em, actor, { sessionId: session.id }),
+    );
     const error = await expectHuddleError(vote(ann.actor, story.id, '5'), ConflictError);
     expect(error.message).toContain('paused');
     expect(await rows('select * from poker.votes where story_id = $1', [story.id])).toEqual([]);
-    await inRequest(test.db, (em) => resumeSession(em, facilitator.actor, { sessionId: session.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) =>
+      resumeSession(em, actor, { sessionId: session.id }),
+    );
     await vote(ann.actor, story.id, '5');
     expect(await rows('select user_id, points from poker.votes where story_id = $1', [story.id])).toEqual([
       { user_id: ann.id, points: '5' },
@@ -416,8 +445,8 @@ describe('votes', () => {
     await vote(ann.actor, story.id, '5');
     await vote(bob.actor, story.id, '8');
     for (const viewer of [facilitator, bob, sam]) {
-      const summary = await inRequest(test.db, (em) =>
-        getStorySummary(em, viewer.actor, { storyId: story.id }),
+      const summary = await asActor(test.db, viewer.actor, (em, actor) =>
+        getStorySummary(em, actor, { storyId: story.id }),
       );
       expect(summary.votes.map((entry) => entry.points)).toEqual([null, null]);
       expect(summary.statistics).toBeNull();
@@ -425,12 +454,14 @@ describe('votes', () => {
       expect(summary.ownPoints).toBe(viewer === bob ? '8' : null);
     }
     await expectHuddleError(
-      inRequest(test.db, (em) => revealVotes(em, ann.actor, { storyId: story.id })),
+      asActor(test.db, ann.actor, (em, actor) => revealVotes(em, actor, { storyId: story.id })),
       ForbiddenError,
     );
-    await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId: story.id }));
     expect((await storyRow(story.id))!.revealed_at).toBeInstanceOf(Date);
-    const revealed = await inRequest(test.db, (em) => getStorySummary(em, sam.actor, { storyId: story.id }));
+    const revealed = await asActor(test.db, sam.actor, (em, actor) =>
+      getStorySummary(em, actor, { storyId: story.id }),
+    );
     expect(revealed.votes).toEqual([
       { userId: ann.id, name: 'Ann', points: '5' },
       { userId: bob.id, name: 'Bob', points: '8' },
@@ -438,7 +469,7 @@ describe('votes', () => {
     // After the reveal the round is closed to votes until a re-vote.
     await expectHuddleError(vote(facilitator.actor, story.id, '1'), ConflictError);
     await expectHuddleError(
-      inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id })),
+      asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId: story.id })),
       ConflictError,
     );
   });
@@ -447,8 +478,10 @@ describe('votes', () => {
     const { story, facilitator, ann, bob } = await votingSession();
     await vote(ann.actor, story.id, '5');
     await vote(bob.actor, story.id, '21');
-    await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id }));
-    const reopened = await inRequest(test.db, (em) => revote(em, facilitator.actor, { storyId: story.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId: story.id }));
+    const reopened = await asActor(test.db, facilitator.actor, (em, actor) =>
+      revote(em, actor, { storyId: story.id }),
+    );
     expect(reopened).toMatchObject({ status: 'voting', revealedAt: null, finalPoints: null });
     expect(await rows('select * from poker.votes where story_id = $1', [story.id])).toEqual([]);
     expect(await storyRow(story.id)).toEqual({ status: 'voting', revealed_at: null, final_points: null });
@@ -460,10 +493,10 @@ describe('votes', () => {
 
   it('re-vote also reopens a completed story', async () => {
     const { story, facilitator } = await votingSession();
-    await inRequest(test.db, (em) =>
-      completeStory(em, facilitator.actor, { storyId: story.id, finalPoints: '2' }),
+    await asActor(test.db, facilitator.actor, (em, actor) =>
+      completeStory(em, actor, { storyId: story.id, finalPoints: '2' }),
     );
-    await inRequest(test.db, (em) => revote(em, facilitator.actor, { storyId: story.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) => revote(em, actor, { storyId: story.id }));
     expect(await storyRow(story.id)).toEqual({ status: 'voting', revealed_at: null, final_points: null });
   });
 });
@@ -473,14 +506,16 @@ describe('summary', () => {
     const { session, story, facilitator, ann, bob } = await votingSession();
     const [cy, di] = [await newUser(test.db, 'Cy'), await newUser(test.db, 'Di')];
     for (const user of [cy, di]) {
-      await inRequest(test.db, (em) => joinSession(em, user.actor, { sessionId: session.id }));
+      await asActor(test.db, user.actor, (em, actor) => joinSession(em, actor, { sessionId: session.id }));
     }
     await vote(facilitator.actor, story.id, '3');
     await vote(ann.actor, story.id, '5');
     await vote(bob.actor, story.id, '5');
     await vote(cy.actor, story.id, '?');
-    await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id }));
-    const summary = await inRequest(test.db, (em) => getStorySummary(em, ann.actor, { storyId: story.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId: story.id }));
+    const summary = await asActor(test.db, ann.actor, (em, actor) =>
+      getStorySummary(em, actor, { storyId: story.id }),
+    );
     expect(summary.statistics).toEqual({ average: 4.33, median: 5, modes: ['5'], unanimous: false });
     // Sam spectates, so only Di is missing.
     expect(summary.notVoted).toEqual([{ userId: di.id, name: 'Di' }]);
@@ -513,12 +548,12 @@ describe('summary', () => {
   it('is refused for a story that does not exist and for non-participants', async () => {
     const { story, outsider } = await votingSession();
     const missing = await expectHuddleError(
-      inRequest(test.db, (em) => getStorySummary(em, outsider.actor, { storyId: 987_654 })),
+      asActor(test.db, outsider.actor, (em, actor) => getStorySummary(em, actor, { storyId: 987_654 })),
       NotFoundError,
     );
     expect(missing.constraint.field).toBe('storyId');
     await expectHuddleError(
-      inRequest(test.db, (em) => getStorySummary(em, outsider.actor, { storyId: story.id })),
+      asActor(test.db, outsider.actor, (em, actor) => getStorySummary(em, actor, { storyId: story.id })),
       ForbiddenError,
     );
   });
@@ -529,36 +564,40 @@ describe('outputs', () => {
     const { session, story, facilitator, ann } = await votingSession();
     const input = { sessionId: session.id };
     const outputs = [
-      [userSchema, await inRequest(test.db, (em) => getCurrentUser(em, ann.actor))],
+      [userSchema, await asActor(test.db, ann.actor, (em, actor) => getCurrentUser(em, actor))],
       [
         sessionSchema,
-        await inRequest(test.db, (em) => renameSession(em, facilitator.actor, { ...input, name: 'X' })),
+        await asActor(test.db, facilitator.actor, (em, actor) =>
+          renameSession(em, actor, { ...input, name: 'X' }),
+        ),
       ],
-      [mySessionSchema.array(), await inRequest(test.db, (em) => listMySessions(em, ann.actor))],
-      [participantSchema, await inRequest(test.db, (em) => joinSession(em, ann.actor, input))],
+      [mySessionSchema.array(), await asActor(test.db, ann.actor, (em, actor) => listMySessions(em, actor))],
+      [participantSchema, await asActor(test.db, ann.actor, (em, actor) => joinSession(em, actor, input))],
       [voteSchema, await vote(ann.actor, story.id, '?')],
       [
         storySchema,
-        await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id })),
+        await asActor(test.db, facilitator.actor, (em, actor) =>
+          revealVotes(em, actor, { storyId: story.id }),
+        ),
       ],
       [
         storySummarySchema,
-        await inRequest(test.db, (em) => getStorySummary(em, ann.actor, { storyId: story.id })),
+        await asActor(test.db, ann.actor, (em, actor) => getStorySummary(em, actor, { storyId: story.id })),
       ],
       [
         storySchema,
-        await inRequest(test.db, (em) =>
-          completeStory(em, facilitator.actor, { storyId: story.id, finalPoints: '1' }),
+        await asActor(test.db, facilitator.actor, (em, actor) =>
+          completeStory(em, actor, { storyId: story.id, finalPoints: '1' }),
         ),
       ],
-      [sessionDetailSchema, await inRequest(test.db, (em) => getSession(em, ann.actor, input))],
+      [sessionDetailSchema, await asActor(test.db, ann.actor, (em, actor) => getSession(em, actor, input))],
     ] as const;
     for (const [schema, output] of outputs) {
       expect(schema.parse(output)).toEqual(output);
       expect(JSON.parse(JSON.stringify(output))).toEqual(output);
     }
-    const added = await inRequest(test.db, (em) =>
-      addStory(em, facilitator.actor, { ...input, title: 'New' }),
+    const added = await asActor(test.db, facilitator.actor, (em, actor) =>
+      addStory(em, actor, { ...input, title: 'New' }),
     );
     expect(added).toMatchObject({ status: 'pending', storyOrder: 4, finalPoints: null, revealedAt: null });
   });
@@ -575,8 +614,8 @@ describe('events', () => {
       const sessionId = session.id;
       await vote(ann.actor, story.id, '5');
       await expectHuddleError(vote(sam.actor, story.id, '5'), ForbiddenError);
-      await inRequest(test.db, (em) => revealVotes(em, facilitator.actor, { storyId: story.id }));
-      await inRequest(test.db, (em) => pauseSession(em, facilitator.actor, { sessionId }));
+      await asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId: story.id }));
+      await asActor(test.db, facilitator.actor, (em, actor) => pauseSession(em, actor, { sessionId }));
       const expected: PokerEvent[] = [
         { type: 'session_changed', sessionId, change: 'created' },
         { type: 'session_changed', sessionId, change: 'participant_joined' },

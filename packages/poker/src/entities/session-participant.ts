@@ -1,4 +1,4 @@
-import { defineEntity, p } from '@huddle/db';
+import { createdAt, defineEntity, p } from '@huddle/db';
 import { PokerSession } from './session.ts';
 import { PokerUser } from './user.ts';
 
@@ -6,12 +6,11 @@ import { PokerUser } from './user.ts';
 const PokerSessionParticipantSchema = defineEntity({
   name: 'PokerSessionParticipant',
   tableName: 'session_participants',
-  schema: 'poker',
   properties: {
     id: p.integer().primary().autoincrement(),
     session: () => p.manyToOne(PokerSession).ref().deleteRule('cascade'),
     user: () => p.manyToOne(PokerUser).ref().index('session_participants_user_id_index'),
-    joinedAt: p.datetime().columnType('timestamptz').defaultRaw('current_timestamp'),
+    joinedAt: createdAt(),
     isSpectator: p.boolean().default(false),
   },
   // Leads with session_id, so it also covers that foreign key.

@@ -1,12 +1,5 @@
-import {
-  type Actor,
-  ConflictError,
-  type EntityManager,
-  ForbiddenError,
-  LockMode,
-  NotFoundError,
-  UnauthorizedError,
-} from '@huddle/db';
+import { ConflictError, type EntityManager, ForbiddenError, LockMode, NotFoundError } from '@huddle/db';
+import type { PokerActor } from '../actor.ts';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import { PokerStory } from '../entities/story.ts';
@@ -21,15 +14,6 @@ import type { SessionStatus } from '../schemas.ts';
  * but never concurrently with a pause, reveal, re-vote or story change in the same session, and every
  * service takes this one lock first, so they cannot deadlock with each other.
  */
-
-/** The actor's poker.users id; an actor id that is not one is an authentication problem, not bad input. */
-export function actorUserId(actor: Actor): number {
-  const userId = Number(actor.userId);
-  if (!Number.isSafeInteger(userId) || userId <= 0 || String(userId) !== actor.userId) {
-    throw new UnauthorizedError(`actor: "${actor.userId}" is not a poker user id`);
-  }
-  return userId;
-}
 
 export function sessionNotFound(sessionId: number): NotFoundError {
   return new NotFoundError(`sessionId: session ${sessionId} does not exist`, { field: 'sessionId' });

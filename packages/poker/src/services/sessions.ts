@@ -1,4 +1,5 @@
-import { type Actor, type EntityManager, parseInput } from '@huddle/db';
+import { type EntityManager, parseInput } from '@huddle/db';
+import type { PokerActor } from '../actor.ts';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import { PokerStory } from '../entities/story.ts';
@@ -20,7 +21,6 @@ import {
   sessionIdInputSchema,
 } from '../schemas.ts';
 import {
-  actorUserId,
   lockSession,
   requireFacilitator,
   requireParticipant,
@@ -34,11 +34,11 @@ import { toParticipant, toSession, toStory } from './outputs.ts';
 /** Creates a session facilitated by the actor, who also joins it as a voter. */
 export async function createSession(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: CreateSessionInput,
 ): Promise<Session> {
   const { name } = parseInput(createSessionInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const session = em.create(PokerSession, { name, facilitator: userId });
   em.create(PokerSessionParticipant, { session, user: userId });
   await em.flush();
@@ -54,11 +54,11 @@ async function saveSession(em: EntityManager, session: PokerSession): Promise<Po
 
 export async function renameSession(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: RenameSessionInput,
 ): Promise<Session> {
   const { sessionId, name } = parseInput(renameSessionInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, 'rename it');
   requireSessionOpen(session, 'rename the session');
@@ -70,12 +70,12 @@ export async function renameSession(
 
 async function changeSessionStatus(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: SessionIdInput,
   transition: { from: readonly SessionStatus[]; to: SessionStatus; action: string },
 ): Promise<Session> {
   const { sessionId } = parseInput(sessionIdInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, transition.action);
   requireSessionStatus(session, transition.from, transition.action);
@@ -86,7 +86,7 @@ async function changeSessionStatus(
 }
 
 /** active → paused: voting stops until the facilitator resumes. */
-export function pauseSession(em: EntityManager, actor: Actor, input: SessionIdInput): Promise<Session> {
+export function pauseSession(em: EntityManager, actor: PokerActor, input: SessionIdInput): Promise<Session> {
   return changeSessionStatus(em, actor, input, {
     from: ['active'],
     to: 'paused',
@@ -95,7 +95,7 @@ export function pauseSession(em: EntityManager, actor: Actor, input: SessionIdIn
 }
 
 /** paused → active. */
-export function resumeSession(em: EntityManager, actor: Actor, input: SessionIdInput): Promise<Session> {
+export function resumeSession(em: EntityManager, actor: PokerActor, input: SessionIdInput): Promise<Session> {
   return changeSessionStatus(em, actor, input, {
     from: ['paused'],
     to: 'active',
@@ -104,7 +104,11 @@ export function resumeSession(em: EntityManager, actor: Actor, input: SessionIdI
 }
 
 /** active or paused → completed; a completed session is read-only. */
-export function completeSession(em: EntityManager, actor: Actor, input: SessionIdInput): Promise<Session> {
+export function completeSession(
+  em: EntityManager,
+  actor: PokerActor,
+  input: SessionIdInput,
+): Promise<Session> {
   return changeSessionStatus(em, actor, input, {
     from: ['active', 'paused'],
     to: 'completed',
@@ -118,11 +122,11 @@ export function completeSession(em: EntityManager, actor: Actor, input: SessionI
  */
 export async function joinSession(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: JoinSessionInput,
 ): Promise<Participant> {
   const { sessionId, role } = parseInput(joinSessionInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const session = await lockSession(em, sessionId, 'share');
   requireSessionOpen(session, 'join the session');
   const participant = await em.upsert(
@@ -142,11 +146,11 @@ export async function joinSession(
 /** A session with its stories and participants, for its participants. */
 export async function getSession(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: SessionIdInput,
 ): Promise<SessionDetail> {
   const { sessionId } = parseInput(sessionIdInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const session = await em.findOne(PokerSession, sessionId);
   if (!session) throw sessionNotFound(sessionId);
   await requireParticipant(em, session, userId);
@@ -170,11 +174,11 @@ export async function getSession(
 /** The sessions the actor facilitates or takes part in, newest first. */
 export async function listMySessions(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: ListMySessionsInput = {},
 ): Promise<MySession[]> {
   const { status } = parseInput(listMySessionsInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const participations = await em.find(PokerSessionParticipant, { user: userId });
   const isSpectatorBySession = new Map(participations.map((row) => [row.session.id, row.isSpectator]));
   const sessions = await em.find(

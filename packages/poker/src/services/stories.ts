@@ -1,4 +1,5 @@
-import { type Actor, type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
+import { type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
+import type { PokerActor } from '../actor.ts';
 import { PokerStory } from '../entities/story.ts';
 import {
   type AddStoryInput,
@@ -14,7 +15,6 @@ import {
   storyIdInputSchema,
 } from '../schemas.ts';
 import {
-  actorUserId,
   lockSession,
   lockStory,
   requireFacilitator,
@@ -27,9 +27,9 @@ import { publishPokerEvent } from './events.ts';
 import { toStory } from './outputs.ts';
 
 /** Adds a story at the end of the session's order. */
-export async function addStory(em: EntityManager, actor: Actor, input: AddStoryInput): Promise<Story> {
+export async function addStory(em: EntityManager, actor: PokerActor, input: AddStoryInput): Promise<Story> {
   const { sessionId, title, description } = parseInput(addStoryInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, 'add stories');
   requireSessionOpen(session, 'add a story');
@@ -46,9 +46,9 @@ export async function addStory(em: EntityManager, actor: Actor, input: AddStoryI
   return toStory(story);
 }
 
-export async function editStory(em: EntityManager, actor: Actor, input: EditStoryInput): Promise<Story> {
+export async function editStory(em: EntityManager, actor: PokerActor, input: EditStoryInput): Promise<Story> {
   const { storyId, title, description } = parseInput(editStoryInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'edit its stories');
   requireSessionOpen(session, 'edit a story');
@@ -59,9 +59,9 @@ export async function editStory(em: EntityManager, actor: Actor, input: EditStor
 }
 
 /** Deletes a story; the database deletes its votes with it (on delete cascade). Returns the story as it was. */
-export async function deleteStory(em: EntityManager, actor: Actor, input: StoryIdInput): Promise<Story> {
+export async function deleteStory(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
   const { storyId } = parseInput(storyIdInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'delete its stories');
   requireSessionOpen(session, 'delete a story');
@@ -77,11 +77,11 @@ export async function deleteStory(em: EntityManager, actor: Actor, input: StoryI
  */
 export async function reorderStories(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: ReorderStoriesInput,
 ): Promise<Story[]> {
   const { sessionId, storyIds } = parseInput(reorderStoriesInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, 'reorder its stories');
   requireSessionOpen(session, 'reorder stories');
@@ -105,9 +105,9 @@ export async function reorderStories(
 }
 
 /** pending → voting: opens the story's voting round. One story per session votes at a time. */
-export async function startVoting(em: EntityManager, actor: Actor, input: StoryIdInput): Promise<Story> {
+export async function startVoting(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
   const { storyId } = parseInput(storyIdInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'start voting');
   requireSessionStatus(session, ['active'], 'start voting');
@@ -131,11 +131,11 @@ export async function startVoting(em: EntityManager, actor: Actor, input: StoryI
  */
 export async function completeStory(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: CompleteStoryInput,
 ): Promise<Story> {
   const { storyId, finalPoints } = parseInput(completeStoryInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'complete stories');
   requireSessionStatus(session, ['active'], 'complete a story');

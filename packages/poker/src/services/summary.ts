@@ -1,4 +1,5 @@
-import { type Actor, type EntityManager, parseInput } from '@huddle/db';
+import { type EntityManager, parseInput } from '@huddle/db';
+import type { PokerActor } from '../actor.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import { PokerStory } from '../entities/story.ts';
 import { PokerVote } from '../entities/vote.ts';
@@ -10,7 +11,7 @@ import {
   storyIdInputSchema,
   type VoteStatistics,
 } from '../schemas.ts';
-import { actorUserId, requireParticipant, storyNotFound } from './access.ts';
+import { requireParticipant, storyNotFound } from './access.ts';
 import { toStory } from './outputs.ts';
 
 const roundToHundredths = (value: number) => Math.round(value * 100) / 100;
@@ -51,11 +52,11 @@ export function votingStatistics(points: readonly PointValue[]): VoteStatistics 
  */
 export async function getStorySummary(
   em: EntityManager,
-  actor: Actor,
+  actor: PokerActor,
   input: StoryIdInput,
 ): Promise<StorySummary> {
   const { storyId } = parseInput(storyIdInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const story = await em.findOne(PokerStory, storyId, { populate: ['session'] });
   if (!story) throw storyNotFound(storyId);
   await requireParticipant(em, story.session.$, userId);

@@ -1,7 +1,7 @@
-import { type Actor, type EntityManager, parseInput, UnauthorizedError } from '@huddle/db';
+import { type EntityManager, parseInput, UnauthorizedError } from '@huddle/db';
+import type { PokerActor } from '../actor.ts';
 import { PokerUser } from '../entities/user.ts';
 import { type JoinInput, joinInputSchema, type User } from '../schemas.ts';
-import { actorUserId } from './access.ts';
 import { toUser } from './outputs.ts';
 
 /**
@@ -25,8 +25,8 @@ export async function join(em: EntityManager, input: JoinInput): Promise<User> {
 }
 
 /** The acting user. */
-export async function getCurrentUser(em: EntityManager, actor: Actor): Promise<User> {
-  const userId = actorUserId(actor);
+export async function getCurrentUser(em: EntityManager, actor: PokerActor): Promise<User> {
+  const { userId } = actor;
   const user = await em.findOne(PokerUser, userId);
   if (!user) throw new UnauthorizedError(`actor: user ${userId} does not exist`);
   return toUser(user);

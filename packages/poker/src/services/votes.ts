@@ -1,4 +1,5 @@
-import { type Actor, ConflictError, type EntityManager, ForbiddenError, parseInput } from '@huddle/db';
+import { ConflictError, type EntityManager, ForbiddenError, parseInput } from '@huddle/db';
+import type { PokerActor } from '../actor.ts';
 import { PokerVote } from '../entities/vote.ts';
 import {
   type CastVoteInput,
@@ -9,7 +10,6 @@ import {
   type Vote,
 } from '../schemas.ts';
 import {
-  actorUserId,
   findParticipant,
   lockStory,
   requireFacilitator,
@@ -25,9 +25,9 @@ import { toStory } from './outputs.ts';
  * reveal. Only voting participants (not spectators) vote. Race-safe: one
  * `insert … on conflict (story_id, user_id) do update`, so simultaneous casts leave one vote.
  */
-export async function castVote(em: EntityManager, actor: Actor, input: CastVoteInput): Promise<Vote> {
+export async function castVote(em: EntityManager, actor: PokerActor, input: CastVoteInput): Promise<Vote> {
   const { storyId, points } = parseInput(castVoteInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'share');
   requireSessionStatus(session, ['active'], 'vote');
   if (story.status !== 'voting') throw storyStatusConflict(story, 'vote on it', 'voting');
@@ -55,9 +55,9 @@ export async function castVote(em: EntityManager, actor: Actor, input: CastVoteI
 }
 
 /** Shows the round's votes to everyone (sets revealed_at). */
-export async function revealVotes(em: EntityManager, actor: Actor, input: StoryIdInput): Promise<Story> {
+export async function revealVotes(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
   const { storyId } = parseInput(storyIdInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'reveal votes');
   requireSessionStatus(session, ['active'], 'reveal votes');
@@ -76,9 +76,9 @@ export async function revealVotes(em: EntityManager, actor: Actor, input: StoryI
  * Starts the story's round again: its votes are deleted, hidden state and final points cleared, and the
  * story is voting again (also from completed, when no other story of the session is voting).
  */
-export async function revote(em: EntityManager, actor: Actor, input: StoryIdInput): Promise<Story> {
+export async function revote(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
   const { storyId } = parseInput(storyIdInputSchema, input);
-  const userId = actorUserId(actor);
+  const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'start a re-vote');
   requireSessionStatus(session, ['active'], 'start a re-vote');

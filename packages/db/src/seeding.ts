@@ -39,3 +39,32 @@ export async function insertInChunks<Entity extends object>(
     progress(table, start + chunk.length, rows.length);
   }
 }
+
+/** A seedable source of randomness for realistic seeders: the same seed gives the same sequence. */
+export interface SeededRandom {
+  /** Uniform in [0, 1). */
+  next(): number;
+  chance(probability: number): boolean;
+  /** An integer in [min, max]. */
+  integer(min: number, max: number): number;
+  pick<T>(items: readonly T[]): T;
+}
+
+/** mulberry32: a tiny, fast PRNG, plenty for sample data (never for secrets). */
+export function seededRandom(seed: number): SeededRandom {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const integer = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  return {
+    next,
+    chance: (probability) => next() < probability,
+    integer,
+    pick: (items) => items[integer(0, items.length - 1)]!,
+  };
+}

@@ -1,0 +1,57 @@
+import { p, type TriggerDef } from '@mikro-orm/core';
+
+/**
+ * The conventions every module's entities share, so each table states only what is its own. A module never
+ * writes its schema on an entity: `openDatabase` gives every entity its module's name as schema.
+ */
+
+/** A `timestamptz` column (every timestamp is one: the schema template's rule). */
+export const timestamptz = () => p.datetime().columnType('timestamptz');
+
+/** `timestamptz not null default current_timestamp`: when the row was written. */
+export const createdAt = () => timestamptz().defaultRaw('current_timestamp');
+
+/** `created_at` and `updated_at`; add `touchUpdatedAt` to the entity's triggers to keep `updated_at` current. */
+export const timestamps = () => ({ createdAt: createdAt(), updatedAt: createdAt() });
+
+/**
+ * Keeps `updated_at` current in the database, so no writer (service, seeder, raw SQL) can forget it. Its
+ * function gets a fixed `search_path` in the module's migration (`fixTriggerSearchPath`).
+ */
+export const touchUpdatedAt: TriggerDef = {
+  name: 'touch_updated_at',
+  timing: 'before',
+  events: ['update'],
+  body: 'new.updated_at = now(); return new;',
+};
+
+/** `alter function … set search_path = ''` for the function MikroORM creates behind an entity trigger. */
+export function fixTriggerSearchPath(schema: string, table: string, trigger: string): string {
+  return `alter function "${schema}"."${table}_${trigger}_fn"() set search_path = '';`;
+}
+
+/** Soft delete: `deleted_at`, and a default filter so every query leaves deleted rows out unless asked. */
+export const softDelete = {
+  property: () => timestamptz().nullable(),
+  /** Pass `{ filters: { [softDelete.filter]: false } }` to a find to include deleted rows. */
+  filter: 'notDeleted',
+  filters: { notDeleted: { cond: { deletedAt: null }, default: true } },
+} as const;
+
+/** Archive: `archived_at`, and a default filter so queries leave archived rows out unless asked. */
+export const archive = {
+  property: () => timestamptz().nullable(),
+  /** Pass `{ filters: { [archive.filter]: false } }` to a find to include archived rows. */
+  filter: 'notArchived',
+  filters: { notArchived: { cond: { archivedAt: null }, default: true } },
+} as const;
+
+/** `'a', 'b'`: string literals for SQL, from the same constants the zod schemas use. */
+export function sqlStringList(values: readonly string[]): string {
+  return values.map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
+}
+
+/** A named CHECK that `column` is one of `values`. */
+export function checkIn(name: string, column: string, values: readonly string[]) {
+  return { name, expression: `${column} in (${sqlStringList(values)})` };
+}

@@ -1,0 +1,71 @@
+import type { Database } from './database.ts';
+import { ConfigurationError } from './errors.ts';
+import { findModule, type JobReport, type ModuleJob } from './module.ts';
+import { inRequestScope } from './request.ts';
+
+export interface JobRunOptions {
+  /** The schedule slot this run is for: a slot that already ran is skipped (several API processes). */
+  scheduledFor?: Date;
+  now?: Date;
+}
+
+export type JobRunResult =
+  | ({ status: 'ran'; module: string; job: string; milliseconds: number } & JobReport)
+  | { status: 'skipped'; module: string; job: string; reason: string };
+
+/** Every job of every composed module, as `<module>.<job>` with its module. */
+export function listJobs(db: Database): { id: string; module: string; job: ModuleJob }[] {
+  return db.modules.flatMap((module) =>
+    (module.jobs ?? []).map((job) => ({ id: `${module.name}.${job.name}`, module: module.name, job })),
+  );
+}
+
+/** The job called `<module>.<job>`; an unknown one is a ConfigurationError listing the known ones. */
+export function findJob(db: Database, id: string): { module: string; job: ModuleJob } {
+  const [moduleName = '', jobName = ''] = id.split('.', 2);
+  const module = findModule(db.modules, moduleName);
+  const job = module.jobs?.find((candidate) => candidate.name === jobName);
+  if (!job) {
+    const known = listJobs(db)
+      .map((entry) => entry.id)
+      .join(', ');
+    throw new ConfigurationError(`job: unknown job "${id}" (known: ${known || 'none'})`);
+  }
+  return { module: module.name, job };
+}
+
+/**
+ * Runs one job in one transaction as the owner role. Concurrent runs of the same job wait for each other
+ * (a transaction-level advisory lock), and a run for a schedule slot (`scheduledFor`) is recorded in
+ * `huddle.job_runs` in the same transaction, so each slot runs once however many processes fire it.
+ */
+export async function runJob(db: Database, id: string, options: JobRunOptions = {}): Promise<JobRunResult> {
+  const { module, job } = findJob(db, id);
+  return inRequestScope(
+    db.orm,
+    async (em) => {
+      await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`huddle.job:${id}`], 'run');
+      if (options.scheduledFor) {
+        const claimed: unknown[] = await em.execute(
+          `insert into huddle.job_runs (module, job, scheduled_for, rows, summary) values (?, ?, ?, 0, '')
+           on conflict do nothing returning 1`,
+          [module, job.name, options.scheduledFor],
+        );
+        if (claimed.length === 0) {
+          return { status: 'skipped', module, job: job.name, reason: 'this schedule slot already ran' };
+        }
+      }
+      const started = performance.now();
+      const report = await job.run(em, { now: options.now ?? new Date() });
+      if (options.scheduledFor) {
+        await em.execute(
+          'update huddle.job_runs set rows = ?, summary = ? where module = ? and job = ? and scheduled_for = ?',
+          [report.rows, report.summary, module, job.name, options.scheduledFor],
+          'run',
+        );
+      }
+      return { status: 'ran', module, job: job.name, milliseconds: performance.now() - started, ...report };
+    },
+    { retries: 0 },
+  );
+}
