@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { domainModules } from '@huddle/api';
+import { domainModules } from '@huddle/composition';
 import { acquireTestServer } from '@huddle/db/testing';
 import { backupReport, benchBackup } from './backup.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';

@@ -1,4 +1,2 @@
-export { issueToken, resolveSecret, type TokenActor, verifyToken } from './auth.ts';
-export { createHuddleClient, type HuddleClient } from './client.ts';
-export { domainModules } from './modules.ts';
+export { createHuddleClient, type HuddleClient, type HuddleModule, type HuddleTokens } from './client.ts';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router.ts';

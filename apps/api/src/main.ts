@@ -1,9 +1,16 @@
-import { ConfigurationError, type Database, HuddleError, migrateUp, openDatabase, seed } from '@huddle/db';
-import { MINIMAL_USERS, PokerUser, pokerModule } from '@huddle/poker';
+import { domainModules, issueActorToken, resolveSecret } from '@huddle/composition';
+import {
+  ConfigurationError,
+  type Database,
+  HuddleError,
+  inRequestScope,
+  migrateUp,
+  openDatabase,
+  seed,
+} from '@huddle/db';
+import { findUserByEmail, MINIMAL_USERS, pokerActor } from '@huddle/poker';
 import { z } from 'zod';
-import { issueToken, resolveSecret } from './auth.ts';
 import { logger } from './logger.ts';
-import { domainModules } from './modules.ts';
 import { startApiServer } from './server.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -15,9 +22,9 @@ const listenSchema = z.object({
 
 /** A token for the demo facilitator, so the banner's example call shows the seeded demo session. */
 async function demoFacilitatorToken(db: Database, secret: Uint8Array): Promise<string | undefined> {
-  const facilitator = await db.orm.em.fork().findOne(PokerUser, { email: MINIMAL_USERS[0].email });
+  const facilitator = await inRequestScope(db.orm, (em) => findUserByEmail(em, MINIMAL_USERS[0].email));
   if (!facilitator) return undefined;
-  return (await issueToken(secret, { module: pokerModule.name, userId: String(facilitator.id) })).token;
+  return (await issueActorToken(secret, pokerActor, { module: 'poker', userId: facilitator.id })).token;
 }
 
 function fail(error: unknown): never {

@@ -1,23 +1,25 @@
+import { type TokenClaims, verifyToken } from '@huddle/composition';
 import {
-  type Actor,
   type Database,
   type EntityManager,
   HuddleError,
   type HuddleErrorKind,
-  inRequestScope,
+  type ModuleActor,
+  type ModuleWithActors,
+  runAnonymously,
+  runAsActor,
   toHuddleError,
   UnauthorizedError,
 } from '@huddle/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
-import { type TokenActor, verifyToken } from './auth.ts';
 
 /** What every procedure sees: the database, the signing secret, and the caller's token if it sent a valid one. */
 export interface ApiContext {
   db: Database;
   secret: Uint8Array;
-  token: TokenActor | null;
+  token: TokenClaims | null;
   /** Set when the bearer token was present but invalid or expired; reported by procedures that need one. */
   authError: UnauthorizedError | null;
 }
@@ -96,26 +98,43 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
-/** Requires a valid token for `module`; the actor is handed to services as `{ userId }`. */
-export function authedProcedure(module: string) {
-  return publicProcedure.use(({ ctx, next }) => {
-    if (!ctx.token) throw ctx.authError ?? new UnauthorizedError('authorization: a bearer token is required');
-    if (ctx.token.module !== module) {
-      throw new UnauthorizedError(`authorization: token is for module ${ctx.token.module}, not ${module}`);
-    }
-    const actor: Actor = { userId: ctx.token.userId };
-    return next({ ctx: { actor } });
-  });
+/** The caller's actor in `module`, parsed from its token once, here at the edge. */
+function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: ModuleWithActors<Actor>): Actor {
+  if (!ctx.token) throw ctx.authError ?? new UnauthorizedError('authorization: a bearer token is required');
+  if (ctx.token.module !== module.name) {
+    throw new UnauthorizedError(`authorization: token is for module ${ctx.token.module}, not ${module.name}`);
+  }
+  return module.actor.parse(ctx.token.subject);
+}
+
+/** Requires a token for `module` and hands its actor on, without a transaction: for subscriptions. */
+export function authedProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
+  return publicProcedure.use(({ ctx, next }) => next({ ctx: { actor: requireActor(ctx, module) } }));
 }
 
 /**
- * Runs the rest of the procedure in one request scope (EntityManager fork + transaction): committed when
- * it succeeds, rolled back when it throws, retried on serialization failures.
+ * A procedure acting for the token's actor of `module`, in one request scope with least privilege
+ * (`runAsActor`): the module loads the actor, the transaction runs as `application_user` with the module's
+ * row-level-security settings, commits when the procedure succeeds and rolls back when it throws.
  */
-export const transactional = t.middleware(({ ctx, next }) =>
-  inRequestScope(ctx.db.orm, async (em: EntityManager) => {
+export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
+  return publicProcedure.use(({ ctx, next }) =>
+    runAsActor(ctx.db.orm, module, requireActor(ctx, module), async (em: EntityManager, actor: Actor) => {
+      const result = await next({ ctx: { em, actor } });
+      // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
+      if (!result.ok) throw result.error;
+      return result;
+    }),
+  );
+}
+
+/**
+ * For procedures that act for nobody yet (signing in): one transaction as `application_user`
+ * (`runAnonymously`), committed when the procedure succeeds.
+ */
+export const anonymousTransaction = t.middleware(({ ctx, next }) =>
+  runAnonymously(ctx.db.orm, async (em: EntityManager) => {
     const result = await next({ ctx: { em } });
-    // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
     if (!result.ok) throw result.error;
     return result;
   }),

@@ -1,4 +1,4 @@
+import { domainModules } from '@huddle/composition';
 import { huddleGlobalSetup } from '@huddle/db/testing';
-import { domainModules } from '../src/modules.ts';
 
 export default huddleGlobalSetup(domainModules);

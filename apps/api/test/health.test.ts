@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { domainModules, issueToken } from '@huddle/composition';
 import { type Database, migrateUp, openDatabase } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken } from '../src/auth.ts';
 import { createHuddleClient } from '../src/client.ts';
-import { domainModules } from '../src/modules.ts';
 import type { ApiServer } from '../src/server.ts';
 import { createContext } from '../src/trpc.ts';
 import { startTestServer, TEST_SECRET } from './helpers.ts';
@@ -45,11 +44,11 @@ describe('health on PostgreSQL', () => {
   });
 
   it('a signed token verifies; a tampered one is refused', async () => {
-    const { token } = await issueToken(TEST_SECRET, { module: 'poker', userId: '1' }, '5m');
+    const { token } = await issueToken(TEST_SECRET, { module: 'poker', subject: '1' }, '5m');
     expect(token.split('.')).toHaveLength(3);
     const tampered = `${token.slice(0, -2)}xx`;
     const valid = await createContext(database.db, TEST_SECRET, `Bearer ${token}`);
-    expect(valid.token).toEqual({ module: 'poker', userId: '1' });
+    expect(valid.token).toEqual({ module: 'poker', subject: '1' });
     const invalid = await createContext(database.db, TEST_SECRET, `Bearer ${tampered}`);
     expect(invalid.token).toBeNull();
     expect(invalid.authError?.message).toBe('authorization: token is invalid');

@@ -1,4 +1,4 @@
-import { domainModules } from '@huddle/api';
+import { domainModules } from '@huddle/composition';
 import { type Database, openDatabase } from '@huddle/db';
 
 /** Opens the database for every module the CLI composes, runs `work`, and always closes it. */

@@ -1,4 +1,4 @@
-import { domainModules } from '@huddle/api';
+import { domainModules } from '@huddle/composition';
 import { huddleGlobalSetup } from '@huddle/db/testing';
 
 export default huddleGlobalSetup(domainModules);

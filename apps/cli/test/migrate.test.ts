@@ -1,4 +1,4 @@
-import { domainModules } from '@huddle/api';
+import { domainModules } from '@huddle/composition';
 import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { huddle } from './helpers.ts';

@@ -1,50 +1,78 @@
-import { verifyToken } from '@huddle/api';
-import { describe, expect, it } from 'vitest';
+import { verifyToken } from '@huddle/composition';
+import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { huddle } from './helpers.ts';
 
 const HUDDLE_SECRET = 'a-secret-of-at-least-thirty-two-characters!';
+let database: TestDatabase;
+let env: NodeJS.ProcessEnv;
+let userId: number;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = { DATABASE_URL: database.url, HUDDLE_SECRET };
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  userId = (await client.query<{ id: number }>("insert into poker.users (name) values ('Tess') returning id"))
+    .rows[0]!.id;
+  await client.end();
+});
+afterAll(() => database?.drop());
 
 describe('huddle token issue', () => {
   it('issues a token the API accepts, for the given module, user and lifetime', async () => {
     const result = await huddle(
-      ['token', 'issue', '--module', 'poker', '--user', '7', '--ttl', '30m', '--json'],
-      {
-        HUDDLE_SECRET,
-      },
+      ['token', 'issue', '--module', 'poker', '--user', String(userId), '--ttl', '30m', '--json'],
+      env,
     );
     expect(result.code).toBe(0);
     const issued = JSON.parse(result.stdout) as {
       token: string;
       expiresAt: string;
       module: string;
-      userId: string;
+      subject: string;
     };
-    expect(issued).toMatchObject({ module: 'poker', userId: '7' });
+    expect(issued).toMatchObject({ module: 'poker', subject: String(userId) });
     const minutesLeft = (Date.parse(issued.expiresAt) - Date.now()) / 60_000;
     expect(minutesLeft).toBeGreaterThan(29);
     expect(minutesLeft).toBeLessThanOrEqual(30);
     expect(await verifyToken(new TextEncoder().encode(HUDDLE_SECRET), issued.token)).toEqual({
       module: 'poker',
-      userId: '7',
+      subject: String(userId),
     });
   });
 
   it('prints only the token without --json, for shell use', async () => {
-    const result = await huddle(['token', 'issue', '--module', 'poker', '--user', '7'], { HUDDLE_SECRET });
+    const result = await huddle(['token', 'issue', '--module', 'poker', '--user', String(userId)], env);
     expect(result.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
   });
 
-  it('refuses a malformed lifetime, naming the option', async () => {
-    const result = await huddle(['token', 'issue', '--module', 'poker', '--user', '7', '--ttl', 'soon'], {
-      HUDDLE_SECRET,
-    });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toBe('huddle: ttl: must be a duration such as 30m, 12h or 7d\n');
+  it('refuses a subject the module would refuse, or a user that does not exist, with one line', async () => {
+    for (const subject of ['abc', '', '-1', '1 or 1=1', '2147483648']) {
+      const result = await huddle(['token', 'issue', '--module', 'poker', '--user', subject], env);
+      expect(result.code, subject).toBe(1);
+      expect(result.stderr, subject).toMatch(/^huddle: subject: ".*" is not a poker user id\n$/);
+    }
+    const unknown = await huddle(['token', 'issue', '--module', 'poker', '--user', '999999'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('huddle: subject: poker user 999999 does not exist\n');
+  });
+
+  it('refuses a malformed or non-positive lifetime, naming the option', async () => {
+    for (const ttl of ['soon', '0s']) {
+      const result = await huddle(
+        ['token', 'issue', '--module', 'poker', '--user', String(userId), '--ttl', ttl],
+        env,
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe('huddle: ttl: must be a positive duration such as 30m, 12h or 7d\n');
+    }
   });
 
   it('refuses to sign for a server database without HUDDLE_SECRET', async () => {
-    const result = await huddle(['token', 'issue', '--module', 'poker', '--user', '7'], {
-      DATABASE_URL: 'postgres://u@127.0.0.1:1/x',
+    const result = await huddle(['token', 'issue', '--module', 'poker', '--user', String(userId)], {
+      DATABASE_URL: database.url,
       HUDDLE_SECRET: '',
     });
     expect(result.code).toBe(1);

@@ -72,13 +72,14 @@ export {
   type JobReport,
   type ModuleJob,
   type ModuleSeeder,
+  type ModuleWithActors,
   migrationList,
   orderModules,
   type SeedContext,
   selectModules,
 } from './module.ts';
 export { APPLICATION_ROLE, platformModule, READ_ONLY_ROLE } from './platform.ts';
-export { inRequestScope, type RequestScopeOptions, runAsActor } from './request.ts';
+export { inRequestScope, type RequestScopeOptions, runAnonymously, runAsActor } from './request.ts';
 export { type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { insertInChunks, reserveIds, type SeededRandom, seededRandom } from './seeding.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

@@ -66,6 +66,9 @@ export interface DomainModule<Actor extends ModuleActor = ModuleActor> {
   dependsOn?: string[];
 }
 
+/** A module that has users: what the apps sign in to and run requests for (`runAsActor`). */
+export type ModuleWithActors<Actor extends ModuleActor> = DomainModule<Actor> & { actor: ActorSpec<Actor> };
+
 /** Builds the migration list from classes, keeping each migration's name stable (its class name). */
 export function migrationList(...classes: Constructor<Migration>[]): MigrationObject[] {
   return classes.map((migrationClass) => ({ name: migrationClass.name, class: migrationClass }));

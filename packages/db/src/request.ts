@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/sql';
 import type { ModuleActor } from './actor.ts';
 import type { HuddleOrm } from './database.ts';
-import { ConfigurationError, isRetryableTransactionError, toHuddleError } from './errors.ts';
-import type { DomainModule } from './module.ts';
+import { isRetryableTransactionError, toHuddleError } from './errors.ts';
+import type { ModuleWithActors } from './module.ts';
 import { APPLICATION_ROLE } from './platform.ts';
 
 export interface RequestScopeOptions {
@@ -57,19 +57,37 @@ async function switchToApplicationRole(em: EntityManager, settings: Record<strin
  */
 export function runAsActor<Actor extends ModuleActor, T>(
   orm: HuddleOrm,
-  module: DomainModule<Actor>,
+  module: ModuleWithActors<Actor>,
   actor: Actor,
   work: (em: EntityManager, actor: Actor) => Promise<T>,
   options: RequestScopeOptions = {},
 ): Promise<T> {
   const spec = module.actor;
-  if (!spec) throw new ConfigurationError(`module: ${module.name} has no actors`);
   return inRequestScope(
     orm,
     async (em) => {
       const loaded = await spec.load(em, actor);
       await switchToApplicationRole(em, spec.settings?.(loaded) ?? {});
       return work(em, loaded);
+    },
+    options,
+  );
+}
+
+/**
+ * Runs a request that acts for nobody yet (signing in, joining) with the same least privilege: its own
+ * transaction as `application_user`, with no actor settings.
+ */
+export function runAnonymously<T>(
+  orm: HuddleOrm,
+  work: (em: EntityManager) => Promise<T>,
+  options: RequestScopeOptions = {},
+): Promise<T> {
+  return inRequestScope(
+    orm,
+    async (em) => {
+      await switchToApplicationRole(em, {});
+      return work(em);
     },
     options,
   );

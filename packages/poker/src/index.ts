@@ -23,5 +23,5 @@ export {
   startVoting,
 } from './services/stories.ts';
 export { getStorySummary, votingStatistics } from './services/summary.ts';
-export { getCurrentUser, join } from './services/users.ts';
+export { findUserByEmail, getCurrentUser, join } from './services/users.ts';
 export { castVote, revealVotes, revote } from './services/votes.ts';

@@ -1,4 +1,4 @@
-import type { DomainModule } from '@huddle/db';
+import type { ModuleWithActors } from '@huddle/db';
 import { type PokerActor, pokerActor } from './actor.ts';
 import { PokerSession } from './entities/session.ts';
 import { PokerSessionParticipant } from './entities/session-participant.ts';
@@ -10,10 +10,10 @@ import { PokerMinimalSeeder } from './seeders/minimal.ts';
 import { PokerRealisticSeeder } from './seeders/realistic.ts';
 
 /** Planning poker as a Huddle module: Postgres schema `poker`, its own migrations and seeders. */
-export const pokerModule: DomainModule<PokerActor> = {
+export const pokerModule = {
   name: 'poker',
   actor: pokerActor,
   entities: [PokerUser, PokerSession, PokerStory, PokerVote, PokerSessionParticipant],
   migrations: pokerMigrations,
   seeders: { minimal: PokerMinimalSeeder, realistic: PokerRealisticSeeder },
-};
+} satisfies ModuleWithActors<PokerActor>;

@@ -1,5 +1,6 @@
 import { EventEmitter, on } from 'node:events';
-import { inRequestScope } from '@huddle/db';
+import { issueActorToken } from '@huddle/composition';
+import { type Database, runAsActor } from '@huddle/db';
 import {
   addStory,
   addStoryInputSchema,
@@ -22,9 +23,12 @@ import {
   joinSessionInputSchema,
   listMySessions,
   listMySessionsInputSchema,
+  mySessionSchema,
   POKER_EVENTS_CHANNEL,
   type PokerEvent,
+  participantSchema,
   pauseSession,
+  pokerActor,
   pokerEventSchema,
   pokerModule,
   renameSession,
@@ -34,15 +38,21 @@ import {
   resumeSession,
   revealVotes,
   revote,
+  sessionDetailSchema,
   sessionIdInputSchema,
+  sessionSchema,
   startVoting,
   storyIdInputSchema,
+  storySchema,
+  storySummarySchema,
+  userSchema,
+  voteSchema,
 } from '@huddle/poker';
-import { issueToken } from '../auth.ts';
-import { authedProcedure, publicProcedure, router, transactional } from '../trpc.ts';
+import { z } from 'zod';
+import { actorProcedure, anonymousTransaction, authedProcedure, publicProcedure, router } from '../trpc.ts';
 
-/** Every poker procedure but `join` acts as the user of a poker token, in one transaction. */
-const pokerProcedure = authedProcedure(pokerModule.name).use(transactional);
+/** Every poker procedure but `join` acts as the user of a poker token, with least privilege. */
+const pokerProcedure = actorProcedure(pokerModule);
 
 /**
  * The subscription's first message: sent once the server is listening, so a client knows that every
@@ -53,77 +63,93 @@ type SubscribedMessage = { type: 'subscribed'; sessionId: number };
 export const pokerRouter = router({
   /** Temporary identity: creates or finds the user (by email) and returns a poker token for it. */
   join: publicProcedure
-    .use(transactional)
+    .use(anonymousTransaction)
     .input(joinInputSchema)
+    .output(z.object({ user: userSchema, token: z.string(), expiresAt: z.iso.datetime() }))
     .mutation(async ({ ctx, input }) => {
       const user = await join(ctx.em, input);
-      const { token, expiresAt } = await issueToken(ctx.secret, {
-        module: pokerModule.name,
-        userId: String(user.id),
-      });
-      return { user, token, expiresAt };
+      const issued = await issueActorToken(ctx.secret, pokerActor, { module: 'poker', userId: user.id });
+      return { user, ...issued };
     }),
-  me: pokerProcedure.query(({ ctx }) => getCurrentUser(ctx.em, ctx.actor)),
+  me: pokerProcedure.output(userSchema).query(({ ctx }) => getCurrentUser(ctx.em, ctx.actor)),
 
   sessions: router({
     create: pokerProcedure
+      .output(sessionSchema)
       .input(createSessionInputSchema)
       .mutation(({ ctx, input }) => createSession(ctx.em, ctx.actor, input)),
     rename: pokerProcedure
+      .output(sessionSchema)
       .input(renameSessionInputSchema)
       .mutation(({ ctx, input }) => renameSession(ctx.em, ctx.actor, input)),
     pause: pokerProcedure
+      .output(sessionSchema)
       .input(sessionIdInputSchema)
       .mutation(({ ctx, input }) => pauseSession(ctx.em, ctx.actor, input)),
     resume: pokerProcedure
+      .output(sessionSchema)
       .input(sessionIdInputSchema)
       .mutation(({ ctx, input }) => resumeSession(ctx.em, ctx.actor, input)),
     complete: pokerProcedure
+      .output(sessionSchema)
       .input(sessionIdInputSchema)
       .mutation(({ ctx, input }) => completeSession(ctx.em, ctx.actor, input)),
     join: pokerProcedure
+      .output(participantSchema)
       .input(joinSessionInputSchema)
       .mutation(({ ctx, input }) => joinSession(ctx.em, ctx.actor, input)),
     get: pokerProcedure
+      .output(sessionDetailSchema)
       .input(sessionIdInputSchema)
       .query(({ ctx, input }) => getSession(ctx.em, ctx.actor, input)),
     mine: pokerProcedure
+      .output(mySessionSchema.array())
       .input(listMySessionsInputSchema.optional())
       .query(({ ctx, input }) => listMySessions(ctx.em, ctx.actor, input ?? {})),
   }),
 
   stories: router({
     add: pokerProcedure
+      .output(storySchema)
       .input(addStoryInputSchema)
       .mutation(({ ctx, input }) => addStory(ctx.em, ctx.actor, input)),
     edit: pokerProcedure
+      .output(storySchema)
       .input(editStoryInputSchema)
       .mutation(({ ctx, input }) => editStory(ctx.em, ctx.actor, input)),
     delete: pokerProcedure
+      .output(storySchema)
       .input(storyIdInputSchema)
       .mutation(({ ctx, input }) => deleteStory(ctx.em, ctx.actor, input)),
     reorder: pokerProcedure
+      .output(storySchema.array())
       .input(reorderStoriesInputSchema)
       .mutation(({ ctx, input }) => reorderStories(ctx.em, ctx.actor, input)),
     startVoting: pokerProcedure
+      .output(storySchema)
       .input(storyIdInputSchema)
       .mutation(({ ctx, input }) => startVoting(ctx.em, ctx.actor, input)),
     reveal: pokerProcedure
+      .output(storySchema)
       .input(storyIdInputSchema)
       .mutation(({ ctx, input }) => revealVotes(ctx.em, ctx.actor, input)),
     revote: pokerProcedure
+      .output(storySchema)
       .input(storyIdInputSchema)
       .mutation(({ ctx, input }) => revote(ctx.em, ctx.actor, input)),
     complete: pokerProcedure
+      .output(storySchema)
       .input(completeStoryInputSchema)
       .mutation(({ ctx, input }) => completeStory(ctx.em, ctx.actor, input)),
     summary: pokerProcedure
+      .output(storySummarySchema)
       .input(storyIdInputSchema)
       .query(({ ctx, input }) => getStorySummary(ctx.em, ctx.actor, input)),
   }),
 
   votes: router({
     cast: pokerProcedure
+      .output(voteSchema)
       .input(castVoteInputSchema)
       .mutation(({ ctx, input }) => castVote(ctx.em, ctx.actor, input)),
   }),
@@ -132,21 +158,31 @@ export const pokerRouter = router({
    * Live events of one session over Server-Sent Events: votes cast (who, never the value), reveals, story
    * and session changes. Fed by LISTEN/NOTIFY, so events from every API process on the database arrive.
    */
-  events: authedProcedure(pokerModule.name)
+  events: authedProcedure(pokerModule)
     .input(sessionIdInputSchema)
-    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<PokerEvent | SubscribedMessage> {
-      // Fails (NOT_FOUND / FORBIDDEN) before streaming when the session can't be seen by the actor.
-      await inRequestScope(ctx.db.orm, (em) => getSession(em, ctx.actor, input));
-      const events = new EventEmitter();
-      const unlisten = await ctx.db.events.listen(POKER_EVENTS_CHANNEL, (payload) => {
-        const event = pokerEventSchema.safeParse(payload);
-        if (event.success && event.data.sessionId === input.sessionId) events.emit('event', event.data);
-      });
-      try {
-        yield { type: 'subscribed', sessionId: input.sessionId };
-        for await (const [event] of on(events, 'event', { signal })) yield event as PokerEvent;
-      } finally {
-        await unlisten();
-      }
+    .subscription(async ({ ctx, input, signal }) => {
+      // Checked before streaming, inside the procedure's error mapping: a session the actor can't see is
+      // NOT_FOUND / FORBIDDEN as in a query, never an error from inside the stream.
+      await runAsActor(ctx.db.orm, pokerModule, ctx.actor, (em, actor) => getSession(em, actor, input));
+      return pokerEvents(ctx.db, input.sessionId, signal);
     }),
 });
+
+/** The session's events from now on, after a first `subscribed` message, until `signal` aborts. */
+async function* pokerEvents(
+  db: Database,
+  sessionId: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<PokerEvent | SubscribedMessage> {
+  const events = new EventEmitter();
+  const unlisten = await db.events.listen(POKER_EVENTS_CHANNEL, (payload) => {
+    const event = pokerEventSchema.safeParse(payload);
+    if (event.success && event.data.sessionId === sessionId) events.emit('event', event.data);
+  });
+  try {
+    yield { type: 'subscribed', sessionId };
+    for await (const [event] of on(events, 'event', { signal })) yield event as PokerEvent;
+  } finally {
+    await unlisten();
+  }
+}

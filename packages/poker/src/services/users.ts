@@ -31,3 +31,9 @@ export async function getCurrentUser(em: EntityManager, actor: PokerActor): Prom
   if (!user) throw new UnauthorizedError(`actor: user ${userId} does not exist`);
   return toUser(user);
 }
+
+/** The user with `email`, if any: for operator tools such as the API's demo banner, never a client's call. */
+export async function findUserByEmail(em: EntityManager, email: string): Promise<User | null> {
+  const user = await em.findOne(PokerUser, { email: email.toLowerCase() });
+  return user && toUser(user);
+}

@@ -1,24 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Actor, ConfigurationError, type DatabaseTarget, UnauthorizedError } from '@huddle/db';
+import { ConfigurationError, type DatabaseTarget, type ModuleActor, UnauthorizedError } from '@huddle/db';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 
-/** Who a request acts as: a user of one module, from a signed, expiring bearer token. */
-export interface TokenActor extends Actor {
+/** What a token says: the module it is for, and the subject the module's ActorSpec parses into its actor. */
+export interface TokenClaims {
   module: string;
+  subject: string;
 }
 
 const ISSUER = 'huddle';
 const SECRET_FILE = 'huddle-secret';
 const MIN_SECRET_LENGTH = 32;
 const DEFAULT_TTL = '12h';
+/** How far a signer's clock may run ahead of ours before a token "issued in the future" is refused. */
+const CLOCK_SKEW_SECONDS = 30;
 
-const claimsSchema = z.object({ sub: z.string().min(1), mod: z.string().min(1) });
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  mod: z.string().min(1),
+  exp: z.number(),
+  iat: z.number(),
+});
 const ttlSchema = z
   .string()
-  .regex(/^\d+\s*(s|m|h|d|w)$/, 'must be a duration such as 30m, 12h or 7d')
+  .regex(/^[1-9]\d*\s*(s|m|h|d|w)$/, 'must be a positive duration such as 30m, 12h or 7d')
   .describe('ttl');
 
 /**
@@ -54,17 +62,20 @@ export async function resolveSecret(
   }
 }
 
-/** Signs a token for `userId` in `module`, expiring after `ttl` (e.g. `30m`, `12h`, `7d`). */
+/**
+ * Signs a token for `claims`, expiring after `ttl` (e.g. `30m`, `12h`, `7d`). Callers have already parsed
+ * the subject with the module's ActorSpec: a token never names an actor its module would refuse.
+ */
 export async function issueToken(
   secret: Uint8Array,
-  actor: TokenActor,
+  claims: TokenClaims,
   ttl: string = DEFAULT_TTL,
 ): Promise<{ token: string; expiresAt: string }> {
   const parsedTtl = ttlSchema.safeParse(ttl);
   if (!parsedTtl.success) throw new ConfigurationError(`ttl: ${parsedTtl.error.issues[0]!.message}`);
-  const token = await new SignJWT({ mod: actor.module })
+  const token = await new SignJWT({ mod: claims.module })
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(actor.userId)
+    .setSubject(claims.subject)
     .setIssuer(ISSUER)
     .setIssuedAt()
     .setExpirationTime(parsedTtl.data.replace(/\s+/g, ''))
@@ -73,15 +84,38 @@ export async function issueToken(
   return { token, expiresAt: new Date(exp * 1000).toISOString() };
 }
 
-/** Verifies a bearer token; an invalid or expired one is an UnauthorizedError saying which. */
-export async function verifyToken(secret: Uint8Array, token: string): Promise<TokenActor> {
+/** Signs a token for `actor` of the module whose ActorSpec `subject` renders it. */
+export function issueActorToken<Actor extends ModuleActor>(
+  secret: Uint8Array,
+  spec: { subject(actor: Actor): string },
+  actor: Actor,
+  ttl?: string,
+): Promise<{ token: string; expiresAt: string }> {
+  return issueToken(secret, { module: actor.module, subject: spec.subject(actor) }, ttl);
+}
+
+/**
+ * Verifies a bearer token: signature, issuer, a required `exp` that has not passed and an `iat` not in the
+ * future. Anything wrong is an UnauthorizedError saying what, never more.
+ */
+export async function verifyToken(secret: Uint8Array, token: string): Promise<TokenClaims> {
+  let payload: unknown;
   try {
-    const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, algorithms: ['HS256'] });
-    const claims = claimsSchema.parse(payload);
-    return { module: claims.mod, userId: claims.sub };
+    ({ payload } = await jwtVerify(token, secret, {
+      issuer: ISSUER,
+      algorithms: ['HS256'],
+      requiredClaims: ['exp', 'iat', 'sub'],
+      clockTolerance: CLOCK_SKEW_SECONDS,
+    }));
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired)
       throw new UnauthorizedError('authorization: token has expired');
     throw new UnauthorizedError('authorization: token is invalid');
   }
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) throw new UnauthorizedError('authorization: token is invalid');
+  if (claims.data.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) {
+    throw new UnauthorizedError('authorization: token is issued in the future');
+  }
+  return { module: claims.data.mod, subject: claims.data.sub };
 }

@@ -1,0 +1,18 @@
+import {
+  type ActorSpec,
+  ConfigurationError,
+  type DomainModule,
+  findModule,
+  type ModuleActor,
+} from '@huddle/db';
+import { pokerModule } from '@huddle/poker';
+
+/** The domain modules the API, the CLI and the benchmarks serve, in any order: dependsOn decides migration order. */
+export const domainModules: DomainModule[] = [pokerModule];
+
+/** How a token subject of module `name` becomes its actor; a module without users has none to sign in. */
+export function actorSpecOf(modules: readonly DomainModule[], name: string): ActorSpec<ModuleActor> {
+  const { actor } = findModule(modules, name);
+  if (!actor) throw new ConfigurationError(`module: ${name} has no users to issue tokens for`);
+  return actor;
+}
