@@ -1,0 +1,40 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+/** Imports `specifier` in a fresh Node process and returns every module URL it loaded. */
+async function loadedBy(specifier: string): Promise<string[]> {
+  const script = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ resolve(specifier, context, next) { const result = next(specifier, context); loaded.push(result.url); return result; } });
+    await import(${JSON.stringify(specifier)});
+    process.stdout.write(JSON.stringify(loaded));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: import.meta.dirname,
+  });
+  return JSON.parse(stdout) as string[];
+}
+
+describe('the typed client', () => {
+  it.each(['@huddle/api', '@huddle/api/client'])(
+    '%s loads the tRPC client and types only, never the server',
+    async (specifier) => {
+      const loaded = await loadedBy(specifier);
+      expect(loaded.some((url) => url.includes('@trpc/client'))).toBe(true);
+      // @trpc/client shares tRPC's core helpers from the @trpc/server package; no server code loads.
+      const server = loaded.filter((url) =>
+        /@mikro-orm|\/pg\/|pglite|\/jose\/|\/kysely\/|\/pino\/|\/packages\/|adapters\/standalone/.test(url),
+      );
+      expect(server).toEqual([]);
+      const ours = new Set(
+        loaded.filter((url) => url.includes('/apps/api/src/')).map((url) => url.split('/').pop()),
+      );
+      expect(ours).toEqual(
+        new Set(specifier.endsWith('/client') ? ['client.ts'] : ['index.ts', 'client.ts']),
+      );
+    },
+  );
+});
