@@ -1,4 +1,4 @@
-import { APPLICATION_ROLE, READ_ONLY_ROLE } from './platform.ts';
+import { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
 
 export type TablePrivilege = 'select' | 'insert' | 'update' | 'delete';
 

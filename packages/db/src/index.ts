@@ -78,8 +78,9 @@ export {
   type SeedContext,
   selectModules,
 } from './module.ts';
-export { APPLICATION_ROLE, platformModule, READ_ONLY_ROLE } from './platform.ts';
+export { platformModule } from './platform.ts';
 export { inRequestScope, type RequestScopeOptions, runAnonymously, runAsActor } from './request.ts';
+export { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
 export { type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { insertInChunks, reserveIds, type SeededRandom, seededRandom } from './seeding.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

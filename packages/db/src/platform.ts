@@ -2,12 +2,9 @@ import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { Seeder } from '@mikro-orm/seeder';
 import { createdAt, timestamptz } from './entity.ts';
+import { grantRequestAccess, revokeRequestAccess } from './grants.ts';
 import { type DomainModule, migrationList } from './module.ts';
-
-/** The role every request runs as (`runAsActor`); each module grants it exactly what its services need. */
-export const APPLICATION_ROLE = 'application_user';
-/** The role for reporting: each module grants it `SELECT` on its tables. */
-export const READ_ONLY_ROLE = 'read_only_user';
+import { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
 
 const createRoleIfMissing = (role: string) =>
   `do $$ begin
@@ -29,6 +26,8 @@ export class Migration20261121000000PlatformBase extends Migration {
   }
 }
 
+const JOB_RUN_PRIVILEGES = { job_runs: ['select'] } as const;
+
 /**
  * The reporting role, and membership of both roles for the role that migrates: a non-superuser owner (as on
  * managed PostgreSQL) may then `SET ROLE` to them, which requests do. The schema `huddle` holds the record
@@ -42,9 +41,12 @@ export class Migration20261122000000PlatformRolesAndJobs extends Migration {
     this.addSql(
       `create table "huddle"."job_runs" ("module" text not null, "job" text not null, "scheduled_for" timestamptz not null, "started_at" timestamptz not null default current_timestamp, "rows" int not null, "summary" text not null, primary key ("module", "job", "scheduled_for"));`,
     );
+    // Requests may read when jobs last ran; only jobs (as the owner) write it.
+    for (const sql of grantRequestAccess('huddle', JOB_RUN_PRIVILEGES)) this.addSql(sql);
   }
 
   override down(): void {
+    for (const sql of revokeRequestAccess('huddle', JOB_RUN_PRIVILEGES)) this.addSql(sql);
     this.addSql('drop table "huddle"."job_runs";');
   }
 }

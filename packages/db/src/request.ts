@@ -3,7 +3,7 @@ import type { ModuleActor } from './actor.ts';
 import type { HuddleOrm } from './database.ts';
 import { isRetryableTransactionError, toHuddleError } from './errors.ts';
 import type { ModuleWithActors } from './module.ts';
-import { APPLICATION_ROLE } from './platform.ts';
+import { APPLICATION_ROLE } from './roles.ts';
 
 export interface RequestScopeOptions {
   /** How many times a transaction failing with a serialization failure or deadlock is retried. */

@@ -28,19 +28,32 @@ beforeAll(async () => {
 });
 
 describe('schema lint', () => {
+  /** The repository's reason for keeping pgvector in `public`, as docs/schema/lint-allow.json records it. */
+  const vectorInPublic = {
+    module: 'huddle',
+    rule: 'extension-in-public',
+    object: 'vector',
+    reason: 'types and operators are referenced unqualified',
+  } as const;
+
   it('passes the fixture modules that follow the rules', async () => {
-    expect(await lintSchema(compliant)).toEqual([]);
+    expect(await lintSchema(compliant, parseLintAllowList([vectorInPublic]))).toEqual([]);
   });
 
   it('catches each rule on the module built to break it', async () => {
-    const findings = await lintSchema(violating);
+    const findings = await lintSchema(violating, parseLintAllowList([vectorInPublic]));
     expect(findings.map((finding) => [finding.rule, finding.table, finding.object])).toEqual([
       ['timestamp-timezone', 'fixture_lint.children', 'created_at'],
       ['foreign-key-index', 'fixture_lint.children', 'children_parent_id_foreign'],
       ['redundant-index', 'fixture_lint.children', 'children_name_idx'],
       ['primary-key', 'fixture_lint.log_lines', 'log_lines'],
+      ['application-grant', 'fixture_lint.log_lines', 'log_lines'],
       ['rls-policy', 'fixture_lint.secrets', 'secrets'],
+      ['function-search-path', 'fixture_lint', 'shout(words text)'],
     ]);
+    expect(
+      (await lintSchema(violating)).filter((finding) => finding.rule === 'extension-in-public'),
+    ).toMatchObject([{ module: 'huddle', object: 'vector' }]);
     expect(findings[2]!.message).toBe(
       'index children_name_idx (name) is redundant: children_name_created_at_idx (name, created_at) has the same leading columns',
     );
@@ -51,6 +64,7 @@ describe('schema lint', () => {
       { module: 'fixture_lint', index: 'children_name_idx', reason: 'named by the seed document' },
       { module: 'fixture_lint', index: 'gone_idx', reason: 'was needed once' },
       { module: 'not_composed', index: 'any_idx', reason: 'another app' },
+      { module: 'huddle', rule: 'extension-in-public', object: 'vector', reason: 'checked' },
     ]);
     const findings = await lintSchema(violating, allow);
     expect(findings.filter((finding) => finding.rule === 'redundant-index')).toEqual([]);

@@ -72,6 +72,40 @@ export interface CatalogTrigger {
   definition: string;
 }
 
+/** Privileges a role other than the owner holds on a table, e.g. `application_user`: `DELETE,INSERT,SELECT`. */
+export interface CatalogGrant {
+  grantee: string;
+  privileges: string[];
+}
+
+/** A function (or trigger function) a module's migrations created. */
+export interface CatalogFunction {
+  schema: string;
+  name: string;
+  arguments: string;
+  language: string;
+  securityDefiner: boolean;
+  /** `SET` options fixed on the function, e.g. `search_path=""`; null when none. */
+  config: string[] | null;
+  /** A hash of the body, so a changed body shows in a snapshot comparison. */
+  bodyHash: string;
+}
+
+export interface CatalogSequence {
+  schema: string;
+  name: string;
+  dataType: string;
+  increment: string;
+  grants: CatalogGrant[];
+}
+
+/** What other roles may do in a schema itself (`USAGE`, `CREATE`). */
+export interface CatalogSchemaGrant {
+  schema: string;
+  grantee: string;
+  privileges: string[];
+}
+
 export interface CatalogTable {
   schema: string;
   name: string;
@@ -87,6 +121,8 @@ export interface CatalogTable {
   forceRowSecurity: boolean;
   policies: CatalogPolicy[];
   triggers: CatalogTrigger[];
+  /** Privileges of roles other than the owner, by grantee. */
+  grants: CatalogGrant[];
 }
 
 /** Code-unit order: the same on every machine, whatever its locale. */
@@ -126,10 +162,18 @@ const TABLES = `
   where n.nspname = any($1::text[]) and c.relkind in ('r', 'p') and not c.relispartition
     and c.relname <> '${MIGRATIONS_TABLE}'`;
 
+/** Privileges of `acl` granted to roles other than `owner`, grouped by grantee (PUBLIC as `public`). */
+const grantsOf = (acl: string, owner: string) => `
+  coalesce((select json_agg(g order by g.grantee) from (
+    select case when x.grantee = 0 then 'public' else pg_get_userbyid(x.grantee) end as grantee,
+      json_agg(x.privilege_type order by x.privilege_type) as privileges
+    from aclexplode(${acl}) x where x.grantee <> ${owner} group by x.grantee) g), '[]'::json)`;
+
 /** Each query returns one JSON document (json_agg as text), so no driver's type parsing gets in the way. */
 const QUERIES = {
   tables: `
-    select t.schema, t.name, c.relrowsecurity as "rowSecurity", c.relforcerowsecurity as "forceRowSecurity"
+    select t.schema, t.name, c.relrowsecurity as "rowSecurity", c.relforcerowsecurity as "forceRowSecurity",
+      ${grantsOf('c.relacl', 'c.relowner')} as grants
     from (${TABLES}) t join pg_class c on c.oid = t.oid`,
   columns: `
     select t.schema, t.name as "table", a.attname as name, a.attnum as position,
@@ -169,6 +213,26 @@ const QUERIES = {
   triggers: `
     select t.schema, t.name as "table", tg.tgname as name, pg_get_triggerdef(tg.oid) as definition
     from (${TABLES}) t join pg_trigger tg on tg.tgrelid = t.oid where not tg.tgisinternal`,
+};
+
+/** Functions, sequences and schema privileges: the rest of what a module's migrations create. */
+const MODULE_QUERIES = {
+  functions: `
+    select n.nspname as schema, p.proname as name, pg_get_function_identity_arguments(p.oid) as arguments,
+      l.lanname as language, p.prosecdef as "securityDefiner", to_json(p.proconfig) as config,
+      md5(p.prosrc) as "bodyHash"
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang
+    left join pg_depend d on d.objid = p.oid and d.deptype = 'e'
+    where n.nspname = any($1::text[]) and d.objid is null`,
+  sequences: `
+    select n.nspname as schema, c.relname as name, format_type(s.seqtypid, null) as "dataType",
+      s.seqincrement::text as increment, ${grantsOf('c.relacl', 'c.relowner')} as grants
+    from pg_sequence s join pg_class c on c.oid = s.seqrelid join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = any($1::text[]) and c.relname not like '${MIGRATIONS_TABLE}%'`,
+  schemaGrants: `
+    select n.nspname as schema, g.grantee, g.privileges
+    from pg_namespace n, json_to_recordset(${grantsOf('n.nspacl', 'n.nspowner')}) as g(grantee text, privileges json)
+    where n.nspname = any($1::text[])`,
 };
 
 interface Located {
@@ -218,6 +282,7 @@ export async function readCatalog(sql: Sql, schemas: readonly string[]): Promise
     name: string;
     rowSecurity: boolean;
     forceRowSecurity: boolean;
+    grants: CatalogGrant[];
   }>(sql, QUERIES.tables, schemas);
   const columns = byTable(await readJson<ColumnRow>(sql, QUERIES.columns, schemas));
   const constraints = byTable(await readJson<ConstraintRow>(sql, QUERIES.constraints, schemas));
@@ -227,7 +292,7 @@ export async function readCatalog(sql: Sql, schemas: readonly string[]): Promise
 
   return tables
     .sort((a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name))
-    .map(({ schema, name, rowSecurity, forceRowSecurity }) => {
+    .map(({ schema, name, rowSecurity, forceRowSecurity, grants }) => {
       const key = `${schema}.${name}`;
       const tableConstraints = constraints.get(key) ?? [];
       const primaryKey = tableConstraints.find((constraint) => constraint.kind === 'p');
@@ -269,6 +334,30 @@ export async function readCatalog(sql: Sql, schemas: readonly string[]): Promise
         forceRowSecurity,
         policies: (policies.get(key) ?? []).map(({ schema: _s, table: _t, ...policy }) => policy),
         triggers: (triggers.get(key) ?? []).map(({ schema: _s, table: _t, ...trigger }) => trigger),
+        grants,
       };
     });
+}
+
+const bySchemaAndName = <Row extends { schema: string; name: string }>(rows: Row[]) =>
+  rows.sort((a, b) => compareText(a.schema, b.schema) || compareText(a.name, b.name));
+
+/** The functions of `schemas` that migrations created (extensions' own functions left out). */
+export async function readFunctions(sql: Sql, schemas: readonly string[]): Promise<CatalogFunction[]> {
+  const rows = await readJson<CatalogFunction>(sql, MODULE_QUERIES.functions, schemas);
+  return rows.sort(
+    (a, b) =>
+      compareText(a.schema, b.schema) || compareText(a.name, b.name) || compareText(a.arguments, b.arguments),
+  );
+}
+
+/** The sequences of `schemas` with their grants (bookkeeping left out). */
+export async function readSequences(sql: Sql, schemas: readonly string[]): Promise<CatalogSequence[]> {
+  return bySchemaAndName(await readJson<CatalogSequence>(sql, MODULE_QUERIES.sequences, schemas));
+}
+
+/** Who other than the owner may use or create in each of `schemas`. */
+export async function readSchemaGrants(sql: Sql, schemas: readonly string[]): Promise<CatalogSchemaGrant[]> {
+  const rows = await readJson<CatalogSchemaGrant>(sql, MODULE_QUERIES.schemaGrants, schemas);
+  return rows.sort((a, b) => compareText(a.schema, b.schema) || compareText(a.grantee, b.grantee));
 }

@@ -1,16 +1,29 @@
 import { z } from 'zod';
 import type { Database } from '../database.ts';
 import { parseInput } from '../input.ts';
-import { type CatalogIndex, type CatalogTable, compareText, readCatalog } from './introspect.ts';
+import { APPLICATION_ROLE } from '../roles.ts';
+import {
+  type CatalogFunction,
+  type CatalogIndex,
+  type CatalogTable,
+  compareText,
+  readCatalog,
+  readFunctions,
+} from './introspect.ts';
 import { sqlAutocommit } from './sql.ts';
 
-export type LintRule =
-  | 'foreign-key-index'
-  | 'timestamp-timezone'
-  | 'primary-key'
-  | 'rls-policy'
-  | 'redundant-index'
-  | 'stale-allow';
+const LINT_RULES = [
+  'foreign-key-index',
+  'timestamp-timezone',
+  'primary-key',
+  'application-grant',
+  'rls-policy',
+  'function-search-path',
+  'extension-in-public',
+  'redundant-index',
+  'stale-allow',
+] as const;
+export type LintRule = (typeof LINT_RULES)[number];
 
 export interface LintFinding {
   rule: LintRule;
@@ -23,13 +36,28 @@ export interface LintFinding {
 }
 
 /**
- * Indexes the lint may not call redundant, each with why it stays (typically: the module's seed document
- * names it). Read from docs/schema/lint-allow.json by the CLI.
+ * Findings the lint keeps quiet, each with why (typically: the module's seed document names an index that
+ * another makes redundant). `{ module, index, reason }` is short for a `redundant-index` entry. Read from
+ * docs/schema/lint-allow.json by the CLI.
  */
+const lintAllowEntrySchema = z.object({
+  module: z.string().min(1),
+  rule: z.enum(LINT_RULES),
+  object: z.string().min(1),
+  reason: z.string().min(1),
+});
 const lintAllowListSchema = z.array(
-  z.object({ module: z.string().min(1), index: z.string().min(1), reason: z.string().min(1) }),
+  z.preprocess(
+    (entry) =>
+      typeof entry === 'object' && entry !== null && 'index' in entry
+        ? (({ index, ...rest }) => ({ rule: 'redundant-index', object: index, ...rest }))(
+            entry as { index: unknown },
+          )
+        : entry,
+    lintAllowEntrySchema,
+  ),
 );
-export type LintAllowList = z.infer<typeof lintAllowListSchema>;
+export type LintAllowList = z.output<typeof lintAllowListSchema>;
 
 /** Parses an allow list (already JSON-decoded), naming the first offending entry and field. */
 export function parseLintAllowList(value: unknown): LintAllowList {
@@ -95,9 +123,23 @@ function lintTable(module: string, table: CatalogTable): LintFinding[] {
       );
     }
   }
-  if (table.rowSecurity && table.policies.length === 0) {
+  if (!table.grants.some((grant) => grant.grantee === APPLICATION_ROLE)) {
     findings.push(
-      finding('rls-policy', table.name, 'row-level security is enabled but the table has no policy'),
+      finding(
+        'application-grant',
+        table.name,
+        `the table is not granted to ${APPLICATION_ROLE}, so no request can use it`,
+      ),
+    );
+  }
+  const appliesToRequests = (roles: string[]) => roles.includes(APPLICATION_ROLE) || roles.includes('public');
+  if (table.rowSecurity && !table.policies.some((policy) => appliesToRequests(policy.roles))) {
+    findings.push(
+      finding(
+        'rls-policy',
+        table.name,
+        `row-level security is enabled but no policy applies to ${APPLICATION_ROLE}, so requests see no row`,
+      ),
     );
   }
   for (const index of table.indexes) {
@@ -115,18 +157,50 @@ function lintTable(module: string, table: CatalogTable): LintFinding[] {
   return findings;
 }
 
+/** A function whose search_path a caller's role can change may resolve names to objects it did not mean. */
+function lintFunction(fn: CatalogFunction): LintFinding[] {
+  if (fn.config?.some((setting) => setting.startsWith('search_path='))) return [];
+  return [
+    {
+      rule: 'function-search-path',
+      module: fn.schema,
+      table: fn.schema,
+      object: `${fn.name}(${fn.arguments})`,
+      message: `function ${fn.schema}.${fn.name} has a role-mutable search_path: set search_path = '' (or a fixed list)`,
+    },
+  ];
+}
+
 /**
- * The template's schema rules over every composed module's tables: each foreign key covered by an index
- * whose leading columns are its columns, timestamps with time zone, a primary key everywhere, a policy on
- * every table with row-level security, no index made redundant by another. Redundant indexes on the allow
- * list are kept quiet; an allow-list entry of a composed module that no longer matches is itself a finding.
+ * The template's schema rules over every composed module: each foreign key covered by an index whose
+ * leading columns are its columns, timestamps with time zone, a primary key everywhere, every table granted
+ * to `application_user`, a policy for it on every table with row-level security, no index made redundant
+ * by another, a fixed search_path on every function, no extension in the `public` schema. Findings on the
+ * allow list are kept quiet; an allow-list entry of a composed module that no longer matches is a finding.
  */
 export async function lintSchema(db: Database, allow: LintAllowList = []): Promise<LintFinding[]> {
   const modules = db.modules.map((module) => module.name);
-  const tables = await readCatalog(sqlAutocommit(db), modules);
-  const findings = tables.flatMap((table) => lintTable(table.schema, table));
+  const sql = sqlAutocommit(db);
+  const tables = await readCatalog(sql, modules);
+  const platform = db.modules[0]!.name;
+  const extensions = await sql<{ name: string }>(
+    "select e.extname as name from pg_extension e join pg_namespace n on n.oid = e.extnamespace where n.nspname = 'public' and e.extname <> 'plpgsql' order by 1",
+  );
+  const findings = [
+    ...tables.flatMap((table) => lintTable(table.schema, table)),
+    ...(await readFunctions(sql, modules)).flatMap(lintFunction),
+    ...extensions.map(
+      ({ name }): LintFinding => ({
+        rule: 'extension-in-public',
+        module: platform,
+        table: 'public',
+        object: name,
+        message: `extension ${name} is installed in the public schema`,
+      }),
+    ),
+  ];
   const matches = (entry: LintAllowList[number], finding: LintFinding) =>
-    finding.rule === 'redundant-index' && entry.module === finding.module && entry.index === finding.object;
+    entry.rule === finding.rule && entry.module === finding.module && entry.object === finding.object;
   const stale = allow
     .filter((entry) => modules.includes(entry.module))
     .filter((entry) => !findings.some((finding) => matches(entry, finding)))
@@ -135,8 +209,8 @@ export async function lintSchema(db: Database, allow: LintAllowList = []): Promi
         rule: 'stale-allow',
         module: entry.module,
         table: entry.module,
-        object: entry.index,
-        message: `the allow list keeps index ${entry.index}, which is no longer redundant (or gone): remove the entry`,
+        object: entry.object,
+        message: `the allow list keeps ${entry.rule} ${entry.object}, which no longer applies (or is gone): remove the entry`,
       }),
     );
   return [...findings.filter((finding) => !allow.some((entry) => matches(entry, finding))), ...stale];

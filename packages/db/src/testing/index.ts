@@ -3,7 +3,7 @@ import type { TestProject } from 'vitest/node';
 import { type Database, openDatabase } from '../database.ts';
 import { migrateUp } from '../migrations.ts';
 import type { DomainModule } from '../module.ts';
-import { createDatabase, databaseUrl, dropDatabase, testDatabaseName } from './databases.ts';
+import { createDatabase, databaseUrl, dropDatabase, testDatabaseName, withClient } from './databases.ts';
 import { acquireTestServer } from './server.ts';
 
 export { type SchemaSnapshot, schemaSnapshot } from './catalog.ts';
@@ -71,6 +71,32 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   const name = testDatabaseName('db');
   await createDatabase(serverUrl, name, options.migrated === false ? 'template0' : template);
   return { name, url: databaseUrl(serverUrl, name), drop: () => dropDatabase(serverUrl, name) };
+}
+
+/**
+ * A new, empty database owned by a new **non-superuser** login role with CREATEROLE — as on managed
+ * PostgreSQL — with the `vector` extension created beforehand by the superuser (as an administrator would
+ * there). `url` connects as that owner; `drop` removes the database and the role.
+ */
+export async function createOwnedTestDatabase(): Promise<TestDatabase & { owner: string }> {
+  const { serverUrl } = inject('huddle');
+  const name = testDatabaseName('db');
+  const owner = `${name}_owner`;
+  await withClient(serverUrl, (client) => client.query(`create role "${owner}" login createrole`));
+  await createDatabase(serverUrl, name, 'template0');
+  await withClient(serverUrl, (client) => client.query(`alter database "${name}" owner to "${owner}"`));
+  await withClient(databaseUrl(serverUrl, name), (client) => client.query('create extension vector'));
+  const url = new URL(databaseUrl(serverUrl, name));
+  url.username = owner;
+  return {
+    name,
+    owner,
+    url: url.toString(),
+    drop: async () => {
+      await dropDatabase(serverUrl, name);
+      await withClient(serverUrl, (client) => client.query(`drop role if exists "${owner}"`));
+    },
+  };
 }
 
 /**
