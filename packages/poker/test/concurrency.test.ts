@@ -6,7 +6,7 @@ import { POINT_VALUES } from '../src/schemas.ts';
 import { createSession, joinSession } from '../src/services/sessions.ts';
 import { addStory, startVoting } from '../src/services/stories.ts';
 import { join } from '../src/services/users.ts';
-import { castVote } from '../src/services/votes.ts';
+import { castVote, revealVotes } from '../src/services/votes.ts';
 import { actorOf, asActor, inRequest, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([pokerModule]);
@@ -114,5 +114,48 @@ describe('under concurrency', () => {
       [session.id, joined.results[0]!.id],
     );
     expect(rows.rows).toHaveLength(1);
+  });
+
+  it('a vote racing a reveal lands before it (and is among the revealed cards) or is refused, never after', async () => {
+    const { facilitator, voter, stories } = await votingStory('Photo finish');
+    const storyId = stories[0]!.id;
+    await asActor(test.db, facilitator.actor, (em, actor) => startVoting(em, actor, { storyId }));
+    // Slow every vote write down, so the reveal arrives while the vote is between its checks and its commit.
+    await postgres.client.query(`
+      create function public.huddle_test_slow_vote() returns trigger language plpgsql as
+        $$ begin perform pg_sleep(0.3); return new; end $$;
+      create trigger huddle_test_slow_vote before insert or update on poker.votes
+        for each row execute function public.huddle_test_slow_vote();`);
+    try {
+      const vote = asActor(test.db, voter.actor, (em, actor) => castVote(em, actor, { storyId, points: '8' }))
+        .then(() => 'cast' as const)
+        .catch((error: unknown) => {
+          if (error instanceof ConflictError) return 'refused' as const;
+          throw error;
+        });
+      for (let attempt = 0; ; attempt++) {
+        const { rows } = await postgres.client.query(
+          `select 1 from pg_stat_activity where state = 'active' and query like 'insert into "poker"."votes"%'`,
+        );
+        if (rows.length > 0) break;
+        if (attempt > 500) throw new Error('the vote never reached its insert');
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      await asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId }));
+      const cardsAtReveal = await postgres.client.query(
+        'select points from poker.votes where story_id = $1',
+        [storyId],
+      );
+      const outcome = await vote;
+      const cardsNow = await postgres.client.query('select points from poker.votes where story_id = $1', [
+        storyId,
+      ]);
+      expect(cardsNow.rows).toEqual(cardsAtReveal.rows);
+      expect(cardsNow.rows).toEqual(outcome === 'cast' ? [{ points: '8' }] : []);
+    } finally {
+      await postgres.client.query(
+        'drop trigger huddle_test_slow_vote on poker.votes; drop function public.huddle_test_slow_vote();',
+      );
+    }
   });
 });

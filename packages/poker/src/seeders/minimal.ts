@@ -27,21 +27,18 @@ const DEMO_STORIES = [
  */
 export class PokerMinimalSeeder extends Seeder<SeedContext & Dictionary> {
   async run(em: EntityManager): Promise<void> {
-    await em.transactional(async (tx) => {
-      const emails = MINIMAL_USERS.map((user) => user.email);
-      const existing = await tx.find(PokerUser, { email: { $in: emails } });
-      const users = MINIMAL_USERS.map(
-        (sample) =>
-          existing.find((user) => user.email === sample.email) ?? tx.create(PokerUser, { ...sample }),
-      );
-      await tx.flush();
-      const [facilitator, ...members] = users as [PokerUser, ...PokerUser[]];
-      if (await tx.count(PokerSession, { name: DEMO_SESSION_NAME, facilitator })) return;
-      const session = tx.create(PokerSession, { name: DEMO_SESSION_NAME, facilitator });
-      for (const user of [facilitator, ...members]) tx.create(PokerSessionParticipant, { session, user });
-      for (const [index, story] of DEMO_STORIES.entries()) {
-        tx.create(PokerStory, { session, ...story, storyOrder: index + 1 });
-      }
-    });
+    const emails = MINIMAL_USERS.map((user) => user.email);
+    const existing = await em.find(PokerUser, { email: { $in: emails } });
+    const users = MINIMAL_USERS.map(
+      (sample) => existing.find((user) => user.email === sample.email) ?? em.create(PokerUser, { ...sample }),
+    );
+    await em.flush();
+    const [facilitator, ...members] = users as [PokerUser, ...PokerUser[]];
+    if (await em.count(PokerSession, { name: DEMO_SESSION_NAME, facilitator })) return;
+    const session = em.create(PokerSession, { name: DEMO_SESSION_NAME, facilitator });
+    for (const user of [facilitator, ...members]) em.create(PokerSessionParticipant, { session, user });
+    for (const [index, story] of DEMO_STORIES.entries()) {
+      em.create(PokerStory, { session, ...story, storyOrder: index + 1 });
+    }
   }
 }

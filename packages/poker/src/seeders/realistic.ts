@@ -4,9 +4,12 @@ import {
   type EntityManager,
   InvalidInputError,
   insertInChunks,
+  type RequiredEntityData,
   reserveIds,
   type SeedContext,
+  type SeededRandom,
   Seeder,
+  seededRandom,
 } from '@huddle/db';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
@@ -67,50 +70,17 @@ const ACTIONS = [
   'archive old projects',
 ];
 
-/** mulberry32: a tiny, fast, seedable PRNG (uniform in [0, 1)); the same seed gives the same sequence. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A row of `Entity` as planned: its links (`Links`) are indexes into the plan's arrays, not ids yet. */
+type Planned<Entity extends object, Links extends string = never> = Omit<RequiredEntityData<Entity>, Links> &
+  Record<Links, number>;
 
-interface Random {
-  chance(probability: number): boolean;
-  integer(min: number, max: number): number;
-  pick<T>(items: readonly T[]): T;
-}
-
-function random(seed: number): Random {
-  const next = mulberry32(seed);
-  const integer = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  return {
-    chance: (probability) => next() < probability,
-    integer,
-    pick: (items) => items[integer(0, items.length - 1)]!,
-  };
-}
-
-/** The rows to write, related by index into the plan's arrays (ids exist only once rows are inserted). */
+/** The rows to write, related by index into the plan's arrays (ids exist only once rows are reserved). */
 interface RealisticPlan {
-  users: { name: string; email: string; createdAt: Date; lastActive: Date }[];
-  sessions: { facilitator: number; name: string; status: SessionStatus; createdAt: Date; updatedAt: Date }[];
-  participants: { session: number; user: number; isSpectator: boolean; joinedAt: Date }[];
-  stories: {
-    session: number;
-    title: string;
-    description: string | null;
-    storyOrder: number;
-    status: StoryStatus;
-    finalPoints: PointValue | null;
-    revealedAt: Date | null;
-    createdAt: Date;
-  }[];
-  votes: { story: number; user: number; points: PointValue; createdAt: Date }[];
+  users: Planned<PokerUser>[];
+  sessions: Planned<PokerSession, 'facilitator'>[];
+  participants: Planned<PokerSessionParticipant, 'session' | 'user'>[];
+  stories: Planned<PokerStory, 'session'>[];
+  votes: Planned<PokerVote, 'story' | 'user'>[];
 }
 
 /** The email of realistic user `index`; scale and seed in it keep runs with other seeds from colliding. */
@@ -119,14 +89,14 @@ export function realisticUserEmail(seed: number, scale: number, index: number): 
 }
 
 /** A voter's card: mostly near the story's "true" size, sometimes one card off, rarely '?'. */
-function voteNear(rng: Random, size: number): PointValue {
+function voteNear(rng: SeededRandom, size: number): PointValue {
   if (rng.chance(0.05)) return '?';
   const offset = rng.chance(0.6) ? 0 : rng.chance(0.5) ? -1 : 1;
   return NUMERIC_CARDS[Math.min(NUMERIC_CARDS.length - 1, Math.max(0, size + offset))]!;
 }
 
 function planRealisticData(scale: number, seed: number): RealisticPlan {
-  const rng = random(seed);
+  const rng = seededRandom(seed);
   const at = (offset: number) => new Date(EPOCH + offset);
   const plan: RealisticPlan = { users: [], sessions: [], participants: [], stories: [], votes: [] };
 
@@ -225,63 +195,61 @@ export class PokerRealisticSeeder extends Seeder<SeedContext & Dictionary> {
       throw new InvalidInputError(`scale: must be a positive integer, got ${scale}`, { field: 'scale' });
     }
     const plan = planRealisticData(scale, seed);
-    await em.transactional(async (tx) => {
-      if ((await tx.count(PokerUser, { email: plan.users[0]!.email })) > 0) {
-        throw new ConflictError(
-          `seed: poker already has the realistic data of seed ${seed} at scale ${scale}; use another seed`,
-          { field: 'seed' },
-        );
-      }
-      const userIds = await reserveIds(tx, 'poker.users', plan.users.length);
-      const sessionIds = await reserveIds(tx, 'poker.sessions', plan.sessions.length);
-      const storyIds = await reserveIds(tx, 'poker.stories', plan.stories.length);
-      await insertInChunks(
-        tx,
-        PokerUser,
-        'poker.users',
-        plan.users.map((user, index) => ({ ...user, id: userIds[index]! })),
-        progress,
+    if ((await em.count(PokerUser, { email: plan.users[0]!.email })) > 0) {
+      throw new ConflictError(
+        `seed: poker already has the realistic data of seed ${seed} at scale ${scale}; use another seed`,
+        { field: 'seed' },
       );
-      await insertInChunks(
-        tx,
-        PokerSession,
-        'poker.sessions',
-        plan.sessions.map((session, index) => ({
-          ...session,
-          id: sessionIds[index]!,
-          facilitator: userIds[session.facilitator]!,
-        })),
-        progress,
-      );
-      await insertInChunks(
-        tx,
-        PokerSessionParticipant,
-        'poker.session_participants',
-        plan.participants.map((row) => ({
-          ...row,
-          session: sessionIds[row.session]!,
-          user: userIds[row.user]!,
-        })),
-        progress,
-      );
-      await insertInChunks(
-        tx,
-        PokerStory,
-        'poker.stories',
-        plan.stories.map((story, index) => ({
-          ...story,
-          id: storyIds[index]!,
-          session: sessionIds[story.session]!,
-        })),
-        progress,
-      );
-      await insertInChunks(
-        tx,
-        PokerVote,
-        'poker.votes',
-        plan.votes.map((vote) => ({ ...vote, story: storyIds[vote.story]!, user: userIds[vote.user]! })),
-        progress,
-      );
-    });
+    }
+    const userIds = await reserveIds(em, 'poker.users', plan.users.length);
+    const sessionIds = await reserveIds(em, 'poker.sessions', plan.sessions.length);
+    const storyIds = await reserveIds(em, 'poker.stories', plan.stories.length);
+    await insertInChunks(
+      em,
+      PokerUser,
+      'poker.users',
+      plan.users.map((user, index) => ({ ...user, id: userIds[index]! })),
+      progress,
+    );
+    await insertInChunks(
+      em,
+      PokerSession,
+      'poker.sessions',
+      plan.sessions.map((session, index) => ({
+        ...session,
+        id: sessionIds[index]!,
+        facilitator: userIds[session.facilitator]!,
+      })),
+      progress,
+    );
+    await insertInChunks(
+      em,
+      PokerSessionParticipant,
+      'poker.session_participants',
+      plan.participants.map((row) => ({
+        ...row,
+        session: sessionIds[row.session]!,
+        user: userIds[row.user]!,
+      })),
+      progress,
+    );
+    await insertInChunks(
+      em,
+      PokerStory,
+      'poker.stories',
+      plan.stories.map((story, index) => ({
+        ...story,
+        id: storyIds[index]!,
+        session: sessionIds[story.session]!,
+      })),
+      progress,
+    );
+    await insertInChunks(
+      em,
+      PokerVote,
+      'poker.votes',
+      plan.votes.map((vote) => ({ ...vote, story: storyIds[vote.story]!, user: userIds[vote.user]! })),
+      progress,
+    );
   }
 }
