@@ -38,3 +38,10 @@ describe('the typed client', () => {
     },
   );
 });
+
+describe('a domain package’s schemas', () => {
+  it('load without the ORM', async () => {
+    const loaded = await loadedBy('@huddle/poker/schemas');
+    expect(loaded.filter((url) => /@mikro-orm|\/pg\/|pglite|\/kysely\//.test(url))).toEqual([]);
+  });
+});

@@ -205,3 +205,16 @@ describe('bad input through the API changes nothing', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+describe('one client for a person', () => {
+  it('holds a token per module and sends each call, batched, with its module’s token', async () => {
+    const holder = await joined('Holder');
+    const client = createHuddleClient(server.url, { poker: holder.token });
+    const [me, health] = await Promise.all([client.poker.me.query(), client.health.query()]);
+    expect(me.id).toBe(holder.userId);
+    expect(health.status).toBe('ok');
+    await expect(createHuddleClient(server.url, {}).poker.me.query()).rejects.toThrow(
+      'authorization: a bearer token is required',
+    );
+  });
+});
