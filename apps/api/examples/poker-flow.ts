@@ -11,10 +11,8 @@ const url = process.argv[2] ?? 'http://127.0.0.1:4000';
 const anonymous = createHuddleClient(url);
 
 async function person(name: string) {
-  const { user, token } = await anonymous.poker.join.mutate({
-    name,
-    email: `${name.toLowerCase()}@example.com`,
-  });
+  // Guests (no email): each run of the example is a new set of people.
+  const { user, token } = await anonymous.poker.join.mutate({ name });
   return { user, client: createHuddleClient(url, token) };
 }
 
@@ -26,8 +24,9 @@ console.log(`joined: ${[fay, ann, bob].map(({ user }) => `${user.name} (#${user.
 const session = await fay.client.poker.sessions.create.mutate({
   name: `Sprint planning ${new Date().toISOString()}`,
 });
-await ann.client.poker.sessions.join.mutate({ sessionId: session.id });
-await bob.client.poker.sessions.join.mutate({ sessionId: session.id, role: 'voter' });
+// The facilitator shares the session's join code (say, as a link); joining needs it.
+await ann.client.poker.sessions.join.mutate({ joinCode: session.joinCode! });
+await bob.client.poker.sessions.join.mutate({ joinCode: session.joinCode!, role: 'voter' });
 console.log(`session #${session.id} "${session.name}" created by ${fay.user.name}`);
 
 const subscribed = Promise.withResolvers<void>();

@@ -76,8 +76,8 @@ describe('poker over HTTP with the typed client', () => {
     const bob = await joined('Bob');
 
     const session = await facilitator.client.poker.sessions.create.mutate({ name: 'Sprint 42' });
-    await ann.client.poker.sessions.join.mutate({ sessionId: session.id });
-    await bob.client.poker.sessions.join.mutate({ sessionId: session.id });
+    await ann.client.poker.sessions.join.mutate({ joinCode: session.joinCode! });
+    await bob.client.poker.sessions.join.mutate({ joinCode: session.joinCode! });
 
     const listener = collectEvents(otherProcess.url, ann.token, session.id, 8);
     await listener.ready;
@@ -141,8 +141,9 @@ describe('bad input through the API changes nothing', () => {
   beforeAll(async () => {
     facilitator = await joined('Frida');
     member = await joined('Mia');
-    sessionId = (await facilitator.client.poker.sessions.create.mutate({ name: 'Guarded' })).id;
-    await member.client.poker.sessions.join.mutate({ sessionId });
+    const session = await facilitator.client.poker.sessions.create.mutate({ name: 'Guarded' });
+    sessionId = session.id;
+    await member.client.poker.sessions.join.mutate({ joinCode: session.joinCode! });
     storyId = (await facilitator.client.poker.stories.add.mutate({ sessionId, title: 'Original' })).id;
     await facilitator.client.poker.stories.startVoting.mutate({ storyId });
   });
@@ -203,6 +204,18 @@ describe('bad input through the API changes nothing', () => {
       expect(error.data?.field).toBe(field);
     }
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('signing in with poker.join', () => {
+  it('an email already taken is refused to anyone but its user, who signs in again with their token', async () => {
+    const owner = await joined('Erin');
+    const anonymous = createHuddleClient(server.url);
+    await expect(
+      anonymous.poker.join.mutate({ name: 'Impostor', email: 'erin@example.com' }),
+    ).rejects.toMatchObject({ data: { code: 'CONFLICT', httpStatus: 409, field: 'email' } });
+    const again = await owner.client.poker.join.mutate({ name: 'Erin', email: 'erin@example.com' });
+    expect(again.user.id).toBe(owner.userId);
   });
 });
 

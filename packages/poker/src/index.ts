@@ -13,6 +13,7 @@ export {
   pauseSession,
   renameSession,
   resumeSession,
+  rotateJoinCode,
 } from './services/sessions.ts';
 export {
   addStory,

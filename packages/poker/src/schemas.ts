@@ -41,8 +41,12 @@ export const renameSessionInputSchema = z.object({ sessionId: idSchema, name: se
 /** For the operations that only name a session: get, pause, resume, complete. */
 export const sessionIdInputSchema = z.object({ sessionId: idSchema });
 export const participantRoleSchema = z.enum(['voter', 'spectator']);
+/** The unguessable code a facilitator shares (as a link) so people can join: 32 hex digits. */
+export const joinCodeSchema = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/, 'must be a session join code (32 hex digits)');
 export const joinSessionInputSchema = z.object({
-  sessionId: idSchema,
+  joinCode: joinCodeSchema,
   role: participantRoleSchema.default('voter'),
 });
 export const listMySessionsInputSchema = z.object({ status: sessionStatusSchema.optional() });
@@ -104,6 +108,8 @@ export const sessionSchema = z.object({
   name: z.string(),
   facilitatorId: idSchema,
   status: sessionStatusSchema,
+  /** The code that lets people join: shown to the facilitator only, null for everyone else. */
+  joinCode: joinCodeSchema.nullable(),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });

@@ -32,7 +32,7 @@ async function votingStory(title: string) {
   const session = await asActor(test.db, facilitator.actor, (em, actor) =>
     createSession(em, actor, { name: title }),
   );
-  await asActor(test.db, voter.actor, (em, actor) => joinSession(em, actor, { sessionId: session.id }));
+  await asActor(test.db, voter.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode! }));
   const stories = [];
   for (const storyTitle of ['First', 'Second']) {
     stories.push(
@@ -87,15 +87,18 @@ describe('under concurrency', () => {
     expect(voting.rows).toEqual([{ id: results[0]!.id }]);
   });
 
-  it('simultaneous joins with one email make one user; simultaneous session joins one participant', async () => {
+  it('simultaneous joins with one new email make one user (the rest are refused); simultaneous session joins one participant', async () => {
     const email = `race.${process.pid}@test.example`;
     const joined = await settleAll(
-      Array.from({ length: 10 }, () => () => inRequest(test.db, (em) => join(em, { name: 'Racer', email }))),
+      Array.from(
+        { length: 10 },
+        () => () => inRequest(test.db, (em) => join(em, { name: 'Racer', email }, null)),
+      ),
     );
-    expect(joined.errors).toEqual([]);
-    expect(new Set(joined.results.map((user) => user.id)).size).toBe(1);
+    expect(joined.results).toHaveLength(1);
+    expect(joined.errors.map((error) => error.constructor)).toEqual(Array(9).fill(ConflictError));
     const users = await postgres.client.query('select id from poker.users where email = $1', [email]);
-    expect(users.rows).toHaveLength(1);
+    expect(users.rows).toEqual([{ id: joined.results[0]!.id }]);
 
     const { session } = await votingStory('Crowded');
     const racer = actorOf(joined.results[0]!);
@@ -104,7 +107,10 @@ describe('under concurrency', () => {
         { length: 10 },
         (_, index) => () =>
           asActor(test.db, racer, (em, actor) =>
-            joinSession(em, actor, { sessionId: session.id, role: index % 2 === 0 ? 'voter' : 'spectator' }),
+            joinSession(em, actor, {
+              joinCode: session.joinCode!,
+              role: index % 2 === 0 ? 'voter' : 'spectator',
+            }),
           ),
       ),
     );

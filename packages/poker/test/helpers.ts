@@ -32,7 +32,7 @@ let uniqueUserNumber = 0;
 export async function newUser(db: Database, name: string): Promise<{ id: number; actor: PokerActor }> {
   uniqueUserNumber += 1;
   const email = `${name.toLowerCase().replaceAll(' ', '.')}.${process.pid}.${uniqueUserNumber}@test.example`;
-  const user = await inRequest(db, (em) => join(em, { name, email }));
+  const user = await inRequest(db, (em) => join(em, { name, email }, null));
   return { id: user.id, actor: actorOf(user) };
 }
 

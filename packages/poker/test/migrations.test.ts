@@ -7,6 +7,7 @@ const MIGRATIONS = [
   'Migration20261121100000PokerInitial',
   'Migration20261121100100PokerParticipants',
   'Migration20261122100000PokerRequestAccess',
+  'Migration20261122100100PokerJoinCodes',
 ];
 const database = useTestDatabase([pokerModule], { migrated: false });
 
@@ -65,6 +66,7 @@ describe('poker migrations', () => {
 
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
+    await migrateDown(database.db, { module: 'poker' });
     await migrateDown(database.db, { module: 'poker' });
     const reverted = await migrateDown(database.db, { module: 'poker' });
     expect(reverted).toEqual([{ module: 'poker', applied: [], pending: [MIGRATIONS[1]] }]);

@@ -32,6 +32,7 @@ import {
   pauseSession,
   renameSession,
   resumeSession,
+  rotateJoinCode,
 } from '../src/services/sessions.ts';
 import {
   addStory,
@@ -44,7 +45,15 @@ import {
 import { getStorySummary, votingStatistics } from '../src/services/summary.ts';
 import { getCurrentUser, join } from '../src/services/users.ts';
 import { castVote, revealVotes, revote } from '../src/services/votes.ts';
-import { asActor, eventually, expectHuddleError, inRequest, newUser, useSqlClient } from './helpers.ts';
+import {
+  actorOf,
+  asActor,
+  eventually,
+  expectHuddleError,
+  inRequest,
+  newUser,
+  useSqlClient,
+} from './helpers.ts';
 
 const test = useTestDatabase([pokerModule]);
 const postgres = useSqlClient(test);
@@ -70,12 +79,12 @@ async function sessionWithStories() {
   const session = await asActor(db, facilitator.actor, (em, actor) =>
     createSession(em, actor, { name: 'Sprint 7' }),
   );
-  await asActor(db, ann.actor, (em, actor) => joinSession(em, actor, { sessionId: session.id }));
+  await asActor(db, ann.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode! }));
   await asActor(db, bob.actor, (em, actor) =>
-    joinSession(em, actor, { sessionId: session.id, role: 'voter' }),
+    joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
   );
   await asActor(db, sam.actor, (em, actor) =>
-    joinSession(em, actor, { sessionId: session.id, role: 'spectator' }),
+    joinSession(em, actor, { joinCode: session.joinCode!, role: 'spectator' }),
   );
   const stories = [];
   for (const title of ['Login', 'Logout', 'Profile']) {
@@ -119,26 +128,48 @@ async function storyRow(storyId: number) {
 }
 
 describe('join (temporary identity)', () => {
-  it('creates a user, and finds the same user again by email, whatever its case', async () => {
-    const first = await inRequest(test.db, (em) => join(em, { name: 'Quinn', email: 'Quinn@Example.test' }));
-    const again = await inRequest(test.db, (em) => join(em, { name: 'Q.', email: 'quinn@example.test' }));
+  it('creates a user by email; only that user (by their token) signs in with it again, whatever its case', async () => {
+    const first = await inRequest(test.db, (em) =>
+      join(em, { name: 'Quinn', email: 'Quinn@Example.test' }, null),
+    );
+    const again = await inRequest(test.db, (em) =>
+      join(em, { name: 'Q.', email: 'quinn@example.test' }, actorOf(first)),
+    );
     expect(again.id).toBe(first.id);
     expect(again.name).toBe('Quinn');
+    expect(Date.parse(again.lastActive)).toBeGreaterThanOrEqual(Date.parse(first.lastActive));
     expect(await rows('select name, email from poker.users where id = $1', [first.id])).toEqual([
       { name: 'Quinn', email: 'quinn@example.test' },
     ]);
   });
 
+  it('knowing an email is not enough: anyone else joining with it is refused, and nothing changes', async () => {
+    const owner = await inRequest(test.db, (em) =>
+      join(em, { name: 'Olga', email: 'olga@example.test' }, null),
+    );
+    const stranger = await newUser(test.db, 'Stan');
+    for (const caller of [null, stranger.actor]) {
+      const error = await expectHuddleError(
+        inRequest(test.db, (em) => join(em, { name: 'Impostor', email: 'olga@example.test' }, caller)),
+        ConflictError,
+      );
+      expect(error.constraint.field).toBe('email');
+    }
+    expect(await rows('select id, name from poker.users where email = $1', ['olga@example.test'])).toEqual([
+      { id: owner.id, name: 'Olga' },
+    ]);
+  });
+
   it('creates a new user each time without an email', async () => {
-    const one = await inRequest(test.db, (em) => join(em, { name: 'Anon' }));
-    const two = await inRequest(test.db, (em) => join(em, { name: 'Anon' }));
+    const one = await inRequest(test.db, (em) => join(em, { name: 'Anon' }, null));
+    const two = await inRequest(test.db, (em) => join(em, { name: 'Anon' }, null));
     expect(one.id).not.toBe(two.id);
     expect(one).toMatchObject({ name: 'Anon', email: null });
   });
 
   it('names the offending field of invalid input', async () => {
     const error = await expectHuddleError(
-      inRequest(test.db, (em) => join(em, { name: 'X', email: 'not an email' })),
+      inRequest(test.db, (em) => join(em, { name: 'X', email: 'not an email' }, null)),
       InvalidInputError,
     );
     expect(error.constraint.field).toBe('email');
@@ -506,7 +537,9 @@ describe('summary', () => {
     const { session, story, facilitator, ann, bob } = await votingSession();
     const [cy, di] = [await newUser(test.db, 'Cy'), await newUser(test.db, 'Di')];
     for (const user of [cy, di]) {
-      await asActor(test.db, user.actor, (em, actor) => joinSession(em, actor, { sessionId: session.id }));
+      await asActor(test.db, user.actor, (em, actor) =>
+        joinSession(em, actor, { joinCode: session.joinCode! }),
+      );
     }
     await vote(facilitator.actor, story.id, '3');
     await vote(ann.actor, story.id, '5');
@@ -559,6 +592,58 @@ describe('summary', () => {
   });
 });
 
+describe('join codes', () => {
+  it('only the facilitator sees the code; joining needs it, and a wrong code says nothing about the session', async () => {
+    const { session, facilitator, ann } = await votingSession();
+    expect(session.joinCode).toMatch(/^[0-9a-f]{32}$/);
+    const seenByAnn = await asActor(test.db, ann.actor, (em, actor) =>
+      getSession(em, actor, { sessionId: session.id }),
+    );
+    expect(seenByAnn.joinCode).toBeNull();
+    const stranger = await newUser(test.db, 'Stranger');
+    const guessed = await expectHuddleError(
+      asActor(test.db, stranger.actor, (em, actor) => joinSession(em, actor, { joinCode: 'f'.repeat(32) })),
+      NotFoundError,
+    );
+    expect(guessed.message).toBe('joinCode: no session has this join code');
+    await expectHuddleError(
+      asActor(test.db, stranger.actor, (em, actor) => getSession(em, actor, { sessionId: session.id })),
+      ForbiddenError,
+    );
+    const seenByFacilitator = await asActor(test.db, facilitator.actor, (em, actor) =>
+      getSession(em, actor, { sessionId: session.id }),
+    );
+    expect(seenByFacilitator.joinCode).toBe(session.joinCode);
+  });
+
+  it('rotating the code (facilitator only) stops the old link; those who joined stay', async () => {
+    const { session, facilitator, ann } = await votingSession();
+    await expectHuddleError(
+      asActor(test.db, ann.actor, (em, actor) => rotateJoinCode(em, actor, { sessionId: session.id })),
+      ForbiddenError,
+    );
+    const rotated = await asActor(test.db, facilitator.actor, (em, actor) =>
+      rotateJoinCode(em, actor, { sessionId: session.id }),
+    );
+    expect(rotated.joinCode).toMatch(/^[0-9a-f]{32}$/);
+    expect(rotated.joinCode).not.toBe(session.joinCode);
+    const late = await newUser(test.db, 'Late');
+    await expectHuddleError(
+      asActor(test.db, late.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode! })),
+      NotFoundError,
+    );
+    await asActor(test.db, late.actor, (em, actor) =>
+      joinSession(em, actor, { joinCode: rotated.joinCode! }),
+    );
+    const detail = await asActor(test.db, ann.actor, (em, actor) =>
+      getSession(em, actor, { sessionId: session.id }),
+    );
+    expect(detail.participants.map((participant) => participant.userId)).toEqual(
+      expect.arrayContaining([ann.id, late.id]),
+    );
+  });
+});
+
 describe('outputs', () => {
   it('are plain JSON that matches the published output schemas', async () => {
     const { session, story, facilitator, ann } = await votingSession();
@@ -572,7 +657,12 @@ describe('outputs', () => {
         ),
       ],
       [mySessionSchema.array(), await asActor(test.db, ann.actor, (em, actor) => listMySessions(em, actor))],
-      [participantSchema, await asActor(test.db, ann.actor, (em, actor) => joinSession(em, actor, input))],
+      [
+        participantSchema,
+        await asActor(test.db, ann.actor, (em, actor) =>
+          joinSession(em, actor, { joinCode: session.joinCode! }),
+        ),
+      ],
       [voteSchema, await vote(ann.actor, story.id, '?')],
       [
         storySchema,

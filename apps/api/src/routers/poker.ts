@@ -38,6 +38,7 @@ import {
   resumeSession,
   revealVotes,
   revote,
+  rotateJoinCode,
   sessionDetailSchema,
   sessionIdInputSchema,
   sessionSchema,
@@ -61,13 +62,15 @@ const pokerProcedure = actorProcedure(pokerModule);
 type SubscribedMessage = { type: 'subscribed'; sessionId: number };
 
 export const pokerRouter = router({
-  /** Temporary identity: creates or finds the user (by email) and returns a poker token for it. */
+  /** Temporary identity: a new user (guest, or a new email), or the token's own user again; a poker token. */
   join: publicProcedure
     .use(anonymousTransaction)
     .input(joinInputSchema)
     .output(z.object({ user: userSchema, token: z.string(), expiresAt: z.iso.datetime() }))
     .mutation(async ({ ctx, input }) => {
-      const user = await join(ctx.em, input);
+      // A valid poker token proves who is joining again with their email; anything else is a newcomer.
+      const caller = ctx.token?.module === pokerModule.name ? pokerActor.parse(ctx.token.subject) : null;
+      const user = await join(ctx.em, input, caller);
       const issued = await issueActorToken(ctx.secret, pokerActor, { module: 'poker', userId: user.id });
       return { user, ...issued };
     }),
@@ -94,6 +97,10 @@ export const pokerRouter = router({
       .output(sessionSchema)
       .input(sessionIdInputSchema)
       .mutation(({ ctx, input }) => completeSession(ctx.em, ctx.actor, input)),
+    rotateJoinCode: pokerProcedure
+      .output(sessionSchema)
+      .input(sessionIdInputSchema)
+      .mutation(({ ctx, input }) => rotateJoinCode(ctx.em, ctx.actor, input)),
     join: pokerProcedure
       .output(participantSchema)
       .input(joinSessionInputSchema)

@@ -13,6 +13,12 @@ const PokerSessionSchema = defineEntity({
     name: p.string().length(200),
     facilitator: () => p.manyToOne(PokerUser).ref().index('idx_sessions_facilitator'),
     status: p.string().length(20).$type<SessionStatus>().default('active'),
+    /** Required to join: sequential ids are guessable, this is not (122 random bits). */
+    joinCode: p
+      .string()
+      .length(32)
+      .defaultRaw(`replace((gen_random_uuid())::text, '-'::text, ''::text)`)
+      .unique('sessions_join_code_unique'),
     ...timestamps(),
     stories: () => p.oneToMany(PokerStory).mappedBy('session'),
     participants: () => p.oneToMany(PokerSessionParticipant).mappedBy('session'),

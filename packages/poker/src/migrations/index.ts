@@ -2,10 +2,12 @@ import { migrationList } from '@huddle/db';
 import { Migration20261121100000PokerInitial } from './Migration20261121100000PokerInitial.ts';
 import { Migration20261121100100PokerParticipants } from './Migration20261121100100PokerParticipants.ts';
 import { Migration20261122100000PokerRequestAccess } from './Migration20261122100000PokerRequestAccess.ts';
+import { Migration20261122100100PokerJoinCodes } from './Migration20261122100100PokerJoinCodes.ts';
 
 /** The poker module's migrations, oldest first (class names sort in the order they apply). */
 export const pokerMigrations = migrationList(
   Migration20261121100000PokerInitial,
   Migration20261121100100PokerParticipants,
   Migration20261122100000PokerRequestAccess,
+  Migration20261122100100PokerJoinCodes,
 );

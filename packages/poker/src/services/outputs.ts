@@ -17,12 +17,14 @@ export function toUser(user: PokerUser): User {
   };
 }
 
-export function toSession(session: PokerSession): Session {
+/** A session as `viewerId` sees it: only its facilitator sees the join code. */
+export function toSession(session: PokerSession, viewerId: number): Session {
   return {
     id: session.id,
     name: session.name,
     facilitatorId: session.facilitator.id,
     status: session.status,
+    joinCode: session.facilitator.id === viewerId ? session.joinCode : null,
     createdAt: session.createdAt.toISOString(),
     updatedAt: session.updatedAt.toISOString(),
   };

@@ -1,4 +1,4 @@
-import { type EntityManager, parseInput } from '@huddle/db';
+import { type EntityManager, NotFoundError, parseInput } from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
@@ -43,7 +43,7 @@ export async function createSession(
   em.create(PokerSessionParticipant, { session, user: userId });
   await em.flush();
   await publishPokerEvent(em, { type: 'session_changed', sessionId: session.id, change: 'created' });
-  return toSession(session);
+  return toSession(session, userId);
 }
 
 /** Writes the session and reads it back: the database trigger, not this process, sets updated_at. */
@@ -65,7 +65,7 @@ export async function renameSession(
   session.name = name;
   const saved = await saveSession(em, session);
   await publishPokerEvent(em, { type: 'session_changed', sessionId, change: 'renamed' });
-  return toSession(saved);
+  return toSession(saved, userId);
 }
 
 async function changeSessionStatus(
@@ -82,7 +82,7 @@ async function changeSessionStatus(
   session.status = transition.to;
   const saved = await saveSession(em, session);
   await publishPokerEvent(em, { type: 'session_status_changed', sessionId, status: transition.to });
-  return toSession(saved);
+  return toSession(saved, userId);
 }
 
 /** active → paused: voting stops until the facilitator resumes. */
@@ -117,7 +117,8 @@ export function completeSession(
 }
 
 /**
- * Joins the actor to a session as a voter or a spectator; joining again changes the role. Race-safe: one
+ * Joins the actor to the session whose join code they were given, as a voter or a spectator; joining again
+ * changes the role. A wrong code is NOT_FOUND, whether or not the session exists. Race-safe: one
  * `insert … on conflict (session_id, user_id) do update`.
  */
 export async function joinSession(
@@ -125,9 +126,16 @@ export async function joinSession(
   actor: PokerActor,
   input: JoinSessionInput,
 ): Promise<Participant> {
-  const { sessionId, role } = parseInput(joinSessionInputSchema, input);
+  const { joinCode, role } = parseInput(joinSessionInputSchema, input);
   const { userId } = actor;
+  const found = await em.findOne(PokerSession, { joinCode }, { fields: ['id'] });
+  if (!found) throw new NotFoundError('joinCode: no session has this join code', { field: 'joinCode' });
+  const sessionId = found.id;
   const session = await lockSession(em, sessionId, 'share');
+  // Read under the lock: the facilitator may have rotated the code meanwhile.
+  if (session.joinCode !== joinCode) {
+    throw new NotFoundError('joinCode: no session has this join code', { field: 'joinCode' });
+  }
   requireSessionOpen(session, 'join the session');
   const participant = await em.upsert(
     PokerSessionParticipant,
@@ -141,6 +149,23 @@ export async function joinSession(
   const withUser = await em.populate(participant, ['user']);
   await publishPokerEvent(em, { type: 'session_changed', sessionId, change: 'participant_joined' });
   return toParticipant(withUser);
+}
+
+/**
+ * Replaces the session's join code (facilitator only): the old link stops working; people who joined stay.
+ */
+export async function rotateJoinCode(
+  em: EntityManager,
+  actor: PokerActor,
+  input: SessionIdInput,
+): Promise<Session> {
+  const { sessionId } = parseInput(sessionIdInputSchema, input);
+  const { userId } = actor;
+  const session = await lockSession(em, sessionId, 'write');
+  requireFacilitator(session, userId, 'rotate its join code');
+  requireSessionOpen(session, 'rotate the join code');
+  await em.execute('update poker.sessions set join_code = default where id = ?', [sessionId], 'run');
+  return toSession(await em.refreshOrFail(session), userId);
 }
 
 /** A session with its stories and participants, for its participants. */
@@ -165,7 +190,7 @@ export async function getSession(
     { populate: ['user'], orderBy: { joinedAt: 'asc', id: 'asc' } },
   );
   return {
-    ...toSession(session),
+    ...toSession(session, userId),
     stories: stories.map(toStory),
     participants: participants.map(toParticipant),
   };
@@ -190,7 +215,7 @@ export async function listMySessions(
     { orderBy: { createdAt: 'desc', id: 'desc' } },
   );
   return sessions.map((session) => ({
-    ...toSession(session),
+    ...toSession(session, userId),
     role:
       session.facilitator.id === userId
         ? 'facilitator'

@@ -1,27 +1,39 @@
-import { type EntityManager, parseInput, UnauthorizedError } from '@huddle/db';
+import { ConflictError, type EntityManager, parseInput, UnauthorizedError } from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerUser } from '../entities/user.ts';
 import { type JoinInput, joinInputSchema, type User } from '../schemas.ts';
 import { toUser } from './outputs.ts';
 
 /**
- * Temporary identity: finds the user with `email` (marking them active) or creates one. Without an email
- * every join creates a new user. The caller (the API) turns the returned user into a token.
+ * Sign-in with a temporary identity. Without an email, every join is a new guest. With an email nobody has,
+ * a new user with that email. With an email a user already has, only that user — proven by their
+ * still-valid poker token (`caller`) — signs in again (last_active refreshed); anyone else gets CONFLICT:
+ * knowing an email is never enough to act as its user. The caller (the API) turns the user into a token.
  */
-export async function join(em: EntityManager, input: JoinInput): Promise<User> {
+export async function join(em: EntityManager, input: JoinInput, caller: PokerActor | null): Promise<User> {
   const { name, email } = parseInput(joinInputSchema, input);
   if (email === undefined) {
     const user = em.create(PokerUser, { name });
     await em.flush();
     return toUser(user);
   }
-  // One statement, so two simultaneous joins with the same email find the same user instead of colliding.
-  const user = await em.upsert(
-    PokerUser,
-    { name, email, lastActive: new Date() },
-    { onConflictFields: ['email'], onConflictAction: 'merge', onConflictMergeFields: ['lastActive'] },
+  // One statement, so two simultaneous joins with a new email cannot both create it.
+  const created: { id: number }[] = await em.execute(
+    'insert into poker.users (name, email) values (?, ?) on conflict (email) do nothing returning id',
+    [name, email],
   );
-  return toUser(user);
+  const existing = await em.findOneOrFail(PokerUser, { email });
+  if (created.length === 0) {
+    if (caller?.userId !== existing.id) {
+      throw new ConflictError(
+        `email: ${email} belongs to another user; sign in with that user's token, or join without an email`,
+        { field: 'email' },
+      );
+    }
+    existing.lastActive = new Date();
+    await em.flush();
+  }
+  return toUser(existing);
 }
 
 /** The acting user. */
