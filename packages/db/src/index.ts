@@ -66,4 +66,5 @@ export {
 export { APPLICATION_ROLE, platformModule } from './platform.ts';
 export { inRequestScope, type RequestScopeOptions } from './request.ts';
 export { type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
+export { text } from './text.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';
