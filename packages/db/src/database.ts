@@ -8,6 +8,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SeedManager } from '@mikro-orm/seeder';
 import { type AbstractSqlDriver, createPostgreSqlTypeParsers, type EntityManager } from '@mikro-orm/sql';
 import parseArray from 'postgres-array';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
 import { DatabaseUnavailableError } from './errors.ts';
 import { type EventListener, pgliteEventListener, postgresEventListener } from './events.ts';
@@ -57,17 +58,23 @@ function baseOptions(target: DatabaseTarget, pglite: PGlite | undefined): Partia
   return { ...common, driver: PgliteDriver, dbName: 'postgres', driverOptions: { pglite } };
 }
 
-/** Opens the embedded PGlite cluster in `dataDir` with pgvector, using MikroORM's type parsers. */
-async function openPglite(dataDir: string): Promise<PGlite> {
+/**
+ * Opens the embedded PGlite cluster in `dataDir` with pgvector, using MikroORM's type parsers, after taking
+ * the directory's lock (one process at a time); the caller releases the lock after closing PGlite.
+ */
+async function openPglite(dataDir: string): Promise<{ pglite: PGlite; lock: DataDirLock }> {
   await mkdir(dataDir, { recursive: true });
+  const lock = lockDataDir(dataDir);
   try {
-    return await PGlite.create(dataDir, {
+    const pglite = await PGlite.create(dataDir, {
       extensions: { vector },
       parsers: createPostgreSqlTypeParsers((value) => parseArray.parse(value)),
     });
+    return { pglite, lock };
   } catch (error) {
+    lock.release();
     throw new DatabaseUnavailableError(
-      `cannot open the embedded database in ${dataDir}: ${(error as Error).message} (is another Huddle process using it?)`,
+      `cannot open the embedded database in ${dataDir}: ${(error as Error).message}`,
       {},
       { cause: error },
     );
@@ -96,13 +103,18 @@ async function initOrm(options: Partial<Options>, target: DatabaseTarget): Promi
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const target = options.target ?? databaseTargetFromEnv();
   const modules = orderModules([platformModule, ...options.modules]);
-  const pglite = target.kind === 'pglite' ? await openPglite(target.dataDir) : undefined;
+  const embedded = target.kind === 'pglite' ? await openPglite(target.dataDir) : undefined;
+  const pglite = embedded?.pglite;
+  const closeEmbedded = async () => {
+    await pglite?.close();
+    embedded?.lock.release();
+  };
   const base = { ...baseOptions(target, pglite), debug: options.debug ?? false };
   let orm: HuddleOrm;
   try {
     orm = await initOrm({ ...base, entities: modules.flatMap((module) => module.entities) }, target);
   } catch (error) {
-    await pglite?.close();
+    await closeEmbedded();
     throw error;
   }
 
@@ -139,7 +151,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     close: async () => {
       await events.close();
       await orm.close();
-      await pglite?.close();
+      await closeEmbedded();
     },
   };
 }
