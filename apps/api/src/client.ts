@@ -1,5 +1,6 @@
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { EventSource } from 'eventsource';
+import { MAX_BATCH_CALLS } from './limits.ts';
 import type { AppRouter } from './router.ts';
 
 /**
@@ -19,7 +20,7 @@ export function createHuddleClient(url: string, token?: string) {
             fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, ...headers() } }),
           }),
         }),
-        false: httpBatchLink({ url, headers }),
+        false: httpBatchLink({ url, headers, maxItems: MAX_BATCH_CALLS }),
       }),
     ],
   });

@@ -1,4 +1,12 @@
-import { ConfigurationError, type Database, HuddleError, migrateUp, openDatabase, seed } from '@huddle/db';
+import {
+  ConfigurationError,
+  type Database,
+  HuddleError,
+  migrateUp,
+  openDatabase,
+  seed,
+  sessionLimitsFromEnv,
+} from '@huddle/db';
 import { MINIMAL_USERS, PokerUser, pokerModule } from '@huddle/poker';
 import { z } from 'zod';
 import { issueToken, resolveSecret } from './auth.ts';
@@ -32,7 +40,7 @@ async function main() {
     const issue = listen.error.issues[0]!;
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
-  const db = await openDatabase({ modules: domainModules });
+  const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
     await db.close();
     throw error;

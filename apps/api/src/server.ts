@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Database } from '@huddle/db';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
+import { MAX_BATCH_CALLS } from './limits.ts';
 import { logger } from './logger.ts';
 import { appRouter } from './router.ts';
 import { createContext } from './trpc.ts';
@@ -30,6 +31,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const server = createHTTPServer({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
+    maxBatchSize: MAX_BATCH_CALLS,
     createContext: ({ req }) => createContext(options.db, options.secret, req.headers.authorization),
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR')

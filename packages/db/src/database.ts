@@ -9,7 +9,7 @@ import { SeedManager } from '@mikro-orm/seeder';
 import { type AbstractSqlDriver, createPostgreSqlTypeParsers, type EntityManager } from '@mikro-orm/sql';
 import parseArray from 'postgres-array';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
-import { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
+import { type DatabaseTarget, databaseTargetFromEnv, redactUrl, type SessionLimits } from './env.ts';
 import { DatabaseUnavailableError } from './errors.ts';
 import { type EventListener, pgliteEventListener, postgresEventListener } from './events.ts';
 import { type DomainModule, orderModules } from './module.ts';
@@ -34,12 +34,31 @@ export interface OpenDatabaseOptions {
   modules: readonly DomainModule[];
   /** Defaults to the target read from the environment (DATABASE_URL, HUDDLE_DATA_DIR). */
   target?: DatabaseTarget;
+  /**
+   * Timeouts for every PostgreSQL session of the runtime pool (request-serving processes pass
+   * `sessionLimitsFromEnv()`); the migration ORMs and the embedded database run without them.
+   */
+  sessionLimits?: SessionLimits;
   debug?: boolean;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
 
-function baseOptions(target: DatabaseTarget, pglite: PGlite | undefined): Partial<Options> {
+/** pg connection options that PostgreSQL applies to the session at connect time. */
+function sessionParameters(limits: SessionLimits | undefined) {
+  return limits
+    ? {
+        statement_timeout: limits.statementTimeoutMs,
+        idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+      }
+    : {};
+}
+
+function baseOptions(
+  target: DatabaseTarget,
+  pglite: PGlite | undefined,
+  limits: SessionLimits | undefined,
+): Partial<Options> {
   const common: Partial<Options> = {
     discovery: { warnWhenNoEntities: false },
     allowGlobalContext: false,
@@ -52,7 +71,7 @@ function baseOptions(target: DatabaseTarget, pglite: PGlite | undefined): Partia
       driver: PostgreSqlDriver,
       clientUrl: target.url,
       pool: { min: 0, max: target.poolMax },
-      driverOptions: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+      driverOptions: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...sessionParameters(limits) },
     };
   }
   return { ...common, driver: PgliteDriver, dbName: 'postgres', driverOptions: { pglite } };
@@ -109,10 +128,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     await pglite?.close();
     embedded?.lock.release();
   };
-  const base = { ...baseOptions(target, pglite), debug: options.debug ?? false };
+  const debug = options.debug ?? false;
+  // Migrations run without the session limits: a schema change may take as long as it takes.
+  const base = { ...baseOptions(target, pglite, undefined), debug };
+  const runtime = { ...baseOptions(target, pglite, options.sessionLimits), debug };
   let orm: HuddleOrm;
   try {
-    orm = await initOrm({ ...base, entities: modules.flatMap((module) => module.entities) }, target);
+    orm = await initOrm({ ...runtime, entities: modules.flatMap((module) => module.entities) }, target);
   } catch (error) {
     await closeEmbedded();
     throw error;

@@ -38,7 +38,13 @@ export {
   type OpenDatabaseOptions,
   openDatabase,
 } from './database.ts';
-export { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
+export {
+  type DatabaseTarget,
+  databaseTargetFromEnv,
+  redactUrl,
+  type SessionLimits,
+  sessionLimitsFromEnv,
+} from './env.ts';
 export * from './errors.ts';
 export { type EventListener, publish, type Unlisten } from './events.ts';
 export { parseInput } from './input.ts';
