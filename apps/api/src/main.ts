@@ -15,6 +15,8 @@ import { domainModules } from './modules.ts';
 import { startApiServer } from './server.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
+/** In-flight requests get this long to finish; the rest of the grace period is for closing the database. */
+const DRAIN_MS = 3_500;
 
 const listenSchema = z.object({
   HUDDLE_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
@@ -80,7 +82,7 @@ async function main() {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
-    await server.close();
+    await server.close({ drainMs: DRAIN_MS });
     await db.close();
     process.exit(0);
   };
