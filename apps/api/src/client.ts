@@ -7,6 +7,7 @@ import {
   type TRPCLink,
 } from '@trpc/client';
 import { EventSource } from 'eventsource';
+import { MAX_BATCH_CALLS } from './limits.ts';
 import type { AppRouter } from './router.ts';
 
 /** The modules a client may hold a token for: the top-level routers that act for a user. */
@@ -36,9 +37,11 @@ function batchPerModule(url: string, tokens: HuddleTokens | undefined): TRPCLink
       const module = moduleOf(call.op.path);
       let link = links.get(module);
       if (!link) {
-        link = httpBatchLink<AppRouter>({ url, headers: () => bearer(tokenFor(tokens, call.op.path)) })(
-          runtime,
-        );
+        link = httpBatchLink<AppRouter>({
+          url,
+          maxItems: MAX_BATCH_CALLS,
+          headers: () => bearer(tokenFor(tokens, call.op.path)),
+        })(runtime);
         links.set(module, link);
       }
       return link(call);

@@ -7,6 +7,7 @@ import {
   migrateUp,
   openDatabase,
   seed,
+  sessionLimitsFromEnv,
 } from '@huddle/db';
 import { findUserByEmail, MINIMAL_USERS, pokerActor } from '@huddle/poker';
 import { z } from 'zod';
@@ -14,6 +15,8 @@ import { logger } from './logger.ts';
 import { startApiServer } from './server.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
+/** In-flight requests get this long to finish; the rest of the grace period is for closing the database. */
+const DRAIN_MS = 3_500;
 
 const listenSchema = z.object({
   HUDDLE_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
@@ -39,7 +42,7 @@ async function main() {
     const issue = listen.error.issues[0]!;
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
-  const db = await openDatabase({ modules: domainModules });
+  const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
     await db.close();
     throw error;
@@ -79,7 +82,7 @@ async function main() {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
-    await server.close();
+    await server.close({ drainMs: DRAIN_MS });
     await db.close();
     process.exit(0);
   };

@@ -33,7 +33,9 @@ describe('the typed client', () => {
         loaded.filter((url) => url.includes('/apps/api/src/')).map((url) => url.split('/').pop()),
       );
       expect(ours).toEqual(
-        new Set(specifier.endsWith('/client') ? ['client.ts'] : ['index.ts', 'client.ts']),
+        new Set(
+          specifier.endsWith('/client') ? ['client.ts', 'limits.ts'] : ['index.ts', 'client.ts', 'limits.ts'],
+        ),
       );
     },
   );

@@ -46,6 +46,21 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
     }
   });
 
+  it('a second process on the same data directory stops with one line naming the first one’s pid', async () => {
+    const env = { HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '' };
+    const first = await startApiProcess(env);
+    try {
+      const second = runApiProcess(env);
+      expect(await second.exited).toBe(1);
+      expect(second.output()).toBe(
+        `huddle api: the embedded database in ${dataDir} is in use by process ${first.child.pid} (stop it, or set HUDDLE_DATA_DIR to another directory)\n`,
+      );
+    } finally {
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+    }
+  });
+
   it('refuses a malformed DATABASE_URL with one line', async () => {
     const run = runApiProcess({ DATABASE_URL: 'mysql://nope' });
     expect(await run.exited).toBe(1);

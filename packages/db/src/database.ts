@@ -7,7 +7,8 @@ import { PgliteDriver } from '@mikro-orm/pglite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type AbstractSqlDriver, createPostgreSqlTypeParsers, type EntityManager } from '@mikro-orm/sql';
 import parseArray from 'postgres-array';
-import { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
+import { type DatabaseTarget, databaseTargetFromEnv, redactUrl, type SessionLimits } from './env.ts';
 import { DatabaseUnavailableError } from './errors.ts';
 import { type EventListener, pgliteEventListener, postgresEventListener } from './events.ts';
 import { type DomainModule, orderModules } from './module.ts';
@@ -32,6 +33,11 @@ export interface OpenDatabaseOptions {
   modules: readonly DomainModule[];
   /** Defaults to the target read from the environment (DATABASE_URL, HUDDLE_DATA_DIR). */
   target?: DatabaseTarget;
+  /**
+   * Timeouts for every PostgreSQL session of the runtime pool (request-serving processes pass
+   * `sessionLimitsFromEnv()`); the migration ORMs and the embedded database run without them.
+   */
+  sessionLimits?: SessionLimits;
   debug?: boolean;
 }
 
@@ -51,10 +57,21 @@ function moduleSchemas(modules: readonly DomainModule[]): NonNullable<Options['d
   };
 }
 
+/** pg connection options that PostgreSQL applies to the session at connect time. */
+function sessionParameters(limits: SessionLimits | undefined) {
+  return limits
+    ? {
+        statement_timeout: limits.statementTimeoutMs,
+        idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+      }
+    : {};
+}
+
 function baseOptions(
   target: DatabaseTarget,
   pglite: PGlite | undefined,
   modules: readonly DomainModule[],
+  limits: SessionLimits | undefined,
 ): Partial<Options> {
   const common: Partial<Options> = {
     discovery: { warnWhenNoEntities: false, onMetadata: moduleSchemas(modules) },
@@ -68,23 +85,29 @@ function baseOptions(
       driver: PostgreSqlDriver,
       clientUrl: target.url,
       pool: { min: 0, max: target.poolMax },
-      driverOptions: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+      driverOptions: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...sessionParameters(limits) },
     };
   }
   return { ...common, driver: PgliteDriver, dbName: 'postgres', driverOptions: { pglite } };
 }
 
-/** Opens the embedded PGlite cluster in `dataDir` with pgvector, using MikroORM's type parsers. */
-async function openPglite(dataDir: string): Promise<PGlite> {
+/**
+ * Opens the embedded PGlite cluster in `dataDir` with pgvector, using MikroORM's type parsers, after taking
+ * the directory's lock (one process at a time); the caller releases the lock after closing PGlite.
+ */
+async function openPglite(dataDir: string): Promise<{ pglite: PGlite; lock: DataDirLock }> {
   await mkdir(dataDir, { recursive: true });
+  const lock = lockDataDir(dataDir);
   try {
-    return await PGlite.create(dataDir, {
+    const pglite = await PGlite.create(dataDir, {
       extensions: { vector },
       parsers: createPostgreSqlTypeParsers((value) => parseArray.parse(value)),
     });
+    return { pglite, lock };
   } catch (error) {
+    lock.release();
     throw new DatabaseUnavailableError(
-      `cannot open the embedded database in ${dataDir}: ${(error as Error).message} (is another Huddle process using it?)`,
+      `cannot open the embedded database in ${dataDir}: ${(error as Error).message}`,
       {},
       { cause: error },
     );
@@ -113,13 +136,21 @@ async function initOrm(options: Partial<Options>, target: DatabaseTarget): Promi
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const target = options.target ?? databaseTargetFromEnv();
   const modules = orderModules([platformModule, ...options.modules]);
-  const pglite = target.kind === 'pglite' ? await openPglite(target.dataDir) : undefined;
-  const base = { ...baseOptions(target, pglite, modules), debug: options.debug ?? false };
+  const embedded = target.kind === 'pglite' ? await openPglite(target.dataDir) : undefined;
+  const pglite = embedded?.pglite;
+  const closeEmbedded = async () => {
+    await pglite?.close();
+    embedded?.lock.release();
+  };
+  const debug = options.debug ?? false;
+  // Migrations run without the session limits: a schema change may take as long as it takes.
+  const base = { ...baseOptions(target, pglite, modules, undefined), debug };
+  const runtime = { ...baseOptions(target, pglite, modules, options.sessionLimits), debug };
   let orm: HuddleOrm;
   try {
-    orm = await initOrm({ ...base, entities: modules.flatMap((module) => module.entities) }, target);
+    orm = await initOrm({ ...runtime, entities: modules.flatMap((module) => module.entities) }, target);
   } catch (error) {
-    await pglite?.close();
+    await closeEmbedded();
     throw error;
   }
 
@@ -156,7 +187,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     close: async () => {
       await events.close();
       await orm.close();
-      await pglite?.close();
+      await closeEmbedded();
     },
   };
 }

@@ -17,17 +17,55 @@ export type DatabaseTarget =
   | { kind: 'postgresql'; url: string; poolMax: number }
   | { kind: 'pglite'; dataDir: string };
 
-/** Reads the database target from the environment; a bad value throws one ConfigurationError line. */
-export function databaseTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseTarget {
-  const parsed = environmentSchema.safeParse(env);
+/** Parses environment variables with `schema`; a bad value throws one ConfigurationError line naming it. */
+function parseEnvironment<Schema extends z.ZodType>(
+  schema: Schema,
+  env: NodeJS.ProcessEnv,
+): z.output<Schema> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
-  const { DATABASE_URL, HUDDLE_DATA_DIR, HUDDLE_DB_POOL_MAX } = parsed.data;
+  return parsed.data;
+}
+
+/** Reads the database target from the environment; a bad value throws one ConfigurationError line. */
+export function databaseTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseTarget {
+  const { DATABASE_URL, HUDDLE_DATA_DIR, HUDDLE_DB_POOL_MAX } = parseEnvironment(environmentSchema, env);
   return DATABASE_URL
     ? { kind: 'postgresql', url: DATABASE_URL, poolMax: HUDDLE_DB_POOL_MAX }
     : { kind: 'pglite', dataDir: path.resolve(HUDDLE_DATA_DIR) };
+}
+
+const millisecondsOrOff = z.coerce.number().int().min(0).max(3_600_000);
+
+const sessionLimitsSchema = z.object({
+  HUDDLE_STATEMENT_TIMEOUT_MS: millisecondsOrOff.default(10_000),
+  HUDDLE_IDLE_IN_TRANSACTION_TIMEOUT_MS: millisecondsOrOff.default(30_000),
+});
+
+/**
+ * Bounds on what one PostgreSQL session may do, in milliseconds (0 = no bound): `statementTimeoutMs`
+ * cancels a statement that runs longer (StatementTimeoutError), `idleInTransactionTimeoutMs` ends a session
+ * that holds a transaction open without working in it. For request-serving processes (the API); bulk
+ * work (seed, backup, restore, migrations) runs without them.
+ */
+export interface SessionLimits {
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+/**
+ * Reads the session limits from HUDDLE_STATEMENT_TIMEOUT_MS (default 10 s) and
+ * HUDDLE_IDLE_IN_TRANSACTION_TIMEOUT_MS (default 30 s); a bad value throws one ConfigurationError line.
+ */
+export function sessionLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): SessionLimits {
+  const limits = parseEnvironment(sessionLimitsSchema, env);
+  return {
+    statementTimeoutMs: limits.HUDDLE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: limits.HUDDLE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  };
 }
 
 /** A URL with its password masked, for messages. */

@@ -51,6 +51,8 @@ export class UnauthorizedError extends HuddleError {
 export class DatabaseUnavailableError extends HuddleError {
   readonly kind = 'unavailable';
 }
+/** PostgreSQL canceled a statement that ran past `statement_timeout`: the request asked for too much work. */
+export class StatementTimeoutError extends DatabaseUnavailableError {}
 export class ConfigurationError extends HuddleError {
   readonly kind = 'configuration';
 }
@@ -68,13 +70,23 @@ interface PostgresErrorFields {
 
 const SERIALIZATION_FAILURE = '40001';
 const DEADLOCK_DETECTED = '40P01';
+/** query_canceled: raised for statement_timeout and for a cancel request alike; the message tells which. */
+const QUERY_CANCELED = '57014';
+/** idle_in_transaction_session_timeout ended the session. */
+const IDLE_IN_TRANSACTION_TIMEOUT = '25P03';
 
 /** Node socket errors that mean the server went away or never answered. */
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 /** SQLSTATE class 08 (connection exception) and 57P01–57P03 (server shutting down or not accepting). */
 function isUnavailableCode(code: string): boolean {
-  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === IDLE_IN_TRANSACTION_TIMEOUT
+  );
 }
 
 function postgresFields(error: unknown): PostgresErrorFields | undefined {
@@ -111,7 +123,8 @@ export function isRetryableTransactionError(error: unknown): boolean {
 /**
  * The one place PostgreSQL errors become typed errors. Unique → ConflictError; foreign key → NotFoundError
  * when the referenced row is missing, ConflictError when the row is still referenced; check and not-null →
- * InvalidInputError; a lost or refused connection → DatabaseUnavailableError. Anything else (including
+ * InvalidInputError; a statement past statement_timeout → StatementTimeoutError; a lost or refused connection
+ * → DatabaseUnavailableError. Anything else (including
  * HuddleErrors) is returned unchanged.
  */
 export function toHuddleError(error: unknown): unknown {
@@ -126,6 +139,13 @@ export function toHuddleError(error: unknown): unknown {
   }
   const pg = postgresFields(error);
   if (!pg) return error;
+  if (pg.code === QUERY_CANCELED && /statement timeout/.test(pg.message)) {
+    return new StatementTimeoutError(
+      `database statement timed out (statement_timeout): ${pg.message}`,
+      {},
+      { cause: error },
+    );
+  }
   const columns = pg.column ? [pg.column] : detailColumns(pg.detail);
   const info: ConstraintInfo = {
     ...(pg.constraint && { constraint: pg.constraint }),
@@ -165,6 +185,11 @@ export function toHuddleError(error: unknown): unknown {
       return new InvalidInputError(`value too long: ${pg.message}`, info, { cause: error });
     case '22P02':
       return new InvalidInputError(`invalid value: ${pg.message}`, info, { cause: error });
+    // character_not_in_repertoire (a NUL or an invalid byte in text) and untranslatable_character
+    // (`\u0000` in jsonb): text PostgreSQL cannot store.
+    case '22021':
+    case '22P05':
+      return new InvalidInputError(`invalid text: ${pg.message}`, info, { cause: error });
     case SERIALIZATION_FAILURE:
     case DEADLOCK_DETECTED:
       return new ConflictError(`concurrent update, retries exhausted: ${pg.message}`, info, { cause: error });

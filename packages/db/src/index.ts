@@ -49,7 +49,13 @@ export {
   timestamptz,
   touchUpdatedAt,
 } from './entity.ts';
-export { type DatabaseTarget, databaseTargetFromEnv, redactUrl } from './env.ts';
+export {
+  type DatabaseTarget,
+  databaseTargetFromEnv,
+  redactUrl,
+  type SessionLimits,
+  sessionLimitsFromEnv,
+} from './env.ts';
 export * from './errors.ts';
 export { type EventListener, publish, type Unlisten } from './events.ts';
 export { grantRequestAccess, revokeRequestAccess, type TablePrivilege } from './grants.ts';

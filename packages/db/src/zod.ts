@@ -8,11 +8,18 @@ import { z } from 'zod';
 export const TEXT_RULE = 'must be well-formed text without NUL characters';
 
 /**
- * Every string a client sends: well-formed UTF-16 (no lone surrogates, which the embedded database
- * mis-measures) and no NUL (PostgreSQL text cannot hold it). Chain `.trim().min().max()` as usual.
+ * The zod string every module's input schemas use for text: well-formed UTF-16 only (no lone surrogate)
+ * and no NUL character. PostgreSQL text cannot hold NUL (the statement fails as a protocol error), and a
+ * lone surrogate is not a character at all: encoders silently replace it with U+FFFD, and PGlite measured
+ * it wrongly and cut statements short. Refusing both at the boundary gives the caller a field-naming
+ * InvalidInputError (`name: must be well-formed text without NUL characters`) and the database only text
+ * it stores exactly. Chain the usual rules after it: `text().trim().min(1).max(200)`.
  */
-export const text = () =>
-  z.string().refine((value) => value.isWellFormed() && !value.includes('\u0000'), { message: TEXT_RULE });
+export function text(): z.ZodString {
+  return z
+    .string()
+    .refine((value) => value.isWellFormed() && !value.includes('\u0000'), { error: TEXT_RULE });
+}
 
 /** A serial id: a positive PostgreSQL `integer`, so an out-of-range id is bad input, not a database error. */
 export const serialId = () => z.number().int().positive().max(2_147_483_647);

@@ -8,8 +8,10 @@ import {
   inRequestScope,
   NotFoundError,
   parseInput,
+  StatementTimeoutError,
 } from '../src/index.ts';
 import { useTestDatabase } from '../src/testing/index.ts';
+import { text } from '../src/zod.ts';
 import { Author, Book, libraryModule } from './fixtures/library.ts';
 
 const database = useTestDatabase([libraryModule]);
@@ -17,6 +19,16 @@ const database = useTestDatabase([libraryModule]);
 async function failure(work: () => Promise<unknown>): Promise<HuddleError> {
   try {
     await work();
+  } catch (error) {
+    if (error instanceof HuddleError) return error;
+    throw error;
+  }
+  throw new Error('expected the operation to fail');
+}
+
+function failureOf(work: () => unknown): HuddleError {
+  try {
+    work();
   } catch (error) {
     if (error instanceof HuddleError) return error;
     throw error;
@@ -107,6 +119,37 @@ describe('database errors become typed errors naming the constraint', () => {
     expect(error.message).toMatch(/^name: is required/);
   });
 
+  it('text PostgreSQL cannot store (NUL in text or in jsonb) → InvalidInputError', async () => {
+    const inText = await failure(() =>
+      inRequestScope(database.db.orm, (em) => em.execute("select convert_from('\\x00'::bytea, 'UTF8')")),
+    );
+    expect(inText).toBeInstanceOf(InvalidInputError);
+    expect(inText.message).toMatch(/^invalid text: /);
+    const inJson = await failure(() =>
+      inRequestScope(database.db.orm, async (em) => {
+        const author = em.create(Author, { name: 'J' });
+        em.create(Book, { author, title: 'Nul', pages: 1, metadata: { tags: ['a\u0000b'] } });
+      }),
+    );
+    expect(inJson).toBeInstanceOf(InvalidInputError);
+  });
+
+  it('a statement past statement_timeout → StatementTimeoutError, and the scope rolls back', async () => {
+    const before = await authorCount();
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, async (em) => {
+        em.create(Author, { name: 'Slow' });
+        await em.flush();
+        await em.execute("set local statement_timeout = '20ms'");
+        await em.execute('select pg_sleep(5)');
+      }),
+    );
+    expect(error).toBeInstanceOf(StatementTimeoutError);
+    expect(error.kind).toBe('unavailable');
+    expect(error.message).toMatch(/^database statement timed out \(statement_timeout\): /);
+    expect(await authorCount()).toBe(before);
+  });
+
   it('a failed request scope changes nothing', async () => {
     const before = await authorCount();
     await failure(() =>
@@ -161,5 +204,16 @@ describe('parseInput', () => {
       /^story\.title: Too big: expected string to have <=5 characters$/,
     );
     expect(parseInput(schema, { story: { title: 'ok' } })).toEqual({ story: { title: 'ok' } });
+  });
+
+  it('text() refuses a lone surrogate and a NUL, naming the field; a surrogate pair is text', () => {
+    const schema = z.object({ name: text().trim().min(1) });
+    for (const name of ['é\udeea', '\ud83d', 'a\u0000b']) {
+      const error = failureOf(() => parseInput(schema, { name }));
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect(error.message).toBe('name: must be well-formed text without NUL characters');
+      expect(error.constraint.field).toBe('name');
+    }
+    expect(parseInput(schema, { name: ' 😀 é ' })).toEqual({ name: '😀 é' });
   });
 });

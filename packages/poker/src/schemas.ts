@@ -1,3 +1,4 @@
+import { isoTimestamp, serialId, text } from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -18,22 +19,23 @@ export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 export type StoryStatus = z.infer<typeof storyStatusSchema>;
 export type PointValue = z.infer<typeof pointValueSchema>;
 
-const idSchema = z.number().int().positive();
-const timestampSchema = z.iso.datetime();
+const idSchema = serialId();
+const timestampSchema = isoTimestamp();
 
-// Lengths mirror the column types (varchar(100), varchar(200), varchar(500)), so the caller hears about a
-// too-long value by field name instead of as a database error.
-const userNameSchema = z.string().trim().min(1).max(100);
-const sessionNameSchema = z.string().trim().min(1).max(200);
-const storyTitleSchema = z.string().trim().min(1).max(500);
-const storyDescriptionSchema = z.string().max(10_000);
+// Every input string starts from `text()` (@huddle/db/zod) (well-formed, no NUL). Lengths mirror the column
+// types (varchar(100), varchar(200), varchar(500)), so the caller hears about a too-long value by field
+// name instead of as a database error.
+const userNameSchema = text().trim().min(1).max(100);
+const sessionNameSchema = text().trim().min(1).max(200);
+const storyTitleSchema = text().trim().min(1).max(500);
+const storyDescriptionSchema = text().max(10_000);
 
 // ---------------------------------------------------------------------------------------------- inputs
 
 export const joinInputSchema = z.object({
   name: userNameSchema,
   // Lower-cased so that "Ann@Example.com" and "ann@example.com" find the same user.
-  email: z.email().max(255).toLowerCase().optional(),
+  email: text().max(255).toLowerCase().pipe(z.email()).optional(),
 });
 
 export const createSessionInputSchema = z.object({ name: sessionNameSchema });

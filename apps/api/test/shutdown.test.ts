@@ -1,0 +1,109 @@
+import { domainModules } from '@huddle/composition';
+import { useTestDatabase } from '@huddle/db/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createHuddleClient } from '../src/client.ts';
+import { killApiProcesses, startApiProcess, TEST_SECRET_TEXT } from './helpers.ts';
+
+const database = useTestDatabase(domainModules);
+afterAll(() => killApiProcesses());
+
+async function lockWaiters(): Promise<number> {
+  const [row] = await database.db.orm.em
+    .fork()
+    .execute<{ waiting: number }[]>(
+      "select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    );
+  return row!.waiting;
+}
+
+/** Holds the row lock of session `id` in an open transaction until the returned function is called. */
+async function holdSessionLock(id: number): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+  const holding = database.db.orm.em.fork().transactional(async (em) => {
+    await em.execute('select id from poker.sessions where id = ? for update', [id]);
+    locked();
+    await released;
+  });
+  await lockTaken;
+  return async () => {
+    release();
+    await holding;
+  };
+}
+
+const WRITES = 20;
+
+type WriteOutcome = { title: string; status: number } | { title: string; error: string };
+
+describe('SIGTERM drains the API process (PostgreSQL)', () => {
+  it('finishes the writes in flight, ends the event stream cleanly, and exits 0', async () => {
+    const api = await startApiProcess({
+      DATABASE_URL: database.url,
+      HUDDLE_SECRET: TEST_SECRET_TEXT,
+      HUDDLE_DB_POOL_MAX: String(WRITES + 5),
+      HUDDLE_LOG_LEVEL: 'info',
+    });
+    const { token } = await createHuddleClient(api.url).poker.join.mutate({ name: 'Writer' });
+    const authorization = `Bearer ${token}`;
+    const session = await createHuddleClient(api.url, token).poker.sessions.create.mutate({ name: 'Drain' });
+
+    // A subscriber, read as raw Server-Sent Events so a clean end of stream and a reset look different.
+    const input = encodeURIComponent(JSON.stringify({ sessionId: session.id }));
+    const stream = await fetch(`${api.url}/poker.events?input=${input}`, {
+      headers: { accept: 'text/event-stream', authorization },
+    });
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let received = '';
+    while (!received.includes('"subscribed"')) received += (await reader.read()).value ?? '';
+    const streamEnd = (async () => {
+      for (;;) if ((await reader.read()).done) return 'clean end';
+    })().catch((error: unknown) => `failed: ${String(error)}`);
+
+    // Every write waits on the session's row lock, inside its transaction: truly in flight at SIGTERM.
+    const releaseLock = await holdSessionLock(session.id);
+    const writes = Array.from({ length: WRITES }, (_, n) => {
+      const title = `write ${n}`;
+      return fetch(`${api.url}/poker.stories.add`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ sessionId: session.id, title }),
+      }).then(
+        async (response): Promise<WriteOutcome> => {
+          await response.arrayBuffer();
+          return { title, status: response.status };
+        },
+        (error: unknown): WriteOutcome => ({ title, error: String((error as Error).cause ?? error) }),
+      );
+    });
+    await expect.poll(lockWaiters, { timeout: 20_000 }).toBe(WRITES);
+
+    api.child.kill('SIGTERM');
+    await expect.poll(() => api.output(), { timeout: 10_000 }).toContain('shutting down');
+    // No new connections once draining.
+    await expect(fetch(`${api.url}/health`)).rejects.toThrow();
+    await releaseLock();
+
+    // 0, not the forced exit (code 1) that the process takes when the 5 s grace period runs out.
+    expect(await api.exited).toBe(0);
+    const outcomes = await Promise.all(writes);
+    const stored = (
+      await database.db.orm.em
+        .fork()
+        .execute<{ title: string }[]>('select title from poker.stories where session_id = ?', [session.id])
+    ).map((row) => row.title);
+    // Every write whose client saw success is stored; no client lost the answer to a committed write.
+    expect(
+      outcomes
+        .filter((outcome) => 'status' in outcome && outcome.status === 200)
+        .map((o) => o.title)
+        .sort(),
+    ).toEqual([...stored].sort());
+    expect(outcomes).toEqual(
+      Array.from({ length: WRITES }, (_, n) => ({ title: `write ${n}`, status: 200 })),
+    );
+    expect(await streamEnd).toBe('clean end');
+  });
+});
