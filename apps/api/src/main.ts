@@ -12,6 +12,7 @@ import {
 import { findUserByEmail, MINIMAL_USERS, pokerActor } from '@huddle/poker';
 import { z } from 'zod';
 import { logger } from './logger.ts';
+import { scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -21,6 +22,7 @@ const DRAIN_MS = 3_500;
 const listenSchema = z.object({
   HUDDLE_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HUDDLE_HOST: z.string().min(1).default('127.0.0.1'),
+  HUDDLE_JOBS: z.enum(['on', 'off']).default('on'),
 });
 
 /** A token for the demo facilitator, so the banner's example call shows the seeded demo session. */
@@ -71,6 +73,8 @@ async function main() {
     );
   }
   process.stdout.write(`${banner.join('\n')}\n`);
+  // Every process may schedule: each schedule slot runs once across all of them (see scheduleJobs).
+  const stopJobs = listen.data.HUDDLE_JOBS === 'on' ? scheduleJobs(db, logger) : () => undefined;
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -82,6 +86,7 @@ async function main() {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
+    stopJobs();
     await server.close({ drainMs: DRAIN_MS });
     await db.close();
     process.exit(0);
