@@ -17,7 +17,7 @@ export function scheduleJobs(db: Database, logger: Logger): () => void {
         const scheduledFor = new Date(Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS);
         try {
           const result = await runJob(db, id, { scheduledFor });
-          logger.info({ job: id, scheduledFor, ...result }, `job ${id} ${result.status}`);
+          logger.info({ ...result, job: id, scheduledFor }, `job ${id} ${result.status}`);
         } catch (error) {
           logger.error({ err: error, job: id, scheduledFor }, `job ${id} failed`);
         }
