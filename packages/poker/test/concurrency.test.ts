@@ -141,7 +141,7 @@ describe('under concurrency', () => {
         });
       for (let attempt = 0; ; attempt++) {
         const { rows } = await postgres.client.query(
-          `select 1 from pg_stat_activity where state = 'active' and query like 'insert into "poker"."votes"%'`,
+          "select 1 from pg_stat_activity where state = 'active' and wait_event = 'PgSleep'",
         );
         if (rows.length > 0) break;
         if (attempt > 500) throw new Error('the vote never reached its insert');

@@ -71,7 +71,7 @@ export function requireSessionOpen(session: PokerSession, action: string): void 
 }
 
 export function requireSessionStatus(
-  session: PokerSession,
+  session: Pick<PokerSession, 'id' | 'status'>,
   allowed: readonly SessionStatus[],
   action: string,
 ): void {
@@ -119,7 +119,11 @@ export async function requireNoOtherVotingStory(em: EntityManager, story: PokerS
   }
 }
 
-export function storyStatusConflict(story: PokerStory, action: string, expected: string): ConflictError {
+export function storyStatusConflict(
+  story: Pick<PokerStory, 'id' | 'status'>,
+  action: string,
+  expected: string,
+): ConflictError {
   const message = `storyId: cannot ${action}: story ${story.id} is ${story.status} (must be ${expected})`;
   return new ConflictError(message, { field: 'storyId' });
 }
