@@ -3,21 +3,44 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { domainModules } from '@huddle/composition';
 import { acquireTestServer } from '@huddle/db/testing';
+import { apiReport, benchApi } from './api.ts';
 import { backupReport, benchBackup } from './backup.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';
+import { migratedDatabase } from './server.ts';
 
 /**
  * `pnpm bench [scale]`: seeds the composed modules' realistic data at `scale` (default 2000) on a throwaway
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
- * beside its baseline measured in the same run. Numbers are printed, never asserted.
+ * beside its baseline measured in the same run. `pnpm bench api [seconds]`: the request path against raw
+ * `pg` (default 10 s per side). Numbers are printed, never asserted.
  */
-const scale = Number(process.argv[2] ?? process.env.BENCH_SCALE ?? 2000);
-if (!Number.isSafeInteger(scale) || scale < 1)
-  throw new Error(`scale: must be a positive integer, got ${process.argv[2]}`);
-
+const [first, second] = process.argv.slice(2);
 const server = await acquireTestServer();
 const workDir = await mkdtemp(path.join(tmpdir(), 'huddle-bench-'));
 try {
+  if (first === 'api') await benchRequestPath(Number(second ?? 10));
+  else await benchBulkPaths(Number(first ?? process.env.BENCH_SCALE ?? 2000));
+} finally {
+  await rm(workDir, { recursive: true, force: true });
+  await server.stop();
+}
+
+async function benchRequestPath(seconds: number) {
+  if (!(seconds > 0)) throw new Error(`seconds: must be a positive number, got ${second}`);
+  console.log(
+    `huddle bench api, ${seconds} s per side, PostgreSQL from ${server.source}, node ${process.version}`,
+  );
+  const target = await migratedDatabase(server.url, 'bench_api', domainModules, 10);
+  try {
+    console.log(apiReport(await benchApi(seconds * 1000, target.db, target.url)).join('\n'));
+  } finally {
+    await target.db.close();
+  }
+}
+
+async function benchBulkPaths(scale: number) {
+  if (!Number.isSafeInteger(scale) || scale < 1)
+    throw new Error(`scale: must be a positive integer, got ${scale}`);
   console.log(`huddle bench, scale ${scale}, PostgreSQL from ${server.source}, node ${process.version}`);
   const { source, figures } = await benchSeeding(server.url, domainModules, scale, workDir);
   console.log(seedingReport(figures).join('\n'));
@@ -26,7 +49,4 @@ try {
   } finally {
     await source.db.close();
   }
-} finally {
-  await rm(workDir, { recursive: true, force: true });
-  await server.stop();
 }

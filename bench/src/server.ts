@@ -11,10 +11,11 @@ export async function migratedDatabase(
   serverUrl: string,
   name: string,
   modules: readonly DomainModule[],
+  poolMax = 4,
 ): Promise<{ url: string; db: Database }> {
   await createDatabase(serverUrl, name);
   const url = databaseUrl(serverUrl, name);
-  const db = await openDatabase({ modules, target: { kind: 'postgresql', url, poolMax: 4 } });
+  const db = await openDatabase({ modules, target: { kind: 'postgresql', url, poolMax } });
   await migrateUp(db);
   return { url, db };
 }

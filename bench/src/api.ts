@@ -1,0 +1,188 @@
+import { type ApiServer, startApiServer } from '@huddle/api/server';
+import { issueToken } from '@huddle/composition';
+import type { Database } from '@huddle/db';
+import pg from 'pg';
+import { count, ratio } from './server.ts';
+
+const SECRET = new TextEncoder().encode('bench-secret-of-at-least-thirty-two-characters');
+/** Every client votes on the same story, as a planning meeting does; more voters than pooled connections. */
+const CLIENTS = 32;
+const POOL = 10;
+const CARDS = ['1', '2', '3', '5', '8', '13', '21', '?'];
+
+export interface LoadFigures {
+  calls: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+export interface ApiFigures {
+  vote: { api: LoadFigures; raw: LoadFigures };
+  read: { api: LoadFigures; raw: LoadFigures };
+}
+
+/** Runs `call` from `CLIENTS` concurrent loops for `durationMs`; throughput and latency percentiles. */
+async function load(durationMs: number, call: (client: number) => Promise<void>): Promise<LoadFigures> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + durationMs;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      while (performance.now() < deadline) {
+        const begun = performance.now();
+        await call(client);
+        latencies.push(performance.now() - begun);
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  const at = (quantile: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * quantile))]!;
+  return {
+    calls: latencies.length,
+    perSecond: (latencies.length * 1000) / elapsed,
+    p50: at(0.5),
+    p99: at(0.99),
+  };
+}
+
+/** A session with a story being voted on and `CLIENTS` voters, written directly: the bench's fixture. */
+async function votingSession(url: string): Promise<{ sessionId: number; storyId: number; voters: number[] }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const users = await client.query<{ id: number }>(
+      "insert into poker.users (name) select 'Voter ' || n from generate_series(1, $1) n returning id",
+      [CLIENTS],
+    );
+    const voters = users.rows.map((row) => row.id);
+    const session = await client.query<{ id: number }>(
+      "insert into poker.sessions (name, facilitator_id) values ('Bench', $1) returning id",
+      [voters[0]],
+    );
+    const sessionId = session.rows[0]!.id;
+    await client.query(
+      'insert into poker.session_participants (session_id, user_id) select $1, unnest($2::int[])',
+      [sessionId, voters],
+    );
+    const story = await client.query<{ id: number }>(
+      "insert into poker.stories (session_id, title, story_order, status) values ($1, 'Bench story', 1, 'voting') returning id",
+      [sessionId],
+    );
+    await client.query(
+      "insert into poker.stories (session_id, title, story_order) select $1, 'Backlog ' || n, n + 1 from generate_series(1, 20) n",
+      [sessionId],
+    );
+    return { sessionId, storyId: story.rows[0]!.id, voters };
+  } finally {
+    await client.end();
+  }
+}
+
+async function callApi(url: string, token: string, init: RequestInit): Promise<void> {
+  const response = await fetch(url, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+}
+
+/**
+ * `poker.votes.cast` and `poker.sessions.get` over the API's HTTP (tRPC, tokens, least privilege, the
+ * service) against raw `pg` doing the same database work, each with a pool of 10 on the same server in
+ * the same run, from 32 concurrent clients.
+ */
+export async function benchApi(durationMs: number, db: Database, url: string): Promise<ApiFigures> {
+  const { sessionId, storyId, voters } = await votingSession(url);
+  const tokens = await Promise.all(
+    voters.map(
+      async (id) => (await issueToken(SECRET, { module: 'poker', subject: String(id) }, '1h')).token,
+    ),
+  );
+  let server: ApiServer | undefined;
+  const pool = new pg.Pool({ connectionString: url, max: POOL });
+  try {
+    server = await startApiServer({ db, secret: SECRET, port: 0, host: '127.0.0.1' });
+    const castUrl = `${server.url}/poker.votes.cast`;
+    const getUrl = `${server.url}/poker.sessions.get?input=${encodeURIComponent(JSON.stringify({ sessionId }))}`;
+    const card = (client: number, round: number) => CARDS[(client + round) % CARDS.length]!;
+    let round = 0;
+
+    const apiVote = await load(durationMs, (client) =>
+      callApi(castUrl, tokens[client]!, {
+        method: 'POST',
+        body: JSON.stringify({ storyId, points: card(client, round++) }),
+      }),
+    );
+    const rawVote = await load(durationMs, async (client) => {
+      const connection = await pool.connect();
+      try {
+        await connection.query('begin');
+        await connection.query(
+          'select s.id from poker.sessions s join poker.stories st on st.session_id = s.id where st.id = $1 for share of s',
+          [storyId],
+        );
+        await connection.query(
+          'select is_spectator from poker.session_participants where session_id = $1 and user_id = $2',
+          [sessionId, voters[client]],
+        );
+        await connection.query(
+          'insert into poker.votes (story_id, user_id, points) values ($1, $2, $3) on conflict (story_id, user_id) do update set points = excluded.points',
+          [storyId, voters[client], card(client, round++)],
+        );
+        await connection.query('select pg_notify($1, $2)', [
+          'poker_events',
+          JSON.stringify({ type: 'vote_cast', sessionId, storyId, userId: voters[client] }),
+        ]);
+        await connection.query('commit');
+      } finally {
+        connection.release();
+      }
+    });
+
+    const apiRead = await load(durationMs, (client) => callApi(getUrl, tokens[client]!, { method: 'GET' }));
+    const rawRead = await load(durationMs, async (client) => {
+      const connection = await pool.connect();
+      try {
+        await connection.query('begin read only');
+        await connection.query('select * from poker.sessions where id = $1', [sessionId]);
+        await connection.query(
+          'select 1 from poker.session_participants where session_id = $1 and user_id = $2',
+          [sessionId, voters[client]],
+        );
+        await connection.query('select * from poker.stories where session_id = $1 order by story_order, id', [
+          sessionId,
+        ]);
+        await connection.query(
+          'select p.*, u.name from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = $1 order by p.joined_at, p.id',
+          [sessionId],
+        );
+        await connection.query('commit');
+      } finally {
+        connection.release();
+      }
+    });
+    return { vote: { api: apiVote, raw: rawVote }, read: { api: apiRead, raw: rawRead } };
+  } finally {
+    await server?.close();
+    await pool.end();
+  }
+}
+
+const line = (label: string, figures: LoadFigures) =>
+  `  ${label.padEnd(34)} ${count(figures.perSecond).padStart(7)}/s   p50 ${figures.p50.toFixed(1).padStart(6)} ms   p99 ${figures.p99.toFixed(1).padStart(6)} ms   (${count(figures.calls)} calls)`;
+
+export function apiReport(figures: ApiFigures): string[] {
+  return [
+    `request path: ${CLIENTS} concurrent clients, pool ${POOL} on both sides`,
+    line('poker.votes.cast over HTTP', figures.vote.api),
+    line('raw pg, same work', figures.vote.raw),
+    `  vote: the API does ${ratio(figures.vote.api.perSecond / figures.vote.raw.perSecond)} of raw pg's throughput`,
+    line('poker.sessions.get over HTTP', figures.read.api),
+    line('raw pg, same reads', figures.read.raw),
+    `  read: the API does ${ratio(figures.read.api.perSecond / figures.read.raw.perSecond)} of raw pg's throughput`,
+  ];
+}
