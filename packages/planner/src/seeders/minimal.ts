@@ -1,0 +1,6 @@
+import type { Dictionary, EntityManager, SeedContext } from '@huddle/db';
+import { Seeder } from '@huddle/db';
+
+export class PlannerMinimalSeeder extends Seeder<SeedContext & Dictionary> {
+  async run(_em: EntityManager): Promise<void> {}
+}
