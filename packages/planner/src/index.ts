@@ -1,4 +1,14 @@
 /** @huddle/planner: versioned code-change plans over local git repositories, on Huddle's shared data layer. */
 export { type PlannerActor, plannerActor } from './actor.ts';
 export { plannerModule } from './module.ts';
+export { PLANNER_ROOTS_VARIABLE, plannerRootsFromEnv } from './roots.ts';
 export * from './schemas.ts';
+export {
+  getRepository,
+  listRepositories,
+  type RepositoryAccess,
+  refreshRepository,
+  registerRepository,
+  renameRepository,
+  unregisterRepository,
+} from './services/repositories.ts';
