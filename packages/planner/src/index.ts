@@ -3,6 +3,19 @@ export { type PlannerActor, plannerActor } from './actor.ts';
 export { plannerModule } from './module.ts';
 export { PLANNER_ROOTS_VARIABLE, plannerRootsFromEnv } from './roots.ts';
 export * from './schemas.ts';
+export { addArtifact, removeArtifact, replaceArtifact } from './services/artifacts.ts';
+export {
+  activatePlanVersion,
+  archivePlanVersion,
+  completePlanVersion,
+  createPlan,
+  getLatestPlanVersion,
+  getPlanVersion,
+  listPlans,
+  listPlanVersions,
+  newPlanVersion,
+  updatePlanVersion,
+} from './services/plans.ts';
 export {
   getRepository,
   listRepositories,

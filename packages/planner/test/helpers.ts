@@ -1,4 +1,4 @@
-import { type Database, type EntityManager, type HuddleError, runAsActor } from '@huddle/db';
+import { type Database, type EntityManager, HuddleError, runAsActor } from '@huddle/db';
 import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { PlannerActor } from '../src/actor.ts';
@@ -51,4 +51,19 @@ export function useSqlClient(database: { readonly url: string }): { readonly cli
       return client;
     },
   };
+}
+
+/** Runs every task at once and sorts the outcomes; anything thrown that is not a HuddleError fails the test. */
+export async function settleAll<T>(
+  tasks: (() => Promise<T>)[],
+): Promise<{ results: T[]; errors: HuddleError[] }> {
+  const outcomes = await Promise.allSettled(tasks.map((task) => task()));
+  const results: T[] = [];
+  const errors: HuddleError[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.status === 'fulfilled') results.push(outcome.value);
+    else if (outcome.reason instanceof HuddleError) errors.push(outcome.reason);
+    else throw outcome.reason;
+  }
+  return { results, errors };
 }
