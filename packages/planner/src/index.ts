@@ -5,6 +5,14 @@ export { PLANNER_ROOTS_VARIABLE, plannerRootsFromEnv } from './roots.ts';
 export * from './schemas.ts';
 export { addArtifact, removeArtifact, replaceArtifact } from './services/artifacts.ts';
 export {
+  appendChatMessage,
+  chatTerms,
+  completeChatSession,
+  getChatMessages,
+  listChatSessions,
+  openChatSession,
+} from './services/chat.ts';
+export {
   activatePlanVersion,
   archivePlanVersion,
   completePlanVersion,
@@ -25,3 +33,4 @@ export {
   renameRepository,
   unregisterRepository,
 } from './services/repositories.ts';
+export { artifactsWithStep, chatSessionsMentioning, plansTouchingFile } from './services/search.ts';

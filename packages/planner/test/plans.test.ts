@@ -16,44 +16,12 @@ import {
   newPlanVersion,
   updatePlanVersion,
 } from '../src/services/plans.ts';
+import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
 import { asActor, expectHuddleError, OPERATOR, settleAll, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
 let repositoryId = '';
-
-export const FEATURE_PLAN: ArtifactInput = {
-  type: 'feature_plan',
-  content: {
-    summary: 'Let customers pay with a saved card.',
-    goals: ['One-click checkout', 'PCI scope unchanged'],
-    nonGoals: ['New payment providers'],
-    risks: ['Token expiry'],
-  },
-};
-export const STEPS: ArtifactInput = {
-  type: 'implementation_steps',
-  content: {
-    steps: [
-      { title: 'Add card tokens table', detail: 'Migration and entity.', files: ['src/db/cards.ts'] },
-      {
-        title: 'Checkout uses saved card',
-        detail: 'Offer the saved card first.',
-        files: ['src/checkout.ts'],
-      },
-    ],
-  },
-};
-export const CODE_CHANGES: ArtifactInput = {
-  type: 'code_changes',
-  content: {
-    changes: [
-      { path: 'src/db/cards.ts', action: 'create', diff: '@@ -0,0 +1 @@\n+export const cards = [];\n' },
-      { path: 'src/checkout.ts', action: 'modify', diff: '@@ -1 +1 @@\n-old\n+new\n' },
-      { path: 'src/pay.ts', action: 'rename', previousPath: 'src/payment.ts', diff: '' },
-    ],
-  },
-};
 
 beforeAll(async () => {
   const result = await postgres.client.query<{ id: string }>(

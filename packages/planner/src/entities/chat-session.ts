@@ -9,7 +9,12 @@ const PlannerChatSessionSchema = defineEntity({
   properties: {
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     plan: () => p.manyToOne(PlannerPlan).ref().deleteRule('cascade'),
-    messages: p.json<StoredChatMessage[]>().columnType('jsonb').defaultRaw(`'[]'`),
+    // Lazy: a session's list entry needs only its length (`messageCount`); pages read slices in SQL.
+    messages: p.json<StoredChatMessage[]>().columnType('jsonb').defaultRaw(`'[]'`).lazy(),
+    messageCount: p
+      .integer()
+      .formula((columns) => `jsonb_array_length(${columns.messages})`)
+      .persist(false),
     status: p.enum(CHAT_SESSION_STATUSES).nativeEnumName('chat_session_status').default('active'),
     ...timestamps(),
   },

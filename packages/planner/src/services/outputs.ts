@@ -1,9 +1,11 @@
 import type { PlannerArtifact } from '../entities/artifact.ts';
+import type { PlannerChatSession } from '../entities/chat-session.ts';
 import type { PlannerPlan } from '../entities/plan.ts';
 import type { PlannerRepository } from '../entities/repository.ts';
 import {
   ARTIFACT_TYPES,
   type Artifact,
+  type ChatSession,
   type PlanDetail,
   type PlanVersion,
   type Repository,
@@ -63,4 +65,15 @@ export function sortArtifacts(artifacts: readonly PlannerArtifact[]): PlannerArt
 
 export function toPlanDetail(plan: PlannerPlan, artifacts: readonly PlannerArtifact[]): PlanDetail {
   return { ...toPlanVersion(plan), artifacts: sortArtifacts(artifacts).map(toArtifact) };
+}
+
+export function toChatSession(session: PlannerChatSession): ChatSession {
+  return {
+    id: session.id,
+    planId: session.plan.id,
+    status: session.status,
+    messageCount: session.messageCount ?? 0,
+    createdAt: session.createdAt.toISOString(),
+    updatedAt: session.updatedAt.toISOString(),
+  };
 }
