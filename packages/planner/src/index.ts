@@ -24,6 +24,7 @@ export {
   newPlanVersion,
   updatePlanVersion,
 } from './services/plans.ts';
+export { comparePlanVersions, exportPlan } from './services/reading.ts';
 export {
   getRepository,
   listRepositories,
