@@ -3,6 +3,9 @@ export { type PlannerActor, plannerActor } from './actor.ts';
 export { plannerModule } from './module.ts';
 export { PLANNER_ROOTS_VARIABLE, plannerRootsFromEnv } from './roots.ts';
 export * from './schemas.ts';
+export { DEMO_PLAN_NAME } from './seeders/demo.ts';
+export { demoRepositoryPath, PlannerMinimalSeeder } from './seeders/minimal.ts';
+export { PlannerRealisticSeeder, REALISTIC_PER_SCALE } from './seeders/realistic.ts';
 export { addArtifact, removeArtifact, replaceArtifact } from './services/artifacts.ts';
 export {
   appendChatMessage,
