@@ -1,5 +1,6 @@
 /** @huddle/planner: versioned code-change plans over local git repositories, on Huddle's shared data layer. */
 export { type PlannerActor, plannerActor } from './actor.ts';
+export { createGitRepository, type NewRepository } from './git.ts';
 export { plannerModule } from './module.ts';
 export { PLANNER_ROOTS_VARIABLE, plannerRootsFromEnv } from './roots.ts';
 export * from './schemas.ts';
