@@ -188,22 +188,19 @@ export async function activatePlanVersion(
   const { planId } = parseInput(planIdInputSchema, input);
   const plan = await lockPlanVersion(em, planId);
   requirePlanStatus(plan, ['draft'], 'be activated');
-  const [previous] = await em.find(PlannerPlan, {
+  const superseded = await em.findOne(PlannerPlan, {
     repository: plan.repository,
     name: plan.name,
     status: 'active',
   });
-  if (previous) {
-    previous.status = 'archived';
-    // The superseded version first, so the unique index never sees two active versions.
-    await em.flush();
+  if (superseded) {
+    superseded.status = 'archived';
+    // Written before the activation, so the unique index never sees two active versions.
+    await flushAndReload(em, superseded);
   }
   plan.status = 'active';
-  await em.flush();
-  return {
-    activated: toPlanVersion(await flushAndReload(em, plan)),
-    superseded: previous ? toPlanVersion(await flushAndReload(em, previous)) : null,
-  };
+  await flushAndReload(em, plan);
+  return { activated: toPlanVersion(plan), superseded: superseded ? toPlanVersion(superseded) : null };
 }
 
 /** Moves a version from one of `from` to `to`, under the plan's lock. */
