@@ -17,10 +17,19 @@ export interface WorkTreeFacts {
   gitUrl: string | null;
 }
 
-/** True when `dir` is the top of a git work tree: it holds `.git` (a directory, or a worktree's file). */
-export async function isGitWorkTree(dir: string): Promise<boolean> {
-  const dotGit = await fs.promises.stat(path.join(dir, '.git')).catch(() => undefined);
-  return dotGit !== undefined && (dotGit.isDirectory() || dotGit.isFile());
+/**
+ * The git directory of the work tree whose top is `dir`, real path resolved: its `.git` directory, or the
+ * directory a `.git` file (a linked worktree's or a submodule's `gitdir: …`) points at. Undefined when
+ * `dir` holds no `.git`.
+ */
+export async function gitDirectory(dir: string): Promise<string | undefined> {
+  const dotGit = path.join(dir, '.git');
+  const stat = await fs.promises.stat(dotGit).catch(() => undefined);
+  if (stat?.isDirectory()) return fs.promises.realpath(dotGit);
+  if (!stat?.isFile()) return undefined;
+  const pointer = (await fs.promises.readFile(dotGit, 'utf8')).match(/^gitdir: (.+)$/m)?.[1]?.trim();
+  if (!pointer) return undefined;
+  return fs.promises.realpath(path.resolve(dir, pointer)).catch(() => undefined);
 }
 
 async function originHeadBranch(dir: string): Promise<string | undefined> {

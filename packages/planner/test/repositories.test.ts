@@ -138,6 +138,28 @@ describe('registering a repository', () => {
     expect(await storedRepositories()).toEqual(before);
   });
 
+  it('refuses a work tree whose git directory lies outside the roots (a .git file or symlink pointing out)', async () => {
+    const pointing = path.join(root, 'pointing');
+    await fs.promises.mkdir(pointing);
+    await fs.promises.writeFile(path.join(pointing, '.git'), `gitdir: ${path.join(outside, '.git')}\n`);
+    const linked = path.join(root, 'linked');
+    await fs.promises.mkdir(linked);
+    await fs.promises.symlink(path.join(outside, '.git'), path.join(linked, '.git'));
+    for (const dir of [pointing, linked]) {
+      const error = await expectHuddleError(register({ path: dir }), InvalidInputError);
+      expect(error.message).toBe('path: its git directory is not under a configured root');
+    }
+  });
+
+  it('accepts a .git file (as linked worktrees have) pointing at a git directory under the roots', async () => {
+    const main = await newWorkTree('main-tree');
+    const worktree = path.join(root, 'second-tree');
+    await fs.promises.mkdir(worktree);
+    await fs.promises.writeFile(path.join(worktree, '.git'), `gitdir: ${path.join(main, '.git')}\n`);
+    const repository = await register({ path: worktree });
+    expect(repository).toMatchObject({ path: worktree, name: 'second-tree', defaultBranch: 'main' });
+  });
+
   it('refuses a relative path and bad names by field', async () => {
     const relative = await expectHuddleError(register({ path: 'shop' }), InvalidInputError);
     expect(relative.message).toBe('path: must be an absolute path');

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase, useTestDatabase } from '@huddle/
 import git from 'isomorphic-git';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isGitWorkTree } from '../src/git.ts';
+import { gitDirectory } from '../src/git.ts';
 import { plannerModule } from '../src/module.ts';
 import { artifactInputSchema } from '../src/schemas.ts';
 import { DEMO_PLAN_NAME } from '../src/seeders/demo.ts';
@@ -69,7 +69,7 @@ describe('minimal seeder', () => {
     await withEnv(env, () => seed(test.db, 'minimal'));
     const dir = await withEnv(env, async () => demoRepositoryPath());
     expect(dir).toBe(path.join(temp, 'planner-demo-repository'));
-    expect(await isGitWorkTree(dir)).toBe(true);
+    expect(await gitDirectory(dir)).toBe(path.join(dir, '.git'));
     expect(await git.log({ fs, dir })).toHaveLength(1);
     const first = { counts: await counts(), rows: await demoRows() };
     expect(first.counts).toEqual({ repositories: 1, plans: 1, plan_artifacts: 3, chat_sessions: 1 });

@@ -7,7 +7,7 @@ import { PlannerArtifact } from '../entities/artifact.ts';
 import { PlannerChatSession } from '../entities/chat-session.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
-import { createGitRepository, isGitWorkTree, readWorkTree } from '../git.ts';
+import { createGitRepository, gitDirectory, readWorkTree } from '../git.ts';
 import { plannerRootsFromEnv, resolveUnderRoots } from '../roots.ts';
 import { chatTerms } from '../services/chat.ts';
 import { DEMO_ARTIFACTS, DEMO_MESSAGES, DEMO_PLAN_NAME, DEMO_REPOSITORY_FILES } from './demo.ts';
@@ -33,7 +33,7 @@ export function demoRepositoryPath(env: NodeJS.ProcessEnv = process.env): string
 
 async function demoRepository(): Promise<string> {
   const dir = demoRepositoryPath();
-  if (!(await isGitWorkTree(dir))) {
+  if ((await gitDirectory(dir)) === undefined) {
     await createGitRepository(dir, { defaultBranch: 'main', files: DEMO_REPOSITORY_FILES });
   }
   return fs.promises.realpath(dir);

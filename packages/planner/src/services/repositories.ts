@@ -2,7 +2,7 @@ import { ConflictError, type EntityManager, InvalidInputError, parseInput } from
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
-import { isGitWorkTree, readWorkTree } from '../git.ts';
+import { gitDirectory, readWorkTree } from '../git.ts';
 import { resolveUnderRoots } from '../roots.ts';
 import {
   type RegisterRepositoryInput,
@@ -24,12 +24,23 @@ export interface RepositoryAccess {
   roots: readonly string[];
 }
 
-/** The real path of a work tree under the roots; refused when it is not the top of a git work tree. */
+/**
+ * The real path of a work tree under the roots; refused when it is not the top of a git work tree, or when
+ * its git directory (where a `.git` file or symlink points) is not under the roots either.
+ */
 async function resolveWorkTree(candidate: string, access: RepositoryAccess): Promise<string> {
   const real = await resolveUnderRoots(candidate, access.roots);
-  if (!(await isGitWorkTree(real))) {
+  const gitDir = await gitDirectory(real);
+  if (!gitDir) {
     throw new InvalidInputError('path: is not the top directory of a git work tree', { field: 'path' });
   }
+  await resolveUnderRoots(gitDir, access.roots).catch((error: unknown) => {
+    throw new InvalidInputError(
+      'path: its git directory is not under a configured root',
+      { field: 'path' },
+      { cause: error },
+    );
+  });
   return real;
 }
 
