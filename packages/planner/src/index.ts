@@ -14,6 +14,7 @@ export {
   completeChatSession,
   getChatMessages,
   listChatSessions,
+  MAX_MESSAGES_PER_SESSION,
   openChatSession,
 } from './services/chat.ts';
 export {

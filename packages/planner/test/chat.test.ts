@@ -9,6 +9,7 @@ import {
   completeChatSession,
   getChatMessages,
   listChatSessions,
+  MAX_MESSAGES_PER_SESSION,
   openChatSession,
 } from '../src/services/chat.ts';
 import { archivePlanVersion, createPlan } from '../src/services/plans.ts';
@@ -118,6 +119,23 @@ describe('chat sessions', () => {
       ConflictError,
     );
     expect((await storedMessages(session.id)).map((message) => message.content)).toEqual(['Before']);
+  });
+
+  it(`refuses an append to a session that holds ${MAX_MESSAGES_PER_SESSION} messages`, async () => {
+    const session = await open();
+    await postgres.client.query(
+      `update planner.chat_sessions set messages = (
+         select jsonb_agg(jsonb_build_object('role', 'user', 'content', 'm' || g, 'at', '2026-01-01T00:00:00.000Z', 'terms', '[]'::jsonb))
+         from generate_series(1, $2::int) g)
+       where id = $1`,
+      [session.id, MAX_MESSAGES_PER_SESSION],
+    );
+    const refused = await expectHuddleError(
+      append({ sessionId: session.id, role: 'user', content: 'One more' }),
+      ConflictError,
+    );
+    expect(refused.message).toMatch(/holds the maximum of 2000 messages/);
+    expect(await storedMessages(session.id)).toHaveLength(MAX_MESSAGES_PER_SESSION);
   });
 
   it('refuses bad messages by field, unknown sessions, and sessions on archived versions', async () => {

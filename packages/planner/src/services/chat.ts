@@ -22,6 +22,11 @@ import { toChatSession } from './outputs.ts';
 
 /** At most this many distinct words of one message are indexed for search. */
 const MAX_TERMS = 1_000;
+/**
+ * Every append rewrites the session's array, so its length is bounded: a client cannot make each append
+ * slower without end. A conversation that long continues in a new session.
+ */
+export const MAX_MESSAGES_PER_SESSION = 2_000;
 
 /**
  * The distinct lower-cased words (letters, digits, `_`; two characters or more) of a message, stored beside
@@ -37,6 +42,13 @@ export function chatTerms(content: string): string[] {
 
 function sessionNotFound(sessionId: string): NotFoundError {
   return new NotFoundError(`sessionId: chat session ${sessionId} does not exist`, { field: 'sessionId' });
+}
+
+function sessionFull(sessionId: string): ConflictError {
+  return new ConflictError(
+    `sessionId: chat session ${sessionId} holds the maximum of ${MAX_MESSAGES_PER_SESSION} messages; open a new one`,
+    { field: 'sessionId' },
+  );
 }
 
 function sessionCompleted(sessionId: string): ConflictError {
@@ -78,7 +90,8 @@ export async function listChatSessions(
 }
 
 /**
- * Appends a message with one atomic `update … set messages = messages || …` on an active session: the row
+ * Appends a message with one atomic `update … set messages = messages || …` on an active session that has
+ * fewer than MAX_MESSAGES_PER_SESSION messages: the row
  * lock orders concurrent appends, so none is lost and their order is the order they commit. `at` is the
  * database's clock when the append took the row.
  */
@@ -93,13 +106,14 @@ export async function appendChatMessage(
      set messages = messages || jsonb_build_array(jsonb_build_object(
        'role', ?::text, 'content', ?::text, 'terms', ?::jsonb,
        'at', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
-     where id = ? and status = 'active'
+     where id = ? and status = 'active' and jsonb_array_length(messages) < ?
      returning jsonb_array_length(messages) - 1 as index, messages -> -1 ->> 'at' as at`,
-    [role, content, JSON.stringify(chatTerms(content)), sessionId],
+    [role, content, JSON.stringify(chatTerms(content)), sessionId, MAX_MESSAGES_PER_SESSION],
   );
   if (!appended) {
     const session = await em.findOne(PlannerChatSession, sessionId);
-    throw session ? sessionCompleted(sessionId) : sessionNotFound(sessionId);
+    if (!session) throw sessionNotFound(sessionId);
+    throw session.status === 'completed' ? sessionCompleted(sessionId) : sessionFull(sessionId);
   }
   return { sessionId, index: appended.index, message: { role, content, at: appended.at } };
 }
