@@ -85,7 +85,5 @@ export async function flushAndReload<Entity extends object>(
   entity: Entity,
 ): Promise<Entity> {
   await em.flush();
-  const reloaded = await em.refresh(entity);
-  if (!reloaded) throw new NotFoundError('the row was deleted while it was being updated');
-  return reloaded;
+  return em.refreshOrFail(entity);
 }
