@@ -206,10 +206,16 @@ describe('versions', () => {
     const copied = plans.find((plan) => plan.name === 'Copied');
     expect(copied?.version).toBe(3);
     expect(new Set(plans.map((plan) => plan.name)).size).toBe(plans.length);
-    const drafts = await asActor(test.db, (em, actor) =>
+    const latest = await create('Listed');
+    await activate(latest.id);
+    const active = await asActor(test.db, (em, actor) =>
+      listPlans(em, actor, { repositoryId, status: 'active' }),
+    );
+    expect(active.map((plan) => plan.id)).toEqual([latest.id]);
+    const completed = await asActor(test.db, (em, actor) =>
       listPlans(em, actor, { repositoryId, status: 'completed' }),
     );
-    expect(drafts).toEqual([]);
+    expect(completed).toEqual([]);
   });
 });
 
