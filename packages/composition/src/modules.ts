@@ -5,10 +5,11 @@ import {
   findModule,
   type ModuleActor,
 } from '@huddle/db';
+import { plannerModule } from '@huddle/planner';
 import { pokerModule } from '@huddle/poker';
 
 /** The domain modules the API, the CLI and the benchmarks serve, in any order: dependsOn decides migration order. */
-export const domainModules: DomainModule[] = [pokerModule];
+export const domainModules: DomainModule[] = [pokerModule, plannerModule];
 
 /** How a token subject of module `name` becomes its actor; a module without users has none to sign in. */
 export function actorSpecOf(modules: readonly DomainModule[], name: string): ActorSpec<ModuleActor> {

@@ -1,0 +1,9 @@
+import { migrationList } from '@huddle/db';
+import { Migration20261122120000PlannerInitial } from './Migration20261122120000PlannerInitial.ts';
+import { Migration20261122120100PlannerRequestAccess } from './Migration20261122120100PlannerRequestAccess.ts';
+
+/** The planner module's migrations, oldest first (class names sort in the order they apply). */
+export const plannerMigrations = migrationList(
+  Migration20261122120000PlannerInitial,
+  Migration20261122120100PlannerRequestAccess,
+);

@@ -1,0 +1,18 @@
+import type { ModuleWithActors } from '@huddle/db';
+import { type PlannerActor, plannerActor } from './actor.ts';
+import { PlannerArtifact } from './entities/artifact.ts';
+import { PlannerChatSession } from './entities/chat-session.ts';
+import { PlannerPlan } from './entities/plan.ts';
+import { PlannerRepository } from './entities/repository.ts';
+import { plannerMigrations } from './migrations/index.ts';
+import { PlannerMinimalSeeder } from './seeders/minimal.ts';
+import { PlannerRealisticSeeder } from './seeders/realistic.ts';
+
+/** Code-change plans as a Huddle module: Postgres schema `planner`, its own migrations and seeders. */
+export const plannerModule = {
+  name: 'planner',
+  actor: plannerActor,
+  entities: [PlannerRepository, PlannerPlan, PlannerArtifact, PlannerChatSession],
+  migrations: plannerMigrations,
+  seeders: { minimal: PlannerMinimalSeeder, realistic: PlannerRealisticSeeder },
+} satisfies ModuleWithActors<PlannerActor>;

@@ -1,0 +1,361 @@
+import { isoTimestamp, text } from '@huddle/db/zod';
+import { z } from 'zod';
+
+/**
+ * The planner module's zod schemas, shared by its services, the API and the CLI: what callers may send
+ * (inputs) and what they get back (outputs: plain JSON, ids as UUID strings, dates as ISO strings).
+ */
+
+export const PLAN_STATUSES = ['draft', 'active', 'completed', 'archived'] as const;
+export const ARTIFACT_TYPES = ['feature_plan', 'implementation_steps', 'code_changes'] as const;
+export const CHAT_SESSION_STATUSES = ['active', 'completed'] as const;
+export const CHAT_ROLES = ['user', 'assistant', 'system'] as const;
+export const CHANGE_ACTIONS = ['create', 'modify', 'delete', 'rename'] as const;
+
+export const planStatusSchema = z.enum(PLAN_STATUSES);
+export const artifactTypeSchema = z.enum(ARTIFACT_TYPES);
+export const chatSessionStatusSchema = z.enum(CHAT_SESSION_STATUSES);
+export const chatRoleSchema = z.enum(CHAT_ROLES);
+export const changeActionSchema = z.enum(CHANGE_ACTIONS);
+export type PlanStatus = z.infer<typeof planStatusSchema>;
+export type ArtifactType = z.infer<typeof artifactTypeSchema>;
+export type ChatSessionStatus = z.infer<typeof chatSessionStatusSchema>;
+export type ChatRole = z.infer<typeof chatRoleSchema>;
+export type ChangeAction = z.infer<typeof changeActionSchema>;
+
+const uuidSchema = z.uuid();
+
+// Lengths mirror the column types (varchar(255), varchar(100)), so a too-long value is refused by field name.
+const repositoryNameSchema = text().trim().min(1).max(255);
+const planNameSchema = text().trim().min(1).max(255);
+/** A git branch name, as far as a plan needs one: no spaces or control characters. */
+const branchNameSchema = text()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^\s~^:?*[\\\p{Cc}]+$/u, { message: 'must be a git branch name' });
+const descriptionSchema = text().max(20_000);
+
+/** A file path inside a repository: relative, with `/` separators, never leaving the repository. */
+export const repositoryFilePathSchema = text()
+  .trim()
+  .min(1)
+  .max(1_024)
+  .refine(
+    (value) => !value.startsWith('/') && !value.split('/').some((part) => part === '..' || part === ''),
+    {
+      message: 'must be a relative path inside the repository (no leading /, no .. or empty segments)',
+    },
+  );
+
+// ----------------------------------------------------------------------------------- artifact contents
+
+const listItemSchema = text().trim().min(1).max(2_000);
+
+export const featurePlanContentSchema = z.strictObject({
+  summary: text().trim().min(1).max(20_000),
+  goals: z.array(listItemSchema).max(100),
+  nonGoals: z.array(listItemSchema).max(100),
+  risks: z.array(listItemSchema).max(100),
+});
+
+export const implementationStepSchema = z.strictObject({
+  title: text().trim().min(1).max(300),
+  detail: text().max(20_000),
+  files: z.array(repositoryFilePathSchema).max(200),
+});
+
+export const implementationStepsContentSchema = z.strictObject({
+  /** In the order they are to be carried out. */
+  steps: z.array(implementationStepSchema).min(1).max(500),
+});
+
+export const fileChangeSchema = z
+  .strictObject({
+    path: repositoryFilePathSchema,
+    action: changeActionSchema,
+    /** The path the file had before a rename; only for `rename`. */
+    previousPath: repositoryFilePathSchema.optional(),
+    /** A unified diff (may be empty for a pure rename or a delete). */
+    diff: text().max(1_000_000),
+  })
+  .refine((change) => (change.action === 'rename') === (change.previousPath !== undefined), {
+    message: 'previousPath is required for a rename and allowed only for one',
+    path: ['previousPath'],
+  });
+
+export const codeChangesContentSchema = z.strictObject({
+  changes: z
+    .array(fileChangeSchema)
+    .min(1)
+    .max(1_000)
+    .refine((changes) => new Set(changes.map((change) => change.path)).size === changes.length, {
+      message: 'must not list a path twice',
+    }),
+});
+
+/** An artifact as a caller writes it: its type and the content that type requires. */
+export const artifactInputSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('feature_plan'), content: featurePlanContentSchema }),
+  z.strictObject({ type: z.literal('implementation_steps'), content: implementationStepsContentSchema }),
+  z.strictObject({ type: z.literal('code_changes'), content: codeChangesContentSchema }),
+]);
+
+export type FeaturePlanContent = z.infer<typeof featurePlanContentSchema>;
+export type ImplementationStep = z.infer<typeof implementationStepSchema>;
+export type ImplementationStepsContent = z.infer<typeof implementationStepsContentSchema>;
+export type FileChange = z.infer<typeof fileChangeSchema>;
+export type CodeChangesContent = z.infer<typeof codeChangesContentSchema>;
+export type ArtifactInput = z.input<typeof artifactInputSchema>;
+export type ArtifactBody = z.infer<typeof artifactInputSchema>;
+
+// -------------------------------------------------------------------------------------- chat messages
+
+/**
+ * A chat message as stored in `chat_sessions.messages`: what the caller sent, when it was appended, and the
+ * distinct lower-cased words of its content (`terms`), so that `messages @> '[{"terms":["word"]}]'` finds
+ * the sessions mentioning a word through `idx_chat_messages_gin`.
+ */
+export interface StoredChatMessage {
+  role: ChatRole;
+  content: string;
+  at: string;
+  terms: string[];
+}
+
+/** A search term: one word as `chatTerms` splits messages into words (letters and digits). */
+const searchTermSchema = text()
+  .trim()
+  .min(2)
+  .max(100)
+  .regex(/^[\p{L}\p{N}_]+$/u, { message: 'must be one word (letters, digits, _)' })
+  .toLowerCase();
+
+// ---------------------------------------------------------------------------------------------- inputs
+
+export const registerRepositoryInputSchema = z.object({
+  /** A local git work tree under one of the configured roots; resolved (symlinks, `..`) before storing. */
+  path: text().trim().min(1).max(4_096),
+  /** Default: the work tree's directory name. */
+  name: repositoryNameSchema.optional(),
+  /** Default: the branch origin's HEAD points at, else the checked-out branch. */
+  defaultBranch: branchNameSchema.optional(),
+  /** Default: the URL of the `origin` remote (or the first remote). */
+  gitUrl: text().trim().min(1).max(2_048).optional(),
+});
+export const repositoryIdInputSchema = z.object({ repositoryId: uuidSchema });
+export const renameRepositoryInputSchema = z.object({ repositoryId: uuidSchema, name: repositoryNameSchema });
+export const unregisterRepositoryInputSchema = z.object({
+  repositoryId: uuidSchema,
+  /** Unregistering deletes every plan of the repository: the caller confirms that explicitly. */
+  confirm: z.literal(true, { error: 'must be true: unregistering deletes every plan of the repository' }),
+});
+
+export const createPlanInputSchema = z.object({
+  repositoryId: uuidSchema,
+  name: planNameSchema,
+  description: descriptionSchema.nullish(),
+  /** Default: the repository's default branch. */
+  targetBranch: branchNameSchema.optional(),
+});
+/** For the operations that name one plan version: get, new version (of its plan), activate, complete, archive. */
+export const planIdInputSchema = z.object({ planId: uuidSchema });
+/** A plan by its name in a repository: its latest version, or all of them. */
+export const planNameInputSchema = z.object({ repositoryId: uuidSchema, name: planNameSchema });
+export const listPlansInputSchema = z.object({
+  repositoryId: uuidSchema,
+  status: planStatusSchema.optional(),
+});
+export const updatePlanInputSchema = z
+  .object({
+    planId: uuidSchema,
+    description: descriptionSchema.nullable().optional(),
+    targetBranch: branchNameSchema.optional(),
+  })
+  .refine((input) => input.description !== undefined || input.targetBranch !== undefined, {
+    message: 'give a description or a target branch to change',
+    path: ['description'],
+  });
+
+export const addArtifactInputSchema = z.object({ planId: uuidSchema, artifact: artifactInputSchema });
+export const replaceArtifactInputSchema = z.object({ artifactId: uuidSchema, artifact: artifactInputSchema });
+export const artifactIdInputSchema = z.object({ artifactId: uuidSchema });
+
+const searchLimitSchema = z.number().int().min(1).max(200).default(50);
+export const plansTouchingFileInputSchema = z.object({
+  path: repositoryFilePathSchema,
+  repositoryId: uuidSchema.optional(),
+  limit: searchLimitSchema,
+});
+export const artifactsWithStepInputSchema = z.object({
+  /** The step's exact title. */
+  title: text().trim().min(1).max(300),
+  repositoryId: uuidSchema.optional(),
+  limit: searchLimitSchema,
+});
+export const chatSessionsMentioningInputSchema = z.object({
+  term: searchTermSchema,
+  /** Only messages of this role. */
+  role: chatRoleSchema.optional(),
+  repositoryId: uuidSchema.optional(),
+  limit: searchLimitSchema,
+});
+
+export const chatSessionIdInputSchema = z.object({ sessionId: uuidSchema });
+export const appendChatMessageInputSchema = z.object({
+  sessionId: uuidSchema,
+  role: chatRoleSchema,
+  content: text().trim().min(1).max(20_000),
+});
+export const chatMessagesInputSchema = z.object({
+  sessionId: uuidSchema,
+  offset: z.number().int().min(0).max(1_000_000).default(0),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+
+export const comparePlanVersionsInputSchema = z.object({ fromPlanId: uuidSchema, toPlanId: uuidSchema });
+
+export type RegisterRepositoryInput = z.input<typeof registerRepositoryInputSchema>;
+export type RepositoryIdInput = z.input<typeof repositoryIdInputSchema>;
+export type RenameRepositoryInput = z.input<typeof renameRepositoryInputSchema>;
+export type UnregisterRepositoryInput = z.input<typeof unregisterRepositoryInputSchema>;
+export type CreatePlanInput = z.input<typeof createPlanInputSchema>;
+export type PlanIdInput = z.input<typeof planIdInputSchema>;
+export type PlanNameInput = z.input<typeof planNameInputSchema>;
+export type ListPlansInput = z.input<typeof listPlansInputSchema>;
+export type UpdatePlanInput = z.input<typeof updatePlanInputSchema>;
+export type AddArtifactInput = z.input<typeof addArtifactInputSchema>;
+export type ReplaceArtifactInput = z.input<typeof replaceArtifactInputSchema>;
+export type ArtifactIdInput = z.input<typeof artifactIdInputSchema>;
+export type PlansTouchingFileInput = z.input<typeof plansTouchingFileInputSchema>;
+export type ArtifactsWithStepInput = z.input<typeof artifactsWithStepInputSchema>;
+export type ChatSessionsMentioningInput = z.input<typeof chatSessionsMentioningInputSchema>;
+export type ChatSessionIdInput = z.input<typeof chatSessionIdInputSchema>;
+export type AppendChatMessageInput = z.input<typeof appendChatMessageInputSchema>;
+export type ChatMessagesInput = z.input<typeof chatMessagesInputSchema>;
+export type ComparePlanVersionsInput = z.input<typeof comparePlanVersionsInputSchema>;
+
+// --------------------------------------------------------------------------------------------- outputs
+
+export const repositorySchema = z.object({
+  id: uuidSchema,
+  name: z.string(),
+  path: z.string(),
+  gitUrl: z.string().nullable(),
+  defaultBranch: z.string(),
+  createdAt: isoTimestamp(),
+  updatedAt: isoTimestamp(),
+});
+
+export const unregisteredRepositorySchema = z.object({
+  repositoryId: uuidSchema,
+  /** Plan versions deleted with the repository (their artifacts and chat sessions went with them). */
+  deletedPlanVersions: z.number().int().min(0),
+});
+
+export const planVersionSchema = z.object({
+  id: uuidSchema,
+  repositoryId: uuidSchema,
+  name: z.string(),
+  description: z.string().nullable(),
+  targetBranch: z.string(),
+  version: z.number().int().positive(),
+  status: planStatusSchema,
+  /** The operator who created this version; null for versions written outside a request (seeds). */
+  createdBy: z.string().nullable(),
+  createdAt: isoTimestamp(),
+  updatedAt: isoTimestamp(),
+});
+
+const artifactFields = { id: uuidSchema, planId: uuidSchema, createdAt: isoTimestamp() };
+
+/** An artifact as read back: typed by its `type`, so `content` is that type's content. */
+export const artifactSchema = z.discriminatedUnion('type', [
+  z.object({ ...artifactFields, type: z.literal('feature_plan'), content: featurePlanContentSchema }),
+  z.object({
+    ...artifactFields,
+    type: z.literal('implementation_steps'),
+    content: implementationStepsContentSchema,
+  }),
+  z.object({ ...artifactFields, type: z.literal('code_changes'), content: codeChangesContentSchema }),
+]);
+
+export const planDetailSchema = planVersionSchema.extend({
+  /** By type (feature plan, steps, code changes), then in the order they were written. */
+  artifacts: z.array(artifactSchema),
+});
+
+/** An activation's result: the version now active and the one it superseded (archived), if any. */
+export const activatedPlanSchema = z.object({
+  activated: planVersionSchema,
+  superseded: planVersionSchema.nullable(),
+});
+
+export const chatMessageSchema = z.object({ role: chatRoleSchema, content: z.string(), at: isoTimestamp() });
+
+export const chatSessionSchema = z.object({
+  id: uuidSchema,
+  planId: uuidSchema,
+  status: chatSessionStatusSchema,
+  messageCount: z.number().int().min(0),
+  createdAt: isoTimestamp(),
+  updatedAt: isoTimestamp(),
+});
+
+export const appendedChatMessageSchema = z.object({
+  sessionId: uuidSchema,
+  /** The message's position in the session, from 0, in the order the appends committed. */
+  index: z.number().int().min(0),
+  message: chatMessageSchema,
+});
+
+export const chatMessagePageSchema = z.object({
+  session: chatSessionSchema,
+  offset: z.number().int().min(0),
+  messages: z.array(chatMessageSchema.extend({ index: z.number().int().min(0) })),
+});
+
+/** A plan version found by a search, with the repository it belongs to. */
+export const planMatchSchema = planVersionSchema;
+
+export const artifactMatchSchema = z.object({
+  artifact: artifactSchema,
+  plan: planVersionSchema,
+});
+
+export const chatSessionMatchSchema = chatSessionSchema.extend({ plan: planVersionSchema });
+
+export const planExportSchema = z.object({ planId: uuidSchema, markdown: z.string() });
+
+export const artifactChangeSchema = z.object({
+  type: artifactTypeSchema,
+  /** Position among the version's artifacts of this type, from 0. */
+  position: z.number().int().min(0),
+  change: z.enum(['added', 'removed', 'modified']),
+  /** What changed, one line each (e.g. `goal added: …`, `src/a.ts: diff changed`). */
+  details: z.array(z.string()),
+});
+
+export const planComparisonSchema = z.object({
+  from: planVersionSchema,
+  to: planVersionSchema,
+  /** Empty when both versions' artifacts are equal by content. */
+  changes: z.array(artifactChangeSchema),
+});
+
+export type Repository = z.infer<typeof repositorySchema>;
+export type UnregisteredRepository = z.infer<typeof unregisteredRepositorySchema>;
+export type PlanVersion = z.infer<typeof planVersionSchema>;
+export type Artifact = z.infer<typeof artifactSchema>;
+export type PlanDetail = z.infer<typeof planDetailSchema>;
+export type ActivatedPlan = z.infer<typeof activatedPlanSchema>;
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+export type ChatSession = z.infer<typeof chatSessionSchema>;
+export type AppendedChatMessage = z.infer<typeof appendedChatMessageSchema>;
+export type ChatMessagePage = z.infer<typeof chatMessagePageSchema>;
+export type PlanMatch = z.infer<typeof planMatchSchema>;
+export type ArtifactMatch = z.infer<typeof artifactMatchSchema>;
+export type ChatSessionMatch = z.infer<typeof chatSessionMatchSchema>;
+export type PlanExport = z.infer<typeof planExportSchema>;
+export type ArtifactChange = z.infer<typeof artifactChangeSchema>;
+export type PlanComparison = z.infer<typeof planComparisonSchema>;

@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BackupManifest, migrateUp, openDatabase, restoreBackup, seed, writeBackup } from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plannerModule } from '../src/module.ts';
+import {
+  chatSessionsMentioningQuery,
+  plansTouchingFileQuery,
+  type SearchQuery,
+} from '../src/services/search.ts';
+
+const test = useTestDatabase([plannerModule]);
+let dir = '';
+let dataDir: string | undefined;
+
+beforeAll(async () => {
+  dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'planner-backup-'));
+  // The minimal seeder creates its demo repository beside the data directory: keep it in this temp dir.
+  dataDir = process.env.HUDDLE_DATA_DIR;
+  process.env.HUDDLE_DATA_DIR = path.join(dir, 'data');
+});
+afterAll(async () => {
+  if (dataDir === undefined) delete process.env.HUDDLE_DATA_DIR;
+  else process.env.HUDDLE_DATA_DIR = dataDir;
+  await fs.promises.rm(dir, { recursive: true, force: true });
+});
+
+const tablesOf = (manifest: BackupManifest) =>
+  manifest.tables.map(({ name, rows, sha256 }) => ({ name, rows, sha256 }));
+const SEARCHES: SearchQuery[] = [
+  plansTouchingFileQuery({ path: 'src/checkout.ts' }),
+  chatSessionsMentioningQuery({ term: 'card' }),
+  plansTouchingFileQuery({ path: 'src/cards.ts' }),
+];
+
+describe('backup and restore', () => {
+  it('PostgreSQL → embedded PGlite keeps every row (uuid, enum and jsonb columns) and answers searches alike', async () => {
+    await seed(test.db, 'minimal');
+    // A second version, active, and the first archived: every enum type holds more than its default.
+    await test.db.orm.em.fork().execute(
+      `insert into planner.plans (repository_id, name, target_branch, version, status)
+       select repository_id, name, target_branch, 2, 'active' from planner.plans;
+       update planner.plans set status = 'archived' where version = 1;
+       update planner.chat_sessions set status = 'completed';`,
+    );
+    const file = path.join(dir, 'planner.huddle');
+    const original = await writeBackup(test.db, file);
+    expect(original.tables.map((table) => table.name)).toEqual(
+      expect.arrayContaining(['repositories', 'plans', 'plan_artifacts', 'chat_sessions']),
+    );
+    const searches = async (db: typeof test.db) => {
+      const results = [];
+      for (const query of SEARCHES) results.push(await db.orm.em.fork().execute(query.sql, query.params));
+      return results;
+    };
+    const expected = await searches(test.db);
+    expect(expected.map((rows) => rows.length > 0)).toEqual([true, true, true]);
+
+    const embedded = await openDatabase({
+      modules: [plannerModule],
+      target: { kind: 'pglite', dataDir: path.join(dir, 'embedded') },
+    });
+    try {
+      await migrateUp(embedded);
+      await restoreBackup(embedded, file);
+      expect(await searches(embedded)).toEqual(expected);
+      const statuses = await embedded.orm.em
+        .fork()
+        .execute(`select status, count(*)::int as count from planner.plans group by status order by status`);
+      expect(statuses).toEqual([
+        { status: 'active', count: 1 },
+        { status: 'archived', count: 1 },
+      ]);
+      const again = await writeBackup(embedded, path.join(dir, 'again.huddle'));
+      expect(again.source.engine).toBe('pglite');
+      expect(tablesOf(again)).toEqual(tablesOf(original));
+    } finally {
+      await embedded.close();
+    }
+  });
+});

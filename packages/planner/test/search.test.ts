@@ -1,0 +1,200 @@
+import { inRequestScope } from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { plannerModule } from '../src/module.ts';
+import { addArtifact } from '../src/services/artifacts.ts';
+import { appendChatMessage, openChatSession } from '../src/services/chat.ts';
+import { createPlan, newPlanVersion } from '../src/services/plans.ts';
+import {
+  artifactsWithStep,
+  artifactsWithStepQuery,
+  chatSessionsMentioning,
+  chatSessionsMentioningQuery,
+  plansTouchingFile,
+  plansTouchingFileQuery,
+  type SearchQuery,
+} from '../src/services/search.ts';
+import { CODE_CHANGES, STEPS } from './fixtures.ts';
+import { asActor, useSqlClient } from './helpers.ts';
+
+const test = useTestDatabase([plannerModule]);
+const postgres = useSqlClient(test);
+const BULK_ARTIFACTS = 30_000;
+const BULK_SESSIONS = 5_000;
+const ids = { repository: '', otherRepository: '', plan: '', second: '', other: '' };
+
+/**
+ * Realistic scale in three statements: 300 plans with 30,000 code-change and step artifacts (about 1 KB
+ * each) and 5,000 chat sessions of 8 messages, then `vacuum analyze` (as autovacuum would: a GIN index's
+ * own statistics, which the planner's cost estimate reads, are kept by vacuum), so the planner chooses as it
+ * would in use.
+ */
+async function bulkRows(repositoryId: string) {
+  await postgres.client.query(
+    `insert into planner.plans (repository_id, name, target_branch)
+     select $1, 'bulk ' || i, 'main' from generate_series(1, 300) i`,
+    [repositoryId],
+  );
+  await postgres.client.query(
+    `with bulk as (select array_agg(id) as ids from planner.plans where name like 'bulk %')
+     insert into planner.plan_artifacts (plan_id, artifact_type, content)
+     select ids[g % 300 + 1],
+            case when g % 3 = 0 then 'implementation_steps' else 'code_changes' end::planner.artifact_type,
+            case when g % 3 = 0
+              then jsonb_build_object('steps', jsonb_build_array(
+                     jsonb_build_object('title', 'Bulk step ' || g, 'detail', repeat('Explain the step. ', 20),
+                                        'files', jsonb_build_array('src/bulk/' || g || '.ts'))))
+              else jsonb_build_object('changes', jsonb_build_array(
+                     jsonb_build_object('path', 'src/bulk/' || g || '.ts', 'action', 'modify',
+                                        'diff', repeat('+ a changed line of code\n', 40)),
+                     jsonb_build_object('path', 'src/shared/util' || g % 50 || '.ts', 'action', 'modify',
+                                        'diff', '@@ -1 +1 @@\n-a\n+b\n')))
+            end
+     from bulk, generate_series(1, $1::int) g`,
+    [BULK_ARTIFACTS],
+  );
+  await postgres.client.query(
+    `with bulk as (select array_agg(id) as ids from planner.plans where name like 'bulk %')
+     insert into planner.chat_sessions (plan_id, messages)
+     select ids[g % 300 + 1], (
+       select jsonb_agg(jsonb_build_object('role', case when m % 2 = 0 then 'user' else 'assistant' end,
+                                           'content', 'message ' || m || ' about topic' || g,
+                                           'at', '2026-01-01T00:00:00.000Z',
+                                           'terms', jsonb_build_array('message', 'about', 'topic' || g)))
+       from generate_series(1, 8) m)
+     from bulk, generate_series(1, $1::int) g`,
+    [BULK_SESSIONS],
+  );
+  await postgres.client.query('vacuum analyze planner.plans, planner.plan_artifacts, planner.chat_sessions');
+}
+
+beforeAll(async () => {
+  const repositories = await postgres.client.query<{ id: string }>(
+    `insert into planner.repositories (name, path) values ('shop', '/r/shop'), ('other', '/r/other') returning id`,
+  );
+  ids.repository = repositories.rows[0]!.id;
+  ids.otherRepository = repositories.rows[1]!.id;
+  await bulkRows(ids.repository);
+  const plan = await asActor(test.db, (em, actor) =>
+    createPlan(em, actor, { repositoryId: ids.repository, name: 'Saved cards' }),
+  );
+  for (const artifact of [STEPS, CODE_CHANGES]) {
+    await asActor(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
+  }
+  const second = await asActor(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
+  const other = await asActor(test.db, (em, actor) =>
+    createPlan(em, actor, { repositoryId: ids.otherRepository, name: 'Other checkout' }),
+  );
+  await asActor(test.db, (em, actor) => addArtifact(em, actor, { planId: other.id, artifact: CODE_CHANGES }));
+  Object.assign(ids, { plan: plan.id, second: second.id, other: other.id });
+});
+
+/** The index names in the plan PostgreSQL chooses for `query`. */
+async function indexesUsed(query: SearchQuery): Promise<string[]> {
+  const [row] = await inRequestScope(test.db.orm, (em) =>
+    em.execute<{ 'QUERY PLAN': unknown }[]>(`explain (format json) ${query.sql}`, query.params),
+  );
+  return [...JSON.stringify(row!['QUERY PLAN']).matchAll(/"Index Name":"([^"]+)"/g)].map(
+    (match) => match[1]!,
+  );
+}
+
+describe('content searches use the GIN indexes at scale', () => {
+  it('plans touching a file: idx_plan_artifacts_content_gin', async () => {
+    expect(await indexesUsed(plansTouchingFileQuery({ path: 'src/checkout.ts' }))).toContain(
+      'idx_plan_artifacts_content_gin',
+    );
+    expect(
+      await indexesUsed(plansTouchingFileQuery({ path: 'src/bulk/7.ts', repositoryId: ids.repository })),
+    ).toContain('idx_plan_artifacts_content_gin');
+  });
+
+  it('artifacts with a step: idx_plan_artifacts_content_gin', async () => {
+    expect(await indexesUsed(artifactsWithStepQuery({ title: 'Bulk step 300' }))).toContain(
+      'idx_plan_artifacts_content_gin',
+    );
+  });
+
+  it('chat sessions mentioning a term: idx_chat_messages_gin', async () => {
+    expect(await indexesUsed(chatSessionsMentioningQuery({ term: 'topic42' }))).toContain(
+      'idx_chat_messages_gin',
+    );
+    expect(await indexesUsed(chatSessionsMentioningQuery({ term: 'topic42', role: 'user' }))).toContain(
+      'idx_chat_messages_gin',
+    );
+  });
+});
+
+describe('content searches return the right rows', () => {
+  it('plans whose code changes touch a path, also as a rename’s previous path, by repository', async () => {
+    const touching = await asActor(test.db, (em, actor) =>
+      plansTouchingFile(em, actor, { path: 'src/checkout.ts' }),
+    );
+    expect(touching.map((plan) => plan.id)).toEqual([ids.other, ids.plan, ids.second]);
+    const renamed = await asActor(test.db, (em, actor) =>
+      plansTouchingFile(em, actor, { path: 'src/payment.ts', repositoryId: ids.repository }),
+    );
+    expect(renamed.map((plan) => [plan.name, plan.version])).toEqual([
+      ['Saved cards', 1],
+      ['Saved cards', 2],
+    ]);
+    const bulk = await asActor(test.db, (em, actor) =>
+      plansTouchingFile(em, actor, { path: 'src/bulk/7.ts' }),
+    );
+    expect(bulk.map((plan) => plan.name)).toEqual(['bulk 8']);
+    const none = await asActor(test.db, (em, actor) =>
+      plansTouchingFile(em, actor, { path: 'src/nowhere.ts' }),
+    );
+    expect(none).toEqual([]);
+    // A file only named by a step is not a code change.
+    const stepFile = await asActor(test.db, (em, actor) =>
+      plansTouchingFile(em, actor, { path: 'src/bulk/3.ts' }),
+    );
+    expect(stepFile).toEqual([]);
+  });
+
+  it('artifacts with a step of that exact title, typed, with their plan version', async () => {
+    const found = await asActor(test.db, (em, actor) =>
+      artifactsWithStep(em, actor, { title: 'Add card tokens table' }),
+    );
+    expect(found.map((match) => [match.plan.id, match.artifact.type])).toEqual([
+      [ids.plan, 'implementation_steps'],
+      [ids.second, 'implementation_steps'],
+    ]);
+    const bulk = await asActor(test.db, (em, actor) =>
+      artifactsWithStep(em, actor, { title: 'Bulk step 300' }),
+    );
+    expect(bulk).toHaveLength(1);
+    expect(bulk[0]!.artifact.content).toMatchObject({ steps: [{ title: 'Bulk step 300' }] });
+  });
+
+  it('chat sessions mentioning a word, whatever its case, optionally by role', async () => {
+    const session = await asActor(test.db, (em, actor) => openChatSession(em, actor, { planId: ids.second }));
+    await asActor(test.db, (em, actor) =>
+      appendChatMessage(em, actor, {
+        sessionId: session.id,
+        role: 'user',
+        content: 'Should Tokenization use Stripe?',
+      }),
+    );
+    const found = await asActor(test.db, (em, actor) =>
+      chatSessionsMentioning(em, actor, { term: 'TOKENIZATION' }),
+    );
+    expect(found.map((match) => [match.id, match.plan.id, match.messageCount])).toEqual([
+      [session.id, ids.second, 1],
+    ]);
+    const asAssistant = await asActor(test.db, (em, actor) =>
+      chatSessionsMentioning(em, actor, { term: 'tokenization', role: 'assistant' }),
+    );
+    expect(asAssistant).toEqual([]);
+    const bulk = await asActor(test.db, (em, actor) =>
+      chatSessionsMentioning(em, actor, { term: 'topic42' }),
+    );
+    expect(bulk).toHaveLength(1);
+    expect(bulk[0]!.messageCount).toBe(8);
+    const partial = await asActor(test.db, (em, actor) =>
+      chatSessionsMentioning(em, actor, { term: 'token' }),
+    );
+    expect(partial).toEqual([]);
+  });
+});
