@@ -49,7 +49,7 @@ let uniqueUserNumber = 0;
 export async function newUser(
   client: pg.Client,
   role: UserRole,
-  name = role,
+  name: string = role,
 ): Promise<{ id: number; actor: ScrumActor }> {
   uniqueUserNumber += 1;
   const login = `${name}-${process.pid}-${uniqueUserNumber}`;
