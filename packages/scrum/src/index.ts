@@ -3,3 +3,42 @@ export { type ScrumActor, scrumActor } from './actor.ts';
 export { scrumModule } from './module.ts';
 export * from './schemas.ts';
 export { MINIMAL_USERS, SAMPLE_TASK, ScrumMinimalSeeder } from './seeders/minimal.ts';
+export {
+  editMessage,
+  getChannelHistory,
+  getConversation,
+  sendChannelMessage,
+  sendDirectMessage,
+} from './services/chat.ts';
+export {
+  countUnreadNotifications,
+  listUnreadNotifications,
+  markAllNotificationsRead,
+  markNotificationRead,
+} from './services/notifications.ts';
+export {
+  assignTask,
+  changeTaskStatus,
+  createTask,
+  getTask,
+  listDelayedTasks,
+  listEpicTasks,
+  listMyTasks,
+  listTasksByRole,
+  updateTask,
+} from './services/tasks.ts';
+export {
+  assignTriageItem,
+  changeTriageStatus,
+  getTriageItem,
+  listTriageItems,
+  promoteTriageItem,
+  reportIssue,
+} from './services/triage.ts';
+export {
+  changeUserRole,
+  deactivateUser,
+  getCurrentUser,
+  listDirectory,
+  reactivateUser,
+} from './services/users.ts';

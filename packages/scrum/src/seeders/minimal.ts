@@ -27,7 +27,7 @@ export class ScrumMinimalSeeder extends Seeder<SeedContext & Dictionary> {
   async run(em: EntityManager): Promise<void> {
     await em.execute(
       `insert into scrum.users (github_id, username, role)
-       select * from unnest(?::text[], ?::text[], ?::text[])
+       select * from unnest(array[?]::text[], array[?]::text[], array[?]::text[])
        on conflict (github_id) do nothing`,
       [
         MINIMAL_USERS.map((user) => user.githubId),
