@@ -5,6 +5,7 @@ import { ScrumNotification } from './entities/notification.ts';
 import { ScrumTask } from './entities/task.ts';
 import { ScrumTriageItem } from './entities/triage-item.ts';
 import { ScrumUser } from './entities/user.ts';
+import { scrumJobs } from './jobs.ts';
 import { scrumMigrations } from './migrations/index.ts';
 import { ScrumMinimalSeeder } from './seeders/minimal.ts';
 
@@ -15,4 +16,5 @@ export const scrumModule: DomainModule<ScrumActor> = {
   entities: [ScrumUser, ScrumTask, ScrumNotification, ScrumChatMessage, ScrumTriageItem],
   migrations: scrumMigrations,
   seeders: { minimal: ScrumMinimalSeeder },
+  jobs: scrumJobs,
 };
