@@ -4,6 +4,7 @@ export { READ_NOTIFICATION_RETENTION_DAYS, scrumJobs } from './jobs.ts';
 export { scrumModule } from './module.ts';
 export * from './schemas.ts';
 export { MINIMAL_USERS, SAMPLE_TASK, ScrumMinimalSeeder } from './seeders/minimal.ts';
+export { REALISTIC_PER_SCALE, realisticGithubId, ScrumRealisticSeeder } from './seeders/realistic.ts';
 export {
   editMessage,
   getChannelHistory,

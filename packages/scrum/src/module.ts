@@ -8,6 +8,7 @@ import { ScrumUser } from './entities/user.ts';
 import { scrumJobs } from './jobs.ts';
 import { scrumMigrations } from './migrations/index.ts';
 import { ScrumMinimalSeeder } from './seeders/minimal.ts';
+import { ScrumRealisticSeeder } from './seeders/realistic.ts';
 
 /** The scrum master as a Huddle module: Postgres schema `scrum`, row-level security on its tables. */
 export const scrumModule: DomainModule<ScrumActor> = {
@@ -15,6 +16,6 @@ export const scrumModule: DomainModule<ScrumActor> = {
   actor: scrumActor,
   entities: [ScrumUser, ScrumTask, ScrumNotification, ScrumChatMessage, ScrumTriageItem],
   migrations: scrumMigrations,
-  seeders: { minimal: ScrumMinimalSeeder },
+  seeders: { minimal: ScrumMinimalSeeder, realistic: ScrumRealisticSeeder },
   jobs: scrumJobs,
 };
