@@ -13,6 +13,13 @@ export {
   sendDirectMessage,
 } from './services/chat.ts';
 export {
+  FIRST_SIGN_IN_ROLE,
+  type GitHubOAuthConfig,
+  githubAuthorizeUrl,
+  githubCallback,
+  githubOAuthConfigFromEnv,
+} from './services/github.ts';
+export {
   countUnreadNotifications,
   listUnreadNotifications,
   markAllNotificationsRead,

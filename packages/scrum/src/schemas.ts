@@ -168,6 +168,11 @@ export const changeTriageStatusInputSchema = z
 export const promoteTriageItemInputSchema = z
   .object({ itemId: idSchema, ...taskPlanFields })
   .refine(endAfterStart.check, endAfterStart.rule);
+/** What GitHub sends back to the redirect URI (the API's callback route passes it on). */
+export const githubCallbackInputSchema = z.object({
+  code: text().min(1).max(512),
+  state: text().min(1).max(512),
+});
 export const listTriageItemsInputSchema = z.object({
   status: triageStatusSchema.optional(),
   limit: limitSchema(100),
@@ -199,6 +204,7 @@ export type TriageItemIdInput = z.input<typeof triageItemIdInputSchema>;
 export type AssignTriageItemInput = z.input<typeof assignTriageItemInputSchema>;
 export type ChangeTriageStatusInput = z.input<typeof changeTriageStatusInputSchema>;
 export type PromoteTriageItemInput = z.input<typeof promoteTriageItemInputSchema>;
+export type GitHubCallbackInput = z.input<typeof githubCallbackInputSchema>;
 export type ListTriageItemsInput = z.input<typeof listTriageItemsInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
@@ -287,6 +293,12 @@ export const triageItemSchema = z.object({
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });
+/** The start of a GitHub sign-in: send the browser to `url`; keep `state` and `codeVerifier` for the callback. */
+export const githubAuthorizationSchema = z.object({
+  url: z.url(),
+  state: z.string(),
+  codeVerifier: z.string(),
+});
 export const promotedTriageItemSchema = z.object({ item: triageItemSchema, task: taskSchema });
 
 export type TeamMember = z.infer<typeof teamMemberSchema>;
@@ -298,6 +310,7 @@ export type MarkedRead = z.infer<typeof markedReadSchema>;
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 export type ChatPage = z.infer<typeof chatPageSchema>;
 export type TriageItem = z.infer<typeof triageItemSchema>;
+export type GitHubAuthorization = z.infer<typeof githubAuthorizationSchema>;
 export type PromotedTriageItem = z.infer<typeof promotedTriageItemSchema>;
 
 // ---------------------------------------------------------------------------------------------- events
