@@ -143,6 +143,14 @@ describe('the seed’s query patterns at scale use their indexes', () => {
     expect(indexesRead(plan)).toEqual(['idx_chat_conversation', 'idx_chat_conversation']);
   });
 
+  it('a channel’s latest page: idx_chat_channel_history, in order, no sort', async () => {
+    const plan = await explain(
+      `select * from scrum.chat_messages where recipient_id is null and channel = 'general'
+       order by created_at desc, id desc limit 51`,
+    );
+    expect(plan).toEqual(['Limit', 'Index Scan using idx_chat_channel_history']);
+  });
+
   it('delayed tasks: idx_tasks_delayed', async () => {
     const plan = await explain(
       `select * from scrum.tasks where is_delayed = true and status != 'done' order by end_date asc`,
