@@ -50,9 +50,19 @@ const channelSchema = text()
   .min(1)
   .max(50)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
-const messageTextSchema = text().trim().min(1).max(4_000);
-/** The link of a file message: http(s) only, so a client can never be handed a `javascript:` URL. */
-const fileUrlSchema = z.url({ protocol: /^https?$/, hostname: z.regexes.domain }).max(2_000);
+/**
+ * A message travels whole in its chat event, and a NOTIFY payload must stay under 8000 bytes: 2,000 UTF-16
+ * units are at most 6,000 UTF-8 bytes, a file link at most 1,000 ASCII bytes, the rest of the event ~400.
+ */
+const messageTextSchema = text().trim().min(1).max(2_000);
+/**
+ * The link of a file message: http(s) only, so a client can never be handed a `javascript:` URL; printable
+ * ASCII (non-ASCII characters percent-encoded), which keeps the event's size bounded.
+ */
+const fileUrlSchema = z
+  .url({ protocol: /^https?$/, hostname: z.regexes.domain })
+  .max(1_000)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII (percent-encode other characters)');
 const prioritySchema = z.number().int().min(-1_000).max(1_000);
 const limitSchema = (fallback: number) => z.number().int().min(1).max(500).default(fallback);
 

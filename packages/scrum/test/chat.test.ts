@@ -85,6 +85,28 @@ describe('direct messages', () => {
     }
   });
 
+  it('the largest message a client may send still fits in its event (NOTIFY payloads stay under 8000 bytes)', async () => {
+    const events: ChatEvent[] = [];
+    const unlisten = await test.db.events.listen(SCRUM_CHAT_CHANNEL, (payload) => {
+      events.push(chatEventSchema.parse(payload));
+    });
+    try {
+      const fileUrl = `https://files.example.com/${'a'.repeat(1_000 - 'https://files.example.com/'.length)}`;
+      const largest = await dm(ann, bob, { messageType: 'file', message: '€'.repeat(2_000), fileUrl });
+      await eventually(() => expect(events.map((event) => event.message.id)).toEqual([largest.id]));
+      expect(
+        (await expectHuddleError(dm(ann, bob, { message: '€'.repeat(2_001) }), InvalidInputError)).constraint
+          .field,
+      ).toBe('message');
+      const unicodeUrl = { messageType: 'file', message: 'x', fileUrl: 'https://files.example.com/é' };
+      expect((await expectHuddleError(dm(ann, bob, unicodeUrl), InvalidInputError)).constraint.field).toBe(
+        'fileUrl',
+      );
+    } finally {
+      await unlisten();
+    }
+  });
+
   it('refuse an unknown or deactivated recipient, an empty message, and system messages from non-admins', async () => {
     const gone = await newUser(postgres.client, 'developer', 'gone');
     await postgres.client.query('update scrum.users set is_active = false where id = $1', [gone.id]);

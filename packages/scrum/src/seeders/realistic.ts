@@ -254,7 +254,7 @@ function plan(scale: number, seed: number): Plan {
       status,
       assignedTo: status === 'pending' ? null : rng.pick(managers),
       priority: rng.pick(TRIAGE_PRIORITIES),
-      resolution: closed ? (promoted === null ? 'Handled' : `Promoted to a task`) : null,
+      resolution: closed ? 'Handled' : null,
       resolvedAt: closed ? new Date(createdAt.getTime() + rng.integer(1, 10) * DAY) : null,
       task: promoted,
       createdAt,

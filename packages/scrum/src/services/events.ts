@@ -1,4 +1,4 @@
-import { type EntityManager, publish } from '@huddle/db';
+import { type EntityManager, publish, reserveIds } from '@huddle/db';
 import {
   type ChatEvent,
   type NotificationType,
@@ -25,23 +25,12 @@ export async function notify(
 ): Promise<void> {
   const userIds = [...new Set(recipients)];
   if (userIds.length === 0) return;
-  const ids = await em.execute<{ id: number }[]>(
-    `select nextval(pg_get_serial_sequence('scrum.notifications', 'id'))::int as id from generate_series(1, ?)`,
-    [userIds.length],
-  );
+  const ids = await reserveIds(em, 'scrum.notifications', userIds.length);
   const createdAt = new Date();
   await em.execute(
     `insert into scrum.notifications (id, user_id, type, title, message, related_task_id, created_at)
      select r.id, r.user_id, ?, ?, ?, ?, ? from unnest(array[?]::int[], array[?]::int[]) as r(id, user_id)`,
-    [
-      content.type,
-      content.title,
-      content.message,
-      content.relatedTaskId,
-      createdAt,
-      ids.map((row) => row.id),
-      userIds,
-    ],
+    [content.type, content.title, content.message, content.relatedTaskId, createdAt, ids, userIds],
     'run',
   );
   for (const [index, userId] of userIds.entries()) {
@@ -49,7 +38,7 @@ export async function notify(
       type: 'notification_created',
       userId,
       notification: {
-        id: ids[index]!.id,
+        id: ids[index]!,
         userId,
         ...content,
         isRead: false,

@@ -37,7 +37,7 @@ async function findTask(em: EntityManager, taskId: number): Promise<ScrumTask> {
 }
 
 /** Tells a new assignee about their task. */
-export function notifyAssigned(em: EntityManager, task: { id: number; title: string }, userId: number) {
+function notifyAssigned(em: EntityManager, task: { id: number; title: string }, userId: number) {
   return notify(em, [userId], {
     type: 'task_assigned',
     title: `Task assigned: ${task.title}`,
