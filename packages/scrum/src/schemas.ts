@@ -348,3 +348,22 @@ export const chatEventSchema = z.strictObject({
 });
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
+
+/** What a chat subscriber asks for: their direct messages, and the messages of `channel` when given. */
+export const chatEventsInputSchema = z.object({ channel: channelSchema.optional() });
+export type ChatEventsInput = z.input<typeof chatEventsInputSchema>;
+
+/** The one filter of notification events: a subscriber receives only the notifications addressed to them. */
+export function isNotificationEventFor(event: NotificationEvent, userId: number): boolean {
+  return event.userId === userId;
+}
+
+/**
+ * The one filter of chat events: a direct message reaches its sender and recipient only; a channel message
+ * reaches the subscribers of that channel (every active user may read channels).
+ */
+export function isChatEventFor(event: ChatEvent, userId: number, input: ChatEventsInput): boolean {
+  const { message } = event;
+  if (message.recipientId !== null) return message.senderId === userId || message.recipientId === userId;
+  return input.channel !== undefined && message.channel === input.channel;
+}

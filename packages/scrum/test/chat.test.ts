@@ -7,6 +7,7 @@ import {
   chatEventSchema,
   chatMessageSchema,
   chatPageSchema,
+  isChatEventFor,
   SCRUM_CHAT_CHANNEL,
 } from '../src/schemas.ts';
 import {
@@ -180,6 +181,22 @@ describe('channel messages', () => {
       InvalidInputError,
     );
     expect(error.constraint.field).toBe('channel');
+  });
+});
+
+describe('chat event delivery', () => {
+  it('a DM reaches its two people only; a channel message the subscribers of its channel', async () => {
+    const direct = { type: 'message_sent' as const, message: await dm(ann, bob) };
+    const posted = await asActor(test.db, cy.actor, (em, actor) =>
+      sendChannelMessage(em, actor, { channel: 'release', message: 'shipped' }),
+    );
+    const channel = { type: 'message_sent' as const, message: posted };
+    expect([ann, bob, cy].map((person) => isChatEventFor(direct, person.id, { channel: 'release' }))).toEqual(
+      [true, true, false],
+    );
+    expect(isChatEventFor(channel, ann.id, { channel: 'release' })).toBe(true);
+    expect(isChatEventFor(channel, ann.id, { channel: 'general' })).toBe(false);
+    expect(isChatEventFor(channel, ann.id, {})).toBe(false);
   });
 });
 

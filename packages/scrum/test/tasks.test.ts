@@ -3,6 +3,7 @@ import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
 import {
+  isNotificationEventFor,
   type NotificationEvent,
   notificationEventSchema,
   SCRUM_NOTIFICATION_CHANNEL,
@@ -78,6 +79,9 @@ describe('creating and assigning', () => {
       const [notification] = await notificationsOf(dev);
       expect(notification).toMatchObject({ type: 'task_assigned', relatedTaskId: task.id, userId: dev.id });
       await eventually(() => expect(events.map((event) => event.userId)).toEqual([dev.id]));
+      expect(
+        events.map((event) => [isNotificationEventFor(event, dev.id), isNotificationEventFor(event, pm.id)]),
+      ).toEqual([[true, false]]);
       expect(events[0]?.notification).toEqual(notification);
     } finally {
       await unlisten();
