@@ -35,6 +35,15 @@ async function grants(): Promise<string[]> {
   return rows.map((row) => row.grant);
 }
 
+/** scrum's functions (the updated_at triggers') with their settings: each must pin its search_path. */
+async function functions(): Promise<string[]> {
+  const rows = await database.db.orm.em.fork().execute<{ fn: string }[]>(
+    `select p.proname || ' ' || coalesce(array_to_string(p.proconfig, ','), '-') as fn
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'scrum' order by 1`,
+  );
+  return rows.map((row) => row.fn);
+}
+
 describe('scrum migrations', () => {
   it('apply in order on an empty database and leave no drift between entities (with policies) and schema', async () => {
     const applied = await migrateUp(database.db);
@@ -140,11 +149,20 @@ describe('scrum migrations', () => {
     expect(await grants()).toEqual(expected.sort());
   });
 
+  it('pin the search_path of the trigger functions', async () => {
+    expect(await functions()).toEqual([
+      'tasks_touch_updated_at_fn search_path=""',
+      'triage_items_touch_updated_at_fn search_path=""',
+      'users_touch_updated_at_fn search_path=""',
+    ]);
+  });
+
   it('step down one migration and up again', async () => {
     const before = await snapshot();
     const reverted = await migrateDown(database.db, { module: 'scrum' });
     expect(reverted).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[1]] }]);
     expect(await grants()).toEqual([]);
+    expect((await functions()).every((fn) => fn.endsWith(' -'))).toBe(true);
     await migrateUp(database.db, { module: 'scrum' });
     expect(await snapshot()).toEqual(before);
   });
@@ -152,12 +170,14 @@ describe('scrum migrations', () => {
   it('go all the way down and up again to the identical schema, policies, functions and grants', async () => {
     const before = await snapshot();
     const grantsBefore = await grants();
+    const functionsBefore = await functions();
     await migrateDown(database.db, { module: 'scrum', all: true });
     expect(await scrumTables()).toEqual(new Set());
     expect((await scrumStatus())?.applied).toEqual([]);
     await migrateUp(database.db);
     expect(await snapshot()).toEqual(before);
     expect(await grants()).toEqual(grantsBefore);
+    expect(await functions()).toEqual(functionsBefore);
     expect((await migrationCheck(database.db)).filter((module) => !module.ok)).toEqual([]);
   });
 });

@@ -178,6 +178,33 @@ describe('changing status', () => {
     expect(await move('todo')).toMatchObject({ status: 'todo', completedAt: null });
   });
 
+  it('a move to done racing another reads the status under the row lock: completed once, notified once', async () => {
+    const task = await create(otherPm, { assignedUserId: dev.id });
+    // Another transaction completes the task and holds its row until the service call is waiting for it.
+    await postgres.client.query('begin');
+    await postgres.client.query(
+      `update scrum.tasks set status = 'done', completed_at = now() where id = $1`,
+      [task.id],
+    );
+    const racing = asActor(test.db, dev.actor, (em, actor) =>
+      changeTaskStatus(em, actor, { taskId: task.id, status: 'done' }),
+    );
+    const waiting = () =>
+      test.db.orm.em
+        .fork()
+        .execute<{ n: number }[]>(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+    while ((await waiting())[0]!.n === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await postgres.client.query('commit');
+    expect((await racing).status).toBe('done');
+    const completions = await postgres.client.query(
+      `select count(*)::int as n from scrum.notifications where related_task_id = $1 and type = 'task_completed'`,
+      [task.id],
+    );
+    expect(completions.rows[0]).toEqual({ n: 0 });
+  });
+
   it('a task without a creator notifies the project managers (not the actor)', async () => {
     const result = await postgres.client.query<{ id: number }>(
       `insert into scrum.tasks (title, description, assigned_role, start_date, end_date)
