@@ -7,9 +7,10 @@ import {
 } from '@huddle/db';
 import { plannerModule } from '@huddle/planner';
 import { pokerModule } from '@huddle/poker';
+import { scrumModule } from '@huddle/scrum';
 
 /** The domain modules the API, the CLI and the benchmarks serve, in any order: dependsOn decides migration order. */
-export const domainModules: DomainModule[] = [pokerModule, plannerModule];
+export const domainModules: DomainModule[] = [pokerModule, scrumModule, plannerModule];
 
 /** How a token subject of module `name` becomes its actor; a module without users has none to sign in. */
 export function actorSpecOf(modules: readonly DomainModule[], name: string): ActorSpec<ModuleActor> {

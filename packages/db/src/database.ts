@@ -74,7 +74,14 @@ function baseOptions(
   limits: SessionLimits | undefined,
 ): Partial<Options> {
   const common: Partial<Options> = {
-    discovery: { warnWhenNoEntities: false, onMetadata: moduleSchemas(modules) },
+    discovery: {
+      warnWhenNoEntities: false,
+      onMetadata: moduleSchemas(modules),
+      // MikroORM checks table names before onMetadata gives entities their schemas, so poker.users and
+      // scrum.users would look like one table; the schemas keep them apart, and the database refuses a true
+      // duplicate.
+      checkDuplicateTableNames: false,
+    },
     allowGlobalContext: false,
     // The database exists before Huddle opens it; migrations create everything inside it.
     ensureDatabase: false,

@@ -123,7 +123,8 @@ export function isRetryableTransactionError(error: unknown): boolean {
 /**
  * The one place PostgreSQL errors become typed errors. Unique → ConflictError; foreign key → NotFoundError
  * when the referenced row is missing, ConflictError when the row is still referenced; check and not-null →
- * InvalidInputError; a statement past statement_timeout → StatementTimeoutError; a lost or refused connection
+ * InvalidInputError; insufficient privilege (grants, row-level security) → ForbiddenError; a statement past
+ * statement_timeout → StatementTimeoutError; a lost or refused connection
  * → DatabaseUnavailableError. Anything else (including
  * HuddleErrors) is returned unchanged.
  */
@@ -190,6 +191,10 @@ export function toHuddleError(error: unknown): unknown {
     case '22021':
     case '22P05':
       return new InvalidInputError(`invalid text: ${pg.message}`, info, { cause: error });
+    // insufficient_privilege: the grants or a row-level-security policy refused the request — the database
+    // deciding what the actor may do, behind every service check.
+    case '42501':
+      return new ForbiddenError(`not allowed: ${pg.message}`, info, { cause: error });
     case SERIALIZATION_FAILURE:
     case DEADLOCK_DETECTED:
       return new ConflictError(`concurrent update, retries exhausted: ${pg.message}`, info, { cause: error });

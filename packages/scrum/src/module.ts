@@ -1,0 +1,21 @@
+import type { ModuleWithActors } from '@huddle/db';
+import { type ScrumActor, scrumActor } from './actor.ts';
+import { ScrumChatMessage } from './entities/chat-message.ts';
+import { ScrumNotification } from './entities/notification.ts';
+import { ScrumTask } from './entities/task.ts';
+import { ScrumTriageItem } from './entities/triage-item.ts';
+import { ScrumUser } from './entities/user.ts';
+import { scrumJobs } from './jobs.ts';
+import { scrumMigrations } from './migrations/index.ts';
+import { ScrumMinimalSeeder } from './seeders/minimal.ts';
+import { ScrumRealisticSeeder } from './seeders/realistic.ts';
+
+/** The scrum master as a Huddle module: Postgres schema `scrum`, row-level security on its tables. */
+export const scrumModule = {
+  name: 'scrum',
+  actor: scrumActor,
+  entities: [ScrumUser, ScrumTask, ScrumNotification, ScrumChatMessage, ScrumTriageItem],
+  migrations: scrumMigrations,
+  seeders: { minimal: ScrumMinimalSeeder, realistic: ScrumRealisticSeeder },
+  jobs: scrumJobs,
+} satisfies ModuleWithActors<ScrumActor>;

@@ -1,0 +1,369 @@
+import { isoTimestamp, serialId, text } from '@huddle/db/zod';
+import { z } from 'zod';
+
+/**
+ * The scrum module's zod schemas, shared by its services, the API and the CLI: what callers may send
+ * (inputs), what they get back (outputs: plain JSON, ids as numbers, dates as ISO strings) and the events
+ * published on SCRUM_NOTIFICATION_CHANNEL and SCRUM_CHAT_CHANNEL.
+ */
+
+export const USER_ROLES = ['developer', 'designer', 'tester', 'project_manager', 'admin'] as const;
+/** Roles that plan work: they create, assign and see every task, and hear about completions and reports. */
+export const MANAGER_ROLES = ['project_manager', 'admin'] as const satisfies readonly UserRole[];
+export const TASK_STATUSES = ['todo', 'in_progress', 'done'] as const;
+export const NOTIFICATION_TYPES = [
+  'task_assigned',
+  'task_delayed',
+  'task_completed',
+  'issue_reported',
+  'system',
+] as const;
+export const MESSAGE_TYPES = ['text', 'system', 'file'] as const;
+export const TRIAGE_STATUSES = ['pending', 'in_review', 'resolved', 'rejected'] as const;
+export const TRIAGE_PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+export const userRoleSchema = z.enum(USER_ROLES);
+export const taskStatusSchema = z.enum(TASK_STATUSES);
+export const notificationTypeSchema = z.enum(NOTIFICATION_TYPES);
+export const messageTypeSchema = z.enum(MESSAGE_TYPES);
+export const triageStatusSchema = z.enum(TRIAGE_STATUSES);
+export const triagePrioritySchema = z.enum(TRIAGE_PRIORITIES);
+export type UserRole = z.infer<typeof userRoleSchema>;
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+export type NotificationType = z.infer<typeof notificationTypeSchema>;
+export type MessageType = z.infer<typeof messageTypeSchema>;
+export type TriageStatus = z.infer<typeof triageStatusSchema>;
+export type TriagePriority = z.infer<typeof triagePrioritySchema>;
+
+const idSchema = serialId();
+const timestampSchema = isoTimestamp();
+/** A timestamp a client sends: ISO 8601 with an offset (`2026-01-05T09:00:00Z`), read as a Date. */
+const dateInputSchema = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+
+// Lengths mirror the column types, so the caller hears about a too-long value by field name instead of as
+// a database error.
+const taskTitleSchema = text().trim().min(1).max(200);
+const longTextSchema = text().trim().min(1).max(20_000);
+const referenceSchema = text().trim().min(1).max(50);
+const channelSchema = text()
+  .trim()
+  .min(1)
+  .max(50)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
+/**
+ * A message travels whole in its chat event, and a NOTIFY payload must stay under 8000 bytes: 2,000 UTF-16
+ * units are at most 6,000 UTF-8 bytes, a file link at most 1,000 ASCII bytes, the rest of the event ~400.
+ */
+const messageTextSchema = text().trim().min(1).max(2_000);
+/**
+ * The link of a file message: http(s) only, so a client can never be handed a `javascript:` URL; printable
+ * ASCII (non-ASCII characters percent-encoded), which keeps the event's size bounded.
+ */
+const fileUrlSchema = z
+  .url({ protocol: /^https?$/, hostname: z.regexes.domain })
+  .max(1_000)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII (percent-encode other characters)');
+const prioritySchema = z.number().int().min(-1_000).max(1_000);
+const limitSchema = (fallback: number) => z.number().int().min(1).max(500).default(fallback);
+
+// ---------------------------------------------------------------------------------------------- inputs
+
+/** For the operations that only name a user: deactivate, reactivate. */
+export const userIdInputSchema = z.object({ userId: idSchema });
+export const directoryInputSchema = z.object({
+  role: userRoleSchema.optional(),
+  /** Admins may include deactivated users (to reactivate them); others never see them. */
+  includeInactive: z.boolean().default(false),
+});
+export const changeUserRoleInputSchema = z.object({ userId: idSchema, role: userRoleSchema });
+
+/** How a task is planned: whose it is, when, where it belongs, how urgent (creating or promoting one). */
+const taskPlanFields = {
+  assignedRole: userRoleSchema,
+  assignedUserId: idSchema.nullish(),
+  startDate: dateInputSchema,
+  endDate: dateInputSchema,
+  epicId: referenceSchema.nullish(),
+  storyId: referenceSchema.nullish(),
+  priority: prioritySchema.default(0),
+};
+const endAfterStart = {
+  check: (task: { startDate: Date; endDate: Date }) => task.endDate > task.startDate,
+  rule: { message: 'must be after startDate', path: ['endDate'] },
+};
+export const createTaskInputSchema = z
+  .object({ title: taskTitleSchema, description: longTextSchema, ...taskPlanFields })
+  .refine(endAfterStart.check, endAfterStart.rule);
+export const assignTaskInputSchema = z.object({
+  taskId: idSchema,
+  assignedRole: userRoleSchema,
+  /** Null leaves the task to the role. */
+  assignedUserId: idSchema.nullable(),
+});
+export const updateTaskInputSchema = z
+  .object({
+    taskId: idSchema,
+    title: taskTitleSchema.optional(),
+    description: longTextSchema.optional(),
+    startDate: dateInputSchema.optional(),
+    endDate: dateInputSchema.optional(),
+    epicId: referenceSchema.nullable().optional(),
+    storyId: referenceSchema.nullable().optional(),
+    priority: prioritySchema.optional(),
+  })
+  .refine((input) => Object.keys(input).length > 1, { message: 'give a field to change', path: ['taskId'] })
+  .refine((input) => !input.startDate || !input.endDate || input.endDate > input.startDate, {
+    message: 'must be after startDate',
+    path: ['endDate'],
+  });
+export const changeTaskStatusInputSchema = z.object({ taskId: idSchema, status: taskStatusSchema });
+export const taskIdInputSchema = z.object({ taskId: idSchema });
+export const listMyTasksInputSchema = z.object({ status: taskStatusSchema, limit: limitSchema(100) });
+export const listTasksByRoleInputSchema = z.object({
+  role: userRoleSchema,
+  status: taskStatusSchema.optional(),
+  limit: limitSchema(100),
+});
+export const listDelayedTasksInputSchema = z.object({ limit: limitSchema(100) });
+export const listEpicTasksInputSchema = z.object({ epicId: referenceSchema, limit: limitSchema(100) });
+
+export const listUnreadNotificationsInputSchema = z.object({ limit: limitSchema(50) });
+export const notificationIdInputSchema = z.object({ notificationId: idSchema });
+
+/** What a message says; a file message (and only a file message) carries the file's link. */
+const messageFields = {
+  message: messageTextSchema,
+  messageType: messageTypeSchema.default('text'),
+  fileUrl: fileUrlSchema.optional(),
+};
+const fileUrlOnlyOnFiles = {
+  check: (input: { messageType: MessageType; fileUrl?: string | undefined }) =>
+    (input.messageType === 'file') === (input.fileUrl !== undefined),
+  rule: { message: 'is required for a file message, and only there', path: ['fileUrl'] },
+};
+export const sendDirectMessageInputSchema = z
+  .object({ recipientId: idSchema, ...messageFields })
+  .refine(fileUrlOnlyOnFiles.check, fileUrlOnlyOnFiles.rule);
+export const sendChannelMessageInputSchema = z
+  .object({ channel: channelSchema, ...messageFields })
+  .refine(fileUrlOnlyOnFiles.check, fileUrlOnlyOnFiles.rule);
+export const editMessageInputSchema = z.object({ messageId: idSchema, message: messageTextSchema });
+/**
+ * Pages go back in time: without `before`, the newest `limit` messages; with it, the `limit` messages just
+ * older than message `before` (the previous page's `nextBefore`). Ordered by (created_at, id), so the
+ * cursor is stable however many messages arrive meanwhile.
+ */
+const pageFields = { before: idSchema.optional(), limit: limitSchema(50) };
+export const conversationInputSchema = z.object({ userId: idSchema, ...pageFields });
+export const channelHistoryInputSchema = z.object({ channel: channelSchema, ...pageFields });
+
+export const reportIssueInputSchema = z.object({
+  title: taskTitleSchema,
+  description: longTextSchema,
+  priority: triagePrioritySchema.default('medium'),
+  category: text().trim().min(1).max(50).default('issue'),
+});
+export const triageItemIdInputSchema = z.object({ itemId: idSchema });
+export const assignTriageItemInputSchema = z.object({ itemId: idSchema, assigneeId: idSchema.nullable() });
+export const changeTriageStatusInputSchema = z
+  .object({
+    itemId: idSchema,
+    status: z.enum(['in_review', 'resolved', 'rejected']),
+    resolution: longTextSchema.optional(),
+  })
+  .refine((input) => input.status === 'in_review' || input.resolution !== undefined, {
+    message: 'is required to resolve or reject an item',
+    path: ['resolution'],
+  });
+export const promoteTriageItemInputSchema = z
+  .object({ itemId: idSchema, ...taskPlanFields })
+  .refine(endAfterStart.check, endAfterStart.rule);
+/** What GitHub sends back to the redirect URI (the API's callback route passes it on). */
+export const githubCallbackInputSchema = z.object({
+  code: text().min(1).max(512),
+  state: text().min(1).max(512),
+});
+export const listTriageItemsInputSchema = z.object({
+  status: triageStatusSchema.optional(),
+  limit: limitSchema(100),
+});
+
+export type UserIdInput = z.input<typeof userIdInputSchema>;
+export type DirectoryInput = z.input<typeof directoryInputSchema>;
+export type ChangeUserRoleInput = z.input<typeof changeUserRoleInputSchema>;
+export type CreateTaskInput = z.input<typeof createTaskInputSchema>;
+/** A task's fields as parsed (dates as Dates): what `createTask` and promoting a triage item write. */
+export type NewTask = z.output<typeof createTaskInputSchema>;
+export type AssignTaskInput = z.input<typeof assignTaskInputSchema>;
+export type UpdateTaskInput = z.input<typeof updateTaskInputSchema>;
+export type ChangeTaskStatusInput = z.input<typeof changeTaskStatusInputSchema>;
+export type TaskIdInput = z.input<typeof taskIdInputSchema>;
+export type ListMyTasksInput = z.input<typeof listMyTasksInputSchema>;
+export type ListTasksByRoleInput = z.input<typeof listTasksByRoleInputSchema>;
+export type ListDelayedTasksInput = z.input<typeof listDelayedTasksInputSchema>;
+export type ListEpicTasksInput = z.input<typeof listEpicTasksInputSchema>;
+export type ListUnreadNotificationsInput = z.input<typeof listUnreadNotificationsInputSchema>;
+export type NotificationIdInput = z.input<typeof notificationIdInputSchema>;
+export type SendDirectMessageInput = z.input<typeof sendDirectMessageInputSchema>;
+export type SendChannelMessageInput = z.input<typeof sendChannelMessageInputSchema>;
+export type EditMessageInput = z.input<typeof editMessageInputSchema>;
+export type ConversationInput = z.input<typeof conversationInputSchema>;
+export type ChannelHistoryInput = z.input<typeof channelHistoryInputSchema>;
+export type ReportIssueInput = z.input<typeof reportIssueInputSchema>;
+export type TriageItemIdInput = z.input<typeof triageItemIdInputSchema>;
+export type AssignTriageItemInput = z.input<typeof assignTriageItemInputSchema>;
+export type ChangeTriageStatusInput = z.input<typeof changeTriageStatusInputSchema>;
+export type PromoteTriageItemInput = z.input<typeof promoteTriageItemInputSchema>;
+export type GitHubCallbackInput = z.input<typeof githubCallbackInputSchema>;
+export type ListTriageItemsInput = z.input<typeof listTriageItemsInputSchema>;
+
+// --------------------------------------------------------------------------------------------- outputs
+
+/** A teammate as anyone sees them: never their email. */
+export const teamMemberSchema = z.object({
+  id: idSchema,
+  username: z.string(),
+  avatarUrl: z.string().nullable(),
+  role: userRoleSchema,
+  isActive: z.boolean(),
+});
+/** The signed-in user as they see themselves (with their own email). */
+export const currentUserSchema = teamMemberSchema.extend({
+  githubId: z.string(),
+  email: z.string().nullable(),
+  createdAt: timestampSchema,
+});
+
+export const taskSchema = z.object({
+  id: idSchema,
+  title: z.string(),
+  description: z.string(),
+  status: taskStatusSchema,
+  assignedRole: userRoleSchema,
+  assignedUserId: idSchema.nullable(),
+  startDate: timestampSchema,
+  endDate: timestampSchema,
+  completedAt: timestampSchema.nullable(),
+  isDelayed: z.boolean(),
+  epicId: z.string().nullable(),
+  storyId: z.string().nullable(),
+  priority: z.number().int(),
+  createdById: idSchema.nullable(),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+});
+
+export const notificationSchema = z.object({
+  id: idSchema,
+  userId: idSchema,
+  type: notificationTypeSchema,
+  title: z.string(),
+  message: z.string(),
+  relatedTaskId: idSchema.nullable(),
+  isRead: z.boolean(),
+  createdAt: timestampSchema,
+  readAt: timestampSchema.nullable(),
+});
+export const unreadCountSchema = z.object({ unread: z.number().int().nonnegative() });
+export const markedReadSchema = z.object({ marked: z.number().int().nonnegative() });
+
+export const chatMessageSchema = z.object({
+  id: idSchema,
+  senderId: idSchema,
+  /** Set on a direct message; null on a channel message. */
+  recipientId: idSchema.nullable(),
+  /** Set on a channel message; null on a direct message. */
+  channel: z.string().nullable(),
+  message: z.string(),
+  messageType: messageTypeSchema,
+  fileUrl: z.string().nullable(),
+  isEdited: z.boolean(),
+  editedAt: timestampSchema.nullable(),
+  createdAt: timestampSchema,
+});
+export const chatPageSchema = z.object({
+  /** Oldest first. */
+  messages: z.array(chatMessageSchema),
+  /** Pass as `before` for the page of older messages; null when there are none. */
+  nextBefore: idSchema.nullable(),
+});
+
+export const triageItemSchema = z.object({
+  id: idSchema,
+  reporterId: idSchema,
+  title: z.string(),
+  description: z.string(),
+  status: triageStatusSchema,
+  assignedTo: idSchema.nullable(),
+  priority: triagePrioritySchema,
+  category: z.string(),
+  resolution: z.string().nullable(),
+  resolvedAt: timestampSchema.nullable(),
+  taskId: idSchema.nullable(),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+});
+/** The start of a GitHub sign-in: send the browser to `url`; keep `state` and `codeVerifier` for the callback. */
+export const githubAuthorizationSchema = z.object({
+  url: z.url(),
+  state: z.string(),
+  codeVerifier: z.string(),
+});
+export const promotedTriageItemSchema = z.object({ item: triageItemSchema, task: taskSchema });
+
+export type TeamMember = z.infer<typeof teamMemberSchema>;
+export type CurrentUser = z.infer<typeof currentUserSchema>;
+export type Task = z.infer<typeof taskSchema>;
+export type Notification = z.infer<typeof notificationSchema>;
+export type UnreadCount = z.infer<typeof unreadCountSchema>;
+export type MarkedRead = z.infer<typeof markedReadSchema>;
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+export type ChatPage = z.infer<typeof chatPageSchema>;
+export type TriageItem = z.infer<typeof triageItemSchema>;
+export type GitHubAuthorization = z.infer<typeof githubAuthorizationSchema>;
+export type PromotedTriageItem = z.infer<typeof promotedTriageItemSchema>;
+
+// ---------------------------------------------------------------------------------------------- events
+
+/**
+ * The LISTEN/NOTIFY channel of notification events: one event per notification created, carrying its
+ * recipient, so a subscriber delivers only `userId === subscriber`.
+ */
+export const SCRUM_NOTIFICATION_CHANNEL = 'scrum_notifications';
+/**
+ * The LISTEN/NOTIFY channel of chat events. A direct message's event names its sender and recipient (a
+ * subscriber delivers it to those two only); a channel message's names its channel (delivered to the
+ * subscribers of that channel).
+ */
+export const SCRUM_CHAT_CHANNEL = 'scrum_chat';
+
+export const notificationEventSchema = z.strictObject({
+  type: z.literal('notification_created'),
+  userId: idSchema,
+  notification: notificationSchema,
+});
+export const chatEventSchema = z.strictObject({
+  type: z.enum(['message_sent', 'message_edited']),
+  message: chatMessageSchema,
+});
+export type NotificationEvent = z.infer<typeof notificationEventSchema>;
+export type ChatEvent = z.infer<typeof chatEventSchema>;
+
+/** What a chat subscriber asks for: their direct messages, and the messages of `channel` when given. */
+export const chatEventsInputSchema = z.object({ channel: channelSchema.optional() });
+export type ChatEventsInput = z.input<typeof chatEventsInputSchema>;
+
+/** The one filter of notification events: a subscriber receives only the notifications addressed to them. */
+export function isNotificationEventFor(event: NotificationEvent, userId: number): boolean {
+  return event.userId === userId;
+}
+
+/**
+ * The one filter of chat events: a direct message reaches its sender and recipient only; a channel message
+ * reaches the subscribers of that channel (every active user may read channels).
+ */
+export function isChatEventFor(event: ChatEvent, userId: number, input: ChatEventsInput): boolean {
+  const { message } = event;
+  if (message.recipientId !== null) return message.senderId === userId || message.recipientId === userId;
+  return input.channel !== undefined && message.channel === input.channel;
+}

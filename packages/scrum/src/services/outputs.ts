@@ -1,0 +1,99 @@
+import type { ScrumChatMessage } from '../entities/chat-message.ts';
+import type { ScrumNotification } from '../entities/notification.ts';
+import type { ScrumTask } from '../entities/task.ts';
+import type { ScrumTriageItem } from '../entities/triage-item.ts';
+import type { ScrumUser } from '../entities/user.ts';
+import type { ChatMessage, CurrentUser, Notification, Task, TeamMember, TriageItem } from '../schemas.ts';
+
+/** Entities → the plain, serialisable shapes of schemas.ts that services return. */
+
+const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
+
+/** Never the email: a teammate's address is theirs. */
+export function toTeamMember(user: ScrumUser): TeamMember {
+  return {
+    id: user.id,
+    username: user.username,
+    avatarUrl: user.avatarUrl ?? null,
+    role: user.role,
+    isActive: user.isActive,
+  };
+}
+
+export function toCurrentUser(user: ScrumUser): CurrentUser {
+  return {
+    ...toTeamMember(user),
+    githubId: user.githubId,
+    email: user.email ?? null,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export function toTask(task: ScrumTask): Task {
+  return {
+    id: task.id,
+    title: task.title,
+    description: task.description,
+    status: task.status,
+    assignedRole: task.assignedRole,
+    assignedUserId: task.assignedUser?.id ?? null,
+    startDate: task.startDate.toISOString(),
+    endDate: task.endDate.toISOString(),
+    completedAt: iso(task.completedAt),
+    isDelayed: task.isDelayed,
+    epicId: task.epicId ?? null,
+    storyId: task.storyId ?? null,
+    priority: task.priority,
+    createdById: task.createdBy?.id ?? null,
+    createdAt: task.createdAt.toISOString(),
+    updatedAt: task.updatedAt.toISOString(),
+  };
+}
+
+export function toNotification(notification: ScrumNotification): Notification {
+  return {
+    id: notification.id,
+    userId: notification.user.id,
+    type: notification.type,
+    title: notification.title,
+    message: notification.message,
+    relatedTaskId: notification.relatedTask?.id ?? null,
+    isRead: notification.isRead,
+    createdAt: notification.createdAt.toISOString(),
+    readAt: iso(notification.readAt),
+  };
+}
+
+export function toChatMessage(message: ScrumChatMessage): ChatMessage {
+  return {
+    id: message.id,
+    senderId: message.sender.id,
+    recipientId: message.recipient?.id ?? null,
+    // A direct message belongs to no channel, whatever the column's seed default left there.
+    channel: message.recipient ? null : (message.channel ?? null),
+    message: message.message,
+    messageType: message.messageType,
+    fileUrl: message.fileUrl ?? null,
+    isEdited: message.isEdited,
+    editedAt: iso(message.editedAt),
+    createdAt: message.createdAt.toISOString(),
+  };
+}
+
+export function toTriageItem(item: ScrumTriageItem): TriageItem {
+  return {
+    id: item.id,
+    reporterId: item.reporter.id,
+    title: item.title,
+    description: item.description,
+    status: item.status,
+    assignedTo: item.assignedTo?.id ?? null,
+    priority: item.priority,
+    category: item.category,
+    resolution: item.resolution ?? null,
+    resolvedAt: iso(item.resolvedAt),
+    taskId: item.task?.id ?? null,
+    createdAt: item.createdAt.toISOString(),
+    updatedAt: item.updatedAt.toISOString(),
+  };
+}

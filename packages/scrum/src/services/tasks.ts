@@ -1,0 +1,240 @@
+import { type EntityManager, ForbiddenError, InvalidInputError, parseInput } from '@huddle/db';
+import type { ScrumActor } from '../actor.ts';
+import { ScrumTask } from '../entities/task.ts';
+import { ScrumUser } from '../entities/user.ts';
+import {
+  type AssignTaskInput,
+  assignTaskInputSchema,
+  type ChangeTaskStatusInput,
+  type CreateTaskInput,
+  changeTaskStatusInputSchema,
+  createTaskInputSchema,
+  type ListDelayedTasksInput,
+  type ListEpicTasksInput,
+  type ListMyTasksInput,
+  type ListTasksByRoleInput,
+  listDelayedTasksInputSchema,
+  listEpicTasksInputSchema,
+  listMyTasksInputSchema,
+  listTasksByRoleInputSchema,
+  type NewTask,
+  type Task,
+  type TaskIdInput,
+  taskIdInputSchema,
+  type UpdateTaskInput,
+  updateTaskInputSchema,
+} from '../schemas.ts';
+import { activeUserIdsWithRoles, isVisible, notFound, requireActiveUser, requireManager } from './access.ts';
+import { notify } from './events.ts';
+import { toTask } from './outputs.ts';
+
+const taskNotFound = (taskId: number) => notFound('taskId', 'task', taskId);
+
+async function findTask(em: EntityManager, taskId: number): Promise<ScrumTask> {
+  const task = await em.findOne(ScrumTask, taskId);
+  if (!task) throw taskNotFound(taskId);
+  return task;
+}
+
+/** Tells a new assignee about their task. */
+function notifyAssigned(em: EntityManager, task: { id: number; title: string }, userId: number) {
+  return notify(em, [userId], {
+    type: 'task_assigned',
+    title: `Task assigned: ${task.title}`,
+    message: `You were assigned task #${task.id}, "${task.title}".`,
+    relatedTaskId: task.id,
+  });
+}
+
+/** Writes a new task row created by the actor (a manager), telling its assignee. */
+export async function insertTask(em: EntityManager, actor: ScrumActor, fields: NewTask): Promise<ScrumTask> {
+  const { assignedUserId, ...rest } = fields;
+  if (assignedUserId) await requireActiveUser(em, assignedUserId, 'assignedUserId');
+  const task = em.create(ScrumTask, {
+    ...rest,
+    assignedUser: assignedUserId ?? null,
+    createdBy: actor.userId,
+  });
+  await em.flush();
+  if (assignedUserId) await notifyAssigned(em, task, assignedUserId);
+  return task;
+}
+
+/** Creates a task (project managers and admins), assigned to a role and optionally a person. */
+export async function createTask(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: CreateTaskInput,
+): Promise<Task> {
+  const fields = parseInput(createTaskInputSchema, input);
+  requireManager(actor, 'create tasks', 'assignedRole');
+  return toTask(await insertTask(em, actor, fields));
+}
+
+/** Writes the task and reads it back: the database trigger, not this process, sets updated_at. */
+async function saveTask(em: EntityManager, task: ScrumTask): Promise<Task> {
+  await em.flush();
+  return toTask(await em.refreshOrFail(task));
+}
+
+/** (Re)assigns a task to a role and optionally a person, who is notified (`task_assigned`). */
+export async function assignTask(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: AssignTaskInput,
+): Promise<Task> {
+  const { taskId, assignedRole, assignedUserId } = parseInput(assignTaskInputSchema, input);
+  requireManager(actor, 'assign tasks', 'taskId');
+  const task = await findTask(em, taskId);
+  if (assignedUserId !== null) await requireActiveUser(em, assignedUserId, 'assignedUserId');
+  const previousAssignee = task.assignedUser?.id ?? null;
+  task.assignedRole = assignedRole;
+  task.assignedUser =
+    assignedUserId === null ? null : em.getReference(ScrumUser, assignedUserId, { wrapped: true });
+  const saved = await saveTask(em, task);
+  if (assignedUserId !== null && assignedUserId !== previousAssignee) {
+    await notifyAssigned(em, task, assignedUserId);
+  }
+  return saved;
+}
+
+/** Changes a task's fields (project managers and admins). */
+export async function updateTask(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: UpdateTaskInput,
+): Promise<Task> {
+  const { taskId, ...changes } = parseInput(updateTaskInputSchema, input);
+  requireManager(actor, 'edit tasks', 'taskId');
+  const task = await findTask(em, taskId);
+  const startDate = changes.startDate ?? task.startDate;
+  const endDate = changes.endDate ?? task.endDate;
+  if (endDate <= startDate) {
+    throw new InvalidInputError(`endDate: must be after startDate (${startDate.toISOString()})`, {
+      field: 'endDate',
+    });
+  }
+  em.assign(task, changes);
+  return saveTask(em, task);
+}
+
+interface StatusChangeRow {
+  id: number;
+  title: string;
+  status: Task['status'];
+  previous_status: Task['status'];
+  created_by_id: number | null;
+}
+
+/**
+ * Moves a task to `status` — a hot path, so native statements: one `update` (locking the row and returning
+ * its previous status) sets or clears `completed_at` and clears the delay flag on `done`; only a move into
+ * `done` adds the `task_completed` notification to the creator (or, without one, the project managers),
+ * never to the actor. Row-level security decides who may: managers, the assignee, and anyone of the task's
+ * role while it is unassigned.
+ */
+export async function changeTaskStatus(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: ChangeTaskStatusInput,
+): Promise<Task> {
+  const { taskId, status } = parseInput(changeTaskStatusInputSchema, input);
+  const [row] = await em.execute<(Record<string, unknown> & StatusChangeRow)[]>(
+    `with previous as (select id, status from scrum.tasks where id = ? for update)
+     update scrum.tasks t set status = ?,
+       completed_at = case when ? = 'done' then coalesce(t.completed_at, now()) end,
+       is_delayed = t.is_delayed and ? <> 'done'
+     from previous where t.id = previous.id
+     returning t.*, previous.status as previous_status`,
+    [taskId, status, status, status],
+  );
+  if (!row) {
+    if (await isVisible(em, 'tasks', taskId)) {
+      throw new ForbiddenError(
+        `taskId: only managers, the assignee, or the task's role while it is unassigned may change task ${taskId}`,
+        { field: 'taskId' },
+      );
+    }
+    throw taskNotFound(taskId);
+  }
+  const { previous_status: previousStatus, ...columns } = row;
+  if (status === 'done' && previousStatus !== 'done') {
+    const creator = row.created_by_id;
+    const recipients =
+      creator !== null
+        ? [creator].filter((id) => id !== actor.userId)
+        : await activeUserIdsWithRoles(em, ['project_manager'], actor.userId);
+    await notify(em, recipients, {
+      type: 'task_completed',
+      title: `Task completed: ${row.title}`,
+      message: `Task #${row.id}, "${row.title}", is done.`,
+      relatedTaskId: row.id,
+    });
+  }
+  return toTask(em.map(ScrumTask, columns));
+}
+
+export async function getTask(em: EntityManager, _actor: ScrumActor, input: TaskIdInput): Promise<Task> {
+  const { taskId } = parseInput(taskIdInputSchema, input);
+  return toTask(await findTask(em, taskId));
+}
+
+/** The actor's tasks with `status`, by priority (highest first) then start date: idx_tasks_user_status. */
+export async function listMyTasks(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: ListMyTasksInput,
+): Promise<Task[]> {
+  const { status, limit } = parseInput(listMyTasksInputSchema, input);
+  const tasks = await em.find(
+    ScrumTask,
+    { assignedUser: actor.userId, status },
+    { orderBy: { priority: 'desc', startDate: 'asc' }, limit },
+  );
+  return tasks.map(toTask);
+}
+
+/** A role's tasks (optionally with one status), by priority then start date; others' roles are invisible. */
+export async function listTasksByRole(
+  em: EntityManager,
+  _actor: ScrumActor,
+  input: ListTasksByRoleInput,
+): Promise<Task[]> {
+  const { role, status, limit } = parseInput(listTasksByRoleInputSchema, input);
+  const tasks = await em.find(
+    ScrumTask,
+    { assignedRole: role, ...(status && { status }) },
+    { orderBy: { priority: 'desc', startDate: 'asc', id: 'asc' }, limit },
+  );
+  return tasks.map(toTask);
+}
+
+/** Delayed tasks not done yet, the most overdue first (idx_tasks_delayed). */
+export async function listDelayedTasks(
+  em: EntityManager,
+  _actor: ScrumActor,
+  input: ListDelayedTasksInput = {},
+): Promise<Task[]> {
+  const { limit } = parseInput(listDelayedTasksInputSchema, input);
+  const tasks = await em.find(
+    ScrumTask,
+    { isDelayed: true, status: { $ne: 'done' } },
+    { orderBy: { endDate: 'asc', id: 'asc' }, limit },
+  );
+  return tasks.map(toTask);
+}
+
+/** An epic's tasks (the seed's free-text `epic_id`), by priority then start date (idx_tasks_epic). */
+export async function listEpicTasks(
+  em: EntityManager,
+  _actor: ScrumActor,
+  input: ListEpicTasksInput,
+): Promise<Task[]> {
+  const { epicId, limit } = parseInput(listEpicTasksInputSchema, input);
+  const tasks = await em.find(
+    ScrumTask,
+    { epicId },
+    { orderBy: { priority: 'desc', startDate: 'asc', id: 'asc' }, limit },
+  );
+  return tasks.map(toTask);
+}

@@ -1,0 +1,97 @@
+import { ConflictError, type EntityManager, ForbiddenError, parseInput, UnauthorizedError } from '@huddle/db';
+import type { ScrumActor } from '../actor.ts';
+import { ScrumUser } from '../entities/user.ts';
+import {
+  type ChangeUserRoleInput,
+  type CurrentUser,
+  changeUserRoleInputSchema,
+  type DirectoryInput,
+  directoryInputSchema,
+  type TeamMember,
+  type UserIdInput,
+  userIdInputSchema,
+} from '../schemas.ts';
+import { notFound, requireAdmin } from './access.ts';
+import { toCurrentUser, toTeamMember } from './outputs.ts';
+
+/** The team directory: active users by name (id, username, avatar, role — never an email). */
+export async function listDirectory(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: DirectoryInput = {},
+): Promise<TeamMember[]> {
+  const { role, includeInactive } = parseInput(directoryInputSchema, input);
+  if (includeInactive) requireAdmin(actor, 'list deactivated users', 'includeInactive');
+  const users = await em.find(
+    ScrumUser,
+    { ...(role && { role }), ...(!includeInactive && { isActive: true }) },
+    { orderBy: { username: 'asc', id: 'asc' } },
+  );
+  return users.map(toTeamMember);
+}
+
+/** The acting user, with their own email. */
+export async function getCurrentUser(em: EntityManager, actor: ScrumActor): Promise<CurrentUser> {
+  const user = await em.findOne(ScrumUser, actor.userId);
+  if (!user) throw new UnauthorizedError(`actor: scrum user ${actor.userId} does not exist`);
+  return toCurrentUser(user);
+}
+
+/** The user an admin manages; admins never change themselves, so the team always keeps its admin. */
+async function managedUser(em: EntityManager, actor: ScrumActor, userId: number, action: string) {
+  requireAdmin(actor, action, 'userId');
+  if (userId === actor.userId) {
+    throw new ForbiddenError(`userId: admins may not ${action} themselves; ask another admin`, {
+      field: 'userId',
+    });
+  }
+  const user = await em.findOne(ScrumUser, userId);
+  if (!user) throw notFound('userId', 'user', userId);
+  return user;
+}
+
+async function saveUser(em: EntityManager, user: ScrumUser): Promise<TeamMember> {
+  await em.flush();
+  return toTeamMember(await em.refreshOrFail(user));
+}
+
+/** Gives a user another role (admins); it applies from the user's next request. */
+export async function changeUserRole(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: ChangeUserRoleInput,
+): Promise<TeamMember> {
+  const { userId, role } = parseInput(changeUserRoleInputSchema, input);
+  const user = await managedUser(em, actor, userId, 'change the role of');
+  user.role = role;
+  return saveUser(em, user);
+}
+
+async function setActive(em: EntityManager, actor: ScrumActor, input: UserIdInput, isActive: boolean) {
+  const { userId } = parseInput(userIdInputSchema, input);
+  const user = await managedUser(em, actor, userId, isActive ? 'reactivate' : 'deactivate');
+  if (user.isActive === isActive) {
+    throw new ConflictError(`userId: user ${userId} is already ${isActive ? 'active' : 'deactivated'}`, {
+      field: 'userId',
+    });
+  }
+  user.isActive = isActive;
+  return saveUser(em, user);
+}
+
+/** Deactivates a user (admins): they can no longer sign in or act, and leave the directory. */
+export function deactivateUser(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: UserIdInput,
+): Promise<TeamMember> {
+  return setActive(em, actor, input, false);
+}
+
+export function reactivateUser(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: UserIdInput,
+): Promise<TeamMember> {
+  return setActive(em, actor, input, true);
+}

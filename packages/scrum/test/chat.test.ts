@@ -1,0 +1,227 @@
+import { ForbiddenError, InvalidInputError, NotFoundError } from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { scrumModule } from '../src/module.ts';
+import {
+  type ChatEvent,
+  chatEventSchema,
+  chatMessageSchema,
+  chatPageSchema,
+  isChatEventFor,
+  SCRUM_CHAT_CHANNEL,
+} from '../src/schemas.ts';
+import {
+  editMessage,
+  getChannelHistory,
+  getConversation,
+  sendChannelMessage,
+  sendDirectMessage,
+} from '../src/services/chat.ts';
+import { asActor, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+
+const test = useTestDatabase([scrumModule]);
+const postgres = useSqlClient(test);
+
+type Person = Awaited<ReturnType<typeof newUser>>;
+let ann: Person;
+let bob: Person;
+let cy: Person;
+let admin: Person;
+
+beforeAll(async () => {
+  ann = await newUser(postgres.client, 'developer', 'ann');
+  bob = await newUser(postgres.client, 'tester', 'bob');
+  cy = await newUser(postgres.client, 'designer', 'cy');
+  admin = await newUser(postgres.client, 'admin');
+});
+
+const dm = (from: Person, to: Person, input: Record<string, unknown> = {}) =>
+  asActor(test.db, from.actor, (em, actor) =>
+    sendDirectMessage(em, actor, { recipientId: to.id, message: 'hello', ...input }),
+  );
+
+describe('direct messages', () => {
+  it('are stored without a channel and published to listeners with sender and recipient', async () => {
+    const events: ChatEvent[] = [];
+    const unlisten = await test.db.events.listen(SCRUM_CHAT_CHANNEL, (payload) => {
+      events.push(chatEventSchema.parse(payload));
+    });
+    try {
+      const message = await dm(ann, bob, { message: '  hi Bob  ' });
+      expect(chatMessageSchema.parse(message)).toEqual(message);
+      expect(message).toMatchObject({
+        senderId: ann.id,
+        recipientId: bob.id,
+        channel: null,
+        message: 'hi Bob',
+        messageType: 'text',
+        fileUrl: null,
+        isEdited: false,
+      });
+      const stored = await postgres.client.query('select channel from scrum.chat_messages where id = $1', [
+        message.id,
+      ]);
+      expect(stored.rows[0]).toEqual({ channel: null });
+      await eventually(() => expect(events).toEqual([{ type: 'message_sent', message }]));
+    } finally {
+      await unlisten();
+    }
+  });
+
+  it('carry a validated http(s) URL when they are files, and only then', async () => {
+    const file = await dm(ann, bob, {
+      messageType: 'file',
+      message: 'spec.pdf',
+      fileUrl: 'https://files.example.com/spec.pdf',
+    });
+    expect(file).toMatchObject({ messageType: 'file', fileUrl: 'https://files.example.com/spec.pdf' });
+    for (const input of [
+      { messageType: 'file', message: 'x' },
+      { messageType: 'file', message: 'x', fileUrl: 'javascript:alert(1)' },
+      { messageType: 'file', message: 'x', fileUrl: 'ftp://files.example.com/a' },
+      { messageType: 'text', message: 'x', fileUrl: 'https://files.example.com/a' },
+    ]) {
+      const error = await expectHuddleError(dm(ann, bob, input), InvalidInputError);
+      expect(error.constraint.field).toBe('fileUrl');
+    }
+  });
+
+  it('the largest message a client may send still fits in its event (NOTIFY payloads stay under 8000 bytes)', async () => {
+    const events: ChatEvent[] = [];
+    const unlisten = await test.db.events.listen(SCRUM_CHAT_CHANNEL, (payload) => {
+      events.push(chatEventSchema.parse(payload));
+    });
+    try {
+      const fileUrl = `https://files.example.com/${'a'.repeat(1_000 - 'https://files.example.com/'.length)}`;
+      const largest = await dm(ann, bob, { messageType: 'file', message: '€'.repeat(2_000), fileUrl });
+      await eventually(() => expect(events.map((event) => event.message.id)).toEqual([largest.id]));
+      expect(
+        (await expectHuddleError(dm(ann, bob, { message: '€'.repeat(2_001) }), InvalidInputError)).constraint
+          .field,
+      ).toBe('message');
+      const unicodeUrl = { messageType: 'file', message: 'x', fileUrl: 'https://files.example.com/é' };
+      expect((await expectHuddleError(dm(ann, bob, unicodeUrl), InvalidInputError)).constraint.field).toBe(
+        'fileUrl',
+      );
+    } finally {
+      await unlisten();
+    }
+  });
+
+  it('refuse an unknown or deactivated recipient, an empty message, and system messages from non-admins', async () => {
+    const gone = await newUser(postgres.client, 'developer', 'gone');
+    await postgres.client.query('update scrum.users set is_active = false where id = $1', [gone.id]);
+    expect((await expectHuddleError(dm(ann, gone), NotFoundError)).constraint.field).toBe('recipientId');
+    expect(
+      (await expectHuddleError(dm(ann, bob, { message: '   ' }), InvalidInputError)).constraint.field,
+    ).toBe('message');
+    expect(
+      (await expectHuddleError(dm(ann, bob, { messageType: 'system' }), ForbiddenError)).constraint.field,
+    ).toBe('messageType');
+    expect((await dm(admin, bob, { messageType: 'system', message: 'Maintenance at 6' })).messageType).toBe(
+      'system',
+    );
+  });
+
+  it('the conversation pages back in time with a stable cursor, and only ever holds the two people’s messages', async () => {
+    const sent: number[] = [];
+    for (let index = 0; index < 5; index++) {
+      sent.push(
+        (await dm(index % 2 === 0 ? cy : bob, index % 2 === 0 ? bob : cy, { message: `m${index}` })).id,
+      );
+    }
+    await dm(cy, ann, { message: 'not in this conversation' });
+    const read = (before?: number) =>
+      asActor(test.db, bob.actor, (em, actor) =>
+        getConversation(em, actor, { userId: cy.id, limit: 2, before }),
+      );
+    const first = await read();
+    expect(chatPageSchema.parse(first)).toEqual(first);
+    expect(first.messages.map((message) => message.id)).toEqual(sent.slice(3));
+    // A message arriving between pages does not shift the next page.
+    await dm(cy, bob, { message: 'late' });
+    const second = await read(first.nextBefore!);
+    expect(second.messages.map((message) => message.id)).toEqual(sent.slice(1, 3));
+    const third = await read(second.nextBefore!);
+    expect(third).toEqual({ messages: [expect.objectContaining({ id: sent[0] })], nextBefore: null });
+    // Ann asking for Bob and Cy's conversation gets her own conversation with Bob, never theirs.
+    const annView = await asActor(test.db, ann.actor, (em, actor) =>
+      getConversation(em, actor, { userId: cy.id }),
+    );
+    expect(annView.messages.map((message) => message.message)).toEqual(['not in this conversation']);
+  });
+});
+
+describe('channel messages', () => {
+  it('go to a channel, are read by everyone, and page like conversations', async () => {
+    const posts = [];
+    for (const text of ['one', 'two', 'three']) {
+      posts.push(
+        await asActor(test.db, ann.actor, (em, actor) =>
+          sendChannelMessage(em, actor, { channel: 'release', message: text }),
+        ),
+      );
+    }
+    await asActor(test.db, bob.actor, (em, actor) =>
+      sendChannelMessage(em, actor, { channel: 'general', message: 'elsewhere' }),
+    );
+    expect(posts[0]).toMatchObject({ channel: 'release', recipientId: null, senderId: ann.id });
+    const page = await asActor(test.db, cy.actor, (em, actor) =>
+      getChannelHistory(em, actor, { channel: 'release', limit: 2 }),
+    );
+    expect(page.messages.map((message) => message.message)).toEqual(['two', 'three']);
+    const older = await asActor(test.db, cy.actor, (em, actor) =>
+      getChannelHistory(em, actor, { channel: 'release', before: page.nextBefore! }),
+    );
+    expect(older).toEqual({ messages: [posts[0]], nextBefore: null });
+    const error = await expectHuddleError(
+      asActor(test.db, cy.actor, (em, actor) =>
+        sendChannelMessage(em, actor, { channel: 'Release Notes!', message: 'x' }),
+      ),
+      InvalidInputError,
+    );
+    expect(error.constraint.field).toBe('channel');
+  });
+});
+
+describe('chat event delivery', () => {
+  it('a DM reaches its two people only; a channel message the subscribers of its channel', async () => {
+    const direct = { type: 'message_sent' as const, message: await dm(ann, bob) };
+    const posted = await asActor(test.db, cy.actor, (em, actor) =>
+      sendChannelMessage(em, actor, { channel: 'release', message: 'shipped' }),
+    );
+    const channel = { type: 'message_sent' as const, message: posted };
+    expect([ann, bob, cy].map((person) => isChatEventFor(direct, person.id, { channel: 'release' }))).toEqual(
+      [true, true, false],
+    );
+    expect(isChatEventFor(channel, ann.id, { channel: 'release' })).toBe(true);
+    expect(isChatEventFor(channel, ann.id, { channel: 'general' })).toBe(false);
+    expect(isChatEventFor(channel, ann.id, {})).toBe(false);
+  });
+});
+
+describe('editing', () => {
+  it('the sender edits their message (is_edited, edited_at); the recipient cannot; a stranger gets NotFound', async () => {
+    const message = await dm(ann, bob, { message: 'typo' });
+    const edited = await asActor(test.db, ann.actor, (em, actor) =>
+      editMessage(em, actor, { messageId: message.id, message: 'fixed' }),
+    );
+    expect(edited).toMatchObject({
+      id: message.id,
+      message: 'fixed',
+      isEdited: true,
+      createdAt: message.createdAt,
+    });
+    expect(edited.editedAt).not.toBeNull();
+    const edit = (person: Person) =>
+      asActor(test.db, person.actor, (em, actor) =>
+        editMessage(em, actor, { messageId: message.id, message: 'hacked' }),
+      );
+    expect((await expectHuddleError(edit(bob), ForbiddenError)).constraint.field).toBe('messageId');
+    expect((await expectHuddleError(edit(cy), NotFoundError)).constraint.field).toBe('messageId');
+    const stored = await postgres.client.query('select message from scrum.chat_messages where id = $1', [
+      message.id,
+    ]);
+    expect(stored.rows[0]).toEqual({ message: 'fixed' });
+  });
+});

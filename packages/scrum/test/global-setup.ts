@@ -1,0 +1,4 @@
+import { huddleGlobalSetup } from '@huddle/db/testing';
+import { scrumModule } from '../src/module.ts';
+
+export default huddleGlobalSetup([scrumModule]);

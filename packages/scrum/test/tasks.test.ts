@@ -1,0 +1,284 @@
+import { ForbiddenError, InvalidInputError, NotFoundError } from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { scrumModule } from '../src/module.ts';
+import {
+  isNotificationEventFor,
+  type NotificationEvent,
+  notificationEventSchema,
+  SCRUM_NOTIFICATION_CHANNEL,
+  type Task,
+  taskSchema,
+} from '../src/schemas.ts';
+import { listUnreadNotifications } from '../src/services/notifications.ts';
+import {
+  assignTask,
+  changeTaskStatus,
+  createTask,
+  getTask,
+  listDelayedTasks,
+  listEpicTasks,
+  listMyTasks,
+  listTasksByRole,
+  updateTask,
+} from '../src/services/tasks.ts';
+import { asActor, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+
+const test = useTestDatabase([scrumModule]);
+const postgres = useSqlClient(test);
+
+type Person = Awaited<ReturnType<typeof newUser>>;
+let pm: Person;
+let otherPm: Person;
+let dev: Person;
+let otherDev: Person;
+let tester: Person;
+
+const newTask = {
+  title: 'Build the login page',
+  description: 'With GitHub sign-in',
+  assignedRole: 'developer' as const,
+  startDate: '2026-03-02T09:00:00Z',
+  endDate: '2026-03-06T17:00:00Z',
+};
+
+function create(by: Person, extra: Record<string, unknown> = {}): Promise<Task> {
+  return asActor(test.db, by.actor, (em, actor) => createTask(em, actor, { ...newTask, ...extra }));
+}
+
+async function notificationsOf(person: Person) {
+  return asActor(test.db, person.actor, (em, actor) => listUnreadNotifications(em, actor));
+}
+
+beforeAll(async () => {
+  pm = await newUser(postgres.client, 'project_manager', 'pm');
+  otherPm = await newUser(postgres.client, 'project_manager', 'pm2');
+  dev = await newUser(postgres.client, 'developer', 'dev');
+  otherDev = await newUser(postgres.client, 'developer', 'dev2');
+  tester = await newUser(postgres.client, 'tester');
+});
+
+describe('creating and assigning', () => {
+  it('a project manager creates a task, assigned to a person who is notified (task_assigned, with an event)', async () => {
+    const events: NotificationEvent[] = [];
+    const unlisten = await test.db.events.listen(SCRUM_NOTIFICATION_CHANNEL, (payload) => {
+      events.push(notificationEventSchema.parse(payload));
+    });
+    try {
+      const task = await create(pm, { assignedUserId: dev.id, epicId: 'EPIC-1', priority: 3 });
+      expect(taskSchema.parse(task)).toEqual(task);
+      expect(task).toMatchObject({
+        status: 'todo',
+        assignedUserId: dev.id,
+        createdById: pm.id,
+        completedAt: null,
+        isDelayed: false,
+        epicId: 'EPIC-1',
+        startDate: '2026-03-02T09:00:00.000Z',
+      });
+      const [notification] = await notificationsOf(dev);
+      expect(notification).toMatchObject({ type: 'task_assigned', relatedTaskId: task.id, userId: dev.id });
+      await eventually(() => expect(events.map((event) => event.userId)).toEqual([dev.id]));
+      expect(
+        events.map((event) => [isNotificationEventFor(event, dev.id), isNotificationEventFor(event, pm.id)]),
+      ).toEqual([[true, false]]);
+      expect(events[0]?.notification).toEqual(notification);
+    } finally {
+      await unlisten();
+    }
+  });
+
+  it('a developer cannot create a task (ForbiddenError, nothing written)', async () => {
+    const before = await postgres.client.query('select count(*)::int as n from scrum.tasks');
+    const error = await expectHuddleError(create(dev), ForbiddenError);
+    expect(error.constraint.field).toBe('assignedRole');
+    const after = await postgres.client.query('select count(*)::int as n from scrum.tasks');
+    expect(after.rows[0]).toEqual(before.rows[0]);
+  });
+
+  it('refuses bad input by field: end before start, unknown role, a deactivated assignee', async () => {
+    const error = await expectHuddleError(create(pm, { endDate: '2026-03-01T00:00:00Z' }), InvalidInputError);
+    expect(error.constraint.field).toBe('endDate');
+    expect(
+      (await expectHuddleError(create(pm, { assignedRole: 'intern' }), InvalidInputError)).constraint.field,
+    ).toBe('assignedRole');
+    const gone = await newUser(postgres.client, 'developer', 'gone');
+    await postgres.client.query('update scrum.users set is_active = false where id = $1', [gone.id]);
+    expect(
+      (await expectHuddleError(create(pm, { assignedUserId: gone.id }), NotFoundError)).constraint.field,
+    ).toBe('assignedUserId');
+  });
+
+  it('reassigning notifies the new assignee only', async () => {
+    const task = await create(pm);
+    const assign = (userId: number | null, role = 'developer' as const) =>
+      asActor(test.db, pm.actor, (em, actor) =>
+        assignTask(em, actor, { taskId: task.id, assignedRole: role, assignedUserId: userId }),
+      );
+    const assigned = await assign(otherDev.id);
+    expect(assigned.assignedUserId).toBe(otherDev.id);
+    expect(Date.parse(assigned.updatedAt)).toBeGreaterThanOrEqual(Date.parse(task.updatedAt));
+    await assign(otherDev.id);
+    const forTask = (await notificationsOf(otherDev)).filter((n) => n.relatedTaskId === task.id);
+    expect(forTask.map((n) => n.type)).toEqual(['task_assigned']);
+    expect((await assign(null)).assignedUserId).toBeNull();
+  });
+});
+
+describe('updating', () => {
+  it('a manager changes fields; the date order is checked against the stored dates', async () => {
+    const task = await create(pm);
+    const updated = await asActor(test.db, otherPm.actor, (em, actor) =>
+      updateTask(em, actor, { taskId: task.id, title: 'Renamed', priority: 7, epicId: null }),
+    );
+    expect(updated).toMatchObject({
+      title: 'Renamed',
+      priority: 7,
+      epicId: null,
+      description: task.description,
+    });
+    const error = await expectHuddleError(
+      asActor(test.db, pm.actor, (em, actor) =>
+        updateTask(em, actor, { taskId: task.id, endDate: '2026-03-01T00:00:00Z' }),
+      ),
+      InvalidInputError,
+    );
+    expect(error.constraint.field).toBe('endDate');
+    await expectHuddleError(
+      asActor(test.db, dev.actor, (em, actor) =>
+        updateTask(em, actor, { taskId: task.id, title: 'Mine now' }),
+      ),
+      ForbiddenError,
+    );
+  });
+});
+
+describe('changing status', () => {
+  it('done sets completed_at, clears the delay flag and notifies the creator; reopening clears completed_at', async () => {
+    const task = await create(otherPm, { assignedUserId: dev.id });
+    await postgres.client.query('update scrum.tasks set is_delayed = true where id = $1', [task.id]);
+    const move = (status: 'todo' | 'in_progress' | 'done', by = dev) =>
+      asActor(test.db, by.actor, (em, actor) => changeTaskStatus(em, actor, { taskId: task.id, status }));
+
+    expect(await move('in_progress')).toMatchObject({
+      status: 'in_progress',
+      completedAt: null,
+      isDelayed: true,
+    });
+    const done = await move('done');
+    expect(taskSchema.parse(done)).toEqual(done);
+    expect(done).toMatchObject({ status: 'done', isDelayed: false, assignedUserId: dev.id });
+    expect(done.completedAt).not.toBeNull();
+    const again = await move('done');
+    expect(again.completedAt).toBe(done.completedAt);
+    const completions = (await notificationsOf(otherPm)).filter(
+      (n) => n.relatedTaskId === task.id && n.type === 'task_completed',
+    );
+    expect(completions).toHaveLength(1);
+    expect(await move('todo')).toMatchObject({ status: 'todo', completedAt: null });
+  });
+
+  it('a move to done racing another reads the status under the row lock: completed once, notified once', async () => {
+    const task = await create(otherPm, { assignedUserId: dev.id });
+    // Another transaction completes the task and holds its row until the service call is waiting for it.
+    await postgres.client.query('begin');
+    await postgres.client.query(
+      `update scrum.tasks set status = 'done', completed_at = now() where id = $1`,
+      [task.id],
+    );
+    const racing = asActor(test.db, dev.actor, (em, actor) =>
+      changeTaskStatus(em, actor, { taskId: task.id, status: 'done' }),
+    );
+    const waiting = () =>
+      test.db.orm.em
+        .fork()
+        .execute<{ n: number }[]>(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+    while ((await waiting())[0]!.n === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await postgres.client.query('commit');
+    expect((await racing).status).toBe('done');
+    const completions = await postgres.client.query(
+      `select count(*)::int as n from scrum.notifications where related_task_id = $1 and type = 'task_completed'`,
+      [task.id],
+    );
+    expect(completions.rows[0]).toEqual({ n: 0 });
+  });
+
+  it('a task without a creator notifies the project managers (not the actor)', async () => {
+    const result = await postgres.client.query<{ id: number }>(
+      `insert into scrum.tasks (title, description, assigned_role, start_date, end_date)
+       values ('Orphan', 'D', 'developer', '2026-01-01Z', '2026-01-02Z') returning id`,
+    );
+    const taskId = result.rows[0]!.id;
+    await asActor(test.db, pm.actor, (em, actor) => changeTaskStatus(em, actor, { taskId, status: 'done' }));
+    const recipients = await postgres.client.query(
+      `select user_id from scrum.notifications where related_task_id = $1 and type = 'task_completed' order by user_id`,
+      [taskId],
+    );
+    expect(recipients.rows).toEqual([{ user_id: otherPm.id }]);
+  });
+
+  it('someone of another role gets NotFound; a colleague of the role cannot move an assigned task', async () => {
+    const task = await create(pm, { assignedUserId: dev.id });
+    const move = (by: Person) =>
+      asActor(test.db, by.actor, (em, actor) =>
+        changeTaskStatus(em, actor, { taskId: task.id, status: 'done' }),
+      );
+    expect((await expectHuddleError(move(tester), NotFoundError)).constraint.field).toBe('taskId');
+    expect((await expectHuddleError(move(otherDev), ForbiddenError)).constraint.field).toBe('taskId');
+    const stored = await postgres.client.query('select status from scrum.tasks where id = $1', [task.id]);
+    expect(stored.rows[0]).toEqual({ status: 'todo' });
+  });
+});
+
+describe('lists', () => {
+  it('mine by status, by priority then start date; by role; by epic; delayed; one task', async () => {
+    const lister = await newUser(postgres.client, 'designer', 'lister');
+    const mk = (priority: number, startDate: string, extra: Record<string, unknown> = {}) =>
+      create(pm, {
+        assignedRole: 'designer',
+        assignedUserId: lister.id,
+        priority,
+        startDate,
+        endDate: '2026-12-01T00:00:00Z',
+        ...extra,
+      });
+    const low = await mk(1, '2026-03-01T00:00:00Z', { epicId: 'DESIGN' });
+    const highLate = await mk(5, '2026-03-05T00:00:00Z', { epicId: 'DESIGN' });
+    const highEarly = await mk(5, '2026-03-02T00:00:00Z');
+    const asLister = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, lister.actor, work);
+    const ids = (tasks: Task[]) => tasks.map((task) => task.id);
+
+    expect(ids(await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo' })))).toEqual([
+      highEarly.id,
+      highLate.id,
+      low.id,
+    ]);
+    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'done' }))).toEqual([]);
+    expect(ids(await asLister((em, actor) => listTasksByRole(em, actor, { role: 'designer' })))).toEqual([
+      highEarly.id,
+      highLate.id,
+      low.id,
+    ]);
+    // Another role's list is empty for a designer: row-level security, not a filter in the service.
+    expect(await asLister((em, actor) => listTasksByRole(em, actor, { role: 'developer' }))).toEqual([]);
+    expect(ids(await asLister((em, actor) => listEpicTasks(em, actor, { epicId: 'DESIGN' })))).toEqual([
+      highLate.id,
+      low.id,
+    ]);
+    await postgres.client.query(
+      'update scrum.tasks set is_delayed = true, end_date = $2 where id = any($1)',
+      [[low.id, highLate.id], '2026-03-10T00:00:00Z'],
+    );
+    await postgres.client.query(`update scrum.tasks set end_date = '2026-03-09Z' where id = $1`, [
+      highLate.id,
+    ]);
+    expect(ids(await asLister((em, actor) => listDelayedTasks(em, actor)))).toEqual([highLate.id, low.id]);
+    expect((await asLister((em, actor) => getTask(em, actor, { taskId: low.id }))).id).toBe(low.id);
+    await expectHuddleError(
+      asActor(test.db, tester.actor, (em, actor) => getTask(em, actor, { taskId: low.id })),
+      NotFoundError,
+    );
+  });
+});
