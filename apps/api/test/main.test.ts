@@ -74,6 +74,12 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
     }
   });
 
+  it('refuses a relative HUDDLE_PLANNER_ROOTS at start with one line', async () => {
+    const run = runApiProcess({ HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '', HUDDLE_PLANNER_ROOTS: 'repos' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toBe('huddle api: HUDDLE_PLANNER_ROOTS: "repos" is not an absolute path\n');
+  });
+
   it('refuses a malformed DATABASE_URL with one line', async () => {
     const run = runApiProcess({ DATABASE_URL: 'mysql://nope' });
     expect(await run.exited).toBe(1);
