@@ -105,7 +105,13 @@ export async function benchApi(durationMs: number, db: Database, url: string): P
   let server: ApiServer | undefined;
   const pool = new pg.Pool({ connectionString: url, max: POOL });
   try {
-    server = await startApiServer({ db, secret: SECRET, port: 0, host: '127.0.0.1' });
+    server = await startApiServer({
+      db,
+      secret: SECRET,
+      plannerAccess: { roots: [] },
+      port: 0,
+      host: '127.0.0.1',
+    });
     const castUrl = `${server.url}/poker.votes.cast`;
     const getUrl = `${server.url}/poker.sessions.get?input=${encodeURIComponent(JSON.stringify({ sessionId }))}`;
     const card = (client: number, round: number) => CARDS[(client + round) % CARDS.length]!;

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { domainModules, issueActorToken, resolveSecret } from '@huddle/composition';
 import {
   ConfigurationError,
@@ -9,7 +10,14 @@ import {
   seed,
   sessionLimitsFromEnv,
 } from '@huddle/db';
+import {
+  PLANNER_ROOTS_VARIABLE,
+  plannerActor,
+  plannerRootsFromEnv,
+  type RepositoryAccess,
+} from '@huddle/planner';
 import { findUserByEmail, MINIMAL_USERS, pokerActor } from '@huddle/poker';
+import git from 'isomorphic-git';
 import { z } from 'zod';
 import { logger } from './logger.ts';
 import { scheduleJobs } from './scheduler.ts';
@@ -32,6 +40,20 @@ async function demoFacilitatorToken(db: Database, secret: Uint8Array): Promise<s
   return (await issueActorToken(secret, pokerActor, { module: 'poker', userId: facilitator.id })).token;
 }
 
+/**
+ * Where planner may read git repositories, decided once at start: `HUDDLE_PLANNER_ROOTS`, or, when it is
+ * unset, the git work tree the API is started in (so `pnpm start` can plan changes to Huddle itself); none
+ * outside a work tree or when the variable is set but empty. The default is written back to the
+ * environment because the minimal seeder reads the roots there: the seeded repository is then readable.
+ */
+async function plannerAccessFromEnv(): Promise<RepositoryAccess> {
+  if (process.env[PLANNER_ROOTS_VARIABLE] === undefined) {
+    const checkout = await git.findRoot({ fs, filepath: process.cwd() }).catch(() => undefined);
+    if (checkout) process.env[PLANNER_ROOTS_VARIABLE] = checkout;
+  }
+  return { roots: plannerRootsFromEnv() };
+}
+
 function fail(error: unknown): never {
   const message = error instanceof HuddleError ? error.message : ((error as Error).message ?? String(error));
   process.stderr.write(`huddle api: ${message}\n`);
@@ -44,6 +66,7 @@ async function main() {
     const issue = listen.error.issues[0]!;
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
+  const plannerAccess = await plannerAccessFromEnv();
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
     await db.close();
@@ -55,6 +78,7 @@ async function main() {
   const server = await startApiServer({
     db,
     secret,
+    plannerAccess,
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,
   });
@@ -70,6 +94,13 @@ async function main() {
     banner.push(
       'The demo session, as its facilitator:',
       `  curl -s -H "authorization: Bearer ${token}" ${server.url}/poker.sessions.mine`,
+    );
+  }
+  if (db.target.kind === 'pglite') {
+    const planner = await issueActorToken(secret, plannerActor, { module: 'planner', operator: 'demo' });
+    banner.push(
+      'The planner’s repositories, as operator demo:',
+      `  curl -s -H "authorization: Bearer ${planner.token}" ${server.url}/planner.repositories.list`,
     );
   }
   process.stdout.write(`${banner.join('\n')}\n`);

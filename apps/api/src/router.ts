@@ -1,11 +1,13 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { health } from './routers/health.ts';
+import { plannerRouter } from './routers/planner.ts';
 import { pokerRouter } from './routers/poker.ts';
 import { router } from './trpc.ts';
 
 export const appRouter = router({
   health,
   poker: pokerRouter,
+  planner: plannerRouter,
 });
 
 export type AppRouter = typeof appRouter;

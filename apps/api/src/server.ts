@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Database } from '@huddle/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { MAX_BATCH_CALLS } from './limits.ts';
 import { logger } from './logger.ts';
 import { appRouter } from './router.ts';
-import { createContext } from './trpc.ts';
+import { type ApiResources, createContext } from './trpc.ts';
 
 /** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -23,9 +22,7 @@ export interface ApiServer {
   close(options?: { drainMs?: number }): Promise<void>;
 }
 
-export interface ApiServerOptions {
-  db: Database;
-  secret: Uint8Array;
+export interface ApiServerOptions extends ApiResources {
   /** 0 picks a free port. */
   port: number;
   host: string;
@@ -44,7 +41,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_BATCH_CALLS,
-    createContext: ({ req }) => createContext(options.db, options.secret, req.headers.authorization),
+    createContext: ({ req }) => createContext(options, req.headers.authorization),
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR')
         logger.error({ err: error.cause ?? error, path }, 'request failed');

@@ -11,30 +11,37 @@ import {
   toHuddleError,
   UnauthorizedError,
 } from '@huddle/db';
+import type { RepositoryAccess } from '@huddle/planner';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 
-/** What every procedure sees: the database, the signing secret, and the caller's token if it sent a valid one. */
-export interface ApiContext {
+/** What the server gives every request, fixed when it starts. */
+export interface ApiResources {
   db: Database;
   secret: Uint8Array;
+  /** Where planner may read git repositories (`HUDDLE_PLANNER_ROOTS`, read once at start). */
+  plannerAccess: RepositoryAccess;
+}
+
+/** What every procedure sees: the server's resources, and the caller's token if it sent a valid one. */
+export interface ApiContext extends ApiResources {
   token: TokenClaims | null;
   /** Set when the bearer token was present but invalid or expired; reported by procedures that need one. */
   authError: UnauthorizedError | null;
 }
 
 export async function createContext(
-  db: Database,
-  secret: Uint8Array,
+  { db, secret, plannerAccess }: ApiResources,
   authorization: string | undefined,
 ): Promise<ApiContext> {
+  const resources = { db, secret, plannerAccess };
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!token) return { db, secret, token: null, authError: null };
+  if (!token) return { ...resources, token: null, authError: null };
   try {
-    return { db, secret, token: await verifyToken(secret, token), authError: null };
+    return { ...resources, token: await verifyToken(secret, token), authError: null };
   } catch (error) {
-    return { db, secret, token: null, authError: error as UnauthorizedError };
+    return { ...resources, token: null, authError: error as UnauthorizedError };
   }
 }
 

@@ -47,9 +47,10 @@ describe('health on PostgreSQL', () => {
     const { token } = await issueToken(TEST_SECRET, { module: 'poker', subject: '1' }, '5m');
     expect(token.split('.')).toHaveLength(3);
     const tampered = `${token.slice(0, -2)}xx`;
-    const valid = await createContext(database.db, TEST_SECRET, `Bearer ${token}`);
+    const resources = { db: database.db, secret: TEST_SECRET, plannerAccess: { roots: [] } };
+    const valid = await createContext(resources, `Bearer ${token}`);
     expect(valid.token).toEqual({ module: 'poker', subject: '1' });
-    const invalid = await createContext(database.db, TEST_SECRET, `Bearer ${tampered}`);
+    const invalid = await createContext(resources, `Bearer ${tampered}`);
     expect(invalid.token).toBeNull();
     expect(invalid.authError?.message).toBe('authorization: token is invalid');
   });

@@ -7,9 +7,15 @@ export const TEST_SECRET_TEXT = 'test-secret-of-at-least-thirty-two-characters';
 export const TEST_SECRET = new TextEncoder().encode(TEST_SECRET_TEXT);
 const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
-/** An API server on a free port over `db`, inside the test process. */
-export function startTestServer(db: Database): Promise<ApiServer> {
-  return startApiServer({ db, secret: TEST_SECRET, port: 0, host: '127.0.0.1' });
+/** An API server on a free port over `db`, inside the test process; planner reads under `plannerRoots` only. */
+export function startTestServer(db: Database, plannerRoots: readonly string[] = []): Promise<ApiServer> {
+  return startApiServer({
+    db,
+    secret: TEST_SECRET,
+    plannerAccess: { roots: plannerRoots },
+    port: 0,
+    host: '127.0.0.1',
+  });
 }
 
 export interface ApiProcess {

@@ -1,6 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import fs from 'node:fs';
+import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DEMO_PLAN_NAME } from '@huddle/planner';
+import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient } from '../src/client.ts';
 import { killApiProcesses, runApiProcess, startApiProcess } from './helpers.ts';
@@ -16,7 +19,7 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
   });
 
   it('migrates, seeds, serves health and the demo, exits 0 on SIGTERM, and keeps its data across a restart', async () => {
-    const env = { HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '' };
+    const env = { HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '', HUDDLE_PLANNER_ROOTS: undefined };
     const first = await startApiProcess(env);
     expect(first.output()).toContain(`curl -s ${first.url}/health`);
     const health = await createHuddleClient(first.url).health.query();
@@ -26,6 +29,16 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
     expect(token).toBeDefined();
     const sessions = await createHuddleClient(first.url, token).poker.sessions.mine.query();
     expect(sessions.map((session) => session.name)).toEqual(['Demo planning session']);
+    // Planner's example call too: with HUDDLE_PLANNER_ROOTS unset, the checkout the API runs in is the root,
+    // so the minimal seed registered that checkout and its demo plan exports.
+    const plannerToken = first.output().match(/Bearer (\S+)" \S+\/planner\.repositories\.list/)?.[1];
+    const planner = createHuddleClient(first.url, { planner: plannerToken }).planner;
+    const [repository, ...others] = await planner.repositories.list.query();
+    const checkout = await git.findRoot({ fs, filepath: process.cwd() });
+    expect({ path: repository?.path, others }).toEqual({ path: await realpath(checkout), others: [] });
+    const [demoPlan] = await planner.plans.list.query({ repositoryId: repository!.id });
+    const { markdown } = await planner.plans.export.query({ planId: demoPlan!.id });
+    expect(markdown.startsWith(`# ${DEMO_PLAN_NAME} — version 1 (draft)`)).toBe(true);
     const secret = await readFile(path.join(dataDir, 'huddle-secret'), 'utf8');
 
     // Exit code 0 means the graceful path finished: past 5 s the process forces itself out with code 1.
@@ -59,6 +72,12 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
     }
+  });
+
+  it('refuses a relative HUDDLE_PLANNER_ROOTS at start with one line', async () => {
+    const run = runApiProcess({ HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '', HUDDLE_PLANNER_ROOTS: 'repos' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toBe('huddle api: HUDDLE_PLANNER_ROOTS: "repos" is not an absolute path\n');
   });
 
   it('refuses a malformed DATABASE_URL with one line', async () => {
