@@ -62,8 +62,9 @@ export {
   orderModules,
   type SeedContext,
   selectModules,
+  withDependencies,
 } from './module.ts';
 export { APPLICATION_ROLE, platformModule } from './platform.ts';
 export { inRequestScope, type RequestScopeOptions } from './request.ts';
-export { type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
+export { MAX_SEED_SCALE, type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';
