@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,9 @@ describe('backup and restore between the embedded database and a PostgreSQL serv
   it('PGlite → PostgreSQL → PGlite keeps every row, checksum and query result', async () => {
     const fromEmbedded = path.join(dir, 'embedded.huddle');
     const nearest = `select title from fixture_library.books order by embedding <=> '[1,0.2,0]' limit 3`;
+    // Migrated and still empty, a copy of the source is the target on the way back: one initdb, not two.
+    await withDatabase(embedded('source'), async () => undefined);
+    await cp(path.join(dir, 'source'), path.join(dir, 'back'), { recursive: true });
     const {
       manifest: original,
       titles,
