@@ -15,6 +15,7 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  // Two API processes on a new embedded database (initdb): 25 s under the full `pnpm test` on 2 cores.
   it('migrates, seeds, serves health and the demo, exits 0 on SIGTERM, and keeps its data across a restart', async () => {
     const env = { HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '' };
     const first = await startApiProcess(env);
@@ -44,7 +45,7 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
       second.child.kill('SIGINT');
       expect(await second.exited).toBe(0);
     }
-  });
+  }, 90_000);
 
   it('refuses a malformed DATABASE_URL with one line', async () => {
     const run = runApiProcess({ DATABASE_URL: 'mysql://nope' });

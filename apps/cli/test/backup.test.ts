@@ -100,6 +100,7 @@ describe('huddle backup and restore', () => {
     expect(await contents(target.env, path.join(dir.path, 'after-kill.huddle'))).toEqual(before);
   });
 
+  // PGlite's initdb and reopens: 13–15 s under the full `pnpm test` on 2 cores.
   it('moves between the embedded database and a server in both directions', async () => {
     const embedded = { HUDDLE_DATA_DIR: path.join(dir.path, 'embedded'), DATABASE_URL: '' };
     await huddleOk(['migrate', 'up'], embedded);
@@ -117,7 +118,7 @@ describe('huddle backup and restore', () => {
 
     await huddleOk(['restore', fromServer], back);
     expect(await contents(back, path.join(dir.path, 'back.huddle'))).toEqual(embeddedContents);
-  });
+  }, 60_000);
 
   it('a failed write (a full device) exits 1 with one line, and leaves the device in place', async () => {
     // Through a symlink, so that a writer that renames over the target replaces the link, not /dev/full.
