@@ -46,7 +46,7 @@ const tablesOf = (manifest: { tables: { name: string; rows: number; sha256: stri
   manifest.tables.map(({ name, rows, sha256 }) => ({ name, rows, sha256 }));
 
 describe('backup and restore between the embedded database and a PostgreSQL server', () => {
-  // PGlite's initdb and three databases: 17–20 s under the full `pnpm test` on 2 cores.
+  // PGlite's initdb and three databases: 17–27 s under the full `pnpm test` on 2 cores.
   it('PGlite → PostgreSQL → PGlite keeps every row, checksum and query result', async () => {
     const fromEmbedded = path.join(dir, 'embedded.huddle');
     const nearest = `select title from fixture_library.books order by embedding <=> '[1,0.2,0]' limit 3`;
@@ -89,5 +89,5 @@ describe('backup and restore between the embedded database and a PostgreSQL serv
       return writeBackup(db, path.join(dir, 'back.huddle'));
     });
     expect(tablesOf(back)).toEqual(tablesOf(original));
-  }, 60_000);
+  }, 90_000);
 });

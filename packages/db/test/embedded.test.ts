@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('embedded PGlite', () => {
-  // PGlite's initdb: 23–26 s under the full `pnpm test` on 2 cores.
+  // PGlite's initdb: 23–28 s under the full `pnpm test` on 2 cores.
   it('applies the same migrations, with no drift, and keeps data across a reopen', async () => {
     const db = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });
     try {
