@@ -3,12 +3,18 @@ import { defineConfig } from 'vitest/config';
 /**
  * Every package's vitest settings: suites run against a real PostgreSQL that `test/global-setup.ts`
  * provides (see @huddle/db/testing), in forked workers, with timeouts sized for database work.
+ *
+ * One worker per suite: `pnpm test` already runs one suite per core (turbo's `concurrency: "100%"`), so
+ * the files of a suite run one after another and a 2-core machine runs two test files at a time, not
+ * four suites at once competing with their own servers and child processes. A test that needs longer than `testTimeout` sets its own, at least three times what it takes
+ * under the full `pnpm test` (docs/architecture.md, Tests).
  */
 export const huddleTestConfig = defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['./test/global-setup.ts'],
     pool: 'forks',
+    maxWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

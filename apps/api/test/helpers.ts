@@ -67,7 +67,8 @@ export function runApiProcess(env: NodeJS.ProcessEnv): {
 export async function startApiProcess(env: NodeJS.ProcessEnv): Promise<ApiProcess> {
   const started = runApiProcess(env);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 30 s:\n${started.output()}`)), 30_000);
+    // A first start on a new embedded database (initdb, migrate, seed): ~15 s under the full `pnpm test`.
+    const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${started.output()}`)), 60_000);
     started.child.stdout.on('data', () => {
       const found = started.output().match(/listening on (http:\/\/\S+)/)?.[1];
       if (found) {

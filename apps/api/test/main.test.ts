@@ -18,6 +18,7 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  // Two API processes on a new embedded database (initdb): 25 s under the full `pnpm test` on 2 cores.
   it('migrates, seeds, serves health and the demo, exits 0 on SIGTERM, and keeps its data across a restart', async () => {
     const env = { HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '', HUDDLE_PLANNER_ROOTS: undefined };
     const first = await startApiProcess(env);
@@ -57,7 +58,7 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
       second.child.kill('SIGINT');
       expect(await second.exited).toBe(0);
     }
-  });
+  }, 90_000);
 
   it('a second process on the same data directory stops with one line naming the first one’s pid', async () => {
     const env = { HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '' };

@@ -1,9 +1,36 @@
-import { domainModules } from '@huddle/composition';
-import { type Database, openDatabase } from '@huddle/db';
+import type { Database } from '@huddle/db';
 
-/** Opens the database for every module the CLI composes, runs `work`, and always closes it. */
-export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ modules: domainModules });
+/** Where a command writes and what environment it reads: the process's own in `main.ts`, captured in tests. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export interface WithDatabaseOptions {
+  /**
+   * Open only these modules (platform included) and what they depend on, instead of every composed one:
+   * a command about one module loads one module's entities. An unknown name fails before anything opens.
+   */
+  modules?: readonly string[];
+}
+
+/**
+ * Opens the database the environment selects, for the modules the CLI composes (or `options.modules`),
+ * runs `work`, and always closes it. The data layer loads here, on first use, not when the CLI starts.
+ */
+export async function withDatabase<T>(
+  io: CliIo,
+  work: (db: Database) => Promise<T>,
+  options: WithDatabaseOptions = {},
+): Promise<T> {
+  const [{ openDatabase, databaseTargetFromEnv, platformModule, withDependencies }, { domainModules }] =
+    await Promise.all([import('@huddle/db'), import('@huddle/composition')]);
+  const target = databaseTargetFromEnv(io.env);
+  const composed = [platformModule, ...domainModules];
+  const modules = options.modules ? withDependencies(composed, options.modules) : composed;
+  // openDatabase puts the platform module first by itself.
+  const db = await openDatabase({ modules: modules.filter((module) => module !== platformModule), target });
   try {
     return await work(db);
   } finally {
@@ -12,6 +39,6 @@ export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promi
 }
 
 /** Writes `value` as JSON (for scripts) or `text` (for people) to stdout. */
-export function output(json: boolean | undefined, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+export function output(io: CliIo, json: boolean | undefined, value: unknown, text: () => string): void {
+  io.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }

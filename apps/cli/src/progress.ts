@@ -1,4 +1,5 @@
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
+import type { CliIo } from './context.ts';
 
 /** Per-label progress: one bar per table (or phase), on stderr so stdout stays the command's result. */
 export interface Progress {
@@ -10,11 +11,12 @@ export interface Progress {
  * Progress bars for a person watching: only when stderr is a terminal and the output is not --json (a
  * script reading JSON, or a log file, gets no bar at all rather than a stream of redraws).
  */
-export function progressBars(json: boolean | undefined): Progress {
-  if (json || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+async function progressBars(io: CliIo, json: boolean | undefined): Promise<Progress> {
+  if (json || !io.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const { MultiBar, Presets } = await import('cli-progress');
   const multibar = new MultiBar(
     {
-      stream: process.stderr,
+      stream: io.stderr,
       format: ' {bar} {percentage}% | {value}/{total} | {label}',
       hideCursor: true,
       clearOnComplete: false,
@@ -39,10 +41,11 @@ export function progressBars(json: boolean | undefined): Progress {
 
 /** Runs `work` with progress bars that are always stopped, so an error line never lands mid-bar. */
 export async function withProgress<T>(
+  io: CliIo,
   json: boolean | undefined,
   work: (progress: Progress) => Promise<T>,
 ): Promise<T> {
-  const progress = progressBars(json);
+  const progress = await progressBars(io, json);
   try {
     return await work(progress);
   } finally {

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { runCli } from '../src/cli.ts';
 
 const run = promisify(execFile);
 export const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
@@ -11,8 +13,35 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `huddle <args>` as a real process, the way an operator does. */
+/** A stream that keeps what is written to it. */
+function capture(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+/**
+ * Runs `huddle <args>` in this process through the function the binary runs (`runCli`), with `env` over
+ * this process's environment: the same parsing, commands, output and exit code, without a Node start.
+ */
 export async function huddle(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  const stdout = capture();
+  const stderr = capture();
+  const code = await runCli(args, {
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    env: { ...process.env, ...env },
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** Runs `huddle <args>` as a real process, the way an operator does: for what only a process shows. */
+export async function huddleProcess(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(process.execPath, [MAIN, ...args], {
       env: { ...process.env, ...env },

@@ -1,6 +1,7 @@
 import { domainModules } from '@huddle/composition';
 import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import packageJson from '../package.json' with { type: 'json' };
 import { huddle } from './helpers.ts';
 
 let database: TestDatabase;
@@ -54,21 +55,59 @@ describe('huddle migrate', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^huddle: module: unknown module "nope" \(known: huddle.*\)\n$/);
   });
-});
 
-describe('huddle errors', () => {
-  it('an unreachable server is one line naming it, password masked, exit 1', async () => {
-    const result = await huddle(['migrate', 'status'], { DATABASE_URL: 'postgres://u:pw@127.0.0.1:1/x' });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      /^huddle: cannot reach PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x: .*\n$/,
-    );
+  it('status and check name an unknown module in one line, before opening the database', async () => {
+    for (const command of ['status', 'check']) {
+      // An unreachable server: had the command opened the database first, that would be the error.
+      const result = await huddle(['migrate', command, '--module', 'typo'], {
+        DATABASE_URL: 'postgres://u@127.0.0.1:1/x',
+      });
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `huddle: module: unknown module "typo" (known: ${moduleNames.join(', ')})\n`,
+      });
+    }
   });
 
-  it('an unknown command exits non-zero with commander’s message', async () => {
-    const result = await huddle(['migrate', 'sideways'], env);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain("unknown command 'sideways'");
+  it('status and check --module report that module only', async () => {
+    const status = JSON.parse(
+      (await huddle(['migrate', 'status', '--module', 'poker', '--json'], env)).stdout,
+    ) as {
+      module: string;
+    }[];
+    expect(status.map((module) => module.module)).toEqual(['poker']);
+    const check = await huddle(['migrate', 'check', '--module', 'poker'], env);
+    expect(check).toMatchObject({ code: 0, stdout: 'poker: ok\n' });
+  });
+});
+
+describe('huddle usage errors', () => {
+  it.each([
+    [['migrate', 'sideways'], "unknown command 'sideways'"],
+    [['sideways'], "unknown command 'sideways'"],
+    [['migrate', 'status', '--jsn'], "unknown option '--jsn' (Did you mean --json?)"],
+    [['backup'], "missing required argument 'file'"],
+    [['migrate', 'diff'], "required option '--module <name>' not specified"],
+    [
+      ['seed', 'bogus'],
+      "command-argument value 'bogus' is invalid for argument 'kind'. Allowed choices are minimal, realistic.",
+    ],
+    [['migrate'], 'migrate: missing command (up, down, status, check, diff); see huddle migrate --help'],
+    [[], 'missing command (migrate, seed, backup, restore, schema, maintenance, token); see huddle --help'],
+  ])('huddle %j is one huddle: line and exit 1', async (args, message) => {
+    expect(await huddle(args, env)).toEqual({ code: 1, stdout: '', stderr: `huddle: ${message}\n` });
+  });
+
+  it('--help and --version print to stdout and exit 0', async () => {
+    const help = await huddle(['migrate', 'status', '--help'], env);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: huddle migrate status \[options\]/);
+    expect(await huddle(['--version'], env)).toEqual({
+      code: 0,
+      stdout: `${packageJson.version}\n`,
+      stderr: '',
+    });
   });
 
   it('token issue refuses an unknown module', async () => {
@@ -77,6 +116,8 @@ describe('huddle errors', () => {
       HUDDLE_SECRET: 's'.repeat(32),
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('huddle: module: unknown module "nope" (known: poker)\n');
+    expect(result.stderr).toBe(
+      `huddle: module: unknown module "nope" (known: ${domainModules.map((module) => module.name).join(', ')})\n`,
+    );
   });
 });

@@ -29,7 +29,10 @@ describe('huddle schema docs', () => {
       doc,
       `# Poker, by hand\n\nWhy the schema is the way it is.\n\n${generated.replace(/^# .*\n\n/, '')}`,
     );
-    expect(await huddleOk(['schema', 'docs', '--out', out, '--check'], env)).toBe(`up to date: ${doc}\n`);
+    // Every composed module gets its doc; this test follows poker's.
+    expect(await huddleOk(['schema', 'docs', '--out', out, '--check'], env)).toContain(
+      `up to date: ${doc}\n`,
+    );
 
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -37,10 +40,10 @@ describe('huddle schema docs', () => {
     await client.end();
     const stale = await huddle(['schema', 'docs', '--out', out, '--check'], env);
     expect(stale.code).toBe(1);
-    expect(stale.stdout).toBe(`stale: ${doc}\n`);
+    expect(stale.stdout).toContain(`stale: ${doc}\n`);
     expect(stale.stderr).toBe(`huddle: schema docs are stale: ${doc} (run huddle schema docs)\n`);
 
-    expect(await huddleOk(['schema', 'docs', '--out', out], env)).toBe(`updated: ${doc}\n`);
+    expect(await huddleOk(['schema', 'docs', '--out', out], env)).toContain(`updated: ${doc}\n`);
     const regenerated = await readFile(doc, 'utf8');
     expect(regenerated.startsWith('# Poker, by hand\n\nWhy the schema is the way it is.\n\n')).toBe(true);
     expect(regenerated).toContain('| `nickname` | text | null |  |');
@@ -58,11 +61,16 @@ describe('huddle schema lint', () => {
     await writeFile(empty, '[]');
     const result = await huddle(['schema', 'lint', '--allow', empty], env);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(
-      /^poker\.votes: redundant-index: index idx_votes_story \(story_id\) is redundant/,
+    const lines = result.stdout.trim().split('\n');
+    // One line per finding the repository's allow list keeps quiet, poker's seed-named index among them.
+    const allowed = JSON.parse(await readFile(REPO_ALLOW_LIST, 'utf8')) as unknown[];
+    expect(lines).toHaveLength(allowed.length);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^poker\.votes: redundant-index: index idx_votes_story \(story_id\) is redundant/,
+      ),
     );
-    expect(result.stdout.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toBe('huddle: schema lint: 1 finding(s)\n');
+    expect(result.stderr).toBe(`huddle: schema lint: ${allowed.length} finding(s)\n`);
   });
 
   it('refuses a malformed allow list in one line', async () => {

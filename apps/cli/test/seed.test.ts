@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MAX_SEED_SCALE } from '@huddle/db';
 import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contents, huddleOk, useTempDir } from './data.ts';
@@ -51,6 +52,13 @@ describe('huddle seed', () => {
     const zero = await huddle(['seed', 'realistic', '--scale', '0'], env);
     expect(zero.code).toBe(1);
     expect(zero.stderr).toBe('huddle: scale: Too small: expected number to be >0\n');
+    // Planned in memory, a scale like this would run the process out of memory rather than fail cleanly.
+    const huge = await huddle(['seed', 'realistic', '--scale', '1e9'], env);
+    expect(huge).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `huddle: scale: Too big: expected number to be <=${MAX_SEED_SCALE}\n`,
+    });
     const minimal = await huddle(['seed', 'minimal', '--seed', '3'], env);
     expect(minimal.code).toBe(1);
     expect(minimal.stderr).toBe('huddle: --scale and --seed apply to realistic seeding only\n');

@@ -168,9 +168,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     modules,
     orm,
     events,
-    openModuleOrm: (module) => {
-      // Each module sees only its own schema, so a diff never touches (or drops) another module's tables.
-      const others = modules.filter((other) => other.name !== module.name).map((other) => other.name);
+    openModuleOrm: async (module) => {
+      // Each module sees only its own schema, so a diff never touches (or drops) another module's tables:
+      // those composed here, and those of modules this process did not open (`huddle … --module m`).
+      const present: { name: string }[] = await orm.em
+        .fork()
+        .execute(
+          `select nspname as name from pg_namespace where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public')`,
+        );
+      const others = [
+        ...new Set([...modules.map((other) => other.name), ...present.map((schema) => schema.name)]),
+      ].filter((name) => name !== module.name);
       return initOrm(
         {
           ...base,

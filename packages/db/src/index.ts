@@ -83,10 +83,11 @@ export {
   orderModules,
   type SeedContext,
   selectModules,
+  withDependencies,
 } from './module.ts';
 export { platformModule } from './platform.ts';
 export { inRequestScope, type RequestScopeOptions, runAnonymously, runAsActor } from './request.ts';
 export { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
-export { type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
+export { MAX_SEED_SCALE, type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { insertInChunks, reserveIds, type SeededRandom, seededRandom } from './seeding.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

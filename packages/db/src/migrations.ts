@@ -1,5 +1,6 @@
+import { quoteIdentifier } from './catalog/introspect.ts';
 import type { Database, HuddleOrm } from './database.ts';
-import { type DomainModule, findModule } from './module.ts';
+import { type DomainModule, findModule, withDependencies } from './module.ts';
 
 export interface ModuleMigrationStatus {
   module: string;
@@ -27,18 +28,10 @@ async function withModuleOrm<T>(db: Database, module: DomainModule, work: (orm: 
   }
 }
 
-/** The module and everything it depends on, in migration order. */
-function withDependencies(db: Database, name: string): DomainModule[] {
-  const needed = new Set<string>();
-  const visit = (moduleName: string) => {
-    if (needed.has(moduleName)) return;
-    needed.add(moduleName);
-    for (const dependency of findModule(db.modules, moduleName).dependsOn ?? []) visit(dependency);
-  };
-  visit(name);
+/** The module and everything it depends on, in migration order, after the platform module. */
+function withDependenciesAndPlatform(db: Database, name: string): DomainModule[] {
   // The platform module is implicitly depended on by every module.
-  needed.add(db.modules[0]!.name);
-  return db.modules.filter((module) => needed.has(module.name));
+  return withDependencies(db.modules, [db.modules[0]!.name, name]);
 }
 
 /** The module and everything that depends on it, in migration order. */
@@ -64,7 +57,7 @@ export async function migrateUp(
   db: Database,
   selection: MigrationSelection = {},
 ): Promise<ModuleMigrationStatus[]> {
-  const modules = selection.module ? withDependencies(db, selection.module) : [...db.modules];
+  const modules = selection.module ? withDependenciesAndPlatform(db, selection.module) : [...db.modules];
   const results: ModuleMigrationStatus[] = [];
   for (const module of modules) {
     results.push(
@@ -107,39 +100,61 @@ export async function migrateDown(
   return results;
 }
 
-/**
- * Applied and pending migrations per module, in migration order. Reads each module's migrations table
- * through the runtime ORM (one query per module, no extra connections), so `health` can call it freely.
- */
-export async function migrationStatus(db: Database): Promise<ModuleMigrationStatus[]> {
-  const em = db.orm.em.fork();
-  const results: ModuleMigrationStatus[] = [];
-  for (const module of db.modules) {
-    const table = `${module.name}.mikro_orm_migrations`;
-    const [{ exists }] = (await em.execute('select to_regclass(?) is not null as exists', [table])) as [
-      { exists: boolean },
-    ];
-    const rows = exists
-      ? await em.execute<{ name: string }[]>(
-          `select name from "${module.name}".mikro_orm_migrations order by id`,
-        )
-      : [];
-    const applied = rows.map((row) => row.name);
-    const pending = module.migrations
-      .map((migration) => migration.name)
-      .filter((name) => !applied.includes(name));
-    results.push({ module: module.name, applied, pending });
-  }
-  return results;
+/** The selected module only (unknown → ConfigurationError), or every module. */
+function selected(db: Database, selection: MigrationSelection): readonly DomainModule[] {
+  return selection.module ? [findModule(db.modules, selection.module)] : db.modules;
 }
 
 /**
- * For each module: its migration status and the SQL its entities would still need against the database.
- * A module is ok when nothing is pending and its entities and migrated schema agree.
+ * Applied and pending migrations per module, in migration order. Reads the modules' migrations tables
+ * through the runtime ORM in two statements whatever the number of modules (which tables exist, then all
+ * of their rows), with no extra ORM or connection, so `health` can call it freely.
  */
-export async function migrationCheck(db: Database): Promise<ModuleMigrationCheck[]> {
+export async function migrationStatus(
+  db: Database,
+  selection: MigrationSelection = {},
+): Promise<ModuleMigrationStatus[]> {
+  const modules = selected(db, selection);
+  const em = db.orm.em.fork();
+  const existing = await em.execute<{ module: string }[]>(
+    `select n.nspname as module from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.relname = 'mikro_orm_migrations' and c.relkind in ('r', 'p') and n.nspname in (${modules
+       .map(() => '?')
+       .join(', ')})`,
+    modules.map((module) => module.name),
+  );
+  const rows =
+    existing.length === 0
+      ? []
+      : await em.execute<{ module: string; name: string }[]>(
+          existing
+            .map(
+              ({ module }) =>
+                `(select ? as module, name, id from ${quoteIdentifier(module)}.mikro_orm_migrations)`,
+            )
+            .join(' union all ')
+            .concat(' order by module, id'),
+          existing.map(({ module }) => module),
+        );
+  return modules.map((module) => {
+    const applied = rows.filter((row) => row.module === module.name).map((row) => row.name);
+    const pending = module.migrations
+      .map((migration) => migration.name)
+      .filter((name) => !applied.includes(name));
+    return { module: module.name, applied, pending };
+  });
+}
+
+/**
+ * For each module (or the selected one): its migration status and the SQL its entities would still need
+ * against the database. A module is ok when nothing is pending and its entities and migrated schema agree.
+ */
+export async function migrationCheck(
+  db: Database,
+  selection: MigrationSelection = {},
+): Promise<ModuleMigrationCheck[]> {
   const results: ModuleMigrationCheck[] = [];
-  for (const status of await migrationStatus(db)) {
+  for (const status of await migrationStatus(db, selection)) {
     const module = findModule(db.modules, status.module);
     const drift = await withModuleOrm(db, module, async (orm) =>
       sqlLines(await orm.schema.getUpdateSchemaSQL({ wrap: false })),

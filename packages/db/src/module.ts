@@ -107,6 +107,21 @@ export function findModule(modules: readonly DomainModule[], name: string): Doma
   return module;
 }
 
+/**
+ * The modules called `names` and every module they depend on (transitively), in their order among
+ * `modules`; an unknown name is a ConfigurationError that lists the known ones.
+ */
+export function withDependencies(modules: readonly DomainModule[], names: readonly string[]): DomainModule[] {
+  const needed = new Set<string>();
+  const visit = (name: string) => {
+    if (needed.has(name)) return;
+    needed.add(name);
+    for (const dependency of findModule(modules, name).dependsOn ?? []) visit(dependency);
+  };
+  for (const name of names) visit(name);
+  return modules.filter((module) => needed.has(module.name));
+}
+
 /** The modules called `names`, in their given order among `modules`; all of them when `names` is empty. */
 export function selectModules(
   modules: readonly DomainModule[],

@@ -1,9 +1,15 @@
 import type { Database } from './database.ts';
-import { ConfigurationError } from './errors.ts';
+import { ConfigurationError, InvalidInputError } from './errors.ts';
 import { findModule, type SeedContext } from './module.ts';
 import { inRequestScope } from './request.ts';
 
 export type SeedKind = 'minimal' | 'realistic';
+
+/**
+ * The largest realistic scale accepted. Seeders plan their rows in memory before writing them, so an
+ * unbounded scale runs a process out of memory; this one keeps a seeder's plan within a few hundred MiB.
+ */
+export const MAX_SEED_SCALE = 1000;
 
 export interface SeedOptions {
   /** Only this module (default: every composed module that has a seeder of this kind). */
@@ -26,6 +32,11 @@ export interface SeedResult {
  */
 export async function seed(db: Database, kind: SeedKind, options: SeedOptions = {}): Promise<SeedResult[]> {
   const modules = options.module ? [findModule(db.modules, options.module)] : db.modules;
+  if (options.scale !== undefined && options.scale > MAX_SEED_SCALE) {
+    throw new InvalidInputError(`scale: must be at most ${MAX_SEED_SCALE}, got ${options.scale}`, {
+      field: 'scale',
+    });
+  }
   const results: SeedResult[] = [];
   for (const module of modules) {
     const Seeder = module.seeders[kind];

@@ -48,6 +48,8 @@ export interface SeededRandom {
   /** An integer in [min, max]. */
   integer(min: number, max: number): number;
   pick<T>(items: readonly T[]): T;
+  /** `length` lower-case hex digits, e.g. for tokens and codes a database would otherwise draw at random. */
+  hex(length: number): string;
 }
 
 /** mulberry32: a tiny, fast PRNG, plenty for sample data (never for secrets). */
@@ -66,5 +68,6 @@ export function seededRandom(seed: number): SeededRandom {
     chance: (probability) => next() < probability,
     integer,
     pick: (items) => items[integer(0, items.length - 1)]!,
+    hex: (length) => Array.from({ length }, () => integer(0, 15).toString(16)).join(''),
   };
 }

@@ -201,7 +201,8 @@ describe('restore refuses a damaged file or another migration level, before touc
     data[middle] = data[middle]! ^ 0xff;
     const flipped = path.join(dir, 'flipped.huddle');
     await writeFile(flipped, data);
-    // Where the flip lands decides which check catches it (gzip, a line, a checksum): any of them refuses.
+    // Where the flip lands differs per run (the compressed bytes carry the backup's time), and so does
+    // which check refuses it: gzip, the line format, a count or a checksum. Each names the file.
     await expect(verifyBackup(flipped)).rejects.toThrow(`backup ${flipped} is not usable: `);
     await expect(restoreBackup(target, flipped, { force: true })).rejects.toThrow(/is not usable/);
     expect(await contents(target)).toEqual(before);

@@ -1,13 +1,6 @@
 import { Argument, Command } from '@commander-js/extra-typings';
-import { InvalidInputError, parseInput, seed } from '@huddle/db';
-import { z } from 'zod';
-import { output, withDatabase } from '../context.ts';
+import { type CliIo, output, withDatabase } from '../context.ts';
 import { formatCount, formatDuration, withProgress } from '../progress.ts';
-
-const seedOptions = z.object({
-  scale: z.coerce.number().int().positive().optional(),
-  seed: z.coerce.number().int().nonnegative().optional(),
-});
 
 interface TableTiming {
   table: string;
@@ -46,50 +39,70 @@ function tableTimer() {
   };
 }
 
-export const seedCommand = new Command('seed')
-  .description(
-    'write sample data: minimal (the seed documents’ rows, idempotent) or realistic (--scale, deterministic per --seed)',
-  )
-  .addArgument(new Argument('<kind>', 'what to write').choices(['minimal', 'realistic'] as const))
-  .option('--module <name>', 'only this module')
-  .option('--scale <n>', 'realistic: scale factor (default 1)')
-  .option('--seed <n>', 'realistic: random seed; the same seed writes the same rows (default 1)')
-  .option('--json', 'print the result as JSON')
-  .action((kind, options) => {
-    const { scale, seed: seedValue } = parseInput(seedOptions, options);
-    if (kind === 'minimal' && (scale !== undefined || seedValue !== undefined)) {
-      throw new InvalidInputError('--scale and --seed apply to realistic seeding only');
-    }
-    return withDatabase(async (db) => {
-      const timer = tableTimer();
-      const started = performance.now();
-      const modules = await withProgress(options.json, (progress) =>
-        seed(db, kind, {
-          ...(options.module && { module: options.module }),
-          ...(scale !== undefined && { scale }),
-          ...(seedValue !== undefined && { seed: seedValue }),
-          progress: (_module, table, written, total) => {
-            timer.report(table, written);
-            progress.update(table, written, total);
-          },
-        }),
-      );
-      const tables = timer.results();
-      const milliseconds = performance.now() - started;
-      const settings = kind === 'realistic' ? { scale: scale ?? 1, seed: seedValue ?? 1 } : {};
-      output(options.json, { kind, ...settings, modules, tables, milliseconds }, () =>
-        [
-          ...modules.map(
-            (module) => `seeded ${kind} ${module.module} in ${formatDuration(module.milliseconds)}`,
-          ),
-          ...tables.map(
-            (table) =>
-              `  ${table.table.padEnd(32)} ${formatCount(table.rows).padStart(12)} rows ${
-                table.rowsPerSecond === null ? '' : `${formatCount(table.rowsPerSecond).padStart(12)} rows/s`
-              }`,
-          ),
-          `done in ${formatDuration(milliseconds)}`,
-        ].join('\n'),
+/** The options as numbers, refused before the database opens: one line naming the option and the rule. */
+async function parseSeedOptions(options: { scale?: string; seed?: string }) {
+  const [{ MAX_SEED_SCALE, parseInput }, { z }] = await Promise.all([import('@huddle/db'), import('zod')]);
+  const schema = z.object({
+    scale: z.coerce.number().int().positive().max(MAX_SEED_SCALE).optional(),
+    seed: z.coerce.number().int().nonnegative().optional(),
+  });
+  return parseInput(schema, options);
+}
+
+export function seedCommand(io: CliIo) {
+  return new Command('seed')
+    .description(
+      'write sample data: minimal (the seed documents’ rows, idempotent) or realistic (--scale, deterministic per --seed)',
+    )
+    .addArgument(new Argument('<kind>', 'what to write').choices(['minimal', 'realistic'] as const))
+    .option('--module <name>', 'only this module')
+    .option('--scale <n>', 'realistic: scale factor (default 1)')
+    .option('--seed <n>', 'realistic: random seed; the same seed writes the same rows (default 1)')
+    .option('--json', 'print the result as JSON')
+    .action(async (kind, options) => {
+      const { scale, seed: seedValue } = await parseSeedOptions(options);
+      if (kind === 'minimal' && (scale !== undefined || seedValue !== undefined)) {
+        const { InvalidInputError } = await import('@huddle/db');
+        throw new InvalidInputError('--scale and --seed apply to realistic seeding only');
+      }
+      return withDatabase(
+        io,
+        async (db) => {
+          const { seed } = await import('@huddle/db');
+          const timer = tableTimer();
+          const started = performance.now();
+          const modules = await withProgress(io, options.json, (progress) =>
+            seed(db, kind, {
+              ...(options.module && { module: options.module }),
+              ...(scale !== undefined && { scale }),
+              ...(seedValue !== undefined && { seed: seedValue }),
+              progress: (_module, table, written, total) => {
+                timer.report(table, written);
+                progress.update(table, written, total);
+              },
+            }),
+          );
+          const tables = timer.results();
+          const milliseconds = performance.now() - started;
+          const settings = kind === 'realistic' ? { scale: scale ?? 1, seed: seedValue ?? 1 } : {};
+          output(io, options.json, { kind, ...settings, modules, tables, milliseconds }, () =>
+            [
+              ...modules.map(
+                (module) => `seeded ${kind} ${module.module} in ${formatDuration(module.milliseconds)}`,
+              ),
+              ...tables.map(
+                (table) =>
+                  `  ${table.table.padEnd(32)} ${formatCount(table.rows).padStart(12)} rows ${
+                    table.rowsPerSecond === null
+                      ? ''
+                      : `${formatCount(table.rowsPerSecond).padStart(12)} rows/s`
+                  }`,
+              ),
+              `done in ${formatDuration(milliseconds)}`,
+            ].join('\n'),
+          );
+        },
+        options.module ? { modules: [options.module] } : {},
       );
     });
-  });
+}

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { realpath, rename, rm, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -37,10 +37,32 @@ export async function countRows(sql: Sql, qualified: string): Promise<number> {
 }
 
 /**
+ * Where to write `file` and what to rename at the end. A new path or a regular file (through symlinks) is
+ * written as `<file>.partial` beside it and renamed over it once complete, so a failed backup leaves no
+ * half-written file behind. Anything else — a device (`/dev/full`), a FIFO, `/dev/stdout` — is written
+ * in place: renaming over it would replace the device node with a regular file.
+ */
+async function backupDestination(
+  file: string,
+): Promise<{ write: string; rename?: { from: string; to: string } }> {
+  const target = await realpath(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return file;
+    throw error;
+  });
+  const existing = await stat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (existing && !existing.isFile()) return { write: target };
+  const partial = `${target}.partial`;
+  return { write: partial, rename: { from: partial, to: target } };
+}
+
+/**
  * Writes a backup of the selected modules' tables to `file` (see format.ts): one consistent snapshot
  * (a read-only REPEATABLE READ transaction) streamed table by table through a cursor into gzip, so memory
- * stays flat whatever the data's size. Writes beside `file` and renames at the end, so a failed backup
- * leaves no half-written file behind. Returns the manifest.
+ * stays flat whatever the data's size. A regular file appears only when complete (see backupDestination);
+ * a failed write, such as a full disk, is an error naming the file. Returns the manifest.
  */
 export async function writeBackup(
   db: Database,
@@ -49,7 +71,7 @@ export async function writeBackup(
 ): Promise<BackupManifest> {
   const modules = selectModules(db.modules, options.modules);
   const status = await migrationStatus(db);
-  const partial = `${file}.partial`;
+  const destination = await backupDestination(file);
   try {
     const manifest = await inSqlTransaction(
       db,
@@ -96,15 +118,21 @@ export async function writeBackup(
           }
           yield `${MANIFEST_TAG}${JSON.stringify(manifest)}\n`;
         }
-        await pipeline(Readable.from(lines()), createGzip(), createWriteStream(partial));
+        await pipeline(Readable.from(lines()), createGzip(), createWriteStream(destination.write)).catch(
+          (error: NodeJS.ErrnoException) => {
+            // File system errors name the file; the database's own errors pass through as they are.
+            if (!error.syscall) throw error;
+            throw new Error(`cannot write the backup to ${file}: ${error.message}`, { cause: error });
+          },
+        );
         return manifest;
       },
       { snapshot: true },
     );
-    await rename(partial, file);
+    if (destination.rename) await rename(destination.rename.from, destination.rename.to);
     return manifest;
   } catch (error) {
-    await rm(partial, { force: true });
+    if (destination.rename) await rm(destination.rename.from, { force: true });
     throw error;
   }
 }

@@ -119,6 +119,8 @@ function planRealisticData(scale: number, seed: number): RealisticPlan {
       facilitator,
       name: `${rng.pick(TEAMS)} sprint ${rng.integer(1, 60)} planning`,
       status,
+      // Drawn here rather than by the column's random default, so a seed writes the same rows every time.
+      joinCode: rng.hex(32),
       createdAt,
       updatedAt: new Date(createdAt.getTime() + 90 * MINUTE),
     });

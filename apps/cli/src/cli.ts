@@ -1,0 +1,72 @@
+import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import packageJson from '../package.json' with { type: 'json' };
+import { backupCommand, restoreCommand } from './commands/backup.ts';
+import { maintenanceCommand } from './commands/maintenance.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { seedCommand } from './commands/seed.ts';
+import { tokenCommand } from './commands/token.ts';
+import type { CliIo } from './context.ts';
+
+/** `huddle: <first line>` — commander's usage errors arrive as `error: …`, sometimes with a hint line. */
+function errorLine(message: string): string {
+  return `huddle: ${message
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .join(' ')}\n`;
+}
+
+/**
+ * The program: command definitions only. Each action imports what it needs when it runs, so `--help`,
+ * `--version` and usage errors load neither the data layer nor MikroORM.
+ */
+function huddleProgram(io: CliIo) {
+  const program = new Command('huddle')
+    .description(
+      'Huddle admin CLI. The database is DATABASE_URL, or the embedded one in HUDDLE_DATA_DIR (.huddle/data).',
+    )
+    .version(packageJson.version)
+    .addCommand(migrateCommand(io))
+    .addCommand(seedCommand(io))
+    .addCommand(backupCommand(io))
+    .addCommand(restoreCommand(io))
+    .addCommand(schemaCommand(io))
+    .addCommand(maintenanceCommand(io))
+    .addCommand(tokenCommand(io));
+  // Added subcommands inherit no settings, so every level gets them.
+  const configure = (command: CommandUnknownOpts, path: string) => {
+    const names = command.commands.map((subcommand) => subcommand.name()).join(', ');
+    const where = path === 'huddle' ? '' : `${path.replace(/^huddle /, '')}: `;
+    command.exitOverride().configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      // With errors going through outputError, commander writes to stderr only the help it shows when a
+      // command group is called without its subcommand: one line instead of that page.
+      writeErr: () => io.stderr.write(`huddle: ${where}missing command (${names}); see ${path} --help\n`),
+      outputError: (text) => io.stderr.write(errorLine(text)),
+    });
+    for (const subcommand of command.commands) configure(subcommand, `${path} ${subcommand.name()}`);
+  };
+  configure(program, 'huddle');
+  return program;
+}
+
+/**
+ * Runs `huddle <argv>` (arguments after the program name) and resolves to its exit code; never exits the
+ * process, so tests run commands in-process exactly as the binary does. Every failure ends as one line
+ * on stderr: usage errors as commander words them, everything else as its error's first line.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = huddleProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    // Help or version as asked, or a usage error commander has already written as one line.
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`huddle: ${message.split('\n')[0]}\n`);
+    return 1;
+  }
+}
