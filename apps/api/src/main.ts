@@ -13,6 +13,7 @@ import { findUserByEmail, MINIMAL_USERS, pokerActor } from '@huddle/poker';
 import { z } from 'zod';
 import { logger } from './logger.ts';
 import { startApiServer } from './server.ts';
+import { signInLimitsFromEnv } from './sign-in-limits.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 /** In-flight requests get this long to finish; the rest of the grace period is for closing the database. */
@@ -42,6 +43,7 @@ async function main() {
     const issue = listen.error.issues[0]!;
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
+  const signInLimits = signInLimitsFromEnv();
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
     await db.close();
@@ -55,6 +57,7 @@ async function main() {
     secret,
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,
+    signInLimits,
   });
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';

@@ -13,10 +13,12 @@ import {
 } from '@huddle/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
 
-/** What every procedure sees: the database, the signing secret, and the caller's token if it sent a valid one. */
-export interface ApiContext {
+/** Who a request is: the database, the signing secret, and the caller's token if it sent a valid one. */
+export interface AuthContext {
   db: Database;
   secret: Uint8Array;
   token: TokenClaims | null;
@@ -24,11 +26,19 @@ export interface ApiContext {
   authError: UnauthorizedError | null;
 }
 
+/** What every procedure sees: the caller, plus the request's logger (its lines carry the request id). */
+export interface ApiContext extends AuthContext {
+  log: Logger;
+  /** The TCP peer's address: what sign-in limits count per address. */
+  clientAddress: string;
+  signIns: SignInLimiter;
+}
+
 export async function createContext(
   db: Database,
   secret: Uint8Array,
   authorization: string | undefined,
-): Promise<ApiContext> {
+): Promise<AuthContext> {
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) return { db, secret, token: null, authError: null };
   try {
@@ -64,6 +74,8 @@ export function toTRPCError(error: unknown): TRPCError {
   if (mapped instanceof HuddleError) {
     return new TRPCError({ code: CODE_BY_KIND[mapped.kind], message: mapped.message, cause: mapped });
   }
+  if (cause instanceof SignInRateLimitedError)
+    return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
   if (error instanceof TRPCError) return error;
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
 }
@@ -80,9 +92,17 @@ const t = initTRPC.context<ApiContext>().create({
           ? cause.issues[0]?.path.map(String).join('.')
           : undefined;
     const constraint = cause instanceof HuddleError ? cause.constraint.constraint : undefined;
+    const retryAfter = cause instanceof SignInRateLimitedError ? cause.retryAfterSeconds : undefined;
     return {
       ...shape,
-      data: { ...shape.data, stack: undefined, field: field ?? null, constraint: constraint ?? null },
+      data: {
+        ...shape.data,
+        stack: undefined,
+        field: field ?? null,
+        constraint: constraint ?? null,
+        /** Seconds until a rate-limited call is worth retrying (also the `retry-after` header). */
+        retryAfter: retryAfter ?? null,
+      },
     };
   },
 });
@@ -97,6 +117,22 @@ const mapErrors = t.middleware(async ({ next }) => {
 });
 
 export const publicProcedure = t.procedure.use(mapErrors);
+
+/**
+ * A sign-in: a procedure that hands out an identity (poker's join today; password and OAuth sign-ins
+ * next). Every attempt counts against the caller's address and, when the input names one, its identity
+ * (the `email`, lower-cased), in the store all API processes share (sign-in-limits.ts); over a limit it is
+ * TOO_MANY_REQUESTS with `retryAfter`, before any other work.
+ */
+export const signInProcedure = publicProcedure.use(async ({ ctx, getRawInput, next }) => {
+  const input = await getRawInput();
+  const email =
+    typeof input === 'object' && input !== null && 'email' in input && typeof input.email === 'string'
+      ? input.email.trim().toLowerCase()
+      : undefined;
+  await ctx.signIns.attempt(ctx.clientAddress, email);
+  return next();
+});
 
 /** The caller's actor in `module`, parsed from its token once, here at the edge. */
 function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: ModuleWithActors<Actor>): Actor {
