@@ -74,7 +74,7 @@ describe('sign-in limits shared by two API processes on one PostgreSQL database'
 
     // Five attempts from this address so far; guests (no email) count per address only.
     const users = await userCount();
-    for (let n = 0; n < 5; n++) expect((await join(urls[n % 2], { name: `Guest ${n}` })).status).toBe(200);
+    for (let n = 0; n < 5; n++) expect((await join(urls[n % 2]!, { name: `Guest ${n}` })).status).toBe(200);
     expect(await userCount()).toBe(users + 5);
     expectLimited(await join(urls[1], { name: 'One too many' }), 60);
     expectLimited(await join(urls[0], { name: 'One too many' }), 60);
