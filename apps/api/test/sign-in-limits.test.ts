@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { domainModules } from '@huddle/composition';
-import { type Database, migrateUp, openDatabase } from '@huddle/db';
+import { type Database, migrateUp, migrationCheck, openDatabase } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient } from '../src/client.ts';
@@ -79,6 +79,17 @@ describe('sign-in limits shared by two API processes on one PostgreSQL database'
     expectLimited(await join(urls[1], { name: 'One too many' }), 60);
     expectLimited(await join(urls[0], { name: 'One too many' }), 60);
     expect(await userCount()).toBe(users + 5);
+  });
+
+  it('keeps its counters outside every module: migrate check stays clean and proposes no drop', async () => {
+    const [row] = await database.db.orm.em
+      .fork()
+      .execute<{ rows: number }[]>('select count(*)::int as rows from huddle_api.sign_in_attempts');
+    expect(row!.rows).toBeGreaterThan(0);
+    const checks = await migrationCheck(database.db);
+    expect(checks.map(({ module, drift, ok }) => ({ module, drift, ok }))).toEqual(
+      database.db.modules.map((module) => ({ module: module.name, drift: [], ok: true })),
+    );
   });
 });
 

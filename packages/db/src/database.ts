@@ -161,9 +161,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     modules,
     orm,
     events,
-    openModuleOrm: (module) => {
-      // Each module sees only its own schema, so a diff never touches (or drops) another module's tables.
-      const others = modules.filter((other) => other.name !== module.name).map((other) => other.name);
+    openModuleOrm: async (module) => {
+      // Each module sees only its own schema, so a diff never touches (or drops) another module's tables,
+      // nor a schema no module owns (the API's sign-in counters in `huddle_api`, an operator's own schema).
+      const foreign = await orm.em
+        .fork()
+        .execute<{ name: string }[]>(
+          "select nspname as name from pg_namespace where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public')",
+        );
+      const others = [
+        ...new Set([...modules.map((other) => other.name), ...foreign.map((schema) => schema.name)]),
+      ].filter((name) => name !== module.name);
       return initOrm(
         {
           ...base,
