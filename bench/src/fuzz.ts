@@ -45,7 +45,10 @@ export async function benchFuzz(args: string[]): Promise<number> {
       console.log(`  server errors (5xx, INTERNAL_SERVER_ERROR)  ${count(serverErrors)}`);
       console.log(`  failures (any kind)                         ${count(report.failures.length)}`);
       console.log(`  error-level log lines                       ${count(errorLines.length)}`);
-      console.log(`  procedures that accepted some calls         ${reached} of ${procedures.length}`);
+      const never = [...report.accepted].filter(([, n]) => n === 0).map(([procedure]) => procedure);
+      console.log(
+        `  procedures that accepted some calls         ${reached} of ${procedures.length}${never.length > 0 ? ` (not: ${never.join(', ')})` : ''}`,
+      );
       for (const failure of report.failures.slice(0, 10))
         console.log(`  FAILED ${JSON.stringify(failure).slice(0, 500)}`);
       failed += report.failures.length + errorLines.length;

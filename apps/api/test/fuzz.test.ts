@@ -7,7 +7,7 @@ import { type FuzzServer, routerProcedures, runFuzz, startFuzzServer } from '../
 import { TEST_SECRET } from './helpers.ts';
 
 /** Cases per procedure in `pnpm test`: bounded and seeded (reproducible); `pnpm bench fuzz` runs many more. */
-const CASES_PER_PROCEDURE = Number(process.env.HUDDLE_FUZZ_CASES ?? 40);
+const CASES_PER_PROCEDURE = Number(process.env.HUDDLE_FUZZ_CASES ?? 60);
 const SEED = Number(process.env.HUDDLE_FUZZ_SEED ?? 20_261_122);
 
 const database = useTestDatabase(domainModules);

@@ -54,6 +54,8 @@ interface FuzzCase {
   input: { json: unknown } | { raw: string };
   /** Send it with the other HTTP method than the procedure's (GET for a mutation, POST for a query). */
   wrongMethod: boolean;
+  /** When set, fields get values earlier answers returned under the same name (see SeenValues). */
+  reuse: number | null;
 }
 
 function caseArbitrary(procedure: FuzzProcedure): fc.Arbitrary<FuzzCase> {
@@ -70,6 +72,7 @@ function caseArbitrary(procedure: FuzzProcedure): fc.Arbitrary<FuzzCase> {
       { weight: 8, arbitrary: mutatedInputs(procedure.input).map((json) => ({ json })) },
       { weight: 1, arbitrary: rawBodies.map((raw) => ({ raw })) },
     ),
+    reuse: fc.option(fc.nat(), { freq: 2 }),
     wrongMethod: fc.oneof(
       { weight: 30, arbitrary: fc.constant(false) },
       { weight: 1, arbitrary: fc.constant(true) },
@@ -174,6 +177,39 @@ class TokenPool {
   }
 }
 
+/**
+ * Values the API returned, by field name (`sessionId`, `storyId`, `joinCode`, …): a valid id or code is
+ * too sparse to guess, so cases reuse what earlier answers showed and get past "not found" into the rules.
+ */
+class SeenValues {
+  private readonly byField = new Map<string, (string | number)[]>();
+
+  add(result: unknown): void {
+    if (Array.isArray(result)) for (const item of result) this.add(item);
+    if (typeof result !== 'object' || result === null) return;
+    for (const [field, value] of Object.entries(result)) {
+      if (field === 'token') continue;
+      if (typeof value === 'string' || typeof value === 'number') {
+        const seen = this.byField.get(field) ?? [];
+        if (!seen.includes(value)) seen.push(value);
+        this.byField.set(field, seen.slice(-64));
+      } else this.add(value);
+    }
+  }
+
+  /** `input` with each field the API has shown a value for replaced by one of them, picked by `pick`. */
+  apply(input: unknown, pick: number): unknown {
+    if (Array.isArray(input)) return input.map((item) => this.apply(item, pick));
+    if (typeof input !== 'object' || input === null) return input;
+    return Object.fromEntries(
+      Object.entries(input).map(([field, value]) => {
+        const seen = this.byField.get(field);
+        return [field, seen ? seen[pick % seen.length] : this.apply(value, pick)];
+      }),
+    );
+  }
+}
+
 /** String values under a `token` key anywhere in `value`. */
 function tokensIn(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(tokensIn);
@@ -245,16 +281,12 @@ async function readFirstEvent(response: Response, signal: AbortSignal): Promise<
 async function send(
   url: string,
   procedure: FuzzProcedure,
-  fuzzCase: FuzzCase,
+  input: FuzzCase['input'],
+  wrongMethod: boolean,
   authorization: string | undefined,
 ): Promise<{ outcome: FuzzOutcome | 'timeout'; result?: unknown }> {
-  const body =
-    'raw' in fuzzCase.input
-      ? fuzzCase.input.raw
-      : fuzzCase.input.json === undefined
-        ? undefined
-        : JSON.stringify(fuzzCase.input.json);
-  const usesGet = (procedure.type !== 'mutation') !== fuzzCase.wrongMethod;
+  const body = 'raw' in input ? input.raw : input.json === undefined ? undefined : JSON.stringify(input.json);
+  const usesGet = (procedure.type !== 'mutation') !== wrongMethod;
   const headers: Record<string, string> = authorization ? { authorization } : {};
   if (procedure.type === 'subscription' && usesGet) {
     headers.accept = 'text/event-stream';
@@ -351,6 +383,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const modules = [...new Set(procedures.map((procedure) => procedure.module))];
   const tokens = await TokenPool.create(options.db, options.secret, modules);
   const query = await checksumQuery(options.db);
+  const seen = new SeenValues();
   const report: FuzzReport = { cases: 0, outcomes: new Map(), accepted: new Map(), failures: [] };
   let before = await checksums(options.db, query);
   const casesOf = procedures.map((procedure, index) => {
@@ -371,7 +404,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         report.failures.push({ procedure: procedure.path, reason, case: fuzzCase });
       let sent: Awaited<ReturnType<typeof send>>;
       try {
-        sent = await send(options.url, procedure, fuzzCase, authorization);
+        const input =
+          fuzzCase.reuse !== null && 'json' in fuzzCase.input
+            ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse) }
+            : fuzzCase.input;
+        sent = await send(options.url, procedure, input, fuzzCase.wrongMethod, authorization);
       } catch (error) {
         fail(`request failed: ${String((error as Error).cause ?? error)}`);
         continue;
@@ -386,6 +423,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (outcome !== 'timeout' && outcome.status < 300) {
         report.accepted.set(procedure.path, report.accepted.get(procedure.path)! + 1);
         await tokens.harvest(sent.result);
+        seen.add(sent.result);
       } else {
         const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
         if (changed.length > 0) fail(`rejected (${label}) but changed ${changed.join(', ')}`);
