@@ -64,10 +64,17 @@ function stringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
     case 'url':
       return fc.webUrl();
   }
-  return fc.oneof(
-    { weight: 3, arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme-ascii' }) },
-    { weight: 1, arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme' }) },
-  );
+  // zod counts UTF-16 code units and a code point takes up to two; `trim()` before `min()` is common, so a
+  // string meant to be long enough is not all blanks.
+  const unicodeMax = Math.floor(maxLength / 2);
+  const strings =
+    unicodeMax >= minLength
+      ? fc.oneof(
+          { weight: 3, arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme-ascii' }) },
+          { weight: 1, arbitrary: fc.string({ minLength, maxLength: unicodeMax, unit: 'grapheme' }) },
+        )
+      : fc.string({ minLength, maxLength, unit: 'grapheme-ascii' });
+  return minLength > 0 ? strings.filter((value) => value.trim().length >= minLength) : strings;
 }
 
 function numberArbitrary(schema: JsonSchema, integer: boolean): fc.Arbitrary<number> {
@@ -154,6 +161,8 @@ function arbitraryOf(schema: JsonSchema, root: JsonSchema, depth: number): fc.Ar
         return fc.tuple(...schema.prefixItems.map((item) => arbitraryOf(item, root, depth + 1)));
       }
       const minLength = schema.minItems ?? 0;
+      // Deep down (a recursive schema), arrays stay as short as allowed so the value ends.
+      if (depth >= MAX_DEPTH - 1 && minLength === 0) return fc.constant([]);
       const maxLength = Math.min(schema.maxItems ?? minLength + EXTRA_ITEMS, minLength + EXTRA_ITEMS);
       return fc.array(arbitraryOf(schema.items ?? {}, root, depth + 1), { minLength, maxLength });
     }
@@ -164,8 +173,13 @@ function arbitraryOf(schema: JsonSchema, root: JsonSchema, depth: number): fc.Ar
   return fc.jsonValue({ maxDepth: 2 });
 }
 
+/** The JSON Schema of `schema`; any JSON value where zod cannot express it (then the harness sends anything). */
 function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  return z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  try {
+    return z.toJSONSchema(schema, { io, unrepresentable: 'any', cycles: 'ref' }) as JsonSchema;
+  } catch {
+    return {};
+  }
 }
 
 /**
