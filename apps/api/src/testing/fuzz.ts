@@ -190,8 +190,8 @@ class SeenValues {
     for (const [field, value] of Object.entries(result)) {
       if (field === 'token') continue;
       if (typeof value === 'string' || typeof value === 'number') {
-        const seen = this.byField.get(field) ?? [];
-        if (!seen.includes(value)) seen.push(value);
+        const seen = (this.byField.get(field) ?? []).filter((earlier) => earlier !== value);
+        seen.push(value);
         this.byField.set(field, seen.slice(-64));
       } else this.add(value);
     }
@@ -203,8 +203,15 @@ class SeenValues {
     if (typeof input !== 'object' || input === null) return input;
     return Object.fromEntries(
       Object.entries(input).map(([field, value]) => {
-        const seen = this.byField.get(field);
-        return [field, seen ? seen[pick % seen.length] : this.apply(value, pick)];
+        // A `…Id` field takes any id seen: a session's `id` is what `sessionId` wants.
+        const seen = [
+          ...(this.byField.get(field) ?? []),
+          ...(field.endsWith('Id') ? (this.byField.get('id') ?? []) : []),
+        ];
+        if (seen.length === 0) return [field, this.apply(value, pick)];
+        // Mostly one of the latest: the row just created or changed is the one whose next step can succeed.
+        const recent = pick % 2 === 0 ? Math.min(seen.length, 3) : seen.length;
+        return [field, seen[seen.length - 1 - (Math.floor(pick / 2) % recent)]];
       }),
     );
   }
