@@ -2,30 +2,36 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { domainModules } from '@huddle/composition';
-import { acquireTestServer } from '@huddle/db/testing';
+import { acquireTestServer, type TestServer } from '@huddle/db/testing';
 import { apiReport, benchApi } from './api.ts';
 import { backupReport, benchBackup } from './backup.ts';
+import { benchFuzz } from './fuzz.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';
 import { migratedDatabase } from './server.ts';
 
 /**
+ * `pnpm bench fuzz [cases]`: the long fuzz run (fuzz.ts), on its own servers.
  * `pnpm bench [scale]`: seeds the composed modules' realistic data at `scale` (default 2000) on a throwaway
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
  * beside its baseline measured in the same run. `pnpm bench api [seconds]`: the request path against raw
  * `pg` (default 10 s per side). Numbers are printed, never asserted.
  */
 const [first, second] = process.argv.slice(2);
-const server = await acquireTestServer();
-const workDir = await mkdtemp(path.join(tmpdir(), 'huddle-bench-'));
-try {
-  if (first === 'api') await benchRequestPath(Number(second ?? 10));
-  else await benchBulkPaths(Number(first ?? process.env.BENCH_SCALE ?? 2000));
-} finally {
-  await rm(workDir, { recursive: true, force: true });
-  await server.stop();
+if (first === 'fuzz') {
+  process.exitCode = await benchFuzz(process.argv.slice(3));
+} else {
+  const server = await acquireTestServer();
+  const workDir = await mkdtemp(path.join(tmpdir(), 'huddle-bench-'));
+  try {
+    if (first === 'api') await benchRequestPath(server, Number(second ?? 10));
+    else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    await server.stop();
+  }
 }
 
-async function benchRequestPath(seconds: number) {
+async function benchRequestPath(server: TestServer, seconds: number) {
   if (!(seconds > 0)) throw new Error(`seconds: must be a positive number, got ${second}`);
   console.log(
     `huddle bench api, ${seconds} s per side, PostgreSQL from ${server.source}, node ${process.version}`,
@@ -38,7 +44,7 @@ async function benchRequestPath(seconds: number) {
   }
 }
 
-async function benchBulkPaths(scale: number) {
+async function benchBulkPaths(server: TestServer, workDir: string, scale: number) {
   if (!Number.isSafeInteger(scale) || scale < 1)
     throw new Error(`scale: must be a positive integer, got ${scale}`);
   console.log(`huddle bench, scale ${scale}, PostgreSQL from ${server.source}, node ${process.version}`);

@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { logger } from './logger.ts';
 import { scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
+import { signInLimitsFromEnv } from './sign-in-limits.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 /** In-flight requests get this long to finish; the rest of the grace period is for closing the database. */
@@ -67,6 +68,7 @@ async function main() {
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const plannerAccess = await plannerAccessFromEnv();
+  const signInLimits = signInLimitsFromEnv();
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
     await db.close();
@@ -81,6 +83,7 @@ async function main() {
     plannerAccess,
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,
+    signInLimits,
   });
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';

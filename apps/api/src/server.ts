@@ -1,10 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { Logger } from 'pino';
 import { MAX_BATCH_CALLS } from './limits.ts';
-import { logger } from './logger.ts';
+import { logger as processLogger } from './logger.ts';
 import { appRouter } from './router.ts';
-import { type ApiResources, createContext } from './trpc.ts';
+import {
+  createSignInLimiter,
+  DEFAULT_SIGN_IN_LIMITS,
+  type SignInLimits,
+  SignInRateLimitedError,
+} from './sign-in-limits.ts';
+import { type ApiContext, type ApiResources, createContext } from './trpc.ts';
 
 /** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -26,10 +34,46 @@ export interface ApiServerOptions extends ApiResources {
   /** 0 picks a free port. */
   port: number;
   host: string;
+  /** Defaults to DEFAULT_SIGN_IN_LIMITS; the process reads them from the environment (signInLimitsFromEnv). */
+  signInLimits?: SignInLimits;
+  /** Defaults to the process's logger (JSON on stderr). */
+  logger?: Logger;
 }
 
 function isEventStream(req: IncomingMessage): boolean {
   return req.headers.accept?.includes('text/event-stream') ?? false;
+}
+
+/** A request id a client may choose (to follow its call through the logs); anything else gets a new one. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Longest procedure path an access line repeats (a client can send any path). */
+const MAX_LOGGED_PATH = 100;
+
+/** What the access line of one request reports, filled in as the request goes. */
+interface RequestRecord {
+  log: Logger;
+  startedAt: number;
+  actor?: { module: string; subject: string };
+  /** tRPC error codes of the calls that failed. */
+  errors: string[];
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * The procedures a tRPC URL names (`/poker.me,health?batch=1` → `poker.me`, `health`), never its query
+ * string: a GET's input (which may hold a password) travels there.
+ */
+function procedurePaths(url: string | undefined): string[] {
+  const pathname = URL.parse(url ?? '/', 'http://localhost')?.pathname ?? '/';
+  return pathname
+    .slice(1)
+    .split(',')
+    .slice(0, MAX_BATCH_CALLS + 1)
+    .map((path) => path.slice(0, MAX_LOGGED_PATH));
 }
 
 /**
@@ -37,19 +81,61 @@ function isEventStream(req: IncomingMessage): boolean {
  * HTTP, subscriptions as Server-Sent Events.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const logger = options.logger ?? processLogger;
+  const signIns = await createSignInLimiter(options.db, options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS);
+  const records = new WeakMap<IncomingMessage, RequestRecord>();
   const handler = createHTTPHandler({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_BATCH_CALLS,
-    createContext: ({ req }) => createContext(options, req.headers.authorization),
-    onError({ error, path }) {
+    async createContext({ req }): Promise<ApiContext> {
+      const record = records.get(req)!;
+      const auth = await createContext(options, req.headers.authorization);
+      if (auth.token) record.actor = auth.token;
+      return { ...auth, log: record.log, clientAddress: req.socket.remoteAddress ?? 'unknown', signIns };
+    },
+    onError({ error, path, req }) {
+      const record = records.get(req)!;
+      record.errors.push(error.code);
+      // Only a bug is an error; a client's mistake is the client's, worth a debug line at most (a log flood
+      // any client could cause otherwise). The message is left out: a parse error may quote the body.
       if (error.code === 'INTERNAL_SERVER_ERROR')
-        logger.error({ err: error.cause ?? error, path }, 'request failed');
+        record.log.error({ err: error.cause ?? error, path }, 'request failed');
+      else record.log.debug({ path, code: error.code }, 'request refused');
+    },
+    responseMeta({ errors }) {
+      const limited = errors.find((error) => error.cause instanceof SignInRateLimitedError)?.cause;
+      return limited instanceof SignInRateLimitedError
+        ? { headers: { 'retry-after': String(limited.retryAfterSeconds) } }
+        : {};
     },
   });
   const inFlight = new Set<{ req: IncomingMessage; res: ServerResponse }>();
   let draining = false;
   const server = createServer((req, res) => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    const record: RequestRecord = {
+      log: logger.child({ requestId }),
+      startedAt: performance.now(),
+      errors: [],
+    };
+    records.set(req, record);
+    res.once('close', () => {
+      // One access line per request: what was called, by whom, how it ended. Never headers or inputs.
+      record.log.info(
+        {
+          method: req.method,
+          procedures: procedurePaths(req.url),
+          status: res.statusCode,
+          durationMs: Math.round((performance.now() - record.startedAt) * 10) / 10,
+          actor: record.actor,
+          errors: record.errors.length > 0 ? record.errors : undefined,
+          completed: res.writableFinished,
+        },
+        'request',
+      );
+    });
     if (draining) {
       // A keep-alive connection can still bring a request: serve it, but let the client go elsewhere next.
       res.setHeader('connection', 'close');
@@ -70,6 +156,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
+  }).catch(async (error: unknown) => {
+    await signIns.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -100,6 +189,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         server.closeAllConnections();
         await closed;
       }
+      await signIns.close();
     },
   };
 }

@@ -14,7 +14,9 @@ import {
 import type { RepositoryAccess } from '@huddle/planner';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
 
 /** What the server gives every request, fixed when it starts. */
 export interface ApiResources {
@@ -24,17 +26,25 @@ export interface ApiResources {
   plannerAccess: RepositoryAccess;
 }
 
-/** What every procedure sees: the server's resources, and the caller's token if it sent a valid one. */
-export interface ApiContext extends ApiResources {
+/** Who a request is: the server's resources, and the caller's token if it sent a valid one. */
+export interface AuthContext extends ApiResources {
   token: TokenClaims | null;
   /** Set when the bearer token was present but invalid or expired; reported by procedures that need one. */
   authError: UnauthorizedError | null;
 }
 
+/** What every procedure sees: the caller, plus the request's logger (its lines carry the request id). */
+export interface ApiContext extends AuthContext {
+  log: Logger;
+  /** The TCP peer's address: what sign-in limits count per address. */
+  clientAddress: string;
+  signIns: SignInLimiter;
+}
+
 export async function createContext(
   { db, secret, plannerAccess }: ApiResources,
   authorization: string | undefined,
-): Promise<ApiContext> {
+): Promise<AuthContext> {
   const resources = { db, secret, plannerAccess };
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) return { ...resources, token: null, authError: null };
@@ -71,6 +81,8 @@ export function toTRPCError(error: unknown): TRPCError {
   if (mapped instanceof HuddleError) {
     return new TRPCError({ code: CODE_BY_KIND[mapped.kind], message: mapped.message, cause: mapped });
   }
+  if (cause instanceof SignInRateLimitedError)
+    return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
   if (error instanceof TRPCError) return error;
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
 }
@@ -87,9 +99,17 @@ const t = initTRPC.context<ApiContext>().create({
           ? cause.issues[0]?.path.map(String).join('.')
           : undefined;
     const constraint = cause instanceof HuddleError ? cause.constraint.constraint : undefined;
+    const retryAfter = cause instanceof SignInRateLimitedError ? cause.retryAfterSeconds : undefined;
     return {
       ...shape,
-      data: { ...shape.data, stack: undefined, field: field ?? null, constraint: constraint ?? null },
+      data: {
+        ...shape.data,
+        stack: undefined,
+        field: field ?? null,
+        constraint: constraint ?? null,
+        /** Seconds until a rate-limited call is worth retrying (also the `retry-after` header). */
+        retryAfter: retryAfter ?? null,
+      },
     };
   },
 });
@@ -104,6 +124,22 @@ const mapErrors = t.middleware(async ({ next }) => {
 });
 
 export const publicProcedure = t.procedure.use(mapErrors);
+
+/**
+ * A sign-in: a procedure that hands out an identity (poker's join today; password and OAuth sign-ins
+ * next). Every attempt counts against the caller's address and, when the input names one, its identity
+ * (the `email`, lower-cased), in the store all API processes share (sign-in-limits.ts); over a limit it is
+ * TOO_MANY_REQUESTS with `retryAfter`, before any other work.
+ */
+export const signInProcedure = publicProcedure.use(async ({ ctx, getRawInput, next }) => {
+  const input = await getRawInput();
+  const email =
+    typeof input === 'object' && input !== null && 'email' in input && typeof input.email === 'string'
+      ? input.email.trim().toLowerCase()
+      : undefined;
+  await ctx.signIns.attempt(ctx.clientAddress, email);
+  return next();
+});
 
 /** The caller's actor in `module`, parsed from its token once, here at the edge. */
 function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: ModuleWithActors<Actor>): Actor {

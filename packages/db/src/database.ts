@@ -169,15 +169,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     orm,
     events,
     openModuleOrm: async (module) => {
-      // Each module sees only its own schema, so a diff never touches (or drops) another module's tables:
-      // those composed here, and those of modules this process did not open (`huddle … --module m`).
-      const present: { name: string }[] = await orm.em
+      // Each module sees only its own schema, so a diff never touches (or drops) another module's tables,
+      // nor a schema no module owns (the API's sign-in counters in `huddle_api`, an operator's own schema).
+      const foreign = await orm.em
         .fork()
-        .execute(
-          `select nspname as name from pg_namespace where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public')`,
+        .execute<{ name: string }[]>(
+          "select nspname as name from pg_namespace where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public')",
         );
       const others = [
-        ...new Set([...modules.map((other) => other.name), ...present.map((schema) => schema.name)]),
+        ...new Set([...modules.map((other) => other.name), ...foreign.map((schema) => schema.name)]),
       ].filter((name) => name !== module.name);
       return initOrm(
         {

@@ -50,7 +50,7 @@ import {
   voteSchema,
 } from '@huddle/poker';
 import { z } from 'zod';
-import { actorProcedure, anonymousTransaction, authedProcedure, publicProcedure, router } from '../trpc.ts';
+import { actorProcedure, anonymousTransaction, authedProcedure, router, signInProcedure } from '../trpc.ts';
 
 /** Every poker procedure but `join` acts as the user of a poker token, with least privilege. */
 const pokerProcedure = actorProcedure(pokerModule);
@@ -63,7 +63,7 @@ type SubscribedMessage = { type: 'subscribed'; sessionId: number };
 
 export const pokerRouter = router({
   /** Temporary identity: a new user (guest, or a new email), or the token's own user again; a poker token. */
-  join: publicProcedure
+  join: signInProcedure
     .use(anonymousTransaction)
     .input(joinInputSchema)
     .output(z.object({ user: userSchema, token: z.string(), expiresAt: z.iso.datetime() }))

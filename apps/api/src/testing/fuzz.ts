@@ -1,0 +1,456 @@
+import { Writable } from 'node:stream';
+import { issueToken, verifyToken } from '@huddle/composition';
+import { type Database, inRequestScope } from '@huddle/db';
+import type { AnyProcedure, AnyRouter } from '@trpc/server';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { appRouter } from '../router.ts';
+import { type ApiServer, startApiServer } from '../server.ts';
+import { mutatedInputs, rawBodies, validInputs } from './inputs.ts';
+
+/**
+ * The fuzz harness: every procedure of the AppRouter — found by walking the router, so a module composed
+ * tomorrow is covered with no change here — called over real HTTP with inputs derived from its own zod
+ * schema and mutations of them, under valid, missing, malformed and foreign tokens. Used by
+ * `apps/api/test/fuzz.test.ts` (bounded, seeded) and `pnpm bench fuzz` (≥ 10,000 cases per backend).
+ */
+
+export type ProcedureType = 'query' | 'mutation' | 'subscription';
+
+export interface FuzzProcedure {
+  /** e.g. `poker.votes.cast` */
+  path: string;
+  type: ProcedureType;
+  /** The top-level router it belongs to: the module whose token it takes. */
+  module: string;
+  input: z.ZodType | undefined;
+}
+
+/** Every procedure of `router`, with its type and zod input schema, in path order. */
+export function routerProcedures(router: AnyRouter = appRouter): FuzzProcedure[] {
+  const procedures = router._def.procedures as Record<string, AnyProcedure>;
+  return Object.entries(procedures)
+    .map(([path, procedure]) => {
+      const inputs = (procedure._def as { inputs: unknown[] }).inputs.filter(
+        (parser): parser is z.ZodType => parser instanceof z.ZodType,
+      );
+      const input = inputs.reduce<z.ZodType | undefined>(
+        (merged, next) => (merged ? z.intersection(merged, next) : next),
+        undefined,
+      );
+      return { path, type: procedure._def.type as ProcedureType, module: path.split('.', 1)[0]!, input };
+    })
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+type TokenKind = 'valid' | 'none' | 'foreign' | 'malformed' | 'bad-subject';
+
+interface FuzzCase {
+  token: TokenKind;
+  /** Which token of its kind's pool. */
+  tokenPick: number;
+  /** A JSON value to send (undefined: no input), or a raw text that may not be JSON at all. */
+  input: { json: unknown } | { raw: string };
+  /** Send it with the other HTTP method than the procedure's (GET for a mutation, POST for a query). */
+  wrongMethod: boolean;
+  /** When set, fields get values earlier answers returned under the same name (see SeenValues). */
+  reuse: number | null;
+}
+
+function caseArbitrary(procedure: FuzzProcedure): fc.Arbitrary<FuzzCase> {
+  return fc.record({
+    token: fc.oneof(
+      { weight: 10, arbitrary: fc.constant<TokenKind>('valid') },
+      { weight: 3, arbitrary: fc.constantFrom<TokenKind>('none', 'foreign', 'malformed', 'bad-subject') },
+    ),
+    // Mostly the first valid token (the first actor the module loads: in a seeded database, the one who owns
+    // the sample rows), so calls get past access checks into the services.
+    tokenPick: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat() }),
+    input: fc.oneof(
+      { weight: 5, arbitrary: validInputs(procedure.input).map((json) => ({ json })) },
+      { weight: 8, arbitrary: mutatedInputs(procedure.input).map((json) => ({ json })) },
+      { weight: 1, arbitrary: rawBodies.map((raw) => ({ raw })) },
+    ),
+    reuse: fc.option(fc.nat(), { freq: 2 }),
+    wrongMethod: fc.oneof(
+      { weight: 30, arbitrary: fc.constant(false) },
+      { weight: 1, arbitrary: fc.constant(true) },
+    ),
+  });
+}
+
+export interface FuzzOutcome {
+  /** HTTP status, or for a subscription the status its error event names (200 when it streamed). */
+  status: number;
+  code?: string;
+}
+
+export interface FuzzFailure {
+  procedure: string;
+  reason: string;
+  case: FuzzCase;
+}
+
+export interface FuzzReport {
+  cases: number;
+  /** Cases per outcome, e.g. `400 BAD_REQUEST`, `200`. */
+  outcomes: Map<string, number>;
+  /** Per procedure: how many cases were accepted (2xx) — a harness that never gets past validation tests little. */
+  accepted: Map<string, number>;
+  failures: FuzzFailure[];
+}
+
+/** Tokens to send, per kind; `valid` per module, grown with every token a sign-in hands out. */
+class TokenPool {
+  readonly valid = new Map<string, string[]>();
+  readonly others: Record<Exclude<TokenKind, 'valid' | 'none'>, string[]> = {
+    foreign: [],
+    malformed: [],
+    'bad-subject': [],
+  };
+  private readonly secret: Uint8Array;
+
+  constructor(secret: Uint8Array) {
+    this.secret = secret;
+  }
+
+  /** Valid tokens for the first few subjects each module's actor spec accepts and loads; the others derived from them. */
+  static async create(db: Database, secret: Uint8Array, modules: string[]): Promise<TokenPool> {
+    const pool = new TokenPool(secret);
+    for (const name of modules) {
+      const spec = db.modules.find((module) => module.name === name)?.actor;
+      pool.valid.set(name, []);
+      if (!spec) continue;
+      for (let id = 1; id <= 8; id++) {
+        const subject = String(id);
+        const loaded = await inRequestScope(db.orm, (em) => spec.load(em, spec.parse(subject))).then(
+          () => true,
+          () => false,
+        );
+        if (loaded) pool.valid.get(name)!.push((await issueToken(secret, { module: name, subject })).token);
+      }
+      for (const subject of ['0', '-1', 'abc', '2147483648', '1 or 1=1', '1e3', ' 1']) {
+        pool.others['bad-subject'].push((await issueToken(secret, { module: name, subject })).token);
+      }
+    }
+    for (const module of [...modules, 'nomodule']) {
+      const other = modules.find((name) => name !== module) ?? 'nomodule';
+      pool.others.foreign.push(
+        (await issueToken(secret, { module: other === module ? 'nomodule' : other, subject: '1' })).token,
+      );
+    }
+    const sample =
+      [...pool.valid.values()].flat()[0] ?? (await issueToken(secret, { module: 'x', subject: '1' })).token;
+    const forged = (
+      await issueToken(new TextEncoder().encode('another-secret-of-thirty-two-chars!'), {
+        module: modules[0] ?? 'x',
+        subject: '1',
+      })
+    ).token;
+    pool.others.malformed.push(
+      'abc',
+      `${sample.slice(0, -3)}AAA`,
+      forged,
+      sample.split('.').slice(0, 2).join('.'),
+      'x'.repeat(8_000),
+      'a.b.c',
+    );
+    return pool;
+  }
+
+  header(kind: TokenKind, module: string, pick: number): string | undefined {
+    if (kind === 'none') return undefined;
+    const tokens = kind === 'valid' ? (this.valid.get(module) ?? []) : this.others[kind];
+    if (tokens.length === 0) return undefined;
+    return `Bearer ${tokens[pick % tokens.length]}`;
+  }
+
+  /** Keeps the tokens a successful call returned (a sign-in's), for the module they are for. */
+  async harvest(result: unknown): Promise<void> {
+    const tokens = tokensIn(result).filter((token) => token.split('.').length === 3);
+    for (const token of tokens) {
+      const claims = await verifyToken(this.secret, token).catch(() => null);
+      const list = claims && this.valid.get(claims.module);
+      if (list && list.length < 32) list.push(token);
+    }
+  }
+}
+
+/**
+ * Values the API returned, by field name (`sessionId`, `storyId`, `joinCode`, …): a valid id or code is
+ * too sparse to guess, so cases reuse what earlier answers showed and get past "not found" into the rules.
+ */
+class SeenValues {
+  private readonly byField = new Map<string, (string | number)[]>();
+
+  add(result: unknown): void {
+    if (Array.isArray(result)) for (const item of result) this.add(item);
+    if (typeof result !== 'object' || result === null) return;
+    for (const [field, value] of Object.entries(result)) {
+      if (field === 'token') continue;
+      if (typeof value === 'string' || typeof value === 'number') {
+        const seen = (this.byField.get(field) ?? []).filter((earlier) => earlier !== value);
+        seen.push(value);
+        this.byField.set(field, seen.slice(-64));
+      } else this.add(value);
+    }
+  }
+
+  /** `input` with each field the API has shown a value for replaced by one of them, picked by `pick`. */
+  apply(input: unknown, pick: number): unknown {
+    if (Array.isArray(input)) return input.map((item) => this.apply(item, pick));
+    if (typeof input !== 'object' || input === null) return input;
+    return Object.fromEntries(
+      Object.entries(input).map(([field, value]) => {
+        // A `…Id` field takes any id seen: a session's `id` is what `sessionId` wants.
+        const seen = [
+          ...(this.byField.get(field) ?? []),
+          ...(field.endsWith('Id') ? (this.byField.get('id') ?? []) : []),
+        ];
+        if (seen.length === 0) return [field, this.apply(value, pick)];
+        // Mostly one of the latest: the row just created or changed is the one whose next step can succeed.
+        const recent = pick % 2 === 0 ? Math.min(seen.length, 3) : seen.length;
+        return [field, seen[seen.length - 1 - (Math.floor(pick / 2) % recent)]];
+      }),
+    );
+  }
+}
+
+/** String values under a `token` key anywhere in `value`. */
+function tokensIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(tokensIn);
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, item]) =>
+    key === 'token' && typeof item === 'string' ? [item] : tokensIn(item),
+  );
+}
+
+/**
+ * One statement computing a SHA-256 per table of every composed module — rows as `row_to_json`, in
+ * primary-key order, as the backup hashes them — so "this call changed nothing" is one query to check.
+ */
+async function checksumQuery(db: Database): Promise<string> {
+  const schemas = db.modules.map((module) => module.name);
+  const tables = await inRequestScope(db.orm, (em) =>
+    em.execute<{ qualified: string; key: string | null }[]>(
+      `select format('%I.%I', n.nspname, c.relname) as qualified,
+              (select string_agg(format('t.%I', a.attname), ', ' order by array_position(i.indkey, a.attnum))
+                 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+                where i.indrelid = c.oid and i.indisprimary) as key
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = any(string_to_array(?, ',')) and c.relkind in ('r', 'p') and not c.relispartition
+          and c.relname <> 'mikro_orm_migrations'
+        order by 1`,
+      [schemas.join(',')],
+    ),
+  );
+  const columns = tables.map(
+    ({ qualified, key }) =>
+      `(select encode(sha256(convert_to(coalesce(string_agg(row_to_json(t)::text, E'\\n' order by ${key ?? 'row_to_json(t)::text'}), ''), 'UTF8')), 'hex') from ${qualified} t) as "${qualified}"`,
+  );
+  return `select ${columns.join(',\n')}`;
+}
+
+async function checksums(db: Database, query: string): Promise<Record<string, string>> {
+  const [row] = await inRequestScope(db.orm, (em) => em.execute<Record<string, string>[]>(query));
+  return row ?? {};
+}
+
+/** How long a subscription may take to send its first event (or its error) before the case fails. */
+const SUBSCRIPTION_TIMEOUT_MS = 3_000;
+
+async function readFirstEvent(response: Response, signal: AbortSignal): Promise<FuzzOutcome | 'timeout'> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  const timer = setTimeout(() => void reader.cancel(), SUBSCRIPTION_TIMEOUT_MS);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || signal.aborted) return 'timeout';
+      text += value;
+      for (const event of text.split('\n\n').slice(0, -1)) {
+        if (event.includes('event: serialized-error')) {
+          const data = JSON.parse(event.split('data: ')[1] ?? '{}') as {
+            data?: { httpStatus?: number; code?: string };
+          };
+          return { status: data.data?.httpStatus ?? 500, code: data.data?.code };
+        }
+        if (/^data: /m.test(event) && !/^event: (connected|ping)/m.test(event)) return { status: 200 };
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+async function send(
+  url: string,
+  procedure: FuzzProcedure,
+  input: FuzzCase['input'],
+  wrongMethod: boolean,
+  authorization: string | undefined,
+): Promise<{ outcome: FuzzOutcome | 'timeout'; result?: unknown }> {
+  const body = 'raw' in input ? input.raw : input.json === undefined ? undefined : JSON.stringify(input.json);
+  const usesGet = (procedure.type !== 'mutation') !== wrongMethod;
+  const headers: Record<string, string> = authorization ? { authorization } : {};
+  if (procedure.type === 'subscription' && usesGet) {
+    headers.accept = 'text/event-stream';
+    const controller = new AbortController();
+    const response = await fetch(
+      `${url}/${procedure.path}${body === undefined ? '' : `?input=${encodeURIComponent(body)}`}`,
+      {
+        headers,
+        signal: controller.signal,
+      },
+    );
+    try {
+      if (!response.headers.get('content-type')?.includes('text/event-stream')) {
+        const json = (await response.json().catch(() => null)) as {
+          error?: { data?: { code?: string } };
+        } | null;
+        return { outcome: { status: response.status, code: json?.error?.data?.code } };
+      }
+      return { outcome: await readFirstEvent(response, controller.signal) };
+    } finally {
+      controller.abort();
+    }
+  }
+  const target = usesGet
+    ? `${url}/${procedure.path}${body === undefined ? '' : `?input=${encodeURIComponent(body)}`}`
+    : `${url}/${procedure.path}`;
+  const response = await fetch(
+    target,
+    usesGet
+      ? { headers }
+      : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body },
+  );
+  const text = await response.text();
+  let json: { result?: { data?: unknown }; error?: { data?: { code?: string } } } | null = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { outcome: { status: response.status, code: json?.error?.data?.code }, result: json?.result?.data };
+}
+
+export interface FuzzServer {
+  server: ApiServer;
+  /** Log lines at warn or above the server wrote (a bug is logged at error; a client's mistake never is). */
+  warnings(): string[];
+}
+
+/** An API server over `db` for fuzzing: sign-in limits out of the way (they would turn most sign-ins into 429), logs kept in memory. */
+export async function startFuzzServer(db: Database, secret: Uint8Array): Promise<FuzzServer> {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const server = await startApiServer({
+    db,
+    secret,
+    // No repository roots: every registration is refused, which is all a fuzzer can ask of it.
+    plannerAccess: { roots: [] },
+    port: 0,
+    host: '127.0.0.1',
+    signInLimits: { perIdentity: 1_000_000, perAddress: 1_000_000, windowSeconds: 1 },
+    logger: pino({ level: 'warn' }, sink),
+  });
+  return { server, warnings: () => lines };
+}
+
+export interface FuzzOptions {
+  url: string;
+  db: Database;
+  secret: Uint8Array;
+  casesPerProcedure: number;
+  seed: number;
+  procedures?: FuzzProcedure[];
+  /** Called after each round (one case of every procedure). */
+  onRound?(round: number, report: FuzzReport): void;
+}
+
+function failureOf(outcome: FuzzOutcome | 'timeout'): string | undefined {
+  if (outcome === 'timeout') return 'no answer: the subscription neither streamed nor failed in time';
+  if (outcome.code === 'INTERNAL_SERVER_ERROR') return `INTERNAL_SERVER_ERROR (${outcome.status})`;
+  if (outcome.status >= 500) return `server error ${outcome.status} ${outcome.code ?? ''}`.trim();
+  return undefined;
+}
+
+/**
+ * Runs `casesPerProcedure` seeded cases against every procedure, one call at a time: each must answer
+ * without a server error; a rejected one must leave every module table as it was (checksums before and
+ * after); the server must still answer `/health` after every round.
+ */
+export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
+  const procedures = options.procedures ?? routerProcedures();
+  const modules = [...new Set(procedures.map((procedure) => procedure.module))];
+  const tokens = await TokenPool.create(options.db, options.secret, modules);
+  const query = await checksumQuery(options.db);
+  const seen = new SeenValues();
+  const report: FuzzReport = { cases: 0, outcomes: new Map(), accepted: new Map(), failures: [] };
+  let before = await checksums(options.db, query);
+  const casesOf = procedures.map((procedure, index) => {
+    report.accepted.set(procedure.path, 0);
+    return fc.sample(caseArbitrary(procedure), {
+      seed: options.seed + index,
+      numRuns: options.casesPerProcedure,
+    });
+  });
+  // Round by round, one case of every procedure each: creations, changes and reads interleave, so later
+  // calls meet rows in every state the earlier ones left.
+  for (let round = 0; round < options.casesPerProcedure; round++) {
+    for (const [index, procedure] of procedures.entries()) {
+      const fuzzCase = casesOf[index]![round]!;
+      report.cases++;
+      const authorization = tokens.header(fuzzCase.token, procedure.module, fuzzCase.tokenPick);
+      const fail = (reason: string) =>
+        report.failures.push({ procedure: procedure.path, reason, case: fuzzCase });
+      let sent: Awaited<ReturnType<typeof send>>;
+      try {
+        const input =
+          fuzzCase.reuse !== null && 'json' in fuzzCase.input
+            ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse) }
+            : fuzzCase.input;
+        sent = await send(options.url, procedure, input, fuzzCase.wrongMethod, authorization);
+      } catch (error) {
+        fail(`request failed: ${String((error as Error).cause ?? error)}`);
+        continue;
+      }
+      const { outcome } = sent;
+      const label =
+        outcome === 'timeout' ? 'timeout' : `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
+      report.outcomes.set(label, (report.outcomes.get(label) ?? 0) + 1);
+      const failure = failureOf(outcome);
+      if (failure) fail(failure);
+      const after = await checksums(options.db, query);
+      if (outcome !== 'timeout' && outcome.status < 300) {
+        report.accepted.set(procedure.path, report.accepted.get(procedure.path)! + 1);
+        await tokens.harvest(sent.result);
+        seen.add(sent.result);
+      } else {
+        const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
+        if (changed.length > 0) fail(`rejected (${label}) but changed ${changed.join(', ')}`);
+      }
+      before = after;
+    }
+    const health = await fetch(`${options.url}/health`).then(
+      (response) => response.status,
+      (error: unknown) => String(error),
+    );
+    if (health !== 200) {
+      report.failures.push({
+        procedure: 'health',
+        reason: `/health answered ${health} after round ${round}`,
+        case: casesOf[0]![round]!,
+      });
+    }
+    options.onRound?.(round, report);
+  }
+  return report;
+}

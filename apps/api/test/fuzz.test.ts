@@ -1,0 +1,47 @@
+import { domainModules } from '@huddle/composition';
+import { seed } from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRouter } from '../src/router.ts';
+import { type FuzzServer, routerProcedures, runFuzz, startFuzzServer } from '../src/testing/fuzz.ts';
+import { TEST_SECRET } from './helpers.ts';
+
+/** Cases per procedure in `pnpm test`: bounded and seeded (reproducible); `pnpm bench fuzz` runs many more. */
+const CASES_PER_PROCEDURE = Number(process.env.HUDDLE_FUZZ_CASES ?? 60);
+const SEED = Number(process.env.HUDDLE_FUZZ_SEED ?? 20_261_122);
+
+const database = useTestDatabase(domainModules);
+let fuzz: FuzzServer;
+beforeAll(async () => {
+  await seed(database.db, 'minimal');
+  fuzz = await startFuzzServer(database.db, TEST_SECRET);
+});
+afterAll(() => fuzz?.server.close());
+
+describe('fuzzing every procedure of the AppRouter over HTTP (PostgreSQL)', () => {
+  it('walks the router itself: every procedure of every composed module, with its input schema', () => {
+    const found = routerProcedures().map((procedure) => procedure.path);
+    expect(found).toEqual(Object.keys(appRouter._def.procedures).sort((a, b) => a.localeCompare(b)));
+    expect(found).toEqual(
+      expect.arrayContaining(['health', 'poker.join', 'poker.votes.cast', 'poker.events']),
+    );
+  });
+
+  it(`${CASES_PER_PROCEDURE} cases each: no server error, a rejected call changes nothing, the server keeps answering`, async () => {
+    const report = await runFuzz({
+      url: fuzz.server.url,
+      db: database.db,
+      secret: TEST_SECRET,
+      casesPerProcedure: CASES_PER_PROCEDURE,
+      seed: SEED,
+    });
+    expect(report.failures).toEqual([]);
+    expect(report.cases).toBe(CASES_PER_PROCEDURE * routerProcedures().length);
+    expect(fuzz.warnings().filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+    // Some calls of every input-taking kind get through validation: the harness reaches the services.
+    expect([...report.outcomes.keys()]).toEqual(
+      expect.arrayContaining(['200', '400 BAD_REQUEST', '401 UNAUTHORIZED']),
+    );
+    expect(report.accepted.get('poker.join')).toBeGreaterThan(0);
+  });
+});
