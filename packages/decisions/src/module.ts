@@ -6,6 +6,7 @@ import { DecisionsProjectMember } from './entities/project-member.ts';
 import { DecisionsRelationship } from './entities/relationship.ts';
 import { DecisionsTranscript } from './entities/transcript.ts';
 import { DecisionsUser } from './entities/user.ts';
+import { reembedJob } from './jobs.ts';
 import { decisionsMigrations } from './migrations/index.ts';
 import { DecisionsMinimalSeeder } from './seeders/minimal.ts';
 
@@ -23,4 +24,5 @@ export const decisionsModule: DomainModule<DecisionsActor> = {
   ],
   migrations: decisionsMigrations,
   seeders: { minimal: DecisionsMinimalSeeder },
+  jobs: [reembedJob],
 };

@@ -157,6 +157,8 @@ export const listDecisionsInputSchema = z.object({
   projectId: serialId(),
   status: decisionStatusSchema.optional(),
   limit: z.number().int().min(1).max(500).default(100),
+  /** Soft-deleted decisions too: for the project's owners. */
+  includeDeleted: z.boolean().default(false),
 });
 export const decisionIdInputSchema = z.object({ decisionId: serialId() });
 /** The statuses a caller can move a decision to; `superseded` follows from accepting its successor. */

@@ -10,3 +10,6 @@ export const notDeletedFilter = {
 export const notArchivedFilter = {
   [archive.filter]: { name: archive.filter, ...archive.filters.notArchived },
 };
+
+/** Find options that include soft-deleted rows. */
+export const softDeleted = { filters: { [softDelete.filter]: false } } as const;

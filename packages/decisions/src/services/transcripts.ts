@@ -1,0 +1,120 @@
+import { type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import type { DecisionsActor } from '../actor.ts';
+import { DecisionsTranscript } from '../entities/transcript.ts';
+import {
+  type CreateTranscriptInput,
+  createTranscriptInputSchema,
+  type Decision,
+  type ListTranscriptsInput,
+  listTranscriptsInputSchema,
+  type Transcript,
+  type TranscriptIdInput,
+  transcriptIdInputSchema,
+  type WebhookTranscriptInput,
+  webhookTranscriptInputSchema,
+} from '../schemas.ts';
+import { requireProjectRole } from './access.ts';
+import { proposeFromTranscript } from './extraction.ts';
+import { toTranscript } from './outputs.ts';
+
+/** Records a transcript entered by hand or uploaded as a file's text (member). */
+export async function createTranscript(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: CreateTranscriptInput,
+): Promise<Transcript> {
+  const { projectId, title, source, meetingAt, participants, content } = parseInput(
+    createTranscriptInputSchema,
+    input,
+  );
+  await requireProjectRole(em, actor, projectId, 'member');
+  const transcript = em.create(DecisionsTranscript, {
+    project: projectId,
+    title,
+    source,
+    meetingAt: new Date(meetingAt),
+    participants,
+    content,
+  });
+  await em.flush();
+  return toTranscript(await em.refreshOrFail(transcript));
+}
+
+/**
+ * A transcript delivered by a webhook (the API's signed route calls this after `verifyWebhookSignature`;
+ * no user acts). Idempotent by `webhookId`, also for two deliveries at the same moment: one
+ * `insert … on conflict do nothing returning`, and a redelivery reads the transcript the first one created.
+ * A new transcript's decisions are proposed in the same transaction.
+ */
+export async function receiveWebhookTranscript(
+  em: EntityManager,
+  input: WebhookTranscriptInput,
+): Promise<{ transcript: Transcript; created: boolean; proposed: Decision[] }> {
+  const { webhookId, projectId, title, meetingAt, participants, content } = parseInput(
+    webhookTranscriptInputSchema,
+    input,
+  );
+  const inserted: { id: number }[] = await em.execute(
+    `insert into decisions.transcripts (project_id, webhook_id, title, source, meeting_at, participants, content)
+     values (?, ?, ?, 'webhook', ?, ?::jsonb, ?)
+     on conflict (webhook_id) do nothing returning id`,
+    [projectId, webhookId, title, new Date(meetingAt), JSON.stringify(participants), content],
+  );
+  const created = inserted.length > 0;
+  const transcript = await em.findOneOrFail(DecisionsTranscript, { webhookId });
+  const proposed = created ? (await proposeFromTranscript(em, transcript)).proposed : [];
+  return { transcript: toTranscript(transcript), created, proposed };
+}
+
+export async function getTranscript(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: TranscriptIdInput,
+): Promise<Transcript> {
+  const { transcriptId } = parseInput(transcriptIdInputSchema, input);
+  return toTranscript(await requireTranscript(em, actor, transcriptId, 'viewer'));
+}
+
+/** A transcript the actor may see with at least `minimum` role in its project; otherwise it does not exist. */
+export async function requireTranscript(
+  em: EntityManager,
+  actor: DecisionsActor,
+  transcriptId: number,
+  minimum: 'viewer' | 'member',
+): Promise<DecisionsTranscript> {
+  const notFound = () =>
+    new NotFoundError(`transcriptId: transcript ${transcriptId} does not exist`, { field: 'transcriptId' });
+  const transcript = await em.findOne(DecisionsTranscript, transcriptId);
+  if (!transcript) throw notFound();
+  await requireProjectRole(em, actor, transcript.project.id, minimum, 'transcriptId').catch(
+    (error: unknown) => {
+      throw error instanceof NotFoundError ? notFound() : error;
+    },
+  );
+  return transcript;
+}
+
+/**
+ * A project's transcripts, latest meeting first; with a participant's email or name, only the meetings they
+ * took part in (a containment search the GIN index on participants serves).
+ */
+export async function listTranscripts(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ListTranscriptsInput,
+): Promise<Transcript[]> {
+  const { projectId, participantEmail, participantName } = parseInput(listTranscriptsInputSchema, input);
+  await requireProjectRole(em, actor, projectId, 'viewer');
+  const participant = {
+    ...(participantEmail && { email: participantEmail }),
+    ...(participantName && { name: participantName }),
+  };
+  const rows: { id: number }[] = await em.execute(
+    `select id from decisions.transcripts where project_id = ? and participants @> ?::jsonb
+     order by meeting_at desc, id desc`,
+    [projectId, JSON.stringify(Object.keys(participant).length > 0 ? [participant] : [])],
+  );
+  const transcripts = await em.find(DecisionsTranscript, { id: { $in: rows.map((row) => row.id) } });
+  const byId = new Map(transcripts.map((transcript) => [transcript.id, transcript]));
+  return rows.map((row) => toTranscript(byId.get(row.id)!));
+}
