@@ -43,9 +43,9 @@ const DecisionsDecisionSchema = defineEntity({
     status: p.string().length(20).$type<DecisionStatus>().default('proposed'),
     confidence: p.decimal('number').precision(3).scale(2),
     decidedAt: createdAt(),
-    impacts: p.json<Impact[]>().columnType('jsonb').default('[]'),
-    consensus: p.json<Consensus>().columnType('jsonb').default('{}'),
-    anomalies: p.json<Anomaly[]>().columnType('jsonb').default('[]'),
+    impacts: p.json<Impact[]>().columnType('jsonb').default([]),
+    consensus: p.json<Consensus>().columnType('jsonb').defaultRaw(`'{}'`),
+    anomalies: p.json<Anomaly[]>().columnType('jsonb').default([]),
     /** Null until computed; title and statement embedded by the module's embedder. */
     embedding: p.type(VectorType).length(EMBEDDING_DIMENSIONS).nullable().lazy(),
     /** Beyond the spec: which embedder computed `embedding`, so `reembed` finds the stale ones. */

@@ -14,8 +14,8 @@ const DecisionsTranscriptSchema = defineEntity({
     title: p.string().length(300),
     source: p.string().length(20).$type<TranscriptSource>().default('manual'),
     meetingAt: timestamptz(),
-    participants: p.json<Participant[]>().columnType('jsonb').default('[]'),
-    content: p.text().lazy(),
+    participants: p.json<Participant[]>().columnType('jsonb').default([]),
+    content: p.text(),
     createdAt: createdAt(),
   },
   indexes: [

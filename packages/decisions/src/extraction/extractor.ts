@@ -26,9 +26,13 @@ export interface Extractor {
  */
 const DECISION_PHRASES: { pattern: RegExp; confidence: number }[] = [
   { pattern: /^(?:final\s+)?decision\s*[:-]\s*/i, confidence: 0.95 },
-  { pattern: /\bwe(?:'ve| have)?\s+(?:formally\s+)?decided\s+(?:to|that|on)\s+/i, confidence: 0.9 },
   {
-    pattern: /\b(?:we(?:'ve| have)?\s+|it(?:'s| is|\s+was)\s+|everyone\s+|all\s+)agreed\s+(?:to|that|on)\s+/i,
+    pattern: /\bwe(?:'ve| have)?\s+(?:also\s+|formally\s+|finally\s+)?decided\s+(?:to|that|on)\s+/i,
+    confidence: 0.9,
+  },
+  {
+    pattern:
+      /\b(?:we(?:'ve| have)?\s+(?:also\s+|all\s+)?|it(?:'s| is|\s+was)\s+|everyone\s+|all\s+)agreed\s+(?:to|that|on)\s+/i,
     confidence: 0.85,
   },
   { pattern: /\blet(?:'s| us)\s+go\s+with\s+/i, confidence: 0.75 },

@@ -100,7 +100,8 @@ export async function editDecision(
   em.assign(decision, { ...fields, ...(decidedAt && { decidedAt: new Date(decidedAt) }) });
   if (fields.title !== undefined || fields.statement !== undefined) {
     const { vectors, model } = await embedTexts([decisionText(decision)]);
-    em.assign(decision, { embedding: vectors[0]!, embeddingModel: model });
+    decision.embedding = vectors[0]!;
+    decision.embeddingModel = model;
   }
   await em.flush();
   return toDecision(await em.refreshOrFail(decision));
