@@ -39,6 +39,45 @@ export async function prepareNearestNeighbourScan(em: EntityManager, k: number):
 }
 
 /**
+ * The statement behind `similarDecisions`: live decisions of `projectIds`, ordered by cosine distance to
+ * `vector` (the HNSW index's order), at most `k`, sorted again by distance (iterative scans may relax the
+ * order). The ids are written into the statement: they are integers read from the database, and with the
+ * actual list the planner can estimate how many rows the filter keeps (a membership subquery made it
+ * misjudge that and skip the index).
+ */
+export function nearestDecisionsQuery(options: {
+  vector: readonly number[];
+  k: number;
+  excludeId: number | null;
+  projectIds: readonly number[];
+}): { sql: string; params: unknown[] } {
+  const vector = toVectorLiteral(options.vector);
+  const projectIds = options.projectIds.map((id) => {
+    if (!Number.isSafeInteger(id)) throw new Error(`projectIds: ${id} is not an integer`);
+    return id;
+  });
+  return {
+    sql: `select * from (
+       select d.id, d.project_id, d.title, d.statement, d.status, d.decided_at, d.embedding <=> ?::vector as distance
+       from decisions.decisions d
+       where d.deleted_at is null and d.project_id in (${projectIds.join(', ')}) and d.id <> ?
+       order by d.embedding <=> ?::vector limit ?) nearest
+     order by distance, id`,
+    params: [vector, options.excludeId ?? 0, vector, options.k],
+  };
+}
+
+/** The live projects `userId` is a member of. */
+async function memberProjectIds(em: EntityManager, userId: number): Promise<number[]> {
+  const rows: { id: number }[] = await em.execute(
+    `select p.id from decisions.project_members m join decisions.projects p on p.id = m.project_id
+     where m.user_id = ? and p.archived_at is null`,
+    [userId],
+  );
+  return rows.map((row) => row.id);
+}
+
+/**
  * The k decisions closest in meaning to a decision or a text, by cosine distance through the HNSW index:
  * never deleted ones, only in projects the actor is a member of (live ones, or the one named by
  * `projectId`, archived or not); a decision asked about is not its own neighbour.
@@ -57,26 +96,17 @@ export async function similarDecisions(
   } else {
     query = text!;
   }
+  const projectIds = projectId !== undefined ? [projectId] : await memberProjectIds(em, actor.userId);
+  if (projectIds.length === 0) return [];
   const { vectors } = await embedTexts([query]);
-  const vector = toVectorLiteral(vectors[0]!);
   await prepareNearestNeighbourScan(em, k);
-  const projects =
-    projectId !== undefined
-      ? { sql: 'd.project_id = ?', params: [projectId] }
-      : {
-          sql: `d.project_id in (select m.project_id from decisions.project_members m
-                join decisions.projects p on p.id = m.project_id and p.archived_at is null where m.user_id = ?)`,
-          params: [actor.userId],
-        };
-  const rows: SimilarRow[] = await em.execute(
-    `select * from (
-       select d.id, d.project_id, d.title, d.statement, d.status, d.decided_at, d.embedding <=> ?::vector as distance
-       from decisions.decisions d
-       where d.deleted_at is null and ${projects.sql} and d.id <> ?
-       order by d.embedding <=> ?::vector limit ?) nearest
-     order by distance, id`,
-    [vector, ...projects.params, decisionId ?? 0, vector, k],
-  );
+  const nearest = nearestDecisionsQuery({
+    vector: vectors[0]!,
+    k,
+    excludeId: decisionId ?? null,
+    projectIds,
+  });
+  const rows: SimilarRow[] = await em.execute(nearest.sql, nearest.params);
   return rows.map((row) => ({
     id: row.id,
     projectId: row.project_id,
