@@ -149,6 +149,29 @@ describe('similarity through the HNSW index', () => {
     expect(distances).toEqual(distances.toSorted((a, b) => a - b));
   });
 
+  it('keeps scanning the HNSW index past a selective filter with iterative scans (pgvector 0.8)', async () => {
+    const vector = `[${hashEmbedding('Adopt Redis for the EU region').join(',')}]`;
+    const count = async (mode: 'off' | 'relaxed_order') => {
+      await postgres.client.query('begin');
+      try {
+        await postgres.client.query(
+          `select set_config('hnsw.iterative_scan', $1, true), set_config('hnsw.ef_search', '10', true)`,
+          [mode],
+        );
+        const sql = `select id from decisions.decisions d where d.title like 'Merge%' order by d.embedding <=> $1::vector limit 10`;
+        const plan = await postgres.client.query(`explain (format json) ${sql}`, [vector]);
+        expect(JSON.stringify(plan.rows)).toContain('"Index Name":"idx_decisions_embedding_hnsw"');
+        return (await postgres.client.query(sql, [vector])).rowCount;
+      } finally {
+        await postgres.client.query('commit');
+      }
+    };
+    // One title in twenty starts with "Merge": ten candidates hold about one, and without iterative scans
+    // the index stops there.
+    expect(await count('off')).toBeLessThan(K);
+    expect(await count('relaxed_order')).toBe(K);
+  });
+
   it('never returns deleted decisions or decisions of projects the caller is not a member of', async () => {
     const { rows } = await postgres.client.query<{ id: number }>(
       'select id from decisions.decisions where deleted_at is not null or project_id = $1',
