@@ -9,6 +9,7 @@ import { DecisionsUser } from './entities/user.ts';
 import { reembedJob } from './jobs.ts';
 import { decisionsMigrations } from './migrations/index.ts';
 import { DecisionsMinimalSeeder } from './seeders/minimal.ts';
+import { DecisionsRealisticSeeder } from './seeders/realistic.ts';
 
 /** The decision log as a Huddle module: Postgres schema `decisions`, its own migrations and seeders. */
 export const decisionsModule: DomainModule<DecisionsActor> = {
@@ -23,6 +24,6 @@ export const decisionsModule: DomainModule<DecisionsActor> = {
     DecisionsRelationship,
   ],
   migrations: decisionsMigrations,
-  seeders: { minimal: DecisionsMinimalSeeder },
+  seeders: { minimal: DecisionsMinimalSeeder, realistic: DecisionsRealisticSeeder },
   jobs: [reembedJob],
 };
