@@ -1,4 +1,4 @@
-import { migrateDown, migrateUp, migrationCheck, migrationStatus } from '@huddle/db';
+import { lintSchema, migrateDown, migrateUp, migrationCheck, migrationStatus } from '@huddle/db';
 import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
 import { describe, expect, it } from 'vitest';
 import { decisionsModule } from '../src/module.ts';
@@ -40,6 +40,7 @@ describe('decisions migrations', () => {
         'idx_transcripts_project_meeting',
         'idx_transcripts_participants_gin',
         'idx_decisions_project_status_decided',
+        'idx_decisions_project',
         'idx_decisions_transcript',
         'idx_decisions_embedding_hnsw',
         'idx_decision_relationships_to',
@@ -70,6 +71,10 @@ describe('decisions migrations', () => {
       .filter((column) => /_at$/.test(column.name))
       .map((column) => column.shortType);
     expect(new Set(timestampTypes)).toEqual(new Set(['timestamptz']));
+  });
+
+  it('pass the schema lint: every foreign key indexed, timestamptz, primary keys, no redundant index', async () => {
+    expect(await lintSchema(database.db)).toEqual([]);
   });
 
   it('step down one migration (the grants) and up again to the identical schema', async () => {

@@ -27,9 +27,9 @@ const DecisionsDecisionSchema = defineEntity({
   tableName: 'decisions',
   properties: {
     id: p.integer().primary().autoincrement(),
-    // Covered by idx_decisions_project_status_decided only for live rows; the cascade's lookup by project
-    // is rare (deleting a project) and the partial index still serves it for the live majority.
-    project: () => p.manyToOne(DecisionsProject).ref().deleteRule('cascade'),
+    // Beyond the spec: the FK's own index. The spec's idx_decisions_project_status_decided leads with
+    // project_id too, but is partial (live rows), so it cannot serve the cascade from a project.
+    project: () => p.manyToOne(DecisionsProject).ref().deleteRule('cascade').index('idx_decisions_project'),
     transcript: () =>
       p
         .manyToOne(DecisionsTranscript)

@@ -42,6 +42,7 @@ export class Migration20261122200000DecisionsInitial extends Migration {
     this.addSql(
       `create table "decisions"."decisions" ("id" serial primary key, "project_id" int not null, "transcript_id" int null, "title" varchar(300) not null, "statement" text not null, "rationale" text null, "status" varchar(20) not null default 'proposed', "confidence" numeric(3,2) not null, "decided_at" timestamptz not null default current_timestamp, "impacts" jsonb not null default '[]', "consensus" jsonb not null default '{}', "anomalies" jsonb not null default '[]', "embedding" vector(384) null, "embedding_model" varchar(100) null, "created_at" timestamptz not null default current_timestamp, "updated_at" timestamptz not null default current_timestamp, "deleted_at" timestamptz null);`,
     );
+    this.addSql(`create index "idx_decisions_project" on "decisions"."decisions" ("project_id");`);
     this.addSql(`create index "idx_decisions_transcript" on "decisions"."decisions" ("transcript_id");`);
     this.addSql(
       `create index "idx_decisions_project_status_decided" on "decisions"."decisions" ("project_id", "status", "decided_at" DESC) where deleted_at is null;`,
