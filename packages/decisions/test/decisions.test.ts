@@ -197,6 +197,19 @@ describe('lifecycle', () => {
     await expectHuddleError(move(b.id, 'accepted', viewer), ForbiddenError);
   });
 
+  it('lets only one of two concurrent moves of one decision happen (the row is locked)', async () => {
+    const decision = await decide(member);
+    const results = await Promise.allSettled([
+      move(decision.id, 'accepted'),
+      move(decision.id, 'rejected', owner),
+    ]);
+    expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((result) => result.status === 'rejected');
+    expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(ConflictError);
+    const winner = results.find((result) => result.status === 'fulfilled');
+    expect(await statusOf(decision.id)).toBe(winner?.status === 'fulfilled' && winner.value.status);
+  });
+
   it('supersedes the target when the superseding decision is accepted, in the same transaction', async () => {
     const old = await decide(member);
     await move(old.id, 'accepted');

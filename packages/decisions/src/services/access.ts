@@ -1,8 +1,7 @@
-import { ConflictError, type EntityManager, ForbiddenError, NotFoundError } from '@huddle/db';
+import { ConflictError, type EntityManager, ForbiddenError, LockMode, NotFoundError } from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsDecision } from '../entities/decision.ts';
 import { softDeleted } from '../entities/filters.ts';
-import { DecisionsProject } from '../entities/project.ts';
 import type { ProjectRole } from '../schemas.ts';
 
 /**
@@ -31,12 +30,12 @@ export function decisionNotFound(decisionId: number, field = 'decisionId'): NotF
 }
 
 export interface ProjectAccess {
-  project: DecisionsProject;
   role: ProjectRole;
+  archived: boolean;
 }
 
 /**
- * The project (archived ones included) with the actor's role in it, if the role is at least `minimum`.
+ * The actor's role in a project (archived ones included), if it is at least `minimum`, in one statement.
  * Writing (`member` and above) into an archived project is refused.
  */
 export async function requireProjectRole(
@@ -46,29 +45,29 @@ export async function requireProjectRole(
   minimum: ProjectRole,
   field = 'projectId',
 ): Promise<ProjectAccess> {
-  const rows: { role: ProjectRole }[] = await em.execute(
-    'select role from decisions.project_members where project_id = ? and user_id = ?',
+  const rows: ProjectAccess[] = await em.execute(
+    `select m.role, p.archived_at is not null as archived
+     from decisions.project_members m join decisions.projects p on p.id = m.project_id
+     where m.project_id = ? and m.user_id = ?`,
     [projectId, actor.userId],
   );
-  const role = rows[0]?.role;
-  const project =
-    role && (await em.findOne(DecisionsProject, projectId, { filters: { notArchived: false } }));
-  if (!role || !project) throw projectNotFound(projectId);
-  if (RANK[role] < RANK[minimum]) {
+  const access = rows[0];
+  if (!access) throw projectNotFound(projectId);
+  if (RANK[access.role] < RANK[minimum]) {
     throw new ForbiddenError(
-      `${field}: ${ACTION[minimum]} access to project ${projectId} needs the ${minimum} role (you are ${role})`,
+      `${field}: ${ACTION[minimum]} access to project ${projectId} needs the ${minimum} role (you are ${access.role})`,
       { field },
     );
   }
-  if (minimum !== 'viewer' && project.archivedAt) {
+  if (minimum !== 'viewer' && access.archived) {
     throw new ConflictError(`${field}: project ${projectId} is archived; unarchive it first`, { field });
   }
-  return { project, role };
+  return access;
 }
 
 /**
- * A decision (soft-deleted ones only with `includeDeleted`) and the actor's access to its project, with
- * the same rules as `requireProjectRole`; a decision in a project the actor is not a member of does not
+ * A decision (soft-deleted ones only with `includeDeleted`; its row locked `for update` with `lock`) and
+ * the actor's access to its project, with the same rules as `requireProjectRole`; a decision in a project the actor is not a member of does not
  * exist for them.
  */
 export async function requireDecision(
@@ -76,11 +75,12 @@ export async function requireDecision(
   actor: DecisionsActor,
   decisionId: number,
   minimum: ProjectRole,
-  options: { field?: string; includeDeleted?: boolean } = {},
+  options: { field?: string; includeDeleted?: boolean; lock?: boolean } = {},
 ): Promise<{ decision: DecisionsDecision } & ProjectAccess> {
   const field = options.field ?? 'decisionId';
   const decision = await em.findOne(DecisionsDecision, decisionId, {
     ...(options.includeDeleted && softDeleted),
+    ...(options.lock && { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }),
   });
   if (!decision) throw decisionNotFound(decisionId, field);
   const access = await requireProjectRole(em, actor, decision.project.id, minimum, field).catch(

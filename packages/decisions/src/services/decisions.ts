@@ -50,8 +50,8 @@ export async function insertDecisions(em: EntityManager, rows: readonly NewDecis
       embeddingModel: model,
     }),
   );
+  // The insert's `returning` brings the database's defaults (timestamps), so nothing is read again.
   await em.flush();
-  for (const decision of decisions) await em.refreshOrFail(decision);
   return decisions.map(toDecision);
 }
 
@@ -186,12 +186,8 @@ export async function transitionDecision(
   input: TransitionDecisionInput,
 ): Promise<Decision> {
   const { decisionId, status } = parseInput(transitionDecisionInputSchema, input);
-  const { decision } = await requireDecision(em, actor, decisionId, 'member');
-  const locked: { status: DecisionStatus }[] = await em.execute(
-    'select status from decisions.decisions where id = ? for update',
-    [decisionId],
-  );
-  const current = locked[0]!.status;
+  const { decision } = await requireDecision(em, actor, decisionId, 'member', { lock: true });
+  const current: DecisionStatus = decision.status;
   if (!TRANSITIONS[current].includes(status)) {
     const allowed = TRANSITIONS[current].join(' or ') || 'nothing';
     throw new ConflictError(

@@ -57,14 +57,19 @@ export async function listMyProjects(
   return projects.map((project) => toProject(project, roles.get(project.id)!));
 }
 
+/** A project, archived or not (access is checked by the caller). */
+function findProject(em: EntityManager, projectId: number): Promise<DecisionsProject> {
+  return em.findOneOrFail(DecisionsProject, projectId, { filters: { notArchived: false } });
+}
+
 export async function getProject(
   em: EntityManager,
   actor: DecisionsActor,
   input: ProjectIdInput,
 ): Promise<Project> {
   const { projectId } = parseInput(projectIdInputSchema, input);
-  const { project, role } = await requireProjectRole(em, actor, projectId, 'viewer');
-  return toProject(project, role);
+  const { role } = await requireProjectRole(em, actor, projectId, 'viewer');
+  return toProject(await findProject(em, projectId), role);
 }
 
 async function setArchived(
@@ -75,8 +80,9 @@ async function setArchived(
 ): Promise<Project> {
   const { projectId } = parseInput(projectIdInputSchema, input);
   // Owners may unarchive: the archived check of requireProjectRole applies to writes inside the project.
-  const { project, role } = await requireProjectRole(em, actor, projectId, 'viewer');
+  const { role } = await requireProjectRole(em, actor, projectId, 'viewer');
   if (role !== 'owner') await requireProjectRole(em, actor, projectId, 'owner');
+  const project = await findProject(em, projectId);
   if (Boolean(project.archivedAt) === archived) {
     throw new ConflictError(`projectId: project ${projectId} is ${archived ? 'already' : 'not'} archived`, {
       field: 'projectId',
