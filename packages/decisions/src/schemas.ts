@@ -326,6 +326,17 @@ export const extractionSchema = z.object({
   alreadyProposed: z.number().int().min(0),
 });
 
+/** What `receiveWebhookTranscript` answers: the transcript, whether this delivery created it, and what it proposed. */
+export const webhookReceiptSchema = z.object({
+  transcript: transcriptSchema,
+  created: z.boolean(),
+  /** Decisions proposed from a new transcript; empty for a redelivery. */
+  proposed: z.array(decisionSchema),
+});
+
+/** What `removeMember` answers. */
+export const removedMemberSchema = z.object({ projectId: serialId(), userId: serialId() });
+
 export type User = z.infer<typeof userSchema>;
 export type Project = z.infer<typeof projectSchema>;
 export type Member = z.infer<typeof memberSchema>;
@@ -337,3 +348,5 @@ export type DecisionSummary = z.infer<typeof decisionSummarySchema>;
 export type SupersedeChain = z.infer<typeof supersedeChainSchema>;
 export type SimilarDecision = z.infer<typeof similarDecisionSchema>;
 export type Extraction = z.infer<typeof extractionSchema>;
+export type WebhookReceipt = z.infer<typeof webhookReceiptSchema>;
+export type RemovedMember = z.infer<typeof removedMemberSchema>;

@@ -14,6 +14,7 @@ import {
   type ProjectRole,
   projectIdInputSchema,
   projectMemberInputSchema,
+  type RemovedMember,
   type RemoveMemberInput,
   removeMemberInputSchema,
 } from '../schemas.ts';
@@ -236,7 +237,7 @@ export async function removeMember(
   em: EntityManager,
   actor: DecisionsActor,
   input: RemoveMemberInput,
-): Promise<{ projectId: number; userId: number }> {
+): Promise<RemovedMember> {
   const { projectId, userId } = parseInput(removeMemberInputSchema, input);
   await requireProjectRole(em, actor, projectId, userId === actor.userId ? 'viewer' : 'owner');
   await requireOwnerRemains(em, projectId, userId, null);

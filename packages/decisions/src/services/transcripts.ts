@@ -4,12 +4,12 @@ import { DecisionsTranscript } from '../entities/transcript.ts';
 import {
   type CreateTranscriptInput,
   createTranscriptInputSchema,
-  type Decision,
   type ListTranscriptsInput,
   listTranscriptsInputSchema,
   type Transcript,
   type TranscriptIdInput,
   transcriptIdInputSchema,
+  type WebhookReceipt,
   type WebhookTranscriptInput,
   webhookTranscriptInputSchema,
 } from '../schemas.ts';
@@ -49,7 +49,7 @@ export async function createTranscript(
 export async function receiveWebhookTranscript(
   em: EntityManager,
   input: WebhookTranscriptInput,
-): Promise<{ transcript: Transcript; created: boolean; proposed: Decision[] }> {
+): Promise<WebhookReceipt> {
   const { webhookId, projectId, title, meetingAt, participants, content } = parseInput(
     webhookTranscriptInputSchema,
     input,
