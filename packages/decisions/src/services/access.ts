@@ -2,6 +2,7 @@ import { ConflictError, type EntityManager, ForbiddenError, LockMode, NotFoundEr
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsDecision } from '../entities/decision.ts';
 import { softDeleted } from '../entities/filters.ts';
+import { DecisionsTranscript } from '../entities/transcript.ts';
 import type { ProjectRole } from '../schemas.ts';
 
 /**
@@ -89,4 +90,23 @@ export async function requireDecision(
     },
   );
   return { decision, ...access };
+}
+
+/** A transcript the actor may see with at least `minimum` role in its project; otherwise it does not exist. */
+export async function requireTranscript(
+  em: EntityManager,
+  actor: DecisionsActor,
+  transcriptId: number,
+  minimum: 'viewer' | 'member',
+): Promise<DecisionsTranscript> {
+  const notFound = () =>
+    new NotFoundError(`transcriptId: transcript ${transcriptId} does not exist`, { field: 'transcriptId' });
+  const transcript = await em.findOne(DecisionsTranscript, transcriptId);
+  if (!transcript) throw notFound();
+  await requireProjectRole(em, actor, transcript.project.id, minimum, 'transcriptId').catch(
+    (error: unknown) => {
+      throw error instanceof NotFoundError ? notFound() : error;
+    },
+  );
+  return transcript;
 }

@@ -3,8 +3,8 @@ import type { DecisionsActor } from '../actor.ts';
 import type { DecisionsTranscript } from '../entities/transcript.ts';
 import { currentExtractor } from '../extraction/extractor.ts';
 import { type Extraction, type TranscriptIdInput, transcriptIdInputSchema } from '../schemas.ts';
+import { requireTranscript } from './access.ts';
 import { insertDecisions } from './decisions.ts';
-import { requireTranscript } from './transcripts.ts';
 
 /**
  * Runs the extractor over a transcript and records what it found as `proposed` decisions linked to it.

@@ -35,7 +35,7 @@ export async function createProject(
   });
   em.create(DecisionsProjectMember, { project, user: actor.userId, role: 'owner' });
   await em.flush();
-  return toProject(await em.refreshOrFail(project), 'owner');
+  return toProject(project, 'owner');
 }
 
 /** The projects the actor is a member of, by name; archived ones only when asked. */

@@ -6,7 +6,7 @@ import {
   type SimilarInput,
   similarInputSchema,
 } from '../schemas.ts';
-import { decisionText, embedTexts } from '../similarity/embedder.ts';
+import { currentEmbedder, decisionText, embedTexts } from '../similarity/embedder.ts';
 import { requireDecision, requireProjectRole } from './access.ts';
 import { isoFromDatabase } from './outputs.ts';
 
@@ -78,6 +78,21 @@ async function memberProjectIds(em: EntityManager, userId: number): Promise<numb
 }
 
 /**
+ * The query vector for a decision the actor may read: its stored embedding when the current embedder made
+ * it, otherwise its title and statement embedded now (the stored one may be missing or another model's).
+ */
+async function decisionVector(
+  em: EntityManager,
+  actor: DecisionsActor,
+  decisionId: number,
+): Promise<number[]> {
+  const { decision } = await requireDecision(em, actor, decisionId, 'viewer');
+  await em.populate(decision, ['embedding']);
+  if (decision.embedding && decision.embeddingModel === currentEmbedder().name) return decision.embedding;
+  return (await embedTexts([decisionText(decision)])).vectors[0]!;
+}
+
+/**
  * The k decisions closest in meaning to a decision or a text, by cosine distance through the HNSW index:
  * never deleted ones, only in projects the actor is a member of (live ones, or the one named by
  * `projectId`, archived or not); a decision asked about is not its own neighbour.
@@ -89,23 +104,14 @@ export async function similarDecisions(
 ): Promise<SimilarDecision[]> {
   const { decisionId, text, projectId, k } = parseInput(similarInputSchema, input);
   if (projectId !== undefined) await requireProjectRole(em, actor, projectId, 'viewer');
-  let query: string;
-  if (decisionId !== undefined) {
-    const { decision } = await requireDecision(em, actor, decisionId, 'viewer');
-    query = decisionText(decision);
-  } else {
-    query = text!;
-  }
+  const vector =
+    decisionId !== undefined
+      ? await decisionVector(em, actor, decisionId)
+      : (await embedTexts([text!])).vectors[0]!;
   const projectIds = projectId !== undefined ? [projectId] : await memberProjectIds(em, actor.userId);
   if (projectIds.length === 0) return [];
-  const { vectors } = await embedTexts([query]);
   await prepareNearestNeighbourScan(em, k);
-  const nearest = nearestDecisionsQuery({
-    vector: vectors[0]!,
-    k,
-    excludeId: decisionId ?? null,
-    projectIds,
-  });
+  const nearest = nearestDecisionsQuery({ vector, k, excludeId: decisionId ?? null, projectIds });
   const rows: SimilarRow[] = await em.execute(nearest.sql, nearest.params);
   return rows.map((row) => ({
     id: row.id,

@@ -1,4 +1,4 @@
-import { type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import { type EntityManager, parseInput } from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsTranscript } from '../entities/transcript.ts';
 import {
@@ -13,7 +13,7 @@ import {
   type WebhookTranscriptInput,
   webhookTranscriptInputSchema,
 } from '../schemas.ts';
-import { requireProjectRole } from './access.ts';
+import { requireProjectRole, requireTranscript } from './access.ts';
 import { proposeFromTranscript } from './extraction.ts';
 import { toTranscript } from './outputs.ts';
 
@@ -37,7 +37,7 @@ export async function createTranscript(
     content,
   });
   await em.flush();
-  return toTranscript(await em.refreshOrFail(transcript));
+  return toTranscript(transcript);
 }
 
 /**
@@ -73,25 +73,6 @@ export async function getTranscript(
 ): Promise<Transcript> {
   const { transcriptId } = parseInput(transcriptIdInputSchema, input);
   return toTranscript(await requireTranscript(em, actor, transcriptId, 'viewer'));
-}
-
-/** A transcript the actor may see with at least `minimum` role in its project; otherwise it does not exist. */
-export async function requireTranscript(
-  em: EntityManager,
-  actor: DecisionsActor,
-  transcriptId: number,
-  minimum: 'viewer' | 'member',
-): Promise<DecisionsTranscript> {
-  const notFound = () =>
-    new NotFoundError(`transcriptId: transcript ${transcriptId} does not exist`, { field: 'transcriptId' });
-  const transcript = await em.findOne(DecisionsTranscript, transcriptId);
-  if (!transcript) throw notFound();
-  await requireProjectRole(em, actor, transcript.project.id, minimum, 'transcriptId').catch(
-    (error: unknown) => {
-      throw error instanceof NotFoundError ? notFound() : error;
-    },
-  );
-  return transcript;
 }
 
 /**

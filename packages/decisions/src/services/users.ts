@@ -70,7 +70,7 @@ export async function createUser(
   requireDirector(actor, 'create users');
   const user = em.create(DecisionsUser, { email, name, role, passwordHash: await hashPassword(password) });
   await em.flush();
-  return toUser(await em.refreshOrFail(user));
+  return toUser(user);
 }
 
 async function findUser(em: EntityManager, userId: number, includeDeleted: boolean): Promise<DecisionsUser> {
