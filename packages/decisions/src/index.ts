@@ -17,6 +17,12 @@ export {
   MINIMAL_USERS,
 } from './seeders/minimal.ts';
 export {
+  DecisionsRealisticSeeder,
+  REALISTIC_PASSWORD,
+  REALISTIC_PER_SCALE,
+  realisticUserEmail,
+} from './seeders/realistic.ts';
+export {
   createDecision,
   deleteDecision,
   editDecision,

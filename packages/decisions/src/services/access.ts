@@ -20,7 +20,7 @@ export function requireDirector(actor: DecisionsActor, action: string): void {
   }
 }
 
-export function projectNotFound(projectId: number): NotFoundError {
+function projectNotFound(projectId: number): NotFoundError {
   return new NotFoundError(`projectId: project ${projectId} does not exist or you are not a member`, {
     field: 'projectId',
   });
