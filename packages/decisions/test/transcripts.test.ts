@@ -9,15 +9,16 @@ import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
-import { deleteDecision } from '../src/services/decisions.ts';
+import { deleteDecision, getDecision, listDecisions } from '../src/services/decisions.ts';
 import { extractDecisions } from '../src/services/extraction.ts';
-import { archiveProject } from '../src/services/projects.ts';
+import { archiveProject, listMyProjects } from '../src/services/projects.ts';
 import {
   createTranscript,
   getTranscript,
   listTranscripts,
   receiveWebhookTranscript,
 } from '../src/services/transcripts.ts';
+import { deleteUser } from '../src/services/users.ts';
 import { parseWebhookBody, verifyWebhookSignature, webhookSignature } from '../src/webhook.ts';
 import { newDirector, newPerson, newProject } from './fixtures.ts';
 import { asActor, expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
@@ -152,6 +153,42 @@ describe('transcripts', () => {
     );
   });
 
+  it('keeps an archived project readable, and a project whose creator was deleted', async () => {
+    const director = await newDirector(test.db);
+    const creator = await newPerson(test.db, director, 'Leaving Creator');
+    const project = await newProject(test.db, creator, { viewers: [viewer] });
+    const transcript = await asActor(test.db, creator, (em, a) =>
+      createTranscript(em, a, {
+        projectId: project,
+        title: 'Kept',
+        meetingAt: '2026-11-20T10:00:00Z',
+        content: 'Decision: keep it.',
+      }),
+    );
+    const { proposed } = await asActor(test.db, creator, (em, a) =>
+      extractDecisions(em, a, { transcriptId: transcript.id }),
+    );
+    await asActor(test.db, creator, (em, a) => archiveProject(em, a, { projectId: project }));
+    await asActor(test.db, director, (em, a) => deleteUser(em, a, { userId: creator.userId }));
+    expect(
+      (await asActor(test.db, viewer, (em, a) => getTranscript(em, a, { transcriptId: transcript.id })))
+        .title,
+    ).toBe('Kept');
+    expect(
+      await asActor(test.db, viewer, (em, a) => listTranscripts(em, a, { projectId: project })),
+    ).toHaveLength(1);
+    expect(
+      (await asActor(test.db, viewer, (em, a) => getDecision(em, a, { decisionId: proposed[0]!.id }))).title,
+    ).toBe('Keep it');
+    expect(
+      await asActor(test.db, viewer, (em, a) => listDecisions(em, a, { projectId: project })),
+    ).toHaveLength(1);
+    const projects = await asActor(test.db, viewer, (em, a) =>
+      listMyProjects(em, a, { includeArchived: true }),
+    );
+    expect(projects.map((row) => row.id)).toContain(project);
+  });
+
   it('refuses writes into an archived project', async () => {
     const archived = await newProject(test.db, owner);
     await asActor(test.db, owner, (em, a) => archiveProject(em, a, { projectId: archived }));
@@ -220,6 +257,27 @@ describe('webhook deliveries', () => {
       ),
       NotFoundError,
     );
+  });
+
+  it('refuses a first delivery into an archived project, but still answers a redelivery', async () => {
+    const archivedProject = await newProject(test.db, owner);
+    const into = (webhookId: string) => ({ ...delivery(webhookId), projectId: archivedProject });
+    const before = await inRequest(test.db, (em) =>
+      receiveWebhookTranscript(em, into('tool-before-archive')),
+    );
+    await asActor(test.db, owner, (em, a) => archiveProject(em, a, { projectId: archivedProject }));
+    const error = await expectHuddleError(
+      inRequest(test.db, (em) => receiveWebhookTranscript(em, into('tool-after-archive'))),
+      ConflictError,
+    );
+    expect(error.message).toMatch(/archived/);
+    const again = await inRequest(test.db, (em) => receiveWebhookTranscript(em, into('tool-before-archive')));
+    expect(again).toEqual({ transcript: before.transcript, created: false, proposed: [] });
+    const { rows } = await postgres.client.query(
+      'select count(*)::int as n from decisions.transcripts where project_id = $1',
+      [archivedProject],
+    );
+    expect(rows[0].n).toBe(1);
   });
 });
 

@@ -1,4 +1,5 @@
 import {
+  archive,
   checkIn,
   createdAt,
   defineEntity,
@@ -28,8 +29,15 @@ const DecisionsDecisionSchema = defineEntity({
   properties: {
     id: p.integer().primary().autoincrement(),
     // Beyond the spec: the FK's own index. The spec's idx_decisions_project_status_decided leads with
-    // project_id too, but is partial (live rows), so it cannot serve the cascade from a project.
-    project: () => p.manyToOne(DecisionsProject).ref().deleteRule('cascade').index('idx_decisions_project'),
+    // project_id too, but is partial (live rows), so it cannot serve the cascade from a project. Decisions
+    // of an archived project stay readable (see DecisionsTranscript.project).
+    project: () =>
+      p
+        .manyToOne(DecisionsProject)
+        .ref()
+        .deleteRule('cascade')
+        .index('idx_decisions_project')
+        .filters({ [archive.filter]: false }),
     transcript: () =>
       p
         .manyToOne(DecisionsTranscript)

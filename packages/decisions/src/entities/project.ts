@@ -1,4 +1,4 @@
-import { archive, defineEntity, p, timestamps, touchUpdatedAt } from '@huddle/db';
+import { archive, defineEntity, p, softDelete, timestamps, touchUpdatedAt } from '@huddle/db';
 import { notArchivedFilter } from './filters.ts';
 import { DecisionsUser } from './user.ts';
 
@@ -10,13 +10,16 @@ const DecisionsProjectSchema = defineEntity({
     id: p.integer().primary().autoincrement(),
     name: p.string().length(200),
     description: p.text().nullable(),
+    // A project whose creator was soft-deleted is still a project (without this, MikroORM would apply the
+    // users' soft-delete filter to every find of a project).
     createdBy: () =>
       p
         .manyToOne(DecisionsUser)
         .ref()
         .fieldName('created_by')
         .deleteRule('restrict')
-        .index('idx_projects_created_by'),
+        .index('idx_projects_created_by')
+        .filters({ [softDelete.filter]: false }),
     ...timestamps(),
     archivedAt: archive.property(),
   },

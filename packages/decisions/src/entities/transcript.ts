@@ -1,4 +1,4 @@
-import { checkIn, createdAt, defineEntity, p, timestamptz } from '@huddle/db';
+import { archive, checkIn, createdAt, defineEntity, p, timestamptz } from '@huddle/db';
 import { type Participant, TRANSCRIPT_SOURCES, type TranscriptSource } from '../schemas.ts';
 import { DecisionsProject } from './project.ts';
 
@@ -8,7 +8,14 @@ const DecisionsTranscriptSchema = defineEntity({
   tableName: 'transcripts',
   properties: {
     id: p.integer().primary().autoincrement(),
-    project: () => p.manyToOne(DecisionsProject).ref().deleteRule('cascade'),
+    // Transcripts of an archived project stay readable (MikroORM would otherwise apply the project's
+    // archive filter to every find of a transcript); membership decides who reads them.
+    project: () =>
+      p
+        .manyToOne(DecisionsProject)
+        .ref()
+        .deleteRule('cascade')
+        .filters({ [archive.filter]: false }),
     /** The webhook's delivery id; null when entered by hand. */
     webhookId: p.string().length(100).nullable().unique('transcripts_webhook_id_unique'),
     title: p.string().length(300),

@@ -1,4 +1,4 @@
-import { type EntityManager, parseInput } from '@huddle/db';
+import { ConflictError, type EntityManager, type HuddleError, NotFoundError, parseInput } from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsTranscript } from '../entities/transcript.ts';
 import {
@@ -44,7 +44,8 @@ export async function createTranscript(
  * A transcript delivered by a webhook (the API's signed route calls this after `verifyWebhookSignature`;
  * no user acts). Idempotent by `webhookId`, also for two deliveries at the same moment: one
  * `insert … on conflict do nothing returning`, and a redelivery reads the transcript the first one created.
- * A new transcript's decisions are proposed in the same transaction.
+ * A new transcript's decisions are proposed in the same transaction. A first delivery into a project that
+ * does not exist or is archived is refused (not found / conflict); a redelivery still answers.
  */
 export async function receiveWebhookTranscript(
   em: EntityManager,
@@ -56,14 +57,25 @@ export async function receiveWebhookTranscript(
   );
   const inserted: { id: number }[] = await em.execute(
     `insert into decisions.transcripts (project_id, webhook_id, title, source, meeting_at, participants, content)
-     values (?, ?, ?, 'webhook', ?, ?::jsonb, ?)
+     select p.id, ?, ?, 'webhook', ?, ?::jsonb, ? from decisions.projects p where p.id = ? and p.archived_at is null
      on conflict (webhook_id) do nothing returning id`,
-    [projectId, webhookId, title, new Date(meetingAt), JSON.stringify(participants), content],
+    [webhookId, title, new Date(meetingAt), JSON.stringify(participants), content, projectId],
   );
   const created = inserted.length > 0;
-  const transcript = await em.findOneOrFail(DecisionsTranscript, { webhookId });
+  const transcript = await em.findOne(DecisionsTranscript, { webhookId });
+  if (!transcript) throw await webhookProjectRefusal(em, projectId);
   const proposed = created ? (await proposeFromTranscript(em, transcript)).proposed : [];
   return { transcript: toTranscript(transcript), created, proposed };
+}
+
+/** Why a first delivery inserted nothing: its project does not exist, or is archived (read-only). */
+async function webhookProjectRefusal(em: EntityManager, projectId: number): Promise<HuddleError> {
+  const rows: unknown[] = await em.execute('select 1 from decisions.projects where id = ?', [projectId]);
+  return rows.length === 0
+    ? new NotFoundError(`projectId: project ${projectId} does not exist`, { field: 'projectId' })
+    : new ConflictError(`projectId: project ${projectId} is archived; unarchive it first`, {
+        field: 'projectId',
+      });
 }
 
 export async function getTranscript(
