@@ -14,7 +14,7 @@ import {
   transitionDecision,
 } from '../src/services/decisions.ts';
 import { relateDecisions, supersedeChain } from '../src/services/relationships.ts';
-import { newDirector, newPerson, newProject } from './fixtures.ts';
+import { newProject, newProjectCast } from './fixtures.ts';
 import { asActor, expectHuddleError, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
@@ -26,12 +26,7 @@ let stranger: DecisionsActor;
 let projectId: number;
 
 beforeAll(async () => {
-  const director = await newDirector(test.db);
-  owner = await newPerson(test.db, director, 'Olga Owner');
-  member = await newPerson(test.db, director, 'Max Member');
-  viewer = await newPerson(test.db, director, 'Vera Viewer');
-  stranger = await newPerson(test.db, director, 'Stan Stranger');
-  projectId = await newProject(test.db, owner, { members: [member], viewers: [viewer] });
+  ({ owner, member, viewer, stranger, projectId } = await newProjectCast(test.db));
 });
 
 let titleNumber = 0;

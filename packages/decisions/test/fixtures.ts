@@ -57,3 +57,22 @@ export async function newProject(
   }
   return project.id;
 }
+
+/** The people of a project: its owner, a member, a viewer, a stranger (no member), and the project. */
+export interface ProjectCast {
+  owner: DecisionsActor;
+  member: DecisionsActor;
+  viewer: DecisionsActor;
+  stranger: DecisionsActor;
+  projectId: number;
+}
+
+export async function newProjectCast(db: Database): Promise<ProjectCast> {
+  const director = await newDirector(db);
+  const owner = await newPerson(db, director, 'Olga Owner');
+  const member = await newPerson(db, director, 'Max Member');
+  const viewer = await newPerson(db, director, 'Vera Viewer');
+  const stranger = await newPerson(db, director, 'Stan Stranger');
+  const projectId = await newProject(db, owner, { members: [member], viewers: [viewer] });
+  return { owner, member, viewer, stranger, projectId };
+}

@@ -20,7 +20,7 @@ import {
 } from '../src/services/transcripts.ts';
 import { deleteUser } from '../src/services/users.ts';
 import { parseWebhookBody, verifyWebhookSignature, webhookSignature } from '../src/webhook.ts';
-import { newDirector, newPerson, newProject } from './fixtures.ts';
+import { newDirector, newPerson, newProject, newProjectCast } from './fixtures.ts';
 import { asActor, expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
@@ -32,12 +32,7 @@ let stranger: DecisionsActor;
 let projectId: number;
 
 beforeAll(async () => {
-  const director = await newDirector(test.db);
-  owner = await newPerson(test.db, director, 'Olga');
-  member = await newPerson(test.db, director, 'Max');
-  viewer = await newPerson(test.db, director, 'Vera');
-  stranger = await newPerson(test.db, director, 'Stan');
-  projectId = await newProject(test.db, owner, { members: [member], viewers: [viewer] });
+  ({ owner, member, viewer, stranger, projectId } = await newProjectCast(test.db));
 });
 
 const MEETING = [
