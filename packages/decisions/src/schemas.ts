@@ -133,18 +133,21 @@ export const listTranscriptsInputSchema = z.object({
 });
 
 const confidenceSchema = z.number().min(0).max(1).multipleOf(0.01);
+// No defaults here: an edit must leave the fields it does not name as they are.
 const decisionFieldsSchema = z.object({
   title: titleSchema,
   statement: longTextSchema(20_000),
   rationale: longTextSchema(20_000).nullish(),
   confidence: confidenceSchema,
   decidedAt: z.iso.datetime({ offset: true }).optional(),
-  impacts: z.array(impactSchema).max(100).default([]),
-  consensus: consensusSchema.default({ for: [], against: [], abstain: [] }),
+  impacts: z.array(impactSchema).max(100),
+  consensus: consensusSchema,
 });
 export const createDecisionInputSchema = decisionFieldsSchema.extend({
   projectId: serialId(),
   transcriptId: serialId().nullish(),
+  impacts: decisionFieldsSchema.shape.impacts.default([]),
+  consensus: consensusSchema.default({ for: [], against: [], abstain: [] }),
 });
 export const editDecisionInputSchema = decisionFieldsSchema
   .partial()

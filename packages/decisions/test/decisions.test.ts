@@ -98,6 +98,26 @@ describe('decisions', () => {
     ).toBe(decision.id);
   });
 
+  it('leaves the fields an edit does not name as they are', async () => {
+    const decision = await decide(member, {
+      impacts: [{ area: 'ops' }],
+      consensus: { for: ['Ann'], against: [], abstain: ['Bob'] },
+      rationale: 'Because',
+    });
+    const edited = await asActor(test.db, member, (em, a) =>
+      editDecision(em, a, { decisionId: decision.id, title: 'Renamed' }),
+    );
+    expect(edited).toMatchObject({
+      title: 'Renamed',
+      statement: decision.statement,
+      rationale: 'Because',
+      confidence: decision.confidence,
+      impacts: [{ area: 'ops' }],
+      consensus: { for: ['Ann'], against: [], abstain: ['Bob'] },
+      decidedAt: decision.decidedAt,
+    });
+  });
+
   it('edits fields and re-embeds a changed statement', async () => {
     const decision = await decide(member);
     const before = (
