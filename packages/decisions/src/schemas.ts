@@ -97,10 +97,15 @@ export const createProjectInputSchema = z.object({
 });
 export const listProjectsInputSchema = z.object({ includeArchived: z.boolean().default(false) });
 export const projectIdInputSchema = z.object({ projectId: serialId() });
-export const projectMemberInputSchema = z.object({
+export const addMemberInputSchema = z.object({
   projectId: serialId(),
   userId: serialId(),
   role: projectRoleSchema.default('member'),
+});
+export const changeMemberRoleInputSchema = z.object({
+  projectId: serialId(),
+  userId: serialId(),
+  role: projectRoleSchema,
 });
 export const removeMemberInputSchema = z.object({ projectId: serialId(), userId: serialId() });
 
@@ -196,7 +201,8 @@ export type ChangePasswordInput = z.input<typeof changePasswordInputSchema>;
 export type CreateProjectInput = z.input<typeof createProjectInputSchema>;
 export type ListProjectsInput = z.input<typeof listProjectsInputSchema>;
 export type ProjectIdInput = z.input<typeof projectIdInputSchema>;
-export type ProjectMemberInput = z.input<typeof projectMemberInputSchema>;
+export type AddMemberInput = z.input<typeof addMemberInputSchema>;
+export type ChangeMemberRoleInput = z.input<typeof changeMemberRoleInputSchema>;
 export type RemoveMemberInput = z.input<typeof removeMemberInputSchema>;
 export type CreateTranscriptInput = z.input<typeof createTranscriptInputSchema>;
 export type WebhookTranscriptInput = z.input<typeof webhookTranscriptInputSchema>;

@@ -326,6 +326,15 @@ describe('projects and members', () => {
       ),
       ConflictError,
     );
+    const noRole = await expectHuddleError(
+      asActor(test.db, owner.actor, (em, actor) =>
+        changeMemberRole(em, actor, { projectId: project.id, userId: other.id } as Parameters<
+          typeof changeMemberRole
+        >[2]),
+      ),
+      InvalidInputError,
+    );
+    expect(noRole.constraint.field).toBe('role');
     const promoted = await asActor(test.db, owner.actor, (em, actor) =>
       changeMemberRole(em, actor, { projectId: project.id, userId: other.id, role: 'owner' }),
     );

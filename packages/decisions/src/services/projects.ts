@@ -3,17 +3,19 @@ import type { DecisionsActor } from '../actor.ts';
 import { DecisionsProject } from '../entities/project.ts';
 import { DecisionsProjectMember } from '../entities/project-member.ts';
 import {
+  type AddMemberInput,
+  addMemberInputSchema,
+  type ChangeMemberRoleInput,
   type CreateProjectInput,
+  changeMemberRoleInputSchema,
   createProjectInputSchema,
   type ListProjectsInput,
   listProjectsInputSchema,
   type Member,
   type Project,
   type ProjectIdInput,
-  type ProjectMemberInput,
   type ProjectRole,
   projectIdInputSchema,
-  projectMemberInputSchema,
   type RemovedMember,
   type RemoveMemberInput,
   removeMemberInputSchema,
@@ -192,9 +194,9 @@ async function requireOwnerRemains(
 export async function addMember(
   em: EntityManager,
   actor: DecisionsActor,
-  input: ProjectMemberInput,
+  input: AddMemberInput,
 ): Promise<Member> {
-  const { projectId, userId, role } = parseInput(projectMemberInputSchema, input);
+  const { projectId, userId, role } = parseInput(addMemberInputSchema, input);
   await requireProjectRole(em, actor, projectId, 'owner');
   const users: unknown[] = await em.execute(
     'select 1 from decisions.users where id = ? and deleted_at is null',
@@ -219,9 +221,9 @@ export async function addMember(
 export async function changeMemberRole(
   em: EntityManager,
   actor: DecisionsActor,
-  input: ProjectMemberInput,
+  input: ChangeMemberRoleInput,
 ): Promise<Member> {
-  const { projectId, userId, role } = parseInput(projectMemberInputSchema, input);
+  const { projectId, userId, role } = parseInput(changeMemberRoleInputSchema, input);
   await requireProjectRole(em, actor, projectId, 'owner');
   await requireOwnerRemains(em, projectId, userId, role);
   await em.execute('update decisions.project_members set role = ? where project_id = ? and user_id = ?', [
