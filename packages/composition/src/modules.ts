@@ -5,12 +5,13 @@ import {
   findModule,
   type ModuleActor,
 } from '@huddle/db';
+import { decisionsModule } from '@huddle/decisions';
 import { plannerModule } from '@huddle/planner';
 import { pokerModule } from '@huddle/poker';
 import { scrumModule } from '@huddle/scrum';
 
 /** The domain modules the API, the CLI and the benchmarks serve, in any order: dependsOn decides migration order. */
-export const domainModules: DomainModule[] = [pokerModule, scrumModule, plannerModule];
+export const domainModules: DomainModule[] = [pokerModule, scrumModule, decisionsModule, plannerModule];
 
 /** How a token subject of module `name` becomes its actor; a module without users has none to sign in. */
 export function actorSpecOf(modules: readonly DomainModule[], name: string): ActorSpec<ModuleActor> {

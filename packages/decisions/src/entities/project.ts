@@ -1,0 +1,37 @@
+import { archive, defineEntity, p, softDelete, timestamps, touchUpdatedAt } from '@huddle/db';
+import { notArchivedFilter } from './filters.ts';
+import { DecisionsUser } from './user.ts';
+
+/** decisions.projects: where transcripts and decisions live; archived projects free their name. */
+const DecisionsProjectSchema = defineEntity({
+  name: 'DecisionsProject',
+  tableName: 'projects',
+  properties: {
+    id: p.integer().primary().autoincrement(),
+    name: p.string().length(200),
+    description: p.text().nullable(),
+    // A project whose creator was soft-deleted is still a project (without this, MikroORM would apply the
+    // users' soft-delete filter to every find of a project).
+    createdBy: () =>
+      p
+        .manyToOne(DecisionsUser)
+        .ref()
+        .fieldName('created_by')
+        .deleteRule('restrict')
+        .index('idx_projects_created_by')
+        .filters({ [softDelete.filter]: false }),
+    ...timestamps(),
+    archivedAt: archive.property(),
+  },
+  indexes: [
+    {
+      name: 'projects_name_live_unique',
+      expression:
+        'create unique index "projects_name_live_unique" on "decisions"."projects" (lower("name")) where "archived_at" is null',
+    },
+  ],
+  triggers: [touchUpdatedAt],
+  filters: notArchivedFilter,
+});
+export class DecisionsProject extends DecisionsProjectSchema.class {}
+DecisionsProjectSchema.setClass(DecisionsProject);

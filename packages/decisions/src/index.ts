@@ -1,0 +1,77 @@
+/** @huddle/decisions: a decision log from meeting transcripts, with vector similarity. */
+export { type DecisionsActor, decisionsActor } from './actor.ts';
+export {
+  currentExtractor,
+  type Extractor,
+  type ProposedDecision,
+  ruleBasedExtractor,
+  useExtractor,
+} from './extraction/extractor.ts';
+export { reembedJob } from './jobs.ts';
+export { decisionsModule } from './module.ts';
+export * from './schemas.ts';
+export {
+  DecisionsMinimalSeeder,
+  MINIMAL_PASSWORD,
+  MINIMAL_PROJECTS,
+  MINIMAL_USERS,
+} from './seeders/minimal.ts';
+export {
+  DecisionsRealisticSeeder,
+  REALISTIC_PASSWORD,
+  REALISTIC_PER_SCALE,
+  realisticUserEmail,
+} from './seeders/realistic.ts';
+export {
+  createDecision,
+  deleteDecision,
+  editDecision,
+  getDecision,
+  listDecisions,
+  restoreDecision,
+  transitionDecision,
+} from './services/decisions.ts';
+export { extractDecisions } from './services/extraction.ts';
+export {
+  addMember,
+  archiveProject,
+  changeMemberRole,
+  createProject,
+  getProject,
+  listMembers,
+  listMyProjects,
+  removeMember,
+  unarchiveProject,
+} from './services/projects.ts';
+export { relateDecisions, supersedeChain } from './services/relationships.ts';
+export { similarDecisions } from './services/similarity.ts';
+export {
+  createTranscript,
+  getTranscript,
+  listTranscripts,
+  receiveWebhookTranscript,
+} from './services/transcripts.ts';
+export {
+  changePassword,
+  changeUserRole,
+  createUser,
+  deleteUser,
+  getCurrentUser,
+  listUsers,
+  restoreUser,
+  signIn,
+} from './services/users.ts';
+export {
+  currentEmbedder,
+  type Embedder,
+  hashEmbedding,
+  hashingEmbedder,
+  useEmbedder,
+} from './similarity/embedder.ts';
+export {
+  parseWebhookBody,
+  verifyWebhookSignature,
+  WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookDelivery,
+  webhookSignature,
+} from './webhook.ts';

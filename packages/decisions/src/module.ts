@@ -1,0 +1,29 @@
+import type { ModuleWithActors } from '@huddle/db';
+import { type DecisionsActor, decisionsActor } from './actor.ts';
+import { DecisionsDecision } from './entities/decision.ts';
+import { DecisionsProject } from './entities/project.ts';
+import { DecisionsProjectMember } from './entities/project-member.ts';
+import { DecisionsRelationship } from './entities/relationship.ts';
+import { DecisionsTranscript } from './entities/transcript.ts';
+import { DecisionsUser } from './entities/user.ts';
+import { reembedJob } from './jobs.ts';
+import { decisionsMigrations } from './migrations/index.ts';
+import { DecisionsMinimalSeeder } from './seeders/minimal.ts';
+import { DecisionsRealisticSeeder } from './seeders/realistic.ts';
+
+/** The decision log as a Huddle module: Postgres schema `decisions`, its own migrations and seeders. */
+export const decisionsModule = {
+  name: 'decisions',
+  actor: decisionsActor,
+  entities: [
+    DecisionsUser,
+    DecisionsProject,
+    DecisionsProjectMember,
+    DecisionsTranscript,
+    DecisionsDecision,
+    DecisionsRelationship,
+  ],
+  migrations: decisionsMigrations,
+  seeders: { minimal: DecisionsMinimalSeeder, realistic: DecisionsRealisticSeeder },
+  jobs: [reembedJob],
+} satisfies ModuleWithActors<DecisionsActor>;

@@ -1,0 +1,361 @@
+import { isoTimestamp, serialId, text } from '@huddle/db/zod';
+import { z } from 'zod';
+
+/**
+ * The decisions module's zod schemas, shared by its services, the API and the CLI: what callers may send
+ * (inputs) and what they get back (outputs: plain JSON, ids as numbers, dates as ISO strings). Lengths
+ * mirror the column types, so a too-long value is refused by field name, not by the database.
+ */
+
+export const USER_ROLES = ['director', 'architect', 'lead', 'member', 'viewer'] as const;
+export const PROJECT_ROLES = ['owner', 'member', 'viewer'] as const;
+export const TRANSCRIPT_SOURCES = ['manual', 'webhook', 'upload'] as const;
+export const DECISION_STATUSES = ['proposed', 'accepted', 'rejected', 'deprecated', 'superseded'] as const;
+export const RELATIONSHIP_KINDS = [
+  'supersedes',
+  'amends',
+  'depends_on',
+  'conflicts_with',
+  'relates_to',
+] as const;
+export const ANOMALY_KINDS = ['contradicts'] as const;
+/** The dimension of `decisions.embedding` (vector(384)); every embedder must produce it. */
+export const EMBEDDING_DIMENSIONS = 384;
+
+export const userRoleSchema = z.enum(USER_ROLES);
+export const projectRoleSchema = z.enum(PROJECT_ROLES);
+export const transcriptSourceSchema = z.enum(TRANSCRIPT_SOURCES);
+export const decisionStatusSchema = z.enum(DECISION_STATUSES);
+export const relationshipKindSchema = z.enum(RELATIONSHIP_KINDS);
+export type UserRole = z.infer<typeof userRoleSchema>;
+export type ProjectRole = z.infer<typeof projectRoleSchema>;
+export type TranscriptSource = z.infer<typeof transcriptSourceSchema>;
+export type DecisionStatus = z.infer<typeof decisionStatusSchema>;
+export type RelationshipKind = z.infer<typeof relationshipKindSchema>;
+
+// Lower-cased, so "Ann@Example.com" and "ann@example.com" are one account (the unique index is on lower(email)).
+const emailSchema = z.email().max(255).toLowerCase();
+const personNameSchema = text().trim().min(1).max(100);
+// bcrypt reads at most 72 bytes; a longer password would be silently truncated, so it is refused instead.
+const passwordSchema = text()
+  .min(8)
+  .refine((value) => new TextEncoder().encode(value).length <= 72, { message: 'must be at most 72 bytes' });
+const projectNameSchema = text().trim().min(1).max(200);
+const titleSchema = text().trim().min(1).max(300);
+const longTextSchema = (max: number) => text().trim().min(1).max(max);
+
+// ---------------------------------------------------------------------------------- JSONB column shapes
+
+/** One entry of `transcripts.participants`. */
+export const participantSchema = z.strictObject({
+  name: personNameSchema,
+  email: emailSchema.optional(),
+});
+/** One entry of `decisions.impacts`: the area a decision affects, with an optional note. */
+export const impactSchema = z.strictObject({
+  area: text().trim().min(1).max(100),
+  note: text().trim().max(2_000).optional(),
+});
+const voterListSchema = z.array(personNameSchema).max(500).default([]);
+/** `decisions.consensus`: who was for, against, or abstained (names as the transcript gives them). */
+export const consensusSchema = z.strictObject({
+  for: voterListSchema,
+  against: voterListSchema,
+  abstain: voterListSchema,
+});
+/** One entry of `decisions.anomalies`: a problem recorded against the decision, naming the other decision. */
+export const anomalySchema = z.strictObject({
+  kind: z.enum(ANOMALY_KINDS),
+  decisionId: serialId(),
+  note: z.string().optional(),
+});
+export type Participant = z.infer<typeof participantSchema>;
+export type Impact = z.infer<typeof impactSchema>;
+export type Consensus = z.infer<typeof consensusSchema>;
+export type Anomaly = z.infer<typeof anomalySchema>;
+
+// ---------------------------------------------------------------------------------------------- inputs
+
+export const signInInputSchema = z.object({ email: emailSchema, password: text().min(1).max(200) });
+export const createUserInputSchema = z.object({
+  email: emailSchema,
+  name: personNameSchema,
+  password: passwordSchema,
+  role: userRoleSchema.default('member'),
+});
+export const userIdInputSchema = z.object({ userId: serialId() });
+export const changeUserRoleInputSchema = z.object({ userId: serialId(), role: userRoleSchema });
+export const listUsersInputSchema = z.object({ includeDeleted: z.boolean().default(false) });
+export const changePasswordInputSchema = z.object({
+  currentPassword: text().min(1).max(200),
+  newPassword: passwordSchema,
+});
+
+export const createProjectInputSchema = z.object({
+  name: projectNameSchema,
+  description: longTextSchema(10_000).nullish(),
+});
+export const listProjectsInputSchema = z.object({ includeArchived: z.boolean().default(false) });
+export const projectIdInputSchema = z.object({ projectId: serialId() });
+export const addMemberInputSchema = z.object({
+  projectId: serialId(),
+  userId: serialId(),
+  role: projectRoleSchema.default('member'),
+});
+export const changeMemberRoleInputSchema = z.object({
+  projectId: serialId(),
+  userId: serialId(),
+  role: projectRoleSchema,
+});
+export const removeMemberInputSchema = z.object({ projectId: serialId(), userId: serialId() });
+
+const transcriptContentSchema = longTextSchema(1_000_000);
+const participantsSchema = z.array(participantSchema).max(500).default([]);
+export const createTranscriptInputSchema = z.object({
+  projectId: serialId(),
+  title: titleSchema,
+  /** `upload` when the content is a file's text; webhooks go through `receiveWebhookTranscript`. */
+  source: z.enum(['manual', 'upload']).default('manual'),
+  meetingAt: z.iso.datetime({ offset: true }),
+  participants: participantsSchema,
+  content: transcriptContentSchema,
+});
+export const webhookTranscriptInputSchema = z.object({
+  /** The sender's delivery id: a redelivery with the same id answers with the transcript it created. */
+  webhookId: text().trim().min(1).max(100),
+  projectId: serialId(),
+  title: titleSchema,
+  meetingAt: z.iso.datetime({ offset: true }),
+  participants: participantsSchema,
+  content: transcriptContentSchema,
+});
+export const transcriptIdInputSchema = z.object({ transcriptId: serialId() });
+export const listTranscriptsInputSchema = z.object({
+  projectId: serialId(),
+  /** Only transcripts with a participant of this email (or name): a GIN containment search. */
+  participantEmail: emailSchema.optional(),
+  participantName: personNameSchema.optional(),
+});
+
+const confidenceSchema = z.number().min(0).max(1).multipleOf(0.01);
+// No defaults here: an edit must leave the fields it does not name as they are.
+const decisionFieldsSchema = z.object({
+  title: titleSchema,
+  statement: longTextSchema(20_000),
+  rationale: longTextSchema(20_000).nullish(),
+  confidence: confidenceSchema,
+  decidedAt: z.iso.datetime({ offset: true }).optional(),
+  impacts: z.array(impactSchema).max(100),
+  consensus: consensusSchema,
+});
+export const createDecisionInputSchema = decisionFieldsSchema.extend({
+  projectId: serialId(),
+  transcriptId: serialId().nullish(),
+  impacts: decisionFieldsSchema.shape.impacts.default([]),
+  consensus: consensusSchema.default({ for: [], against: [], abstain: [] }),
+});
+export const editDecisionInputSchema = decisionFieldsSchema
+  .partial()
+  .extend({ decisionId: serialId() })
+  .refine((input) => Object.keys(input).some((key) => key !== 'decisionId'), {
+    message: 'give at least one field to change',
+    path: ['decisionId'],
+  });
+export const listDecisionsInputSchema = z.object({
+  projectId: serialId(),
+  status: decisionStatusSchema.optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+  /** Soft-deleted decisions too: for the project's owners. */
+  includeDeleted: z.boolean().default(false),
+});
+export const decisionIdInputSchema = z.object({ decisionId: serialId() });
+/** The statuses a caller can move a decision to; `superseded` follows from accepting its successor. */
+export const transitionDecisionInputSchema = z.object({
+  decisionId: serialId(),
+  status: z.enum(['accepted', 'rejected', 'deprecated']),
+});
+export const relateDecisionsInputSchema = z
+  .object({ fromDecisionId: serialId(), toDecisionId: serialId(), kind: relationshipKindSchema })
+  .refine((input) => input.fromDecisionId !== input.toDecisionId, {
+    message: 'a decision cannot be related to itself',
+    path: ['toDecisionId'],
+  });
+export const similarInputSchema = z
+  .object({
+    decisionId: serialId().optional(),
+    text: longTextSchema(20_000).optional(),
+    projectId: serialId().optional(),
+    k: z.number().int().min(1).max(100).default(10),
+  })
+  .refine((input) => (input.decisionId === undefined) !== (input.text === undefined), {
+    message: 'give exactly one of decisionId or text',
+    path: ['decisionId'],
+  });
+
+export type SignInInput = z.input<typeof signInInputSchema>;
+export type CreateUserInput = z.input<typeof createUserInputSchema>;
+export type UserIdInput = z.input<typeof userIdInputSchema>;
+export type ChangeUserRoleInput = z.input<typeof changeUserRoleInputSchema>;
+export type ListUsersInput = z.input<typeof listUsersInputSchema>;
+export type ChangePasswordInput = z.input<typeof changePasswordInputSchema>;
+export type CreateProjectInput = z.input<typeof createProjectInputSchema>;
+export type ListProjectsInput = z.input<typeof listProjectsInputSchema>;
+export type ProjectIdInput = z.input<typeof projectIdInputSchema>;
+export type AddMemberInput = z.input<typeof addMemberInputSchema>;
+export type ChangeMemberRoleInput = z.input<typeof changeMemberRoleInputSchema>;
+export type RemoveMemberInput = z.input<typeof removeMemberInputSchema>;
+export type CreateTranscriptInput = z.input<typeof createTranscriptInputSchema>;
+export type WebhookTranscriptInput = z.input<typeof webhookTranscriptInputSchema>;
+export type TranscriptIdInput = z.input<typeof transcriptIdInputSchema>;
+export type ListTranscriptsInput = z.input<typeof listTranscriptsInputSchema>;
+export type CreateDecisionInput = z.input<typeof createDecisionInputSchema>;
+export type EditDecisionInput = z.input<typeof editDecisionInputSchema>;
+export type ListDecisionsInput = z.input<typeof listDecisionsInputSchema>;
+export type DecisionIdInput = z.input<typeof decisionIdInputSchema>;
+export type TransitionDecisionInput = z.input<typeof transitionDecisionInputSchema>;
+export type RelateDecisionsInput = z.input<typeof relateDecisionsInputSchema>;
+export type SimilarInput = z.input<typeof similarInputSchema>;
+
+// --------------------------------------------------------------------------------------------- outputs
+
+export const userSchema = z.object({
+  id: serialId(),
+  email: z.string(),
+  name: z.string(),
+  role: userRoleSchema,
+  createdAt: isoTimestamp(),
+  updatedAt: isoTimestamp(),
+  deletedAt: isoTimestamp().nullable(),
+});
+
+export const projectSchema = z.object({
+  id: serialId(),
+  name: z.string(),
+  description: z.string().nullable(),
+  createdBy: serialId(),
+  createdAt: isoTimestamp(),
+  updatedAt: isoTimestamp(),
+  archivedAt: isoTimestamp().nullable(),
+  /** The caller's role in the project. */
+  myRole: projectRoleSchema,
+});
+
+export const memberSchema = z.object({
+  projectId: serialId(),
+  userId: serialId(),
+  name: z.string(),
+  email: z.string(),
+  role: projectRoleSchema,
+  joinedAt: isoTimestamp(),
+});
+
+export const transcriptSchema = z.object({
+  id: serialId(),
+  projectId: serialId(),
+  webhookId: z.string().nullable(),
+  title: z.string(),
+  source: transcriptSourceSchema,
+  meetingAt: isoTimestamp(),
+  participants: z.array(participantSchema),
+  content: z.string(),
+  createdAt: isoTimestamp(),
+});
+
+export const decisionSchema = z.object({
+  id: serialId(),
+  projectId: serialId(),
+  transcriptId: serialId().nullable(),
+  title: z.string(),
+  statement: z.string(),
+  rationale: z.string().nullable(),
+  status: decisionStatusSchema,
+  confidence: z.number(),
+  decidedAt: isoTimestamp(),
+  impacts: z.array(impactSchema),
+  consensus: consensusSchema,
+  anomalies: z.array(anomalySchema),
+  createdAt: isoTimestamp(),
+  updatedAt: isoTimestamp(),
+  deletedAt: isoTimestamp().nullable(),
+});
+
+/** How a relationship reads from one decision's side: its own kind outgoing, the inverse incoming. */
+export const RELATIONSHIP_LABELS = {
+  supersedes: { outgoing: 'supersedes', incoming: 'superseded by' },
+  amends: { outgoing: 'amends', incoming: 'amended by' },
+  depends_on: { outgoing: 'depends on', incoming: 'depended on by' },
+  conflicts_with: { outgoing: 'conflicts with', incoming: 'conflicts with' },
+  relates_to: { outgoing: 'relates to', incoming: 'relates to' },
+} as const satisfies Record<RelationshipKind, { outgoing: string; incoming: string }>;
+
+export const relationshipSchema = z.object({
+  id: serialId(),
+  kind: relationshipKindSchema,
+  direction: z.enum(['outgoing', 'incoming']),
+  /** The relationship as read from this decision: "supersedes", "superseded by", "depended on by"… */
+  label: z.string(),
+  decisionId: serialId(),
+  title: z.string(),
+  status: decisionStatusSchema,
+  createdBy: serialId().nullable(),
+  createdAt: isoTimestamp(),
+});
+
+export const decisionDetailSchema = decisionSchema.extend({
+  relationships: z.array(relationshipSchema),
+});
+
+/** A decision in a list of decisions (chains, similarity results). */
+export const decisionSummarySchema = z.object({
+  id: serialId(),
+  projectId: serialId(),
+  title: z.string(),
+  status: decisionStatusSchema,
+  decidedAt: isoTimestamp(),
+});
+
+export const supersedeChainSchema = z.object({
+  /** From the origin (which supersedes nothing) to the current decision (superseded by nothing). */
+  chain: z.array(decisionSummarySchema),
+  /** The position of the asked-for decision in `chain`. */
+  position: z.number().int().min(0),
+});
+
+export const similarDecisionSchema = decisionSummarySchema.extend({
+  statement: z.string(),
+  /** Cosine distance to the query: 0 is the same direction, 2 the opposite. */
+  distance: z.number(),
+});
+
+export const extractionSchema = z.object({
+  transcriptId: serialId(),
+  /** Decisions proposed by this run (none when every candidate was proposed before). */
+  proposed: z.array(decisionSchema),
+  /** Candidates the extractor found that an earlier run already proposed. */
+  alreadyProposed: z.number().int().min(0),
+});
+
+/** What `receiveWebhookTranscript` answers: the transcript, whether this delivery created it, and what it proposed. */
+export const webhookReceiptSchema = z.object({
+  transcript: transcriptSchema,
+  created: z.boolean(),
+  /** Decisions proposed from a new transcript; empty for a redelivery. */
+  proposed: z.array(decisionSchema),
+});
+
+/** What `removeMember` answers. */
+export const removedMemberSchema = z.object({ projectId: serialId(), userId: serialId() });
+
+export type User = z.infer<typeof userSchema>;
+export type Project = z.infer<typeof projectSchema>;
+export type Member = z.infer<typeof memberSchema>;
+export type Transcript = z.infer<typeof transcriptSchema>;
+export type Decision = z.infer<typeof decisionSchema>;
+export type Relationship = z.infer<typeof relationshipSchema>;
+export type DecisionDetail = z.infer<typeof decisionDetailSchema>;
+export type DecisionSummary = z.infer<typeof decisionSummarySchema>;
+export type SupersedeChain = z.infer<typeof supersedeChainSchema>;
+export type SimilarDecision = z.infer<typeof similarDecisionSchema>;
+export type Extraction = z.infer<typeof extractionSchema>;
+export type WebhookReceipt = z.infer<typeof webhookReceiptSchema>;
+export type RemovedMember = z.infer<typeof removedMemberSchema>;

@@ -1,0 +1,112 @@
+import { ConflictError, type EntityManager, ForbiddenError, LockMode, NotFoundError } from '@huddle/db';
+import type { DecisionsActor } from '../actor.ts';
+import { DecisionsDecision } from '../entities/decision.ts';
+import { softDeleted } from '../entities/filters.ts';
+import { DecisionsTranscript } from '../entities/transcript.ts';
+import type { ProjectRole } from '../schemas.ts';
+
+/**
+ * The rules every decisions service shares. Only members see a project and what is in it (a non-member is
+ * told it does not exist, so ids cannot be probed); viewers read, members write, owners administer. An
+ * archived project can be read but not written. Directors manage users, not other people's projects.
+ */
+
+const RANK: Record<ProjectRole, number> = { viewer: 0, member: 1, owner: 2 };
+const ACTION: Record<ProjectRole, string> = { viewer: 'read', member: 'write', owner: 'administer' };
+
+export function requireDirector(actor: DecisionsActor, action: string): void {
+  if (actor.role !== 'director') {
+    throw new ForbiddenError(`only a director may ${action} (you are ${actor.role})`, { field: 'userId' });
+  }
+}
+
+function projectNotFound(projectId: number): NotFoundError {
+  return new NotFoundError(`projectId: project ${projectId} does not exist or you are not a member`, {
+    field: 'projectId',
+  });
+}
+
+export function decisionNotFound(decisionId: number, field = 'decisionId'): NotFoundError {
+  return new NotFoundError(`${field}: decision ${decisionId} does not exist`, { field });
+}
+
+export interface ProjectAccess {
+  role: ProjectRole;
+  archived: boolean;
+}
+
+/**
+ * The actor's role in a project (archived ones included), if it is at least `minimum`, in one statement.
+ * Writing (`member` and above) into an archived project is refused.
+ */
+export async function requireProjectRole(
+  em: EntityManager,
+  actor: DecisionsActor,
+  projectId: number,
+  minimum: ProjectRole,
+  field = 'projectId',
+): Promise<ProjectAccess> {
+  const rows: ProjectAccess[] = await em.execute(
+    `select m.role, p.archived_at is not null as archived
+     from decisions.project_members m join decisions.projects p on p.id = m.project_id
+     where m.project_id = ? and m.user_id = ?`,
+    [projectId, actor.userId],
+  );
+  const access = rows[0];
+  if (!access) throw projectNotFound(projectId);
+  if (RANK[access.role] < RANK[minimum]) {
+    throw new ForbiddenError(
+      `${field}: ${ACTION[minimum]} access to project ${projectId} needs the ${minimum} role (you are ${access.role})`,
+      { field },
+    );
+  }
+  if (minimum !== 'viewer' && access.archived) {
+    throw new ConflictError(`${field}: project ${projectId} is archived; unarchive it first`, { field });
+  }
+  return access;
+}
+
+/**
+ * A decision (soft-deleted ones only with `includeDeleted`; its row locked `for update` with `lock`) and
+ * the actor's access to its project, with the same rules as `requireProjectRole`; a decision in a project the actor is not a member of does not
+ * exist for them.
+ */
+export async function requireDecision(
+  em: EntityManager,
+  actor: DecisionsActor,
+  decisionId: number,
+  minimum: ProjectRole,
+  options: { field?: string; includeDeleted?: boolean; lock?: boolean } = {},
+): Promise<{ decision: DecisionsDecision } & ProjectAccess> {
+  const field = options.field ?? 'decisionId';
+  const decision = await em.findOne(DecisionsDecision, decisionId, {
+    ...(options.includeDeleted && softDeleted),
+    ...(options.lock && { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }),
+  });
+  if (!decision) throw decisionNotFound(decisionId, field);
+  const access = await requireProjectRole(em, actor, decision.project.id, minimum, field).catch(
+    (error: unknown) => {
+      throw error instanceof NotFoundError ? decisionNotFound(decisionId, field) : error;
+    },
+  );
+  return { decision, ...access };
+}
+
+/** A transcript the actor may see with at least `minimum` role in its project; otherwise it does not exist. */
+export async function requireTranscript(
+  em: EntityManager,
+  actor: DecisionsActor,
+  transcriptId: number,
+  minimum: 'viewer' | 'member',
+): Promise<DecisionsTranscript> {
+  const notFound = () =>
+    new NotFoundError(`transcriptId: transcript ${transcriptId} does not exist`, { field: 'transcriptId' });
+  const transcript = await em.findOne(DecisionsTranscript, transcriptId);
+  if (!transcript) throw notFound();
+  await requireProjectRole(em, actor, transcript.project.id, minimum, 'transcriptId').catch(
+    (error: unknown) => {
+      throw error instanceof NotFoundError ? notFound() : error;
+    },
+  );
+  return transcript;
+}

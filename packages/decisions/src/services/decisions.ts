@@ -1,0 +1,207 @@
+import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import type { DecisionsActor } from '../actor.ts';
+import { DecisionsDecision } from '../entities/decision.ts';
+import { softDeleted } from '../entities/filters.ts';
+import {
+  type Consensus,
+  type CreateDecisionInput,
+  createDecisionInputSchema,
+  type Decision,
+  type DecisionDetail,
+  type DecisionIdInput,
+  type DecisionStatus,
+  decisionIdInputSchema,
+  type EditDecisionInput,
+  editDecisionInputSchema,
+  type Impact,
+  type ListDecisionsInput,
+  listDecisionsInputSchema,
+  type TransitionDecisionInput,
+  transitionDecisionInputSchema,
+} from '../schemas.ts';
+import { decisionText, embedTexts } from '../similarity/embedder.ts';
+import { requireDecision, requireProjectRole } from './access.ts';
+import { toDecision } from './outputs.ts';
+import { markConflicts, readRelationships, supersededTargets } from './relationships.ts';
+
+export interface NewDecision {
+  projectId: number;
+  transcriptId: number | null;
+  title: string;
+  statement: string;
+  rationale: string | null;
+  confidence: number;
+  decidedAt?: Date;
+  impacts: Impact[];
+  consensus: Consensus;
+}
+
+/** Inserts decisions with their embeddings (computed in one batch). */
+export async function insertDecisions(em: EntityManager, rows: readonly NewDecision[]): Promise<Decision[]> {
+  if (rows.length === 0) return [];
+  const { vectors, model } = await embedTexts(rows.map(decisionText));
+  const decisions = rows.map(({ projectId, transcriptId, decidedAt, ...fields }, index) =>
+    em.create(DecisionsDecision, {
+      ...fields,
+      project: projectId,
+      transcript: transcriptId,
+      ...(decidedAt && { decidedAt }),
+      embedding: vectors[index]!,
+      embeddingModel: model,
+    }),
+  );
+  // The insert's `returning` brings the database's defaults (timestamps), so nothing is read again.
+  await em.flush();
+  return decisions.map(toDecision);
+}
+
+/** Records a decision (member); `proposed` until someone accepts or rejects it. */
+export async function createDecision(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: CreateDecisionInput,
+): Promise<Decision> {
+  const { projectId, transcriptId, decidedAt, rationale, ...fields } = parseInput(
+    createDecisionInputSchema,
+    input,
+  );
+  await requireProjectRole(em, actor, projectId, 'member');
+  if (transcriptId) {
+    const found: unknown[] = await em.execute(
+      'select 1 from decisions.transcripts where id = ? and project_id = ?',
+      [transcriptId, projectId],
+    );
+    if (found.length === 0) {
+      throw new NotFoundError(`transcriptId: transcript ${transcriptId} is not in project ${projectId}`, {
+        field: 'transcriptId',
+      });
+    }
+  }
+  const [decision] = await insertDecisions(em, [
+    {
+      ...fields,
+      projectId,
+      transcriptId: transcriptId ?? null,
+      rationale: rationale ?? null,
+      ...(decidedAt && { decidedAt: new Date(decidedAt) }),
+    },
+  ]);
+  return decision!;
+}
+
+/** Changes a decision's fields (member); a new title or statement is embedded again. */
+export async function editDecision(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: EditDecisionInput,
+): Promise<Decision> {
+  const { decisionId, decidedAt, ...fields } = parseInput(editDecisionInputSchema, input);
+  const { decision } = await requireDecision(em, actor, decisionId, 'member');
+  em.assign(decision, { ...fields, ...(decidedAt && { decidedAt: new Date(decidedAt) }) });
+  if (fields.title !== undefined || fields.statement !== undefined) {
+    const { vectors, model } = await embedTexts([decisionText(decision)]);
+    decision.embedding = vectors[0]!;
+    decision.embeddingModel = model;
+  }
+  await em.flush();
+  return toDecision(await em.refreshOrFail(decision));
+}
+
+/**
+ * A project's decisions, latest decided first (idx_decisions_project_status_decided); by status when given.
+ * Soft-deleted ones only when an owner asks.
+ */
+export async function listDecisions(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ListDecisionsInput,
+): Promise<Decision[]> {
+  const { projectId, status, limit, includeDeleted } = parseInput(listDecisionsInputSchema, input);
+  await requireProjectRole(em, actor, projectId, includeDeleted ? 'owner' : 'viewer');
+  const decisions = await em.find(
+    DecisionsDecision,
+    { project: projectId, ...(status && { status }) },
+    { orderBy: { decidedAt: 'desc', id: 'desc' }, limit, ...(includeDeleted && softDeleted) },
+  );
+  return decisions.map(toDecision);
+}
+
+/** A decision with its relationships in both directions (viewer). */
+export async function getDecision(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: DecisionIdInput,
+): Promise<DecisionDetail> {
+  const { decisionId } = parseInput(decisionIdInputSchema, input);
+  const { decision } = await requireDecision(em, actor, decisionId, 'viewer');
+  return { ...toDecision(decision), relationships: await readRelationships(em, decisionId) };
+}
+
+/** Soft delete (member): the decision leaves every list and search until restored. */
+export async function deleteDecision(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: DecisionIdInput,
+): Promise<Decision> {
+  const { decisionId } = parseInput(decisionIdInputSchema, input);
+  const { decision } = await requireDecision(em, actor, decisionId, 'member');
+  decision.deletedAt = new Date();
+  await em.flush();
+  return toDecision(await em.refreshOrFail(decision, softDeleted));
+}
+
+export async function restoreDecision(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: DecisionIdInput,
+): Promise<Decision> {
+  const { decisionId } = parseInput(decisionIdInputSchema, input);
+  const { decision } = await requireDecision(em, actor, decisionId, 'member', { includeDeleted: true });
+  if (!decision.deletedAt) {
+    throw new ConflictError(`decisionId: decision ${decisionId} is not deleted`, { field: 'decisionId' });
+  }
+  decision.deletedAt = null;
+  await em.flush();
+  return toDecision(await em.refreshOrFail(decision));
+}
+
+/** The moves a caller can make; `superseded` only follows from accepting a decision that supersedes. */
+const TRANSITIONS: Record<DecisionStatus, readonly DecisionStatus[]> = {
+  proposed: ['accepted', 'rejected'],
+  accepted: ['deprecated'],
+  rejected: [],
+  deprecated: [],
+  superseded: [],
+};
+
+/**
+ * proposed → accepted | rejected; accepted → deprecated. Accepting a decision marks every accepted or
+ * deprecated decision it supersedes as superseded, and records a `contradicts` anomaly on both sides of
+ * each `conflicts_with` link to another accepted decision — in the same transaction, under a lock on the
+ * decision's row.
+ */
+export async function transitionDecision(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: TransitionDecisionInput,
+): Promise<Decision> {
+  const { decisionId, status } = parseInput(transitionDecisionInputSchema, input);
+  const { decision } = await requireDecision(em, actor, decisionId, 'member', { lock: true });
+  const current: DecisionStatus = decision.status;
+  if (!TRANSITIONS[current].includes(status)) {
+    const allowed = TRANSITIONS[current].join(' or ') || 'nothing';
+    throw new ConflictError(
+      `status: decision ${decisionId} is ${current} and cannot become ${status} (from ${current}: ${allowed})`,
+      { field: 'status' },
+    );
+  }
+  await em.execute('update decisions.decisions set status = ? where id = ?', [status, decisionId]);
+  if (status === 'accepted') {
+    await em.execute(
+      `update decisions.decisions set status = 'superseded' where id in (${supersededTargets}) and status in ('accepted', 'deprecated') and deleted_at is null`,
+      [decisionId],
+    );
+    await markConflicts(em, decisionId);
+  }
+  return toDecision(await em.refreshOrFail(decision));
+}

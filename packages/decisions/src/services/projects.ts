@@ -1,0 +1,251 @@
+import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import type { DecisionsActor } from '../actor.ts';
+import { DecisionsProject } from '../entities/project.ts';
+import { DecisionsProjectMember } from '../entities/project-member.ts';
+import {
+  type AddMemberInput,
+  addMemberInputSchema,
+  type ChangeMemberRoleInput,
+  type CreateProjectInput,
+  changeMemberRoleInputSchema,
+  createProjectInputSchema,
+  type ListProjectsInput,
+  listProjectsInputSchema,
+  type Member,
+  type Project,
+  type ProjectIdInput,
+  type ProjectRole,
+  projectIdInputSchema,
+  type RemovedMember,
+  type RemoveMemberInput,
+  removeMemberInputSchema,
+} from '../schemas.ts';
+import { requireProjectRole } from './access.ts';
+import { isoFromDatabase, toProject } from './outputs.ts';
+
+/** Creates a project; its creator becomes its owner. A live project with that name (any case) conflicts. */
+export async function createProject(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: CreateProjectInput,
+): Promise<Project> {
+  const { name, description } = parseInput(createProjectInputSchema, input);
+  const project = em.create(DecisionsProject, {
+    name,
+    description: description ?? null,
+    createdBy: actor.userId,
+  });
+  em.create(DecisionsProjectMember, { project, user: actor.userId, role: 'owner' });
+  await em.flush();
+  return toProject(project, 'owner');
+}
+
+/** The projects the actor is a member of, by name; archived ones only when asked. */
+export async function listMyProjects(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ListProjectsInput = {},
+): Promise<Project[]> {
+  const { includeArchived } = parseInput(listProjectsInputSchema, input);
+  const memberships: { project_id: number; role: ProjectRole }[] = await em.execute(
+    'select project_id, role from decisions.project_members where user_id = ?',
+    [actor.userId],
+  );
+  const roles = new Map(memberships.map((row) => [row.project_id, row.role]));
+  const projects = await em.find(
+    DecisionsProject,
+    { id: { $in: [...roles.keys()] } },
+    { orderBy: { name: 'asc', id: 'asc' }, filters: { notArchived: !includeArchived } },
+  );
+  return projects.map((project) => toProject(project, roles.get(project.id)!));
+}
+
+/** A project, archived or not (access is checked by the caller). */
+function findProject(em: EntityManager, projectId: number): Promise<DecisionsProject> {
+  return em.findOneOrFail(DecisionsProject, projectId, { filters: { notArchived: false } });
+}
+
+export async function getProject(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ProjectIdInput,
+): Promise<Project> {
+  const { projectId } = parseInput(projectIdInputSchema, input);
+  const { role } = await requireProjectRole(em, actor, projectId, 'viewer');
+  return toProject(await findProject(em, projectId), role);
+}
+
+async function setArchived(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ProjectIdInput,
+  archived: boolean,
+): Promise<Project> {
+  const { projectId } = parseInput(projectIdInputSchema, input);
+  // Owners may unarchive: the archived check of requireProjectRole applies to writes inside the project.
+  const { role } = await requireProjectRole(em, actor, projectId, 'viewer');
+  if (role !== 'owner') await requireProjectRole(em, actor, projectId, 'owner');
+  const project = await findProject(em, projectId);
+  if (Boolean(project.archivedAt) === archived) {
+    throw new ConflictError(`projectId: project ${projectId} is ${archived ? 'already' : 'not'} archived`, {
+      field: 'projectId',
+    });
+  }
+  project.archivedAt = archived ? new Date() : null;
+  await em.flush();
+  return toProject(await em.refreshOrFail(project, { filters: { notArchived: false } }), role);
+}
+
+/** Archives a project (owner): it leaves default lists and its name can be used again. */
+export function archiveProject(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ProjectIdInput,
+): Promise<Project> {
+  return setArchived(em, actor, input, true);
+}
+
+/** Unarchives a project (owner); conflicts if a live project took its name meanwhile. */
+export function unarchiveProject(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ProjectIdInput,
+): Promise<Project> {
+  return setArchived(em, actor, input, false);
+}
+
+interface MemberRow {
+  project_id: number;
+  user_id: number;
+  name: string;
+  email: string;
+  role: ProjectRole;
+  joined_at: string;
+}
+
+const MEMBER_SELECT = `select m.project_id, m.user_id, u.name, u.email, m.role, m.joined_at
+  from decisions.project_members m join decisions.users u on u.id = m.user_id and u.deleted_at is null`;
+
+function toMember(row: MemberRow): Member {
+  return {
+    projectId: row.project_id,
+    userId: row.user_id,
+    name: row.name,
+    email: row.email,
+    role: row.role,
+    joinedAt: isoFromDatabase(row.joined_at),
+  };
+}
+
+/** The project's members (active users), by name. */
+export async function listMembers(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ProjectIdInput,
+): Promise<Member[]> {
+  const { projectId } = parseInput(projectIdInputSchema, input);
+  await requireProjectRole(em, actor, projectId, 'viewer');
+  const rows: MemberRow[] = await em.execute(
+    `${MEMBER_SELECT} where m.project_id = ? order by u.name, u.id`,
+    [projectId],
+  );
+  return rows.map(toMember);
+}
+
+async function readMember(em: EntityManager, projectId: number, userId: number): Promise<Member> {
+  const rows: MemberRow[] = await em.execute(`${MEMBER_SELECT} where m.project_id = ? and m.user_id = ?`, [
+    projectId,
+    userId,
+  ]);
+  return toMember(rows[0]!);
+}
+
+/**
+ * Locks the project's row for a membership change and refuses one that would leave it without an owner, so
+ * two owners demoting or removing each other at once cannot both succeed.
+ */
+async function requireOwnerRemains(
+  em: EntityManager,
+  projectId: number,
+  userId: number,
+  newRole: ProjectRole | null,
+): Promise<void> {
+  await em.execute('select id from decisions.projects where id = ? for update', [projectId]);
+  const rows: { role: ProjectRole; other_owners: string }[] = await em.execute(
+    `select m.role, (select count(*) from decisions.project_members o
+                     where o.project_id = m.project_id and o.role = 'owner' and o.user_id <> m.user_id) as other_owners
+     from decisions.project_members m where m.project_id = ? and m.user_id = ?`,
+    [projectId, userId],
+  );
+  const member = rows[0];
+  if (!member) {
+    throw new NotFoundError(`userId: user ${userId} is not a member of project ${projectId}`, {
+      field: 'userId',
+    });
+  }
+  if (member.role === 'owner' && newRole !== 'owner' && Number(member.other_owners) === 0) {
+    throw new ConflictError(`userId: user ${userId} is the last owner of project ${projectId}`, {
+      field: 'userId',
+    });
+  }
+}
+
+/** Adds an active user to the project (owner); adding a member twice conflicts. */
+export async function addMember(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: AddMemberInput,
+): Promise<Member> {
+  const { projectId, userId, role } = parseInput(addMemberInputSchema, input);
+  await requireProjectRole(em, actor, projectId, 'owner');
+  const users: unknown[] = await em.execute(
+    'select 1 from decisions.users where id = ? and deleted_at is null',
+    [userId],
+  );
+  if (users.length === 0)
+    throw new NotFoundError(`userId: user ${userId} does not exist`, { field: 'userId' });
+  const inserted: unknown[] = await em.execute(
+    `insert into decisions.project_members (project_id, user_id, role) values (?, ?, ?)
+     on conflict (project_id, user_id) do nothing returning user_id`,
+    [projectId, userId, role],
+  );
+  if (inserted.length === 0) {
+    throw new ConflictError(`userId: user ${userId} is already a member of project ${projectId}`, {
+      field: 'userId',
+    });
+  }
+  return readMember(em, projectId, userId);
+}
+
+/** Changes a member's role (owner); the last owner cannot be demoted. */
+export async function changeMemberRole(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: ChangeMemberRoleInput,
+): Promise<Member> {
+  const { projectId, userId, role } = parseInput(changeMemberRoleInputSchema, input);
+  await requireProjectRole(em, actor, projectId, 'owner');
+  await requireOwnerRemains(em, projectId, userId, role);
+  await em.execute('update decisions.project_members set role = ? where project_id = ? and user_id = ?', [
+    role,
+    projectId,
+    userId,
+  ]);
+  return readMember(em, projectId, userId);
+}
+
+/** Removes a member (owner), or the actor leaves (anyone); the last owner cannot leave. */
+export async function removeMember(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: RemoveMemberInput,
+): Promise<RemovedMember> {
+  const { projectId, userId } = parseInput(removeMemberInputSchema, input);
+  await requireProjectRole(em, actor, projectId, userId === actor.userId ? 'viewer' : 'owner');
+  await requireOwnerRemains(em, projectId, userId, null);
+  await em.execute('delete from decisions.project_members where project_id = ? and user_id = ?', [
+    projectId,
+    userId,
+  ]);
+  return { projectId, userId };
+}

@@ -1,0 +1,204 @@
+import { ConflictError, type EntityManager, parseInput } from '@huddle/db';
+import type { DecisionsActor } from '../actor.ts';
+import { DecisionsRelationship } from '../entities/relationship.ts';
+import {
+  type Anomaly,
+  type DecisionIdInput,
+  type DecisionStatus,
+  type DecisionSummary,
+  decisionIdInputSchema,
+  RELATIONSHIP_LABELS,
+  type RelateDecisionsInput,
+  type Relationship,
+  type RelationshipKind,
+  relateDecisionsInputSchema,
+  type SupersedeChain,
+} from '../schemas.ts';
+import { decisionNotFound, requireDecision } from './access.ts';
+import { isoFromDatabase } from './outputs.ts';
+
+/** The ids of the decisions the decision `?` supersedes (a subquery with one parameter). */
+export const supersededTargets = `select to_decision_id from decisions.decision_relationships where from_decision_id = ? and kind = 'supersedes'`;
+
+/** Kinds that may not form a cycle: nothing can (transitively) supersede or depend on itself. */
+const ACYCLIC_KINDS: readonly RelationshipKind[] = ['supersedes', 'depends_on'];
+/** How far the recursive queries follow links; far beyond any real chain, it bounds a corrupted one. */
+const MAX_DEPTH = 10_000;
+
+interface RelationshipRow {
+  id: number;
+  kind: RelationshipKind;
+  direction: 'outgoing' | 'incoming';
+  decision_id: number;
+  title: string;
+  status: DecisionStatus;
+  created_by: number | null;
+  created_at: string;
+}
+
+/** A decision's links in both directions, each read from its side ("supersedes" / "superseded by"). */
+export async function readRelationships(em: EntityManager, decisionId: number): Promise<Relationship[]> {
+  const rows: RelationshipRow[] = await em.execute(
+    `select r.id, r.kind, 'outgoing' as direction, d.id as decision_id, d.title, d.status, r.created_by, r.created_at
+     from decisions.decision_relationships r join decisions.decisions d on d.id = r.to_decision_id
+     where r.from_decision_id = ? and d.deleted_at is null
+     union all
+     select r.id, r.kind, 'incoming', d.id, d.title, d.status, r.created_by, r.created_at
+     from decisions.decision_relationships r join decisions.decisions d on d.id = r.from_decision_id
+     where r.to_decision_id = ? and d.deleted_at is null
+     order by created_at, id`,
+    [decisionId, decisionId],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    direction: row.direction,
+    label: RELATIONSHIP_LABELS[row.kind][row.direction],
+    decisionId: row.decision_id,
+    title: row.title,
+    status: row.status,
+    createdBy: row.created_by,
+    createdAt: isoFromDatabase(row.created_at),
+  }));
+}
+
+/**
+ * Records a `contradicts` anomaly on both sides of every `conflicts_with` link between `decisionId` and
+ * another accepted decision, when both are accepted. Idempotent: an anomaly already recorded is not added.
+ */
+export async function markConflicts(em: EntityManager, decisionId: number): Promise<void> {
+  const pairs: { a: number; b: number }[] = await em.execute(
+    `select r.from_decision_id as a, r.to_decision_id as b
+     from decisions.decision_relationships r
+     join decisions.decisions f on f.id = r.from_decision_id and f.status = 'accepted' and f.deleted_at is null
+     join decisions.decisions t on t.id = r.to_decision_id and t.status = 'accepted' and t.deleted_at is null
+     where r.kind = 'conflicts_with' and (r.from_decision_id = ? or r.to_decision_id = ?)`,
+    [decisionId, decisionId],
+  );
+  for (const { a, b } of pairs) {
+    for (const [on, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const anomaly = JSON.stringify([{ kind: 'contradicts', decisionId: other } satisfies Anomaly]);
+      await em.execute(
+        `update decisions.decisions set anomalies = anomalies || ?::jsonb
+         where id = ? and not anomalies @> ?::jsonb`,
+        [anomaly, on, anomaly],
+      );
+    }
+  }
+}
+
+/**
+ * Links two decisions of one project (member of it). The database refuses self-links and duplicates; this
+ * refuses a `supersedes` or `depends_on` link that would close a cycle (links of one project are added one
+ * at a time, under an advisory lock, so two links closing a cycle together cannot both pass the check). A
+ * `supersedes` from an accepted decision supersedes its target at once; `conflicts_with` between two
+ * accepted decisions is recorded as an anomaly on both.
+ */
+export async function relateDecisions(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: RelateDecisionsInput,
+): Promise<Relationship> {
+  const { fromDecisionId, toDecisionId, kind } = parseInput(relateDecisionsInputSchema, input);
+  const { decision: from } = await requireDecision(em, actor, fromDecisionId, 'member', {
+    field: 'fromDecisionId',
+  });
+  const { decision: to } = await requireDecision(em, actor, toDecisionId, 'viewer', {
+    field: 'toDecisionId',
+  });
+  if (from.project.id !== to.project.id) {
+    throw new ConflictError('toDecisionId: related decisions must be in the same project', {
+      field: 'toDecisionId',
+    });
+  }
+  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [
+    `decisions.relationships:${from.project.id}`,
+  ]);
+  if (ACYCLIC_KINDS.includes(kind)) {
+    const reaches: unknown[] = await em.execute(
+      `with recursive reachable(id, depth) as (
+         select ?::int, 0
+         union
+         select r.to_decision_id, reachable.depth + 1 from decisions.decision_relationships r
+         join reachable on r.from_decision_id = reachable.id
+         where r.kind = ? and reachable.depth < ${MAX_DEPTH})
+       select 1 from reachable where id = ? limit 1`,
+      [toDecisionId, kind, fromDecisionId],
+    );
+    if (reaches.length > 0) {
+      throw new ConflictError(
+        `toDecisionId: decision ${toDecisionId} already ${RELATIONSHIP_LABELS[kind].outgoing} decision ${fromDecisionId} (directly or through others); the link would close a cycle`,
+        { field: 'toDecisionId' },
+      );
+    }
+  }
+  const relationship = em.create(DecisionsRelationship, {
+    fromDecision: fromDecisionId,
+    toDecision: toDecisionId,
+    kind,
+    createdBy: actor.userId,
+  });
+  await em.flush();
+  if (kind === 'supersedes' && from.status === 'accepted') {
+    await em.execute(
+      `update decisions.decisions set status = 'superseded' where id = ? and status in ('accepted', 'deprecated')`,
+      [toDecisionId],
+    );
+  }
+  if (kind === 'conflicts_with') await markConflicts(em, fromDecisionId);
+  const [read] = (await readRelationships(em, fromDecisionId)).filter((row) => row.id === relationship.id);
+  return read!;
+}
+
+interface ChainRow {
+  id: number;
+  project_id: number;
+  title: string;
+  status: DecisionStatus;
+  decided_at: string;
+  depth: number;
+}
+
+/**
+ * The supersede chain through a decision: back to its origin (which supersedes nothing) and forward to the
+ * current decision (superseded by nothing), oldest first, in one recursive query. Deleted decisions are
+ * left out of the list (the chain still runs through them).
+ */
+export async function supersedeChain(
+  em: EntityManager,
+  actor: DecisionsActor,
+  input: DecisionIdInput,
+): Promise<SupersedeChain> {
+  const { decisionId } = parseInput(decisionIdInputSchema, input);
+  await requireDecision(em, actor, decisionId, 'viewer');
+  const rows: ChainRow[] = await em.execute(
+    `with recursive older(id, depth) as (
+       select ?::int, 0
+       union
+       select r.to_decision_id, older.depth - 1 from decisions.decision_relationships r
+       join older on r.from_decision_id = older.id where r.kind = 'supersedes' and older.depth > -${MAX_DEPTH}),
+     newer(id, depth) as (
+       select ?::int, 0
+       union
+       select r.from_decision_id, newer.depth + 1 from decisions.decision_relationships r
+       join newer on r.to_decision_id = newer.id where r.kind = 'supersedes' and newer.depth < ${MAX_DEPTH})
+     select d.id, d.project_id, d.title, d.status, d.decided_at, chain.depth
+     from (select id, min(depth) as depth from (select * from older union all select * from newer) steps group by id) chain
+     join decisions.decisions d on d.id = chain.id
+     where d.deleted_at is null or d.id = ?
+     order by chain.depth, d.id`,
+    [decisionId, decisionId, decisionId],
+  );
+  if (rows.length === 0) throw decisionNotFound(decisionId);
+  const chain: DecisionSummary[] = rows.map((row) => ({
+    id: row.id,
+    projectId: row.project_id,
+    title: row.title,
+    status: row.status,
+    decidedAt: isoFromDatabase(row.decided_at),
+  }));
+  return { chain, position: chain.findIndex((decision) => decision.id === decisionId) };
+}

@@ -1,0 +1,62 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidInputError, UnauthorizedError } from '@huddle/db';
+
+/**
+ * Signed webhook deliveries of transcripts. The sender signs `<timestamp>.<raw body>` with HMAC-SHA256 and
+ * the shared secret, and sends the timestamp (Unix seconds) and `sha256=<hex>` in headers. Signing the
+ * timestamp with the body means an old delivery cannot be replayed with a fresh timestamp.
+ */
+
+/** How old (or how far in the future) a delivery's timestamp may be: five minutes. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/** The signature header value for a delivery: `sha256=` + hex HMAC-SHA256 of `<timestamp>.<rawBody>`. */
+export function webhookSignature(secret: string, timestamp: string, rawBody: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
+}
+
+export interface WebhookDelivery {
+  secret: string;
+  /** The request body exactly as received (before any JSON parsing). */
+  rawBody: string;
+  /** The timestamp header: Unix seconds. */
+  timestamp: string | undefined;
+  /** The signature header: `sha256=<64 hex digits>`. */
+  signature: string | undefined;
+  now?: Date;
+  toleranceSeconds?: number;
+}
+
+/**
+ * Verifies a delivery's signature (constant-time) and freshness; an UnauthorizedError says which check
+ * failed. Pure: no I/O, so the route can call it before touching the database.
+ */
+export function verifyWebhookSignature(delivery: WebhookDelivery): void {
+  const { secret, rawBody, timestamp, signature } = delivery;
+  const tolerance = delivery.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) {
+    throw new UnauthorizedError('timestamp: missing or not Unix seconds', { field: 'timestamp' });
+  }
+  if (!signature || !/^sha256=[0-9a-f]{64}$/.test(signature)) {
+    throw new UnauthorizedError('signature: missing or not sha256=<hex>', { field: 'signature' });
+  }
+  const nowSeconds = Math.floor((delivery.now ?? new Date()).getTime() / 1000);
+  if (Math.abs(nowSeconds - Number(timestamp)) > tolerance) {
+    throw new UnauthorizedError(`timestamp: more than ${tolerance} s away from now (a replay?)`, {
+      field: 'timestamp',
+    });
+  }
+  const expected = Buffer.from(webhookSignature(secret, timestamp, rawBody));
+  if (!timingSafeEqual(expected, Buffer.from(signature))) {
+    throw new UnauthorizedError('signature: does not match the body', { field: 'signature' });
+  }
+}
+
+/** The JSON of a delivery's body; malformed JSON is an InvalidInputError (a 400, never a 500). */
+export function parseWebhookBody(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw new InvalidInputError('body: must be JSON', { field: 'body' });
+  }
+}

@@ -1,0 +1,351 @@
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  seed,
+  UnauthorizedError,
+} from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DecisionsActor } from '../src/actor.ts';
+import { decisionsModule } from '../src/module.ts';
+import {
+  addMember,
+  archiveProject,
+  changeMemberRole,
+  createProject,
+  getProject,
+  listMembers,
+  listMyProjects,
+  removeMember,
+  unarchiveProject,
+} from '../src/services/projects.ts';
+import {
+  changePassword,
+  changeUserRole,
+  createUser,
+  deleteUser,
+  listUsers,
+  restoreUser,
+  signIn,
+} from '../src/services/users.ts';
+import { actorOf, asActor, expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
+
+const test = useTestDatabase([decisionsModule]);
+const postgres = useSqlClient(test);
+let director: DecisionsActor;
+
+beforeAll(async () => {
+  await seed(test.db, 'minimal');
+  director = actorOf(
+    await inRequest(test.db, (em) => signIn(em, { email: 'test@example.com', password: 'password' })),
+  );
+});
+
+let unique = 0;
+async function newUser(
+  role: 'member' | 'director' | 'viewer' = 'member',
+): Promise<{ id: number; actor: DecisionsActor; email: string }> {
+  unique += 1;
+  const email = `person${unique}@people.test`;
+  const user = await asActor(test.db, director, (em, actor) =>
+    createUser(em, actor, { email, name: `Person ${unique}`, password: 'initial-pass', role }),
+  );
+  return { id: user.id, actor: actorOf(user), email };
+}
+
+describe('sign-in', () => {
+  it('returns the user for the right email (any case) and password', async () => {
+    const user = await inRequest(test.db, (em) =>
+      signIn(em, { email: 'TEST@example.com', password: 'password' }),
+    );
+    expect(user).toMatchObject({
+      email: 'test@example.com',
+      name: 'Test Director',
+      role: 'director',
+      deletedAt: null,
+    });
+    expect(user).not.toHaveProperty('passwordHash');
+  });
+
+  it('gives a wrong password and an unknown email the same answer', async () => {
+    const wrong = await expectHuddleError(
+      inRequest(test.db, (em) => signIn(em, { email: 'test@example.com', password: 'nope' })),
+      UnauthorizedError,
+    );
+    const unknown = await expectHuddleError(
+      inRequest(test.db, (em) => signIn(em, { email: 'nobody@example.com', password: 'password' })),
+      UnauthorizedError,
+    );
+    expect(unknown.message).toBe(wrong.message);
+  });
+
+  it('stores a bcrypt hash, never the password', async () => {
+    const { rows } = await postgres.client.query(
+      `select password_hash from decisions.users where email = 'test@example.com'`,
+    );
+    expect(rows[0].password_hash).toMatch(/^\$2[aby]\$10\$/);
+  });
+
+  it('refuses a soft-deleted user with the same answer, and lets them in again once restored', async () => {
+    const user = await newUser();
+    await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: user.id }));
+    const error = await expectHuddleError(
+      inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'initial-pass' })),
+      UnauthorizedError,
+    );
+    expect(error.message).toBe('email or password: wrong email or password');
+    await expectHuddleError(
+      asActor(test.db, user.actor, async () => 'ran'),
+      UnauthorizedError,
+    );
+    await asActor(test.db, director, (em, actor) => restoreUser(em, actor, { userId: user.id }));
+    expect(
+      (await inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'initial-pass' }))).id,
+    ).toBe(user.id);
+  });
+});
+
+describe('user management', () => {
+  it('lets only directors create users, and refuses an active email in another case', async () => {
+    const member = await newUser();
+    await expectHuddleError(
+      asActor(test.db, member.actor, (em, actor) =>
+        createUser(em, actor, { email: 'x@people.test', name: 'X', password: 'long-enough' }),
+      ),
+      ForbiddenError,
+    );
+    const error = await expectHuddleError(
+      asActor(test.db, director, (em, actor) =>
+        createUser(em, actor, { email: member.email.toUpperCase(), name: 'Dup', password: 'long-enough' }),
+      ),
+      ConflictError,
+    );
+    expect(error.constraint.constraint).toBe('users_email_active_unique');
+  });
+
+  it('names the field and rule of bad input, and writes nothing', async () => {
+    const before = await postgres.client.query('select count(*) from decisions.users');
+    const error = await expectHuddleError(
+      asActor(test.db, director, (em, actor) =>
+        createUser(em, actor, { email: 'short@people.test', name: 'S', password: 'short' }),
+      ),
+      InvalidInputError,
+    );
+    expect(error.message).toMatch(/^password: /);
+    expect(error.constraint.field).toBe('password');
+    const after = await postgres.client.query('select count(*) from decisions.users');
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it('lets a deleted user’s email be registered again, and then refuses to restore the old account', async () => {
+    const user = await newUser();
+    await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: user.id }));
+    const again = await asActor(test.db, director, (em, actor) =>
+      createUser(em, actor, { email: user.email, name: 'Again', password: 'long-enough' }),
+    );
+    expect(again.id).not.toBe(user.id);
+    await expectHuddleError(
+      asActor(test.db, director, (em, actor) => restoreUser(em, actor, { userId: user.id })),
+      ConflictError,
+    );
+  });
+
+  it('changes roles, takes effect on the next request, and never demotes or deletes the last director', async () => {
+    const user = await newUser();
+    await asActor(test.db, director, (em, actor) =>
+      changeUserRole(em, actor, { userId: user.id, role: 'director' }),
+    );
+    expect((await asActor(test.db, user.actor, async (_em, actor) => actor)).role).toBe('director');
+    await asActor(test.db, user.actor, (em, actor) =>
+      changeUserRole(em, actor, { userId: user.id, role: 'member' }),
+    );
+    await expectHuddleError(
+      asActor(test.db, director, (em, actor) =>
+        changeUserRole(em, actor, { userId: director.userId, role: 'member' }),
+      ),
+      ConflictError,
+    );
+    await expectHuddleError(
+      asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: director.userId })),
+      ConflictError,
+    );
+  });
+
+  it('lists active users to anyone, deleted ones only to directors', async () => {
+    const user = await newUser();
+    await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: user.id }));
+    const active = await asActor(test.db, director, (em, actor) => listUsers(em, actor));
+    expect(active.map((row) => row.id)).not.toContain(user.id);
+    const all = await asActor(test.db, director, (em, actor) =>
+      listUsers(em, actor, { includeDeleted: true }),
+    );
+    expect(all.find((row) => row.id === user.id)?.deletedAt).not.toBeNull();
+    const member = await newUser();
+    await expectHuddleError(
+      asActor(test.db, member.actor, (em, actor) => listUsers(em, actor, { includeDeleted: true })),
+      ForbiddenError,
+    );
+  });
+
+  it('changes the own password only with the current one', async () => {
+    const user = await newUser();
+    await expectHuddleError(
+      asActor(test.db, user.actor, (em, actor) =>
+        changePassword(em, actor, { currentPassword: 'wrong', newPassword: 'brand-new-pass' }),
+      ),
+      UnauthorizedError,
+    );
+    await asActor(test.db, user.actor, (em, actor) =>
+      changePassword(em, actor, { currentPassword: 'initial-pass', newPassword: 'brand-new-pass' }),
+    );
+    await expectHuddleError(
+      inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'initial-pass' })),
+      UnauthorizedError,
+    );
+    expect(
+      (await inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'brand-new-pass' }))).id,
+    ).toBe(user.id);
+  });
+});
+
+describe('projects and members', () => {
+  it('makes the creator the owner, lists my projects, and archived ones only when asked', async () => {
+    const owner = await newUser();
+    const project = await asActor(test.db, owner.actor, (em, actor) =>
+      createProject(em, actor, { name: 'Roadmap', description: 'Q3' }),
+    );
+    expect(project).toMatchObject({
+      name: 'Roadmap',
+      description: 'Q3',
+      createdBy: owner.id,
+      myRole: 'owner',
+      archivedAt: null,
+    });
+    const other = await asActor(test.db, owner.actor, (em, actor) =>
+      createProject(em, actor, { name: 'Old stuff' }),
+    );
+    await asActor(test.db, owner.actor, (em, actor) => archiveProject(em, actor, { projectId: other.id }));
+    const live = await asActor(test.db, owner.actor, (em, actor) => listMyProjects(em, actor));
+    expect(live.map((row) => row.name)).toEqual(['Roadmap']);
+    const all = await asActor(test.db, owner.actor, (em, actor) =>
+      listMyProjects(em, actor, { includeArchived: true }),
+    );
+    expect(all.map((row) => row.name)).toEqual(['Old stuff', 'Roadmap']);
+  });
+
+  it('frees an archived project’s name, and refuses to unarchive while another live project has it', async () => {
+    const owner = await newUser();
+    const first = await asActor(test.db, owner.actor, (em, actor) =>
+      createProject(em, actor, { name: 'Phoenix' }),
+    );
+    await expectHuddleError(
+      asActor(test.db, owner.actor, (em, actor) => createProject(em, actor, { name: 'PHOENIX' })),
+      ConflictError,
+    );
+    await asActor(test.db, owner.actor, (em, actor) => archiveProject(em, actor, { projectId: first.id }));
+    await asActor(test.db, owner.actor, (em, actor) => createProject(em, actor, { name: 'phoenix' }));
+    const error = await expectHuddleError(
+      asActor(test.db, owner.actor, (em, actor) => unarchiveProject(em, actor, { projectId: first.id })),
+      ConflictError,
+    );
+    expect(error.constraint.constraint).toBe('projects_name_live_unique');
+  });
+
+  it('shows a project only to its members; viewers read, members cannot administer', async () => {
+    const owner = await newUser();
+    const [viewer, member, stranger] = [await newUser(), await newUser(), await newUser()];
+    const project = await asActor(test.db, owner.actor, (em, actor) =>
+      createProject(em, actor, { name: 'Secret plans' }),
+    );
+    await asActor(test.db, owner.actor, (em, actor) =>
+      addMember(em, actor, { projectId: project.id, userId: viewer.id, role: 'viewer' }),
+    );
+    await asActor(test.db, owner.actor, (em, actor) =>
+      addMember(em, actor, { projectId: project.id, userId: member.id }),
+    );
+    await expectHuddleError(
+      asActor(test.db, stranger.actor, (em, actor) => getProject(em, actor, { projectId: project.id })),
+      NotFoundError,
+    );
+    await expectHuddleError(
+      asActor(test.db, director, (em, actor) => getProject(em, actor, { projectId: project.id })),
+      NotFoundError,
+    );
+    expect(
+      (await asActor(test.db, viewer.actor, (em, actor) => getProject(em, actor, { projectId: project.id })))
+        .myRole,
+    ).toBe('viewer');
+    await expectHuddleError(
+      asActor(test.db, member.actor, (em, actor) =>
+        addMember(em, actor, { projectId: project.id, userId: stranger.id }),
+      ),
+      ForbiddenError,
+    );
+    await expectHuddleError(
+      asActor(test.db, member.actor, (em, actor) => archiveProject(em, actor, { projectId: project.id })),
+      ForbiddenError,
+    );
+    const members = await asActor(test.db, viewer.actor, (em, actor) =>
+      listMembers(em, actor, { projectId: project.id }),
+    );
+    expect(members.map((row) => [row.userId, row.role]).sort()).toEqual(
+      [
+        [owner.id, 'owner'],
+        [viewer.id, 'viewer'],
+        [member.id, 'member'],
+      ].sort(),
+    );
+  });
+
+  it('adds, changes and removes members; the last owner can neither be demoted nor leave', async () => {
+    const owner = await newUser();
+    const other = await newUser();
+    const project = await asActor(test.db, owner.actor, (em, actor) =>
+      createProject(em, actor, { name: 'Ownership' }),
+    );
+    await asActor(test.db, owner.actor, (em, actor) =>
+      addMember(em, actor, { projectId: project.id, userId: other.id }),
+    );
+    await expectHuddleError(
+      asActor(test.db, owner.actor, (em, actor) =>
+        addMember(em, actor, { projectId: project.id, userId: other.id }),
+      ),
+      ConflictError,
+    );
+    await expectHuddleError(
+      asActor(test.db, owner.actor, (em, actor) =>
+        removeMember(em, actor, { projectId: project.id, userId: owner.id }),
+      ),
+      ConflictError,
+    );
+    await expectHuddleError(
+      asActor(test.db, owner.actor, (em, actor) =>
+        changeMemberRole(em, actor, { projectId: project.id, userId: owner.id, role: 'member' }),
+      ),
+      ConflictError,
+    );
+    const noRole = await expectHuddleError(
+      asActor(test.db, owner.actor, (em, actor) =>
+        changeMemberRole(em, actor, { projectId: project.id, userId: other.id } as Parameters<
+          typeof changeMemberRole
+        >[2]),
+      ),
+      InvalidInputError,
+    );
+    expect(noRole.constraint.field).toBe('role');
+    const promoted = await asActor(test.db, owner.actor, (em, actor) =>
+      changeMemberRole(em, actor, { projectId: project.id, userId: other.id, role: 'owner' }),
+    );
+    expect(promoted.role).toBe('owner');
+    await asActor(test.db, owner.actor, (em, actor) =>
+      removeMember(em, actor, { projectId: project.id, userId: owner.id }),
+    );
+    const { rows } = await postgres.client.query(
+      'select user_id, role from decisions.project_members where project_id = $1',
+      [project.id],
+    );
+    expect(rows).toEqual([{ user_id: other.id, role: 'owner' }]);
+  });
+});

@@ -1,0 +1,331 @@
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthorizedError,
+} from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DecisionsActor } from '../src/actor.ts';
+import { decisionsModule } from '../src/module.ts';
+import { deleteDecision, getDecision, listDecisions } from '../src/services/decisions.ts';
+import { extractDecisions } from '../src/services/extraction.ts';
+import { archiveProject, listMyProjects } from '../src/services/projects.ts';
+import {
+  createTranscript,
+  getTranscript,
+  listTranscripts,
+  receiveWebhookTranscript,
+} from '../src/services/transcripts.ts';
+import { deleteUser } from '../src/services/users.ts';
+import { parseWebhookBody, verifyWebhookSignature, webhookSignature } from '../src/webhook.ts';
+import { newDirector, newPerson, newProject, newProjectCast } from './fixtures.ts';
+import { asActor, expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
+
+const test = useTestDatabase([decisionsModule]);
+const postgres = useSqlClient(test);
+let owner: DecisionsActor;
+let member: DecisionsActor;
+let viewer: DecisionsActor;
+let stranger: DecisionsActor;
+let projectId: number;
+
+beforeAll(async () => {
+  ({ owner, member, viewer, stranger, projectId } = await newProjectCast(test.db));
+});
+
+const MEETING = [
+  'Ann: Thanks for joining.',
+  'Decision: use feature flags for every risky release.',
+  'Bob: +1',
+  'Cem: I object, flags pile up.',
+  'Ann: We also agreed to review the flags monthly.',
+  'Bob: Should we decide on a naming scheme?',
+].join('\n');
+
+describe('transcripts', () => {
+  it('records a manual or uploaded transcript with validated participants (member)', async () => {
+    const transcript = await asActor(test.db, member, (em, a) =>
+      createTranscript(em, a, {
+        projectId,
+        title: 'Planning',
+        source: 'upload',
+        meetingAt: '2026-11-20T10:00:00+01:00',
+        participants: [{ name: 'Ann', email: 'Ann@Example.com' }, { name: 'Bob' }],
+        content: MEETING,
+      }),
+    );
+    expect(transcript).toMatchObject({
+      projectId,
+      source: 'upload',
+      webhookId: null,
+      meetingAt: '2026-11-20T09:00:00.000Z',
+      participants: [{ name: 'Ann', email: 'ann@example.com' }, { name: 'Bob' }],
+    });
+    const badParticipant = await expectHuddleError(
+      asActor(test.db, member, (em, a) =>
+        createTranscript(em, a, {
+          projectId,
+          title: 'T',
+          meetingAt: '2026-11-20T10:00:00Z',
+          participants: [{ name: 'X', email: 'not-an-email' }],
+          content: 'c',
+        }),
+      ),
+      InvalidInputError,
+    );
+    expect(badParticipant.constraint.field).toBe('participants.0.email');
+    await expectHuddleError(
+      asActor(test.db, viewer, (em, a) =>
+        createTranscript(em, a, { projectId, title: 'T', meetingAt: '2026-11-20T10:00:00Z', content: 'c' }),
+      ),
+      ForbiddenError,
+    );
+    await expectHuddleError(
+      asActor(test.db, stranger, (em, a) => getTranscript(em, a, { transcriptId: transcript.id })),
+      NotFoundError,
+    );
+  });
+
+  it('finds transcripts by participant email or name through the GIN index’s containment', async () => {
+    const searchProject = await newProject(test.db, owner);
+    const add = (title: string, participants: { name: string; email?: string }[], meetingAt: string) =>
+      asActor(test.db, owner, (em, a) =>
+        createTranscript(em, a, { projectId: searchProject, title, meetingAt, participants, content: 'x' }),
+      );
+    await add('One', [{ name: 'Ann', email: 'ann@example.com' }], '2026-01-01T00:00:00Z');
+    await add('Two', [{ name: 'Bob' }, { name: 'Ann', email: 'ann@example.com' }], '2026-02-01T00:00:00Z');
+    await add('Three', [{ name: 'Bob' }], '2026-03-01T00:00:00Z');
+    const search = (input: { participantEmail?: string; participantName?: string }) =>
+      asActor(test.db, owner, (em, a) => listTranscripts(em, a, { projectId: searchProject, ...input })).then(
+        (rows) => rows.map((row) => row.title),
+      );
+    expect(await search({})).toEqual(['Three', 'Two', 'One']);
+    expect(await search({ participantEmail: 'ANN@example.com' })).toEqual(['Two', 'One']);
+    expect(await search({ participantName: 'Bob' })).toEqual(['Three', 'Two']);
+  });
+
+  it('proposes decisions from a transcript, and extracting again proposes nothing new', async () => {
+    const transcript = await asActor(test.db, member, (em, a) =>
+      createTranscript(em, a, {
+        projectId,
+        title: 'Flags',
+        meetingAt: '2026-11-21T09:00:00Z',
+        content: MEETING,
+      }),
+    );
+    const first = await asActor(test.db, member, (em, a) =>
+      extractDecisions(em, a, { transcriptId: transcript.id }),
+    );
+    expect(
+      first.proposed.map((decision) => [
+        decision.title,
+        decision.status,
+        decision.transcriptId,
+        decision.confidence,
+      ]),
+    ).toEqual([
+      ['Use feature flags for every risky release', 'proposed', transcript.id, 0.85],
+      ['Review the flags monthly', 'proposed', transcript.id, 0.85],
+    ]);
+    expect(first.proposed[0]?.consensus).toEqual({ for: ['Bob'], against: ['Cem'], abstain: [] });
+    expect(first.proposed[0]?.decidedAt).toBe('2026-11-21T09:00:00.000Z');
+    // A deleted proposal does not come back either.
+    await asActor(test.db, member, (em, a) => deleteDecision(em, a, { decisionId: first.proposed[1]!.id }));
+    const second = await asActor(test.db, member, (em, a) =>
+      extractDecisions(em, a, { transcriptId: transcript.id }),
+    );
+    expect(second).toEqual({ transcriptId: transcript.id, proposed: [], alreadyProposed: 2 });
+    const { rows } = await postgres.client.query(
+      'select count(*)::int as n from decisions.decisions where transcript_id = $1',
+      [transcript.id],
+    );
+    expect(rows[0].n).toBe(2);
+    await expectHuddleError(
+      asActor(test.db, viewer, (em, a) => extractDecisions(em, a, { transcriptId: transcript.id })),
+      ForbiddenError,
+    );
+  });
+
+  it('keeps an archived project readable, and a project whose creator was deleted', async () => {
+    const director = await newDirector(test.db);
+    const creator = await newPerson(test.db, director, 'Leaving Creator');
+    const project = await newProject(test.db, creator, { viewers: [viewer] });
+    const transcript = await asActor(test.db, creator, (em, a) =>
+      createTranscript(em, a, {
+        projectId: project,
+        title: 'Kept',
+        meetingAt: '2026-11-20T10:00:00Z',
+        content: 'Decision: keep it.',
+      }),
+    );
+    const { proposed } = await asActor(test.db, creator, (em, a) =>
+      extractDecisions(em, a, { transcriptId: transcript.id }),
+    );
+    await asActor(test.db, creator, (em, a) => archiveProject(em, a, { projectId: project }));
+    await asActor(test.db, director, (em, a) => deleteUser(em, a, { userId: creator.userId }));
+    expect(
+      (await asActor(test.db, viewer, (em, a) => getTranscript(em, a, { transcriptId: transcript.id })))
+        .title,
+    ).toBe('Kept');
+    expect(
+      await asActor(test.db, viewer, (em, a) => listTranscripts(em, a, { projectId: project })),
+    ).toHaveLength(1);
+    expect(
+      (await asActor(test.db, viewer, (em, a) => getDecision(em, a, { decisionId: proposed[0]!.id }))).title,
+    ).toBe('Keep it');
+    expect(
+      await asActor(test.db, viewer, (em, a) => listDecisions(em, a, { projectId: project })),
+    ).toHaveLength(1);
+    const projects = await asActor(test.db, viewer, (em, a) =>
+      listMyProjects(em, a, { includeArchived: true }),
+    );
+    expect(projects.map((row) => row.id)).toContain(project);
+  });
+
+  it('refuses writes into an archived project', async () => {
+    const archived = await newProject(test.db, owner);
+    await asActor(test.db, owner, (em, a) => archiveProject(em, a, { projectId: archived }));
+    const error = await expectHuddleError(
+      asActor(test.db, owner, (em, a) =>
+        createTranscript(em, a, {
+          projectId: archived,
+          title: 'T',
+          meetingAt: '2026-11-20T10:00:00Z',
+          content: 'c',
+        }),
+      ),
+      ConflictError,
+    );
+    expect(error.message).toMatch(/archived/);
+  });
+});
+
+describe('webhook deliveries', () => {
+  const delivery = (webhookId: string) => ({
+    webhookId,
+    projectId,
+    title: 'Standup',
+    meetingAt: '2026-11-22T08:00:00Z',
+    participants: [{ name: 'Ann' }],
+    content: 'Ann: We decided to ship on Friday.\nBob: Works for me.',
+  });
+
+  it('creates the transcript and its proposed decisions once; a redelivery answers with the same transcript', async () => {
+    const first = await inRequest(test.db, (em) => receiveWebhookTranscript(em, delivery('tool-42')));
+    expect(first.created).toBe(true);
+    expect(first.transcript).toMatchObject({ source: 'webhook', webhookId: 'tool-42', projectId });
+    expect(first.proposed.map((decision) => [decision.title, decision.consensus.for])).toEqual([
+      ['Ship on Friday', ['Ann', 'Bob']],
+    ]);
+    const again = await inRequest(test.db, (em) => receiveWebhookTranscript(em, delivery('tool-42')));
+    expect(again).toEqual({ transcript: first.transcript, created: false, proposed: [] });
+  });
+
+  it('makes one transcript of two concurrent deliveries of one id', async () => {
+    const results = await Promise.all([
+      inRequest(test.db, (em) => receiveWebhookTranscript(em, delivery('tool-race'))),
+      inRequest(test.db, (em) => receiveWebhookTranscript(em, delivery('tool-race'))),
+    ]);
+    expect(results.map((result) => result.created).sort()).toEqual([false, true]);
+    expect(results[0]!.transcript.id).toBe(results[1]!.transcript.id);
+    const { rows } = await postgres.client.query(
+      `select (select count(*)::int from decisions.transcripts where webhook_id = 'tool-race') as transcripts,
+              (select count(*)::int from decisions.decisions d join decisions.transcripts t on t.id = d.transcript_id where t.webhook_id = 'tool-race') as decisions`,
+    );
+    expect(rows[0]).toEqual({ transcripts: 1, decisions: 1 });
+  });
+
+  it('refuses a malformed body by field, and a delivery for a project that does not exist', async () => {
+    expect(() => parseWebhookBody('{"webhookId": ')).toThrow(InvalidInputError);
+    const error = await expectHuddleError(
+      inRequest(test.db, (em) =>
+        receiveWebhookTranscript(em, { ...delivery('tool-bad'), meetingAt: 'yesterday' }),
+      ),
+      InvalidInputError,
+    );
+    expect(error.constraint.field).toBe('meetingAt');
+    await expectHuddleError(
+      inRequest(test.db, (em) =>
+        receiveWebhookTranscript(em, { ...delivery('tool-ghost'), projectId: 999999 }),
+      ),
+      NotFoundError,
+    );
+  });
+
+  it('refuses a first delivery into an archived project, but still answers a redelivery', async () => {
+    const archivedProject = await newProject(test.db, owner);
+    const into = (webhookId: string) => ({ ...delivery(webhookId), projectId: archivedProject });
+    const before = await inRequest(test.db, (em) =>
+      receiveWebhookTranscript(em, into('tool-before-archive')),
+    );
+    await asActor(test.db, owner, (em, a) => archiveProject(em, a, { projectId: archivedProject }));
+    const error = await expectHuddleError(
+      inRequest(test.db, (em) => receiveWebhookTranscript(em, into('tool-after-archive'))),
+      ConflictError,
+    );
+    expect(error.message).toMatch(/archived/);
+    const again = await inRequest(test.db, (em) => receiveWebhookTranscript(em, into('tool-before-archive')));
+    expect(again).toEqual({ transcript: before.transcript, created: false, proposed: [] });
+    const { rows } = await postgres.client.query(
+      'select count(*)::int as n from decisions.transcripts where project_id = $1',
+      [archivedProject],
+    );
+    expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('webhook signatures', () => {
+  const secret = 'a-webhook-secret-of-enough-length';
+  const rawBody = '{"webhookId":"x"}';
+  const now = new Date('2026-11-22T12:00:00Z');
+  const timestamp = String(now.getTime() / 1000);
+  const signed = { secret, rawBody, timestamp, signature: webhookSignature(secret, timestamp, rawBody), now };
+
+  it('accepts a fresh delivery signed with the secret', () => {
+    expect(() => verifyWebhookSignature(signed)).not.toThrow();
+    expect(signed.signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+  });
+
+  it('refuses a bad signature, a changed body, another secret, and missing headers', () => {
+    const refuse = (changes: Partial<typeof signed>, field: string) => {
+      let caught: unknown;
+      try {
+        verifyWebhookSignature({ ...signed, ...changes });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(UnauthorizedError);
+      expect((caught as UnauthorizedError).constraint.field).toBe(field);
+    };
+    refuse({ rawBody: '{"webhookId":"y"}' }, 'signature');
+    refuse({ signature: webhookSignature('another-secret', timestamp, rawBody) }, 'signature');
+    refuse({ signature: `sha256=${'0'.repeat(64)}` }, 'signature');
+    refuse({ signature: 'sha256=short' }, 'signature');
+    refuse({ signature: undefined }, 'signature');
+    refuse({ timestamp: undefined }, 'timestamp');
+    refuse({ timestamp: 'noon' }, 'timestamp');
+  });
+
+  it('refuses a stale or future timestamp, also when signed correctly', () => {
+    for (const offset of [-301, 301]) {
+      const stale = String(now.getTime() / 1000 + offset);
+      expect(() =>
+        verifyWebhookSignature({
+          ...signed,
+          timestamp: stale,
+          signature: webhookSignature(secret, stale, rawBody),
+        }),
+      ).toThrow(/more than 300 s/);
+    }
+    const edge = String(now.getTime() / 1000 - 300);
+    expect(() =>
+      verifyWebhookSignature({
+        ...signed,
+        timestamp: edge,
+        signature: webhookSignature(secret, edge, rawBody),
+      }),
+    ).not.toThrow();
+  });
+});

@@ -1,0 +1,3 @@
+import { huddleTestConfig } from '../../vitest.shared.ts';
+
+export default huddleTestConfig;
