@@ -1,6 +1,7 @@
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import packageJson from '../package.json' with { type: 'json' };
 import { backupCommand, restoreCommand } from './commands/backup.ts';
+import { jobsCommand } from './commands/jobs.ts';
 import { maintenanceCommand } from './commands/maintenance.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -34,6 +35,7 @@ function huddleProgram(io: CliIo) {
     .addCommand(restoreCommand(io))
     .addCommand(schemaCommand(io))
     .addCommand(maintenanceCommand(io))
+    .addCommand(jobsCommand(io))
     .addCommand(tokenCommand(io));
   // Added subcommands inherit no settings, so every level gets them.
   const configure = (command: CommandUnknownOpts, path: string) => {

@@ -14,14 +14,14 @@ export type JobRunResult =
   | { status: 'skipped'; module: string; job: string; reason: string };
 
 /** Every job of every composed module, as `<module>.<job>` with its module. */
-export function listJobs(db: Database): { id: string; module: string; job: ModuleJob }[] {
+export function listJobs(db: Pick<Database, 'modules'>): { id: string; module: string; job: ModuleJob }[] {
   return db.modules.flatMap((module) =>
     (module.jobs ?? []).map((job) => ({ id: `${module.name}.${job.name}`, module: module.name, job })),
   );
 }
 
 /** The job called `<module>.<job>`; an unknown one is a ConfigurationError listing the known ones. */
-export function findJob(db: Database, id: string): { module: string; job: ModuleJob } {
+export function findJob(db: Pick<Database, 'modules'>, id: string): { module: string; job: ModuleJob } {
   const [moduleName = '', jobName = ''] = id.split('.', 2);
   const module = findModule(db.modules, moduleName);
   const job = module.jobs?.find((candidate) => candidate.name === jobName);
