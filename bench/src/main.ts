@@ -8,9 +8,11 @@ import { backupReport, benchBackup } from './backup.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';
 import { migratedDatabase } from './server.ts';
+import { benchSimilarity, similarityReport } from './similarity.ts';
 
 /**
  * `pnpm bench fuzz [cases]`: the long fuzz run (fuzz.ts), on its own servers.
+ * `pnpm bench similarity [decisions]`: HNSW against exact search, recall@10 and speed-up (default 100,000).
  * `pnpm bench [scale]`: seeds the composed modules' realistic data at `scale` (default 2000) on a throwaway
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
  * beside its baseline measured in the same run. `pnpm bench api [seconds]`: the request path against raw
@@ -24,6 +26,7 @@ if (first === 'fuzz') {
   const workDir = await mkdtemp(path.join(tmpdir(), 'huddle-bench-'));
   try {
     if (first === 'api') await benchRequestPath(server, Number(second ?? 10));
+    else if (first === 'similarity') await benchSimilarityPath(server, Number(second ?? 100_000));
     else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -42,6 +45,13 @@ async function benchRequestPath(server: TestServer, seconds: number) {
   } finally {
     await target.db.close();
   }
+}
+
+async function benchSimilarityPath(server: TestServer, decisions: number) {
+  if (!Number.isSafeInteger(decisions) || decisions < 1000)
+    throw new Error(`decisions: must be an integer of at least 1000, got ${second}`);
+  console.log(`huddle bench similarity, PostgreSQL from ${server.source}, node ${process.version}`);
+  console.log(similarityReport(await benchSimilarity(server.url, decisions)).join('\n'));
 }
 
 async function benchBulkPaths(server: TestServer, workDir: string, scale: number) {
