@@ -109,7 +109,10 @@ describe('huddle backup and restore', () => {
     // A copy of the migrated, empty directory is the target on the way back: one initdb instead of two.
     const back = { HUDDLE_DATA_DIR: path.join(dir.path, 'embedded-back'), DATABASE_URL: '' };
     await cp(embedded.HUDDLE_DATA_DIR, back.HUDDLE_DATA_DIR, { recursive: true });
-    await huddleOk(['seed', 'realistic', '--scale', '2', '--seed', '5'], embedded);
+    // Every module's sample rows (uuid, enum, jsonb, vector columns), and poker's realistic data for volume:
+    // each module's realistic seeder is tested in its own package.
+    await huddleOk(['seed', 'minimal'], embedded);
+    await huddleOk(['seed', 'realistic', '--module', 'poker', '--scale', '2', '--seed', '5'], embedded);
     const fromEmbedded = path.join(dir.path, 'embedded.huddle');
     const embeddedContents = await contents(embedded, fromEmbedded);
 

@@ -31,18 +31,24 @@ describe('huddle seed', () => {
   it('realistic is deterministic per --seed, reports rows and rows/s per table, and differs for another seed', async () => {
     const [, first, second] = envs as [NodeJS.ProcessEnv, NodeJS.ProcessEnv, NodeJS.ProcessEnv];
     const run = JSON.parse(
-      await huddleOk(['seed', 'realistic', '--scale', '2', '--seed', '42', '--json'], first),
+      await huddleOk(
+        ['seed', 'realistic', '--module', 'poker', '--scale', '2', '--seed', '42', '--json'],
+        first,
+      ),
     ) as {
       tables: { table: string; rows: number; rowsPerSecond: number | null }[];
     };
     expect(run.tables.length).toBeGreaterThan(0);
     expect(run.tables.every((table) => table.rows > 0 && (table.rowsPerSecond ?? 0) > 0)).toBe(true);
-    const text = await huddleOk(['seed', 'realistic', '--scale', '2', '--seed', '42'], second);
+    const text = await huddleOk(
+      ['seed', 'realistic', '--module', 'poker', '--scale', '2', '--seed', '42'],
+      second,
+    );
     expect(text).toMatch(/rows\s+[\d,]+ rows\/s/);
     const firstContents = await contents(first, path.join(dir.path, 'first.huddle'));
     expect(await contents(second, path.join(dir.path, 'second.huddle'))).toEqual(firstContents);
 
-    await huddleOk(['seed', 'realistic', '--scale', '2', '--seed', '43'], second);
+    await huddleOk(['seed', 'realistic', '--module', 'poker', '--scale', '2', '--seed', '43'], second);
     const third = await contents(second, path.join(dir.path, 'third.huddle'));
     expect(third.map((table) => table.sha256)).not.toEqual(firstContents.map((table) => table.sha256));
   });
