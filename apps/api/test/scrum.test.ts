@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { domainModules, issueToken } from '@huddle/composition';
-import { inRequestScope } from '@huddle/db';
+import { inRequestScope, runJob } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { type ChatEvent, githubOAuthConfigFromEnv, type NotificationEvent } from '@huddle/scrum';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +70,7 @@ function gitHubStandIn() {
 const standIn = gitHubStandIn();
 let server: ApiServer;
 let anonymous: HuddleClient;
-const seeded = {} as Record<'pm' | 'dev2', { id: number; client: HuddleClient }>;
+const seeded = {} as Record<'pm' | 'dev2' | 'admin', { id: number; client: HuddleClient }>;
 
 async function sql<Row>(query: string, params: unknown[] = []): Promise<Row[]> {
   return inRequestScope(database.db.orm, (em) => em.execute<Row[]>(query, params));
@@ -111,6 +111,7 @@ beforeAll(async () => {
   anonymous = createHuddleClient(server.url);
   seeded.pm = await seedUser('pm-gh', 'pam', 'project_manager');
   seeded.dev2 = await seedUser('dev2-gh', 'dana', 'developer');
+  seeded.admin = await seedUser('admin-gh', 'ada', 'admin');
 });
 afterAll(async () => {
   await server?.close();
@@ -270,6 +271,109 @@ describe('scrum over HTTP with the typed client', () => {
     expect(poker.data?.code).toBe('UNAUTHORIZED');
     expect(poker.message).toMatch(/token is for module poker/);
     expect(await sql('select count(*)::int as tasks from scrum.tasks')).toEqual(before);
+  });
+});
+
+describe('the rest of scrum.* over HTTP: each procedure answers, and each area refuses', () => {
+  it('users: the directory, role changes and deactivation by an admin; a developer may not change roles', async () => {
+    const { admin, dev2 } = seeded;
+    const changed = await admin.client.scrum.users.changeRole.mutate({ userId: dev2.id, role: 'tester' });
+    expect(changed).toMatchObject({ id: dev2.id, role: 'tester' });
+    expect(await admin.client.scrum.users.deactivate.mutate({ userId: dev2.id })).toMatchObject({
+      isActive: false,
+    });
+    expect((await admin.client.scrum.users.directory.query()).map((user) => user.id)).not.toContain(dev2.id);
+    await admin.client.scrum.users.reactivate.mutate({ userId: dev2.id });
+    await admin.client.scrum.users.changeRole.mutate({ userId: dev2.id, role: 'developer' });
+    expect(await dev2.client.scrum.users.directory.query({ role: 'developer' })).toContainEqual(
+      expect.objectContaining({ id: dev2.id, username: 'dana' }),
+    );
+    const refused = await failure(
+      dev2.client.scrum.users.changeRole.mutate({ userId: admin.id, role: 'developer' }),
+    );
+    expect(refused.data?.code).toBe('FORBIDDEN');
+    expect(await sql('select role, is_active from scrum.users where id = ?', [dev2.id])).toEqual([
+      { role: 'developer', is_active: true },
+    ]);
+  });
+
+  it('tasks, notifications, chat and triage: the remaining procedures, and a refusal each', async () => {
+    const { pm, dev2 } = seeded;
+    const task = await pm.client.scrum.tasks.create.mutate({
+      title: 'Overdue work',
+      description: 'Planned for a past week',
+      assignedRole: 'developer',
+      assignedUserId: dev2.id,
+      epicId: 'OPS',
+      ...week,
+    });
+    const updated = await pm.client.scrum.tasks.update.mutate({ taskId: task.id, priority: 5 });
+    expect(updated.priority).toBe(5);
+    expect(await dev2.client.scrum.tasks.get.query({ taskId: task.id })).toEqual(updated);
+    expect((await pm.client.scrum.tasks.byRole.query({ role: 'developer' })).map((t) => t.id)).toContain(
+      task.id,
+    );
+    expect((await pm.client.scrum.tasks.byEpic.query({ epicId: 'OPS' })).map((t) => t.id)).toEqual([task.id]);
+    // Its end date has passed and it is not done: the delay job marks it, and the list shows it.
+    await runJob(database.db, 'scrum.detect-delays');
+    expect((await pm.client.scrum.tasks.delayed.query()).map((t) => t.id)).toContain(task.id);
+    const overlong = await failure(pm.client.scrum.tasks.byEpic.query({ epicId: 'x'.repeat(51) }));
+    expect(overlong.data).toMatchObject({ code: 'BAD_REQUEST', field: 'epicId' });
+
+    const { unread } = await dev2.client.scrum.notifications.unreadCount.query();
+    expect(unread).toBeGreaterThan(0);
+    const [first] = await dev2.client.scrum.notifications.unread.query({ limit: 1 });
+    expect(
+      await dev2.client.scrum.notifications.markRead.mutate({ notificationId: first!.id }),
+    ).toMatchObject({
+      isRead: true,
+    });
+    expect(await dev2.client.scrum.notifications.markAllRead.mutate()).toEqual({ marked: unread - 1 });
+    expect(await dev2.client.scrum.notifications.unreadCount.query()).toEqual({ unread: 0 });
+    const notMine = await failure(
+      pm.client.scrum.notifications.markRead.mutate({ notificationId: first!.id }),
+    );
+    expect(notMine.data?.code).toBe('NOT_FOUND');
+
+    const sent = await dev2.client.scrum.chat.sendChannel.mutate({ channel: 'ops', message: 'on it' });
+    const edited = await dev2.client.scrum.chat.edit.mutate({ messageId: sent.id, message: 'on it now' });
+    expect(edited).toMatchObject({ isEdited: true, message: 'on it now' });
+    expect((await pm.client.scrum.chat.channelHistory.query({ channel: 'ops' })).messages).toEqual([edited]);
+    const noLink = await failure(
+      dev2.client.scrum.chat.sendDirect.mutate({
+        recipientId: pm.id,
+        message: 'see file',
+        messageType: 'file',
+      }),
+    );
+    expect(noLink.data).toMatchObject({ code: 'BAD_REQUEST', field: 'fileUrl' });
+
+    const item = await dev2.client.scrum.triage.report.mutate({
+      title: 'Slow page',
+      description: 'Takes 5 s',
+    });
+    expect(await pm.client.scrum.triage.assign.mutate({ itemId: item.id, assigneeId: pm.id })).toMatchObject({
+      assignedTo: pm.id,
+    });
+    await pm.client.scrum.triage.changeStatus.mutate({ itemId: item.id, status: 'in_review' });
+    const unresolved = await failure(
+      pm.client.scrum.triage.changeStatus.mutate({ itemId: item.id, status: 'resolved' }),
+    );
+    expect(unresolved.data).toMatchObject({ code: 'BAD_REQUEST', field: 'resolution' });
+    const resolved = await pm.client.scrum.triage.changeStatus.mutate({
+      itemId: item.id,
+      status: 'resolved',
+      resolution: 'Cached the query',
+    });
+    expect(resolved.resolvedAt).not.toBeNull();
+    expect(await pm.client.scrum.triage.get.query({ itemId: item.id })).toEqual(resolved);
+    // The first test's promoted item is resolved too.
+    const resolvedItems = await pm.client.scrum.triage.list.query({ status: 'resolved' });
+    expect(resolvedItems.map((listed) => listed.status)).toEqual(resolvedItems.map(() => 'resolved'));
+    expect(resolvedItems.map((listed) => listed.id)).toContain(item.id);
+    expect(await sql('select status, resolution from scrum.triage_items where id = ?', [item.id])).toEqual([
+      { status: 'resolved', resolution: 'Cached the query' },
+    ]);
   });
 });
 
