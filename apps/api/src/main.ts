@@ -17,6 +17,7 @@ import {
   type RepositoryAccess,
 } from '@huddle/planner';
 import { findUserByEmail, MINIMAL_USERS, pokerActor } from '@huddle/poker';
+import { githubOAuthConfigFromEnv } from '@huddle/scrum';
 import git from 'isomorphic-git';
 import { z } from 'zod';
 import { logger } from './logger.ts';
@@ -68,6 +69,7 @@ async function main() {
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const plannerAccess = await plannerAccessFromEnv();
+  const githubOAuth = githubOAuthConfigFromEnv() ?? undefined;
   const signInLimits = signInLimitsFromEnv();
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
@@ -81,6 +83,7 @@ async function main() {
     db,
     secret,
     plannerAccess,
+    githubOAuth,
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,
     signInLimits,

@@ -12,6 +12,7 @@ import {
   UnauthorizedError,
 } from '@huddle/db';
 import type { RepositoryAccess } from '@huddle/planner';
+import type { GitHubOAuthConfig } from '@huddle/scrum';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
@@ -24,6 +25,8 @@ export interface ApiResources {
   secret: Uint8Array;
   /** Where planner may read git repositories (`HUDDLE_PLANNER_ROOTS`, read once at start). */
   plannerAccess: RepositoryAccess;
+  /** Scrum's sign-in with GitHub (`GITHUB_*`, read once at start); absent when it is not configured. */
+  githubOAuth?: GitHubOAuthConfig;
 }
 
 /** Who a request is: the server's resources, and the caller's token if it sent a valid one. */
@@ -42,10 +45,10 @@ export interface ApiContext extends AuthContext {
 }
 
 export async function createContext(
-  { db, secret, plannerAccess }: ApiResources,
+  { db, secret, plannerAccess, githubOAuth }: ApiResources,
   authorization: string | undefined,
 ): Promise<AuthContext> {
-  const resources = { db, secret, plannerAccess };
+  const resources = { db, secret, plannerAccess, githubOAuth };
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) return { ...resources, token: null, authError: null };
   try {

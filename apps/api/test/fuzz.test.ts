@@ -43,5 +43,6 @@ describe('fuzzing every procedure of the AppRouter over HTTP (PostgreSQL)', () =
       expect.arrayContaining(['200', '400 BAD_REQUEST', '401 UNAUTHORIZED']),
     );
     expect(report.accepted.get('poker.join')).toBeGreaterThan(0);
-  });
+    // Measured 49 s alone and 73 s in the package suite, with poker, planner and scrum composed (60 cases each).
+  }, 240_000);
 });

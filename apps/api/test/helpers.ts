@@ -1,6 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Database } from '@huddle/db';
+import { TRPCClientError } from '@trpc/client';
+import type { AppRouter } from '../src/router.ts';
 import { type ApiServer, startApiServer } from '../src/server.ts';
 
 export const TEST_SECRET_TEXT = 'test-secret-of-at-least-thirty-two-characters';
@@ -16,6 +18,17 @@ export function startTestServer(db: Database, plannerRoots: readonly string[] = 
     port: 0,
     host: '127.0.0.1',
   });
+}
+
+/** The tRPC error a call failed with; fails the test when the call succeeds or fails otherwise. */
+export async function failure(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
 }
 
 export interface ApiProcess {

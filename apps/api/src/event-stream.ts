@@ -1,0 +1,32 @@
+import { EventEmitter, on } from 'node:events';
+import type { Database } from '@huddle/db';
+
+/**
+ * A subscription's first message: sent once the server is listening, so a client knows that every event
+ * committed from now on will reach it.
+ */
+export type SubscribedMessage = { type: 'subscribed' };
+
+/**
+ * The events of `channel` that `select` keeps (it parses a payload and returns undefined for one the
+ * subscriber may not see), after a first `subscribed` message, until `signal` aborts. LISTEN/NOTIFY through
+ * `db.events`: events committed by every API process on the database arrive.
+ */
+export async function* eventStream<Event>(
+  db: Database,
+  channel: string,
+  signal: AbortSignal | undefined,
+  select: (payload: unknown) => Event | undefined,
+): AsyncGenerator<Event | SubscribedMessage> {
+  const events = new EventEmitter();
+  const unlisten = await db.events.listen(channel, (payload) => {
+    const event = select(payload);
+    if (event !== undefined) events.emit('event', event);
+  });
+  try {
+    yield { type: 'subscribed' };
+    for await (const [event] of on(events, 'event', { signal })) yield event as Event;
+  } finally {
+    await unlisten();
+  }
+}
