@@ -1,4 +1,5 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { decisionsRouter } from './routers/decisions.ts';
 import { health } from './routers/health.ts';
 import { plannerRouter } from './routers/planner.ts';
 import { pokerRouter } from './routers/poker.ts';
@@ -8,6 +9,7 @@ export const appRouter = router({
   health,
   poker: pokerRouter,
   planner: plannerRouter,
+  decisions: decisionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

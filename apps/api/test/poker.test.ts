@@ -1,13 +1,12 @@
 import { domainModules } from '@huddle/composition';
 import { useTestDatabase } from '@huddle/db/testing';
 import type { PokerEvent } from '@huddle/poker';
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient, type HuddleClient } from '../src/client.ts';
-import type { AppRouter } from '../src/router.ts';
 import type { ApiServer } from '../src/server.ts';
 import {
   type ApiProcess,
+  failure,
   killApiProcesses,
   startApiProcess,
   startTestServer,
@@ -57,16 +56,6 @@ function collectEvents(url: string, token: string, sessionId: number, count: num
     },
   );
   return { events, ready, finished, stop: () => subscription.unsubscribe() };
-}
-
-async function failure(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('poker over HTTP with the typed client', () => {
