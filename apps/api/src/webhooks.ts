@@ -53,10 +53,17 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string>
   if (Number(req.headers['content-length']) > maxBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof TRPCError) throw error;
+    // The sender went away mid-body (ECONNRESET): its mistake, not the database's unavailability as
+    // toHuddleError would read that code.
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'body: the request ended before its body did' });
   }
   return Buffer.concat(chunks).toString('utf8');
 }

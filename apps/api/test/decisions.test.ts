@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
+import { request } from 'node:http';
 import { domainModules } from '@huddle/composition';
 import { inRequestScope, seed } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { webhookReceiptSchema } from '@huddle/decisions';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
@@ -321,6 +322,26 @@ describe('the decisions webhook (POST /webhooks/decisions/transcripts)', () => {
     const logged = logLines.join('');
     expect(logged).not.toContain('without its body');
     expect(logged).not.toContain(WEBHOOK_SECRET);
+  });
+
+  it('a sender that goes away mid-body is refused as its mistake (400), not as the database unavailable', async () => {
+    logLines.length = 0;
+    await new Promise<void>((resolve) => {
+      const sending = request(`${server.url}${DECISIONS_WEBHOOK_PATH}`, {
+        method: 'POST',
+        headers: { 'content-length': '1000' },
+      });
+      sending.on('error', () => resolve());
+      sending.write('{"webhookId":', () => sending.destroy());
+    });
+    // The access line may close before the refusal is known (the socket is gone); the refusal's own line says it.
+    const outcome = await vi.waitFor(() => {
+      const line = logLines.map((text) => JSON.parse(text)).find((entry) => /^webhook /.test(entry.msg));
+      if (!line) throw new Error('the webhook has not answered yet');
+      return line;
+    });
+    expect({ msg: outcome.msg, code: outcome.code }).toEqual({ msg: 'webhook refused', code: 'BAD_REQUEST' });
+    expect(logLines.map((text) => JSON.parse(text).level).filter((level) => level >= 50)).toEqual([]);
   });
 
   it('answers 503 naming the variable when no secret is configured', async () => {
