@@ -1,4 +1,5 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { decisionsRouter } from './routers/decisions.ts';
 import { health } from './routers/health.ts';
 import { plannerRouter } from './routers/planner.ts';
 import { pokerRouter } from './routers/poker.ts';
@@ -10,6 +11,7 @@ export const appRouter = router({
   poker: pokerRouter,
   planner: plannerRouter,
   scrum: scrumRouter,
+  decisions: decisionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

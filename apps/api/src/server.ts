@@ -13,6 +13,7 @@ import {
   SignInRateLimitedError,
 } from './sign-in-limits.ts';
 import { type ApiContext, type ApiResources, createContext } from './trpc.ts';
+import { isWebhookRequest, serveWebhook } from './webhooks.ts';
 
 /** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -38,6 +39,8 @@ export interface ApiServerOptions extends ApiResources {
   signInLimits?: SignInLimits;
   /** Defaults to the process's logger (JSON on stderr). */
   logger?: Logger;
+  /** Signs decisions webhook deliveries (decisionsWebhookSecretFromEnv); unset, the route answers 503. */
+  decisionsWebhookSecret?: string;
 }
 
 function isEventStream(req: IncomingMessage): boolean {
@@ -151,6 +154,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // Its connection is idle now; while draining, idle connections close so `server.close` can finish.
       if (draining) setImmediate(() => server.closeIdleConnections());
     });
+    if (isWebhookRequest(req.url)) {
+      const resources = {
+        db: options.db,
+        decisionsWebhookSecret: options.decisionsWebhookSecret,
+        maxBodyBytes: MAX_BODY_BYTES,
+      };
+      void serveWebhook(req, res, resources, record);
+      return;
+    }
     handler(req, res);
   });
   await new Promise<void>((resolve, reject) => {

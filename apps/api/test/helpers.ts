@@ -3,20 +3,28 @@ import path from 'node:path';
 import type { Database } from '@huddle/db';
 import { TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../src/router.ts';
-import { type ApiServer, startApiServer } from '../src/server.ts';
+import { type ApiServer, type ApiServerOptions, startApiServer } from '../src/server.ts';
 
 export const TEST_SECRET_TEXT = 'test-secret-of-at-least-thirty-two-characters';
 export const TEST_SECRET = new TextEncoder().encode(TEST_SECRET_TEXT);
 const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
-/** An API server on a free port over `db`, inside the test process; planner reads under `plannerRoots` only. */
-export function startTestServer(db: Database, plannerRoots: readonly string[] = []): Promise<ApiServer> {
+/**
+ * An API server on a free port over `db`, inside the test process; planner reads under `plannerRoots` only;
+ * `options` adds what a test configures beyond that (a webhook secret, a logger).
+ */
+export function startTestServer(
+  db: Database,
+  plannerRoots: readonly string[] = [],
+  options: Pick<ApiServerOptions, 'decisionsWebhookSecret' | 'logger'> = {},
+): Promise<ApiServer> {
   return startApiServer({
     db,
     secret: TEST_SECRET,
     plannerAccess: { roots: plannerRoots },
     port: 0,
     host: '127.0.0.1',
+    ...options,
   });
 }
 
@@ -95,4 +103,15 @@ export async function startApiProcess(env: NodeJS.ProcessEnv): Promise<ApiProces
     });
   });
   return { ...started, url };
+}
+
+/** The tRPC error a call fails with; fails the test when the call succeeds. */
+export async function failure(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
 }

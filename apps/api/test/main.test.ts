@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,12 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
 
   // Two API processes on a new embedded database (initdb): 25 s under the full `pnpm test` on 2 cores.
   it('migrates, seeds, serves health and the demo, exits 0 on SIGTERM, and keeps its data across a restart', async () => {
-    const env = { HUDDLE_DATA_DIR: dataDir, DATABASE_URL: '', HUDDLE_PLANNER_ROOTS: undefined };
+    const env = {
+      HUDDLE_DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      HUDDLE_PLANNER_ROOTS: undefined,
+      HUDDLE_DECISIONS_WEBHOOK_SECRET: 'a-webhook-secret-for-the-banner',
+    };
     const first = await startApiProcess(env);
     expect(first.output()).toContain(`curl -s ${first.url}/health`);
     const health = await createHuddleClient(first.url).health.query();
@@ -40,6 +46,23 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
     const [demoPlan] = await planner.plans.list.query({ repositoryId: repository!.id });
     const { markdown } = await planner.plans.export.query({ planId: demoPlan!.id });
     expect(markdown.startsWith(`# ${DEMO_PLAN_NAME} — version 1 (draft)`)).toBe(true);
+    // Decisions' examples run as printed: the shell lines sign a delivery with the configured secret (curl,
+    // openssl), and the seeded director signs in.
+    const banner = first.output();
+    const webhookExample = banner
+      .split('\n')
+      .filter((line) => /^ {2}(BODY=|SIG=|curl .*webhooks)/.test(line));
+    const delivered = JSON.parse(
+      execFileSync('bash', ['-c', webhookExample.join('\n')], {
+        env: { ...process.env, HUDDLE_DECISIONS_WEBHOOK_SECRET: env.HUDDLE_DECISIONS_WEBHOOK_SECRET },
+        encoding: 'utf8',
+      }),
+    );
+    expect(delivered).toMatchObject({ created: true, transcript: { source: 'webhook' } });
+    expect(delivered.proposed.length).toBeGreaterThan(0);
+    const signInCurl = banner.split('\n').find((line) => line.includes('/decisions.auth.signIn'))!;
+    const signedIn = JSON.parse(execFileSync('bash', ['-c', signInCurl], { encoding: 'utf8' }));
+    expect(signedIn.result.data.user.email).toBe('test@example.com');
     const secret = await readFile(path.join(dataDir, 'huddle-secret'), 'utf8');
 
     // Exit code 0 means the graceful path finished: past 5 s the process forces itself out with code 1.

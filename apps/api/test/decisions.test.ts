@@ -1,0 +1,359 @@
+import { createHmac } from 'node:crypto';
+import { request } from 'node:http';
+import { domainModules } from '@huddle/composition';
+import { inRequestScope, seed } from '@huddle/db';
+import { useTestDatabase } from '@huddle/db/testing';
+import { webhookReceiptSchema } from '@huddle/decisions';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { createHuddleClient, type HuddleClient } from '../src/client.ts';
+import type { ApiServer } from '../src/server.ts';
+import { DECISIONS_WEBHOOK_PATH } from '../src/webhooks.ts';
+import { failure, startTestServer } from './helpers.ts';
+
+const WEBHOOK_SECRET = 'decisions-webhook-secret-for-tests';
+const database = useTestDatabase(domainModules);
+let server: ApiServer;
+/** Every line the server logged, as written (JSON). */
+const logLines: string[] = [];
+let director: HuddleClient;
+let alphaId: number;
+let betaId: number;
+
+beforeAll(async () => {
+  await seed(database.db, 'minimal', { module: 'decisions' });
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
+  server = await startTestServer(database.db, [], { decisionsWebhookSecret: WEBHOOK_SECRET, logger });
+  director = await signedIn('test@example.com');
+  const projects = await director.decisions.projects.mine.query();
+  alphaId = projects.find((project) => project.name === 'Test Project Alpha')!.id;
+  betaId = projects.find((project) => project.name === 'Test Project Beta')!.id;
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+async function signedIn(email: string): Promise<HuddleClient> {
+  const { token } = await createHuddleClient(server.url).decisions.auth.signIn.mutate({
+    email,
+    password: 'password',
+  });
+  return createHuddleClient(server.url, { decisions: token });
+}
+
+async function query<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
+  return inRequestScope(database.db.orm, (em) => em.execute(sql, params));
+}
+
+async function count(sql: string, params: unknown[] = []): Promise<number> {
+  const [row] = await query<{ count: string }>(sql, params);
+  return Number(row!.count);
+}
+
+const refusalSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().nullable() }),
+});
+
+/** Signs `body` as the README's curl example does: HMAC-SHA256 of `<timestamp>.<body>`. */
+function sign(body: string, timestamp: string, secret = WEBHOOK_SECRET): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+const nowSeconds = () => String(Math.floor(Date.now() / 1000));
+
+async function deliver(
+  body: string,
+  { timestamp = nowSeconds(), signature = sign(body, timestamp), url = server.url } = {},
+): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(`${url}${DECISIONS_WEBHOOK_PATH}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-huddle-timestamp': timestamp,
+      'x-huddle-signature': signature,
+    },
+    body,
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+function delivery(
+  webhookId: string,
+  content = 'Ann: We decided to adopt Kafka for the event bus.\nBob: Agreed.',
+) {
+  return JSON.stringify({
+    webhookId,
+    projectId: alphaId,
+    title: 'Architecture sync',
+    meetingAt: '2026-11-22T09:00:00Z',
+    participants: [{ name: 'Ann', email: 'ann@example.com' }, { name: 'Bob' }],
+    content,
+  });
+}
+
+const transcriptsOf = (webhookId: string) =>
+  count('select count(*) from decisions.transcripts where webhook_id = ?', [webhookId]);
+
+describe('decisions over HTTP with the typed client', () => {
+  it('a signed transcript, its proposed decisions accepted, one superseding another, a similarity query', async () => {
+    const content = [
+      'Ann: We decided to adopt Kafka for the event bus.',
+      'Bob: Agreed.',
+      'Ann: Decision: store decision embeddings in PostgreSQL with pgvector.',
+      'Bob: Sounds good.',
+    ].join('\n');
+    const received = await deliver(delivery('done-when-1', content));
+    expect(received.status).toBe(201);
+    const receipt = webhookReceiptSchema.parse(received.json);
+    expect(receipt.created).toBe(true);
+    expect(receipt.transcript.source).toBe('webhook');
+    expect(receipt.proposed.map((decision) => decision.status)).toEqual(['proposed', 'proposed']);
+    const stored = await query<{ id: number; status: string }>(
+      'select id, status from decisions.decisions where transcript_id = ? order by id',
+      [receipt.transcript.id],
+    );
+    expect(stored.map((row) => row.id).sort()).toEqual(
+      receipt.proposed.map((decision) => decision.id).sort(),
+    );
+
+    for (const proposed of receipt.proposed) {
+      const accepted = await director.decisions.decisions.transition.mutate({
+        decisionId: proposed.id,
+        status: 'accepted',
+      });
+      expect(accepted.status).toBe('accepted');
+    }
+    const kafka = receipt.proposed.find((decision) => /kafka/i.test(decision.title))!;
+    expect(kafka).toBeDefined();
+
+    const redpanda = await director.decisions.decisions.create.mutate({
+      projectId: alphaId,
+      title: 'Adopt Redpanda for the event bus',
+      statement: 'We replace Kafka with Redpanda for the event bus.',
+      confidence: 0.9,
+    });
+    await director.decisions.decisions.relate.mutate({
+      fromDecisionId: redpanda.id,
+      toDecisionId: kafka.id,
+      kind: 'supersedes',
+    });
+    await director.decisions.decisions.transition.mutate({ decisionId: redpanda.id, status: 'accepted' });
+    const superseded = await director.decisions.decisions.get.query({ decisionId: kafka.id });
+    expect(superseded.status).toBe('superseded');
+    expect(superseded.relationships.map((link) => [link.label, link.decisionId])).toEqual([
+      ['superseded by', redpanda.id],
+    ]);
+    const statuses = await query<{ id: number; status: string }>(
+      'select id, status from decisions.decisions where id in (?, ?) order by id',
+      [kafka.id, redpanda.id],
+    );
+    expect(statuses).toEqual([
+      { id: kafka.id, status: 'superseded' },
+      { id: redpanda.id, status: 'accepted' },
+    ]);
+    const { chain, position } = await director.decisions.decisions.supersedeChain.query({
+      decisionId: kafka.id,
+    });
+    expect({ chain: chain.map((decision) => decision.id), position }).toEqual({
+      chain: [kafka.id, redpanda.id],
+      position: 0,
+    });
+
+    const similar = await director.decisions.similar.query({
+      text: 'adopt Kafka for the event bus',
+      projectId: alphaId,
+      k: 3,
+    });
+    expect(similar[0]?.id).toBe(kafka.id);
+    expect(similar.every((decision) => decision.projectId === alphaId)).toBe(true);
+  });
+
+  it('bad input is BAD_REQUEST naming the field, and creates nothing', async () => {
+    const before = await count('select count(*) from decisions.projects');
+    const error = await failure(director.decisions.projects.create.mutate({ name: '' }));
+    expect(error.data?.code).toBe('BAD_REQUEST');
+    expect(error.data?.field).toBe('name');
+    expect(error.message).toMatch(/^name: /);
+    expect(await count('select count(*) from decisions.projects')).toBe(before);
+  });
+
+  it('a wrong password and an unknown email get the same UNAUTHORIZED answer', async () => {
+    const anonymous = createHuddleClient(server.url).decisions.auth.signIn;
+    const wrongPassword = await failure(anonymous.mutate({ email: 'test@example.com', password: 'wrong' }));
+    const unknownEmail = await failure(
+      anonymous.mutate({ email: 'nobody@example.com', password: 'password' }),
+    );
+    expect(wrongPassword.data?.code).toBe('UNAUTHORIZED');
+    expect({
+      message: unknownEmail.message,
+      code: unknownEmail.data?.code,
+      field: unknownEmail.data?.field,
+    }).toEqual({
+      message: wrongPassword.message,
+      code: wrongPassword.data?.code,
+      field: wrongPassword.data?.field,
+    });
+  });
+
+  it('a viewer cannot write (FORBIDDEN) and a non-member sees no project (NOT_FOUND)', async () => {
+    // member@example.com is a viewer of Alpha and no member of Beta (the minimal seed).
+    const viewer = await signedIn('member@example.com');
+    const before = await count('select count(*) from decisions.decisions where project_id = ?', [alphaId]);
+    const write = await failure(
+      viewer.decisions.decisions.create.mutate({
+        projectId: alphaId,
+        title: 'A viewer’s decision',
+        statement: 'Viewers read, they do not decide.',
+        confidence: 0.5,
+      }),
+    );
+    expect(write.data?.code).toBe('FORBIDDEN');
+    expect(await count('select count(*) from decisions.decisions where project_id = ?', [alphaId])).toBe(
+      before,
+    );
+    expect((await viewer.decisions.projects.get.query({ projectId: alphaId })).myRole).toBe('viewer');
+
+    const hidden = await failure(viewer.decisions.projects.get.query({ projectId: betaId }));
+    expect(hidden.data?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('the decisions webhook (POST /webhooks/decisions/transcripts)', () => {
+  it('refuses a bad signature (401) and stores nothing', async () => {
+    const body = delivery('bad-signature');
+    const timestamp = nowSeconds();
+    const forged = await deliver(body, { timestamp, signature: sign(body, timestamp, 'another secret') });
+    expect(forged.status).toBe(401);
+    expect(refusalSchema.parse(forged.json).error).toMatchObject({
+      code: 'UNAUTHORIZED',
+      field: 'signature',
+    });
+    const missing = await deliver(body, { signature: '' });
+    expect(missing.status).toBe(401);
+    expect(await transcriptsOf('bad-signature')).toBe(0);
+  });
+
+  it('refuses a stale timestamp (401), even correctly signed: a replay', async () => {
+    const body = delivery('stale');
+    const stale = await deliver(body, { timestamp: String(Math.floor(Date.now() / 1000) - 3600) });
+    expect(stale.status).toBe(401);
+    expect(refusalSchema.parse(stale.json).error).toMatchObject({ code: 'UNAUTHORIZED', field: 'timestamp' });
+    expect(await transcriptsOf('stale')).toBe(0);
+  });
+
+  it('answers 400 naming the field for a malformed body, and 413 for an oversized one', async () => {
+    const notJson = await deliver('{"webhookId":');
+    expect(notJson.status).toBe(400);
+    expect(refusalSchema.parse(notJson.json).error).toMatchObject({ code: 'BAD_REQUEST', field: 'body' });
+
+    const { title: _title, ...untitled } = JSON.parse(delivery('untitled'));
+    const noTitle = await deliver(JSON.stringify(untitled));
+    expect(noTitle.status).toBe(400);
+    const refusal = refusalSchema.parse(noTitle.json).error;
+    expect(refusal).toMatchObject({ code: 'BAD_REQUEST', field: 'title' });
+    expect(refusal.message).toMatch(/^title: /);
+
+    const oversized = await deliver(delivery('oversized', 'x'.repeat(1024 * 1024)));
+    expect(oversized.status).toBe(413);
+    // Without a content-length (chunked), the limit is counted while reading.
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const streamed = await fetch(`${server.url}${DECISIONS_WEBHOOK_PATH}`, {
+      method: 'POST',
+      body: new ReadableStream({
+        pull(controller) {
+          if (sent++ < 20) controller.enqueue(chunk);
+          else controller.close();
+        },
+      }),
+      duplex: 'half',
+    }).catch((error: unknown) => error);
+    expect(streamed instanceof Response ? streamed.status : streamed).toBe(413);
+    expect(
+      await count("select count(*) from decisions.transcripts where webhook_id in ('untitled', 'oversized')"),
+    ).toBe(0);
+  });
+
+  it('answers a redelivery with the transcript it created (200), proposing nothing again', async () => {
+    const body = delivery('redelivered');
+    const first = await deliver(body);
+    const again = await deliver(body);
+    expect([first.status, again.status]).toEqual([201, 200]);
+    const [created, redelivered] = [
+      webhookReceiptSchema.parse(first.json),
+      webhookReceiptSchema.parse(again.json),
+    ];
+    expect(redelivered).toMatchObject({ created: false, proposed: [], transcript: created.transcript });
+    expect(await transcriptsOf('redelivered')).toBe(1);
+    expect(
+      await count('select count(*) from decisions.decisions where transcript_id = ?', [
+        created.transcript.id,
+      ]),
+    ).toBe(created.proposed.length);
+  });
+
+  it('two concurrent deliveries of one id make one transcript', async () => {
+    const body = delivery('concurrent');
+    const answers = await Promise.all([deliver(body), deliver(body)]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 201]);
+    const [one, other] = answers.map((answer) => webhookReceiptSchema.parse(answer.json));
+    expect(one!.transcript.id).toBe(other!.transcript.id);
+    expect(await transcriptsOf('concurrent')).toBe(1);
+  });
+
+  it('is logged by the access log like any request, never with its body or the secret', async () => {
+    const body = delivery('logged', 'Ann: We decided to log every delivery without its body.');
+    logLines.length = 0;
+    await deliver(body, { signature: sign(body, nowSeconds(), 'wrong secret') });
+    await deliver(body);
+    const access = logLines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request');
+    expect(
+      access.map(({ method, procedures, status, errors }) => ({ method, procedures, status, errors })),
+    ).toEqual([
+      {
+        method: 'POST',
+        procedures: ['webhooks/decisions/transcripts'],
+        status: 401,
+        errors: ['UNAUTHORIZED'],
+      },
+      { method: 'POST', procedures: ['webhooks/decisions/transcripts'], status: 201, errors: undefined },
+    ]);
+    const logged = logLines.join('');
+    expect(logged).not.toContain('without its body');
+    expect(logged).not.toContain(WEBHOOK_SECRET);
+  });
+
+  it('a sender that goes away mid-body is refused as its mistake (400), not as the database unavailable', async () => {
+    logLines.length = 0;
+    await new Promise<void>((resolve) => {
+      const sending = request(`${server.url}${DECISIONS_WEBHOOK_PATH}`, {
+        method: 'POST',
+        headers: { 'content-length': '1000' },
+      });
+      sending.on('error', () => resolve());
+      sending.write('{"webhookId":', () => sending.destroy());
+    });
+    // The access line may close before the refusal is known (the socket is gone); the refusal's own line says it.
+    const outcome = await vi.waitFor(() => {
+      const line = logLines.map((text) => JSON.parse(text)).find((entry) => /^webhook /.test(entry.msg));
+      if (!line) throw new Error('the webhook has not answered yet');
+      return line;
+    });
+    expect({ msg: outcome.msg, code: outcome.code }).toEqual({ msg: 'webhook refused', code: 'BAD_REQUEST' });
+    expect(logLines.map((text) => JSON.parse(text).level).filter((level) => level >= 50)).toEqual([]);
+  });
+
+  it('answers 503 naming the variable when no secret is configured', async () => {
+    const unconfigured = await startTestServer(database.db, [], { logger: pino({ level: 'silent' }) });
+    try {
+      const body = delivery('unconfigured');
+      const answer = await deliver(body, { url: unconfigured.url });
+      expect(answer.status).toBe(503);
+      expect(refusalSchema.parse(answer.json).error.message).toContain('HUDDLE_DECISIONS_WEBHOOK_SECRET');
+      expect(await transcriptsOf('unconfigured')).toBe(0);
+    } finally {
+      await unconfigured.close();
+    }
+  });
+});
