@@ -104,14 +104,3 @@ export async function startApiProcess(env: NodeJS.ProcessEnv): Promise<ApiProces
   });
   return { ...started, url };
 }
-
-/** The tRPC error a call fails with; fails the test when the call succeeds. */
-export async function failure(call: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
