@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { domainModules, issueActorToken, resolveSecret } from '@huddle/composition';
+import { domainModules, issueActorToken, issueToken, resolveSecret } from '@huddle/composition';
 import {
   ConfigurationError,
   type Database,
@@ -26,7 +26,11 @@ import {
   type RepositoryAccess,
 } from '@huddle/planner';
 import { findUserByEmail, MINIMAL_USERS, pokerActor } from '@huddle/poker';
-import { githubOAuthConfigFromEnv } from '@huddle/scrum';
+import {
+  findActiveUserIdByGithubId,
+  githubOAuthConfigFromEnv,
+  MINIMAL_USERS as SCRUM_USERS,
+} from '@huddle/scrum';
 import git from 'isomorphic-git';
 import { z } from 'zod';
 import { logger } from './logger.ts';
@@ -170,6 +174,16 @@ async function main() {
       'The planner’s repositories, as operator demo:',
       `  curl -s -H "authorization: Bearer ${planner.token}" ${server.url}/planner.repositories.list`,
     );
+    const projectManager = await inRequestScope(db.orm, (em) =>
+      findActiveUserIdByGithubId(em, SCRUM_USERS[1].githubId),
+    );
+    if (projectManager) {
+      const scrum = await issueToken(secret, { module: 'scrum', subject: String(projectManager) });
+      banner.push(
+        'The scrum team directory, as the seed’s project manager:',
+        `  curl -s -H "authorization: Bearer ${scrum.token}" ${server.url}/scrum.users.directory`,
+      );
+    }
     banner.push(...(await decisionsBanner(db, server.url, decisionsWebhookSecret)));
   }
   process.stdout.write(`${banner.join('\n')}\n`);

@@ -47,6 +47,7 @@ export {
 export {
   changeUserRole,
   deactivateUser,
+  findActiveUserIdByGithubId,
   getCurrentUser,
   listDirectory,
   reactivateUser,

@@ -95,3 +95,15 @@ export function reactivateUser(
 ): Promise<TeamMember> {
   return setActive(em, actor, input, true);
 }
+
+/**
+ * The id of the active user with `githubId`, if any: for operator tools such as the API's demo banner,
+ * never a client's call.
+ */
+export async function findActiveUserIdByGithubId(
+  em: EntityManager,
+  githubId: string,
+): Promise<number | null> {
+  const user = await em.findOne(ScrumUser, { githubId, isActive: true }, { fields: ['id'] });
+  return user?.id ?? null;
+}
