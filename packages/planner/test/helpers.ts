@@ -1,8 +1,8 @@
 import { type Database, type EntityManager, HuddleError, runAsActor } from '@huddle/db';
-import pg from 'pg';
-import { afterAll, beforeAll, expect } from 'vitest';
 import type { PlannerActor } from '../src/actor.ts';
 import { plannerModule } from '../src/module.ts';
+
+export { expectHuddleError, useSqlClient } from '@huddle/db/testing';
 
 export const OPERATOR: PlannerActor = { module: 'planner', operator: 'ops.ann' };
 
@@ -16,41 +16,6 @@ export function asActor<T>(
   actor: PlannerActor = OPERATOR,
 ): Promise<T> {
   return runAsActor(db.orm, plannerModule, actor, work);
-}
-
-/** Awaits `promise`, expects it to fail with a HuddleError of `type`, and returns that error. */
-export async function expectHuddleError<E extends HuddleError>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => E,
-): Promise<E> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(type);
-  if (!(error instanceof type)) throw new Error(`expected a ${type.name}, got ${String(error)}`);
-  return error;
-}
-
-/**
- * A plain `pg` client on the file's test database, open for the file's tests: to read what the database
- * holds, and to write what the services would refuse, without going through the ORM.
- */
-export function useSqlClient(database: { readonly url: string }): { readonly client: pg.Client } {
-  let client: pg.Client | undefined;
-  beforeAll(async () => {
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client?.end();
-  });
-  return {
-    get client() {
-      if (!client) throw new Error('useSqlClient: the client is only available inside tests');
-      return client;
-    },
-  };
 }
 
 /** Runs every task at once and sorts the outcomes; anything thrown that is not a HuddleError fails the test. */

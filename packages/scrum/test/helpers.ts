@@ -1,9 +1,10 @@
-import { type Database, type EntityManager, type HuddleError, runAsActor } from '@huddle/db';
-import pg from 'pg';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { type Database, type EntityManager, runAsActor } from '@huddle/db';
+import type pg from 'pg';
 import type { ScrumActor } from '../src/actor.ts';
 import { scrumModule } from '../src/module.ts';
 import type { UserRole } from '../src/schemas.ts';
+
+export { eventually, expectHuddleError, useSqlClient } from '@huddle/db/testing';
 
 /**
  * Runs one service call as `actor` the way the API does: loaded by the module (current role, active), in
@@ -22,27 +23,6 @@ export function actorOf(userId: number, role: UserRole = 'developer'): ScrumActo
   return { module: 'scrum', userId, role };
 }
 
-/**
- * A plain `pg` client on the file's test database (the harness's superuser, so row-level security does
- * not apply to it): to write fixtures and to read what the database holds.
- */
-export function useSqlClient(database: { readonly url: string }): { readonly client: pg.Client } {
-  let client: pg.Client | undefined;
-  beforeAll(async () => {
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client?.end();
-  });
-  return {
-    get client() {
-      if (!client) throw new Error('useSqlClient: the client is only available inside tests');
-      return client;
-    },
-  };
-}
-
 let uniqueUserNumber = 0;
 
 /** A new active user of `role` written directly (as sign-in would), with its actor. */
@@ -59,32 +39,4 @@ export async function newUser(
   );
   const id = result.rows[0]!.id;
   return { id, actor: actorOf(id, role) };
-}
-
-/** Awaits `promise`, expects it to fail with a HuddleError of `type`, and returns that error. */
-export async function expectHuddleError<E extends HuddleError>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => E,
-): Promise<E> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(type);
-  if (!(error instanceof type)) throw new Error(`expected a ${type.name}, got ${String(error)}`);
-  return error;
-}
-
-/** Polls `check` until it passes (events arrive asynchronously, after commit); fails after `timeoutMs`. */
-export async function eventually(check: () => void, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
