@@ -32,8 +32,10 @@ export interface SeedResult {
  */
 export async function seed(db: Database, kind: SeedKind, options: SeedOptions = {}): Promise<SeedResult[]> {
   const modules = options.module ? [findModule(db.modules, options.module)] : db.modules;
-  if (options.scale !== undefined && options.scale > MAX_SEED_SCALE) {
-    throw new InvalidInputError(`scale: must be at most ${MAX_SEED_SCALE}, got ${options.scale}`, {
+  // The one place seeders are called from, so their context is checked here, once, for every module.
+  const scale = options.scale ?? 1;
+  if (!Number.isSafeInteger(scale) || scale < 1 || scale > MAX_SEED_SCALE) {
+    throw new InvalidInputError(`scale: must be an integer from 1 to ${MAX_SEED_SCALE}, got ${scale}`, {
       field: 'scale',
     });
   }
@@ -46,7 +48,7 @@ export async function seed(db: Database, kind: SeedKind, options: SeedOptions = 
     }
     const rows: Record<string, number> = {};
     const context: SeedContext = {
-      scale: options.scale ?? 1,
+      scale,
       seed: options.seed ?? 1,
       progress(table, written, total) {
         rows[table] = written;

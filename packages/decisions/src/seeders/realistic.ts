@@ -2,7 +2,6 @@ import {
   ConflictError,
   type Dictionary,
   type EntityManager,
-  InvalidInputError,
   insertInChunks,
   reserveIds,
   type SeedContext,
@@ -277,8 +276,6 @@ function planProjectDecisions(
   }
 }
 
-const DEFAULT_CONTEXT: SeedContext = { scale: 1, seed: 1, progress: () => undefined };
-
 /**
  * `scale` × (20 users, 4 projects with 4–9 members, 40 transcripts, 240 decisions in every status with
  * embeddings computed in one batch, supersede chains 3–5 deep, dependencies, conflicts), the same rows for
@@ -286,11 +283,8 @@ const DEFAULT_CONTEXT: SeedContext = { scale: 1, seed: 1, progress: () => undefi
  * scale is refused, as its users would already exist. Runs inside the transaction `seed()` opens.
  */
 export class DecisionsRealisticSeeder extends Seeder<SeedContext & Dictionary> {
-  async run(em: EntityManager, context?: SeedContext): Promise<void> {
-    const { scale, seed, progress } = { ...DEFAULT_CONTEXT, ...context };
-    if (!Number.isSafeInteger(scale) || scale < 1) {
-      throw new InvalidInputError(`scale: must be a positive integer, got ${scale}`, { field: 'scale' });
-    }
+  async run(em: EntityManager, context: SeedContext): Promise<void> {
+    const { scale, seed, progress } = context;
     const plan = planRealisticData(scale, seed);
     if ((await em.count(DecisionsUser, { email: plan.users[0]!.email })) > 0) {
       throw new ConflictError(

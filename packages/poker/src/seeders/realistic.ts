@@ -2,7 +2,6 @@ import {
   ConflictError,
   type Dictionary,
   type EntityManager,
-  InvalidInputError,
   insertInChunks,
   type RequiredEntityData,
   reserveIds,
@@ -183,19 +182,14 @@ function planRealisticData(scale: number, seed: number): RealisticPlan {
   return plan;
 }
 
-const DEFAULT_CONTEXT: SeedContext = { scale: 1, seed: 1, progress: () => undefined };
-
 /**
  * `scale` × (20 users, 10 sessions, 200 stories, votes from most voting participants), the same rows for the
  * same `seed`. Runs beside the minimal data and beside other seeds' data; a second run with the same seed
  * and scale is refused, as its users would already exist.
  */
 export class PokerRealisticSeeder extends Seeder<SeedContext & Dictionary> {
-  async run(em: EntityManager, context?: SeedContext): Promise<void> {
-    const { scale, seed, progress } = { ...DEFAULT_CONTEXT, ...context };
-    if (!Number.isSafeInteger(scale) || scale < 1) {
-      throw new InvalidInputError(`scale: must be a positive integer, got ${scale}`, { field: 'scale' });
-    }
+  async run(em: EntityManager, context: SeedContext): Promise<void> {
+    const { scale, seed, progress } = context;
     const plan = planRealisticData(scale, seed);
     if ((await em.count(PokerUser, { email: plan.users[0]!.email })) > 0) {
       throw new ConflictError(

@@ -2,7 +2,6 @@ import {
   ConflictError,
   type Dictionary,
   type EntityManager,
-  InvalidInputError,
   insertInChunks,
   reserveIds,
   type SeedContext,
@@ -263,8 +262,6 @@ function plan(scale: number, seed: number): Plan {
   return result;
 }
 
-const DEFAULT_CONTEXT: SeedContext = { scale: 1, seed: 1, progress: () => undefined };
-
 /**
  * `scale` × (25 users across every role, 250 tasks across statuses with some overdue and flagged, 600
  * notifications read and unread across months, 500 direct and channel messages, 30 triage items in every
@@ -272,11 +269,8 @@ const DEFAULT_CONTEXT: SeedContext = { scale: 1, seed: 1, progress: () => undefi
  * run with the same seed and scale is refused: its users would already exist.
  */
 export class ScrumRealisticSeeder extends Seeder<SeedContext & Dictionary> {
-  async run(em: EntityManager, context?: SeedContext): Promise<void> {
-    const { scale, seed, progress } = { ...DEFAULT_CONTEXT, ...context };
-    if (!Number.isSafeInteger(scale) || scale < 1) {
-      throw new InvalidInputError(`scale: must be a positive integer, got ${scale}`, { field: 'scale' });
-    }
+  async run(em: EntityManager, context: SeedContext): Promise<void> {
+    const { scale, seed, progress } = context;
     const rows = plan(scale, seed);
     if ((await em.count(ScrumUser, { githubId: rows.users[0]!.githubId })) > 0) {
       throw new ConflictError(
