@@ -33,17 +33,19 @@ export function fixTriggerSearchPath(schema: string, table: string, trigger: str
 /** Soft delete: `deleted_at`, and a default filter so every query leaves deleted rows out unless asked. */
 export const softDelete = {
   property: () => timestamptz().nullable(),
-  /** Pass `{ filters: { [softDelete.filter]: false } }` to a find to include deleted rows. */
   filter: 'notDeleted',
-  filters: { notDeleted: { cond: { deletedAt: null }, default: true } },
+  /** Find options that include deleted rows: `em.find(Entity, where, { ...softDelete.included })`. */
+  included: { filters: { notDeleted: false } },
+  filters: { notDeleted: { name: 'notDeleted', cond: { deletedAt: null }, default: true } },
 } as const;
 
 /** Archive: `archived_at`, and a default filter so queries leave archived rows out unless asked. */
 export const archive = {
   property: () => timestamptz().nullable(),
-  /** Pass `{ filters: { [archive.filter]: false } }` to a find to include archived rows. */
   filter: 'notArchived',
-  filters: { notArchived: { cond: { archivedAt: null }, default: true } },
+  /** Find options that include archived rows: `em.find(Entity, where, { ...archive.included })`. */
+  included: { filters: { notArchived: false } },
+  filters: { notArchived: { name: 'notArchived', cond: { archivedAt: null }, default: true } },
 } as const;
 
 /** `'a', 'b'`: string literals for SQL, from the same constants the zod schemas use. */

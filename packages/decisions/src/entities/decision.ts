@@ -18,7 +18,6 @@ import {
   EMBEDDING_DIMENSIONS,
   type Impact,
 } from '../schemas.ts';
-import { notDeletedFilter } from './filters.ts';
 import { DecisionsProject } from './project.ts';
 import { DecisionsTranscript } from './transcript.ts';
 
@@ -79,7 +78,7 @@ const DecisionsDecisionSchema = defineEntity({
     { name: 'decisions_confidence_check', expression: 'confidence >= 0 and confidence <= 1' },
   ],
   triggers: [touchUpdatedAt],
-  filters: notDeletedFilter,
+  filters: softDelete.filters,
 });
 export class DecisionsDecision extends DecisionsDecisionSchema.class {}
 DecisionsDecisionSchema.setClass(DecisionsDecision);

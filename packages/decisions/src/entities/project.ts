@@ -1,5 +1,4 @@
 import { archive, defineEntity, p, softDelete, timestamps, touchUpdatedAt } from '@huddle/db';
-import { notArchivedFilter } from './filters.ts';
 import { DecisionsUser } from './user.ts';
 
 /** decisions.projects: where transcripts and decisions live; archived projects free their name. */
@@ -31,7 +30,7 @@ const DecisionsProjectSchema = defineEntity({
     },
   ],
   triggers: [touchUpdatedAt],
-  filters: notArchivedFilter,
+  filters: archive.filters,
 });
 export class DecisionsProject extends DecisionsProjectSchema.class {}
 DecisionsProjectSchema.setClass(DecisionsProject);

@@ -1,6 +1,5 @@
 import { checkIn, defineEntity, p, softDelete, timestamps, touchUpdatedAt } from '@huddle/db';
 import { USER_ROLES, type UserRole } from '../schemas.ts';
-import { notDeletedFilter } from './filters.ts';
 
 /** decisions.users: people who sign in with email and password; soft-deleted users keep their history. */
 const DecisionsUserSchema = defineEntity({
@@ -26,7 +25,7 @@ const DecisionsUserSchema = defineEntity({
   ],
   checks: [checkIn('users_role_check', 'role', USER_ROLES)],
   triggers: [touchUpdatedAt],
-  filters: notDeletedFilter,
+  filters: softDelete.filters,
 });
 export class DecisionsUser extends DecisionsUserSchema.class {}
 DecisionsUserSchema.setClass(DecisionsUser);

@@ -1,7 +1,13 @@
-import { ConflictError, type EntityManager, ForbiddenError, LockMode, NotFoundError } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  ForbiddenError,
+  LockMode,
+  NotFoundError,
+  softDelete,
+} from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsDecision } from '../entities/decision.ts';
-import { softDeleted } from '../entities/filters.ts';
 import { DecisionsTranscript } from '../entities/transcript.ts';
 import type { ProjectRole } from '../schemas.ts';
 
@@ -80,7 +86,7 @@ export async function requireDecision(
 ): Promise<{ decision: DecisionsDecision } & ProjectAccess> {
   const field = options.field ?? 'decisionId';
   const decision = await em.findOne(DecisionsDecision, decisionId, {
-    ...(options.includeDeleted && softDeleted),
+    ...(options.includeDeleted && softDelete.included),
     ...(options.lock && { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }),
   });
   if (!decision) throw decisionNotFound(decisionId, field);

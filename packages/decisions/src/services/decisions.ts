@@ -1,7 +1,6 @@
-import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import { ConflictError, type EntityManager, NotFoundError, parseInput, softDelete } from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsDecision } from '../entities/decision.ts';
-import { softDeleted } from '../entities/filters.ts';
 import {
   type Consensus,
   type CreateDecisionInput,
@@ -121,7 +120,7 @@ export async function listDecisions(
   const decisions = await em.find(
     DecisionsDecision,
     { project: projectId, ...(status && { status }) },
-    { orderBy: { decidedAt: 'desc', id: 'desc' }, limit, ...(includeDeleted && softDeleted) },
+    { orderBy: { decidedAt: 'desc', id: 'desc' }, limit, ...(includeDeleted && softDelete.included) },
   );
   return decisions.map(toDecision);
 }
@@ -147,7 +146,7 @@ export async function deleteDecision(
   const { decision } = await requireDecision(em, actor, decisionId, 'member');
   decision.deletedAt = new Date();
   await em.flush();
-  return toDecision(await em.refreshOrFail(decision, softDeleted));
+  return toDecision(await em.refreshOrFail(decision, softDelete.included));
 }
 
 export async function restoreDecision(

@@ -1,6 +1,12 @@
-import { ConflictError, type EntityManager, NotFoundError, parseInput, UnauthorizedError } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  NotFoundError,
+  parseInput,
+  softDelete,
+  UnauthorizedError,
+} from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
-import { softDeleted } from '../entities/filters.ts';
 import { DecisionsUser } from '../entities/user.ts';
 import {
   type ChangePasswordInput,
@@ -55,7 +61,7 @@ export async function listUsers(
   const users = await em.find(
     DecisionsUser,
     {},
-    { orderBy: { name: 'asc', id: 'asc' }, ...(includeDeleted && softDeleted) },
+    { orderBy: { name: 'asc', id: 'asc' }, ...(includeDeleted && softDelete.included) },
   );
   return users.map(toUser);
 }
@@ -74,7 +80,7 @@ export async function createUser(
 }
 
 async function findUser(em: EntityManager, userId: number, includeDeleted: boolean): Promise<DecisionsUser> {
-  const user = await em.findOne(DecisionsUser, userId, includeDeleted ? softDeleted : {});
+  const user = await em.findOne(DecisionsUser, userId, includeDeleted ? softDelete.included : {});
   if (!user) throw new NotFoundError(`userId: user ${userId} does not exist`, { field: 'userId' });
   return user;
 }
@@ -96,7 +102,7 @@ async function requireAnotherDirector(em: EntityManager, user: DecisionsUser, ac
 
 async function saveUser(em: EntityManager, user: DecisionsUser): Promise<User> {
   await em.flush();
-  return toUser(await em.refreshOrFail(user, softDeleted));
+  return toUser(await em.refreshOrFail(user, softDelete.included));
 }
 
 export async function changeUserRole(
