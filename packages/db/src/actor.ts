@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/sql';
+import { UnauthorizedError } from './errors.ts';
+import { MAX_SERIAL_ID } from './zod.ts';
 
 /**
  * Who acts in a module. Every module's actor names its module, so one module's actor does not type-check
@@ -28,4 +30,16 @@ export interface ActorSpec<Actor extends ModuleActor> {
   load(em: EntityManager, actor: Actor): Promise<Actor>;
   /** The `set_config` values this module's row-level-security policies read for `actor`, if any. */
   settings?(actor: Actor): Record<string, string>;
+}
+
+/**
+ * A token subject that names a row of a serial-keyed users table (`module`'s): digits, no leading zero,
+ * within `integer`. Anything else is an UnauthorizedError here, never an `integer out of range` later.
+ */
+export function parseSerialSubject(module: string, subject: string): number {
+  const id = Number(subject);
+  if (!/^[1-9][0-9]{0,9}$/.test(subject) || id > MAX_SERIAL_ID) {
+    throw new UnauthorizedError(`subject: "${subject.slice(0, 40)}" is not a ${module} user id`);
+  }
+  return id;
 }

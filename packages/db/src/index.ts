@@ -13,7 +13,7 @@ export {
 } from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
 export { Seeder } from '@mikro-orm/seeder';
-export type { ActorSpec, ModuleActor } from './actor.ts';
+export { type ActorSpec, type ModuleActor, parseSerialSubject } from './actor.ts';
 export { type BackupOptions, type TableProgress, writeBackup } from './backup/dump.ts';
 export { type BackupManifest, verifyBackup } from './backup/format.ts';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './backup/restore.ts';

@@ -21,8 +21,11 @@ export function text(): z.ZodString {
     .refine((value) => value.isWellFormed() && !value.includes('\u0000'), { error: TEXT_RULE });
 }
 
+/** The largest value of PostgreSQL's `integer`, which serial ids are. */
+export const MAX_SERIAL_ID = 2_147_483_647;
+
 /** A serial id: a positive PostgreSQL `integer`, so an out-of-range id is bad input, not a database error. */
-export const serialId = () => z.number().int().positive().max(2_147_483_647);
+export const serialId = () => z.number().int().positive().max(MAX_SERIAL_ID);
 
 /** A timestamp in an output: ISO 8601 in UTC, as services render `timestamptz` values (`toISOString`). */
 export const isoTimestamp = () => z.iso.datetime();

@@ -1,4 +1,10 @@
-import { type ActorSpec, type EntityManager, type ModuleActor, UnauthorizedError } from '@huddle/db';
+import {
+  type ActorSpec,
+  type EntityManager,
+  type ModuleActor,
+  parseSerialSubject,
+  UnauthorizedError,
+} from '@huddle/db';
 import type { UserRole } from './schemas.ts';
 
 /** A decisions user acting: `userId` is a live row of decisions.users, `role` its role when the request began. */
@@ -7,18 +13,13 @@ export interface DecisionsActor extends ModuleActor<'decisions'> {
   readonly role: UserRole;
 }
 
-const MAX_SERIAL = 2_147_483_647;
-
 /**
  * A token subject is a decisions.users id. The role is not in the token: `load` reads the current one at the
  * start of every request, so a changed role or a soft delete takes effect on the next request.
  */
 export const decisionsActor: ActorSpec<DecisionsActor> = {
   parse(subject) {
-    const userId = Number(subject);
-    if (!/^[1-9][0-9]{0,9}$/.test(subject) || userId > MAX_SERIAL) {
-      throw new UnauthorizedError(`subject: "${subject.slice(0, 40)}" is not a decisions user id`);
-    }
+    const userId = parseSerialSubject('decisions', subject);
     // The least role until `load` reads the real one; runAsActor always loads before a service runs.
     return { module: 'decisions', userId, role: 'viewer' };
   },

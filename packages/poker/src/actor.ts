@@ -1,19 +1,20 @@
-import { type ActorSpec, type EntityManager, type ModuleActor, UnauthorizedError } from '@huddle/db';
+import {
+  type ActorSpec,
+  type EntityManager,
+  type ModuleActor,
+  parseSerialSubject,
+  UnauthorizedError,
+} from '@huddle/db';
 
 /** A poker user acting: `userId` is a row of poker.users. */
 export interface PokerActor extends ModuleActor<'poker'> {
   readonly userId: number;
 }
 
-const MAX_SERIAL = 2_147_483_647;
-
 /** A token subject is a poker.users id: a positive integer in PostgreSQL's `integer` range, of a user that exists. */
 export const pokerActor: ActorSpec<PokerActor> = {
   parse(subject) {
-    const userId = Number(subject);
-    if (!/^[1-9][0-9]{0,9}$/.test(subject) || userId > MAX_SERIAL) {
-      throw new UnauthorizedError(`subject: "${subject.slice(0, 40)}" is not a poker user id`);
-    }
+    const userId = parseSerialSubject('poker', subject);
     return { module: 'poker', userId };
   },
   subject: (actor) => String(actor.userId),

@@ -1,4 +1,10 @@
-import { type ActorSpec, type EntityManager, type ModuleActor, UnauthorizedError } from '@huddle/db';
+import {
+  type ActorSpec,
+  type EntityManager,
+  type ModuleActor,
+  parseSerialSubject,
+  UnauthorizedError,
+} from '@huddle/db';
 import type { UserRole } from './schemas.ts';
 
 /** A scrum user acting: `userId` is a row of scrum.users, `role` its current role there. */
@@ -7,18 +13,13 @@ export interface ScrumActor extends ModuleActor<'scrum'> {
   readonly role: UserRole;
 }
 
-const MAX_SERIAL = 2_147_483_647;
-
 /**
  * A token subject is a scrum.users id. The role is never taken from the token: `load` reads the user's
  * current role at the start of every request, so a role change or a deactivation takes effect at once.
  */
 export const scrumActor: ActorSpec<ScrumActor> = {
   parse(subject) {
-    const userId = Number(subject);
-    if (!/^[1-9][0-9]{0,9}$/.test(subject) || userId > MAX_SERIAL) {
-      throw new UnauthorizedError(`subject: "${subject.slice(0, 40)}" is not a scrum user id`);
-    }
+    const userId = parseSerialSubject('scrum', subject);
     // The placeholder role is replaced by `load` before any service runs.
     return { module: 'scrum', userId, role: 'developer' };
   },
