@@ -1,6 +1,5 @@
-import { EventEmitter, on } from 'node:events';
 import { issueActorToken } from '@huddle/composition';
-import { type Database, runAsActor } from '@huddle/db';
+import { runAsActor } from '@huddle/db';
 import {
   addStory,
   addStoryInputSchema,
@@ -25,7 +24,6 @@ import {
   listMySessionsInputSchema,
   mySessionSchema,
   POKER_EVENTS_CHANNEL,
-  type PokerEvent,
   participantSchema,
   pauseSession,
   pokerActor,
@@ -50,16 +48,11 @@ import {
   voteSchema,
 } from '@huddle/poker';
 import { z } from 'zod';
+import { eventStream } from '../event-stream.ts';
 import { actorProcedure, anonymousTransaction, authedProcedure, router, signInProcedure } from '../trpc.ts';
 
 /** Every poker procedure but `join` acts as the user of a poker token, with least privilege. */
 const pokerProcedure = actorProcedure(pokerModule);
-
-/**
- * The subscription's first message: sent once the server is listening, so a client knows that every
- * event committed from now on will reach it.
- */
-type SubscribedMessage = { type: 'subscribed'; sessionId: number };
 
 export const pokerRouter = router({
   /** Temporary identity: a new user (guest, or a new email), or the token's own user again; a poker token. */
@@ -171,25 +164,9 @@ export const pokerRouter = router({
       // Checked before streaming, inside the procedure's error mapping: a session the actor can't see is
       // NOT_FOUND / FORBIDDEN as in a query, never an error from inside the stream.
       await runAsActor(ctx.db.orm, pokerModule, ctx.actor, (em, actor) => getSession(em, actor, input));
-      return pokerEvents(ctx.db, input.sessionId, signal);
+      return eventStream(ctx.db, POKER_EVENTS_CHANNEL, signal, (payload) => {
+        const event = pokerEventSchema.safeParse(payload);
+        return event.success && event.data.sessionId === input.sessionId ? event.data : undefined;
+      });
     }),
 });
-
-/** The session's events from now on, after a first `subscribed` message, until `signal` aborts. */
-async function* pokerEvents(
-  db: Database,
-  sessionId: number,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<PokerEvent | SubscribedMessage> {
-  const events = new EventEmitter();
-  const unlisten = await db.events.listen(POKER_EVENTS_CHANNEL, (payload) => {
-    const event = pokerEventSchema.safeParse(payload);
-    if (event.success && event.data.sessionId === sessionId) events.emit('event', event.data);
-  });
-  try {
-    yield { type: 'subscribed', sessionId };
-    for await (const [event] of on(events, 'event', { signal })) yield event as PokerEvent;
-  } finally {
-    await unlisten();
-  }
-}
