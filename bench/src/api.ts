@@ -1,7 +1,10 @@
+import path from 'node:path';
 import { type ApiServer, startApiServer } from '@huddle/api/server';
 import { issueToken } from '@huddle/composition';
 import type { Database } from '@huddle/db';
 import pg from 'pg';
+import { pino } from 'pino';
+import { type LoadFigures, load, loadOverHttp } from './http-load.ts';
 import { count, ratio } from './server.ts';
 
 const SECRET = new TextEncoder().encode('bench-secret-of-at-least-thirty-two-characters');
@@ -10,42 +13,9 @@ const CLIENTS = 32;
 const POOL = 10;
 const CARDS = ['1', '2', '3', '5', '8', '13', '21', '?'];
 
-export interface LoadFigures {
-  calls: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
-
 export interface ApiFigures {
   vote: { api: LoadFigures; raw: LoadFigures };
   read: { api: LoadFigures; raw: LoadFigures };
-}
-
-/** Runs `call` from `CLIENTS` concurrent loops for `durationMs`; throughput and latency percentiles. */
-async function load(durationMs: number, call: (client: number) => Promise<void>): Promise<LoadFigures> {
-  const latencies: number[] = [];
-  const started = performance.now();
-  const deadline = started + durationMs;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, client) => {
-      while (performance.now() < deadline) {
-        const begun = performance.now();
-        await call(client);
-        latencies.push(performance.now() - begun);
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  const at = (quantile: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * quantile))]!;
-  return {
-    calls: latencies.length,
-    perSecond: (latencies.length * 1000) / elapsed,
-    p50: at(0.5),
-    p99: at(0.99),
-  };
 }
 
 /** A session with a story being voted on and `CLIENTS` voters, written directly: the bench's fixture. */
@@ -81,21 +51,17 @@ async function votingSession(url: string): Promise<{ sessionId: number; storyId:
   }
 }
 
-async function callApi(url: string, token: string, init: RequestInit): Promise<void> {
-  const response = await fetch(url, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-  });
-  await response.arrayBuffer();
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-}
-
 /**
  * `poker.votes.cast` and `poker.sessions.get` over the API's HTTP (tRPC, tokens, least privilege, the
  * service) against raw `pg` doing the same database work, each with a pool of 10 on the same server in
  * the same run, from 32 concurrent clients.
  */
-export async function benchApi(durationMs: number, db: Database, url: string): Promise<ApiFigures> {
+export async function benchApi(
+  durationMs: number,
+  db: Database,
+  url: string,
+  workDir: string,
+): Promise<ApiFigures> {
   const { sessionId, storyId, voters } = await votingSession(url);
   const tokens = await Promise.all(
     voters.map(
@@ -111,19 +77,22 @@ export async function benchApi(durationMs: number, db: Database, url: string): P
       plannerAccess: { roots: [] },
       port: 0,
       host: '127.0.0.1',
+      // The access log on, as in production, into a file rather than the terminal.
+      logger: pino(
+        { name: 'huddle-api', level: 'info' },
+        pino.destination({ dest: path.join(workDir, 'api.log'), sync: false }),
+      ),
     });
     const castUrl = `${server.url}/poker.votes.cast`;
     const getUrl = `${server.url}/poker.sessions.get?input=${encodeURIComponent(JSON.stringify({ sessionId }))}`;
-    const card = (client: number, round: number) => CARDS[(client + round) % CARDS.length]!;
-    let round = 0;
+    const card = (client: number, iteration: number) => CARDS[(client + iteration) % CARDS.length]!;
+    const votes = CARDS.map((points) => JSON.stringify({ storyId, points }));
 
-    const apiVote = await load(durationMs, (client) =>
-      callApi(castUrl, tokens[client]!, {
-        method: 'POST',
-        body: JSON.stringify({ storyId, points: card(client, round++) }),
-      }),
-    );
-    const rawVote = await load(durationMs, async (client) => {
+    const apiVote = await loadOverHttp({
+      durationMs,
+      clients: tokens.map((token) => ({ url: castUrl, method: 'POST', token, bodies: votes })),
+    });
+    const rawVote = await load(durationMs, CLIENTS, async (client, iteration) => {
       const connection = await pool.connect();
       try {
         await connection.query('begin');
@@ -137,7 +106,7 @@ export async function benchApi(durationMs: number, db: Database, url: string): P
         );
         await connection.query(
           'insert into poker.votes (story_id, user_id, points) values ($1, $2, $3) on conflict (story_id, user_id) do update set points = excluded.points',
-          [storyId, voters[client], card(client, round++)],
+          [storyId, voters[client], card(client, iteration)],
         );
         await connection.query('select pg_notify($1, $2)', [
           'poker_events',
@@ -149,8 +118,11 @@ export async function benchApi(durationMs: number, db: Database, url: string): P
       }
     });
 
-    const apiRead = await load(durationMs, (client) => callApi(getUrl, tokens[client]!, { method: 'GET' }));
-    const rawRead = await load(durationMs, async (client) => {
+    const apiRead = await loadOverHttp({
+      durationMs,
+      clients: tokens.map((token) => ({ url: getUrl, method: 'GET', token })),
+    });
+    const rawRead = await load(durationMs, CLIENTS, async (client) => {
       const connection = await pool.connect();
       try {
         await connection.query('begin read only');
@@ -179,7 +151,7 @@ export async function benchApi(durationMs: number, db: Database, url: string): P
 }
 
 const line = (label: string, figures: LoadFigures) =>
-  `  ${label.padEnd(34)} ${count(figures.perSecond).padStart(7)}/s   p50 ${figures.p50.toFixed(1).padStart(6)} ms   p99 ${figures.p99.toFixed(1).padStart(6)} ms   (${count(figures.calls)} calls)`;
+  `  ${label.padEnd(34)} ${count(figures.perSecond).padStart(7)}/s   p50 ${figures.p50.toFixed(1).padStart(6)} ms   p99 ${figures.p99.toFixed(1).padStart(6)} ms   CPU ${figures.cpuPerCall.toFixed(2).padStart(5)} ms/call   (${count(figures.calls)} calls)`;
 
 export function apiReport(figures: ApiFigures): string[] {
   return [

@@ -25,17 +25,26 @@ const HOW_TO_GET_ONE = [
   '  - install PostgreSQL 15 and pgvector: `bash scripts/provision-postgres.sh` (Debian), or set PG_BIN_DIR.',
 ].join('\n');
 
+export interface TestServerOptions {
+  /**
+   * A throwaway local cluster keeps PostgreSQL's durable defaults (fsync, synchronous commit, full-page
+   * writes) instead of turning them off: for benchmarks, whose commits must cost what they cost in
+   * production. Servers from TEST_DATABASE_URL or a container are used as they are.
+   */
+  durable?: boolean;
+}
+
 /**
  * Finds a server in order: TEST_DATABASE_URL; a reachable container runtime (testcontainers); PostgreSQL
  * binaries on this machine (a throwaway cluster). Throws an error saying how to get one when all fail.
  */
-export async function acquireTestServer(): Promise<TestServer> {
+export async function acquireTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const fromEnv = process.env.TEST_DATABASE_URL;
   if (fromEnv) return { url: fromEnv, source: 'TEST_DATABASE_URL', stop: async () => {} };
   const container = await startContainer();
   if (container) return container;
   const binDir = await findPostgresBinaries();
-  if (binDir) return startLocalCluster(binDir);
+  if (binDir) return startLocalCluster(binDir, options);
   throw new Error(HOW_TO_GET_ONE);
 }
 
@@ -123,7 +132,10 @@ async function clusterOwner(): Promise<{ uid: number; gid: number } | undefined>
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-async function startLocalCluster(binDir: string): Promise<TestServer> {
+async function startLocalCluster(
+  binDir: string,
+  { durable = false }: TestServerOptions,
+): Promise<TestServer> {
   const owner = await clusterOwner().catch(() => {
     throw new Error(`running as root needs a "postgres" user to own the test cluster.\n${HOW_TO_GET_ONE}`);
   });
@@ -150,14 +162,13 @@ async function startLocalCluster(binDir: string): Promise<TestServer> {
       '--no-instructions',
     ]);
     const port = await freePort();
-    // Durability is irrelevant for a throwaway cluster; turning it off makes CREATE DATABASE and commits cheap.
+    // Durability is irrelevant for a throwaway test cluster; turning it off makes CREATE DATABASE and
+    // commits cheap.
     const settings = [
       `-p ${port}`,
       `-k ${dir}`,
       '-c listen_addresses=127.0.0.1',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
+      ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
       '-c max_connections=300',
     ].join(' ');
     await asOwner('pg_ctl', [
