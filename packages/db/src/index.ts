@@ -86,6 +86,7 @@ export {
   withDependencies,
 } from './module.ts';
 export { platformModule } from './platform.ts';
+export { primaryWalPosition, type ReadOnlyRequest } from './replicas.ts';
 export { inRequestScope, type RequestScopeOptions, runAnonymously, runAsActor } from './request.ts';
 export { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
 export { MAX_SEED_SCALE, type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
