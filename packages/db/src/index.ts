@@ -92,6 +92,7 @@ export {
   withDependencies,
 } from './module.ts';
 export { platformModule } from './platform.ts';
+export { primaryWalPosition, type ReadOnlyRequest } from './replicas.ts';
 export {
   inRequestScope,
   loadActor,

@@ -4,11 +4,14 @@ import { quoteIdentifier } from './catalog/introspect.ts';
 import type { HuddleOrm } from './database.ts';
 import { isRetryableTransactionError, toHuddleError } from './errors.ts';
 import type { ModuleWithActors } from './module.ts';
+import { type ReadOnlyRequest, readOnlyTransaction } from './replicas.ts';
 import { APPLICATION_ROLE } from './roles.ts';
 
 export interface RequestScopeOptions {
   /** How many times a transaction failing with a serialization failure or deadlock is retried. */
   retries?: number;
+  /** The work only reads: a READ ONLY transaction, on a read replica when one has the caller's writes (replicas.ts). */
+  readOnly?: ReadOnlyRequest;
 }
 
 const DEFAULT_RETRIES = 5;
@@ -29,7 +32,9 @@ export async function inRequestScope<T>(
   for (let attempt = 0; ; attempt++) {
     const em = orm.em.fork({ clear: true });
     try {
-      return await em.transactional((tx) => work(tx));
+      return await (options.readOnly
+        ? readOnlyTransaction(orm, em, work, options.readOnly)
+        : em.transactional((tx) => work(tx)));
     } catch (error) {
       if (attempt < retries && isRetryableTransactionError(error)) {
         await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt * (0.5 + Math.random())));
