@@ -34,6 +34,8 @@ const NEXT_YEARS = { startDate: '2090-01-01T09:00:00Z', endDate: '2090-01-08T17:
 let a: ApiProcess;
 let b: ApiProcess;
 
+// Started once: the two starts are most of the file's cost (4–9 s in all under the full `pnpm test` on
+// 2 cores, every test under 2 s), so the shared timeouts cover it.
 beforeAll(async () => {
   const env = {
     DATABASE_URL: database.url,
@@ -199,8 +201,8 @@ interface JobFiring {
 }
 
 /** The scheduler's log lines of a process (JSON on stderr): which job, which slot, and what became of it. */
-function firings(process: ApiProcess, name: JobFiring['process']): JobFiring[] {
-  return process
+function firings(api: ApiProcess, name: JobFiring['process']): JobFiring[] {
+  return api
     .output()
     .split('\n')
     .filter((line) => line.startsWith('{'))
@@ -229,20 +231,22 @@ describe('module jobs: one run per schedule slot across both processes', () => {
     [...firingsBySlot()].filter(([, logged]) => new Set(logged.map((firing) => firing.process)).size === 2);
 
   it('every job: each slot ran in one process and was skipped by the other, and is one row of huddle.job_runs', async () => {
+    // Slots come every second; two that both processes logged take about 3 s, more on a loaded machine.
     await eventually(() => {
       const jobsFiredByBoth = firedByBoth().map(([, [firing]]) => firing!.job);
       for (const { id } of jobs)
         expect(jobsFiredByBoth.filter((job) => job === id).length).toBeGreaterThanOrEqual(2);
     }, 15_000);
 
+    // No firing failed, and no slot ran twice, not even one only a single process has logged yet.
     for (const [slot, logged] of firingsBySlot()) {
       const statuses = logged.map((firing) => firing.status);
       expect(statuses, slot).not.toContain('failed');
       expect(statuses.filter((status) => status === 'ran').length, slot).toBeLessThanOrEqual(1);
     }
+    // A slot both processes logged, once each: one ran it, the other found it taken.
     const settled = firedByBoth();
     for (const [slot, logged] of settled) {
-      // Logged by both processes (firedByBoth), once each: one ran it, the other found the slot taken.
       expect(logged.map((firing) => firing.status).sort(), slot).toEqual(['ran', 'skipped']);
     }
     const recorded = new Set(
