@@ -205,6 +205,7 @@ function firings(api: ApiProcess, name: JobFiring['process']): JobFiring[] {
   return api
     .output()
     .split('\n')
+    .slice(0, -1) // complete lines only: the last one may still be arriving
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { msg: string; job?: string; scheduledFor?: string; status?: string })
     .filter((line) => line.job !== undefined && line.msg.startsWith(`job ${line.job} `))
