@@ -4,7 +4,7 @@ import { issueToken } from '@huddle/composition';
 import type { Database } from '@huddle/db';
 import pg from 'pg';
 import { pino } from 'pino';
-import { type LoadFigures, load, loadOverHttp } from './http-load.ts';
+import { type HttpClientPlan, type LoadFigures, load, loadOverHttp } from './http-load.ts';
 import { count, ratio } from './server.ts';
 
 const SECRET = new TextEncoder().encode('bench-secret-of-at-least-thirty-two-characters');
@@ -13,9 +13,59 @@ const CLIENTS = 32;
 const POOL = 10;
 const CARDS = ['1', '2', '3', '5', '8', '13', '21', '?'];
 
-export interface ApiFigures {
-  vote: { api: LoadFigures; raw: LoadFigures };
-  read: { api: LoadFigures; raw: LoadFigures };
+/** Rounds per side; each side's figures are its median round (the machine's noise is large). */
+const ROUNDS = 3;
+
+/** One procedure against raw `pg` doing the same database work. */
+interface Comparison {
+  /** What the ratio line calls it (`vote`, `read`, …). */
+  name: string;
+  procedure: string;
+  api: HttpClientPlan[];
+  raw: (client: number, iteration: number, connection: pg.PoolClient) => Promise<void>;
+}
+
+export interface ComparisonFigures {
+  name: string;
+  procedure: string;
+  api: LoadFigures;
+  raw: LoadFigures;
+}
+
+export type ApiFigures = ComparisonFigures[];
+
+/** The round with the median throughput. */
+function median(rounds: LoadFigures[]): LoadFigures {
+  return [...rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)]!;
+}
+
+/**
+ * Runs every comparison `ROUNDS` times, API and raw side by side in each round, so a burst of load on the
+ * machine falls on both sides alike.
+ */
+async function compare(durationMs: number, pool: pg.Pool, comparisons: Comparison[]): Promise<ApiFigures> {
+  const rounds = comparisons.map(() => ({ api: [] as LoadFigures[], raw: [] as LoadFigures[] }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [index, comparison] of comparisons.entries()) {
+      rounds[index]!.api.push(await loadOverHttp({ durationMs, clients: comparison.api }));
+      rounds[index]!.raw.push(
+        await load(durationMs, CLIENTS, async (client, iteration) => {
+          const connection = await pool.connect();
+          try {
+            await comparison.raw(client, iteration, connection);
+          } finally {
+            connection.release();
+          }
+        }),
+      );
+    }
+  }
+  return comparisons.map(({ name, procedure }, index) => ({
+    name,
+    procedure,
+    api: median(rounds[index]!.api),
+    raw: median(rounds[index]!.raw),
+  }));
 }
 
 /** A session with a story being voted on and `CLIENTS` voters, written directly: the bench's fixture. */
@@ -87,63 +137,55 @@ export async function benchApi(
     const getUrl = `${server.url}/poker.sessions.get?input=${encodeURIComponent(JSON.stringify({ sessionId }))}`;
     const card = (client: number, iteration: number) => CARDS[(client + iteration) % CARDS.length]!;
     const votes = CARDS.map((points) => JSON.stringify({ storyId, points }));
-
-    const apiVote = await loadOverHttp({
-      durationMs,
-      clients: tokens.map((token) => ({ url: castUrl, method: 'POST', token, bodies: votes })),
-    });
-    const rawVote = await load(durationMs, CLIENTS, async (client, iteration) => {
-      const connection = await pool.connect();
-      try {
-        await connection.query('begin');
-        await connection.query(
-          'select s.id from poker.sessions s join poker.stories st on st.session_id = s.id where st.id = $1 for share of s',
-          [storyId],
-        );
-        await connection.query(
-          'select is_spectator from poker.session_participants where session_id = $1 and user_id = $2',
-          [sessionId, voters[client]],
-        );
-        await connection.query(
-          'insert into poker.votes (story_id, user_id, points) values ($1, $2, $3) on conflict (story_id, user_id) do update set points = excluded.points',
-          [storyId, voters[client], card(client, iteration)],
-        );
-        await connection.query('select pg_notify($1, $2)', [
-          'poker_events',
-          JSON.stringify({ type: 'vote_cast', sessionId, storyId, userId: voters[client] }),
-        ]);
-        await connection.query('commit');
-      } finally {
-        connection.release();
-      }
-    });
-
-    const apiRead = await loadOverHttp({
-      durationMs,
-      clients: tokens.map((token) => ({ url: getUrl, method: 'GET', token })),
-    });
-    const rawRead = await load(durationMs, CLIENTS, async (client) => {
-      const connection = await pool.connect();
-      try {
-        await connection.query('begin read only');
-        await connection.query('select * from poker.sessions where id = $1', [sessionId]);
-        await connection.query(
-          'select 1 from poker.session_participants where session_id = $1 and user_id = $2',
-          [sessionId, voters[client]],
-        );
-        await connection.query('select * from poker.stories where session_id = $1 order by story_order, id', [
-          sessionId,
-        ]);
-        await connection.query(
-          'select p.*, u.name from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = $1 order by p.joined_at, p.id',
-          [sessionId],
-        );
-        await connection.query('commit');
-      } finally {
-        connection.release();
-      }
-    });
-    return { vote: { api: apiVote, raw: rawVote }, read: { api: apiRead, raw: rawRead } };
+    return await compare(durationMs, pool, [
+      {
+        name: 'vote',
+        procedure: 'poker.votes.cast',
+        api: tokens.map((token) => ({ url: castUrl, method: 'POST', token, bodies: votes })),
+        async raw(client, iteration, connection) {
+          await connection.query('begin');
+          await connection.query(
+            'select s.id from poker.sessions s join poker.stories st on st.session_id = s.id where st.id = $1 for share of s',
+            [storyId],
+          );
+          await connection.query(
+            'select is_spectator from poker.session_participants where session_id = $1 and user_id = $2',
+            [sessionId, voters[client]],
+          );
+          await connection.query(
+            'insert into poker.votes (story_id, user_id, points) values ($1, $2, $3) on conflict (story_id, user_id) do update set points = excluded.points',
+            [storyId, voters[client], card(client, iteration)],
+          );
+          await connection.query('select pg_notify($1, $2)', [
+            'poker_events',
+            JSON.stringify({ type: 'vote_cast', sessionId, storyId, userId: voters[client] }),
+          ]);
+          await connection.query('commit');
+        },
+      },
+      {
+        name: 'read',
+        procedure: 'poker.sessions.get',
+        api: tokens.map((token) => ({ url: getUrl, method: 'GET', token })),
+        async raw(client, _iteration, connection) {
+          await connection.query('begin read only');
+          await connection.query('select * from poker.sessions where id = $1', [sessionId]);
+          await connection.query(
+            'select 1 from poker.session_participants where session_id = $1 and user_id = $2',
+            [sessionId, voters[client]],
+          );
+          await connection.query(
+            'select * from poker.stories where session_id = $1 order by story_order, id',
+            [sessionId],
+          );
+          await connection.query(
+            'select p.*, u.name from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = $1 order by p.joined_at, p.id',
+            [sessionId],
+          );
+          await connection.query('commit');
+        },
+      },
+    ]);
   } finally {
     await server?.close();
     await pool.end();
@@ -155,12 +197,11 @@ const line = (label: string, figures: LoadFigures) =>
 
 export function apiReport(figures: ApiFigures): string[] {
   return [
-    `request path: ${CLIENTS} concurrent clients, pool ${POOL} on both sides`,
-    line('poker.votes.cast over HTTP', figures.vote.api),
-    line('raw pg, same work', figures.vote.raw),
-    `  vote: the API does ${ratio(figures.vote.api.perSecond / figures.vote.raw.perSecond)} of raw pg's throughput`,
-    line('poker.sessions.get over HTTP', figures.read.api),
-    line('raw pg, same reads', figures.read.raw),
-    `  read: the API does ${ratio(figures.read.api.perSecond / figures.read.raw.perSecond)} of raw pg's throughput`,
+    `request path: ${CLIENTS} concurrent clients, pool ${POOL} on both sides, median of ${ROUNDS} rounds`,
+    ...figures.flatMap(({ name, procedure, api, raw }) => [
+      line(`${procedure} over HTTP`, api),
+      line('raw pg, same work', raw),
+      `  ${name}: the API does ${ratio(api.perSecond / raw.perSecond)} of raw pg's throughput`,
+    ]),
   ];
 }
