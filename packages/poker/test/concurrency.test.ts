@@ -164,4 +164,40 @@ describe('under concurrency', () => {
       );
     }
   });
+
+  it('a vote that waits for a reveal reads the revealed story and is refused', async () => {
+    const { facilitator, voter, stories } = await votingStory('Too late');
+    const storyId = stories[0]!.id;
+    await asActor(test.db, facilitator.actor, (em, actor) => startVoting(em, actor, { storyId }));
+    // Slow the reveal's write down, so the vote arrives while the reveal holds its locks.
+    await postgres.client.query(`
+      create function public.huddle_test_slow_reveal() returns trigger language plpgsql as
+        $$ begin perform pg_sleep(0.3); return new; end $$;
+      create trigger huddle_test_slow_reveal before update on poker.stories
+        for each row execute function public.huddle_test_slow_reveal();`);
+    try {
+      const reveal = asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId }));
+      for (let attempt = 0; ; attempt++) {
+        const { rows } = await postgres.client.query(
+          "select 1 from pg_stat_activity where state = 'active' and wait_event = 'PgSleep'",
+        );
+        if (rows.length > 0) break;
+        if (attempt > 500) throw new Error('the reveal never reached its update');
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const vote = asActor(test.db, voter.actor, (em, actor) =>
+        castVote(em, actor, { storyId, points: '8' }),
+      );
+      await reveal;
+      await expect(vote).rejects.toThrow(/revealed/);
+      const cards = await postgres.client.query('select points from poker.votes where story_id = $1', [
+        storyId,
+      ]);
+      expect(cards.rows).toEqual([]);
+    } finally {
+      await postgres.client.query(
+        'drop trigger huddle_test_slow_reveal on poker.stories; drop function public.huddle_test_slow_reveal();',
+      );
+    }
+  });
 });
