@@ -49,6 +49,7 @@ export {
   checkIn,
   createdAt,
   fixTriggerSearchPath,
+  isoTimestampSql,
   softDelete,
   sqlStringList,
   timestamps,
