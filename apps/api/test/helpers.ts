@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Database } from '@huddle/db';
 import { TRPCClientError } from '@trpc/client';
+import { pino } from 'pino';
 import { expect } from 'vitest';
 import type { AppRouter } from '../src/router.ts';
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../src/server.ts';
@@ -10,9 +11,12 @@ export const TEST_SECRET_TEXT = 'test-secret-of-at-least-thirty-two-characters';
 export const TEST_SECRET = new TextEncoder().encode(TEST_SECRET_TEXT);
 const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
 
+/** Warnings and errors only: an access line per request would bury the test report. */
+export const TEST_LOGGER = pino({ name: 'huddle-api', level: 'warn' });
+
 /**
  * An API server on a free port over `db`, inside the test process; planner reads under `plannerRoots` only;
- * `options` adds what a test configures beyond that (a webhook secret, a logger).
+ * `options` adds what a test configures beyond that (a webhook secret, a logger of its own).
  */
 export function startTestServer(
   db: Database,
@@ -25,6 +29,7 @@ export function startTestServer(
     plannerAccess: { roots: plannerRoots },
     port: 0,
     host: '127.0.0.1',
+    logger: TEST_LOGGER,
     ...options,
   });
 }

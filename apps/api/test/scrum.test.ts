@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import { SIGN_IN_STATE_TTL_MS, sealSignInState } from '../src/github-sign-in.ts';
 import { type ApiServer, startApiServer } from '../src/server.ts';
-import { collect, failure, startTestServer, TEST_SECRET } from './helpers.ts';
+import { collect, failure, startTestServer, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
 
 const database = useTestDatabase(domainModules);
 
@@ -107,6 +107,7 @@ beforeAll(async () => {
     githubOAuth,
     port: 0,
     host: '127.0.0.1',
+    logger: TEST_LOGGER,
   });
   anonymous = createHuddleClient(server.url);
   seeded.pm = await seedUser('pm-gh', 'pam', 'project_manager');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient } from '../src/client.ts';
 import { startApiServer } from '../src/server.ts';
 import { signInLimitsFromEnv } from '../src/sign-in-limits.ts';
-import { expectLimited, join, TEST_SECRET } from './helpers.ts';
+import { expectLimited, join, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
 
 describe('sign-in limits on the embedded database (one process holds it: its memory is the shared store)', () => {
   let dataDir: string;
@@ -24,6 +24,7 @@ describe('sign-in limits on the embedded database (one process holds it: its mem
       plannerAccess: { roots: [] },
       port: 0,
       host: '127.0.0.1',
+      logger: TEST_LOGGER,
       signInLimits: { perIdentity: 2, perAddress: 4, windowSeconds: 30 },
     });
     url = server.url;
