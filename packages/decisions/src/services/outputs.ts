@@ -35,6 +35,13 @@ export function toProject(project: DecisionsProject, myRole: ProjectRole): Proje
   };
 }
 
+/** `projectSchema`'s fields but `myRole`, of the decisions.projects row aliased `alias`. */
+export function projectJsonFields(alias: string): string {
+  return `'id', ${alias}.id, 'name', ${alias}.name, 'description', ${alias}.description,
+    'createdBy', ${alias}.created_by, 'createdAt', ${isoTimestampSql(`${alias}.created_at`)},
+    'updatedAt', ${isoTimestampSql(`${alias}.updated_at`)}, 'archivedAt', ${isoTimestampSql(`${alias}.archived_at`)}`;
+}
+
 export function toTranscript(transcript: DecisionsTranscript): Transcript {
   return {
     id: transcript.id,
