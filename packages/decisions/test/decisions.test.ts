@@ -267,6 +267,11 @@ describe('decisions', () => {
         },
       ],
     });
+    // A deleted decision leaves the other side's relationships.
+    await asActor(test.db, member, (em, a) => deleteDecision(em, a, { decisionId: rejected.id }));
+    expect(
+      (await asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: full.id }))).relationships,
+    ).toEqual([]);
   });
 });
 

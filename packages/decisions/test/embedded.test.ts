@@ -90,7 +90,7 @@ describe('decisions on the embedded database (PGlite)', () => {
     expect(results[0]!.title).toMatch(/Redis|EU region|Adopt/);
   });
 
-  it('serves the hot reads, whose JSON PGlite hands back as text, as the ORM’s writes answer', async () => {
+  it('serves the hot reads, rendered as JSON by the database, as the ORM’s writes answer', async () => {
     const user = await inRequest(db, (em) => signIn(em, { email: 'test@example.com', password: 'password' }));
     const as = <T>(work: (em: EntityManager, actor: DecisionsActor) => Promise<T>) =>
       asActor(db, actorOf(user), work);

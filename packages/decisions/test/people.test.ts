@@ -230,12 +230,16 @@ describe('projects and members', () => {
       archiveProject(em, actor, { projectId: other.id }),
     );
     expect(archived.archivedAt).not.toBeNull();
+    // Created third, listed last: by name, not by id.
+    const last = await asActor(test.db, owner.actor, (em, actor) =>
+      createProject(em, actor, { name: 'Zebra' }),
+    );
     const live = await asActor(test.db, owner.actor, (em, actor) => listMyProjects(em, actor));
-    expect(live).toEqual([project]);
+    expect(live).toEqual([project, last]);
     const all = await asActor(test.db, owner.actor, (em, actor) =>
       listMyProjects(em, actor, { includeArchived: true }),
     );
-    expect(all).toEqual([archived, project]);
+    expect(all).toEqual([archived, project, last]);
     expect(
       await asActor(test.db, owner.actor, (em, actor) => getProject(em, actor, { projectId: other.id })),
     ).toEqual(archived);

@@ -27,7 +27,7 @@ import {
   requireDecision,
   requireProjectRole,
 } from './access.ts';
-import { decisionJsonFields, fromJsonColumn, toDecision } from './outputs.ts';
+import { decisionJsonFields, toDecision } from './outputs.ts';
 import { markConflicts, relationshipsJsonSql, supersededTargets } from './relationships.ts';
 
 export interface NewDecision {
@@ -124,7 +124,7 @@ export async function listDecisions(
   input: ListDecisionsInput,
 ): Promise<Decision[]> {
   const { projectId, status, limit, includeDeleted } = parseInput(listDecisionsInputSchema, input);
-  const rows: (ProjectAccess & { decisions: Decision[] | string })[] = await em.execute(
+  const rows: (ProjectAccess & { decisions: Decision[] })[] = await em.execute(
     projectAccessSql(
       `coalesce((select json_agg(page.decision order by page.decided_at desc, page.id desc)
          from (select d.id, d.decided_at, json_build_object(${decisionJsonFields('d')}) as decision
@@ -135,7 +135,7 @@ export async function listDecisions(
     [...(status ? [status] : []), limit, projectId, actor.userId],
   );
   const { decisions } = checkProjectAccess(rows[0], projectId, includeDeleted ? 'owner' : 'viewer');
-  return fromJsonColumn(decisions);
+  return decisions;
 }
 
 /**
@@ -148,7 +148,7 @@ export async function getDecision(
   input: DecisionIdInput,
 ): Promise<DecisionDetail> {
   const { decisionId } = parseInput(decisionIdInputSchema, input);
-  const rows: { detail: DecisionDetail | string }[] = await em.execute(
+  const rows: { detail: DecisionDetail }[] = await em.execute(
     `select json_build_object(${decisionJsonFields('d')}, 'relationships', ${relationshipsJsonSql('d.id')}) as detail
      from decisions.decisions d
      join decisions.project_members m on m.project_id = d.project_id and m.user_id = ?
@@ -156,7 +156,7 @@ export async function getDecision(
     [actor.userId, decisionId],
   );
   if (!rows[0]) throw decisionNotFound(decisionId);
-  return fromJsonColumn(rows[0].detail);
+  return rows[0].detail;
 }
 
 /** Soft delete (member): the decision leaves every list and search until restored. */

@@ -8,6 +8,8 @@ import type { Consensus, Decision, Project, ProjectRole, Transcript, User } from
 /**
  * Entities → the plain, serialisable shapes of schemas.ts that services return; and the same shapes rendered
  * by the database (`…JsonFields`, the arguments of a `json_build_object`), for hot reads that hydrate nothing.
+ * Both drivers hand a `json` column back parsed (node-postgres, and PGlite with its default parsers, which
+ * embedded.test.ts checks), so such a read returns it as it comes.
  */
 
 export function toUser(user: DecisionsUser): User {
@@ -95,11 +97,6 @@ export function decisionJsonFields(alias: string): string {
     'consensus', json_build_object(${consensusList('for')}, ${consensusList('against')}, ${consensusList('abstain')}),
     'anomalies', ${alias}.anomalies, 'createdAt', ${isoTimestampSql(`${alias}.created_at`)},
     'updatedAt', ${isoTimestampSql(`${alias}.updated_at`)}, 'deletedAt', ${isoTimestampSql(`${alias}.deleted_at`)}`;
-}
-
-/** A `json` value a native query returned: PGlite hands json back as text, node-postgres parses it. */
-export function fromJsonColumn<T>(value: T | string): T {
-  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }
 
 /** A `timestamptz` from a native query (`em.execute` returns PostgreSQL's text form) as ISO 8601 UTC. */

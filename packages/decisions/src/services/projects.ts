@@ -21,7 +21,7 @@ import {
   removeMemberInputSchema,
 } from '../schemas.ts';
 import { checkProjectAccess, type ProjectAccess, projectAccessSql, requireProjectRole } from './access.ts';
-import { fromJsonColumn, isoFromDatabase, projectJsonFields, toProject } from './outputs.ts';
+import { isoFromDatabase, projectJsonFields, toProject } from './outputs.ts';
 
 /** Creates a project; its creator becomes its owner. A live project with that name (any case) conflicts. */
 export async function createProject(
@@ -50,13 +50,13 @@ export async function listMyProjects(
   input: ListProjectsInput = {},
 ): Promise<Project[]> {
   const { includeArchived } = parseInput(listProjectsInputSchema, input);
-  const rows: { projects: Project[] | string }[] = await em.execute(
+  const rows: { projects: Project[] }[] = await em.execute(
     `select coalesce(json_agg(json_build_object(${projectJsonFields('p')}, 'myRole', m.role) order by p.name, p.id), '[]') as projects
      from decisions.project_members m join decisions.projects p on p.id = m.project_id
      where m.user_id = ?${includeArchived ? '' : ' and p.archived_at is null'}`,
     [actor.userId],
   );
-  return fromJsonColumn(rows[0]!.projects);
+  return rows[0]!.projects;
 }
 
 /** A project, archived or not (access is checked by the caller). */
@@ -71,11 +71,11 @@ export async function getProject(
   input: ProjectIdInput,
 ): Promise<Project> {
   const { projectId } = parseInput(projectIdInputSchema, input);
-  const rows: (ProjectAccess & { project: Project | string })[] = await em.execute(
+  const rows: (ProjectAccess & { project: Project })[] = await em.execute(
     projectAccessSql(`json_build_object(${projectJsonFields('p')}, 'myRole', m.role) as project`),
     [projectId, actor.userId],
   );
-  return fromJsonColumn(checkProjectAccess(rows[0], projectId, 'viewer').project);
+  return checkProjectAccess(rows[0], projectId, 'viewer').project;
 }
 
 async function setArchived(

@@ -16,7 +16,7 @@ import {
   type SupersedeChain,
 } from '../schemas.ts';
 import { decisionNotFound, requireDecision } from './access.ts';
-import { fromJsonColumn, isoFromDatabase } from './outputs.ts';
+import { isoFromDatabase } from './outputs.ts';
 
 /** The ids of the decisions the decision `?` supersedes (a subquery with one parameter). */
 export const supersededTargets = `select to_decision_id from decisions.decision_relationships where from_decision_id = ? and kind = 'supersedes'`;
@@ -64,11 +64,11 @@ export function relationshipsJsonSql(decisionId: string): string {
 
 /** A decision's links in both directions (`relationshipsJsonSql`). */
 export async function readRelationships(em: EntityManager, decisionId: number): Promise<Relationship[]> {
-  const rows: { relationships: Relationship[] | string }[] = await em.execute(
+  const rows: { relationships: Relationship[] }[] = await em.execute(
     `select ${relationshipsJsonSql('d.id')} as relationships from (select ?::int as id) d`,
     [decisionId],
   );
-  return fromJsonColumn(rows[0]!.relationships);
+  return rows[0]!.relationships;
 }
 
 /**
