@@ -1,6 +1,5 @@
 import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
 import type { PlannerActor } from '../actor.ts';
-import { PlannerArtifact } from '../entities/artifact.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import {
   type ActivatedPlan,
@@ -24,9 +23,10 @@ import {
   flushAndReload,
   lockPlanName,
   lockPlanVersion,
+  readPlanDetail,
   requirePlanStatus,
 } from './access.ts';
-import { toPlanDetail, toPlanVersion } from './outputs.ts';
+import { planDetailJsonSql, toPlanVersion } from './outputs.ts';
 
 /**
  * Plans and their versions. A plan is a name in a repository; each `plans` row is one version of it.
@@ -34,11 +34,6 @@ import { toPlanDetail, toPlanVersion } from './outputs.ts';
  * previously active version (it was superseded, not carried out, so it is not `completed`); a draft that is
  * abandoned can be archived directly.
  */
-
-async function planDetail(em: EntityManager, plan: PlannerPlan): Promise<PlanDetail> {
-  const artifacts = await em.find(PlannerArtifact, { plan }, { refresh: true });
-  return toPlanDetail(plan, artifacts);
-}
 
 function planNameNotFound(repositoryId: string, name: string): NotFoundError {
   return new NotFoundError(`name: repository ${repositoryId} has no plan "${name}"`, { field: 'name' });
@@ -69,14 +64,14 @@ export async function createPlan(
   return { ...toPlanVersion(plan), artifacts: [] };
 }
 
-/** One version with its artifacts. */
+/** One version, of any status, with its artifacts. */
 export async function getPlanVersion(
   em: EntityManager,
   _actor: PlannerActor,
   input: PlanIdInput,
 ): Promise<PlanDetail> {
   const { planId } = parseInput(planIdInputSchema, input);
-  return planDetail(em, await findPlanVersion(em, planId));
+  return readPlanDetail(em, planId);
 }
 
 /** The latest version of a plan, with its artifacts. */
@@ -86,13 +81,13 @@ export async function getLatestPlanVersion(
   input: PlanNameInput,
 ): Promise<PlanDetail> {
   const { repositoryId, name } = parseInput(planNameInputSchema, input);
-  const [latest] = await em.find(
-    PlannerPlan,
-    { repository: repositoryId, name },
-    { orderBy: { version: 'desc' }, limit: 1 },
+  const [latest] = await em.execute<{ detail: PlanDetail }[]>(
+    `select ${planDetailJsonSql('p')} as detail from planner.plans p
+     where p.repository_id = ? and p.name = ? order by p.version desc limit 1`,
+    [repositoryId, name],
   );
   if (!latest) throw planNameNotFound(repositoryId, name);
-  return planDetail(em, latest);
+  return latest.detail;
 }
 
 /** Every version of a plan, oldest first. */
@@ -173,7 +168,7 @@ export async function newPlanVersion(
      select ?, content, artifact_type, created_at from planner.plan_artifacts where plan_id = ?`,
     [created!.id, created!.source_id],
   );
-  return planDetail(em, await findPlanVersion(em, created!.id));
+  return readPlanDetail(em, created!.id);
 }
 
 /**
