@@ -264,6 +264,23 @@ describe('versions', () => {
     );
     expect(completed).toEqual([]);
   });
+
+  it('lists plans by name, each exactly as created; a repository without plans lists none', async () => {
+    const docs = await postgres.client.query<{ id: string }>(
+      `insert into planner.repositories (name, path) values ('docs', '/r/docs') returning id`,
+    );
+    const docsId = docs.rows[0]!.id;
+    const list = () => asActor(test.db, (em, actor) => listPlans(em, actor, { repositoryId: docsId }));
+    expect(await list()).toEqual([]);
+    const created = [];
+    for (const name of ['beta', 'alpha', 'gamma']) {
+      const { artifacts, ...version } = await asActor(test.db, (em, actor) =>
+        createPlan(em, actor, { repositoryId: docsId, name }),
+      );
+      created.push(version);
+    }
+    expect(await list()).toEqual([created[1], created[0], created[2]]);
+  });
 });
 
 describe('lifecycle', () => {

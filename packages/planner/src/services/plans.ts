@@ -24,9 +24,10 @@ import {
   lockPlanName,
   lockPlanVersion,
   readPlanDetail,
+  repositoryNotFound,
   requirePlanStatus,
 } from './access.ts';
-import { planDetailJsonSql, toPlanVersion } from './outputs.ts';
+import { planDetailJsonSql, planVersionJsonSql, toPlanVersion } from './outputs.ts';
 
 /**
  * Plans and their versions. A plan is a name in a repository; each `plans` row is one version of it.
@@ -97,34 +98,34 @@ export async function listPlanVersions(
   input: PlanNameInput,
 ): Promise<PlanVersion[]> {
   const { repositoryId, name } = parseInput(planNameInputSchema, input);
-  const versions = await em.find(
-    PlannerPlan,
-    { repository: repositoryId, name },
-    { orderBy: { version: 'asc' } },
+  const [row] = await em.execute<{ versions: PlanVersion[] | null }[]>(
+    `select json_agg(${planVersionJsonSql('p')} order by p.version) as versions
+     from planner.plans p where p.repository_id = ? and p.name = ?`,
+    [repositoryId, name],
   );
-  if (versions.length === 0) throw planNameNotFound(repositoryId, name);
-  return versions.map(toPlanVersion);
+  if (!row?.versions) throw planNameNotFound(repositoryId, name);
+  return row.versions;
 }
 
-/** The plans of a repository, each as its latest version (optionally only those whose latest has `status`). */
+/**
+ * The plans of a repository, each as its latest version (optionally only those whose latest has `status`),
+ * by name; one statement, which also tells an unknown repository from one without plans.
+ */
 export async function listPlans(
   em: EntityManager,
   _actor: PlannerActor,
   input: ListPlansInput,
 ): Promise<PlanVersion[]> {
   const { repositoryId, status } = parseInput(listPlansInputSchema, input);
-  await findRepository(em, repositoryId);
-  const latest: { id: string }[] = await em.execute(
-    `select id from (select distinct on (name) id, status from planner.plans where repository_id = ?
-       order by name, version desc) latest where ?::planner.plan_status is null or status = ?::planner.plan_status`,
-    [repositoryId, status ?? null, status ?? null],
+  const [row] = await em.execute<{ registered: boolean; plans: PlanVersion[] | null }[]>(
+    `select exists (select 1 from planner.repositories where id = ?) as registered,
+       json_agg(${planVersionJsonSql('p')} order by p.name) as plans
+     from (select distinct on (name) * from planner.plans where repository_id = ? order by name, version desc) p
+     where ?::planner.plan_status is null or p.status = ?::planner.plan_status`,
+    [repositoryId, repositoryId, status ?? null, status ?? null],
   );
-  const plans = await em.find(
-    PlannerPlan,
-    { id: { $in: latest.map((row) => row.id) } },
-    { orderBy: { name: 'asc' } },
-  );
-  return plans.map(toPlanVersion);
+  if (!row?.registered) throw repositoryNotFound(repositoryId);
+  return row.plans ?? [];
 }
 
 /** Changes a draft's description or target branch. */
