@@ -177,7 +177,7 @@ export async function getSession(
 ): Promise<SessionDetail> {
   const { sessionId } = parseInput(sessionIdInputSchema, input);
   const { userId } = actor;
-  const [row]: { detail: SessionDetail | string; allowed: boolean }[] = await em.execute(
+  const [row]: { detail: SessionDetail; allowed: boolean }[] = await em.execute(
     `select json_build_object(
        'id', s.id, 'name', s.name, 'facilitatorId', s.facilitator_id, 'status', s.status,
        'joinCode', case when s.facilitator_id = ? then s.join_code end,
@@ -200,8 +200,7 @@ export async function getSession(
   );
   if (!row) throw sessionNotFound(sessionId);
   if (!row.allowed) throw new ForbiddenError(`join session ${sessionId} to see it`, { field: 'sessionId' });
-  // PGlite hands json back as text, node-postgres parses it.
-  return typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail;
+  return row.detail;
 }
 
 /** The sessions the actor facilitates or takes part in, newest first. */
