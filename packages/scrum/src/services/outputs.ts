@@ -1,3 +1,4 @@
+import { isoTimestampSql } from '@huddle/db';
 import type { ScrumChatMessage } from '../entities/chat-message.ts';
 import type { ScrumNotification } from '../entities/notification.ts';
 import type { ScrumTask } from '../entities/task.ts';
@@ -5,9 +6,20 @@ import type { ScrumTriageItem } from '../entities/triage-item.ts';
 import type { ScrumUser } from '../entities/user.ts';
 import type { ChatMessage, CurrentUser, Notification, Task, TeamMember, TriageItem } from '../schemas.ts';
 
-/** Entities → the plain, serialisable shapes of schemas.ts that services return. */
+/**
+ * The plain, serialisable shapes of schemas.ts that services return: from entities (`toTask`, …), or — on hot
+ * paths, where hydrating entities only to map them again is the cost — rendered by the database as a select
+ * or `returning` list (`taskColumnsSql`, …) whose rows already are the output.
+ */
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
+
+/** `expression as "field"` for every field of `Output`, so a row of the statement is an `Output`. */
+function outputColumnsSql<Output>(columns: Record<keyof Output, string>): string {
+  return Object.entries<string>(columns)
+    .map(([field, expression]) => `${expression} as "${field}"`)
+    .join(', ');
+}
 
 /** Never the email: a teammate's address is theirs. */
 export function toTeamMember(user: ScrumUser): TeamMember {
@@ -48,6 +60,28 @@ export function toTask(task: ScrumTask): Task {
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
   };
+}
+
+/** A `Task` from the scrum.tasks row aliased `t`. */
+export function taskColumnsSql(t: string): string {
+  return outputColumnsSql<Task>({
+    id: `${t}.id`,
+    title: `${t}.title`,
+    description: `${t}.description`,
+    status: `${t}.status`,
+    assignedRole: `${t}.assigned_role`,
+    assignedUserId: `${t}.assigned_user_id`,
+    startDate: isoTimestampSql(`${t}.start_date`),
+    endDate: isoTimestampSql(`${t}.end_date`),
+    completedAt: isoTimestampSql(`${t}.completed_at`),
+    isDelayed: `${t}.is_delayed`,
+    epicId: `${t}.epic_id`,
+    storyId: `${t}.story_id`,
+    priority: `${t}.priority`,
+    createdById: `${t}.created_by_id`,
+    createdAt: isoTimestampSql(`${t}.created_at`),
+    updatedAt: isoTimestampSql(`${t}.updated_at`),
+  });
 }
 
 export function toNotification(notification: ScrumNotification): Notification {
