@@ -167,6 +167,10 @@ describe('changing status', () => {
     });
     const done = await move('done');
     expect(taskSchema.parse(done)).toEqual(done);
+    // The whole task as stored (the update's own rendering of it, compared with the entity-mapped read).
+    expect(done).toEqual(
+      await asActor(test.db, dev.actor, (em, actor) => getTask(em, actor, { taskId: task.id })),
+    );
     expect(done).toMatchObject({ status: 'done', isDelayed: false, assignedUserId: dev.id });
     expect(done.completedAt).not.toBeNull();
     const again = await move('done');
