@@ -84,6 +84,21 @@ export function taskColumnsSql(t: string): string {
   });
 }
 
+/** A `Notification` from the scrum.notifications row aliased `n`. */
+export function notificationColumnsSql(n: string): string {
+  return outputColumnsSql<Notification>({
+    id: `${n}.id`,
+    userId: `${n}.user_id`,
+    type: `${n}.type`,
+    title: `${n}.title`,
+    message: `${n}.message`,
+    relatedTaskId: `${n}.related_task_id`,
+    isRead: `${n}.is_read`,
+    createdAt: isoTimestampSql(`${n}.created_at`),
+    readAt: isoTimestampSql(`${n}.read_at`),
+  });
+}
+
 export function toNotification(notification: ScrumNotification): Notification {
   return {
     id: notification.id,
