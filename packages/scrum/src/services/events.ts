@@ -1,11 +1,5 @@
-import { type EntityManager, publish } from '@huddle/db';
-import {
-  type ChatEvent,
-  type Notification,
-  type NotificationType,
-  SCRUM_CHAT_CHANNEL,
-  SCRUM_NOTIFICATION_CHANNEL,
-} from '../schemas.ts';
+import type { EntityManager } from '@huddle/db';
+import { type Notification, type NotificationType, SCRUM_NOTIFICATION_CHANNEL } from '../schemas.ts';
 
 export interface NotificationContent {
   type: NotificationType;
@@ -57,8 +51,4 @@ export async function notify(
       JSON.stringify(notification),
     ],
   );
-}
-
-export function publishChatEvent(em: EntityManager, event: ChatEvent): Promise<void> {
-  return publish(em, SCRUM_CHAT_CHANNEL, event);
 }

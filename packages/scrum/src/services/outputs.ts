@@ -1,5 +1,4 @@
 import { isoTimestampSql } from '@huddle/db';
-import type { ScrumChatMessage } from '../entities/chat-message.ts';
 import type { ScrumNotification } from '../entities/notification.ts';
 import type { ScrumTask } from '../entities/task.ts';
 import type { ScrumTriageItem } from '../entities/triage-item.ts';
@@ -113,20 +112,21 @@ export function toNotification(notification: ScrumNotification): Notification {
   };
 }
 
-export function toChatMessage(message: ScrumChatMessage): ChatMessage {
-  return {
-    id: message.id,
-    senderId: message.sender.id,
-    recipientId: message.recipient?.id ?? null,
+/** A `ChatMessage` from the scrum.chat_messages row aliased `m`. */
+export function chatMessageColumnsSql(m: string): string {
+  return outputColumnsSql<ChatMessage>({
+    id: `${m}.id`,
+    senderId: `${m}.sender_id`,
+    recipientId: `${m}.recipient_id`,
     // A direct message belongs to no channel, whatever the column's seed default left there.
-    channel: message.recipient ? null : (message.channel ?? null),
-    message: message.message,
-    messageType: message.messageType,
-    fileUrl: message.fileUrl ?? null,
-    isEdited: message.isEdited,
-    editedAt: iso(message.editedAt),
-    createdAt: message.createdAt.toISOString(),
-  };
+    channel: `case when ${m}.recipient_id is null then ${m}.channel end`,
+    message: `${m}.message`,
+    messageType: `${m}.message_type`,
+    fileUrl: `${m}.file_url`,
+    isEdited: `${m}.is_edited`,
+    editedAt: isoTimestampSql(`${m}.edited_at`),
+    createdAt: isoTimestampSql(`${m}.created_at`),
+  });
 }
 
 export function toTriageItem(item: ScrumTriageItem): TriageItem {
