@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Database, type DomainModule, restoreBackup, writeBackup } from '@huddle/db';
-import { createDatabase, databaseUrl } from '@huddle/db/testing';
+import { createDatabase, databaseUrl, withClient } from '@huddle/db/testing';
 import { count, migratedDatabase, postgresBinary, ratio, run, seconds, timed } from './server.ts';
 
 export interface BackupFigures {
@@ -37,6 +37,8 @@ export async function benchBackup(
   );
   await createDatabase(serverUrl, 'bench_restore_pg');
   const emptyUrl = databaseUrl(serverUrl, 'bench_restore_pg');
+  // pg_dump -n leaves out the extension (it lives in public), as an administrator creates it beforehand.
+  await withClient(emptyUrl, (client) => client.query('create extension vector'));
   const pgRestore = await postgresBinary('pg_restore');
   const pgRestoreRun = await timed(() => run(pgRestore, ['--exit-on-error', '-d', emptyUrl, dumpFile]));
 
