@@ -175,8 +175,8 @@ export async function* readBackup(
     }
     throw corrupt(file, `line ${lineNumber} is neither a table header nor the manifest`);
   };
-  for await (const chunk of decompressed(file, (read) => onBytes(read, size))) {
-    const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+  /** The records of `data`, whole lines only; returns how many bytes that was. */
+  function* parse(data: Buffer): Generator<BackupRecord, number> {
     let at = 0;
     for (;;) {
       if (inTable) {
@@ -194,19 +194,32 @@ export async function* readBackup(
           yield { kind: 'rows', chunk: rows, lines };
           at = rowsEnd;
         }
-        if (end === undefined) break;
+        if (end === undefined) return at;
         lineNumber++;
         at += TABLE_END.length;
         inTable = false;
         continue;
       }
       const newline = data.indexOf(NEWLINE, at);
-      if (newline === -1) break;
+      if (newline === -1) return at;
       const next = record(data.toString('utf8', at, newline));
       at = newline + 1;
       if (next) yield next;
     }
-    pending = data.subarray(at);
+  }
+  for await (const chunk of decompressed(file, (read) => onBytes(read, size))) {
+    let rest = chunk;
+    if (pending.length > 0) {
+      // Only the line that spans two chunks is joined: copying whole chunks would double the garbage.
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline === -1) {
+        pending = Buffer.concat([pending, chunk]);
+        continue;
+      }
+      yield* parse(Buffer.concat([pending, chunk.subarray(0, newline + 1)]));
+      rest = chunk.subarray(newline + 1);
+    }
+    pending = rest.subarray(yield* parse(rest));
   }
   if (pending.length > 0) throw corrupt(file, 'it is truncated (its last line is incomplete)');
   if (lineNumber === 0) throw corrupt(file, 'it is empty');
