@@ -6,8 +6,35 @@ import { count, migratedDatabase, postgresBinary, ratio, run, seconds, timed } f
 
 export interface BackupFigures {
   rows: number;
-  huddle: { backup: number; restore: number; bytes: number };
+  huddle: { backup: number; restore: number; bytes: number; restorePhases: RestorePhases };
   postgres: { dump: number; restore: number; bytes: number };
+}
+
+/**
+ * Where a restore's time goes, in milliseconds: verifying the file (and locking and preparing the target),
+ * loading and building indexes and constraints, re-reading every table to compare counts and checksums.
+ */
+interface RestorePhases {
+  verify: number;
+  load: number;
+  check: number;
+}
+
+/** Runs `restoreBackup`, timing its phases by when its progress callbacks first report each one. */
+async function timedRestore(db: Database, file: string): Promise<RestorePhases> {
+  const started = performance.now();
+  let loading: number | undefined;
+  let checking: number | undefined;
+  await restoreBackup(db, file, {
+    onRestore: () => {
+      loading ??= performance.now();
+    },
+    onCheck: () => {
+      checking ??= performance.now();
+    },
+  });
+  const ended = performance.now();
+  return { verify: loading! - started, load: checking! - loading!, check: ended - checking! };
 }
 
 /**
@@ -27,7 +54,7 @@ export async function benchBackup(
   const schemas = [...new Set(backup.result.tables.map((table) => table.schema))];
 
   const target = await migratedDatabase(serverUrl, 'bench_restore_huddle', modules);
-  const restore = await timed(() => restoreBackup(target.db, file));
+  const restore = await timed(() => timedRestore(target.db, file));
   await target.db.close();
 
   const dumpFile = path.join(workDir, 'bench.dump');
@@ -44,7 +71,12 @@ export async function benchBackup(
 
   return {
     rows,
-    huddle: { backup: backup.milliseconds, restore: restore.milliseconds, bytes: (await stat(file)).size },
+    huddle: {
+      backup: backup.milliseconds,
+      restore: restore.milliseconds,
+      bytes: (await stat(file)).size,
+      restorePhases: restore.result,
+    },
     postgres: {
       dump: dump.milliseconds,
       restore: pgRestoreRun.milliseconds,
@@ -55,11 +87,12 @@ export async function benchBackup(
 
 export function backupReport(figures: BackupFigures): string[] {
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const phases = figures.huddle.restorePhases;
   return [
     `backup and restore: ${count(figures.rows)} rows`,
     `  huddle backup      ${seconds(figures.huddle.backup).padStart(9)}  ${mb(figures.huddle.bytes).padStart(9)}`,
     `  pg_dump -Fc        ${seconds(figures.postgres.dump).padStart(9)}  ${mb(figures.postgres.bytes).padStart(9)}`,
-    `  huddle restore     ${seconds(figures.huddle.restore).padStart(9)}`,
+    `  huddle restore     ${seconds(figures.huddle.restore).padStart(9)}   verify ${seconds(phases.verify)}, load and build ${seconds(phases.load)}, re-read ${seconds(phases.check)}`,
     `  pg_restore         ${seconds(figures.postgres.restore).padStart(9)}`,
     `  backup takes ${ratio(figures.huddle.backup / figures.postgres.dump)} pg_dump's time, restore ${ratio(
       figures.huddle.restore / figures.postgres.restore,
