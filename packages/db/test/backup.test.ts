@@ -177,7 +177,7 @@ describe('backup', () => {
     await large.orm.em.fork().execute(
       `insert into fixture_library.authors (name) values ('a');
        insert into fixture_library.books (author_id, title, pages)
-       select 1, repeat(md5(g::text), 6), g from generate_series(1, 60000) g`,
+       select 1, repeat(md5(g::text), 6), g from generate_series(1, 25000) g`,
     );
     const pipe = path.join(dir, 'pipe');
     await run('mkfifo', [pipe]);
