@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import type { TransformOptions } from 'node:stream';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.ts';
 import { parseInput } from '../input.ts';
@@ -121,7 +122,10 @@ function checkHeader(file: string, line: string): void {
 /** Decompressed bytes of the file, chunk by chunk, with zlib's failures turned into one clear line. */
 async function* decompressed(file: string, onBytes: (read: number) => void): AsyncGenerator<Buffer> {
   const input = createReadStream(file, { highWaterMark: 256 * 1024 });
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  // Room for a few chunks ahead, so zlib's thread decompresses while this one hashes (zlib streams take
+  // the stream options too, which ZlibOptions does not list).
+  const options: ZlibOptions & TransformOptions = { chunkSize: 256 * 1024, highWaterMark: 1024 * 1024 };
+  const gunzip = createGunzip(options);
   input.on('error', (error) => gunzip.destroy(error));
   input.pipe(gunzip);
   try {
