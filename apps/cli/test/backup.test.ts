@@ -84,9 +84,9 @@ describe('huddle backup and restore', () => {
     const exited = new Promise<NodeJS.Signals | null>((resolve) =>
       child.on('exit', (_code, signal) => resolve(signal)),
     );
-    // Kill it once rows are going in: the old rows are truncated and new ones inserted, uncommitted.
+    // Kill it once rows are going in: the old rows are truncated and new ones copied in, uncommitted.
     const inserting = `select count(*)::int as n from pg_stat_activity
-      where datname = current_database() and pid <> pg_backend_pid() and query like 'insert into "poker".%'`;
+      where datname = current_database() and pid <> pg_backend_pid() and query like 'copy "poker".% from stdin'`;
     for (let attempt = 0; ; attempt++) {
       const [row] = await query<{ n: number }>(target.url, inserting);
       if (row!.n > 0) break;

@@ -7,6 +7,7 @@ import { PgliteDriver } from '@mikro-orm/pglite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type AbstractSqlDriver, createPostgreSqlTypeParsers, type EntityManager } from '@mikro-orm/sql';
 import parseArray from 'postgres-array';
+import { type BulkConnection, pgliteBulkConnection, postgresBulkConnection } from './bulk.ts';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { type DatabaseTarget, databaseTargetFromEnv, redactUrl, type SessionLimits } from './env.ts';
 import { DatabaseUnavailableError } from './errors.ts';
@@ -25,6 +26,8 @@ export interface Database {
   readonly orm: HuddleOrm;
   /** LISTEN/NOTIFY subscriptions for this process; see `publish`. */
   readonly events: EventListener;
+  /** Transactions that can `COPY` (backup and restore). */
+  readonly bulk: BulkConnection;
   /** Opens a short-lived ORM that sees only `module`, with its own migrations table; close it after use. */
   openModuleOrm(module: DomainModule): Promise<HuddleOrm>;
   close(): Promise<void>;
@@ -169,11 +172,16 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
   const events =
     target.kind === 'postgresql' ? postgresEventListener(target.url) : pgliteEventListener(pglite!);
+  const bulk =
+    target.kind === 'postgresql'
+      ? postgresBulkConnection(target.url, CONNECT_TIMEOUT_MS)
+      : pgliteBulkConnection(pglite!);
   return {
     target,
     modules,
     orm,
     events,
+    bulk,
     openModuleOrm: async (module) => {
       // Each module sees only its own schema, so a diff never touches (or drops) another module's tables,
       // nor a schema no module owns (the API's sign-in counters in `huddle_api`, an operator's own schema).

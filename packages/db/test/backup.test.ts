@@ -1,23 +1,33 @@
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalRows, inCanonicalSession } from '../src/backup/table-data.ts';
+import { readCatalog } from '../src/catalog/introspect.ts';
 import {
   type BackupManifest,
   type Database,
   migrateDown,
   migrateUp,
+  migrationCheck,
+  openDatabase,
   restoreBackup,
   seed,
   verifyBackup,
   writeBackup,
 } from '../src/index.ts';
+import { createOwnedTestDatabase, schemaSnapshot } from '../src/testing/index.ts';
 import { useMigratedDatabases } from './databases.ts';
 import { ledgerModule } from './fixtures/ledger.ts';
 import { libraryModule } from './fixtures/library.ts';
+import { notesModule } from './fixtures/notes.ts';
 import { reviewsModule } from './fixtures/reviews.ts';
 
+const run = promisify(execFile);
 const modules = [libraryModule, reviewsModule, ledgerModule];
 const openMigrated = useMigratedDatabases();
 const migratedDatabase = () => openMigrated(modules);
@@ -31,6 +41,51 @@ async function contents(
   const manifest = await writeBackup(db, file);
   await rm(file);
   return manifest.tables.map(({ name, rows, sha256 }) => ({ name, rows, sha256 }));
+}
+
+/**
+ * Writes backup `from` to `to` with `edit` applied to the row lines of `table` (`schema.name`), and its
+ * manifest entry (count, checksum) made to match: a file that verifies, holding rows the backup never wrote.
+ */
+async function editRows(from: string, to: string, table: string, edit: (rows: string[]) => string[]) {
+  const lines = gunzipSync(await readFile(from))
+    .toString('utf8')
+    .split('\n');
+  const [schema, name] = table.split('.');
+  const start =
+    lines.findIndex((line) => line.startsWith(`@table {"schema":"${schema}","name":"${name}"`)) + 1;
+  const end = lines.indexOf('\\.', start);
+  const rows = edit(lines.slice(start, end));
+  lines.splice(start, end - start, ...rows);
+  const at = lines.findIndex((line) => line.startsWith('@manifest '));
+  const manifest = JSON.parse(lines[at]!.slice('@manifest '.length)) as BackupManifest;
+  const entry = manifest.tables.find((candidate) => `${candidate.schema}.${candidate.name}` === table)!;
+  entry.rows = rows.length;
+  entry.sha256 = createHash('sha256')
+    .update(rows.map((row) => `${row}\n`).join(''))
+    .digest('hex');
+  lines[at] = `@manifest ${JSON.stringify(manifest)}`;
+  await writeFile(to, gzipSync(lines.join('\n')));
+}
+
+/** The source backup with one text replacement inside its gzip stream, written to `name` in the temp dir. */
+async function editedBackup(name: string, from: string, to: string): Promise<string> {
+  const edited = path.join(dir, name);
+  await writeFile(
+    edited,
+    gzipSync(
+      gunzipSync(await readFile(file))
+        .toString('utf8')
+        .replace(from, to),
+    ),
+  );
+  return edited;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const item of items) collected.push(item);
+  return collected;
 }
 
 async function query<Row>(db: Database, sql: string): Promise<Row[]> {
@@ -78,14 +133,62 @@ describe('backup', () => {
     expect(sourceManifest.tables.every((table) => /^[0-9a-f]{64}$/.test(table.sha256))).toBe(true);
   });
 
-  it('is one gzip stream of lines, the manifest last, bookkeeping tables left out', async () => {
+  it('is one gzip stream: COPY text per table closed by \\., the manifest last, bookkeeping tables left out', async () => {
     const lines = gunzipSync(await readFile(file))
       .toString('utf8')
       .trimEnd()
       .split('\n');
-    expect(lines[0]).toBe('@huddle-backup 1');
+    expect(lines[0]).toBe('@huddle-backup 2');
     expect(lines.at(-1)).toMatch(/^@manifest \{/);
     expect(lines.filter((line) => line.includes('mikro_orm_migrations'))).toEqual([]);
+    const authors = lines.indexOf(
+      '@table {"schema":"fixture_library","name":"authors","columns":["created_at","email","id","name"]}',
+    );
+    expect(lines[authors + 1]).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\+00\tursula@example\.com\t1\tUrsula$/,
+    );
+    expect(lines[authors + 2]).toBe('\\.');
+    expect(lines.filter((line) => line === '\\.')).toHaveLength(sourceManifest.tables.length);
+    // A generated column is the database's to compute: backed up are the columns it takes.
+    expect(sourceManifest.tables.find((table) => table.name === 'entries')!.columns).not.toContain(
+      'amount_cents',
+    );
+  });
+
+  it('reads the same rows in slices by primary-key range as in one COPY (how PGlite keeps memory flat)', async () => {
+    await inCanonicalSession(
+      source,
+      async (session) => {
+        const tables = await readCatalog(session.sql, ['fixture_ledger', 'fixture_library']);
+        const sliced = { ...session, buffered: true };
+        for (const table of tables) {
+          const whole = Buffer.concat(await collect(canonicalRows(session, table)));
+          const chunks = await collect(canonicalRows(sliced, table, 2048));
+          expect(Buffer.concat(chunks).equals(whole), table.name).toBe(true);
+          if (whole.length > 4096) expect(chunks.length, table.name).toBeGreaterThan(2);
+        }
+      },
+      { snapshot: true },
+    );
+  });
+
+  it('fails with one line and gives its transaction up when the file stops taking data mid-COPY', async () => {
+    const large = await migratedDatabase();
+    await large.orm.em.fork().execute(
+      `insert into fixture_library.authors (name) values ('a');
+       insert into fixture_library.books (author_id, title, pages)
+       select 1, repeat(md5(g::text), 6), g from generate_series(1, 25000) g`,
+    );
+    const pipe = path.join(dir, 'pipe');
+    await run('mkfifo', [pipe]);
+    // Reads a little and leaves: the writes fail while the server is still sending the books.
+    const reader = spawn('head', ['-c', '1', pipe], { stdio: 'ignore' });
+    await expect(writeBackup(large, pipe)).rejects.toThrow(
+      `cannot write the backup to ${pipe}: EPIPE: broken pipe, write`,
+    );
+    reader.kill();
+    const copying = `select count(*)::int as n from pg_stat_activity where datname = current_database() and query like 'copy (%'`;
+    await expect.poll(async () => (await query<{ n: number }>(large, copying))[0]!.n).toBe(0);
   });
 
   it('--module backs up only that module', async () => {
@@ -107,9 +210,15 @@ describe('restore', () => {
   });
 
   it('round-trips every table: same counts and checksums, same query results, sequences past the ids', async () => {
+    const schemas = ['fixture_ledger', 'fixture_library', 'fixture_reviews', 'huddle'];
+    const schemaBefore = await schemaSnapshot(target, schemas);
+    const checkBefore = await migrationCheck(target);
     const result = await restoreBackup(target, file);
     expect(result.replaced).toBe(false);
     expect(await contents(target)).toEqual(await contents(source));
+    // Indexes and constraints dropped for the load come back exactly as they were.
+    expect(await schemaSnapshot(target, schemas)).toEqual(schemaBefore);
+    expect(await migrationCheck(target)).toEqual(checkBefore);
     const nearest = `select title from fixture_library.books order by embedding <=> '[0.2,0.9,0.5]' limit 5`;
     expect(await query(target, nearest)).toEqual(await query(source, nearest));
     const tagged = `select count(*)::int as n from fixture_library.books where metadata @> '{"tags":["t1"]}'`;
@@ -156,23 +265,26 @@ describe('restore', () => {
     const partial = path.join(dir, 'books-only.huddle');
     // Books without their authors: the foreign key fails part-way, after the authors were truncated.
     await writeBackup(source, partial, { modules: ['fixture_library'] });
-    const lines = gunzipSync(await readFile(partial))
-      .toString('utf8')
-      .split('\n');
-    const manifest = JSON.parse(lines.at(-2)!.slice('@manifest '.length)) as BackupManifest;
-    const authors = lines.findIndex((line) =>
-      line.startsWith('@table {"schema":"fixture_library","name":"authors"'),
-    );
-    lines.splice(authors + 1, 1);
-    manifest.tables[0]!.rows = 0;
-    manifest.tables[0]!.sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-    lines[lines.length - 2] = `@manifest ${JSON.stringify(manifest)}`;
-    await writeFile(partial, gzipSync(lines.join('\n')));
+    await editRows(partial, partial, 'fixture_library.authors', () => []);
     const before = await contents(other);
     await expect(restoreBackup(other, partial, { force: true })).rejects.toThrow(
       /^restore rolled back, the target is unchanged: author_id: the referenced row does not exist/,
     );
     expect(await contents(other)).toEqual(before);
+  });
+
+  it('rolls back completely when the database refuses a row the file verified with', async () => {
+    const bad = path.join(dir, 'bad-pages.huddle');
+    // Columns in name order: author_id, embedding, id, metadata, pages, title.
+    await editRows(file, bad, 'fixture_library.books', (rows) =>
+      rows.map((row, index) => (index === 150 ? row.replace(/^(([^\t]*\t){4})\d+/, '$1many') : row)),
+    );
+    await expect(verifyBackup(bad)).resolves.toMatchObject({ version: 2 });
+    const before = await contents(target);
+    await expect(restoreBackup(target, bad, { force: true })).rejects.toThrow(
+      'restore rolled back, the target is unchanged: invalid value: invalid input syntax for type integer: "many"',
+    );
+    expect(await contents(target)).toEqual(before);
   });
 });
 
@@ -208,12 +320,28 @@ describe('restore refuses a damaged file or another migration level, before touc
     expect(await contents(target)).toEqual(before);
   });
 
+  it('a table whose end line is missing, so the next table reads as its rows', async () => {
+    const unended = await editedBackup('unended.huddle', '\tUrsula\n\\.\n', '\tUrsula\n');
+    await expect(restoreBackup(target, unended, { force: true })).rejects.toThrow(
+      `backup ${unended} is not usable: it holds 6 tables but its manifest lists 7`,
+    );
+    expect(await contents(target)).toEqual(before);
+  });
+
+  it('a backup of format version 1, naming its version and what to do', async () => {
+    const older = path.join(dir, 'version-1.huddle');
+    await writeFile(
+      older,
+      gzipSync('@huddle-backup 1\n@table {"schema":"fixture_library","name":"authors"}\n'),
+    );
+    await expect(restoreBackup(target, older, { force: true })).rejects.toThrow(
+      `backup ${older} is not usable: it is format version 1 and this Huddle reads version 2: restore it with the Huddle that wrote it, then back up again`,
+    );
+    expect(await contents(target)).toEqual(before);
+  });
+
   it('a row changed inside an intact gzip stream (the checksum catches it)', async () => {
-    const text = gunzipSync(await readFile(file))
-      .toString('utf8')
-      .replace('"name":"Ursula"', '"name":"Ursulb"');
-    const edited = path.join(dir, 'edited.huddle');
-    await writeFile(edited, gzipSync(text));
+    const edited = await editedBackup('edited.huddle', '\tUrsula', '\tUrsulb');
     await expect(restoreBackup(target, edited, { force: true })).rejects.toThrow(
       `backup ${edited} is not usable: the checksum of fixture_library.authors does not match its manifest`,
     );
@@ -230,5 +358,37 @@ describe('restore refuses a damaged file or another migration level, before touc
       await migrateUp(target);
     }
     expect(await contents(target)).toEqual(before);
+  });
+});
+
+describe('a database owned by a non-superuser (as on managed PostgreSQL)', () => {
+  it('backs up and restores with --force as that owner: rows, row-level security and schema as they were', async () => {
+    const owned = await createOwnedTestDatabase();
+    const db = await openDatabase({
+      modules: [libraryModule, notesModule],
+      target: { kind: 'postgresql', url: owned.url, poolMax: 2 },
+    });
+    try {
+      await migrateUp(db);
+      await seed(db, 'minimal');
+      await db.orm.em
+        .fork()
+        .execute(
+          `insert into fixture_notes.notes (author_id, body) select g % 3, 'note ' || g from generate_series(1, 50) g`,
+        );
+      const schemas = ['fixture_library', 'fixture_notes'];
+      const schemaBefore = await schemaSnapshot(db, schemas);
+      const ownedFile = path.join(dir, 'owned.huddle');
+      const manifest = await writeBackup(db, ownedFile);
+      await db.orm.em.fork().execute("update fixture_notes.notes set body = 'changed'");
+      await restoreBackup(db, ownedFile, { force: true });
+      expect(await contents(db)).toEqual(
+        manifest.tables.map(({ name, rows, sha256 }) => ({ name, rows, sha256 })),
+      );
+      expect(await schemaSnapshot(db, schemas)).toEqual(schemaBefore);
+    } finally {
+      await db.close();
+      await owned.drop();
+    }
   });
 });

@@ -1,35 +1,43 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import type { TransformOptions } from 'node:stream';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.ts';
 import { parseInput } from '../input.ts';
 
 /**
- * A Huddle backup is one gzip stream of UTF-8 lines:
+ * A Huddle backup is one gzip stream:
  *
- *   @huddle-backup 1                 format and version
+ *   @huddle-backup 2                 format and version
  *   @table {"schema":…,"name":…,"columns":[…]}
- *   {"col":…}                        one row per line: row_to_json, columns in name order
- *   …                                (a @table line and its rows for every table, in restore order)
+ *   …                                the table's rows in PostgreSQL's COPY text format, columns as listed
+ *   \.                               end of the table's rows (a row line never reads `\.`: COPY escapes `\`)
+ *   …                                (a @table line, rows and `\.` for every table, in restore order)
  *   @manifest {…}                    last line: modules and migrations, per-table row count and SHA-256
  *
- * Rows always start with `{` and records with `@`, so a reader never confuses them. A table's checksum is
- * the SHA-256 of its row lines, each followed by `\n`, exactly as they stand in the file.
+ * A table's checksum is the SHA-256 of its row lines, each followed by `\n`, exactly as they stand in the
+ * file. Version 1 (one `row_to_json` line per row) is refused with a line saying how to carry it over.
  */
 export const BACKUP_FORMAT = 'huddle-backup';
-export const BACKUP_VERSION = 1;
+export const BACKUP_VERSION = 2;
 export const HEADER_LINE = `@${BACKUP_FORMAT} ${BACKUP_VERSION}`;
 export const TABLE_TAG = '@table ';
+export const TABLE_END = '\\.\n';
 export const MANIFEST_TAG = '@manifest ';
+
+const NEWLINE = 0x0a;
+const END_LINE = Buffer.from(TABLE_END);
+/** A line that reads `\.` after a row line. */
+const END_AFTER_ROW = Buffer.from(`\n${TABLE_END}`);
 
 const identifier = z.string().min(1);
 
 const backupTableSchema = z.object({
   schema: identifier,
   name: identifier,
-  /** Column names in the order each row lists them (by name). */
+  /** Column names in the order each row lists them (by name; generated columns are not backed up). */
   columns: z.array(identifier).min(1),
 });
 export type BackupTable = z.infer<typeof backupTableSchema>;
@@ -54,15 +62,21 @@ export function tableLabel(table: { schema: string; name: string }): string {
   return `${table.schema}.${table.name}`;
 }
 
-/** Row count and SHA-256 of a table's row lines. */
+/** Lines in `chunk` (its `\n` bytes). */
+export function countLines(chunk: Buffer): number {
+  let lines = 0;
+  for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) lines++;
+  return lines;
+}
+
+/** Row count and SHA-256 of a table's row lines, fed in chunks of whole lines. */
 export class TableDigest {
   #hash: Hash = createHash('sha256');
   rows = 0;
 
-  add(line: string): void {
-    this.#hash.update(line);
-    this.#hash.update('\n');
-    this.rows++;
+  add(chunk: Buffer, lines = countLines(chunk)): void {
+    this.#hash.update(chunk);
+    this.rows += lines;
   }
 
   finish(): { rows: number; sha256: string } {
@@ -72,7 +86,8 @@ export class TableDigest {
 
 type BackupRecord =
   | { kind: 'table'; table: BackupTable }
-  | { kind: 'row'; line: string }
+  /** Whole row lines (`lines` of them) of the table last announced, as they stand in the file. */
+  | { kind: 'rows'; chunk: Buffer; lines: number }
   | { kind: 'manifest'; manifest: BackupManifest };
 
 function corrupt(file: string, reason: string, cause?: unknown): InvalidInputError {
@@ -93,16 +108,30 @@ function parseRecord<T>(file: string, schema: z.ZodType<T>, json: string, what: 
   }
 }
 
-/** Decompressed text of the file, chunk by chunk, with zlib's failures turned into one clear line. */
-async function* decompressed(file: string, onBytes: (read: number) => void): AsyncGenerator<string> {
-  const input = createReadStream(file);
-  const gunzip = createGunzip();
+/** The first line of a backup of another format version, refused with what to do about it. */
+function checkHeader(file: string, line: string): void {
+  if (line === HEADER_LINE) return;
+  const version = line.match(new RegExp(`^@${BACKUP_FORMAT} (\\d+)$`))?.[1];
+  if (!version) throw corrupt(file, `it does not start with "${HEADER_LINE}"`);
+  throw corrupt(
+    file,
+    `it is format version ${version} and this Huddle reads version ${BACKUP_VERSION}: restore it with the Huddle that wrote it, then back up again`,
+  );
+}
+
+/** Decompressed bytes of the file, chunk by chunk, with zlib's failures turned into one clear line. */
+async function* decompressed(file: string, onBytes: (read: number) => void): AsyncGenerator<Buffer> {
+  const input = createReadStream(file, { highWaterMark: 256 * 1024 });
+  // Room for a few chunks ahead, so zlib's thread decompresses while this one hashes (zlib streams take
+  // the stream options too, which ZlibOptions does not list).
+  const options: ZlibOptions & TransformOptions = { chunkSize: 256 * 1024, highWaterMark: 1024 * 1024 };
+  const gunzip = createGunzip(options);
   input.on('error', (error) => gunzip.destroy(error));
-  input.pipe(gunzip).setEncoding('utf8');
+  input.pipe(gunzip);
   try {
     for await (const chunk of gunzip) {
       onBytes(input.bytesRead);
-      yield chunk as string;
+      yield chunk as Buffer;
     }
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -117,7 +146,8 @@ async function* decompressed(file: string, onBytes: (read: number) => void): Asy
 
 /**
  * Reads a backup as a stream of records (never the whole file at once), checking its framing: the header
- * first, rows only inside a table, the manifest last. `onBytes` reports compressed bytes read of `size`.
+ * first, rows only inside a table and each table closed by `\.`, the manifest last. Rows come as chunks of
+ * whole lines, never parsed one by one. `onBytes` reports compressed bytes read of `size`.
  */
 export async function* readBackup(
   file: string,
@@ -126,7 +156,7 @@ export async function* readBackup(
   const { size } = await stat(file).catch((error: unknown) => {
     throw corrupt(file, (error as Error).message, error);
   });
-  let pending = '';
+  let pending: Buffer = Buffer.alloc(0);
   let lineNumber = 0;
   let inTable = false;
   let manifestSeen = false;
@@ -134,12 +164,8 @@ export async function* readBackup(
     lineNumber++;
     if (manifestSeen) throw corrupt(file, `line ${lineNumber} follows the manifest`);
     if (lineNumber === 1) {
-      if (line !== HEADER_LINE) throw corrupt(file, `it does not start with "${HEADER_LINE}"`);
+      checkHeader(file, line);
       return undefined;
-    }
-    if (line.startsWith('{')) {
-      if (!inTable) throw corrupt(file, `line ${lineNumber} is a row outside any table`);
-      return { kind: 'row', line };
     }
     if (line.startsWith(TABLE_TAG)) {
       inTable = true;
@@ -151,18 +177,57 @@ export async function* readBackup(
       const manifest = parseRecord(file, manifestSchema, line.slice(MANIFEST_TAG.length), 'manifest');
       return { kind: 'manifest', manifest };
     }
-    throw corrupt(file, `line ${lineNumber} is neither a row nor a record`);
+    throw corrupt(file, `line ${lineNumber} is neither a table header nor the manifest`);
   };
-  for await (const chunk of decompressed(file, (read) => onBytes(read, size))) {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) {
-      const next = record(line);
+  /** The records of `data`, whole lines only; returns how many bytes that was. */
+  function* parse(data: Buffer): Generator<BackupRecord, number> {
+    let at = 0;
+    for (;;) {
+      if (inTable) {
+        // `at` is the start of a line: the table ends at the first line that reads `\.`.
+        const end =
+          data.length - at >= END_LINE.length &&
+          data.compare(END_LINE, 0, END_LINE.length, at, at + END_LINE.length) === 0
+            ? at
+            : data.indexOf(END_AFTER_ROW, at) + 1 || undefined;
+        const rowsEnd = end ?? data.lastIndexOf(NEWLINE) + 1;
+        if (rowsEnd > at) {
+          const rows = data.subarray(at, rowsEnd);
+          const lines = countLines(rows);
+          lineNumber += lines;
+          yield { kind: 'rows', chunk: rows, lines };
+          at = rowsEnd;
+        }
+        if (end === undefined) return at;
+        lineNumber++;
+        at += TABLE_END.length;
+        inTable = false;
+        continue;
+      }
+      const newline = data.indexOf(NEWLINE, at);
+      if (newline === -1) return at;
+      const next = record(data.toString('utf8', at, newline));
+      at = newline + 1;
       if (next) yield next;
     }
   }
-  if (pending !== '') throw corrupt(file, 'it is truncated (its last line is incomplete)');
+  for await (const chunk of decompressed(file, (read) => onBytes(read, size))) {
+    let rest = chunk;
+    if (pending.length > 0) {
+      // Only the line that spans two chunks is joined: copying whole chunks would double the garbage.
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline === -1) {
+        pending = Buffer.concat([pending, chunk]);
+        continue;
+      }
+      yield* parse(Buffer.concat([pending, chunk.subarray(0, newline + 1)]));
+      rest = chunk.subarray(newline + 1);
+    }
+    pending = rest.subarray(yield* parse(rest));
+  }
+  if (pending.length > 0) throw corrupt(file, 'it is truncated (its last line is incomplete)');
   if (lineNumber === 0) throw corrupt(file, 'it is empty');
+  if (inTable) throw corrupt(file, 'it is truncated (its last table has no end)');
   if (!manifestSeen) throw corrupt(file, 'it is truncated (it has no manifest)');
 }
 
@@ -177,7 +242,7 @@ export async function verifyBackup(
   const digests: { table: BackupTable; digest: TableDigest }[] = [];
   for await (const record of readBackup(file, onBytes)) {
     if (record.kind === 'table') digests.push({ table: record.table, digest: new TableDigest() });
-    else if (record.kind === 'row') digests.at(-1)!.digest.add(record.line);
+    else if (record.kind === 'rows') digests.at(-1)!.digest.add(record.chunk, record.lines);
     else return checkAgainstManifest(file, record.manifest, digests);
   }
   throw corrupt(file, 'it has no manifest');

@@ -1,5 +1,5 @@
-import { type CatalogTable, readCatalog } from '../catalog/introspect.ts';
-import { inSqlTransaction, type Sql } from '../catalog/sql.ts';
+import type { CopySession } from '../bulk.ts';
+import { type CatalogTable, compareText, readCatalog } from '../catalog/introspect.ts';
 import type { Database } from '../database.ts';
 import { ConflictError, HuddleError, toHuddleError } from '../errors.ts';
 import { migrationStatus } from '../migrations.ts';
@@ -7,11 +7,11 @@ import type { TableProgress } from './dump.ts';
 import { type BackupManifest, readBackup, TableDigest, tableLabel, verifyBackup } from './format.ts';
 import {
   advanceSequences,
-  INSERT_BYTES,
-  INSERT_ROWS,
-  insertRows,
-  rowBatches,
-  withForeignKeysCheckedAfter,
+  canonicalColumns,
+  canonicalRows,
+  copyRowsIn,
+  inCanonicalSession,
+  withConstraintsBuiltAfter,
 } from './table-data.ts';
 
 export interface RestoreOptions {
@@ -50,14 +50,17 @@ async function migrationDifferences(db: Database, manifest: BackupManifest): Pro
   });
 }
 
-/** The target's tables for the manifest's, refusing any whose columns differ (drift the migrations can't see). */
+/**
+ * The target's tables for the manifest's, refusing any whose backed-up columns differ (drift the migrations
+ * can't see).
+ */
 function targetTables(manifest: BackupManifest, catalog: CatalogTable[]): Map<string, CatalogTable> {
   const tables = new Map<string, CatalogTable>();
   for (const entry of manifest.tables) {
     const table = catalog.find((candidate) => tableLabel(candidate) === tableLabel(entry));
     if (!table) throw new ConflictError(`the target has no table ${tableLabel(entry)}`);
-    const columns = table.columns.map((column) => column.name).sort();
-    if (columns.join() !== [...entry.columns].sort().join()) {
+    const columns = canonicalColumns(table);
+    if (columns.join() !== [...entry.columns].sort(compareText).join()) {
       throw new ConflictError(
         `${tableLabel(entry)} has columns (${columns.join(', ')}) in the target, (${entry.columns.join(', ')}) in the backup`,
       );
@@ -67,65 +70,55 @@ function targetTables(manifest: BackupManifest, catalog: CatalogTable[]): Map<st
   return tables;
 }
 
-/** Streams the file's rows a second time into the tables, checking each table's checksum as it goes. */
-async function insertFromFile(
-  sql: Sql,
+/**
+ * Streams the file's rows a second time, each table's with one COPY into it, checking each table's checksum
+ * as it goes (the file could have changed since it was verified).
+ */
+async function copyFromFile(
+  session: CopySession,
   file: string,
   manifest: BackupManifest,
   tables: Map<string, CatalogTable>,
   onRestore: TableProgress | undefined,
 ): Promise<void> {
-  let current: { table: CatalogTable; columns: string[]; digest: TableDigest; total: number } | undefined;
-  let batch: string[] = [];
-  let bytes = 0;
-  const flush = async () => {
-    if (!current || batch.length === 0) return;
-    await insertRows(sql, current.table, current.columns, batch);
-    onRestore?.(tableLabel(current.table), current.digest.rows, current.total);
-    batch = [];
-    bytes = 0;
-  };
-  const finishTable = async () => {
-    await flush();
-    if (!current) return;
-    const expected = manifest.tables.find((entry) => tableLabel(entry) === tableLabel(current!.table))!;
-    if (current.digest.finish().sha256 !== expected.sha256) {
-      throw new ConflictError(`${file} changed while it was being restored (${tableLabel(expected)})`);
+  const changed = (table?: string) =>
+    new ConflictError(`${file} changed while it was being restored${table ? ` (${table})` : ''}`);
+  const records = readBackup(file)[Symbol.asyncIterator]();
+  let next = await records.next();
+  while (!next.done && next.value.kind !== 'manifest') {
+    const record = next.value;
+    if (record.kind !== 'table') throw changed();
+    const label = tableLabel(record.table);
+    const entry = manifest.tables.find((candidate) => tableLabel(candidate) === label);
+    if (!entry) throw changed();
+    const digest = new TableDigest();
+    onRestore?.(label, 0, entry.rows);
+    // Pulls the table's chunks of rows off the shared reader, leaving the next record in `next`.
+    async function* rows(): AsyncGenerator<Buffer> {
+      for (;;) {
+        next = await records.next();
+        if (next.done || next.value.kind !== 'rows') return;
+        digest.add(next.value.chunk, next.value.lines);
+        onRestore?.(label, digest.rows, entry!.rows);
+        yield next.value.chunk;
+      }
     }
-  };
-  for await (const record of readBackup(file)) {
-    if (record.kind === 'table') {
-      await finishTable();
-      const entry = manifest.tables.find((candidate) => tableLabel(candidate) === tableLabel(record.table));
-      if (!entry) throw new ConflictError(`${file} changed while it was being restored`);
-      current = {
-        table: tables.get(tableLabel(entry))!,
-        columns: record.table.columns,
-        digest: new TableDigest(),
-        total: entry.rows,
-      };
-      onRestore?.(tableLabel(entry), 0, entry.rows);
-    } else if (record.kind === 'row') {
-      current!.digest.add(record.line);
-      batch.push(record.line);
-      bytes += record.line.length;
-      if (batch.length >= INSERT_ROWS || bytes >= INSERT_BYTES) await flush();
-    }
+    await copyRowsIn(session, tables.get(label)!, record.table.columns, rows());
+    if (digest.finish().sha256 !== entry.sha256) throw changed(label);
   }
-  await finishTable();
 }
 
 /** Re-reads every restored table the way a backup would and compares it with the manifest. */
 async function checkRestored(
-  sql: Sql,
+  session: CopySession,
   manifest: BackupManifest,
   tables: Map<string, CatalogTable>,
   onCheck: TableProgress | undefined,
 ): Promise<void> {
   for (const entry of manifest.tables) {
     const digest = new TableDigest();
-    for await (const batch of rowBatches(sql, tables.get(tableLabel(entry))!)) {
-      for (const line of batch) digest.add(line);
+    for await (const chunk of canonicalRows(session, tables.get(tableLabel(entry))!)) {
+      digest.add(chunk);
       onCheck?.(tableLabel(entry), digest.rows, entry.rows);
     }
     const { rows, sha256 } = digest.finish();
@@ -141,9 +134,10 @@ async function checkRestored(
  * Restores a backup into the database. Before touching it: verifies the file's manifest and every checksum,
  * refuses a target whose migrations differ from the backup's (naming them) or whose tables differ, and a
  * target whose backed-up tables hold rows unless `force` (then they are truncated first). Everything else
- * happens in one transaction: insert (foreign keys checked once after the load), move sequences past the
- * restored ids, re-read every table and compare counts and checksums. Any failure, or the process dying,
- * leaves the target exactly as it was. Needs the role that migrates (it owns the tables).
+ * happens in one transaction: COPY each table's rows in (indexes and constraints dropped during the load and
+ * built again after it, so each is built and checked once), move sequences past the restored ids, re-read
+ * every table and compare counts and checksums. Any failure, or the process dying, leaves the target
+ * exactly as it was. Needs the role that migrates (it owns the tables), no superuser.
  */
 export async function restoreBackup(
   db: Database,
@@ -157,7 +151,8 @@ export async function restoreBackup(
   }
   let writing = false;
   try {
-    return await inSqlTransaction(db, async (sql) => {
+    return await inCanonicalSession(db, async (session) => {
+      const { sql } = session;
       const schemas = [...new Set(manifest.tables.map((entry) => entry.schema))];
       const tables = targetTables(manifest, await readCatalog(sql, schemas));
       const qualified = [...tables.values()].map((table) => table.qualified).join(', ');
@@ -181,11 +176,11 @@ export async function restoreBackup(
       if (options.dryRun || tables.size === 0) return result;
       writing = true;
       if (nonEmpty.length > 0) await sql(`truncate ${qualified}`);
-      await withForeignKeysCheckedAfter(sql, [...tables.values()], () =>
-        insertFromFile(sql, file, manifest, tables, options.onRestore),
+      await withConstraintsBuiltAfter(sql, [...tables.values()], () =>
+        copyFromFile(session, file, manifest, tables, options.onRestore),
       );
       for (const table of tables.values()) await advanceSequences(sql, table);
-      await checkRestored(sql, manifest, tables, options.onCheck);
+      await checkRestored(session, manifest, tables, options.onCheck);
       return result;
     });
   } catch (error) {

@@ -1,15 +1,35 @@
+import type { CopySession, CopyTransactionOptions } from '../bulk.ts';
 import { type CatalogTable, compareText, quoteIdentifier } from '../catalog/introspect.ts';
-import type { Sql } from '../catalog/sql.ts';
+import { CANONICAL_OUTPUT, type Sql } from '../catalog/sql.ts';
+import type { Database } from '../database.ts';
 
-/** Rows fetched per round trip while dumping, and the most rows / JSON bytes sent per INSERT. */
-const FETCH_ROWS = 2000;
-export const INSERT_ROWS = 2000;
-export const INSERT_BYTES = 4 * 1024 * 1024;
-const CURSOR = 'huddle_backup_rows';
+/**
+ * Table bytes (as stored) per COPY where the engine hands over a COPY's whole output at once (PGlite); the
+ * text is a few times that at most (a vector's floats, stored in 4 bytes, print in about 10).
+ */
+const SLICE_BYTES = 8 * 1024 * 1024;
 
-/** The table's columns in name order: the canonical order of a row line, whatever the physical layout. */
+/**
+ * The columns a backup holds, in name order (the canonical order of a row, whatever the physical layout):
+ * every column but the generated ones, which the database computes.
+ */
 export function canonicalColumns(table: CatalogTable): string[] {
-  return table.columns.map((column) => column.name).sort(compareText);
+  return table.columns
+    .filter((column) => !column.generated)
+    .map((column) => column.name)
+    .sort(compareText);
+}
+
+/** A COPY transaction with the canonical output settings: backup and restore read rows the same way. */
+export function inCanonicalSession<T>(
+  db: Database,
+  work: (session: CopySession) => Promise<T>,
+  options?: CopyTransactionOptions,
+): Promise<T> {
+  return db.bulk.transaction(async (session) => {
+    for (const statement of CANONICAL_OUTPUT) await session.sql(statement);
+    return work(session);
+  }, options);
 }
 
 /**
@@ -37,71 +57,139 @@ export function restoreOrder(tables: CatalogTable[]): CatalogTable[] {
 }
 
 /**
- * `row_to_json` of every row, columns in name order, in primary-key order. Text keys sort `collate "C"` so
- * two servers with different default collations produce the same sequence (and checksum); a table without
- * a primary key is ordered by its whole line.
+ * The primary key's columns as sort keys, text ones `collate "C"` so two servers with different default
+ * collations produce the same sequence (and checksum); without a primary key, the whole row's text.
  */
-function canonicalSelect(table: CatalogTable): string {
-  const columns = canonicalColumns(table).map(quoteIdentifier).join(', ');
+function sortKeys(table: CatalogTable): string[] {
+  if (!table.primaryKey)
+    return [`row(${canonicalColumns(table).map(quoteIdentifier).join(', ')})::text collate "C"`];
   const collatable = new Set(
     table.columns.filter((column) => column.collatable).map((column) => column.name),
   );
-  const order = table.primaryKey
-    ? table.primaryKey
-        .map((key) => `r.${quoteIdentifier(key)}${collatable.has(key) ? ' collate "C"' : ''}`)
-        .join(', ')
-    : '1 collate "C"';
-  return `select row_to_json(r)::text as line from (select ${columns} from ${table.qualified}) r order by ${order}`;
+  return table.primaryKey.map((key) => `${quoteIdentifier(key)}${collatable.has(key) ? ' collate "C"' : ''}`);
+}
+
+/** The canonical rows of the table: its backed-up columns, in primary-key order, within `where`. */
+function canonicalQuery(table: CatalogTable, where?: string): string {
+  const columns = canonicalColumns(table).map(quoteIdentifier).join(', ');
+  return `select ${columns} from ${table.qualified}${where ? ` where ${where}` : ''} order by ${sortKeys(table).join(', ')}`;
 }
 
 /**
- * The table's canonical row lines, FETCH_ROWS at a time, through a cursor: memory holds one batch whatever
- * the table's size. Runs inside the caller's transaction (a cursor lives in one); consume it to the end.
+ * Primary-key values (SQL literals, in key order) that cut the table into slices of about `sliceBytes`:
+ * every n-th row's key for the table's average row size, read in the caller's snapshot.
  */
-export async function* rowBatches(sql: Sql, table: CatalogTable): AsyncGenerator<string[]> {
-  await sql(`declare ${CURSOR} no scroll cursor for ${canonicalSelect(table)}`);
-  try {
-    for (;;) {
-      const rows = await sql<{ line: string }>(`fetch forward ${FETCH_ROWS} from ${CURSOR}`);
-      if (rows.length === 0) return;
-      yield rows.map((row) => row.line);
-    }
-  } finally {
-    await sql(`close ${CURSOR}`);
+async function sliceBounds(sql: Sql, table: CatalogTable, sliceBytes: number): Promise<string[]> {
+  const [slice] = await sql<{ rows: string }>(
+    `select (${sliceBytes} / greatest(avg(pg_column_size(t.*)), 1))::bigint + 1 as rows from ${table.qualified} t`,
+  );
+  const literals = table
+    .primaryKey!.map((key) => `quote_literal(${quoteIdentifier(key)})`)
+    .join(` || ', ' || `);
+  const bounds = await sql<{ bound: string }>(
+    `select bound from (select ${literals} as bound, row_number() over (order by ${sortKeys(table).join(', ')}) as n
+     from ${table.qualified}) s where n % $1 = 0 order by n`,
+    [slice!.rows],
+  );
+  return bounds.map((row) => row.bound);
+}
+
+/**
+ * The table's canonical rows in COPY text format, in chunks: one streamed COPY, or, where the engine hands
+ * over a COPY's whole output at once (PGlite), one COPY per slice of primary-key range, so memory holds one
+ * slice whatever the table's size (a table without a primary key, which schema lint refuses, in one).
+ * Runs inside the session's transaction.
+ */
+export async function* canonicalRows(
+  session: CopySession,
+  table: CatalogTable,
+  sliceBytes = SLICE_BYTES,
+): AsyncGenerator<Buffer> {
+  if (!session.buffered || !table.primaryKey) {
+    yield* session.copyOut(canonicalQuery(table));
+    return;
+  }
+  const key = `(${sortKeys(table).join(', ')})`;
+  let after: string | undefined;
+  for (const bound of [...(await sliceBounds(session.sql, table, sliceBytes)), undefined]) {
+    const range = [after && `${key} > (${after})`, bound && `${key} <= (${bound})`].filter(Boolean);
+    yield* session.copyOut(canonicalQuery(table, range.join(' and ') || undefined));
+    after = bound;
   }
 }
 
-/** Inserts row lines with their ids as they are; generated columns are left to the database. */
-export async function insertRows(sql: Sql, table: CatalogTable, columns: string[], lines: string[]) {
-  const generated = new Set(table.columns.filter((column) => column.generated).map((column) => column.name));
-  const targets = columns
-    .filter((column) => !generated.has(column))
-    .map(quoteIdentifier)
-    .join(', ');
-  await sql(
-    `insert into ${table.qualified} (${targets}) overriding system value
-     select ${targets} from json_populate_recordset(null::${table.qualified}, $1::json)`,
-    [`[${lines.join(',')}]`],
-  );
+/** COPYs rows (COPY text lines of `columns`) into the table, ids as they are. */
+export function copyRowsIn(
+  session: CopySession,
+  table: CatalogTable,
+  columns: string[],
+  rows: AsyncIterable<Buffer>,
+): Promise<void> {
+  return session.copyIn(`${table.qualified} (${columns.map(quoteIdentifier).join(', ')})`, rows);
 }
 
 /**
- * Runs `work` (the load) with the tables' foreign keys dropped, then adds them back in the same transaction:
- * PostgreSQL then checks each constraint once over all rows, as pg_restore does, instead of once per
- * inserted row, and the load order stops mattering. A row that breaks one still fails the transaction.
+ * Indexes of `tables` that are built again after a load rather than kept up to date row by row: all but
+ * those a foreign key the load keeps depends on, and those carrying something dropping would lose (a
+ * comment, CLUSTER, REPLICA IDENTITY). Call it with the load's own foreign keys already dropped.
  */
-export async function withForeignKeysCheckedAfter(
+async function rebuildableIndexes(sql: Sql, tables: CatalogTable[]): Promise<Set<string>> {
+  const rows = await sql<{ schema: string; name: string }>(
+    `select n.nspname as schema, i.relname as name
+     from pg_index x join pg_class i on i.oid = x.indexrelid join pg_namespace n on n.oid = i.relnamespace
+     left join pg_constraint c on c.conindid = x.indexrelid and c.conrelid = x.indrelid
+     where x.indrelid = any($1::regclass[]) and not x.indisclustered and not x.indisreplident
+       and obj_description(x.indexrelid, 'pg_class') is null
+       and (c.oid is null or obj_description(c.oid, 'pg_constraint') is null)
+       and not exists (select from pg_constraint f where f.contype = 'f' and f.conindid = x.indexrelid)`,
+    [tables.map((table) => table.qualified)],
+  );
+  return new Set(rows.map((row) => `${row.schema}.${row.name}`));
+}
+
+/**
+ * Runs `work` (the load) with the tables' foreign keys and indexes (constraint ones included) dropped, then
+ * builds them again from their definitions in the same transaction, as pg_restore does: an index is built
+ * once from sorted rows instead of updated per row, and each foreign key is checked once over all rows, so
+ * the load order stops mattering. A row that breaks a constraint still fails the transaction, and the
+ * catalog ends as it was (same names and definitions).
+ */
+export async function withConstraintsBuiltAfter(
   sql: Sql,
   tables: CatalogTable[],
   work: () => Promise<void>,
-) {
+): Promise<void> {
   const foreignKeys = tables.flatMap((table) =>
     table.foreignKeys.map((foreignKey) => ({ table, foreignKey })),
   );
   for (const { table, foreignKey } of foreignKeys) {
     await sql(`alter table ${table.qualified} drop constraint ${quoteIdentifier(foreignKey.name)}`);
   }
+  const rebuildable = await rebuildableIndexes(sql, tables);
+  const indexes = tables.flatMap((table) =>
+    table.indexes
+      .filter((index) => rebuildable.has(`${table.schema}.${index.name}`))
+      .map((index) => ({
+        table,
+        index,
+        constraint: table.constraints.find((constraint) => constraint.name === index.constraint),
+      })),
+  );
+  for (const { table, index, constraint } of indexes) {
+    await sql(
+      constraint
+        ? `alter table ${table.qualified} drop constraint ${quoteIdentifier(constraint.name)}`
+        : `drop index ${quoteIdentifier(table.schema)}.${quoteIdentifier(index.name)}`,
+    );
+  }
   await work();
+  for (const { table, index, constraint } of indexes) {
+    await sql(
+      constraint
+        ? `alter table ${table.qualified} add constraint ${quoteIdentifier(constraint.name)} ${constraint.definition}`
+        : index.definition,
+    );
+  }
   for (const { table, foreignKey } of foreignKeys) {
     await sql(
       `alter table ${table.qualified} add constraint ${quoteIdentifier(foreignKey.name)} ${foreignKey.definition}`,

@@ -30,10 +30,11 @@ export interface SqlTransactionOptions {
 }
 
 /**
- * Session settings that make `row_to_json` print a value the same way on every server: timestamps in UTC,
- * intervals, floats and bytea in their default styles, whatever the server's or role's configuration says.
+ * Session settings that make `COPY` and `row_to_json` print a value the same way on every server: timestamps
+ * in UTC, intervals, floats and bytea in their default styles, whatever the server's or role's configuration
+ * says.
  */
-const CANONICAL_OUTPUT = [
+export const CANONICAL_OUTPUT = [
   "set local timezone to 'UTC'",
   "set local datestyle to 'ISO, YMD'",
   "set local intervalstyle to 'postgres'",
