@@ -1,7 +1,11 @@
+import path from 'node:path';
 import { type ApiServer, startApiServer } from '@huddle/api/server';
 import { issueToken } from '@huddle/composition';
 import type { Database } from '@huddle/db';
 import pg from 'pg';
+import { pino } from 'pino';
+import { projectWithDecisions, repositoryWithPlans, teamWithTasks, votingSession } from './api-fixtures.ts';
+import { type HttpClientPlan, type LoadFigures, load, loadOverHttp } from './http-load.ts';
 import { count, ratio } from './server.ts';
 
 const SECRET = new TextEncoder().encode('bench-secret-of-at-least-thirty-two-characters');
@@ -10,168 +14,228 @@ const CLIENTS = 32;
 const POOL = 10;
 const CARDS = ['1', '2', '3', '5', '8', '13', '21', '?'];
 
-export interface LoadFigures {
-  calls: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
+/** Rounds per side; each side's figures are its median round (the machine's noise is large). */
+const ROUNDS = 3;
+
+/** A statement of the raw side: SQL with `$n` placeholders, and its parameters. */
+type Statement = [sql: string, params: unknown[]];
+
+/** One procedure against raw `pg` doing the same database work. */
+interface Comparison {
+  /** What the ratio line calls it (`vote`, `read`, …). */
+  name: string;
+  procedure: string;
+  api: HttpClientPlan[];
+  /** The statements of one raw call, which `compare` runs in one transaction. */
+  raw: (client: number, iteration: number) => Statement[];
 }
 
-export interface ApiFigures {
-  vote: { api: LoadFigures; raw: LoadFigures };
-  read: { api: LoadFigures; raw: LoadFigures };
+export interface ComparisonFigures {
+  name: string;
+  procedure: string;
+  api: LoadFigures;
+  raw: LoadFigures;
 }
 
-/** Runs `call` from `CLIENTS` concurrent loops for `durationMs`; throughput and latency percentiles. */
-async function load(durationMs: number, call: (client: number) => Promise<void>): Promise<LoadFigures> {
-  const latencies: number[] = [];
-  const started = performance.now();
-  const deadline = started + durationMs;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, client) => {
-      while (performance.now() < deadline) {
-        const begun = performance.now();
-        await call(client);
-        latencies.push(performance.now() - begun);
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  const at = (quantile: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * quantile))]!;
-  return {
-    calls: latencies.length,
-    perSecond: (latencies.length * 1000) / elapsed,
-    p50: at(0.5),
-    p99: at(0.99),
-  };
-}
+export type ApiFigures = ComparisonFigures[];
 
-/** A session with a story being voted on and `CLIENTS` voters, written directly: the bench's fixture. */
-async function votingSession(url: string): Promise<{ sessionId: number; storyId: number; voters: number[] }> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const users = await client.query<{ id: number }>(
-      "insert into poker.users (name) select 'Voter ' || n from generate_series(1, $1) n returning id",
-      [CLIENTS],
-    );
-    const voters = users.rows.map((row) => row.id);
-    const session = await client.query<{ id: number }>(
-      "insert into poker.sessions (name, facilitator_id) values ('Bench', $1) returning id",
-      [voters[0]],
-    );
-    const sessionId = session.rows[0]!.id;
-    await client.query(
-      'insert into poker.session_participants (session_id, user_id) select $1, unnest($2::int[])',
-      [sessionId, voters],
-    );
-    const story = await client.query<{ id: number }>(
-      "insert into poker.stories (session_id, title, story_order, status) values ($1, 'Bench story', 1, 'voting') returning id",
-      [sessionId],
-    );
-    await client.query(
-      "insert into poker.stories (session_id, title, story_order) select $1, 'Backlog ' || n, n + 1 from generate_series(1, 20) n",
-      [sessionId],
-    );
-    return { sessionId, storyId: story.rows[0]!.id, voters };
-  } finally {
-    await client.end();
-  }
-}
-
-async function callApi(url: string, token: string, init: RequestInit): Promise<void> {
-  const response = await fetch(url, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-  });
-  await response.arrayBuffer();
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+/** The round with the median throughput. */
+function median(rounds: LoadFigures[]): LoadFigures {
+  return [...rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)]!;
 }
 
 /**
- * `poker.votes.cast` and `poker.sessions.get` over the API's HTTP (tRPC, tokens, least privilege, the
- * service) against raw `pg` doing the same database work, each with a pool of 10 on the same server in
- * the same run, from 32 concurrent clients.
+ * Runs every comparison `ROUNDS` times, API and raw side by side in each round, so a burst of load on the
+ * machine falls on both sides alike. A raw call runs its statements in one transaction, READ ONLY when the
+ * procedure is a query (a GET), as the API runs it.
  */
-export async function benchApi(durationMs: number, db: Database, url: string): Promise<ApiFigures> {
-  const { sessionId, storyId, voters } = await votingSession(url);
-  const tokens = await Promise.all(
-    voters.map(
-      async (id) => (await issueToken(SECRET, { module: 'poker', subject: String(id) }, '1h')).token,
+async function compare(durationMs: number, pool: pg.Pool, comparisons: Comparison[]): Promise<ApiFigures> {
+  const rounds = comparisons.map(() => ({ api: [] as LoadFigures[], raw: [] as LoadFigures[] }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [index, comparison] of comparisons.entries()) {
+      const begin = comparison.api[0]!.method === 'GET' ? 'begin read only' : 'begin';
+      rounds[index]!.api.push(await loadOverHttp({ durationMs, clients: comparison.api }));
+      rounds[index]!.raw.push(
+        await load(durationMs, CLIENTS, async (client, iteration) => {
+          const connection = await pool.connect();
+          try {
+            await connection.query(begin);
+            for (const [sql, params] of comparison.raw(client, iteration))
+              await connection.query(sql, params);
+            await connection.query('commit');
+          } finally {
+            connection.release();
+          }
+        }),
+      );
+    }
+  }
+  return comparisons.map(({ name, procedure }, index) => ({
+    name,
+    procedure,
+    api: median(rounds[index]!.api),
+    raw: median(rounds[index]!.raw),
+  }));
+}
+
+/** One bearer token of `module` per subject, valid for longer than the benchmark runs. */
+function tokensFor(module: string, subjects: readonly (number | string)[]): Promise<string[]> {
+  return Promise.all(
+    subjects.map(
+      async (subject) => (await issueToken(SECRET, { module, subject: String(subject) }, '1h')).token,
     ),
   );
+}
+
+/** A tRPC query's URL: its input travels as JSON in the query string. */
+function queryUrl(apiUrl: string, procedure: string, input: unknown): string {
+  return `${apiUrl}/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
+}
+
+/**
+ * The hottest procedures over the API's HTTP (tRPC, tokens, least privilege, the service) against raw `pg`
+ * doing the same database work, each with a pool of 10 on the same server in the same run, from 32
+ * concurrent clients: poker's vote and session read, and one read of each other module — scrum's own tasks,
+ * a decisions project's log, a planner plan version. The raw side runs as the owner, without the role switch
+ * and row-level-security settings, but reads the actor's row where the module's actor load checks something
+ * the answer depends on (scrum: still active; decisions: not deleted); poker's participant reads cover its
+ * actor, and planner's has no row.
+ */
+export async function benchApi(
+  durationMs: number,
+  db: Database,
+  url: string,
+  workDir: string,
+): Promise<ApiFigures> {
   let server: ApiServer | undefined;
   const pool = new pg.Pool({ connectionString: url, max: POOL });
   try {
+    const { sessionId, storyId, voters } = await votingSession(pool, CLIENTS);
+    const { developers } = await teamWithTasks(pool, CLIENTS);
+    const { projectId, members } = await projectWithDecisions(pool, CLIENTS);
+    const { activeVersions } = await repositoryWithPlans(pool);
+    const operators = Array.from({ length: CLIENTS }, (_, client) => `operator-${client + 1}`);
+    const planOf = (client: number) => activeVersions[client % activeVersions.length]!;
+    const [pokerTokens, scrumTokens, decisionsTokens, plannerTokens] = await Promise.all([
+      tokensFor('poker', voters),
+      tokensFor('scrum', developers),
+      tokensFor('decisions', members),
+      tokensFor('planner', operators),
+    ]);
     server = await startApiServer({
       db,
       secret: SECRET,
       plannerAccess: { roots: [] },
       port: 0,
       host: '127.0.0.1',
+      // The access log on, as in production, into a file rather than the terminal.
+      logger: pino(
+        { name: 'huddle-api', level: 'info' },
+        pino.destination({ dest: path.join(workDir, 'api.log'), sync: false }),
+      ),
     });
-    const castUrl = `${server.url}/poker.votes.cast`;
-    const getUrl = `${server.url}/poker.sessions.get?input=${encodeURIComponent(JSON.stringify({ sessionId }))}`;
-    const card = (client: number, round: number) => CARDS[(client + round) % CARDS.length]!;
-    let round = 0;
-
-    const apiVote = await load(durationMs, (client) =>
-      callApi(castUrl, tokens[client]!, {
-        method: 'POST',
-        body: JSON.stringify({ storyId, points: card(client, round++) }),
-      }),
-    );
-    const rawVote = await load(durationMs, async (client) => {
-      const connection = await pool.connect();
-      try {
-        await connection.query('begin');
-        await connection.query(
-          'select s.id from poker.sessions s join poker.stories st on st.session_id = s.id where st.id = $1 for share of s',
-          [storyId],
-        );
-        await connection.query(
-          'select is_spectator from poker.session_participants where session_id = $1 and user_id = $2',
-          [sessionId, voters[client]],
-        );
-        await connection.query(
-          'insert into poker.votes (story_id, user_id, points) values ($1, $2, $3) on conflict (story_id, user_id) do update set points = excluded.points',
-          [storyId, voters[client], card(client, round++)],
-        );
-        await connection.query('select pg_notify($1, $2)', [
-          'poker_events',
-          JSON.stringify({ type: 'vote_cast', sessionId, storyId, userId: voters[client] }),
-        ]);
-        await connection.query('commit');
-      } finally {
-        connection.release();
-      }
-    });
-
-    const apiRead = await load(durationMs, (client) => callApi(getUrl, tokens[client]!, { method: 'GET' }));
-    const rawRead = await load(durationMs, async (client) => {
-      const connection = await pool.connect();
-      try {
-        await connection.query('begin read only');
-        await connection.query('select * from poker.sessions where id = $1', [sessionId]);
-        await connection.query(
-          'select 1 from poker.session_participants where session_id = $1 and user_id = $2',
-          [sessionId, voters[client]],
-        );
-        await connection.query('select * from poker.stories where session_id = $1 order by story_order, id', [
-          sessionId,
-        ]);
-        await connection.query(
-          'select p.*, u.name from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = $1 order by p.joined_at, p.id',
-          [sessionId],
-        );
-        await connection.query('commit');
-      } finally {
-        connection.release();
-      }
-    });
-    return { vote: { api: apiVote, raw: rawVote }, read: { api: apiRead, raw: rawRead } };
+    const apiUrl = server.url;
+    const castUrl = `${apiUrl}/poker.votes.cast`;
+    const getUrl = queryUrl(apiUrl, 'poker.sessions.get', { sessionId });
+    const myTasksUrl = queryUrl(apiUrl, 'scrum.tasks.mine', { status: 'todo' });
+    const decisionsUrl = queryUrl(apiUrl, 'decisions.decisions.list', { projectId });
+    const card = (client: number, iteration: number) => CARDS[(client + iteration) % CARDS.length]!;
+    const votes = CARDS.map((points) => JSON.stringify({ storyId, points }));
+    return await compare(durationMs, pool, [
+      {
+        name: 'vote',
+        procedure: 'poker.votes.cast',
+        api: pokerTokens.map((token) => ({ url: castUrl, method: 'POST', token, bodies: votes })),
+        raw: (client, iteration) => [
+          [
+            'select s.id from poker.sessions s join poker.stories st on st.session_id = s.id where st.id = $1 for share of s',
+            [storyId],
+          ],
+          [
+            'select is_spectator from poker.session_participants where session_id = $1 and user_id = $2',
+            [sessionId, voters[client]],
+          ],
+          [
+            'insert into poker.votes (story_id, user_id, points) values ($1, $2, $3) on conflict (story_id, user_id) do update set points = excluded.points',
+            [storyId, voters[client], card(client, iteration)],
+          ],
+          [
+            'select pg_notify($1, $2)',
+            [
+              'poker_events',
+              JSON.stringify({ type: 'vote_cast', sessionId, storyId, userId: voters[client] }),
+            ],
+          ],
+        ],
+      },
+      {
+        name: 'read',
+        procedure: 'poker.sessions.get',
+        api: pokerTokens.map((token) => ({ url: getUrl, method: 'GET', token })),
+        raw: (client) => [
+          ['select * from poker.sessions where id = $1', [sessionId]],
+          [
+            'select 1 from poker.session_participants where session_id = $1 and user_id = $2',
+            [sessionId, voters[client]],
+          ],
+          ['select * from poker.stories where session_id = $1 order by story_order, id', [sessionId]],
+          [
+            'select p.*, u.name from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = $1 order by p.joined_at, p.id',
+            [sessionId],
+          ],
+        ],
+      },
+      {
+        name: 'my tasks',
+        procedure: 'scrum.tasks.mine',
+        api: scrumTokens.map((token) => ({ url: myTasksUrl, method: 'GET', token })),
+        raw: (client) => [
+          ['select id, role, is_active from scrum.users where id = $1', [developers[client]]],
+          [
+            'select * from scrum.tasks where assigned_user_id = $1 and status = $2 order by priority desc, start_date limit 100',
+            [developers[client], 'todo'],
+          ],
+        ],
+      },
+      {
+        name: 'decision log',
+        procedure: 'decisions.decisions.list',
+        api: decisionsTokens.map((token) => ({ url: decisionsUrl, method: 'GET', token })),
+        raw: (client) => [
+          ['select role from decisions.users where id = $1 and deleted_at is null', [members[client]]],
+          [
+            `select m.role, p.archived_at is not null as archived
+             from decisions.project_members m join decisions.projects p on p.id = m.project_id
+             where m.project_id = $1 and m.user_id = $2`,
+            [projectId, members[client]],
+          ],
+          // Every column the answer has; the embedding stays in the table.
+          [
+            `select id, project_id, transcript_id, title, statement, rationale, status, confidence, decided_at,
+               impacts, consensus, anomalies, created_at, updated_at, deleted_at
+             from decisions.decisions where project_id = $1 and deleted_at is null
+             order by decided_at desc, id desc limit 100`,
+            [projectId],
+          ],
+        ],
+      },
+      {
+        name: 'plan read',
+        procedure: 'planner.plans.get',
+        api: plannerTokens.map((token, client) => ({
+          url: queryUrl(apiUrl, 'planner.plans.get', { planId: planOf(client) }),
+          method: 'GET',
+          token,
+        })),
+        raw: (client) => [
+          ['select * from planner.plans where id = $1', [planOf(client)]],
+          [
+            'select * from planner.plan_artifacts where plan_id = $1 order by artifact_type, created_at, id',
+            [planOf(client)],
+          ],
+        ],
+      },
+    ]);
   } finally {
     await server?.close();
     await pool.end();
@@ -179,16 +243,15 @@ export async function benchApi(durationMs: number, db: Database, url: string): P
 }
 
 const line = (label: string, figures: LoadFigures) =>
-  `  ${label.padEnd(34)} ${count(figures.perSecond).padStart(7)}/s   p50 ${figures.p50.toFixed(1).padStart(6)} ms   p99 ${figures.p99.toFixed(1).padStart(6)} ms   (${count(figures.calls)} calls)`;
+  `  ${label.padEnd(34)} ${count(figures.perSecond).padStart(7)}/s   p50 ${figures.p50.toFixed(1).padStart(6)} ms   p99 ${figures.p99.toFixed(1).padStart(6)} ms   CPU ${figures.cpuPerCall.toFixed(2).padStart(5)} ms/call   (${count(figures.calls)} calls)`;
 
 export function apiReport(figures: ApiFigures): string[] {
   return [
-    `request path: ${CLIENTS} concurrent clients, pool ${POOL} on both sides`,
-    line('poker.votes.cast over HTTP', figures.vote.api),
-    line('raw pg, same work', figures.vote.raw),
-    `  vote: the API does ${ratio(figures.vote.api.perSecond / figures.vote.raw.perSecond)} of raw pg's throughput`,
-    line('poker.sessions.get over HTTP', figures.read.api),
-    line('raw pg, same reads', figures.read.raw),
-    `  read: the API does ${ratio(figures.read.api.perSecond / figures.read.raw.perSecond)} of raw pg's throughput`,
+    `request path: ${CLIENTS} concurrent clients, pool ${POOL} on both sides, median of ${ROUNDS} rounds`,
+    ...figures.flatMap(({ name, procedure, api, raw }) => [
+      line(`${procedure} over HTTP`, api),
+      line('raw pg, same work', raw),
+      `  ${name}: the API does ${ratio(api.perSecond / raw.perSecond)} of raw pg's throughput`,
+    ]),
   ];
 }

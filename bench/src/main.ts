@@ -22,10 +22,11 @@ const [first, second] = process.argv.slice(2);
 if (first === 'fuzz') {
   process.exitCode = await benchFuzz(process.argv.slice(3));
 } else {
-  const server = await acquireTestServer();
+  // The request path is measured with commits flushed to disk, as in production; bulk paths as the tests run.
+  const server = await acquireTestServer({ durable: first === 'api' });
   const workDir = await mkdtemp(path.join(tmpdir(), 'huddle-bench-'));
   try {
-    if (first === 'api') await benchRequestPath(server, Number(second ?? 10));
+    if (first === 'api') await benchRequestPath(server, workDir, Number(second ?? 10));
     else if (first === 'similarity') await benchSimilarityPath(server, Number(second ?? 100_000));
     else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
   } finally {
@@ -34,14 +35,14 @@ if (first === 'fuzz') {
   }
 }
 
-async function benchRequestPath(server: TestServer, seconds: number) {
+async function benchRequestPath(server: TestServer, workDir: string, seconds: number) {
   if (!(seconds > 0)) throw new Error(`seconds: must be a positive number, got ${second}`);
   console.log(
-    `huddle bench api, ${seconds} s per side, PostgreSQL from ${server.source}, node ${process.version}`,
+    `huddle bench api, ${seconds} s per side, PostgreSQL from ${server.source}${server.source === 'local cluster' ? ' (fsync on)' : ''}, node ${process.version}`,
   );
   const target = await migratedDatabase(server.url, 'bench_api', domainModules, 10);
   try {
-    console.log(apiReport(await benchApi(seconds * 1000, target.db, target.url)).join('\n'));
+    console.log(apiReport(await benchApi(seconds * 1000, target.db, target.url, workDir)).join('\n'));
   } finally {
     await target.db.close();
   }

@@ -8,6 +8,7 @@ import {
 } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import { MAX_BATCH_CALLS } from './limits.ts';
+import { ReadPosition, WAL_POSITION_HEADER } from './read-position.ts';
 import type { AppRouter } from './router.ts';
 
 /** The modules a client may hold a token for: the top-level routers that act for a user. */
@@ -28,9 +29,14 @@ const bearer = (token: string | undefined): Record<string, string> =>
 
 /**
  * Queries and mutations batched over HTTP, one batch stream per module, each sent with that module's
- * token: a batch never mixes two modules' calls, so it needs one Authorization header.
+ * token: a batch never mixes two modules' calls, so it needs one Authorization header. Every request sends
+ * the latest write position the client has seen and every response may advance it (read-position.ts).
  */
-function batchPerModule(url: string, tokens: HuddleTokens | undefined): TRPCLink<AppRouter> {
+function batchPerModule(
+  url: string,
+  tokens: HuddleTokens | undefined,
+  readPosition: ReadPosition,
+): TRPCLink<AppRouter> {
   return (runtime) => {
     const links = new Map<string, OperationLink<AppRouter>>();
     return (call) => {
@@ -40,7 +46,18 @@ function batchPerModule(url: string, tokens: HuddleTokens | undefined): TRPCLink
         link = httpBatchLink<AppRouter>({
           url,
           maxItems: MAX_BATCH_CALLS,
-          headers: () => bearer(tokenFor(tokens, call.op.path)),
+          headers: () => {
+            const latest = readPosition.latest;
+            return {
+              ...bearer(tokenFor(tokens, call.op.path)),
+              ...(latest && { [WAL_POSITION_HEADER]: latest }),
+            };
+          },
+          fetch: async (input, init) => {
+            const response = await fetch(input, init);
+            readPosition.saw(response.headers.get(WAL_POSITION_HEADER));
+            return response;
+          },
         })(runtime);
         links.set(module, link);
       }
@@ -49,12 +66,24 @@ function batchPerModule(url: string, tokens: HuddleTokens | undefined): TRPCLink
   };
 }
 
+export interface HuddleClientOptions {
+  /**
+   * Where the client keeps the latest write position it has seen, so its queries read its own writes when
+   * the API reads from replicas. Default: a new one; pass another client's to read what that client wrote
+   * (the token of a sign-in, then a client for that token).
+   */
+  readPosition?: ReadPosition;
+}
+
 /**
  * A typed client for the Huddle API at `url`. `tokens` is one bearer token (from a sign-in such as
  * `poker.join`, or `huddle token issue`) or one per module; each call goes with its module's token.
- * Subscriptions use Server-Sent Events. Importing this loads the tRPC client and types only, never the server.
+ * Subscriptions use Server-Sent Events. A query sees every write this client's (or its `readPosition`'s)
+ * mutations made, also when the API serves it from a read replica. Importing this loads the tRPC client and
+ * types only, never the server.
  */
-export function createHuddleClient(url: string, tokens?: HuddleTokens) {
+export function createHuddleClient(url: string, tokens?: HuddleTokens, options: HuddleClientOptions = {}) {
+  const readPosition = options.readPosition ?? new ReadPosition();
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
@@ -67,11 +96,12 @@ export function createHuddleClient(url: string, tokens?: HuddleTokens) {
               fetch(input, { ...init, headers: { ...init.headers, ...bearer(tokenFor(tokens, op.path)) } }),
           }),
         }),
-        false: batchPerModule(url, tokens),
+        false: batchPerModule(url, tokens, readPosition),
       }),
     ],
   });
 }
 
 export type HuddleClient = ReturnType<typeof createHuddleClient>;
+export { ReadPosition } from './read-position.ts';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router.ts';

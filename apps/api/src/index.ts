@@ -1,2 +1,9 @@
-export { createHuddleClient, type HuddleClient, type HuddleModule, type HuddleTokens } from './client.ts';
+export {
+  createHuddleClient,
+  type HuddleClient,
+  type HuddleClientOptions,
+  type HuddleModule,
+  type HuddleTokens,
+  ReadPosition,
+} from './client.ts';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router.ts';

@@ -7,6 +7,7 @@ import {
   inRequestScope,
   migrateUp,
   openDatabase,
+  platformModule,
   runAsActor,
   seed,
   sessionLimitsFromEnv,
@@ -34,7 +35,7 @@ import {
 import git from 'isomorphic-git';
 import { z } from 'zod';
 import { logger } from './logger.ts';
-import { scheduleJobs } from './scheduler.ts';
+import { jobSchedulesFromEnv, scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
 import { signInLimitsFromEnv } from './sign-in-limits.ts';
 import {
@@ -136,6 +137,7 @@ async function main() {
   const githubOAuth = githubOAuthConfigFromEnv() ?? undefined;
   const decisionsWebhookSecret = decisionsWebhookSecretFromEnv();
   const signInLimits = signInLimitsFromEnv();
+  const jobSchedules = jobSchedulesFromEnv([platformModule, ...domainModules]);
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
     await db.close();
@@ -188,7 +190,8 @@ async function main() {
   }
   process.stdout.write(`${banner.join('\n')}\n`);
   // Every process may schedule: each schedule slot runs once across all of them (see scheduleJobs).
-  const stopJobs = listen.data.HUDDLE_JOBS === 'on' ? scheduleJobs(db, logger) : () => undefined;
+  const stopJobs =
+    listen.data.HUDDLE_JOBS === 'on' ? scheduleJobs(db, logger, jobSchedules) : () => undefined;
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

@@ -5,6 +5,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import { MAX_BATCH_CALLS } from './limits.ts';
 import { logger as processLogger } from './logger.ts';
+import { WAL_POSITION_HEADER } from './read-position.ts';
 import { appRouter } from './router.ts';
 import {
   createSignInLimiter,
@@ -95,7 +96,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const record = records.get(req)!;
       const auth = await createContext(options, req.headers.authorization);
       if (auth.token) record.actor = auth.token;
-      return { ...auth, log: record.log, clientAddress: req.socket.remoteAddress ?? 'unknown', signIns };
+      const after = req.headers[WAL_POSITION_HEADER];
+      return {
+        ...auth,
+        log: record.log,
+        clientAddress: req.socket.remoteAddress ?? 'unknown',
+        signIns,
+        readPosition: { after: Array.isArray(after) ? after.join(', ') : after, written: undefined },
+      };
     },
     onError({ error, path, req }) {
       const record = records.get(req)!;
@@ -106,11 +114,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         record.log.error({ err: error.cause ?? error, path }, 'request failed');
       else record.log.debug({ path, code: error.code }, 'request refused');
     },
-    responseMeta({ errors }) {
+    responseMeta({ ctx, errors }) {
       const limited = errors.find((error) => error.cause instanceof SignInRateLimitedError)?.cause;
-      return limited instanceof SignInRateLimitedError
-        ? { headers: { 'retry-after': String(limited.retryAfterSeconds) } }
-        : {};
+      const written = ctx?.readPosition.written;
+      return {
+        headers: {
+          ...(limited instanceof SignInRateLimitedError && {
+            'retry-after': String(limited.retryAfterSeconds),
+          }),
+          ...(written && { [WAL_POSITION_HEADER]: written }),
+        },
+      };
     },
   });
   const inFlight = new Set<{ req: IncomingMessage; res: ServerResponse }>();

@@ -4,8 +4,11 @@ import {
   type EntityManager,
   HuddleError,
   type HuddleErrorKind,
+  InvalidInputError,
   type ModuleActor,
   type ModuleWithActors,
+  primaryWalPosition,
+  type RequestScopeOptions,
   runAnonymously,
   runAsActor,
   toHuddleError,
@@ -17,6 +20,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from './read-position.ts';
 import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
 
 /** What the server gives every request, fixed when it starts. */
@@ -42,6 +46,12 @@ export interface ApiContext extends AuthContext {
   /** The TCP peer's address: what sign-in limits count per address. */
   clientAddress: string;
   signIns: SignInLimiter;
+  /**
+   * Read-your-writes with read replicas (read-position.ts): `after`, the write position the caller's queries
+   * must see (its `x-huddle-lsn` header, not yet checked); `written`, the primary's position after this
+   * request's mutations, sent back in the same header.
+   */
+  readPosition: { after: string | undefined; written: string | undefined };
 }
 
 export async function createContext(
@@ -126,7 +136,24 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapErrors);
+/**
+ * With read replicas, a mutation that succeeded records the primary's WAL position after its commit, for the
+ * response's `x-huddle-lsn`; without replicas `primaryWalPosition` is no query. The write has committed, so a
+ * failure to read the position loses only the caller's read-your-writes for it, never the write's result.
+ */
+const recordWritePosition = t.middleware(async ({ ctx, type, next }) => {
+  const result = await next();
+  if (type !== 'mutation' || !result.ok) return result;
+  try {
+    const position = await primaryWalPosition(ctx.db.orm);
+    if (position) ctx.readPosition.written = laterWalPosition(ctx.readPosition.written, position);
+  } catch (error) {
+    ctx.log.warn({ err: error }, 'could not read the WAL position after a mutation');
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors).use(recordWritePosition);
 
 /**
  * A sign-in: a procedure that hands out an identity (poker's join today; password and OAuth sign-ins
@@ -159,18 +186,39 @@ export function authedProcedure<Actor extends ModuleActor>(module: ModuleWithAct
 }
 
 /**
+ * A query only reads: a READ ONLY transaction, on a read replica that has replayed the caller's last write
+ * position (its `x-huddle-lsn` header), else on the primary (`readOnlyTransaction` in @huddle/db).
+ */
+function queryScope(ctx: ApiContext): RequestScopeOptions {
+  const after = ctx.readPosition.after;
+  if (after !== undefined && walPositionValue(after) === undefined) {
+    throw new InvalidInputError(`${WAL_POSITION_HEADER}: must be a WAL position such as 16/B374D848`, {
+      field: WAL_POSITION_HEADER,
+    });
+  }
+  return { readOnly: { after } };
+}
+
+/**
  * A procedure acting for the token's actor of `module`, in one request scope with least privilege
  * (`runAsActor`): the module loads the actor, the transaction runs as `application_user` with the module's
- * row-level-security settings, commits when the procedure succeeds and rolls back when it throws.
+ * row-level-security settings, commits when the procedure succeeds and rolls back when it throws. Queries
+ * run read-only, on a read replica when one has the caller's writes (`queryScope`).
  */
 export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return publicProcedure.use(({ ctx, next }) =>
-    runAsActor(ctx.db.orm, module, requireActor(ctx, module), async (em: EntityManager, actor: Actor) => {
-      const result = await next({ ctx: { em, actor } });
-      // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
-      if (!result.ok) throw result.error;
-      return result;
-    }),
+  return publicProcedure.use(({ ctx, type, next }) =>
+    runAsActor(
+      ctx.db.orm,
+      module,
+      requireActor(ctx, module),
+      async (em: EntityManager, actor: Actor) => {
+        const result = await next({ ctx: { em, actor } });
+        // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
+        if (!result.ok) throw result.error;
+        return result;
+      },
+      type === 'query' ? queryScope(ctx) : {},
+    ),
   );
 }
 

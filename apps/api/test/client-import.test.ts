@@ -34,7 +34,9 @@ describe('the typed client', () => {
       );
       expect(ours).toEqual(
         new Set(
-          specifier.endsWith('/client') ? ['client.ts', 'limits.ts'] : ['index.ts', 'client.ts', 'limits.ts'],
+          specifier.endsWith('/client')
+            ? ['client.ts', 'limits.ts', 'read-position.ts']
+            : ['index.ts', 'client.ts', 'limits.ts', 'read-position.ts'],
         ),
       );
     },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import { SIGN_IN_STATE_TTL_MS, sealSignInState } from '../src/github-sign-in.ts';
 import { type ApiServer, startApiServer } from '../src/server.ts';
-import { failure, startTestServer, TEST_SECRET } from './helpers.ts';
+import { collect, failure, startTestServer, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
 
 const database = useTestDatabase(domainModules);
 
@@ -107,6 +107,7 @@ beforeAll(async () => {
     githubOAuth,
     port: 0,
     host: '127.0.0.1',
+    logger: TEST_LOGGER,
   });
   anonymous = createHuddleClient(server.url);
   seeded.pm = await seedUser('pm-gh', 'pam', 'project_manager');
@@ -126,39 +127,6 @@ async function authorizeAs(account: GitHubAccount) {
   const back = new URL(redirect.headers.get('location')!);
   expect(back.searchParams.get('state')).toBe(state);
   return { code: back.searchParams.get('code')!, state };
-}
-
-/** Collects a subscription's events after its `subscribed` message; `next()` resolves with the next one. */
-function collect<Event>(
-  subscribe: (handlers: {
-    onData(message: Event | { type: 'subscribed' }): void;
-    onError(error: unknown): void;
-  }) => { unsubscribe(): void },
-) {
-  const received: Event[] = [];
-  const waiting: ((event: Event) => void)[] = [];
-  let subscribed: () => void;
-  const ready = new Promise<void>((resolve) => (subscribed = resolve));
-  const subscription = subscribe({
-    onData(message) {
-      if ((message as { type: string }).type === 'subscribed') return subscribed();
-      const event = message as Event;
-      const waiter = waiting.shift();
-      if (waiter) waiter(event);
-      else received.push(event);
-    },
-    onError(error) {
-      throw error;
-    },
-  });
-  return {
-    ready,
-    next: () =>
-      received.length > 0
-        ? Promise.resolve(received.shift()!)
-        : new Promise<Event>((resolve) => waiting.push(resolve)),
-    stop: () => subscription.unsubscribe(),
-  };
 }
 
 const octo: GitHubAccount = {

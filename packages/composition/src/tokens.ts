@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type webcrypto } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError, type DatabaseTarget, type ModuleActor, UnauthorizedError } from '@huddle/db';
@@ -94,6 +94,18 @@ export function issueActorToken<Actor extends ModuleActor>(
   return issueToken(secret, { module: actor.module, subject: spec.subject(actor) }, ttl);
 }
 
+/** Each secret's HMAC key, imported once: importing it again for every request is work that need not repeat. */
+const verificationKeys = new WeakMap<Uint8Array, Promise<webcrypto.CryptoKey>>();
+
+function verificationKey(secret: Uint8Array): Promise<webcrypto.CryptoKey> {
+  let key = verificationKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    verificationKeys.set(secret, key);
+  }
+  return key;
+}
+
 /**
  * Verifies a bearer token: signature, issuer, a required `exp` that has not passed and an `iat` not in the
  * future. Anything wrong is an UnauthorizedError saying what, never more.
@@ -101,7 +113,7 @@ export function issueActorToken<Actor extends ModuleActor>(
 export async function verifyToken(secret: Uint8Array, token: string): Promise<TokenClaims> {
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, secret, {
+    ({ payload } = await jwtVerify(token, await verificationKey(secret), {
       issuer: ISSUER,
       algorithms: ['HS256'],
       requiredClaims: ['exp', 'iat', 'sub'],

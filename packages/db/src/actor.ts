@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/sql';
 import { UnauthorizedError } from './errors.ts';
 import { MAX_SERIAL_ID } from './zod.ts';
 
@@ -23,13 +22,33 @@ export interface ActorSpec<Actor extends ModuleActor> {
   /** The token subject for `actor`: the inverse of `parse`. */
   subject(actor: Actor): string;
   /**
-   * Confirms in the database that the actor may act (it exists, is active) and returns it completed from
-   * there (e.g. its current role); an UnauthorizedError when it may not. Runs when a token is issued and at
-   * the start of every request, in the request's transaction, before the switch to `application_user`.
+   * How the database confirms that the actor may act, when a token is issued and at the start of every
+   * request. Absent when the token's signature is the whole check (then the request has no settings).
    */
-  load(em: EntityManager, actor: Actor): Promise<Actor>;
-  /** The `set_config` values this module's row-level-security policies read for `actor`, if any. */
-  settings?(actor: Actor): Record<string, string>;
+  load?: ActorLoad<Actor>;
+}
+
+/** One row read for the actor: column name → value. */
+export type ActorRow = Readonly<Record<string, unknown>>;
+
+/**
+ * The actor's row, read at the start of every request in the same statement that switches the transaction
+ * to `application_user` (`runAsActor`): one round trip, so a deactivated user or changed role counts at
+ * once and costs no extra statement.
+ */
+export interface ActorLoad<Actor extends ModuleActor> {
+  /** A `select` (with `?` placeholders) that returns one row for the actor, or none when it does not exist. */
+  query(actor: Actor): { sql: string; params: readonly unknown[] };
+  /**
+   * The actor completed from its row (e.g. its current role), or an UnauthorizedError when there is no row
+   * or the row says it may not act (deactivated).
+   */
+  confirm(actor: Actor, row: ActorRow | undefined): Actor;
+  /**
+   * The `set_config` values the module's row-level-security policies read: setting name → a column of the
+   * row (e.g. `{ 'app.user_id': 'id' }`), set in that same statement.
+   */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /**

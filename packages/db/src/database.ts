@@ -14,6 +14,7 @@ import { DatabaseUnavailableError } from './errors.ts';
 import { type EventListener, pgliteEventListener, postgresEventListener } from './events.ts';
 import { type DomainModule, orderModules } from './module.ts';
 import { platformModule } from './platform.ts';
+import { replicaOptions } from './replicas.ts';
 
 export type HuddleOrm = MikroORM<AbstractSqlDriver, EntityManager>;
 
@@ -34,7 +35,7 @@ export interface Database {
 
 export interface OpenDatabaseOptions {
   modules: readonly DomainModule[];
-  /** Defaults to the target read from the environment (DATABASE_URL, HUDDLE_DATA_DIR). */
+  /** Defaults to the target read from the environment (DATABASE_URL, DATABASE_REPLICA_URLS, HUDDLE_DATA_DIR). */
   target?: DatabaseTarget;
   /**
    * Timeouts for every PostgreSQL session of the runtime pool (request-serving processes pass
@@ -140,8 +141,8 @@ async function initOrm(options: Partial<Options>, target: DatabaseTarget): Promi
 }
 
 /**
- * Opens the database for a list of domain modules: `DATABASE_URL` → PostgreSQL with a pool, otherwise the
- * embedded PGlite in the data directory. Throws DatabaseUnavailableError with one clear line when it can't.
+ * Opens the database for a list of domain modules: `DATABASE_URL` → PostgreSQL with a pool (and one per read
+ * replica in `DATABASE_REPLICA_URLS`, opened lazily), otherwise the embedded PGlite in the data directory. Throws DatabaseUnavailableError with one clear line when it can't.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const target = options.target ?? databaseTargetFromEnv();
@@ -153,9 +154,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     embedded?.lock.release();
   };
   const debug = options.debug ?? false;
-  // Migrations run without the session limits: a schema change may take as long as it takes.
+  // Migrations run without the session limits (a schema change may take as long as it takes) and on the
+  // primary only; the runtime ORM also holds the read replicas' pools.
   const base = { ...baseOptions(target, pglite, modules, undefined), debug };
-  const runtime = { ...baseOptions(target, pglite, modules, options.sessionLimits), debug };
+  const runtime = {
+    ...baseOptions(target, pglite, modules, options.sessionLimits),
+    ...replicaOptions(target),
+    debug,
+  };
   let orm: HuddleOrm;
   try {
     orm = await initOrm({ ...runtime, entities: modules.flatMap((module) => module.entities) }, target);

@@ -53,6 +53,15 @@ export function sqlStringList(values: readonly string[]): string {
   return values.map((value) => `'${value.replaceAll("'", "''")}'`).join(', ');
 }
 
+/**
+ * A `timestamptz` column (an SQL expression) rendered as the ISO-8601 text the output schemas carry
+ * (`2026-11-22T06:31:05.123Z`, UTC, milliseconds): for hot reads that build their answer as JSON in the
+ * database instead of hydrating entities.
+ */
+export function isoTimestampSql(column: string): string {
+  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 /** A named CHECK that `column` is one of `values`. */
 export function checkIn(name: string, column: string, values: readonly string[]) {
   return { name, expression: `${column} in (${sqlStringList(values)})` };

@@ -6,15 +6,34 @@ const postgresUrl = z
   .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
   .describe('DATABASE_URL');
 
+const REPLICA_URL_RULE = 'must be comma-separated postgres:// or postgresql:// URLs';
+
+/** `a, b` → `['a', 'b']`; every entry must be a PostgreSQL URL (an empty one too is refused). */
+const replicaUrls = z
+  .string()
+  .transform((value, context) => {
+    const urls = value.split(',').map((url) => url.trim());
+    if (urls.some((url) => !postgresUrl.safeParse(url).success)) {
+      context.addIssue({ code: 'custom', message: REPLICA_URL_RULE });
+      return z.NEVER;
+    }
+    return urls;
+  })
+  .optional();
+
 const environmentSchema = z.object({
   DATABASE_URL: z.preprocess((value) => (value === '' ? undefined : value), postgresUrl.optional()),
+  DATABASE_REPLICA_URLS: z.preprocess((value) => (value === '' ? undefined : value), replicaUrls),
   HUDDLE_DATA_DIR: z.string().min(1).default('.huddle/data'),
   HUDDLE_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 });
 
-/** Where the database lives: a PostgreSQL server, or the embedded PGlite in a data directory. */
+/**
+ * Where the database lives: a PostgreSQL server (and, optionally, streaming replicas of it that serve
+ * read-only requests: `replicas.ts`), or the embedded PGlite in a data directory.
+ */
 export type DatabaseTarget =
-  | { kind: 'postgresql'; url: string; poolMax: number }
+  | { kind: 'postgresql'; url: string; poolMax: number; replicaUrls?: readonly string[] }
   | { kind: 'pglite'; dataDir: string };
 
 /** Parses environment variables with `schema`; a bad value throws one ConfigurationError line naming it. */
@@ -32,9 +51,22 @@ function parseEnvironment<Schema extends z.ZodType>(
 
 /** Reads the database target from the environment; a bad value throws one ConfigurationError line. */
 export function databaseTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseTarget {
-  const { DATABASE_URL, HUDDLE_DATA_DIR, HUDDLE_DB_POOL_MAX } = parseEnvironment(environmentSchema, env);
+  const { DATABASE_URL, DATABASE_REPLICA_URLS, HUDDLE_DATA_DIR, HUDDLE_DB_POOL_MAX } = parseEnvironment(
+    environmentSchema,
+    env,
+  );
+  if (!DATABASE_URL && DATABASE_REPLICA_URLS) {
+    throw new ConfigurationError(
+      'DATABASE_REPLICA_URLS: needs DATABASE_URL (replicas stream from a PostgreSQL primary; the embedded database has none)',
+    );
+  }
   return DATABASE_URL
-    ? { kind: 'postgresql', url: DATABASE_URL, poolMax: HUDDLE_DB_POOL_MAX }
+    ? {
+        kind: 'postgresql',
+        url: DATABASE_URL,
+        poolMax: HUDDLE_DB_POOL_MAX,
+        ...(DATABASE_REPLICA_URLS && { replicaUrls: DATABASE_REPLICA_URLS }),
+      }
     : { kind: 'pglite', dataDir: path.resolve(HUDDLE_DATA_DIR) };
 }
 

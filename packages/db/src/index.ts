@@ -13,7 +13,13 @@ export {
 } from '@mikro-orm/core';
 export { Migration } from '@mikro-orm/migrations';
 export { Seeder } from '@mikro-orm/seeder';
-export { type ActorSpec, type ModuleActor, parseSerialSubject } from './actor.ts';
+export {
+  type ActorLoad,
+  type ActorRow,
+  type ActorSpec,
+  type ModuleActor,
+  parseSerialSubject,
+} from './actor.ts';
 export { type BackupOptions, type TableProgress, writeBackup } from './backup/dump.ts';
 export { type BackupManifest, verifyBackup } from './backup/format.ts';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './backup/restore.ts';
@@ -43,6 +49,7 @@ export {
   checkIn,
   createdAt,
   fixTriggerSearchPath,
+  isoTimestampSql,
   softDelete,
   sqlStringList,
   timestamps,
@@ -86,7 +93,14 @@ export {
   withDependencies,
 } from './module.ts';
 export { platformModule } from './platform.ts';
-export { inRequestScope, type RequestScopeOptions, runAnonymously, runAsActor } from './request.ts';
+export { primaryWalPosition, type ReadOnlyRequest } from './replicas.ts';
+export {
+  inRequestScope,
+  loadActor,
+  type RequestScopeOptions,
+  runAnonymously,
+  runAsActor,
+} from './request.ts';
 export { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
 export { MAX_SEED_SCALE, type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { insertInChunks, reserveIds, type SeededRandom, seededRandom } from './seeding.ts';

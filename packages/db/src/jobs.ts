@@ -1,6 +1,6 @@
 import type { Database } from './database.ts';
 import { ConfigurationError } from './errors.ts';
-import { findModule, type JobReport, type ModuleJob } from './module.ts';
+import type { JobReport, ModuleJob } from './module.ts';
 import { inRequestScope } from './request.ts';
 
 export interface JobRunOptions {
@@ -20,18 +20,22 @@ export function listJobs(db: Pick<Database, 'modules'>): { id: string; module: s
   );
 }
 
-/** The job called `<module>.<job>`; an unknown one is a ConfigurationError listing the known ones. */
-export function findJob(db: Pick<Database, 'modules'>, id: string): { module: string; job: ModuleJob } {
-  const [moduleName = '', jobName = ''] = id.split('.', 2);
-  const module = findModule(db.modules, moduleName);
-  const job = module.jobs?.find((candidate) => candidate.name === jobName);
-  if (!job) {
-    const known = listJobs(db)
-      .map((entry) => entry.id)
-      .join(', ');
-    throw new ConfigurationError(`job: unknown job "${id}" (known: ${known || 'none'})`);
+/**
+ * The job called `<module>.<job>`; an unknown one (module or job) is a ConfigurationError listing the known
+ * ones, naming `field` (where the name came from: an argument, an environment variable).
+ */
+export function findJob(
+  db: Pick<Database, 'modules'>,
+  id: string,
+  field = 'job',
+): { module: string; job: ModuleJob } {
+  const jobs = listJobs(db);
+  const found = jobs.find((entry) => entry.id === id);
+  if (!found) {
+    const known = jobs.map((entry) => entry.id).join(', ');
+    throw new ConfigurationError(`${field}: unknown job "${id}" (known: ${known || 'none'})`);
   }
-  return { module: module.name, job };
+  return found;
 }
 
 /**

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { quoteIdentifier } from './catalog/introspect.ts';
 import type { Database, HuddleOrm } from './database.ts';
 import { type DomainModule, findModule, withDependencies } from './module.ts';
@@ -28,6 +29,24 @@ async function withModuleOrm<T>(db: Database, module: DomainModule, work: (orm: 
   }
 }
 
+/**
+ * Runs `work` holding the database's migration lock: on PostgreSQL a session advisory lock on a connection of
+ * its own (released when that session ends, also when the process dies), so processes that start together
+ * on one database — API processes behind a load balancer, a CLI — change the schema one after another and
+ * the later ones find nothing pending. The embedded database has one process by design (its directory lock).
+ */
+async function underMigrationLock<T>(db: Database, work: () => Promise<T>): Promise<T> {
+  if (db.target.kind !== 'postgresql') return work();
+  const session = new pg.Client({ connectionString: db.target.url });
+  await session.connect();
+  try {
+    await session.query("select pg_advisory_lock(hashtext('huddle.migrations'))");
+    return await work();
+  } finally {
+    await session.end();
+  }
+}
+
 /** The module and everything it depends on, in migration order, after the platform module. */
 function withDependenciesAndPlatform(db: Database, name: string): DomainModule[] {
   // The platform module is implicitly depended on by every module.
@@ -52,22 +71,27 @@ function sqlLines(sql: string): string[] {
     .filter((line) => line.length > 0);
 }
 
-/** Applies pending migrations, platform first, then each module in dependency order. */
+/**
+ * Applies pending migrations, platform first, then each module in dependency order, under the migration
+ * lock (`underMigrationLock`).
+ */
 export async function migrateUp(
   db: Database,
   selection: MigrationSelection = {},
 ): Promise<ModuleMigrationStatus[]> {
   const modules = selection.module ? withDependenciesAndPlatform(db, selection.module) : [...db.modules];
-  const results: ModuleMigrationStatus[] = [];
-  for (const module of modules) {
-    results.push(
-      await withModuleOrm(db, module, async (orm) => {
-        const applied = await orm.migrator.up();
-        return { module: module.name, applied: applied.map((info) => info.name), pending: [] };
-      }),
-    );
-  }
-  return results;
+  return underMigrationLock(db, async () => {
+    const results: ModuleMigrationStatus[] = [];
+    for (const module of modules) {
+      results.push(
+        await withModuleOrm(db, module, async (orm) => {
+          const applied = await orm.migrator.up();
+          return { module: module.name, applied: applied.map((info) => info.name), pending: [] };
+        }),
+      );
+    }
+    return results;
+  });
 }
 
 export interface MigrateDownOptions extends MigrationSelection {
@@ -78,26 +102,28 @@ export interface MigrateDownOptions extends MigrationSelection {
 /**
  * Reverts migrations in reverse dependency order. Without `all`, reverts the single most recent migration
  * of the selected module (or of the last module that has any applied); with `all`, reverts everything
- * of the selected modules and of the modules depending on them.
+ * of the selected modules and of the modules depending on them. Under the migration lock, as `migrateUp`.
  */
 export async function migrateDown(
   db: Database,
   options: MigrateDownOptions = {},
 ): Promise<ModuleMigrationStatus[]> {
   const selected = options.module ? withDependents(db, options.module) : [...db.modules];
-  const results: ModuleMigrationStatus[] = [];
-  for (const module of [...selected].reverse()) {
-    if (!options.all && options.module && module.name !== options.module) continue;
-    const reverted = await withModuleOrm(db, module, async (orm) => {
-      const executed = await orm.migrator.getExecuted();
-      if (executed.length === 0) return [];
-      const infos = options.all ? await orm.migrator.down({ to: 0 }) : await orm.migrator.down();
-      return infos.map((info) => info.name);
-    });
-    results.push({ module: module.name, applied: [], pending: reverted });
-    if (!options.all && reverted.length > 0) break;
-  }
-  return results;
+  return underMigrationLock(db, async () => {
+    const results: ModuleMigrationStatus[] = [];
+    for (const module of [...selected].reverse()) {
+      if (!options.all && options.module && module.name !== options.module) continue;
+      const reverted = await withModuleOrm(db, module, async (orm) => {
+        const executed = await orm.migrator.getExecuted();
+        if (executed.length === 0) return [];
+        const infos = options.all ? await orm.migrator.down({ to: 0 }) : await orm.migrator.down();
+        return infos.map((info) => info.name);
+      });
+      results.push({ module: module.name, applied: [], pending: reverted });
+      if (!options.all && reverted.length > 0) break;
+    }
+    return results;
+  });
 }
 
 /** The selected module only (unknown → ConfigurationError), or every module. */

@@ -1,13 +1,17 @@
 import type { EntityManager } from '@mikro-orm/sql';
-import type { ModuleActor } from './actor.ts';
+import type { ActorRow, ActorSpec, ModuleActor } from './actor.ts';
+import { quoteIdentifier } from './catalog/introspect.ts';
 import type { HuddleOrm } from './database.ts';
 import { isRetryableTransactionError, toHuddleError } from './errors.ts';
 import type { ModuleWithActors } from './module.ts';
+import { type ReadOnlyRequest, readOnlyTransaction } from './replicas.ts';
 import { APPLICATION_ROLE } from './roles.ts';
 
 export interface RequestScopeOptions {
   /** How many times a transaction failing with a serialization failure or deadlock is retried. */
   retries?: number;
+  /** The work only reads: a READ ONLY transaction, on a read replica when one has the caller's writes (replicas.ts). */
+  readOnly?: ReadOnlyRequest;
 }
 
 const DEFAULT_RETRIES = 5;
@@ -28,7 +32,9 @@ export async function inRequestScope<T>(
   for (let attempt = 0; ; attempt++) {
     const em = orm.em.fork({ clear: true });
     try {
-      return await em.transactional((tx) => work(tx));
+      return await (options.readOnly
+        ? readOnlyTransaction(orm, em, work, options.readOnly)
+        : em.transactional((tx) => work(tx)));
     } catch (error) {
       if (attempt < retries && isRetryableTransactionError(error)) {
         await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt * (0.5 + Math.random())));
@@ -39,21 +45,60 @@ export async function inRequestScope<T>(
   }
 }
 
-/**
- * Switches the rest of the transaction to `application_user` with `settings` for row-level security, in one
- * statement: `set_config('role', …, true)` is `SET LOCAL ROLE`.
- */
-async function switchToApplicationRole(em: EntityManager, settings: Record<string, string>): Promise<void> {
-  const entries = Object.entries({ role: APPLICATION_ROLE, ...settings });
-  await em.execute(`select ${entries.map(() => 'set_config(?, ?, true)').join(', ')}`, entries.flat(), 'run');
+/** Switches the rest of the transaction to `application_user` (`set_config('role', …, true)` is `SET LOCAL ROLE`). */
+async function switchToApplicationRole(em: EntityManager): Promise<void> {
+  await em.execute(`select set_config('role', ?, true)`, [APPLICATION_ROLE], 'run');
 }
 
 /**
- * Runs `work` for `actor` of `module` with least privilege: one EntityManager fork and transaction in which
- * the module loads the actor (`ActorSpec.load`: it must still exist and be allowed to act), then the
- * transaction switches to `application_user` with the module's `set_config` values, so the database's
- * grants and row-level-security policies, not only the services, decide what the request may see and do.
- * This is what the API, subscriptions, the CLI when it acts for a user, and the test helpers use.
+ * Confirms in the database that `actor` may act and returns it completed (its module's `load`), as the
+ * connecting role and without switching: for issuing a token, and for tools that check a subject.
+ */
+export async function loadActor<Actor extends ModuleActor>(
+  em: EntityManager,
+  spec: ActorSpec<Actor>,
+  actor: Actor,
+): Promise<Actor> {
+  if (!spec.load) return actor;
+  const { sql, params } = spec.load.query(actor);
+  const [row] = await em.execute<ActorRow[]>(sql, [...params]);
+  return spec.load.confirm(actor, row);
+}
+
+/**
+ * Reads the actor's row and switches the rest of the transaction to `application_user` with the row's
+ * row-level-security settings, in one statement: the `set_config` calls run once, for the row, so no row
+ * (no such actor) switches nothing; the caller throws then, and the transaction rolls back.
+ */
+async function switchToActor<Actor extends ModuleActor>(
+  em: EntityManager,
+  spec: ActorSpec<Actor>,
+  actor: Actor,
+): Promise<Actor> {
+  const load = spec.load;
+  if (!load) {
+    await switchToApplicationRole(em);
+    return actor;
+  }
+  const { sql, params } = load.query(actor);
+  const settings = Object.entries(load.settings ?? {});
+  const switches = [
+    `set_config('role', ?, true)`,
+    ...settings.map(([, column]) => `set_config(?, actor_row.${quoteIdentifier(column)}::text, true)`),
+  ];
+  const [row] = await em.execute<ActorRow[]>(
+    `select actor_row.*, ${switches.join(', ')} from (${sql}) actor_row`,
+    [APPLICATION_ROLE, ...settings.map(([name]) => name), ...params],
+  );
+  return load.confirm(actor, row);
+}
+
+/**
+ * Runs `work` for `actor` of `module` with least privilege: one EntityManager fork and transaction whose
+ * first statement reads the actor's row (`ActorSpec.load`: it must still exist and be allowed to act) and
+ * switches to `application_user` with the module's `set_config` values, so the database's grants and
+ * row-level-security policies, not only the services, decide what the request may see and do. This is
+ * what the API, subscriptions, the CLI when it acts for a user, and the test helpers use.
  */
 export function runAsActor<Actor extends ModuleActor, T>(
   orm: HuddleOrm,
@@ -62,16 +107,7 @@ export function runAsActor<Actor extends ModuleActor, T>(
   work: (em: EntityManager, actor: Actor) => Promise<T>,
   options: RequestScopeOptions = {},
 ): Promise<T> {
-  const spec = module.actor;
-  return inRequestScope(
-    orm,
-    async (em) => {
-      const loaded = await spec.load(em, actor);
-      await switchToApplicationRole(em, spec.settings?.(loaded) ?? {});
-      return work(em, loaded);
-    },
-    options,
-  );
+  return inRequestScope(orm, async (em) => work(em, await switchToActor(em, module.actor, actor)), options);
 }
 
 /**
@@ -86,7 +122,7 @@ export function runAnonymously<T>(
   return inRequestScope(
     orm,
     async (em) => {
-      await switchToApplicationRole(em, {});
+      await switchToApplicationRole(em);
       return work(em);
     },
     options,

@@ -1,6 +1,18 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { migrateDown, migrateUp, migrationCheck, migrationStatus } from '../src/index.ts';
-import { schemaSnapshot, useTestDatabase } from '../src/testing/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Database,
+  migrateDown,
+  migrateUp,
+  migrationCheck,
+  migrationStatus,
+  openDatabase,
+} from '../src/index.ts';
+import {
+  createTestDatabase,
+  schemaSnapshot,
+  type TestDatabase,
+  useTestDatabase,
+} from '../src/testing/index.ts';
 import { driftingModule } from './fixtures/drifting.ts';
 import { libraryModule } from './fixtures/library.ts';
 import { reviewsModule } from './fixtures/reviews.ts';
@@ -113,5 +125,33 @@ describe('migrationCheck on a module whose entities drift from its migrations', 
     expect(module.ok).toBe(false);
     expect(module.pending).toEqual([]);
     expect(module.drift.join('\n')).toMatch(/add "pinned" boolean not null default false/);
+  });
+});
+
+describe('several processes migrating one database at once (API processes starting together)', () => {
+  let empty: TestDatabase;
+  const handles: Database[] = [];
+  beforeAll(async () => {
+    empty = await createTestDatabase({ migrated: false });
+    for (let n = 0; n < 2; n++) {
+      handles.push(
+        await openDatabase({
+          modules: [reviewsModule, libraryModule],
+          target: { kind: 'postgresql', url: empty.url, poolMax: 2 },
+        }),
+      );
+    }
+  });
+  afterAll(async () => {
+    for (const handle of handles) await handle.close();
+    await empty?.drop();
+  });
+
+  it('take turns: one applies every migration, the other finds nothing pending', async () => {
+    const [first, second] = await Promise.all(handles.map((handle) => migrateUp(handle)));
+    const appliedCount = (results: typeof first) =>
+      results!.reduce((count, result) => count + result.applied.length, 0);
+    expect([appliedCount(first), appliedCount(second)].sort()).toEqual([0, 5]);
+    expect((await migrationStatus(handles[0]!)).every((module) => module.pending.length === 0)).toBe(true);
   });
 });

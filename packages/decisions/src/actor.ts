@@ -1,10 +1,4 @@
-import {
-  type ActorSpec,
-  type EntityManager,
-  type ModuleActor,
-  parseSerialSubject,
-  UnauthorizedError,
-} from '@huddle/db';
+import { type ActorSpec, type ModuleActor, parseSerialSubject, UnauthorizedError } from '@huddle/db';
 import type { UserRole } from './schemas.ts';
 
 /** A decisions user acting: `userId` is a live row of decisions.users, `role` its role when the request began. */
@@ -24,14 +18,15 @@ export const decisionsActor: ActorSpec<DecisionsActor> = {
     return { module: 'decisions', userId, role: 'viewer' };
   },
   subject: (actor) => String(actor.userId),
-  async load(em: EntityManager, actor) {
-    const rows: { role: UserRole }[] = await em.execute(
-      'select role from decisions.users where id = ? and deleted_at is null',
-      [actor.userId],
-    );
-    const row = rows[0];
-    if (!row)
-      throw new UnauthorizedError(`subject: decisions user ${actor.userId} does not exist or was deleted`);
-    return { module: 'decisions', userId: actor.userId, role: row.role };
+  load: {
+    query: (actor) => ({
+      sql: 'select role from decisions.users where id = ? and deleted_at is null',
+      params: [actor.userId],
+    }),
+    confirm(actor, row) {
+      if (!row)
+        throw new UnauthorizedError(`subject: decisions user ${actor.userId} does not exist or was deleted`);
+      return { module: 'decisions', userId: actor.userId, role: row.role as UserRole };
+    },
   },
 };

@@ -14,6 +14,7 @@ import {
   transitionDecision,
 } from '../src/services/decisions.ts';
 import { relateDecisions, supersedeChain } from '../src/services/relationships.ts';
+import { createTranscript } from '../src/services/transcripts.ts';
 import { newProject, newProjectCast } from './fixtures.ts';
 import { asActor, expectHuddleError, useSqlClient } from './helpers.ts';
 
@@ -181,6 +182,96 @@ describe('decisions', () => {
     await asActor(test.db, member, (em, a) => restoreDecision(em, a, { decisionId: recent.id }));
     expect(await list()).toEqual(['Recent', 'Mid', 'Old']);
     expect(old.status).toBe('proposed');
+  });
+
+  it('reads a decision in the list and alone exactly as its last write answered, and pages by limit', async () => {
+    const readProject = await newProject(test.db, owner, { members: [member] });
+    const transcript = await asActor(test.db, member, (em, a) =>
+      createTranscript(em, a, {
+        projectId: readProject,
+        title: 'Sync',
+        meetingAt: '2026-02-20T10:00:00Z',
+        content: 'Ann: We decide.',
+      }),
+    );
+    const full = await asActor(test.db, member, (em, a) =>
+      createDecision(em, a, {
+        projectId: readProject,
+        transcriptId: transcript.id,
+        title: 'Full',
+        statement: 'Every field set.',
+        rationale: 'Because',
+        confidence: 0.95,
+        decidedAt: '2026-03-01T12:34:56.789Z',
+        impacts: [{ area: 'api', note: 'callers upgrade' }, { area: 'ops' }],
+        consensus: { for: ['Ann'], against: ['Bob'], abstain: ['Cy'] },
+      }),
+    );
+    // A row as the database's defaults leave it (consensus '{}', no rationale, no transcript).
+    const { rows } = await postgres.client.query(
+      `insert into decisions.decisions (project_id, title, statement, confidence, decided_at)
+       values ($1, 'Bare', 'Defaults only.', 0.5, '2026-01-01T00:00:00.123456Z') returning id`,
+      [readProject],
+    );
+    const accepted = await move(full.id, 'accepted');
+    const rejected = await move(rows[0].id, 'rejected');
+    expect(rejected).toMatchObject({
+      rationale: null,
+      transcriptId: null,
+      decidedAt: '2026-01-01T00:00:00.123Z',
+    });
+    expect(rejected.consensus).toEqual({ for: [], against: [], abstain: [] });
+    await relate(full.id, rejected.id, 'depends_on');
+    const link = (
+      await postgres.client.query(
+        'select id, created_at from decisions.decision_relationships where from_decision_id = $1',
+        [full.id],
+      )
+    ).rows[0];
+    const linked = {
+      id: link.id,
+      kind: 'depends_on',
+      createdBy: member.userId,
+      createdAt: link.created_at.toISOString(),
+    };
+
+    const list = (limit?: number) =>
+      asActor(test.db, member, (em, a) => listDecisions(em, a, { projectId: readProject, limit }));
+    expect(await list()).toEqual([accepted, rejected]);
+    expect(await list(1)).toEqual([accepted]);
+    expect(await asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: full.id }))).toEqual({
+      ...accepted,
+      relationships: [
+        {
+          ...linked,
+          direction: 'outgoing',
+          label: 'depends on',
+          decisionId: rejected.id,
+          title: 'Bare',
+          status: 'rejected',
+        },
+      ],
+    });
+    expect(
+      await asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: rejected.id })),
+    ).toEqual({
+      ...rejected,
+      relationships: [
+        {
+          ...linked,
+          direction: 'incoming',
+          label: 'depended on by',
+          decisionId: full.id,
+          title: 'Full',
+          status: 'accepted',
+        },
+      ],
+    });
+    // A deleted decision leaves the other side's relationships.
+    await asActor(test.db, member, (em, a) => deleteDecision(em, a, { decisionId: rejected.id }));
+    expect(
+      (await asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: full.id }))).relationships,
+    ).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   type Database,
+  type EntityManager,
   migrateUp,
   migrationCheck,
   openDatabase,
@@ -11,8 +12,11 @@ import {
   seededRandom,
 } from '@huddle/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
 import { sampleDecisionText } from '../src/seeders/corpus.ts';
+import { getDecision, listDecisions, transitionDecision } from '../src/services/decisions.ts';
+import { archiveProject, getProject, listMyProjects } from '../src/services/projects.ts';
 import { similarDecisions } from '../src/services/similarity.ts';
 import { signIn } from '../src/services/users.ts';
 import { hashEmbedding } from '../src/similarity/embedder.ts';
@@ -84,5 +88,27 @@ describe('decisions on the embedded database (PGlite)', () => {
     );
     expect(results).toHaveLength(10);
     expect(results[0]!.title).toMatch(/Redis|EU region|Adopt/);
+  });
+
+  it('serves the hot reads, rendered as JSON by the database, as the ORM’s writes answer', async () => {
+    const user = await inRequest(db, (em) => signIn(em, { email: 'test@example.com', password: 'password' }));
+    const as = <T>(work: (em: EntityManager, actor: DecisionsActor) => Promise<T>) =>
+      asActor(db, actorOf(user), work);
+    const [alpha, beta] = await as((em, a) => listMyProjects(em, a));
+    expect([alpha!.name, beta!.name]).toEqual(['Test Project Alpha', 'Test Project Beta']);
+    const archived = await as((em, a) => archiveProject(em, a, { projectId: beta!.id }));
+    expect(await as((em, a) => listMyProjects(em, a, { includeArchived: true }))).toEqual([alpha, archived]);
+    expect(await as((em, a) => getProject(em, a, { projectId: beta!.id }))).toEqual(archived);
+    const [latest] = await as((em, a) => listDecisions(em, a, { projectId: alpha!.id, limit: 1 }));
+    const accepted = await as((em, a) =>
+      transitionDecision(em, a, { decisionId: latest!.id, status: 'accepted' }),
+    );
+    expect(await as((em, a) => listDecisions(em, a, { projectId: alpha!.id, status: 'accepted' }))).toEqual([
+      accepted,
+    ]);
+    expect(await as((em, a) => getDecision(em, a, { decisionId: accepted.id }))).toEqual({
+      ...accepted,
+      relationships: [],
+    });
   });
 });

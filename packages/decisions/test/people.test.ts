@@ -226,13 +226,23 @@ describe('projects and members', () => {
     const other = await asActor(test.db, owner.actor, (em, actor) =>
       createProject(em, actor, { name: 'Old stuff' }),
     );
-    await asActor(test.db, owner.actor, (em, actor) => archiveProject(em, actor, { projectId: other.id }));
+    const archived = await asActor(test.db, owner.actor, (em, actor) =>
+      archiveProject(em, actor, { projectId: other.id }),
+    );
+    expect(archived.archivedAt).not.toBeNull();
+    // Created third, listed last: by name, not by id.
+    const last = await asActor(test.db, owner.actor, (em, actor) =>
+      createProject(em, actor, { name: 'Zebra' }),
+    );
     const live = await asActor(test.db, owner.actor, (em, actor) => listMyProjects(em, actor));
-    expect(live.map((row) => row.name)).toEqual(['Roadmap']);
+    expect(live).toEqual([project, last]);
     const all = await asActor(test.db, owner.actor, (em, actor) =>
       listMyProjects(em, actor, { includeArchived: true }),
     );
-    expect(all.map((row) => row.name)).toEqual(['Old stuff', 'Roadmap']);
+    expect(all).toEqual([archived, project, last]);
+    expect(
+      await asActor(test.db, owner.actor, (em, actor) => getProject(em, actor, { projectId: other.id })),
+    ).toEqual(archived);
   });
 
   it('frees an archived project’s name, and refuses to unarchive while another live project has it', async () => {

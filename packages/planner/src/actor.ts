@@ -21,7 +21,6 @@ export const plannerActor: ActorSpec<PlannerActor> = {
     }
     return { module: 'planner', operator: subject };
   },
+  // No `load`: nothing in the database says who may act, the token's signature is the whole check.
   subject: (actor) => actor.operator,
-  // Nothing in the database says who may act: the token's signature is the whole check.
-  load: async (_em, actor) => actor,
 };

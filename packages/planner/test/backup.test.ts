@@ -1,15 +1,25 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type BackupManifest, migrateUp, openDatabase, restoreBackup, seed, writeBackup } from '@huddle/db';
+import {
+  type BackupManifest,
+  type Database,
+  migrateUp,
+  openDatabase,
+  restoreBackup,
+  seed,
+  writeBackup,
+} from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
+import { getPlanVersion, listPlans, listPlanVersions } from '../src/services/plans.ts';
 import {
   chatSessionsMentioningQuery,
   plansTouchingFileQuery,
   type SearchQuery,
 } from '../src/services/search.ts';
+import { asActor } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 let dir = '';
@@ -27,6 +37,21 @@ afterAll(async () => {
   await fs.promises.rm(dir, { recursive: true, force: true });
 });
 
+/** The reads whose answers the database renders as JSON, which PGlite returns as text and `pg` parses. */
+async function reads(db: Database) {
+  const [plan] = await db.orm.em
+    .fork()
+    .execute<{ id: string; repository_id: string; name: string }[]>(
+      'select id, repository_id, name from planner.plans where version = 1',
+    );
+  const { id: planId, repository_id: repositoryId, name } = plan!;
+  return asActor(db, async (em, actor) => ({
+    detail: await getPlanVersion(em, actor, { planId }),
+    versions: await listPlanVersions(em, actor, { repositoryId, name }),
+    plans: await listPlans(em, actor, { repositoryId }),
+  }));
+}
+
 const tablesOf = (manifest: BackupManifest) =>
   manifest.tables.map(({ name, rows, sha256 }) => ({ name, rows, sha256 }));
 const SEARCHES: SearchQuery[] = [
@@ -36,7 +61,7 @@ const SEARCHES: SearchQuery[] = [
 ];
 
 describe('backup and restore', () => {
-  it('PostgreSQL → embedded PGlite keeps every row (uuid, enum and jsonb columns) and answers searches alike', async () => {
+  it('PostgreSQL → embedded PGlite keeps every row (uuid, enum and jsonb columns) and answers searches and reads alike', async () => {
     await seed(test.db, 'minimal');
     // A second version, active, and the first archived: every enum type holds more than its default.
     await test.db.orm.em.fork().execute(
@@ -57,6 +82,12 @@ describe('backup and restore', () => {
     };
     const expected = await searches(test.db);
     expect(expected.map((rows) => rows.length > 0)).toEqual([true, true, true]);
+    const expectedReads = await reads(test.db);
+    expect(expectedReads.detail.artifacts.map((artifact) => artifact.type)).toEqual([
+      'feature_plan',
+      'implementation_steps',
+      'code_changes',
+    ]);
 
     const embedded = await openDatabase({
       modules: [plannerModule],
@@ -66,6 +97,7 @@ describe('backup and restore', () => {
       await migrateUp(embedded);
       await restoreBackup(embedded, file);
       expect(await searches(embedded)).toEqual(expected);
+      expect(await reads(embedded)).toEqual(expectedReads);
       const statuses = await embedded.orm.em
         .fork()
         .execute(`select status, count(*)::int as count from planner.plans group by status order by status`);

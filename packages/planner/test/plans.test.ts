@@ -1,4 +1,4 @@
-import { ConflictError, InvalidInputError, NotFoundError } from '@huddle/db';
+import { ConflictError, type EntityManager, InvalidInputError, NotFoundError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
@@ -144,6 +144,53 @@ describe('creating plans and artifacts', () => {
   });
 });
 
+describe('reading plans', () => {
+  it('reads a version back as it was written: artifacts by type, then in the order they were written', async () => {
+    const plan = await create('Read back');
+    const secondPlan: ArtifactInput = {
+      type: 'feature_plan',
+      content: { summary: 'Second thoughts', goals: [], nonGoals: [], risks: [] },
+    };
+    const [changes, first, steps, second] = [
+      await add(plan.id, CODE_CHANGES),
+      await add(plan.id, FEATURE_PLAN),
+      await add(plan.id, STEPS),
+      await add(plan.id, secondPlan),
+    ];
+    const updated = await asActor(test.db, (em, actor) =>
+      updatePlanVersion(em, actor, { planId: plan.id, targetBranch: 'feature/read-back' }),
+    );
+    const expected = { ...updated, artifacts: [first, second, steps, changes] };
+    expect(await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))).toEqual(
+      expected,
+    );
+    expect(
+      await asActor(test.db, (em, actor) =>
+        getLatestPlanVersion(em, actor, { repositoryId, name: 'Read back' }),
+      ),
+    ).toEqual(expected);
+  });
+
+  it('reads archived versions too; an unknown id, name or repository is NOT_FOUND naming its field', async () => {
+    const plan = await create('Put away');
+    await asActor(test.db, (em, actor) => archivePlanVersion(em, actor, { planId: plan.id }));
+    const archived = await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
+    expect(archived).toMatchObject({ id: plan.id, status: 'archived', artifacts: [] });
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const unknownName = { repositoryId, name: 'Nope' };
+    const missing: [field: string, call: (em: EntityManager) => Promise<unknown>][] = [
+      ['planId', (em) => getPlanVersion(em, OPERATOR, { planId: unknown })],
+      ['name', (em) => getLatestPlanVersion(em, OPERATOR, unknownName)],
+      ['name', (em) => listPlanVersions(em, OPERATOR, unknownName)],
+      ['repositoryId', (em) => listPlans(em, OPERATOR, { repositoryId: unknown })],
+    ];
+    for (const [field, call] of missing) {
+      const error = await expectHuddleError(asActor(test.db, call), NotFoundError);
+      expect(error.constraint.field).toBe(field);
+    }
+  });
+});
+
 describe('versions', () => {
   it('a new version copies the latest version and all its artifacts, equal by content', async () => {
     const plan = await planWithArtifacts('Copied');
@@ -216,6 +263,23 @@ describe('versions', () => {
       listPlans(em, actor, { repositoryId, status: 'completed' }),
     );
     expect(completed).toEqual([]);
+  });
+
+  it('lists plans by name, each exactly as created; a repository without plans lists none', async () => {
+    const docs = await postgres.client.query<{ id: string }>(
+      `insert into planner.repositories (name, path) values ('docs', '/r/docs') returning id`,
+    );
+    const docsId = docs.rows[0]!.id;
+    const list = () => asActor(test.db, (em, actor) => listPlans(em, actor, { repositoryId: docsId }));
+    expect(await list()).toEqual([]);
+    const created = [];
+    for (const name of ['beta', 'alpha', 'gamma']) {
+      const { artifacts, ...version } = await asActor(test.db, (em, actor) =>
+        createPlan(em, actor, { repositoryId: docsId, name }),
+      );
+      created.push(version);
+    }
+    expect(await list()).toEqual([created[1], created[0], created[2]]);
   });
 });
 

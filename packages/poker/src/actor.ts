@@ -1,10 +1,4 @@
-import {
-  type ActorSpec,
-  type EntityManager,
-  type ModuleActor,
-  parseSerialSubject,
-  UnauthorizedError,
-} from '@huddle/db';
+import { type ActorSpec, type ModuleActor, parseSerialSubject, UnauthorizedError } from '@huddle/db';
 
 /** A poker user acting: `userId` is a row of poker.users. */
 export interface PokerActor extends ModuleActor<'poker'> {
@@ -18,9 +12,11 @@ export const pokerActor: ActorSpec<PokerActor> = {
     return { module: 'poker', userId };
   },
   subject: (actor) => String(actor.userId),
-  async load(em: EntityManager, actor) {
-    const found: unknown[] = await em.execute('select 1 from poker.users where id = ?', [actor.userId]);
-    if (found.length === 0) throw new UnauthorizedError(`subject: poker user ${actor.userId} does not exist`);
-    return actor;
+  load: {
+    query: (actor) => ({ sql: 'select id from poker.users where id = ?', params: [actor.userId] }),
+    confirm(actor, row) {
+      if (!row) throw new UnauthorizedError(`subject: poker user ${actor.userId} does not exist`);
+      return actor;
+    },
   },
 };

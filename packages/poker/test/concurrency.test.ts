@@ -26,6 +26,39 @@ async function settleAll<T>(tasks: (() => Promise<T>)[]): Promise<{ results: T[]
   return { results, errors };
 }
 
+/**
+ * Runs `race` while every write of `table` (`insert or update` / `update`) sleeps 0.3 s in a test-only
+ * trigger; `race` gets `untilSleeping`, which resolves once a write is asleep, holding its locks.
+ */
+async function withSlowWrites<T>(
+  table: string,
+  events: string,
+  race: (untilSleeping: () => Promise<void>) => Promise<T>,
+): Promise<T> {
+  await postgres.client.query(`
+    create function public.huddle_test_slow_write() returns trigger language plpgsql as
+      $$ begin perform pg_sleep(0.3); return new; end $$;
+    create trigger huddle_test_slow_write before ${events} on ${table}
+      for each row execute function public.huddle_test_slow_write();`);
+  const untilSleeping = async () => {
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await postgres.client.query(
+        "select 1 from pg_stat_activity where state = 'active' and wait_event = 'PgSleep'",
+      );
+      if (rows.length > 0) return;
+      if (attempt > 500) throw new Error(`no write of ${table} reached its trigger`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
+  try {
+    return await race(untilSleeping);
+  } finally {
+    await postgres.client.query(
+      `drop trigger huddle_test_slow_write on ${table}; drop function public.huddle_test_slow_write();`,
+    );
+  }
+}
+
 async function votingStory(title: string) {
   const facilitator = await newUser(test.db, 'Fran');
   const voter = await newUser(test.db, 'Vera');
@@ -127,26 +160,14 @@ describe('under concurrency', () => {
     const storyId = stories[0]!.id;
     await asActor(test.db, facilitator.actor, (em, actor) => startVoting(em, actor, { storyId }));
     // Slow every vote write down, so the reveal arrives while the vote is between its checks and its commit.
-    await postgres.client.query(`
-      create function public.huddle_test_slow_vote() returns trigger language plpgsql as
-        $$ begin perform pg_sleep(0.3); return new; end $$;
-      create trigger huddle_test_slow_vote before insert or update on poker.votes
-        for each row execute function public.huddle_test_slow_vote();`);
-    try {
+    await withSlowWrites('poker.votes', 'insert or update', async (untilSleeping) => {
       const vote = asActor(test.db, voter.actor, (em, actor) => castVote(em, actor, { storyId, points: '8' }))
         .then(() => 'cast' as const)
         .catch((error: unknown) => {
           if (error instanceof ConflictError) return 'refused' as const;
           throw error;
         });
-      for (let attempt = 0; ; attempt++) {
-        const { rows } = await postgres.client.query(
-          "select 1 from pg_stat_activity where state = 'active' and wait_event = 'PgSleep'",
-        );
-        if (rows.length > 0) break;
-        if (attempt > 500) throw new Error('the vote never reached its insert');
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
+      await untilSleeping();
       await asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId }));
       const cardsAtReveal = await postgres.client.query(
         'select points from poker.votes where story_id = $1',
@@ -158,10 +179,26 @@ describe('under concurrency', () => {
       ]);
       expect(cardsNow.rows).toEqual(cardsAtReveal.rows);
       expect(cardsNow.rows).toEqual(outcome === 'cast' ? [{ points: '8' }] : []);
-    } finally {
-      await postgres.client.query(
-        'drop trigger huddle_test_slow_vote on poker.votes; drop function public.huddle_test_slow_vote();',
+    });
+  });
+
+  it('a vote that waits for a reveal reads the revealed story and is refused', async () => {
+    const { facilitator, voter, stories } = await votingStory('Too late');
+    const storyId = stories[0]!.id;
+    await asActor(test.db, facilitator.actor, (em, actor) => startVoting(em, actor, { storyId }));
+    // Slow the reveal's write down, so the vote arrives while the reveal holds its locks.
+    await withSlowWrites('poker.stories', 'update', async (untilSleeping) => {
+      const reveal = asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId }));
+      await untilSleeping();
+      const vote = asActor(test.db, voter.actor, (em, actor) =>
+        castVote(em, actor, { storyId, points: '8' }),
       );
-    }
+      await reveal;
+      await expect(vote).rejects.toThrow(/revealed/);
+      const cards = await postgres.client.query('select points from poker.votes where story_id = $1', [
+        storyId,
+      ]);
+      expect(cards.rows).toEqual([]);
+    });
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PokerSession } from '../src/entities/session.ts';
 import { PokerStory } from '../src/entities/story.ts';
 import { pokerModule } from '../src/module.ts';
-import { createSession, renameSession } from '../src/services/sessions.ts';
+import { createSession, getSession, renameSession } from '../src/services/sessions.ts';
 import { addStory, editStory } from '../src/services/stories.ts';
 import { join } from '../src/services/users.ts';
 import { asActor, expectHuddleError, inRequest, newUser } from './helpers.ts';
@@ -79,6 +79,33 @@ describe.each([
   let scenario: Awaited<ReturnType<typeof victimAndAttacker>>;
   beforeAll(async () => {
     scenario = await victimAndAttacker(database());
+  });
+
+  it('well-formed non-ASCII text is read back exactly as written (the session page is JSON built by the database)', async () => {
+    const db = database();
+    const { attacker } = scenario;
+    const created = await asActor(db, attacker.actor, (em, actor) =>
+      createSession(em, actor, { name: 'Café ☕ 𝄞 "quoted" \\ back' }),
+    );
+    const story = await asActor(db, attacker.actor, (em, actor) =>
+      addStory(em, actor, { sessionId: created.id, title: 'Ünïcödé ✓', description: 'line\nbreak' }),
+    );
+    const page = await asActor(db, attacker.actor, (em, actor) =>
+      getSession(em, actor, { sessionId: created.id }),
+    );
+    expect(page).toEqual({
+      ...created,
+      stories: [story],
+      participants: [
+        {
+          sessionId: created.id,
+          userId: created.facilitatorId,
+          name: 'Mallory',
+          isSpectator: false,
+          joinedAt: expect.any(String),
+        },
+      ],
+    });
   });
 
   it('a rename with a lone surrogate or a NUL is refused and renames no session, the victim’s included', async () => {

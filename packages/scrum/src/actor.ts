@@ -1,10 +1,4 @@
-import {
-  type ActorSpec,
-  type EntityManager,
-  type ModuleActor,
-  parseSerialSubject,
-  UnauthorizedError,
-} from '@huddle/db';
+import { type ActorSpec, type ModuleActor, parseSerialSubject, UnauthorizedError } from '@huddle/db';
 import type { UserRole } from './schemas.ts';
 
 /** A scrum user acting: `userId` is a row of scrum.users, `role` its current role there. */
@@ -24,14 +18,16 @@ export const scrumActor: ActorSpec<ScrumActor> = {
     return { module: 'scrum', userId, role: 'developer' };
   },
   subject: (actor) => String(actor.userId),
-  async load(em: EntityManager, actor) {
-    const [user] = await em.execute<{ role: UserRole; is_active: boolean }[]>(
-      'select role, is_active from scrum.users where id = ?',
-      [actor.userId],
-    );
-    if (!user) throw new UnauthorizedError(`subject: scrum user ${actor.userId} does not exist`);
-    if (!user.is_active) throw new UnauthorizedError(`subject: scrum user ${actor.userId} is deactivated`);
-    return { module: 'scrum', userId: actor.userId, role: user.role };
+  load: {
+    query: (actor) => ({
+      sql: 'select id, role, is_active from scrum.users where id = ?',
+      params: [actor.userId],
+    }),
+    confirm(actor, row) {
+      if (!row) throw new UnauthorizedError(`subject: scrum user ${actor.userId} does not exist`);
+      if (!row.is_active) throw new UnauthorizedError(`subject: scrum user ${actor.userId} is deactivated`);
+      return { module: 'scrum', userId: actor.userId, role: row.role as UserRole };
+    },
+    settings: { 'app.user_id': 'id', 'app.user_role': 'role' },
   },
-  settings: (actor) => ({ 'app.user_id': String(actor.userId), 'app.user_role': actor.role }),
 };

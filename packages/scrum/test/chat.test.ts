@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
 import {
   type ChatEvent,
+  type ChatMessage,
   chatEventSchema,
   chatMessageSchema,
   chatPageSchema,
@@ -58,10 +59,11 @@ describe('direct messages', () => {
         fileUrl: null,
         isEdited: false,
       });
-      const stored = await postgres.client.query('select channel from scrum.chat_messages where id = $1', [
-        message.id,
-      ]);
-      expect(stored.rows[0]).toEqual({ channel: null });
+      const stored = await postgres.client.query(
+        'select channel, created_at from scrum.chat_messages where id = $1',
+        [message.id],
+      );
+      expect(stored.rows[0]).toEqual({ channel: null, created_at: new Date(message.createdAt) });
       await eventually(() => expect(events).toEqual([{ type: 'message_sent', message }]));
     } finally {
       await unlisten();
@@ -111,7 +113,10 @@ describe('direct messages', () => {
   it('refuse an unknown or deactivated recipient, an empty message, and system messages from non-admins', async () => {
     const gone = await newUser(postgres.client, 'developer', 'gone');
     await postgres.client.query('update scrum.users set is_active = false where id = $1', [gone.id]);
+    const before = await postgres.client.query('select count(*)::int as n from scrum.chat_messages');
     expect((await expectHuddleError(dm(ann, gone), NotFoundError)).constraint.field).toBe('recipientId');
+    const after = await postgres.client.query('select count(*)::int as n from scrum.chat_messages');
+    expect(after.rows[0]).toEqual(before.rows[0]);
     expect(
       (await expectHuddleError(dm(ann, bob, { message: '   ' }), InvalidInputError)).constraint.field,
     ).toBe('message');
@@ -124,11 +129,9 @@ describe('direct messages', () => {
   });
 
   it('the conversation pages back in time with a stable cursor, and only ever holds the two people’s messages', async () => {
-    const sent: number[] = [];
+    const sent: ChatMessage[] = [];
     for (let index = 0; index < 5; index++) {
-      sent.push(
-        (await dm(index % 2 === 0 ? cy : bob, index % 2 === 0 ? bob : cy, { message: `m${index}` })).id,
-      );
+      sent.push(await dm(index % 2 === 0 ? cy : bob, index % 2 === 0 ? bob : cy, { message: `m${index}` }));
     }
     await dm(cy, ann, { message: 'not in this conversation' });
     const read = (before?: number) =>
@@ -137,18 +140,29 @@ describe('direct messages', () => {
       );
     const first = await read();
     expect(chatPageSchema.parse(first)).toEqual(first);
-    expect(first.messages.map((message) => message.id)).toEqual(sent.slice(3));
+    expect(first).toEqual({ messages: sent.slice(3), nextBefore: sent[3]!.id });
     // A message arriving between pages does not shift the next page.
     await dm(cy, bob, { message: 'late' });
     const second = await read(first.nextBefore!);
-    expect(second.messages.map((message) => message.id)).toEqual(sent.slice(1, 3));
+    expect(second.messages).toEqual(sent.slice(1, 3));
     const third = await read(second.nextBefore!);
-    expect(third).toEqual({ messages: [expect.objectContaining({ id: sent[0] })], nextBefore: null });
+    expect(third).toEqual({ messages: [sent[0]], nextBefore: null });
     // Ann asking for Bob and Cy's conversation gets her own conversation with Bob, never theirs.
     const annView = await asActor(test.db, ann.actor, (em, actor) =>
       getConversation(em, actor, { userId: cy.id }),
     );
     expect(annView.messages.map((message) => message.message)).toEqual(['not in this conversation']);
+  });
+
+  it('a direct message belongs to no channel, whatever its row holds (the column defaults to general)', async () => {
+    await postgres.client.query(
+      `insert into scrum.chat_messages (sender_id, recipient_id, message) values ($1, $2, 'from an import')`,
+      [admin.id, cy.id],
+    );
+    const conversation = await asActor(test.db, cy.actor, (em, actor) =>
+      getConversation(em, actor, { userId: admin.id }),
+    );
+    expect(conversation.messages).toMatchObject([{ message: 'from an import', channel: null }]);
   });
 });
 
@@ -203,25 +217,35 @@ describe('chat event delivery', () => {
 describe('editing', () => {
   it('the sender edits their message (is_edited, edited_at); the recipient cannot; a stranger gets NotFound', async () => {
     const message = await dm(ann, bob, { message: 'typo' });
-    const edited = await asActor(test.db, ann.actor, (em, actor) =>
-      editMessage(em, actor, { messageId: message.id, message: 'fixed' }),
-    );
-    expect(edited).toMatchObject({
-      id: message.id,
-      message: 'fixed',
-      isEdited: true,
-      createdAt: message.createdAt,
+    const events: ChatEvent[] = [];
+    const unlisten = await test.db.events.listen(SCRUM_CHAT_CHANNEL, (payload) => {
+      events.push(chatEventSchema.parse(payload));
     });
-    expect(edited.editedAt).not.toBeNull();
     const edit = (person: Person) =>
       asActor(test.db, person.actor, (em, actor) =>
         editMessage(em, actor, { messageId: message.id, message: 'hacked' }),
       );
-    expect((await expectHuddleError(edit(bob), ForbiddenError)).constraint.field).toBe('messageId');
-    expect((await expectHuddleError(edit(cy), NotFoundError)).constraint.field).toBe('messageId');
-    const stored = await postgres.client.query('select message from scrum.chat_messages where id = $1', [
-      message.id,
-    ]);
-    expect(stored.rows[0]).toEqual({ message: 'fixed' });
+    try {
+      const edited = await asActor(test.db, ann.actor, (em, actor) =>
+        editMessage(em, actor, { messageId: message.id, message: 'fixed' }),
+      );
+      expect(edited).toEqual({ ...message, message: 'fixed', isEdited: true, editedAt: expect.any(String) });
+      expect(chatMessageSchema.parse(edited)).toEqual(edited);
+      const conversation = await asActor(test.db, bob.actor, (em, actor) =>
+        getConversation(em, actor, { userId: ann.id, limit: 1 }),
+      );
+      expect(conversation.messages).toEqual([edited]);
+      expect((await expectHuddleError(edit(bob), ForbiddenError)).constraint.field).toBe('messageId');
+      expect((await expectHuddleError(edit(cy), NotFoundError)).constraint.field).toBe('messageId');
+      // The edit's event only: a refused edit publishes nothing.
+      await eventually(() => expect(events).toEqual([{ type: 'message_edited', message: edited }]));
+      const stored = await postgres.client.query(
+        'select message, edited_at from scrum.chat_messages where id = $1',
+        [message.id],
+      );
+      expect(stored.rows[0]).toEqual({ message: 'fixed', edited_at: new Date(edited.editedAt!) });
+    } finally {
+      await unlisten();
+    }
   });
 });

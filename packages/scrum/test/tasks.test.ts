@@ -167,6 +167,10 @@ describe('changing status', () => {
     });
     const done = await move('done');
     expect(taskSchema.parse(done)).toEqual(done);
+    // The whole task as stored (the update's own rendering of it, compared with the entity-mapped read).
+    expect(done).toEqual(
+      await asActor(test.db, dev.actor, (em, actor) => getTask(em, actor, { taskId: task.id })),
+    );
     expect(done).toMatchObject({ status: 'done', isDelayed: false, assignedUserId: dev.id });
     expect(done.completedAt).not.toBeNull();
     const again = await move('done');
@@ -247,18 +251,29 @@ describe('lists', () => {
     const low = await mk(1, '2026-03-01T00:00:00Z', { epicId: 'DESIGN' });
     const highLate = await mk(5, '2026-03-05T00:00:00Z', { epicId: 'DESIGN' });
     const highEarly = await mk(5, '2026-03-02T00:00:00Z');
+    const finished = await mk(2, '2026-03-03T00:00:00Z', { storyId: 'STORY-9' });
     const asLister = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, lister.actor, work);
+    await asLister((em, actor) => changeTaskStatus(em, actor, { taskId: finished.id, status: 'done' }));
     const ids = (tasks: Task[]) => tasks.map((task) => task.id);
 
-    expect(ids(await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo' })))).toEqual([
-      highEarly.id,
-      highLate.id,
-      low.id,
+    // Whole tasks, as the entity-mapped services return them: the database renders this hot read itself.
+    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo' }))).toEqual([
+      highEarly,
+      highLate,
+      low,
     ]);
-    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'done' }))).toEqual([]);
+    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo', limit: 2 }))).toEqual([
+      highEarly,
+      highLate,
+    ]);
+    const done = await asLister((em, actor) => listMyTasks(em, actor, { status: 'done' }));
+    expect(done).toEqual([await asLister((em, actor) => getTask(em, actor, { taskId: finished.id }))]);
+    expect(done[0]).toMatchObject({ storyId: 'STORY-9', completedAt: expect.any(String) });
+    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'in_progress' }))).toEqual([]);
     expect(ids(await asLister((em, actor) => listTasksByRole(em, actor, { role: 'designer' })))).toEqual([
       highEarly.id,
       highLate.id,
+      finished.id,
       low.id,
     ]);
     // Another role's list is empty for a designer: row-level security, not a filter in the service.

@@ -2,7 +2,14 @@ import { ConflictError, ForbiddenError, InvalidInputError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
-import { promotedTriageItemSchema, type TriageItem, triageItemSchema } from '../src/schemas.ts';
+import {
+  type NotificationEvent,
+  notificationEventSchema,
+  promotedTriageItemSchema,
+  SCRUM_NOTIFICATION_CHANNEL,
+  type TriageItem,
+  triageItemSchema,
+} from '../src/schemas.ts';
 import { listUnreadNotifications } from '../src/services/notifications.ts';
 import { getTask } from '../src/services/tasks.ts';
 import {
@@ -13,7 +20,7 @@ import {
   promoteTriageItem,
   reportIssue,
 } from '../src/services/triage.ts';
-import { asActor, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+import { asActor, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -46,24 +53,39 @@ const move = (
 
 describe('triage', () => {
   it('a report notifies the project managers and admins (issue_reported), and is the reporter’s to see', async () => {
-    const item = await report();
-    expect(triageItemSchema.parse(item)).toEqual(item);
-    expect(item).toMatchObject({
-      status: 'pending',
-      priority: 'high',
-      category: 'issue',
-      reporterId: reporter.id,
+    const events: NotificationEvent[] = [];
+    const unlisten = await test.db.events.listen(SCRUM_NOTIFICATION_CHANNEL, (payload) => {
+      events.push(notificationEventSchema.parse(payload));
     });
-    for (const manager of [pm, admin]) {
-      const notifications = await asActor(test.db, manager.actor, (em, actor) =>
-        listUnreadNotifications(em, actor),
+    try {
+      const item = await report();
+      expect(triageItemSchema.parse(item)).toEqual(item);
+      expect(item).toMatchObject({
+        status: 'pending',
+        priority: 'high',
+        category: 'issue',
+        reporterId: reporter.id,
+      });
+      await eventually(() => expect(events).toHaveLength(2));
+      for (const manager of [pm, admin]) {
+        const notifications = await asActor(test.db, manager.actor, (em, actor) =>
+          listUnreadNotifications(em, actor),
+        );
+        expect(notifications.map((notification) => notification.type)).toEqual(['issue_reported']);
+        // One event per recipient, addressed to them, carrying the notification they read.
+        expect(events.filter((event) => event.userId === manager.id)).toEqual([
+          { type: 'notification_created', userId: manager.id, notification: notifications[0] },
+        ]);
+      }
+      const colleagueSees = await asActor(test.db, colleague.actor, (em, actor) =>
+        listTriageItems(em, actor),
       );
-      expect(notifications.map((notification) => notification.type)).toEqual(['issue_reported']);
+      expect(colleagueSees).toEqual([]);
+      const reporterSees = await asActor(test.db, reporter.actor, (em, actor) => listTriageItems(em, actor));
+      expect(reporterSees.map((seen) => seen.id)).toEqual([item.id]);
+    } finally {
+      await unlisten();
     }
-    const colleagueSees = await asActor(test.db, colleague.actor, (em, actor) => listTriageItems(em, actor));
-    expect(colleagueSees).toEqual([]);
-    const reporterSees = await asActor(test.db, reporter.actor, (em, actor) => listTriageItems(em, actor));
-    expect(reporterSees.map((seen) => seen.id)).toEqual([item.id]);
   });
 
   it('assign, then pending → in_review → resolved with a resolution (resolved_at set)', async () => {

@@ -128,14 +128,31 @@ describe('notifications', () => {
   it('lists the unread ones newest first and counts them', async () => {
     const unread = await asDev((em, actor) => listUnreadNotifications(em, actor));
     expect(unread.map((notification) => notification.id)).toEqual(ids);
-    expect(notificationSchema.parse(unread[0])).toEqual(unread[0]);
+    expect(unread.map((notification) => notificationSchema.parse(notification))).toEqual(unread);
+    expect(unread[0]).toEqual({
+      id: ids[0],
+      userId: dev.id,
+      type: 'system',
+      title: 'N1',
+      message: 'M',
+      relatedTaskId: null,
+      isRead: false,
+      createdAt: expect.any(String),
+      readAt: null,
+    });
+    expect(await asDev((em, actor) => listUnreadNotifications(em, actor, { limit: 2 }))).toEqual(
+      unread.slice(0, 2),
+    );
     expect(await asDev((em, actor) => countUnreadNotifications(em, actor))).toEqual({ unread: 4 });
   });
 
   it('marks one read (read_at kept from the first time), then all; another user’s is NotFound', async () => {
+    const [newest] = await asDev((em, actor) => listUnreadNotifications(em, actor));
     const first = await asDev((em, actor) => markNotificationRead(em, actor, { notificationId: ids[0]! }));
-    expect(first).toMatchObject({ id: ids[0], isRead: true });
-    expect(first.readAt).not.toBeNull();
+    expect(first).toEqual({ ...newest, id: ids[0], isRead: true, readAt: expect.any(String) });
+    expect(notificationSchema.parse(first)).toEqual(first);
+    const stillUnread = await asDev((em, actor) => listUnreadNotifications(em, actor));
+    expect(stillUnread.map((notification) => notification.id)).toEqual(ids.slice(1));
     const again = await asDev((em, actor) => markNotificationRead(em, actor, { notificationId: ids[0]! }));
     expect(again.readAt).toBe(first.readAt);
     const theirs = await postgres.client.query<{ id: number }>(

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { issueToken, verifyToken } from '@huddle/composition';
-import { type Database, inRequestScope } from '@huddle/db';
+import { type Database, inRequestScope, loadActor } from '@huddle/db';
 import type { AnyProcedure, AnyRouter } from '@trpc/server';
 import fc from 'fast-check';
 import { pino } from 'pino';
@@ -124,7 +124,7 @@ class TokenPool {
       if (!spec) continue;
       for (let id = 1; id <= 8; id++) {
         const subject = String(id);
-        const loaded = await inRequestScope(db.orm, (em) => spec.load(em, spec.parse(subject))).then(
+        const loaded = await inRequestScope(db.orm, (em) => loadActor(em, spec, spec.parse(subject))).then(
           () => true,
           () => false,
         );

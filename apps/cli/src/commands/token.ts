@@ -12,7 +12,7 @@ export function tokenCommand(io: CliIo) {
     .option('--ttl <duration>', 'lifetime such as 30m, 12h or 7d', '12h')
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
-      const [{ actorSpecOf, domainModules, issueToken, resolveSecret }, { inRequestScope }] =
+      const [{ actorSpecOf, domainModules, issueToken, resolveSecret }, { inRequestScope, loadActor }] =
         await Promise.all([import('@huddle/composition'), import('@huddle/db')]);
       // The module's own rules decide what a subject is, and the user must exist: never sign what a request
       // would refuse.
@@ -22,7 +22,7 @@ export function tokenCommand(io: CliIo) {
       const issued = await withDatabase(
         io,
         async (db) => {
-          await inRequestScope(db.orm, (em) => spec.load(em, actor));
+          await inRequestScope(db.orm, (em) => loadActor(em, spec, actor));
           return issueToken(
             await resolveSecret(db.target, io.env),
             { module: options.module, subject },

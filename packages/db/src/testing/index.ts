@@ -9,6 +9,12 @@ import { acquireTestServer } from './server.ts';
 export { type SchemaSnapshot, schemaSnapshot } from './catalog.ts';
 export { createDatabase, databaseUrl, dropDatabase, listDatabases, withClient } from './databases.ts';
 export { eventually, expectHuddleError, useSqlClient } from './helpers.ts';
+export {
+  type ReplicatedServers,
+  startReplicatedServers,
+  useReplicatedDatabase,
+  waitForReplay,
+} from './replication.ts';
 export { acquireTestServer, findPostgresBinaries, type TestServer } from './server.ts';
 
 /** What the global setup hands to every test file of a run. */

@@ -25,17 +25,26 @@ const HOW_TO_GET_ONE = [
   '  - install PostgreSQL 15 and pgvector: `bash scripts/provision-postgres.sh` (Debian), or set PG_BIN_DIR.',
 ].join('\n');
 
+export interface TestServerOptions {
+  /**
+   * A throwaway local cluster keeps PostgreSQL's durable defaults (fsync, synchronous commit, full-page
+   * writes) instead of turning them off: for benchmarks, whose commits must cost what they cost in
+   * production. Servers from TEST_DATABASE_URL or a container are used as they are.
+   */
+  durable?: boolean;
+}
+
 /**
  * Finds a server in order: TEST_DATABASE_URL; a reachable container runtime (testcontainers); PostgreSQL
  * binaries on this machine (a throwaway cluster). Throws an error saying how to get one when all fail.
  */
-export async function acquireTestServer(): Promise<TestServer> {
+export async function acquireTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const fromEnv = process.env.TEST_DATABASE_URL;
   if (fromEnv) return { url: fromEnv, source: 'TEST_DATABASE_URL', stop: async () => {} };
   const container = await startContainer();
   if (container) return container;
   const binDir = await findPostgresBinaries();
-  if (binDir) return startLocalCluster(binDir);
+  if (binDir) return startLocalCluster(binDir, options);
   throw new Error(HOW_TO_GET_ONE);
 }
 
@@ -99,7 +108,7 @@ export async function findPostgresBinaries(): Promise<string | undefined> {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -113,65 +122,99 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** initdb refuses to run as root; then the cluster belongs to the `postgres` user. */
-async function clusterOwner(): Promise<{ uid: number; gid: number } | undefined> {
-  if (userInfo().uid !== 0) return undefined;
+/** The PostgreSQL programs of one binaries folder, for throwaway clusters. */
+export interface PostgresPrograms {
+  /** Runs `program` (`initdb`, `pg_ctl`, …), as the `postgres` user when this process is root (initdb refuses root). */
+  run(program: string, args: string[]): Promise<unknown>;
+  /** Hands a new directory to the user the programs run as, before they write into it. */
+  own(dir: string): Promise<void>;
+}
+
+export async function postgresPrograms(binDir: string): Promise<PostgresPrograms> {
+  if (userInfo().uid !== 0) {
+    return { run: (program, args) => run(path.join(binDir, program), args), own: async () => {} };
+  }
   const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
     run('id', ['-u', 'postgres']),
     run('id', ['-g', 'postgres']),
-  ]);
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
-async function startLocalCluster(binDir: string): Promise<TestServer> {
-  const owner = await clusterOwner().catch(() => {
+  ]).catch(() => {
     throw new Error(`running as root needs a "postgres" user to own the test cluster.\n${HOW_TO_GET_ONE}`);
   });
+  return {
+    run: (program, args) => run('runuser', ['-u', 'postgres', '--', path.join(binDir, program), ...args]),
+    own: (dir) => chown(dir, Number(uid), Number(gid)),
+  };
+}
+
+/** `initdb` for a throwaway cluster: superuser `postgres`, trust authentication (replication included). */
+export async function initCluster(programs: PostgresPrograms, dataDir: string): Promise<void> {
+  await programs.run('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--no-instructions',
+  ]);
+}
+
+/**
+ * Starts the cluster in `dataDir` on 127.0.0.1:`port`, its socket in `socketDir`, and waits until it accepts
+ * connections (read-only ones, for a standby).
+ */
+export async function startCluster(
+  programs: PostgresPrograms,
+  dataDir: string,
+  port: number,
+  socketDir: string,
+  { durable = false }: TestServerOptions = {},
+): Promise<void> {
+  // Durability is irrelevant for a throwaway test cluster; turning it off makes CREATE DATABASE and commits
+  // cheap.
+  const settings = [
+    `-p ${port}`,
+    `-k ${socketDir}`,
+    '-c listen_addresses=127.0.0.1',
+    ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+    '-c max_connections=300',
+  ].join(' ');
+  await programs.run('pg_ctl', [
+    '-D',
+    dataDir,
+    '-l',
+    path.join(dataDir, 'server.log'),
+    '-o',
+    settings,
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
+}
+
+/** Stops the cluster in `dataDir` at once, if it runs. */
+export async function stopCluster(programs: PostgresPrograms, dataDir: string): Promise<void> {
+  await programs.run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+}
+
+async function startLocalCluster(
+  binDir: string,
+  { durable = false }: TestServerOptions,
+): Promise<TestServer> {
+  const programs = await postgresPrograms(binDir);
   const dir = await mkdtemp(path.join(tmpdir(), 'huddle-pg-'));
-  const asOwner = (command: string, args: string[]) =>
-    owner
-      ? run('runuser', ['-u', 'postgres', '--', path.join(binDir, command), ...args])
-      : run(path.join(binDir, command), args);
   const stopAndRemove = async () => {
-    await asOwner('pg_ctl', ['-D', dir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+    await stopCluster(programs, dir);
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    if (owner) await chown(dir, owner.uid, owner.gid);
-    await asOwner('initdb', [
-      '-D',
-      dir,
-      '-U',
-      'postgres',
-      '--auth=trust',
-      '-E',
-      'UTF8',
-      '--no-sync',
-      '--no-instructions',
-    ]);
+    await programs.own(dir);
+    await initCluster(programs, dir);
     const port = await freePort();
-    // Durability is irrelevant for a throwaway cluster; turning it off makes CREATE DATABASE and commits cheap.
-    const settings = [
-      `-p ${port}`,
-      `-k ${dir}`,
-      '-c listen_addresses=127.0.0.1',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-      '-c max_connections=300',
-    ].join(' ');
-    await asOwner('pg_ctl', [
-      '-D',
-      dir,
-      '-l',
-      path.join(dir, 'server.log'),
-      '-o',
-      settings,
-      '-w',
-      '-t',
-      '60',
-      'start',
-    ]);
+    await startCluster(programs, dir, port, dir, { durable });
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       source: 'local cluster',

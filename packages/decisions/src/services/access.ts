@@ -42,23 +42,26 @@ export interface ProjectAccess {
 }
 
 /**
- * The actor's role in a project (archived ones included), if it is at least `minimum`, in one statement.
+ * The statement that reads the actor's `ProjectAccess` (no row: not a member) for project `?` and user `?`,
+ * with `answer`, more columns over the actor's decisions.project_members row `m` and its decisions.projects
+ * row `p` (their `?` bound first): a hot read checks access and reads its answer in one statement.
+ */
+export function projectAccessSql(answer = ''): string {
+  return `select m.role, p.archived_at is not null as archived${answer && `, ${answer}`}
+    from decisions.project_members m join decisions.projects p on p.id = m.project_id
+    where m.project_id = ? and m.user_id = ?`;
+}
+
+/**
+ * The actor's access to a project as read by a statement (none: not a member), if it is at least `minimum`.
  * Writing (`member` and above) into an archived project is refused.
  */
-export async function requireProjectRole(
-  em: EntityManager,
-  actor: DecisionsActor,
+export function checkProjectAccess<Row extends ProjectAccess>(
+  access: Row | undefined,
   projectId: number,
   minimum: ProjectRole,
   field = 'projectId',
-): Promise<ProjectAccess> {
-  const rows: ProjectAccess[] = await em.execute(
-    `select m.role, p.archived_at is not null as archived
-     from decisions.project_members m join decisions.projects p on p.id = m.project_id
-     where m.project_id = ? and m.user_id = ?`,
-    [projectId, actor.userId],
-  );
-  const access = rows[0];
+): Row {
   if (!access) throw projectNotFound(projectId);
   if (RANK[access.role] < RANK[minimum]) {
     throw new ForbiddenError(
@@ -70,6 +73,18 @@ export async function requireProjectRole(
     throw new ConflictError(`${field}: project ${projectId} is archived; unarchive it first`, { field });
   }
   return access;
+}
+
+/** The actor's role in a project (archived ones included), if it is at least `minimum`, in one statement. */
+export async function requireProjectRole(
+  em: EntityManager,
+  actor: DecisionsActor,
+  projectId: number,
+  minimum: ProjectRole,
+  field = 'projectId',
+): Promise<ProjectAccess> {
+  const rows: ProjectAccess[] = await em.execute(projectAccessSql(), [projectId, actor.userId]);
+  return checkProjectAccess(rows[0], projectId, minimum, field);
 }
 
 /**

@@ -19,9 +19,16 @@ import {
   transitionDecisionInputSchema,
 } from '../schemas.ts';
 import { decisionText, embedTexts } from '../similarity/embedder.ts';
-import { requireDecision, requireProjectRole } from './access.ts';
-import { toDecision } from './outputs.ts';
-import { markConflicts, readRelationships, supersededTargets } from './relationships.ts';
+import {
+  checkProjectAccess,
+  decisionNotFound,
+  type ProjectAccess,
+  projectAccessSql,
+  requireDecision,
+  requireProjectRole,
+} from './access.ts';
+import { decisionJsonFields, toDecision } from './outputs.ts';
+import { markConflicts, relationshipsJsonSql, supersededTargets } from './relationships.ts';
 
 export interface NewDecision {
   projectId: number;
@@ -108,7 +115,8 @@ export async function editDecision(
 
 /**
  * A project's decisions, latest decided first (idx_decisions_project_status_decided); by status when given.
- * Soft-deleted ones only when an owner asks.
+ * Soft-deleted ones only when an owner asks. A hot read, so one statement: the actor's access and the page,
+ * rendered as JSON in the output schema's shape by the database.
  */
 export async function listDecisions(
   em: EntityManager,
@@ -116,24 +124,39 @@ export async function listDecisions(
   input: ListDecisionsInput,
 ): Promise<Decision[]> {
   const { projectId, status, limit, includeDeleted } = parseInput(listDecisionsInputSchema, input);
-  await requireProjectRole(em, actor, projectId, includeDeleted ? 'owner' : 'viewer');
-  const decisions = await em.find(
-    DecisionsDecision,
-    { project: projectId, ...(status && { status }) },
-    { orderBy: { decidedAt: 'desc', id: 'desc' }, limit, ...(includeDeleted && softDelete.included) },
+  const rows: (ProjectAccess & { decisions: Decision[] })[] = await em.execute(
+    projectAccessSql(
+      `coalesce((select json_agg(page.decision order by page.decided_at desc, page.id desc)
+         from (select d.id, d.decided_at, json_build_object(${decisionJsonFields('d')}) as decision
+               from decisions.decisions d
+               where d.project_id = m.project_id${includeDeleted ? '' : ' and d.deleted_at is null'}${status ? ' and d.status = ?' : ''}
+               order by d.decided_at desc, d.id desc limit ?) page), '[]') as decisions`,
+    ),
+    [...(status ? [status] : []), limit, projectId, actor.userId],
   );
-  return decisions.map(toDecision);
+  const { decisions } = checkProjectAccess(rows[0], projectId, includeDeleted ? 'owner' : 'viewer');
+  return decisions;
 }
 
-/** A decision with its relationships in both directions (viewer). */
+/**
+ * A decision with its relationships in both directions (viewer). A hot read, so one statement: any role may
+ * read, archived project or not, so membership is the whole check; the database renders the answer.
+ */
 export async function getDecision(
   em: EntityManager,
   actor: DecisionsActor,
   input: DecisionIdInput,
 ): Promise<DecisionDetail> {
   const { decisionId } = parseInput(decisionIdInputSchema, input);
-  const { decision } = await requireDecision(em, actor, decisionId, 'viewer');
-  return { ...toDecision(decision), relationships: await readRelationships(em, decisionId) };
+  const rows: { detail: DecisionDetail }[] = await em.execute(
+    `select json_build_object(${decisionJsonFields('d')}, 'relationships', ${relationshipsJsonSql('d.id')}) as detail
+     from decisions.decisions d
+     join decisions.project_members m on m.project_id = d.project_id and m.user_id = ?
+     where d.id = ? and d.deleted_at is null`,
+    [actor.userId, decisionId],
+  );
+  if (!rows[0]) throw decisionNotFound(decisionId);
+  return rows[0].detail;
 }
 
 /** Soft delete (member): the decision leaves every list and search until restored. */

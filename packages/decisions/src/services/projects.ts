@@ -20,8 +20,8 @@ import {
   type RemoveMemberInput,
   removeMemberInputSchema,
 } from '../schemas.ts';
-import { requireProjectRole } from './access.ts';
-import { isoFromDatabase, toProject } from './outputs.ts';
+import { checkProjectAccess, type ProjectAccess, projectAccessSql, requireProjectRole } from './access.ts';
+import { isoFromDatabase, projectJsonFields, toProject } from './outputs.ts';
 
 /** Creates a project; its creator becomes its owner. A live project with that name (any case) conflicts. */
 export async function createProject(
@@ -40,24 +40,23 @@ export async function createProject(
   return toProject(project, 'owner');
 }
 
-/** The projects the actor is a member of, by name; archived ones only when asked. */
+/**
+ * The projects the actor is a member of, by name; archived ones only when asked. A hot read, so one
+ * statement rendering the answer.
+ */
 export async function listMyProjects(
   em: EntityManager,
   actor: DecisionsActor,
   input: ListProjectsInput = {},
 ): Promise<Project[]> {
   const { includeArchived } = parseInput(listProjectsInputSchema, input);
-  const memberships: { project_id: number; role: ProjectRole }[] = await em.execute(
-    'select project_id, role from decisions.project_members where user_id = ?',
+  const rows: { projects: Project[] }[] = await em.execute(
+    `select coalesce(json_agg(json_build_object(${projectJsonFields('p')}, 'myRole', m.role) order by p.name, p.id), '[]') as projects
+     from decisions.project_members m join decisions.projects p on p.id = m.project_id
+     where m.user_id = ?${includeArchived ? '' : ' and p.archived_at is null'}`,
     [actor.userId],
   );
-  const roles = new Map(memberships.map((row) => [row.project_id, row.role]));
-  const projects = await em.find(
-    DecisionsProject,
-    { id: { $in: [...roles.keys()] } },
-    { orderBy: { name: 'asc', id: 'asc' }, filters: { notArchived: !includeArchived } },
-  );
-  return projects.map((project) => toProject(project, roles.get(project.id)!));
+  return rows[0]!.projects;
 }
 
 /** A project, archived or not (access is checked by the caller). */
@@ -65,14 +64,18 @@ function findProject(em: EntityManager, projectId: number): Promise<DecisionsPro
   return em.findOneOrFail(DecisionsProject, projectId, { filters: { notArchived: false } });
 }
 
+/** A project, archived or not, for its members: its access and the answer in one statement. */
 export async function getProject(
   em: EntityManager,
   actor: DecisionsActor,
   input: ProjectIdInput,
 ): Promise<Project> {
   const { projectId } = parseInput(projectIdInputSchema, input);
-  const { role } = await requireProjectRole(em, actor, projectId, 'viewer');
-  return toProject(await findProject(em, projectId), role);
+  const rows: (ProjectAccess & { project: Project })[] = await em.execute(
+    projectAccessSql(`json_build_object(${projectJsonFields('p')}, 'myRole', m.role) as project`),
+    [projectId, actor.userId],
+  );
+  return checkProjectAccess(rows[0], projectId, 'viewer').project;
 }
 
 async function setArchived(

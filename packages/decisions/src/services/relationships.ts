@@ -1,4 +1,4 @@
-import { ConflictError, type EntityManager, parseInput } from '@huddle/db';
+import { ConflictError, type EntityManager, isoTimestampSql, parseInput, sqlStringList } from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsRelationship } from '../entities/relationship.ts';
 import {
@@ -7,6 +7,7 @@ import {
   type DecisionStatus,
   type DecisionSummary,
   decisionIdInputSchema,
+  RELATIONSHIP_KINDS,
   RELATIONSHIP_LABELS,
   type RelateDecisionsInput,
   type Relationship,
@@ -25,41 +26,49 @@ const ACYCLIC_KINDS: readonly RelationshipKind[] = ['supersedes', 'depends_on'];
 /** How far the recursive queries follow links; far beyond any real chain, it bounds a corrupted one. */
 const MAX_DEPTH = 10_000;
 
-interface RelationshipRow {
-  id: number;
-  kind: RelationshipKind;
-  direction: 'outgoing' | 'incoming';
-  decision_id: number;
-  title: string;
-  status: DecisionStatus;
-  created_by: number | null;
-  created_at: string;
+type RelationshipDirection = Relationship['direction'];
+
+/** `RELATIONSHIP_LABELS` for `direction` as SQL: the label of the relationship row `r`. */
+function labelSql(direction: RelationshipDirection): string {
+  const cases = RELATIONSHIP_KINDS.map(
+    (kind) => `when ${sqlStringList([kind])} then ${sqlStringList([RELATIONSHIP_LABELS[kind][direction]])}`,
+  );
+  return `case r.kind ${cases.join(' ')} end`;
 }
 
-/** A decision's links in both directions, each read from its side ("supersedes" / "superseded by"). */
+/** The live decisions linked to `decisionId` (an SQL expression) from its side `own` of the link. */
+function relationshipSideSql(
+  decisionId: string,
+  direction: RelationshipDirection,
+  own: string,
+  other: string,
+): string {
+  return `select r.id, r.kind, '${direction}' as direction, ${labelSql(direction)} as label, o.id as decision_id,
+       o.title, o.status, r.created_by, r.created_at
+     from decisions.decision_relationships r join decisions.decisions o on o.id = r.${other}
+     where r.${own} = ${decisionId} and o.deleted_at is null`;
+}
+
+/**
+ * A decision's links in both directions, each read from its side ("supersedes" / "superseded by"), oldest
+ * first: a json array in `relationshipSchema`'s shape, for the decision `decisionId` (an SQL expression).
+ */
+export function relationshipsJsonSql(decisionId: string): string {
+  return `coalesce((select json_agg(json_build_object('id', x.id, 'kind', x.kind, 'direction', x.direction,
+         'label', x.label, 'decisionId', x.decision_id, 'title', x.title, 'status', x.status,
+         'createdBy', x.created_by, 'createdAt', ${isoTimestampSql('x.created_at')}) order by x.created_at, x.id)
+     from (${relationshipSideSql(decisionId, 'outgoing', 'from_decision_id', 'to_decision_id')}
+           union all
+           ${relationshipSideSql(decisionId, 'incoming', 'to_decision_id', 'from_decision_id')}) x), '[]')`;
+}
+
+/** A decision's links in both directions (`relationshipsJsonSql`). */
 export async function readRelationships(em: EntityManager, decisionId: number): Promise<Relationship[]> {
-  const rows: RelationshipRow[] = await em.execute(
-    `select r.id, r.kind, 'outgoing' as direction, d.id as decision_id, d.title, d.status, r.created_by, r.created_at
-     from decisions.decision_relationships r join decisions.decisions d on d.id = r.to_decision_id
-     where r.from_decision_id = ? and d.deleted_at is null
-     union all
-     select r.id, r.kind, 'incoming', d.id, d.title, d.status, r.created_by, r.created_at
-     from decisions.decision_relationships r join decisions.decisions d on d.id = r.from_decision_id
-     where r.to_decision_id = ? and d.deleted_at is null
-     order by created_at, id`,
-    [decisionId, decisionId],
+  const rows: { relationships: Relationship[] }[] = await em.execute(
+    `select ${relationshipsJsonSql('d.id')} as relationships from (select ?::int as id) d`,
+    [decisionId],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    kind: row.kind,
-    direction: row.direction,
-    label: RELATIONSHIP_LABELS[row.kind][row.direction],
-    decisionId: row.decision_id,
-    title: row.title,
-    status: row.status,
-    createdBy: row.created_by,
-    createdAt: isoFromDatabase(row.created_at),
-  }));
+  return rows[0]!.relationships;
 }
 
 /**

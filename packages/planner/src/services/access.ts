@@ -2,7 +2,8 @@ import { ConflictError, type EntityManager, LockMode, NotFoundError } from '@hud
 import { PlannerArtifact } from '../entities/artifact.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
-import type { PlanStatus } from '../schemas.ts';
+import type { PlanDetail, PlanStatus } from '../schemas.ts';
+import { planDetailJsonSql } from './outputs.ts';
 
 /**
  * The lookups and locks every planner service shares, with errors that name the caller's field.
@@ -37,6 +38,23 @@ export async function findPlanVersion(
   const plan = await em.findOne(PlannerPlan, planId, { refresh: true });
   if (!plan) throw planNotFound(planId, field);
   return plan;
+}
+
+/**
+ * A version with its artifacts: one statement, the answer rendered by the database (a hot read). Both
+ * drivers parse `json` (node-postgres and PGlite; the backup test reads on both).
+ */
+export async function readPlanDetail(
+  em: EntityManager,
+  planId: string,
+  field = 'planId',
+): Promise<PlanDetail> {
+  const [row] = await em.execute<{ detail: PlanDetail }[]>(
+    `select ${planDetailJsonSql('p')} as detail from planner.plans p where p.id = ?`,
+    [planId],
+  );
+  if (!row) throw planNotFound(planId, field);
+  return row.detail;
 }
 
 /** Serialises the version and status changes of one plan (see above). */

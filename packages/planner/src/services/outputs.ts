@@ -1,15 +1,9 @@
+import { isoTimestampSql } from '@huddle/db';
 import type { PlannerArtifact } from '../entities/artifact.ts';
 import type { PlannerChatSession } from '../entities/chat-session.ts';
 import type { PlannerPlan } from '../entities/plan.ts';
 import type { PlannerRepository } from '../entities/repository.ts';
-import {
-  ARTIFACT_TYPES,
-  type Artifact,
-  type ChatSession,
-  type PlanDetail,
-  type PlanVersion,
-  type Repository,
-} from '../schemas.ts';
+import type { Artifact, ChatSession, PlanVersion, Repository } from '../schemas.ts';
 
 /** Entities → the plain, serialisable shapes of schemas.ts that services return. */
 
@@ -51,20 +45,34 @@ export function toArtifact(artifact: PlannerArtifact): Artifact {
   } as Artifact;
 }
 
-const ARTIFACT_ORDER = new Map(ARTIFACT_TYPES.map((type, index) => [type, index]));
-
-/** Artifacts by type (feature plan, steps, code changes), then in the order they were written. */
-export function sortArtifacts(artifacts: readonly PlannerArtifact[]): PlannerArtifact[] {
-  return [...artifacts].sort(
-    (a, b) =>
-      ARTIFACT_ORDER.get(a.artifactType)! - ARTIFACT_ORDER.get(b.artifactType)! ||
-      a.createdAt.getTime() - b.createdAt.getTime() ||
-      a.id.localeCompare(b.id),
-  );
+/**
+ * The same shapes rendered as JSON by the database, for reads that return rows as they are (no entities
+ * hydrated, no mapping in Node). `plan` is the alias of a `planner.plans` row in the statement.
+ */
+function planVersionFieldsSql(plan: string): string {
+  return `'id', ${plan}.id, 'repositoryId', ${plan}.repository_id, 'name', ${plan}.name,
+    'description', ${plan}.description, 'targetBranch', ${plan}.target_branch, 'version', ${plan}.version,
+    'status', ${plan}.status, 'createdBy', ${plan}.created_by,
+    'createdAt', ${isoTimestampSql(`${plan}.created_at`)}, 'updatedAt', ${isoTimestampSql(`${plan}.updated_at`)}`;
 }
 
-export function toPlanDetail(plan: PlannerPlan, artifacts: readonly PlannerArtifact[]): PlanDetail {
-  return { ...toPlanVersion(plan), artifacts: sortArtifacts(artifacts).map(toArtifact) };
+/** `toPlanVersion` of the row `plan`, as a `json` value. */
+export function planVersionJsonSql(plan: string): string {
+  return `json_build_object(${planVersionFieldsSql(plan)})`;
+}
+
+/**
+ * A `PlanDetail` of the row `plan`, as a `json` value: its artifacts by type (the enum's order is
+ * `ARTIFACT_TYPES`), then in the order they were written. The content is embedded as stored: it was validated
+ * against its type's schema when it was written (addArtifact, replaceArtifact).
+ */
+export function planDetailJsonSql(plan: string): string {
+  return `json_build_object(${planVersionFieldsSql(plan)},
+    'artifacts', coalesce((select json_agg(json_build_object(
+        'id', a.id, 'planId', a.plan_id, 'type', a.artifact_type, 'content', a.content,
+        'createdAt', ${isoTimestampSql('a.created_at')})
+      order by a.artifact_type, a.created_at, a.id)
+      from planner.plan_artifacts a where a.plan_id = ${plan}.id), '[]'))`;
 }
 
 export function toChatSession(session: PlannerChatSession): ChatSession {

@@ -1,6 +1,5 @@
 import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
 import type { PlannerActor } from '../actor.ts';
-import { PlannerArtifact } from '../entities/artifact.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import {
   type ActivatedPlan,
@@ -24,9 +23,11 @@ import {
   flushAndReload,
   lockPlanName,
   lockPlanVersion,
+  readPlanDetail,
+  repositoryNotFound,
   requirePlanStatus,
 } from './access.ts';
-import { toPlanDetail, toPlanVersion } from './outputs.ts';
+import { planDetailJsonSql, planVersionJsonSql, toPlanVersion } from './outputs.ts';
 
 /**
  * Plans and their versions. A plan is a name in a repository; each `plans` row is one version of it.
@@ -34,11 +35,6 @@ import { toPlanDetail, toPlanVersion } from './outputs.ts';
  * previously active version (it was superseded, not carried out, so it is not `completed`); a draft that is
  * abandoned can be archived directly.
  */
-
-async function planDetail(em: EntityManager, plan: PlannerPlan): Promise<PlanDetail> {
-  const artifacts = await em.find(PlannerArtifact, { plan }, { refresh: true });
-  return toPlanDetail(plan, artifacts);
-}
 
 function planNameNotFound(repositoryId: string, name: string): NotFoundError {
   return new NotFoundError(`name: repository ${repositoryId} has no plan "${name}"`, { field: 'name' });
@@ -69,14 +65,14 @@ export async function createPlan(
   return { ...toPlanVersion(plan), artifacts: [] };
 }
 
-/** One version with its artifacts. */
+/** One version, of any status, with its artifacts. */
 export async function getPlanVersion(
   em: EntityManager,
   _actor: PlannerActor,
   input: PlanIdInput,
 ): Promise<PlanDetail> {
   const { planId } = parseInput(planIdInputSchema, input);
-  return planDetail(em, await findPlanVersion(em, planId));
+  return readPlanDetail(em, planId);
 }
 
 /** The latest version of a plan, with its artifacts. */
@@ -86,13 +82,13 @@ export async function getLatestPlanVersion(
   input: PlanNameInput,
 ): Promise<PlanDetail> {
   const { repositoryId, name } = parseInput(planNameInputSchema, input);
-  const [latest] = await em.find(
-    PlannerPlan,
-    { repository: repositoryId, name },
-    { orderBy: { version: 'desc' }, limit: 1 },
+  const [latest] = await em.execute<{ detail: PlanDetail }[]>(
+    `select ${planDetailJsonSql('p')} as detail from planner.plans p
+     where p.repository_id = ? and p.name = ? order by p.version desc limit 1`,
+    [repositoryId, name],
   );
   if (!latest) throw planNameNotFound(repositoryId, name);
-  return planDetail(em, latest);
+  return latest.detail;
 }
 
 /** Every version of a plan, oldest first. */
@@ -102,34 +98,34 @@ export async function listPlanVersions(
   input: PlanNameInput,
 ): Promise<PlanVersion[]> {
   const { repositoryId, name } = parseInput(planNameInputSchema, input);
-  const versions = await em.find(
-    PlannerPlan,
-    { repository: repositoryId, name },
-    { orderBy: { version: 'asc' } },
+  const [row] = await em.execute<{ versions: PlanVersion[] | null }[]>(
+    `select json_agg(${planVersionJsonSql('p')} order by p.version) as versions
+     from planner.plans p where p.repository_id = ? and p.name = ?`,
+    [repositoryId, name],
   );
-  if (versions.length === 0) throw planNameNotFound(repositoryId, name);
-  return versions.map(toPlanVersion);
+  if (!row?.versions) throw planNameNotFound(repositoryId, name);
+  return row.versions;
 }
 
-/** The plans of a repository, each as its latest version (optionally only those whose latest has `status`). */
+/**
+ * The plans of a repository, each as its latest version (optionally only those whose latest has `status`),
+ * by name; one statement, which also tells an unknown repository from one without plans.
+ */
 export async function listPlans(
   em: EntityManager,
   _actor: PlannerActor,
   input: ListPlansInput,
 ): Promise<PlanVersion[]> {
   const { repositoryId, status } = parseInput(listPlansInputSchema, input);
-  await findRepository(em, repositoryId);
-  const latest: { id: string }[] = await em.execute(
-    `select id from (select distinct on (name) id, status from planner.plans where repository_id = ?
-       order by name, version desc) latest where ?::planner.plan_status is null or status = ?::planner.plan_status`,
-    [repositoryId, status ?? null, status ?? null],
+  const [row] = await em.execute<{ registered: boolean; plans: PlanVersion[] | null }[]>(
+    `select exists (select 1 from planner.repositories where id = ?) as registered,
+       json_agg(${planVersionJsonSql('p')} order by p.name) as plans
+     from (select distinct on (name) * from planner.plans where repository_id = ? order by name, version desc) p
+     where ?::planner.plan_status is null or p.status = ?::planner.plan_status`,
+    [repositoryId, repositoryId, status ?? null, status ?? null],
   );
-  const plans = await em.find(
-    PlannerPlan,
-    { id: { $in: latest.map((row) => row.id) } },
-    { orderBy: { name: 'asc' } },
-  );
-  return plans.map(toPlanVersion);
+  if (!row?.registered) throw repositoryNotFound(repositoryId);
+  return row.plans ?? [];
 }
 
 /** Changes a draft's description or target branch. */
@@ -173,7 +169,7 @@ export async function newPlanVersion(
      select ?, content, artifact_type, created_at from planner.plan_artifacts where plan_id = ?`,
     [created!.id, created!.source_id],
   );
-  return planDetail(em, await findPlanVersion(em, created!.id));
+  return readPlanDetail(em, created!.id);
 }
 
 /**

@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
 import type { PlannerActor } from '../actor.ts';
-import { PlannerArtifact } from '../entities/artifact.ts';
 import {
   ARTIFACT_TYPES,
   type Artifact,
@@ -17,14 +16,9 @@ import {
   type PlanIdInput,
   planIdInputSchema,
 } from '../schemas.ts';
-import { findPlanVersion, findRepository } from './access.ts';
-import { sortArtifacts, toArtifact, toPlanVersion } from './outputs.ts';
+import { findRepository, readPlanDetail } from './access.ts';
 
 /** Reading a plan as a person would: a Markdown export of a version, and what changed between two. */
-
-async function versionArtifacts(em: EntityManager, planId: string): Promise<Artifact[]> {
-  return sortArtifacts(await em.find(PlannerArtifact, { plan: planId })).map(toArtifact);
-}
 
 /** A code fence longer than any backtick run in `text`, so a diff containing ``` cannot end it early. */
 function fence(text: string): string {
@@ -98,16 +92,15 @@ export async function exportPlan(
   input: PlanIdInput,
 ): Promise<PlanExport> {
   const { planId } = parseInput(planIdInputSchema, input);
-  const plan = await findPlanVersion(em, planId);
-  const repository = await findRepository(em, plan.repository.id);
-  const artifacts = await versionArtifacts(em, planId);
+  const plan = await readPlanDetail(em, planId);
+  const repository = await findRepository(em, plan.repositoryId);
   const lines = [
     `# ${plan.name} — version ${plan.version} (${plan.status})`,
     '',
     `Repository **${repository.name}** (\`${repository.path}\`), target branch \`${plan.targetBranch}\`.`,
     '',
     ...(plan.description ? [plan.description, ''] : []),
-    ...artifacts.flatMap(artifactMarkdown),
+    ...plan.artifacts.flatMap(artifactMarkdown),
   ];
   return { planId, markdown: `${lines.join('\n').replace(/\n+$/, '')}\n` };
 }
@@ -192,15 +185,13 @@ export async function comparePlanVersions(
   input: ComparePlanVersionsInput,
 ): Promise<PlanComparison> {
   const { fromPlanId, toPlanId } = parseInput(comparePlanVersionsInputSchema, input);
-  const from = await findPlanVersion(em, fromPlanId, 'fromPlanId');
-  const to = await findPlanVersion(em, toPlanId, 'toPlanId');
-  if (from.repository.id !== to.repository.id || from.name !== to.name) {
+  const { artifacts: before, ...from } = await readPlanDetail(em, fromPlanId, 'fromPlanId');
+  const { artifacts: after, ...to } = await readPlanDetail(em, toPlanId, 'toPlanId');
+  if (from.repositoryId !== to.repositoryId || from.name !== to.name) {
     throw new InvalidInputError(`toPlanId: must be a version of plan "${from.name}" of the same repository`, {
       field: 'toPlanId',
     });
   }
-  const before = await versionArtifacts(em, fromPlanId);
-  const after = await versionArtifacts(em, toPlanId);
   const ofType = (artifacts: Artifact[], type: ArtifactType) =>
     artifacts.filter((artifact) => artifact.type === type);
   const changes: ArtifactChange[] = ARTIFACT_TYPES.flatMap((type) => {
@@ -215,5 +206,5 @@ export async function comparePlanVersions(
       return [{ type, position, change: 'modified', details: contentChanges(previous, next) }];
     }).flat();
   });
-  return { from: toPlanVersion(from), to: toPlanVersion(to), changes };
+  return { from, to, changes };
 }

@@ -1,4 +1,4 @@
-import { type EntityManager, ForbiddenError, NotFoundError, parseInput } from '@huddle/db';
+import { type EntityManager, ForbiddenError, isoTimestampSql, NotFoundError, parseInput } from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
@@ -166,9 +166,6 @@ export async function rotateJoinCode(
   return toSession(await em.refreshOrFail(session), userId);
 }
 
-/** `timestamptz` as `Date.toISOString()` renders it, so rows built in SQL match the output schemas. */
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 /**
  * A session with its stories and participants, for its participants. A hot read, so one statement: the
  * database checks access and renders the whole answer as JSON in the output schema's shape.
@@ -180,19 +177,19 @@ export async function getSession(
 ): Promise<SessionDetail> {
   const { sessionId } = parseInput(sessionIdInputSchema, input);
   const { userId } = actor;
-  const [row]: { detail: SessionDetail | string; allowed: boolean }[] = await em.execute(
+  const [row]: { detail: SessionDetail; allowed: boolean }[] = await em.execute(
     `select json_build_object(
        'id', s.id, 'name', s.name, 'facilitatorId', s.facilitator_id, 'status', s.status,
        'joinCode', case when s.facilitator_id = ? then s.join_code end,
-       'createdAt', ${iso('s.created_at')}, 'updatedAt', ${iso('s.updated_at')},
+       'createdAt', ${isoTimestampSql('s.created_at')}, 'updatedAt', ${isoTimestampSql('s.updated_at')},
        'stories', coalesce((select json_agg(json_build_object(
            'id', st.id, 'sessionId', st.session_id, 'title', st.title, 'description', st.description,
            'storyOrder', st.story_order, 'status', st.status, 'finalPoints', st.final_points,
-           'revealedAt', ${iso('st.revealed_at')}, 'createdAt', ${iso('st.created_at')})
+           'revealedAt', ${isoTimestampSql('st.revealed_at')}, 'createdAt', ${isoTimestampSql('st.created_at')})
          order by st.story_order, st.id) from poker.stories st where st.session_id = s.id), '[]'),
        'participants', coalesce((select json_agg(json_build_object(
            'sessionId', p.session_id, 'userId', p.user_id, 'name', u.name, 'isSpectator', p.is_spectator,
-           'joinedAt', ${iso('p.joined_at')})
+           'joinedAt', ${isoTimestampSql('p.joined_at')})
          order by p.joined_at, p.id)
          from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = s.id), '[]')
      ) as detail,
@@ -203,8 +200,7 @@ export async function getSession(
   );
   if (!row) throw sessionNotFound(sessionId);
   if (!row.allowed) throw new ForbiddenError(`join session ${sessionId} to see it`, { field: 'sessionId' });
-  // PGlite hands json back as text, node-postgres parses it.
-  return typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail;
+  return row.detail;
 }
 
 /** The sessions the actor facilitates or takes part in, newest first. */

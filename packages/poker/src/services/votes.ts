@@ -25,69 +25,95 @@ import {
 import { publishPokerEvent } from './events.ts';
 import { toStory } from './outputs.ts';
 
-/** What the voting rules read about a story, its session and the voter, in one row. */
-interface VotingState {
+/** What the voting rules read about a story, its session and the voter, and the vote if it was cast. */
+interface VotingOutcome {
   sessionId: number;
   sessionStatus: SessionStatus;
   storyStatus: StoryStatus;
   revealed: boolean;
-  /** Null when the voter has not joined the session. */
-  isSpectator: boolean | null;
+  isSpectator: boolean;
+  /** Null when a rule refused the vote. */
+  points: PointValue | null;
+  createdAt: Date | string | null;
 }
 
 /**
  * Casts or changes the actor's vote on a story that is being voted on, in an active session, before the
- * reveal. Only voting participants (not spectators) vote. The hot path, so three statements: lock the
- * story's session `for share` (votes run side by side; a reveal, pause or re-vote waits for them), read
- * everything the rules need under that lock, then write the vote and publish its event in one statement —
- * `insert … on conflict (story_id, user_id) do update`, so simultaneous casts leave one vote.
+ * reveal. Only voting participants (not spectators) vote. The hot path, so one statement: it locks the
+ * story, its session and the voter's participation `for share` (votes run side by side; a reveal, pause,
+ * re-vote or role change waits for them, and a vote that waited reads their committed rows — PostgreSQL
+ * re-reads locked rows after a wait), writes the vote only when every rule holds — `insert … on conflict
+ * (story_id, user_id) do update`, so simultaneous casts leave one vote — and publishes its event. A
+ * refusal says which rule from the rows it read; only a missing story or participation costs a second read.
  */
 export async function castVote(em: EntityManager, actor: PokerActor, input: CastVoteInput): Promise<Vote> {
   const { storyId, points } = parseInput(castVoteInputSchema, input);
   const { userId } = actor;
-  const locked: unknown[] = await em.execute(
-    'select s.id from poker.sessions s join poker.stories st on st.session_id = s.id where st.id = ? for share of s',
-    [storyId],
+  // The event says who voted, never what: values stay hidden until the reveal. The statement adds sessionId.
+  const event: Omit<Extract<PokerEvent, { type: 'vote_cast' }>, 'sessionId'> = {
+    type: 'vote_cast',
+    storyId,
+    userId,
+  };
+  const [outcome]: VotingOutcome[] = await em.execute(
+    `with state as (
+       select st.session_id, s.status as session_status, st.status as story_status,
+              st.revealed_at is not null as revealed, p.is_spectator
+       from poker.stories st
+       join poker.sessions s on s.id = st.session_id
+       join poker.session_participants p on p.session_id = st.session_id and p.user_id = ?
+       where st.id = ?
+       for share of st, s, p),
+     vote as (
+       insert into poker.votes (story_id, user_id, points)
+       select ?, ?, ? from state
+       where session_status = 'active' and story_status = 'voting' and not revealed and not is_spectator
+       on conflict (story_id, user_id) do update set points = excluded.points
+       returning points, created_at)
+     select state.session_id as "sessionId", state.session_status as "sessionStatus",
+            state.story_status as "storyStatus", state.revealed, state.is_spectator as "isSpectator",
+            vote.points, vote.created_at as "createdAt",
+            case when vote.points is not null
+              then pg_notify(?, (?::jsonb || jsonb_build_object('sessionId', state.session_id))::text) end
+     from state left join vote on true`,
+    [userId, storyId, storyId, userId, points, POKER_EVENTS_CHANNEL, JSON.stringify(event)],
   );
-  if (locked.length === 0) throw storyNotFound(storyId);
-  // Read after the lock: a reveal or re-vote that committed while this waited is what counts.
-  const [state]: VotingState[] = await em.execute(
-    `select st.session_id as "sessionId", s.status as "sessionStatus", st.status as "storyStatus",
-       st.revealed_at is not null as revealed, p.is_spectator as "isSpectator"
-     from poker.stories st join poker.sessions s on s.id = st.session_id
-     left join poker.session_participants p on p.session_id = st.session_id and p.user_id = ?
-     where st.id = ?`,
-    [userId, storyId],
-  );
-  if (!state) throw storyNotFound(storyId);
-  const { sessionId } = state;
-  requireSessionStatus({ id: sessionId, status: state.sessionStatus }, ['active'], 'vote');
-  if (state.storyStatus !== 'voting') {
-    throw storyStatusConflict({ id: storyId, status: state.storyStatus }, 'vote on it', 'voting');
+  if (!outcome) throw await missingStoryOrParticipation(em, storyId);
+  if (outcome.points !== null) {
+    return { storyId, userId, points: outcome.points, createdAt: new Date(outcome.createdAt!).toISOString() };
   }
-  if (state.revealed) {
+  const { sessionId } = outcome;
+  requireSessionStatus({ id: sessionId, status: outcome.sessionStatus }, ['active'], 'vote');
+  if (outcome.storyStatus !== 'voting') {
+    throw storyStatusConflict({ id: storyId, status: outcome.storyStatus }, 'vote on it', 'voting');
+  }
+  if (outcome.revealed) {
     throw new ConflictError(
       `storyId: the votes on story ${storyId} are revealed; the facilitator can start a re-vote`,
       { field: 'storyId' },
     );
   }
-  if (state.isSpectator !== false) {
-    throw new ForbiddenError(
-      `only voting participants of session ${sessionId} may vote (${state.isSpectator ? 'you are a spectator' : 'join it first'})`,
-      { field: 'storyId' },
-    );
-  }
-  // The event says who voted, never what: values stay hidden until the reveal.
-  const event: PokerEvent = { type: 'vote_cast', sessionId, storyId, userId };
-  const [vote]: { points: PointValue; createdAt: Date | string }[] = await em.execute(
-    `with vote as (
-       insert into poker.votes (story_id, user_id, points) values (?, ?, ?)
-       on conflict (story_id, user_id) do update set points = excluded.points
-       returning points, created_at)
-     select vote.points, vote.created_at as "createdAt", pg_notify(?, ?) from vote`,
-    [storyId, userId, points, POKER_EVENTS_CHANNEL, JSON.stringify(event)],
+  throw new ForbiddenError(
+    `only voting participants of session ${sessionId} may vote (you are a spectator)`,
+    {
+      field: 'storyId',
+    },
   );
-  return { storyId, userId, points: vote!.points, createdAt: new Date(vote!.createdAt).toISOString() };
+}
+
+/** Why a vote found no row: the story does not exist, or the voter has not joined its session. */
+async function missingStoryOrParticipation(em: EntityManager, storyId: number): Promise<Error> {
+  const [story]: { sessionId: number }[] = await em.execute(
+    'select session_id as "sessionId" from poker.stories where id = ?',
+    [storyId],
+  );
+  if (!story) return storyNotFound(storyId);
+  return new ForbiddenError(
+    `only voting participants of session ${story.sessionId} may vote (join it first)`,
+    {
+      field: 'storyId',
+    },
+  );
 }
 
 /** Shows the round's votes to everyone (sets revealed_at). */

@@ -3,7 +3,7 @@ import { MANAGER_ROLES } from '../schemas.ts';
 
 /**
  * Building blocks of scrum's row-level-security policies. The request's user id and role come from the
- * settings `runAsActor` makes (`scrumActor.settings`) and are read in a scalar subquery, so PostgreSQL
+ * settings `runAsActor` makes (`scrumActor.load.settings`) and are read in a scalar subquery, so PostgreSQL
  * evaluates them once per statement (an InitPlan) rather than once per row. Outside a request the settings
  * are missing or empty, and the id is then null: a policy comparing with it matches nothing. The aliases are
  * the ones PostgreSQL would print back, so `migrationCheck` compares the entities' policies with the

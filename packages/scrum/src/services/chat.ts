@@ -1,8 +1,8 @@
 import { type EntityManager, ForbiddenError, parseInput } from '@huddle/db';
 import type { ScrumActor } from '../actor.ts';
-import { ScrumChatMessage } from '../entities/chat-message.ts';
 import {
   type ChannelHistoryInput,
+  type ChatEvent,
   type ChatMessage,
   type ChatPage,
   type ConversationInput,
@@ -11,31 +11,45 @@ import {
   type EditMessageInput,
   editMessageInputSchema,
   type MessageType,
+  SCRUM_CHAT_CHANNEL,
   type SendChannelMessageInput,
   type SendDirectMessageInput,
   sendChannelMessageInputSchema,
   sendDirectMessageInputSchema,
 } from '../schemas.ts';
 import { isVisible, notFound, requireAdmin } from './access.ts';
-import { publishChatEvent } from './events.ts';
-import { toChatMessage } from './outputs.ts';
-
-type MessageRow = Record<string, unknown>;
+import { chatMessageColumnsSql } from './outputs.ts';
 
 /** System messages speak for the product (announcements), so only admins send them. */
 function requireMayUse(actor: ScrumActor, messageType: MessageType): void {
   if (messageType === 'system') requireAdmin(actor, 'send system messages', 'messageType');
 }
 
-async function published(em: EntityManager, row: MessageRow, type: 'message_sent' | 'message_edited') {
-  const message = toChatMessage(em.map(ScrumChatMessage, row));
-  await publishChatEvent(em, { type, message });
+/**
+ * Runs `write` — an insert or update of one scrum.chat_messages row aliased `m`, without `returning` — and
+ * publishes the event of the message it wrote, in one statement (a hot path: no entity, no second round
+ * trip). The message is rendered once, by the database, for both the answer and the event; when `write`
+ * wrote nothing, nothing is published and the answer is undefined.
+ */
+async function writeAndPublish(
+  em: EntityManager,
+  write: string,
+  params: unknown[],
+  type: ChatEvent['type'],
+): Promise<ChatMessage | undefined> {
+  const [message]: ChatMessage[] = await em.execute(
+    `with written as (${write} returning ${chatMessageColumnsSql('m')}),
+     published as (
+       select pg_notify(?, json_build_object('type', ?, 'message', to_json(written))::text) from written)
+     select written.* from written, published`,
+    [...params, SCRUM_CHAT_CHANNEL, type],
+  );
   return message;
 }
 
 /**
- * Sends a direct message — a hot path: one `insert … select` that also checks the recipient is an active
- * user, then the event (to the sender and the recipient only).
+ * Sends a direct message — a hot path: one statement inserts it only if the recipient is an active user
+ * (`insert … select`) and publishes its event (to the sender and the recipient only).
  */
 export async function sendDirectMessage(
   em: EntityManager,
@@ -44,17 +58,18 @@ export async function sendDirectMessage(
 ): Promise<ChatMessage> {
   const { recipientId, message, messageType, fileUrl } = parseInput(sendDirectMessageInputSchema, input);
   requireMayUse(actor, messageType);
-  const [row] = await em.execute<MessageRow[]>(
-    `insert into scrum.chat_messages (sender_id, recipient_id, channel, message, message_type, file_url)
-     select ?, u.id, null, ?, ?, ? from scrum.users u where u.id = ? and u.is_active
-     returning *`,
+  const sent = await writeAndPublish(
+    em,
+    `insert into scrum.chat_messages as m (sender_id, recipient_id, channel, message, message_type, file_url)
+     select ?, u.id, null, ?, ?, ? from scrum.users u where u.id = ? and u.is_active`,
     [actor.userId, message, messageType, fileUrl ?? null, recipientId],
+    'message_sent',
   );
-  if (!row) throw notFound('recipientId', 'active user', recipientId);
-  return published(em, row, 'message_sent');
+  if (!sent) throw notFound('recipientId', 'active user', recipientId);
+  return sent;
 }
 
-/** Sends a message to a channel (every active user reads channels): one `insert`, then the event. */
+/** Sends a message to a channel (every active user reads channels): one statement, with its event. */
 export async function sendChannelMessage(
   em: EntityManager,
   actor: ScrumActor,
@@ -62,27 +77,31 @@ export async function sendChannelMessage(
 ): Promise<ChatMessage> {
   const { channel, message, messageType, fileUrl } = parseInput(sendChannelMessageInputSchema, input);
   requireMayUse(actor, messageType);
-  const [row] = await em.execute<MessageRow[]>(
-    `insert into scrum.chat_messages (sender_id, recipient_id, channel, message, message_type, file_url)
-     values (?, null, ?, ?, ?, ?) returning *`,
+  const sent = await writeAndPublish(
+    em,
+    `insert into scrum.chat_messages as m (sender_id, recipient_id, channel, message, message_type, file_url)
+     values (?, null, ?, ?, ?, ?)`,
     [actor.userId, channel, message, messageType, fileUrl ?? null],
+    'message_sent',
   );
-  return published(em, row!, 'message_sent');
+  return sent!;
 }
 
-/** Edits the text of one of the actor's own messages (`is_edited`, `edited_at`). */
+/** Edits the text of one of the actor's own messages (`is_edited`, `edited_at`), with its event. */
 export async function editMessage(
   em: EntityManager,
   actor: ScrumActor,
   input: EditMessageInput,
 ): Promise<ChatMessage> {
   const { messageId, message } = parseInput(editMessageInputSchema, input);
-  const [row] = await em.execute<MessageRow[]>(
-    `update scrum.chat_messages set message = ?, is_edited = true, edited_at = now()
-     where id = ? and sender_id = ? returning *`,
+  const edited = await writeAndPublish(
+    em,
+    `update scrum.chat_messages m set message = ?, is_edited = true, edited_at = now()
+     where m.id = ? and m.sender_id = ?`,
     [message, messageId, actor.userId],
+    'message_edited',
   );
-  if (!row) {
+  if (!edited) {
     if (await isVisible(em, 'chat_messages', messageId)) {
       throw new ForbiddenError(`messageId: only its sender may edit message ${messageId}`, {
         field: 'messageId',
@@ -90,7 +109,7 @@ export async function editMessage(
     }
     throw notFound('messageId', 'message', messageId);
   }
-  return published(em, row, 'message_edited');
+  return edited;
 }
 
 /**
@@ -107,12 +126,12 @@ async function page(
     before === undefined
       ? ''
       : 'and (m.created_at, m.id) < (select c.created_at, c.id from scrum.chat_messages c where c.id = ?)';
-  const rows = await em.execute<MessageRow[]>(
-    `select m.* from scrum.chat_messages m where (${where}) ${cursor}
+  const rows: ChatMessage[] = await em.execute(
+    `select ${chatMessageColumnsSql('m')} from scrum.chat_messages m where (${where}) ${cursor}
      order by m.created_at desc, m.id desc limit ?`,
     [...params, ...(before === undefined ? [] : [before]), limit + 1],
   );
-  const messages = rows.slice(0, limit).map((row) => toChatMessage(em.map(ScrumChatMessage, row)));
+  const messages = rows.slice(0, limit);
   const hasMore = rows.length > limit;
   return { messages: messages.reverse(), nextBefore: hasMore ? messages[0]!.id : null };
 }

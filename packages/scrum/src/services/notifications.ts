@@ -1,6 +1,5 @@
 import { type EntityManager, parseInput } from '@huddle/db';
 import type { ScrumActor } from '../actor.ts';
-import { ScrumNotification } from '../entities/notification.ts';
 import {
   type ListUnreadNotificationsInput,
   listUnreadNotificationsInputSchema,
@@ -11,21 +10,23 @@ import {
   type UnreadCount,
 } from '../schemas.ts';
 import { notFound } from './access.ts';
-import { toNotification } from './outputs.ts';
+import { notificationColumnsSql } from './outputs.ts';
 
-/** The actor's unread notifications, newest first (the seed's pattern: idx_notifications_user_unread). */
+/**
+ * The actor's unread notifications, newest first (the seed's pattern: idx_notifications_user_unread). Polled
+ * constantly, so one statement whose rows are the answer.
+ */
 export async function listUnreadNotifications(
   em: EntityManager,
   actor: ScrumActor,
   input: ListUnreadNotificationsInput = {},
 ): Promise<Notification[]> {
   const { limit } = parseInput(listUnreadNotificationsInputSchema, input);
-  const notifications = await em.find(
-    ScrumNotification,
-    { user: actor.userId, isRead: false },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit },
+  return em.execute(
+    `select ${notificationColumnsSql('n')} from scrum.notifications n
+     where n.user_id = ? and n.is_read = false order by n.created_at desc, n.id desc limit ?`,
+    [actor.userId, limit],
   );
-  return notifications.map(toNotification);
 }
 
 /** Marks one of the actor's notifications read; `read_at` keeps the first time it was read. */
@@ -35,13 +36,13 @@ export async function markNotificationRead(
   input: NotificationIdInput,
 ): Promise<Notification> {
   const { notificationId } = parseInput(notificationIdInputSchema, input);
-  const [row] = await em.execute<Record<string, unknown>[]>(
-    `update scrum.notifications set is_read = true, read_at = coalesce(read_at, now())
-     where id = ? and user_id = ? returning *`,
+  const [notification]: Notification[] = await em.execute(
+    `update scrum.notifications n set is_read = true, read_at = coalesce(n.read_at, now())
+     where n.id = ? and n.user_id = ? returning ${notificationColumnsSql('n')}`,
     [notificationId, actor.userId],
   );
-  if (!row) throw notFound('notificationId', 'notification', notificationId);
-  return toNotification(em.map(ScrumNotification, row));
+  if (!notification) throw notFound('notificationId', 'notification', notificationId);
+  return notification;
 }
 
 /** Marks every unread notification of the actor read. */

@@ -1,13 +1,24 @@
-import type { ScrumChatMessage } from '../entities/chat-message.ts';
+import { isoTimestampSql } from '@huddle/db';
 import type { ScrumNotification } from '../entities/notification.ts';
 import type { ScrumTask } from '../entities/task.ts';
 import type { ScrumTriageItem } from '../entities/triage-item.ts';
 import type { ScrumUser } from '../entities/user.ts';
 import type { ChatMessage, CurrentUser, Notification, Task, TeamMember, TriageItem } from '../schemas.ts';
 
-/** Entities → the plain, serialisable shapes of schemas.ts that services return. */
+/**
+ * The plain, serialisable shapes of schemas.ts that services return: from entities (`toTask`, …), or — on hot
+ * paths, where hydrating entities only to map them again is the cost — rendered by the database as a select
+ * or `returning` list (`taskColumnsSql`, …) whose rows already are the output.
+ */
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
+
+/** `expression as "field"` for every field of `Output`, so a row of the statement is an `Output`. */
+function outputColumnsSql<Output>(columns: Record<keyof Output, string>): string {
+  return Object.entries<string>(columns)
+    .map(([field, expression]) => `${expression} as "${field}"`)
+    .join(', ');
+}
 
 /** Never the email: a teammate's address is theirs. */
 export function toTeamMember(user: ScrumUser): TeamMember {
@@ -50,6 +61,43 @@ export function toTask(task: ScrumTask): Task {
   };
 }
 
+/** A `Task` from the scrum.tasks row aliased `t`. */
+export function taskColumnsSql(t: string): string {
+  return outputColumnsSql<Task>({
+    id: `${t}.id`,
+    title: `${t}.title`,
+    description: `${t}.description`,
+    status: `${t}.status`,
+    assignedRole: `${t}.assigned_role`,
+    assignedUserId: `${t}.assigned_user_id`,
+    startDate: isoTimestampSql(`${t}.start_date`),
+    endDate: isoTimestampSql(`${t}.end_date`),
+    completedAt: isoTimestampSql(`${t}.completed_at`),
+    isDelayed: `${t}.is_delayed`,
+    epicId: `${t}.epic_id`,
+    storyId: `${t}.story_id`,
+    priority: `${t}.priority`,
+    createdById: `${t}.created_by_id`,
+    createdAt: isoTimestampSql(`${t}.created_at`),
+    updatedAt: isoTimestampSql(`${t}.updated_at`),
+  });
+}
+
+/** A `Notification` from the scrum.notifications row aliased `n`. */
+export function notificationColumnsSql(n: string): string {
+  return outputColumnsSql<Notification>({
+    id: `${n}.id`,
+    userId: `${n}.user_id`,
+    type: `${n}.type`,
+    title: `${n}.title`,
+    message: `${n}.message`,
+    relatedTaskId: `${n}.related_task_id`,
+    isRead: `${n}.is_read`,
+    createdAt: isoTimestampSql(`${n}.created_at`),
+    readAt: isoTimestampSql(`${n}.read_at`),
+  });
+}
+
 export function toNotification(notification: ScrumNotification): Notification {
   return {
     id: notification.id,
@@ -64,20 +112,21 @@ export function toNotification(notification: ScrumNotification): Notification {
   };
 }
 
-export function toChatMessage(message: ScrumChatMessage): ChatMessage {
-  return {
-    id: message.id,
-    senderId: message.sender.id,
-    recipientId: message.recipient?.id ?? null,
+/** A `ChatMessage` from the scrum.chat_messages row aliased `m`. */
+export function chatMessageColumnsSql(m: string): string {
+  return outputColumnsSql<ChatMessage>({
+    id: `${m}.id`,
+    senderId: `${m}.sender_id`,
+    recipientId: `${m}.recipient_id`,
     // A direct message belongs to no channel, whatever the column's seed default left there.
-    channel: message.recipient ? null : (message.channel ?? null),
-    message: message.message,
-    messageType: message.messageType,
-    fileUrl: message.fileUrl ?? null,
-    isEdited: message.isEdited,
-    editedAt: iso(message.editedAt),
-    createdAt: message.createdAt.toISOString(),
-  };
+    channel: `case when ${m}.recipient_id is null then ${m}.channel end`,
+    message: `${m}.message`,
+    messageType: `${m}.message_type`,
+    fileUrl: `${m}.file_url`,
+    isEdited: `${m}.is_edited`,
+    editedAt: isoTimestampSql(`${m}.edited_at`),
+    createdAt: isoTimestampSql(`${m}.created_at`),
+  });
 }
 
 export function toTriageItem(item: ScrumTriageItem): TriageItem {

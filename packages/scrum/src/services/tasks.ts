@@ -20,13 +20,14 @@ import {
   type NewTask,
   type Task,
   type TaskIdInput,
+  type TaskStatus,
   taskIdInputSchema,
   type UpdateTaskInput,
   updateTaskInputSchema,
 } from '../schemas.ts';
 import { activeUserIdsWithRoles, isVisible, notFound, requireActiveUser, requireManager } from './access.ts';
 import { notify } from './events.ts';
-import { toTask } from './outputs.ts';
+import { taskColumnsSql, toTask } from './outputs.ts';
 
 const taskNotFound = (taskId: number) => notFound('taskId', 'task', taskId);
 
@@ -118,20 +119,12 @@ export async function updateTask(
   return saveTask(em, task);
 }
 
-interface StatusChangeRow {
-  id: number;
-  title: string;
-  status: Task['status'];
-  previous_status: Task['status'];
-  created_by_id: number | null;
-}
-
 /**
  * Moves a task to `status` — a hot path, so native statements: one `update` (locking the row and returning
- * its previous status) sets or clears `completed_at` and clears the delay flag on `done`; only a move into
- * `done` adds the `task_completed` notification to the creator (or, without one, the project managers),
- * never to the actor. Row-level security decides who may: managers, the assignee, and anyone of the task's
- * role while it is unassigned.
+ * its previous status, and the task as the answer, no entity hydrated) sets or clears `completed_at` and
+ * clears the delay flag on `done`; only a move into `done` adds the `task_completed` notification to the
+ * creator (or, without one, the project managers), never to the actor. Row-level security decides who may:
+ * managers, the assignee, and anyone of the task's role while it is unassigned.
  */
 export async function changeTaskStatus(
   em: EntityManager,
@@ -139,13 +132,13 @@ export async function changeTaskStatus(
   input: ChangeTaskStatusInput,
 ): Promise<Task> {
   const { taskId, status } = parseInput(changeTaskStatusInputSchema, input);
-  const [row] = await em.execute<(Record<string, unknown> & StatusChangeRow)[]>(
+  const [row]: (Task & { previousStatus: TaskStatus })[] = await em.execute(
     `with previous as (select id, status from scrum.tasks where id = ? for update)
      update scrum.tasks t set status = ?,
        completed_at = case when ? = 'done' then coalesce(t.completed_at, now()) end,
        is_delayed = t.is_delayed and ? <> 'done'
      from previous where t.id = previous.id
-     returning t.*, previous.status as previous_status`,
+     returning ${taskColumnsSql('t')}, previous.status as "previousStatus"`,
     [taskId, status, status, status],
   );
   if (!row) {
@@ -157,21 +150,21 @@ export async function changeTaskStatus(
     }
     throw taskNotFound(taskId);
   }
-  const { previous_status: previousStatus, ...columns } = row;
+  const { previousStatus, ...task } = row;
   if (status === 'done' && previousStatus !== 'done') {
-    const creator = row.created_by_id;
+    const creator = task.createdById;
     const recipients =
       creator !== null
         ? [creator].filter((id) => id !== actor.userId)
         : await activeUserIdsWithRoles(em, ['project_manager'], actor.userId);
     await notify(em, recipients, {
       type: 'task_completed',
-      title: `Task completed: ${row.title}`,
-      message: `Task #${row.id}, "${row.title}", is done.`,
-      relatedTaskId: row.id,
+      title: `Task completed: ${task.title}`,
+      message: `Task #${task.id}, "${task.title}", is done.`,
+      relatedTaskId: task.id,
     });
   }
-  return toTask(em.map(ScrumTask, columns));
+  return task;
 }
 
 export async function getTask(em: EntityManager, _actor: ScrumActor, input: TaskIdInput): Promise<Task> {
@@ -179,19 +172,21 @@ export async function getTask(em: EntityManager, _actor: ScrumActor, input: Task
   return toTask(await findTask(em, taskId));
 }
 
-/** The actor's tasks with `status`, by priority (highest first) then start date: idx_tasks_user_status. */
+/**
+ * The actor's tasks with `status`, by priority (highest first) then start date: idx_tasks_user_status. A
+ * hot read, so one statement whose rows are the answer (no entities hydrated); row-level security applies.
+ */
 export async function listMyTasks(
   em: EntityManager,
   actor: ScrumActor,
   input: ListMyTasksInput,
 ): Promise<Task[]> {
   const { status, limit } = parseInput(listMyTasksInputSchema, input);
-  const tasks = await em.find(
-    ScrumTask,
-    { assignedUser: actor.userId, status },
-    { orderBy: { priority: 'desc', startDate: 'asc' }, limit },
+  return em.execute(
+    `select ${taskColumnsSql('t')} from scrum.tasks t
+     where t.assigned_user_id = ? and t.status = ? order by t.priority desc, t.start_date limit ?`,
+    [actor.userId, status, limit],
   );
-  return tasks.map(toTask);
 }
 
 /** A role's tasks (optionally with one status), by priority then start date; others' roles are invisible. */
