@@ -190,11 +190,17 @@ describe('under concurrency', () => {
     await withSlowWrites('poker.stories', 'update', async (untilSleeping) => {
       const reveal = asActor(test.db, facilitator.actor, (em, actor) => revealVotes(em, actor, { storyId }));
       await untilSleeping();
+      // Settled at once: the vote may be refused before the reveal's promise resolves here.
       const vote = asActor(test.db, voter.actor, (em, actor) =>
         castVote(em, actor, { storyId, points: '8' }),
+      ).then(
+        () => undefined,
+        (error: unknown) => error,
       );
       await reveal;
-      await expect(vote).rejects.toThrow(/revealed/);
+      const refusal = await vote;
+      expect(refusal).toBeInstanceOf(ConflictError);
+      expect((refusal as ConflictError).message).toMatch(/revealed/);
       const cards = await postgres.client.query('select points from poker.votes where story_id = $1', [
         storyId,
       ]);
