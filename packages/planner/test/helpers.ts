@@ -1,8 +1,8 @@
-import { type Database, type EntityManager, HuddleError, runAsActor } from '@huddle/db';
+import { type Database, type EntityManager, runAsActor } from '@huddle/db';
 import type { PlannerActor } from '../src/actor.ts';
 import { plannerModule } from '../src/module.ts';
 
-export { expectHuddleError, useSqlClient } from '@huddle/db/testing';
+export { expectHuddleError, settleAll, useSqlClient } from '@huddle/db/testing';
 
 export const OPERATOR: PlannerActor = { module: 'planner', operator: 'ops.ann' };
 
@@ -16,19 +16,4 @@ export function asActor<T>(
   actor: PlannerActor = OPERATOR,
 ): Promise<T> {
   return runAsActor(db.orm, plannerModule, actor, work);
-}
-
-/** Runs every task at once and sorts the outcomes; anything thrown that is not a HuddleError fails the test. */
-export async function settleAll<T>(
-  tasks: (() => Promise<T>)[],
-): Promise<{ results: T[]; errors: HuddleError[] }> {
-  const outcomes = await Promise.allSettled(tasks.map((task) => task()));
-  const results: T[] = [];
-  const errors: HuddleError[] = [];
-  for (const outcome of outcomes) {
-    if (outcome.status === 'fulfilled') results.push(outcome.value);
-    else if (outcome.reason instanceof HuddleError) errors.push(outcome.reason);
-    else throw outcome.reason;
-  }
-  return { results, errors };
 }

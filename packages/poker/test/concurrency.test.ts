@@ -1,4 +1,4 @@
-import { ConflictError, HuddleError } from '@huddle/db';
+import { ConflictError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { describe, expect, it } from 'vitest';
 import { pokerModule } from '../src/module.ts';
@@ -7,24 +7,11 @@ import { createSession, joinSession } from '../src/services/sessions.ts';
 import { addStory, startVoting } from '../src/services/stories.ts';
 import { join } from '../src/services/users.ts';
 import { castVote, revealVotes } from '../src/services/votes.ts';
-import { actorOf, asActor, inRequest, newUser, useSqlClient } from './helpers.ts';
+import { actorOf, asActor, inRequest, newUser, settleAll, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([pokerModule]);
 const PARALLEL = 50;
 const postgres = useSqlClient(test);
-
-/** Runs every task at once and sorts the outcomes; anything thrown that is not a HuddleError fails the test. */
-async function settleAll<T>(tasks: (() => Promise<T>)[]): Promise<{ results: T[]; errors: HuddleError[] }> {
-  const outcomes = await Promise.allSettled(tasks.map((task) => task()));
-  const results: T[] = [];
-  const errors: HuddleError[] = [];
-  for (const outcome of outcomes) {
-    if (outcome.status === 'fulfilled') results.push(outcome.value);
-    else if (outcome.reason instanceof HuddleError) errors.push(outcome.reason);
-    else throw outcome.reason;
-  }
-  return { results, errors };
-}
 
 /**
  * Runs `race` while every write of `table` (`insert or update` / `update`) sleeps 0.3 s in a test-only

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { HuddleError } from '../errors.ts';
+import { HuddleError } from '../errors.ts';
 
 /** What every module's test files share, so each package's test helpers hold only what is its own. */
 
@@ -16,6 +16,21 @@ export async function expectHuddleError<E extends HuddleError>(
   expect(error).toBeInstanceOf(type);
   if (!(error instanceof type)) throw new Error(`expected a ${type.name}, got ${String(error)}`);
   return error;
+}
+
+/** Runs every task at once and sorts the outcomes; anything thrown that is not a HuddleError fails the test. */
+export async function settleAll<T>(
+  tasks: (() => Promise<T>)[],
+): Promise<{ results: T[]; errors: HuddleError[] }> {
+  const outcomes = await Promise.allSettled(tasks.map((task) => task()));
+  const results: T[] = [];
+  const errors: HuddleError[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.status === 'fulfilled') results.push(outcome.value);
+    else if (outcome.reason instanceof HuddleError) errors.push(outcome.reason);
+    else throw outcome.reason;
+  }
+  return { results, errors };
 }
 
 /** Polls `check` until it passes (events arrive asynchronously, after commit); fails after `timeoutMs`. */

@@ -8,7 +8,7 @@ import { acquireTestServer } from './server.ts';
 
 export { type SchemaSnapshot, schemaSnapshot } from './catalog.ts';
 export { createDatabase, databaseUrl, dropDatabase, listDatabases, withClient } from './databases.ts';
-export { eventually, expectHuddleError, useSqlClient } from './helpers.ts';
+export { eventually, expectHuddleError, settleAll, useSqlClient } from './helpers.ts';
 export {
   type ReplicatedServers,
   startReplicatedServers,
