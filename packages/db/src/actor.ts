@@ -41,7 +41,8 @@ export interface ActorLoad<Actor extends ModuleActor> {
   query(actor: Actor): { sql: string; params: readonly unknown[] };
   /**
    * The actor completed from its row (e.g. its current role), or an UnauthorizedError when there is no row
-   * or the row says it may not act (deactivated).
+   * or the row says it may not act (deactivated). Its message names the module's subject; a missing row is
+   * refused by `runAsActor` and `loadActor` even when `confirm` lets it through.
    */
   confirm(actor: Actor, row: ActorRow | undefined): Actor;
   /**

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/sql';
-import type { ActorRow, ActorSpec, ModuleActor } from './actor.ts';
+import type { ActorLoad, ActorRow, ActorSpec, ModuleActor } from './actor.ts';
 import { quoteIdentifier } from './catalog/introspect.ts';
 import type { HuddleOrm } from './database.ts';
-import { isRetryableTransactionError, toHuddleError } from './errors.ts';
+import { isRetryableTransactionError, toHuddleError, UnauthorizedError } from './errors.ts';
 import type { ModuleWithActors } from './module.ts';
 import { type ReadOnlyRequest, readOnlyTransaction } from './replicas.ts';
 import { APPLICATION_ROLE } from './roles.ts';
@@ -51,6 +51,21 @@ async function switchToApplicationRole(em: EntityManager): Promise<void> {
 }
 
 /**
+ * The actor its module confirms from `row`. No row always refuses, whatever the module's `confirm` says:
+ * without a row nothing was switched, and a request must never go on as the connecting role.
+ */
+function confirmActor<Actor extends ModuleActor>(
+  spec: ActorSpec<Actor>,
+  load: ActorLoad<Actor>,
+  actor: Actor,
+  row: ActorRow | undefined,
+): Actor {
+  const confirmed = load.confirm(actor, row);
+  if (!row) throw new UnauthorizedError(`subject: "${spec.subject(actor)}" does not exist`);
+  return confirmed;
+}
+
+/**
  * Confirms in the database that `actor` may act and returns it completed (its module's `load`), as the
  * connecting role and without switching: for issuing a token, and for tools that check a subject.
  */
@@ -59,16 +74,17 @@ export async function loadActor<Actor extends ModuleActor>(
   spec: ActorSpec<Actor>,
   actor: Actor,
 ): Promise<Actor> {
-  if (!spec.load) return actor;
-  const { sql, params } = spec.load.query(actor);
+  const load = spec.load;
+  if (!load) return actor;
+  const { sql, params } = load.query(actor);
   const [row] = await em.execute<ActorRow[]>(sql, [...params]);
-  return spec.load.confirm(actor, row);
+  return confirmActor(spec, load, actor, row);
 }
 
 /**
  * Reads the actor's row and switches the rest of the transaction to `application_user` with the row's
  * row-level-security settings, in one statement: the `set_config` calls run once, for the row, so no row
- * (no such actor) switches nothing; the caller throws then, and the transaction rolls back.
+ * (no such actor) switches nothing and is refused, and the transaction rolls back.
  */
 async function switchToActor<Actor extends ModuleActor>(
   em: EntityManager,
@@ -90,7 +106,7 @@ async function switchToActor<Actor extends ModuleActor>(
     `select actor_row.*, ${switches.join(', ')} from (${sql}) actor_row`,
     [APPLICATION_ROLE, ...settings.map(([name]) => name), ...params],
   );
-  return load.confirm(actor, row);
+  return confirmActor(spec, load, actor, row);
 }
 
 /**

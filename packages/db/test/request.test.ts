@@ -8,8 +8,9 @@ import {
   openDatabase,
   runAnonymously,
   runAsActor,
+  UnauthorizedError,
 } from '../src/index.ts';
-import { createOwnedTestDatabase, type TestDatabase } from '../src/testing/index.ts';
+import { createOwnedTestDatabase, expectHuddleError, type TestDatabase } from '../src/testing/index.ts';
 import { type NotesActor, notesModule } from './fixtures/notes.ts';
 
 /**
@@ -90,6 +91,28 @@ describe('requests run as application_user with the actor’s settings', () => {
       /must be owner|permission denied/,
     );
     expect(await visible(bob)).toEqual([{ body: 'bob: call the bank' }]);
+  });
+
+  it('an actor without a row is refused before any work, even by a module whose confirm lets it through', async () => {
+    // The fixture's confirm accepts any row or none; its query finds none for this actor.
+    const rowless = {
+      ...notesModule,
+      actor: {
+        ...notesModule.actor,
+        load: {
+          ...notesModule.actor.load!,
+          query: () => ({ sql: 'select 1 as user_id where false', params: [] }),
+        },
+      },
+    };
+    let ran = false;
+    await expectHuddleError(
+      runAsActor(db.orm, rowless, ann, async () => {
+        ran = true;
+      }),
+      UnauthorizedError,
+    );
+    expect(ran).toBe(false);
   });
 
   it('an anonymous request sees no row of a table with row-level security', async () => {
