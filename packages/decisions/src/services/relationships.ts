@@ -63,7 +63,7 @@ export function relationshipsJsonSql(decisionId: string): string {
 }
 
 /** A decision's links in both directions (`relationshipsJsonSql`). */
-export async function readRelationships(em: EntityManager, decisionId: number): Promise<Relationship[]> {
+async function readRelationships(em: EntityManager, decisionId: number): Promise<Relationship[]> {
   const rows: { relationships: Relationship[] }[] = await em.execute(
     `select ${relationshipsJsonSql('d.id')} as relationships from (select ?::int as id) d`,
     [decisionId],

@@ -84,7 +84,7 @@ export function requireSessionStatus(
 }
 
 /** The actor's participation in a session, or null. */
-export function findParticipant(
+function findParticipant(
   em: EntityManager,
   sessionId: number,
   userId: number,
