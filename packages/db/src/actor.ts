@@ -37,8 +37,12 @@ export type ActorRow = Readonly<Record<string, unknown>>;
  * once and costs no extra statement.
  */
 export interface ActorLoad<Actor extends ModuleActor> {
-  /** A `select` (with `?` placeholders) that returns one row for the actor, or none when it does not exist. */
-  query(actor: Actor): { sql: string; params: readonly unknown[] };
+  /**
+   * A `select` with `?` placeholders (`params`) that returns one row for the actor, or none when it does not
+   * exist.
+   */
+  sql: string;
+  params(actor: Actor): readonly unknown[];
   /**
    * The actor completed from its row (e.g. its current role), or an UnauthorizedError when there is no row
    * or the row says it may not act (deactivated). Its message names the module's subject; a missing row is

@@ -14,6 +14,7 @@ import { DatabaseUnavailableError } from './errors.ts';
 import { type EventListener, pgliteEventListener, postgresEventListener } from './events.ts';
 import { type DomainModule, orderModules } from './module.ts';
 import { platformModule } from './platform.ts';
+import { PooledClient } from './prepared.ts';
 import { replicaOptions } from './replicas.ts';
 
 export type HuddleOrm = MikroORM<AbstractSqlDriver, EntityManager>;
@@ -96,7 +97,11 @@ function baseOptions(
       driver: PostgreSqlDriver,
       clientUrl: target.url,
       pool: { min: 0, max: target.poolMax },
-      driverOptions: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...sessionParameters(limits) },
+      driverOptions: {
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        ...sessionParameters(limits),
+        Client: PooledClient,
+      },
     };
   }
   return { ...common, driver: PgliteDriver, dbName: 'postgres', driverOptions: { pglite } };

@@ -93,6 +93,12 @@ export {
   withDependencies,
 } from './module.ts';
 export { platformModule } from './platform.ts';
+export {
+  executeParameterised,
+  executePrepared,
+  type PreparedStatement,
+  preparedStatement,
+} from './prepared.ts';
 export { primaryWalPosition, type ReadOnlyRequest } from './replicas.ts';
 export {
   inRequestScope,

@@ -76,15 +76,15 @@ export async function loadActor<Actor extends ModuleActor>(
 ): Promise<Actor> {
   const load = spec.load;
   if (!load) return actor;
-  const { sql, params } = load.query(actor);
-  const [row] = await em.execute<ActorRow[]>(sql, [...params]);
+  const [row] = await em.execute<ActorRow[]>(load.sql, [...load.params(actor)]);
   return confirmActor(spec, load, actor, row);
 }
 
 /**
  * Reads the actor's row and switches the rest of the transaction to `application_user` with the row's
  * row-level-security settings, in one statement: the `set_config` calls run once, for the row, so no row
- * (no such actor) switches nothing and is refused, and the transaction rolls back.
+ * (no such actor) switches nothing and is refused, and the transaction rolls back. It is the transaction's
+ * first statement, so it travels with the BEGIN (`PooledClient`).
  */
 async function switchToActor<Actor extends ModuleActor>(
   em: EntityManager,
@@ -96,15 +96,14 @@ async function switchToActor<Actor extends ModuleActor>(
     await switchToApplicationRole(em);
     return actor;
   }
-  const { sql, params } = load.query(actor);
   const settings = Object.entries(load.settings ?? {});
   const switches = [
     `set_config('role', ?, true)`,
     ...settings.map(([, column]) => `set_config(?, actor_row.${quoteIdentifier(column)}::text, true)`),
   ];
   const [row] = await em.execute<ActorRow[]>(
-    `select actor_row.*, ${switches.join(', ')} from (${sql}) actor_row`,
-    [APPLICATION_ROLE, ...settings.map(([name]) => name), ...params],
+    `select actor_row.*, ${switches.join(', ')} from (${load.sql}) actor_row`,
+    [APPLICATION_ROLE, ...settings.map(([name]) => name), ...load.params(actor)],
   );
   return confirmActor(spec, load, actor, row);
 }

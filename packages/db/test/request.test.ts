@@ -101,7 +101,8 @@ describe('requests run as application_user with the actor’s settings', () => {
         ...notesModule.actor,
         load: {
           ...notesModule.actor.load!,
-          query: () => ({ sql: 'select 1 as user_id where false', params: [] }),
+          sql: 'select 1 as user_id where false',
+          params: () => [],
         },
       },
     };

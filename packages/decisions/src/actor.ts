@@ -19,10 +19,8 @@ export const decisionsActor: ActorSpec<DecisionsActor> = {
   },
   subject: (actor) => String(actor.userId),
   load: {
-    query: (actor) => ({
-      sql: 'select role from decisions.users where id = ? and deleted_at is null',
-      params: [actor.userId],
-    }),
+    sql: 'select role from decisions.users where id = ? and deleted_at is null',
+    params: (actor) => [actor.userId],
     confirm(actor, row) {
       if (!row)
         throw new UnauthorizedError(`subject: decisions user ${actor.userId} does not exist or was deleted`);

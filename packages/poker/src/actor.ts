@@ -13,7 +13,8 @@ export const pokerActor: ActorSpec<PokerActor> = {
   },
   subject: (actor) => String(actor.userId),
   load: {
-    query: (actor) => ({ sql: 'select id from poker.users where id = ?', params: [actor.userId] }),
+    sql: 'select id from poker.users where id = ?',
+    params: (actor) => [actor.userId],
     confirm(actor, row) {
       if (!row) throw new UnauthorizedError(`subject: poker user ${actor.userId} does not exist`);
       return actor;

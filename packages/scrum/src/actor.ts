@@ -19,10 +19,8 @@ export const scrumActor: ActorSpec<ScrumActor> = {
   },
   subject: (actor) => String(actor.userId),
   load: {
-    query: (actor) => ({
-      sql: 'select id, role, is_active from scrum.users where id = ?',
-      params: [actor.userId],
-    }),
+    sql: 'select id, role, is_active from scrum.users where id = ?',
+    params: (actor) => [actor.userId],
     confirm(actor, row) {
       if (!row) throw new UnauthorizedError(`subject: scrum user ${actor.userId} does not exist`);
       if (!row.is_active) throw new UnauthorizedError(`subject: scrum user ${actor.userId} is deactivated`);

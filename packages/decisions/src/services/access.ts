@@ -44,12 +44,13 @@ export interface ProjectAccess {
 /**
  * The statement that reads the actor's `ProjectAccess` (no row: not a member) for project `?` and user `?`,
  * with `answer`, more columns over the actor's decisions.project_members row `m` and its decisions.projects
- * row `p` (their `?` bound first): a hot read checks access and reads its answer in one statement.
+ * row `p` (their `?` bound first): a hot read checks access and reads its answer in one statement. A
+ * prepared statement names its own parameters: `placeholders` for the project and the user.
  */
-export function projectAccessSql(answer = ''): string {
+export function projectAccessSql(answer = '', placeholders: readonly [string, string] = ['?', '?']): string {
   return `select m.role, p.archived_at is not null as archived${answer && `, ${answer}`}
     from decisions.project_members m join decisions.projects p on p.id = m.project_id
-    where m.project_id = ? and m.user_id = ?`;
+    where m.project_id = ${placeholders[0]} and m.user_id = ${placeholders[1]}`;
 }
 
 /**

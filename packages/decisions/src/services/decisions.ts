@@ -1,4 +1,13 @@
-import { ConflictError, type EntityManager, NotFoundError, parseInput, softDelete } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  executePrepared,
+  NotFoundError,
+  type PreparedStatement,
+  parseInput,
+  preparedStatement,
+  softDelete,
+} from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsDecision } from '../entities/decision.ts';
 import {
@@ -113,6 +122,37 @@ export async function editDecision(
   return toDecision(await em.refreshOrFail(decision));
 }
 
+type DecisionsPage = ProjectAccess & { decisions: Decision[] };
+
+/**
+ * `listDecisions`' statements, one per combination of filters (each prepared on its own): `$1` the project,
+ * `$2` the actor, `$3` the limit, `$4` the status when filtered by one.
+ */
+const listDecisionsStatements = new Map<string, PreparedStatement<DecisionsPage>>();
+
+function listDecisionsStatement(
+  byStatus: boolean,
+  includeDeleted: boolean,
+): PreparedStatement<DecisionsPage> {
+  const name = `decisions.list${byStatus ? '.by_status' : ''}${includeDeleted ? '.with_deleted' : ''}`;
+  let statement = listDecisionsStatements.get(name);
+  if (!statement) {
+    statement = preparedStatement<DecisionsPage>(
+      name,
+      projectAccessSql(
+        `coalesce((select json_agg(page.decision order by page.decided_at desc, page.id desc)
+           from (select d.id, d.decided_at, json_build_object(${decisionJsonFields('d')}) as decision
+                 from decisions.decisions d
+                 where d.project_id = m.project_id${includeDeleted ? '' : ' and d.deleted_at is null'}${byStatus ? ' and d.status = $4' : ''}
+                 order by d.decided_at desc, d.id desc limit $3) page), '[]') as decisions`,
+        ['$1', '$2'],
+      ),
+    );
+    listDecisionsStatements.set(name, statement);
+  }
+  return statement;
+}
+
 /**
  * A project's decisions, latest decided first (idx_decisions_project_status_decided); by status when given.
  * Soft-deleted ones only when an owner asks. A hot read, so one statement: the actor's access and the page,
@@ -124,16 +164,12 @@ export async function listDecisions(
   input: ListDecisionsInput,
 ): Promise<Decision[]> {
   const { projectId, status, limit, includeDeleted } = parseInput(listDecisionsInputSchema, input);
-  const rows: (ProjectAccess & { decisions: Decision[] })[] = await em.execute(
-    projectAccessSql(
-      `coalesce((select json_agg(page.decision order by page.decided_at desc, page.id desc)
-         from (select d.id, d.decided_at, json_build_object(${decisionJsonFields('d')}) as decision
-               from decisions.decisions d
-               where d.project_id = m.project_id${includeDeleted ? '' : ' and d.deleted_at is null'}${status ? ' and d.status = ?' : ''}
-               order by d.decided_at desc, d.id desc limit ?) page), '[]') as decisions`,
-    ),
-    [...(status ? [status] : []), limit, projectId, actor.userId],
-  );
+  const rows = await executePrepared(em, listDecisionsStatement(status !== undefined, includeDeleted), [
+    projectId,
+    actor.userId,
+    limit,
+    ...(status ? [status] : []),
+  ]);
   const { decisions } = checkProjectAccess(rows[0], projectId, includeDeleted ? 'owner' : 'viewer');
   return decisions;
 }

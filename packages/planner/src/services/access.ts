@@ -1,4 +1,11 @@
-import { ConflictError, type EntityManager, LockMode, NotFoundError } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  executePrepared,
+  LockMode,
+  NotFoundError,
+  preparedStatement,
+} from '@huddle/db';
 import { PlannerArtifact } from '../entities/artifact.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
@@ -40,6 +47,12 @@ export async function findPlanVersion(
   return plan;
 }
 
+/** `readPlanDetail`'s statement: `$1` the plan version's id. */
+const planDetailStatement = preparedStatement<{ detail: PlanDetail }>(
+  'planner.plan_detail',
+  `select ${planDetailJsonSql('p')} as detail from planner.plans p where p.id = $1`,
+);
+
 /**
  * A version with its artifacts: one statement, the answer rendered by the database (a hot read). Both
  * drivers parse `json` (node-postgres and PGlite; the backup test reads on both).
@@ -49,10 +62,7 @@ export async function readPlanDetail(
   planId: string,
   field = 'planId',
 ): Promise<PlanDetail> {
-  const [row] = await em.execute<{ detail: PlanDetail }[]>(
-    `select ${planDetailJsonSql('p')} as detail from planner.plans p where p.id = ?`,
-    [planId],
-  );
+  const [row] = await executePrepared(em, planDetailStatement, [planId]);
   if (!row) throw planNotFound(planId, field);
   return row.detail;
 }

@@ -1,4 +1,12 @@
-import { type EntityManager, ForbiddenError, isoTimestampSql, NotFoundError, parseInput } from '@huddle/db';
+import {
+  type EntityManager,
+  executePrepared,
+  ForbiddenError,
+  isoTimestampSql,
+  NotFoundError,
+  parseInput,
+  preparedStatement,
+} from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
@@ -166,21 +174,12 @@ export async function rotateJoinCode(
   return toSession(await em.refreshOrFail(session), userId);
 }
 
-/**
- * A session with its stories and participants, for its participants. A hot read, so one statement: the
- * database checks access and renders the whole answer as JSON in the output schema's shape.
- */
-export async function getSession(
-  em: EntityManager,
-  actor: PokerActor,
-  input: SessionIdInput,
-): Promise<SessionDetail> {
-  const { sessionId } = parseInput(sessionIdInputSchema, input);
-  const { userId } = actor;
-  const [row]: { detail: SessionDetail; allowed: boolean }[] = await em.execute(
-    `select json_build_object(
+/** The whole answer of `getSession` for `$1` (the actor's user id) and `$2` (the session's id). */
+const sessionDetailStatement = preparedStatement<{ detail: SessionDetail; allowed: boolean }>(
+  'poker.session_detail',
+  `select json_build_object(
        'id', s.id, 'name', s.name, 'facilitatorId', s.facilitator_id, 'status', s.status,
-       'joinCode', case when s.facilitator_id = ? then s.join_code end,
+       'joinCode', case when s.facilitator_id = $1 then s.join_code end,
        'createdAt', ${isoTimestampSql('s.created_at')}, 'updatedAt', ${isoTimestampSql('s.updated_at')},
        'stories', coalesce((select json_agg(json_build_object(
            'id', st.id, 'sessionId', st.session_id, 'title', st.title, 'description', st.description,
@@ -193,11 +192,23 @@ export async function getSession(
          order by p.joined_at, p.id)
          from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = s.id), '[]')
      ) as detail,
-     s.facilitator_id = ? or exists (
-       select 1 from poker.session_participants p where p.session_id = s.id and p.user_id = ?) as allowed
-     from poker.sessions s where s.id = ?`,
-    [userId, userId, userId, sessionId],
-  );
+     s.facilitator_id = $1 or exists (
+       select 1 from poker.session_participants p where p.session_id = s.id and p.user_id = $1) as allowed
+     from poker.sessions s where s.id = $2`,
+);
+
+/**
+ * A session with its stories and participants, for its participants. A hot read, so one statement: the
+ * database checks access and renders the whole answer as JSON in the output schema's shape.
+ */
+export async function getSession(
+  em: EntityManager,
+  actor: PokerActor,
+  input: SessionIdInput,
+): Promise<SessionDetail> {
+  const { sessionId } = parseInput(sessionIdInputSchema, input);
+  const { userId } = actor;
+  const [row] = await executePrepared(em, sessionDetailStatement, [userId, sessionId]);
   if (!row) throw sessionNotFound(sessionId);
   if (!row.allowed) throw new ForbiddenError(`join session ${sessionId} to see it`, { field: 'sessionId' });
   return row.detail;

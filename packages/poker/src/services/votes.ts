@@ -1,4 +1,11 @@
-import { ConflictError, type EntityManager, ForbiddenError, parseInput } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  executePrepared,
+  ForbiddenError,
+  parseInput,
+  preparedStatement,
+} from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerVote } from '../entities/vote.ts';
 import {
@@ -38,6 +45,34 @@ interface VotingOutcome {
 }
 
 /**
+ * `castVote`'s statement: `$1` the voter, `$2` the story, `$3` the card, `$4` the events channel, `$5` the
+ * event without its sessionId.
+ */
+const castVoteStatement = preparedStatement<VotingOutcome>(
+  'poker.cast_vote',
+  `with state as (
+       select st.session_id, s.status as session_status, st.status as story_status,
+              st.revealed_at is not null as revealed, p.is_spectator
+       from poker.stories st
+       join poker.sessions s on s.id = st.session_id
+       join poker.session_participants p on p.session_id = st.session_id and p.user_id = $1
+       where st.id = $2
+       for share of st, s, p),
+     vote as (
+       insert into poker.votes (story_id, user_id, points)
+       select $2::int, $1::int, $3::text from state
+       where session_status = 'active' and story_status = 'voting' and not revealed and not is_spectator
+       on conflict (story_id, user_id) do update set points = excluded.points
+       returning points, created_at)
+     select state.session_id as "sessionId", state.session_status as "sessionStatus",
+            state.story_status as "storyStatus", state.revealed, state.is_spectator as "isSpectator",
+            vote.points, vote.created_at as "createdAt",
+            case when vote.points is not null
+              then pg_notify($4, ($5::jsonb || jsonb_build_object('sessionId', state.session_id))::text) end
+     from state left join vote on true`,
+);
+
+/**
  * Casts or changes the actor's vote on a story that is being voted on, in an active session, before the
  * reveal. Only voting participants (not spectators) vote. The hot path, so one statement: it locks the
  * story, its session and the voter's participation `for share` (votes run side by side; a reveal, pause,
@@ -55,29 +90,13 @@ export async function castVote(em: EntityManager, actor: PokerActor, input: Cast
     storyId,
     userId,
   };
-  const [outcome]: VotingOutcome[] = await em.execute(
-    `with state as (
-       select st.session_id, s.status as session_status, st.status as story_status,
-              st.revealed_at is not null as revealed, p.is_spectator
-       from poker.stories st
-       join poker.sessions s on s.id = st.session_id
-       join poker.session_participants p on p.session_id = st.session_id and p.user_id = ?
-       where st.id = ?
-       for share of st, s, p),
-     vote as (
-       insert into poker.votes (story_id, user_id, points)
-       select ?, ?, ? from state
-       where session_status = 'active' and story_status = 'voting' and not revealed and not is_spectator
-       on conflict (story_id, user_id) do update set points = excluded.points
-       returning points, created_at)
-     select state.session_id as "sessionId", state.session_status as "sessionStatus",
-            state.story_status as "storyStatus", state.revealed, state.is_spectator as "isSpectator",
-            vote.points, vote.created_at as "createdAt",
-            case when vote.points is not null
-              then pg_notify(?, (?::jsonb || jsonb_build_object('sessionId', state.session_id))::text) end
-     from state left join vote on true`,
-    [userId, storyId, storyId, userId, points, POKER_EVENTS_CHANNEL, JSON.stringify(event)],
-  );
+  const [outcome] = await executePrepared(em, castVoteStatement, [
+    userId,
+    storyId,
+    points,
+    POKER_EVENTS_CHANNEL,
+    JSON.stringify(event),
+  ]);
   if (!outcome) throw await missingStoryOrParticipation(em, storyId);
   if (outcome.points !== null) {
     return { storyId, userId, points: outcome.points, createdAt: new Date(outcome.createdAt!).toISOString() };

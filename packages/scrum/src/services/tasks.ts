@@ -1,4 +1,11 @@
-import { type EntityManager, ForbiddenError, InvalidInputError, parseInput } from '@huddle/db';
+import {
+  type EntityManager,
+  executePrepared,
+  ForbiddenError,
+  InvalidInputError,
+  parseInput,
+  preparedStatement,
+} from '@huddle/db';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumTask } from '../entities/task.ts';
 import { ScrumUser } from '../entities/user.ts';
@@ -172,6 +179,13 @@ export async function getTask(em: EntityManager, _actor: ScrumActor, input: Task
   return toTask(await findTask(em, taskId));
 }
 
+/** `listMyTasks`' statement: `$1` the actor, `$2` the status, `$3` the limit. */
+const myTasksStatement = preparedStatement<Task>(
+  'scrum.my_tasks',
+  `select ${taskColumnsSql('t')} from scrum.tasks t
+   where t.assigned_user_id = $1 and t.status = $2 order by t.priority desc, t.start_date limit $3`,
+);
+
 /**
  * The actor's tasks with `status`, by priority (highest first) then start date: idx_tasks_user_status. A
  * hot read, so one statement whose rows are the answer (no entities hydrated); row-level security applies.
@@ -182,11 +196,7 @@ export async function listMyTasks(
   input: ListMyTasksInput,
 ): Promise<Task[]> {
   const { status, limit } = parseInput(listMyTasksInputSchema, input);
-  return em.execute(
-    `select ${taskColumnsSql('t')} from scrum.tasks t
-     where t.assigned_user_id = ? and t.status = ? order by t.priority desc, t.start_date limit ?`,
-    [actor.userId, status, limit],
-  );
+  return executePrepared(em, myTasksStatement, [actor.userId, status, limit]);
 }
 
 /** A role's tasks (optionally with one status), by priority then start date; others' roles are invisible. */
