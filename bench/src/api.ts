@@ -16,6 +16,11 @@ const CARDS = ['1', '2', '3', '5', '8', '13', '21', '?'];
 
 /** Rounds per side; each side's figures are its median round (the machine's noise is large). */
 const ROUNDS = 3;
+/**
+ * Each side runs unmeasured for this long first: a server is measured in its steady state, after the JIT
+ * has compiled its hot path (the API's first seconds run 1.5–2× slower, which a cold round put in the median).
+ */
+const WARM_UP_MS = 3_000;
 
 /** A statement of the raw side: SQL with `$n` placeholders, and its parameters. */
 type Statement = [sql: string, params: unknown[]];
@@ -51,23 +56,29 @@ function median(rounds: LoadFigures[]): LoadFigures {
  */
 async function compare(durationMs: number, pool: pg.Pool, comparisons: Comparison[]): Promise<ApiFigures> {
   const rounds = comparisons.map(() => ({ api: [] as LoadFigures[], raw: [] as LoadFigures[] }));
+  const runApi = (comparison: Comparison, milliseconds: number) =>
+    loadOverHttp({ durationMs: milliseconds, clients: comparison.api });
+  const runRaw = (comparison: Comparison, milliseconds: number) => {
+    const begin = comparison.api[0]!.method === 'GET' ? 'begin read only' : 'begin';
+    return load(milliseconds, CLIENTS, async (client, iteration) => {
+      const connection = await pool.connect();
+      try {
+        await connection.query(begin);
+        for (const [sql, params] of comparison.raw(client, iteration)) await connection.query(sql, params);
+        await connection.query('commit');
+      } finally {
+        connection.release();
+      }
+    });
+  };
+  for (const comparison of comparisons) {
+    await runApi(comparison, WARM_UP_MS);
+    await runRaw(comparison, WARM_UP_MS);
+  }
   for (let round = 0; round < ROUNDS; round++) {
     for (const [index, comparison] of comparisons.entries()) {
-      const begin = comparison.api[0]!.method === 'GET' ? 'begin read only' : 'begin';
-      rounds[index]!.api.push(await loadOverHttp({ durationMs, clients: comparison.api }));
-      rounds[index]!.raw.push(
-        await load(durationMs, CLIENTS, async (client, iteration) => {
-          const connection = await pool.connect();
-          try {
-            await connection.query(begin);
-            for (const [sql, params] of comparison.raw(client, iteration))
-              await connection.query(sql, params);
-            await connection.query('commit');
-          } finally {
-            connection.release();
-          }
-        }),
-      );
+      rounds[index]!.api.push(await runApi(comparison, durationMs));
+      rounds[index]!.raw.push(await runRaw(comparison, durationMs));
     }
   }
   return comparisons.map(({ name, procedure }, index) => ({
@@ -247,7 +258,7 @@ const line = (label: string, figures: LoadFigures) =>
 
 export function apiReport(figures: ApiFigures): string[] {
   return [
-    `request path: ${CLIENTS} concurrent clients, pool ${POOL} on both sides, median of ${ROUNDS} rounds`,
+    `request path: ${CLIENTS} concurrent clients, pool ${POOL} on both sides, median of ${ROUNDS} rounds after a ${WARM_UP_MS / 1000} s warm-up`,
     ...figures.flatMap(({ name, procedure, api, raw }) => [
       line(`${procedure} over HTTP`, api),
       line('raw pg, same work', raw),

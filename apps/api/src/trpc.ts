@@ -129,21 +129,18 @@ const t = initTRPC.context<ApiContext>().create({
 
 export const router = t.router;
 
-/** Turns anything thrown below into the right tRPC error (input validation included). */
-const mapErrors = t.middleware(async ({ next }) => {
+/**
+ * Every procedure's one middleware of its own (each layer costs a hot path a copy of the context):
+ * - anything thrown below becomes the right tRPC error (input validation included);
+ * - with read replicas, a mutation that succeeded records the primary's WAL position after its commit, for
+ *   the response's `x-huddle-lsn`; without replicas `primaryWalPosition` is no query. The write has
+ *   committed, so a failure to read the position loses only the caller's read-your-writes for it, never
+ *   the write's result.
+ */
+export const publicProcedure = t.procedure.use(async ({ ctx, type, next }) => {
   const result = await next();
   if (!result.ok) throw toTRPCError(result.error);
-  return result;
-});
-
-/**
- * With read replicas, a mutation that succeeded records the primary's WAL position after its commit, for the
- * response's `x-huddle-lsn`; without replicas `primaryWalPosition` is no query. The write has committed, so a
- * failure to read the position loses only the caller's read-your-writes for it, never the write's result.
- */
-const recordWritePosition = t.middleware(async ({ ctx, type, next }) => {
-  const result = await next();
-  if (type !== 'mutation' || !result.ok) return result;
+  if (type !== 'mutation') return result;
   try {
     const position = await primaryWalPosition(ctx.db.orm);
     if (position) ctx.readPosition.written = laterWalPosition(ctx.readPosition.written, position);
@@ -152,8 +149,6 @@ const recordWritePosition = t.middleware(async ({ ctx, type, next }) => {
   }
   return result;
 });
-
-export const publicProcedure = t.procedure.use(mapErrors).use(recordWritePosition);
 
 /**
  * A sign-in: a procedure that hands out an identity (poker's join today; password and OAuth sign-ins
