@@ -94,7 +94,6 @@ export {
 } from './module.ts';
 export { platformModule } from './platform.ts';
 export {
-  executeParameterised,
   executePrepared,
   type PreparedStatement,
   preparedStatement,

@@ -16,7 +16,7 @@ export interface PreparedStatement<Row> {
   readonly row?: Row;
 }
 
-/** Statement text → its name, for `PreparingClient`: a query arrives at the client as text only. */
+/** Statement text → its name, for `PooledClient`: a query arrives at the client as text only. */
 const preparedNames = new Map<string, string>();
 
 /** PostgreSQL's limit on a prepared statement's name (NAMEDATALEN - 1). */
@@ -41,29 +41,20 @@ export function preparedStatement<Row>(name: string, sql: string): PreparedState
 }
 
 /**
- * Runs `statement` in `em`'s transaction (on its connection, primary or replica) and returns its rows. Errors
- * are the database's own, mapped like every other by the request scope (`toHuddleError`).
+ * Runs `statement` in `em`'s transaction (on its connection, primary or replica) with its parameters sent
+ * apart from the text, and returns its rows. Errors are the database's own, mapped like every other by the
+ * request scope (`toHuddleError`).
  */
-export function executePrepared<Row>(
+export async function executePrepared<Row>(
   em: EntityManager,
   statement: PreparedStatement<Row>,
   params: readonly unknown[],
 ): Promise<Row[]> {
-  return executeParameterised<Row>(em, statement.sql, params);
-}
-
-/**
- * Runs `sql` with `$1`, `$2`, … parameters sent apart from the text (never formatted into it), in `em`'s
- * transaction, and returns its rows: prepared under its name when `sql` is a declared statement's.
- */
-export async function executeParameterised<Row>(
-  em: EntityManager,
-  sql: string,
-  params: readonly unknown[],
-): Promise<Row[]> {
   const executor: Pick<Kysely<unknown>, 'executeQuery'> = em.getTransactionContext<Transaction<unknown>>() ??
   em.getConnection('write').getClient();
-  const result = await executor.executeQuery(CompiledQuery.raw(sql, [...params]) as CompiledQuery<Row>);
+  const result = await executor.executeQuery(
+    CompiledQuery.raw(statement.sql, [...params]) as CompiledQuery<Row>,
+  );
   return result.rows;
 }
 
