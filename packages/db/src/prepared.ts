@@ -18,6 +18,8 @@ export interface PreparedStatement<Row> {
 
 /** Statement text → its name, for `PooledClient`: a query arrives at the client as text only. */
 const preparedNames = new Map<string, string>();
+/** Name → its statement's text: a name stands for one statement. */
+const declaredSql = new Map<string, string>();
 
 /** PostgreSQL's limit on a prepared statement's name (NAMEDATALEN - 1). */
 const MAX_NAME_LENGTH = 63;
@@ -32,10 +34,11 @@ export function preparedStatement<Row>(name: string, sql: string): PreparedState
       `prepared statement "${name}": a name is lower-case, at most ${MAX_NAME_LENGTH} characters`,
     );
   }
-  const existing = [...preparedNames].find(([, other]) => other === name)?.[0];
-  if (existing !== undefined && existing !== sql) {
+  const declared = declaredSql.get(name);
+  if (declared !== undefined && declared !== sql) {
     throw new Error(`prepared statement "${name}" is declared twice with different SQL`);
   }
+  declaredSql.set(name, sql);
   preparedNames.set(sql, name);
   return { name, sql };
 }
