@@ -8,9 +8,10 @@ import { type BackupManifest, readBackup, TableDigest, tableLabel, verifyBackup 
 import {
   advanceSequences,
   canonicalColumns,
-  canonicalRows,
   copyRowsIn,
   inCanonicalSession,
+  loadedRows,
+  truncateForLoad,
   withConstraintsBuiltAfter,
 } from './table-data.ts';
 
@@ -117,7 +118,7 @@ async function checkRestored(
 ): Promise<void> {
   for (const entry of manifest.tables) {
     const digest = new TableDigest();
-    for await (const chunk of canonicalRows(session, tables.get(tableLabel(entry))!)) {
+    for await (const chunk of loadedRows(session, tables.get(tableLabel(entry))!)) {
       digest.add(chunk);
       onCheck?.(tableLabel(entry), digest.rows, entry.rows);
     }
@@ -133,10 +134,10 @@ async function checkRestored(
 /**
  * Restores a backup into the database. Before touching it: verifies the file's manifest and every checksum,
  * refuses a target whose migrations differ from the backup's (naming them) or whose tables differ, and a
- * target whose backed-up tables hold rows unless `force` (then they are truncated first). Everything else
- * happens in one transaction: COPY each table's rows in (indexes and constraints dropped during the load and
- * built again after it, so each is built and checked once), move sequences past the restored ids, re-read
- * every table and compare counts and checksums. Any failure, or the process dying, leaves the target
+ * target whose backed-up tables hold rows unless `force`. Everything else happens in one transaction:
+ * truncate the tables (empty or not, so the load lands in order), COPY each table's rows in (indexes and
+ * constraints dropped during the load and built again after it, so each is built and checked once), move
+ * sequences past the restored ids, re-read every table and compare counts and checksums. Any failure, or the process dying, leaves the target
  * exactly as it was. Needs the role that migrates (it owns the tables), no superuser.
  */
 export async function restoreBackup(
@@ -175,7 +176,7 @@ export async function restoreBackup(
       const result = { manifest, dryRun: Boolean(options.dryRun), replaced: nonEmpty.length > 0, nonEmpty };
       if (options.dryRun || tables.size === 0) return result;
       writing = true;
-      if (nonEmpty.length > 0) await sql(`truncate ${qualified}`);
+      await truncateForLoad(sql, [...tables.values()]);
       await withConstraintsBuiltAfter(sql, [...tables.values()], () =>
         copyFromFile(session, file, manifest, tables, options.onRestore),
       );
