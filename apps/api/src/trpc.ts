@@ -62,7 +62,7 @@ export async function createContext(
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) return { ...resources, token: null, authError: null };
   try {
-    return { ...resources, token: await verifyToken(secret, token), authError: null };
+    return { ...resources, token: verifyToken(secret, token), authError: null };
   } catch (error) {
     return { ...resources, token: null, authError: error as UnauthorizedError };
   }
