@@ -24,11 +24,16 @@ const claimsSchema = z.object({
   exp: z.number(),
   iat: z.number(),
 });
+const MILLISECONDS_PER_UNIT = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** A token's lifetime (`30m`, `12h`, `7d`) in milliseconds. */
 const ttlSchema = z
   .string()
   .regex(/^[1-9]\d*\s*(s|m|h|d|w)$/, 'must be a positive duration such as 30m, 12h or 7d')
+  .transform((ttl) => {
+    const [, amount, unit] = ttl.match(/^(\d+)\s*(\w)$/)!;
+    return Number(amount) * MILLISECONDS_PER_UNIT[unit as keyof typeof MILLISECONDS_PER_UNIT];
+  })
   .describe('ttl');
-const MILLISECONDS_PER_UNIT = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /**
  * The HMAC secret tokens are signed with: HUDDLE_SECRET, or in embedded mode one generated on first use
@@ -74,13 +79,12 @@ export async function issueToken(
 ): Promise<{ token: string; expiresAt: string }> {
   const parsedTtl = ttlSchema.safeParse(ttl);
   if (!parsedTtl.success) throw new ConfigurationError(`ttl: ${parsedTtl.error.issues[0]!.message}`);
-  const [, amount, unit] = parsedTtl.data.match(/^(\d+)\s*(\w)$/)!;
   const sign = createSigner({
     key: Buffer.from(secret),
     algorithm: 'HS256',
     iss: ISSUER,
     sub: claims.subject,
-    expiresIn: Number(amount) * MILLISECONDS_PER_UNIT[unit as keyof typeof MILLISECONDS_PER_UNIT],
+    expiresIn: parsedTtl.data,
   });
   const token = sign({ mod: claims.module });
   const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
