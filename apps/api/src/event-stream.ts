@@ -1,5 +1,6 @@
 import { EventEmitter, on } from 'node:events';
 import type { Database } from '@huddle/db';
+import { toTRPCError } from './trpc.ts';
 
 /**
  * A subscription's first message: sent once the server is listening, so a client knows that every event
@@ -10,7 +11,9 @@ export type SubscribedMessage = { type: 'subscribed' };
 /**
  * The events of `channel` that `select` keeps (it parses a payload and returns undefined for one the
  * subscriber may not see), after a first `subscribed` message, until `signal` aborts. LISTEN/NOTIFY through
- * `db.events`: events committed by every API process on the database arrive.
+ * `db.events`: events committed by every API process on the database arrive. Should the process's event
+ * connection drop, the stream ends with SERVICE_UNAVAILABLE (events may have been missed): the subscriber
+ * subscribes again and re-reads what it shows.
  */
 export async function* eventStream<Event>(
   db: Database,
@@ -19,13 +22,19 @@ export async function* eventStream<Event>(
   select: (payload: unknown) => Event | undefined,
 ): AsyncGenerator<Event | SubscribedMessage> {
   const events = new EventEmitter();
-  const unlisten = await db.events.listen(channel, (payload) => {
-    const event = select(payload);
-    if (event !== undefined) events.emit('event', event);
-  });
+  // Iterating from before the LISTEN: events and a lost connection that arrive before the first read wait.
+  const received = on(events, 'event', { signal });
+  const unlisten = await db.events.listen(
+    channel,
+    (payload) => {
+      const event = select(payload);
+      if (event !== undefined) events.emit('event', event);
+    },
+    (lost) => events.emit('error', toTRPCError(lost)),
+  );
   try {
     yield { type: 'subscribed' };
-    for await (const [event] of on(events, 'event', { signal })) yield event as Event;
+    for await (const [event] of received) yield event as Event;
   } finally {
     await unlisten();
   }

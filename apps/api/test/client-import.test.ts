@@ -26,7 +26,9 @@ describe('the typed client', () => {
       expect(loaded.some((url) => url.includes('@trpc/client'))).toBe(true);
       // @trpc/client shares tRPC's core helpers from the @trpc/server package; no server code loads.
       const server = loaded.filter((url) =>
-        /@mikro-orm|\/pg\/|pglite|\/fast-jwt\/|\/kysely\/|\/pino\/|\/packages\/|adapters\/standalone/.test(url),
+        /@mikro-orm|\/pg\/|pglite|\/fast-jwt\/|\/kysely\/|\/pino\/|\/packages\/|adapters\/standalone/.test(
+          url,
+        ),
       );
       expect(server).toEqual([]);
       const ours = new Set(

@@ -87,6 +87,42 @@ describe('poker over HTTP with the typed client', () => {
   });
 });
 
+describe('the event connection dropping', () => {
+  it('ends the stream with SERVICE_UNAVAILABLE; the typed client subscribes again and gets the events after', async () => {
+    const dora = await joined('Dora');
+    const session = await dora.client.poker.sessions.create.mutate({ name: 'Outage' });
+    let subscribed = 0;
+    const events: PokerEvent[] = [];
+    const errors: { message: string; code: unknown }[] = [];
+    const subscription = dora.client.poker.events.subscribe(
+      { sessionId: session.id },
+      {
+        onData: (message) => (message.type === 'subscribed' ? subscribed++ : events.push(message)),
+        onConnectionStateChange: ({ error }) => {
+          if (error) errors.push({ message: error.message, code: error.data?.code });
+        },
+      },
+    );
+    await expect.poll(() => subscribed).toBe(1);
+    await database.db.orm.em
+      .fork()
+      .execute(
+        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'huddle-events' and datname = current_database()",
+      );
+    // A new `subscribed` tells the client to read again what it shows: events in the gap are gone.
+    await expect.poll(() => subscribed, { timeout: 10_000 }).toBe(2);
+    expect(errors[0]).toEqual({
+      message: 'the event connection was lost: subscribe again',
+      code: 'SERVICE_UNAVAILABLE',
+    });
+    const story = await dora.client.poker.stories.add.mutate({ sessionId: session.id, title: 'After' });
+    await expect
+      .poll(() => events)
+      .toEqual([{ type: 'story_changed', sessionId: session.id, storyId: story.id, change: 'added' }]);
+    subscription.unsubscribe();
+  });
+});
+
 describe('bad input through the API changes nothing', () => {
   let facilitator: Awaited<ReturnType<typeof joined>>;
   let member: Awaited<ReturnType<typeof joined>>;

@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { EntityManager } from '@mikro-orm/sql';
 import pg from 'pg';
+import { DatabaseUnavailableError } from './errors.ts';
 
 /**
  * Cross-process events over PostgreSQL LISTEN/NOTIFY. `publish` runs inside the caller's transaction, so an
@@ -13,10 +14,16 @@ export async function publish(em: EntityManager, channel: string, payload: unkno
 
 export type Unlisten = () => Promise<void>;
 type Handler = (payload: unknown) => void;
+/** Called once when a subscription ends because its connection was lost: events may have been missed since. */
+type LostHandler = (error: DatabaseUnavailableError) => void;
 
-/** Subscribes to channels on one dedicated connection (PostgreSQL) or on the embedded PGlite instance. */
+/**
+ * Subscribes to channels on one dedicated connection (PostgreSQL) or on the embedded PGlite instance.
+ * Whatever outlives a connection (a client's subscription) passes `onLost`; without it a lost connection
+ * ends the subscription unannounced, which only a caller done within moments (a test) can afford.
+ */
 export interface EventListener {
-  listen(channel: string, handler: Handler): Promise<Unlisten>;
+  listen(channel: string, handler: Handler, onLost?: LostHandler): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -28,37 +35,63 @@ function quoteChannel(channel: string): string {
   return `"${channel.replaceAll('"', '""')}"`;
 }
 
-/** LISTEN on a dedicated `pg` client shared by every subscription of this process. */
+/**
+ * LISTEN on a dedicated `pg` client shared by every subscription of this process. Should that connection
+ * drop (a server restart, a terminated backend), every subscription on it ends with `onLost` rather than
+ * going quiet (the events committed meanwhile are gone: its subscriber resubscribes and reads the state
+ * again), and the next `listen` connects afresh.
+ */
 export function postgresEventListener(url: string): EventListener {
-  const handlers = new Map<string, Set<Handler>>();
+  const subscriptions = new Map<string, Map<Handler, LostHandler | undefined>>();
   let client: Promise<pg.Client> | undefined;
+  const lose = (connection: pg.Client, cause: Error | undefined) => {
+    // Once per connection ('error' is followed by 'end'), and not for `close()`, which detaches it first.
+    if (connection.listenerCount('notification') === 0) return;
+    connection.removeAllListeners('notification');
+    client = undefined;
+    const lost = [...subscriptions.values()].flatMap((handlers) => [...handlers.values()]);
+    subscriptions.clear();
+    const error = new DatabaseUnavailableError(
+      'the event connection was lost: subscribe again',
+      {},
+      { cause },
+    );
+    for (const onLost of lost) onLost?.(error);
+  };
   const connect = () => {
     client ??= (async () => {
-      const connection = new pg.Client({ connectionString: url });
+      const connection = new pg.Client({ connectionString: url, application_name: 'huddle-events' });
       connection.on('notification', (message) => {
-        for (const handler of handlers.get(message.channel) ?? []) handler(parse(message.payload));
+        for (const handler of subscriptions.get(message.channel)?.keys() ?? [])
+          handler(parse(message.payload));
       });
-      // A dropped listener connection must not crash the process; subscribers simply stop receiving.
-      connection.on('error', () => undefined);
-      await connection.connect();
+      connection.on('error', (error) => lose(connection, error));
+      connection.on('end', () => lose(connection, undefined));
+      try {
+        await connection.connect();
+      } catch (error) {
+        client = undefined;
+        throw error;
+      }
       return connection;
     })();
     return client;
   };
   return {
-    async listen(channel, handler) {
+    async listen(channel, handler, onLost) {
       const connection = await connect();
-      let channelHandlers = handlers.get(channel);
-      if (!channelHandlers) {
-        channelHandlers = new Set();
-        handlers.set(channel, channelHandlers);
+      let handlers = subscriptions.get(channel);
+      if (!handlers) {
+        handlers = new Map();
+        subscriptions.set(channel, handlers);
         await connection.query(`listen ${quoteChannel(channel)}`);
       }
-      channelHandlers.add(handler);
+      handlers.set(handler, onLost);
+      const channelHandlers = handlers;
       return async () => {
         channelHandlers.delete(handler);
-        if (channelHandlers.size === 0 && handlers.get(channel) === channelHandlers) {
-          handlers.delete(channel);
+        if (channelHandlers.size === 0 && subscriptions.get(channel) === channelHandlers) {
+          subscriptions.delete(channel);
           await connection.query(`unlisten ${quoteChannel(channel)}`).catch(() => undefined);
         }
       };
@@ -66,8 +99,11 @@ export function postgresEventListener(url: string): EventListener {
     async close() {
       const connection = client;
       client = undefined;
-      handlers.clear();
-      if (connection) await (await connection).end().catch(() => undefined);
+      subscriptions.clear();
+      if (!connection) return;
+      const opened = await connection.catch(() => undefined);
+      opened?.removeAllListeners('notification');
+      await opened?.end().catch(() => undefined);
     },
   };
 }

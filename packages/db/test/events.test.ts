@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, inRequestScope, openDatabase, publish } from '../src/index.ts';
+import {
+  type Database,
+  DatabaseUnavailableError,
+  inRequestScope,
+  openDatabase,
+  publish,
+} from '../src/index.ts';
 import { useTestDatabase } from '../src/testing/index.ts';
 import { libraryModule } from './fixtures/library.ts';
 
@@ -34,5 +40,31 @@ describe('LISTEN/NOTIFY events', () => {
     await inRequestScope(database.db.orm, (em) => publish(em, 'fixture_events', { n: 4 }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(received).toHaveLength(3);
+  });
+
+  it('end every subscription with onLost when the connection drops, and listen again on a new one', async () => {
+    const lost: unknown[] = [];
+    const received: unknown[] = [];
+    await otherProcess.events.listen(
+      'fixture_events',
+      () => undefined,
+      (error) => lost.push(error),
+    );
+    await otherProcess.events.listen(
+      'fixture_other',
+      () => undefined,
+      (error) => lost.push(error),
+    );
+    const [terminated] = await database.db.orm.em.fork().execute<{ n: number }[]>(
+      `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+       where application_name = 'huddle-events' and datname = current_database()`,
+    );
+    expect(terminated).toEqual({ n: 1 });
+    await expect.poll(() => lost).toHaveLength(2);
+    expect(lost[0]).toBeInstanceOf(DatabaseUnavailableError);
+    const unlisten = await otherProcess.events.listen('fixture_events', (payload) => received.push(payload));
+    await inRequestScope(database.db.orm, (em) => publish(em, 'fixture_events', { n: 5 }));
+    await expect.poll(() => received).toEqual([{ n: 5 }]);
+    await unlisten();
   });
 });
