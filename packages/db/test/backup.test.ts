@@ -302,6 +302,21 @@ describe('restore', () => {
     expect(await query(other, 'select count(*)::int as n from fixture_library.books')).toEqual([{ n: 0 }]);
   });
 
+  it('restores a table that a table outside the backup references (it cannot be truncated: its rows are deleted)', async () => {
+    const other = await migratedDatabase();
+    await query(
+      other,
+      `create table public.shelf (author_id integer references fixture_library.authors (id));
+       insert into fixture_library.authors (name) values ('Replaced')`,
+    );
+    await restoreBackup(other, file, { force: true });
+    expect(await contents(other)).toEqual(await contents(source));
+    await query(other, 'insert into public.shelf values (1)');
+    await expect(restoreBackup(other, file, { force: true })).rejects.toThrow(
+      /^restore rolled back, the target is unchanged: .*\(constraint shelf_author_id_fkey\)$/,
+    );
+  });
+
   it('restores into tables emptied by DELETE, their free space mapped (the load still lands in file order)', async () => {
     // Rows of very different widths leave pages with room for a short row at their end: a load that
     // followed the free-space map would put later rows into earlier pages, out of the file's order.

@@ -114,11 +114,13 @@ async function checkRestored(
   session: CopySession,
   manifest: BackupManifest,
   tables: Map<string, CatalogTable>,
+  truncated: Set<CatalogTable>,
   onCheck: TableProgress | undefined,
 ): Promise<void> {
   for (const entry of manifest.tables) {
     const digest = new TableDigest();
-    for await (const chunk of loadedRows(session, tables.get(tableLabel(entry))!)) {
+    const table = tables.get(tableLabel(entry))!;
+    for await (const chunk of loadedRows(session, table, truncated.has(table))) {
       digest.add(chunk);
       onCheck?.(tableLabel(entry), digest.rows, entry.rows);
     }
@@ -176,12 +178,12 @@ export async function restoreBackup(
       const result = { manifest, dryRun: Boolean(options.dryRun), replaced: nonEmpty.length > 0, nonEmpty };
       if (options.dryRun || tables.size === 0) return result;
       writing = true;
-      await truncateForLoad(sql, [...tables.values()]);
+      const truncated = await truncateForLoad(sql, [...tables.values()]);
       await withConstraintsBuiltAfter(sql, [...tables.values()], () =>
         copyFromFile(session, file, manifest, tables, options.onRestore),
       );
       for (const table of tables.values()) await advanceSequences(sql, table);
-      await checkRestored(session, manifest, tables, options.onCheck);
+      await checkRestored(session, manifest, tables, truncated, options.onCheck);
       return result;
     });
   } catch (error) {

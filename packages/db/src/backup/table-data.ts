@@ -132,20 +132,40 @@ export async function* canonicalRows(
  * rows in the order they were loaded, and a scan on one backend (no parallel workers, no synchronised scan
  * starting mid-table) reads them in that order. Sorting 1.7 million rows again cost the re-read a fifth of
  * its time. Should the order ever differ, the checksums differ and the restore rolls back: never wrong, only
- * refused.
+ * refused. A table that could not be truncated is read in primary-key order.
  */
-export async function* loadedRows(session: CopySession, table: CatalogTable): AsyncGenerator<Buffer> {
+export async function* loadedRows(
+  session: CopySession,
+  table: CatalogTable,
+  truncated: boolean,
+): AsyncGenerator<Buffer> {
   await session.sql("select set_config('max_parallel_workers_per_gather', '0', true)");
   await session.sql("select set_config('synchronize_seqscans', 'off', true)");
-  yield* canonicalRows(session, table, SLICE_BYTES, 'as loaded');
+  yield* canonicalRows(session, table, SLICE_BYTES, truncated ? 'as loaded' : 'primary key');
 }
 
 /**
  * Empties the tables in the caller's transaction, so a COPY into them writes pages in load order
- * (`loadedRows`), whether they held rows or not. Takes the lock nobody reads past until the commit.
+ * (`loadedRows`), whether they held rows or not. A table that a table outside `tables` references by
+ * foreign key cannot be truncated: its rows are deleted instead (the foreign key decides whether they may
+ * go). Returns the tables truncated. Takes the lock nobody reads past until the commit.
  */
-export async function truncateForLoad(sql: Sql, tables: CatalogTable[]): Promise<void> {
-  await sql(`truncate ${tables.map((table) => table.qualified).join(', ')}`);
+export async function truncateForLoad(sql: Sql, tables: CatalogTable[]): Promise<Set<CatalogTable>> {
+  const names = tables.map((table) => table.qualified);
+  const referenced = new Set(
+    (
+      await sql<{ name: string }>(
+        `select t.name from unnest($1::text[]) t(name) where exists (
+           select from pg_constraint c where c.contype = 'f' and c.confrelid = t.name::regclass
+             and not c.conrelid = any($1::regclass[]))`,
+        [names],
+      )
+    ).map((row) => row.name),
+  );
+  const truncated = tables.filter((table) => !referenced.has(table.qualified));
+  if (truncated.length > 0) await sql(`truncate ${truncated.map((table) => table.qualified).join(', ')}`);
+  for (const name of referenced) await sql(`delete from ${name}`);
+  return new Set(truncated);
 }
 
 /** COPYs rows (COPY text lines of `columns`) into the table, ids as they are. */
