@@ -139,8 +139,9 @@ async function checkRestored(
  * target whose backed-up tables hold rows unless `force`. Everything else happens in one transaction:
  * truncate the tables (empty or not, so the load lands in order), COPY each table's rows in (indexes and
  * constraints dropped during the load and built again after it, so each is built and checked once), move
- * sequences past the restored ids, re-read every table and compare counts and checksums. Any failure, or the process dying, leaves the target
- * exactly as it was. Needs the role that migrates (it owns the tables), no superuser.
+ * sequences past the restored ids, re-read every table and compare counts and checksums. Any failure, or
+ * the process dying, leaves the target exactly as it was. Needs the role that migrates (it owns the tables),
+ * no superuser. A table that a table outside the restore references is emptied with DELETE (`truncateForLoad`).
  */
 export async function restoreBackup(
   db: Database,
