@@ -29,3 +29,65 @@ export const serialId = () => z.number().int().positive().max(MAX_SERIAL_ID);
 
 /** A timestamp in an output: ISO 8601 in UTC, as services render `timestamptz` values (`toISOString`). */
 export const isoTimestamp = () => z.iso.datetime();
+
+/** The most items any list answers with in one page, whatever the caller asks for. */
+export const MAX_PAGE_SIZE = 200;
+
+/** A list's page size: 1 to MAX_PAGE_SIZE, `fallback` when the caller sends none. */
+export const pageLimit = (fallback: number) => z.number().int().min(1).max(MAX_PAGE_SIZE).default(fallback);
+
+const CURSOR_RULE = 'must be a nextCursor this list returned';
+
+/**
+ * A keyset cursor: the sort key of a page's last item, sent to the client as opaque base64url JSON and parsed
+ * back into `key` (for example `z.tuple([isoTimestamp(), serialId()])`) at the edge, so a service receives
+ * typed key values and a forged cursor is a field-naming invalid input, never a database error.
+ */
+export function keysetCursor<Key extends z.ZodType>(key: Key) {
+  return z
+    .string()
+    .max(512)
+    .transform((value, context): z.output<Key> => {
+      let decoded: unknown;
+      try {
+        decoded = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+      } catch {
+        context.addIssue({ code: 'custom', message: CURSOR_RULE });
+        return z.NEVER;
+      }
+      const parsed = key.safeParse(decoded);
+      if (!parsed.success) {
+        context.addIssue({ code: 'custom', message: CURSOR_RULE });
+        return z.NEVER;
+      }
+      return parsed.data;
+    });
+}
+
+/** The cursor a client sends back for the page after the one ending with `key`. */
+export function encodeCursor(key: unknown): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** A page of a list: at most MAX_PAGE_SIZE items, and the cursor of the next page (null on the last). */
+export function pageOf<Item extends z.ZodType>(item: Item) {
+  return z.object({ items: z.array(item).max(MAX_PAGE_SIZE), nextCursor: z.string().nullable() });
+}
+
+/**
+ * Builds a page from rows read with `limit + 1`: the extra row only says that another page exists; the
+ * cursor is the sort key of the last row kept.
+ */
+export function toPage<Row, Item>(
+  rows: readonly Row[],
+  limit: number,
+  item: (row: Row) => Item,
+  key: (row: Row) => unknown,
+): { items: Item[]; nextCursor: string | null } {
+  const kept = rows.slice(0, limit);
+  const last = kept.at(-1);
+  return {
+    items: kept.map(item),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
+  };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  encodeCursor,
+  isoTimestamp,
+  keysetCursor,
+  MAX_PAGE_SIZE,
+  pageLimit,
+  serialId,
+  toPage,
+} from '../src/zod.ts';
+
+const cursor = keysetCursor(z.tuple([isoTimestamp(), serialId()]));
+
+describe('keyset paging', () => {
+  it('round-trips a page key through its cursor', () => {
+    const page = toPage(
+      [
+        { id: 3, at: '2026-01-01T00:00:00.000Z' },
+        { id: 2, at: '2026-01-02T00:00:00.000Z' },
+        { id: 1, at: '2026-01-03T00:00:00.000Z' },
+      ],
+      2,
+      (row) => row.id,
+      (row) => [row.at, row.id],
+    );
+    expect(page.items).toEqual([3, 2]);
+    expect(cursor.parse(page.nextCursor)).toEqual(['2026-01-02T00:00:00.000Z', 2]);
+  });
+
+  it('has no next cursor on the last page', () => {
+    expect(
+      toPage(
+        [1, 2],
+        2,
+        (row) => row,
+        (row) => row,
+      ).nextCursor,
+    ).toBeNull();
+  });
+
+  it('refuses a cursor it did not make, naming the rule', () => {
+    for (const forged of ['not base64 json!', encodeCursor(['yesterday', 1]), encodeCursor({ id: 1 })]) {
+      const result = cursor.safeParse(forged);
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.message).toBe('must be a nextCursor this list returned');
+    }
+  });
+
+  it('bounds the page size', () => {
+    expect(pageLimit(50).parse(undefined)).toBe(50);
+    expect(pageLimit(50).safeParse(MAX_PAGE_SIZE + 1).success).toBe(false);
+  });
+});
