@@ -117,7 +117,7 @@ function verifierFor(secret: Uint8Array): Verify {
       key: Buffer.from(secret),
       algorithms: ['HS256'],
       allowedIss: ISSUER,
-      requiredClaims: ['exp', 'iat', 'sub'],
+      requiredClaims: ['iss', 'exp', 'iat', 'sub'],
       clockTolerance: CLOCK_SKEW_SECONDS * 1000,
       cache: false,
     });
@@ -127,8 +127,8 @@ function verifierFor(secret: Uint8Array): Verify {
 }
 
 /**
- * Verifies a bearer token: signature, issuer, a required `exp` that has not passed and an `iat` not in the
- * future. Anything wrong is an UnauthorizedError saying what, never more.
+ * Verifies a bearer token: signature, a required `iss` that is ours, a required `exp` that has not passed and
+ * an `iat` not in the future. Anything wrong is an UnauthorizedError saying what, never more.
  */
 export function verifyToken(secret: Uint8Array, token: string): TokenClaims {
   let payload: unknown;

@@ -23,6 +23,11 @@ describe('tokens', () => {
     expect(() => verifyToken(SECRET, token)).toThrow(UnauthorizedError);
   });
 
+  it('refuses a token without iss, as it refuses one from another issuer', async () => {
+    const token = signed({ sub: '7', iat: now(), exp: now() + 600 });
+    expect(() => verifyToken(SECRET, token)).toThrow('authorization: token is invalid');
+  });
+
   it('refuses a token issued in the future, beyond a small clock skew', async () => {
     const future = signed({ iss: 'huddle', sub: '7', iat: now() + 3600, exp: now() + 7200 });
     expect(() => verifyToken(SECRET, future)).toThrow('authorization: token is issued in the future');
