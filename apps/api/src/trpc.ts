@@ -1,6 +1,7 @@
 import { type TokenClaims, verifyToken } from '@huddle/composition';
 import {
   type Database,
+  type DomainModule,
   type EntityManager,
   HuddleError,
   type HuddleErrorKind,
@@ -196,7 +197,7 @@ function queryScope(ctx: ApiContext): RequestScopeOptions {
 
 /**
  * A procedure acting for the token's actor of `module`, in one request scope with least privilege
- * (`runAsActor`): the module loads the actor, the transaction runs as `application_user` with the module's
+ * (`runAsActor`): the module loads the actor, the transaction runs as the module's request role with its
  * row-level-security settings, commits when the procedure succeeds and rolls back when it throws. Queries
  * run read-only, on a read replica when one has the caller's writes (`queryScope`).
  */
@@ -218,13 +219,15 @@ export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActo
 }
 
 /**
- * For procedures that act for nobody yet (signing in): one transaction as `application_user`
- * (`runAnonymously`), committed when the procedure succeeds.
+ * For procedures of `module` that act for nobody yet (signing in): one transaction as the module's request
+ * role (`runAnonymously`), committed when the procedure succeeds.
  */
-export const anonymousTransaction = t.middleware(({ ctx, next }) =>
-  runAnonymously(ctx.db.orm, async (em: EntityManager) => {
-    const result = await next({ ctx: { em } });
-    if (!result.ok) throw result.error;
-    return result;
-  }),
-);
+export function anonymousTransaction(module: DomainModule) {
+  return t.middleware(({ ctx, next }) =>
+    runAnonymously(ctx.db.orm, module, async (em: EntityManager) => {
+      const result = await next({ ctx: { em } });
+      if (!result.ok) throw result.error;
+      return result;
+    }),
+  );
+}

@@ -33,7 +33,7 @@ export type ActorRow = Readonly<Record<string, unknown>>;
 
 /**
  * The actor's row, read at the start of every request in the same statement that switches the transaction
- * to `application_user` (`runAsActor`): one round trip, so a deactivated user or changed role counts at
+ * to the module's request role (`runAsActor`): one round trip, so a deactivated user or changed role counts at
  * once and costs no extra statement.
  */
 export interface ActorLoad<Actor extends ModuleActor> {

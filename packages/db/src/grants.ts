@@ -1,35 +1,64 @@
-import { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
+import { createRoleSql, grantRoleToMigratorSql, READ_ONLY_ROLE } from './roles.ts';
 
 export type TablePrivilege = 'select' | 'insert' | 'update' | 'delete';
 
 /**
- * Migration SQL for least privilege: `application_user` gets exactly `privileges` per table (what the
- * module's services need) and the sequences behind serial ids; `read_only_user` reads every listed table.
+ * Migration SQL for a module's request role (`DomainModule.requestRole`): created unless it exists (roles
+ * are shared by every database on the server), and granted to the migrating role, which switches to it.
+ */
+export function createRequestRole(role: string): string[] {
+  return [createRoleSql(role), grantRoleToMigratorSql(role)];
+}
+
+/**
+ * Migration SQL for least privilege: the module's request role `role` gets exactly `privileges` per table of
+ * its `schema` (what the module's services need) and the sequences behind serial ids; `read_only_user`
+ * reads every listed table.
  */
 export function grantRequestAccess(
+  role: string,
   schema: string,
   privileges: Record<string, readonly TablePrivilege[]>,
 ): string[] {
   return [
-    `grant usage on schema "${schema}" to ${APPLICATION_ROLE}, ${READ_ONLY_ROLE};`,
+    `grant usage on schema "${schema}" to "${role}", ${READ_ONLY_ROLE};`,
     ...Object.entries(privileges).map(
-      ([table, granted]) => `grant ${granted.join(', ')} on "${schema}"."${table}" to ${APPLICATION_ROLE};`,
+      ([table, granted]) => `grant ${granted.join(', ')} on "${schema}"."${table}" to "${role}";`,
     ),
-    `grant usage on all sequences in schema "${schema}" to ${APPLICATION_ROLE};`,
+    `grant usage on all sequences in schema "${schema}" to "${role}";`,
     ...Object.keys(privileges).map((table) => `grant select on "${schema}"."${table}" to ${READ_ONLY_ROLE};`),
   ];
 }
 
 /** The down of `grantRequestAccess`. */
 export function revokeRequestAccess(
+  role: string,
   schema: string,
   privileges: Record<string, readonly TablePrivilege[]>,
 ): string[] {
   return [
     ...Object.keys(privileges).map(
-      (table) => `revoke all on "${schema}"."${table}" from ${APPLICATION_ROLE}, ${READ_ONLY_ROLE};`,
+      (table) => `revoke all on "${schema}"."${table}" from "${role}", ${READ_ONLY_ROLE};`,
     ),
-    `revoke usage on all sequences in schema "${schema}" from ${APPLICATION_ROLE};`,
-    `revoke usage on schema "${schema}" from ${APPLICATION_ROLE}, ${READ_ONLY_ROLE};`,
+    `revoke usage on all sequences in schema "${schema}" from "${role}";`,
+    `revoke usage on schema "${schema}" from "${role}", ${READ_ONLY_ROLE};`,
+  ];
+}
+
+/**
+ * Migration SQL handing a schema's request access from role `from` to role `to`: `to` gets `privileges`
+ * (`grantRequestAccess`), `from` keeps nothing in `schema`. Its down is the same call with the roles swapped.
+ */
+export function moveRequestAccess(
+  from: string,
+  to: string,
+  schema: string,
+  privileges: Record<string, readonly TablePrivilege[]>,
+): string[] {
+  return [
+    ...grantRequestAccess(to, schema, privileges),
+    `revoke all on all tables in schema "${schema}" from "${from}";`,
+    `revoke all on all sequences in schema "${schema}" from "${from}";`,
+    `revoke usage on schema "${schema}" from "${from}";`,
   ];
 }

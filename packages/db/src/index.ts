@@ -65,7 +65,13 @@ export {
 } from './env.ts';
 export * from './errors.ts';
 export { type EventListener, publish, type Unlisten } from './events.ts';
-export { grantRequestAccess, revokeRequestAccess, type TablePrivilege } from './grants.ts';
+export {
+  createRequestRole,
+  grantRequestAccess,
+  moveRequestAccess,
+  revokeRequestAccess,
+  type TablePrivilege,
+} from './grants.ts';
 export { parseInput } from './input.ts';
 export { findJob, type JobRunOptions, type JobRunResult, listJobs, runJob } from './jobs.ts';
 export {

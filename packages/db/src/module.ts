@@ -58,6 +58,12 @@ export interface DomainModule<Actor extends ModuleActor = ModuleActor> {
   /** This module's migrations, oldest first; names must sort in the order they apply. */
   migrations: MigrationObject[];
   seeders: { minimal: ModuleSeeder; realistic?: ModuleSeeder };
+  /**
+   * The role this module's requests run as (`SET LOCAL ROLE` in `runAsActor` and `runAnonymously`). Its
+   * migrations create it (`createRequestRole`) and grant it this module's tables only (`grantRequestAccess`),
+   * so a request of one module cannot read another's.
+   */
+  requestRole: string;
   /** How a token subject becomes this module's actor; modules without users of their own have none. */
   actor?: ActorSpec<Actor>;
   /** Scheduled maintenance jobs. */

@@ -4,20 +4,13 @@ import { Seeder } from '@mikro-orm/seeder';
 import { createdAt, timestamptz } from './entity.ts';
 import { grantRequestAccess, revokeRequestAccess } from './grants.ts';
 import { type DomainModule, migrationList } from './module.ts';
-import { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
-
-const createRoleIfMissing = (role: string) =>
-  `do $$ begin
-     if not exists (select from pg_roles where rolname = '${role}') then
-       create role ${role} nologin;
-     end if;
-   end $$;`;
+import { APPLICATION_ROLE, createRoleSql, grantRoleToMigratorSql, READ_ONLY_ROLE } from './roles.ts';
 
 /** Extensions and roles every module may rely on. Runs before any module's migrations. */
 export class Migration20261121000000PlatformBase extends Migration {
   override up(): void {
     this.addSql('create extension if not exists vector;');
-    this.addSql(createRoleIfMissing(APPLICATION_ROLE));
+    this.addSql(createRoleSql(APPLICATION_ROLE));
   }
 
   // Roles are cluster-wide and may serve other databases on the same server, so down leaves the role.
@@ -35,18 +28,19 @@ const JOB_RUN_PRIVILEGES = { job_runs: ['select'] } as const;
  */
 export class Migration20261122000000PlatformRolesAndJobs extends Migration {
   override up(): void {
-    this.addSql(createRoleIfMissing(READ_ONLY_ROLE));
-    this.addSql(`grant ${APPLICATION_ROLE}, ${READ_ONLY_ROLE} to current_user;`);
+    this.addSql(createRoleSql(READ_ONLY_ROLE));
+    this.addSql(grantRoleToMigratorSql(APPLICATION_ROLE));
+    this.addSql(grantRoleToMigratorSql(READ_ONLY_ROLE));
     this.addSql('create schema if not exists "huddle";');
     this.addSql(
       `create table "huddle"."job_runs" ("module" text not null, "job" text not null, "scheduled_for" timestamptz not null, "started_at" timestamptz not null default current_timestamp, "rows" int not null, "summary" text not null, primary key ("module", "job", "scheduled_for"));`,
     );
     // Requests may read when jobs last ran; only jobs (as the owner) write it.
-    for (const sql of grantRequestAccess('huddle', JOB_RUN_PRIVILEGES)) this.addSql(sql);
+    for (const sql of grantRequestAccess(APPLICATION_ROLE, 'huddle', JOB_RUN_PRIVILEGES)) this.addSql(sql);
   }
 
   override down(): void {
-    for (const sql of revokeRequestAccess('huddle', JOB_RUN_PRIVILEGES)) this.addSql(sql);
+    for (const sql of revokeRequestAccess(APPLICATION_ROLE, 'huddle', JOB_RUN_PRIVILEGES)) this.addSql(sql);
     this.addSql('drop table "huddle"."job_runs";');
   }
 }
@@ -77,4 +71,6 @@ export const platformModule: DomainModule = {
   entities: [JobRun],
   migrations: migrationList(Migration20261121000000PlatformBase, Migration20261122000000PlatformRolesAndJobs),
   seeders: { minimal: NoSeedData },
+  // Nothing requests the platform; its one grant (job_runs) is to `application_user`.
+  requestRole: APPLICATION_ROLE,
 };

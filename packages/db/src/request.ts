@@ -3,9 +3,8 @@ import type { ActorLoad, ActorRow, ActorSpec, ModuleActor } from './actor.ts';
 import { quoteIdentifier } from './catalog/introspect.ts';
 import type { HuddleOrm } from './database.ts';
 import { isRetryableTransactionError, toHuddleError, UnauthorizedError } from './errors.ts';
-import type { ModuleWithActors } from './module.ts';
+import type { DomainModule, ModuleWithActors } from './module.ts';
 import { type ReadOnlyRequest, readOnlyTransaction } from './replicas.ts';
-import { APPLICATION_ROLE } from './roles.ts';
 
 export interface RequestScopeOptions {
   /** How many times a transaction failing with a serialization failure or deadlock is retried. */
@@ -45,9 +44,9 @@ export async function inRequestScope<T>(
   }
 }
 
-/** Switches the rest of the transaction to `application_user` (`set_config('role', …, true)` is `SET LOCAL ROLE`). */
-async function switchToApplicationRole(em: EntityManager): Promise<void> {
-  await em.execute(`select set_config('role', ?, true)`, [APPLICATION_ROLE], 'run');
+/** Switches the rest of the transaction to `role` (`set_config('role', …, true)` is `SET LOCAL ROLE`). */
+async function switchToRole(em: EntityManager, role: string): Promise<void> {
+  await em.execute(`select set_config('role', ?, true)`, [role], 'run');
 }
 
 /**
@@ -81,19 +80,20 @@ export async function loadActor<Actor extends ModuleActor>(
 }
 
 /**
- * Reads the actor's row and switches the rest of the transaction to `application_user` with the row's
- * row-level-security settings, in one statement: the `set_config` calls run once, for the row, so no row
+ * Reads the actor's row and switches the rest of the transaction to the module's request role with the
+ * row's row-level-security settings, in one statement: the `set_config` calls run once, for the row, so no row
  * (no such actor) switches nothing and is refused, and the transaction rolls back. It is the transaction's
  * first statement, so it travels with the BEGIN (`PooledClient`).
  */
 async function switchToActor<Actor extends ModuleActor>(
   em: EntityManager,
-  spec: ActorSpec<Actor>,
+  module: ModuleWithActors<Actor>,
   actor: Actor,
 ): Promise<Actor> {
+  const spec = module.actor;
   const load = spec.load;
   if (!load) {
-    await switchToApplicationRole(em);
+    await switchToRole(em, module.requestRole);
     return actor;
   }
   const settings = Object.entries(load.settings ?? {});
@@ -103,7 +103,7 @@ async function switchToActor<Actor extends ModuleActor>(
   ];
   const [row] = await em.execute<ActorRow[]>(
     `select actor_row.*, ${switches.join(', ')} from (${load.sql}) actor_row`,
-    [APPLICATION_ROLE, ...settings.map(([name]) => name), ...load.params(actor)],
+    [module.requestRole, ...settings.map(([name]) => name), ...load.params(actor)],
   );
   return confirmActor(spec, load, actor, row);
 }
@@ -111,8 +111,9 @@ async function switchToActor<Actor extends ModuleActor>(
 /**
  * Runs `work` for `actor` of `module` with least privilege: one EntityManager fork and transaction whose
  * first statement reads the actor's row (`ActorSpec.load`: it must still exist and be allowed to act) and
- * switches to `application_user` with the module's `set_config` values, so the database's grants and
- * row-level-security policies, not only the services, decide what the request may see and do. This is
+ * switches to the module's request role (`DomainModule.requestRole`, granted that module's tables only)
+ * with the module's `set_config` values, so the database's grants and row-level-security policies, not
+ * only the services, decide what the request may see and do. This is
  * what the API, subscriptions, the CLI when it acts for a user, and the test helpers use.
  */
 export function runAsActor<Actor extends ModuleActor, T>(
@@ -122,22 +123,23 @@ export function runAsActor<Actor extends ModuleActor, T>(
   work: (em: EntityManager, actor: Actor) => Promise<T>,
   options: RequestScopeOptions = {},
 ): Promise<T> {
-  return inRequestScope(orm, async (em) => work(em, await switchToActor(em, module.actor, actor)), options);
+  return inRequestScope(orm, async (em) => work(em, await switchToActor(em, module, actor)), options);
 }
 
 /**
- * Runs a request that acts for nobody yet (signing in, joining) with the same least privilege: its own
- * transaction as `application_user`, with no actor settings.
+ * Runs a request of `module` that acts for nobody yet (signing in, joining) with the same least privilege:
+ * its own transaction as the module's request role, with no actor settings.
  */
 export function runAnonymously<T>(
   orm: HuddleOrm,
+  module: DomainModule,
   work: (em: EntityManager) => Promise<T>,
   options: RequestScopeOptions = {},
 ): Promise<T> {
   return inRequestScope(
     orm,
     async (em) => {
-      await switchToApplicationRole(em);
+      await switchToRole(em, module.requestRole);
       return work(em);
     },
     options,

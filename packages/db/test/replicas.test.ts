@@ -11,7 +11,7 @@ import {
 } from '../src/index.ts';
 import { useReplicatedDatabase, useSqlClient, waitForReplay } from '../src/testing/index.ts';
 import { freePort } from '../src/testing/server.ts';
-import { type NotesActor, notesModule } from './fixtures/notes.ts';
+import { NOTES_REQUEST_ROLE, type NotesActor, notesModule } from './fixtures/notes.ts';
 
 /**
  * Read replicas: a primary and a streaming replica of it (`pg_basebackup -R`) on loopback, the notes fixture
@@ -66,19 +66,19 @@ const writeReadOnly = (readOnly: ReadOnlyRequest) =>
   );
 
 describe('routing', () => {
-  it('a read-only request runs on the replica, as application_user under row-level security; a write on the primary', async () => {
+  it('a read-only request runs on the replica, as its module’s request role under row-level security; a write on the primary', async () => {
     await write(ann, 'ann: first');
     await write(bob, 'bob: first');
     await waitForReplay(pair.primaryUrl, pair.replicaUrl);
     expect(await look(ann, { readOnly: {} })).toEqual({
       standby: true,
-      role: 'application_user',
+      role: NOTES_REQUEST_ROLE,
       readOnly: 'on',
       notes: ['ann: first'],
     });
     expect(await look(ann)).toEqual({
       standby: false,
-      role: 'application_user',
+      role: NOTES_REQUEST_ROLE,
       readOnly: 'off',
       notes: ['ann: first'],
     });

@@ -11,7 +11,8 @@ import {
   UnauthorizedError,
 } from '../src/index.ts';
 import { createOwnedTestDatabase, expectHuddleError, type TestDatabase } from '../src/testing/index.ts';
-import { type NotesActor, notesModule } from './fixtures/notes.ts';
+import { libraryModule } from './fixtures/library.ts';
+import { NOTES_REQUEST_ROLE, type NotesActor, notesModule } from './fixtures/notes.ts';
 
 /**
  * Least privilege and row-level security, proven by the database refusing: the database is owned by a
@@ -36,7 +37,7 @@ const visible = (actor: NotesActor) =>
 beforeAll(async () => {
   owned = await createOwnedTestDatabase();
   db = await openDatabase({
-    modules: [notesModule],
+    modules: [notesModule, libraryModule],
     target: { kind: 'postgresql', url: owned.url, poolMax: 4 },
   });
   await migrateUp(db);
@@ -46,8 +47,8 @@ afterAll(async () => {
   await owned?.drop();
 });
 
-describe('requests run as application_user with the actor’s settings', () => {
-  it('the migrating owner is no superuser, and a request is application_user with app.user_id set', async () => {
+describe('requests run as their module’s request role with the actor’s settings', () => {
+  it('the migrating owner is no superuser, and a request is its module’s role with app.user_id set', async () => {
     const [owner] = await inRequestScope(db.orm, (em) =>
       em.execute<{ name: string; superuser: boolean }[]>(
         'select current_user as name, rolsuper as superuser from pg_roles where rolname = current_user',
@@ -59,7 +60,7 @@ describe('requests run as application_user with the actor’s settings', () => {
         `select current_user as role, current_setting('app.user_id') as "userId"`,
       ),
     );
-    expect(inside).toEqual({ role: 'application_user', userId: '1' });
+    expect(inside).toEqual({ role: NOTES_REQUEST_ROLE, userId: '1' });
   });
 
   it('a policy filters another actor’s rows out of an unfiltered query, and refuses writing as them', async () => {
@@ -87,7 +88,7 @@ describe('requests run as application_user with the actor’s settings', () => {
     ['create a table', 'create table fixture_notes.sneaky (id int)'],
   ])('a request cannot %s', async (_what, statement) => {
     await expect(as(ann, (em) => em.execute(statement))).rejects.toThrow(/must be owner|permission denied/);
-    await expect(runAnonymously(db.orm, (em) => em.execute(statement))).rejects.toThrow(
+    await expect(runAnonymously(db.orm, notesModule, (em) => em.execute(statement))).rejects.toThrow(
       /must be owner|permission denied/,
     );
     expect(await visible(bob)).toEqual([{ body: 'bob: call the bank' }]);
@@ -117,6 +118,30 @@ describe('requests run as application_user with the actor’s settings', () => {
   });
 
   it('an anonymous request sees no row of a table with row-level security', async () => {
-    expect(await runAnonymously(db.orm, (em) => em.execute('select * from fixture_notes.notes'))).toEqual([]);
+    expect(
+      await runAnonymously(db.orm, notesModule, (em) => em.execute('select * from fixture_notes.notes')),
+    ).toEqual([]);
+  });
+
+  it('a request of one module cannot read another module’s tables: the database refuses', async () => {
+    await inRequestScope(db.orm, (em) =>
+      em.execute("insert into fixture_library.authors (name, email) values ('Ursula', 'ursula@example.com')"),
+    );
+    const statements = [
+      'select email from fixture_library.authors',
+      "insert into fixture_library.authors (name) values ('forged')",
+    ];
+    for (const statement of statements) {
+      await expect(as(ann, (em) => em.execute(statement))).rejects.toThrow(
+        /permission denied for schema fixture_library/,
+      );
+      await expect(runAnonymously(db.orm, notesModule, (em) => em.execute(statement))).rejects.toThrow(
+        /permission denied for schema fixture_library/,
+      );
+    }
+    const [authors] = await inRequestScope(db.orm, (em) =>
+      em.execute<{ count: string }[]>('select count(*) from fixture_library.authors'),
+    );
+    expect(authors).toEqual({ count: '1' });
   });
 });

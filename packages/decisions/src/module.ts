@@ -8,6 +8,7 @@ import { DecisionsTranscript } from './entities/transcript.ts';
 import { DecisionsUser } from './entities/user.ts';
 import { reembedJob } from './jobs.ts';
 import { decisionsMigrations } from './migrations/index.ts';
+import { DECISIONS_REQUEST_ROLE } from './request-role.ts';
 import { DecisionsMinimalSeeder } from './seeders/minimal.ts';
 import { DecisionsRealisticSeeder } from './seeders/realistic.ts';
 
@@ -24,6 +25,7 @@ export const decisionsModule = {
     DecisionsRelationship,
   ],
   migrations: decisionsMigrations,
+  requestRole: DECISIONS_REQUEST_ROLE,
   seeders: { minimal: DecisionsMinimalSeeder, realistic: DecisionsRealisticSeeder },
   jobs: [reembedJob],
 } satisfies ModuleWithActors<DecisionsActor>;

@@ -2,10 +2,12 @@ import { lintSchema, migrateDown, migrateUp, migrationCheck, migrationStatus } f
 import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
 import { describe, expect, it } from 'vitest';
 import { decisionsModule } from '../src/module.ts';
+import { DECISIONS_REQUEST_ROLE } from '../src/request-role.ts';
 
 const MIGRATIONS = [
   'Migration20261122200000DecisionsInitial',
   'Migration20261122200100DecisionsRequestAccess',
+  'Migration20261206100000DecisionsRequestRole',
 ];
 const TABLES = ['users', 'projects', 'project_members', 'transcripts', 'decisions', 'decision_relationships'];
 const database = useTestDatabase([decisionsModule], { migrated: false });
@@ -14,6 +16,45 @@ const snapshot = () => schemaSnapshot(database.db, ['decisions']);
 const decisionsStatus = async () =>
   (await migrationStatus(database.db)).find((module) => module.module === 'decisions');
 const decisionsTables = async () => new Set((await snapshot()).tables.map((table) => table.name));
+
+const REQUEST_GRANTS = (grantee: string) => [
+  { grantee, table_name: 'decision_relationships', privileges: 'insert,select' },
+  { grantee, table_name: 'decisions', privileges: 'insert,select,update' },
+  { grantee, table_name: 'project_members', privileges: 'delete,insert,select,update' },
+  { grantee, table_name: 'projects', privileges: 'insert,select,update' },
+  { grantee, table_name: 'transcripts', privileges: 'insert,select' },
+  { grantee, table_name: 'users', privileges: 'insert,select,update' },
+];
+const READ_ONLY_GRANTS = (tables: string[]) =>
+  tables.toSorted().map((table) => ({ grantee: 'read_only_user', table_name: table, privileges: 'select' }));
+
+/**
+ * Table privileges on the decisions tables of the request roles and `read_only_user`, and the columns of
+ * `users` that `read_only_user` may read through column grants.
+ */
+async function grants() {
+  const connection = database.db.orm.em.getConnection();
+  const tables = await connection.execute<{ grantee: string; table_name: string; privileges: string }[]>(
+    `select grantee, table_name, string_agg(lower(privilege_type), ',' order by privilege_type) as privileges
+     from information_schema.role_table_grants
+     where table_schema = 'decisions' and grantee in (?, 'application_user', 'read_only_user')
+     group by grantee, table_name order by grantee, table_name`,
+    [DECISIONS_REQUEST_ROLE],
+    'all',
+  );
+  const columns = await connection.execute<{ column_name: string }[]>(
+    `select column_name from information_schema.column_privileges
+     where table_schema = 'decisions' and table_name = 'users' and grantee = 'read_only_user'
+       and privilege_type = 'SELECT'
+       and not exists (select from information_schema.role_table_grants t
+                       where t.table_schema = 'decisions' and t.table_name = 'users'
+                         and t.grantee = 'read_only_user' and t.privilege_type = 'SELECT')
+     order by column_name`,
+    [],
+    'all',
+  );
+  return { tables, readOnlyUserColumns: columns.map((row) => row.column_name) };
+}
 
 describe('decisions migrations', () => {
   it('apply in order on an empty database and leave no drift between entities and schema', async () => {
@@ -78,13 +119,22 @@ describe('decisions migrations', () => {
     expect((await lintSchema(database.db)).filter((finding) => finding.module === 'decisions')).toEqual([]);
   });
 
-  it('step down one migration (the grants) and up again to the identical schema', async () => {
+  it('step down one migration at a time (the request role, the grants) and up again to the identical schema', async () => {
     const before = await snapshot();
+    const grantsBefore = await grants();
+    await migrateDown(database.db, { module: 'decisions' });
+    // Before the request role, decisions' requests ran as application_user, with the same privileges.
+    expect(await grants()).toEqual({
+      tables: REQUEST_GRANTS('application_user').concat(READ_ONLY_GRANTS(TABLES)),
+      readOnlyUserColumns: [],
+    });
     const reverted = await migrateDown(database.db, { module: 'decisions' });
     expect(reverted).toEqual([{ module: 'decisions', applied: [], pending: [MIGRATIONS[1]] }]);
     expect((await decisionsStatus())?.applied).toEqual([MIGRATIONS[0]]);
+    expect(await grants()).toEqual({ tables: [], readOnlyUserColumns: [] });
     await migrateUp(database.db, { module: 'decisions' });
     expect(await snapshot()).toEqual(before);
+    expect(await grants()).toEqual(grantsBefore);
   });
 
   it('go all the way down and up again to the identical schema', async () => {
@@ -99,34 +149,12 @@ describe('decisions migrations', () => {
 });
 
 describe('decisions request grants', () => {
-  it('give application_user exactly the privileges the services need, and read_only_user select', async () => {
-    const { rows } = await database.db.orm.em
-      .getConnection()
-      .execute<{ grantee: string; table_name: string; privileges: string }[]>(
-        `select grantee, table_name, string_agg(lower(privilege_type), ',' order by privilege_type) as privileges
-         from information_schema.role_table_grants
-         where table_schema = 'decisions' and grantee in ('application_user', 'read_only_user')
-         group by grantee, table_name order by grantee, table_name`,
-        [],
-        'all',
-      )
-      .then((result) => ({ rows: result }));
-    expect(rows).toEqual([
-      { grantee: 'application_user', table_name: 'decision_relationships', privileges: 'insert,select' },
-      { grantee: 'application_user', table_name: 'decisions', privileges: 'insert,select,update' },
-      {
-        grantee: 'application_user',
-        table_name: 'project_members',
-        privileges: 'delete,insert,select,update',
-      },
-      { grantee: 'application_user', table_name: 'projects', privileges: 'insert,select,update' },
-      { grantee: 'application_user', table_name: 'transcripts', privileges: 'insert,select' },
-      { grantee: 'application_user', table_name: 'users', privileges: 'insert,select,update' },
-      ...TABLES.toSorted().map((table) => ({
-        grantee: 'read_only_user',
-        table_name: table,
-        privileges: 'select',
-      })),
-    ]);
+  it('give decisions’ request role exactly what the services need, application_user (scrum’s) nothing, and read_only_user select without password hashes', async () => {
+    expect(await grants()).toEqual({
+      tables: REQUEST_GRANTS(DECISIONS_REQUEST_ROLE).concat(
+        READ_ONLY_GRANTS(TABLES.filter((table) => table !== 'users')),
+      ),
+      readOnlyUserColumns: ['created_at', 'deleted_at', 'email', 'id', 'name', 'role', 'updated_at'],
+    });
   });
 });

@@ -5,6 +5,7 @@ import { PlannerChatSession } from './entities/chat-session.ts';
 import { PlannerPlan } from './entities/plan.ts';
 import { PlannerRepository } from './entities/repository.ts';
 import { plannerMigrations } from './migrations/index.ts';
+import { PLANNER_REQUEST_ROLE } from './request-role.ts';
 import { PlannerMinimalSeeder } from './seeders/minimal.ts';
 import { PlannerRealisticSeeder } from './seeders/realistic.ts';
 
@@ -14,5 +15,6 @@ export const plannerModule = {
   actor: plannerActor,
   entities: [PlannerRepository, PlannerPlan, PlannerArtifact, PlannerChatSession],
   migrations: plannerMigrations,
+  requestRole: PLANNER_REQUEST_ROLE,
   seeders: { minimal: PlannerMinimalSeeder, realistic: PlannerRealisticSeeder },
 } satisfies ModuleWithActors<PlannerActor>;

@@ -2,9 +2,14 @@ import { migrateDown, migrateUp, migrationCheck, migrationStatus } from '@huddle
 import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
 import { describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
+import { PLANNER_REQUEST_ROLE } from '../src/request-role.ts';
 import { useSqlClient } from './helpers.ts';
 
-const MIGRATIONS = ['Migration20261122120000PlannerInitial', 'Migration20261122120100PlannerRequestAccess'];
+const MIGRATIONS = [
+  'Migration20261122120000PlannerInitial',
+  'Migration20261122120100PlannerRequestAccess',
+  'Migration20261206100000PlannerRequestRole',
+];
 const database = useTestDatabase([plannerModule], { migrated: false });
 const postgres = useSqlClient(database);
 
@@ -33,6 +38,13 @@ async function privileges(role: string): Promise<string[]> {
   );
   return result.rows.map((row) => row.grant);
 }
+
+const REQUEST_PRIVILEGES = [
+  'chat_sessions: insert,select,update',
+  'plan_artifacts: delete,insert,select,update',
+  'plans: insert,select,update',
+  'repositories: delete,insert,select,update',
+];
 
 const SEED_ENUMS = {
   plan_status: ['draft', 'active', 'completed', 'archived'],
@@ -87,13 +99,9 @@ describe('planner migrations', () => {
     expect(new Set(timestampTypes)).toEqual(new Set(['timestamptz']));
   });
 
-  it('grant application_user only what the services need, and read_only_user only select', async () => {
-    expect(await privileges('application_user')).toEqual([
-      'chat_sessions: insert,select,update',
-      'plan_artifacts: delete,insert,select,update',
-      'plans: insert,select,update',
-      'repositories: delete,insert,select,update',
-    ]);
+  it('grant planner’s request role only what the services need, application_user (scrum’s) nothing, and read_only_user only select', async () => {
+    expect(await privileges(PLANNER_REQUEST_ROLE)).toEqual(REQUEST_PRIVILEGES);
+    expect(await privileges('application_user')).toEqual([]);
     expect(await privileges('read_only_user')).toEqual([
       'chat_sessions: select',
       'plan_artifacts: select',
@@ -104,6 +112,10 @@ describe('planner migrations', () => {
 
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
+    await migrateDown(database.db, { module: 'planner' });
+    // Before the request role, planner's requests ran as application_user, which had the same privileges.
+    expect(await privileges('application_user')).toEqual(REQUEST_PRIVILEGES);
+    expect(await privileges(PLANNER_REQUEST_ROLE)).toEqual([]);
     const reverted = await migrateDown(database.db, { module: 'planner' });
     expect(reverted).toEqual([{ module: 'planner', applied: [], pending: [MIGRATIONS[1]] }]);
     expect(await privileges('application_user')).toEqual([]);

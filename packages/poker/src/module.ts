@@ -6,6 +6,7 @@ import { PokerStory } from './entities/story.ts';
 import { PokerUser } from './entities/user.ts';
 import { PokerVote } from './entities/vote.ts';
 import { pokerMigrations } from './migrations/index.ts';
+import { POKER_REQUEST_ROLE } from './request-role.ts';
 import { PokerMinimalSeeder } from './seeders/minimal.ts';
 import { PokerRealisticSeeder } from './seeders/realistic.ts';
 
@@ -15,5 +16,6 @@ export const pokerModule = {
   actor: pokerActor,
   entities: [PokerUser, PokerSession, PokerStory, PokerVote, PokerSessionParticipant],
   migrations: pokerMigrations,
+  requestRole: POKER_REQUEST_ROLE,
   seeders: { minimal: PokerMinimalSeeder, realistic: PokerRealisticSeeder },
 } satisfies ModuleWithActors<PokerActor>;

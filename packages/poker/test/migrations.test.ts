@@ -2,20 +2,43 @@ import { migrateDown, migrateUp, migrationCheck, migrationStatus } from '@huddle
 import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
 import { describe, expect, it } from 'vitest';
 import { pokerModule } from '../src/module.ts';
+import { POKER_REQUEST_ROLE } from '../src/request-role.ts';
+import { useSqlClient } from './helpers.ts';
 
 const MIGRATIONS = [
   'Migration20261121100000PokerInitial',
   'Migration20261121100100PokerParticipants',
   'Migration20261122100000PokerRequestAccess',
   'Migration20261122100100PokerJoinCodes',
+  'Migration20261206100000PokerRequestRole',
 ];
 const database = useTestDatabase([pokerModule], { migrated: false });
+const postgres = useSqlClient(database);
 
 const snapshot = () => schemaSnapshot(database.db, ['poker']);
 const pokerStatus = async () =>
   (await migrationStatus(database.db)).find((module) => module.module === 'poker');
 /** The poker tables (the snapshot leaves out the migrations bookkeeping table). */
 const pokerTables = async () => new Set((await snapshot()).tables.map((table) => table.name));
+
+/** Privileges of a role on the poker tables, as `table: privilege,…`. */
+async function privileges(role: string): Promise<string[]> {
+  const result = await postgres.client.query<{ grant: string }>(
+    `select table_name || ': ' || string_agg(lower(privilege_type), ',' order by privilege_type) as grant
+     from information_schema.role_table_grants
+     where table_schema = 'poker' and grantee = $1 group by table_name order by table_name`,
+    [role],
+  );
+  return result.rows.map((row) => row.grant);
+}
+
+const REQUEST_PRIVILEGES = [
+  'session_participants: insert,select,update',
+  'sessions: insert,select,update',
+  'stories: delete,insert,select,update',
+  'users: insert,select,update',
+  'votes: delete,insert,select,update',
+];
 
 describe('poker migrations', () => {
   it('apply in order on an empty database and leave no drift between entities and schema', async () => {
@@ -64,8 +87,20 @@ describe('poker migrations', () => {
     expect(new Set(timestampTypes)).toEqual(new Set(['timestamptz']));
   });
 
+  it('grant poker’s request role only what the services need, and application_user (scrum’s) nothing', async () => {
+    expect(await privileges(POKER_REQUEST_ROLE)).toEqual(REQUEST_PRIVILEGES);
+    expect(await privileges('application_user')).toEqual([]);
+    expect(await privileges('read_only_user')).toEqual(
+      REQUEST_PRIVILEGES.map((grant) => grant.replace(/:.*/, ': select')),
+    );
+  });
+
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
+    await migrateDown(database.db, { module: 'poker' });
+    // Before the request role, poker's requests ran as application_user, which had the same privileges.
+    expect(await privileges('application_user')).toEqual(REQUEST_PRIVILEGES);
+    expect(await privileges(POKER_REQUEST_ROLE)).toEqual([]);
     await migrateDown(database.db, { module: 'poker' });
     await migrateDown(database.db, { module: 'poker' });
     const reverted = await migrateDown(database.db, { module: 'poker' });

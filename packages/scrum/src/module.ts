@@ -1,4 +1,4 @@
-import type { ModuleWithActors } from '@huddle/db';
+import { APPLICATION_ROLE, type ModuleWithActors } from '@huddle/db';
 import { type ScrumActor, scrumActor } from './actor.ts';
 import { ScrumChatMessage } from './entities/chat-message.ts';
 import { ScrumNotification } from './entities/notification.ts';
@@ -16,6 +16,8 @@ export const scrumModule = {
   actor: scrumActor,
   entities: [ScrumUser, ScrumTask, ScrumNotification, ScrumChatMessage, ScrumTriageItem],
   migrations: scrumMigrations,
+  // The seed's role: its row-level-security policies are the seed's contract.
+  requestRole: APPLICATION_ROLE,
   seeders: { minimal: ScrumMinimalSeeder, realistic: ScrumRealisticSeeder },
   jobs: scrumJobs,
 } satisfies ModuleWithActors<ScrumActor>;

@@ -77,7 +77,7 @@ export const decisionsRouter = router({
   auth: router({
     /** Email and password; a wrong password and an unknown email get the same answer. A decisions token. */
     signIn: signInProcedure
-      .use(anonymousTransaction)
+      .use(anonymousTransaction(decisionsModule))
       .input(signInInputSchema)
       .output(z.object({ user: userSchema, token: z.string(), expiresAt: z.iso.datetime() }))
       .mutation(async ({ ctx, input }) => {

@@ -57,7 +57,7 @@ const pokerProcedure = actorProcedure(pokerModule);
 export const pokerRouter = router({
   /** Temporary identity: a new user (guest, or a new email), or the token's own user again; a poker token. */
   join: signInProcedure
-    .use(anonymousTransaction)
+    .use(anonymousTransaction(pokerModule))
     .input(joinInputSchema)
     .output(z.object({ user: userSchema, token: z.string(), expiresAt: z.iso.datetime() }))
     .mutation(async ({ ctx, input }) => {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Database } from '../database.ts';
 import { parseInput } from '../input.ts';
-import { APPLICATION_ROLE } from '../roles.ts';
 import {
   type CatalogFunction,
   type CatalogIndex,
@@ -90,7 +89,7 @@ function makesRedundant(index: CatalogIndex, other: CatalogIndex): boolean {
   return sameKeys && (!identical || compareText(index.name, other.name) > 0);
 }
 
-function lintTable(module: string, table: CatalogTable): LintFinding[] {
+function lintTable(module: string, requestRole: string, table: CatalogTable): LintFinding[] {
   const label = `${table.schema}.${table.name}`;
   const finding = (rule: LintRule, object: string, message: string): LintFinding => ({
     rule,
@@ -123,22 +122,22 @@ function lintTable(module: string, table: CatalogTable): LintFinding[] {
       );
     }
   }
-  if (!table.grants.some((grant) => grant.grantee === APPLICATION_ROLE)) {
+  if (!table.grants.some((grant) => grant.grantee === requestRole)) {
     findings.push(
       finding(
         'application-grant',
         table.name,
-        `the table is not granted to ${APPLICATION_ROLE}, so no request can use it`,
+        `the table is not granted to ${requestRole} (the module's request role), so no request can use it`,
       ),
     );
   }
-  const appliesToRequests = (roles: string[]) => roles.includes(APPLICATION_ROLE) || roles.includes('public');
+  const appliesToRequests = (roles: string[]) => roles.includes(requestRole) || roles.includes('public');
   if (table.rowSecurity && !table.policies.some((policy) => appliesToRequests(policy.roles))) {
     findings.push(
       finding(
         'rls-policy',
         table.name,
-        `row-level security is enabled but no policy applies to ${APPLICATION_ROLE}, so requests see no row`,
+        `row-level security is enabled but no policy applies to ${requestRole}, so requests see no row`,
       ),
     );
   }
@@ -174,12 +173,13 @@ function lintFunction(fn: CatalogFunction): LintFinding[] {
 /**
  * The template's schema rules over every composed module: each foreign key covered by an index whose
  * leading columns are its columns, timestamps with time zone, a primary key everywhere, every table granted
- * to `application_user`, a policy for it on every table with row-level security, no index made redundant
+ * to its module's request role, a policy for it on every table with row-level security, no index made redundant
  * by another, a fixed search_path on every function, no extension in the `public` schema. Findings on the
  * allow list are kept quiet; an allow-list entry of a composed module that no longer matches is a finding.
  */
 export async function lintSchema(db: Database, allow: LintAllowList = []): Promise<LintFinding[]> {
   const modules = db.modules.map((module) => module.name);
+  const requestRoles = new Map(db.modules.map((module) => [module.name, module.requestRole]));
   const sql = sqlAutocommit(db);
   const tables = await readCatalog(sql, modules);
   const platform = db.modules[0]!.name;
@@ -187,7 +187,7 @@ export async function lintSchema(db: Database, allow: LintAllowList = []): Promi
     "select e.extname as name from pg_extension e join pg_namespace n on n.oid = e.extnamespace where n.nspname = 'public' and e.extname <> 'plpgsql' order by 1",
   );
   const findings = [
-    ...tables.flatMap((table) => lintTable(table.schema, table)),
+    ...tables.flatMap((table) => lintTable(table.schema, requestRoles.get(table.schema)!, table)),
     ...(await readFunctions(sql, modules)).flatMap(lintFunction),
     ...extensions.map(
       ({ name }): LintFinding => ({

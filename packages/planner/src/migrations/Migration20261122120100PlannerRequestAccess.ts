@@ -1,11 +1,18 @@
-import { fixTriggerSearchPath, grantRequestAccess, Migration, revokeRequestAccess } from '@huddle/db';
+import {
+  APPLICATION_ROLE,
+  fixTriggerSearchPath,
+  grantRequestAccess,
+  Migration,
+  revokeRequestAccess,
+} from '@huddle/db';
 
 /**
- * What planner's services need, and nothing more: requests run as `application_user` (see `runAsActor`).
+ * What planner's services need, and nothing more: requests run as `application_user` (see `runAsActor`)
+ * until `Migration20261206100000PlannerRequestRole` moves them to a role of their own.
  * Plan versions, artifacts and chat sessions are deleted only by the cascades from `repositories`, which
  * PostgreSQL runs as the tables' owner, so only repositories and artifacts (removed from a draft) need DELETE.
  */
-const PRIVILEGES = {
+export const PRIVILEGES = {
   repositories: ['select', 'insert', 'update', 'delete'],
   plans: ['select', 'insert', 'update'],
   plan_artifacts: ['select', 'insert', 'update', 'delete'],
@@ -20,7 +27,7 @@ const TRIGGER_TABLES = ['repositories', 'plans', 'chat_sessions'] as const;
  */
 export class Migration20261122120100PlannerRequestAccess extends Migration {
   override up(): void {
-    for (const sql of grantRequestAccess('planner', PRIVILEGES)) this.addSql(sql);
+    for (const sql of grantRequestAccess(APPLICATION_ROLE, 'planner', PRIVILEGES)) this.addSql(sql);
     for (const table of TRIGGER_TABLES)
       this.addSql(fixTriggerSearchPath('planner', table, 'touch_updated_at'));
   }
@@ -29,6 +36,6 @@ export class Migration20261122120100PlannerRequestAccess extends Migration {
     for (const table of TRIGGER_TABLES) {
       this.addSql(`alter function "planner"."${table}_touch_updated_at_fn"() reset search_path;`);
     }
-    for (const sql of revokeRequestAccess('planner', PRIVILEGES)) this.addSql(sql);
+    for (const sql of revokeRequestAccess(APPLICATION_ROLE, 'planner', PRIVILEGES)) this.addSql(sql);
   }
 }

@@ -1,7 +1,16 @@
-import { fixTriggerSearchPath, grantRequestAccess, Migration, revokeRequestAccess } from '@huddle/db';
+import {
+  APPLICATION_ROLE,
+  fixTriggerSearchPath,
+  grantRequestAccess,
+  Migration,
+  revokeRequestAccess,
+} from '@huddle/db';
 
-/** What poker's services need, and nothing more: requests run as `application_user` (see `runAsActor`). */
-const PRIVILEGES = {
+/**
+ * What poker's services need, and nothing more: requests run as `application_user` (see `runAsActor`) until
+ * `Migration20261206100000PokerRequestRole` moves them to a role of their own.
+ */
+export const PRIVILEGES = {
   users: ['select', 'insert', 'update'],
   sessions: ['select', 'insert', 'update'],
   session_participants: ['select', 'insert', 'update'],
@@ -15,12 +24,12 @@ const PRIVILEGES = {
  */
 export class Migration20261122100000PokerRequestAccess extends Migration {
   override up(): void {
-    for (const sql of grantRequestAccess('poker', PRIVILEGES)) this.addSql(sql);
+    for (const sql of grantRequestAccess(APPLICATION_ROLE, 'poker', PRIVILEGES)) this.addSql(sql);
     this.addSql(fixTriggerSearchPath('poker', 'sessions', 'touch_updated_at'));
   }
 
   override down(): void {
     this.addSql(`alter function "poker"."sessions_touch_updated_at_fn"() reset search_path;`);
-    for (const sql of revokeRequestAccess('poker', PRIVILEGES)) this.addSql(sql);
+    for (const sql of revokeRequestAccess(APPLICATION_ROLE, 'poker', PRIVILEGES)) this.addSql(sql);
   }
 }

@@ -3,6 +3,7 @@ import { Migration20261121100000PokerInitial } from './Migration20261121100000Po
 import { Migration20261121100100PokerParticipants } from './Migration20261121100100PokerParticipants.ts';
 import { Migration20261122100000PokerRequestAccess } from './Migration20261122100000PokerRequestAccess.ts';
 import { Migration20261122100100PokerJoinCodes } from './Migration20261122100100PokerJoinCodes.ts';
+import { Migration20261206100000PokerRequestRole } from './Migration20261206100000PokerRequestRole.ts';
 
 /** The poker module's migrations, oldest first (class names sort in the order they apply). */
 export const pokerMigrations = migrationList(
@@ -10,4 +11,5 @@ export const pokerMigrations = migrationList(
   Migration20261121100100PokerParticipants,
   Migration20261122100000PokerRequestAccess,
   Migration20261122100100PokerJoinCodes,
+  Migration20261206100000PokerRequestRole,
 );

@@ -1,4 +1,10 @@
-import { fixTriggerSearchPath, grantRequestAccess, Migration, revokeRequestAccess } from '@huddle/db';
+import {
+  APPLICATION_ROLE,
+  fixTriggerSearchPath,
+  grantRequestAccess,
+  Migration,
+  revokeRequestAccess,
+} from '@huddle/db';
 
 /**
  * What scrum's services need, and nothing more: requests run as `application_user` (see `runAsActor`), and
@@ -22,7 +28,7 @@ const TOUCHED_TABLES = ['users', 'tasks', 'triage_items'] as const;
  */
 export class Migration20261122200100ScrumRequestAccess extends Migration {
   override up(): void {
-    for (const sql of grantRequestAccess('scrum', PRIVILEGES)) this.addSql(sql);
+    for (const sql of grantRequestAccess(APPLICATION_ROLE, 'scrum', PRIVILEGES)) this.addSql(sql);
     for (const table of TOUCHED_TABLES) this.addSql(fixTriggerSearchPath('scrum', table, 'touch_updated_at'));
   }
 
@@ -30,6 +36,6 @@ export class Migration20261122200100ScrumRequestAccess extends Migration {
     for (const table of TOUCHED_TABLES) {
       this.addSql(`alter function "scrum"."${table}_touch_updated_at_fn"() reset search_path;`);
     }
-    for (const sql of revokeRequestAccess('scrum', PRIVILEGES)) this.addSql(sql);
+    for (const sql of revokeRequestAccess(APPLICATION_ROLE, 'scrum', PRIVILEGES)) this.addSql(sql);
   }
 }
