@@ -35,6 +35,7 @@ import {
 import git from 'isomorphic-git';
 import { z } from 'zod';
 import { logger } from './logger.ts';
+import { opsTokenFromEnv } from './operator.ts';
 import { jobSchedulesFromEnv, scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
 import { signInLimitsFromEnv } from './sign-in-limits.ts';
@@ -136,6 +137,7 @@ async function main() {
   const plannerAccess = await plannerAccessFromEnv();
   const githubOAuth = githubOAuthConfigFromEnv() ?? undefined;
   const decisionsWebhookSecret = decisionsWebhookSecretFromEnv();
+  const opsToken = opsTokenFromEnv();
   const signInLimits = signInLimitsFromEnv();
   const jobSchedules = jobSchedulesFromEnv([platformModule, ...domainModules]);
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
@@ -152,6 +154,7 @@ async function main() {
     plannerAccess,
     githubOAuth,
     decisionsWebhookSecret,
+    opsToken,
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,
     signInLimits,

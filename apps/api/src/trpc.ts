@@ -21,6 +21,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { isOpsToken } from './operator.ts';
 import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from './read-position.ts';
 import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
 
@@ -32,6 +33,8 @@ export interface ApiResources {
   plannerAccess: RepositoryAccess;
   /** Scrum's sign-in with GitHub (`GITHUB_*`, read once at start); absent when it is not configured. */
   githubOAuth?: GitHubOAuthConfig;
+  /** The operators' bearer token (`HUDDLE_OPS_TOKEN`, read once at start); absent, nobody is an operator. */
+  opsToken?: string;
 }
 
 /** Who a request is: the server's resources, and the caller's token if it sent a valid one. */
@@ -39,6 +42,8 @@ export interface AuthContext extends ApiResources {
   token: TokenClaims | null;
   /** Set when the bearer token was present but invalid or expired; reported by procedures that need one. */
   authError: UnauthorizedError | null;
+  /** The bearer token is the operators' (`opsToken`): `/health` shows them its details. */
+  operator: boolean;
 }
 
 /** What every procedure sees: the caller, plus the request's logger (its lines carry the request id). */
@@ -56,16 +61,18 @@ export interface ApiContext extends AuthContext {
 }
 
 export async function createContext(
-  { db, secret, plannerAccess, githubOAuth }: ApiResources,
+  { db, secret, plannerAccess, githubOAuth, opsToken }: ApiResources,
   authorization: string | undefined,
 ): Promise<AuthContext> {
-  const resources = { db, secret, plannerAccess, githubOAuth };
+  const resources = { db, secret, plannerAccess, githubOAuth, opsToken };
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!token) return { ...resources, token: null, authError: null };
+  if (!token) return { ...resources, token: null, authError: null, operator: false };
   try {
-    return { ...resources, token: verifyToken(secret, token), authError: null };
+    return { ...resources, token: verifyToken(secret, token), authError: null, operator: false };
   } catch (error) {
-    return { ...resources, token: null, authError: error as UnauthorizedError };
+    // The operators' token is no signed token: compared only when verifying failed, off the hot path.
+    if (isOpsToken(opsToken, token)) return { ...resources, token: null, authError: null, operator: true };
+    return { ...resources, token: null, authError: error as UnauthorizedError, operator: false };
   }
 }
 

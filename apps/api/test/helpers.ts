@@ -16,12 +16,12 @@ export const TEST_LOGGER = pino({ name: 'huddle-api', level: 'warn' });
 
 /**
  * An API server on a free port over `db`, inside the test process; planner reads under `plannerRoots` only;
- * `options` adds what a test configures beyond that (a webhook secret, a logger of its own).
+ * `options` adds what a test configures beyond that (a webhook secret, a logger, the operators' token).
  */
 export function startTestServer(
   db: Database,
   plannerRoots: readonly string[] = [],
-  options: Pick<ApiServerOptions, 'decisionsWebhookSecret' | 'logger'> = {},
+  options: Pick<ApiServerOptions, 'decisionsWebhookSecret' | 'logger' | 'opsToken'> = {},
 ): Promise<ApiServer> {
   return startApiServer({
     db,
