@@ -81,9 +81,9 @@ export async function loadActor<Actor extends ModuleActor>(
 
 /**
  * Reads the actor's row and switches the rest of the transaction to the module's request role with the
- * row's row-level-security settings, in one statement: the `set_config` calls run once, for the row, so no row
- * (no such actor) switches nothing and is refused, and the transaction rolls back. It is the transaction's
- * first statement, so it travels with the BEGIN (`PooledClient`).
+ * row's row-level-security settings, in one statement: the `set_config` calls run once, for the row, so no
+ * row (no such actor) switches nothing and is refused, and the transaction rolls back. It is the
+ * transaction's first statement, so it travels with the BEGIN (`PooledClient`).
  */
 async function switchToActor<Actor extends ModuleActor>(
   em: EntityManager,
@@ -113,8 +113,8 @@ async function switchToActor<Actor extends ModuleActor>(
  * first statement reads the actor's row (`ActorSpec.load`: it must still exist and be allowed to act) and
  * switches to the module's request role (`DomainModule.requestRole`, granted that module's tables only)
  * with the module's `set_config` values, so the database's grants and row-level-security policies, not
- * only the services, decide what the request may see and do. This is
- * what the API, subscriptions, the CLI when it acts for a user, and the test helpers use.
+ * only the services, decide what the request may see and do. This is what the API, subscriptions, the CLI
+ * when it acts for a user, and the test helpers use.
  */
 export function runAsActor<Actor extends ModuleActor, T>(
   orm: HuddleOrm,
