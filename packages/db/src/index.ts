@@ -66,6 +66,12 @@ export {
 export * from './errors.ts';
 export { type EventListener, publish, type Unlisten } from './events.ts';
 export { grantRequestAccess, revokeRequestAccess, type TablePrivilege } from './grants.ts';
+export {
+  claimIdempotencyKey,
+  type IdempotencyClaim,
+  type IdempotentCall,
+  recordIdempotentResult,
+} from './idempotency.ts';
 export { parseInput } from './input.ts';
 export { findJob, type JobRunOptions, type JobRunResult, listJobs, runJob } from './jobs.ts';
 export {

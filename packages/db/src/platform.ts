@@ -3,6 +3,7 @@ import { Migration } from '@mikro-orm/migrations';
 import { Seeder } from '@mikro-orm/seeder';
 import { createdAt, timestamptz } from './entity.ts';
 import { grantRequestAccess, revokeRequestAccess } from './grants.ts';
+import { expireIdempotencyKeysJob } from './idempotency.ts';
 import { type DomainModule, migrationList } from './module.ts';
 import { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
 
@@ -51,6 +52,30 @@ export class Migration20261122000000PlatformRolesAndJobs extends Migration {
   }
 }
 
+const IDEMPOTENCY_KEY_PRIVILEGES = { idempotency_keys: ['select', 'insert', 'update'] } as const;
+
+/**
+ * The first result of every mutation sent with an `Idempotency-Key`, per actor and key, until it expires
+ * (idempotency.ts). Requests write it in the mutation's own transaction; the platform's job deletes expired
+ * rows.
+ */
+export class Migration20261206000000PlatformIdempotencyKeys extends Migration {
+  override up(): void {
+    this.addSql(
+      `create table "huddle"."idempotency_keys" ("module" text not null, "subject" text not null, "key" text not null, "procedure" text not null, "input_hash" text not null, "result" json not null, "created_at" timestamptz not null default current_timestamp, "expires_at" timestamptz not null, primary key ("module", "subject", "key"));`,
+    );
+    this.addSql(
+      'create index "idempotency_keys_expires_at_index" on "huddle"."idempotency_keys" ("expires_at");',
+    );
+    for (const sql of grantRequestAccess('huddle', IDEMPOTENCY_KEY_PRIVILEGES)) this.addSql(sql);
+  }
+
+  // Dropping the table drops its grants; the schema's usage stays for job_runs.
+  override down(): void {
+    this.addSql('drop table "huddle"."idempotency_keys";');
+  }
+}
+
 /** huddle.job_runs: one row per (module, job, schedule slot) that ran; see `runJob`. */
 const JobRunSchema = defineEntity({
   name: 'HuddleJobRun',
@@ -67,14 +92,40 @@ const JobRunSchema = defineEntity({
 export class JobRun extends JobRunSchema.class {}
 JobRunSchema.setClass(JobRun);
 
+/** huddle.idempotency_keys: a mutation's stored result for an actor's key; see `claimIdempotencyKey`. */
+const IdempotencyKeySchema = defineEntity({
+  name: 'HuddleIdempotencyKey',
+  tableName: 'idempotency_keys',
+  properties: {
+    module: p.text().primary(),
+    subject: p.text().primary(),
+    key: p.text().primary(),
+    procedure: p.text(),
+    inputHash: p.text(),
+    result: p.json().columnType('json'),
+    createdAt: createdAt(),
+    expiresAt: timestamptz().index('idempotency_keys_expires_at_index'),
+  },
+});
+export class IdempotencyKey extends IdempotencyKeySchema.class {}
+IdempotencyKeySchema.setClass(IdempotencyKey);
+
 class NoSeedData extends Seeder {
   run(): void {}
 }
 
-/** `@huddle/db`'s own module: the platform migrations and the job-run record (schema `huddle`). */
+/**
+ * `@huddle/db`'s own module: the platform migrations, the job-run record and the stored results of
+ * idempotent mutations (schema `huddle`), and the job that expires them.
+ */
 export const platformModule: DomainModule = {
   name: 'huddle',
-  entities: [JobRun],
-  migrations: migrationList(Migration20261121000000PlatformBase, Migration20261122000000PlatformRolesAndJobs),
+  entities: [JobRun, IdempotencyKey],
+  migrations: migrationList(
+    Migration20261121000000PlatformBase,
+    Migration20261122000000PlatformRolesAndJobs,
+    Migration20261206000000PlatformIdempotencyKeys,
+  ),
   seeders: { minimal: NoSeedData },
+  jobs: [expireIdempotencyKeysJob],
 };
