@@ -270,7 +270,10 @@ describe('a mutation with an Idempotency-Key', () => {
  * every request to the API, except that `onMutation` decides, per mutation, to answer 503 itself or to
  * forward it and then lose the API's response.
  */
-function proxy(target: string, onMutation: (attempt: number) => 'forward' | 'unavailable' | 'lose-response') {
+function proxy(
+  target: string,
+  onMutation: (attempt: number) => 'forward' | 'unavailable' | 'lose-response' | 'outcome-unknown',
+) {
   const mutations: { key: string | undefined; answered: string | undefined }[] = [];
   const server: Server = createServer(async (request: IncomingMessage, response) => {
     let body = '';
@@ -313,6 +316,28 @@ function proxy(target: string, onMutation: (attempt: number) => 'forward' | 'una
     record.answered = text;
     // The API committed and answered; the answer never reaches the client.
     if (action === 'lose-response') return void request.socket.destroy();
+    if (action === 'outcome-unknown') {
+      // What the API answers when the connection fails during COMMIT (the write may or may not be stored).
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          error: {
+            message:
+              'database connection lost during COMMIT: the outcome is unknown; retry with the same key',
+            code: -32603,
+            data: {
+              code: 'INTERNAL_SERVER_ERROR',
+              httpStatus: 500,
+              outcome: 'unknown',
+              retryAfter: null,
+              field: null,
+              constraint: null,
+            },
+          },
+        }),
+      );
+      return;
+    }
     response.writeHead(answer.status, { 'content-type': 'application/json' });
     response.end(text);
   });
@@ -355,6 +380,26 @@ describe('the typed client', () => {
     expect(flaky.mutations).toHaveLength(2);
     expect(flaky.mutations[1]!.key).toBe(flaky.mutations[0]!.key);
     expect(await storyTitles(pam.sessionId)).toEqual(['Retried']);
+  });
+
+  it('retries a mutation whose answer says its outcome is unknown: the first result, one row', async () => {
+    const rae = await facilitator('Rae');
+    const unknown = proxy(server.url, (attempt) => (attempt === 1 ? 'outcome-unknown' : 'forward'));
+    const url = await unknown.start();
+    let story: { id: number; title: string };
+    try {
+      story = await createHuddleClient(url, rae.token).poker.stories.add.mutate({
+        sessionId: rae.sessionId,
+        title: 'Unknown',
+      });
+    } finally {
+      await unknown.close();
+    }
+    const [first, retried] = unknown.mutations;
+    expect(retried!.key).toBe(first!.key);
+    expect(retried!.answered).toBe(first!.answered);
+    expect(JSON.parse(first!.answered!)).toEqual({ result: { data: story } });
+    expect(await storyTitles(rae.sessionId)).toEqual(['Unknown']);
   });
 
   it('retries a mutation whose response was lost after it committed: the first result, one row', async () => {
