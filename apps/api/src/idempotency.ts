@@ -15,7 +15,7 @@ const HEADER_NAME = 'Idempotency-Key';
 /** How long a key's result is kept by default (`HUDDLE_IDEMPOTENCY_KEY_HOURS`). */
 export const DEFAULT_IDEMPOTENCY_KEY_HOURS = 24;
 
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /**
  * Visible ASCII but `"` and `\` (a UUID, a ULID, any opaque token), bounded: one character class, so no
  * backtracking whatever a client sends.
