@@ -364,6 +364,21 @@ describe('the typed client', () => {
     expect(await storyTitles(ora.sessionId)).toEqual(['One', 'One']);
   });
 
+  it('sends the key a caller chose, so a second process retrying it gets the first result', async () => {
+    const sam = await facilitator('Sam');
+    const input = { sessionId: sam.sessionId, title: 'Chosen' };
+    const context = { idempotencyKey: 'order-42' };
+    const first = await createHuddleClient(server.url, sam.token).poker.stories.add.mutate(input, {
+      context,
+    });
+    const again = await createHuddleClient(server.url, sam.token).poker.stories.add.mutate(input, {
+      context,
+    });
+    expect(again).toEqual(first);
+    expect(await storyKeys(sam.userId)).toEqual(['order-42']);
+    expect(await storyTitles(sam.sessionId)).toEqual(['Chosen']);
+  });
+
   it('retries a mutation the API answered 503, with the same key', async () => {
     const pam = await facilitator('Pam');
     const flaky = proxy(server.url, (attempt) => (attempt === 1 ? 'unavailable' : 'forward'));
