@@ -34,6 +34,7 @@ import {
 } from '@huddle/scrum';
 import git from 'isomorphic-git';
 import { z } from 'zod';
+import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { logger } from './logger.ts';
 import { opsTokenFromEnv } from './operator.ts';
 import { jobSchedulesFromEnv, scheduleJobs } from './scheduler.ts';
@@ -53,6 +54,13 @@ const listenSchema = z.object({
   HUDDLE_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HUDDLE_HOST: z.string().min(1).default('127.0.0.1'),
   HUDDLE_JOBS: z.enum(['on', 'off']).default('on'),
+  // Up to 30 days: the draft leaves the window to the server, and every key's result is a row until then.
+  HUDDLE_IDEMPOTENCY_KEY_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(720)
+    .default(DEFAULT_IDEMPOTENCY_KEY_HOURS),
 });
 
 /** A token for the demo facilitator, so the banner's example call shows the seeded demo session. */
@@ -158,6 +166,7 @@ async function main() {
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,
     signInLimits,
+    idempotencyKeyHours: listen.data.HUDDLE_IDEMPOTENCY_KEY_HOURS,
   });
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';

@@ -3,17 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
+import { IDEMPOTENCY_KEY_HEADER } from './idempotency-key.ts';
 import { MAX_BATCH_CALLS } from './limits.ts';
 import { logger as processLogger } from './logger.ts';
 import { WAL_POSITION_HEADER } from './read-position.ts';
 import { appRouter } from './router.ts';
-import {
-  createSignInLimiter,
-  DEFAULT_SIGN_IN_LIMITS,
-  type SignInLimits,
-  SignInRateLimitedError,
-} from './sign-in-limits.ts';
-import { type ApiContext, type ApiResources, createContext } from './trpc.ts';
+import { createSignInLimiter, DEFAULT_SIGN_IN_LIMITS, type SignInLimits } from './sign-in-limits.ts';
+import { type ApiContext, type ApiResources, createContext, retryAfterSeconds } from './trpc.ts';
 import { isWebhookRequest, serveWebhook } from './webhooks.ts';
 
 /** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
@@ -40,6 +37,8 @@ export interface ApiServerOptions extends ApiResources {
   signInLimits?: SignInLimits;
   /** Defaults to the process's logger (JSON on stderr). */
   logger?: Logger;
+  /** How long a mutation's result is kept for its `Idempotency-Key`; defaults to DEFAULT_IDEMPOTENCY_KEY_HOURS. */
+  idempotencyKeyHours?: number;
   /** Signs decisions webhook deliveries (decisionsWebhookSecretFromEnv); unset, the route answers 503. */
   decisionsWebhookSecret?: string;
 }
@@ -88,21 +87,28 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const logger = options.logger ?? processLogger;
   const signIns = await createSignInLimiter(options.db, options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS);
   const records = new WeakMap<IncomingMessage, RequestRecord>();
+  const idempotencyWindowSeconds = (options.idempotencyKeyHours ?? DEFAULT_IDEMPOTENCY_KEY_HOURS) * 3600;
   const handler = createHTTPHandler({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_BATCH_CALLS,
-    async createContext({ req }): Promise<ApiContext> {
+    async createContext({ req, info }): Promise<ApiContext> {
       const record = records.get(req)!;
       const auth = await createContext(options, req.headers.authorization);
       if (auth.token) record.actor = auth.token;
       const after = req.headers[WAL_POSITION_HEADER];
+      const key = req.headers[IDEMPOTENCY_KEY_HEADER];
       return {
         ...auth,
         log: record.log,
         clientAddress: req.socket.remoteAddress ?? 'unknown',
         signIns,
         readPosition: { after: Array.isArray(after) ? after.join(', ') : after, written: undefined },
+        idempotency: {
+          header: Array.isArray(key) ? key.join(', ') : key,
+          calls: info.calls.length,
+          windowSeconds: idempotencyWindowSeconds,
+        },
       };
     },
     onError({ error, path, req }) {
@@ -115,13 +121,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       else record.log.debug({ path, code: error.code }, 'request refused');
     },
     responseMeta({ ctx, errors }) {
-      const limited = errors.find((error) => error.cause instanceof SignInRateLimitedError)?.cause;
+      const retryAfter = errors.map((error) => retryAfterSeconds(error.cause)).find((seconds) => seconds);
       const written = ctx?.readPosition.written;
       return {
         headers: {
-          ...(limited instanceof SignInRateLimitedError && {
-            'retry-after': String(limited.retryAfterSeconds),
-          }),
+          ...(retryAfter && { 'retry-after': String(retryAfter) }),
           ...(written && { [WAL_POSITION_HEADER]: written }),
         },
       };

@@ -1,5 +1,6 @@
 import { type TokenClaims, verifyToken } from '@huddle/composition';
 import {
+  claimIdempotencyKey,
   type Database,
   type DomainModule,
   type EntityManager,
@@ -10,6 +11,7 @@ import {
   type ModuleWithActors,
   primaryWalPosition,
   type RequestScopeOptions,
+  recordIdempotentResult,
   runAnonymously,
   runAsActor,
   toHuddleError,
@@ -19,8 +21,18 @@ import type { RepositoryAccess } from '@huddle/planner';
 import type { GitHubOAuthConfig } from '@huddle/scrum';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+// tRPC has no public way for a middleware to answer without calling `next()` (trpc/trpc#4066); a replayed
+// idempotent mutation must, so it builds the result its resolver would have.
+import { middlewareMarker } from '@trpc/server/unstable-core-do-not-import';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import {
+  IdempotencyKeyInProgressError,
+  IdempotencyKeyReusedError,
+  type IdempotencyRequest,
+  idempotentCall,
+  refusedKey,
+} from './idempotency.ts';
 import { isOpsToken } from './operator.ts';
 import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from './read-position.ts';
 import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
@@ -58,6 +70,8 @@ export interface ApiContext extends AuthContext {
    * request's mutations, sent back in the same header.
    */
   readPosition: { after: string | undefined; written: string | undefined };
+  /** The request's `Idempotency-Key`, which a mutation acting for an actor honours (idempotency.ts). */
+  idempotency: IdempotencyRequest;
 }
 
 export async function createContext(
@@ -93,6 +107,13 @@ function zodMessage(error: ZodError): string {
   return `${issue.path.map(String).join('.') || 'input'}: ${issue.message}`;
 }
 
+/** Seconds until a refused call is worth retrying, for errors that say so (`data.retryAfter` and `retry-after`). */
+export function retryAfterSeconds(cause: unknown): number | undefined {
+  return cause instanceof SignInRateLimitedError || cause instanceof IdempotencyKeyInProgressError
+    ? cause.retryAfterSeconds
+    : undefined;
+}
+
 /** The one mapping from what a procedure threw to a tRPC error; a client's mistake never becomes a 500. */
 export function toTRPCError(error: unknown): TRPCError {
   const cause = error instanceof TRPCError && error.cause ? error.cause : error;
@@ -104,6 +125,10 @@ export function toTRPCError(error: unknown): TRPCError {
   }
   if (cause instanceof SignInRateLimitedError)
     return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
+  if (cause instanceof IdempotencyKeyInProgressError)
+    return new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
+  if (cause instanceof IdempotencyKeyReusedError)
+    return new TRPCError({ code: 'UNPROCESSABLE_CONTENT', message: cause.message, cause });
   if (error instanceof TRPCError) return error;
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
 }
@@ -120,7 +145,7 @@ const t = initTRPC.context<ApiContext>().create({
           ? cause.issues[0]?.path.map(String).join('.')
           : undefined;
     const constraint = cause instanceof HuddleError ? cause.constraint.constraint : undefined;
-    const retryAfter = cause instanceof SignInRateLimitedError ? cause.retryAfterSeconds : undefined;
+    const retryAfter = retryAfterSeconds(cause);
     return {
       ...shape,
       data: {
@@ -128,7 +153,7 @@ const t = initTRPC.context<ApiContext>().create({
         stack: undefined,
         field: field ?? null,
         constraint: constraint ?? null,
-        /** Seconds until a rate-limited call is worth retrying (also the `retry-after` header). */
+        /** Seconds until a refused call is worth retrying (also the `retry-after` header). */
         retryAfter: retryAfter ?? null,
       },
     };
@@ -206,23 +231,37 @@ function queryScope(ctx: ApiContext): RequestScopeOptions {
  * A procedure acting for the token's actor of `module`, in one request scope with least privilege
  * (`runAsActor`): the module loads the actor, the transaction runs as the module's request role with its
  * row-level-security settings, commits when the procedure succeeds and rolls back when it throws. Queries
- * run read-only, on a read replica when one has the caller's writes (`queryScope`).
+ * run read-only, on a read replica when one has the caller's writes (`queryScope`). A mutation sent with an
+ * `Idempotency-Key` claims the key first and stores its result in the same transaction, so the result is
+ * kept exactly when the mutation commits; a retry with the key gets the stored result without running it.
  */
 export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return publicProcedure.use(({ ctx, type, next }) =>
-    runAsActor(
+  return publicProcedure.use(async ({ ctx, type, path, getRawInput, next }) => {
+    const actor = requireActor(ctx, module);
+    const call =
+      type === 'mutation' ? await idempotentCall(ctx.idempotency, ctx.token!, path, getRawInput) : undefined;
+    return runAsActor(
       ctx.db.orm,
       module,
-      requireActor(ctx, module),
+      actor,
       async (em: EntityManager, actor: Actor) => {
+        if (call) {
+          const claim = await claimIdempotencyKey(em, call);
+          if (claim.status === 'replay')
+            return { ok: true as const, data: claim.data, marker: middlewareMarker };
+          if (claim.status !== 'new') throw refusedKey(claim);
+        }
         const result = await next({ ctx: { em, actor } });
         // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
         if (!result.ok) throw result.error;
+        if (call && !(await recordIdempotentResult(em, call, result.data, ctx.idempotency.windowSeconds))) {
+          throw new IdempotencyKeyInProgressError();
+        }
         return result;
       },
       type === 'query' ? queryScope(ctx) : {},
-    ),
-  );
+    );
+  });
 }
 
 /**

@@ -37,8 +37,8 @@ describe('the typed client', () => {
       expect(ours).toEqual(
         new Set(
           specifier.endsWith('/client')
-            ? ['client.ts', 'limits.ts', 'read-position.ts']
-            : ['index.ts', 'client.ts', 'limits.ts', 'read-position.ts'],
+            ? ['client.ts', 'idempotency-key.ts', 'limits.ts', 'read-position.ts']
+            : ['index.ts', 'client.ts', 'idempotency-key.ts', 'limits.ts', 'read-position.ts'],
         ),
       );
     },

@@ -1,13 +1,20 @@
-import { createRoleSql, grantRoleToMigratorSql, READ_ONLY_ROLE } from './roles.ts';
+import {
+  createRoleSql,
+  grantRoleSql,
+  grantRoleToMigratorSql,
+  IDEMPOTENCY_ROLE,
+  READ_ONLY_ROLE,
+} from './roles.ts';
 
 export type TablePrivilege = 'select' | 'insert' | 'update' | 'delete';
 
 /**
  * Migration SQL for a module's request role (`DomainModule.requestRole`): created unless it exists (roles
- * are shared by every database on the server), and granted to the migrating role, which switches to it.
+ * are shared by every database on the server), granted to the migrating role, which switches to it, and a
+ * member of the platform's `huddle_request`, so its mutations may keep their idempotency keys.
  */
 export function createRequestRole(role: string): string[] {
-  return [createRoleSql(role), grantRoleToMigratorSql(role)];
+  return [createRoleSql(role), grantRoleToMigratorSql(role), grantRoleSql(IDEMPOTENCY_ROLE, role)];
 }
 
 /**

@@ -72,6 +72,12 @@ export {
   revokeRequestAccess,
   type TablePrivilege,
 } from './grants.ts';
+export {
+  claimIdempotencyKey,
+  type IdempotencyClaim,
+  type IdempotentCall,
+  recordIdempotentResult,
+} from './idempotency.ts';
 export { parseInput } from './input.ts';
 export { findJob, type JobRunOptions, type JobRunResult, listJobs, runJob } from './jobs.ts';
 export {

@@ -3,8 +3,16 @@ import { Migration } from '@mikro-orm/migrations';
 import { Seeder } from '@mikro-orm/seeder';
 import { createdAt, timestamptz } from './entity.ts';
 import { grantRequestAccess, revokeRequestAccess } from './grants.ts';
+import { expireIdempotencyKeysJob } from './idempotency.ts';
 import { type DomainModule, migrationList } from './module.ts';
-import { APPLICATION_ROLE, createRoleSql, grantRoleToMigratorSql, READ_ONLY_ROLE } from './roles.ts';
+import {
+  APPLICATION_ROLE,
+  createRoleSql,
+  grantRoleSql,
+  grantRoleToMigratorSql,
+  IDEMPOTENCY_ROLE,
+  READ_ONLY_ROLE,
+} from './roles.ts';
 
 /** Extensions and roles every module may rely on. Runs before any module's migrations. */
 export class Migration20261121000000PlatformBase extends Migration {
@@ -45,6 +53,38 @@ export class Migration20261122000000PlatformRolesAndJobs extends Migration {
   }
 }
 
+/**
+ * The first result of every mutation sent with an `Idempotency-Key`, per actor and key, until it expires
+ * (idempotency.ts). Requests write it in the mutation's own transaction; the platform's job deletes expired
+ * rows. Every module's request role reaches it through the group role `huddle_request` (`createRequestRole`
+ * makes each a member), and row-level security keeps each role to the rows it wrote: a stored result is a
+ * module's answer, which another module's request must not read.
+ */
+export class Migration20261206000000PlatformIdempotencyKeys extends Migration {
+  override up(): void {
+    this.addSql(createRoleSql(IDEMPOTENCY_ROLE));
+    this.addSql(grantRoleSql(IDEMPOTENCY_ROLE, APPLICATION_ROLE));
+    this.addSql(
+      `create table "huddle"."idempotency_keys" ("module" text not null, "subject" text not null, "key" text not null, "procedure" text not null, "input_hash" text not null, "result" json not null, "request_role" text not null default current_user, "created_at" timestamptz not null default current_timestamp, "expires_at" timestamptz not null, primary key ("module", "subject", "key"));`,
+    );
+    this.addSql(
+      'create index "idempotency_keys_expires_at_index" on "huddle"."idempotency_keys" ("expires_at");',
+    );
+    this.addSql(`grant usage on schema "huddle" to "${IDEMPOTENCY_ROLE}";`);
+    this.addSql(`grant select, insert, update on "huddle"."idempotency_keys" to "${IDEMPOTENCY_ROLE}";`);
+    this.addSql('alter table "huddle"."idempotency_keys" enable row level security;');
+    this.addSql(
+      `create policy "idempotency_keys_own_role" on "huddle"."idempotency_keys" for all to "${IDEMPOTENCY_ROLE}" using ("request_role" = current_user) with check ("request_role" = current_user);`,
+    );
+  }
+
+  // Dropping the table drops its grants and policy; the group role stays (other databases may use it).
+  override down(): void {
+    this.addSql('drop table "huddle"."idempotency_keys";');
+    this.addSql(`revoke usage on schema "huddle" from "${IDEMPOTENCY_ROLE}";`);
+  }
+}
+
 /** huddle.job_runs: one row per (module, job, schedule slot) that ran; see `runJob`. */
 const JobRunSchema = defineEntity({
   name: 'HuddleJobRun',
@@ -61,16 +101,43 @@ const JobRunSchema = defineEntity({
 export class JobRun extends JobRunSchema.class {}
 JobRunSchema.setClass(JobRun);
 
+/** huddle.idempotency_keys: a mutation's stored result for an actor's key; see `claimIdempotencyKey`. */
+const IdempotencyKeySchema = defineEntity({
+  name: 'HuddleIdempotencyKey',
+  tableName: 'idempotency_keys',
+  properties: {
+    module: p.text().primary(),
+    subject: p.text().primary(),
+    key: p.text().primary(),
+    procedure: p.text(),
+    inputHash: p.text(),
+    result: p.json().columnType('json'),
+    requestRole: p.text().defaultRaw('current_user'),
+    createdAt: createdAt(),
+    expiresAt: timestamptz().index('idempotency_keys_expires_at_index'),
+  },
+});
+export class IdempotencyKey extends IdempotencyKeySchema.class {}
+IdempotencyKeySchema.setClass(IdempotencyKey);
+
 class NoSeedData extends Seeder {
   run(): void {}
 }
 
-/** `@huddle/db`'s own module: the platform migrations and the job-run record (schema `huddle`). */
+/**
+ * `@huddle/db`'s own module: the platform migrations, the job-run record and the stored results of
+ * idempotent mutations (schema `huddle`), and the job that expires them.
+ */
 export const platformModule: DomainModule = {
   name: 'huddle',
-  entities: [JobRun],
-  migrations: migrationList(Migration20261121000000PlatformBase, Migration20261122000000PlatformRolesAndJobs),
+  entities: [JobRun, IdempotencyKey],
+  migrations: migrationList(
+    Migration20261121000000PlatformBase,
+    Migration20261122000000PlatformRolesAndJobs,
+    Migration20261206000000PlatformIdempotencyKeys,
+  ),
   seeders: { minimal: NoSeedData },
   // Nothing requests the platform; its one grant (job_runs) is to `application_user`.
   requestRole: APPLICATION_ROLE,
+  jobs: [expireIdempotencyKeysJob],
 };

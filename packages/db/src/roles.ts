@@ -5,6 +5,8 @@
 export const APPLICATION_ROLE = 'application_user';
 /** The role for reporting: each module grants it `SELECT` on its tables, never on secrets (password hashes). */
 export const READ_ONLY_ROLE = 'read_only_user';
+/** The group role every request role belongs to: it may keep idempotent mutations' results (platform.ts). */
+export const IDEMPOTENCY_ROLE = 'huddle_request';
 
 /*
  * Roles are cluster-wide: every database on the server shares them, and migrations of two databases may
@@ -25,8 +27,17 @@ export function createRoleSql(role: string): string {
  * owner (as on managed PostgreSQL) needs that to run requests as `role`.
  */
 export function grantRoleToMigratorSql(role: string): string {
+  return grantMembershipSql(role, 'current_user');
+}
+
+/** Migration SQL making role `member` a member of `role`. */
+export function grantRoleSql(role: string, member: string): string {
+  return grantMembershipSql(role, `"${member}"`);
+}
+
+function grantMembershipSql(role: string, member: string): string {
   return `do $$ begin
-     grant "${role}" to current_user;
+     grant "${role}" to ${member};
    exception when unique_violation then null;
    end $$;`;
 }

@@ -116,7 +116,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('backup', () => {
   it('records modules with their migrations, and every table in foreign-key order with rows and checksum', () => {
     expect(sourceManifest.modules.map((module) => [module.name, module.migrations.length])).toEqual([
-      ['huddle', 2],
+      ['huddle', 3],
       ['fixture_library', 1],
       ['fixture_reviews', 2],
       ['fixture_ledger', 1],
@@ -128,6 +128,7 @@ describe('backup', () => {
       'fixture_library.authors:1',
       'fixture_library.books:301',
       'fixture_reviews.reviews:500',
+      'huddle.idempotency_keys:0',
       'huddle.job_runs:0',
     ]);
     expect(sourceManifest.tables.every((table) => /^[0-9a-f]{64}$/.test(table.sha256))).toBe(true);
@@ -375,7 +376,7 @@ describe('restore refuses a damaged file or another migration level, before touc
   it('a table whose end line is missing, so the next table reads as its rows', async () => {
     const unended = await editedBackup('unended.huddle', '\tUrsula\n\\.\n', '\tUrsula\n');
     await expect(restoreBackup(target, unended, { force: true })).rejects.toThrow(
-      `backup ${unended} is not usable: it holds 6 tables but its manifest lists 7`,
+      `backup ${unended} is not usable: it holds 7 tables but its manifest lists 8`,
     );
     expect(await contents(target)).toEqual(before);
   });

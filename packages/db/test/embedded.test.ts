@@ -10,6 +10,7 @@ import {
   openDatabase,
   publish,
 } from '../src/index.ts';
+import { expectIdempotentCalls } from './fixtures/idempotency.ts';
 import { Author, Book, libraryModule } from './fixtures/library.ts';
 import { reviewsModule } from './fixtures/reviews.ts';
 
@@ -29,7 +30,7 @@ describe('embedded PGlite', () => {
     const db = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });
     try {
       const applied = await migrateUp(db);
-      expect(applied.map((result) => result.applied.length)).toEqual([2, 1, 2]);
+      expect(applied.map((result) => result.applied.length)).toEqual([3, 1, 2]);
       expect((await migrationCheck(db)).map((module) => [module.module, module.drift])).toEqual([
         ['huddle', []],
         ['fixture_library', []],
@@ -58,6 +59,15 @@ describe('embedded PGlite', () => {
       await reopened.close();
     }
   }, 90_000);
+
+  it('stores, replays and expires idempotency keys as on PostgreSQL', async () => {
+    const db = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });
+    try {
+      await expectIdempotentCalls(db);
+    } finally {
+      await db.close();
+    }
+  });
 
   it('delivers NOTIFY to listeners after commit', async () => {
     const db = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });

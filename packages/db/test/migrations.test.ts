@@ -28,7 +28,11 @@ describe('migration orchestration', () => {
       {
         module: 'huddle',
         applied: [],
-        pending: ['Migration20261121000000PlatformBase', 'Migration20261122000000PlatformRolesAndJobs'],
+        pending: [
+          'Migration20261121000000PlatformBase',
+          'Migration20261122000000PlatformRolesAndJobs',
+          'Migration20261206000000PlatformIdempotencyKeys',
+        ],
       },
       { module: 'fixture_library', applied: [], pending: ['Migration20261121000100LibraryInitial'] },
       {
@@ -44,7 +48,7 @@ describe('migration orchestration', () => {
   it('applies the platform, then modules in dependency order, each with its own migrations table', async () => {
     const applied = await migrateUp(database.db);
     expect(applied.map((result) => [result.module, result.applied.length])).toEqual([
-      ['huddle', 2],
+      ['huddle', 3],
       ['fixture_library', 1],
       ['fixture_reviews', 2],
     ]);
@@ -151,7 +155,7 @@ describe('several processes migrating one database at once (API processes starti
     const [first, second] = await Promise.all(handles.map((handle) => migrateUp(handle)));
     const appliedCount = (results: typeof first) =>
       results!.reduce((count, result) => count + result.applied.length, 0);
-    expect([appliedCount(first), appliedCount(second)].sort()).toEqual([0, 5]);
+    expect([appliedCount(first), appliedCount(second)].sort()).toEqual([0, 6]);
     expect((await migrationStatus(handles[0]!)).every((module) => module.pending.length === 0)).toBe(true);
   });
 });
