@@ -201,6 +201,12 @@ describe('scrum over HTTP with the typed client', () => {
       message: 'Stand-up!',
     });
     expect(await otherChat.next()).toEqual({ type: 'message_sent', message: channelMessage });
+    // JSON-escaped, this text is 9,000 bytes, past NOTIFY's limit: the event carries the id, the server reads it.
+    const controls = await pm.scrum.chat.sendChannel.mutate({
+      channel: 'general',
+      message: '\u0001'.repeat(1_500),
+    });
+    expect(await otherChat.next()).toEqual({ type: 'message_sent', message: controls });
     await pm.scrum.tasks.assign.mutate({
       taskId: promoted.task.id,
       assignedRole: 'developer',

@@ -50,14 +50,11 @@ const channelSchema = text()
   .min(1)
   .max(50)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
-/**
- * A message travels whole in its chat event, and a NOTIFY payload must stay under 8000 bytes: 2,000 UTF-16
- * units are at most 6,000 UTF-8 bytes, a file link at most 1,000 ASCII bytes, the rest of the event ~400.
- */
+/** A chat message's text: what a person types in one go (its event carries its id, never the text). */
 const messageTextSchema = text().trim().min(1).max(2_000);
 /**
  * The link of a file message: http(s) only, so a client can never be handed a `javascript:` URL; printable
- * ASCII (non-ASCII characters percent-encoded), which keeps the event's size bounded.
+ * ASCII (non-ASCII characters percent-encoded).
  */
 const fileUrlSchema = z
   .url({ protocol: /^https?$/, hostname: z.regexes.domain })
@@ -331,9 +328,9 @@ export type PromotedTriageItem = z.infer<typeof promotedTriageItemSchema>;
  */
 export const SCRUM_NOTIFICATION_CHANNEL = 'scrum_notifications';
 /**
- * The LISTEN/NOTIFY channel of chat events. A direct message's event names its sender and recipient (a
- * subscriber delivers it to those two only); a channel message's names its channel (delivered to the
- * subscribers of that channel).
+ * The LISTEN/NOTIFY channel of chat events, as notices (`chatEventNoticeSchema`): which message, and who it
+ * is for. A direct message's notice names its sender and recipient (a subscriber delivers it to those two
+ * only); a channel message's names its channel (delivered to the subscribers of that channel).
  */
 export const SCRUM_CHAT_CHANNEL = 'scrum_chat';
 
@@ -342,11 +339,22 @@ export const notificationEventSchema = z.strictObject({
   userId: idSchema,
   notification: notificationSchema,
 });
-export const chatEventSchema = z.strictObject({
-  type: z.enum(['message_sent', 'message_edited']),
-  message: chatMessageSchema,
+const chatEventTypeSchema = z.enum(['message_sent', 'message_edited']);
+/**
+ * What SCRUM_CHAT_CHANNEL carries: ids and the fields that decide who hears of the message, never its text. A
+ * NOTIFY payload holds under 8000 bytes, and a message's text, JSON-escaped, can be six times its length.
+ */
+export const chatEventNoticeSchema = z.strictObject({
+  type: chatEventTypeSchema,
+  messageId: idSchema,
+  senderId: idSchema,
+  recipientId: idSchema.nullable(),
+  channel: z.string().nullable(),
 });
+/** What a chat subscriber receives: the message of a notice, read with the subscriber's own visibility. */
+export const chatEventSchema = z.strictObject({ type: chatEventTypeSchema, message: chatMessageSchema });
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
+export type ChatEventNotice = z.infer<typeof chatEventNoticeSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 
 /** What a chat subscriber asks for: their direct messages, and the messages of `channel` when given. */
@@ -362,8 +370,7 @@ export function isNotificationEventFor(event: NotificationEvent, userId: number)
  * The one filter of chat events: a direct message reaches its sender and recipient only; a channel message
  * reaches the subscribers of that channel (every active user may read channels).
  */
-export function isChatEventFor(event: ChatEvent, userId: number, input: ChatEventsInput): boolean {
-  const { message } = event;
-  if (message.recipientId !== null) return message.senderId === userId || message.recipientId === userId;
-  return input.channel !== undefined && message.channel === input.channel;
+export function isChatEventFor(notice: ChatEventNotice, userId: number, input: ChatEventsInput): boolean {
+  if (notice.recipientId !== null) return notice.senderId === userId || notice.recipientId === userId;
+  return input.channel !== undefined && notice.channel === input.channel;
 }

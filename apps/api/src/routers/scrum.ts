@@ -5,6 +5,8 @@ import {
   assignTaskInputSchema,
   assignTriageItem,
   assignTriageItemInputSchema,
+  type ChatEvent,
+  type ChatEventNotice,
   changeTaskStatus,
   changeTaskStatusInputSchema,
   changeTriageStatus,
@@ -12,7 +14,8 @@ import {
   changeUserRole,
   changeUserRoleInputSchema,
   channelHistoryInputSchema,
-  chatEventSchema,
+  chatEventNoticeSchema,
+  chatEventOf,
   chatEventsInputSchema,
   chatMessageSchema,
   chatPageSchema,
@@ -83,7 +86,7 @@ import {
 } from '@huddle/scrum';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { eventStream } from '../event-stream.ts';
+import { eventStream, type SubscribedMessage } from '../event-stream.ts';
 import { openSignInState, sealSignInState } from '../github-sign-in.ts';
 import {
   type ApiContext,
@@ -126,6 +129,27 @@ function githubConfig(ctx: ApiContext): GitHubOAuthConfig {
  */
 function loadScrumActor(db: Database, actor: ScrumActor): Promise<ScrumActor> {
   return runAsActor(db.orm, scrumModule, actor, async (_em, loaded) => loaded);
+}
+
+/**
+ * Each notice's message, read in its own request scope as the subscriber (so a deactivated subscriber or an
+ * invisible message gets nothing), one at a time, in the order the notices arrived.
+ */
+async function* chatEvents(
+  db: Database,
+  actor: ScrumActor,
+  notices: AsyncGenerator<ChatEventNotice | SubscribedMessage>,
+): AsyncGenerator<ChatEvent | SubscribedMessage> {
+  for await (const notice of notices) {
+    if (notice.type === 'subscribed') {
+      yield notice;
+      continue;
+    }
+    const event = await runAsActor(db.orm, scrumModule, actor, (em, loaded) =>
+      chatEventOf(em, loaded, notice),
+    );
+    if (event) yield event;
+  }
 }
 
 export const scrumRouter = router({
@@ -270,10 +294,11 @@ export const scrumRouter = router({
       .input(chatEventsInputSchema)
       .subscription(async ({ ctx, input, signal }) => {
         const actor = await loadScrumActor(ctx.db, ctx.actor);
-        return eventStream(ctx.db, SCRUM_CHAT_CHANNEL, signal, (payload) => {
-          const event = chatEventSchema.safeParse(payload);
-          return event.success && isChatEventFor(event.data, actor.userId, input) ? event.data : undefined;
+        const notices = eventStream(ctx.db, SCRUM_CHAT_CHANNEL, signal, (payload) => {
+          const notice = chatEventNoticeSchema.safeParse(payload);
+          return notice.success && isChatEventFor(notice.data, actor.userId, input) ? notice.data : undefined;
         });
+        return chatEvents(ctx.db, actor, notices);
       }),
   }),
 
