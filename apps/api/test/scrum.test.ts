@@ -7,7 +7,6 @@ import { useTestDatabase } from '@huddle/db/testing';
 import { type ChatEvent, githubOAuthConfigFromEnv, type NotificationEvent } from '@huddle/scrum';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient, type HuddleClient } from '../src/client.ts';
-import { SIGN_IN_STATE_TTL_MS, sealSignInState } from '../src/github-sign-in.ts';
 import { type ApiServer, startApiServer } from '../src/server.ts';
 import { collect, failure, startTestServer, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
 
@@ -28,7 +27,11 @@ interface GitHubAccount {
 function gitHubStandIn() {
   const codes = new Map<string, { account: GitHubAccount; challenge: string }>();
   const tokens = new Map<string, GitHubAccount>();
-  const state = { signingIn: undefined as GitHubAccount | undefined };
+  const state = {
+    signingIn: undefined as GitHubAccount | undefined,
+    /** How many code exchanges reached the token endpoint. */
+    exchanges: 0,
+  };
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const json = (status: number, body: unknown) => {
@@ -45,6 +48,7 @@ function gitHubStandIn() {
       return;
     }
     if (url.pathname === '/login/oauth/access_token' && request.method === 'POST') {
+      state.exchanges += 1;
       let body = '';
       for await (const chunk of request) body += chunk;
       const form = new URLSearchParams(body);
@@ -119,14 +123,18 @@ afterAll(async () => {
   await new Promise((resolve) => standIn.server.close(resolve));
 });
 
-/** The browser's part of a sign-in as `account`: start it, follow the authorize URL, read code and state. */
+/**
+ * A client's sign-in as `account` up to the callback: start it (keeping the flow secret), follow the
+ * authorize URL, read code and state off the redirect; what it then sends to `githubCallback`.
+ */
 async function authorizeAs(account: GitHubAccount) {
   standIn.state.signingIn = account;
-  const { url, state } = await anonymous.scrum.auth.githubAuthorizeUrl.mutate();
+  const { url, state, flowSecret } = await anonymous.scrum.auth.githubAuthorizeUrl.mutate();
+  expect(url).not.toContain(flowSecret);
   const redirect = await fetch(url, { redirect: 'manual' });
   const back = new URL(redirect.headers.get('location')!);
   expect(back.searchParams.get('state')).toBe(state);
-  return { code: back.searchParams.get('code')!, state };
+  return { code: back.searchParams.get('code')!, state, flowSecret };
 }
 
 const octo: GitHubAccount = {
@@ -139,6 +147,12 @@ const week = { startDate: '2026-01-05T09:00:00Z', endDate: '2026-01-12T17:00:00Z
 
 describe('scrum over HTTP with the typed client', () => {
   it('signs in with GitHub, then a task is assigned and completed, a DM sent and a triage item promoted', async () => {
+    const invitation = await seeded.admin.client.scrum.users.invite.mutate({ githubLogin: 'OctoCat' });
+    expect(invitation).toMatchObject({
+      githubLogin: 'octocat',
+      role: 'developer',
+      invitedById: seeded.admin.id,
+    });
     const signedIn = await anonymous.scrum.auth.githubCallback.mutate(await authorizeAs(octo));
     expect(signedIn.user).toMatchObject({ username: 'octocat', githubId: '583231', role: 'developer' });
     const dev = createHuddleClient(server.url, signedIn.token);
@@ -354,20 +368,74 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
 describe('sign-in with GitHub over HTTP', () => {
   const users = () => sql('select github_id, username, is_active from scrum.users order by id');
 
-  it('refuses a state this server did not seal, a code GitHub refuses, and a deactivated user', async () => {
+  it('closed sign-up: a GitHub account nobody invited is refused and becomes no user', async () => {
+    const before = await users();
+    const stranger = await failure(
+      anonymous.scrum.auth.githubCallback.mutate(await authorizeAs({ ...octo, id: 4141, login: 'stranger' })),
+    );
+    expect(stranger.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'code' });
+    expect(stranger.message).toBe(
+      'code: GitHub user stranger is not invited to this team; ask an admin to invite them',
+    );
+    expect(await users()).toEqual(before);
+    const developer = await failure(
+      seeded.dev2.client.scrum.users.invite.mutate({ githubLogin: 'stranger' }),
+    );
+    expect(developer.data).toMatchObject({ code: 'FORBIDDEN', field: 'githubLogin' });
+    expect(await sql(`select 1 from scrum.invitations where github_login = 'stranger'`)).toEqual([]);
+  });
+
+  it('binds a sign-in to the client that started it: a replayed callback URL and login CSRF are refused, and a flow is used once', async () => {
+    await seeded.admin.client.scrum.users.invite.mutate({ githubLogin: 'victim' });
+    await seeded.admin.client.scrum.users.invite.mutate({ githubLogin: 'mallory' });
+    const victim = await authorizeAs({ ...octo, id: 5151, login: 'victim' });
+    const attacker = await authorizeAs({ ...octo, id: 6161, login: 'mallory' });
+    const exchanges = standIn.state.exchanges;
+    // The victim's leaked code and state, from the attacker's client (with its own flow secret, or none).
+    for (const flowSecret of [attacker.flowSecret, 'guessed']) {
+      const replayed = await failure(anonymous.scrum.auth.githubCallback.mutate({ ...victim, flowSecret }));
+      expect(replayed.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
+    }
+    const noSecret = await failure(
+      anonymous.scrum.auth.githubCallback.mutate({ code: victim.code, state: victim.state } as typeof victim),
+    );
+    expect(noSecret.data).toMatchObject({ code: 'BAD_REQUEST', field: 'flowSecret' });
+    // The attacker's code and state, completed from the victim's client (login CSRF).
+    const csrf = await failure(
+      anonymous.scrum.auth.githubCallback.mutate({ ...attacker, flowSecret: victim.flowSecret }),
+    );
+    expect(csrf.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
+    expect(standIn.state.exchanges).toBe(exchanges);
+    expect(await sql(`select username from scrum.users where username in ('victim', 'mallory')`)).toEqual([]);
+
+    // Each client completes its own sign-in, once.
+    const signedIn = await anonymous.scrum.auth.githubCallback.mutate(victim);
+    expect(signedIn.user).toMatchObject({ username: 'victim', role: 'developer' });
+    const again = await failure(anonymous.scrum.auth.githubCallback.mutate(victim));
+    expect(again.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
+    expect(standIn.state.exchanges).toBe(exchanges + 1);
+    expect(await sql(`select username from scrum.users where username in ('victim', 'mallory')`)).toEqual([
+      { username: 'victim' },
+    ]);
+  });
+
+  it('refuses a state this server did not issue, an expired flow, a code GitHub refuses, and a deactivated user', async () => {
     const before = await users();
     const eve = { ...octo, id: 4242, login: 'eve' };
+    await seeded.admin.client.scrum.users.invite.mutate({ githubLogin: 'eve' });
     const sent = await authorizeAs(eve);
-    const altered = `${sent.state.slice(0, -2)}${sent.state.endsWith('AA') ? 'BB' : 'AA'}`;
-    const otherSecret = sealSignInState(
-      new TextEncoder().encode('another-secret-of-thirty-two-characters'),
-      'v',
+    const forged = await failure(
+      anonymous.scrum.auth.githubCallback.mutate({ ...sent, state: 'forged-state' }),
     );
-    const expired = sealSignInState(TEST_SECRET, 'v', Date.now() - SIGN_IN_STATE_TTL_MS - 1);
-    for (const state of ['forged-state', altered, otherSecret, expired]) {
-      const forged = await failure(anonymous.scrum.auth.githubCallback.mutate({ code: sent.code, state }));
-      expect(forged.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
-    }
+    expect(forged.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
+
+    const late = await authorizeAs(eve);
+    await sql(
+      `update scrum.sign_in_flows set expires_at = now() - interval '1 second' where state_hash = encode(sha256(convert_to(?, 'UTF8')), 'hex')`,
+      [late.state],
+    );
+    const expired = await failure(anonymous.scrum.auth.githubCallback.mutate(late));
+    expect(expired.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
 
     const spent = await authorizeAs(eve);
     const wrongCode = await failure(

@@ -19,6 +19,7 @@ export {
   githubAuthorizeUrl,
   githubCallback,
   githubOAuthConfigFromEnv,
+  SIGN_IN_FLOW_TTL_MS,
 } from './services/github.ts';
 export {
   countUnreadNotifications,
@@ -50,6 +51,8 @@ export {
   deactivateUser,
   findActiveUserIdByGithubId,
   getCurrentUser,
+  inviteUser,
+  inviteUserAsOperator,
   listDirectory,
   reactivateUser,
 } from './services/users.ts';

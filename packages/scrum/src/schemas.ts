@@ -73,6 +73,18 @@ export const directoryInputSchema = z.object({
   includeInactive: z.boolean().default(false),
 });
 export const changeUserRoleInputSchema = z.object({ userId: idSchema, role: userRoleSchema });
+/** A GitHub login as GitHub allows it (letters, digits, hyphens; at most 39), lower-cased: logins ignore case. */
+export const githubLoginSchema = text()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(39)
+  .regex(/^[a-z0-9-]+$/, 'must be a GitHub login (letters, digits and hyphens)');
+/** Who may join the team: a GitHub login and the role their first sign-in gets. */
+export const inviteUserInputSchema = z.object({
+  githubLogin: githubLoginSchema,
+  role: userRoleSchema.default('developer'),
+});
 
 /** How a task is planned: whose it is, when, where it belongs, how urgent (creating or promoting one). */
 const taskPlanFields = {
@@ -175,10 +187,14 @@ export const changeTriageStatusInputSchema = z
 export const promoteTriageItemInputSchema = z
   .object({ itemId: idSchema, ...taskPlanFields })
   .refine(endAfterStart.check, endAfterStart.rule);
-/** What GitHub sends back to the redirect URI (the API's callback route passes it on). */
+/**
+ * What GitHub sends back to the redirect URI (`code`, `state`), and the flow secret the client that started
+ * the sign-in kept (never in a URL): without it, a callback URL is worth nothing to anyone else.
+ */
 export const githubCallbackInputSchema = z.object({
   code: text().min(1).max(512),
   state: text().min(1).max(512),
+  flowSecret: text().min(1).max(100),
 });
 export const listTriageItemsInputSchema = z.object({
   status: triageStatusSchema.optional(),
@@ -188,6 +204,7 @@ export const listTriageItemsInputSchema = z.object({
 export type UserIdInput = z.input<typeof userIdInputSchema>;
 export type DirectoryInput = z.input<typeof directoryInputSchema>;
 export type ChangeUserRoleInput = z.input<typeof changeUserRoleInputSchema>;
+export type InviteUserInput = z.input<typeof inviteUserInputSchema>;
 export type CreateTaskInput = z.input<typeof createTaskInputSchema>;
 /** A task's fields as parsed (dates as Dates): what `createTask` and promoting a triage item write. */
 export type NewTask = z.output<typeof createTaskInputSchema>;
@@ -300,11 +317,28 @@ export const triageItemSchema = z.object({
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });
-/** The start of a GitHub sign-in: send the browser to `url`; keep `state` and `codeVerifier` for the callback. */
+/**
+ * The start of a GitHub sign-in: send the browser to `url` (it carries `state`); keep `flowSecret` where only
+ * this client reads it (never in a URL) and pass it with GitHub's `code` and `state` to the callback before
+ * `expiresAt`.
+ */
 export const githubAuthorizationSchema = z.object({
   url: z.url(),
   state: z.string(),
-  codeVerifier: z.string(),
+  flowSecret: z.string(),
+  expiresAt: timestampSchema,
+});
+/** An invitation to join (admins see them): accepted by the first sign-in of its GitHub login. */
+export const invitationSchema = z.object({
+  id: idSchema,
+  githubLogin: z.string(),
+  role: userRoleSchema,
+  /** Null when the operator invited (`huddle scrum invite`). */
+  invitedById: idSchema.nullable(),
+  createdAt: timestampSchema,
+  acceptedAt: timestampSchema.nullable(),
+  /** The user the invitation became, once accepted. */
+  userId: idSchema.nullable(),
 });
 export const promotedTriageItemSchema = z.object({ item: triageItemSchema, task: taskSchema });
 
@@ -318,6 +352,7 @@ export type ChatMessage = z.infer<typeof chatMessageSchema>;
 export type ChatPage = z.infer<typeof chatPageSchema>;
 export type TriageItem = z.infer<typeof triageItemSchema>;
 export type GitHubAuthorization = z.infer<typeof githubAuthorizationSchema>;
+export type Invitation = z.infer<typeof invitationSchema>;
 export type PromotedTriageItem = z.infer<typeof promotedTriageItemSchema>;
 
 // ---------------------------------------------------------------------------------------------- events

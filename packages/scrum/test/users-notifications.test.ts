@@ -1,8 +1,15 @@
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@huddle/db';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  inRequestScope,
+  NotFoundError,
+  UnauthorizedError,
+} from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
-import { currentUserSchema, notificationSchema, teamMemberSchema } from '../src/schemas.ts';
+import { currentUserSchema, invitationSchema, notificationSchema, teamMemberSchema } from '../src/schemas.ts';
 import {
   countUnreadNotifications,
   listUnreadNotifications,
@@ -13,6 +20,8 @@ import {
   changeUserRole,
   deactivateUser,
   getCurrentUser,
+  inviteUser,
+  inviteUserAsOperator,
   listDirectory,
   reactivateUser,
 } from '../src/services/users.ts';
@@ -104,6 +113,60 @@ describe('users', () => {
     expect((await asActor(test.db, leaver.actor, (em, actor) => getCurrentUser(em, actor))).id).toBe(
       leaver.id,
     );
+  });
+});
+
+describe('invitations', () => {
+  const invitations = async () =>
+    (
+      await postgres.client.query(
+        'select github_login, role, invited_by_id from scrum.invitations order by id',
+      )
+    ).rows;
+
+  it('an admin invites a GitHub login (lower-cased) with a role, in their own name; the operator in none', async () => {
+    const invitation = await asActor(test.db, admin.actor, (em, actor) =>
+      inviteUser(em, actor, { githubLogin: ' New-Hire ', role: 'project_manager' }),
+    );
+    expect(invitationSchema.parse(invitation)).toEqual(invitation);
+    expect(invitation).toMatchObject({
+      githubLogin: 'new-hire',
+      role: 'project_manager',
+      invitedById: admin.id,
+      acceptedAt: null,
+      userId: null,
+    });
+    await inRequestScope(test.db.orm, (em) =>
+      inviteUserAsOperator(em, { githubLogin: 'first-admin', role: 'admin' }),
+    );
+    expect(await invitations()).toEqual([
+      { github_login: 'new-hire', role: 'project_manager', invited_by_id: admin.id },
+      { github_login: 'first-admin', role: 'admin', invited_by_id: null },
+    ]);
+  });
+
+  it('refuses non-admins, a login already invited or already a member, and a malformed login, changing nothing', async () => {
+    const before = await invitations();
+    const invite = (person: Person, githubLogin: string) =>
+      asActor(test.db, person.actor, (em, actor) => inviteUser(em, actor, { githubLogin }));
+    expect((await expectHuddleError(invite(dev, 'friend'), ForbiddenError)).constraint.field).toBe(
+      'githubLogin',
+    );
+    expect((await expectHuddleError(invite(admin, 'NEW-HIRE'), ConflictError)).message).toBe(
+      'githubLogin: new-hire is already invited',
+    );
+    const [member] = (
+      await postgres.client.query('select username from scrum.users where id = $1', [tester.id])
+    ).rows;
+    expect(
+      (await expectHuddleError(invite(admin, member.username.toUpperCase()), ConflictError)).message,
+    ).toMatch(/^githubLogin: .* is already a member/);
+    for (const login of ['', 'a b', 'x'.repeat(40), 'a\u0000']) {
+      expect((await expectHuddleError(invite(admin, login), InvalidInputError)).constraint.field).toBe(
+        'githubLogin',
+      );
+    }
+    expect(await invitations()).toEqual(before);
   });
 });
 

@@ -38,6 +38,9 @@ import {
   githubAuthorizeUrl,
   githubCallback,
   githubCallbackInputSchema,
+  invitationSchema,
+  inviteUser,
+  inviteUserInputSchema,
   isChatEventFor,
   isNotificationEventFor,
   listDelayedTasks,
@@ -87,15 +90,7 @@ import {
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { eventStream, type SubscribedMessage } from '../event-stream.ts';
-import { openSignInState, sealSignInState } from '../github-sign-in.ts';
-import {
-  type ApiContext,
-  actorProcedure,
-  authedProcedure,
-  publicProcedure,
-  router,
-  signInProcedure,
-} from '../trpc.ts';
+import { type ApiContext, actorProcedure, authedProcedure, router, signInProcedure } from '../trpc.ts';
 
 /** Every scrum procedure but sign-in acts as the user of a scrum token, with least privilege. */
 const scrumProcedure = actorProcedure(scrumModule);
@@ -154,29 +149,21 @@ async function* chatEvents(
 
 export const scrumRouter = router({
   /**
-   * Sign-in with GitHub. The client sends the browser to `url` and passes GitHub's `code` and `state` back
-   * to `githubCallback`; the PKCE verifier travels sealed inside `state` (github-sign-in.ts), never readable.
+   * Sign-in with GitHub, bound to the client that starts it. `githubAuthorizeUrl` answers the URL to send the
+   * browser to and a `flowSecret` the client keeps to itself (never in a URL); `githubCallback` takes
+   * GitHub's `code` and `state` with that secret. The PKCE verifier stays on the server (scrum.sign_in_flows).
    */
   auth: router({
-    githubAuthorizeUrl: publicProcedure
-      .output(githubAuthorizationSchema.pick({ url: true, state: true }))
-      .mutation(async ({ ctx }) => {
-        const authorization = await githubAuthorizeUrl(githubConfig(ctx));
-        const state = sealSignInState(ctx.secret, authorization.codeVerifier);
-        const url = new URL(authorization.url);
-        url.searchParams.set('state', state);
-        return { url: url.toString(), state };
-      }),
+    githubAuthorizeUrl: signInProcedure.output(githubAuthorizationSchema).mutation(({ ctx }) => {
+      const config = githubConfig(ctx);
+      // As the owner: nobody is signed in yet, and requests may not touch sign-in flows.
+      return inRequestScope(ctx.db.orm, (em) => githubAuthorizeUrl(em, config));
+    }),
     githubCallback: signInProcedure
       .input(githubCallbackInputSchema)
       .output(z.object({ user: currentUserSchema, token: z.string(), expiresAt: z.iso.datetime() }))
       .mutation(async ({ ctx, input }) => {
-        const config = githubConfig(ctx);
-        const codeVerifier = openSignInState(ctx.secret, input.state);
-        // As the owner, as the package requires: nobody is signed in yet, and requests may not create users.
-        const user = await inRequestScope(ctx.db.orm, (em) =>
-          githubCallback(em, config, input, { state: input.state, codeVerifier }),
-        );
+        const user = await githubCallback(ctx.db.orm, githubConfig(ctx), input);
         const issued = await issueActorToken(ctx.secret, scrumActor, {
           module: 'scrum',
           userId: user.id,
@@ -204,6 +191,10 @@ export const scrumRouter = router({
       .input(userIdInputSchema)
       .output(teamMemberSchema)
       .mutation(({ ctx, input }) => reactivateUser(ctx.em, ctx.actor, input)),
+    invite: scrumProcedure
+      .input(inviteUserInputSchema)
+      .output(invitationSchema)
+      .mutation(({ ctx, input }) => inviteUser(ctx.em, ctx.actor, input)),
   }),
 
   tasks: router({

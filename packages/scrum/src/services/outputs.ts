@@ -3,7 +3,15 @@ import type { ScrumNotification } from '../entities/notification.ts';
 import type { ScrumTask } from '../entities/task.ts';
 import type { ScrumTriageItem } from '../entities/triage-item.ts';
 import type { ScrumUser } from '../entities/user.ts';
-import type { ChatMessage, CurrentUser, Notification, Task, TeamMember, TriageItem } from '../schemas.ts';
+import type {
+  ChatMessage,
+  CurrentUser,
+  Invitation,
+  Notification,
+  Task,
+  TeamMember,
+  TriageItem,
+} from '../schemas.ts';
 
 /**
  * The plain, serialisable shapes of schemas.ts that services return: from entities (`toTask`, …), or — on hot
@@ -145,4 +153,17 @@ export function toTriageItem(item: ScrumTriageItem): TriageItem {
     createdAt: item.createdAt.toISOString(),
     updatedAt: item.updatedAt.toISOString(),
   };
+}
+
+/** An `Invitation` from the scrum.invitations row aliased `i`. */
+export function invitationColumnsSql(i: string): string {
+  return outputColumnsSql<Invitation>({
+    id: `${i}.id`,
+    githubLogin: `${i}.github_login`,
+    role: `${i}.role`,
+    invitedById: `${i}.invited_by_id`,
+    createdAt: isoTimestampSql(`${i}.created_at`),
+    acceptedAt: isoTimestampSql(`${i}.accepted_at`),
+    userId: `${i}.user_id`,
+  });
 }

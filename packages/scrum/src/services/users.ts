@@ -7,12 +7,15 @@ import {
   changeUserRoleInputSchema,
   type DirectoryInput,
   directoryInputSchema,
+  type Invitation,
+  type InviteUserInput,
+  inviteUserInputSchema,
   type TeamMember,
   type UserIdInput,
   userIdInputSchema,
 } from '../schemas.ts';
 import { notFound, requireAdmin } from './access.ts';
-import { toCurrentUser, toTeamMember } from './outputs.ts';
+import { invitationColumnsSql, toCurrentUser, toTeamMember } from './outputs.ts';
 
 /** The team directory: active users by name (id, username, avatar, role — never an email). */
 export async function listDirectory(
@@ -94,6 +97,54 @@ export function reactivateUser(
   input: UserIdInput,
 ): Promise<TeamMember> {
   return setActive(em, actor, input, true);
+}
+
+/** Writes an invitation; a login that already is a member or already invited is a conflict. */
+async function insertInvitation(
+  em: EntityManager,
+  invitedById: number | null,
+  input: InviteUserInput,
+): Promise<Invitation> {
+  const { githubLogin, role } = parseInput(inviteUserInputSchema, input);
+  const [member] = await em.execute<{ id: number }[]>(
+    'select id from scrum.users where lower(username) = ?',
+    [githubLogin],
+  );
+  if (member) {
+    throw new ConflictError(`githubLogin: ${githubLogin} is already a member (user ${member.id})`, {
+      field: 'githubLogin',
+    });
+  }
+  const [invitation] = await em.execute<Invitation[]>(
+    `insert into scrum.invitations as i (github_login, role, invited_by_id) values (?, ?, ?)
+     on conflict (github_login) do nothing returning ${invitationColumnsSql('i')}`,
+    [githubLogin, role, invitedById],
+  );
+  if (!invitation) {
+    throw new ConflictError(`githubLogin: ${githubLogin} is already invited`, { field: 'githubLogin' });
+  }
+  return invitation;
+}
+
+/**
+ * Invites a GitHub login to join with `role` (admins): its first sign-in creates the user. Sign-up is
+ * closed, so this is how the team grows.
+ */
+export function inviteUser(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: InviteUserInput,
+): Promise<Invitation> {
+  requireAdmin(actor, 'invite users', 'githubLogin');
+  return insertInvitation(em, actor.userId, input);
+}
+
+/**
+ * The operator's invitation (`huddle scrum invite`, run as the owner, acting for no user): how a new team
+ * gets its first admin.
+ */
+export function inviteUserAsOperator(em: EntityManager, input: InviteUserInput): Promise<Invitation> {
+  return insertInvitation(em, null, input);
 }
 
 /**
