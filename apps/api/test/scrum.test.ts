@@ -186,8 +186,10 @@ describe('scrum over HTTP with the typed client', () => {
     await dev.scrum.tasks.changeStatus.mutate({ taskId: task.id, status: 'in_progress' });
     const done = await dev.scrum.tasks.changeStatus.mutate({ taskId: task.id, status: 'done' });
     expect(done.completedAt).not.toBeNull();
-    expect(await dev.scrum.tasks.mine.query({ status: 'done' })).toEqual([done]);
-    expect((await pm.scrum.notifications.unread.query()).map((n) => n.type)).toEqual(['task_completed']);
+    expect(await dev.scrum.tasks.mine.query({ status: 'done' })).toEqual({ items: [done], nextCursor: null });
+    expect((await pm.scrum.notifications.unread.query()).items.map((n) => n.type)).toEqual([
+      'task_completed',
+    ]);
 
     const dm = await dev.scrum.chat.sendDirect.mutate({
       recipientId: seeded.pm.id,
@@ -270,10 +272,12 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
     expect(await admin.client.scrum.users.deactivate.mutate({ userId: dev2.id })).toMatchObject({
       isActive: false,
     });
-    expect((await admin.client.scrum.users.directory.query()).map((user) => user.id)).not.toContain(dev2.id);
+    expect((await admin.client.scrum.users.directory.query()).items.map((user) => user.id)).not.toContain(
+      dev2.id,
+    );
     await admin.client.scrum.users.reactivate.mutate({ userId: dev2.id });
     await admin.client.scrum.users.changeRole.mutate({ userId: dev2.id, role: 'developer' });
-    expect(await dev2.client.scrum.users.directory.query({ role: 'developer' })).toContainEqual(
+    expect((await dev2.client.scrum.users.directory.query({ role: 'developer' })).items).toContainEqual(
       expect.objectContaining({ id: dev2.id, username: 'dana' }),
     );
     const refused = await failure(
@@ -298,19 +302,28 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
     const updated = await pm.client.scrum.tasks.update.mutate({ taskId: task.id, priority: 5 });
     expect(updated.priority).toBe(5);
     expect(await dev2.client.scrum.tasks.get.query({ taskId: task.id })).toEqual(updated);
-    expect((await pm.client.scrum.tasks.byRole.query({ role: 'developer' })).map((t) => t.id)).toContain(
+    expect(
+      (await pm.client.scrum.tasks.byRole.query({ role: 'developer' })).items.map((t) => t.id),
+    ).toContain(task.id);
+    expect((await pm.client.scrum.tasks.byEpic.query({ epicId: 'OPS' })).items.map((t) => t.id)).toEqual([
       task.id,
-    );
-    expect((await pm.client.scrum.tasks.byEpic.query({ epicId: 'OPS' })).map((t) => t.id)).toEqual([task.id]);
+    ]);
     // Its end date has passed and it is not done: the delay job marks it, and the list shows it.
     await runJob(database.db, 'scrum.detect-delays');
-    expect((await pm.client.scrum.tasks.delayed.query()).map((t) => t.id)).toContain(task.id);
+    expect((await pm.client.scrum.tasks.delayed.query()).items.map((t) => t.id)).toContain(task.id);
     const overlong = await failure(pm.client.scrum.tasks.byEpic.query({ epicId: 'x'.repeat(51) }));
     expect(overlong.data).toMatchObject({ code: 'BAD_REQUEST', field: 'epicId' });
 
     const { unread } = await dev2.client.scrum.notifications.unreadCount.query();
     expect(unread).toBeGreaterThan(0);
-    const [first] = await dev2.client.scrum.notifications.unread.query({ limit: 1 });
+    const {
+      items: [first],
+      nextCursor,
+    } = await dev2.client.scrum.notifications.unread.query({ limit: 1 });
+    if (unread > 1) {
+      const next = await dev2.client.scrum.notifications.unread.query({ limit: 1, cursor: nextCursor! });
+      expect(next.items.map((n) => n.id)).not.toContain(first!.id);
+    }
     expect(
       await dev2.client.scrum.notifications.markRead.mutate({ notificationId: first!.id }),
     ).toMatchObject({
@@ -356,12 +369,51 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
     expect(resolved.resolvedAt).not.toBeNull();
     expect(await pm.client.scrum.triage.get.query({ itemId: item.id })).toEqual(resolved);
     // The first test's promoted item is resolved too.
-    const resolvedItems = await pm.client.scrum.triage.list.query({ status: 'resolved' });
+    const { items: resolvedItems } = await pm.client.scrum.triage.list.query({ status: 'resolved' });
     expect(resolvedItems.map((listed) => listed.status)).toEqual(resolvedItems.map(() => 'resolved'));
     expect(resolvedItems.map((listed) => listed.id)).toContain(item.id);
     expect(await sql('select status, resolution from scrum.triage_items where id = ?', [item.id])).toEqual([
       { status: 'resolved', resolution: 'Cached the query' },
     ]);
+  });
+});
+
+describe('scrum lists over HTTP', () => {
+  it('every list answers a bounded page with a cursor, and refuses a page over 200 or a forged cursor, naming the field', async () => {
+    const { admin, pm } = seeded;
+    const lists = {
+      'users.directory': (input: { limit?: number; cursor?: string }) =>
+        admin.client.scrum.users.directory.query(input),
+      'tasks.mine': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.tasks.mine.query({ status: 'todo', ...input }),
+      'tasks.byRole': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.tasks.byRole.query({ role: 'developer', ...input }),
+      'tasks.byEpic': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.tasks.byEpic.query({ epicId: 'OPS', ...input }),
+      'tasks.delayed': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.tasks.delayed.query(input),
+      'notifications.unread': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.notifications.unread.query(input),
+      'triage.list': (input: { limit?: number; cursor?: string }) => pm.client.scrum.triage.list.query(input),
+    };
+    for (const [name, list] of Object.entries(lists)) {
+      const page = await list({ limit: 1 });
+      expect(page.items.length, name).toBeLessThanOrEqual(1);
+      if (page.nextCursor !== null) {
+        const next = await list({ limit: 1, cursor: page.nextCursor });
+        expect(
+          next.items.map((item) => item.id),
+          name,
+        ).not.toContain(page.items[0]!.id);
+      }
+      expect((await failure(list({ limit: 201 }))).data, name).toMatchObject({
+        code: 'BAD_REQUEST',
+        field: 'limit',
+      });
+      const forged = await failure(list({ cursor: 'bm90LWEtY3Vyc29y' }));
+      expect(forged.data, name).toMatchObject({ code: 'BAD_REQUEST', field: 'cursor' });
+      expect(forged.message, name).toBe('cursor: must be a nextCursor this list returned');
+    }
   });
 });
 

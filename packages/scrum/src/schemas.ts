@@ -1,4 +1,4 @@
-import { isoTimestamp, serialId, text } from '@huddle/db/zod';
+import { isoTimestamp, keysetCursor, pageLimit, pageOf, serialId, text } from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -61,7 +61,16 @@ const fileUrlSchema = z
   .max(1_000)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII (percent-encode other characters)');
 const prioritySchema = z.number().int().min(-1_000).max(1_000);
-const limitSchema = (fallback: number) => z.number().int().min(1).max(500).default(fallback);
+
+/**
+ * Keyset cursors of scrum's lists (a list's `nextCursor`, sent back as `cursor`): the sort key of a page's
+ * last item, timestamps with microseconds (`keysetTimestampSql`) so that they compare exactly.
+ */
+const cursorTimestampSchema = z.iso.datetime();
+/** Tasks by priority (highest first), then start date, then id. */
+const taskCursorSchema = keysetCursor(z.tuple([z.number().int(), cursorTimestampSchema, idSchema]));
+/** Newest first: created_at, then id, both descending. */
+const newestFirstCursorSchema = keysetCursor(z.tuple([cursorTimestampSchema, idSchema]));
 
 // ---------------------------------------------------------------------------------------------- inputs
 
@@ -71,6 +80,9 @@ export const directoryInputSchema = z.object({
   role: userRoleSchema.optional(),
   /** Admins may include deactivated users (to reactivate them); others never see them. */
   includeInactive: z.boolean().default(false),
+  limit: pageLimit(100),
+  /** By username, then id. */
+  cursor: keysetCursor(z.tuple([z.string().max(100), idSchema])).optional(),
 });
 export const changeUserRoleInputSchema = z.object({ userId: idSchema, role: userRoleSchema });
 /** A GitHub login as GitHub allows it (letters, digits, hyphens; at most 39), lower-cased: logins ignore case. */
@@ -127,16 +139,24 @@ export const updateTaskInputSchema = z
   });
 export const changeTaskStatusInputSchema = z.object({ taskId: idSchema, status: taskStatusSchema });
 export const taskIdInputSchema = z.object({ taskId: idSchema });
-export const listMyTasksInputSchema = z.object({ status: taskStatusSchema, limit: limitSchema(100) });
+const taskPageFields = { limit: pageLimit(100), cursor: taskCursorSchema.optional() };
+export const listMyTasksInputSchema = z.object({ status: taskStatusSchema, ...taskPageFields });
 export const listTasksByRoleInputSchema = z.object({
   role: userRoleSchema,
   status: taskStatusSchema.optional(),
-  limit: limitSchema(100),
+  ...taskPageFields,
 });
-export const listDelayedTasksInputSchema = z.object({ limit: limitSchema(100) });
-export const listEpicTasksInputSchema = z.object({ epicId: referenceSchema, limit: limitSchema(100) });
+export const listDelayedTasksInputSchema = z.object({
+  limit: pageLimit(100),
+  /** The most overdue first: end date, then id. */
+  cursor: keysetCursor(z.tuple([cursorTimestampSchema, idSchema])).optional(),
+});
+export const listEpicTasksInputSchema = z.object({ epicId: referenceSchema, ...taskPageFields });
 
-export const listUnreadNotificationsInputSchema = z.object({ limit: limitSchema(50) });
+export const listUnreadNotificationsInputSchema = z.object({
+  limit: pageLimit(50),
+  cursor: newestFirstCursorSchema.optional(),
+});
 export const notificationIdInputSchema = z.object({ notificationId: idSchema });
 
 /** What a message says; a file message (and only a file message) carries the file's link. */
@@ -162,7 +182,7 @@ export const editMessageInputSchema = z.object({ messageId: idSchema, message: m
  * older than message `before` (the previous page's `nextBefore`). Ordered by (created_at, id), so the
  * cursor is stable however many messages arrive meanwhile.
  */
-const pageFields = { before: idSchema.optional(), limit: limitSchema(50) };
+const pageFields = { before: idSchema.optional(), limit: pageLimit(50) };
 export const conversationInputSchema = z.object({ userId: idSchema, ...pageFields });
 export const channelHistoryInputSchema = z.object({ channel: channelSchema, ...pageFields });
 
@@ -198,7 +218,8 @@ export const githubCallbackInputSchema = z.object({
 });
 export const listTriageItemsInputSchema = z.object({
   status: triageStatusSchema.optional(),
-  limit: limitSchema(100),
+  limit: pageLimit(100),
+  cursor: newestFirstCursorSchema.optional(),
 });
 
 export type UserIdInput = z.input<typeof userIdInputSchema>;
@@ -341,6 +362,11 @@ export const invitationSchema = z.object({
   userId: idSchema.nullable(),
 });
 export const promotedTriageItemSchema = z.object({ item: triageItemSchema, task: taskSchema });
+/** A page of a list: `items`, and `nextCursor` to send back as `cursor` for the next page (null on the last). */
+export const teamMemberPageSchema = pageOf(teamMemberSchema);
+export const taskPageSchema = pageOf(taskSchema);
+export const notificationPageSchema = pageOf(notificationSchema);
+export const triageItemPageSchema = pageOf(triageItemSchema);
 
 export type TeamMember = z.infer<typeof teamMemberSchema>;
 export type CurrentUser = z.infer<typeof currentUserSchema>;
@@ -354,6 +380,10 @@ export type TriageItem = z.infer<typeof triageItemSchema>;
 export type GitHubAuthorization = z.infer<typeof githubAuthorizationSchema>;
 export type Invitation = z.infer<typeof invitationSchema>;
 export type PromotedTriageItem = z.infer<typeof promotedTriageItemSchema>;
+export type TeamMemberPage = z.infer<typeof teamMemberPageSchema>;
+export type TaskPage = z.infer<typeof taskPageSchema>;
+export type NotificationPage = z.infer<typeof notificationPageSchema>;
+export type TriageItemPage = z.infer<typeof triageItemPageSchema>;
 
 // ---------------------------------------------------------------------------------------------- events
 

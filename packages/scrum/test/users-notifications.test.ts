@@ -43,7 +43,7 @@ beforeAll(async () => {
 
 describe('users', () => {
   it('the directory lists active teammates with id, username, avatar and role — never an email', async () => {
-    const directory = await asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor));
+    const { items: directory } = await asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor));
     expect(directory.map((member) => member.id)).toEqual(
       expect.arrayContaining([admin.id, dev.id, tester.id]),
     );
@@ -54,7 +54,34 @@ describe('users', () => {
     const testers = await asActor(test.db, dev.actor, (em, actor) =>
       listDirectory(em, actor, { role: 'tester' }),
     );
-    expect(testers.map((member) => member.id)).toEqual([tester.id]);
+    expect(testers).toEqual({
+      items: [directory.find((member) => member.id === tester.id)],
+      nextCursor: null,
+    });
+  });
+
+  it('the directory pages by username then id, at most 200 a page, each member once', async () => {
+    const walk = async (limit: number) => {
+      const seen: number[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await asActor(test.db, admin.actor, (em, actor) =>
+          listDirectory(em, actor, { limit, cursor, includeInactive: true }),
+        );
+        seen.push(page.items.map((member) => member.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined && seen.length < 50);
+      return seen;
+    };
+    const everyone = (
+      await postgres.client.query<{ id: number }>('select id from scrum.users order by username, id')
+    ).rows.map((row) => row.id);
+    expect((await walk(200)).flat()).toEqual(everyone);
+    const byTwo = await walk(2);
+    expect(byTwo.flat()).toEqual(everyone);
+    expect(byTwo.every((page) => page.length <= 2)).toBe(true);
+    const tooMany = asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor, { limit: 201 }));
+    expect((await expectHuddleError(tooMany, InvalidInputError)).constraint.field).toBe('limit');
   });
 
   it('the current user sees their own email', async () => {
@@ -99,13 +126,15 @@ describe('users', () => {
       asActor(test.db, leaver.actor, (em, actor) => getCurrentUser(em, actor)),
       UnauthorizedError,
     );
-    const seenByDev = await asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor));
+    const { items: seenByDev } = await asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor));
     expect(seenByDev.map((member) => member.id)).not.toContain(leaver.id);
     await expectHuddleError(
       asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor, { includeInactive: true })),
       ForbiddenError,
     );
-    const seenByAdmin = await asAdmin((em, actor) => listDirectory(em, actor, { includeInactive: true }));
+    const { items: seenByAdmin } = await asAdmin((em, actor) =>
+      listDirectory(em, actor, { includeInactive: true }),
+    );
     expect(seenByAdmin.find((member) => member.id === leaver.id)).toMatchObject({ isActive: false });
     expect(await asAdmin((em, actor) => reactivateUser(em, actor, { userId: leaver.id }))).toMatchObject({
       isActive: true,
@@ -189,7 +218,7 @@ describe('notifications', () => {
   const asDev = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, dev.actor, work);
 
   it('lists the unread ones newest first and counts them', async () => {
-    const unread = await asDev((em, actor) => listUnreadNotifications(em, actor));
+    const { items: unread } = await asDev((em, actor) => listUnreadNotifications(em, actor));
     expect(unread.map((notification) => notification.id)).toEqual(ids);
     expect(unread.map((notification) => notificationSchema.parse(notification))).toEqual(unread);
     expect(unread[0]).toEqual({
@@ -203,18 +232,24 @@ describe('notifications', () => {
       createdAt: expect.any(String),
       readAt: null,
     });
-    expect(await asDev((em, actor) => listUnreadNotifications(em, actor, { limit: 2 }))).toEqual(
-      unread.slice(0, 2),
-    );
+    const firstPage = await asDev((em, actor) => listUnreadNotifications(em, actor, { limit: 3 }));
+    expect(firstPage).toEqual({ items: unread.slice(0, 3), nextCursor: expect.any(String) });
+    expect(
+      await asDev((em, actor) =>
+        listUnreadNotifications(em, actor, { limit: 3, cursor: firstPage.nextCursor! }),
+      ),
+    ).toEqual({ items: unread.slice(3), nextCursor: null });
     expect(await asDev((em, actor) => countUnreadNotifications(em, actor))).toEqual({ unread: 4 });
   });
 
   it('marks one read (read_at kept from the first time), then all; another user’s is NotFound', async () => {
-    const [newest] = await asDev((em, actor) => listUnreadNotifications(em, actor));
+    const {
+      items: [newest],
+    } = await asDev((em, actor) => listUnreadNotifications(em, actor));
     const first = await asDev((em, actor) => markNotificationRead(em, actor, { notificationId: ids[0]! }));
     expect(first).toEqual({ ...newest, id: ids[0], isRead: true, readAt: expect.any(String) });
     expect(notificationSchema.parse(first)).toEqual(first);
-    const stillUnread = await asDev((em, actor) => listUnreadNotifications(em, actor));
+    const { items: stillUnread } = await asDev((em, actor) => listUnreadNotifications(em, actor));
     expect(stillUnread.map((notification) => notification.id)).toEqual(ids.slice(1));
     const again = await asDev((em, actor) => markNotificationRead(em, actor, { notificationId: ids[0]! }));
     expect(again.readAt).toBe(first.readAt);

@@ -61,6 +61,7 @@ import {
   markNotificationRead,
   notificationEventSchema,
   notificationIdInputSchema,
+  notificationPageSchema,
   notificationSchema,
   promotedTriageItemSchema,
   promoteTriageItem,
@@ -78,9 +79,12 @@ import {
   sendDirectMessage,
   sendDirectMessageInputSchema,
   taskIdInputSchema,
+  taskPageSchema,
   taskSchema,
+  teamMemberPageSchema,
   teamMemberSchema,
   triageItemIdInputSchema,
+  triageItemPageSchema,
   triageItemSchema,
   unreadCountSchema,
   updateTask,
@@ -97,8 +101,9 @@ const scrumProcedure = actorProcedure(scrumModule);
 
 /**
  * A scrum procedure whose service gets its input as the client sent it. Scrum's services parse their input
- * themselves, and some schemas turn date strings into Dates, which a second parse would refuse; `.input()`
- * has validated the sent input against the same schema before the resolver runs, hence the cast.
+ * themselves, and some schemas turn strings into other values (dates into Dates, list cursors into their
+ * keys), which a second parse would refuse; `.input()` has validated the sent input against the same schema
+ * before the resolver runs, hence the cast.
  */
 function scrumProcedureWithSentInput<Schema extends z.ZodType>(schema: Schema) {
   return scrumProcedure
@@ -174,10 +179,9 @@ export const scrumRouter = router({
   }),
 
   users: router({
-    directory: scrumProcedure
-      .input(directoryInputSchema.optional())
-      .output(teamMemberSchema.array())
-      .query(({ ctx, input }) => listDirectory(ctx.em, ctx.actor, input ?? {})),
+    directory: scrumProcedureWithSentInput(directoryInputSchema.optional())
+      .output(teamMemberPageSchema)
+      .query(({ ctx }) => listDirectory(ctx.em, ctx.actor, ctx.sentInput ?? {})),
     me: scrumProcedure.output(currentUserSchema).query(({ ctx }) => getCurrentUser(ctx.em, ctx.actor)),
     changeRole: scrumProcedure
       .input(changeUserRoleInputSchema)
@@ -216,29 +220,24 @@ export const scrumRouter = router({
       .input(taskIdInputSchema)
       .output(taskSchema)
       .query(({ ctx, input }) => getTask(ctx.em, ctx.actor, input)),
-    mine: scrumProcedure
-      .input(listMyTasksInputSchema)
-      .output(taskSchema.array())
-      .query(({ ctx, input }) => listMyTasks(ctx.em, ctx.actor, input)),
-    byRole: scrumProcedure
-      .input(listTasksByRoleInputSchema)
-      .output(taskSchema.array())
-      .query(({ ctx, input }) => listTasksByRole(ctx.em, ctx.actor, input)),
-    delayed: scrumProcedure
-      .input(listDelayedTasksInputSchema.optional())
-      .output(taskSchema.array())
-      .query(({ ctx, input }) => listDelayedTasks(ctx.em, ctx.actor, input ?? {})),
-    byEpic: scrumProcedure
-      .input(listEpicTasksInputSchema)
-      .output(taskSchema.array())
-      .query(({ ctx, input }) => listEpicTasks(ctx.em, ctx.actor, input)),
+    mine: scrumProcedureWithSentInput(listMyTasksInputSchema)
+      .output(taskPageSchema)
+      .query(({ ctx }) => listMyTasks(ctx.em, ctx.actor, ctx.sentInput)),
+    byRole: scrumProcedureWithSentInput(listTasksByRoleInputSchema)
+      .output(taskPageSchema)
+      .query(({ ctx }) => listTasksByRole(ctx.em, ctx.actor, ctx.sentInput)),
+    delayed: scrumProcedureWithSentInput(listDelayedTasksInputSchema.optional())
+      .output(taskPageSchema)
+      .query(({ ctx }) => listDelayedTasks(ctx.em, ctx.actor, ctx.sentInput ?? {})),
+    byEpic: scrumProcedureWithSentInput(listEpicTasksInputSchema)
+      .output(taskPageSchema)
+      .query(({ ctx }) => listEpicTasks(ctx.em, ctx.actor, ctx.sentInput)),
   }),
 
   notifications: router({
-    unread: scrumProcedure
-      .input(listUnreadNotificationsInputSchema.optional())
-      .output(notificationSchema.array())
-      .query(({ ctx, input }) => listUnreadNotifications(ctx.em, ctx.actor, input ?? {})),
+    unread: scrumProcedureWithSentInput(listUnreadNotificationsInputSchema.optional())
+      .output(notificationPageSchema)
+      .query(({ ctx }) => listUnreadNotifications(ctx.em, ctx.actor, ctx.sentInput ?? {})),
     markRead: scrumProcedure
       .input(notificationIdInputSchema)
       .output(notificationSchema)
@@ -309,10 +308,9 @@ export const scrumRouter = router({
     promote: scrumProcedureWithSentInput(promoteTriageItemInputSchema)
       .output(promotedTriageItemSchema)
       .mutation(({ ctx }) => promoteTriageItem(ctx.em, ctx.actor, ctx.sentInput)),
-    list: scrumProcedure
-      .input(listTriageItemsInputSchema.optional())
-      .output(triageItemSchema.array())
-      .query(({ ctx, input }) => listTriageItems(ctx.em, ctx.actor, input ?? {})),
+    list: scrumProcedureWithSentInput(listTriageItemsInputSchema.optional())
+      .output(triageItemPageSchema)
+      .query(({ ctx }) => listTriageItems(ctx.em, ctx.actor, ctx.sentInput ?? {})),
     get: scrumProcedure
       .input(triageItemIdInputSchema)
       .output(triageItemSchema)

@@ -39,6 +39,17 @@ export function toTeamMember(user: ScrumUser): TeamMember {
   };
 }
 
+/** A `TeamMember` from the scrum.users row aliased `u`. */
+export function teamMemberColumnsSql(u: string): string {
+  return outputColumnsSql<TeamMember>({
+    id: `${u}.id`,
+    username: `${u}.username`,
+    avatarUrl: `${u}.avatar_url`,
+    role: `${u}.role`,
+    isActive: `${u}.is_active`,
+  });
+}
+
 export function toCurrentUser(user: ScrumUser): CurrentUser {
   return {
     ...toTeamMember(user),
@@ -134,6 +145,25 @@ export function chatMessageColumnsSql(m: string): string {
     isEdited: `${m}.is_edited`,
     editedAt: isoTimestampSql(`${m}.edited_at`),
     createdAt: isoTimestampSql(`${m}.created_at`),
+  });
+}
+
+/** A `TriageItem` from the scrum.triage_items row aliased `i`. */
+export function triageItemColumnsSql(i: string): string {
+  return outputColumnsSql<TriageItem>({
+    id: `${i}.id`,
+    reporterId: `${i}.reporter_id`,
+    title: `${i}.title`,
+    description: `${i}.description`,
+    status: `${i}.status`,
+    assignedTo: `${i}.assigned_to`,
+    priority: `${i}.priority`,
+    category: `${i}.category`,
+    resolution: `${i}.resolution`,
+    resolvedAt: isoTimestampSql(`${i}.resolved_at`),
+    taskId: `${i}.task_id`,
+    createdAt: isoTimestampSql(`${i}.created_at`),
+    updatedAt: isoTimestampSql(`${i}.updated_at`),
   });
 }
 

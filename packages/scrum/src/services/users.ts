@@ -1,4 +1,5 @@
 import { ConflictError, type EntityManager, ForbiddenError, parseInput, UnauthorizedError } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumUser } from '../entities/user.ts';
 import {
@@ -11,26 +12,41 @@ import {
   type InviteUserInput,
   inviteUserInputSchema,
   type TeamMember,
+  type TeamMemberPage,
   type UserIdInput,
   userIdInputSchema,
 } from '../schemas.ts';
 import { notFound, requireAdmin } from './access.ts';
-import { invitationColumnsSql, toCurrentUser, toTeamMember } from './outputs.ts';
+import { invitationColumnsSql, teamMemberColumnsSql, toCurrentUser, toTeamMember } from './outputs.ts';
 
-/** The team directory: active users by name (id, username, avatar, role — never an email). */
+/**
+ * The team directory: active users by name (id, username, avatar, role — never an email), a page at a time.
+ * Admins may include deactivated users.
+ */
 export async function listDirectory(
   em: EntityManager,
   actor: ScrumActor,
   input: DirectoryInput = {},
-): Promise<TeamMember[]> {
-  const { role, includeInactive } = parseInput(directoryInputSchema, input);
+): Promise<TeamMemberPage> {
+  const { role, includeInactive, limit, cursor } = parseInput(directoryInputSchema, input);
   if (includeInactive) requireAdmin(actor, 'list deactivated users', 'includeInactive');
-  const users = await em.find(
-    ScrumUser,
-    { ...(role && { role }), ...(!includeInactive && { isActive: true }) },
-    { orderBy: { username: 'asc', id: 'asc' } },
+  const conditions = [
+    ...(role ? ['u.role = ?'] : []),
+    ...(includeInactive ? [] : ['u.is_active']),
+    ...(cursor ? ['(u.username, u.id) > (?, ?)'] : []),
+  ];
+  const rows = await em.execute<TeamMember[]>(
+    `select ${teamMemberColumnsSql('u')} from scrum.users u
+     where ${conditions.length > 0 ? conditions.join(' and ') : 'true'}
+     order by u.username, u.id limit ?`,
+    [...(role ? [role] : []), ...(cursor ?? []), limit + 1],
   );
-  return users.map(toTeamMember);
+  return toPage(
+    rows,
+    limit,
+    (member) => member,
+    (member) => [member.username, member.id],
+  );
 }
 
 /** The acting user, with their own email. */
