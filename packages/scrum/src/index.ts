@@ -19,7 +19,6 @@ export {
   githubAuthorizeUrl,
   githubCallback,
   githubOAuthConfigFromEnv,
-  SIGN_IN_FLOW_TTL_MS,
 } from './services/github.ts';
 export {
   countUnreadNotifications,

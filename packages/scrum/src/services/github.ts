@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import {
+  ConfigurationError,
   type EntityManager,
   type HuddleOrm,
-  InvalidInputError,
   inRequestScope,
   parseInput,
   UnauthorizedError,
@@ -48,7 +48,7 @@ export interface GitHubOAuthConfig {
 export const FIRST_SIGN_IN_ROLE: UserRole = 'developer';
 
 /** GitHub's authorization codes live 10 minutes; a sign-in that takes longer starts again. */
-export const SIGN_IN_FLOW_TTL_MS = 10 * 60 * 1000;
+const SIGN_IN_FLOW_TTL_MS = 10 * 60 * 1000;
 
 const GITHUB_DEFAULTS = {
   authorizeUrl: 'https://github.com/login/oauth/authorize',
@@ -65,7 +65,7 @@ function signUpLoginsFromEnv(value: string | undefined): string[] {
     .map((login) => {
       const parsed = githubLoginSchema.safeParse(login);
       if (!parsed.success) {
-        throw new InvalidInputError(`SCRUM_SIGN_UP_GITHUB_LOGINS: "${login}" is not a GitHub login`);
+        throw new ConfigurationError(`SCRUM_SIGN_UP_GITHUB_LOGINS: "${login}" is not a GitHub login`);
       }
       return parsed.data;
     });
