@@ -203,7 +203,7 @@ export async function benchApi(
         raw: (client) => [
           ['select id, role, is_active from scrum.users where id = $1', [developers[client]]],
           [
-            'select * from scrum.tasks where assigned_user_id = $1 and status = $2 order by priority desc, start_date limit 100',
+            'select * from scrum.tasks where assigned_user_id = $1 and status = $2 order by priority desc, start_date, id limit 101',
             [developers[client], 'todo'],
           ],
         ],

@@ -7,7 +7,6 @@ import { useTestDatabase } from '@huddle/db/testing';
 import { type ChatEvent, githubOAuthConfigFromEnv, type NotificationEvent } from '@huddle/scrum';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient, type HuddleClient } from '../src/client.ts';
-import { SIGN_IN_STATE_TTL_MS, sealSignInState } from '../src/github-sign-in.ts';
 import { type ApiServer, startApiServer } from '../src/server.ts';
 import { collect, failure, startTestServer, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
 
@@ -28,7 +27,11 @@ interface GitHubAccount {
 function gitHubStandIn() {
   const codes = new Map<string, { account: GitHubAccount; challenge: string }>();
   const tokens = new Map<string, GitHubAccount>();
-  const state = { signingIn: undefined as GitHubAccount | undefined };
+  const state = {
+    signingIn: undefined as GitHubAccount | undefined,
+    /** How many code exchanges reached the token endpoint. */
+    exchanges: 0,
+  };
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const json = (status: number, body: unknown) => {
@@ -45,6 +48,7 @@ function gitHubStandIn() {
       return;
     }
     if (url.pathname === '/login/oauth/access_token' && request.method === 'POST') {
+      state.exchanges += 1;
       let body = '';
       for await (const chunk of request) body += chunk;
       const form = new URLSearchParams(body);
@@ -119,14 +123,18 @@ afterAll(async () => {
   await new Promise((resolve) => standIn.server.close(resolve));
 });
 
-/** The browser's part of a sign-in as `account`: start it, follow the authorize URL, read code and state. */
+/**
+ * A client's sign-in as `account` up to the callback: start it (keeping the flow secret), follow the
+ * authorize URL, read code and state off the redirect; what it then sends to `githubCallback`.
+ */
 async function authorizeAs(account: GitHubAccount) {
   standIn.state.signingIn = account;
-  const { url, state } = await anonymous.scrum.auth.githubAuthorizeUrl.mutate();
+  const { url, state, flowSecret } = await anonymous.scrum.auth.githubAuthorizeUrl.mutate();
+  expect(url).not.toContain(flowSecret);
   const redirect = await fetch(url, { redirect: 'manual' });
   const back = new URL(redirect.headers.get('location')!);
   expect(back.searchParams.get('state')).toBe(state);
-  return { code: back.searchParams.get('code')!, state };
+  return { code: back.searchParams.get('code')!, state, flowSecret };
 }
 
 const octo: GitHubAccount = {
@@ -139,6 +147,12 @@ const week = { startDate: '2026-01-05T09:00:00Z', endDate: '2026-01-12T17:00:00Z
 
 describe('scrum over HTTP with the typed client', () => {
   it('signs in with GitHub, then a task is assigned and completed, a DM sent and a triage item promoted', async () => {
+    const invitation = await seeded.admin.client.scrum.users.invite.mutate({ githubLogin: 'OctoCat' });
+    expect(invitation).toMatchObject({
+      githubLogin: 'octocat',
+      role: 'developer',
+      invitedById: seeded.admin.id,
+    });
     const signedIn = await anonymous.scrum.auth.githubCallback.mutate(await authorizeAs(octo));
     expect(signedIn.user).toMatchObject({ username: 'octocat', githubId: '583231', role: 'developer' });
     const dev = createHuddleClient(server.url, signedIn.token);
@@ -172,8 +186,10 @@ describe('scrum over HTTP with the typed client', () => {
     await dev.scrum.tasks.changeStatus.mutate({ taskId: task.id, status: 'in_progress' });
     const done = await dev.scrum.tasks.changeStatus.mutate({ taskId: task.id, status: 'done' });
     expect(done.completedAt).not.toBeNull();
-    expect(await dev.scrum.tasks.mine.query({ status: 'done' })).toEqual([done]);
-    expect((await pm.scrum.notifications.unread.query()).map((n) => n.type)).toEqual(['task_completed']);
+    expect(await dev.scrum.tasks.mine.query({ status: 'done' })).toEqual({ items: [done], nextCursor: null });
+    expect((await pm.scrum.notifications.unread.query()).items.map((n) => n.type)).toEqual([
+      'task_completed',
+    ]);
 
     const dm = await dev.scrum.chat.sendDirect.mutate({
       recipientId: seeded.pm.id,
@@ -201,6 +217,12 @@ describe('scrum over HTTP with the typed client', () => {
       message: 'Stand-up!',
     });
     expect(await otherChat.next()).toEqual({ type: 'message_sent', message: channelMessage });
+    // JSON-escaped, this text is 9,000 bytes, past NOTIFY's limit: the event carries the id, the server reads it.
+    const controls = await pm.scrum.chat.sendChannel.mutate({
+      channel: 'general',
+      message: '\u0001'.repeat(1_500),
+    });
+    expect(await otherChat.next()).toEqual({ type: 'message_sent', message: controls });
     await pm.scrum.tasks.assign.mutate({
       taskId: promoted.task.id,
       assignedRole: 'developer',
@@ -250,10 +272,12 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
     expect(await admin.client.scrum.users.deactivate.mutate({ userId: dev2.id })).toMatchObject({
       isActive: false,
     });
-    expect((await admin.client.scrum.users.directory.query()).map((user) => user.id)).not.toContain(dev2.id);
+    expect((await admin.client.scrum.users.directory.query()).items.map((user) => user.id)).not.toContain(
+      dev2.id,
+    );
     await admin.client.scrum.users.reactivate.mutate({ userId: dev2.id });
     await admin.client.scrum.users.changeRole.mutate({ userId: dev2.id, role: 'developer' });
-    expect(await dev2.client.scrum.users.directory.query({ role: 'developer' })).toContainEqual(
+    expect((await dev2.client.scrum.users.directory.query({ role: 'developer' })).items).toContainEqual(
       expect.objectContaining({ id: dev2.id, username: 'dana' }),
     );
     const refused = await failure(
@@ -278,19 +302,28 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
     const updated = await pm.client.scrum.tasks.update.mutate({ taskId: task.id, priority: 5 });
     expect(updated.priority).toBe(5);
     expect(await dev2.client.scrum.tasks.get.query({ taskId: task.id })).toEqual(updated);
-    expect((await pm.client.scrum.tasks.byRole.query({ role: 'developer' })).map((t) => t.id)).toContain(
+    expect(
+      (await pm.client.scrum.tasks.byRole.query({ role: 'developer' })).items.map((t) => t.id),
+    ).toContain(task.id);
+    expect((await pm.client.scrum.tasks.byEpic.query({ epicId: 'OPS' })).items.map((t) => t.id)).toEqual([
       task.id,
-    );
-    expect((await pm.client.scrum.tasks.byEpic.query({ epicId: 'OPS' })).map((t) => t.id)).toEqual([task.id]);
+    ]);
     // Its end date has passed and it is not done: the delay job marks it, and the list shows it.
     await runJob(database.db, 'scrum.detect-delays');
-    expect((await pm.client.scrum.tasks.delayed.query()).map((t) => t.id)).toContain(task.id);
+    expect((await pm.client.scrum.tasks.delayed.query()).items.map((t) => t.id)).toContain(task.id);
     const overlong = await failure(pm.client.scrum.tasks.byEpic.query({ epicId: 'x'.repeat(51) }));
     expect(overlong.data).toMatchObject({ code: 'BAD_REQUEST', field: 'epicId' });
 
     const { unread } = await dev2.client.scrum.notifications.unreadCount.query();
     expect(unread).toBeGreaterThan(0);
-    const [first] = await dev2.client.scrum.notifications.unread.query({ limit: 1 });
+    const {
+      items: [first],
+      nextCursor,
+    } = await dev2.client.scrum.notifications.unread.query({ limit: 1 });
+    if (unread > 1) {
+      const next = await dev2.client.scrum.notifications.unread.query({ limit: 1, cursor: nextCursor! });
+      expect(next.items.map((n) => n.id)).not.toContain(first!.id);
+    }
     expect(
       await dev2.client.scrum.notifications.markRead.mutate({ notificationId: first!.id }),
     ).toMatchObject({
@@ -336,7 +369,7 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
     expect(resolved.resolvedAt).not.toBeNull();
     expect(await pm.client.scrum.triage.get.query({ itemId: item.id })).toEqual(resolved);
     // The first test's promoted item is resolved too.
-    const resolvedItems = await pm.client.scrum.triage.list.query({ status: 'resolved' });
+    const { items: resolvedItems } = await pm.client.scrum.triage.list.query({ status: 'resolved' });
     expect(resolvedItems.map((listed) => listed.status)).toEqual(resolvedItems.map(() => 'resolved'));
     expect(resolvedItems.map((listed) => listed.id)).toContain(item.id);
     expect(await sql('select status, resolution from scrum.triage_items where id = ?', [item.id])).toEqual([
@@ -345,23 +378,116 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
   });
 });
 
+describe('scrum lists over HTTP', () => {
+  it('every list answers a bounded page with a cursor, and refuses a page over 200 or a forged cursor, naming the field', async () => {
+    const { admin, pm } = seeded;
+    const lists = {
+      'users.directory': (input: { limit?: number; cursor?: string }) =>
+        admin.client.scrum.users.directory.query(input),
+      'tasks.mine': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.tasks.mine.query({ status: 'todo', ...input }),
+      'tasks.byRole': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.tasks.byRole.query({ role: 'developer', ...input }),
+      'tasks.byEpic': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.tasks.byEpic.query({ epicId: 'OPS', ...input }),
+      'tasks.delayed': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.tasks.delayed.query(input),
+      'notifications.unread': (input: { limit?: number; cursor?: string }) =>
+        pm.client.scrum.notifications.unread.query(input),
+      'triage.list': (input: { limit?: number; cursor?: string }) => pm.client.scrum.triage.list.query(input),
+    };
+    for (const [name, list] of Object.entries(lists)) {
+      const page = await list({ limit: 1 });
+      expect(page.items.length, name).toBeLessThanOrEqual(1);
+      if (page.nextCursor !== null) {
+        const next = await list({ limit: 1, cursor: page.nextCursor });
+        expect(
+          next.items.map((item) => item.id),
+          name,
+        ).not.toContain(page.items[0]!.id);
+      }
+      expect((await failure(list({ limit: 201 }))).data, name).toMatchObject({
+        code: 'BAD_REQUEST',
+        field: 'limit',
+      });
+      const forged = await failure(list({ cursor: 'bm90LWEtY3Vyc29y' }));
+      expect(forged.data, name).toMatchObject({ code: 'BAD_REQUEST', field: 'cursor' });
+      expect(forged.message, name).toBe('cursor: must be a nextCursor this list returned');
+    }
+  });
+});
+
 describe('sign-in with GitHub over HTTP', () => {
   const users = () => sql('select github_id, username, is_active from scrum.users order by id');
 
-  it('refuses a state this server did not seal, a code GitHub refuses, and a deactivated user', async () => {
+  it('closed sign-up: a GitHub account nobody invited is refused and becomes no user', async () => {
+    const before = await users();
+    const stranger = await failure(
+      anonymous.scrum.auth.githubCallback.mutate(await authorizeAs({ ...octo, id: 4141, login: 'stranger' })),
+    );
+    expect(stranger.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'code' });
+    expect(stranger.message).toBe(
+      'code: GitHub user stranger is not invited to this team; ask an admin to invite them',
+    );
+    expect(await users()).toEqual(before);
+    const developer = await failure(
+      seeded.dev2.client.scrum.users.invite.mutate({ githubLogin: 'stranger' }),
+    );
+    expect(developer.data).toMatchObject({ code: 'FORBIDDEN', field: 'githubLogin' });
+    expect(await sql(`select 1 from scrum.invitations where github_login = 'stranger'`)).toEqual([]);
+  });
+
+  it('binds a sign-in to the client that started it: a replayed callback URL and login CSRF are refused, and a flow is used once', async () => {
+    await seeded.admin.client.scrum.users.invite.mutate({ githubLogin: 'victim' });
+    await seeded.admin.client.scrum.users.invite.mutate({ githubLogin: 'mallory' });
+    const victim = await authorizeAs({ ...octo, id: 5151, login: 'victim' });
+    const attacker = await authorizeAs({ ...octo, id: 6161, login: 'mallory' });
+    const exchanges = standIn.state.exchanges;
+    // The victim's leaked code and state, from the attacker's client (with its own flow secret, or none).
+    for (const flowSecret of [attacker.flowSecret, 'guessed']) {
+      const replayed = await failure(anonymous.scrum.auth.githubCallback.mutate({ ...victim, flowSecret }));
+      expect(replayed.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
+    }
+    const noSecret = await failure(
+      anonymous.scrum.auth.githubCallback.mutate({ code: victim.code, state: victim.state } as typeof victim),
+    );
+    expect(noSecret.data).toMatchObject({ code: 'BAD_REQUEST', field: 'flowSecret' });
+    // The attacker's code and state, completed from the victim's client (login CSRF).
+    const csrf = await failure(
+      anonymous.scrum.auth.githubCallback.mutate({ ...attacker, flowSecret: victim.flowSecret }),
+    );
+    expect(csrf.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
+    expect(standIn.state.exchanges).toBe(exchanges);
+    expect(await sql(`select username from scrum.users where username in ('victim', 'mallory')`)).toEqual([]);
+
+    // Each client completes its own sign-in, once.
+    const signedIn = await anonymous.scrum.auth.githubCallback.mutate(victim);
+    expect(signedIn.user).toMatchObject({ username: 'victim', role: 'developer' });
+    const again = await failure(anonymous.scrum.auth.githubCallback.mutate(victim));
+    expect(again.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
+    expect(standIn.state.exchanges).toBe(exchanges + 1);
+    expect(await sql(`select username from scrum.users where username in ('victim', 'mallory')`)).toEqual([
+      { username: 'victim' },
+    ]);
+  });
+
+  it('refuses a state this server did not issue, an expired flow, a code GitHub refuses, and a deactivated user', async () => {
     const before = await users();
     const eve = { ...octo, id: 4242, login: 'eve' };
+    await seeded.admin.client.scrum.users.invite.mutate({ githubLogin: 'eve' });
     const sent = await authorizeAs(eve);
-    const altered = `${sent.state.slice(0, -2)}${sent.state.endsWith('AA') ? 'BB' : 'AA'}`;
-    const otherSecret = sealSignInState(
-      new TextEncoder().encode('another-secret-of-thirty-two-characters'),
-      'v',
+    const forged = await failure(
+      anonymous.scrum.auth.githubCallback.mutate({ ...sent, state: 'forged-state' }),
     );
-    const expired = sealSignInState(TEST_SECRET, 'v', Date.now() - SIGN_IN_STATE_TTL_MS - 1);
-    for (const state of ['forged-state', altered, otherSecret, expired]) {
-      const forged = await failure(anonymous.scrum.auth.githubCallback.mutate({ code: sent.code, state }));
-      expect(forged.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
-    }
+    expect(forged.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
+
+    const late = await authorizeAs(eve);
+    await sql(
+      `update scrum.sign_in_flows set expires_at = now() - interval '1 second' where state_hash = encode(sha256(convert_to(?, 'UTF8')), 'hex')`,
+      [late.state],
+    );
+    const expired = await failure(anonymous.scrum.auth.githubCallback.mutate(late));
+    expect(expired.data).toMatchObject({ code: 'UNAUTHORIZED', field: 'state' });
 
     const spent = await authorizeAs(eve);
     const wrongCode = await failure(

@@ -5,6 +5,7 @@ import { jobsCommand } from './commands/jobs.ts';
 import { maintenanceCommand } from './commands/maintenance.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { scrumCommand } from './commands/scrum.ts';
 import { seedCommand } from './commands/seed.ts';
 import { tokenCommand } from './commands/token.ts';
 import type { CliIo } from './context.ts';
@@ -36,7 +37,8 @@ function huddleProgram(io: CliIo) {
     .addCommand(schemaCommand(io))
     .addCommand(maintenanceCommand(io))
     .addCommand(jobsCommand(io))
-    .addCommand(tokenCommand(io));
+    .addCommand(tokenCommand(io))
+    .addCommand(scrumCommand(io));
   // Added subcommands inherit no settings, so every level gets them.
   const configure = (command: CommandUnknownOpts, path: string) => {
     const names = command.commands.map((subcommand) => subcommand.name()).join(', ');

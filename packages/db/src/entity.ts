@@ -62,6 +62,15 @@ export function isoTimestampSql(column: string): string {
   return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/**
+ * A `timestamptz` column as ISO-8601 text with microseconds, PostgreSQL's own precision: the timestamp of a
+ * keyset cursor, which must compare exactly with the stored value (milliseconds would skip or repeat rows
+ * that differ in the last three digits).
+ */
+export function keysetTimestampSql(column: string): string {
+  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
 /** A named CHECK that `column` is one of `values`. */
 export function checkIn(name: string, column: string, values: readonly string[]) {
   return { name, expression: `${column} in (${sqlStringList(values)})` };

@@ -116,6 +116,15 @@ const IdempotencyKeySchema = defineEntity({
     createdAt: createdAt(),
     expiresAt: timestamptz().index('idempotency_keys_expires_at_index'),
   },
+  policies: [
+    {
+      name: 'idempotency_keys_own_role',
+      command: 'all',
+      roles: [IDEMPOTENCY_ROLE],
+      using: '(request_role = (CURRENT_USER)::text)',
+      check: '(request_role = (CURRENT_USER)::text)',
+    },
+  ],
 });
 export class IdempotencyKey extends IdempotencyKeySchema.class {}
 IdempotencyKeySchema.setClass(IdempotencyKey);

@@ -6,6 +6,7 @@ export * from './schemas.ts';
 export { MINIMAL_USERS, SAMPLE_TASK, ScrumMinimalSeeder } from './seeders/minimal.ts';
 export { REALISTIC_PER_SCALE, realisticGithubId, ScrumRealisticSeeder } from './seeders/realistic.ts';
 export {
+  chatEventOf,
   editMessage,
   getChannelHistory,
   getConversation,
@@ -49,6 +50,8 @@ export {
   deactivateUser,
   findActiveUserIdByGithubId,
   getCurrentUser,
+  inviteUser,
+  inviteUserAsOperator,
   listDirectory,
   reactivateUser,
 } from './services/users.ts';

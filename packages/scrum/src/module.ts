@@ -1,7 +1,9 @@
 import { APPLICATION_ROLE, type ModuleWithActors } from '@huddle/db';
 import { type ScrumActor, scrumActor } from './actor.ts';
 import { ScrumChatMessage } from './entities/chat-message.ts';
+import { ScrumInvitation } from './entities/invitation.ts';
 import { ScrumNotification } from './entities/notification.ts';
+import { ScrumSignInFlow } from './entities/sign-in-flow.ts';
 import { ScrumTask } from './entities/task.ts';
 import { ScrumTriageItem } from './entities/triage-item.ts';
 import { ScrumUser } from './entities/user.ts';
@@ -14,7 +16,15 @@ import { ScrumRealisticSeeder } from './seeders/realistic.ts';
 export const scrumModule = {
   name: 'scrum',
   actor: scrumActor,
-  entities: [ScrumUser, ScrumTask, ScrumNotification, ScrumChatMessage, ScrumTriageItem],
+  entities: [
+    ScrumUser,
+    ScrumTask,
+    ScrumNotification,
+    ScrumChatMessage,
+    ScrumTriageItem,
+    ScrumInvitation,
+    ScrumSignInFlow,
+  ],
   migrations: scrumMigrations,
   // The seed's role: its row-level-security policies are the seed's contract.
   requestRole: APPLICATION_ROLE,

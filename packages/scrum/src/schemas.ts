@@ -1,4 +1,4 @@
-import { isoTimestamp, serialId, text } from '@huddle/db/zod';
+import { isoTimestamp, keysetCursor, pageLimit, pageOf, serialId, text } from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -50,21 +50,27 @@ const channelSchema = text()
   .min(1)
   .max(50)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
-/**
- * A message travels whole in its chat event, and a NOTIFY payload must stay under 8000 bytes: 2,000 UTF-16
- * units are at most 6,000 UTF-8 bytes, a file link at most 1,000 ASCII bytes, the rest of the event ~400.
- */
+/** A chat message's text: what a person types in one go (its event carries its id, never the text). */
 const messageTextSchema = text().trim().min(1).max(2_000);
 /**
  * The link of a file message: http(s) only, so a client can never be handed a `javascript:` URL; printable
- * ASCII (non-ASCII characters percent-encoded), which keeps the event's size bounded.
+ * ASCII (non-ASCII characters percent-encoded).
  */
 const fileUrlSchema = z
   .url({ protocol: /^https?$/, hostname: z.regexes.domain })
   .max(1_000)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII (percent-encode other characters)');
 const prioritySchema = z.number().int().min(-1_000).max(1_000);
-const limitSchema = (fallback: number) => z.number().int().min(1).max(500).default(fallback);
+
+/**
+ * Keyset cursors of scrum's lists (a list's `nextCursor`, sent back as `cursor`): the sort key of a page's
+ * last item, timestamps with microseconds (`keysetTimestampSql`) so that they compare exactly.
+ */
+const cursorTimestampSchema = z.iso.datetime();
+/** Tasks by priority (highest first), then start date, then id. */
+const taskCursorSchema = keysetCursor(z.tuple([z.number().int(), cursorTimestampSchema, idSchema]));
+/** Newest first: created_at, then id, both descending. */
+const newestFirstCursorSchema = keysetCursor(z.tuple([cursorTimestampSchema, idSchema]));
 
 // ---------------------------------------------------------------------------------------------- inputs
 
@@ -74,8 +80,23 @@ export const directoryInputSchema = z.object({
   role: userRoleSchema.optional(),
   /** Admins may include deactivated users (to reactivate them); others never see them. */
   includeInactive: z.boolean().default(false),
+  limit: pageLimit(100),
+  /** By username, then id. */
+  cursor: keysetCursor(z.tuple([z.string().max(100), idSchema])).optional(),
 });
 export const changeUserRoleInputSchema = z.object({ userId: idSchema, role: userRoleSchema });
+/** A GitHub login as GitHub allows it (letters, digits, hyphens; at most 39), lower-cased: logins ignore case. */
+export const githubLoginSchema = text()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(39)
+  .regex(/^[a-z0-9-]+$/, 'must be a GitHub login (letters, digits and hyphens)');
+/** Who may join the team: a GitHub login and the role their first sign-in gets. */
+export const inviteUserInputSchema = z.object({
+  githubLogin: githubLoginSchema,
+  role: userRoleSchema.default('developer'),
+});
 
 /** How a task is planned: whose it is, when, where it belongs, how urgent (creating or promoting one). */
 const taskPlanFields = {
@@ -118,16 +139,24 @@ export const updateTaskInputSchema = z
   });
 export const changeTaskStatusInputSchema = z.object({ taskId: idSchema, status: taskStatusSchema });
 export const taskIdInputSchema = z.object({ taskId: idSchema });
-export const listMyTasksInputSchema = z.object({ status: taskStatusSchema, limit: limitSchema(100) });
+const taskPageFields = { limit: pageLimit(100), cursor: taskCursorSchema.optional() };
+export const listMyTasksInputSchema = z.object({ status: taskStatusSchema, ...taskPageFields });
 export const listTasksByRoleInputSchema = z.object({
   role: userRoleSchema,
   status: taskStatusSchema.optional(),
-  limit: limitSchema(100),
+  ...taskPageFields,
 });
-export const listDelayedTasksInputSchema = z.object({ limit: limitSchema(100) });
-export const listEpicTasksInputSchema = z.object({ epicId: referenceSchema, limit: limitSchema(100) });
+export const listDelayedTasksInputSchema = z.object({
+  limit: pageLimit(100),
+  /** The most overdue first: end date, then id. */
+  cursor: keysetCursor(z.tuple([cursorTimestampSchema, idSchema])).optional(),
+});
+export const listEpicTasksInputSchema = z.object({ epicId: referenceSchema, ...taskPageFields });
 
-export const listUnreadNotificationsInputSchema = z.object({ limit: limitSchema(50) });
+export const listUnreadNotificationsInputSchema = z.object({
+  limit: pageLimit(50),
+  cursor: newestFirstCursorSchema.optional(),
+});
 export const notificationIdInputSchema = z.object({ notificationId: idSchema });
 
 /** What a message says; a file message (and only a file message) carries the file's link. */
@@ -153,7 +182,7 @@ export const editMessageInputSchema = z.object({ messageId: idSchema, message: m
  * older than message `before` (the previous page's `nextBefore`). Ordered by (created_at, id), so the
  * cursor is stable however many messages arrive meanwhile.
  */
-const pageFields = { before: idSchema.optional(), limit: limitSchema(50) };
+const pageFields = { before: idSchema.optional(), limit: pageLimit(50) };
 export const conversationInputSchema = z.object({ userId: idSchema, ...pageFields });
 export const channelHistoryInputSchema = z.object({ channel: channelSchema, ...pageFields });
 
@@ -178,19 +207,25 @@ export const changeTriageStatusInputSchema = z
 export const promoteTriageItemInputSchema = z
   .object({ itemId: idSchema, ...taskPlanFields })
   .refine(endAfterStart.check, endAfterStart.rule);
-/** What GitHub sends back to the redirect URI (the API's callback route passes it on). */
+/**
+ * What GitHub sends back to the redirect URI (`code`, `state`), and the flow secret the client that started
+ * the sign-in kept (never in a URL): without it, a callback URL is worth nothing to anyone else.
+ */
 export const githubCallbackInputSchema = z.object({
   code: text().min(1).max(512),
   state: text().min(1).max(512),
+  flowSecret: text().min(1).max(100),
 });
 export const listTriageItemsInputSchema = z.object({
   status: triageStatusSchema.optional(),
-  limit: limitSchema(100),
+  limit: pageLimit(100),
+  cursor: newestFirstCursorSchema.optional(),
 });
 
 export type UserIdInput = z.input<typeof userIdInputSchema>;
 export type DirectoryInput = z.input<typeof directoryInputSchema>;
 export type ChangeUserRoleInput = z.input<typeof changeUserRoleInputSchema>;
+export type InviteUserInput = z.input<typeof inviteUserInputSchema>;
 export type CreateTaskInput = z.input<typeof createTaskInputSchema>;
 /** A task's fields as parsed (dates as Dates): what `createTask` and promoting a triage item write. */
 export type NewTask = z.output<typeof createTaskInputSchema>;
@@ -303,13 +338,35 @@ export const triageItemSchema = z.object({
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });
-/** The start of a GitHub sign-in: send the browser to `url`; keep `state` and `codeVerifier` for the callback. */
+/**
+ * The start of a GitHub sign-in: send the browser to `url` (it carries `state`); keep `flowSecret` where only
+ * this client reads it (never in a URL) and pass it with GitHub's `code` and `state` to the callback before
+ * `expiresAt`.
+ */
 export const githubAuthorizationSchema = z.object({
   url: z.url(),
   state: z.string(),
-  codeVerifier: z.string(),
+  flowSecret: z.string(),
+  expiresAt: timestampSchema,
+});
+/** An invitation to join (admins see them): accepted by the first sign-in of its GitHub login. */
+export const invitationSchema = z.object({
+  id: idSchema,
+  githubLogin: z.string(),
+  role: userRoleSchema,
+  /** Null when the operator invited (`huddle scrum invite`). */
+  invitedById: idSchema.nullable(),
+  createdAt: timestampSchema,
+  acceptedAt: timestampSchema.nullable(),
+  /** The user the invitation became, once accepted. */
+  userId: idSchema.nullable(),
 });
 export const promotedTriageItemSchema = z.object({ item: triageItemSchema, task: taskSchema });
+/** A page of a list: `items`, and `nextCursor` to send back as `cursor` for the next page (null on the last). */
+export const teamMemberPageSchema = pageOf(teamMemberSchema);
+export const taskPageSchema = pageOf(taskSchema);
+export const notificationPageSchema = pageOf(notificationSchema);
+export const triageItemPageSchema = pageOf(triageItemSchema);
 
 export type TeamMember = z.infer<typeof teamMemberSchema>;
 export type CurrentUser = z.infer<typeof currentUserSchema>;
@@ -321,7 +378,12 @@ export type ChatMessage = z.infer<typeof chatMessageSchema>;
 export type ChatPage = z.infer<typeof chatPageSchema>;
 export type TriageItem = z.infer<typeof triageItemSchema>;
 export type GitHubAuthorization = z.infer<typeof githubAuthorizationSchema>;
+export type Invitation = z.infer<typeof invitationSchema>;
 export type PromotedTriageItem = z.infer<typeof promotedTriageItemSchema>;
+export type TeamMemberPage = z.infer<typeof teamMemberPageSchema>;
+export type TaskPage = z.infer<typeof taskPageSchema>;
+export type NotificationPage = z.infer<typeof notificationPageSchema>;
+export type TriageItemPage = z.infer<typeof triageItemPageSchema>;
 
 // ---------------------------------------------------------------------------------------------- events
 
@@ -331,9 +393,9 @@ export type PromotedTriageItem = z.infer<typeof promotedTriageItemSchema>;
  */
 export const SCRUM_NOTIFICATION_CHANNEL = 'scrum_notifications';
 /**
- * The LISTEN/NOTIFY channel of chat events. A direct message's event names its sender and recipient (a
- * subscriber delivers it to those two only); a channel message's names its channel (delivered to the
- * subscribers of that channel).
+ * The LISTEN/NOTIFY channel of chat events, as notices (`chatEventNoticeSchema`): which message, and who it
+ * is for. A direct message's notice names its sender and recipient (a subscriber delivers it to those two
+ * only); a channel message's names its channel (delivered to the subscribers of that channel).
  */
 export const SCRUM_CHAT_CHANNEL = 'scrum_chat';
 
@@ -342,11 +404,22 @@ export const notificationEventSchema = z.strictObject({
   userId: idSchema,
   notification: notificationSchema,
 });
-export const chatEventSchema = z.strictObject({
-  type: z.enum(['message_sent', 'message_edited']),
-  message: chatMessageSchema,
+const chatEventTypeSchema = z.enum(['message_sent', 'message_edited']);
+/**
+ * What SCRUM_CHAT_CHANNEL carries: ids and the fields that decide who hears of the message, never its text. A
+ * NOTIFY payload holds under 8000 bytes, and a message's text, JSON-escaped, can be six times its length.
+ */
+export const chatEventNoticeSchema = z.strictObject({
+  type: chatEventTypeSchema,
+  messageId: idSchema,
+  senderId: idSchema,
+  recipientId: idSchema.nullable(),
+  channel: z.string().nullable(),
 });
+/** What a chat subscriber receives: the message of a notice, read with the subscriber's own visibility. */
+export const chatEventSchema = z.strictObject({ type: chatEventTypeSchema, message: chatMessageSchema });
 export type NotificationEvent = z.infer<typeof notificationEventSchema>;
+export type ChatEventNotice = z.infer<typeof chatEventNoticeSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 
 /** What a chat subscriber asks for: their direct messages, and the messages of `channel` when given. */
@@ -362,8 +435,7 @@ export function isNotificationEventFor(event: NotificationEvent, userId: number)
  * The one filter of chat events: a direct message reaches its sender and recipient only; a channel message
  * reaches the subscribers of that channel (every active user may read channels).
  */
-export function isChatEventFor(event: ChatEvent, userId: number, input: ChatEventsInput): boolean {
-  const { message } = event;
-  if (message.recipientId !== null) return message.senderId === userId || message.recipientId === userId;
-  return input.channel !== undefined && message.channel === input.channel;
+export function isChatEventFor(notice: ChatEventNotice, userId: number, input: ChatEventsInput): boolean {
+  if (notice.recipientId !== null) return notice.senderId === userId || notice.recipientId === userId;
+  return input.channel !== undefined && notice.channel === input.channel;
 }

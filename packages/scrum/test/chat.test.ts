@@ -3,15 +3,16 @@ import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
 import {
-  type ChatEvent,
+  type ChatEventNotice,
   type ChatMessage,
-  chatEventSchema,
+  chatEventNoticeSchema,
   chatMessageSchema,
   chatPageSchema,
   isChatEventFor,
   SCRUM_CHAT_CHANNEL,
 } from '../src/schemas.ts';
 import {
+  chatEventOf,
   editMessage,
   getChannelHistory,
   getConversation,
@@ -43,9 +44,9 @@ const dm = (from: Person, to: Person, input: Record<string, unknown> = {}) =>
 
 describe('direct messages', () => {
   it('are stored without a channel and published to listeners with sender and recipient', async () => {
-    const events: ChatEvent[] = [];
+    const notices: ChatEventNotice[] = [];
     const unlisten = await test.db.events.listen(SCRUM_CHAT_CHANNEL, (payload) => {
-      events.push(chatEventSchema.parse(payload));
+      notices.push(chatEventNoticeSchema.parse(payload));
     });
     try {
       const message = await dm(ann, bob, { message: '  hi Bob  ' });
@@ -64,7 +65,26 @@ describe('direct messages', () => {
         [message.id],
       );
       expect(stored.rows[0]).toEqual({ channel: null, created_at: new Date(message.createdAt) });
-      await eventually(() => expect(events).toEqual([{ type: 'message_sent', message }]));
+      const notice = {
+        type: 'message_sent',
+        messageId: message.id,
+        senderId: ann.id,
+        recipientId: bob.id,
+        channel: null,
+      };
+      await eventually(() => expect(notices).toEqual([notice]));
+      // Each subscriber reads the message with its own visibility: the two people see it, a third does not.
+      for (const person of [ann, bob]) {
+        expect(
+          await asActor(test.db, person.actor, (em, actor) => chatEventOf(em, actor, notices[0]!)),
+        ).toEqual({
+          type: 'message_sent',
+          message,
+        });
+      }
+      expect(
+        await asActor(test.db, cy.actor, (em, actor) => chatEventOf(em, actor, notices[0]!)),
+      ).toBeUndefined();
     } finally {
       await unlisten();
     }
@@ -88,15 +108,15 @@ describe('direct messages', () => {
     }
   });
 
-  it('the largest message a client may send still fits in its event (NOTIFY payloads stay under 8000 bytes)', async () => {
-    const events: ChatEvent[] = [];
+  it('the largest message a client may send is published; one character more is refused', async () => {
+    const notices: ChatEventNotice[] = [];
     const unlisten = await test.db.events.listen(SCRUM_CHAT_CHANNEL, (payload) => {
-      events.push(chatEventSchema.parse(payload));
+      notices.push(chatEventNoticeSchema.parse(payload));
     });
     try {
       const fileUrl = `https://files.example.com/${'a'.repeat(1_000 - 'https://files.example.com/'.length)}`;
       const largest = await dm(ann, bob, { messageType: 'file', message: '€'.repeat(2_000), fileUrl });
-      await eventually(() => expect(events.map((event) => event.message.id)).toEqual([largest.id]));
+      await eventually(() => expect(notices.map((notice) => notice.messageId)).toEqual([largest.id]));
       expect(
         (await expectHuddleError(dm(ann, bob, { message: '€'.repeat(2_001) }), InvalidInputError)).constraint
           .field,
@@ -104,6 +124,41 @@ describe('direct messages', () => {
       const unicodeUrl = { messageType: 'file', message: 'x', fileUrl: 'https://files.example.com/é' };
       expect((await expectHuddleError(dm(ann, bob, unicodeUrl), InvalidInputError)).constraint.field).toBe(
         'fileUrl',
+      );
+    } finally {
+      await unlisten();
+    }
+  });
+
+  it('a message of 1,500 control characters (9,000 bytes JSON-escaped) is sent: its event carries ids, not the text', async () => {
+    const notices: ChatEventNotice[] = [];
+    const unlisten = await test.db.events.listen(SCRUM_CHAT_CHANNEL, (payload) => {
+      notices.push(chatEventNoticeSchema.parse(payload));
+    });
+    try {
+      const controls = '\u0001'.repeat(1_500);
+      const direct = await dm(ann, bob, { message: controls });
+      const posted = await asActor(test.db, cy.actor, (em, actor) =>
+        sendChannelMessage(em, actor, { channel: 'controls', message: controls }),
+      );
+      expect([direct.message, posted.message]).toEqual([controls, controls]);
+      await eventually(() =>
+        expect(notices).toEqual([
+          {
+            type: 'message_sent',
+            messageId: direct.id,
+            senderId: ann.id,
+            recipientId: bob.id,
+            channel: null,
+          },
+          {
+            type: 'message_sent',
+            messageId: posted.id,
+            senderId: cy.id,
+            recipientId: null,
+            channel: 'controls',
+          },
+        ]),
       );
     } finally {
       await unlisten();
@@ -200,11 +255,24 @@ describe('channel messages', () => {
 
 describe('chat event delivery', () => {
   it('a DM reaches its two people only; a channel message the subscribers of its channel', async () => {
-    const direct = { type: 'message_sent' as const, message: await dm(ann, bob) };
+    const sent = await dm(ann, bob);
+    const direct = {
+      type: 'message_sent' as const,
+      messageId: sent.id,
+      senderId: ann.id,
+      recipientId: bob.id,
+      channel: null,
+    };
     const posted = await asActor(test.db, cy.actor, (em, actor) =>
       sendChannelMessage(em, actor, { channel: 'release', message: 'shipped' }),
     );
-    const channel = { type: 'message_sent' as const, message: posted };
+    const channel = {
+      type: 'message_sent' as const,
+      messageId: posted.id,
+      senderId: cy.id,
+      recipientId: null,
+      channel: 'release',
+    };
     expect([ann, bob, cy].map((person) => isChatEventFor(direct, person.id, { channel: 'release' }))).toEqual(
       [true, true, false],
     );
@@ -217,9 +285,9 @@ describe('chat event delivery', () => {
 describe('editing', () => {
   it('the sender edits their message (is_edited, edited_at); the recipient cannot; a stranger gets NotFound', async () => {
     const message = await dm(ann, bob, { message: 'typo' });
-    const events: ChatEvent[] = [];
+    const notices: ChatEventNotice[] = [];
     const unlisten = await test.db.events.listen(SCRUM_CHAT_CHANNEL, (payload) => {
-      events.push(chatEventSchema.parse(payload));
+      notices.push(chatEventNoticeSchema.parse(payload));
     });
     const edit = (person: Person) =>
       asActor(test.db, person.actor, (em, actor) =>
@@ -238,7 +306,17 @@ describe('editing', () => {
       expect((await expectHuddleError(edit(bob), ForbiddenError)).constraint.field).toBe('messageId');
       expect((await expectHuddleError(edit(cy), NotFoundError)).constraint.field).toBe('messageId');
       // The edit's event only: a refused edit publishes nothing.
-      await eventually(() => expect(events).toEqual([{ type: 'message_edited', message: edited }]));
+      await eventually(() =>
+        expect(notices).toEqual([
+          {
+            type: 'message_edited',
+            messageId: message.id,
+            senderId: ann.id,
+            recipientId: bob.id,
+            channel: null,
+          },
+        ]),
+      );
       const stored = await postgres.client.query(
         'select message, edited_at from scrum.chat_messages where id = $1',
         [message.id],

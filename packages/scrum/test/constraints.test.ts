@@ -19,9 +19,18 @@ const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
 /**
  * Rows the cases refer to: `user`, referenced by a task, a notification about it, a message to `other` and a
- * triage item promoted to `promotedTask`.
+ * triage item promoted to `promotedTask`; `invitee`, whom an accepted invitation became; a sign-in flow.
  */
-const ids = { user: 0, other: 0, task: 0, promotedTask: 0, notification: 0, message: 0, triage: 0 };
+const ids = {
+  user: 0,
+  other: 0,
+  task: 0,
+  promotedTask: 0,
+  notification: 0,
+  message: 0,
+  triage: 0,
+  invitee: 0,
+};
 
 async function insert(sql: string, params: unknown[] = []): Promise<number> {
   const result = await postgres.client.query<{ id: number }>(`${sql} returning id`, params);
@@ -63,6 +72,17 @@ beforeAll(async () => {
   ids.triage = await insert(
     `insert into scrum.triage_items (reporter_id, title, description, task_id) values ($1, 'Bug', 'Broken', $2)`,
     [ids.user, ids.promotedTask],
+  );
+  ids.invitee = await insert(
+    `insert into scrum.users (github_id, username, role) values ('u-invitee', 'Ivy', 'developer')`,
+  );
+  await insert(
+    `insert into scrum.invitations (github_login, role, accepted_at, user_id) values ('invited', 'admin', now(), $1)`,
+    [ids.invitee],
+  );
+  await insert(
+    `insert into scrum.sign_in_flows (state_hash, client_hash, sealed_verifier, expires_at)
+     values (repeat('a', 64), 'c', 's', now())`,
   );
 });
 
@@ -374,6 +394,60 @@ const refusedRows: RefusedRow[] = [
     'a task with notifications cannot be deleted',
     'notifications_related_task_id_foreign',
     `delete from scrum.tasks where id = {task}`,
+  ),
+  // invitations and sign_in_flows (beyond the seed)
+  check(
+    'invitations.role is a role',
+    'invitations_role_check',
+    `insert into scrum.invitations (github_login, role) values ('x', 'owner')`,
+  ),
+  check(
+    'invitations.github_login is lower-case',
+    'invitations_github_login_check',
+    `insert into scrum.invitations (github_login, role) values ('Someone', 'developer')`,
+  ),
+  check(
+    'an invitation is accepted with its user, and only then',
+    'invitations_accepted_check',
+    `insert into scrum.invitations (github_login, role, accepted_at) values ('x', 'developer', now())`,
+  ),
+  {
+    rule: 'invitations.github_login UNIQUE',
+    sql: `insert into scrum.invitations (github_login, role) values ('invited', 'admin')`,
+    code: '23505',
+    constraint: 'invitations_github_login_unique',
+  },
+  foreignKey(
+    'an invitation is from an existing user',
+    'invitations_invited_by_id_foreign',
+    `insert into scrum.invitations (github_login, role, invited_by_id) values ('x', 'developer', 999999)`,
+  ),
+  foreignKey(
+    'an invitation becomes an existing user',
+    'invitations_user_id_foreign',
+    `insert into scrum.invitations (github_login, role, accepted_at, user_id) values ('x', 'developer', now(), 999999)`,
+  ),
+  {
+    rule: 'invitations.user_id UNIQUE',
+    sql: `insert into scrum.invitations (github_login, role, accepted_at, user_id) values ('x', 'developer', now(), {invitee})`,
+    code: '23505',
+    constraint: 'invitations_user_id_unique',
+  },
+  foreignKey(
+    'a user an invitation became cannot be deleted',
+    'invitations_user_id_foreign',
+    `delete from scrum.users where id = {invitee}`,
+  ),
+  {
+    rule: 'sign_in_flows.state_hash UNIQUE',
+    sql: `insert into scrum.sign_in_flows (state_hash, client_hash, sealed_verifier, expires_at) values (repeat('a', 64), 'c', 's', now())`,
+    code: '23505',
+    constraint: 'sign_in_flows_state_hash_unique',
+  },
+  notNull(
+    'sign_in_flows',
+    'expires_at',
+    `insert into scrum.sign_in_flows (state_hash, client_hash, sealed_verifier) values ('x', 'c', 's')`,
   ),
 ];
 

@@ -116,12 +116,14 @@ describe('the seed’s query patterns at scale use their indexes', () => {
        order by priority desc, start_date asc`,
     );
     expect(indexesRead(seedQuery)).toEqual(['idx_tasks_user_status']);
-    // listMyTasks pages (limit 100): for a busy user, one ordered index scan that stops early, no sort.
+    // listMyTasks pages (limit 100, ties by id, after a cursor): for a busy user, one ordered index scan
+    // that stops early; the incremental sort only orders rows that tie on (priority, start_date) by id.
     const paged = await explain(
-      `select * from scrum.tasks where assigned_user_id = ${busyUser} and status = 'todo'
-       order by priority desc, start_date asc limit 100`,
+      `select * from scrum.tasks t where t.assigned_user_id = ${busyUser} and t.status = 'todo'
+         and (t.priority < 3 or (t.priority = 3 and (t.start_date, t.id) > ('2026-01-01Z'::timestamptz, 1)))
+       order by t.priority desc, t.start_date, t.id limit 101`,
     );
-    expect(paged).toEqual(['Limit', 'Index Scan using idx_tasks_user_status']);
+    expect(paged).toEqual(['Limit', 'Incremental Sort', 'Index Scan using idx_tasks_user_status']);
   });
 
   it('unread notifications: idx_notifications_user_unread', async () => {

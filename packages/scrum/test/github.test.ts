@@ -5,7 +5,7 @@ import { InvalidInputError, inRequestScope, UnauthorizedError } from '@huddle/db
 import { useTestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
-import { currentUserSchema } from '../src/schemas.ts';
+import { currentUserSchema, type UserRole } from '../src/schemas.ts';
 import {
   FIRST_SIGN_IN_ROLE,
   type GitHubOAuthConfig,
@@ -13,6 +13,7 @@ import {
   githubCallback,
   githubOAuthConfigFromEnv,
 } from '../src/services/github.ts';
+import { inviteUserAsOperator } from '../src/services/users.ts';
 import { expectHuddleError, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
@@ -33,7 +34,12 @@ interface GitHubAccount {
 function gitHubStandIn() {
   const codes = new Map<string, { account: GitHubAccount; challenge: string; redirectUri: string }>();
   const tokens = new Map<string, GitHubAccount>();
-  const state = { signingIn: undefined as GitHubAccount | undefined, userEndpointFails: false };
+  const state = {
+    signingIn: undefined as GitHubAccount | undefined,
+    userEndpointFails: false,
+    /** How many code exchanges reached the token endpoint. */
+    exchanges: 0,
+  };
   const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const json = (status: number, body: unknown) => {
@@ -55,6 +61,7 @@ function gitHubStandIn() {
       return;
     }
     if (url.pathname === '/login/oauth/access_token' && request.method === 'POST') {
+      state.exchanges += 1;
       let body = '';
       for await (const chunk of request) body += chunk;
       const form = new URLSearchParams(body);
@@ -108,7 +115,7 @@ beforeAll(async () => {
       GITHUB_AUTHORIZE_URL: `${base}/login/oauth/authorize`,
       GITHUB_TOKEN_URL: `${base}/login/oauth/access_token`,
       GITHUB_API_URL: `${base}/api/v3`,
-      SCRUM_INITIAL_ADMIN_GITHUB_IDS: '9001, 9002',
+      SCRUM_SIGN_UP_GITHUB_LOGINS: 'Lead, trent',
     })!,
     allowInsecureRequests: true,
   };
@@ -118,21 +125,29 @@ afterAll(async () => {
   await new Promise((resolve) => standIn.server.close(resolve));
 });
 
-/** The browser's part: follow the authorize URL as `account`, read code and state off the redirect. */
+/** A client's part up to the callback: start a sign-in, follow the URL as `account`, read code and state. */
 async function authorizeAs(account: GitHubAccount) {
   standIn.state.signingIn = account;
-  const authorization = await githubAuthorizeUrl(config);
+  const authorization = await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
   const redirect = await fetch(authorization.url, { redirect: 'manual' });
   const back = new URL(redirect.headers.get('location')!);
   return {
     authorization,
-    callback: { code: back.searchParams.get('code')!, state: back.searchParams.get('state')! },
+    /** What the client sends to the callback: GitHub's code and state, and the flow secret it kept. */
+    callback: {
+      code: back.searchParams.get('code')!,
+      state: back.searchParams.get('state')!,
+      flowSecret: authorization.flowSecret,
+    },
   };
 }
 
-function signIn(callback: { code: string; state: string }, pending: { state: string; codeVerifier: string }) {
-  return inRequestScope(test.db.orm, (em) => githubCallback(em, config, callback, pending));
+function signIn(callback: { code: string; state: string; flowSecret: string }) {
+  return githubCallback(test.db.orm, config, callback);
 }
+
+const invite = (githubLogin: string, role: UserRole = 'developer') =>
+  inRequestScope(test.db.orm, (em) => inviteUserAsOperator(em, { githubLogin, role }));
 
 const octo: GitHubAccount = {
   id: 583231,
@@ -148,51 +163,95 @@ async function storedUsers() {
   return result.rows;
 }
 
+const flowCount = async () =>
+  (await postgres.client.query<{ n: number }>('select count(*)::int as n from scrum.sign_in_flows')).rows[0]!
+    .n;
+
 describe('sign-in with GitHub', () => {
-  it('the authorize URL carries the client, redirect, a fresh state and an S256 PKCE challenge', async () => {
-    const first = await githubAuthorizeUrl(config);
-    const second = await githubAuthorizeUrl(config);
+  it('the URL carries the client, redirect, a fresh state and an S256 challenge; the server keeps only hashes and a sealed verifier', async () => {
+    const { authorization: first } = await authorizeAs(octo);
+    const second = await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
     const url = new URL(first.url);
     expect(Object.fromEntries(url.searchParams)).toMatchObject({
       client_id: 'huddle-test',
       redirect_uri: config.redirectUri,
       state: first.state,
-      code_challenge: createHash('sha256').update(first.codeVerifier).digest('base64url'),
       code_challenge_method: 'S256',
     });
     expect(url.searchParams.get('code_verifier')).toBeNull();
+    expect(first.url).not.toContain(first.flowSecret);
     expect(second.state).not.toBe(first.state);
+    expect(second.flowSecret).not.toBe(first.flowSecret);
+    const { rows } = await postgres.client.query(
+      'select state_hash, client_hash, sealed_verifier, expires_at from scrum.sign_in_flows where state_hash = $1',
+      [createHash('sha256').update(first.state).digest('hex')],
+    );
+    expect(rows).toEqual([
+      {
+        state_hash: createHash('sha256').update(first.state).digest('hex'),
+        client_hash: createHash('sha256').update(first.flowSecret).digest('hex'),
+        sealed_verifier: expect.any(String),
+        expires_at: new Date(first.expiresAt),
+      },
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(first.state);
+    expect(JSON.stringify(rows)).not.toContain(first.flowSecret);
   });
 
-  it('creates the user by github_id as a developer, then updates name, email and avatar on the next sign-in', async () => {
-    const { authorization, callback } = await authorizeAs(octo);
-    const user = await signIn(callback, authorization);
+  it('closed by default: a GitHub account nobody invited becomes no user, and its flow is used up', async () => {
+    const { callback } = await authorizeAs({ ...octo, id: 444, login: 'stranger' });
+    const error = await expectHuddleError(signIn(callback), UnauthorizedError);
+    expect(error.message).toBe(
+      'code: GitHub user stranger is not invited to this team; ask an admin to invite them',
+    );
+    expect(await storedUsers()).toEqual([]);
+    await expectHuddleError(signIn(callback), UnauthorizedError);
+  });
+
+  it('an invited login (any case) becomes a user with the invitation’s role, accepting it; the next sign-in updates the profile only', async () => {
+    const invitation = await invite('OctoCat', 'tester');
+    expect(invitation).toMatchObject({
+      githubLogin: 'octocat',
+      role: 'tester',
+      invitedById: null,
+      userId: null,
+    });
+    const { callback } = await authorizeAs(octo);
+    const user = await signIn(callback);
     expect(currentUserSchema.parse(user)).toEqual(user);
     expect(user).toMatchObject({
       githubId: '583231',
       username: 'octocat',
       email: 'octocat@github.test',
-      role: FIRST_SIGN_IN_ROLE,
+      role: 'tester',
     });
+    const accepted = await postgres.client.query(
+      'select user_id, accepted_at is not null as accepted from scrum.invitations where id = $1',
+      [invitation.id],
+    );
+    expect(accepted.rows).toEqual([{ user_id: user.id, accepted: true }]);
 
-    await postgres.client.query(`update scrum.users set role = 'tester' where github_id = '583231'`);
+    await postgres.client.query(`update scrum.users set role = 'designer' where github_id = '583231'`);
     const renamed = { ...octo, login: 'octo-renamed', avatar_url: 'https://avatars.test/u/583231?v=2' };
     const again = await authorizeAs(renamed);
-    const updated = await signIn(again.callback, again.authorization);
-    expect(updated).toMatchObject({ id: user.id, username: 'octo-renamed', role: 'tester' });
+    expect(await signIn(again.callback)).toMatchObject({
+      id: user.id,
+      username: 'octo-renamed',
+      role: 'designer',
+    });
     expect(await storedUsers()).toEqual([
       {
         github_id: '583231',
         username: 'octo-renamed',
         email: 'octocat@github.test',
         avatar_url: 'https://avatars.test/u/583231?v=2',
-        role: 'tester',
+        role: 'designer',
         is_active: true,
       },
     ]);
   });
 
-  it('reads the primary verified email when the profile hides it, and makes a listed first user an admin', async () => {
+  it('a login on SCRUM_SIGN_UP_GITHUB_LOGINS joins uninvited, as a developer; the primary verified email is read when the profile hides it', async () => {
     const lead: GitHubAccount = {
       id: 9001,
       login: 'lead',
@@ -203,47 +262,97 @@ describe('sign-in with GitHub', () => {
         { email: 'lead@lead.test', primary: true, verified: true },
       ],
     };
-    const { authorization, callback } = await authorizeAs(lead);
-    expect(await signIn(callback, authorization)).toMatchObject({ email: 'lead@lead.test', role: 'admin' });
+    expect(config.signUpLogins).toEqual(['lead', 'trent']);
+    const { callback } = await authorizeAs(lead);
+    expect(await signIn(callback)).toMatchObject({ email: 'lead@lead.test', role: FIRST_SIGN_IN_ROLE });
+    expect(() =>
+      githubOAuthConfigFromEnv({ ...envOf(config), SCRUM_SIGN_UP_GITHUB_LOGINS: 'ok, not a login' }),
+    ).toThrow('SCRUM_SIGN_UP_GITHUB_LOGINS: "not a login" is not a GitHub login');
   });
 
-  it('refuses a callback whose state is not the one issued, writing nothing', async () => {
+  it('a leaked callback URL replayed from another client is refused before GitHub is asked; the victim still signs in', async () => {
+    await invite('victim');
+    const victim = await authorizeAs({ ...octo, id: 555, login: 'victim' });
+    const attacker = await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
+    const exchanges = standIn.state.exchanges;
+    for (const flowSecret of [attacker.flowSecret, 'guessed']) {
+      const error = await expectHuddleError(signIn({ ...victim.callback, flowSecret }), UnauthorizedError);
+      expect(error.constraint.field).toBe('state');
+    }
+    expect(standIn.state.exchanges).toBe(exchanges);
+    expect((await storedUsers()).map((user) => user.username)).not.toContain('victim');
+    expect(await signIn(victim.callback)).toMatchObject({ username: 'victim' });
+  });
+
+  it('login CSRF: completing the attacker’s code and state from the victim’s client is refused', async () => {
+    await invite('mallory');
+    const attacker = await authorizeAs({ ...octo, id: 666, login: 'mallory' });
+    const victimsFlow = await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
     const before = await storedUsers();
-    const { authorization, callback } = await authorizeAs({ ...octo, id: 111, login: 'mallory' });
     const error = await expectHuddleError(
-      signIn({ ...callback, state: 'forged' }, authorization),
+      signIn({ ...attacker.callback, flowSecret: victimsFlow.flowSecret }),
       UnauthorizedError,
     );
     expect(error.constraint.field).toBe('state');
     expect(await storedUsers()).toEqual(before);
   });
 
-  it('refuses when GitHub refuses the code (wrong PKCE verifier, reused code) or its API fails', async () => {
+  it('a flow is used once: the same callback again, or after it expired, is refused without asking GitHub', async () => {
+    await invite('once');
+    const first = await authorizeAs({ ...octo, id: 777, login: 'once' });
+    await signIn(first.callback);
+    const exchanges = standIn.state.exchanges;
+    expect((await expectHuddleError(signIn(first.callback), UnauthorizedError)).message).toMatch(
+      /^state: no sign-in started by this client has this state/,
+    );
+    const late = await authorizeAs({ ...octo, id: 777, login: 'once' });
+    await postgres.client.query(
+      `update scrum.sign_in_flows set expires_at = now() - interval '1 second' where state_hash = $1`,
+      [createHash('sha256').update(late.callback.state).digest('hex')],
+    );
+    await expectHuddleError(signIn(late.callback), UnauthorizedError);
+    expect(standIn.state.exchanges).toBe(exchanges);
+    // Starting a sign-in purges expired flows.
+    const flows = await flowCount();
+    await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
+    expect(await flowCount()).toBe(flows);
+  });
+
+  it('refuses when GitHub refuses the code or its API fails, writing nothing', async () => {
+    await invite('eve');
     const before = await storedUsers();
-    const { authorization, callback } = await authorizeAs({ ...octo, id: 222, login: 'eve' });
-    const wrongVerifier = { ...authorization, codeVerifier: (await githubAuthorizeUrl(config)).codeVerifier };
+    const { callback } = await authorizeAs({ ...octo, id: 222, login: 'eve' });
     expect(
-      (await expectHuddleError(signIn(callback, wrongVerifier), UnauthorizedError)).constraint.field,
+      (await expectHuddleError(signIn({ ...callback, code: 'not-issued' }), UnauthorizedError)).constraint
+        .field,
     ).toBe('code');
-    // The code was spent on the failed attempt: GitHub refuses it a second time.
-    await expectHuddleError(signIn(callback, authorization), UnauthorizedError);
     standIn.state.userEndpointFails = true;
     try {
-      const next = await authorizeAs({ ...octo, id: 333, login: 'trent' });
-      await expectHuddleError(signIn(next.callback, next.authorization), UnauthorizedError);
+      const next = await authorizeAs({ ...octo, id: 222, login: 'eve' });
+      await expectHuddleError(signIn(next.callback), UnauthorizedError);
     } finally {
       standIn.state.userEndpointFails = false;
     }
     expect(await storedUsers()).toEqual(before);
-    await expectHuddleError(signIn({ code: '', state: 'x' }, authorization), InvalidInputError);
+    await expectHuddleError(signIn({ ...callback, code: '' }), InvalidInputError);
+    await expectHuddleError(signIn({ ...callback, flowSecret: '' }), InvalidInputError);
   });
 
   it('refuses a deactivated user, leaving their row as it was', async () => {
     await postgres.client.query(`update scrum.users set is_active = false where github_id = '583231'`);
     const before = await storedUsers();
-    const { authorization, callback } = await authorizeAs({ ...octo, login: 'octo-back' });
-    const error = await expectHuddleError(signIn(callback, authorization), UnauthorizedError);
+    const { callback } = await authorizeAs({ ...octo, login: 'octo-back' });
+    const error = await expectHuddleError(signIn(callback), UnauthorizedError);
     expect(error.message).toMatch(/deactivated/);
     expect(await storedUsers()).toEqual(before);
   });
 });
+
+/** The environment a config was read from (for re-reading it with one variable changed). */
+function envOf(from: GitHubOAuthConfig): NodeJS.ProcessEnv {
+  return {
+    GITHUB_CLIENT_ID: from.clientId,
+    GITHUB_CLIENT_SECRET: from.clientSecret,
+    GITHUB_REDIRECT_URI: from.redirectUri,
+  };
+}

@@ -11,8 +11,15 @@ import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
 import { describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
 
-const MIGRATIONS = ['Migration20261122200000ScrumInitial', 'Migration20261122200100ScrumRequestAccess'];
+const MIGRATIONS = [
+  'Migration20261122200000ScrumInitial',
+  'Migration20261122200100ScrumRequestAccess',
+  'Migration20261206070000ScrumSignUp',
+];
+/** The seed's five tables. */
 const TABLES = ['users', 'tasks', 'notifications', 'chat_messages', 'triage_items'];
+/** Beyond the seed: who may join, and GitHub sign-ins in progress. */
+const ADDED_TABLES = ['invitations', 'sign_in_flows'];
 const database = useTestDatabase([scrumModule], { migrated: false });
 
 const snapshot = () => schemaSnapshot(database.db, ['scrum']);
@@ -59,7 +66,7 @@ describe('scrum migrations', () => {
     const { tables } = await snapshot();
     const names = (pick: (table: (typeof tables)[number]) => { name: string }[]) =>
       tables.flatMap(pick).map((item) => item.name);
-    expect(await scrumTables()).toEqual(new Set(TABLES));
+    expect(await scrumTables()).toEqual(new Set([...TABLES, ...ADDED_TABLES]));
     expect(names((table) => table.indexes)).toEqual(
       expect.arrayContaining([
         'idx_users_github_id',
@@ -107,12 +114,12 @@ describe('scrum migrations', () => {
     }
     expect(new Set(names((table) => table.triggers))).toEqual(new Set(['touch_updated_at']));
     const foreignKeys = tables.flatMap((table) => table.foreignKeys);
-    expect(foreignKeys.length).toBe(9);
+    expect(foreignKeys.length).toBe(11);
     expect(new Set(foreignKeys.map((key) => `${key.onUpdate}/${key.onDelete}`))).toEqual(
       new Set(['CASCADE/RESTRICT']),
     );
     expect(tables.filter((table) => table.rowSecurity).map((table) => table.name)).toEqual(
-      expect.arrayContaining(TABLES),
+      expect.arrayContaining([...TABLES, ...ADDED_TABLES]),
     );
     // One permissive policy per role and action: a second one would be OR-ed by the planner on every row.
     const policyKeys = tables.flatMap((table) =>
@@ -143,6 +150,9 @@ describe('scrum migrations', () => {
       ...TABLES.filter((table) => table !== 'users').flatMap((table) =>
         ['INSERT', 'SELECT', 'UPDATE'].map((privilege) => `application_user ${privilege} ${table}`),
       ),
+      'application_user INSERT invitations',
+      'application_user SELECT invitations',
+      'read_only_user SELECT invitations',
       'application_user USAGE scrum',
       'read_only_user USAGE scrum',
     ];
@@ -157,10 +167,13 @@ describe('scrum migrations', () => {
     ]);
   });
 
-  it('step down one migration and up again', async () => {
+  it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
     const reverted = await migrateDown(database.db, { module: 'scrum' });
-    expect(reverted).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[1]] }]);
+    expect(reverted).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[2]] }]);
+    expect(await scrumTables()).toEqual(new Set(TABLES));
+    expect((await grants()).filter((grant) => grant.endsWith(' invitations'))).toEqual([]);
+    await migrateDown(database.db, { module: 'scrum' });
     expect(await grants()).toEqual([]);
     expect((await functions()).every((fn) => fn.endsWith(' -'))).toBe(true);
     await migrateUp(database.db, { module: 'scrum' });

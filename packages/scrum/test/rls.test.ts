@@ -276,6 +276,50 @@ describe('triage items: the reporter’s, the assignee’s and the managers’',
   });
 });
 
+describe('invitations: admins’ only; sign-in flows: no request’s', () => {
+  it('a developer neither sees nor writes an invitation; an admin sees them and invites in their own name only', async () => {
+    await postgres.client.query(
+      `insert into scrum.invitations (github_login, role) values ('invited-by-cli', 'admin')`,
+    );
+    const logins = async (person: Person) =>
+      (
+        await rowsAs<{ github_login: string }>(
+          person,
+          'select github_login from scrum.invitations order by id',
+        )
+      ).map((row) => row.github_login);
+    expect(await logins(dev)).toEqual([]);
+    expect(await logins(pm)).toEqual([]);
+    expect(await logins(admin)).toEqual(['invited-by-cli']);
+    const invite = `insert into scrum.invitations (github_login, role, invited_by_id) values (?, 'admin', ?)`;
+    expect(await writeAs(dev, invite, ['dev-friend', dev.id])).toBe('42501');
+    expect(await writeAs(pm, invite, ['pm-friend', pm.id])).toBe('42501');
+    expect(await writeAs(admin, invite, ['in-dev-name', dev.id])).toBe('42501');
+    expect(await writeAs(admin, invite, ['admin-friend', admin.id])).toBe(1);
+    expect(await writeAs(admin, `update scrum.invitations set role = 'admin'`)).toBe('42501');
+    expect(await writeAs(admin, 'delete from scrum.invitations')).toBe('42501');
+    expect(
+      (await postgres.client.query('select github_login from scrum.invitations order by id')).rows.map(
+        (row) => row.github_login,
+      ),
+    ).toEqual(['invited-by-cli', 'admin-friend']);
+  });
+
+  it('no request reads or writes a sign-in flow, an admin’s included', async () => {
+    await postgres.client.query(
+      `insert into scrum.sign_in_flows (state_hash, client_hash, sealed_verifier, expires_at)
+       values (repeat('a', 64), repeat('b', 64), 'sealed', now() + interval '1 minute')`,
+    );
+    for (const person of [dev, admin]) {
+      expect(await writeAs(person, 'select * from scrum.sign_in_flows')).toBe('42501');
+      expect(await writeAs(person, 'delete from scrum.sign_in_flows')).toBe('42501');
+    }
+    expect((await postgres.client.query('select count(*)::int as n from scrum.sign_in_flows')).rows).toEqual([
+      { n: 1 },
+    ]);
+  });
+});
+
 describe('outside the request scope', () => {
   /** Runs `work` in a transaction switched to `role` with no request settings, then rolls back. */
   async function asRole<T>(role: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import {
   notificationEventSchema,
   SCRUM_NOTIFICATION_CHANNEL,
   type Task,
+  type TaskPage,
   taskSchema,
 } from '../src/schemas.ts';
 import { listUnreadNotifications } from '../src/services/notifications.ts';
@@ -47,7 +48,7 @@ function create(by: Person, extra: Record<string, unknown> = {}): Promise<Task> 
 }
 
 async function notificationsOf(person: Person) {
-  return asActor(test.db, person.actor, (em, actor) => listUnreadNotifications(em, actor));
+  return (await asActor(test.db, person.actor, (em, actor) => listUnreadNotifications(em, actor))).items;
 }
 
 beforeAll(async () => {
@@ -254,22 +255,27 @@ describe('lists', () => {
     const finished = await mk(2, '2026-03-03T00:00:00Z', { storyId: 'STORY-9' });
     const asLister = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, lister.actor, work);
     await asLister((em, actor) => changeTaskStatus(em, actor, { taskId: finished.id, status: 'done' }));
-    const ids = (tasks: Task[]) => tasks.map((task) => task.id);
+    const ids = (page: TaskPage) => page.items.map((task) => task.id);
 
     // Whole tasks, as the entity-mapped services return them: the database renders this hot read itself.
-    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo' }))).toEqual([
-      highEarly,
-      highLate,
-      low,
-    ]);
-    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo', limit: 2 }))).toEqual([
-      highEarly,
-      highLate,
-    ]);
-    const done = await asLister((em, actor) => listMyTasks(em, actor, { status: 'done' }));
+    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo' }))).toEqual({
+      items: [highEarly, highLate, low],
+      nextCursor: null,
+    });
+    const firstTwo = await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo', limit: 2 }));
+    expect(firstTwo).toEqual({ items: [highEarly, highLate], nextCursor: expect.any(String) });
+    expect(
+      await asLister((em, actor) =>
+        listMyTasks(em, actor, { status: 'todo', limit: 2, cursor: firstTwo.nextCursor! }),
+      ),
+    ).toEqual({ items: [low], nextCursor: null });
+    const { items: done } = await asLister((em, actor) => listMyTasks(em, actor, { status: 'done' }));
     expect(done).toEqual([await asLister((em, actor) => getTask(em, actor, { taskId: finished.id }))]);
     expect(done[0]).toMatchObject({ storyId: 'STORY-9', completedAt: expect.any(String) });
-    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'in_progress' }))).toEqual([]);
+    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'in_progress' }))).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     expect(ids(await asLister((em, actor) => listTasksByRole(em, actor, { role: 'designer' })))).toEqual([
       highEarly.id,
       highLate.id,
@@ -277,7 +283,7 @@ describe('lists', () => {
       low.id,
     ]);
     // Another role's list is empty for a designer: row-level security, not a filter in the service.
-    expect(await asLister((em, actor) => listTasksByRole(em, actor, { role: 'developer' }))).toEqual([]);
+    expect(ids(await asLister((em, actor) => listTasksByRole(em, actor, { role: 'developer' })))).toEqual([]);
     expect(ids(await asLister((em, actor) => listEpicTasks(em, actor, { epicId: 'DESIGN' })))).toEqual([
       highLate.id,
       low.id,
@@ -295,5 +301,78 @@ describe('lists', () => {
       asActor(test.db, tester.actor, (em, actor) => getTask(em, actor, { taskId: low.id })),
       NotFoundError,
     );
+  });
+});
+
+/** Every page of a list, from the first, following `nextCursor` to the end. */
+async function allPages<Page extends { items: { id: number }[]; nextCursor: string | null }>(
+  list: (cursor: string | undefined) => Promise<Page>,
+): Promise<number[][]> {
+  const pages: number[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await list(cursor);
+    pages.push(page.items.map((item) => item.id));
+    cursor = page.nextCursor ?? undefined;
+    // A cursor that repeats a page would loop forever: a dozen pages is more than any list here has.
+  } while (cursor !== undefined && pages.length < 12);
+  return pages;
+}
+
+describe('paging', () => {
+  it('every task list walks its rows once each, in order, by cursor: ties by id, start dates a microsecond apart', async () => {
+    const pager = await newUser(postgres.client, 'tester', 'pager');
+    // Four tasks of one priority whose start dates differ below a millisecond (two equal), one of higher
+    // priority: rows a millisecond-precision cursor would skip or repeat.
+    const inserted = await postgres.client.query<{ id: number }>(
+      `insert into scrum.tasks (title, description, assigned_role, assigned_user_id, start_date, end_date, priority,
+         epic_id, is_delayed, created_by_id)
+       select 'Paged', 'D', 'tester', $1, start_date::timestamptz, end_date::timestamptz, priority, 'PAGES', true, $2
+       from (values ('2026-04-01 00:00:00.000300Z', '2026-04-02 00:00:00.000300Z', 0),
+                    ('2026-04-01 00:00:00.000100Z', '2026-04-02 00:00:00.000100Z', 0),
+                    ('2026-04-01 00:00:00.000200Z', '2026-04-02 00:00:00.000200Z', 0),
+                    ('2026-04-01 00:00:00.000200Z', '2026-04-02 00:00:00.000200Z', 0),
+                    ('2026-05-01 00:00:00Z', '2026-05-02 00:00:00Z', 9))
+         as t(start_date, end_date, priority)
+       returning id`,
+      [pager.id, pm.id],
+    );
+    const [late, first, tieA, tieB, urgent] = inserted.rows.map((row) => row.id);
+    const byPriority = [[urgent], [first], [tieA], [tieB], [late], []];
+    const asPager = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, pager.actor, work);
+    expect(
+      await allPages((cursor) =>
+        asPager((em, actor) => listMyTasks(em, actor, { status: 'todo', limit: 1, cursor })),
+      ),
+    ).toEqual(byPriority.slice(0, 5));
+    expect(
+      await allPages((cursor) =>
+        asPager((em, actor) => listEpicTasks(em, actor, { epicId: 'PAGES', limit: 2, cursor })),
+      ),
+    ).toEqual([[urgent, first], [tieA, tieB], [late]]);
+    const byRole = await allPages((cursor) =>
+      asPager((em, actor) => listTasksByRole(em, actor, { role: 'tester', limit: 1, cursor })),
+    );
+    expect(byRole.flat()).toEqual([urgent, first, tieA, tieB, late]);
+    const delayed = await allPages((cursor) =>
+      asActor(test.db, pm.actor, (em, actor) => listDelayedTasks(em, actor, { limit: 1, cursor })),
+    );
+    expect(delayed.flat().filter((id) => inserted.rows.some((row) => row.id === id))).toEqual([
+      first,
+      tieA,
+      tieB,
+      late,
+      urgent,
+    ]);
+  });
+
+  it('a page holds at most 200 items, and a cursor must be one a list returned', async () => {
+    const list = (input: Record<string, unknown>) =>
+      asActor(test.db, pm.actor, (em, actor) => listTasksByRole(em, actor, { role: 'tester', ...input }));
+    expect((await expectHuddleError(list({ limit: 201 }), InvalidInputError)).constraint.field).toBe('limit');
+    for (const cursor of ['not-a-cursor', Buffer.from('["x", 1]').toString('base64url'), 'W10']) {
+      const error = await expectHuddleError(list({ cursor }), InvalidInputError);
+      expect(error.message).toBe('cursor: must be a nextCursor this list returned');
+    }
   });
 });

@@ -68,7 +68,7 @@ describe('triage', () => {
       });
       await eventually(() => expect(events).toHaveLength(2));
       for (const manager of [pm, admin]) {
-        const notifications = await asActor(test.db, manager.actor, (em, actor) =>
+        const { items: notifications } = await asActor(test.db, manager.actor, (em, actor) =>
           listUnreadNotifications(em, actor),
         );
         expect(notifications.map((notification) => notification.type)).toEqual(['issue_reported']);
@@ -80,9 +80,9 @@ describe('triage', () => {
       const colleagueSees = await asActor(test.db, colleague.actor, (em, actor) =>
         listTriageItems(em, actor),
       );
-      expect(colleagueSees).toEqual([]);
+      expect(colleagueSees).toEqual({ items: [], nextCursor: null });
       const reporterSees = await asActor(test.db, reporter.actor, (em, actor) => listTriageItems(em, actor));
-      expect(reporterSees.map((seen) => seen.id)).toEqual([item.id]);
+      expect(reporterSees).toEqual({ items: [item], nextCursor: null });
     } finally {
       await unlisten();
     }
@@ -147,7 +147,9 @@ describe('triage', () => {
       taskId: promoted.task.id,
       resolution: `Promoted to task #${promoted.task.id}`,
     });
-    const fixerNotes = await asActor(test.db, fixer.actor, (em, actor) => listUnreadNotifications(em, actor));
+    const { items: fixerNotes } = await asActor(test.db, fixer.actor, (em, actor) =>
+      listUnreadNotifications(em, actor),
+    );
     expect(fixerNotes.map((note) => [note.type, note.relatedTaskId])).toEqual([
       ['task_assigned', promoted.task.id],
     ]);
@@ -167,5 +169,29 @@ describe('triage', () => {
       ConflictError,
     );
     expect(twice.constraint.field).toBe('itemId');
+  });
+});
+
+describe('the triage list', () => {
+  it('pages newest first by cursor, each visible item once, even when created in the same microsecond', async () => {
+    const paged = await newUser(postgres.client, 'designer', 'paged');
+    const inserted = await postgres.client.query<{ id: number }>(
+      `insert into scrum.triage_items (reporter_id, title, description, created_at)
+       values ($1, 'A', 'D', '2026-06-01 00:00:00.000100Z'), ($1, 'B', 'D', '2026-06-01 00:00:00.000200Z'),
+              ($1, 'C', 'D', '2026-06-01 00:00:00.000200Z'), ($1, 'D', 'D', '2026-06-01 00:00:00.000300Z')
+       returning id`,
+      [paged.id],
+    );
+    const [a, b, c, d] = inserted.rows.map((row) => row.id);
+    const pages: number[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await asActor(test.db, paged.actor, (em, actor) =>
+        listTriageItems(em, actor, { limit: 1, cursor }),
+      );
+      pages.push(page.items.map((item) => item.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined && pages.length < 10);
+    expect(pages).toEqual([[d], [c], [b], [a]]);
   });
 });

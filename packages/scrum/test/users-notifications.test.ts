@@ -1,8 +1,15 @@
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@huddle/db';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  inRequestScope,
+  NotFoundError,
+  UnauthorizedError,
+} from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
-import { currentUserSchema, notificationSchema, teamMemberSchema } from '../src/schemas.ts';
+import { currentUserSchema, invitationSchema, notificationSchema, teamMemberSchema } from '../src/schemas.ts';
 import {
   countUnreadNotifications,
   listUnreadNotifications,
@@ -13,6 +20,8 @@ import {
   changeUserRole,
   deactivateUser,
   getCurrentUser,
+  inviteUser,
+  inviteUserAsOperator,
   listDirectory,
   reactivateUser,
 } from '../src/services/users.ts';
@@ -34,7 +43,7 @@ beforeAll(async () => {
 
 describe('users', () => {
   it('the directory lists active teammates with id, username, avatar and role — never an email', async () => {
-    const directory = await asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor));
+    const { items: directory } = await asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor));
     expect(directory.map((member) => member.id)).toEqual(
       expect.arrayContaining([admin.id, dev.id, tester.id]),
     );
@@ -45,7 +54,34 @@ describe('users', () => {
     const testers = await asActor(test.db, dev.actor, (em, actor) =>
       listDirectory(em, actor, { role: 'tester' }),
     );
-    expect(testers.map((member) => member.id)).toEqual([tester.id]);
+    expect(testers).toEqual({
+      items: [directory.find((member) => member.id === tester.id)],
+      nextCursor: null,
+    });
+  });
+
+  it('the directory pages by username then id, at most 200 a page, each member once', async () => {
+    const walk = async (limit: number) => {
+      const seen: number[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await asActor(test.db, admin.actor, (em, actor) =>
+          listDirectory(em, actor, { limit, cursor, includeInactive: true }),
+        );
+        seen.push(page.items.map((member) => member.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined && seen.length < 50);
+      return seen;
+    };
+    const everyone = (
+      await postgres.client.query<{ id: number }>('select id from scrum.users order by username, id')
+    ).rows.map((row) => row.id);
+    expect((await walk(200)).flat()).toEqual(everyone);
+    const byTwo = await walk(2);
+    expect(byTwo.flat()).toEqual(everyone);
+    expect(byTwo.every((page) => page.length <= 2)).toBe(true);
+    const tooMany = asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor, { limit: 201 }));
+    expect((await expectHuddleError(tooMany, InvalidInputError)).constraint.field).toBe('limit');
   });
 
   it('the current user sees their own email', async () => {
@@ -90,13 +126,15 @@ describe('users', () => {
       asActor(test.db, leaver.actor, (em, actor) => getCurrentUser(em, actor)),
       UnauthorizedError,
     );
-    const seenByDev = await asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor));
+    const { items: seenByDev } = await asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor));
     expect(seenByDev.map((member) => member.id)).not.toContain(leaver.id);
     await expectHuddleError(
       asActor(test.db, dev.actor, (em, actor) => listDirectory(em, actor, { includeInactive: true })),
       ForbiddenError,
     );
-    const seenByAdmin = await asAdmin((em, actor) => listDirectory(em, actor, { includeInactive: true }));
+    const { items: seenByAdmin } = await asAdmin((em, actor) =>
+      listDirectory(em, actor, { includeInactive: true }),
+    );
     expect(seenByAdmin.find((member) => member.id === leaver.id)).toMatchObject({ isActive: false });
     expect(await asAdmin((em, actor) => reactivateUser(em, actor, { userId: leaver.id }))).toMatchObject({
       isActive: true,
@@ -104,6 +142,60 @@ describe('users', () => {
     expect((await asActor(test.db, leaver.actor, (em, actor) => getCurrentUser(em, actor))).id).toBe(
       leaver.id,
     );
+  });
+});
+
+describe('invitations', () => {
+  const invitations = async () =>
+    (
+      await postgres.client.query(
+        'select github_login, role, invited_by_id from scrum.invitations order by id',
+      )
+    ).rows;
+
+  it('an admin invites a GitHub login (lower-cased) with a role, in their own name; the operator in none', async () => {
+    const invitation = await asActor(test.db, admin.actor, (em, actor) =>
+      inviteUser(em, actor, { githubLogin: ' New-Hire ', role: 'project_manager' }),
+    );
+    expect(invitationSchema.parse(invitation)).toEqual(invitation);
+    expect(invitation).toMatchObject({
+      githubLogin: 'new-hire',
+      role: 'project_manager',
+      invitedById: admin.id,
+      acceptedAt: null,
+      userId: null,
+    });
+    await inRequestScope(test.db.orm, (em) =>
+      inviteUserAsOperator(em, { githubLogin: 'first-admin', role: 'admin' }),
+    );
+    expect(await invitations()).toEqual([
+      { github_login: 'new-hire', role: 'project_manager', invited_by_id: admin.id },
+      { github_login: 'first-admin', role: 'admin', invited_by_id: null },
+    ]);
+  });
+
+  it('refuses non-admins, a login already invited or already a member, and a malformed login, changing nothing', async () => {
+    const before = await invitations();
+    const invite = (person: Person, githubLogin: string) =>
+      asActor(test.db, person.actor, (em, actor) => inviteUser(em, actor, { githubLogin }));
+    expect((await expectHuddleError(invite(dev, 'friend'), ForbiddenError)).constraint.field).toBe(
+      'githubLogin',
+    );
+    expect((await expectHuddleError(invite(admin, 'NEW-HIRE'), ConflictError)).message).toBe(
+      'githubLogin: new-hire is already invited',
+    );
+    const [member] = (
+      await postgres.client.query('select username from scrum.users where id = $1', [tester.id])
+    ).rows;
+    expect(
+      (await expectHuddleError(invite(admin, member.username.toUpperCase()), ConflictError)).message,
+    ).toMatch(/^githubLogin: .* is already a member/);
+    for (const login of ['', 'a b', 'x'.repeat(40), 'a\u0000']) {
+      expect((await expectHuddleError(invite(admin, login), InvalidInputError)).constraint.field).toBe(
+        'githubLogin',
+      );
+    }
+    expect(await invitations()).toEqual(before);
   });
 });
 
@@ -126,7 +218,7 @@ describe('notifications', () => {
   const asDev = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, dev.actor, work);
 
   it('lists the unread ones newest first and counts them', async () => {
-    const unread = await asDev((em, actor) => listUnreadNotifications(em, actor));
+    const { items: unread } = await asDev((em, actor) => listUnreadNotifications(em, actor));
     expect(unread.map((notification) => notification.id)).toEqual(ids);
     expect(unread.map((notification) => notificationSchema.parse(notification))).toEqual(unread);
     expect(unread[0]).toEqual({
@@ -140,18 +232,24 @@ describe('notifications', () => {
       createdAt: expect.any(String),
       readAt: null,
     });
-    expect(await asDev((em, actor) => listUnreadNotifications(em, actor, { limit: 2 }))).toEqual(
-      unread.slice(0, 2),
-    );
+    const firstPage = await asDev((em, actor) => listUnreadNotifications(em, actor, { limit: 3 }));
+    expect(firstPage).toEqual({ items: unread.slice(0, 3), nextCursor: expect.any(String) });
+    expect(
+      await asDev((em, actor) =>
+        listUnreadNotifications(em, actor, { limit: 3, cursor: firstPage.nextCursor! }),
+      ),
+    ).toEqual({ items: unread.slice(3), nextCursor: null });
     expect(await asDev((em, actor) => countUnreadNotifications(em, actor))).toEqual({ unread: 4 });
   });
 
   it('marks one read (read_at kept from the first time), then all; another user’s is NotFound', async () => {
-    const [newest] = await asDev((em, actor) => listUnreadNotifications(em, actor));
+    const {
+      items: [newest],
+    } = await asDev((em, actor) => listUnreadNotifications(em, actor));
     const first = await asDev((em, actor) => markNotificationRead(em, actor, { notificationId: ids[0]! }));
     expect(first).toEqual({ ...newest, id: ids[0], isRead: true, readAt: expect.any(String) });
     expect(notificationSchema.parse(first)).toEqual(first);
-    const stillUnread = await asDev((em, actor) => listUnreadNotifications(em, actor));
+    const { items: stillUnread } = await asDev((em, actor) => listUnreadNotifications(em, actor));
     expect(stillUnread.map((notification) => notification.id)).toEqual(ids.slice(1));
     const again = await asDev((em, actor) => markNotificationRead(em, actor, { notificationId: ids[0]! }));
     expect(again.readAt).toBe(first.readAt);

@@ -5,6 +5,8 @@ import {
   assignTaskInputSchema,
   assignTriageItem,
   assignTriageItemInputSchema,
+  type ChatEvent,
+  type ChatEventNotice,
   changeTaskStatus,
   changeTaskStatusInputSchema,
   changeTriageStatus,
@@ -12,7 +14,8 @@ import {
   changeUserRole,
   changeUserRoleInputSchema,
   channelHistoryInputSchema,
-  chatEventSchema,
+  chatEventNoticeSchema,
+  chatEventOf,
   chatEventsInputSchema,
   chatMessageSchema,
   chatPageSchema,
@@ -35,6 +38,9 @@ import {
   githubAuthorizeUrl,
   githubCallback,
   githubCallbackInputSchema,
+  invitationSchema,
+  inviteUser,
+  inviteUserInputSchema,
   isChatEventFor,
   isNotificationEventFor,
   listDelayedTasks,
@@ -55,6 +61,7 @@ import {
   markNotificationRead,
   notificationEventSchema,
   notificationIdInputSchema,
+  notificationPageSchema,
   notificationSchema,
   promotedTriageItemSchema,
   promoteTriageItem,
@@ -72,9 +79,12 @@ import {
   sendDirectMessage,
   sendDirectMessageInputSchema,
   taskIdInputSchema,
+  taskPageSchema,
   taskSchema,
+  teamMemberPageSchema,
   teamMemberSchema,
   triageItemIdInputSchema,
+  triageItemPageSchema,
   triageItemSchema,
   unreadCountSchema,
   updateTask,
@@ -83,24 +93,17 @@ import {
 } from '@huddle/scrum';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { eventStream } from '../event-stream.ts';
-import { openSignInState, sealSignInState } from '../github-sign-in.ts';
-import {
-  type ApiContext,
-  actorProcedure,
-  authedProcedure,
-  publicProcedure,
-  router,
-  signInProcedure,
-} from '../trpc.ts';
+import { eventStream, type SubscribedMessage } from '../event-stream.ts';
+import { type ApiContext, actorProcedure, authedProcedure, router, signInProcedure } from '../trpc.ts';
 
 /** Every scrum procedure but sign-in acts as the user of a scrum token, with least privilege. */
 const scrumProcedure = actorProcedure(scrumModule);
 
 /**
  * A scrum procedure whose service gets its input as the client sent it. Scrum's services parse their input
- * themselves, and some schemas turn date strings into Dates, which a second parse would refuse; `.input()`
- * has validated the sent input against the same schema before the resolver runs, hence the cast.
+ * themselves, and some schemas turn strings into other values (dates into Dates, list cursors into their
+ * keys), which a second parse would refuse; `.input()` has validated the sent input against the same schema
+ * before the resolver runs, hence the cast.
  */
 function scrumProcedureWithSentInput<Schema extends z.ZodType>(schema: Schema) {
   return scrumProcedure
@@ -128,31 +131,44 @@ function loadScrumActor(db: Database, actor: ScrumActor): Promise<ScrumActor> {
   return runAsActor(db.orm, scrumModule, actor, async (_em, loaded) => loaded);
 }
 
+/**
+ * Each notice's message, read in its own request scope as the subscriber (so a deactivated subscriber or an
+ * invisible message gets nothing), one at a time, in the order the notices arrived.
+ */
+async function* chatEvents(
+  db: Database,
+  actor: ScrumActor,
+  notices: AsyncGenerator<ChatEventNotice | SubscribedMessage>,
+): AsyncGenerator<ChatEvent | SubscribedMessage> {
+  for await (const notice of notices) {
+    if (notice.type === 'subscribed') {
+      yield notice;
+      continue;
+    }
+    const event = await runAsActor(db.orm, scrumModule, actor, (em, loaded) =>
+      chatEventOf(em, loaded, notice),
+    );
+    if (event) yield event;
+  }
+}
+
 export const scrumRouter = router({
   /**
-   * Sign-in with GitHub. The client sends the browser to `url` and passes GitHub's `code` and `state` back
-   * to `githubCallback`; the PKCE verifier travels sealed inside `state` (github-sign-in.ts), never readable.
+   * Sign-in with GitHub, bound to the client that starts it. `githubAuthorizeUrl` answers the URL to send the
+   * browser to and a `flowSecret` the client keeps to itself (never in a URL); `githubCallback` takes
+   * GitHub's `code` and `state` with that secret. The PKCE verifier stays on the server (scrum.sign_in_flows).
    */
   auth: router({
-    githubAuthorizeUrl: publicProcedure
-      .output(githubAuthorizationSchema.pick({ url: true, state: true }))
-      .mutation(async ({ ctx }) => {
-        const authorization = await githubAuthorizeUrl(githubConfig(ctx));
-        const state = sealSignInState(ctx.secret, authorization.codeVerifier);
-        const url = new URL(authorization.url);
-        url.searchParams.set('state', state);
-        return { url: url.toString(), state };
-      }),
+    githubAuthorizeUrl: signInProcedure.output(githubAuthorizationSchema).mutation(({ ctx }) => {
+      const config = githubConfig(ctx);
+      // As the owner: nobody is signed in yet, and requests may not touch sign-in flows.
+      return inRequestScope(ctx.db.orm, (em) => githubAuthorizeUrl(em, config));
+    }),
     githubCallback: signInProcedure
       .input(githubCallbackInputSchema)
       .output(z.object({ user: currentUserSchema, token: z.string(), expiresAt: z.iso.datetime() }))
       .mutation(async ({ ctx, input }) => {
-        const config = githubConfig(ctx);
-        const codeVerifier = openSignInState(ctx.secret, input.state);
-        // As the owner, as the package requires: nobody is signed in yet, and requests may not create users.
-        const user = await inRequestScope(ctx.db.orm, (em) =>
-          githubCallback(em, config, input, { state: input.state, codeVerifier }),
-        );
+        const user = await githubCallback(ctx.db.orm, githubConfig(ctx), input);
         const issued = await issueActorToken(ctx.secret, scrumActor, {
           module: 'scrum',
           userId: user.id,
@@ -163,10 +179,9 @@ export const scrumRouter = router({
   }),
 
   users: router({
-    directory: scrumProcedure
-      .input(directoryInputSchema.optional())
-      .output(teamMemberSchema.array())
-      .query(({ ctx, input }) => listDirectory(ctx.em, ctx.actor, input ?? {})),
+    directory: scrumProcedureWithSentInput(directoryInputSchema.optional())
+      .output(teamMemberPageSchema)
+      .query(({ ctx }) => listDirectory(ctx.em, ctx.actor, ctx.sentInput ?? {})),
     me: scrumProcedure.output(currentUserSchema).query(({ ctx }) => getCurrentUser(ctx.em, ctx.actor)),
     changeRole: scrumProcedure
       .input(changeUserRoleInputSchema)
@@ -180,6 +195,10 @@ export const scrumRouter = router({
       .input(userIdInputSchema)
       .output(teamMemberSchema)
       .mutation(({ ctx, input }) => reactivateUser(ctx.em, ctx.actor, input)),
+    invite: scrumProcedure
+      .input(inviteUserInputSchema)
+      .output(invitationSchema)
+      .mutation(({ ctx, input }) => inviteUser(ctx.em, ctx.actor, input)),
   }),
 
   tasks: router({
@@ -201,29 +220,24 @@ export const scrumRouter = router({
       .input(taskIdInputSchema)
       .output(taskSchema)
       .query(({ ctx, input }) => getTask(ctx.em, ctx.actor, input)),
-    mine: scrumProcedure
-      .input(listMyTasksInputSchema)
-      .output(taskSchema.array())
-      .query(({ ctx, input }) => listMyTasks(ctx.em, ctx.actor, input)),
-    byRole: scrumProcedure
-      .input(listTasksByRoleInputSchema)
-      .output(taskSchema.array())
-      .query(({ ctx, input }) => listTasksByRole(ctx.em, ctx.actor, input)),
-    delayed: scrumProcedure
-      .input(listDelayedTasksInputSchema.optional())
-      .output(taskSchema.array())
-      .query(({ ctx, input }) => listDelayedTasks(ctx.em, ctx.actor, input ?? {})),
-    byEpic: scrumProcedure
-      .input(listEpicTasksInputSchema)
-      .output(taskSchema.array())
-      .query(({ ctx, input }) => listEpicTasks(ctx.em, ctx.actor, input)),
+    mine: scrumProcedureWithSentInput(listMyTasksInputSchema)
+      .output(taskPageSchema)
+      .query(({ ctx }) => listMyTasks(ctx.em, ctx.actor, ctx.sentInput)),
+    byRole: scrumProcedureWithSentInput(listTasksByRoleInputSchema)
+      .output(taskPageSchema)
+      .query(({ ctx }) => listTasksByRole(ctx.em, ctx.actor, ctx.sentInput)),
+    delayed: scrumProcedureWithSentInput(listDelayedTasksInputSchema.optional())
+      .output(taskPageSchema)
+      .query(({ ctx }) => listDelayedTasks(ctx.em, ctx.actor, ctx.sentInput ?? {})),
+    byEpic: scrumProcedureWithSentInput(listEpicTasksInputSchema)
+      .output(taskPageSchema)
+      .query(({ ctx }) => listEpicTasks(ctx.em, ctx.actor, ctx.sentInput)),
   }),
 
   notifications: router({
-    unread: scrumProcedure
-      .input(listUnreadNotificationsInputSchema.optional())
-      .output(notificationSchema.array())
-      .query(({ ctx, input }) => listUnreadNotifications(ctx.em, ctx.actor, input ?? {})),
+    unread: scrumProcedureWithSentInput(listUnreadNotificationsInputSchema.optional())
+      .output(notificationPageSchema)
+      .query(({ ctx }) => listUnreadNotifications(ctx.em, ctx.actor, ctx.sentInput ?? {})),
     markRead: scrumProcedure
       .input(notificationIdInputSchema)
       .output(notificationSchema)
@@ -270,10 +284,11 @@ export const scrumRouter = router({
       .input(chatEventsInputSchema)
       .subscription(async ({ ctx, input, signal }) => {
         const actor = await loadScrumActor(ctx.db, ctx.actor);
-        return eventStream(ctx.db, SCRUM_CHAT_CHANNEL, signal, (payload) => {
-          const event = chatEventSchema.safeParse(payload);
-          return event.success && isChatEventFor(event.data, actor.userId, input) ? event.data : undefined;
+        const notices = eventStream(ctx.db, SCRUM_CHAT_CHANNEL, signal, (payload) => {
+          const notice = chatEventNoticeSchema.safeParse(payload);
+          return notice.success && isChatEventFor(notice.data, actor.userId, input) ? notice.data : undefined;
         });
+        return chatEvents(ctx.db, actor, notices);
       }),
   }),
 
@@ -293,10 +308,9 @@ export const scrumRouter = router({
     promote: scrumProcedureWithSentInput(promoteTriageItemInputSchema)
       .output(promotedTriageItemSchema)
       .mutation(({ ctx }) => promoteTriageItem(ctx.em, ctx.actor, ctx.sentInput)),
-    list: scrumProcedure
-      .input(listTriageItemsInputSchema.optional())
-      .output(triageItemSchema.array())
-      .query(({ ctx, input }) => listTriageItems(ctx.em, ctx.actor, input ?? {})),
+    list: scrumProcedureWithSentInput(listTriageItemsInputSchema.optional())
+      .output(triageItemPageSchema)
+      .query(({ ctx }) => listTriageItems(ctx.em, ctx.actor, ctx.sentInput ?? {})),
     get: scrumProcedure
       .input(triageItemIdInputSchema)
       .output(triageItemSchema)

@@ -3,6 +3,7 @@ import type { ScrumActor } from '../actor.ts';
 import {
   type ChannelHistoryInput,
   type ChatEvent,
+  type ChatEventNotice,
   type ChatMessage,
   type ChatPage,
   type ConversationInput,
@@ -27,20 +28,21 @@ function requireMayUse(actor: ScrumActor, messageType: MessageType): void {
 
 /**
  * Runs `write` — an insert or update of one scrum.chat_messages row aliased `m`, without `returning` — and
- * publishes the event of the message it wrote, in one statement (a hot path: no entity, no second round
- * trip). The message is rendered once, by the database, for both the answer and the event; when `write`
- * wrote nothing, nothing is published and the answer is undefined.
+ * publishes the notice of the message it wrote (ids, never the text), in one statement (a hot path: no
+ * entity, no second round trip). When `write` wrote nothing, nothing is published and the answer is
+ * undefined.
  */
 async function writeAndPublish(
   em: EntityManager,
   write: string,
   params: unknown[],
-  type: ChatEvent['type'],
+  type: ChatEventNotice['type'],
 ): Promise<ChatMessage | undefined> {
   const [message]: ChatMessage[] = await em.execute(
     `with written as (${write} returning ${chatMessageColumnsSql('m')}),
      published as (
-       select pg_notify(?, json_build_object('type', ?, 'message', to_json(written))::text) from written)
+       select pg_notify(?, json_build_object('type', ?, 'messageId', written.id, 'senderId', written."senderId",
+         'recipientId', written."recipientId", 'channel', written.channel)::text) from written)
      select written.* from written, published`,
     [...params, SCRUM_CHAT_CHANNEL, type],
   );
@@ -159,4 +161,20 @@ export function getChannelHistory(
 ): Promise<ChatPage> {
   const { channel, ...pageInput } = parseInput(channelHistoryInputSchema, input);
   return page(em, 'm.recipient_id is null and m.channel = ?', [channel], pageInput);
+}
+
+/**
+ * The event a chat subscriber receives for `notice`: the message as the actor sees it now (row-level
+ * security decides), or undefined when the actor may not see it.
+ */
+export async function chatEventOf(
+  em: EntityManager,
+  _actor: ScrumActor,
+  notice: ChatEventNotice,
+): Promise<ChatEvent | undefined> {
+  const [message]: ChatMessage[] = await em.execute(
+    `select ${chatMessageColumnsSql('m')} from scrum.chat_messages m where m.id = ?`,
+    [notice.messageId],
+  );
+  return message && { type: notice.type, message };
 }

@@ -1,4 +1,12 @@
-import { type EntityManager, parseInput, UnauthorizedError } from '@huddle/db';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  ConfigurationError,
+  type EntityManager,
+  type HuddleOrm,
+  inRequestScope,
+  parseInput,
+  UnauthorizedError,
+} from '@huddle/db';
 import * as oauth from 'oauth4webapi';
 import { z } from 'zod';
 import { ScrumUser } from '../entities/user.ts';
@@ -7,6 +15,7 @@ import {
   type GitHubAuthorization,
   type GitHubCallbackInput,
   githubCallbackInputSchema,
+  githubLoginSchema,
   type UserRole,
 } from '../schemas.ts';
 import { toCurrentUser } from './outputs.ts';
@@ -27,16 +36,19 @@ export interface GitHubOAuthConfig {
   /** The REST API root: default `https://api.github.com` (Enterprise: `https://HOST/api/v3`). */
   apiUrl: string;
   /**
-   * GitHub user ids (numeric, as strings) that become admins when they first sign in: how a new team gets its
-   * first admin. Everyone else starts as a developer; admins change roles afterwards.
+   * GitHub logins (lower-cased) that may join without an invitation, as FIRST_SIGN_IN_ROLE. Empty by
+   * default: sign-up is closed, and only an invited login becomes a user.
    */
-  initialAdminIds: readonly string[];
+  signUpLogins: readonly string[];
   /** Plain-http endpoints (only the tests' loopback stand-in). */
   allowInsecureRequests?: boolean;
 }
 
-/** The role of a first-time user who is not listed in `initialAdminIds`: the least privileged team role. */
+/** The role of a first-time user admitted by `signUpLogins` (an invitation names its own): the least privileged. */
 export const FIRST_SIGN_IN_ROLE: UserRole = 'developer';
+
+/** GitHub's authorization codes live 10 minutes; a sign-in that takes longer starts again. */
+const SIGN_IN_FLOW_TTL_MS = 10 * 60 * 1000;
 
 const GITHUB_DEFAULTS = {
   authorizeUrl: 'https://github.com/login/oauth/authorize',
@@ -44,10 +56,25 @@ const GITHUB_DEFAULTS = {
   apiUrl: 'https://api.github.com',
 };
 
+/** The logins of SCRUM_SIGN_UP_GITHUB_LOGINS (comma-separated), lower-cased; a malformed one stops the start. */
+function signUpLoginsFromEnv(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((login) => login.trim())
+    .filter(Boolean)
+    .map((login) => {
+      const parsed = githubLoginSchema.safeParse(login);
+      if (!parsed.success) {
+        throw new ConfigurationError(`SCRUM_SIGN_UP_GITHUB_LOGINS: "${login}" is not a GitHub login`);
+      }
+      return parsed.data;
+    });
+}
+
 /**
  * Reads the configuration from GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, GITHUB_REDIRECT_URI (required),
  * GITHUB_AUTHORIZE_URL, GITHUB_TOKEN_URL, GITHUB_API_URL (optional, GitHub Enterprise) and
- * SCRUM_INITIAL_ADMIN_GITHUB_IDS (optional, comma-separated); null when GitHub sign-in is not configured.
+ * SCRUM_SIGN_UP_GITHUB_LOGINS (optional, comma-separated); null when GitHub sign-in is not configured.
  */
 export function githubOAuthConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GitHubOAuthConfig | null {
   const { GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, GITHUB_REDIRECT_URI } = env;
@@ -59,10 +86,7 @@ export function githubOAuthConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     authorizeUrl: env.GITHUB_AUTHORIZE_URL || GITHUB_DEFAULTS.authorizeUrl,
     tokenUrl: env.GITHUB_TOKEN_URL || GITHUB_DEFAULTS.tokenUrl,
     apiUrl: env.GITHUB_API_URL || GITHUB_DEFAULTS.apiUrl,
-    initialAdminIds: (env.SCRUM_INITIAL_ADMIN_GITHUB_IDS ?? '')
-      .split(',')
-      .map((id) => id.trim())
-      .filter(Boolean),
+    signUpLogins: signUpLoginsFromEnv(env.SCRUM_SIGN_UP_GITHUB_LOGINS),
   };
 }
 
@@ -79,14 +103,51 @@ const requestOptions = (config: GitHubOAuthConfig) => ({
   signal: AbortSignal.timeout(10_000),
 });
 
+const sha256Hex = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+
+const SEAL_PURPOSE = 'huddle scrum: github sign-in verifier';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** The key that seals a flow's verifier: derived from the flow secret, which only the client holds. */
+function sealingKey(flowSecret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', flowSecret, new Uint8Array(0), SEAL_PURPOSE, 32));
+}
+
+/** AES-256-GCM, bound to the flow's `state` (additional data), as base64url `iv | ciphertext | tag`. */
+function sealVerifier(flowSecret: string, state: string, codeVerifier: string): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(flowSecret), iv);
+  cipher.setAAD(Buffer.from(state, 'utf8'));
+  const sealed = Buffer.concat([cipher.update(codeVerifier, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url');
+}
+
+function openVerifier(flowSecret: string, state: string, sealed: string): string {
+  const bytes = Buffer.from(sealed, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', sealingKey(flowSecret), bytes.subarray(0, IV_BYTES));
+  decipher.setAAD(Buffer.from(state, 'utf8'));
+  decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+  return Buffer.concat([
+    decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),
+    decipher.final(),
+  ]).toString('utf8');
+}
+
 /**
- * The URL to send the browser to, with a fresh state and a PKCE (S256) challenge. The caller keeps `state`
- * and `codeVerifier` (server-side, or in an httpOnly cookie) for the callback; the verifier never goes to
- * the browser's address bar.
+ * Starts a sign-in: a fresh `state`, a PKCE (S256) verifier and a flow secret for the client that asked.
+ * The verifier stays on the server, sealed under the flow secret in a `scrum.sign_in_flows` row keyed by
+ * the state's hash (expired rows are purged by the same statement); the URL carries only the state and
+ * the challenge. Runs as the owner: nobody is signed in yet.
  */
-export async function githubAuthorizeUrl(config: GitHubOAuthConfig): Promise<GitHubAuthorization> {
+export async function githubAuthorizeUrl(
+  em: EntityManager,
+  config: GitHubOAuthConfig,
+): Promise<GitHubAuthorization> {
   const state = oauth.generateRandomState();
+  const flowSecret = randomBytes(32).toString('base64url');
   const codeVerifier = oauth.generateRandomCodeVerifier();
+  const expiresAt = new Date(Date.now() + SIGN_IN_FLOW_TTL_MS);
   const url = new URL(config.authorizeUrl);
   url.searchParams.set('client_id', config.clientId);
   url.searchParams.set('redirect_uri', config.redirectUri);
@@ -94,7 +155,33 @@ export async function githubAuthorizeUrl(config: GitHubOAuthConfig): Promise<Git
   url.searchParams.set('state', state);
   url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
   url.searchParams.set('code_challenge_method', 'S256');
-  return { url: url.toString(), state, codeVerifier };
+  await em.execute(
+    `with expired as (delete from scrum.sign_in_flows where expires_at <= now())
+     insert into scrum.sign_in_flows (state_hash, client_hash, sealed_verifier, expires_at) values (?, ?, ?, ?)`,
+    [sha256Hex(state), sha256Hex(flowSecret), sealVerifier(flowSecret, state, codeVerifier), expiresAt],
+    'run',
+  );
+  return { url: url.toString(), state, flowSecret, expiresAt: expiresAt.toISOString() };
+}
+
+/**
+ * Uses up the flow that `state` names, if the client presenting it started it (its flow secret) and it has
+ * not expired, and returns its verifier. Anything else — an unknown or reused state, another client's
+ * flow, an expired one — is refused the same way, and another client's attempt leaves the flow as it was.
+ */
+async function takeSignInFlow(em: EntityManager, callback: { state: string; flowSecret: string }) {
+  const [flow] = await em.execute<{ sealedVerifier: string }[]>(
+    `delete from scrum.sign_in_flows where state_hash = ? and client_hash = ? and expires_at > now()
+     returning sealed_verifier as "sealedVerifier"`,
+    [sha256Hex(callback.state), sha256Hex(callback.flowSecret)],
+  );
+  if (!flow) {
+    throw new UnauthorizedError(
+      'state: no sign-in started by this client has this state (or it expired, or was used); start the sign-in again',
+      { field: 'state' },
+    );
+  }
+  return flow.sealedVerifier;
 }
 
 const githubUserSchema = z.object({
@@ -150,45 +237,84 @@ async function fetchGitHubUser(
 }
 
 /**
- * The GitHub callback: checks `state` against the one issued (`pending`), exchanges the code with its PKCE
- * verifier, reads the GitHub user and creates or updates `scrum.users` by `github_id` (username, email,
- * avatar; a new user gets FIRST_SIGN_IN_ROLE, or admin when listed in `initialAdminIds`). Runs as the owner
- * (nobody is signed in yet); a deactivated user is refused and nothing is changed. Every failure of the
- * exchange is an UnauthorizedError. The caller (the API) turns the returned user into a token.
+ * A first sign-in (sign-up is closed): the GitHub login must hold an open invitation, which gives the role
+ * and is accepted here, or be listed in `signUpLogins` (FIRST_SIGN_IN_ROLE). Anyone else is refused.
  */
-export async function githubCallback(
+async function signUp(
   em: EntityManager,
   config: GitHubOAuthConfig,
+  githubUser: { githubId: string; login: string; email: string | null; avatarUrl: string | null },
+): Promise<Record<string, unknown>> {
+  const login = githubUser.login.toLowerCase();
+  const [invitation] = await em.execute<{ id: number; role: UserRole }[]>(
+    'select id, role from scrum.invitations where github_login = ? and accepted_at is null for update',
+    [login],
+  );
+  const role = invitation?.role ?? (config.signUpLogins.includes(login) ? FIRST_SIGN_IN_ROLE : undefined);
+  if (!role) {
+    throw new UnauthorizedError(
+      `code: GitHub user ${githubUser.login} is not invited to this team; ask an admin to invite them`,
+      { field: 'code' },
+    );
+  }
+  const [row] = await em.execute<Record<string, unknown>[]>(
+    `insert into scrum.users (github_id, username, email, avatar_url, role) values (?, ?, ?, ?, ?) returning *`,
+    [githubUser.githubId, githubUser.login, githubUser.email, githubUser.avatarUrl, role],
+  );
+  if (invitation) {
+    await em.execute(
+      'update scrum.invitations set accepted_at = now(), user_id = ? where id = ?',
+      [row!.id, invitation.id],
+      'run',
+    );
+  }
+  return row!;
+}
+
+/**
+ * The GitHub callback, in three steps so that no connection is held while GitHub answers: (1) takes the
+ * flow `state` names, which must be this client's (`flowSecret`), unexpired and unused — used up even if
+ * the rest fails; (2) exchanges the code with the flow's PKCE verifier and reads the GitHub user; (3)
+ * updates the user with that `github_id` (username, email, avatar; never the role) or signs them up under
+ * the sign-up policy (`signUp`). Runs as the owner (nobody is signed in yet); a deactivated user is refused
+ * and nothing is changed. Every refusal is an UnauthorizedError naming `state` or `code`. The caller (the
+ * API) turns the returned user into a token.
+ */
+export async function githubCallback(
+  orm: HuddleOrm,
+  config: GitHubOAuthConfig,
   input: GitHubCallbackInput,
-  pending: { state: string; codeVerifier: string },
 ): Promise<CurrentUser> {
   const callback = parseInput(githubCallbackInputSchema, input);
+  const sealedVerifier = await inRequestScope(orm, (em) => takeSignInFlow(em, callback));
   let githubUser: Awaited<ReturnType<typeof fetchGitHubUser>>;
   try {
-    githubUser = await fetchGitHubUser(config, callback, pending);
+    const codeVerifier = openVerifier(callback.flowSecret, callback.state, sealedVerifier);
+    githubUser = await fetchGitHubUser(config, callback, { state: callback.state, codeVerifier });
   } catch (error) {
-    const field =
-      error instanceof oauth.OperationProcessingError && /state/i.test(error.message) ? 'state' : 'code';
     throw new UnauthorizedError(
-      `${field}: GitHub sign-in failed: ${(error as Error).message}`,
-      { field },
+      `code: GitHub sign-in failed: ${(error as Error).message}`,
+      { field: 'code' },
       { cause: error },
     );
   }
-  const githubId = String(githubUser.id);
-  const role: UserRole = config.initialAdminIds.includes(githubId) ? 'admin' : FIRST_SIGN_IN_ROLE;
-  const [row] = await em.execute<Record<string, unknown>[]>(
-    `insert into scrum.users (github_id, username, email, avatar_url, role) values (?, ?, ?, ?, ?)
-     on conflict (github_id) do update
-       set username = excluded.username, email = excluded.email, avatar_url = excluded.avatar_url
-     returning *`,
-    [githubId, githubUser.login, githubUser.email ?? null, githubUser.avatar_url ?? null, role],
-  );
-  const user = em.map(ScrumUser, row!);
-  if (!user.isActive) {
-    throw new UnauthorizedError(`code: scrum user ${user.username} is deactivated; ask an admin`, {
-      field: 'code',
-    });
-  }
-  return toCurrentUser(user);
+  const profile = {
+    githubId: String(githubUser.id),
+    login: githubUser.login,
+    email: githubUser.email ?? null,
+    avatarUrl: githubUser.avatar_url ?? null,
+  };
+  return inRequestScope(orm, async (em) => {
+    const [existing] = await em.execute<Record<string, unknown>[]>(
+      'update scrum.users set username = ?, email = ?, avatar_url = ? where github_id = ? returning *',
+      [profile.login, profile.email, profile.avatarUrl, profile.githubId],
+    );
+    const user = em.map(ScrumUser, existing ?? (await signUp(em, config, profile)));
+    if (!user.isActive) {
+      throw new UnauthorizedError(`code: scrum user ${user.username} is deactivated; ask an admin`, {
+        field: 'code',
+      });
+    }
+    return toCurrentUser(user);
+  });
 }

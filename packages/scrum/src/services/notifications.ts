@@ -1,4 +1,5 @@
-import { type EntityManager, parseInput } from '@huddle/db';
+import { type EntityManager, keysetTimestampSql, parseInput } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import {
   type ListUnreadNotificationsInput,
@@ -6,6 +7,7 @@ import {
   type MarkedRead,
   type Notification,
   type NotificationIdInput,
+  type NotificationPage,
   notificationIdInputSchema,
   type UnreadCount,
 } from '../schemas.ts';
@@ -13,19 +15,27 @@ import { notFound } from './access.ts';
 import { notificationColumnsSql } from './outputs.ts';
 
 /**
- * The actor's unread notifications, newest first (the seed's pattern: idx_notifications_user_unread). Polled
- * constantly, so one statement whose rows are the answer.
+ * The actor's unread notifications, newest first, a page at a time (the seed's pattern:
+ * idx_notifications_user_unread). Polled constantly, so one statement whose rows are the answer.
  */
 export async function listUnreadNotifications(
   em: EntityManager,
   actor: ScrumActor,
   input: ListUnreadNotificationsInput = {},
-): Promise<Notification[]> {
-  const { limit } = parseInput(listUnreadNotificationsInputSchema, input);
-  return em.execute(
-    `select ${notificationColumnsSql('n')} from scrum.notifications n
-     where n.user_id = ? and n.is_read = false order by n.created_at desc, n.id desc limit ?`,
-    [actor.userId, limit],
+): Promise<NotificationPage> {
+  const { limit, cursor } = parseInput(listUnreadNotificationsInputSchema, input);
+  const rows = await em.execute<(Notification & { cursorCreatedAt: string })[]>(
+    `select ${notificationColumnsSql('n')}, ${keysetTimestampSql('n.created_at')} as "cursorCreatedAt"
+     from scrum.notifications n
+     where n.user_id = ? and n.is_read = false ${cursor ? 'and (n.created_at, n.id) < (?::timestamptz, ?)' : ''}
+     order by n.created_at desc, n.id desc limit ?`,
+    [actor.userId, ...(cursor ?? []), limit + 1],
+  );
+  return toPage(
+    rows,
+    limit,
+    ({ cursorCreatedAt: _, ...notification }) => notification,
+    (row) => [row.cursorCreatedAt, row.id],
   );
 }
 

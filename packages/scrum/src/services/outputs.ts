@@ -3,7 +3,15 @@ import type { ScrumNotification } from '../entities/notification.ts';
 import type { ScrumTask } from '../entities/task.ts';
 import type { ScrumTriageItem } from '../entities/triage-item.ts';
 import type { ScrumUser } from '../entities/user.ts';
-import type { ChatMessage, CurrentUser, Notification, Task, TeamMember, TriageItem } from '../schemas.ts';
+import type {
+  ChatMessage,
+  CurrentUser,
+  Invitation,
+  Notification,
+  Task,
+  TeamMember,
+  TriageItem,
+} from '../schemas.ts';
 
 /**
  * The plain, serialisable shapes of schemas.ts that services return: from entities (`toTask`, …), or — on hot
@@ -29,6 +37,17 @@ export function toTeamMember(user: ScrumUser): TeamMember {
     role: user.role,
     isActive: user.isActive,
   };
+}
+
+/** A `TeamMember` from the scrum.users row aliased `u`. */
+export function teamMemberColumnsSql(u: string): string {
+  return outputColumnsSql<TeamMember>({
+    id: `${u}.id`,
+    username: `${u}.username`,
+    avatarUrl: `${u}.avatar_url`,
+    role: `${u}.role`,
+    isActive: `${u}.is_active`,
+  });
 }
 
 export function toCurrentUser(user: ScrumUser): CurrentUser {
@@ -129,6 +148,25 @@ export function chatMessageColumnsSql(m: string): string {
   });
 }
 
+/** A `TriageItem` from the scrum.triage_items row aliased `i`. */
+export function triageItemColumnsSql(i: string): string {
+  return outputColumnsSql<TriageItem>({
+    id: `${i}.id`,
+    reporterId: `${i}.reporter_id`,
+    title: `${i}.title`,
+    description: `${i}.description`,
+    status: `${i}.status`,
+    assignedTo: `${i}.assigned_to`,
+    priority: `${i}.priority`,
+    category: `${i}.category`,
+    resolution: `${i}.resolution`,
+    resolvedAt: isoTimestampSql(`${i}.resolved_at`),
+    taskId: `${i}.task_id`,
+    createdAt: isoTimestampSql(`${i}.created_at`),
+    updatedAt: isoTimestampSql(`${i}.updated_at`),
+  });
+}
+
 export function toTriageItem(item: ScrumTriageItem): TriageItem {
   return {
     id: item.id,
@@ -145,4 +183,17 @@ export function toTriageItem(item: ScrumTriageItem): TriageItem {
     createdAt: item.createdAt.toISOString(),
     updatedAt: item.updatedAt.toISOString(),
   };
+}
+
+/** An `Invitation` from the scrum.invitations row aliased `i`. */
+export function invitationColumnsSql(i: string): string {
+  return outputColumnsSql<Invitation>({
+    id: `${i}.id`,
+    githubLogin: `${i}.github_login`,
+    role: `${i}.role`,
+    invitedById: `${i}.invited_by_id`,
+    createdAt: isoTimestampSql(`${i}.created_at`),
+    acceptedAt: isoTimestampSql(`${i}.accepted_at`),
+    userId: `${i}.user_id`,
+  });
 }

@@ -3,9 +3,11 @@ import {
   executePrepared,
   ForbiddenError,
   InvalidInputError,
+  keysetTimestampSql,
   parseInput,
   preparedStatement,
 } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumTask } from '../entities/task.ts';
 import { ScrumUser } from '../entities/user.ts';
@@ -27,6 +29,7 @@ import {
   type NewTask,
   type Task,
   type TaskIdInput,
+  type TaskPage,
   type TaskStatus,
   taskIdInputSchema,
   type UpdateTaskInput,
@@ -179,67 +182,121 @@ export async function getTask(em: EntityManager, _actor: ScrumActor, input: Task
   return toTask(await findTask(em, taskId));
 }
 
-/** `listMyTasks`' statement: `$1` the actor, `$2` the status, `$3` the limit. */
-const myTasksStatement = preparedStatement<Task>(
-  'scrum.my_tasks',
-  `select ${taskColumnsSql('t')} from scrum.tasks t
-   where t.assigned_user_id = $1 and t.status = $2 order by t.priority desc, t.start_date limit $3`,
+/**
+ * Every task list's order: priority (highest first), then start date, then id (so that ties have an order a
+ * cursor can continue from). Each row also carries its start date with microseconds, for the cursor.
+ */
+const TASK_ROW_SQL = `${taskColumnsSql('t')}, ${keysetTimestampSql('t.start_date')} as "cursorStartDate"`;
+const TASK_ORDER_SQL = 'order by t.priority desc, t.start_date, t.id';
+type TaskRow = Task & { cursorStartDate: string };
+type TaskCursor = readonly [priority: number, startDate: string, id: number];
+
+/** The rows after `cursor` in TASK_ORDER_SQL's order (all rows on a first page). */
+function afterTaskCursorSql(cursor: TaskCursor | undefined): { sql: string; params: unknown[] } {
+  if (!cursor) return { sql: 'true', params: [] };
+  const [priority, startDate, id] = cursor;
+  return {
+    sql: '(t.priority < ? or (t.priority = ? and (t.start_date, t.id) > (?::timestamptz, ?)))',
+    params: [priority, priority, startDate, id],
+  };
+}
+
+function toTaskPage(rows: TaskRow[], limit: number): TaskPage {
+  return toPage(
+    rows,
+    limit,
+    ({ cursorStartDate: _, ...task }) => task,
+    (row) => [row.priority, row.cursorStartDate, row.id],
+  );
+}
+
+/** One page of the tasks matching `where` (row-level security applies), in TASK_ORDER_SQL's order. */
+async function taskPage(
+  em: EntityManager,
+  where: string,
+  params: unknown[],
+  { limit, cursor }: { limit: number; cursor?: TaskCursor | undefined },
+): Promise<TaskPage> {
+  const after = afterTaskCursorSql(cursor);
+  const rows = await em.execute<TaskRow[]>(
+    `select ${TASK_ROW_SQL} from scrum.tasks t where (${where}) and ${after.sql} ${TASK_ORDER_SQL} limit ?`,
+    [...params, ...after.params, limit + 1],
+  );
+  return toTaskPage(rows, limit);
+}
+
+/**
+ * `listMyTasks`' statement: `$1` the actor, `$2` the status, `$3` the limit (plus one), `$4`–`$6` the
+ * cursor's priority, start date and id (null on a first page).
+ */
+const myTasksStatement = preparedStatement<TaskRow>(
+  'scrum.my_tasks_page',
+  `select ${TASK_ROW_SQL} from scrum.tasks t
+   where t.assigned_user_id = $1 and t.status = $2
+     and ($4::int is null or t.priority < $4
+          or (t.priority = $4 and (t.start_date, t.id) > ($5::timestamptz, $6::int)))
+   ${TASK_ORDER_SQL} limit $3`,
 );
 
 /**
- * The actor's tasks with `status`, by priority (highest first) then start date: idx_tasks_user_status. A
- * hot read, so one statement whose rows are the answer (no entities hydrated); row-level security applies.
+ * The actor's tasks with `status`, a page at a time, by priority (highest first) then start date:
+ * idx_tasks_user_status. A hot read, so one prepared statement whose rows are the answer (no entities
+ * hydrated); row-level security applies.
  */
 export async function listMyTasks(
   em: EntityManager,
   actor: ScrumActor,
   input: ListMyTasksInput,
-): Promise<Task[]> {
-  const { status, limit } = parseInput(listMyTasksInputSchema, input);
-  return executePrepared(em, myTasksStatement, [actor.userId, status, limit]);
+): Promise<TaskPage> {
+  const { status, limit, cursor } = parseInput(listMyTasksInputSchema, input);
+  const rows = await executePrepared(em, myTasksStatement, [
+    actor.userId,
+    status,
+    limit + 1,
+    ...(cursor ?? [null, null, null]),
+  ]);
+  return toTaskPage(rows, limit);
 }
 
-/** A role's tasks (optionally with one status), by priority then start date; others' roles are invisible. */
-export async function listTasksByRole(
+/** A role's tasks (optionally with one status), a page at a time; others' roles are invisible. */
+export function listTasksByRole(
   em: EntityManager,
   _actor: ScrumActor,
   input: ListTasksByRoleInput,
-): Promise<Task[]> {
-  const { role, status, limit } = parseInput(listTasksByRoleInputSchema, input);
-  const tasks = await em.find(
-    ScrumTask,
-    { assignedRole: role, ...(status && { status }) },
-    { orderBy: { priority: 'desc', startDate: 'asc', id: 'asc' }, limit },
-  );
-  return tasks.map(toTask);
+): Promise<TaskPage> {
+  const { role, status, ...page } = parseInput(listTasksByRoleInputSchema, input);
+  return status === undefined
+    ? taskPage(em, 't.assigned_role = ?', [role], page)
+    : taskPage(em, 't.assigned_role = ? and t.status = ?', [role, status], page);
 }
 
-/** Delayed tasks not done yet, the most overdue first (idx_tasks_delayed). */
+/** Delayed tasks not done yet, the most overdue first (idx_tasks_delayed), a page at a time. */
 export async function listDelayedTasks(
   em: EntityManager,
   _actor: ScrumActor,
   input: ListDelayedTasksInput = {},
-): Promise<Task[]> {
-  const { limit } = parseInput(listDelayedTasksInputSchema, input);
-  const tasks = await em.find(
-    ScrumTask,
-    { isDelayed: true, status: { $ne: 'done' } },
-    { orderBy: { endDate: 'asc', id: 'asc' }, limit },
+): Promise<TaskPage> {
+  const { limit, cursor } = parseInput(listDelayedTasksInputSchema, input);
+  const rows = await em.execute<(Task & { cursorEndDate: string })[]>(
+    `select ${taskColumnsSql('t')}, ${keysetTimestampSql('t.end_date')} as "cursorEndDate" from scrum.tasks t
+     where t.is_delayed and t.status <> 'done' ${cursor ? 'and (t.end_date, t.id) > (?::timestamptz, ?)' : ''}
+     order by t.end_date, t.id limit ?`,
+    [...(cursor ?? []), limit + 1],
   );
-  return tasks.map(toTask);
+  return toPage(
+    rows,
+    limit,
+    ({ cursorEndDate: _, ...task }) => task,
+    (row) => [row.cursorEndDate, row.id],
+  );
 }
 
-/** An epic's tasks (the seed's free-text `epic_id`), by priority then start date (idx_tasks_epic). */
-export async function listEpicTasks(
+/** An epic's tasks (the seed's free-text `epic_id`, idx_tasks_epic), a page at a time. */
+export function listEpicTasks(
   em: EntityManager,
   _actor: ScrumActor,
   input: ListEpicTasksInput,
-): Promise<Task[]> {
-  const { epicId, limit } = parseInput(listEpicTasksInputSchema, input);
-  const tasks = await em.find(
-    ScrumTask,
-    { epicId },
-    { orderBy: { priority: 'desc', startDate: 'asc', id: 'asc' }, limit },
-  );
-  return tasks.map(toTask);
+): Promise<TaskPage> {
+  const { epicId, ...page } = parseInput(listEpicTasksInputSchema, input);
+  return taskPage(em, 't.epic_id = ?', [epicId], page);
 }

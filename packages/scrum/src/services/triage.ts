@@ -1,4 +1,11 @@
-import { ConflictError, type EntityManager, ForbiddenError, parseInput } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  ForbiddenError,
+  keysetTimestampSql,
+  parseInput,
+} from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumTask } from '../entities/task.ts';
 import { ScrumTriageItem } from '../entities/triage-item.ts';
@@ -18,12 +25,13 @@ import {
   reportIssueInputSchema,
   type TriageItem,
   type TriageItemIdInput,
+  type TriageItemPage,
   type TriageStatus,
   triageItemIdInputSchema,
 } from '../schemas.ts';
 import { activeUserIdsWithRoles, isManager, notFound, requireActiveUser, requireManager } from './access.ts';
 import { notify } from './events.ts';
-import { toTask, toTriageItem } from './outputs.ts';
+import { toTask, toTriageItem, triageItemColumnsSql } from './outputs.ts';
 import { insertTask } from './tasks.ts';
 
 /** pending → in_review → resolved | rejected; promoting to a task resolves from pending or in_review. */
@@ -138,19 +146,29 @@ export async function promoteTriageItem(
   return { item: saved, task: toTask(await em.refreshOrFail(task)) };
 }
 
-/** The triage items the actor may see (reported, assigned, or all for managers), newest first. */
+/**
+ * The triage items the actor may see (reported, assigned, or all for managers: row-level security), newest
+ * first, a page at a time.
+ */
 export async function listTriageItems(
   em: EntityManager,
   _actor: ScrumActor,
   input: ListTriageItemsInput = {},
-): Promise<TriageItem[]> {
-  const { status, limit } = parseInput(listTriageItemsInputSchema, input);
-  const items = await em.find(
-    ScrumTriageItem,
-    { ...(status && { status }) },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, limit },
+): Promise<TriageItemPage> {
+  const { status, limit, cursor } = parseInput(listTriageItemsInputSchema, input);
+  const rows = await em.execute<(TriageItem & { cursorCreatedAt: string })[]>(
+    `select ${triageItemColumnsSql('i')}, ${keysetTimestampSql('i.created_at')} as "cursorCreatedAt"
+     from scrum.triage_items i
+     where ${status ? 'i.status = ?' : 'true'} ${cursor ? 'and (i.created_at, i.id) < (?::timestamptz, ?)' : ''}
+     order by i.created_at desc, i.id desc limit ?`,
+    [...(status ? [status] : []), ...(cursor ?? []), limit + 1],
   );
-  return items.map(toTriageItem);
+  return toPage(
+    rows,
+    limit,
+    ({ cursorCreatedAt: _, ...item }) => item,
+    (row) => [row.cursorCreatedAt, row.id],
+  );
 }
 
 export async function getTriageItem(

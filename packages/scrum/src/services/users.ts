@@ -1,4 +1,5 @@
 import { ConflictError, type EntityManager, ForbiddenError, parseInput, UnauthorizedError } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumUser } from '../entities/user.ts';
 import {
@@ -7,27 +8,45 @@ import {
   changeUserRoleInputSchema,
   type DirectoryInput,
   directoryInputSchema,
+  type Invitation,
+  type InviteUserInput,
+  inviteUserInputSchema,
   type TeamMember,
+  type TeamMemberPage,
   type UserIdInput,
   userIdInputSchema,
 } from '../schemas.ts';
 import { notFound, requireAdmin } from './access.ts';
-import { toCurrentUser, toTeamMember } from './outputs.ts';
+import { invitationColumnsSql, teamMemberColumnsSql, toCurrentUser, toTeamMember } from './outputs.ts';
 
-/** The team directory: active users by name (id, username, avatar, role — never an email). */
+/**
+ * The team directory: active users by name (id, username, avatar, role — never an email), a page at a time.
+ * Admins may include deactivated users.
+ */
 export async function listDirectory(
   em: EntityManager,
   actor: ScrumActor,
   input: DirectoryInput = {},
-): Promise<TeamMember[]> {
-  const { role, includeInactive } = parseInput(directoryInputSchema, input);
+): Promise<TeamMemberPage> {
+  const { role, includeInactive, limit, cursor } = parseInput(directoryInputSchema, input);
   if (includeInactive) requireAdmin(actor, 'list deactivated users', 'includeInactive');
-  const users = await em.find(
-    ScrumUser,
-    { ...(role && { role }), ...(!includeInactive && { isActive: true }) },
-    { orderBy: { username: 'asc', id: 'asc' } },
+  const conditions = [
+    ...(role ? ['u.role = ?'] : []),
+    ...(includeInactive ? [] : ['u.is_active']),
+    ...(cursor ? ['(u.username, u.id) > (?, ?)'] : []),
+  ];
+  const rows = await em.execute<TeamMember[]>(
+    `select ${teamMemberColumnsSql('u')} from scrum.users u
+     where ${conditions.length > 0 ? conditions.join(' and ') : 'true'}
+     order by u.username, u.id limit ?`,
+    [...(role ? [role] : []), ...(cursor ?? []), limit + 1],
   );
-  return users.map(toTeamMember);
+  return toPage(
+    rows,
+    limit,
+    (member) => member,
+    (member) => [member.username, member.id],
+  );
 }
 
 /** The acting user, with their own email. */
@@ -94,6 +113,54 @@ export function reactivateUser(
   input: UserIdInput,
 ): Promise<TeamMember> {
   return setActive(em, actor, input, true);
+}
+
+/** Writes an invitation; a login that already is a member or already invited is a conflict. */
+async function insertInvitation(
+  em: EntityManager,
+  invitedById: number | null,
+  input: InviteUserInput,
+): Promise<Invitation> {
+  const { githubLogin, role } = parseInput(inviteUserInputSchema, input);
+  const [member] = await em.execute<{ id: number }[]>(
+    'select id from scrum.users where lower(username) = ?',
+    [githubLogin],
+  );
+  if (member) {
+    throw new ConflictError(`githubLogin: ${githubLogin} is already a member (user ${member.id})`, {
+      field: 'githubLogin',
+    });
+  }
+  const [invitation] = await em.execute<Invitation[]>(
+    `insert into scrum.invitations as i (github_login, role, invited_by_id) values (?, ?, ?)
+     on conflict (github_login) do nothing returning ${invitationColumnsSql('i')}`,
+    [githubLogin, role, invitedById],
+  );
+  if (!invitation) {
+    throw new ConflictError(`githubLogin: ${githubLogin} is already invited`, { field: 'githubLogin' });
+  }
+  return invitation;
+}
+
+/**
+ * Invites a GitHub login to join with `role` (admins): its first sign-in creates the user. Sign-up is
+ * closed, so this is how the team grows.
+ */
+export function inviteUser(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: InviteUserInput,
+): Promise<Invitation> {
+  requireAdmin(actor, 'invite users', 'githubLogin');
+  return insertInvitation(em, actor.userId, input);
+}
+
+/**
+ * The operator's invitation (`huddle scrum invite`, run as the owner, acting for no user): how a new team
+ * gets its first admin.
+ */
+export function inviteUserAsOperator(em: EntityManager, input: InviteUserInput): Promise<Invitation> {
+  return insertInvitation(em, null, input);
 }
 
 /**

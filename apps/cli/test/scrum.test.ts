@@ -1,0 +1,60 @@
+import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { huddle } from './helpers.ts';
+
+let database: TestDatabase;
+let env: NodeJS.ProcessEnv;
+
+async function invitations() {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const result = await client.query(
+      'select github_login, role, invited_by_id, accepted_at from scrum.invitations order by id',
+    );
+    return result.rows;
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = { DATABASE_URL: database.url, HUDDLE_SECRET: 'a-secret-of-at-least-thirty-two-characters!' };
+});
+afterAll(() => database?.drop());
+
+describe('huddle scrum invite', () => {
+  it('invites the first admin, in nobody’s name, before anyone has signed in', async () => {
+    const result = await huddle(['scrum', 'invite', 'Team-Lead', '--role', 'admin', '--json'], env);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      githubLogin: 'team-lead',
+      role: 'admin',
+      invitedById: null,
+      acceptedAt: null,
+    });
+    const plain = await huddle(['scrum', 'invite', 'dev-one'], env);
+    expect(plain.stdout).toBe('invited dev-one as developer: their first GitHub sign-in creates the user\n');
+    expect(await invitations()).toEqual([
+      { github_login: 'team-lead', role: 'admin', invited_by_id: null, accepted_at: null },
+      { github_login: 'dev-one', role: 'developer', invited_by_id: null, accepted_at: null },
+    ]);
+  });
+
+  it('refuses a login already invited, a malformed login and an unknown role with one line, inviting nobody', async () => {
+    const before = await invitations();
+    const cases: [string[], RegExp][] = [
+      [['scrum', 'invite', 'TEAM-LEAD'], /^huddle: githubLogin: team-lead is already invited\n$/],
+      [['scrum', 'invite', 'not a login'], /^huddle: githubLogin: must be a GitHub login .*\n$/],
+      [['scrum', 'invite', 'someone', '--role', 'owner'], /^huddle: role: .*\n$/],
+    ];
+    for (const [args, stderr] of cases) {
+      const result = await huddle(args, env);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toMatch(stderr);
+    }
+    expect(await invitations()).toEqual(before);
+  });
+});
