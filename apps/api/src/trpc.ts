@@ -1,12 +1,14 @@
 import { type TokenClaims, verifyToken } from '@huddle/composition';
 import {
   type Database,
+  DatabaseUnavailableError,
   type EntityManager,
   HuddleError,
   type HuddleErrorKind,
   InvalidInputError,
   type ModuleActor,
   type ModuleWithActors,
+  OutcomeUnknownError,
   primaryWalPosition,
   type RequestScopeOptions,
   runAnonymously,
@@ -20,6 +22,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { type Bulkheads, withinBulkheads } from './bulkhead.ts';
 import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from './read-position.ts';
 import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
 
@@ -52,6 +55,12 @@ export interface ApiContext extends AuthContext {
    * request's mutations, sent back in the same header.
    */
   readPosition: { after: string | undefined; written: string | undefined };
+  /** Per-module and per-actor limits on the pool's connections (none on the embedded database). */
+  bulkheads: Bulkheads | undefined;
+  /** The server is shutting down: it finishes what it has, and says so to health checks. */
+  draining: boolean;
+  /** What a procedure sets on the HTTP response of a call made alone (the health route's 503). */
+  response: { status?: number };
 }
 
 export async function createContext(
@@ -100,6 +109,17 @@ export function toTRPCError(error: unknown): TRPCError {
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
 }
 
+/**
+ * Seconds after which a refused call is worth retrying, from the cause toTRPCError kept: a rate-limited
+ * sign-in, or the database unavailable (every 503). The response carries it as `retry-after` and as
+ * `data.retryAfter`.
+ */
+export function retryAfterSeconds(cause: unknown): number | undefined {
+  if (cause instanceof SignInRateLimitedError || cause instanceof DatabaseUnavailableError)
+    return cause.retryAfterSeconds;
+  return undefined;
+}
+
 const t = initTRPC.context<ApiContext>().create({
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   // Messages are already field-first (toTRPCError); the formatter adds the field and constraint as data.
@@ -112,7 +132,6 @@ const t = initTRPC.context<ApiContext>().create({
           ? cause.issues[0]?.path.map(String).join('.')
           : undefined;
     const constraint = cause instanceof HuddleError ? cause.constraint.constraint : undefined;
-    const retryAfter = cause instanceof SignInRateLimitedError ? cause.retryAfterSeconds : undefined;
     return {
       ...shape,
       data: {
@@ -120,8 +139,13 @@ const t = initTRPC.context<ApiContext>().create({
         stack: undefined,
         field: field ?? null,
         constraint: constraint ?? null,
-        /** Seconds until a rate-limited call is worth retrying (also the `retry-after` header). */
-        retryAfter: retryAfter ?? null,
+        /** Seconds until a rate-limited or unavailable call is worth retrying (also the `retry-after` header). */
+        retryAfter: retryAfterSeconds(cause) ?? null,
+        /**
+         * `'unknown'` when the connection was lost while the write was committing: it may have been applied,
+         * so a retry must carry the same idempotency key. Null otherwise (a 503 without it changed nothing).
+         */
+        outcome: cause instanceof OutcomeUnknownError ? cause.outcome : null,
       },
     };
   },
@@ -198,33 +222,42 @@ function queryScope(ctx: ApiContext): RequestScopeOptions {
  * A procedure acting for the token's actor of `module`, in one request scope with least privilege
  * (`runAsActor`): the module loads the actor, the transaction runs as `application_user` with the module's
  * row-level-security settings, commits when the procedure succeeds and rolls back when it throws. Queries
- * run read-only, on a read replica when one has the caller's writes (`queryScope`).
+ * run read-only, on a read replica when one has the caller's writes (`queryScope`). The transaction waits
+ * for its place in the actor's and the module's bulkheads first (bulkhead.ts), so one stalled caller or
+ * module cannot take every pool connection.
  */
 export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return publicProcedure.use(({ ctx, type, next }) =>
-    runAsActor(
-      ctx.db.orm,
-      module,
-      requireActor(ctx, module),
-      async (em: EntityManager, actor: Actor) => {
-        const result = await next({ ctx: { em, actor } });
-        // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
-        if (!result.ok) throw result.error;
-        return result;
-      },
-      type === 'query' ? queryScope(ctx) : {},
-    ),
-  );
+  return publicProcedure.use(({ ctx, type, next }) => {
+    const actor = requireActor(ctx, module);
+    const scope = type === 'query' ? queryScope(ctx) : {};
+    return withinBulkheads(ctx.bulkheads, module.name, `${module.name}:${ctx.token!.subject}`, () =>
+      runAsActor(
+        ctx.db.orm,
+        module,
+        actor,
+        async (em: EntityManager, confirmed: Actor) => {
+          const result = await next({ ctx: { em, actor: confirmed } });
+          // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
+          if (!result.ok) throw result.error;
+          return result;
+        },
+        scope,
+      ),
+    );
+  });
 }
 
 /**
  * For procedures that act for nobody yet (signing in): one transaction as `application_user`
- * (`runAnonymously`), committed when the procedure succeeds.
+ * (`runAnonymously`), committed when the procedure succeeds, within the bulkheads of the procedure's module
+ * and the caller's address.
  */
-export const anonymousTransaction = t.middleware(({ ctx, next }) =>
-  runAnonymously(ctx.db.orm, async (em: EntityManager) => {
-    const result = await next({ ctx: { em } });
-    if (!result.ok) throw result.error;
-    return result;
-  }),
+export const anonymousTransaction = t.middleware(({ ctx, path, next }) =>
+  withinBulkheads(ctx.bulkheads, path.split('.')[0]!, `address:${ctx.clientAddress}`, () =>
+    runAnonymously(ctx.db.orm, async (em: EntityManager) => {
+      const result = await next({ ctx: { em } });
+      if (!result.ok) throw result.error;
+      return result;
+    }),
+  ),
 );
