@@ -5,6 +5,7 @@ import { domainModules } from '@huddle/composition';
 import { acquireTestServer, type TestServer } from '@huddle/db/testing';
 import { apiReport, benchApi } from './api.ts';
 import { backupReport, benchBackup } from './backup.ts';
+import { benchBulkhead, bulkheadReport } from './bulkhead.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';
 import { migratedDatabase } from './server.ts';
@@ -16,17 +17,19 @@ import { benchSimilarity, similarityReport } from './similarity.ts';
  * `pnpm bench [scale]`: seeds the composed modules' realistic data at `scale` (default 2000) on a throwaway
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
  * beside its baseline measured in the same run. `pnpm bench api [seconds]`: the request path against raw
- * `pg` (default 10 s per side). Numbers are printed, never asserted.
+ * `pg` (default 10 s per side). `pnpm bench bulkhead`: one locked row under 20 writes/s, and what the other
+ * modules' callers see meanwhile against before. Numbers are printed, never asserted.
  */
 const [first, second] = process.argv.slice(2);
 if (first === 'fuzz') {
   process.exitCode = await benchFuzz(process.argv.slice(3));
 } else {
   // The request path is measured with commits flushed to disk, as in production; bulk paths as the tests run.
-  const server = await acquireTestServer({ durable: first === 'api' });
+  const server = await acquireTestServer({ durable: first === 'api' || first === 'bulkhead' });
   const workDir = await mkdtemp(path.join(tmpdir(), 'huddle-bench-'));
   try {
     if (first === 'api') await benchRequestPath(server, workDir, Number(second ?? 10));
+    else if (first === 'bulkhead') await benchBulkheadPath(server, workDir);
     else if (first === 'similarity') await benchSimilarityPath(server, Number(second ?? 100_000));
     else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
   } finally {
@@ -46,6 +49,15 @@ async function benchRequestPath(server: TestServer, workDir: string, seconds: nu
   } finally {
     await target.db.close();
   }
+}
+
+async function benchBulkheadPath(server: TestServer, workDir: string) {
+  console.log(
+    `huddle bench bulkhead, PostgreSQL from ${server.source}${server.source === 'local cluster' ? ' (fsync on)' : ''}, node ${process.version}`,
+  );
+  const target = await migratedDatabase(server.url, 'bench_bulkhead', domainModules);
+  await target.db.close();
+  console.log(bulkheadReport(await benchBulkhead(domainModules, target.url, workDir)).join('\n'));
 }
 
 async function benchSimilarityPath(server: TestServer, decisions: number) {

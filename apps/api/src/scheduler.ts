@@ -1,4 +1,12 @@
-import { ConfigurationError, type Database, type DomainModule, findJob, listJobs, runJob } from '@huddle/db';
+import {
+  ConfigurationError,
+  type Database,
+  DatabaseUnavailableError,
+  type DomainModule,
+  findJob,
+  listJobs,
+  runJob,
+} from '@huddle/db';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 
@@ -73,7 +81,9 @@ export function scheduleJobs(
             const result = await runJob(db, id, { scheduledFor });
             logger.info({ ...result, job: id, scheduledFor }, `job ${id} ${result.status}`);
           } catch (error) {
-            logger.error({ err: error, job: id, scheduledFor }, `job ${id} failed`);
+            // The database being away (a restart) is an operator's concern, not a bug: the next slot runs.
+            const level = error instanceof DatabaseUnavailableError ? 'warn' : 'error';
+            logger[level]({ err: error, job: id, scheduledFor }, `job ${id} failed`);
           }
         },
       ),

@@ -1,20 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@huddle/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import { bulkheadsFor } from './bulkhead.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency-key.ts';
 import { MAX_BATCH_CALLS } from './limits.ts';
 import { logger as processLogger } from './logger.ts';
 import { WAL_POSITION_HEADER } from './read-position.ts';
 import { appRouter } from './router.ts';
+import { checkHealth } from './routers/health.ts';
 import { createSignInLimiter, DEFAULT_SIGN_IN_LIMITS, type SignInLimits } from './sign-in-limits.ts';
 import { type ApiContext, type ApiResources, createContext, retryAfterSeconds } from './trpc.ts';
 import { isWebhookRequest, serveWebhook } from './webhooks.ts';
 
 /** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Readiness for a load balancer: the health procedure's check as plain HTTP, 200 only when this process can
+ * serve (the database reachable and migrated, not draining), else 503 with Retry-After.
+ */
+const READINESS_PATH = '/readyz';
 /** How long `close` lets in-flight requests finish by default. */
 const DEFAULT_DRAIN_MS = 3_000;
 
@@ -86,6 +94,7 @@ function procedurePaths(url: string | undefined): string[] {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const logger = options.logger ?? processLogger;
   const signIns = await createSignInLimiter(options.db, options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS);
+  const bulkheads = bulkheadsFor(options.db.target);
   const records = new WeakMap<IncomingMessage, RequestRecord>();
   const idempotencyWindowSeconds = (options.idempotencyKeyHours ?? DEFAULT_IDEMPOTENCY_KEY_HOURS) * 3600;
   const handler = createHTTPHandler({
@@ -103,6 +112,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         log: record.log,
         clientAddress: req.socket.remoteAddress ?? 'unknown',
         signIns,
+        bulkheads,
+        draining,
+        response: {},
         readPosition: { after: Array.isArray(after) ? after.join(', ') : after, written: undefined },
         idempotency: {
           header: Array.isArray(key) ? key.join(', ') : key,
@@ -116,16 +128,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       record.errors.push(error.code);
       // Only a bug is an error; a client's mistake is the client's, worth a debug line at most (a log flood
       // any client could cause otherwise). The message is left out: a parse error may quote the body.
+      // The database being away is an operator's concern (a warning), never a bug.
       if (error.code === 'INTERNAL_SERVER_ERROR')
         record.log.error({ err: error.cause ?? error, path }, 'request failed');
+      else if (error.code === 'SERVICE_UNAVAILABLE')
+        record.log.warn({ path, reason: error.message }, 'request unavailable');
       else record.log.debug({ path, code: error.code }, 'request refused');
     },
-    responseMeta({ ctx, errors }) {
-      const retryAfter = errors.map((error) => retryAfterSeconds(error.cause)).find((seconds) => seconds);
+    responseMeta({ ctx, paths, errors }) {
+      const retryAfter = Math.max(0, ...errors.map((error) => retryAfterSeconds(error.cause) ?? 0));
       const written = ctx?.readPosition.written;
+      const status = paths?.length === 1 ? ctx?.response.status : undefined;
       return {
+        ...(status !== undefined && { status }),
         headers: {
-          ...(retryAfter && { 'retry-after': String(retryAfter) }),
+          ...(retryAfter > 0 && { 'retry-after': String(retryAfter) }),
+          ...(status === 503 && { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }),
           ...(written && { [WAL_POSITION_HEADER]: written }),
         },
       };
@@ -172,6 +190,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // Its connection is idle now; while draining, idle connections close so `server.close` can finish.
       if (draining) setImmediate(() => server.closeIdleConnections());
     });
+    if (req.url === READINESS_PATH) {
+      void checkHealth(options.db, draining).then((report) => {
+        const ready = report.status === 'ok';
+        res
+          .writeHead(ready ? 200 : 503, {
+            'content-type': 'application/json',
+            ...(!ready && { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }),
+          })
+          .end(JSON.stringify({ status: report.status }));
+      });
+      return;
+    }
     if (isWebhookRequest(req.url)) {
       const resources = {
         db: options.db,

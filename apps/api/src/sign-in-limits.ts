@@ -8,6 +8,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import { z } from 'zod';
+import { logger } from './logger.ts';
 
 /** How many sign-in attempts a caller gets per window: per identity (the email) and per client address. */
 export interface SignInLimits {
@@ -89,6 +90,9 @@ export async function createSignInLimiter(db: Database, limits: SignInLimits): P
     );
   }
   const pool = new pg.Pool({ connectionString: db.target.url, max: 2 });
+  // An idle client whose connection drops (a database restart) is reported here; unheard, the 'error'
+  // event would end the process. The pool has already discarded that client.
+  pool.on('error', (error) => logger.warn({ err: error }, 'sign-in limit store: a connection was lost'));
   try {
     await pool.query(`create schema if not exists ${STORE_SCHEMA}`).catch((error: { code?: string }) => {
       // Two processes starting together: the other one created it.

@@ -2,6 +2,7 @@ import { type TokenClaims, verifyToken } from '@huddle/composition';
 import {
   claimIdempotencyKey,
   type Database,
+  DatabaseUnavailableError,
   type DomainModule,
   type EntityManager,
   HuddleError,
@@ -9,6 +10,7 @@ import {
   InvalidInputError,
   type ModuleActor,
   type ModuleWithActors,
+  OutcomeUnknownError,
   primaryWalPosition,
   type RequestScopeOptions,
   recordIdempotentResult,
@@ -26,6 +28,7 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { middlewareMarker } from '@trpc/server/unstable-core-do-not-import';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
+import { type Bulkheads, withinBulkheads } from './bulkhead.ts';
 import {
   IdempotencyKeyInProgressError,
   IdempotencyKeyReusedError,
@@ -72,6 +75,12 @@ export interface ApiContext extends AuthContext {
   readPosition: { after: string | undefined; written: string | undefined };
   /** The request's `Idempotency-Key`, which a mutation acting for an actor honours (idempotency.ts). */
   idempotency: IdempotencyRequest;
+  /** Per-module and per-actor limits on the pool's connections (none on the embedded database). */
+  bulkheads: Bulkheads | undefined;
+  /** The server is shutting down: it finishes what it has, and says so to health checks. */
+  draining: boolean;
+  /** What a procedure sets on the HTTP response of a call made alone (the health route's 503). */
+  response: { status?: number };
 }
 
 export async function createContext(
@@ -107,13 +116,6 @@ function zodMessage(error: ZodError): string {
   return `${issue.path.map(String).join('.') || 'input'}: ${issue.message}`;
 }
 
-/** Seconds until a refused call is worth retrying, for errors that say so (`data.retryAfter` and `retry-after`). */
-export function retryAfterSeconds(cause: unknown): number | undefined {
-  return cause instanceof SignInRateLimitedError || cause instanceof IdempotencyKeyInProgressError
-    ? cause.retryAfterSeconds
-    : undefined;
-}
-
 /** The one mapping from what a procedure threw to a tRPC error; a client's mistake never becomes a 500. */
 export function toTRPCError(error: unknown): TRPCError {
   const cause = error instanceof TRPCError && error.cause ? error.cause : error;
@@ -133,6 +135,21 @@ export function toTRPCError(error: unknown): TRPCError {
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: error });
 }
 
+/**
+ * Seconds after which a refused call is worth retrying, from the cause toTRPCError kept: a rate-limited
+ * sign-in, an idempotency key whose first request still runs, or the database unavailable (every 503). The
+ * response carries it as `retry-after` and as `data.retryAfter`.
+ */
+export function retryAfterSeconds(cause: unknown): number | undefined {
+  if (
+    cause instanceof SignInRateLimitedError ||
+    cause instanceof IdempotencyKeyInProgressError ||
+    cause instanceof DatabaseUnavailableError
+  )
+    return cause.retryAfterSeconds;
+  return undefined;
+}
+
 const t = initTRPC.context<ApiContext>().create({
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   // Messages are already field-first (toTRPCError); the formatter adds the field and constraint as data.
@@ -145,7 +162,6 @@ const t = initTRPC.context<ApiContext>().create({
           ? cause.issues[0]?.path.map(String).join('.')
           : undefined;
     const constraint = cause instanceof HuddleError ? cause.constraint.constraint : undefined;
-    const retryAfter = retryAfterSeconds(cause);
     return {
       ...shape,
       data: {
@@ -153,8 +169,13 @@ const t = initTRPC.context<ApiContext>().create({
         stack: undefined,
         field: field ?? null,
         constraint: constraint ?? null,
-        /** Seconds until a refused call is worth retrying (also the `retry-after` header). */
-        retryAfter: retryAfter ?? null,
+        /** Seconds until a rate-limited or unavailable call is worth retrying (also the `retry-after` header). */
+        retryAfter: retryAfterSeconds(cause) ?? null,
+        /**
+         * `'unknown'` when the connection was lost while the write was committing: it may have been applied,
+         * so a retry must carry the same idempotency key. Null otherwise (a 503 without it changed nothing).
+         */
+        outcome: cause instanceof OutcomeUnknownError ? cause.outcome : null,
       },
     };
   },
@@ -231,49 +252,57 @@ function queryScope(ctx: ApiContext): RequestScopeOptions {
  * A procedure acting for the token's actor of `module`, in one request scope with least privilege
  * (`runAsActor`): the module loads the actor, the transaction runs as the module's request role with its
  * row-level-security settings, commits when the procedure succeeds and rolls back when it throws. Queries
- * run read-only, on a read replica when one has the caller's writes (`queryScope`). A mutation sent with an
- * `Idempotency-Key` claims the key first and stores its result in the same transaction, so the result is
- * kept exactly when the mutation commits; a retry with the key gets the stored result without running it.
+ * run read-only, on a read replica when one has the caller's writes (`queryScope`). The transaction waits
+ * for its place in the actor's and the module's bulkheads first (bulkhead.ts), so one stalled caller or
+ * module cannot take every pool connection. A mutation sent with an `Idempotency-Key` claims the key first
+ * and stores its result in the same transaction, so the result is kept exactly when the mutation commits; a
+ * retry with the key gets the stored result without running it.
  */
 export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
   return publicProcedure.use(async ({ ctx, type, path, getRawInput, next }) => {
     const actor = requireActor(ctx, module);
     const call =
       type === 'mutation' ? await idempotentCall(ctx.idempotency, ctx.token!, path, getRawInput) : undefined;
-    return runAsActor(
-      ctx.db.orm,
-      module,
-      actor,
-      async (em: EntityManager, actor: Actor) => {
-        if (call) {
-          const claim = await claimIdempotencyKey(em, call);
-          if (claim.status === 'replay')
-            return { ok: true as const, data: claim.data, marker: middlewareMarker };
-          if (claim.status !== 'new') throw refusedKey(claim);
-        }
-        const result = await next({ ctx: { em, actor } });
-        // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
-        if (!result.ok) throw result.error;
-        if (call && !(await recordIdempotentResult(em, call, result.data, ctx.idempotency.windowSeconds))) {
-          throw new IdempotencyKeyInProgressError();
-        }
-        return result;
-      },
-      type === 'query' ? queryScope(ctx) : {},
+    const scope = type === 'query' ? queryScope(ctx) : {};
+    return withinBulkheads(ctx.bulkheads, module.name, `${module.name}:${ctx.token!.subject}`, () =>
+      runAsActor(
+        ctx.db.orm,
+        module,
+        actor,
+        async (em: EntityManager, confirmed: Actor) => {
+          if (call) {
+            const claim = await claimIdempotencyKey(em, call);
+            if (claim.status === 'replay')
+              return { ok: true as const, data: claim.data, marker: middlewareMarker };
+            if (claim.status !== 'new') throw refusedKey(claim);
+          }
+          const result = await next({ ctx: { em, actor: confirmed } });
+          // Throwing rolls the transaction back and lets a serialization failure retry the whole request.
+          if (!result.ok) throw result.error;
+          if (call && !(await recordIdempotentResult(em, call, result.data, ctx.idempotency.windowSeconds))) {
+            throw new IdempotencyKeyInProgressError();
+          }
+          return result;
+        },
+        scope,
+      ),
     );
   });
 }
 
 /**
  * For procedures of `module` that act for nobody yet (signing in): one transaction as the module's request
- * role (`runAnonymously`), committed when the procedure succeeds.
+ * role (`runAnonymously`), committed when the procedure succeeds, within the bulkheads of the module and the
+ * caller's address.
  */
 export function anonymousTransaction(module: DomainModule) {
   return t.middleware(({ ctx, next }) =>
-    runAnonymously(ctx.db.orm, module, async (em: EntityManager) => {
-      const result = await next({ ctx: { em } });
-      if (!result.ok) throw result.error;
-      return result;
-    }),
+    withinBulkheads(ctx.bulkheads, module.name, `address:${ctx.clientAddress}`, () =>
+      runAnonymously(ctx.db.orm, module, async (em: EntityManager) => {
+        const result = await next({ ctx: { em } });
+        if (!result.ok) throw result.error;
+        return result;
+      }),
+    ),
   );
 }

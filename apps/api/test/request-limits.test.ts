@@ -69,7 +69,7 @@ describe('request limits', () => {
     const limited = await openDatabase({
       modules: domainModules,
       target: { kind: 'postgresql', url: database.url, poolMax: 1 },
-      sessionLimits: { statementTimeoutMs: 100, idleInTransactionTimeoutMs: 0 },
+      sessionLimits: { statementTimeoutMs: 100, idleInTransactionTimeoutMs: 0, lockTimeoutMs: 0 },
     });
     try {
       const error = await inRequestScope(limited.orm, (em) => em.execute('select pg_sleep(30)')).catch(

@@ -43,7 +43,10 @@ describe('SIGTERM drains the API process (PostgreSQL)', () => {
     const api = await startApiProcess({
       DATABASE_URL: database.url,
       HUDDLE_SECRET: TEST_SECRET_TEXT,
-      HUDDLE_DB_POOL_MAX: String(WRITES + 5),
+      // Room for every write at once: one actor may hold a quarter of the pool (bulkhead.ts), and the writes
+      // wait on the row lock for as long as the test holds it (no lock_timeout).
+      HUDDLE_DB_POOL_MAX: String(4 * WRITES + 5),
+      HUDDLE_LOCK_TIMEOUT_MS: '0',
       HUDDLE_LOG_LEVEL: 'info',
     });
     const { token } = await createHuddleClient(api.url).poker.join.mutate({ name: 'Writer' });

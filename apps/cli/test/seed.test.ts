@@ -10,7 +10,7 @@ const databases: TestDatabase[] = [];
 const envs: NodeJS.ProcessEnv[] = [];
 
 beforeAll(async () => {
-  for (let index = 0; index < 3; index++) {
+  for (let index = 0; index < 4; index++) {
     const database = await createTestDatabase();
     databases.push(database);
     envs.push({ DATABASE_URL: database.url });
@@ -51,6 +51,23 @@ describe('huddle seed', () => {
     await huddleOk(['seed', 'realistic', '--module', 'poker', '--scale', '2', '--seed', '43'], second);
     const third = await contents(second, path.join(dir.path, 'third.huddle'));
     expect(third.map((table) => table.sha256)).not.toEqual(firstContents.map((table) => table.sha256));
+  });
+
+  it('realistic for every module again after a stopped run: finishes the modules it had not reached and says which it skipped', async () => {
+    // What a run stopped after its first module leaves behind: that module's transaction committed, no other.
+    const env = envs[3]!;
+    await huddleOk(['seed', 'realistic', '--module', 'poker', '--seed', '7'], env);
+    const rerun = await huddleOk(['seed', 'realistic', '--seed', '7'], env);
+    expect(rerun).toContain(
+      "poker already had this seed's realistic data (an earlier run got that far): skipped",
+    );
+    for (const module of ['scrum', 'decisions', 'planner'])
+      expect(rerun).toMatch(new RegExp(`seeded realistic ${module} in `));
+    const again = await huddle(['seed', 'realistic', '--seed', '7'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(
+      'huddle: seed: every module already has the realistic data of seed 7 at scale 1; use another seed\n',
+    );
   });
 
   it('refuses a bad scale, and --scale with minimal, in one line', async () => {

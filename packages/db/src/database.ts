@@ -46,6 +46,11 @@ export interface OpenDatabaseOptions {
   debug?: boolean;
 }
 
+/**
+ * How long a new connection may take, and how long a request waits for a pool connection to come free (pg's
+ * pool applies `connectionTimeoutMillis` to both): past it the request fails as DatabaseUnavailableError
+ * (the API's 503 with Retry-After) instead of queueing without bound.
+ */
 const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
@@ -68,6 +73,7 @@ function sessionParameters(limits: SessionLimits | undefined) {
     ? {
         statement_timeout: limits.statementTimeoutMs,
         idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+        lock_timeout: limits.lockTimeoutMs,
       }
     : {};
 }

@@ -75,28 +75,34 @@ const millisecondsOrOff = z.coerce.number().int().min(0).max(3_600_000);
 const sessionLimitsSchema = z.object({
   HUDDLE_STATEMENT_TIMEOUT_MS: millisecondsOrOff.default(10_000),
   HUDDLE_IDLE_IN_TRANSACTION_TIMEOUT_MS: millisecondsOrOff.default(30_000),
+  HUDDLE_LOCK_TIMEOUT_MS: millisecondsOrOff.default(2_000),
 });
 
 /**
  * Bounds on what one PostgreSQL session may do, in milliseconds (0 = no bound): `statementTimeoutMs`
  * cancels a statement that runs longer (StatementTimeoutError), `idleInTransactionTimeoutMs` ends a session
- * that holds a transaction open without working in it. For request-serving processes (the API); bulk
- * work (seed, backup, restore, migrations) runs without them.
+ * that holds a transaction open without working in it, `lockTimeoutMs` cancels a statement that waits that
+ * long for a lock another transaction holds (LockTimeoutError): a request stuck behind a locked row gives
+ * its connection back instead of holding it for the whole statement timeout. For request-serving processes
+ * (the API); bulk work (seed, backup, restore, migrations) runs without them.
  */
 export interface SessionLimits {
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  lockTimeoutMs: number;
 }
 
 /**
- * Reads the session limits from HUDDLE_STATEMENT_TIMEOUT_MS (default 10 s) and
- * HUDDLE_IDLE_IN_TRANSACTION_TIMEOUT_MS (default 30 s); a bad value throws one ConfigurationError line.
+ * Reads the session limits from HUDDLE_STATEMENT_TIMEOUT_MS (default 10 s),
+ * HUDDLE_IDLE_IN_TRANSACTION_TIMEOUT_MS (default 30 s) and HUDDLE_LOCK_TIMEOUT_MS (default 2 s); a bad value
+ * throws one ConfigurationError line.
  */
 export function sessionLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): SessionLimits {
   const limits = parseEnvironment(sessionLimitsSchema, env);
   return {
     statementTimeoutMs: limits.HUDDLE_STATEMENT_TIMEOUT_MS,
     idleInTransactionTimeoutMs: limits.HUDDLE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    lockTimeoutMs: limits.HUDDLE_LOCK_TIMEOUT_MS,
   };
 }
 

@@ -48,11 +48,29 @@ export class ForbiddenError extends HuddleError {
 export class UnauthorizedError extends HuddleError {
   readonly kind = 'unauthorized';
 }
+/** Seconds after which a call refused as unavailable is worth retrying (the API's `Retry-After`). */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The database cannot serve the request now (lost or refused connection, no pool connection in time, a lock
+ * or statement waited too long): nothing the caller sent was wrong, and the same call may succeed after
+ * `retryAfterSeconds`. Unless it is an OutcomeUnknownError, nothing of the request was committed.
+ */
 export class DatabaseUnavailableError extends HuddleError {
   readonly kind = 'unavailable';
+  readonly retryAfterSeconds: number = UNAVAILABLE_RETRY_AFTER_SECONDS;
 }
 /** PostgreSQL canceled a statement that ran past `statement_timeout`: the request asked for too much work. */
 export class StatementTimeoutError extends DatabaseUnavailableError {}
+/** A statement waited for a lock longer than `lock_timeout` (another transaction holds the row): rolled back. */
+export class LockTimeoutError extends DatabaseUnavailableError {}
+/**
+ * The connection failed while the transaction was committing: it may have committed or not. A client
+ * retries such a write only with the same idempotency key, so that it is applied once.
+ */
+export class OutcomeUnknownError extends DatabaseUnavailableError {
+  readonly outcome = 'unknown';
+}
 export class ConfigurationError extends HuddleError {
   readonly kind = 'configuration';
 }
@@ -75,8 +93,26 @@ const QUERY_CANCELED = '57014';
 /** idle_in_transaction_session_timeout ended the session. */
 const IDLE_IN_TRANSACTION_TIMEOUT = '25P03';
 
+/** lock_not_available: `lock_timeout` ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 /** Node socket errors that mean the server went away or never answered. */
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/**
+ * What node-postgres and its pool throw, without a SQLSTATE or a socket code, when a connection is lost, a
+ * client broken by a lost connection is used, or no pool connection came free in time (the pool's
+ * `connectionTimeoutMillis`). Compared whole, never as patterns.
+ */
+const DRIVER_UNAVAILABLE_MESSAGES = new Set([
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Connection terminated due to connection timeout',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'timeout exceeded when trying to connect',
+  'Cannot use a pool after calling end on the pool',
+]);
 
 /** SQLSTATE class 08 (connection exception) and 57P01–57P03 (server shutting down or not accepting). */
 function isUnavailableCode(code: string): boolean {
@@ -108,6 +144,17 @@ function describe(info: ConstraintInfo): string {
     .join(' ');
 }
 
+/** A lost, refused or unobtainable connection, by its socket code, its SQLSTATE or its driver's message. */
+function isConnectionFailure(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || isUnavailableCode(code)))
+      return true;
+    if (DRIVER_UNAVAILABLE_MESSAGES.has(current.message)) return true;
+  }
+  return false;
+}
+
 /**
  * True for errors worth retrying the whole transaction for: serialization failures and deadlocks, also
  * when wrapped as the `cause` of another error (as frameworks such as tRPC do).
@@ -120,29 +167,52 @@ export function isRetryableTransactionError(error: unknown): boolean {
   return false;
 }
 
+export interface ToHuddleErrorOptions {
+  /**
+   * The error ended a COMMIT (or whatever ran after the transaction's work succeeded): a lost connection
+   * then leaves the outcome unknown (OutcomeUnknownError) rather than known not to have happened.
+   */
+  committing?: boolean;
+}
+
 /**
- * The one place PostgreSQL errors become typed errors. Unique → ConflictError; foreign key → NotFoundError
- * when the referenced row is missing, ConflictError when the row is still referenced; check and not-null →
- * InvalidInputError; insufficient privilege (grants, row-level security) → ForbiddenError; a statement past
- * statement_timeout → StatementTimeoutError; a lost or refused connection
- * → DatabaseUnavailableError. Anything else (including
- * HuddleErrors) is returned unchanged.
+ * The one place PostgreSQL and driver errors become typed errors. Unique → ConflictError; foreign key →
+ * NotFoundError when the referenced row is missing, ConflictError when the row is still referenced; check
+ * and not-null → InvalidInputError; insufficient privilege (grants, row-level security) → ForbiddenError; a
+ * statement past statement_timeout → StatementTimeoutError, a lock wait past lock_timeout →
+ * LockTimeoutError; a lost, refused or unobtainable connection (also the driver's errors that carry no
+ * SQLSTATE, such as "Connection terminated unexpectedly" or the pool's "timeout exceeded when trying to
+ * connect") → DatabaseUnavailableError, or OutcomeUnknownError when it happened while committing. Anything
+ * else (including HuddleErrors) is returned unchanged.
  */
-export function toHuddleError(error: unknown): unknown {
+export function toHuddleError(error: unknown, options: ToHuddleErrorOptions = {}): unknown {
   if (error instanceof HuddleError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || isUnavailableCode(code))) {
-    return new DatabaseUnavailableError(
-      `database unavailable: ${(error as Error).message}`,
-      {},
-      { cause: error },
-    );
+  if (isConnectionFailure(error)) {
+    const message = (error as Error).message;
+    return options.committing
+      ? new OutcomeUnknownError(
+          `database connection lost while committing, the write may or may not have been applied: retry it with the same idempotency key (${message})`,
+          {},
+          { cause: error },
+        )
+      : new DatabaseUnavailableError(
+          `database unavailable, nothing was changed: retry shortly (${message})`,
+          {},
+          { cause: error },
+        );
   }
   const pg = postgresFields(error);
   if (!pg) return error;
   if (pg.code === QUERY_CANCELED && /statement timeout/.test(pg.message)) {
     return new StatementTimeoutError(
       `database statement timed out (statement_timeout): ${pg.message}`,
+      {},
+      { cause: error },
+    );
+  }
+  if (pg.code === LOCK_NOT_AVAILABLE) {
+    return new LockTimeoutError(
+      `a row this request needs is locked by another request (lock_timeout), nothing was changed: retry shortly (${pg.message})`,
       {},
       { cause: error },
     );

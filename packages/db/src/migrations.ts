@@ -38,6 +38,8 @@ async function withModuleOrm<T>(db: Database, module: DomainModule, work: (orm: 
 async function underMigrationLock<T>(db: Database, work: () => Promise<T>): Promise<T> {
   if (db.target.kind !== 'postgresql') return work();
   const session = new pg.Client({ connectionString: db.target.url });
+  // A lost connection fails the statement in flight; the event itself must not end the process.
+  session.on('error', () => undefined);
   await session.connect();
   try {
     await session.query("select pg_advisory_lock(hashtext('huddle.migrations'))");

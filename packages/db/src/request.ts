@@ -19,7 +19,7 @@ const DEFAULT_RETRIES = 5;
  * Runs `work` in its own EntityManager fork and transaction, as the connecting (owner) role: the unit of
  * one operator command (migrations, seeding, jobs). Requests made for a user go through `runAsActor`.
  * Serialization failures and deadlocks retry the whole transaction (bounded); every database error that
- * escapes is mapped to a typed HuddleError. Never await another EntityManager inside `work`: on PGlite that
+ * escapes is mapped to a typed HuddleError (a connection lost during the COMMIT: OutcomeUnknownError). Never await another EntityManager inside `work`: on PGlite that
  * deadlocks, and on PostgreSQL it escapes the transaction.
  */
 export async function inRequestScope<T>(
@@ -30,16 +30,24 @@ export async function inRequestScope<T>(
   const retries = options.retries ?? DEFAULT_RETRIES;
   for (let attempt = 0; ; attempt++) {
     const em = orm.em.fork({ clear: true });
+    // Set once the work and its flush succeeded: what fails after that is the COMMIT, whose outcome a lost
+    // connection leaves unknown.
+    let committing = false;
     try {
       return await (options.readOnly
         ? readOnlyTransaction(orm, em, work, options.readOnly)
-        : em.transactional((tx) => work(tx)));
+        : em.transactional(async (tx) => {
+            const result = await work(tx);
+            await tx.flush();
+            committing = true;
+            return result;
+          }));
     } catch (error) {
       if (attempt < retries && isRetryableTransactionError(error)) {
         await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt * (0.5 + Math.random())));
         continue;
       }
-      throw toHuddleError(error);
+      throw toHuddleError(error, { committing });
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Database } from './database.ts';
-import { ConfigurationError, InvalidInputError } from './errors.ts';
+import { ConfigurationError, ConflictError, InvalidInputError } from './errors.ts';
 import { findModule, type SeedContext } from './module.ts';
 import { inRequestScope } from './request.ts';
 
@@ -24,11 +24,23 @@ export interface SeedResult {
   /** Rows written per table, as the seeder reported them. */
   rows: Record<string, number>;
   milliseconds: number;
+  /**
+   * The module already had this seed's realistic data (a run that was stopped after seeding it): nothing was
+   * written for it.
+   */
+  alreadySeeded?: true;
+}
+
+/** A realistic seeder's refusal to write a seed's rows a second time. */
+function isAlreadySeeded(error: unknown): error is ConflictError {
+  return error instanceof ConflictError && error.constraint.field === 'seed';
 }
 
 /**
  * Runs each module's seeder of `kind`, one transaction per module, in migration order: a seeder that fails
- * leaves its module as it was. `minimal` seeders are idempotent; `realistic` ones are deterministic per seed.
+ * leaves its module as it was. `minimal` seeders are idempotent; `realistic` ones are deterministic per seed
+ * and refuse to write a seed twice — except that seeding every module again (no `module`) skips the modules
+ * that already have the seed (`alreadySeeded`) and seeds the rest: a run that was stopped is finished.
  */
 export async function seed(db: Database, kind: SeedKind, options: SeedOptions = {}): Promise<SeedResult[]> {
   const modules = options.module ? [findModule(db.modules, options.module)] : db.modules;
@@ -40,6 +52,7 @@ export async function seed(db: Database, kind: SeedKind, options: SeedOptions = 
     });
   }
   const results: SeedResult[] = [];
+  let refusal: ConflictError | undefined;
   for (const module of modules) {
     const Seeder = module.seeders[kind];
     if (!Seeder) {
@@ -56,8 +69,23 @@ export async function seed(db: Database, kind: SeedKind, options: SeedOptions = 
       },
     };
     const started = performance.now();
-    await inRequestScope(db.orm, (em) => Promise.resolve(new Seeder().run(em, context)), { retries: 0 });
-    results.push({ module: module.name, rows, milliseconds: performance.now() - started });
+    try {
+      await inRequestScope(db.orm, (em) => Promise.resolve(new Seeder().run(em, context)), { retries: 0 });
+      results.push({ module: module.name, rows, milliseconds: performance.now() - started });
+    } catch (error) {
+      // Seeding every module again after a run was stopped: finish the modules it had not reached.
+      if (options.module || !isAlreadySeeded(error)) throw error;
+      results.push({ module: module.name, rows: {}, milliseconds: 0, alreadySeeded: true });
+      refusal = error;
+    }
+  }
+  // Every module had it already: there is nothing to finish, and the caller asked for rows that exist.
+  if (refusal && results.every((result) => result.alreadySeeded)) {
+    throw new ConflictError(
+      `seed: every module already has the realistic data of seed ${options.seed ?? 1} at scale ${scale}; use another seed`,
+      { field: 'seed' },
+      { cause: refusal },
+    );
   }
   return results;
 }

@@ -7,8 +7,10 @@ import {
   InvalidInputError,
   inRequestScope,
   NotFoundError,
+  OutcomeUnknownError,
   parseInput,
   StatementTimeoutError,
+  toHuddleError,
 } from '../src/index.ts';
 import { useTestDatabase } from '../src/testing/index.ts';
 import { text } from '../src/zod.ts';
@@ -167,9 +169,46 @@ describe('database errors become typed errors naming the constraint', () => {
       inRequestScope(database.db.orm, (em) => em.execute('select pg_terminate_backend(pg_backend_pid())')),
     );
     expect(error).toBeInstanceOf(DatabaseUnavailableError);
-    expect(error.message).toMatch(/^database unavailable: /);
+    expect(error).not.toBeInstanceOf(OutcomeUnknownError);
+    expect(error.message).toMatch(/^database unavailable, nothing was changed: retry shortly /);
     // The pool replaces the broken connection: the next request works.
     expect(await inRequestScope(database.db.orm, (em) => em.execute('select 1 as ok'))).toEqual([{ ok: 1 }]);
+  });
+
+  it('driver errors without a SQLSTATE (lost connection, broken client, pool wait) → DatabaseUnavailableError, also as a cause', () => {
+    for (const message of [
+      'Connection terminated unexpectedly',
+      'Client has encountered a connection error and is not queryable',
+      'timeout exceeded when trying to connect',
+      'Connection terminated due to connection timeout',
+    ]) {
+      for (const error of [new Error(message), new Error('wrapped', { cause: new Error(message) })]) {
+        const mapped = toHuddleError(error);
+        expect(mapped, message).toBeInstanceOf(DatabaseUnavailableError);
+        expect(mapped).toMatchObject({ kind: 'unavailable', retryAfterSeconds: 1 });
+      }
+    }
+    // A message that merely mentions a connection is someone else's error.
+    const other = new Error('Connection terminated unexpectedly, said the user');
+    expect(toHuddleError(other)).toBe(other);
+  });
+
+  it('a connection lost during COMMIT → OutcomeUnknownError: the write may be stored', async () => {
+    // A deferred constraint trigger runs at COMMIT: this one ends its own session there.
+    await database.db.orm.em.fork().execute(`
+      create table fixture_library.commit_killer (id int);
+      create function fixture_library.end_session() returns trigger language plpgsql as
+        $$ begin perform pg_terminate_backend(pg_backend_pid()); return null; end $$;
+      create constraint trigger end_session_at_commit after insert on fixture_library.commit_killer
+        deferrable initially deferred for each row execute function fixture_library.end_session();`);
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, (em) =>
+        em.execute('insert into fixture_library.commit_killer values (1)'),
+      ),
+    );
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(error).toMatchObject({ kind: 'unavailable', outcome: 'unknown', retryAfterSeconds: 1 });
+    expect(error.message).toMatch(/^database connection lost while committing/);
   });
 
   it('serialization failures are retried, a bounded number of times', async () => {

@@ -87,8 +87,10 @@ export function seedCommand(io: CliIo) {
           const settings = kind === 'realistic' ? { scale: scale ?? 1, seed: seedValue ?? 1 } : {};
           output(io, options.json, { kind, ...settings, modules, tables, milliseconds }, () =>
             [
-              ...modules.map(
-                (module) => `seeded ${kind} ${module.module} in ${formatDuration(module.milliseconds)}`,
+              ...modules.map((module) =>
+                module.alreadySeeded
+                  ? `${module.module} already had this seed's ${kind} data (an earlier run got that far): skipped`
+                  : `seeded ${kind} ${module.module} in ${formatDuration(module.milliseconds)}`,
               ),
               ...tables.map(
                 (table) =>

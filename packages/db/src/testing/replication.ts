@@ -12,6 +12,7 @@ import {
   freePort,
   initCluster,
   postgresPrograms,
+  restartCluster,
   startCluster,
   stopCluster,
 } from './server.ts';
@@ -22,6 +23,8 @@ export interface ReplicatedServers {
   primaryUrl: string;
   /** The same database on the replica (a hot standby: read-only). */
   replicaUrl: string;
+  /** Restarts one server (`pg_ctl restart -m fast`: every session ends) and waits until it accepts connections. */
+  restart(server: 'primary' | 'replica'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +76,7 @@ export async function startReplicatedServers(): Promise<ReplicatedServers> {
     return {
       primaryUrl: `postgres://postgres@127.0.0.1:${primaryPort}/postgres`,
       replicaUrl: `postgres://postgres@127.0.0.1:${replicaPort}/postgres`,
+      restart: (server) => restartCluster(programs, server === 'primary' ? primaryDir : replicaDir),
       stop,
     };
   } catch (error) {
@@ -122,6 +126,7 @@ export function useReplicatedDatabase(modules: readonly DomainModule[]): {
   readonly db: Database;
   readonly primaryUrl: string;
   readonly replicaUrl: string;
+  restart(server: 'primary' | 'replica'): Promise<void>;
 } {
   let servers: ReplicatedServers | undefined;
   let urls: { primaryUrl: string; replicaUrl: string } | undefined;
@@ -158,6 +163,10 @@ export function useReplicatedDatabase(modules: readonly DomainModule[]): {
     },
     get replicaUrl() {
       return started().replicaUrl;
+    },
+    restart: (server) => {
+      if (!servers) throw new Error('useReplicatedDatabase: the servers are only available inside tests');
+      return servers.restart(server);
     },
   };
 }

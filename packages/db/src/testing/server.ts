@@ -195,6 +195,25 @@ export async function startCluster(
   ]);
 }
 
+/**
+ * Restarts the cluster in `dataDir` with the settings it was started with (`pg_ctl restart` reads them
+ * back): a fast shutdown ends every session, then it waits until the server accepts connections again.
+ */
+export async function restartCluster(programs: PostgresPrograms, dataDir: string): Promise<void> {
+  await programs.run('pg_ctl', [
+    '-D',
+    dataDir,
+    '-l',
+    path.join(dataDir, 'server.log'),
+    '-m',
+    'fast',
+    '-w',
+    '-t',
+    '60',
+    'restart',
+  ]);
+}
+
 /** Stops the cluster in `dataDir` at once, if it runs. */
 export async function stopCluster(programs: PostgresPrograms, dataDir: string): Promise<void> {
   await programs.run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);

@@ -1,4 +1,5 @@
 import {
+  ConflictError,
   type Dictionary,
   type EntityManager,
   insertInChunks,
@@ -168,7 +169,7 @@ function chatMessages(random: SeededRandom, start: number, feature: string): Sto
  * active or completed), every version with a feature plan (~1 KB), 4–12 steps (~2 KB) and 3–10 file changes
  * with unified diffs (~2–20 KB), and one chat session of 20–200 messages on the latest version.
  * Deterministic per seed (ids included); repository paths are placeholders under `/srv/planner-seed/s<seed>`,
- * not work trees, so writing one seed twice is a ConflictError.
+ * not work trees, so writing one seed twice is refused (a ConflictError on `seed`).
  */
 export class PlannerRealisticSeeder extends Seeder<SeedContext & Dictionary> {
   async run(em: EntityManager, context: SeedContext): Promise<void> {
@@ -187,6 +188,12 @@ export class PlannerRealisticSeeder extends Seeder<SeedContext & Dictionary> {
         updatedAt: createdAt,
       };
     });
+    if ((await em.count(PlannerRepository, { path: repositories[0]!.path })) > 0) {
+      throw new ConflictError(
+        `seed: planner already has the realistic data of seed ${seed}; use another seed`,
+        { field: 'seed' },
+      );
+    }
     const planRows = [];
     const artifactRows = [];
     const sessionRows = [];
