@@ -76,7 +76,7 @@ describe('bulkheads: a caller stuck behind a locked row holds one connection, no
       expect(guest.user.name).toBe('Guest');
       expect(
         await createHuddleClient(server.url, colleague.token).scrum.tasks.mine.query({ status: 'todo' }),
-      ).toEqual([]);
+      ).toEqual({ items: [], nextCursor: null });
       // One actor, one connection: the other writes wait in the server, not on the row.
       expect(await waitingOnLocks(observer)).toBe(1);
 

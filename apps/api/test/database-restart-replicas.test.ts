@@ -25,6 +25,8 @@ beforeAll(async () => {
   });
   writer = apiWriter(api);
   await writer.signIn('Replicated');
+  // The reads below send no read position: the replica must have the writer's row before the first one.
+  await waitForReplay(pair.primaryUrl, pair.replicaUrl);
 });
 afterAll(() => killApiProcesses());
 
