@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import { clientAddressOf } from './client-address.ts';
 import { MAX_BATCH_CALLS } from './limits.ts';
 import { logger as processLogger } from './logger.ts';
 import { WAL_POSITION_HEADER } from './read-position.ts';
@@ -38,10 +39,12 @@ export interface ApiServerOptions extends ApiResources {
   host: string;
   /** Defaults to DEFAULT_SIGN_IN_LIMITS; the process reads them from the environment (signInLimitsFromEnv). */
   signInLimits?: SignInLimits;
+  /** Proxies whose X-Forwarded-For names the client (trustedProxiesFromEnv); none by default. */
+  trustedProxies?: ReadonlySet<string>;
   /** Defaults to the process's logger (JSON on stderr). */
   logger?: Logger;
-  /** Signs decisions webhook deliveries (decisionsWebhookSecretFromEnv); unset, the route answers 503. */
-  decisionsWebhookSecret?: string;
+  /** Decisions webhook deliveries may be signed with any of these (decisionsWebhookSecretsFromEnv); none: 503. */
+  decisionsWebhookSecrets?: readonly string[];
 }
 
 function isEventStream(req: IncomingMessage): boolean {
@@ -88,6 +91,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const logger = options.logger ?? processLogger;
   const signIns = await createSignInLimiter(options.db, options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS);
   const records = new WeakMap<IncomingMessage, RequestRecord>();
+  const trustedProxies = options.trustedProxies ?? new Set<string>();
   const handler = createHTTPHandler({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
@@ -100,7 +104,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return {
         ...auth,
         log: record.log,
-        clientAddress: req.socket.remoteAddress ?? 'unknown',
+        clientAddress: clientAddressOf(req, trustedProxies),
         signIns,
         readPosition: { after: Array.isArray(after) ? after.join(', ') : after, written: undefined },
       };
@@ -171,7 +175,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (isWebhookRequest(req.url)) {
       const resources = {
         db: options.db,
-        decisionsWebhookSecret: options.decisionsWebhookSecret,
+        decisionsWebhookSecrets: options.decisionsWebhookSecrets ?? [],
         maxBodyBytes: MAX_BODY_BYTES,
       };
       void serveWebhook(req, res, resources, record);

@@ -62,6 +62,14 @@ export function isoTimestampSql(column: string): string {
   return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/**
+ * A `timestamptz` column as ISO-8601 text with all six fractional digits PostgreSQL keeps: the form of a
+ * keyset cursor's timestamp, which must compare exactly with the column (milliseconds would skip rows).
+ */
+export function cursorTimestampSql(column: string): string {
+  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
 /** A named CHECK that `column` is one of `values`. */
 export function checkIn(name: string, column: string, values: readonly string[]) {
   return { name, expression: `${column} in (${sqlStringList(values)})` };

@@ -48,6 +48,7 @@ export {
   archive,
   checkIn,
   createdAt,
+  cursorTimestampSql,
   fixTriggerSearchPath,
   isoTimestampSql,
   softDelete,

@@ -6,6 +6,7 @@ import { decisionsModule } from '../src/module.ts';
 const MIGRATIONS = [
   'Migration20261122200000DecisionsInitial',
   'Migration20261122200100DecisionsRequestAccess',
+  'Migration20261206070000DecisionsProjectNamePerCreator',
 ];
 const TABLES = ['users', 'projects', 'project_members', 'transcripts', 'decisions', 'decision_relationships'];
 const database = useTestDatabase([decisionsModule], { migrated: false });
@@ -78,11 +79,11 @@ describe('decisions migrations', () => {
     expect((await lintSchema(database.db)).filter((finding) => finding.module === 'decisions')).toEqual([]);
   });
 
-  it('step down one migration (the grants) and up again to the identical schema', async () => {
+  it('step down one migration (project names per creator) and up again to the identical schema', async () => {
     const before = await snapshot();
     const reverted = await migrateDown(database.db, { module: 'decisions' });
-    expect(reverted).toEqual([{ module: 'decisions', applied: [], pending: [MIGRATIONS[1]] }]);
-    expect((await decisionsStatus())?.applied).toEqual([MIGRATIONS[0]]);
+    expect(reverted).toEqual([{ module: 'decisions', applied: [], pending: [MIGRATIONS[2]] }]);
+    expect((await decisionsStatus())?.applied).toEqual(MIGRATIONS.slice(0, 2));
     await migrateUp(database.db, { module: 'decisions' });
     expect(await snapshot()).toEqual(before);
   });
