@@ -5,6 +5,7 @@ import { domainModules } from '@huddle/composition';
 import { acquireTestServer, type TestServer } from '@huddle/db/testing';
 import { apiReport, benchApi } from './api.ts';
 import { backupReport, benchBackup } from './backup.ts';
+import { benchExtraction } from './extraction.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';
 import { migratedDatabase } from './server.ts';
@@ -13,6 +14,7 @@ import { benchSimilarity, similarityReport } from './similarity.ts';
 /**
  * `pnpm bench fuzz [cases]`: the long fuzz run (fuzz.ts), on its own servers.
  * `pnpm bench similarity [decisions]`: HNSW against exact search, recall@10 and speed-up (default 100,000).
+ * `pnpm bench extraction`: decisions' extraction at 100–800 KiB, adversarial and ordinary, beside /health.
  * `pnpm bench [scale]`: seeds the composed modules' realistic data at `scale` (default 2000) on a throwaway
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
  * beside its baseline measured in the same run. `pnpm bench api [seconds]`: the request path against raw
@@ -28,7 +30,10 @@ if (first === 'fuzz') {
   try {
     if (first === 'api') await benchRequestPath(server, workDir, Number(second ?? 10));
     else if (first === 'similarity') await benchSimilarityPath(server, Number(second ?? 100_000));
-    else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
+    else if (first === 'extraction') {
+      console.log(`huddle bench extraction, PostgreSQL from ${server.source}, node ${process.version}`);
+      console.log((await benchExtraction(server.url)).join('\n'));
+    } else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
   } finally {
     await rm(workDir, { recursive: true, force: true });
     await server.stop();
