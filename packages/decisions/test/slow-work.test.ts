@@ -7,6 +7,7 @@ import { extractDecisions } from '../src/services/extraction.ts';
 import * as passwords from '../src/services/passwords.ts';
 import { createTranscript, receiveWebhookTranscript } from '../src/services/transcripts.ts';
 import { changePassword, signIn } from '../src/services/users.ts';
+import { type Embedder, hashingEmbedder, useEmbedder } from '../src/similarity/embedder.ts';
 import { newProjectCast } from './fixtures.ts';
 import { actorTransactions, asActor, inRequest, requestTransactions, useSqlClient } from './helpers.ts';
 
@@ -35,6 +36,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   useExtractor(ruleBasedExtractor);
+  useEmbedder(hashingEmbedder);
 });
 
 async function sessionsIdleInTransaction(): Promise<number> {
@@ -56,8 +58,19 @@ function watchingExtractor(seen: number[]): Extractor {
   };
 }
 
+/** The hashing embedder, recording how many sessions sat idle in a transaction when it was called. */
+function watchingEmbedder(seen: number[]): Embedder {
+  return {
+    name: hashingEmbedder.name,
+    async embed(texts) {
+      seen.push(await sessionsIdleInTransaction());
+      return hashingEmbedder.embed(texts);
+    },
+  };
+}
+
 describe('slow work outside transactions', () => {
-  it('extracts from a transcript with no transaction open, and records what it found', async () => {
+  it('extracts and embeds from a transcript with no transaction open, and records what it found', async () => {
     const transcript = await asActor(test.db, member, (em, a) =>
       createTranscript(em, a, {
         projectId,
@@ -68,10 +81,11 @@ describe('slow work outside transactions', () => {
     );
     const seen: number[] = [];
     useExtractor(watchingExtractor(seen));
+    useEmbedder(watchingEmbedder(seen));
     const { proposed } = await extractDecisions(actorTransactions(test.db, member), {
       transcriptId: transcript.id,
     });
-    expect(seen).toEqual([0]);
+    expect(seen).toEqual([0, 0]);
     expect(proposed.map((decision) => decision.title)).toEqual(['Watch the extractor']);
     const { rows } = await postgres.client.query(
       'select title from decisions.decisions where transcript_id = $1',
@@ -83,6 +97,7 @@ describe('slow work outside transactions', () => {
   it('extracts from a webhook delivery with no transaction open', async () => {
     const seen: number[] = [];
     useExtractor(watchingExtractor(seen));
+    useEmbedder(watchingEmbedder(seen));
     const receipt = await receiveWebhookTranscript(requestTransactions(test.db), {
       webhookId: 'slow-work-1',
       projectId,
@@ -90,7 +105,7 @@ describe('slow work outside transactions', () => {
       meetingAt: '2026-11-22T10:00:00Z',
       content: "Ann: Let's go with the watched webhook.",
     });
-    expect(seen).toEqual([0]);
+    expect(seen).toEqual([0, 0]);
     expect(receipt.proposed.map((decision) => decision.title)).toEqual(['The watched webhook']);
   });
 

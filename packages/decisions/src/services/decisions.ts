@@ -30,7 +30,7 @@ import {
   type TransitionDecisionInput,
   transitionDecisionInputSchema,
 } from '../schemas.ts';
-import { decisionText, embedTexts } from '../similarity/embedder.ts';
+import { decisionText, type Embeddings, embedTexts } from '../similarity/embedder.ts';
 import {
   checkProjectAccess,
   decisionNotFound,
@@ -54,10 +54,17 @@ export interface NewDecision {
   consensus: Consensus;
 }
 
-/** Inserts decisions with their embeddings (computed in one batch). */
-export async function insertDecisions(em: EntityManager, rows: readonly NewDecision[]): Promise<Decision[]> {
+/**
+ * Inserts decisions with their embeddings: computed in one batch here, or given (`embedded`, one vector per
+ * row) when the caller computed them before its transaction opened.
+ */
+export async function insertDecisions(
+  em: EntityManager,
+  rows: readonly NewDecision[],
+  embedded?: Embeddings,
+): Promise<Decision[]> {
   if (rows.length === 0) return [];
-  const { vectors, model } = await embedTexts(rows.map(decisionText));
+  const { vectors, model } = embedded ?? (await embedTexts(rows.map(decisionText)));
   const decisions = rows.map(({ projectId, transcriptId, decidedAt, ...fields }, index) =>
     em.create(DecisionsDecision, {
       ...fields,

@@ -1,10 +1,34 @@
 import { type EntityManager, parseInput } from '@huddle/db';
 import { currentExtractor, type ProposedDecision } from '../extraction/extractor.ts';
-import { type Extraction, type TranscriptIdInput, transcriptIdInputSchema } from '../schemas.ts';
+import {
+  type Extraction,
+  type Participant,
+  type TranscriptIdInput,
+  transcriptIdInputSchema,
+} from '../schemas.ts';
+import { decisionText, type Embeddings, embedTexts } from '../similarity/embedder.ts';
 import type { InActorTransaction } from '../transactions.ts';
 import { requireProjectRole, requireTranscript } from './access.ts';
 import { insertDecisions } from './decisions.ts';
 import { toTranscript } from './outputs.ts';
+
+/** What the extractor found in a transcript, embedded: the slow part of extraction, done outside transactions. */
+export interface Proposals {
+  candidates: ProposedDecision[];
+  embeddings: Embeddings;
+}
+
+/** Runs the extractor over a transcript and embeds what it found; call it with no transaction open. */
+export async function proposalsFor(transcript: {
+  title: string;
+  content: string;
+  participants: Participant[];
+}): Promise<Proposals> {
+  const candidates = await currentExtractor().extract(transcript);
+  const embeddings =
+    candidates.length > 0 ? await embedTexts(candidates.map(decisionText)) : { vectors: [], model: '' };
+  return { candidates, embeddings };
+}
 
 /**
  * Records what the extractor found in a transcript as `proposed` decisions linked to it. Candidates whose
@@ -15,7 +39,7 @@ import { toTranscript } from './outputs.ts';
 export async function recordProposals(
   em: EntityManager,
   transcript: { id: number; projectId: number; meetingAt: Date },
-  candidates: readonly ProposedDecision[],
+  { candidates, embeddings }: Proposals,
 ): Promise<Extraction> {
   await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`decisions.extract:${transcript.id}`]);
   const existing: { title: string }[] = await em.execute(
@@ -23,29 +47,31 @@ export async function recordProposals(
     [transcript.id],
   );
   const seen = new Set(existing.map((row) => row.title));
-  const fresh = candidates.filter((candidate) => {
+  const fresh = candidates.flatMap((candidate, index) => {
     const key = candidate.title.toLowerCase();
-    if (seen.has(key)) return false;
+    if (seen.has(key)) return [];
     seen.add(key);
-    return true;
+    return [{ candidate, vector: embeddings.vectors[index]! }];
   });
   const proposed = await insertDecisions(
     em,
-    fresh.map((candidate) => ({
+    fresh.map(({ candidate }) => ({
       ...candidate,
       projectId: transcript.projectId,
       transcriptId: transcript.id,
       decidedAt: transcript.meetingAt,
       impacts: [],
     })),
+    { vectors: fresh.map(({ vector }) => vector), model: embeddings.model },
   );
   return { transcriptId: transcript.id, proposed, alreadyProposed: candidates.length - fresh.length };
 }
 
 /**
  * Proposes decisions from a transcript of a project the actor writes in (member). Three steps, so that no
- * transaction is open while the extractor reads: one transaction reads the transcript, the extractor runs
- * outside any, and a second transaction checks the actor's access again and records the proposals.
+ * transaction is open while the extractor reads and the embedder embeds: one transaction reads the
+ * transcript, the extractor and the embedder run outside any, and a second transaction checks the actor's
+ * access again and records the proposals.
  */
 export async function extractDecisions(
   inTransaction: InActorTransaction,
@@ -55,13 +81,13 @@ export async function extractDecisions(
   const transcript = await inTransaction(async (em, actor) =>
     toTranscript(await requireTranscript(em, actor, transcriptId, 'member')),
   );
-  const candidates = await currentExtractor().extract(transcript);
+  const proposals = await proposalsFor(transcript);
   return inTransaction(async (em, actor) => {
     await requireProjectRole(em, actor, transcript.projectId, 'member', 'transcriptId');
     return recordProposals(
       em,
       { id: transcript.id, projectId: transcript.projectId, meetingAt: new Date(transcript.meetingAt) },
-      candidates,
+      proposals,
     );
   });
 }

@@ -11,7 +11,6 @@ import { toPage } from '@huddle/db/zod';
 import type { z } from 'zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsTranscript } from '../entities/transcript.ts';
-import { currentExtractor } from '../extraction/extractor.ts';
 import {
   type CreateTranscriptInput,
   createTranscriptInputSchema,
@@ -28,7 +27,7 @@ import {
 } from '../schemas.ts';
 import type { InTransaction } from '../transactions.ts';
 import { requireProjectRole, requireTranscript } from './access.ts';
-import { recordProposals } from './extraction.ts';
+import { proposalsFor, recordProposals } from './extraction.ts';
 import { toTranscript } from './outputs.ts';
 
 /** Records a transcript entered by hand or uploaded as a file's text (member). */
@@ -92,9 +91,9 @@ async function earlierDelivery(
  * no user acts). Delivery ids are the sender's: one id is one delivery, in one project. A redelivery (same
  * id, same delivery) answers with the transcript the first one created, also for two deliveries at the same
  * moment (`insert … on conflict do nothing returning`); the same id with other content or another project is
- * a conflict that reveals nothing. The extractor reads a new delivery outside any transaction; the
- * transcript and its proposed decisions are then recorded in one. A first delivery into a project that does
- * not exist or is archived is refused (not found / conflict); a redelivery still answers.
+ * a conflict that reveals nothing. The extractor and the embedder read a new delivery outside any
+ * transaction; the transcript and its proposed decisions are then recorded in one. A first delivery into a
+ * project that does not exist or is archived is refused (not found / conflict); a redelivery still answers.
  */
 export async function receiveWebhookTranscript(
   inTransaction: InTransaction,
@@ -108,7 +107,7 @@ export async function receiveWebhookTranscript(
   });
   const earlier = await inTransaction((em) => earlierDelivery(em, delivery));
   if (earlier) return redelivered(earlier);
-  const candidates = await currentExtractor().extract(delivery);
+  const proposals = await proposalsFor(delivery);
   return inTransaction(async (em) => {
     const { webhookId, projectId, title, meetingAt, participants, content } = delivery;
     const inserted: { id: number }[] = await em.execute(
@@ -127,7 +126,7 @@ export async function receiveWebhookTranscript(
     const { proposed } = await recordProposals(
       em,
       { id: transcript.id, projectId, meetingAt: transcript.meetingAt },
-      candidates,
+      proposals,
     );
     return { transcript: toTranscript(transcript), created: true, proposed };
   });
