@@ -220,12 +220,13 @@ export async function benchApi(
              where m.project_id = $1 and m.user_id = $2`,
             [projectId, members[client]],
           ],
-          // Every column the answer has; the embedding stays in the table.
+          // Every column the answer has; the embedding stays in the table. The API's default page (50) and
+          // the row that says another page exists.
           [
             `select id, project_id, transcript_id, title, statement, rationale, status, confidence, decided_at,
                impacts, consensus, anomalies, created_at, updated_at, deleted_at
              from decisions.decisions where project_id = $1 and deleted_at is null
-             order by decided_at desc, id desc limit 100`,
+             order by decided_at desc, id desc limit 51`,
             [projectId],
           ],
         ],

@@ -6,6 +6,7 @@ import { acquireTestServer, type TestServer } from '@huddle/db/testing';
 import { apiReport, benchApi } from './api.ts';
 import { backupReport, benchBackup } from './backup.ts';
 import { benchBulkhead, bulkheadReport } from './bulkhead.ts';
+import { benchExtraction } from './extraction.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';
 import { migratedDatabase } from './server.ts';
@@ -14,6 +15,7 @@ import { benchSimilarity, similarityReport } from './similarity.ts';
 /**
  * `pnpm bench fuzz [cases]`: the long fuzz run (fuzz.ts), on its own servers.
  * `pnpm bench similarity [decisions]`: HNSW against exact search, recall@10 and speed-up (default 100,000).
+ * `pnpm bench extraction`: decisions' extraction at 100–800 KiB, adversarial and ordinary, beside /health.
  * `pnpm bench [scale]`: seeds the composed modules' realistic data at `scale` (default 2000) on a throwaway
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
  * beside its baseline measured in the same run. `pnpm bench api [seconds]`: the request path against raw
@@ -31,7 +33,10 @@ if (first === 'fuzz') {
     if (first === 'api') await benchRequestPath(server, workDir, Number(second ?? 10));
     else if (first === 'bulkhead') await benchBulkheadPath(server, workDir);
     else if (first === 'similarity') await benchSimilarityPath(server, Number(second ?? 100_000));
-    else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
+    else if (first === 'extraction') {
+      console.log(`huddle bench extraction, PostgreSQL from ${server.source}, node ${process.version}`);
+      console.log((await benchExtraction(server.url)).join('\n'));
+    } else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
   } finally {
     await rm(workDir, { recursive: true, force: true });
     await server.stop();

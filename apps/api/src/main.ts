@@ -34,6 +34,7 @@ import {
 } from '@huddle/scrum';
 import git from 'isomorphic-git';
 import { z } from 'zod';
+import { trustedProxiesFromEnv } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { logger } from './logger.ts';
 import { opsTokenFromEnv } from './operator.ts';
@@ -43,7 +44,7 @@ import { signInLimitsFromEnv } from './sign-in-limits.ts';
 import {
   DECISIONS_WEBHOOK_PATH,
   DECISIONS_WEBHOOK_SECRET_VARIABLE,
-  decisionsWebhookSecretFromEnv,
+  decisionsWebhookSecretsFromEnv,
 } from './webhooks.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -111,7 +112,7 @@ async function decisionsBanner(
   const projects = await runAsActor(db.orm, decisionsModule, actor, (em, acting) =>
     listMyProjects(em, acting, {}),
   );
-  const project = projects.find((candidate) => candidate.name === DECISIONS_MINIMAL_PROJECTS[0]);
+  const project = projects.items.find((candidate) => candidate.name === DECISIONS_MINIMAL_PROJECTS[0]);
   if (!project) return lines;
   const body = JSON.stringify({
     webhookId: 'demo-delivery-1',
@@ -144,9 +145,10 @@ async function main() {
   }
   const plannerAccess = await plannerAccessFromEnv();
   const githubOAuth = githubOAuthConfigFromEnv() ?? undefined;
-  const decisionsWebhookSecret = decisionsWebhookSecretFromEnv();
+  const decisionsWebhookSecrets = decisionsWebhookSecretsFromEnv();
   const opsToken = opsTokenFromEnv();
   const signInLimits = signInLimitsFromEnv();
+  const trustedProxies = trustedProxiesFromEnv();
   const jobSchedules = jobSchedulesFromEnv([platformModule, ...domainModules]);
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
@@ -161,11 +163,12 @@ async function main() {
     secret,
     plannerAccess,
     githubOAuth,
-    decisionsWebhookSecret,
+    decisionsWebhookSecrets,
     opsToken,
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,
     signInLimits,
+    trustedProxies,
     idempotencyKeyHours: listen.data.HUDDLE_IDEMPOTENCY_KEY_HOURS,
   });
 
@@ -198,7 +201,7 @@ async function main() {
         `  curl -s -H "authorization: Bearer ${scrum.token}" ${server.url}/scrum.users.directory`,
       );
     }
-    banner.push(...(await decisionsBanner(db, server.url, decisionsWebhookSecret)));
+    banner.push(...(await decisionsBanner(db, server.url, decisionsWebhookSecrets[0])));
   }
   process.stdout.write(`${banner.join('\n')}\n`);
   // Every process may schedule: each schedule slot runs once across all of them (see scheduleJobs).

@@ -5,6 +5,7 @@ import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@huddle/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import { bulkheadsFor } from './bulkhead.ts';
+import { clientAddressOf } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency-key.ts';
 import { MAX_BATCH_CALLS } from './limits.ts';
@@ -43,12 +44,14 @@ export interface ApiServerOptions extends ApiResources {
   host: string;
   /** Defaults to DEFAULT_SIGN_IN_LIMITS; the process reads them from the environment (signInLimitsFromEnv). */
   signInLimits?: SignInLimits;
+  /** Proxies whose X-Forwarded-For names the client (trustedProxiesFromEnv); none by default. */
+  trustedProxies?: ReadonlySet<string>;
   /** Defaults to the process's logger (JSON on stderr). */
   logger?: Logger;
   /** How long a mutation's result is kept for its `Idempotency-Key`; defaults to DEFAULT_IDEMPOTENCY_KEY_HOURS. */
   idempotencyKeyHours?: number;
-  /** Signs decisions webhook deliveries (decisionsWebhookSecretFromEnv); unset, the route answers 503. */
-  decisionsWebhookSecret?: string;
+  /** Decisions webhook deliveries may be signed with any of these (decisionsWebhookSecretsFromEnv); none: 503. */
+  decisionsWebhookSecrets?: readonly string[];
 }
 
 function isEventStream(req: IncomingMessage): boolean {
@@ -97,6 +100,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const bulkheads = bulkheadsFor(options.db.target);
   const records = new WeakMap<IncomingMessage, RequestRecord>();
   const idempotencyWindowSeconds = (options.idempotencyKeyHours ?? DEFAULT_IDEMPOTENCY_KEY_HOURS) * 3600;
+  const trustedProxies = options.trustedProxies ?? new Set<string>();
   const handler = createHTTPHandler({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
@@ -110,7 +114,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return {
         ...auth,
         log: record.log,
-        clientAddress: req.socket.remoteAddress ?? 'unknown',
+        clientAddress: clientAddressOf(req, trustedProxies),
         signIns,
         bulkheads,
         draining,
@@ -205,7 +209,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (isWebhookRequest(req.url)) {
       const resources = {
         db: options.db,
-        decisionsWebhookSecret: options.decisionsWebhookSecret,
+        decisionsWebhookSecrets: options.decisionsWebhookSecrets ?? [],
         maxBodyBytes: MAX_BODY_BYTES,
       };
       void serveWebhook(req, res, resources, record);

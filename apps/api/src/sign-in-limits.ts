@@ -10,16 +10,40 @@ import {
 import { z } from 'zod';
 import { logger } from './logger.ts';
 
-/** How many sign-in attempts a caller gets per window: per identity (the email) and per client address. */
+/**
+ * How many sign-in attempts a caller gets. A stranger guessing one account's password meets
+ * `perIdentityAndAddress` first; one address trying many accounts meets `perAddress`; guesses for one account
+ * spread over many addresses meet `perIdentity`, a slower budget over a longer window that the account's
+ * usual addresses (where it signed in before) do not count against, so strangers cannot lock its owner out.
+ */
 export interface SignInLimits {
-  perIdentity: number;
+  /** Attempts from one address, for any identities, per `windowSeconds`. */
   perAddress: number;
+  /** Attempts for one identity (the email) from one address, per `windowSeconds`. */
+  perIdentityAndAddress: number;
+  /** Attempts for one identity from all addresses it never signed in from, per `identityWindowSeconds`. */
+  perIdentity: number;
   windowSeconds: number;
+  identityWindowSeconds: number;
 }
 
-export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { perIdentity: 10, perAddress: 30, windowSeconds: 60 };
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
+  perAddress: 30,
+  perIdentityAndAddress: 10,
+  perIdentity: 100,
+  windowSeconds: 60,
+  identityWindowSeconds: 3600,
+};
+
+/** How long an address where an identity signed in stays its usual address: 90 days. */
+const USUAL_ADDRESS_SECONDS = 90 * 24 * 3600;
 
 const limitsSchema = z.object({
+  HUDDLE_SIGNIN_LIMIT_PER_IDENTITY_AND_ADDRESS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_SIGN_IN_LIMITS.perIdentityAndAddress),
   HUDDLE_SIGNIN_LIMIT_PER_IDENTITY: z.coerce
     .number()
     .int()
@@ -35,6 +59,11 @@ const limitsSchema = z.object({
     .int()
     .positive()
     .default(DEFAULT_SIGN_IN_LIMITS.windowSeconds),
+  HUDDLE_SIGNIN_IDENTITY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_SIGN_IN_LIMITS.identityWindowSeconds),
 });
 
 export function signInLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): SignInLimits {
@@ -44,27 +73,48 @@ export function signInLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): SignI
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
   return {
-    perIdentity: parsed.data.HUDDLE_SIGNIN_LIMIT_PER_IDENTITY,
     perAddress: parsed.data.HUDDLE_SIGNIN_LIMIT_PER_ADDRESS,
+    perIdentityAndAddress: parsed.data.HUDDLE_SIGNIN_LIMIT_PER_IDENTITY_AND_ADDRESS,
+    perIdentity: parsed.data.HUDDLE_SIGNIN_LIMIT_PER_IDENTITY,
     windowSeconds: parsed.data.HUDDLE_SIGNIN_WINDOW_SECONDS,
+    identityWindowSeconds: parsed.data.HUDDLE_SIGNIN_IDENTITY_WINDOW_SECONDS,
   };
 }
 
+type SignInLimit = 'address' | 'identity and address' | 'identity';
+
+const LIMITED: Record<SignInLimit, string> = {
+  address: 'from this address',
+  'identity and address': 'for this account from this address',
+  identity: 'for this account from addresses it never signed in from',
+};
+
 /** A sign-in refused for going over a limit; `retryAfterSeconds` says when the next attempt is counted again. */
 export class SignInRateLimitedError extends Error {
-  readonly limit: 'identity' | 'address';
+  readonly limit: SignInLimit;
   readonly retryAfterSeconds: number;
-  constructor(limit: 'identity' | 'address', retryAfterSeconds: number) {
-    super(`too many sign-in attempts for this ${limit}: retry in ${retryAfterSeconds} s`);
+  constructor(limit: SignInLimit, retryAfterSeconds: number) {
+    super(`too many sign-in attempts ${LIMITED[limit]}: retry in ${retryAfterSeconds} s`);
     this.limit = limit;
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
 export interface SignInLimiter {
-  /** Counts one sign-in attempt; throws SignInRateLimitedError when the address or the identity is over its limit. */
+  /** Counts one sign-in attempt; throws SignInRateLimitedError when it is over one of the limits. */
   attempt(address: string, identity: string | undefined): Promise<void>;
+  /** Remembers `address` as one of `identity`'s usual addresses (it signed in from there). */
+  succeeded(address: string, identity: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The counters a limiter keeps, each a rate limiter over the shared store. */
+interface SignInCounters {
+  address: RateLimiterAbstract;
+  identityAndAddress: RateLimiterAbstract;
+  identity: RateLimiterAbstract;
+  /** Marks: a key present is an identity's usual address. */
+  usual: RateLimiterAbstract;
 }
 
 /** Where the counters of all API processes live on PostgreSQL, beside (never inside) the modules' schemas. */
@@ -80,15 +130,15 @@ const STORE_TABLE = 'sign_in_attempts';
  * that process's memory is the store every process shares.
  */
 export async function createSignInLimiter(db: Database, limits: SignInLimits): Promise<SignInLimiter> {
-  const memory = (prefix: string, points: number) =>
-    new RateLimiterMemory({ keyPrefix: prefix, points, duration: limits.windowSeconds });
-  if (db.target.kind === 'pglite') {
-    return limiterOver(
-      memory('address', limits.perAddress),
-      memory('identity', limits.perIdentity),
-      async () => {},
-    );
-  }
+  const budgets: Record<keyof SignInCounters, { points: number; duration: number }> = {
+    address: { points: limits.perAddress, duration: limits.windowSeconds },
+    identityAndAddress: { points: limits.perIdentityAndAddress, duration: limits.windowSeconds },
+    identity: { points: limits.perIdentity, duration: limits.identityWindowSeconds },
+    usual: { points: 1, duration: USUAL_ADDRESS_SECONDS },
+  };
+  const memory = (prefix: keyof SignInCounters) =>
+    new RateLimiterMemory({ keyPrefix: prefix, ...budgets[prefix] });
+  if (db.target.kind === 'pglite') return limiterOver(await countersOf(memory), async () => {});
   const pool = new pg.Pool({ connectionString: db.target.url, max: 2 });
   // An idle client whose connection drops (a database restart) is reported here; unheard, the 'error'
   // event would end the process. The pool has already discarded that client.
@@ -98,7 +148,7 @@ export async function createSignInLimiter(db: Database, limits: SignInLimits): P
       // Two processes starting together: the other one created it.
       if (error.code !== '23505') throw error;
     });
-    const store = async (prefix: string, points: number) => {
+    const store = async (prefix: keyof SignInCounters) => {
       const limiter = await new Promise<RateLimiterPostgres>((resolve, reject) => {
         const created: RateLimiterPostgres = new RateLimiterPostgres(
           {
@@ -107,45 +157,59 @@ export async function createSignInLimiter(db: Database, limits: SignInLimits): P
             schemaName: STORE_SCHEMA,
             tableName: STORE_TABLE,
             keyPrefix: prefix,
-            points,
-            duration: limits.windowSeconds,
-            insuranceLimiter: memory(prefix, points),
+            ...budgets[prefix],
+            insuranceLimiter: memory(prefix),
           },
           (error?: Error) => (error ? reject(error) : resolve(created)),
         );
       });
       return limiter;
     };
-    const address = await store('address', limits.perAddress);
-    const identity = await store('identity', limits.perIdentity);
-    return limiterOver(address, identity, () => pool.end());
+    return limiterOver(await countersOf(store), () => pool.end());
   } catch (error) {
     await pool.end();
     throw error;
   }
 }
 
-function limiterOver(
-  address: RateLimiterAbstract,
-  identity: RateLimiterAbstract,
-  close: () => Promise<void>,
-): SignInLimiter {
-  const consume = async (limiter: RateLimiterAbstract, kind: 'identity' | 'address', key: string) => {
+async function countersOf(
+  make: (prefix: keyof SignInCounters) => RateLimiterAbstract | Promise<RateLimiterAbstract>,
+): Promise<SignInCounters> {
+  return {
+    address: await make('address'),
+    identityAndAddress: await make('identityAndAddress'),
+    identity: await make('identity'),
+    usual: await make('usual'),
+  };
+}
+
+/** Hashed: the counters never hold an email or an address, and any key fits the store's key column. */
+function keyOf(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
+}
+
+function limiterOver(counters: SignInCounters, close: () => Promise<void>): SignInLimiter {
+  const consume = async (limiter: RateLimiterAbstract, limit: SignInLimit, key: string) => {
     try {
       await limiter.consume(key);
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
-        throw new SignInRateLimitedError(kind, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+        throw new SignInRateLimitedError(limit, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
       }
       throw rejection;
     }
   };
   return {
-    async attempt(clientAddress, clientIdentity) {
-      await consume(address, 'address', clientAddress);
-      // Hashed: the counters never hold an email, and any identity fits the store's key column.
-      if (clientIdentity !== undefined)
-        await consume(identity, 'identity', createHash('sha256').update(clientIdentity).digest('hex'));
+    async attempt(address, identity) {
+      await consume(counters.address, 'address', address);
+      if (identity === undefined) return;
+      await consume(counters.identityAndAddress, 'identity and address', keyOf(identity, address));
+      // The account's usual addresses never spend its shared budget: strangers cannot lock its owner out.
+      if ((await counters.usual.get(keyOf(identity, address))) !== null) return;
+      await consume(counters.identity, 'identity', keyOf(identity));
+    },
+    async succeeded(address, identity) {
+      await counters.usual.set(keyOf(identity, address), 1, USUAL_ADDRESS_SECONDS);
     },
     close,
   };

@@ -205,10 +205,11 @@ export const publicProcedure = t.procedure.use(async ({ ctx, type, next }) => {
 });
 
 /**
- * A sign-in: a procedure that hands out an identity (poker's join today; password and OAuth sign-ins
- * next). Every attempt counts against the caller's address and, when the input names one, its identity
- * (the `email`, lower-cased), in the store all API processes share (sign-in-limits.ts); over a limit it is
- * TOO_MANY_REQUESTS with `retryAfter`, before any other work.
+ * A sign-in: a procedure that hands out an identity (poker's join, decisions' password sign-in). Every
+ * attempt counts against the caller's address and, when the input names one, its identity (the `email`,
+ * lower-cased), in the store all API processes share (sign-in-limits.ts); over a limit it is
+ * TOO_MANY_REQUESTS with `retryAfter`, before any other work. A sign-in that succeeds makes the address one
+ * of the identity's usual addresses, which strangers' attempts elsewhere never lock out.
  */
 export const signInProcedure = publicProcedure.use(async ({ ctx, getRawInput, next }) => {
   const input = await getRawInput();
@@ -217,7 +218,14 @@ export const signInProcedure = publicProcedure.use(async ({ ctx, getRawInput, ne
       ? input.email.trim().toLowerCase()
       : undefined;
   await ctx.signIns.attempt(ctx.clientAddress, email);
-  return next();
+  const result = await next();
+  if (result.ok && email !== undefined) {
+    // The sign-in has succeeded: failing to remember the address costs only its exemption.
+    await ctx.signIns.succeeded(ctx.clientAddress, email).catch((error: unknown) => {
+      ctx.log.warn({ err: error }, 'could not remember a usual sign-in address');
+    });
+  }
+  return result;
 });
 
 /** The caller's actor in `module`, parsed from its token once, here at the edge. */

@@ -21,11 +21,13 @@ import { toTRPCError } from './trpc.ts';
 export const DECISIONS_WEBHOOK_PATH = '/webhooks/decisions/transcripts';
 /** The shared secret deliveries are signed with; unset, the route answers 503. */
 export const DECISIONS_WEBHOOK_SECRET_VARIABLE = 'HUDDLE_DECISIONS_WEBHOOK_SECRET';
+/** While a secret is rotated: the one being replaced, still accepted until the sender signs with the new one. */
+export const DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE = 'HUDDLE_DECISIONS_WEBHOOK_PREVIOUS_SECRET';
 
 export interface WebhookResources {
   db: Database;
-  /** The decisions webhook's secret, or undefined when none is configured. */
-  decisionsWebhookSecret: string | undefined;
+  /** The secrets decisions webhook deliveries may be signed with (current first); empty: none configured. */
+  decisionsWebhookSecrets: readonly string[];
   /** Bodies above this are refused (413) before they are read whole. */
   maxBodyBytes: number;
 }
@@ -36,9 +38,15 @@ export interface WebhookRequestRecord {
   errors: string[];
 }
 
-/** The decisions webhook secret from the environment, read once at start; empty counts as unset. */
-export function decisionsWebhookSecretFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env[DECISIONS_WEBHOOK_SECRET_VARIABLE] || undefined;
+/**
+ * The decisions webhook's valid secrets from the environment, read once at start: the current one, and the
+ * previous one while it is rotated out. Empty counts as unset; no current secret, none at all.
+ */
+export function decisionsWebhookSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const current = env[DECISIONS_WEBHOOK_SECRET_VARIABLE];
+  const previous = env[DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE];
+  if (!current) return [];
+  return previous ? [current, previous] : [current];
 }
 
 /** Whether `url` is a webhook route (its path only; a query string is ignored). */
@@ -78,15 +86,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * `POST /webhooks/decisions/transcripts`: verifies the signature over the raw body (401 when it is wrong or
- * stale), parses it (400 naming the field), records the transcript and its proposed decisions in one
- * transaction. 201 with the receipt for a new delivery id, 200 with the same transcript for a redelivery.
- * The body and the secret are never logged.
+ * `POST /webhooks/decisions/transcripts`: verifies the signature over the raw body with any valid secret
+ * (401 when it is wrong or stale), parses it (400 naming the field), records the transcript and its
+ * proposed decisions (the extractor runs outside the transaction). 201 with the receipt for a new delivery
+ * id, 200 with the same transcript for a redelivery, 409 for a delivery id already used by another
+ * delivery. The body and the secrets are never logged.
  */
 export async function serveWebhook(
   req: IncomingMessage,
   res: ServerResponse,
-  { db, decisionsWebhookSecret, maxBodyBytes }: WebhookResources,
+  { db, decisionsWebhookSecrets, maxBodyBytes }: WebhookResources,
   record: WebhookRequestRecord,
 ): Promise<void> {
   try {
@@ -97,7 +106,7 @@ export async function serveWebhook(
         message: 'method: only POST delivers a transcript',
       });
     }
-    if (decisionsWebhookSecret === undefined) {
+    if (decisionsWebhookSecrets.length === 0) {
       throw new TRPCError({
         code: 'SERVICE_UNAVAILABLE',
         message: `the decisions webhook is not configured: set ${DECISIONS_WEBHOOK_SECRET_VARIABLE}`,
@@ -105,14 +114,14 @@ export async function serveWebhook(
     }
     const rawBody = await readBody(req, maxBodyBytes);
     verifyWebhookSignature({
-      secret: decisionsWebhookSecret,
+      secrets: decisionsWebhookSecrets,
       rawBody,
       timestamp: header(req, 'x-huddle-timestamp'),
       signature: header(req, 'x-huddle-signature'),
     });
     // Checked before the transaction opens: a malformed delivery costs no database work.
     const delivery = parseInput(webhookTranscriptInputSchema, parseWebhookBody(rawBody));
-    const receipt = await inRequestScope(db.orm, (em) => receiveWebhookTranscript(em, delivery));
+    const receipt = await receiveWebhookTranscript((work) => inRequestScope(db.orm, work), delivery);
     sendJson(res, receipt.created ? 201 : 200, receipt);
   } catch (thrown) {
     const error = toTRPCError(thrown);

@@ -9,10 +9,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
+import { DEFAULT_SIGN_IN_LIMITS } from '../src/sign-in-limits.ts';
 import { DECISIONS_WEBHOOK_PATH } from '../src/webhooks.ts';
 import { failure, startTestServer } from './helpers.ts';
 
 const WEBHOOK_SECRET = 'decisions-webhook-secret-for-tests';
+/** The secret being rotated out: still valid beside the current one. */
+const PREVIOUS_WEBHOOK_SECRET = 'decisions-webhook-secret-rotated-out';
 const database = useTestDatabase(domainModules);
 let server: ApiServer;
 /** Every line the server logged, as written (JSON). */
@@ -24,9 +27,12 @@ let betaId: number;
 beforeAll(async () => {
   await seed(database.db, 'minimal', { module: 'decisions' });
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
-  server = await startTestServer(database.db, [], { decisionsWebhookSecret: WEBHOOK_SECRET, logger });
+  server = await startTestServer(database.db, [], {
+    decisionsWebhookSecrets: [WEBHOOK_SECRET, PREVIOUS_WEBHOOK_SECRET],
+    logger,
+  });
   director = await signedIn('test@example.com');
-  const projects = await director.decisions.projects.mine.query();
+  const { items: projects } = await director.decisions.projects.mine.query();
   alphaId = projects.find((project) => project.name === 'Test Project Alpha')!.id;
   betaId = projects.find((project) => project.name === 'Test Project Beta')!.id;
 });
@@ -219,6 +225,53 @@ describe('decisions over HTTP with the typed client', () => {
   });
 });
 
+describe('decisions: bounded work per request', () => {
+  // Before extraction became linear, 40,000 dots took 2.7 s of the event loop and 120,000 took 33 s, while
+  // /health from another client waited; 400 KiB took minutes. It must complete, and /health answer beside it.
+  it('extracts from an adversarial transcript while another client’s /health answers', async () => {
+    const project = await director.decisions.projects.create.mutate({ name: 'Adversarial extraction' });
+    const transcript = await director.decisions.transcripts.create.mutate({
+      projectId: project.id,
+      title: 'Dots',
+      meetingAt: '2026-11-22T09:00:00Z',
+      content: `We decided to ship it${'.'.repeat(400 * 1024)}x`,
+    });
+    const [extraction, health] = await Promise.all([
+      director.decisions.transcripts.extract.mutate({ transcriptId: transcript.id }),
+      fetch(`${server.url}/health`).then((response) => response.status),
+    ]);
+    expect(extraction.proposed.map((decision) => decision.title)).toEqual(['Ship…']);
+    expect(health).toBe(200);
+    const { items } = await director.decisions.transcripts.list.query({ projectId: project.id });
+    expect(items.map((item) => [item.id, 'content' in item])).toEqual([[transcript.id, false]]);
+  });
+
+  it('rate-limits password changes like sign-ins, per user and address', async () => {
+    const user = await director.decisions.users.create.mutate({
+      email: 'password-guesser@example.com',
+      name: 'Guesser',
+      password: 'the-real-password',
+    });
+    const { token } = await createHuddleClient(server.url).decisions.auth.signIn.mutate({
+      email: user.email,
+      password: 'the-real-password',
+    });
+    const guesser = createHuddleClient(server.url, { decisions: token });
+    const codes: (string | undefined)[] = [];
+    for (let attempt = 0; attempt <= DEFAULT_SIGN_IN_LIMITS.perIdentityAndAddress; attempt++) {
+      const error = await failure(
+        guesser.decisions.users.changePassword.mutate({
+          currentPassword: `guess-${attempt}`,
+          newPassword: 'a-new-password',
+        }),
+      );
+      codes.push(error.data?.code);
+    }
+    expect(codes.at(-1)).toBe('TOO_MANY_REQUESTS');
+    expect(new Set(codes.slice(0, -1))).toEqual(new Set(['UNAUTHORIZED']));
+  });
+});
+
 describe('the decisions webhook (POST /webhooks/decisions/transcripts)', () => {
   it('refuses a bad signature (401) and stores nothing', async () => {
     const body = delivery('bad-signature');
@@ -291,6 +344,30 @@ describe('the decisions webhook (POST /webhooks/decisions/transcripts)', () => {
         created.transcript.id,
       ]),
     ).toBe(created.proposed.length);
+  });
+
+  it('answers a delivery id reused in another project or with other content with 409, revealing nothing', async () => {
+    const first = await deliver(delivery('zoom-0001', 'Ann: We decided to keep the secret plan.'));
+    expect(first.status).toBe(201);
+    const elsewhere = JSON.stringify({ ...JSON.parse(delivery('zoom-0001')), projectId: betaId });
+    for (const reuse of [elsewhere, delivery('zoom-0001', 'Ann: We decided on something else.')]) {
+      const answer = await deliver(reuse);
+      expect(answer.status).toBe(409);
+      expect(refusalSchema.parse(answer.json).error.field).toBe('webhookId');
+      expect(JSON.stringify(answer.json)).not.toMatch(/secret plan|Architecture sync/);
+    }
+    expect(await count('select count(*) from decisions.transcripts where project_id = ?', [betaId])).toBe(0);
+  });
+
+  it('accepts deliveries signed with the previous secret while it is rotated out', async () => {
+    const body = delivery('signed-with-previous');
+    const timestamp = nowSeconds();
+    const answer = await deliver(body, {
+      timestamp,
+      signature: sign(body, timestamp, PREVIOUS_WEBHOOK_SECRET),
+    });
+    expect(answer.status).toBe(201);
+    expect(await transcriptsOf('signed-with-previous')).toBe(1);
   });
 
   it('two concurrent deliveries of one id make one transcript', async () => {

@@ -43,7 +43,7 @@ beforeAll(async () => {
     HUDDLE_LOG_LEVEL: 'info',
     HUDDLE_JOBS: 'on',
     [JOB_SCHEDULES_VARIABLE]: jobs.map(({ id }) => `${id}=${EVERY_SECOND}`).join('; '),
-    HUDDLE_SIGNIN_LIMIT_PER_IDENTITY: '3',
+    HUDDLE_SIGNIN_LIMIT_PER_IDENTITY_AND_ADDRESS: '3',
     HUDDLE_SIGNIN_LIMIT_PER_ADDRESS: '10',
     HUDDLE_SIGNIN_WINDOW_SECONDS: '60',
   };

@@ -38,30 +38,33 @@ export const pageLimit = (fallback: number) => z.number().int().min(1).max(MAX_P
 
 const CURSOR_RULE = 'must be a nextCursor this list returned';
 
+/** The longest cursor accepted: a page key is a few values. */
+const MAX_CURSOR_LENGTH = 512;
+
 /**
  * A keyset cursor: the sort key of a page's last item, sent to the client as opaque base64url JSON and parsed
  * back into `key` (for example `z.tuple([isoTimestamp(), serialId()])`) at the edge, so a service receives
- * typed key values and a forged cursor is a field-naming invalid input, never a database error.
+ * typed key values and a forged cursor is a field-naming invalid input, never a database error. A key
+ * already parsed passes again as it is: the API parses an input, and the service it calls parses it again.
  */
 export function keysetCursor<Key extends z.ZodType>(key: Key) {
-  return z
-    .string()
-    .max(512)
-    .transform((value, context): z.output<Key> => {
-      let decoded: unknown;
-      try {
-        decoded = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-      } catch {
-        context.addIssue({ code: 'custom', message: CURSOR_RULE });
-        return z.NEVER;
-      }
-      const parsed = key.safeParse(decoded);
-      if (!parsed.success) {
-        context.addIssue({ code: 'custom', message: CURSOR_RULE });
-        return z.NEVER;
-      }
-      return parsed.data;
-    });
+  return z.union([z.string(), key]).transform((value, context): z.output<Key> => {
+    if (typeof value !== 'string') return value;
+    let decoded: unknown;
+    try {
+      if (value.length > MAX_CURSOR_LENGTH) throw new RangeError('cursor too long');
+      decoded = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    } catch {
+      context.addIssue({ code: 'custom', message: CURSOR_RULE });
+      return z.NEVER;
+    }
+    const parsed = key.safeParse(decoded);
+    if (!parsed.success) {
+      context.addIssue({ code: 'custom', message: CURSOR_RULE });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
 }
 
 /** The cursor a client sends back for the page after the one ending with `key`. */

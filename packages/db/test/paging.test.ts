@@ -28,6 +28,14 @@ describe('keyset paging', () => {
     expect(cursor.parse(page.nextCursor)).toEqual(['2026-01-02T00:00:00.000Z', 2]);
   });
 
+  it('passes a key it parsed already, so a service can parse what the API parsed', () => {
+    const parsed = cursor.parse(encodeCursor(['2026-01-02T00:00:00.000Z', 2]));
+    expect(cursor.parse(parsed)).toEqual(['2026-01-02T00:00:00.000Z', 2]);
+    expect(cursor.safeParse('x'.repeat(513)).error?.issues[0]?.message).toBe(
+      'must be a nextCursor this list returned',
+    );
+  });
+
   it('has no next cursor on the last page', () => {
     expect(
       toPage(

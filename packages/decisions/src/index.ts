@@ -68,6 +68,7 @@ export {
   hashingEmbedder,
   useEmbedder,
 } from './similarity/embedder.ts';
+export type { InActorTransaction, InTransaction } from './transactions.ts';
 export {
   parseWebhookBody,
   verifyWebhookSignature,

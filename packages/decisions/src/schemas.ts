@@ -1,4 +1,4 @@
-import { isoTimestamp, serialId, text } from '@huddle/db/zod';
+import { isoTimestamp, keysetCursor, pageLimit, pageOf, serialId, text } from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -76,6 +76,13 @@ export type Anomaly = z.infer<typeof anomalySchema>;
 
 // ---------------------------------------------------------------------------------------------- inputs
 
+/** Lists are pages: `limit` items (1 to MAX_PAGE_SIZE), from after `cursor` (a `nextCursor` of the list). */
+const DEFAULT_PAGE_SIZE = 50;
+/** A page key of a list by name: the last item's name and id. */
+const byNameCursor = () => keysetCursor(z.tuple([z.string().max(200), serialId()])).optional();
+/** A page key of a list by time, latest first: the last item's timestamp (microseconds) and id. */
+const byTimeCursor = () => keysetCursor(z.tuple([isoTimestamp(), serialId()])).optional();
+
 export const signInInputSchema = z.object({ email: emailSchema, password: text().min(1).max(200) });
 export const createUserInputSchema = z.object({
   email: emailSchema,
@@ -85,7 +92,11 @@ export const createUserInputSchema = z.object({
 });
 export const userIdInputSchema = z.object({ userId: serialId() });
 export const changeUserRoleInputSchema = z.object({ userId: serialId(), role: userRoleSchema });
-export const listUsersInputSchema = z.object({ includeDeleted: z.boolean().default(false) });
+export const listUsersInputSchema = z.object({
+  includeDeleted: z.boolean().default(false),
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  cursor: byNameCursor(),
+});
 export const changePasswordInputSchema = z.object({
   currentPassword: text().min(1).max(200),
   newPassword: passwordSchema,
@@ -95,8 +106,17 @@ export const createProjectInputSchema = z.object({
   name: projectNameSchema,
   description: longTextSchema(10_000).nullish(),
 });
-export const listProjectsInputSchema = z.object({ includeArchived: z.boolean().default(false) });
+export const listProjectsInputSchema = z.object({
+  includeArchived: z.boolean().default(false),
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  cursor: byNameCursor(),
+});
 export const projectIdInputSchema = z.object({ projectId: serialId() });
+export const listMembersInputSchema = z.object({
+  projectId: serialId(),
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  cursor: byNameCursor(),
+});
 export const addMemberInputSchema = z.object({
   projectId: serialId(),
   userId: serialId(),
@@ -135,13 +155,17 @@ export const listTranscriptsInputSchema = z.object({
   /** Only transcripts with a participant of this email (or name): a GIN containment search. */
   participantEmail: emailSchema.optional(),
   participantName: personNameSchema.optional(),
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  cursor: byTimeCursor(),
 });
 
+/** The longest statement a decision holds (an extracted one is cut to it). */
+export const DECISION_STATEMENT_MAX_LENGTH = 20_000;
 const confidenceSchema = z.number().min(0).max(1).multipleOf(0.01);
 // No defaults here: an edit must leave the fields it does not name as they are.
 const decisionFieldsSchema = z.object({
   title: titleSchema,
-  statement: longTextSchema(20_000),
+  statement: longTextSchema(DECISION_STATEMENT_MAX_LENGTH),
   rationale: longTextSchema(20_000).nullish(),
   confidence: confidenceSchema,
   decidedAt: z.iso.datetime({ offset: true }).optional(),
@@ -164,9 +188,10 @@ export const editDecisionInputSchema = decisionFieldsSchema
 export const listDecisionsInputSchema = z.object({
   projectId: serialId(),
   status: decisionStatusSchema.optional(),
-  limit: z.number().int().min(1).max(500).default(100),
   /** Soft-deleted decisions too: for the project's owners. */
   includeDeleted: z.boolean().default(false),
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  cursor: byTimeCursor(),
 });
 export const decisionIdInputSchema = z.object({ decisionId: serialId() });
 /** The statuses a caller can move a decision to; `superseded` follows from accepting its successor. */
@@ -201,6 +226,7 @@ export type ChangePasswordInput = z.input<typeof changePasswordInputSchema>;
 export type CreateProjectInput = z.input<typeof createProjectInputSchema>;
 export type ListProjectsInput = z.input<typeof listProjectsInputSchema>;
 export type ProjectIdInput = z.input<typeof projectIdInputSchema>;
+export type ListMembersInput = z.input<typeof listMembersInputSchema>;
 export type AddMemberInput = z.input<typeof addMemberInputSchema>;
 export type ChangeMemberRoleInput = z.input<typeof changeMemberRoleInputSchema>;
 export type RemoveMemberInput = z.input<typeof removeMemberInputSchema>;
@@ -260,6 +286,11 @@ export const transcriptSchema = z.object({
   content: z.string(),
   createdAt: isoTimestamp(),
 });
+
+/** A transcript in a list: what it is, never its text (`transcripts.get` reads one transcript whole). */
+export const transcriptSummarySchema = transcriptSchema
+  .omit({ content: true, participants: true })
+  .extend({ participantCount: z.number().int().min(0) });
 
 export const decisionSchema = z.object({
   id: serialId(),
@@ -343,6 +374,12 @@ export const webhookReceiptSchema = z.object({
   proposed: z.array(decisionSchema),
 });
 
+export const userPageSchema = pageOf(userSchema);
+export const projectPageSchema = pageOf(projectSchema);
+export const memberPageSchema = pageOf(memberSchema);
+export const transcriptPageSchema = pageOf(transcriptSummarySchema);
+export const decisionPageSchema = pageOf(decisionSchema);
+
 /** What `removeMember` answers. */
 export const removedMemberSchema = z.object({ projectId: serialId(), userId: serialId() });
 
@@ -350,6 +387,7 @@ export type User = z.infer<typeof userSchema>;
 export type Project = z.infer<typeof projectSchema>;
 export type Member = z.infer<typeof memberSchema>;
 export type Transcript = z.infer<typeof transcriptSchema>;
+export type TranscriptSummary = z.infer<typeof transcriptSummarySchema>;
 export type Decision = z.infer<typeof decisionSchema>;
 export type Relationship = z.infer<typeof relationshipSchema>;
 export type DecisionDetail = z.infer<typeof decisionDetailSchema>;
@@ -359,3 +397,8 @@ export type SimilarDecision = z.infer<typeof similarDecisionSchema>;
 export type Extraction = z.infer<typeof extractionSchema>;
 export type WebhookReceipt = z.infer<typeof webhookReceiptSchema>;
 export type RemovedMember = z.infer<typeof removedMemberSchema>;
+export type UserPage = z.infer<typeof userPageSchema>;
+export type ProjectPage = z.infer<typeof projectPageSchema>;
+export type MemberPage = z.infer<typeof memberPageSchema>;
+export type TranscriptPage = z.infer<typeof transcriptPageSchema>;
+export type DecisionPage = z.infer<typeof decisionPageSchema>;

@@ -4,7 +4,8 @@ import { InvalidInputError, UnauthorizedError } from '@huddle/db';
 /**
  * Signed webhook deliveries of transcripts. The sender signs `<timestamp>.<raw body>` with HMAC-SHA256 and
  * the shared secret, and sends the timestamp (Unix seconds) and `sha256=<hex>` in headers. Signing the
- * timestamp with the body means an old delivery cannot be replayed with a fresh timestamp.
+ * timestamp with the body means an old delivery cannot be replayed with a fresh timestamp. Several secrets
+ * may be valid at once (the current one and the one it replaces), so a secret is rotated without a gap.
  */
 
 /** How old (or how far in the future) a delivery's timestamp may be: five minutes. */
@@ -16,7 +17,8 @@ export function webhookSignature(secret: string, timestamp: string, rawBody: str
 }
 
 export interface WebhookDelivery {
-  secret: string;
+  /** The secrets a delivery may be signed with: the current one first, then the one being rotated out. */
+  secrets: readonly string[];
   /** The request body exactly as received (before any JSON parsing). */
   rawBody: string;
   /** The timestamp header: Unix seconds. */
@@ -32,7 +34,7 @@ export interface WebhookDelivery {
  * failed. Pure: no I/O, so the route can call it before touching the database.
  */
 export function verifyWebhookSignature(delivery: WebhookDelivery): void {
-  const { secret, rawBody, timestamp, signature } = delivery;
+  const { secrets, rawBody, timestamp, signature } = delivery;
   const tolerance = delivery.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   if (!timestamp || !/^\d{1,12}$/.test(timestamp)) {
     throw new UnauthorizedError('timestamp: missing or not Unix seconds', { field: 'timestamp' });
@@ -46,8 +48,12 @@ export function verifyWebhookSignature(delivery: WebhookDelivery): void {
       field: 'timestamp',
     });
   }
-  const expected = Buffer.from(webhookSignature(secret, timestamp, rawBody));
-  if (!timingSafeEqual(expected, Buffer.from(signature))) {
+  const given = Buffer.from(signature);
+  // Every secret is compared, in constant time each, so the time taken does not say which one matched.
+  const matches = secrets.map((secret) =>
+    timingSafeEqual(Buffer.from(webhookSignature(secret, timestamp, rawBody)), given),
+  );
+  if (!matches.includes(true)) {
     throw new UnauthorizedError('signature: does not match the body', { field: 'signature' });
   }
 }

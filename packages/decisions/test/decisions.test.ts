@@ -167,7 +167,7 @@ describe('decisions', () => {
       actor = member,
     ) =>
       asActor(test.db, actor, (em, a) => listDecisions(em, a, { projectId: listProject, ...input })).then(
-        (rows) => rows.map((row) => row.title),
+        (page) => page.items.map((row) => row.title),
       );
     expect(await list()).toEqual(['Recent', 'Mid', 'Old']);
     expect(await list({ status: 'proposed' })).toEqual(['Recent', 'Old']);
@@ -236,7 +236,9 @@ describe('decisions', () => {
     };
 
     const list = (limit?: number) =>
-      asActor(test.db, member, (em, a) => listDecisions(em, a, { projectId: readProject, limit }));
+      asActor(test.db, member, (em, a) => listDecisions(em, a, { projectId: readProject, limit })).then(
+        (page) => page.items,
+      );
     expect(await list()).toEqual([accepted, rejected]);
     expect(await list(1)).toEqual([accepted]);
     expect(await asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: full.id }))).toEqual({

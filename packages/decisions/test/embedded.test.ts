@@ -94,18 +94,25 @@ describe('decisions on the embedded database (PGlite)', () => {
     const user = await inRequest(db, (em) => signIn(em, { email: 'test@example.com', password: 'password' }));
     const as = <T>(work: (em: EntityManager, actor: DecisionsActor) => Promise<T>) =>
       asActor(db, actorOf(user), work);
-    const [alpha, beta] = await as((em, a) => listMyProjects(em, a));
+    const {
+      items: [alpha, beta],
+    } = await as((em, a) => listMyProjects(em, a));
     expect([alpha!.name, beta!.name]).toEqual(['Test Project Alpha', 'Test Project Beta']);
     const archived = await as((em, a) => archiveProject(em, a, { projectId: beta!.id }));
-    expect(await as((em, a) => listMyProjects(em, a, { includeArchived: true }))).toEqual([alpha, archived]);
+    expect((await as((em, a) => listMyProjects(em, a, { includeArchived: true }))).items).toEqual([
+      alpha,
+      archived,
+    ]);
     expect(await as((em, a) => getProject(em, a, { projectId: beta!.id }))).toEqual(archived);
-    const [latest] = await as((em, a) => listDecisions(em, a, { projectId: alpha!.id, limit: 1 }));
+    const {
+      items: [latest],
+    } = await as((em, a) => listDecisions(em, a, { projectId: alpha!.id, limit: 1 }));
     const accepted = await as((em, a) =>
       transitionDecision(em, a, { decisionId: latest!.id, status: 'accepted' }),
     );
-    expect(await as((em, a) => listDecisions(em, a, { projectId: alpha!.id, status: 'accepted' }))).toEqual([
-      accepted,
-    ]);
+    expect(
+      (await as((em, a) => listDecisions(em, a, { projectId: alpha!.id, status: 'accepted' }))).items,
+    ).toEqual([accepted]);
     expect(await as((em, a) => getDecision(em, a, { decisionId: accepted.id }))).toEqual({
       ...accepted,
       relationships: [],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ruleBasedExtractor } from '../src/extraction/extractor.ts';
+import { MAX_PROPOSALS, ruleBasedExtractor } from '../src/extraction/extractor.ts';
+import { DECISION_STATEMENT_MAX_LENGTH } from '../src/schemas.ts';
 
 const extract = (content: string) =>
   ruleBasedExtractor.extract({ title: 'Meeting', content, participants: [] });
@@ -73,5 +74,48 @@ describe('the rule-based extractor', () => {
       'Keep Go for the API',
     ]);
     expect(found.map((decision) => decision.consensus.for)).toEqual([['Ann'], ['Ann', 'Bob']]);
+  });
+
+  // Each of these took seconds at a tenth of this size (quadratic backtracking in `titleOf`'s trailing
+  // punctuation, the conditional check's `.*`, the rationale's `.+$`): at 400 KiB, minutes.
+  it('reads adversarial transcripts in linear time', async () => {
+    const size = 400 * 1024;
+    const [dots] = await extract(`We decided to ship it${'.'.repeat(size)}x`);
+    expect(dots?.title).toBe('Ship…');
+    const [conditions] = await extract(`We decided to ship ${'if '.repeat(size / 3)}x`);
+    expect(conditions?.title).toMatch(/^Ship if if .*…$/);
+    expect(await extract(`Dan: If ${'if '.repeat(size / 3)}we agreed to x`)).toEqual([]);
+    const [reasons] = await extract(`We decided to move it ${'as '.repeat(size / 3)}\u2028x`);
+    expect(reasons?.title).toBe('Move it');
+    expect(reasons?.rationale).toMatch(/^As as .*…$/);
+    const [spaces] = await extract(`Ann${' '.repeat(30)}: We decided to keep ${' \t'.repeat(size / 2)}x.`);
+    expect(spaces).toMatchObject({ title: 'Keep x', consensus: { for: ['Ann'] } });
+  });
+
+  it('cuts a proposal to what a decision holds, and proposes at most MAX_PROPOSALS per run', async () => {
+    const [long] = await extract(`Decision: ${'a'.repeat(30_000)}`);
+    expect(long?.title).toHaveLength(80);
+    expect(long?.statement).toHaveLength(DECISION_STATEMENT_MAX_LENGTH);
+    const many = await extract(
+      Array.from({ length: MAX_PROPOSALS + 5 }, (_, index) => `Decision: item ${index}.`).join('\n'),
+    );
+    expect(many).toHaveLength(MAX_PROPOSALS);
+    expect(many.at(-1)?.title).toBe(`Item ${MAX_PROPOSALS - 1}`);
+  });
+
+  it('lets the event loop run while it reads a long transcript', async () => {
+    const line = 'Ann: We talked about the roadmap and nothing else, at some length.\n';
+    const content = line.repeat(Math.ceil((800 * 1024) / line.length));
+    let turns = 0;
+    let reading = true;
+    const countTurns = () => {
+      turns++;
+      if (reading) setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    expect(await extract(content)).toEqual([]);
+    reading = false;
+    // One yield per 16 KiB read: 50 for 800 KiB (the count is of turns, never of time).
+    expect(turns).toBeGreaterThanOrEqual(40);
   });
 });

@@ -1,6 +1,7 @@
 import { type Database, type EntityManager, inRequestScope, runAsActor } from '@huddle/db';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
+import type { InActorTransaction, InTransaction } from '../src/transactions.ts';
 
 export { expectHuddleError, useSqlClient } from '@huddle/db/testing';
 
@@ -19,6 +20,16 @@ export function asActor<T>(
   work: (em: EntityManager, actor: DecisionsActor) => Promise<T>,
 ): Promise<T> {
   return runAsActor(db.orm, decisionsModule, actor, work);
+}
+
+/** The transactions a service doing slow work (the webhook) opens, the way the API gives them. */
+export function requestTransactions(db: Database): InTransaction {
+  return (work) => inRequestScope(db.orm, work);
+}
+
+/** The transactions a service doing slow work (bcrypt, extraction) opens for `actor`, as the API gives them. */
+export function actorTransactions(db: Database, actor: DecisionsActor): InActorTransaction {
+  return (work) => runAsActor(db.orm, decisionsModule, actor, work);
 }
 
 /** The actor for a user id, as a token's subject gives it (the role is read by `load`). */

@@ -7,6 +7,7 @@ import { DECISIONS_REQUEST_ROLE } from '../src/request-role.ts';
 const MIGRATIONS = [
   'Migration20261122200000DecisionsInitial',
   'Migration20261122200100DecisionsRequestAccess',
+  'Migration20261206070000DecisionsProjectNamePerCreator',
   'Migration20261206100000DecisionsRequestRole',
 ];
 const TABLES = ['users', 'projects', 'project_members', 'transcripts', 'decisions', 'decision_relationships'];
@@ -119,7 +120,7 @@ describe('decisions migrations', () => {
     expect((await lintSchema(database.db)).filter((finding) => finding.module === 'decisions')).toEqual([]);
   });
 
-  it('step down one migration at a time (the request role, the grants) and up again to the identical schema', async () => {
+  it('step down one migration at a time (the request role, then project names per creator) and up again to the identical schema', async () => {
     const before = await snapshot();
     const grantsBefore = await grants();
     await migrateDown(database.db, { module: 'decisions' });
@@ -129,9 +130,8 @@ describe('decisions migrations', () => {
       readOnlyUserColumns: [],
     });
     const reverted = await migrateDown(database.db, { module: 'decisions' });
-    expect(reverted).toEqual([{ module: 'decisions', applied: [], pending: [MIGRATIONS[1]] }]);
-    expect((await decisionsStatus())?.applied).toEqual([MIGRATIONS[0]]);
-    expect(await grants()).toEqual({ tables: [], readOnlyUserColumns: [] });
+    expect(reverted).toEqual([{ module: 'decisions', applied: [], pending: [MIGRATIONS[2]] }]);
+    expect((await decisionsStatus())?.applied).toEqual(MIGRATIONS.slice(0, 2));
     await migrateUp(database.db, { module: 'decisions' });
     expect(await snapshot()).toEqual(before);
     expect(await grants()).toEqual(grantsBefore);

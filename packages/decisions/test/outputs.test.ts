@@ -4,13 +4,17 @@ import type { z } from 'zod';
 import { decisionsModule } from '../src/module.ts';
 import {
   decisionDetailSchema,
+  decisionPageSchema,
   decisionSchema,
   extractionSchema,
+  memberPageSchema,
   memberSchema,
+  projectPageSchema,
   projectSchema,
   removedMemberSchema,
   similarDecisionSchema,
   supersedeChainSchema,
+  transcriptPageSchema,
   transcriptSchema,
   userSchema,
   webhookReceiptSchema,
@@ -29,7 +33,7 @@ import { similarDecisions } from '../src/services/similarity.ts';
 import { createTranscript, listTranscripts, receiveWebhookTranscript } from '../src/services/transcripts.ts';
 import { getCurrentUser, listUsers } from '../src/services/users.ts';
 import { newDirector, newPerson, newProject } from './fixtures.ts';
-import { asActor, inRequest } from './helpers.ts';
+import { actorTransactions, asActor, requestTransactions } from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 
@@ -49,19 +53,18 @@ describe('service outputs match their zod output schemas', () => {
     const as = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, owner, work);
 
     conforms(userSchema, await as((em, a) => getCurrentUser(em, a)));
-    for (const user of await asActor(test.db, director, (em, a) =>
-      listUsers(em, a, { includeDeleted: true }),
-    )) {
+    for (const user of (
+      await asActor(test.db, director, (em, a) => listUsers(em, a, { includeDeleted: true }))
+    ).items) {
       conforms(userSchema, user);
     }
     conforms(projectSchema, await as((em, a) => getProject(em, a, { projectId })));
-    for (const project of await as((em, a) => listMyProjects(em, a))) conforms(projectSchema, project);
+    conforms(projectPageSchema, await as((em, a) => listMyProjects(em, a)));
     conforms(
       memberSchema,
       await as((em, a) => addMember(em, a, { projectId, userId: other.userId, role: 'viewer' })),
     );
-    for (const member of await as((em, a) => listMembers(em, a, { projectId })))
-      conforms(memberSchema, member);
+    conforms(memberPageSchema, await as((em, a) => listMembers(em, a, { projectId })));
     conforms(
       removedMemberSchema,
       await as((em, a) => removeMember(em, a, { projectId, userId: other.userId })),
@@ -77,21 +80,20 @@ describe('service outputs match their zod output schemas', () => {
       }),
     );
     conforms(transcriptSchema, transcript);
-    for (const row of await as((em, a) => listTranscripts(em, a, { projectId })))
-      conforms(transcriptSchema, row);
-    const extraction = await as((em, a) => extractDecisions(em, a, { transcriptId: transcript.id }));
+    conforms(transcriptPageSchema, await as((em, a) => listTranscripts(em, a, { projectId })));
+    const extraction = await extractDecisions(actorTransactions(test.db, owner), {
+      transcriptId: transcript.id,
+    });
     conforms(extractionSchema, extraction);
     conforms(
       webhookReceiptSchema,
-      await inRequest(test.db, (em) =>
-        receiveWebhookTranscript(em, {
-          webhookId: 'outputs-1',
-          projectId,
-          title: 'Hook',
-          meetingAt: '2026-11-22T10:00:00Z',
-          content: "Ann: Let's go with Redis.",
-        }),
-      ),
+      await receiveWebhookTranscript(requestTransactions(test.db), {
+        webhookId: 'outputs-1',
+        projectId,
+        title: 'Hook',
+        meetingAt: '2026-11-22T10:00:00Z',
+        content: "Ann: Let's go with Redis.",
+      }),
     );
 
     const first = await as((em, a) =>
@@ -122,7 +124,7 @@ describe('service outputs match their zod output schemas', () => {
       await as((em, a) => transitionDecision(em, a, { decisionId: second.id, status: 'accepted' })),
     );
     conforms(decisionDetailSchema, await as((em, a) => getDecision(em, a, { decisionId: first.id })));
-    for (const row of await as((em, a) => listDecisions(em, a, { projectId }))) conforms(decisionSchema, row);
+    conforms(decisionPageSchema, await as((em, a) => listDecisions(em, a, { projectId })));
     conforms(supersedeChainSchema, await as((em, a) => supersedeChain(em, a, { decisionId: first.id })));
     for (const row of await as((em, a) => similarDecisions(em, a, { decisionId: first.id, k: 3 }))) {
       conforms(similarDecisionSchema, row);

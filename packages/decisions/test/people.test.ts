@@ -30,7 +30,14 @@ import {
   restoreUser,
   signIn,
 } from '../src/services/users.ts';
-import { actorOf, asActor, expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
+import {
+  actorOf,
+  actorTransactions,
+  asActor,
+  expectHuddleError,
+  inRequest,
+  useSqlClient,
+} from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 const postgres = useSqlClient(test);
@@ -177,11 +184,11 @@ describe('user management', () => {
     const user = await newUser();
     await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: user.id }));
     const active = await asActor(test.db, director, (em, actor) => listUsers(em, actor));
-    expect(active.map((row) => row.id)).not.toContain(user.id);
+    expect(active.items.map((row) => row.id)).not.toContain(user.id);
     const all = await asActor(test.db, director, (em, actor) =>
       listUsers(em, actor, { includeDeleted: true }),
     );
-    expect(all.find((row) => row.id === user.id)?.deletedAt).not.toBeNull();
+    expect(all.items.find((row) => row.id === user.id)?.deletedAt).not.toBeNull();
     const member = await newUser();
     await expectHuddleError(
       asActor(test.db, member.actor, (em, actor) => listUsers(em, actor, { includeDeleted: true })),
@@ -192,14 +199,16 @@ describe('user management', () => {
   it('changes the own password only with the current one', async () => {
     const user = await newUser();
     await expectHuddleError(
-      asActor(test.db, user.actor, (em, actor) =>
-        changePassword(em, actor, { currentPassword: 'wrong', newPassword: 'brand-new-pass' }),
-      ),
+      changePassword(actorTransactions(test.db, user.actor), {
+        currentPassword: 'wrong',
+        newPassword: 'brand-new-pass',
+      }),
       UnauthorizedError,
     );
-    await asActor(test.db, user.actor, (em, actor) =>
-      changePassword(em, actor, { currentPassword: 'initial-pass', newPassword: 'brand-new-pass' }),
-    );
+    await changePassword(actorTransactions(test.db, user.actor), {
+      currentPassword: 'initial-pass',
+      newPassword: 'brand-new-pass',
+    });
     await expectHuddleError(
       inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'initial-pass' })),
       UnauthorizedError,
@@ -235,11 +244,11 @@ describe('projects and members', () => {
       createProject(em, actor, { name: 'Zebra' }),
     );
     const live = await asActor(test.db, owner.actor, (em, actor) => listMyProjects(em, actor));
-    expect(live).toEqual([project, last]);
+    expect(live).toEqual({ items: [project, last], nextCursor: null });
     const all = await asActor(test.db, owner.actor, (em, actor) =>
       listMyProjects(em, actor, { includeArchived: true }),
     );
-    expect(all).toEqual([archived, project, last]);
+    expect(all.items).toEqual([archived, project, last]);
     expect(
       await asActor(test.db, owner.actor, (em, actor) => getProject(em, actor, { projectId: other.id })),
     ).toEqual(archived);
@@ -300,13 +309,74 @@ describe('projects and members', () => {
     const members = await asActor(test.db, viewer.actor, (em, actor) =>
       listMembers(em, actor, { projectId: project.id }),
     );
-    expect(members.map((row) => [row.userId, row.role]).sort()).toEqual(
+    expect(members.items.map((row) => [row.userId, row.role]).sort()).toEqual(
       [
         [owner.id, 'owner'],
         [viewer.id, 'viewer'],
         [member.id, 'member'],
       ].sort(),
     );
+  });
+
+  // Before: changing a deleted member's role was a 500 (its member row read back as nothing), and a deleted
+  // co-owner counted as the owner that let the last live one leave.
+  it('treats a deleted member as gone, and never counts a deleted owner as the project’s owner', async () => {
+    const owner = await newUser();
+    const coOwner = await newUser();
+    const project = await asActor(test.db, owner.actor, (em, actor) =>
+      createProject(em, actor, { name: 'Deleted owners' }),
+    );
+    await asActor(test.db, owner.actor, (em, actor) =>
+      addMember(em, actor, { projectId: project.id, userId: coOwner.id, role: 'owner' }),
+    );
+    await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: coOwner.id }));
+    const gone = await expectHuddleError(
+      asActor(test.db, owner.actor, (em, actor) =>
+        changeMemberRole(em, actor, { projectId: project.id, userId: coOwner.id, role: 'viewer' }),
+      ),
+      NotFoundError,
+    );
+    expect(gone.constraint.field).toBe('userId');
+    for (const leaving of [
+      asActor(test.db, owner.actor, (em, actor) =>
+        removeMember(em, actor, { projectId: project.id, userId: owner.id }),
+      ),
+      asActor(test.db, owner.actor, (em, actor) =>
+        changeMemberRole(em, actor, { projectId: project.id, userId: owner.id, role: 'member' }),
+      ),
+      asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: owner.id })),
+    ]) {
+      const error = await expectHuddleError(leaving, ConflictError);
+      expect(error.message).toMatch(/last live owner/);
+    }
+    const { rows } = await postgres.client.query(
+      `select m.user_id, m.role, u.deleted_at is null as live from decisions.project_members m
+       join decisions.users u on u.id = m.user_id where m.project_id = $1 order by m.user_id`,
+      [project.id],
+    );
+    expect(rows).toEqual([
+      { user_id: owner.id, role: 'owner', live: true },
+      { user_id: coOwner.id, role: 'owner', live: false },
+    ]);
+  });
+
+  // Before: a name another user's project held was a 409 naming projects_name_live_unique, telling a
+  // non-member that project existed.
+  it('lets users name projects alike, conflicting only with their own live projects', async () => {
+    const [first, second] = [await newUser(), await newUser()];
+    await asActor(test.db, first.actor, (em, actor) => createProject(em, actor, { name: 'Hidden name' }));
+    const mine = await asActor(test.db, second.actor, (em, actor) =>
+      createProject(em, actor, { name: 'HIDDEN NAME' }),
+    );
+    expect(mine).toMatchObject({ name: 'HIDDEN NAME', myRole: 'owner' });
+    await expectHuddleError(
+      asActor(test.db, second.actor, (em, actor) => createProject(em, actor, { name: 'hidden name' })),
+      ConflictError,
+    );
+    const { rows } = await postgres.client.query(
+      `select count(*)::int as n from decisions.projects where lower(name) = 'hidden name'`,
+    );
+    expect(rows[0].n).toBe(2);
   });
 
   it('adds, changes and removes members; the last owner can neither be demoted nor leave', async () => {

@@ -11,7 +11,7 @@ import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
 import { deleteDecision, getDecision, listDecisions } from '../src/services/decisions.ts';
 import { extractDecisions } from '../src/services/extraction.ts';
-import { archiveProject, listMyProjects } from '../src/services/projects.ts';
+import { addMember, archiveProject, listMyProjects } from '../src/services/projects.ts';
 import {
   createTranscript,
   getTranscript,
@@ -21,7 +21,13 @@ import {
 import { deleteUser } from '../src/services/users.ts';
 import { parseWebhookBody, verifyWebhookSignature, webhookSignature } from '../src/webhook.ts';
 import { newDirector, newPerson, newProject, newProjectCast } from './fixtures.ts';
-import { asActor, expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
+import {
+  actorTransactions,
+  asActor,
+  expectHuddleError,
+  requestTransactions,
+  useSqlClient,
+} from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 const postgres = useSqlClient(test);
@@ -99,7 +105,7 @@ describe('transcripts', () => {
     await add('Three', [{ name: 'Bob' }], '2026-03-01T00:00:00Z');
     const search = (input: { participantEmail?: string; participantName?: string }) =>
       asActor(test.db, owner, (em, a) => listTranscripts(em, a, { projectId: searchProject, ...input })).then(
-        (rows) => rows.map((row) => row.title),
+        (page) => page.items.map((row) => row.title),
       );
     expect(await search({})).toEqual(['Three', 'Two', 'One']);
     expect(await search({ participantEmail: 'ANN@example.com' })).toEqual(['Two', 'One']);
@@ -115,9 +121,7 @@ describe('transcripts', () => {
         content: MEETING,
       }),
     );
-    const first = await asActor(test.db, member, (em, a) =>
-      extractDecisions(em, a, { transcriptId: transcript.id }),
-    );
+    const first = await extractDecisions(actorTransactions(test.db, member), { transcriptId: transcript.id });
     expect(
       first.proposed.map((decision) => [
         decision.title,
@@ -133,9 +137,9 @@ describe('transcripts', () => {
     expect(first.proposed[0]?.decidedAt).toBe('2026-11-21T09:00:00.000Z');
     // A deleted proposal does not come back either.
     await asActor(test.db, member, (em, a) => deleteDecision(em, a, { decisionId: first.proposed[1]!.id }));
-    const second = await asActor(test.db, member, (em, a) =>
-      extractDecisions(em, a, { transcriptId: transcript.id }),
-    );
+    const second = await extractDecisions(actorTransactions(test.db, member), {
+      transcriptId: transcript.id,
+    });
     expect(second).toEqual({ transcriptId: transcript.id, proposed: [], alreadyProposed: 2 });
     const { rows } = await postgres.client.query(
       'select count(*)::int as n from decisions.decisions where transcript_id = $1',
@@ -143,7 +147,7 @@ describe('transcripts', () => {
     );
     expect(rows[0].n).toBe(2);
     await expectHuddleError(
-      asActor(test.db, viewer, (em, a) => extractDecisions(em, a, { transcriptId: transcript.id })),
+      extractDecisions(actorTransactions(test.db, viewer), { transcriptId: transcript.id }),
       ForbiddenError,
     );
   });
@@ -152,6 +156,11 @@ describe('transcripts', () => {
     const director = await newDirector(test.db);
     const creator = await newPerson(test.db, director, 'Leaving Creator');
     const project = await newProject(test.db, creator, { viewers: [viewer] });
+    // A project keeps a live owner: its creator can leave only once someone else owns it.
+    const successor = await newPerson(test.db, director, 'Staying Owner');
+    await asActor(test.db, creator, (em, a) =>
+      addMember(em, a, { projectId: project, userId: successor.userId, role: 'owner' }),
+    );
     const transcript = await asActor(test.db, creator, (em, a) =>
       createTranscript(em, a, {
         projectId: project,
@@ -160,9 +169,9 @@ describe('transcripts', () => {
         content: 'Decision: keep it.',
       }),
     );
-    const { proposed } = await asActor(test.db, creator, (em, a) =>
-      extractDecisions(em, a, { transcriptId: transcript.id }),
-    );
+    const { proposed } = await extractDecisions(actorTransactions(test.db, creator), {
+      transcriptId: transcript.id,
+    });
     await asActor(test.db, creator, (em, a) => archiveProject(em, a, { projectId: project }));
     await asActor(test.db, director, (em, a) => deleteUser(em, a, { userId: creator.userId }));
     expect(
@@ -170,18 +179,18 @@ describe('transcripts', () => {
         .title,
     ).toBe('Kept');
     expect(
-      await asActor(test.db, viewer, (em, a) => listTranscripts(em, a, { projectId: project })),
+      (await asActor(test.db, viewer, (em, a) => listTranscripts(em, a, { projectId: project }))).items,
     ).toHaveLength(1);
     expect(
       (await asActor(test.db, viewer, (em, a) => getDecision(em, a, { decisionId: proposed[0]!.id }))).title,
     ).toBe('Keep it');
     expect(
-      await asActor(test.db, viewer, (em, a) => listDecisions(em, a, { projectId: project })),
+      (await asActor(test.db, viewer, (em, a) => listDecisions(em, a, { projectId: project }))).items,
     ).toHaveLength(1);
     const projects = await asActor(test.db, viewer, (em, a) =>
       listMyProjects(em, a, { includeArchived: true }),
     );
-    expect(projects.map((row) => row.id)).toContain(project);
+    expect(projects.items.map((row) => row.id)).toContain(project);
   });
 
   it('refuses writes into an archived project', async () => {
@@ -213,20 +222,47 @@ describe('webhook deliveries', () => {
   });
 
   it('creates the transcript and its proposed decisions once; a redelivery answers with the same transcript', async () => {
-    const first = await inRequest(test.db, (em) => receiveWebhookTranscript(em, delivery('tool-42')));
+    const first = await receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-42'));
     expect(first.created).toBe(true);
     expect(first.transcript).toMatchObject({ source: 'webhook', webhookId: 'tool-42', projectId });
     expect(first.proposed.map((decision) => [decision.title, decision.consensus.for])).toEqual([
       ['Ship on Friday', ['Ann', 'Bob']],
     ]);
-    const again = await inRequest(test.db, (em) => receiveWebhookTranscript(em, delivery('tool-42')));
+    const again = await receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-42'));
     expect(again).toEqual({ transcript: first.transcript, created: false, proposed: [] });
+  });
+
+  it('refuses a delivery id reused for other content or another project (409), revealing nothing', async () => {
+    const first = await receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-reused'));
+    const otherProject = await newProject(test.db, owner);
+    for (const reuse of [
+      { ...delivery('tool-reused'), projectId: otherProject },
+      { ...delivery('tool-reused'), content: 'Ann: We decided to ship on Monday.' },
+      { ...delivery('tool-reused'), title: 'Another standup' },
+    ]) {
+      const error = await expectHuddleError(
+        receiveWebhookTranscript(requestTransactions(test.db), reuse),
+        ConflictError,
+      );
+      expect(error.constraint.field).toBe('webhookId');
+      expect(error.message).not.toMatch(/Standup|Friday|project/i);
+    }
+    const { rows } = await postgres.client.query(
+      'select project_id, content from decisions.transcripts where webhook_id = $1',
+      ['tool-reused'],
+    );
+    expect(rows).toEqual([{ project_id: projectId, content: first.transcript.content }]);
+    const { rows: elsewhere } = await postgres.client.query(
+      'select count(*)::int as n from decisions.transcripts where project_id = $1',
+      [otherProject],
+    );
+    expect(elsewhere[0].n).toBe(0);
   });
 
   it('makes one transcript of two concurrent deliveries of one id', async () => {
     const results = await Promise.all([
-      inRequest(test.db, (em) => receiveWebhookTranscript(em, delivery('tool-race'))),
-      inRequest(test.db, (em) => receiveWebhookTranscript(em, delivery('tool-race'))),
+      receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-race')),
+      receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-race')),
     ]);
     expect(results.map((result) => result.created).sort()).toEqual([false, true]);
     expect(results[0]!.transcript.id).toBe(results[1]!.transcript.id);
@@ -240,16 +276,18 @@ describe('webhook deliveries', () => {
   it('refuses a malformed body by field, and a delivery for a project that does not exist', async () => {
     expect(() => parseWebhookBody('{"webhookId": ')).toThrow(InvalidInputError);
     const error = await expectHuddleError(
-      inRequest(test.db, (em) =>
-        receiveWebhookTranscript(em, { ...delivery('tool-bad'), meetingAt: 'yesterday' }),
-      ),
+      receiveWebhookTranscript(requestTransactions(test.db), {
+        ...delivery('tool-bad'),
+        meetingAt: 'yesterday',
+      }),
       InvalidInputError,
     );
     expect(error.constraint.field).toBe('meetingAt');
     await expectHuddleError(
-      inRequest(test.db, (em) =>
-        receiveWebhookTranscript(em, { ...delivery('tool-ghost'), projectId: 999999 }),
-      ),
+      receiveWebhookTranscript(requestTransactions(test.db), {
+        ...delivery('tool-ghost'),
+        projectId: 999999,
+      }),
       NotFoundError,
     );
   });
@@ -257,16 +295,14 @@ describe('webhook deliveries', () => {
   it('refuses a first delivery into an archived project, but still answers a redelivery', async () => {
     const archivedProject = await newProject(test.db, owner);
     const into = (webhookId: string) => ({ ...delivery(webhookId), projectId: archivedProject });
-    const before = await inRequest(test.db, (em) =>
-      receiveWebhookTranscript(em, into('tool-before-archive')),
-    );
+    const before = await receiveWebhookTranscript(requestTransactions(test.db), into('tool-before-archive'));
     await asActor(test.db, owner, (em, a) => archiveProject(em, a, { projectId: archivedProject }));
     const error = await expectHuddleError(
-      inRequest(test.db, (em) => receiveWebhookTranscript(em, into('tool-after-archive'))),
+      receiveWebhookTranscript(requestTransactions(test.db), into('tool-after-archive')),
       ConflictError,
     );
     expect(error.message).toMatch(/archived/);
-    const again = await inRequest(test.db, (em) => receiveWebhookTranscript(em, into('tool-before-archive')));
+    const again = await receiveWebhookTranscript(requestTransactions(test.db), into('tool-before-archive'));
     expect(again).toEqual({ transcript: before.transcript, created: false, proposed: [] });
     const { rows } = await postgres.client.query(
       'select count(*)::int as n from decisions.transcripts where project_id = $1',
@@ -281,7 +317,13 @@ describe('webhook signatures', () => {
   const rawBody = '{"webhookId":"x"}';
   const now = new Date('2026-11-22T12:00:00Z');
   const timestamp = String(now.getTime() / 1000);
-  const signed = { secret, rawBody, timestamp, signature: webhookSignature(secret, timestamp, rawBody), now };
+  const signed = {
+    secrets: [secret],
+    rawBody,
+    timestamp,
+    signature: webhookSignature(secret, timestamp, rawBody),
+    now,
+  };
 
   it('accepts a fresh delivery signed with the secret', () => {
     expect(() => verifyWebhookSignature(signed)).not.toThrow();
@@ -306,6 +348,15 @@ describe('webhook signatures', () => {
     refuse({ signature: undefined }, 'signature');
     refuse({ timestamp: undefined }, 'timestamp');
     refuse({ timestamp: 'noon' }, 'timestamp');
+    refuse({ secrets: [] }, 'signature');
+  });
+
+  it('accepts any of the valid secrets, so a secret is rotated without a gap', () => {
+    const rotated = { ...signed, secrets: ['the-new-secret-of-enough-length', secret] };
+    expect(() => verifyWebhookSignature(rotated)).not.toThrow();
+    const signedWithNew = webhookSignature('the-new-secret-of-enough-length', timestamp, rawBody);
+    expect(() => verifyWebhookSignature({ ...rotated, signature: signedWithNew })).not.toThrow();
+    expect(() => verifyWebhookSignature({ ...signed, signature: signedWithNew })).toThrow(UnauthorizedError);
   });
 
   it('refuses a stale or future timestamp, also when signed correctly', () => {

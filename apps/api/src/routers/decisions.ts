@@ -1,4 +1,5 @@
 import { issueActorToken } from '@huddle/composition';
+import { runAsActor } from '@huddle/db';
 import {
   addMember,
   addMemberInputSchema,
@@ -19,6 +20,7 @@ import {
   createUserInputSchema,
   decisionDetailSchema,
   decisionIdInputSchema,
+  decisionPageSchema,
   decisionSchema,
   decisionsActor,
   decisionsModule,
@@ -32,17 +34,21 @@ import {
   getDecision,
   getProject,
   getTranscript,
+  type InActorTransaction,
   listDecisions,
   listDecisionsInputSchema,
   listMembers,
+  listMembersInputSchema,
   listMyProjects,
   listProjectsInputSchema,
   listTranscripts,
   listTranscriptsInputSchema,
   listUsers,
   listUsersInputSchema,
+  memberPageSchema,
   memberSchema,
   projectIdInputSchema,
+  projectPageSchema,
   projectSchema,
   relateDecisions,
   relateDecisionsInputSchema,
@@ -60,18 +66,36 @@ import {
   supersedeChain,
   supersedeChainSchema,
   transcriptIdInputSchema,
+  transcriptPageSchema,
   transcriptSchema,
   transitionDecision,
   transitionDecisionInputSchema,
   unarchiveProject,
   userIdInputSchema,
+  userPageSchema,
   userSchema,
 } from '@huddle/decisions';
 import { z } from 'zod';
-import { actorProcedure, anonymousTransaction, router, signInProcedure } from '../trpc.ts';
+import { actorProcedure, anonymousTransaction, authedProcedure, router, signInProcedure } from '../trpc.ts';
 
 /** Every decisions procedure but `auth.signIn` acts as the user of a decisions token, with least privilege. */
 const decisionsProcedure = actorProcedure(decisionsModule);
+
+/**
+ * A procedure whose service does slow work (bcrypt, extraction) between short transactions of its own
+ * (`InActorTransaction`), so none is open while that work runs; each loads the actor afresh.
+ */
+const slowWorkProcedure = authedProcedure(decisionsModule).use(({ ctx, next }) => {
+  const inTransaction: InActorTransaction = (work) =>
+    runAsActor(ctx.db.orm, decisionsModule, ctx.actor, work);
+  return next({ ctx: { inTransaction } });
+});
+
+/** Checks the caller's password: counted like a sign-in, per user and per user-and-address (sign-in-limits.ts). */
+const passwordCheckProcedure = slowWorkProcedure.use(async ({ ctx, next }) => {
+  await ctx.signIns.attempt(ctx.clientAddress, `decisions-user:${ctx.actor.userId}`);
+  return next();
+});
 
 export const decisionsRouter = router({
   auth: router({
@@ -94,7 +118,7 @@ export const decisionsRouter = router({
   users: router({
     me: decisionsProcedure.output(userSchema).query(({ ctx }) => getCurrentUser(ctx.em, ctx.actor)),
     list: decisionsProcedure
-      .output(userSchema.array())
+      .output(userPageSchema)
       .input(listUsersInputSchema.optional())
       .query(({ ctx, input }) => listUsers(ctx.em, ctx.actor, input ?? {})),
     create: decisionsProcedure
@@ -113,10 +137,11 @@ export const decisionsRouter = router({
       .output(userSchema)
       .input(userIdInputSchema)
       .mutation(({ ctx, input }) => restoreUser(ctx.em, ctx.actor, input)),
-    changePassword: decisionsProcedure
+    /** Rate-limited like a sign-in; bcrypt runs outside any transaction. */
+    changePassword: passwordCheckProcedure
       .output(userSchema)
       .input(changePasswordInputSchema)
-      .mutation(({ ctx, input }) => changePassword(ctx.em, ctx.actor, input)),
+      .mutation(({ ctx, input }) => changePassword(ctx.inTransaction, input)),
   }),
 
   projects: router({
@@ -125,7 +150,7 @@ export const decisionsRouter = router({
       .input(createProjectInputSchema)
       .mutation(({ ctx, input }) => createProject(ctx.em, ctx.actor, input)),
     mine: decisionsProcedure
-      .output(projectSchema.array())
+      .output(projectPageSchema)
       .input(listProjectsInputSchema.optional())
       .query(({ ctx, input }) => listMyProjects(ctx.em, ctx.actor, input ?? {})),
     get: decisionsProcedure
@@ -141,8 +166,8 @@ export const decisionsRouter = router({
       .input(projectIdInputSchema)
       .mutation(({ ctx, input }) => unarchiveProject(ctx.em, ctx.actor, input)),
     members: decisionsProcedure
-      .output(memberSchema.array())
-      .input(projectIdInputSchema)
+      .output(memberPageSchema)
+      .input(listMembersInputSchema)
       .query(({ ctx, input }) => listMembers(ctx.em, ctx.actor, input)),
     addMember: decisionsProcedure
       .output(memberSchema)
@@ -168,15 +193,16 @@ export const decisionsRouter = router({
       .output(transcriptSchema)
       .input(transcriptIdInputSchema)
       .query(({ ctx, input }) => getTranscript(ctx.em, ctx.actor, input)),
+    /** Without the transcripts' text: `get` reads one whole. */
     list: decisionsProcedure
-      .output(transcriptSchema.array())
+      .output(transcriptPageSchema)
       .input(listTranscriptsInputSchema)
       .query(({ ctx, input }) => listTranscripts(ctx.em, ctx.actor, input)),
     /** Proposes decisions from the transcript's text; extracting again proposes nothing new. */
-    extract: decisionsProcedure
+    extract: slowWorkProcedure
       .output(extractionSchema)
       .input(transcriptIdInputSchema)
-      .mutation(({ ctx, input }) => extractDecisions(ctx.em, ctx.actor, input)),
+      .mutation(({ ctx, input }) => extractDecisions(ctx.inTransaction, input)),
   }),
 
   decisions: router({
@@ -189,7 +215,7 @@ export const decisionsRouter = router({
       .input(editDecisionInputSchema)
       .mutation(({ ctx, input }) => editDecision(ctx.em, ctx.actor, input)),
     list: decisionsProcedure
-      .output(decisionSchema.array())
+      .output(decisionPageSchema)
       .input(listDecisionsInputSchema)
       .query(({ ctx, input }) => listDecisions(ctx.em, ctx.actor, input)),
     get: decisionsProcedure

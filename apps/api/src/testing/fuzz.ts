@@ -363,7 +363,13 @@ export async function startFuzzServer(db: Database, secret: Uint8Array): Promise
     plannerAccess: { roots: [] },
     port: 0,
     host: '127.0.0.1',
-    signInLimits: { perIdentity: 1_000_000, perAddress: 1_000_000, windowSeconds: 1 },
+    signInLimits: {
+      perAddress: 1_000_000,
+      perIdentityAndAddress: 1_000_000,
+      perIdentity: 1_000_000,
+      windowSeconds: 1,
+      identityWindowSeconds: 1,
+    },
     logger: pino({ level: 'warn' }, sink),
   });
   return { server, warnings: () => lines };

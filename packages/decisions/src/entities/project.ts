@@ -1,7 +1,10 @@
 import { archive, defineEntity, p, softDelete, timestamps, touchUpdatedAt } from '@huddle/db';
 import { DecisionsUser } from './user.ts';
 
-/** decisions.projects: where transcripts and decisions live; archived projects free their name. */
+/**
+ * decisions.projects: where transcripts and decisions live. A live project's name is unique among its
+ * creator's live projects (any case); archived projects free their name.
+ */
 const DecisionsProjectSchema = defineEntity({
   name: 'DecisionsProject',
   tableName: 'projects',
@@ -24,9 +27,11 @@ const DecisionsProjectSchema = defineEntity({
   },
   indexes: [
     {
+      // Per creator, not across all users: a name another user's project holds is no conflict, so creating a
+      // project never reveals the names of projects the caller is not a member of.
       name: 'projects_name_live_unique',
       expression:
-        'create unique index "projects_name_live_unique" on "decisions"."projects" (lower("name")) where "archived_at" is null',
+        'create unique index "projects_name_live_unique" on "decisions"."projects" ("created_by", lower("name")) where "archived_at" is null',
     },
   ],
   triggers: [touchUpdatedAt],

@@ -1,4 +1,5 @@
-import type { Consensus, Participant } from '../schemas.ts';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { type Consensus, DECISION_STATEMENT_MAX_LENGTH, type Participant } from '../schemas.ts';
 
 /** A decision an extractor found in a transcript, to be recorded as `proposed`. */
 export interface ProposedDecision {
@@ -21,78 +22,92 @@ export interface Extractor {
 }
 
 /**
+ * Every pattern here runs on untrusted text, so each is linear by construction: the text is first reduced to
+ * single spaces (`normalized`), and the patterns are fixed alternatives of bounded length, anchored or
+ * bounded, with no two quantifiers that can take the same characters. Whatever would need `.*` (a condition
+ * before decision words, a rationale to the end) is found by two searches and a slice instead.
+ */
+
+/**
  * Decision language, most explicit first; the first that matches a sentence gives its base confidence and
  * where the decided matter starts (after the phrase).
  */
 const DECISION_PHRASES: { pattern: RegExp; confidence: number }[] = [
-  { pattern: /^(?:final\s+)?decision\s*[:-]\s*/i, confidence: 0.95 },
+  { pattern: /^(?:final )?decision ?[:-] ?/i, confidence: 0.95 },
   {
-    pattern: /\bwe(?:'ve| have)?\s+(?:also\s+|formally\s+|finally\s+)?decided\s+(?:to|that|on)\s+/i,
+    pattern: /\bwe(?:'ve| have)? (?:also |formally |finally )?decided (?:to|that|on) /i,
     confidence: 0.9,
   },
   {
     pattern:
-      /\b(?:we(?:'ve| have)?\s+(?:also\s+|all\s+)?|it(?:'s| is|\s+was)\s+|everyone\s+|all\s+)agreed\s+(?:to|that|on)\s+/i,
+      /\b(?:we(?:'ve| have)? (?:also |all )?|it(?:'s| is| was) |everyone |all )agreed (?:to|that|on) /i,
     confidence: 0.85,
   },
-  { pattern: /\blet(?:'s| us)\s+go\s+with\s+/i, confidence: 0.75 },
-  { pattern: /\bwe(?:'ll| will)\s+go\s+with\s+/i, confidence: 0.7 },
+  { pattern: /\blet(?:'s| us) go with /i, confidence: 0.75 },
+  { pattern: /\bwe(?:'ll| will) go with /i, confidence: 0.7 },
 ];
 
-/** Sentences that mention deciding without deciding anything. */
-const NOT_A_DECISION = [
-  /\?\s*$/,
-  /\b(?:not|never|haven't|hasn't|didn't|no)\s+(?:yet\s+)?(?:decided|agreed)\b/i,
-  /\bno decision\b/i,
-  /\b(?:if|whether|unless)\b.*\b(?:decided|agreed|go with)\b/i,
-];
+/** Sentences that mention deciding without deciding anything (questions and conditionals: `notADecision`). */
+const NEGATED = /\b(?:not|never|haven't|hasn't|didn't|no) (?:yet )?(?:decided|agreed)\b|\bno decision\b/i;
+const CONDITION = /\b(?:if|whether|unless)\b/i;
+const DECIDING = /\b(?:decided|agreed|go with)\b/i;
 
 const ABSTAIN =
   /\b(?:abstain|abstaining|no (?:strong )?opinion|i'?m neutral|neutral on this|sit this one out)\b/i;
 const OBJECT =
   /\b(?:disagree|object|objection|against (?:it|this|that)|(?:don'?t|do not|can'?t|cannot) agree|(?:don'?t|do not) think (?:that|this|it)'?s? (?:a )?(?:good|right)|oppose|-1)\b/i;
 const AGREE =
-  /(?:\bagree[ds]?\b|\+1|\bsounds good\b|\bworks for me\b|\bi'?m in\b|\bsupport (?:it|this|that)\b|^\s*yes\b)/i;
+  /(?:\bagree[ds]?\b|\+1|\bsounds good\b|\bworks for me\b|\bi'?m in\b|\bsupport (?:it|this|that)\b|^yes\b)/i;
 
-const RATIONALE = /\b(?:because|since|so that|as)\s+(.+)$/i;
+const RATIONALE = /\b(?:because|since|so that|as) /i;
+/** `Name: text`: anchored, the name bounded (at most 61 characters, no colon), so at most 61 tries. */
+const SPEAKER = /^(\p{Lu}[\p{L} .'-]{0,60}):\s/u;
+const NOT_A_SPEAKER = /^(?:final )?decision$/i;
+/** A sentence ends after `.`, `!` or `?` and a space, where the next starts with a capital or a quote. */
+const SENTENCE_BREAK = /(?<=[.!?]) (?=[\p{Lu}"'])/u;
+const TRAILING_PUNCTUATION = new Set(['.', '!', ';', ',', ' ']);
 const MAX_TITLE = 80;
 /** Each objection lowers confidence by this much, down to MIN_CONFIDENCE. */
 const OBJECTION_PENALTY = 0.1;
 const MIN_CONFIDENCE = 0.3;
+/** A run proposes at most this many decisions (a meeting that decides more is not one meeting). */
+export const MAX_PROPOSALS = 200;
+/** Characters read between two yields to the event loop, so one long transcript never holds it for long. */
+const SLICE_CHARACTERS = 16 * 1024;
 
 interface Utterance {
   speaker: string | null;
+  /** Whitespace runs reduced to one space. */
   text: string;
 }
 
-/** `Name: text` lines, and plain lines (no speaker). A line starting `Decision:` is not a speaker. */
-function utterances(content: string): Utterance[] {
-  return content
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .map((line) => {
-      const match = line.match(/^([\p{Lu}][\p{L} .'-]{0,60}?)\s*:\s+(.+)$/u);
-      if (!match || /^(?:final\s+)?decision$/i.test(match[1]!)) return { speaker: null, text: line };
-      return { speaker: match[1]!.trim(), text: match[2]! };
-    });
+/** Whitespace runs as one space, trimmed: a linear pass (each run is taken whole, once). */
+function normalized(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
 
-function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+(?=[\p{Lu}"'])/u)
-    .map((sentence) => sentence.trim())
-    .filter(Boolean);
+/** `Name: text` lines, and plain lines (no speaker). A line starting `Decision:` is not a speaker. */
+function utterance(line: string): Utterance {
+  const match = SPEAKER.exec(line);
+  const speaker = match?.[1]?.trim();
+  if (!match || !speaker || NOT_A_SPEAKER.test(speaker)) return { speaker: null, text: normalized(line) };
+  return { speaker, text: normalized(line.slice(match[0].length)) };
+}
+
+/** A question, a negation, or a condition before decision words ("if we agreed to …"). */
+function notADecision(sentence: string): boolean {
+  if (sentence.endsWith('?') || NEGATED.test(sentence)) return true;
+  const condition = CONDITION.exec(sentence);
+  return condition !== null && DECIDING.test(sentence.slice(condition.index + condition[0].length));
 }
 
 /** The decided matter as a title: first letter capitalised, no trailing punctuation, at most 80 characters. */
 function titleOf(matter: string): string {
-  const clean = matter
-    .replace(/\s+/g, ' ')
-    .replace(/[.!;,\s]+$/, '')
-    .trim();
-  const short =
-    clean.length <= MAX_TITLE ? clean : `${clean.slice(0, clean.lastIndexOf(' ', MAX_TITLE - 1))}…`;
+  let end = matter.length;
+  while (end > 0 && TRAILING_PUNCTUATION.has(matter[end - 1]!)) end--;
+  const clean = matter.slice(0, end).trim();
+  const cut = clean.lastIndexOf(' ', MAX_TITLE - 1);
+  const short = clean.length <= MAX_TITLE ? clean : `${clean.slice(0, cut > 0 ? cut : MAX_TITLE - 1)}…`;
   return short.charAt(0).toUpperCase() + short.slice(1);
 }
 
@@ -105,26 +120,37 @@ function round2(value: number): number {
  * ("Decision: …", "we decided to …", "agreed to …", "let's go with …"), skipping questions, negations and
  * conditionals; confidence follows how explicit the phrase is, lowered by each objection. The speaker and
  * the people who answer (until the next decision) make up the consensus: agreement, objection, abstention.
+ * Its time grows linearly with the transcript, and it yields to the event loop every SLICE_CHARACTERS, so
+ * other requests are served while a long transcript is read.
  */
 export const ruleBasedExtractor: Extractor = {
   name: 'rule-based-v1',
   async extract({ content }) {
     const found: { decision: ProposedDecision; base: number }[] = [];
     let current: ProposedDecision | undefined;
-    for (const { speaker, text } of utterances(content)) {
+    let readSinceYield = 0;
+    for (const line of content.split('\n')) {
+      readSinceYield += line.length;
+      if (readSinceYield >= SLICE_CHARACTERS) {
+        readSinceYield = 0;
+        await yieldToEventLoop();
+      }
+      const { speaker, text } = utterance(line.trim());
+      if (!text) continue;
       let proposedHere = false;
-      for (const sentence of sentences(text)) {
-        if (NOT_A_DECISION.some((pattern) => pattern.test(sentence))) continue;
+      for (const sentence of text.split(SENTENCE_BREAK)) {
+        if (found.length === MAX_PROPOSALS || notADecision(sentence)) continue;
         const phrase = DECISION_PHRASES.find(({ pattern }) => pattern.test(sentence));
-        if (!phrase) continue;
-        const matter = sentence.slice(sentence.search(phrase.pattern)).replace(phrase.pattern, '');
-        const rationale = matter.match(RATIONALE);
+        const match = phrase?.pattern.exec(sentence);
+        if (!phrase || !match) continue;
+        const matter = sentence.slice(match.index + match[0].length);
+        const rationale = RATIONALE.exec(matter);
         const decided = rationale ? matter.slice(0, rationale.index) : matter;
         if (decided.trim().length < 3) continue;
         current = {
           title: titleOf(decided),
-          statement: sentence.replace(/\s+/g, ' '),
-          rationale: rationale ? titleOf(rationale[1]!) : null,
+          statement: sentence.slice(0, DECISION_STATEMENT_MAX_LENGTH),
+          rationale: rationale ? titleOf(matter.slice(rationale.index + rationale[0].length)) : null,
           confidence: phrase.confidence,
           consensus: { for: speaker ? [speaker] : [], against: [], abstain: [] },
         };

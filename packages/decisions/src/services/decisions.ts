@@ -2,12 +2,14 @@ import {
   ConflictError,
   type EntityManager,
   executePrepared,
+  keysetTimestampSql,
   NotFoundError,
   type PreparedStatement,
   parseInput,
   preparedStatement,
   softDelete,
 } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsDecision } from '../entities/decision.ts';
 import {
@@ -17,6 +19,7 @@ import {
   type Decision,
   type DecisionDetail,
   type DecisionIdInput,
+  type DecisionPage,
   type DecisionStatus,
   decisionIdInputSchema,
   type EditDecisionInput,
@@ -27,7 +30,7 @@ import {
   type TransitionDecisionInput,
   transitionDecisionInputSchema,
 } from '../schemas.ts';
-import { decisionText, embedTexts } from '../similarity/embedder.ts';
+import { decisionText, type Embeddings, embedTexts } from '../similarity/embedder.ts';
 import {
   checkProjectAccess,
   decisionNotFound,
@@ -51,10 +54,17 @@ export interface NewDecision {
   consensus: Consensus;
 }
 
-/** Inserts decisions with their embeddings (computed in one batch). */
-export async function insertDecisions(em: EntityManager, rows: readonly NewDecision[]): Promise<Decision[]> {
+/**
+ * Inserts decisions with their embeddings: computed in one batch here, or given (`embedded`, one vector per
+ * row) when the caller computed them before its transaction opened.
+ */
+export async function insertDecisions(
+  em: EntityManager,
+  rows: readonly NewDecision[],
+  embedded?: Embeddings,
+): Promise<Decision[]> {
   if (rows.length === 0) return [];
-  const { vectors, model } = await embedTexts(rows.map(decisionText));
+  const { vectors, model } = embedded ?? (await embedTexts(rows.map(decisionText)));
   const decisions = rows.map(({ projectId, transcriptId, decidedAt, ...fields }, index) =>
     em.create(DecisionsDecision, {
       ...fields,
@@ -122,28 +132,33 @@ export async function editDecision(
   return toDecision(await em.refreshOrFail(decision));
 }
 
-type DecisionsPage = ProjectAccess & { decisions: Decision[] };
+type DecisionRows = ProjectAccess & { decisions: { decision: Decision; key: string }[] };
 
 /**
  * `listDecisions`' statements, one per combination of filters (each prepared on its own): `$1` the project,
- * `$2` the actor, `$3` the limit, `$4` the status when filtered by one.
+ * `$2` the actor, `$3` the number of rows to read (a page and one), then the status when filtered by one,
+ * then the cursor's timestamp and id when one is given.
  */
-const listDecisionsStatements = new Map<string, PreparedStatement<DecisionsPage>>();
+const listDecisionsStatements = new Map<string, PreparedStatement<DecisionRows>>();
 
 function listDecisionsStatement(
   byStatus: boolean,
   includeDeleted: boolean,
-): PreparedStatement<DecisionsPage> {
-  const name = `decisions.list${byStatus ? '.by_status' : ''}${includeDeleted ? '.with_deleted' : ''}`;
+  afterCursor: boolean,
+): PreparedStatement<DecisionRows> {
+  const name = `decisions.list${byStatus ? '.by_status' : ''}${includeDeleted ? '.with_deleted' : ''}${afterCursor ? '.after' : ''}`;
   let statement = listDecisionsStatements.get(name);
   if (!statement) {
-    statement = preparedStatement<DecisionsPage>(
+    const cursorAt = byStatus ? 5 : 4;
+    statement = preparedStatement<DecisionRows>(
       name,
       projectAccessSql(
-        `coalesce((select json_agg(page.decision order by page.decided_at desc, page.id desc)
-           from (select d.id, d.decided_at, json_build_object(${decisionJsonFields('d')}) as decision
+        `coalesce((select json_agg(json_build_object('decision', page.decision, 'key', page.key)
+                                   order by page.decided_at desc, page.id desc)
+           from (select d.id, d.decided_at, json_build_object(${decisionJsonFields('d')}) as decision,
+                        ${keysetTimestampSql('d.decided_at')} as key
                  from decisions.decisions d
-                 where d.project_id = m.project_id${includeDeleted ? '' : ' and d.deleted_at is null'}${byStatus ? ' and d.status = $4' : ''}
+                 where d.project_id = m.project_id${includeDeleted ? '' : ' and d.deleted_at is null'}${byStatus ? ' and d.status = $4' : ''}${afterCursor ? ` and (d.decided_at, d.id) < ($${cursorAt}::timestamptz, $${cursorAt + 1}::int)` : ''}
                  order by d.decided_at desc, d.id desc limit $3) page), '[]') as decisions`,
         ['$1', '$2'],
       ),
@@ -154,24 +169,31 @@ function listDecisionsStatement(
 }
 
 /**
- * A project's decisions, latest decided first (idx_decisions_project_status_decided); by status when given.
- * Soft-deleted ones only when an owner asks. A hot read, so one statement: the actor's access and the page,
- * rendered as JSON in the output schema's shape by the database.
+ * A project's decisions, latest decided first (idx_decisions_project_status_decided), a page at a time; by
+ * status when given. Soft-deleted ones only when an owner asks. A hot read, so one statement: the actor's
+ * access and the page, rendered as JSON in the output schema's shape by the database.
  */
 export async function listDecisions(
   em: EntityManager,
   actor: DecisionsActor,
   input: ListDecisionsInput,
-): Promise<Decision[]> {
-  const { projectId, status, limit, includeDeleted } = parseInput(listDecisionsInputSchema, input);
-  const rows = await executePrepared(em, listDecisionsStatement(status !== undefined, includeDeleted), [
+): Promise<DecisionPage> {
+  const { projectId, status, limit, includeDeleted, cursor } = parseInput(listDecisionsInputSchema, input);
+  const statement = listDecisionsStatement(status !== undefined, includeDeleted, cursor !== undefined);
+  const rows = await executePrepared(em, statement, [
     projectId,
     actor.userId,
-    limit,
+    limit + 1,
     ...(status ? [status] : []),
+    ...(cursor ?? []),
   ]);
   const { decisions } = checkProjectAccess(rows[0], projectId, includeDeleted ? 'owner' : 'viewer');
-  return decisions;
+  return toPage(
+    decisions,
+    limit,
+    (row) => row.decision,
+    (row) => [row.key, row.decision.id],
+  );
 }
 
 /**

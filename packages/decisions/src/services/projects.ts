@@ -1,4 +1,5 @@
 import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsProject } from '../entities/project.ts';
 import { DecisionsProjectMember } from '../entities/project-member.ts';
@@ -9,11 +10,15 @@ import {
   type CreateProjectInput,
   changeMemberRoleInputSchema,
   createProjectInputSchema,
+  type ListMembersInput,
   type ListProjectsInput,
+  listMembersInputSchema,
   listProjectsInputSchema,
   type Member,
+  type MemberPage,
   type Project,
   type ProjectIdInput,
+  type ProjectPage,
   type ProjectRole,
   projectIdInputSchema,
   type RemovedMember,
@@ -23,7 +28,10 @@ import {
 import { checkProjectAccess, type ProjectAccess, projectAccessSql, requireProjectRole } from './access.ts';
 import { isoFromDatabase, projectJsonFields, toProject } from './outputs.ts';
 
-/** Creates a project; its creator becomes its owner. A live project with that name (any case) conflicts. */
+/**
+ * Creates a project; its creator becomes its owner. Another live project of the same creator with that name
+ * (any case) conflicts; other users' project names do not (and so are never revealed).
+ */
 export async function createProject(
   em: EntityManager,
   actor: DecisionsActor,
@@ -41,22 +49,29 @@ export async function createProject(
 }
 
 /**
- * The projects the actor is a member of, by name; archived ones only when asked. A hot read, so one
- * statement rendering the answer.
+ * The projects the actor is a member of, by name, a page at a time; archived ones only when asked. A hot
+ * read, so one statement rendering the answer.
  */
 export async function listMyProjects(
   em: EntityManager,
   actor: DecisionsActor,
   input: ListProjectsInput = {},
-): Promise<Project[]> {
-  const { includeArchived } = parseInput(listProjectsInputSchema, input);
-  const rows: { projects: Project[] }[] = await em.execute(
-    `select coalesce(json_agg(json_build_object(${projectJsonFields('p')}, 'myRole', m.role) order by p.name, p.id), '[]') as projects
+): Promise<ProjectPage> {
+  const { includeArchived, limit, cursor } = parseInput(listProjectsInputSchema, input);
+  const rows: { project: Project }[] = await em.execute(
+    `select json_build_object(${projectJsonFields('p')}, 'myRole', m.role) as project
      from decisions.project_members m join decisions.projects p on p.id = m.project_id
-     where m.user_id = ?${includeArchived ? '' : ' and p.archived_at is null'}`,
-    [actor.userId],
+     where m.user_id = ?${includeArchived ? '' : ' and p.archived_at is null'}
+       ${cursor ? 'and (p.name, p.id) > (?, ?)' : ''}
+     order by p.name, p.id limit ?`,
+    [actor.userId, ...(cursor ?? []), limit + 1],
   );
-  return rows[0]!.projects;
+  return toPage(
+    rows,
+    limit,
+    (row) => row.project,
+    ({ project }) => [project.name, project.id],
+  );
 }
 
 /** A project, archived or not (access is checked by the caller). */
@@ -108,7 +123,7 @@ export function archiveProject(
   return setArchived(em, actor, input, true);
 }
 
-/** Unarchives a project (owner); conflicts if a live project took its name meanwhile. */
+/** Unarchives a project (owner); conflicts if a live project of its creator took its name meanwhile. */
 export function unarchiveProject(
   em: EntityManager,
   actor: DecisionsActor,
@@ -140,19 +155,20 @@ function toMember(row: MemberRow): Member {
   };
 }
 
-/** The project's members (active users), by name. */
+/** The project's members (active users), by name, a page at a time. */
 export async function listMembers(
   em: EntityManager,
   actor: DecisionsActor,
-  input: ProjectIdInput,
-): Promise<Member[]> {
-  const { projectId } = parseInput(projectIdInputSchema, input);
+  input: ListMembersInput,
+): Promise<MemberPage> {
+  const { projectId, limit, cursor } = parseInput(listMembersInputSchema, input);
   await requireProjectRole(em, actor, projectId, 'viewer');
   const rows: MemberRow[] = await em.execute(
-    `${MEMBER_SELECT} where m.project_id = ? order by u.name, u.id`,
-    [projectId],
+    `${MEMBER_SELECT} where m.project_id = ? ${cursor ? 'and (u.name, u.id) > (?, ?)' : ''}
+     order by u.name, u.id limit ?`,
+    [projectId, ...(cursor ?? []), limit + 1],
   );
-  return rows.map(toMember);
+  return toPage(rows, limit, toMember, (row) => [row.name, row.user_id]);
 }
 
 async function readMember(em: EntityManager, projectId: number, userId: number): Promise<Member> {
@@ -164,8 +180,9 @@ async function readMember(em: EntityManager, projectId: number, userId: number):
 }
 
 /**
- * Locks the project's row for a membership change and refuses one that would leave it without an owner, so
- * two owners demoting or removing each other at once cannot both succeed.
+ * Locks the project's row for a membership change and refuses one that would leave it without a live owner
+ * (a soft-deleted user's ownership does not count), so two owners demoting or removing each other at once
+ * cannot both succeed. A soft-deleted user is no member here, as in `listMembers`: not found.
  */
 async function requireOwnerRemains(
   em: EntityManager,
@@ -176,8 +193,10 @@ async function requireOwnerRemains(
   await em.execute('select id from decisions.projects where id = ? for update', [projectId]);
   const rows: { role: ProjectRole; other_owners: string }[] = await em.execute(
     `select m.role, (select count(*) from decisions.project_members o
+                       join decisions.users ou on ou.id = o.user_id and ou.deleted_at is null
                      where o.project_id = m.project_id and o.role = 'owner' and o.user_id <> m.user_id) as other_owners
-     from decisions.project_members m where m.project_id = ? and m.user_id = ?`,
+     from decisions.project_members m join decisions.users u on u.id = m.user_id and u.deleted_at is null
+     where m.project_id = ? and m.user_id = ?`,
     [projectId, userId],
   );
   const member = rows[0];
@@ -187,7 +206,7 @@ async function requireOwnerRemains(
     });
   }
   if (member.role === 'owner' && newRole !== 'owner' && Number(member.other_owners) === 0) {
-    throw new ConflictError(`userId: user ${userId} is the last owner of project ${projectId}`, {
+    throw new ConflictError(`userId: user ${userId} is the last live owner of project ${projectId}`, {
       field: 'userId',
     });
   }

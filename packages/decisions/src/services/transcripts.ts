@@ -1,4 +1,14 @@
-import { ConflictError, type EntityManager, type HuddleError, NotFoundError, parseInput } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  type HuddleError,
+  isoTimestampSql,
+  keysetTimestampSql,
+  NotFoundError,
+  parseInput,
+} from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
+import type { z } from 'zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsTranscript } from '../entities/transcript.ts';
 import {
@@ -8,13 +18,16 @@ import {
   listTranscriptsInputSchema,
   type Transcript,
   type TranscriptIdInput,
+  type TranscriptPage,
+  type TranscriptSummary,
   transcriptIdInputSchema,
   type WebhookReceipt,
   type WebhookTranscriptInput,
   webhookTranscriptInputSchema,
 } from '../schemas.ts';
+import type { InTransaction } from '../transactions.ts';
 import { requireProjectRole, requireTranscript } from './access.ts';
-import { proposeFromTranscript } from './extraction.ts';
+import { proposalsFor, recordProposals } from './extraction.ts';
 import { toTranscript } from './outputs.ts';
 
 /** Records a transcript entered by hand or uploaded as a file's text (member). */
@@ -40,32 +53,83 @@ export async function createTranscript(
   return toTranscript(transcript);
 }
 
+/** The same delivery id with anything else: 409, saying nothing of the transcript it belongs to. */
+const REUSED_DELIVERY_ID = new ConflictError(
+  'webhookId: this delivery id was already used for a different delivery; give each delivery its own id',
+  { field: 'webhookId' },
+);
+
+/**
+ * The transcript an earlier delivery with this id created, if the same sender delivered it before: same
+ * project, title, meeting time, participants and content (a redelivery). None: the id is new. A delivery id
+ * reused for anything else is REUSED_DELIVERY_ID, whatever project either names.
+ */
+async function earlierDelivery(
+  em: EntityManager,
+  delivery: z.output<typeof webhookTranscriptInputSchema>,
+): Promise<DecisionsTranscript | null> {
+  const rows: { id: number; same: boolean }[] = await em.execute(
+    `select id, (project_id = ? and title = ? and meeting_at = ? and participants = ?::jsonb and content = ?) as same
+     from decisions.transcripts where webhook_id = ?`,
+    [
+      delivery.projectId,
+      delivery.title,
+      new Date(delivery.meetingAt),
+      JSON.stringify(delivery.participants),
+      delivery.content,
+      delivery.webhookId,
+    ],
+  );
+  const earlier = rows[0];
+  if (!earlier) return null;
+  if (!earlier.same) throw REUSED_DELIVERY_ID;
+  return em.findOneOrFail(DecisionsTranscript, earlier.id);
+}
+
 /**
  * A transcript delivered by a webhook (the API's signed route calls this after `verifyWebhookSignature`;
- * no user acts). Idempotent by `webhookId`, also for two deliveries at the same moment: one
- * `insert … on conflict do nothing returning`, and a redelivery reads the transcript the first one created.
- * A new transcript's decisions are proposed in the same transaction. A first delivery into a project that
- * does not exist or is archived is refused (not found / conflict); a redelivery still answers.
+ * no user acts). Delivery ids are the sender's: one id is one delivery, in one project. A redelivery (same
+ * id, same delivery) answers with the transcript the first one created, also for two deliveries at the same
+ * moment (`insert … on conflict do nothing returning`); the same id with other content or another project is
+ * a conflict that reveals nothing. The extractor and the embedder read a new delivery outside any
+ * transaction; the transcript and its proposed decisions are then recorded in one. A first delivery into a
+ * project that does not exist or is archived is refused (not found / conflict); a redelivery still answers.
  */
 export async function receiveWebhookTranscript(
-  em: EntityManager,
+  inTransaction: InTransaction,
   input: WebhookTranscriptInput,
 ): Promise<WebhookReceipt> {
-  const { webhookId, projectId, title, meetingAt, participants, content } = parseInput(
-    webhookTranscriptInputSchema,
-    input,
-  );
-  const inserted: { id: number }[] = await em.execute(
-    `insert into decisions.transcripts (project_id, webhook_id, title, source, meeting_at, participants, content)
-     select p.id, ?, ?, 'webhook', ?, ?::jsonb, ? from decisions.projects p where p.id = ? and p.archived_at is null
-     on conflict (webhook_id) do nothing returning id`,
-    [webhookId, title, new Date(meetingAt), JSON.stringify(participants), content, projectId],
-  );
-  const created = inserted.length > 0;
-  const transcript = await em.findOne(DecisionsTranscript, { webhookId });
-  if (!transcript) throw await webhookProjectRefusal(em, projectId);
-  const proposed = created ? (await proposeFromTranscript(em, transcript)).proposed : [];
-  return { transcript: toTranscript(transcript), created, proposed };
+  const delivery = parseInput(webhookTranscriptInputSchema, input);
+  const redelivered = (transcript: DecisionsTranscript): WebhookReceipt => ({
+    transcript: toTranscript(transcript),
+    created: false,
+    proposed: [],
+  });
+  const earlier = await inTransaction((em) => earlierDelivery(em, delivery));
+  if (earlier) return redelivered(earlier);
+  const proposals = await proposalsFor(delivery);
+  return inTransaction(async (em) => {
+    const { webhookId, projectId, title, meetingAt, participants, content } = delivery;
+    const inserted: { id: number }[] = await em.execute(
+      `insert into decisions.transcripts (project_id, webhook_id, title, source, meeting_at, participants, content)
+       select p.id, ?, ?, 'webhook', ?, ?::jsonb, ? from decisions.projects p where p.id = ? and p.archived_at is null
+       on conflict (webhook_id) do nothing returning id`,
+      [webhookId, title, new Date(meetingAt), JSON.stringify(participants), content, projectId],
+    );
+    if (inserted.length === 0) {
+      // Another delivery of this id got in first, or the project refuses it.
+      const raced = await earlierDelivery(em, delivery);
+      if (raced) return redelivered(raced);
+      throw await webhookProjectRefusal(em, projectId);
+    }
+    const transcript = await em.findOneOrFail(DecisionsTranscript, inserted[0]!.id);
+    const { proposed } = await recordProposals(
+      em,
+      { id: transcript.id, projectId, meetingAt: transcript.meetingAt },
+      proposals,
+    );
+    return { transcript: toTranscript(transcript), created: true, proposed };
+  });
 }
 
 /** Why a first delivery inserted nothing: its project does not exist, or is archived (read-only). */
@@ -88,26 +152,42 @@ export async function getTranscript(
 }
 
 /**
- * A project's transcripts, latest meeting first; with a participant's email or name, only the meetings they
- * took part in (a containment search the GIN index on participants serves).
+ * A project's transcripts, latest meeting first, a page at a time, without their text; with a participant's
+ * email or name, only the meetings they took part in (a containment search the GIN index on participants
+ * serves).
  */
 export async function listTranscripts(
   em: EntityManager,
   actor: DecisionsActor,
   input: ListTranscriptsInput,
-): Promise<Transcript[]> {
-  const { projectId, participantEmail, participantName } = parseInput(listTranscriptsInputSchema, input);
+): Promise<TranscriptPage> {
+  const { projectId, participantEmail, participantName, limit, cursor } = parseInput(
+    listTranscriptsInputSchema,
+    input,
+  );
   await requireProjectRole(em, actor, projectId, 'viewer');
   const participant = {
     ...(participantEmail && { email: participantEmail }),
     ...(participantName && { name: participantName }),
   };
-  const rows: { id: number }[] = await em.execute(
-    `select id from decisions.transcripts where project_id = ? and participants @> ?::jsonb
-     order by meeting_at desc, id desc`,
-    [projectId, JSON.stringify(Object.keys(participant).length > 0 ? [participant] : [])],
+  const rows: (TranscriptSummary & { key: string })[] = await em.execute(
+    `select id, project_id as "projectId", webhook_id as "webhookId", title, source,
+       ${isoTimestampSql('meeting_at')} as "meetingAt", jsonb_array_length(participants) as "participantCount",
+       ${isoTimestampSql('created_at')} as "createdAt", ${keysetTimestampSql('meeting_at')} as key
+     from decisions.transcripts where project_id = ? and participants @> ?::jsonb
+       ${cursor ? 'and (meeting_at, id) < (?::timestamptz, ?)' : ''}
+     order by meeting_at desc, id desc limit ?`,
+    [
+      projectId,
+      JSON.stringify(Object.keys(participant).length > 0 ? [participant] : []),
+      ...(cursor ?? []),
+      limit + 1,
+    ],
   );
-  const transcripts = await em.find(DecisionsTranscript, { id: { $in: rows.map((row) => row.id) } });
-  const byId = new Map(transcripts.map((transcript) => [transcript.id, transcript]));
-  return rows.map((row) => toTranscript(byId.get(row.id)!));
+  return toPage(
+    rows,
+    limit,
+    ({ key, ...summary }) => summary,
+    (row) => [row.key, row.id],
+  );
 }

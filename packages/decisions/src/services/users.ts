@@ -1,11 +1,13 @@
 import {
   ConflictError,
   type EntityManager,
+  isoTimestampSql,
   NotFoundError,
   parseInput,
   softDelete,
   UnauthorizedError,
 } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsUser } from '../entities/user.ts';
 import {
@@ -21,8 +23,10 @@ import {
   signInInputSchema,
   type User,
   type UserIdInput,
+  type UserPage,
   userIdInputSchema,
 } from '../schemas.ts';
+import type { InActorTransaction } from '../transactions.ts';
 import { requireDirector } from './access.ts';
 import { toUser } from './outputs.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.ts';
@@ -50,20 +54,28 @@ export async function getCurrentUser(em: EntityManager, actor: DecisionsActor): 
   return toUser(await em.findOneOrFail(DecisionsUser, actor.userId));
 }
 
-/** Users by name; soft-deleted ones only when a director asks for them. */
+/** Users by name, a page at a time; soft-deleted ones only when a director asks for them. */
 export async function listUsers(
   em: EntityManager,
   actor: DecisionsActor,
   input: ListUsersInput = {},
-): Promise<User[]> {
-  const { includeDeleted } = parseInput(listUsersInputSchema, input);
+): Promise<UserPage> {
+  const { includeDeleted, limit, cursor } = parseInput(listUsersInputSchema, input);
   if (includeDeleted) requireDirector(actor, 'see deleted users');
-  const users = await em.find(
-    DecisionsUser,
-    {},
-    { orderBy: { name: 'asc', id: 'asc' }, ...(includeDeleted && softDelete.included) },
+  const rows: User[] = await em.execute(
+    `select id, email, name, role, ${isoTimestampSql('created_at')} as "createdAt",
+       ${isoTimestampSql('updated_at')} as "updatedAt", ${isoTimestampSql('deleted_at')} as "deletedAt"
+     from decisions.users where ${includeDeleted ? 'true' : 'deleted_at is null'}
+       ${cursor ? 'and (name, id) > (?, ?)' : ''}
+     order by name, id limit ?`,
+    [...(cursor ?? []), limit + 1],
   );
-  return users.map(toUser);
+  return toPage(
+    rows,
+    limit,
+    (user) => user,
+    (user) => [user.name, user.id],
+  );
 }
 
 /** A director creates a user with an initial password; an active user with that email (any case) conflicts. */
@@ -100,6 +112,33 @@ async function requireAnotherDirector(em: EntityManager, user: DecisionsUser, ac
   }
 }
 
+/**
+ * Refuses to leave a project without a live owner: the projects the user owns are locked (as membership
+ * changes lock them), then any of them with no other live owner is named.
+ */
+async function requireNotLastOwner(em: EntityManager, user: DecisionsUser): Promise<void> {
+  await em.execute(
+    `select p.id from decisions.projects p join decisions.project_members m on m.project_id = p.id
+     where m.user_id = ? and m.role = 'owner' order by p.id for update of p`,
+    [user.id],
+  );
+  const orphaned: { project_id: number }[] = await em.execute(
+    `select m.project_id from decisions.project_members m
+     where m.user_id = ? and m.role = 'owner' and not exists (
+       select 1 from decisions.project_members o join decisions.users ou on ou.id = o.user_id and ou.deleted_at is null
+       where o.project_id = m.project_id and o.role = 'owner' and o.user_id <> m.user_id)
+     order by m.project_id limit 10`,
+    [user.id],
+  );
+  if (orphaned.length > 0) {
+    const projects = orphaned.map((row) => row.project_id).join(', ');
+    throw new ConflictError(
+      `userId: user ${user.id} is the last live owner of project ${projects}; make another member owner first`,
+      { field: 'userId' },
+    );
+  }
+}
+
 async function saveUser(em: EntityManager, user: DecisionsUser): Promise<User> {
   await em.flush();
   return toUser(await em.refreshOrFail(user, softDelete.included));
@@ -118,7 +157,10 @@ export async function changeUserRole(
   return saveUser(em, user);
 }
 
-/** Soft delete: the user can no longer sign in or act, and their email can be registered again. */
+/**
+ * Soft delete: the user can no longer sign in or act, and their email can be registered again. Refused while
+ * they are the last live owner of a project.
+ */
 export async function deleteUser(
   em: EntityManager,
   actor: DecisionsActor,
@@ -128,6 +170,7 @@ export async function deleteUser(
   requireDirector(actor, 'delete users');
   const user = await findUser(em, userId, false);
   await requireAnotherDirector(em, user, 'delete');
+  await requireNotLastOwner(em, user);
   user.deletedAt = new Date();
   return saveUser(em, user);
 }
@@ -148,23 +191,39 @@ export async function restoreUser(
   return saveUser(em, user);
 }
 
-/** The actor changes their own password; the current one is required. */
+/**
+ * The actor changes their own password; the current one is required. No transaction is open while bcrypt
+ * runs: one reads the stored hash, bcrypt checks the current password and hashes the new one, and a second
+ * writes the new hash only if the stored one is still the hash checked (compare-and-set), so a password
+ * changed meanwhile is a conflict, never overwritten by a check against the old one.
+ */
 export async function changePassword(
-  em: EntityManager,
-  actor: DecisionsActor,
+  inTransaction: InActorTransaction,
   input: ChangePasswordInput,
 ): Promise<User> {
   const { currentPassword, newPassword } = parseInput(changePasswordInputSchema, input);
-  const rows: { password_hash: string }[] = await em.execute(
-    'select password_hash from decisions.users where id = ? for update',
-    [actor.userId],
-  );
-  if (!(await verifyPassword(currentPassword, rows[0]!.password_hash))) {
+  const checkedHash = await inTransaction(async (em, actor) => {
+    const rows: { password_hash: string }[] = await em.execute(
+      'select password_hash from decisions.users where id = ?',
+      [actor.userId],
+    );
+    return rows[0]!.password_hash;
+  });
+  if (!(await verifyPassword(currentPassword, checkedHash))) {
     throw new UnauthorizedError('currentPassword: is wrong', { field: 'currentPassword' });
   }
-  await em.execute('update decisions.users set password_hash = ? where id = ?', [
-    await hashPassword(newPassword),
-    actor.userId,
-  ]);
-  return getCurrentUser(em, actor);
+  const newHash = await hashPassword(newPassword);
+  return inTransaction(async (em, actor) => {
+    const changed: unknown[] = await em.execute(
+      'update decisions.users set password_hash = ? where id = ? and password_hash = ? returning id',
+      [newHash, actor.userId, checkedHash],
+    );
+    if (changed.length === 0) {
+      throw new ConflictError(
+        'currentPassword: the password was changed meanwhile; try again with the current one',
+        { field: 'currentPassword' },
+      );
+    }
+    return getCurrentUser(em, actor);
+  });
 }

@@ -83,8 +83,14 @@ export function decisionText(decision: { title: string; statement: string }): st
   return `${decision.title}\n${decision.statement}`;
 }
 
+/** Vectors for texts, in their order, and the embedder that made them. */
+export interface Embeddings {
+  vectors: number[][];
+  model: string;
+}
+
 /** Embeds texts with the current embedder, refusing vectors of the wrong dimension or non-finite values. */
-export async function embedTexts(texts: readonly string[]): Promise<{ vectors: number[][]; model: string }> {
+export async function embedTexts(texts: readonly string[]): Promise<Embeddings> {
   const embedder = currentEmbedder();
   const vectors = await embedder.embed(texts);
   if (vectors.length !== texts.length) {
