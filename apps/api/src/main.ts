@@ -38,6 +38,7 @@ import { logger } from './logger.ts';
 import { jobSchedulesFromEnv, scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
 import { signInLimitsFromEnv } from './sign-in-limits.ts';
+import { maxStreamsPerActorFromEnv } from './stream-limits.ts';
 import {
   DECISIONS_WEBHOOK_PATH,
   DECISIONS_WEBHOOK_SECRET_VARIABLE,
@@ -137,6 +138,7 @@ async function main() {
   const githubOAuth = githubOAuthConfigFromEnv() ?? undefined;
   const decisionsWebhookSecret = decisionsWebhookSecretFromEnv();
   const signInLimits = signInLimitsFromEnv();
+  const maxStreamsPerActor = maxStreamsPerActorFromEnv();
   const jobSchedules = jobSchedulesFromEnv([platformModule, ...domainModules]);
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
@@ -155,6 +157,7 @@ async function main() {
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,
     signInLimits,
+    maxStreamsPerActor,
   });
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';

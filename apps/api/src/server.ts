@@ -13,6 +13,7 @@ import {
   type SignInLimits,
   SignInRateLimitedError,
 } from './sign-in-limits.ts';
+import { DEFAULT_MAX_STREAMS_PER_ACTOR, OpenStreams } from './stream-limits.ts';
 import { type ApiContext, type ApiResources, createContext } from './trpc.ts';
 import { isWebhookRequest, serveWebhook } from './webhooks.ts';
 
@@ -38,6 +39,8 @@ export interface ApiServerOptions extends ApiResources {
   host: string;
   /** Defaults to DEFAULT_SIGN_IN_LIMITS; the process reads them from the environment (signInLimitsFromEnv). */
   signInLimits?: SignInLimits;
+  /** Event streams one actor may hold open; defaults to DEFAULT_MAX_STREAMS_PER_ACTOR (maxStreamsPerActorFromEnv). */
+  maxStreamsPerActor?: number;
   /** Defaults to the process's logger (JSON on stderr). */
   logger?: Logger;
   /** Signs decisions webhook deliveries (decisionsWebhookSecretFromEnv); unset, the route answers 503. */
@@ -87,6 +90,7 @@ function procedurePaths(url: string | undefined): string[] {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const logger = options.logger ?? processLogger;
   const signIns = await createSignInLimiter(options.db, options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS);
+  const streams = new OpenStreams(options.maxStreamsPerActor ?? DEFAULT_MAX_STREAMS_PER_ACTOR);
   const records = new WeakMap<IncomingMessage, RequestRecord>();
   const handler = createHTTPHandler({
     router: appRouter,
@@ -102,6 +106,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         log: record.log,
         clientAddress: req.socket.remoteAddress ?? 'unknown',
         signIns,
+        streams,
         readPosition: { after: Array.isArray(after) ? after.join(', ') : after, written: undefined },
       };
     },

@@ -21,7 +21,7 @@ export const TEST_LOGGER = pino({ name: 'huddle-api', level: 'warn' });
 export function startTestServer(
   db: Database,
   plannerRoots: readonly string[] = [],
-  options: Pick<ApiServerOptions, 'decisionsWebhookSecret' | 'logger'> = {},
+  options: Pick<ApiServerOptions, 'decisionsWebhookSecret' | 'logger' | 'maxStreamsPerActor'> = {},
 ): Promise<ApiServer> {
   return startApiServer({
     db,

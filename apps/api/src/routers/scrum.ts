@@ -237,7 +237,7 @@ export const scrumRouter = router({
     /** The caller's own notifications as they are created (LISTEN/NOTIFY: from every API process). */
     events: authedProcedure(scrumModule).subscription(async ({ ctx, signal }) => {
       const actor = await loadScrumActor(ctx.db, ctx.actor);
-      return eventStream(ctx.db, SCRUM_NOTIFICATION_CHANNEL, signal, (payload) => {
+      return eventStream(ctx, SCRUM_NOTIFICATION_CHANNEL, signal, (payload) => {
         const event = notificationEventSchema.safeParse(payload);
         return event.success && isNotificationEventFor(event.data, actor.userId) ? event.data : undefined;
       });
@@ -270,7 +270,7 @@ export const scrumRouter = router({
       .input(chatEventsInputSchema)
       .subscription(async ({ ctx, input, signal }) => {
         const actor = await loadScrumActor(ctx.db, ctx.actor);
-        return eventStream(ctx.db, SCRUM_CHAT_CHANNEL, signal, (payload) => {
+        return eventStream(ctx, SCRUM_CHAT_CHANNEL, signal, (payload) => {
           const event = chatEventSchema.safeParse(payload);
           return event.success && isChatEventFor(event.data, actor.userId, input) ? event.data : undefined;
         });
