@@ -62,6 +62,14 @@ export function isoTimestampSql(column: string): string {
   return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/**
+ * A `timestamptz` column as ISO-8601 text with microseconds, all PostgreSQL keeps: the key a keyset cursor
+ * carries for a list sorted by time (`isoTimestampSql`'s milliseconds would skip or repeat rows).
+ */
+export function keysetTimestampSql(column: string): string {
+  return `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
 /** A named CHECK that `column` is one of `values`. */
 export function checkIn(name: string, column: string, values: readonly string[]) {
   return { name, expression: `${column} in (${sqlStringList(values)})` };

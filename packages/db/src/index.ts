@@ -50,6 +50,7 @@ export {
   createdAt,
   fixTriggerSearchPath,
   isoTimestampSql,
+  keysetTimestampSql,
   softDelete,
   sqlStringList,
   timestamps,

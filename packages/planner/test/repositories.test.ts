@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitRepository } from '../src/git.ts';
 import { plannerModule } from '../src/module.ts';
 import { plannerRootsFromEnv } from '../src/roots.ts';
+import { listRepositoriesInputSchema } from '../src/schemas.ts';
 import {
   getRepository,
   listRepositories,
@@ -251,8 +252,10 @@ describe('managing repositories', () => {
     const dir = await newWorkTree('refresh-me');
     const repository = await register({ path: dir });
     expect(repository.gitUrl).toBeNull();
-    const listed = await asActor(test.db, (em, actor) => listRepositories(em, actor));
-    expect(listed.map((item) => item.id)).toContain(repository.id);
+    const listed = await asActor(test.db, (em, actor) =>
+      listRepositories(em, actor, listRepositoriesInputSchema.parse({})),
+    );
+    expect(listed.items.map((item) => item.id)).toContain(repository.id);
 
     const renamed = await asActor(test.db, (em, actor) =>
       renameRepository(em, actor, { repositoryId: repository.id, name: 'Refreshed' }),

@@ -22,7 +22,7 @@ import {
   joinSessionInputSchema,
   listMySessions,
   listMySessionsInputSchema,
-  mySessionSchema,
+  mySessionPageSchema,
   POKER_EVENTS_CHANNEL,
   participantSchema,
   pauseSession,
@@ -103,9 +103,9 @@ export const pokerRouter = router({
       .input(sessionIdInputSchema)
       .query(({ ctx, input }) => getSession(ctx.em, ctx.actor, input)),
     mine: pokerProcedure
-      .output(mySessionSchema.array())
-      .input(listMySessionsInputSchema.optional())
-      .query(({ ctx, input }) => listMySessions(ctx.em, ctx.actor, input ?? {})),
+      .output(mySessionPageSchema)
+      .input(listMySessionsInputSchema.prefault({}))
+      .query(({ ctx, input }) => listMySessions(ctx.em, ctx.actor, input)),
   }),
 
   stories: router({

@@ -1,16 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
 import { gitDirectory, readWorkTree, type WorkTreeFacts } from '../git.ts';
 import { isWithin, realRoots, resolveUnderRoots } from '../roots.ts';
 import {
+  type ListRepositoriesInput,
   type RegisterRepositoryInput,
   type RenameRepositoryInput,
   type Repository,
   type RepositoryIdInput,
+  type RepositoryPage,
   registerRepositoryInputSchema,
   renameRepositoryInputSchema,
   repositoryIdInputSchema,
@@ -80,10 +83,18 @@ export async function registerRepository(
   return toRepository(repository);
 }
 
-/** Every registered repository, by name. */
-export async function listRepositories(em: EntityManager, _actor: PlannerActor): Promise<Repository[]> {
-  const repositories = await em.find(PlannerRepository, {}, { orderBy: { name: 'asc', path: 'asc' } });
-  return repositories.map(toRepository);
+/** A page of the registered repositories, by name (then id). */
+export async function listRepositories(
+  em: EntityManager,
+  _actor: PlannerActor,
+  { limit, cursor }: ListRepositoriesInput,
+): Promise<RepositoryPage> {
+  const repositories = await em.find(
+    PlannerRepository,
+    cursor ? { $or: [{ name: { $gt: cursor[0] } }, { name: cursor[0], id: { $gt: cursor[1] } }] } : {},
+    { orderBy: { name: 'asc', id: 'asc' }, limit: limit + 1 },
+  );
+  return toPage(repositories, limit, toRepository, (repository) => [repository.name, repository.id]);
 }
 
 export async function getRepository(
