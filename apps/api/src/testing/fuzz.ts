@@ -9,6 +9,8 @@ import { appRouter } from '../router.ts';
 import { type ApiServer, startApiServer } from '../server.ts';
 import { mutatedInputs, rawBodies, validInputs } from './inputs.ts';
 
+export { createFuzzFixtures, type FuzzFixtures } from './fixtures.ts';
+
 /**
  * The fuzz harness: every procedure of the AppRouter — found by walking the router, so a module composed
  * tomorrow is covered with no change here — called over real HTTP with inputs derived from its own zod
@@ -72,7 +74,8 @@ function caseArbitrary(procedure: FuzzProcedure): fc.Arbitrary<FuzzCase> {
       { weight: 8, arbitrary: mutatedInputs(procedure.input).map((json) => ({ json })) },
       { weight: 1, arbitrary: rawBodies.map((raw) => ({ raw })) },
     ),
-    reuse: fc.option(fc.nat(), { freq: 2 }),
+    // Three cases in four name rows that exist (fixtures, earlier answers): ids are too sparse to guess.
+    reuse: fc.option(fc.nat(), { freq: 4 }),
     wrongMethod: fc.oneof(
       { weight: 30, arbitrary: fc.constant(false) },
       { weight: 1, arbitrary: fc.constant(true) },
@@ -98,6 +101,8 @@ export interface FuzzReport {
   outcomes: Map<string, number>;
   /** Per procedure: how many cases were accepted (2xx) — a harness that never gets past validation tests little. */
   accepted: Map<string, number>;
+  /** Per procedure: how many cases were refused (any other answer). */
+  rejected: Map<string, number>;
   failures: FuzzFailure[];
 }
 
@@ -115,15 +120,25 @@ class TokenPool {
     this.secret = secret;
   }
 
-  /** Valid tokens for the first few subjects each module's actor spec accepts and loads; the others derived from them. */
-  static async create(db: Database, secret: Uint8Array, modules: string[]): Promise<TokenPool> {
+  /**
+   * Valid tokens for the first few subjects each module's actor spec accepts and loads (ids 1–8, and the
+   * fixtures' subjects: planner's are operator names); the others derived from them.
+   */
+  static async create(
+    db: Database,
+    secret: Uint8Array,
+    modules: string[],
+    subjects: Record<string, string[]>,
+  ): Promise<TokenPool> {
     const pool = new TokenPool(secret);
     for (const name of modules) {
       const spec = db.modules.find((module) => module.name === name)?.actor;
       pool.valid.set(name, []);
       if (!spec) continue;
-      for (let id = 1; id <= 8; id++) {
-        const subject = String(id);
+      for (const subject of [
+        ...(subjects[name] ?? []),
+        ...Array.from({ length: 8 }, (_, id) => String(id + 1)),
+      ]) {
         const loaded = await inRequestScope(db.orm, (em) => loadActor(em, spec, spec.parse(subject))).then(
           () => true,
           () => false,
@@ -187,7 +202,12 @@ class TokenPool {
  * too sparse to guess, so cases reuse what earlier answers showed and get past "not found" into the rules.
  */
 class SeenValues {
-  private readonly byField = new Map<string, (string | number)[]>();
+  private readonly byField: Map<string, (string | number)[]>;
+
+  /** Starts from `fixtures`: values of rows that exist, by field name (createFuzzFixtures). */
+  constructor(fixtures: Record<string, (string | number)[]> = {}) {
+    this.byField = new Map(Object.entries(fixtures).map(([field, values]) => [field, values.slice(-64)]));
+  }
 
   add(result: unknown): void {
     if (Array.isArray(result)) for (const item of result) this.add(item);
@@ -208,11 +228,14 @@ class SeenValues {
     if (typeof input !== 'object' || input === null) return input;
     return Object.fromEntries(
       Object.entries(input).map(([field, value]) => {
-        // A `…Id` field takes any id seen: a session's `id` is what `sessionId` wants.
-        const seen = [
+        // A `…Id` field takes any id seen: a session's `id` is what `sessionId` wants. Of the same type as
+        // the value it replaces when there are some (poker's `sessionId` is a number, planner's a uuid).
+        const all = [
           ...(this.byField.get(field) ?? []),
           ...(field.endsWith('Id') ? (this.byField.get('id') ?? []) : []),
         ];
+        const sameType = all.filter((candidate) => typeof candidate === typeof value);
+        const seen = sameType.length > 0 ? sameType : all;
         if (seen.length === 0) return [field, this.apply(value, pick)];
         // Mostly one of the latest: the row just created or changed is the one whose next step can succeed.
         const recent = pick % 2 === 0 ? Math.min(seen.length, 3) : seen.length;
@@ -348,7 +371,11 @@ export interface FuzzServer {
 }
 
 /** An API server over `db` for fuzzing: sign-in limits out of the way (they would turn most sign-ins into 429), logs kept in memory. */
-export async function startFuzzServer(db: Database, secret: Uint8Array): Promise<FuzzServer> {
+export async function startFuzzServer(
+  db: Database,
+  secret: Uint8Array,
+  plannerRoots: readonly string[] = [],
+): Promise<FuzzServer> {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -359,8 +386,8 @@ export async function startFuzzServer(db: Database, secret: Uint8Array): Promise
   const server = await startApiServer({
     db,
     secret,
-    // No repository roots: every registration is refused, which is all a fuzzer can ask of it.
-    plannerAccess: { roots: [] },
+    // The fixtures' root (createFuzzFixtures), so registrations of its work trees can succeed.
+    plannerAccess: { roots: plannerRoots },
     port: 0,
     host: '127.0.0.1',
     signInLimits: { perIdentity: 1_000_000, perAddress: 1_000_000, windowSeconds: 1 },
@@ -376,6 +403,10 @@ export interface FuzzOptions {
   casesPerProcedure: number;
   seed: number;
   procedures?: FuzzProcedure[];
+  /** Values of rows that exist, by input field name (createFuzzFixtures): what reused fields start from. */
+  fixtures?: Record<string, (string | number)[]>;
+  /** Token subjects to try first, by module, besides ids 1–8 (createFuzzFixtures). */
+  subjects?: Record<string, string[]>;
   /** Called after each round (one case of every procedure). */
   onRound?(round: number, report: FuzzReport): void;
 }
@@ -395,13 +426,20 @@ function failureOf(outcome: FuzzOutcome | 'timeout'): string | undefined {
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const procedures = options.procedures ?? routerProcedures();
   const modules = [...new Set(procedures.map((procedure) => procedure.module))];
-  const tokens = await TokenPool.create(options.db, options.secret, modules);
+  const tokens = await TokenPool.create(options.db, options.secret, modules, options.subjects ?? {});
   const query = await checksumQuery(options.db);
-  const seen = new SeenValues();
-  const report: FuzzReport = { cases: 0, outcomes: new Map(), accepted: new Map(), failures: [] };
+  const seen = new SeenValues(options.fixtures);
+  const report: FuzzReport = {
+    cases: 0,
+    outcomes: new Map(),
+    accepted: new Map(),
+    rejected: new Map(),
+    failures: [],
+  };
   let before = await checksums(options.db, query);
   const casesOf = procedures.map((procedure, index) => {
     report.accepted.set(procedure.path, 0);
+    report.rejected.set(procedure.path, 0);
     return fc.sample(caseArbitrary(procedure), {
       seed: options.seed + index,
       numRuns: options.casesPerProcedure,
@@ -439,6 +477,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         tokens.harvest(sent.result);
         seen.add(sent.result);
       } else {
+        report.rejected.set(procedure.path, report.rejected.get(procedure.path)! + 1);
         const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
         if (changed.length > 0) fail(`rejected (${label}) but changed ${changed.join(', ')}`);
       }
