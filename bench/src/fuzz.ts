@@ -32,7 +32,7 @@ export async function benchFuzz(args: string[]): Promise<number> {
     await seed(db, 'minimal');
     const fixtures = await createFuzzFixtures(db);
     const secret = randomBytes(48);
-    const { server, warnings } = await startFuzzServer(db, secret, [fixtures.plannerRoot]);
+    const { server, warnings } = await startFuzzServer(db, secret, fixtures);
     try {
       const { result: report, milliseconds } = await timed(() =>
         runFuzz({

@@ -24,7 +24,7 @@ let fixtures: FuzzFixtures;
 beforeAll(async () => {
   await seed(database.db, 'minimal');
   fixtures = await createFuzzFixtures(database.db);
-  fuzz = await startFuzzServer(database.db, TEST_SECRET, [fixtures.plannerRoot]);
+  fuzz = await startFuzzServer(database.db, TEST_SECRET, fixtures);
 });
 afterAll(async () => {
   await fuzz?.server.close();

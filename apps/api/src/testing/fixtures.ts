@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Database, type EntityManager, inRequestScope, runAsActor } from '@huddle/db';
@@ -12,6 +14,7 @@ import {
   plannerModule,
   registerRepository,
 } from '@huddle/planner';
+import type { GitHubOAuthConfig } from '@huddle/scrum';
 
 /**
  * Real rows for the fuzz harness to name: a valid id is too sparse to guess, so without them the harness
@@ -25,8 +28,45 @@ export interface FuzzFixtures {
   values: Record<string, (string | number)[]>;
   /** Token subjects that name an actor, by module, where ids do not (planner's operators). */
   subjects: Record<string, string[]>;
-  /** Removes the planner root. */
+  /** Scrum's sign-in against a GitHub stand-in on loopback (githubGrantingStandIn). */
+  githubOAuth: GitHubOAuthConfig;
+  /** Removes the planner root and stops the GitHub stand-in. */
   remove(): Promise<void>;
+}
+
+/**
+ * A GitHub stand-in that grants every code (a fuzzer cannot follow the browser's redirect to learn one) and
+ * answers for one account, so `scrum.auth.githubCallback` with a `state` that `githubAuthorizeUrl` returned
+ * gets through the exchange.
+ */
+async function githubGrantingStandIn(): Promise<{ config: GitHubOAuthConfig; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const json = (status: number, body: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    request.resume();
+    if (request.url === '/login/oauth/access_token') {
+      return json(200, { access_token: 'fuzz-token', token_type: 'bearer', scope: 'read:user' });
+    }
+    if (request.url === '/api/v3/user') {
+      return json(200, { id: 424242, login: 'fuzz-octocat', name: 'Fuzz Octocat', email: null });
+    }
+    json(404, { message: 'Not Found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    config: {
+      clientId: 'huddle-fuzz',
+      clientSecret: 'fuzz',
+      redirectUri: 'http://127.0.0.1:1/auth/github/callback',
+      authorizeUrl: `${base}/login/oauth/authorize`,
+      tokenUrl: `${base}/login/oauth/access_token`,
+      apiUrl: `${base}/api/v3`,
+      initialAdminIds: [],
+      allowInsecureRequests: true,
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** Work trees under the root: one registered with a plan, the others left for `repositories.register`. */
@@ -113,10 +153,15 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     for (const field of source.fields)
       values[field] = [...(values[field] ?? []), ...rows.map((row) => row.id)];
   }
+  const github = await githubGrantingStandIn();
   return {
     plannerRoot,
     values,
     subjects: { planner: [OPERATOR] },
-    remove: () => fs.promises.rm(plannerRoot, { recursive: true, force: true }),
+    githubOAuth: github.config,
+    remove: async () => {
+      await github.close();
+      await fs.promises.rm(plannerRoot, { recursive: true, force: true });
+    },
   };
 }

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { appRouter } from '../router.ts';
 import { type ApiServer, startApiServer } from '../server.ts';
+import type { FuzzFixtures } from './fixtures.ts';
 import { mutatedInputs, rawBodies, validInputs } from './inputs.ts';
 
 export { createFuzzFixtures, type FuzzFixtures } from './fixtures.ts';
@@ -374,7 +375,7 @@ export interface FuzzServer {
 export async function startFuzzServer(
   db: Database,
   secret: Uint8Array,
-  plannerRoots: readonly string[] = [],
+  fixtures?: Pick<FuzzFixtures, 'plannerRoot' | 'githubOAuth'>,
 ): Promise<FuzzServer> {
   const lines: string[] = [];
   const sink = new Writable({
@@ -386,8 +387,9 @@ export async function startFuzzServer(
   const server = await startApiServer({
     db,
     secret,
-    // The fixtures' root (createFuzzFixtures), so registrations of its work trees can succeed.
-    plannerAccess: { roots: plannerRoots },
+    // The fixtures' root and GitHub stand-in (createFuzzFixtures), so registrations and sign-ins can succeed.
+    plannerAccess: { roots: fixtures ? [fixtures.plannerRoot] : [] },
+    githubOAuth: fixtures?.githubOAuth,
     port: 0,
     host: '127.0.0.1',
     signInLimits: { perIdentity: 1_000_000, perAddress: 1_000_000, windowSeconds: 1 },
