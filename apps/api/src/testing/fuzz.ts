@@ -223,26 +223,35 @@ class SeenValues {
     }
   }
 
-  /** `input` with each field the API has shown a value for replaced by one of them, picked by `pick`. */
-  apply(input: unknown, pick: number): unknown {
-    if (Array.isArray(input)) return input.map((item) => this.apply(item, pick));
+  /**
+   * `input` with each field the API has shown a value for replaced by one of them, picked by `pick`: any
+   * such field of the input itself, only ids deeper down (a nested `path` or `name` is content, such as an
+   * artifact's file path). A `cursor` takes a `nextCursor` a list returned, or is left out (a first page).
+   */
+  apply(input: unknown, pick: number, nested = false): unknown {
+    if (Array.isArray(input)) return input.map((item) => this.apply(item, pick, true));
     if (typeof input !== 'object' || input === null) return input;
-    return Object.fromEntries(
-      Object.entries(input).map(([field, value]) => {
-        // A `…Id` field takes any id seen: a session's `id` is what `sessionId` wants. Of the same type as
-        // the value it replaces when there are some (poker's `sessionId` is a number, planner's a uuid).
-        const all = [
-          ...(this.byField.get(field) ?? []),
-          ...(field.endsWith('Id') ? (this.byField.get('id') ?? []) : []),
-        ];
-        const sameType = all.filter((candidate) => typeof candidate === typeof value);
-        const seen = sameType.length > 0 ? sameType : all;
-        if (seen.length === 0) return [field, this.apply(value, pick)];
-        // Mostly one of the latest: the row just created or changed is the one whose next step can succeed.
-        const recent = pick % 2 === 0 ? Math.min(seen.length, 3) : seen.length;
-        return [field, seen[seen.length - 1 - (Math.floor(pick / 2) % recent)]];
-      }),
-    );
+    const fields = Object.entries(input).flatMap(([field, value]): [string, unknown][] => {
+      if (field === 'cursor') {
+        const cursors = this.byField.get('nextCursor') ?? [];
+        return cursors.length === 0 ? [] : [[field, cursors[pick % cursors.length]]];
+      }
+      // A `…Id` field takes any id seen (a session's `id` is what `sessionId` wants), but two times in three
+      // only values seen under its own name, when there are some: ids of every kind would drown them. Of the
+      // same type as the value it replaces when there are some (poker's `sessionId` is a number, planner's a
+      // uuid).
+      const isId = field.endsWith('Id');
+      const own = nested && !isId ? [] : (this.byField.get(field) ?? []);
+      const all =
+        isId && (own.length === 0 || pick % 3 === 0) ? [...own, ...(this.byField.get('id') ?? [])] : own;
+      const sameType = all.filter((candidate) => typeof candidate === typeof value);
+      const seen = sameType.length > 0 ? sameType : all;
+      if (seen.length === 0) return [[field, this.apply(value, pick, true)]];
+      // Mostly one of the latest: the row just created or changed is the one whose next step can succeed.
+      const recent = pick % 2 === 0 ? Math.min(seen.length, 3) : seen.length;
+      return [[field, seen[seen.length - 1 - (Math.floor(pick / 2) % recent)]]];
+    });
+    return Object.fromEntries(fields);
   }
 }
 
