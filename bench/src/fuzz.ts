@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { routerProcedures, runFuzz, startFuzzServer } from '@huddle/api/testing';
+import { createFuzzFixtures, routerProcedures, runFuzz, startFuzzServer } from '@huddle/api/testing';
 import { domainModules } from '@huddle/composition';
 import { type Database, migrateUp, openDatabase, seed } from '@huddle/db';
 import { acquireTestServer } from '@huddle/db/testing';
@@ -11,8 +11,10 @@ import { count, migratedDatabase, seconds, timed } from './server.ts';
 /**
  * `pnpm bench fuzz [cases]`: the fuzz harness of `apps/api/test/fuzz.test.ts`, at least `cases` (default
  * 10,000) over every procedure of the AppRouter, on the embedded database and on a throwaway PostgreSQL
- * (acquireTestServer), each seeded with the minimal sample data. Prints the counts per outcome; exits 1 if
- * any case failed (a server error, a rejected call that changed a table, /health not answering).
+ * (acquireTestServer), each seeded with the minimal sample data and the harness's fixtures (real ids of every
+ * module, planner work trees under a root). Prints the counts per outcome and, per procedure, the calls
+ * accepted and rejected; exits 1 if any case failed (a server error, a rejected call that changed a table,
+ * /health not answering) or a procedure never accepted a call.
  */
 export async function benchFuzz(args: string[]): Promise<number> {
   const cases = Number(args[0] ?? process.env.BENCH_FUZZ_CASES ?? 10_000);
@@ -28,11 +30,20 @@ export async function benchFuzz(args: string[]): Promise<number> {
 
   const fuzz = async (label: string, db: Database) => {
     await seed(db, 'minimal');
+    const fixtures = await createFuzzFixtures(db);
     const secret = randomBytes(48);
-    const { server, warnings } = await startFuzzServer(db, secret);
+    const { server, warnings } = await startFuzzServer(db, secret, fixtures);
     try {
       const { result: report, milliseconds } = await timed(() =>
-        runFuzz({ url: server.url, db, secret, casesPerProcedure, seed: fuzzSeed }),
+        runFuzz({
+          url: server.url,
+          db,
+          secret,
+          casesPerProcedure,
+          seed: fuzzSeed,
+          fixtures: fixtures.values,
+          subjects: fixtures.subjects,
+        }),
       );
       const outcomes = [...report.outcomes].sort(([a], [b]) => a.localeCompare(b));
       const serverErrors = outcomes
@@ -49,11 +60,19 @@ export async function benchFuzz(args: string[]): Promise<number> {
       console.log(
         `  procedures that accepted some calls         ${reached} of ${procedures.length}${never.length > 0 ? ` (not: ${never.join(', ')})` : ''}`,
       );
+      console.log(`  ${'procedure'.padEnd(44)} ${'accepted'.padStart(8)} ${'rejected'.padStart(8)}`);
+      for (const [procedure, accepted] of report.accepted) {
+        const rejected = report.rejected.get(procedure) ?? 0;
+        console.log(
+          `  ${procedure.padEnd(44)} ${count(accepted).padStart(8)} ${count(rejected).padStart(8)}`,
+        );
+      }
       for (const failure of report.failures.slice(0, 10))
         console.log(`  FAILED ${JSON.stringify(failure).slice(0, 500)}`);
-      failed += report.failures.length + errorLines.length;
+      failed += report.failures.length + errorLines.length + never.length;
     } finally {
       await server.close();
+      await fixtures.remove();
     }
   };
 

@@ -41,6 +41,7 @@ import { opsTokenFromEnv } from './operator.ts';
 import { jobSchedulesFromEnv, scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
 import { signInLimitsFromEnv } from './sign-in-limits.ts';
+import { maxStreamsPerActorFromEnv } from './stream-limits.ts';
 import {
   DECISIONS_WEBHOOK_PATH,
   DECISIONS_WEBHOOK_SECRET_VARIABLE,
@@ -149,6 +150,7 @@ async function main() {
   const opsToken = opsTokenFromEnv();
   const signInLimits = signInLimitsFromEnv();
   const trustedProxies = trustedProxiesFromEnv();
+  const maxStreamsPerActor = maxStreamsPerActorFromEnv();
   const jobSchedules = jobSchedulesFromEnv([platformModule, ...domainModules]);
   const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
   const secret = await resolveSecret(db.target).catch(async (error) => {
@@ -170,6 +172,7 @@ async function main() {
     signInLimits,
     trustedProxies,
     idempotencyKeyHours: listen.data.HUDDLE_IDEMPOTENCY_KEY_HOURS,
+    maxStreamsPerActor,
   });
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';

@@ -14,6 +14,7 @@ import { WAL_POSITION_HEADER } from './read-position.ts';
 import { appRouter } from './router.ts';
 import { checkHealth } from './routers/health.ts';
 import { createSignInLimiter, DEFAULT_SIGN_IN_LIMITS, type SignInLimits } from './sign-in-limits.ts';
+import { DEFAULT_MAX_STREAMS_PER_ACTOR, OpenStreams } from './stream-limits.ts';
 import { type ApiContext, type ApiResources, createContext, retryAfterSeconds } from './trpc.ts';
 import { isWebhookRequest, serveWebhook } from './webhooks.ts';
 
@@ -46,6 +47,8 @@ export interface ApiServerOptions extends ApiResources {
   signInLimits?: SignInLimits;
   /** Proxies whose X-Forwarded-For names the client (trustedProxiesFromEnv); none by default. */
   trustedProxies?: ReadonlySet<string>;
+  /** Event streams one actor may hold open; defaults to DEFAULT_MAX_STREAMS_PER_ACTOR (maxStreamsPerActorFromEnv). */
+  maxStreamsPerActor?: number;
   /** Defaults to the process's logger (JSON on stderr). */
   logger?: Logger;
   /** How long a mutation's result is kept for its `Idempotency-Key`; defaults to DEFAULT_IDEMPOTENCY_KEY_HOURS. */
@@ -98,6 +101,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const logger = options.logger ?? processLogger;
   const signIns = await createSignInLimiter(options.db, options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS);
   const bulkheads = bulkheadsFor(options.db.target);
+  const streams = new OpenStreams(options.maxStreamsPerActor ?? DEFAULT_MAX_STREAMS_PER_ACTOR);
   const records = new WeakMap<IncomingMessage, RequestRecord>();
   const idempotencyWindowSeconds = (options.idempotencyKeyHours ?? DEFAULT_IDEMPOTENCY_KEY_HOURS) * 3600;
   const trustedProxies = options.trustedProxies ?? new Set<string>();
@@ -119,6 +123,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         bulkheads,
         draining,
         response: {},
+        streams,
         readPosition: { after: Array.isArray(after) ? after.join(', ') : after, written: undefined },
         idempotency: {
           header: Array.isArray(key) ? key.join(', ') : key,

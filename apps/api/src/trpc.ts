@@ -39,6 +39,7 @@ import {
 import { isOpsToken } from './operator.ts';
 import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from './read-position.ts';
 import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
+import { type OpenStreams, TooManyStreamsError } from './stream-limits.ts';
 
 /** What the server gives every request, fixed when it starts. */
 export interface ApiResources {
@@ -67,6 +68,8 @@ export interface ApiContext extends AuthContext {
   /** The TCP peer's address: what sign-in limits count per address. */
   clientAddress: string;
   signIns: SignInLimiter;
+  /** The event streams open in this process, per actor (stream-limits.ts). */
+  streams: OpenStreams;
   /**
    * Read-your-writes with read replicas (read-position.ts): `after`, the write position the caller's queries
    * must see (its `x-huddle-lsn` header, not yet checked); `written`, the primary's position after this
@@ -125,7 +128,7 @@ export function toTRPCError(error: unknown): TRPCError {
   if (mapped instanceof HuddleError) {
     return new TRPCError({ code: CODE_BY_KIND[mapped.kind], message: mapped.message, cause: mapped });
   }
-  if (cause instanceof SignInRateLimitedError)
+  if (cause instanceof SignInRateLimitedError || cause instanceof TooManyStreamsError)
     return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: cause.message, cause });
   if (cause instanceof IdempotencyKeyInProgressError)
     return new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
@@ -228,18 +231,31 @@ export const signInProcedure = publicProcedure.use(async ({ ctx, getRawInput, ne
   return result;
 });
 
-/** The caller's actor in `module`, parsed from its token once, here at the edge. */
-function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: ModuleWithActors<Actor>): Actor {
+/** The caller's token, which must be one for `module`. */
+function requireToken(ctx: ApiContext, module: ModuleWithActors<ModuleActor>): TokenClaims {
   if (!ctx.token) throw ctx.authError ?? new UnauthorizedError('authorization: a bearer token is required');
   if (ctx.token.module !== module.name) {
     throw new UnauthorizedError(`authorization: token is for module ${ctx.token.module}, not ${module.name}`);
   }
-  return module.actor.parse(ctx.token.subject);
+  return ctx.token;
 }
 
-/** Requires a token for `module` and hands its actor on, without a transaction: for subscriptions. */
+/** The caller's actor in `module`, parsed from its token once, here at the edge. */
+function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: ModuleWithActors<Actor>): Actor {
+  return module.actor.parse(requireToken(ctx, module).subject);
+}
+
+/**
+ * Requires a token for `module` and hands its actor on, without a transaction: for subscriptions.
+ * `streamOwner` is whom the event streams the procedure opens count against (`eventStream`).
+ */
 export function authedProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return publicProcedure.use(({ ctx, next }) => next({ ctx: { actor: requireActor(ctx, module) } }));
+  return publicProcedure.use(({ ctx, next }) => {
+    const token = requireToken(ctx, module);
+    return next({
+      ctx: { actor: module.actor.parse(token.subject), streamOwner: `${token.module}:${token.subject}` },
+    });
+  });
 }
 
 /**

@@ -3,7 +3,14 @@ import { seed } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../src/router.ts';
-import { type FuzzServer, routerProcedures, runFuzz, startFuzzServer } from '../src/testing/fuzz.ts';
+import {
+  createFuzzFixtures,
+  type FuzzFixtures,
+  type FuzzServer,
+  routerProcedures,
+  runFuzz,
+  startFuzzServer,
+} from '../src/testing/fuzz.ts';
 import { TEST_SECRET } from './helpers.ts';
 
 /** Cases per procedure in `pnpm test`: bounded and seeded (reproducible); `pnpm bench fuzz` runs many more. */
@@ -13,11 +20,16 @@ const SEED = Number(process.env.HUDDLE_FUZZ_SEED ?? 20_261_122);
 
 const database = useTestDatabase(domainModules);
 let fuzz: FuzzServer;
+let fixtures: FuzzFixtures;
 beforeAll(async () => {
   await seed(database.db, 'minimal');
-  fuzz = await startFuzzServer(database.db, TEST_SECRET);
+  fixtures = await createFuzzFixtures(database.db);
+  fuzz = await startFuzzServer(database.db, TEST_SECRET, fixtures);
 });
-afterAll(() => fuzz?.server.close());
+afterAll(async () => {
+  await fuzz?.server.close();
+  await fixtures?.remove();
+});
 
 describe('fuzzing every procedure of the AppRouter over HTTP (PostgreSQL)', () => {
   it('walks the router itself: every procedure of every composed module, with its input schema', () => {
@@ -35,6 +47,8 @@ describe('fuzzing every procedure of the AppRouter over HTTP (PostgreSQL)', () =
       secret: TEST_SECRET,
       casesPerProcedure: CASES_PER_PROCEDURE,
       seed: SEED,
+      fixtures: fixtures.values,
+      subjects: fixtures.subjects,
     });
     expect(report.failures).toEqual([]);
     expect(report.cases).toBe(CASES_PER_PROCEDURE * routerProcedures().length);

@@ -21,7 +21,10 @@ export const TEST_LOGGER = pino({ name: 'huddle-api', level: 'warn' });
 export function startTestServer(
   db: Database,
   plannerRoots: readonly string[] = [],
-  options: Pick<ApiServerOptions, 'decisionsWebhookSecrets' | 'logger' | 'opsToken'> = {},
+  options: Pick<
+    ApiServerOptions,
+    'decisionsWebhookSecrets' | 'logger' | 'opsToken' | 'maxStreamsPerActor'
+  > = {},
 ): Promise<ApiServer> {
   return startApiServer({
     db,

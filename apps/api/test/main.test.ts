@@ -38,15 +38,19 @@ describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
     const token = first.output().match(/Bearer (\S+)"/)?.[1];
     expect(token).toBeDefined();
     const sessions = await createHuddleClient(first.url, token).poker.sessions.mine.query();
-    expect(sessions.map((session) => session.name)).toEqual(['Demo planning session']);
+    expect(sessions.items.map((session) => session.name)).toEqual(['Demo planning session']);
     // Planner's example call too: with HUDDLE_PLANNER_ROOTS unset, the checkout the API runs in is the root,
     // so the minimal seed registered that checkout and its demo plan exports.
     const plannerToken = first.output().match(/Bearer (\S+)" \S+\/planner\.repositories\.list/)?.[1];
     const planner = createHuddleClient(first.url, { planner: plannerToken }).planner;
-    const [repository, ...others] = await planner.repositories.list.query();
+    const {
+      items: [repository, ...others],
+    } = await planner.repositories.list.query();
     const checkout = await git.findRoot({ fs, filepath: process.cwd() });
     expect({ path: repository?.path, others }).toEqual({ path: await realpath(checkout), others: [] });
-    const [demoPlan] = await planner.plans.list.query({ repositoryId: repository!.id });
+    const {
+      items: [demoPlan],
+    } = await planner.plans.list.query({ repositoryId: repository!.id });
     const { markdown } = await planner.plans.export.query({ planId: demoPlan!.id });
     expect(markdown.startsWith(`# ${DEMO_PLAN_NAME} — version 1 (draft)`)).toBe(true);
     // Decisions' examples run as printed: the shell lines sign a delivery with the configured secret (curl,

@@ -99,7 +99,7 @@ describe('planner over HTTP with the typed client', () => {
     });
     const refreshed = await ann.planner.repositories.refresh.mutate({ repositoryId: repository.id });
     expect(refreshed.gitUrl).toBe('https://new.example.com/shop.git');
-    expect(await ann.planner.repositories.list.query()).toEqual([refreshed]);
+    expect(await ann.planner.repositories.list.query()).toEqual({ items: [refreshed], nextCursor: null });
 
     const v1 = await ann.planner.plans.create.mutate({ repositoryId: repository.id, name: 'Saved cards' });
     expect(v1).toMatchObject({
@@ -137,7 +137,7 @@ describe('planner over HTTP with the typed client', () => {
       repositoryId: repository.id,
       name: 'Saved cards',
     });
-    expect(versions.map(({ version, status }) => ({ version, status }))).toEqual([
+    expect(versions.items.map(({ version, status }) => ({ version, status }))).toEqual([
       { version: 1, status: 'active' },
       { version: 2, status: 'draft' },
     ]);
@@ -145,12 +145,12 @@ describe('planner over HTTP with the typed client', () => {
     expect(latest.id).toBe(v2.id);
 
     const touchingCheckout = await ann.planner.search.plansTouchingFile.query({ path: 'src/checkout.ts' });
-    expect(touchingCheckout.map((plan) => plan.version).sort()).toEqual([1, 2]);
+    expect(touchingCheckout.items.map((plan) => plan.version).sort()).toEqual([1, 2]);
     const touchingReceipt = await ann.planner.search.plansTouchingFile.query({
       path: 'src/receipt.ts',
       repositoryId: repository.id,
     });
-    expect(touchingReceipt.map((plan) => plan.id)).toEqual([v2.id]);
+    expect(touchingReceipt.items.map((plan) => plan.id)).toEqual([v2.id]);
 
     const comparison = await ann.planner.plans.compare.query({ fromPlanId: v1.id, toPlanId: v2.id });
     expect(comparison.changes).toEqual([
@@ -173,7 +173,7 @@ describe('planner over HTTP with the typed client', () => {
       content: 'Add a receipt too.',
     });
     const mentioning = await ann.planner.search.chatSessionsMentioning.query({ term: 'Receipt' });
-    expect(mentioning.map((match) => ({ id: match.id, plan: match.plan.id }))).toEqual([
+    expect(mentioning.items.map((match) => ({ id: match.id, plan: match.plan.id }))).toEqual([
       { id: session.id, plan: v2.id },
     ]);
 

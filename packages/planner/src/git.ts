@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { InvalidInputError } from '@huddle/db';
 import git from 'isomorphic-git';
+import { isWithin, PLANNER_ROOTS_VARIABLE } from './roots.ts';
 
 /**
  * What the planner reads from (and, for seeds and tests, writes to) local git repositories, through
@@ -17,33 +19,126 @@ export interface WorkTreeFacts {
   gitUrl: string | null;
 }
 
+const GITDIR_PREFIX = 'gitdir: ';
+/** A `.git` file is one short line; anything longer is not one. */
+const MAX_GIT_FILE_BYTES = 4_096;
+
+const malformedGitFile = () =>
+  new InvalidInputError(`path: its .git file must be one line "${GITDIR_PREFIX}<path>"`, { field: 'path' });
+
+/**
+ * Where a `.git` file points, read as isomorphic-git reads it (trailing whitespace trimmed, the rest after
+ * `gitdir: `; relative to the work tree unless absolute), and refused unless that is one line: with more,
+ * the library and a reader of the first line would disagree about where the git directory is.
+ */
+async function gitFilePointer(dir: string, dotGit: string, size: number): Promise<string> {
+  if (size > MAX_GIT_FILE_BYTES) throw malformedGitFile();
+  const line = (await fs.promises.readFile(dotGit, 'utf8')).trimEnd();
+  const pointer = line.slice(GITDIR_PREFIX.length);
+  if (!line.startsWith(GITDIR_PREFIX) || pointer.length === 0 || /[\r\n]/.test(pointer)) {
+    throw malformedGitFile();
+  }
+  return path.resolve(dir, pointer);
+}
+
 /**
  * The git directory of the work tree whose top is `dir`, real path resolved: its `.git` directory, or the
  * directory a `.git` file (a linked worktree's or a submodule's `gitdir: …`) points at. Undefined when
- * `dir` holds no `.git`.
+ * `dir` holds no `.git` or the pointer leads nowhere; an InvalidInputError on `path` for a malformed `.git`
+ * file. Every read of the work tree passes this directory to isomorphic-git, so the pointer is parsed here
+ * only.
  */
 export async function gitDirectory(dir: string): Promise<string | undefined> {
   const dotGit = path.join(dir, '.git');
   const stat = await fs.promises.stat(dotGit).catch(() => undefined);
   if (stat?.isDirectory()) return fs.promises.realpath(dotGit);
   if (!stat?.isFile()) return undefined;
-  const pointer = (await fs.promises.readFile(dotGit, 'utf8')).match(/^gitdir: (.+)$/m)?.[1]?.trim();
-  if (!pointer) return undefined;
-  return fs.promises.realpath(path.resolve(dir, pointer)).catch(() => undefined);
+  const pointer = await gitFilePointer(dir, dotGit, stat.size);
+  return fs.promises.realpath(pointer).catch(() => undefined);
 }
 
-async function originHeadBranch(dir: string): Promise<string | undefined> {
-  const ref = await git
-    .resolveRef({ fs, dir, ref: 'refs/remotes/origin/HEAD', depth: 2 })
+/** A path isomorphic-git asked for that resolves outside the roots: the library may swallow the error. */
+class RefusedRead extends Error {
+  readonly code = 'EACCES';
+}
+
+const readOnly = async (): Promise<never> => {
+  throw new RefusedRead('reading a work tree writes nothing');
+};
+
+/**
+ * The file system isomorphic-git reads a registered work tree through: every path it touches must resolve
+ * (real path: every symlink followed, or all but the last for `lstat`/`readlink`) under `roots`, so a
+ * symlinked `.git/config`, `HEAD`, ref or object cannot make the server read outside them. The library
+ * turns many read errors into "absent", so the first refused path is also kept in `refused`, for the caller
+ * to fail on.
+ */
+class ConfinedFs {
+  refused: string | undefined;
+  private readonly roots: readonly string[];
+
+  constructor(roots: readonly string[]) {
+    this.roots = roots;
+  }
+
+  private async confine(file: string, followLast: boolean): Promise<string> {
+    const real = followLast
+      ? await fs.promises.realpath(file)
+      : path.join(await fs.promises.realpath(path.dirname(file)), path.basename(file));
+    if (!this.roots.some((root) => isWithin(real, root))) {
+      this.refused ??= file;
+      throw new RefusedRead(`${file} resolves outside the configured roots`);
+    }
+    return real;
+  }
+
+  readFile = async (file: string, options?: Parameters<typeof fs.promises.readFile>[1]) =>
+    fs.promises.readFile(await this.confine(file, true), options ?? null);
+  stat = async (file: string) => fs.promises.stat(await this.confine(file, true));
+  lstat = async (file: string) => fs.promises.lstat(await this.confine(file, false));
+  readdir = async (dir: string) => fs.promises.readdir(await this.confine(dir, true));
+  readlink = async (file: string) => fs.promises.readlink(await this.confine(file, false));
+  writeFile = readOnly;
+  mkdir = readOnly;
+  rmdir = readOnly;
+  unlink = readOnly;
+  symlink = readOnly;
+}
+
+/** Where a registered work tree is read: its top `dir`, its `gitdir` (gitDirectory), and the roots. */
+export interface WorkTreeLocation {
+  dir: string;
+  gitdir: string;
+  /**
+   * Real paths every file read must resolve under: the configured roots. Undefined only for a repository
+   * the server chose itself (a seeder's), read as it is.
+   */
+  roots: readonly string[] | undefined;
+}
+
+/**
+ * Reads name, default branch and remote URL of a work tree (see WorkTreeFacts); an InvalidInputError on
+ * `path` names a file of it that resolves outside the roots.
+ */
+export async function readWorkTree({ dir, gitdir, roots }: WorkTreeLocation): Promise<WorkTreeFacts> {
+  const confined = roots ? new ConfinedFs(roots) : undefined;
+  const at = { fs: confined ?? fs, dir, gitdir };
+  const originHead = await git
+    .resolveRef({ ...at, ref: 'refs/remotes/origin/HEAD', depth: 2 })
     .catch(() => undefined);
-  return ref?.startsWith('refs/remotes/origin/') ? ref.slice('refs/remotes/origin/'.length) : undefined;
-}
-
-/** Reads name, default branch and remote URL of the work tree at `dir` (see WorkTreeFacts). */
-export async function readWorkTree(dir: string): Promise<WorkTreeFacts> {
   const defaultBranch =
-    (await originHeadBranch(dir)) ?? (await git.currentBranch({ fs, dir }).catch(() => undefined)) ?? 'main';
-  const remotes = await git.listRemotes({ fs, dir }).catch(() => []);
+    (originHead?.startsWith('refs/remotes/origin/')
+      ? originHead.slice('refs/remotes/origin/'.length)
+      : undefined) ??
+    (await git.currentBranch(at).catch(() => undefined)) ??
+    'main';
+  const remotes = await git.listRemotes(at).catch(() => []);
+  if (confined?.refused) {
+    throw new InvalidInputError(
+      `path: ${path.relative(dir, confined.refused)} resolves outside the configured roots (${PLANNER_ROOTS_VARIABLE})`,
+      { field: 'path' },
+    );
+  }
   const remote = remotes.find((candidate) => candidate.remote === 'origin') ?? remotes[0];
   return { name: path.basename(dir), defaultBranch, gitUrl: remote?.url ?? null };
 }

@@ -27,7 +27,8 @@ export function plannerRootsFromEnv(env: NodeJS.ProcessEnv = process.env): strin
   return roots.map((root) => path.resolve(root));
 }
 
-function isWithin(candidate: string, root: string): boolean {
+/** Whether `candidate` is `root` or lies below it (both resolved paths). */
+export function isWithin(candidate: string, root: string): boolean {
   return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
@@ -36,6 +37,12 @@ const notUnderRoots = () =>
     `path: must be an existing directory under a configured root (${PLANNER_ROOTS_VARIABLE})`,
     { field: 'path' },
   );
+
+/** The real paths of the roots that exist. */
+export async function realRoots(roots: readonly string[]): Promise<string[]> {
+  const resolved = await Promise.all(roots.map((root) => fs.promises.realpath(root).catch(() => undefined)));
+  return resolved.filter((root): root is string => root !== undefined);
+}
 
 /**
  * The real path of `candidate` (symlinks and `..` resolved), when it is an existing directory under one of
@@ -46,14 +53,12 @@ export async function resolveUnderRoots(candidate: string, roots: readonly strin
   if (!path.isAbsolute(candidate)) {
     throw new InvalidInputError('path: must be an absolute path', { field: 'path' });
   }
-  const realRoots = (
-    await Promise.all(roots.map((root) => fs.promises.realpath(root).catch(() => undefined)))
-  ).filter((root): root is string => root !== undefined);
+  const real = await realRoots(roots);
   const lexical = path.resolve(candidate);
-  if (![...roots, ...realRoots].some((root) => isWithin(lexical, root))) throw notUnderRoots();
-  const real = await fs.promises.realpath(lexical).catch(() => undefined);
-  if (!real || !realRoots.some((root) => isWithin(real, root))) throw notUnderRoots();
-  const stat = await fs.promises.stat(real);
+  if (![...roots, ...real].some((root) => isWithin(lexical, root))) throw notUnderRoots();
+  const resolved = await fs.promises.realpath(lexical).catch(() => undefined);
+  if (!resolved || !real.some((root) => isWithin(resolved, root))) throw notUnderRoots();
+  const stat = await fs.promises.stat(resolved);
   if (!stat.isDirectory()) throw new InvalidInputError('path: is not a directory', { field: 'path' });
-  return real;
+  return resolved;
 }

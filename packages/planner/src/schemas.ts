@@ -1,4 +1,4 @@
-import { isoTimestamp, text } from '@huddle/db/zod';
+import { isoTimestamp, keysetCursor, pageLimit, pageOf, text } from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -162,9 +162,30 @@ export const createPlanInputSchema = z.object({
 export const planIdInputSchema = z.object({ planId: uuidSchema });
 /** A plan by its name in a repository: its latest version, or all of them. */
 export const planNameInputSchema = z.object({ repositoryId: uuidSchema, name: planNameSchema });
+// Lists are paged (`limit`, then `cursor`: the `nextCursor` of the page before), by keys that are unique.
+const DEFAULT_PAGE_SIZE = 50;
+
+export const listRepositoriesInputSchema = z.object({
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** By name, then id. */
+  cursor: keysetCursor(z.tuple([z.string(), uuidSchema])).optional(),
+});
 export const listPlansInputSchema = z.object({
   repositoryId: uuidSchema,
   status: planStatusSchema.optional(),
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** By name (one latest version per name). */
+  cursor: keysetCursor(z.tuple([z.string()])).optional(),
+});
+export const listPlanVersionsInputSchema = planNameInputSchema.extend({
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** By version. */
+  cursor: keysetCursor(z.tuple([z.number().int().positive()])).optional(),
+});
+export const listChatSessionsInputSchema = planIdInputSchema.extend({
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** By creation time (microseconds), then id. */
+  cursor: keysetCursor(z.tuple([isoTimestamp(), uuidSchema])).optional(),
 });
 export const updatePlanInputSchema = z
   .object({
@@ -181,24 +202,31 @@ export const addArtifactInputSchema = z.object({ planId: uuidSchema, artifact: a
 export const replaceArtifactInputSchema = z.object({ artifactId: uuidSchema, artifact: artifactInputSchema });
 export const artifactIdInputSchema = z.object({ artifactId: uuidSchema });
 
-const searchLimitSchema = z.number().int().min(1).max(200).default(50);
 export const plansTouchingFileInputSchema = z.object({
   path: repositoryFilePathSchema,
   repositoryId: uuidSchema.optional(),
-  limit: searchLimitSchema,
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** By plan name, version, then id. */
+  cursor: keysetCursor(z.tuple([z.string(), z.number().int().positive(), uuidSchema])).optional(),
 });
 export const artifactsWithStepInputSchema = z.object({
   /** The step's exact title. */
   title: text().trim().min(1).max(300),
   repositoryId: uuidSchema.optional(),
-  limit: searchLimitSchema,
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** By plan name, version, the artifact's creation time (microseconds), then its id. */
+  cursor: keysetCursor(
+    z.tuple([z.string(), z.number().int().positive(), isoTimestamp(), uuidSchema]),
+  ).optional(),
 });
 export const chatSessionsMentioningInputSchema = z.object({
   term: searchTermSchema,
   /** Only messages of this role. */
   role: chatRoleSchema.optional(),
   repositoryId: uuidSchema.optional(),
-  limit: searchLimitSchema,
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** Latest change first (microseconds), then id, descending. */
+  cursor: keysetCursor(z.tuple([isoTimestamp(), uuidSchema])).optional(),
 });
 
 export const chatSessionIdInputSchema = z.object({ sessionId: uuidSchema });
@@ -222,14 +250,21 @@ export type UnregisterRepositoryInput = z.input<typeof unregisterRepositoryInput
 export type CreatePlanInput = z.input<typeof createPlanInputSchema>;
 export type PlanIdInput = z.input<typeof planIdInputSchema>;
 export type PlanNameInput = z.input<typeof planNameInputSchema>;
-export type ListPlansInput = z.input<typeof listPlansInputSchema>;
+/**
+ * A list's input as parsed at the edge (the router, or the caller's `…InputSchema.parse`): the page size
+ * resolved and the cursor decoded into its typed key, which is what the list services take.
+ */
+export type ListRepositoriesInput = z.output<typeof listRepositoriesInputSchema>;
+export type ListPlansInput = z.output<typeof listPlansInputSchema>;
+export type ListPlanVersionsInput = z.output<typeof listPlanVersionsInputSchema>;
+export type ListChatSessionsInput = z.output<typeof listChatSessionsInputSchema>;
 export type UpdatePlanInput = z.input<typeof updatePlanInputSchema>;
 export type AddArtifactInput = z.input<typeof addArtifactInputSchema>;
 export type ReplaceArtifactInput = z.input<typeof replaceArtifactInputSchema>;
 export type ArtifactIdInput = z.input<typeof artifactIdInputSchema>;
-export type PlansTouchingFileInput = z.input<typeof plansTouchingFileInputSchema>;
-export type ArtifactsWithStepInput = z.input<typeof artifactsWithStepInputSchema>;
-export type ChatSessionsMentioningInput = z.input<typeof chatSessionsMentioningInputSchema>;
+export type PlansTouchingFileInput = z.output<typeof plansTouchingFileInputSchema>;
+export type ArtifactsWithStepInput = z.output<typeof artifactsWithStepInputSchema>;
+export type ChatSessionsMentioningInput = z.output<typeof chatSessionsMentioningInputSchema>;
 export type ChatSessionIdInput = z.input<typeof chatSessionIdInputSchema>;
 export type AppendChatMessageInput = z.input<typeof appendChatMessageInputSchema>;
 export type ChatMessagesInput = z.input<typeof chatMessagesInputSchema>;
@@ -325,6 +360,13 @@ export const artifactMatchSchema = z.object({
 
 export const chatSessionMatchSchema = chatSessionSchema.extend({ plan: planVersionSchema });
 
+export const repositoryPageSchema = pageOf(repositorySchema);
+export const planVersionPageSchema = pageOf(planVersionSchema);
+export const chatSessionPageSchema = pageOf(chatSessionSchema);
+export const planMatchPageSchema = pageOf(planMatchSchema);
+export const artifactMatchPageSchema = pageOf(artifactMatchSchema);
+export const chatSessionMatchPageSchema = pageOf(chatSessionMatchSchema);
+
 export const planExportSchema = z.object({ planId: uuidSchema, markdown: z.string() });
 
 export const artifactChangeSchema = z.object({
@@ -356,6 +398,12 @@ export type ChatMessagePage = z.infer<typeof chatMessagePageSchema>;
 export type PlanMatch = z.infer<typeof planMatchSchema>;
 export type ArtifactMatch = z.infer<typeof artifactMatchSchema>;
 export type ChatSessionMatch = z.infer<typeof chatSessionMatchSchema>;
+export type RepositoryPage = z.infer<typeof repositoryPageSchema>;
+export type PlanVersionPage = z.infer<typeof planVersionPageSchema>;
+export type ChatSessionPage = z.infer<typeof chatSessionPageSchema>;
+export type PlanMatchPage = z.infer<typeof planMatchPageSchema>;
+export type ArtifactMatchPage = z.infer<typeof artifactMatchPageSchema>;
+export type ChatSessionMatchPage = z.infer<typeof chatSessionMatchPageSchema>;
 export type PlanExport = z.infer<typeof planExportSchema>;
 export type ArtifactChange = z.infer<typeof artifactChangeSchema>;
 export type PlanComparison = z.infer<typeof planComparisonSchema>;

@@ -13,6 +13,12 @@ import {
 import { useTestDatabase } from '@huddle/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
+import {
+  chatSessionsMentioningInputSchema,
+  listPlansInputSchema,
+  listPlanVersionsInputSchema,
+  plansTouchingFileInputSchema,
+} from '../src/schemas.ts';
 import { getPlanVersion, listPlans, listPlanVersions } from '../src/services/plans.ts';
 import {
   chatSessionsMentioningQuery,
@@ -47,17 +53,17 @@ async function reads(db: Database) {
   const { id: planId, repository_id: repositoryId, name } = plan!;
   return asActor(db, async (em, actor) => ({
     detail: await getPlanVersion(em, actor, { planId }),
-    versions: await listPlanVersions(em, actor, { repositoryId, name }),
-    plans: await listPlans(em, actor, { repositoryId }),
+    versions: await listPlanVersions(em, actor, listPlanVersionsInputSchema.parse({ repositoryId, name })),
+    plans: await listPlans(em, actor, listPlansInputSchema.parse({ repositoryId })),
   }));
 }
 
 const tablesOf = (manifest: BackupManifest) =>
   manifest.tables.map(({ name, rows, sha256 }) => ({ name, rows, sha256 }));
 const SEARCHES: SearchQuery[] = [
-  plansTouchingFileQuery({ path: 'src/checkout.ts' }),
-  chatSessionsMentioningQuery({ term: 'card' }),
-  plansTouchingFileQuery({ path: 'src/cards.ts' }),
+  plansTouchingFileQuery(plansTouchingFileInputSchema.parse({ path: 'src/checkout.ts' })),
+  chatSessionsMentioningQuery(chatSessionsMentioningInputSchema.parse({ term: 'card' })),
+  plansTouchingFileQuery(plansTouchingFileInputSchema.parse({ path: 'src/cards.ts' })),
 ];
 
 describe('backup and restore', () => {

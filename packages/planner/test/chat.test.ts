@@ -3,6 +3,7 @@ import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
 import type { AppendChatMessageInput } from '../src/schemas.ts';
+import { listChatSessionsInputSchema } from '../src/schemas.ts';
 import {
   appendChatMessage,
   chatTerms,
@@ -98,8 +99,10 @@ describe('chat sessions', () => {
       getChatMessages(em, actor, { sessionId: session.id, offset: 6 }),
     );
     expect(end.messages.map((message) => message.content)).toEqual(['m6']);
-    const sessions = await asActor(test.db, (em, actor) => listChatSessions(em, actor, { planId }));
-    expect(sessions.find((listed) => listed.id === session.id)?.messageCount).toBe(7);
+    const sessions = await asActor(test.db, (em, actor) =>
+      listChatSessions(em, actor, listChatSessionsInputSchema.parse({ planId })),
+    );
+    expect(sessions.items.find((listed) => listed.id === session.id)?.messageCount).toBe(7);
   });
 
   it('refuses appends to a completed session, and a second completion', async () => {

@@ -35,6 +35,12 @@ import {
   registerRepository,
   repositorySchema,
 } from '../src/index.ts';
+import {
+  artifactsWithStepInputSchema,
+  chatSessionsMentioningInputSchema,
+  listPlanVersionsInputSchema,
+  plansTouchingFileInputSchema,
+} from '../src/schemas.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
 import { asActor } from './helpers.ts';
 
@@ -78,9 +84,13 @@ describe('the public surface, end to end', () => {
       await asActor(test.db, (em, actor) => activatePlanVersion(em, actor, { planId: second.id })),
     );
     const versions = await asActor(test.db, (em, actor) =>
-      listPlanVersions(em, actor, { repositoryId: repository.id, name: 'Cards' }),
+      listPlanVersions(
+        em,
+        actor,
+        listPlanVersionsInputSchema.parse({ repositoryId: repository.id, name: 'Cards' }),
+      ),
     );
-    expect(versions.map((version) => conforms(planVersionSchema, version).status)).toEqual([
+    expect(versions.items.map((version) => conforms(planVersionSchema, version).status)).toEqual([
       'draft',
       'active',
     ]);
@@ -101,17 +111,17 @@ describe('the public surface, end to end', () => {
     );
 
     const touching = await asActor(test.db, (em, actor) =>
-      plansTouchingFile(em, actor, { path: 'src/checkout.ts' }),
+      plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/checkout.ts' })),
     );
-    expect(touching.map((match) => conforms(planMatchSchema, match).version)).toEqual([1, 2]);
+    expect(touching.items.map((match) => conforms(planMatchSchema, match).version)).toEqual([1, 2]);
     const withStep = await asActor(test.db, (em, actor) =>
-      artifactsWithStep(em, actor, { title: 'Add card tokens table' }),
+      artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse({ title: 'Add card tokens table' })),
     );
-    expect(withStep.map((match) => conforms(artifactMatchSchema, match).plan.version)).toEqual([1, 2]);
+    expect(withStep.items.map((match) => conforms(artifactMatchSchema, match).plan.version)).toEqual([1, 2]);
     const mentioning = await asActor(test.db, (em, actor) =>
-      chatSessionsMentioning(em, actor, { term: 'checkout' }),
+      chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'checkout' })),
     );
-    expect(mentioning.map((match) => conforms(chatSessionMatchSchema, match).id)).toEqual([session.id]);
+    expect(mentioning.items.map((match) => conforms(chatSessionMatchSchema, match).id)).toEqual([session.id]);
 
     const exported = conforms(
       planExportSchema,

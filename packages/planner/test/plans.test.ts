@@ -3,6 +3,7 @@ import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
 import type { ArtifactInput } from '../src/schemas.ts';
+import { listPlansInputSchema, listPlanVersionsInputSchema } from '../src/schemas.ts';
 import { addArtifact, removeArtifact, replaceArtifact } from '../src/services/artifacts.ts';
 import {
   activatePlanVersion,
@@ -181,8 +182,11 @@ describe('reading plans', () => {
     const missing: [field: string, call: (em: EntityManager) => Promise<unknown>][] = [
       ['planId', (em) => getPlanVersion(em, OPERATOR, { planId: unknown })],
       ['name', (em) => getLatestPlanVersion(em, OPERATOR, unknownName)],
-      ['name', (em) => listPlanVersions(em, OPERATOR, unknownName)],
-      ['repositoryId', (em) => listPlans(em, OPERATOR, { repositoryId: unknown })],
+      ['name', (em) => listPlanVersions(em, OPERATOR, listPlanVersionsInputSchema.parse(unknownName))],
+      [
+        'repositoryId',
+        (em) => listPlans(em, OPERATOR, listPlansInputSchema.parse({ repositoryId: unknown })),
+      ],
     ];
     for (const [field, call] of missing) {
       const error = await expectHuddleError(asActor(test.db, call), NotFoundError);
@@ -220,9 +224,9 @@ describe('versions', () => {
     ).toHaveLength(3);
 
     const versions = await asActor(test.db, (em, actor) =>
-      listPlanVersions(em, actor, { repositoryId, name: 'Copied' }),
+      listPlanVersions(em, actor, listPlanVersionsInputSchema.parse({ repositoryId, name: 'Copied' })),
     );
-    expect(versions.map((version) => version.version)).toEqual([1, 2, 3]);
+    expect(versions.items.map((version) => version.version)).toEqual([1, 2, 3]);
     const latest = await asActor(test.db, (em, actor) =>
       getLatestPlanVersion(em, actor, { repositoryId, name: 'Copied' }),
     );
@@ -249,20 +253,22 @@ describe('versions', () => {
   });
 
   it('lists each plan as its latest version, optionally by status', async () => {
-    const plans = await asActor(test.db, (em, actor) => listPlans(em, actor, { repositoryId }));
-    const copied = plans.find((plan) => plan.name === 'Copied');
+    const plans = await asActor(test.db, (em, actor) =>
+      listPlans(em, actor, listPlansInputSchema.parse({ repositoryId })),
+    );
+    const copied = plans.items.find((plan) => plan.name === 'Copied');
     expect(copied?.version).toBe(3);
-    expect(new Set(plans.map((plan) => plan.name)).size).toBe(plans.length);
+    expect(new Set(plans.items.map((plan) => plan.name)).size).toBe(plans.items.length);
     const latest = await create('Listed');
     await activate(latest.id);
     const active = await asActor(test.db, (em, actor) =>
-      listPlans(em, actor, { repositoryId, status: 'active' }),
+      listPlans(em, actor, listPlansInputSchema.parse({ repositoryId, status: 'active' })),
     );
-    expect(active.map((plan) => plan.id)).toEqual([latest.id]);
+    expect(active.items.map((plan) => plan.id)).toEqual([latest.id]);
     const completed = await asActor(test.db, (em, actor) =>
-      listPlans(em, actor, { repositoryId, status: 'completed' }),
+      listPlans(em, actor, listPlansInputSchema.parse({ repositoryId, status: 'completed' })),
     );
-    expect(completed).toEqual([]);
+    expect(completed.items).toEqual([]);
   });
 
   it('lists plans by name, each exactly as created; a repository without plans lists none', async () => {
@@ -270,8 +276,11 @@ describe('versions', () => {
       `insert into planner.repositories (name, path) values ('docs', '/r/docs') returning id`,
     );
     const docsId = docs.rows[0]!.id;
-    const list = () => asActor(test.db, (em, actor) => listPlans(em, actor, { repositoryId: docsId }));
-    expect(await list()).toEqual([]);
+    const list = () =>
+      asActor(test.db, (em, actor) =>
+        listPlans(em, actor, listPlansInputSchema.parse({ repositoryId: docsId })),
+      );
+    expect(await list()).toEqual({ items: [], nextCursor: null });
     const created = [];
     for (const name of ['beta', 'alpha', 'gamma']) {
       const { artifacts, ...version } = await asActor(test.db, (em, actor) =>
@@ -279,7 +288,7 @@ describe('versions', () => {
       );
       created.push(version);
     }
-    expect(await list()).toEqual([created[1], created[0], created[2]]);
+    expect(await list()).toEqual({ items: [created[1], created[0], created[2]], nextCursor: null });
   });
 });
 

@@ -97,6 +97,25 @@ Let customers pay with a saved card.
     const { markdown } = await asActor(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
     expect(markdown).toContain('````diff\n+```ts\n+x\n+```\n````\n');
   });
+
+  it('exports diffs of 400,000 separate backticks and of one 400,000-long run (work grows with the text, no deep stack)', async () => {
+    const separate = '` '.repeat(400_000);
+    const run = `+${'`'.repeat(400_000)}\n`;
+    const plan = await planWith('Backticks', [
+      {
+        type: 'code_changes',
+        content: {
+          changes: [
+            { path: 'a.md', action: 'modify', diff: separate },
+            { path: 'b.md', action: 'modify', diff: run },
+          ],
+        },
+      },
+    ]);
+    const { markdown } = await asActor(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
+    expect(markdown).toContain(`\`\`\`diff\n${separate}\n\`\`\`\n`);
+    expect(markdown).toContain(`${'`'.repeat(400_001)}diff\n${run}${'`'.repeat(400_001)}\n`);
+  });
 });
 
 describe('comparePlanVersions', () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitRepository } from '../src/git.ts';
 import { plannerModule } from '../src/module.ts';
 import { plannerRootsFromEnv } from '../src/roots.ts';
+import { listRepositoriesInputSchema } from '../src/schemas.ts';
 import {
   getRepository,
   listRepositories,
@@ -151,6 +152,81 @@ describe('registering a repository', () => {
     }
   });
 
+  it('refuses a work tree whose .git/config, HEAD, refs or packed-refs are symlinks out of the roots, naming the file', async () => {
+    const secret = path.join(base, 'secret-remote');
+    await createGitRepository(secret, {
+      defaultBranch: 'secret-branch',
+      files: { 'x.txt': 'x' },
+      remoteUrl: 'https://ann:ghp_secret@git.example/secret.git',
+    });
+    await git.writeRef({
+      fs,
+      dir: secret,
+      ref: 'refs/remotes/origin/HEAD',
+      value: 'refs/remotes/origin/main',
+      symbolic: true,
+    });
+    await fs.promises.writeFile(path.join(secret, '.git', 'packed-refs'), '# pack-refs with: peeled\n');
+    for (const file of ['config', 'HEAD', 'refs/remotes/origin/HEAD', 'packed-refs', 'refs']) {
+      const dir = await newWorkTree(`linked-${file.replaceAll('/', '-')}`);
+      const inside = path.join(dir, '.git', file);
+      await fs.promises.mkdir(path.dirname(inside), { recursive: true });
+      await fs.promises.rm(inside, { recursive: true, force: true });
+      await fs.promises.symlink(path.join(secret, '.git', file), inside);
+      const error = await expectHuddleError(register({ path: dir }), InvalidInputError);
+      expect(error.message).toMatch(
+        new RegExp(
+          `^path: \\.git/${file.split('/')[0]}(/|\\b).* resolves outside the configured roots \\(HUDDLE_PLANNER_ROOTS\\)$`,
+        ),
+      );
+      expect(error.constraint.field).toBe('path');
+    }
+    expect(await storedRepositories()).not.toContainEqual(
+      expect.objectContaining({ name: expect.stringMatching(/^linked-/) }),
+    );
+  });
+
+  it('refuses to refresh a repository whose .git/config became a symlink out of the roots, and keeps what it stored', async () => {
+    const secret = path.join(base, 'secret-refresh');
+    await createGitRepository(secret, {
+      defaultBranch: 'main',
+      files: { 'x.txt': 'x' },
+      remoteUrl: 'https://ann:ghp_secret@git.example/secret.git',
+    });
+    const dir = await newWorkTree('refresh-linked', { remoteUrl: 'https://git.example/shop.git' });
+    const repository = await register({ path: dir });
+    await fs.promises.rm(path.join(dir, '.git', 'config'));
+    await fs.promises.symlink(path.join(secret, '.git', 'config'), path.join(dir, '.git', 'config'));
+    const error = await expectHuddleError(
+      asActor(test.db, (em, actor) =>
+        refreshRepository(em, actor, { repositoryId: repository.id }, access()),
+      ),
+      ConflictError,
+    );
+    expect(error.message).toContain('.git/config resolves outside the configured roots');
+    expect(
+      await asActor(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
+    ).toMatchObject({
+      gitUrl: 'https://git.example/shop.git',
+    });
+  });
+
+  it('refuses a .git file that is not one line "gitdir: <path>" (two gitdir lines point git and the library apart)', async () => {
+    const main = await newWorkTree('pointed-at');
+    const gitFiles: [string, string][] = [
+      ['two-lines', `gitdir: ${path.join(main, '.git')}\ngitdir: ${path.join(outside, '.git')}\n`],
+      ['no-prefix', `${path.join(main, '.git')}\n`],
+      ['empty-pointer', 'gitdir: \n'],
+    ];
+    for (const [name, contents] of gitFiles) {
+      const dir = path.join(root, name);
+      await fs.promises.mkdir(dir);
+      await fs.promises.writeFile(path.join(dir, '.git'), contents);
+      const error = await expectHuddleError(register({ path: dir }), InvalidInputError);
+      expect(error.message).toBe('path: its .git file must be one line "gitdir: <path>"');
+    }
+  });
+
   it('accepts a .git file (as linked worktrees have) pointing at a git directory under the roots', async () => {
     const main = await newWorkTree('main-tree');
     const worktree = path.join(root, 'second-tree');
@@ -176,8 +252,10 @@ describe('managing repositories', () => {
     const dir = await newWorkTree('refresh-me');
     const repository = await register({ path: dir });
     expect(repository.gitUrl).toBeNull();
-    const listed = await asActor(test.db, (em, actor) => listRepositories(em, actor));
-    expect(listed.map((item) => item.id)).toContain(repository.id);
+    const listed = await asActor(test.db, (em, actor) =>
+      listRepositories(em, actor, listRepositoriesInputSchema.parse({})),
+    );
+    expect(listed.items.map((item) => item.id)).toContain(repository.id);
 
     const renamed = await asActor(test.db, (em, actor) =>
       renameRepository(em, actor, { repositoryId: repository.id, name: 'Refreshed' }),

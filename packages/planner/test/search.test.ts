@@ -2,6 +2,11 @@ import { inRequestScope } from '@huddle/db';
 import { useTestDatabase } from '@huddle/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
+import {
+  artifactsWithStepInputSchema,
+  chatSessionsMentioningInputSchema,
+  plansTouchingFileInputSchema,
+} from '../src/schemas.ts';
 import { addArtifact } from '../src/services/artifacts.ts';
 import { appendChatMessage, openChatSession } from '../src/services/chat.ts';
 import { createPlan, newPlanVersion } from '../src/services/plans.ts';
@@ -101,71 +106,89 @@ async function indexesUsed(query: SearchQuery): Promise<string[]> {
 
 describe('content searches use the GIN indexes at scale', () => {
   it('plans touching a file: idx_plan_artifacts_content_gin', async () => {
-    expect(await indexesUsed(plansTouchingFileQuery({ path: 'src/checkout.ts' }))).toContain(
-      'idx_plan_artifacts_content_gin',
-    );
     expect(
-      await indexesUsed(plansTouchingFileQuery({ path: 'src/bulk/7.ts', repositoryId: ids.repository })),
+      await indexesUsed(
+        plansTouchingFileQuery(plansTouchingFileInputSchema.parse({ path: 'src/checkout.ts' })),
+      ),
+    ).toContain('idx_plan_artifacts_content_gin');
+    expect(
+      await indexesUsed(
+        plansTouchingFileQuery(
+          plansTouchingFileInputSchema.parse({ path: 'src/bulk/7.ts', repositoryId: ids.repository }),
+        ),
+      ),
     ).toContain('idx_plan_artifacts_content_gin');
   });
 
   it('artifacts with a step: idx_plan_artifacts_content_gin', async () => {
-    expect(await indexesUsed(artifactsWithStepQuery({ title: 'Bulk step 300' }))).toContain(
-      'idx_plan_artifacts_content_gin',
-    );
+    expect(
+      await indexesUsed(
+        artifactsWithStepQuery(artifactsWithStepInputSchema.parse({ title: 'Bulk step 300' })),
+      ),
+    ).toContain('idx_plan_artifacts_content_gin');
   });
 
   it('chat sessions mentioning a term: idx_chat_messages_gin', async () => {
-    expect(await indexesUsed(chatSessionsMentioningQuery({ term: 'topic42' }))).toContain(
-      'idx_chat_messages_gin',
-    );
-    expect(await indexesUsed(chatSessionsMentioningQuery({ term: 'topic42', role: 'user' }))).toContain(
-      'idx_chat_messages_gin',
-    );
+    expect(
+      await indexesUsed(
+        chatSessionsMentioningQuery(chatSessionsMentioningInputSchema.parse({ term: 'topic42' })),
+      ),
+    ).toContain('idx_chat_messages_gin');
+    expect(
+      await indexesUsed(
+        chatSessionsMentioningQuery(
+          chatSessionsMentioningInputSchema.parse({ term: 'topic42', role: 'user' }),
+        ),
+      ),
+    ).toContain('idx_chat_messages_gin');
   });
 });
 
 describe('content searches return the right rows', () => {
   it('plans whose code changes touch a path, also as a rename’s previous path, by repository', async () => {
     const touching = await asActor(test.db, (em, actor) =>
-      plansTouchingFile(em, actor, { path: 'src/checkout.ts' }),
+      plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/checkout.ts' })),
     );
-    expect(touching.map((plan) => plan.id)).toEqual([ids.other, ids.plan, ids.second]);
+    expect(touching.items.map((plan) => plan.id)).toEqual([ids.other, ids.plan, ids.second]);
     const renamed = await asActor(test.db, (em, actor) =>
-      plansTouchingFile(em, actor, { path: 'src/payment.ts', repositoryId: ids.repository }),
+      plansTouchingFile(
+        em,
+        actor,
+        plansTouchingFileInputSchema.parse({ path: 'src/payment.ts', repositoryId: ids.repository }),
+      ),
     );
-    expect(renamed.map((plan) => [plan.name, plan.version])).toEqual([
+    expect(renamed.items.map((plan) => [plan.name, plan.version])).toEqual([
       ['Saved cards', 1],
       ['Saved cards', 2],
     ]);
     const bulk = await asActor(test.db, (em, actor) =>
-      plansTouchingFile(em, actor, { path: 'src/bulk/7.ts' }),
+      plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/bulk/7.ts' })),
     );
-    expect(bulk.map((plan) => plan.name)).toEqual(['bulk 8']);
+    expect(bulk.items.map((plan) => plan.name)).toEqual(['bulk 8']);
     const none = await asActor(test.db, (em, actor) =>
-      plansTouchingFile(em, actor, { path: 'src/nowhere.ts' }),
+      plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/nowhere.ts' })),
     );
-    expect(none).toEqual([]);
+    expect(none.items).toEqual([]);
     // A file only named by a step is not a code change.
     const stepFile = await asActor(test.db, (em, actor) =>
-      plansTouchingFile(em, actor, { path: 'src/bulk/3.ts' }),
+      plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/bulk/3.ts' })),
     );
-    expect(stepFile).toEqual([]);
+    expect(stepFile.items).toEqual([]);
   });
 
   it('artifacts with a step of that exact title, typed, with their plan version', async () => {
     const found = await asActor(test.db, (em, actor) =>
-      artifactsWithStep(em, actor, { title: 'Add card tokens table' }),
+      artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse({ title: 'Add card tokens table' })),
     );
-    expect(found.map((match) => [match.plan.id, match.artifact.type])).toEqual([
+    expect(found.items.map((match) => [match.plan.id, match.artifact.type])).toEqual([
       [ids.plan, 'implementation_steps'],
       [ids.second, 'implementation_steps'],
     ]);
     const bulk = await asActor(test.db, (em, actor) =>
-      artifactsWithStep(em, actor, { title: 'Bulk step 300' }),
+      artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse({ title: 'Bulk step 300' })),
     );
-    expect(bulk).toHaveLength(1);
-    expect(bulk[0]!.artifact.content).toMatchObject({ steps: [{ title: 'Bulk step 300' }] });
+    expect(bulk.items).toHaveLength(1);
+    expect(bulk.items[0]!.artifact.content).toMatchObject({ steps: [{ title: 'Bulk step 300' }] });
   });
 
   it('chat sessions mentioning a word, whatever its case, optionally by role', async () => {
@@ -178,23 +201,27 @@ describe('content searches return the right rows', () => {
       }),
     );
     const found = await asActor(test.db, (em, actor) =>
-      chatSessionsMentioning(em, actor, { term: 'TOKENIZATION' }),
+      chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'TOKENIZATION' })),
     );
-    expect(found.map((match) => [match.id, match.plan.id, match.messageCount])).toEqual([
+    expect(found.items.map((match) => [match.id, match.plan.id, match.messageCount])).toEqual([
       [session.id, ids.second, 1],
     ]);
     const asAssistant = await asActor(test.db, (em, actor) =>
-      chatSessionsMentioning(em, actor, { term: 'tokenization', role: 'assistant' }),
+      chatSessionsMentioning(
+        em,
+        actor,
+        chatSessionsMentioningInputSchema.parse({ term: 'tokenization', role: 'assistant' }),
+      ),
     );
-    expect(asAssistant).toEqual([]);
+    expect(asAssistant.items).toEqual([]);
     const bulk = await asActor(test.db, (em, actor) =>
-      chatSessionsMentioning(em, actor, { term: 'topic42' }),
+      chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'topic42' })),
     );
-    expect(bulk).toHaveLength(1);
-    expect(bulk[0]!.messageCount).toBe(8);
+    expect(bulk.items).toHaveLength(1);
+    expect(bulk.items[0]!.messageCount).toBe(8);
     const partial = await asActor(test.db, (em, actor) =>
-      chatSessionsMentioning(em, actor, { term: 'token' }),
+      chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'token' })),
     );
-    expect(partial).toEqual([]);
+    expect(partial.items).toEqual([]);
   });
 });

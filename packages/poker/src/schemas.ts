@@ -1,4 +1,4 @@
-import { isoTimestamp, serialId, text } from '@huddle/db/zod';
+import { isoTimestamp, keysetCursor, pageLimit, pageOf, serialId, text } from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -51,7 +51,12 @@ export const joinSessionInputSchema = z.object({
   joinCode: joinCodeSchema,
   role: participantRoleSchema.default('voter'),
 });
-export const listMySessionsInputSchema = z.object({ status: sessionStatusSchema.optional() });
+export const listMySessionsInputSchema = z.object({
+  status: sessionStatusSchema.optional(),
+  limit: pageLimit(50),
+  /** The `nextCursor` of the page before: newest first, by id. */
+  cursor: keysetCursor(z.tuple([idSchema])).optional(),
+});
 
 export const addStoryInputSchema = z.object({
   sessionId: idSchema,
@@ -87,7 +92,8 @@ export type RenameSessionInput = z.input<typeof renameSessionInputSchema>;
 export type SessionIdInput = z.input<typeof sessionIdInputSchema>;
 export type ParticipantRole = z.infer<typeof participantRoleSchema>;
 export type JoinSessionInput = z.input<typeof joinSessionInputSchema>;
-export type ListMySessionsInput = z.input<typeof listMySessionsInputSchema>;
+/** As parsed at the edge (the router, or `listMySessionsInputSchema.parse`): page size resolved, cursor decoded. */
+export type ListMySessionsInput = z.output<typeof listMySessionsInputSchema>;
 export type AddStoryInput = z.input<typeof addStoryInputSchema>;
 export type EditStoryInput = z.input<typeof editStoryInputSchema>;
 export type StoryIdInput = z.input<typeof storyIdInputSchema>;
@@ -120,6 +126,8 @@ export const sessionSchema = z.object({
 export const mySessionSchema = sessionSchema.extend({
   role: z.enum(['facilitator', ...participantRoleSchema.options]),
 });
+
+export const mySessionPageSchema = pageOf(mySessionSchema);
 
 export const participantSchema = z.object({
   sessionId: idSchema,
@@ -186,6 +194,7 @@ export const storySummarySchema = z.object({
 export type User = z.infer<typeof userSchema>;
 export type Session = z.infer<typeof sessionSchema>;
 export type MySession = z.infer<typeof mySessionSchema>;
+export type MySessionPage = z.infer<typeof mySessionPageSchema>;
 export type Participant = z.infer<typeof participantSchema>;
 export type Story = z.infer<typeof storySchema>;
 export type SessionDetail = z.infer<typeof sessionDetailSchema>;

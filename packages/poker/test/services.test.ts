@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { type PokerActor, pokerActor } from '../src/actor.ts';
 import { pokerModule } from '../src/module.ts';
 import {
-  mySessionSchema,
+  listMySessionsInputSchema,
+  mySessionPageSchema,
   POKER_EVENTS_CHANNEL,
   type PointValue,
   type PokerEvent,
@@ -317,17 +318,52 @@ describe('sessions', () => {
       createSession(em, actor, { name: "Sam's own" }),
     );
     await asActor(test.db, sam.actor, (em, actor) => pauseSession(em, actor, { sessionId: other.id }));
-    const samSessions = await asActor(test.db, sam.actor, (em, actor) => listMySessions(em, actor));
-    expect(samSessions.map((mine) => [mine.id, mine.role])).toEqual([
+    const samSessions = await asActor(test.db, sam.actor, (em, actor) =>
+      listMySessions(em, actor, listMySessionsInputSchema.parse({})),
+    );
+    expect(samSessions.items.map((mine) => [mine.id, mine.role])).toEqual([
       [other.id, 'facilitator'],
       [session.id, 'spectator'],
     ]);
     const paused = await asActor(test.db, sam.actor, (em, actor) =>
-      listMySessions(em, actor, { status: 'paused' }),
+      listMySessions(em, actor, listMySessionsInputSchema.parse({ status: 'paused' })),
     );
-    expect(paused.map((mine) => mine.id)).toEqual([other.id]);
-    const fran = await asActor(test.db, facilitator.actor, (em, actor) => listMySessions(em, actor, {}));
-    expect(fran.map((mine) => [mine.id, mine.role])).toEqual([[session.id, 'facilitator']]);
+    expect(paused.items.map((mine) => mine.id)).toEqual([other.id]);
+    const fran = await asActor(test.db, facilitator.actor, (em, actor) =>
+      listMySessions(em, actor, listMySessionsInputSchema.parse({})),
+    );
+    expect(fran.items.map((mine) => [mine.id, mine.role])).toEqual([[session.id, 'facilitator']]);
+  });
+
+  it('listMySessions pages newest first through its cursor: each session once, the page size bounded', async () => {
+    const { session, sam } = await sessionWithStories();
+    const own = [];
+    for (const name of ['One', 'Two', 'Three']) {
+      own.push(await asActor(test.db, sam.actor, (em, actor) => createSession(em, actor, { name })));
+    }
+    const pages: [number, string][][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await asActor(test.db, sam.actor, (em, actor) =>
+        listMySessions(em, actor, listMySessionsInputSchema.parse({ limit: 2, cursor })),
+      );
+      pages.push(page.items.map((mine) => [mine.id, mine.role]));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(pages).toEqual([
+      [
+        [own[2]!.id, 'facilitator'],
+        [own[1]!.id, 'facilitator'],
+      ],
+      [
+        [own[0]!.id, 'facilitator'],
+        [session.id, 'spectator'],
+      ],
+    ]);
+    expect(listMySessionsInputSchema.safeParse({ limit: 201 }).success).toBe(false);
+    expect(listMySessionsInputSchema.safeParse({ cursor: 'bm90IGEga2V5' }).error?.issues[0]?.message).toBe(
+      'must be a nextCursor this list returned',
+    );
   });
 });
 
@@ -656,7 +692,12 @@ describe('outputs', () => {
           renameSession(em, actor, { ...input, name: 'X' }),
         ),
       ],
-      [mySessionSchema.array(), await asActor(test.db, ann.actor, (em, actor) => listMySessions(em, actor))],
+      [
+        mySessionPageSchema,
+        await asActor(test.db, ann.actor, (em, actor) =>
+          listMySessions(em, actor, listMySessionsInputSchema.parse({})),
+        ),
+      ],
       [
         participantSchema,
         await asActor(test.db, ann.actor, (em, actor) =>

@@ -8,14 +8,15 @@ import {
   appendedChatMessageSchema,
   archivePlanVersion,
   artifactIdInputSchema,
-  artifactMatchSchema,
+  artifactMatchPageSchema,
   artifactSchema,
   artifactsWithStep,
   artifactsWithStepInputSchema,
   chatMessagePageSchema,
   chatMessagesInputSchema,
   chatSessionIdInputSchema,
-  chatSessionMatchSchema,
+  chatSessionMatchPageSchema,
+  chatSessionPageSchema,
   chatSessionSchema,
   chatSessionsMentioning,
   chatSessionsMentioningInputSchema,
@@ -31,21 +32,25 @@ import {
   getPlanVersion,
   getRepository,
   listChatSessions,
+  listChatSessionsInputSchema,
   listPlans,
   listPlansInputSchema,
   listPlanVersions,
+  listPlanVersionsInputSchema,
   listRepositories,
+  listRepositoriesInputSchema,
   newPlanVersion,
   openChatSession,
   planComparisonSchema,
   planDetailSchema,
   planExportSchema,
   planIdInputSchema,
-  planMatchSchema,
+  planMatchPageSchema,
   planNameInputSchema,
   plannerModule,
   plansTouchingFile,
   plansTouchingFileInputSchema,
+  planVersionPageSchema,
   planVersionSchema,
   refreshRepository,
   registerRepository,
@@ -56,6 +61,7 @@ import {
   replaceArtifact,
   replaceArtifactInputSchema,
   repositoryIdInputSchema,
+  repositoryPageSchema,
   repositorySchema,
   unregisteredRepositorySchema,
   unregisterRepository,
@@ -76,8 +82,9 @@ export const plannerRouter = router({
       .output(repositorySchema)
       .mutation(({ ctx, input }) => registerRepository(ctx.em, ctx.actor, input, ctx.plannerAccess)),
     list: plannerProcedure
-      .output(repositorySchema.array())
-      .query(({ ctx }) => listRepositories(ctx.em, ctx.actor)),
+      .input(listRepositoriesInputSchema.prefault({}))
+      .output(repositoryPageSchema)
+      .query(({ ctx, input }) => listRepositories(ctx.em, ctx.actor, input)),
     get: plannerProcedure
       .input(repositoryIdInputSchema)
       .output(repositorySchema)
@@ -110,12 +117,12 @@ export const plannerRouter = router({
       .output(planDetailSchema)
       .query(({ ctx, input }) => getLatestPlanVersion(ctx.em, ctx.actor, input)),
     versions: plannerProcedure
-      .input(planNameInputSchema)
-      .output(planVersionSchema.array())
+      .input(listPlanVersionsInputSchema)
+      .output(planVersionPageSchema)
       .query(({ ctx, input }) => listPlanVersions(ctx.em, ctx.actor, input)),
     list: plannerProcedure
       .input(listPlansInputSchema)
-      .output(planVersionSchema.array())
+      .output(planVersionPageSchema)
       .query(({ ctx, input }) => listPlans(ctx.em, ctx.actor, input)),
     update: plannerProcedure
       .input(updatePlanInputSchema)
@@ -168,15 +175,15 @@ export const plannerRouter = router({
   search: router({
     plansTouchingFile: plannerProcedure
       .input(plansTouchingFileInputSchema)
-      .output(planMatchSchema.array())
+      .output(planMatchPageSchema)
       .query(({ ctx, input }) => plansTouchingFile(ctx.em, ctx.actor, input)),
     artifactsWithStep: plannerProcedure
       .input(artifactsWithStepInputSchema)
-      .output(artifactMatchSchema.array())
+      .output(artifactMatchPageSchema)
       .query(({ ctx, input }) => artifactsWithStep(ctx.em, ctx.actor, input)),
     chatSessionsMentioning: plannerProcedure
       .input(chatSessionsMentioningInputSchema)
-      .output(chatSessionMatchSchema.array())
+      .output(chatSessionMatchPageSchema)
       .query(({ ctx, input }) => chatSessionsMentioning(ctx.em, ctx.actor, input)),
   }),
 
@@ -186,8 +193,8 @@ export const plannerRouter = router({
       .output(chatSessionSchema)
       .mutation(({ ctx, input }) => openChatSession(ctx.em, ctx.actor, input)),
     list: plannerProcedure
-      .input(planIdInputSchema)
-      .output(chatSessionSchema.array())
+      .input(listChatSessionsInputSchema)
+      .output(chatSessionPageSchema)
       .query(({ ctx, input }) => listChatSessions(ctx.em, ctx.actor, input)),
     append: plannerProcedure
       .input(appendChatMessageInputSchema)

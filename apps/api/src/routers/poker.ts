@@ -22,7 +22,7 @@ import {
   joinSessionInputSchema,
   listMySessions,
   listMySessionsInputSchema,
-  mySessionSchema,
+  mySessionPageSchema,
   POKER_EVENTS_CHANNEL,
   participantSchema,
   pauseSession,
@@ -103,9 +103,9 @@ export const pokerRouter = router({
       .input(sessionIdInputSchema)
       .query(({ ctx, input }) => getSession(ctx.em, ctx.actor, input)),
     mine: pokerProcedure
-      .output(mySessionSchema.array())
-      .input(listMySessionsInputSchema.optional())
-      .query(({ ctx, input }) => listMySessions(ctx.em, ctx.actor, input ?? {})),
+      .output(mySessionPageSchema)
+      .input(listMySessionsInputSchema.prefault({}))
+      .query(({ ctx, input }) => listMySessions(ctx.em, ctx.actor, input)),
   }),
 
   stories: router({
@@ -164,7 +164,7 @@ export const pokerRouter = router({
       // Checked before streaming, inside the procedure's error mapping: a session the actor can't see is
       // NOT_FOUND / FORBIDDEN as in a query, never an error from inside the stream.
       await runAsActor(ctx.db.orm, pokerModule, ctx.actor, (em, actor) => getSession(em, actor, input));
-      return eventStream(ctx.db, POKER_EVENTS_CHANNEL, signal, (payload) => {
+      return eventStream(ctx, POKER_EVENTS_CHANNEL, signal, (payload) => {
         const event = pokerEventSchema.safeParse(payload);
         return event.success && event.data.sessionId === input.sessionId ? event.data : undefined;
       });

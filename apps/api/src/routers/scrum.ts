@@ -251,7 +251,7 @@ export const scrumRouter = router({
     /** The caller's own notifications as they are created (LISTEN/NOTIFY: from every API process). */
     events: authedProcedure(scrumModule).subscription(async ({ ctx, signal }) => {
       const actor = await loadScrumActor(ctx.db, ctx.actor);
-      return eventStream(ctx.db, SCRUM_NOTIFICATION_CHANNEL, signal, (payload) => {
+      return eventStream(ctx, SCRUM_NOTIFICATION_CHANNEL, signal, (payload) => {
         const event = notificationEventSchema.safeParse(payload);
         return event.success && isNotificationEventFor(event.data, actor.userId) ? event.data : undefined;
       });
@@ -284,7 +284,7 @@ export const scrumRouter = router({
       .input(chatEventsInputSchema)
       .subscription(async ({ ctx, input, signal }) => {
         const actor = await loadScrumActor(ctx.db, ctx.actor);
-        const notices = eventStream(ctx.db, SCRUM_CHAT_CHANNEL, signal, (payload) => {
+        const notices = eventStream(ctx, SCRUM_CHAT_CHANNEL, signal, (payload) => {
           const notice = chatEventNoticeSchema.safeParse(payload);
           return notice.success && isChatEventFor(notice.data, actor.userId, input) ? notice.data : undefined;
         });

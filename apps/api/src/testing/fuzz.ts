@@ -7,7 +7,10 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { appRouter } from '../router.ts';
 import { type ApiServer, startApiServer } from '../server.ts';
+import type { FuzzFixtures } from './fixtures.ts';
 import { mutatedInputs, rawBodies, validInputs } from './inputs.ts';
+
+export { createFuzzFixtures, type FuzzFixtures } from './fixtures.ts';
 
 /**
  * The fuzz harness: every procedure of the AppRouter — found by walking the router, so a module composed
@@ -72,7 +75,8 @@ function caseArbitrary(procedure: FuzzProcedure): fc.Arbitrary<FuzzCase> {
       { weight: 8, arbitrary: mutatedInputs(procedure.input).map((json) => ({ json })) },
       { weight: 1, arbitrary: rawBodies.map((raw) => ({ raw })) },
     ),
-    reuse: fc.option(fc.nat(), { freq: 2 }),
+    // Three cases in four name rows that exist (fixtures, earlier answers): ids are too sparse to guess.
+    reuse: fc.option(fc.nat(), { freq: 4 }),
     wrongMethod: fc.oneof(
       { weight: 30, arbitrary: fc.constant(false) },
       { weight: 1, arbitrary: fc.constant(true) },
@@ -98,6 +102,8 @@ export interface FuzzReport {
   outcomes: Map<string, number>;
   /** Per procedure: how many cases were accepted (2xx) — a harness that never gets past validation tests little. */
   accepted: Map<string, number>;
+  /** Per procedure: how many cases were refused (any other answer). */
+  rejected: Map<string, number>;
   failures: FuzzFailure[];
 }
 
@@ -115,15 +121,25 @@ class TokenPool {
     this.secret = secret;
   }
 
-  /** Valid tokens for the first few subjects each module's actor spec accepts and loads; the others derived from them. */
-  static async create(db: Database, secret: Uint8Array, modules: string[]): Promise<TokenPool> {
+  /**
+   * Valid tokens for the first few subjects each module's actor spec accepts and loads (ids 1–8, and the
+   * fixtures' subjects: planner's are operator names); the others derived from them.
+   */
+  static async create(
+    db: Database,
+    secret: Uint8Array,
+    modules: string[],
+    subjects: Record<string, string[]>,
+  ): Promise<TokenPool> {
     const pool = new TokenPool(secret);
     for (const name of modules) {
       const spec = db.modules.find((module) => module.name === name)?.actor;
       pool.valid.set(name, []);
       if (!spec) continue;
-      for (let id = 1; id <= 8; id++) {
-        const subject = String(id);
+      for (const subject of [
+        ...(subjects[name] ?? []),
+        ...Array.from({ length: 8 }, (_, id) => String(id + 1)),
+      ]) {
         const loaded = await inRequestScope(db.orm, (em) => loadActor(em, spec, spec.parse(subject))).then(
           () => true,
           () => false,
@@ -187,7 +203,12 @@ class TokenPool {
  * too sparse to guess, so cases reuse what earlier answers showed and get past "not found" into the rules.
  */
 class SeenValues {
-  private readonly byField = new Map<string, (string | number)[]>();
+  private readonly byField: Map<string, (string | number)[]>;
+
+  /** Starts from `fixtures`: values of rows that exist, by field name (createFuzzFixtures). */
+  constructor(fixtures: Record<string, (string | number)[]> = {}) {
+    this.byField = new Map(Object.entries(fixtures).map(([field, values]) => [field, values.slice(-64)]));
+  }
 
   add(result: unknown): void {
     if (Array.isArray(result)) for (const item of result) this.add(item);
@@ -202,23 +223,35 @@ class SeenValues {
     }
   }
 
-  /** `input` with each field the API has shown a value for replaced by one of them, picked by `pick`. */
-  apply(input: unknown, pick: number): unknown {
-    if (Array.isArray(input)) return input.map((item) => this.apply(item, pick));
+  /**
+   * `input` with each field the API has shown a value for replaced by one of them, picked by `pick`: any
+   * such field of the input itself, only ids deeper down (a nested `path` or `name` is content, such as an
+   * artifact's file path). A `cursor` takes a `nextCursor` a list returned, or is left out (a first page).
+   */
+  apply(input: unknown, pick: number, nested = false): unknown {
+    if (Array.isArray(input)) return input.map((item) => this.apply(item, pick, true));
     if (typeof input !== 'object' || input === null) return input;
-    return Object.fromEntries(
-      Object.entries(input).map(([field, value]) => {
-        // A `…Id` field takes any id seen: a session's `id` is what `sessionId` wants.
-        const seen = [
-          ...(this.byField.get(field) ?? []),
-          ...(field.endsWith('Id') ? (this.byField.get('id') ?? []) : []),
-        ];
-        if (seen.length === 0) return [field, this.apply(value, pick)];
-        // Mostly one of the latest: the row just created or changed is the one whose next step can succeed.
-        const recent = pick % 2 === 0 ? Math.min(seen.length, 3) : seen.length;
-        return [field, seen[seen.length - 1 - (Math.floor(pick / 2) % recent)]];
-      }),
-    );
+    const fields = Object.entries(input).flatMap(([field, value]): [string, unknown][] => {
+      if (field === 'cursor') {
+        const cursors = this.byField.get('nextCursor') ?? [];
+        return cursors.length === 0 ? [] : [[field, cursors[pick % cursors.length]]];
+      }
+      // A `…Id` field takes any id seen (a session's `id` is what `sessionId` wants), but two times in three
+      // only values seen under its own name, when there are some: ids of every kind would drown them. Of the
+      // same type as the value it replaces when there are some (poker's `sessionId` is a number, planner's a
+      // uuid).
+      const isId = field.endsWith('Id');
+      const own = nested && !isId ? [] : (this.byField.get(field) ?? []);
+      const all =
+        isId && (own.length === 0 || pick % 3 === 0) ? [...own, ...(this.byField.get('id') ?? [])] : own;
+      const sameType = all.filter((candidate) => typeof candidate === typeof value);
+      const seen = sameType.length > 0 ? sameType : all;
+      if (seen.length === 0) return [[field, this.apply(value, pick, true)]];
+      // Mostly one of the latest: the row just created or changed is the one whose next step can succeed.
+      const recent = pick % 2 === 0 ? Math.min(seen.length, 3) : seen.length;
+      return [[field, seen[seen.length - 1 - (Math.floor(pick / 2) % recent)]]];
+    });
+    return Object.fromEntries(fields);
   }
 }
 
@@ -348,7 +381,11 @@ export interface FuzzServer {
 }
 
 /** An API server over `db` for fuzzing: sign-in limits out of the way (they would turn most sign-ins into 429), logs kept in memory. */
-export async function startFuzzServer(db: Database, secret: Uint8Array): Promise<FuzzServer> {
+export async function startFuzzServer(
+  db: Database,
+  secret: Uint8Array,
+  fixtures?: Pick<FuzzFixtures, 'plannerRoot' | 'githubOAuth'>,
+): Promise<FuzzServer> {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -359,8 +396,9 @@ export async function startFuzzServer(db: Database, secret: Uint8Array): Promise
   const server = await startApiServer({
     db,
     secret,
-    // No repository roots: every registration is refused, which is all a fuzzer can ask of it.
-    plannerAccess: { roots: [] },
+    // The fixtures' root and GitHub stand-in (createFuzzFixtures), so registrations and sign-ins can succeed.
+    plannerAccess: { roots: fixtures ? [fixtures.plannerRoot] : [] },
+    githubOAuth: fixtures?.githubOAuth,
     port: 0,
     host: '127.0.0.1',
     signInLimits: {
@@ -382,6 +420,10 @@ export interface FuzzOptions {
   casesPerProcedure: number;
   seed: number;
   procedures?: FuzzProcedure[];
+  /** Values of rows that exist, by input field name (createFuzzFixtures): what reused fields start from. */
+  fixtures?: Record<string, (string | number)[]>;
+  /** Token subjects to try first, by module, besides ids 1–8 (createFuzzFixtures). */
+  subjects?: Record<string, string[]>;
   /** Called after each round (one case of every procedure). */
   onRound?(round: number, report: FuzzReport): void;
 }
@@ -401,13 +443,20 @@ function failureOf(outcome: FuzzOutcome | 'timeout'): string | undefined {
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const procedures = options.procedures ?? routerProcedures();
   const modules = [...new Set(procedures.map((procedure) => procedure.module))];
-  const tokens = await TokenPool.create(options.db, options.secret, modules);
+  const tokens = await TokenPool.create(options.db, options.secret, modules, options.subjects ?? {});
   const query = await checksumQuery(options.db);
-  const seen = new SeenValues();
-  const report: FuzzReport = { cases: 0, outcomes: new Map(), accepted: new Map(), failures: [] };
+  const seen = new SeenValues(options.fixtures);
+  const report: FuzzReport = {
+    cases: 0,
+    outcomes: new Map(),
+    accepted: new Map(),
+    rejected: new Map(),
+    failures: [],
+  };
   let before = await checksums(options.db, query);
   const casesOf = procedures.map((procedure, index) => {
     report.accepted.set(procedure.path, 0);
+    report.rejected.set(procedure.path, 0);
     return fc.sample(caseArbitrary(procedure), {
       seed: options.seed + index,
       numRuns: options.casesPerProcedure,
@@ -445,6 +494,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         tokens.harvest(sent.result);
         seen.add(sent.result);
       } else {
+        report.rejected.set(procedure.path, report.rejected.get(procedure.path)! + 1);
         const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
         if (changed.length > 0) fail(`rejected (${label}) but changed ${changed.join(', ')}`);
       }

@@ -47,9 +47,14 @@ async function demoRepository(): Promise<string> {
 export class PlannerMinimalSeeder extends Seeder<SeedContext & Dictionary> {
   async run(em: EntityManager): Promise<void> {
     const workTree = (await projectCheckout(plannerRootsFromEnv())) ?? (await demoRepository());
+    const gitdir = (await gitDirectory(workTree))!;
     const repository =
       (await em.findOne(PlannerRepository, { path: workTree })) ??
-      em.create(PlannerRepository, { path: workTree, ...(await readWorkTree(workTree)) });
+      em.create(PlannerRepository, {
+        path: workTree,
+        // A work tree the seeder chose itself (the operator's checkout or its own demo), read as it is.
+        ...(await readWorkTree({ dir: workTree, gitdir, roots: undefined })),
+      });
     await em.flush();
     if ((await em.count(PlannerPlan, { repository, name: DEMO_PLAN_NAME })) > 0) return;
     const plan = em.create(PlannerPlan, {

@@ -1,4 +1,5 @@
-import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import { ConflictError, type EntityManager, keysetTimestampSql, NotFoundError, parseInput } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerChatSession } from '../entities/chat-session.ts';
 import {
@@ -9,9 +10,11 @@ import {
   type ChatMessagesInput,
   type ChatSession,
   type ChatSessionIdInput,
+  type ChatSessionPage,
   chatMessageSchema,
   chatMessagesInputSchema,
   chatSessionIdInputSchema,
+  type ListChatSessionsInput,
   type PlanIdInput,
   planIdInputSchema,
 } from '../schemas.ts';
@@ -77,16 +80,32 @@ export async function openChatSession(
   return toChatSession(await flushAndReload(em, session));
 }
 
-/** The sessions of a plan version, oldest first. */
+/**
+ * A page of the sessions of a plan version, oldest first: the page's keys (creation time to the
+ * microsecond, id) in one statement, then its sessions.
+ */
 export async function listChatSessions(
   em: EntityManager,
   _actor: PlannerActor,
-  input: PlanIdInput,
-): Promise<ChatSession[]> {
-  const { planId } = parseInput(planIdInputSchema, input);
-  const plan = await findPlanVersion(em, planId);
-  const sessions = await em.find(PlannerChatSession, { plan }, { orderBy: { createdAt: 'asc', id: 'asc' } });
-  return sessions.map(toChatSession);
+  { planId, limit, cursor }: ListChatSessionsInput,
+): Promise<ChatSessionPage> {
+  await findPlanVersion(em, planId);
+  const keys = await em.execute<{ id: string; created: string }[]>(
+    `select id, ${keysetTimestampSql('created_at')} as created from planner.chat_sessions
+     where plan_id = ? and (?::timestamptz is null or (created_at, id) > (?::timestamptz, ?::uuid))
+     order by created_at, id limit ?`,
+    [planId, cursor?.[0] ?? null, cursor?.[0] ?? null, cursor?.[1] ?? null, limit + 1],
+  );
+  const page = toPage(
+    keys,
+    limit,
+    (key) => key.id,
+    (key) => [key.created, key.id],
+  );
+  const sessions = new Map(
+    (await em.find(PlannerChatSession, { id: { $in: page.items } })).map((session) => [session.id, session]),
+  );
+  return { items: page.items.map((id) => toChatSession(sessions.get(id)!)), nextCursor: page.nextCursor };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import {
@@ -6,12 +7,13 @@ import {
   type CreatePlanInput,
   createPlanInputSchema,
   type ListPlansInput,
-  listPlansInputSchema,
+  type ListPlanVersionsInput,
   type PlanDetail,
   type PlanIdInput,
   type PlanNameInput,
   type PlanStatus,
   type PlanVersion,
+  type PlanVersionPage,
   planIdInputSchema,
   planNameInputSchema,
   type UpdatePlanInput,
@@ -91,41 +93,55 @@ export async function getLatestPlanVersion(
   return latest.detail;
 }
 
-/** Every version of a plan, oldest first. */
+/** A page of a plan's versions, oldest first; one statement, which also tells an unknown plan. */
 export async function listPlanVersions(
   em: EntityManager,
   _actor: PlannerActor,
-  input: PlanNameInput,
-): Promise<PlanVersion[]> {
-  const { repositoryId, name } = parseInput(planNameInputSchema, input);
-  const [row] = await em.execute<{ versions: PlanVersion[] | null }[]>(
-    `select json_agg(${planVersionJsonSql('p')} order by p.version) as versions
-     from planner.plans p where p.repository_id = ? and p.name = ?`,
-    [repositoryId, name],
+  { repositoryId, name, limit, cursor }: ListPlanVersionsInput,
+): Promise<PlanVersionPage> {
+  const [row] = await em.execute<{ found: boolean; versions: PlanVersion[] }[]>(
+    `select exists (select 1 from planner.plans where repository_id = ? and name = ?) as found,
+       coalesce((select json_agg(page.plan order by page.version) from (
+         select ${planVersionJsonSql('p')} as plan, p.version from planner.plans p
+         where p.repository_id = ? and p.name = ? and p.version > ? order by p.version limit ?) page), '[]') as versions`,
+    [repositoryId, name, repositoryId, name, cursor?.[0] ?? 0, limit + 1],
   );
-  if (!row?.versions) throw planNameNotFound(repositoryId, name);
-  return row.versions;
+  if (!row?.found) throw planNameNotFound(repositoryId, name);
+  return toPage(
+    row.versions,
+    limit,
+    (version) => version,
+    (version) => [version.version],
+  );
 }
 
 /**
- * The plans of a repository, each as its latest version (optionally only those whose latest has `status`),
- * by name; one statement, which also tells an unknown repository from one without plans.
+ * A page of the plans of a repository, each as its latest version (optionally only those whose latest has
+ * `status`), by name; one statement, which also tells an unknown repository from one without plans.
  */
 export async function listPlans(
   em: EntityManager,
   _actor: PlannerActor,
-  input: ListPlansInput,
-): Promise<PlanVersion[]> {
-  const { repositoryId, status } = parseInput(listPlansInputSchema, input);
-  const [row] = await em.execute<{ registered: boolean; plans: PlanVersion[] | null }[]>(
+  { repositoryId, status, limit, cursor }: ListPlansInput,
+): Promise<PlanVersionPage> {
+  const after = cursor?.[0] ?? null;
+  const [row] = await em.execute<{ registered: boolean; plans: PlanVersion[] }[]>(
     `select exists (select 1 from planner.repositories where id = ?) as registered,
-       json_agg(${planVersionJsonSql('p')} order by p.name) as plans
-     from (select distinct on (name) * from planner.plans where repository_id = ? order by name, version desc) p
-     where ?::planner.plan_status is null or p.status = ?::planner.plan_status`,
-    [repositoryId, repositoryId, status ?? null, status ?? null],
+       coalesce((select json_agg(page.plan order by page.name) from (
+         select ${planVersionJsonSql('p')} as plan, p.name
+         from (select distinct on (name) * from planner.plans
+               where repository_id = ? and (?::text is null or name > ?) order by name, version desc) p
+         where ?::planner.plan_status is null or p.status = ?::planner.plan_status
+         order by p.name limit ?) page), '[]') as plans`,
+    [repositoryId, repositoryId, after, after, status ?? null, status ?? null, limit + 1],
   );
   if (!row?.registered) throw repositoryNotFound(repositoryId);
-  return row.plans ?? [];
+  return toPage(
+    row.plans,
+    limit,
+    (plan) => plan,
+    (plan) => [plan.name],
+  );
 }
 
 /** Changes a draft's description or target branch. */

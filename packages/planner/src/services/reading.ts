@@ -20,10 +20,29 @@ import { findRepository, readPlanDetail } from './access.ts';
 
 /** Reading a plan as a person would: a Markdown export of a version, and what changed between two. */
 
-/** A code fence longer than any backtick run in `text`, so a diff containing ``` cannot end it early. */
+const BACKTICK = 0x60;
+const NEWLINE = 0x0a;
+
+/**
+ * A code fence longer than any backtick run in `text`, so a diff containing ``` cannot end it early. One
+ * scan: a diff is up to a megabyte of a caller's text, so no array of its matches (spread as arguments, it
+ * overflowed the stack) and no regex.
+ */
 function fence(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  let longest = 0;
+  let run = 0;
+  for (let index = 0; index < text.length; index++) {
+    run = text.charCodeAt(index) === BACKTICK ? run + 1 : 0;
+    if (run > longest) longest = run;
+  }
   return '`'.repeat(Math.max(3, longest + 1));
+}
+
+/** `text` without its trailing newlines, by one backward scan (`/\n+$/` retries every run of newlines: quadratic). */
+function trimTrailingNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === NEWLINE) end--;
+  return text.slice(0, end);
 }
 
 function bulletList(title: string, items: readonly string[]): string[] {
@@ -102,7 +121,7 @@ export async function exportPlan(
     ...(plan.description ? [plan.description, ''] : []),
     ...plan.artifacts.flatMap(artifactMarkdown),
   ];
-  return { planId, markdown: `${lines.join('\n').replace(/\n+$/, '')}\n` };
+  return { planId, markdown: `${trimTrailingNewlines(lines.join('\n'))}\n` };
 }
 
 /** `label added: x` / `label removed: x` for the items only one list has. */

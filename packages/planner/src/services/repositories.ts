@@ -1,14 +1,19 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { ConflictError, type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
-import { gitDirectory, readWorkTree } from '../git.ts';
-import { resolveUnderRoots } from '../roots.ts';
+import { gitDirectory, readWorkTree, type WorkTreeFacts } from '../git.ts';
+import { isWithin, realRoots, resolveUnderRoots } from '../roots.ts';
 import {
+  type ListRepositoriesInput,
   type RegisterRepositoryInput,
   type RenameRepositoryInput,
   type Repository,
   type RepositoryIdInput,
+  type RepositoryPage,
   registerRepositoryInputSchema,
   renameRepositoryInputSchema,
   repositoryIdInputSchema,
@@ -24,24 +29,35 @@ export interface RepositoryAccess {
   roots: readonly string[];
 }
 
+const gitDirectoryOutside = (cause?: unknown) =>
+  new InvalidInputError(
+    'path: its git directory is not under a configured root',
+    { field: 'path' },
+    { cause },
+  );
+
 /**
- * The real path of a work tree under the roots; refused when it is not the top of a git work tree, or when
- * its git directory (where a `.git` file or symlink points) is not under the roots either.
+ * The real path of a work tree under the roots and what git says about it, every file read resolving under
+ * the roots: refused when it is not the top of a git work tree, when its `.git` or the git directory a
+ * `.git` file points at is not under the roots, or when a file git reads there (config, HEAD, a ref) is a
+ * link out of them.
  */
-async function resolveWorkTree(candidate: string, access: RepositoryAccess): Promise<string> {
-  const real = await resolveUnderRoots(candidate, access.roots);
-  const gitDir = await gitDirectory(real);
-  if (!gitDir) {
+async function readWorkTreeUnderRoots(
+  candidate: string,
+  access: RepositoryAccess,
+): Promise<{ path: string; facts: WorkTreeFacts }> {
+  const dir = await resolveUnderRoots(candidate, access.roots);
+  const roots = await realRoots(access.roots);
+  const dotGit = await fs.promises.realpath(path.join(dir, '.git')).catch(() => undefined);
+  if (dotGit && !roots.some((root) => isWithin(dotGit, root))) throw gitDirectoryOutside();
+  const gitdir = await gitDirectory(dir);
+  if (!gitdir) {
     throw new InvalidInputError('path: is not the top directory of a git work tree', { field: 'path' });
   }
-  await resolveUnderRoots(gitDir, access.roots).catch((error: unknown) => {
-    throw new InvalidInputError(
-      'path: its git directory is not under a configured root',
-      { field: 'path' },
-      { cause: error },
-    );
+  await resolveUnderRoots(gitdir, access.roots).catch((error: unknown) => {
+    throw gitDirectoryOutside(error);
   });
-  return real;
+  return { path: dir, facts: await readWorkTree({ dir, gitdir, roots }) };
 }
 
 /**
@@ -56,10 +72,9 @@ export async function registerRepository(
   access: RepositoryAccess,
 ): Promise<Repository> {
   const parsed = parseInput(registerRepositoryInputSchema, input);
-  const path = await resolveWorkTree(parsed.path, access);
-  const facts = await readWorkTree(path);
+  const { path: workTree, facts } = await readWorkTreeUnderRoots(parsed.path, access);
   const repository = em.create(PlannerRepository, {
-    path,
+    path: workTree,
     name: parsed.name ?? facts.name,
     defaultBranch: parsed.defaultBranch ?? facts.defaultBranch,
     gitUrl: parsed.gitUrl ?? facts.gitUrl,
@@ -68,10 +83,18 @@ export async function registerRepository(
   return toRepository(repository);
 }
 
-/** Every registered repository, by name. */
-export async function listRepositories(em: EntityManager, _actor: PlannerActor): Promise<Repository[]> {
-  const repositories = await em.find(PlannerRepository, {}, { orderBy: { name: 'asc', path: 'asc' } });
-  return repositories.map(toRepository);
+/** A page of the registered repositories, by name (then id). */
+export async function listRepositories(
+  em: EntityManager,
+  _actor: PlannerActor,
+  { limit, cursor }: ListRepositoriesInput,
+): Promise<RepositoryPage> {
+  const repositories = await em.find(
+    PlannerRepository,
+    cursor ? { $or: [{ name: { $gt: cursor[0] } }, { name: cursor[0], id: { $gt: cursor[1] } }] } : {},
+    { orderBy: { name: 'asc', id: 'asc' }, limit: limit + 1 },
+  );
+  return toPage(repositories, limit, toRepository, (repository) => [repository.name, repository.id]);
 }
 
 export async function getRepository(
@@ -106,14 +129,13 @@ export async function refreshRepository(
 ): Promise<Repository> {
   const { repositoryId } = parseInput(repositoryIdInputSchema, input);
   const repository = await findRepository(em, repositoryId);
-  const path = await resolveWorkTree(repository.path, access).catch((error: unknown) => {
+  const { facts } = await readWorkTreeUnderRoots(repository.path, access).catch((error: unknown) => {
     throw new ConflictError(
       `repositoryId: ${repository.path} can no longer be read (${(error as Error).message}); unregister it or restore it`,
       { field: 'repositoryId' },
       { cause: error },
     );
   });
-  const facts = await readWorkTree(path);
   repository.defaultBranch = facts.defaultBranch;
   repository.gitUrl = facts.gitUrl;
   return toRepository(await flushAndReload(em, repository));

@@ -7,6 +7,7 @@ import {
   parseInput,
   preparedStatement,
 } from '@huddle/db';
+import { toPage } from '@huddle/db/zod';
 import type { PokerActor } from '../actor.ts';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
@@ -16,8 +17,8 @@ import {
   type JoinSessionInput,
   joinSessionInputSchema,
   type ListMySessionsInput,
-  listMySessionsInputSchema,
   type MySession,
+  type MySessionPage,
   type Participant,
   type RenameSessionInput,
   renameSessionInputSchema,
@@ -214,31 +215,52 @@ export async function getSession(
   return row.detail;
 }
 
-/** The sessions the actor facilitates or takes part in, newest first. */
+/**
+ * A page of the sessions the actor facilitates or takes part in, newest first (by id): the page's ids and
+ * the actor's part in each in one statement, then its sessions.
+ */
 export async function listMySessions(
   em: EntityManager,
   actor: PokerActor,
-  input: ListMySessionsInput = {},
-): Promise<MySession[]> {
-  const { status } = parseInput(listMySessionsInputSchema, input);
+  { status, limit, cursor }: ListMySessionsInput,
+): Promise<MySessionPage> {
   const { userId } = actor;
-  const participations = await em.find(PokerSessionParticipant, { user: userId });
-  const isSpectatorBySession = new Map(participations.map((row) => [row.session.id, row.isSpectator]));
-  const sessions = await em.find(
-    PokerSession,
-    {
-      $or: [{ facilitator: userId }, { id: { $in: [...isSpectatorBySession.keys()] } }],
-      ...(status && { status }),
-    },
-    { orderBy: { createdAt: 'desc', id: 'desc' } },
+  const rows = await em.execute<{ id: number; is_spectator: boolean | null }[]>(
+    `select s.id, p.is_spectator from poker.sessions s
+     left join poker.session_participants p on p.session_id = s.id and p.user_id = ?
+     where s.id in (select id from poker.sessions where facilitator_id = ?
+                    union all select session_id from poker.session_participants where user_id = ?)
+       and (?::text is null or s.status = ?) and (?::int is null or s.id < ?)
+     order by s.id desc limit ?`,
+    [
+      userId,
+      userId,
+      userId,
+      status ?? null,
+      status ?? null,
+      cursor?.[0] ?? null,
+      cursor?.[0] ?? null,
+      limit + 1,
+    ],
   );
-  return sessions.map((session) => ({
-    ...toSession(session, userId),
-    role:
-      session.facilitator.id === userId
-        ? 'facilitator'
-        : isSpectatorBySession.get(session.id)
-          ? 'spectator'
-          : 'voter',
-  }));
+  const page = toPage(
+    rows,
+    limit,
+    (row) => row,
+    (row) => [row.id],
+  );
+  const sessions = new Map(
+    (await em.find(PokerSession, { id: { $in: page.items.map((row) => row.id) } })).map((session) => [
+      session.id,
+      session,
+    ]),
+  );
+  const items = page.items.map(({ id, is_spectator }): MySession => {
+    const session = sessions.get(id)!;
+    return {
+      ...toSession(session, userId),
+      role: session.facilitator.id === userId ? 'facilitator' : is_spectator ? 'spectator' : 'voter',
+    };
+  });
+  return { items, nextCursor: page.nextCursor };
 }
