@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { domainModules, issueToken } from '@huddle/composition';
 import { type Database, migrateUp, openDatabase } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';

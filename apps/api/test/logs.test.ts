@@ -1,5 +1,5 @@
 import { domainModules } from '@huddle/composition';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import type { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient } from '../src/client.ts';

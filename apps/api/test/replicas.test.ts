@@ -1,5 +1,5 @@
 import { domainModules } from '@huddle/composition';
-import { useReplicatedDatabase, useSqlClient, waitForReplay } from '@huddle/db/testing';
+import { useReplicatedDatabase, useSqlClient, waitForReplay } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient, type HuddleClient, ReadPosition } from '../src/client.ts';
 import { WAL_POSITION_HEADER } from '../src/read-position.ts';

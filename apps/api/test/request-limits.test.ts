@@ -1,6 +1,6 @@
 import { domainModules } from '@huddle/composition';
 import { inRequestScope, openDatabase, StatementTimeoutError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHuddleClient } from '../src/client.ts';

@@ -1,5 +1,5 @@
 import { domainModules } from '@huddle/composition';
-import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import { createTestDatabase, type TestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
 import { huddle } from './helpers.ts';

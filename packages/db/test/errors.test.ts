@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { useTestDatabase } from '../../testing/src/index.ts';
 import {
   ConflictError,
   DatabaseUnavailableError,
@@ -10,7 +11,6 @@ import {
   parseInput,
   StatementTimeoutError,
 } from '../src/index.ts';
-import { useTestDatabase } from '../src/testing/index.ts';
 import { text } from '../src/zod.ts';
 import { Author, Book, libraryModule } from './fixtures/library.ts';
 

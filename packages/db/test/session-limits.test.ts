@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/src/index.ts';
 import {
   ConfigurationError,
   type Database,
@@ -8,7 +9,6 @@ import {
   StatementTimeoutError,
   sessionLimitsFromEnv,
 } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 import { libraryModule } from './fixtures/library.ts';
 
 let database: TestDatabase;
