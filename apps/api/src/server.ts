@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MAX_BATCH_CALLS } from '@huddle/client/limits';
+import { WAL_POSITION_HEADER } from '@huddle/client/read-position';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
-import { MAX_BATCH_CALLS } from './limits.ts';
 import { logger as processLogger } from './logger.ts';
-import { WAL_POSITION_HEADER } from './read-position.ts';
 import { appRouter } from './router.ts';
 import {
   createSignInLimiter,

@@ -1,3 +1,4 @@
+import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from '@huddle/client/read-position';
 import { type TokenClaims, verifyToken } from '@huddle/composition';
 import {
   type Database,
@@ -20,7 +21,6 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
-import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from './read-position.ts';
 import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
 
 /** What the server gives every request, fixed when it starts. */

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
+import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
 import { inRequestScope, seed } from '@huddle/db';
 import { webhookReceiptSchema } from '@huddle/decisions';
@@ -7,7 +8,6 @@ import { useTestDatabase } from '@huddle/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
 import { DECISIONS_WEBHOOK_PATH } from '../src/webhooks.ts';
 import { failure, startTestServer } from './helpers.ts';

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
 import { type Database, migrateUp, openDatabase } from '@huddle/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import { startApiServer } from '../src/server.ts';
 import { signInLimitsFromEnv } from '../src/sign-in-limits.ts';
 import { expectLimited, join, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
