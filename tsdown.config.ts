@@ -4,8 +4,9 @@ import { defineConfig } from 'tsdown';
 
 /**
  * How every package and app builds for its tarball (`pnpm pack` swaps in `publishConfig`'s `exports` and
- * `bin`, which point at `dist/`): each runs `tsdown --config ../../tsdown.config.ts` in its own folder. In
- * the workspace, `exports` and `bin` point at the sources, so tests and `pnpm start` need no build.
+ * `bin`, which point at `dist/`): each runs `tsdown --config ../../tsdown.config.ts` in its own folder (the
+ * client extends this in its own config). In the workspace, `exports` and `bin` point at the sources, so tests
+ * and `pnpm start` need no build.
  */
 const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
   exports?: Record<string, string>;

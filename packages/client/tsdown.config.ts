@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsdown';
+import huddlePackage from '../../tsdown.config.ts';
 
 /**
  * The server's packages, which the client's declarations reach only through the API's context type (what
@@ -17,14 +18,8 @@ const SERVER_CONTEXT_TYPES = new Set([
 ]);
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', limits: 'src/limits.ts', 'read-position': 'src/read-position.ts' },
-  format: 'esm',
-  platform: 'node',
-  target: 'node22.17',
-  fixedExtension: false,
-  dts: true,
+  ...huddlePackage,
   deps: { neverBundle: [SERVER_MODULES] },
-  clean: true,
   plugins: [
     {
       name: 'opaque-server-context',
