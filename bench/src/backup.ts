@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Database, type DomainModule, restoreBackup, writeBackup } from '@huddle/db';
-import { createDatabase, databaseUrl, dropDatabase, withClient } from '@huddle/db/testing';
+import { createDatabase, databaseUrl, dropDatabase, withClient } from '@huddle/testing';
 import { count, migratedDatabase, postgresBinary, ratio, run, seconds, timed } from './server.ts';
 
 export interface BackupFigures {

@@ -1,4 +1,4 @@
-import { createHuddleClient } from '@huddle/api/client';
+import { createHuddleClient } from '@huddle/api';
 import { startApiServer } from '@huddle/api/server';
 import { domainModules } from '@huddle/composition';
 import { seed } from '@huddle/db';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createFuzzFixtures, routerProcedures, runFuzz, startFuzzServer } from '@huddle/api/testing';
 import { domainModules } from '@huddle/composition';
 import { type Database, migrateUp, openDatabase, seed } from '@huddle/db';
-import { acquireTestServer } from '@huddle/db/testing';
+import { acquireTestServer } from '@huddle/testing';
 import { count, migratedDatabase, seconds, timed } from './server.ts';
 
 /**

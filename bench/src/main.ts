@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { domainModules } from '@huddle/composition';
-import { acquireTestServer, type TestServer } from '@huddle/db/testing';
+import { acquireTestServer, type TestServer } from '@huddle/testing';
 import { apiReport, benchApi } from './api.ts';
 import { backupReport, benchBackup } from './backup.ts';
 import { benchBulkhead, bulkheadReport } from './bulkhead.ts';

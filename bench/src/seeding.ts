@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type Database, type DomainModule, MAX_SEED_SCALE, type SeedResult, seed } from '@huddle/db';
-import { dropDatabase, withClient } from '@huddle/db/testing';
+import { dropDatabase, withClient } from '@huddle/testing';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { count, migratedDatabase, ratio, seconds, timed } from './server.ts';
 

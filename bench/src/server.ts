@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Database, type DomainModule, migrateUp, openDatabase } from '@huddle/db';
-import { createDatabase, databaseUrl, findPostgresBinaries } from '@huddle/db/testing';
+import { createDatabase, databaseUrl, findPostgresBinaries } from '@huddle/testing';
 
 export const run = promisify(execFile);
 

@@ -5,7 +5,7 @@
  * Three people join, the facilitator opens a session with two stories, everyone votes on the first, the
  * facilitator reveals and settles it; a subscriber prints the live events as they happen.
  */
-import { createHuddleClient } from '../src/client.ts';
+import { createHuddleClient } from '@huddle/client';
 
 const url = process.argv[2] ?? 'http://127.0.0.1:4000';
 const anonymous = createHuddleClient(url);

@@ -4,6 +4,7 @@ export {
   type HuddleClientOptions,
   type HuddleModule,
   type HuddleTokens,
+  isHuddleClientError,
   ReadPosition,
-} from './client.ts';
+} from '@huddle/client';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router.ts';

@@ -1,3 +1,4 @@
+import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from '@huddle/client/read-position';
 import { type TokenClaims, verifyToken } from '@huddle/composition';
 import {
   claimIdempotencyKey,
@@ -37,7 +38,6 @@ import {
   refusedKey,
 } from './idempotency.ts';
 import { isOpsToken } from './operator.ts';
-import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from './read-position.ts';
 import { type SignInLimiter, SignInRateLimitedError } from './sign-in-limits.ts';
 import { type OpenStreams, TooManyStreamsError } from './stream-limits.ts';
 

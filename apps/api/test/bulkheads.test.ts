@@ -1,9 +1,9 @@
+import { createHuddleClient } from '@huddle/client';
 import { domainModules, issueToken } from '@huddle/composition';
 import { type Database, openDatabase } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
 import { startTestServer, TEST_SECRET } from './helpers.ts';
 

@@ -19,27 +19,34 @@ async function loadedBy(specifier: string): Promise<string[]> {
 }
 
 describe('the typed client', () => {
-  it.each(['@huddle/api', '@huddle/api/client'])(
+  it.each(['@huddle/api', '@huddle/client'])(
     '%s loads the tRPC client and types only, never the server',
     async (specifier) => {
       const loaded = await loadedBy(specifier);
       expect(loaded.some((url) => url.includes('@trpc/client'))).toBe(true);
       // @trpc/client shares tRPC's core helpers from the @trpc/server package; no server code loads.
       const server = loaded.filter((url) =>
-        /@mikro-orm|\/pg\/|pglite|\/fast-jwt\/|\/kysely\/|\/pino\/|\/packages\/|adapters\/standalone/.test(
+        /@mikro-orm|\/pg\/|pglite|\/fast-jwt\/|\/kysely\/|\/pino\/|\/packages\/(?!client\/)|adapters\/standalone/.test(
           url,
         ),
       );
       expect(server).toEqual([]);
       const ours = new Set(
-        loaded.filter((url) => url.includes('/apps/api/src/')).map((url) => url.split('/').pop()),
+        loaded.map((url) => /(apps\/api|packages\/client)\/src\/.*/.exec(url)?.[0]).filter(Boolean),
       );
+      const client = [
+        'index.ts',
+        'client.ts',
+        'errors.ts',
+        'idempotency-key.ts',
+        'limits.ts',
+        'read-position.ts',
+      ];
       expect(ours).toEqual(
-        new Set(
-          specifier.endsWith('/client')
-            ? ['client.ts', 'idempotency-key.ts', 'limits.ts', 'read-position.ts']
-            : ['index.ts', 'client.ts', 'idempotency-key.ts', 'limits.ts', 'read-position.ts'],
-        ),
+        new Set([
+          ...(specifier === '@huddle/api' ? ['apps/api/src/index.ts'] : []),
+          ...client.map((file) => `packages/client/src/${file}`),
+        ]),
       );
     },
   );

@@ -1,5 +1,5 @@
 import { domainModules } from '@huddle/composition';
-import { useReplicatedDatabase, waitForReplay, withClient } from '@huddle/db/testing';
+import { useReplicatedDatabase, waitForReplay, withClient } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiWriter, apiWriter, expectServing } from './faults.ts';
 import { type ApiProcess, killApiProcesses, startApiProcess, TEST_SECRET_TEXT } from './helpers.ts';

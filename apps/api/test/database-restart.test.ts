@@ -1,6 +1,6 @@
 import { domainModules } from '@huddle/composition';
 import { listJobs } from '@huddle/db';
-import { useTestDatabase, withClient } from '@huddle/db/testing';
+import { useTestDatabase, withClient } from '@huddle/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { JOB_SCHEDULES_VARIABLE } from '../src/scheduler.ts';

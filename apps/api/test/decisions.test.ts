@@ -1,13 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
+import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
 import { inRequestScope, seed } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
 import { webhookReceiptSchema } from '@huddle/decisions';
+import { useTestDatabase } from '@huddle/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
 import { DEFAULT_SIGN_IN_LIMITS } from '../src/sign-in-limits.ts';
 import { DECISIONS_WEBHOOK_PATH } from '../src/webhooks.ts';

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createHuddleClient } from '@huddle/client';
 import { domainModules, issueToken } from '@huddle/composition';
 import { type Database, migrateUp, openDatabase } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import { opsTokenFromEnv } from '../src/operator.ts';
 import type { ApiServer } from '../src/server.ts';
 import { createContext } from '../src/trpc.ts';

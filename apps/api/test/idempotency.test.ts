@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
 import { runJob } from '@huddle/db';
-import { useSqlClient, useTestDatabase } from '@huddle/db/testing';
+import { useSqlClient, useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
 import { startTestServer } from './helpers.ts';
 

@@ -1,8 +1,8 @@
+import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import type { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import type { AppRouter } from '../src/router.ts';
 import { type ApiProcess, killApiProcesses, startApiProcess, TEST_SECRET_TEXT } from './helpers.ts';
 

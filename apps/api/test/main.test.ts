@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createHuddleClient } from '@huddle/client';
 import { DEMO_PLAN_NAME } from '@huddle/planner';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import { killApiProcesses, runApiProcess, startApiProcess } from './helpers.ts';
 
 describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {

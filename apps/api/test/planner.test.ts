@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules, issueToken } from '@huddle/composition';
-import { useTestDatabase } from '@huddle/db/testing';
 import { type ArtifactInput, createGitRepository } from '@huddle/planner';
+import { useTestDatabase } from '@huddle/testing';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
 import { startTestServer, TEST_SECRET } from './helpers.ts';
 

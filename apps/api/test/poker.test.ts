@@ -1,8 +1,8 @@
+import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
-import { useTestDatabase } from '@huddle/db/testing';
 import type { PokerEvent } from '@huddle/poker';
+import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
 import { collect, failure, startTestServer } from './helpers.ts';
 

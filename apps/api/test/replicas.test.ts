@@ -1,8 +1,8 @@
+import { createHuddleClient, type HuddleClient, ReadPosition } from '@huddle/client';
+import { WAL_POSITION_HEADER } from '@huddle/client/read-position';
 import { domainModules } from '@huddle/composition';
-import { useReplicatedDatabase, useSqlClient, waitForReplay } from '@huddle/db/testing';
+import { useReplicatedDatabase, useSqlClient, waitForReplay } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient, type HuddleClient, ReadPosition } from '../src/client.ts';
-import { WAL_POSITION_HEADER } from '../src/read-position.ts';
 import type { ApiServer } from '../src/server.ts';
 import { failure, startTestServer } from './helpers.ts';
 

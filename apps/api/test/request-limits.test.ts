@@ -1,10 +1,10 @@
+import { createHuddleClient } from '@huddle/client';
+import { MAX_BATCH_CALLS } from '@huddle/client/limits';
 import { domainModules } from '@huddle/composition';
 import { inRequestScope, openDatabase, StatementTimeoutError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
-import { MAX_BATCH_CALLS } from '../src/limits.ts';
 import type { AppRouter } from '../src/router.ts';
 import type { ApiServer } from '../src/server.ts';
 import { toTRPCError } from '../src/trpc.ts';

@@ -14,7 +14,7 @@ import {
   READ_ONLY_ROLE,
   runAsActor,
 } from '@huddle/db';
-import { createOwnedTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import { createOwnedTestDatabase, type TestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules, issueToken } from '@huddle/composition';
 import { inRequestScope, runJob } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
 import { type ChatEvent, githubOAuthConfigFromEnv, type NotificationEvent } from '@huddle/scrum';
+import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import { type ApiServer, startApiServer } from '../src/server.ts';
 import { collect, failure, startTestServer, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
 

@@ -1,7 +1,7 @@
+import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import { killApiProcesses, startApiProcess, TEST_SECRET_TEXT } from './helpers.ts';
 
 const database = useTestDatabase(domainModules);

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
 import { type Database, migrateUp, openDatabase, seed } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import { trustedProxiesFromEnv } from '../src/client-address.ts';
 import { type ApiServer, startApiServer } from '../src/server.ts';
 import { signInLimitsFromEnv } from '../src/sign-in-limits.ts';

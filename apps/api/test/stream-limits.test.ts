@@ -1,7 +1,7 @@
+import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient } from '../src/client.ts';
 import type { ApiServer } from '../src/server.ts';
 import { DEFAULT_MAX_STREAMS_PER_ACTOR, maxStreamsPerActorFromEnv } from '../src/stream-limits.ts';
 import { startTestServer } from './helpers.ts';

@@ -1,10 +1,10 @@
+import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules, issueToken } from '@huddle/composition';
 import { listJobs, migrationCheck } from '@huddle/db';
-import { eventually, useTestDatabase } from '@huddle/db/testing';
 import type { PokerEvent } from '@huddle/poker';
 import type { ChatEvent, NotificationEvent } from '@huddle/scrum';
+import { eventually, useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHuddleClient, type HuddleClient } from '../src/client.ts';
 import { JOB_SCHEDULES_VARIABLE } from '../src/scheduler.ts';
 import { routerProcedures } from '../src/testing/fuzz.ts';
 import {

@@ -7,6 +7,7 @@ import { migrateCommand } from './commands/migrate.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { scrumCommand } from './commands/scrum.ts';
 import { seedCommand } from './commands/seed.ts';
+import { serveCommand } from './commands/serve.ts';
 import { tokenCommand } from './commands/token.ts';
 import type { CliIo } from './context.ts';
 
@@ -27,7 +28,7 @@ function errorLine(message: string): string {
 function huddleProgram(io: CliIo) {
   const program = new Command('huddle')
     .description(
-      'Huddle admin CLI. The database is DATABASE_URL, or the embedded one in HUDDLE_DATA_DIR (.huddle/data).',
+      'Huddle admin CLI. The database is DATABASE_URL, or the embedded one in HUDDLE_DATA_DIR ($XDG_DATA_HOME/huddle).',
     )
     .version(packageJson.version)
     .addCommand(migrateCommand(io))
@@ -38,7 +39,8 @@ function huddleProgram(io: CliIo) {
     .addCommand(maintenanceCommand(io))
     .addCommand(jobsCommand(io))
     .addCommand(tokenCommand(io))
-    .addCommand(scrumCommand(io));
+    .addCommand(scrumCommand(io))
+    .addCommand(serveCommand());
   // Added subcommands inherit no settings, so every level gets them.
   const configure = (command: CommandUnknownOpts, path: string) => {
     const names = command.commands.map((subcommand) => subcommand.name()).join(', ');

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { cp, lstat, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import { createTestDatabase, type TestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contents, huddleOk, type TableContents, useTempDir } from './data.ts';

@@ -1,4 +1,4 @@
 import { domainModules } from '@huddle/composition';
-import { huddleGlobalSetup } from '@huddle/db/testing';
+import { huddleGlobalSetup } from '@huddle/testing';
 
 export default huddleGlobalSetup(domainModules);

@@ -1,5 +1,5 @@
 import { domainModules } from '@huddle/composition';
-import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import { createTestDatabase, type TestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
 import { huddle } from './helpers.ts';
@@ -96,7 +96,7 @@ describe('huddle usage errors', () => {
     [['migrate'], 'migrate: missing command (up, down, status, check, diff); see huddle migrate --help'],
     [
       [],
-      'missing command (migrate, seed, backup, restore, schema, maintenance, jobs, token, scrum); see huddle --help',
+      'missing command (migrate, seed, backup, restore, schema, maintenance, jobs, token, scrum, serve); see huddle --help',
     ],
   ])('huddle %j is one huddle: line and exit 1', async (args, message) => {
     expect(await huddle(args, env)).toEqual({ code: 1, stdout: '', stderr: `huddle: ${message}\n` });

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import { createTestDatabase, type TestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { huddle } from './helpers.ts';

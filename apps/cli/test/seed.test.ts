@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { MAX_SEED_SCALE } from '@huddle/db';
-import { createTestDatabase, type TestDatabase } from '@huddle/db/testing';
+import { createTestDatabase, type TestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contents, huddleOk, useTempDir } from './data.ts';
 import { huddle } from './helpers.ts';

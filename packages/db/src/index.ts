@@ -29,6 +29,17 @@ export {
   mergeSchemaDoc,
   renderSchemaDocs,
 } from './catalog/docs.ts';
+// The catalog as the test harness's schema snapshots read it (@huddle/testing).
+export {
+  type CatalogFunction,
+  type CatalogSchemaGrant,
+  type CatalogSequence,
+  type CatalogTable,
+  readCatalog,
+  readFunctions,
+  readSchemaGrants,
+  readSequences,
+} from './catalog/introspect.ts';
 export {
   type LintAllowList,
   type LintFinding,
@@ -37,6 +48,7 @@ export {
   parseLintAllowList,
 } from './catalog/lint.ts';
 export { analyzeTables, type TableMaintenance } from './catalog/maintenance.ts';
+export { inSqlTransaction } from './catalog/sql.ts';
 export {
   type Database,
   type EntityManager,

@@ -2,6 +2,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/src/index.ts';
 import {
   type Database,
   type DatabaseTarget,
@@ -12,7 +13,6 @@ import {
   seed,
   writeBackup,
 } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 import { ledgerModule } from './fixtures/ledger.ts';
 import { libraryModule } from './fixtures/library.ts';
 import { reviewsModule } from './fixtures/reviews.ts';

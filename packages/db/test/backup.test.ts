@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOwnedTestDatabase, schemaSnapshot } from '../../testing/src/index.ts';
 import { canonicalRows, inCanonicalSession } from '../src/backup/table-data.ts';
 import { readCatalog } from '../src/catalog/introspect.ts';
 import {
@@ -20,7 +21,6 @@ import {
   verifyBackup,
   writeBackup,
 } from '../src/index.ts';
-import { createOwnedTestDatabase, schemaSnapshot } from '../src/testing/index.ts';
 import { useMigratedDatabases } from './databases.ts';
 import { ledgerModule } from './fixtures/ledger.ts';
 import { libraryModule } from './fixtures/library.ts';

@@ -1,6 +1,6 @@
 import { afterAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/src/index.ts';
 import { type Database, type DomainModule, migrateUp, openDatabase } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 
 /**
  * For test files that need several databases: each call gives a new database on the test server with

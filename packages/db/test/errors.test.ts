@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { useTestDatabase } from '../../testing/src/index.ts';
 import {
   ConflictError,
   DatabaseUnavailableError,
@@ -12,7 +13,6 @@ import {
   StatementTimeoutError,
   toHuddleError,
 } from '../src/index.ts';
-import { useTestDatabase } from '../src/testing/index.ts';
 import { text } from '../src/zod.ts';
 import { Author, Book, libraryModule } from './fixtures/library.ts';
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../testing/src/index.ts';
 import {
   type Database,
   DatabaseUnavailableError,
@@ -6,7 +7,6 @@ import {
   openDatabase,
   publish,
 } from '../src/index.ts';
-import { useTestDatabase } from '../src/testing/index.ts';
 import { libraryModule } from './fixtures/library.ts';
 
 const database = useTestDatabase([libraryModule]);

@@ -1,4 +1,4 @@
-import { huddleGlobalSetup } from '../src/testing/index.ts';
+import { huddleGlobalSetup } from '../../testing/src/index.ts';
 import { libraryModule } from './fixtures/library.ts';
 import { reviewsModule } from './fixtures/reviews.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
-import { listDatabases } from '../src/testing/index.ts';
+import { listDatabases } from '../../testing/src/index.ts';
 
 const run = promisify(execFile);
 const packageRoot = path.resolve(import.meta.dirname, '..');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/src/index.ts';
 import { type Database, migrateUp, openDatabase } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 import { expectIdempotentCalls } from './fixtures/idempotency.ts';
 
 let database: TestDatabase;

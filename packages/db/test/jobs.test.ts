@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/src/index.ts';
 import {
   ConfigurationError,
   type Database,
@@ -7,7 +8,6 @@ import {
   openDatabase,
   runJob,
 } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 import { notesModule } from './fixtures/notes.ts';
 
 let database: TestDatabase;

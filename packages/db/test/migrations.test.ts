@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createTestDatabase,
+  schemaSnapshot,
+  type TestDatabase,
+  useTestDatabase,
+} from '../../testing/src/index.ts';
+import {
   type Database,
   migrateDown,
   migrateUp,
@@ -7,12 +13,6 @@ import {
   migrationStatus,
   openDatabase,
 } from '../src/index.ts';
-import {
-  createTestDatabase,
-  schemaSnapshot,
-  type TestDatabase,
-  useTestDatabase,
-} from '../src/testing/index.ts';
 import { driftingModule } from './fixtures/drifting.ts';
 import { libraryModule } from './fixtures/library.ts';
 import { reviewsModule } from './fixtures/reviews.ts';

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../testing/src/index.ts';
 import { executePrepared, inRequestScope, preparedStatement } from '../src/index.ts';
 import { PooledClient } from '../src/prepared.ts';
-import { useTestDatabase } from '../src/testing/index.ts';
 import { libraryModule } from './fixtures/library.ts';
 
 const database = useTestDatabase([libraryModule]);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { useReplicatedDatabase, useSqlClient, waitForReplay } from '../../testing/src/index.ts';
+import { freePort } from '../../testing/src/server.ts';
 import {
   ConfigurationError,
   databaseTargetFromEnv,
@@ -9,8 +11,6 @@ import {
   type RequestScopeOptions,
   runAsActor,
 } from '../src/index.ts';
-import { useReplicatedDatabase, useSqlClient, waitForReplay } from '../src/testing/index.ts';
-import { freePort } from '../src/testing/server.ts';
 import { NOTES_REQUEST_ROLE, type NotesActor, notesModule } from './fixtures/notes.ts';
 
 /**

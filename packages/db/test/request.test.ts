@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOwnedTestDatabase, expectHuddleError, type TestDatabase } from '../../testing/src/index.ts';
 import {
   type Database,
   type EntityManager,
@@ -10,7 +11,6 @@ import {
   runAsActor,
   UnauthorizedError,
 } from '../src/index.ts';
-import { createOwnedTestDatabase, expectHuddleError, type TestDatabase } from '../src/testing/index.ts';
 import { libraryModule } from './fixtures/library.ts';
 import { NOTES_REQUEST_ROLE, type NotesActor, notesModule } from './fixtures/notes.ts';
 

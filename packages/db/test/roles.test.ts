@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, type TestDatabase, withClient } from '../../testing/src/index.ts';
 import {
   createRequestRole,
   type DomainModule,
@@ -11,7 +12,6 @@ import {
   runAnonymously,
   Seeder,
 } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase, withClient } from '../src/testing/index.ts';
 
 /**
  * Roles belong to the server, not to a database: several databases on one server migrating at once create

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../testing/src/index.ts';
 import { InvalidInputError, MAX_SEED_SCALE, migrateUp, seed } from '../src/index.ts';
-import { useTestDatabase } from '../src/testing/index.ts';
 import { ledgerModule } from './fixtures/ledger.ts';
 
 // The suite's template holds other fixtures; this file migrates the ledger, which has a realistic seeder.

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../testing/src/index.ts';
 import {
   ConfigurationError,
   type Database,
@@ -10,7 +11,6 @@ import {
   StatementTimeoutError,
   sessionLimitsFromEnv,
 } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.ts';
 import { libraryModule } from './fixtures/library.ts';
 
 let database: TestDatabase;

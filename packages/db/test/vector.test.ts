@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../testing/src/index.ts';
 import { cosineDistance, InvalidInputError, inRequestScope } from '../src/index.ts';
-import { useTestDatabase } from '../src/testing/index.ts';
 import { Author, Book, libraryModule } from './fixtures/library.ts';
 
 const database = useTestDatabase([libraryModule]);

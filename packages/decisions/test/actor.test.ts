@@ -1,5 +1,5 @@
 import { UnauthorizedError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import { decisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';

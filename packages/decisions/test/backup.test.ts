@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase, restoreBackup, seed, writeBackup } from '@huddle/db';
-import { createTestDatabase, useTestDatabase } from '@huddle/db/testing';
+import { createTestDatabase, useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { decisionsModule } from '../src/module.ts';

@@ -1,4 +1,4 @@
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decisionsModule } from '../src/module.ts';

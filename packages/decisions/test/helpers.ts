@@ -3,7 +3,7 @@ import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
 import type { InActorTransaction, InTransaction } from '../src/transactions.ts';
 
-export { expectHuddleError, useSqlClient } from '@huddle/db/testing';
+export { expectHuddleError, useSqlClient } from '@huddle/testing';
 
 /** Runs a call that acts for nobody yet (sign-in, the webhook) the way the API does: own fork and transaction. */
 export function inRequest<T>(db: Database, work: (em: EntityManager) => Promise<T>): Promise<T> {

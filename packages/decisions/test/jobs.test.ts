@@ -1,5 +1,5 @@
 import { runJob } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decisionsModule } from '../src/module.ts';
 import { createDecision } from '../src/services/decisions.ts';

@@ -1,5 +1,5 @@
 import { lintSchema, migrateDown, migrateUp, migrationCheck, migrationStatus } from '@huddle/db';
-import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
+import { schemaSnapshot, useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import { decisionsModule } from '../src/module.ts';
 import { DECISIONS_REQUEST_ROLE } from '../src/request-role.ts';

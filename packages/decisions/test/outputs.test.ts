@@ -1,4 +1,4 @@
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { decisionsModule } from '../src/module.ts';

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
 import { MAX_PAGE_SIZE } from '@huddle/db/zod';
+import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';

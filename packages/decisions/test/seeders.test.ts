@@ -1,5 +1,5 @@
 import { ConflictError, type Database, openDatabase, seed } from '@huddle/db';
-import { createTestDatabase, type TestDatabase, useTestDatabase } from '@huddle/db/testing';
+import { createTestDatabase, type TestDatabase, useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decisionsModule } from '../src/module.ts';

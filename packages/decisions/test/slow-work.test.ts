@@ -1,4 +1,4 @@
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { type Extractor, ruleBasedExtractor, useExtractor } from '../src/extraction/extractor.ts';

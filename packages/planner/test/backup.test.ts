@@ -10,7 +10,7 @@ import {
   seed,
   writeBackup,
 } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
 import {

@@ -1,4 +1,4 @@
-import { huddleGlobalSetup } from '@huddle/db/testing';
+import { huddleGlobalSetup } from '@huddle/testing';
 import { plannerModule } from '../src/module.ts';
 
 export default huddleGlobalSetup([plannerModule]);

@@ -2,7 +2,7 @@ import { type Database, type EntityManager, runAsActor } from '@huddle/db';
 import type { PlannerActor } from '../src/actor.ts';
 import { plannerModule } from '../src/module.ts';
 
-export { expectHuddleError, settleAll, useSqlClient } from '@huddle/db/testing';
+export { expectHuddleError, settleAll, useSqlClient } from '@huddle/testing';
 
 export const OPERATOR: PlannerActor = { module: 'planner', operator: 'ops.ann' };
 

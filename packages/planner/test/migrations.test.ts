@@ -1,5 +1,5 @@
 import { migrateDown, migrateUp, migrationCheck, migrationStatus } from '@huddle/db';
-import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
+import { schemaSnapshot, useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
 import { PLANNER_REQUEST_ROLE } from '../src/request-role.ts';

@@ -1,6 +1,6 @@
 import { InvalidInputError, parseInput } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
 import { MAX_PAGE_SIZE } from '@huddle/db/zod';
+import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { plannerModule } from '../src/module.ts';

@@ -1,5 +1,5 @@
 import { ConflictError, type EntityManager, InvalidInputError, NotFoundError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
 import type { ArtifactInput } from '../src/schemas.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConflictError, type Database, openDatabase, seed } from '@huddle/db';
-import { createTestDatabase, type TestDatabase, useTestDatabase } from '@huddle/db/testing';
+import { createTestDatabase, type TestDatabase, useTestDatabase } from '@huddle/testing';
 import git from 'isomorphic-git';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { ConflictError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import { pokerModule } from '../src/module.ts';
 import { POINT_VALUES } from '../src/schemas.ts';

@@ -1,4 +1,4 @@
-import { huddleGlobalSetup } from '@huddle/db/testing';
+import { huddleGlobalSetup } from '@huddle/testing';
 import { pokerModule } from '../src/module.ts';
 
 export default huddleGlobalSetup([pokerModule]);

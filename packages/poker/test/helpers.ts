@@ -3,7 +3,7 @@ import type { PokerActor } from '../src/actor.ts';
 import { pokerModule } from '../src/module.ts';
 import { join } from '../src/services/users.ts';
 
-export { eventually, expectHuddleError, settleAll, useSqlClient } from '@huddle/db/testing';
+export { eventually, expectHuddleError, settleAll, useSqlClient } from '@huddle/testing';
 
 /** Runs a call that acts for nobody yet (`join`) the way the API does: its own fork and transaction. */
 export function inRequest<T>(db: Database, work: (em: EntityManager) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import { migrateDown, migrateUp, migrationCheck, migrationStatus } from '@huddle/db';
-import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
+import { schemaSnapshot, useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import { pokerModule } from '../src/module.ts';
 import { POKER_REQUEST_ROLE } from '../src/request-role.ts';

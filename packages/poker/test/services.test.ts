@@ -5,7 +5,7 @@ import {
   NotFoundError,
   UnauthorizedError,
 } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import { type PokerActor, pokerActor } from '../src/actor.ts';
 import { pokerModule } from '../src/module.ts';

@@ -1,5 +1,5 @@
 import { ForbiddenError, InvalidInputError, NotFoundError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
 import {

@@ -5,7 +5,7 @@ import {
   inRequestScope,
   NotFoundError,
 } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';

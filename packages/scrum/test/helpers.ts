@@ -4,7 +4,7 @@ import type { ScrumActor } from '../src/actor.ts';
 import { scrumModule } from '../src/module.ts';
 import type { UserRole } from '../src/schemas.ts';
 
-export { eventually, expectHuddleError, useSqlClient } from '@huddle/db/testing';
+export { eventually, expectHuddleError, useSqlClient } from '@huddle/testing';
 
 /**
  * Runs one service call as `actor` the way the API does: loaded by the module (current role, active), in

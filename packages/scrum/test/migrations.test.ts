@@ -7,7 +7,7 @@ import {
   migrationStatus,
   parseLintAllowList,
 } from '@huddle/db';
-import { schemaSnapshot, useTestDatabase } from '@huddle/db/testing';
+import { schemaSnapshot, useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
 

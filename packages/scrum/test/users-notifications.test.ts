@@ -6,7 +6,7 @@ import {
   NotFoundError,
   UnauthorizedError,
 } from '@huddle/db';
-import { useTestDatabase } from '@huddle/db/testing';
+import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
 import { currentUserSchema, invitationSchema, notificationSchema, teamMemberSchema } from '../src/schemas.ts';

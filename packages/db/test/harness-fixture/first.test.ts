@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { useTestDatabase } from '../../src/testing/index.ts';
+import { useTestDatabase } from '../../../testing/src/index.ts';
 import { libraryModule } from '../fixtures/library.ts';
 
 const database = useTestDatabase([libraryModule]);

@@ -3,13 +3,13 @@ import {
   type CatalogSchemaGrant,
   type CatalogSequence,
   type CatalogTable,
+  type Database,
+  inSqlTransaction,
   readCatalog,
   readFunctions,
   readSchemaGrants,
   readSequences,
-} from '../catalog/introspect.ts';
-import { inSqlTransaction } from '../catalog/sql.ts';
-import type { Database } from '../database.ts';
+} from '@huddle/db';
 
 export interface SchemaSnapshot {
   /** What docs, lint and backup read: columns, constraints, foreign keys, indexes, RLS, policies, triggers, grants. */

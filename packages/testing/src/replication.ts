@@ -2,10 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Database, type DomainModule, migrateUp, openDatabase } from '@huddle/db';
 import { afterAll, beforeAll } from 'vitest';
-import { type Database, openDatabase } from '../database.ts';
-import { migrateUp } from '../migrations.ts';
-import type { DomainModule } from '../module.ts';
 import { createDatabase, databaseUrl, withClient } from './databases.ts';
 import {
   findPostgresBinaries,

@@ -1,8 +1,6 @@
+import { type Database, type DomainModule, migrateUp, openDatabase } from '@huddle/db';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { type Database, openDatabase } from '../database.ts';
-import { migrateUp } from '../migrations.ts';
-import type { DomainModule } from '../module.ts';
 import { createDatabase, databaseUrl, dropDatabase, testDatabaseName, withClient } from './databases.ts';
 import { acquireTestServer } from './server.ts';
 

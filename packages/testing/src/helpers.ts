@@ -1,6 +1,6 @@
+import { HuddleError } from '@huddle/db';
 import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { HuddleError } from '../errors.ts';
 
 /** What every module's test files share, so each package's test helpers hold only what is its own. */
 

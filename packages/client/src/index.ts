@@ -1,0 +1,10 @@
+export {
+  createHuddleClient,
+  type HuddleClient,
+  type HuddleClientOptions,
+  type HuddleModule,
+  type HuddleTokens,
+  ReadPosition,
+} from './client.ts';
+export { isHuddleClientError } from './errors.ts';
+export type { AppRouter, RouterInputs, RouterOutputs } from './router.ts';
