@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Database } from '../database.ts';
 import { parseInput } from '../input.ts';
+import { IDEMPOTENCY_ROLE } from '../roles.ts';
 import {
   type CatalogFunction,
   type CatalogIndex,
@@ -122,7 +123,10 @@ function lintTable(module: string, requestRole: string, table: CatalogTable): Li
       );
     }
   }
-  if (!table.grants.some((grant) => grant.grantee === requestRole)) {
+  // Every request role is a member of IDEMPOTENCY_ROLE (createRequestRole), so what it is granted, every
+  // request role has.
+  const reachesRequests = (role: string) => role === requestRole || role === IDEMPOTENCY_ROLE;
+  if (!table.grants.some((grant) => reachesRequests(grant.grantee))) {
     findings.push(
       finding(
         'application-grant',
@@ -131,7 +135,7 @@ function lintTable(module: string, requestRole: string, table: CatalogTable): Li
       ),
     );
   }
-  const appliesToRequests = (roles: string[]) => roles.includes(requestRole) || roles.includes('public');
+  const appliesToRequests = (roles: string[]) => roles.some(reachesRequests) || roles.includes('public');
   if (table.rowSecurity && !table.policies.some((policy) => appliesToRequests(policy.roles))) {
     findings.push(
       finding(
