@@ -25,7 +25,7 @@ import type { GitHubOAuthConfig } from '@huddle/scrum';
 export interface FuzzFixtures {
   /** The planner root the fuzz server reads under (a temporary directory of git work trees). */
   plannerRoot: string;
-  values: Record<string, (string | number)[]>;
+  values: Record<string, unknown[]>;
   /** Token subjects that name an actor, by module, where ids do not (planner's operators). */
   subjects: Record<string, string[]>;
   /** Scrum's sign-in against a GitHub stand-in on loopback (githubGrantingStandIn). */
@@ -142,14 +142,24 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     );
     await as((em, operator) => openChatSession(em, operator, { planId: plan.id }));
   }
-  const values: Record<string, (string | number)[]> = { path: workTrees.slice(1) };
+  const values: Record<string, unknown[]> = {
+    path: workTrees.slice(1),
+    // A body `planner.artifacts.add` and `replace` accept: schema-derived ones rarely are (trimmed text).
+    artifact: [
+      { type: 'feature_plan', content: { summary: 'Fuzz', goals: ['g'], nonGoals: [], risks: [] } },
+      {
+        type: 'code_changes',
+        content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+y\n' }] },
+      },
+    ],
+  };
   if (composed.has('decisions')) {
     // The seeded director's sign-in: `decisions.auth.signIn` accepts it, and its token joins the pool.
     values.email = [DECISIONS_USERS[0].email];
     values.password = [DECISIONS_PASSWORD];
   }
   for (const source of SOURCES.filter((candidate) => composed.has(candidate.module))) {
-    const rows = await inRequestScope(db.orm, (em) => em.execute<{ id: string | number }[]>(source.sql));
+    const rows = await inRequestScope(db.orm, (em) => em.execute<{ id: unknown }[]>(source.sql));
     for (const field of source.fields)
       values[field] = [...(values[field] ?? []), ...rows.map((row) => row.id)];
   }

@@ -203,10 +203,10 @@ class TokenPool {
  * too sparse to guess, so cases reuse what earlier answers showed and get past "not found" into the rules.
  */
 class SeenValues {
-  private readonly byField: Map<string, (string | number)[]>;
+  private readonly byField: Map<string, unknown[]>;
 
   /** Starts from `fixtures`: values of rows that exist, by field name (createFuzzFixtures). */
-  constructor(fixtures: Record<string, (string | number)[]> = {}) {
+  constructor(fixtures: Record<string, unknown[]> = {}) {
     this.byField = new Map(Object.entries(fixtures).map(([field, values]) => [field, values.slice(-64)]));
   }
 
@@ -421,7 +421,7 @@ export interface FuzzOptions {
   seed: number;
   procedures?: FuzzProcedure[];
   /** Values of rows that exist, by input field name (createFuzzFixtures): what reused fields start from. */
-  fixtures?: Record<string, (string | number)[]>;
+  fixtures?: Record<string, unknown[]>;
   /** Token subjects to try first, by module, besides ids 1–8 (createFuzzFixtures). */
   subjects?: Record<string, string[]>;
   /** Called after each round (one case of every procedure). */
