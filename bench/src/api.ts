@@ -1,12 +1,10 @@
-import path from 'node:path';
-import { type ApiServer, startApiServer } from '@huddle/api/server';
+import type { ApiServer } from '@huddle/api/server';
 import { issueToken } from '@huddle/composition';
 import type { Database } from '@huddle/db';
 import pg from 'pg';
-import { pino } from 'pino';
 import { projectWithDecisions, repositoryWithPlans, teamWithTasks, votingSession } from './api-fixtures.ts';
 import { type HttpClientPlan, type LoadFigures, load, loadOverHttp } from './http-load.ts';
-import { count, ratio } from './server.ts';
+import { count, ratio, startBenchApi } from './server.ts';
 
 const SECRET = new TextEncoder().encode('bench-secret-of-at-least-thirty-two-characters');
 /** Every client votes on the same story, as a planning meeting does; more voters than pooled connections. */
@@ -133,18 +131,7 @@ export async function benchApi(
       tokensFor('decisions', members),
       tokensFor('planner', operators),
     ]);
-    server = await startApiServer({
-      db,
-      secret: SECRET,
-      plannerAccess: { roots: [] },
-      port: 0,
-      host: '127.0.0.1',
-      // The access log on, as in production, into a file rather than the terminal.
-      logger: pino(
-        { name: 'huddle-api', level: 'info' },
-        pino.destination({ dest: path.join(workDir, 'api.log'), sync: false }),
-      ),
-    });
+    server = await startBenchApi(db, SECRET, workDir);
     const apiUrl = server.url;
     const castUrl = `${apiUrl}/poker.votes.cast`;
     const getUrl = queryUrl(apiUrl, 'poker.sessions.get', { sessionId });

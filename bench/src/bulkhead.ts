@@ -1,11 +1,9 @@
-import path from 'node:path';
-import { type ApiServer, startApiServer } from '@huddle/api/server';
+import type { ApiServer } from '@huddle/api/server';
 import { issueToken } from '@huddle/composition';
 import { type Database, type DomainModule, openDatabase, sessionLimitsFromEnv } from '@huddle/db';
 import pg from 'pg';
-import { pino } from 'pino';
 import { projectWithDecisions, repositoryWithPlans, teamWithTasks, votingSession } from './api-fixtures.ts';
-import { count } from './server.ts';
+import { count, startBenchApi } from './server.ts';
 
 const SECRET = new TextEncoder().encode('bench-secret-of-at-least-thirty-two-characters');
 /** The API's pool, as in production (HUDDLE_DB_POOL_MAX's default). */
@@ -118,17 +116,7 @@ export async function benchBulkhead(
       target: { kind: 'postgresql', url, poolMax: POOL },
       sessionLimits: sessionLimitsFromEnv(),
     });
-    server = await startApiServer({
-      db,
-      secret: SECRET,
-      plannerAccess: { roots: [] },
-      port: 0,
-      host: '127.0.0.1',
-      logger: pino(
-        { name: 'huddle-api', level: 'info' },
-        pino.destination({ dest: path.join(workDir, 'api.log'), sync: false }),
-      ),
-    });
+    server = await startBenchApi(db, SECRET, workDir);
     const apiUrl = server.url;
     const others: Call[] = [];
     for (let n = 0; n < OTHER_CALLERS; n++) {

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { type ApiServer, startApiServer } from '@huddle/api/server';
 import { type Database, type DomainModule, migrateUp, openDatabase } from '@huddle/db';
 import { createDatabase, databaseUrl, findPostgresBinaries } from '@huddle/testing';
+import { pino } from 'pino';
 
 export const run = promisify(execFile);
 
@@ -38,3 +40,21 @@ const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 export const count = (value: number) => integer.format(value);
 export const seconds = (milliseconds: number) => `${(milliseconds / 1000).toFixed(2)} s`;
 export const ratio = (value: number) => `${value.toFixed(2)}×`;
+
+/**
+ * The API over `db` as the request-path benches run it: any free port, no planner roots, and the access log
+ * on, as in production, into `workDir/api.log` rather than the terminal.
+ */
+export function startBenchApi(db: Database, secret: Uint8Array, workDir: string): Promise<ApiServer> {
+  return startApiServer({
+    db,
+    secret,
+    plannerAccess: { roots: [] },
+    port: 0,
+    host: '127.0.0.1',
+    logger: pino(
+      { name: 'huddle-api', level: 'info' },
+      pino.destination({ dest: path.join(workDir, 'api.log'), sync: false }),
+    ),
+  });
+}
