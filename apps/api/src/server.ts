@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { IDEMPOTENCY_KEY_HEADER } from '@huddle/client/idempotency-key';
 import { MAX_BATCH_CALLS } from '@huddle/client/limits';
 import { WAL_POSITION_HEADER } from '@huddle/client/read-position';
@@ -27,6 +27,11 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const READINESS_PATH = '/readyz';
 /** How long `close` lets in-flight requests finish by default. */
 const DEFAULT_DRAIN_MS = 3_000;
+/**
+ * How long a drain leaves idle keep-alive connections open: a client may already be sending its next request
+ * on one, and closing it then resets that request. Requests in this window are answered with `connection: close`.
+ */
+const IDLE_CONNECTION_GRACE_MS = 1_000;
 
 export interface ApiServer {
   /** Base URL of the tRPC endpoint, e.g. http://127.0.0.1:4000 */
@@ -160,6 +165,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   const inFlight = new Set<{ req: IncomingMessage; res: ServerResponse }>();
   let draining = false;
+  let closingIdleConnections = false;
   const server = createServer((req, res) => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
@@ -196,8 +202,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     inFlight.add(request);
     res.once('close', () => {
       inFlight.delete(request);
-      // Its connection is idle now; while draining, idle connections close so `server.close` can finish.
-      if (draining) setImmediate(() => server.closeIdleConnections());
+      // Its connection is idle now; once the drain closes idle connections, it closes so the server can finish.
+      if (closingIdleConnections) setImmediate(() => server.closeIdleConnections());
     });
     if (req.url === READINESS_PATH) {
       void checkHealth(options.db, draining).then((report) => {
@@ -236,20 +242,28 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     url: `http://${host}:${port}`,
     async close({ drainMs = DEFAULT_DRAIN_MS } = {}) {
       draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // The listener only: http's `close` would also close the idle keep-alive connections at once.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       for (const { req, res } of inFlight) {
         if (!res.headersSent) res.setHeader('connection', 'close');
         // tRPC ends a subscription when its request is aborted: the generator returns and the response
         // ends with a clean end of stream, which the client's EventSource answers by reconnecting.
         if (isEventStream(req)) req.emit('aborted');
       }
-      server.closeIdleConnections();
+      const idleGrace = setTimeout(
+        () => {
+          closingIdleConnections = true;
+          server.closeIdleConnections();
+        },
+        Math.min(IDLE_CONNECTION_GRACE_MS, drainMs),
+      );
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
         closed.then(() => true),
         new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainMs))),
       ]);
       clearTimeout(timer);
+      clearTimeout(idleGrace);
       if (!drained) {
         logger.warn(
           { requests: inFlight.size },

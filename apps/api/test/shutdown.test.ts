@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, get } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
 import { useTestDatabase } from '@huddle/testing';
@@ -32,6 +36,16 @@ async function holdSessionLock(id: number): Promise<() => Promise<void>> {
     release();
     await holding;
   };
+}
+
+/** Resolves with the status of a GET sent on a connection of its own, not a pooled keep-alive one. */
+function getOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    }).once('error', reject);
+  });
 }
 
 const WRITES = 20;
@@ -85,8 +99,8 @@ describe('SIGTERM drains the API process (PostgreSQL)', () => {
 
     api.child.kill('SIGTERM');
     await expect.poll(() => api.output(), { timeout: 10_000 }).toContain('shutting down');
-    // No new connections once draining.
-    await expect(fetch(`${api.url}/health`)).rejects.toThrow();
+    // No new connections once draining (fetch could reuse one of its pooled keep-alive connections).
+    await expect(getOnNewConnection(`${api.url}/health`)).rejects.toThrow();
     await releaseLock();
 
     // 0, not the forced exit (code 1) that the process takes when the 5 s grace period runs out.
@@ -108,5 +122,57 @@ describe('SIGTERM drains the API process (PostgreSQL)', () => {
       Array.from({ length: WRITES }, (_, n) => ({ title: `write ${n}`, status: 200 })),
     );
     expect(await streamEnd).toBe('clean end');
+  });
+});
+
+const KEEP_ALIVE_CONNECTIONS = 50;
+
+type HealthOutcome = { status: number; connection: string | undefined } | { error: string };
+
+describe('SIGTERM drains the API process (embedded database)', () => {
+  let dataDir: string;
+  afterAll(async () => {
+    await killApiProcesses();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers a request sent on every open keep-alive connection right after SIGTERM, and exits 0', async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'huddle-drain-'));
+    const api = await startApiProcess({
+      HUDDLE_DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      HUDDLE_LOG_LEVEL: 'info',
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: KEEP_ALIVE_CONNECTIONS });
+    const health = () =>
+      new Promise<HealthOutcome>((resolve) => {
+        get(`${api.url}/health`, { agent }, (response) => {
+          response.resume();
+          response.once('end', () =>
+            resolve({ status: response.statusCode!, connection: response.headers.connection }),
+          );
+        }).once('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+      });
+    const send = () => Promise.all(Array.from({ length: KEEP_ALIVE_CONNECTIONS }, health));
+
+    // As many requests at once as the agent may open sockets: afterwards every one is an idle keep-alive connection.
+    expect((await send()).map((outcome) => 'status' in outcome && outcome.status)).toEqual(
+      Array(KEEP_ALIVE_CONNECTIONS).fill(200),
+    );
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(KEEP_ALIVE_CONNECTIONS);
+
+    api.child.kill('SIGTERM');
+    const outcomes = await send();
+    agent.destroy();
+
+    // Each request gets an answer: served before the signal arrived, or served during the drain and told to
+    // close its connection; never a reset.
+    expect(outcomes.filter((outcome) => 'error' in outcome)).toEqual([]);
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({
+        status: expect.toSatisfy((status) => status === 200 || status === 503),
+      });
+    }
+    expect(await api.exited).toBe(0);
   });
 });
