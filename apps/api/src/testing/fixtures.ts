@@ -65,7 +65,13 @@ async function githubGrantingStandIn(): Promise<{ config: GitHubOAuthConfig; clo
       return json(200, { access_token: 'fuzz-token', token_type: 'bearer', scope: 'read:user' });
     }
     if (request.url === '/api/v3/user') {
-      return json(200, { id: 424242, login: 'fuzz-octocat', name: 'Fuzz Octocat', email: null });
+      // With its email: GitHub answers null for a private one, and the stand-in has no `/user/emails`.
+      return json(200, {
+        id: 424242,
+        login: 'fuzz-octocat',
+        name: 'Fuzz Octocat',
+        email: 'octocat@example.com',
+      });
     }
     json(404, { message: 'Not Found' });
   });
