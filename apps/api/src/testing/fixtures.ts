@@ -122,8 +122,15 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
   { module: 'decisions', fields: ['transcriptId'], sql: 'select id from decisions.transcripts' },
   {
     module: 'decisions',
-    fields: ['decisionId', 'fromDecisionId', 'toDecisionId'],
+    fields: ['decisionId', 'fromDecisionId'],
     sql: 'select id from decisions.decisions order by id',
+  },
+  {
+    // Reused fields take the same pick, so `toDecisionId` lists the live ones the other way round: a
+    // relationship from a decision to another (never itself, never a deleted one).
+    module: 'decisions',
+    fields: ['toDecisionId'],
+    sql: 'select id from decisions.decisions order by deleted_at is null, id desc',
   },
   { module: 'decisions', fields: ['userId'], sql: 'select id from decisions.users order by id' },
   { module: 'planner', fields: ['repositoryId'], sql: 'select id from planner.repositories' },
