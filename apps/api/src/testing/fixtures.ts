@@ -4,7 +4,16 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Database, type EntityManager, inRequestScope, runAsActor } from '@huddle/db';
-import { MINIMAL_PASSWORD as DECISIONS_PASSWORD, MINIMAL_USERS as DECISIONS_USERS } from '@huddle/decisions';
+import {
+  createDecision,
+  createUser,
+  MINIMAL_PASSWORD as DECISIONS_PASSWORD,
+  MINIMAL_USERS as DECISIONS_USERS,
+  type DecisionsActor,
+  decisionsModule,
+  deleteDecision,
+  deleteUser,
+} from '@huddle/decisions';
 import {
   addArtifact,
   createGitRepository,
@@ -14,7 +23,15 @@ import {
   plannerModule,
   registerRepository,
 } from '@huddle/planner';
-import type { GitHubOAuthConfig } from '@huddle/scrum';
+import {
+  addStory,
+  createSession,
+  type PokerActor,
+  pokerModule,
+  revealVotes,
+  startVoting,
+} from '@huddle/poker';
+import { type GitHubOAuthConfig, reportIssue, type ScrumActor, scrumModule } from '@huddle/scrum';
 
 /**
  * Real rows for the fuzz harness to name: a valid id is too sparse to guess, so without them the harness
@@ -26,7 +43,7 @@ export interface FuzzFixtures {
   /** The planner root the fuzz server reads under (a temporary directory of git work trees). */
   plannerRoot: string;
   values: Record<string, unknown[]>;
-  /** Token subjects that name an actor, by module, where ids do not (planner's operators). */
+  /** Token subjects the harness tries first, by module: planner's operators (ids do not name them), scrum's admin. */
   subjects: Record<string, string[]>;
   /** Scrum's sign-in against a GitHub stand-in on loopback (githubGrantingStandIn). */
   githubOAuth: GitHubOAuthConfig;
@@ -48,7 +65,13 @@ async function githubGrantingStandIn(): Promise<{ config: GitHubOAuthConfig; clo
       return json(200, { access_token: 'fuzz-token', token_type: 'bearer', scope: 'read:user' });
     }
     if (request.url === '/api/v3/user') {
-      return json(200, { id: 424242, login: 'fuzz-octocat', name: 'Fuzz Octocat', email: null });
+      // With its email: GitHub answers null for a private one, and the stand-in has no `/user/emails`.
+      return json(200, {
+        id: 424242,
+        login: 'fuzz-octocat',
+        name: 'Fuzz Octocat',
+        email: 'octocat@example.com',
+      });
     }
     json(404, { message: 'Not Found' });
   });
@@ -72,14 +95,22 @@ async function githubGrantingStandIn(): Promise<{ config: GitHubOAuthConfig; clo
 /** Work trees under the root: one registered with a plan, the others left for `repositories.register`. */
 const WORK_TREES = 8;
 const OPERATOR = 'fuzz';
+/** Poker sessions with a story in voting each: a reveal, a completion or a pause uses one up. */
+const POKER_VOTING_SESSIONS = 12;
+/** Draft plans, each with an artifact and a chat session. */
+const PLANNER_DRAFTS = 4;
+/** Open triage items: a promotion or a status change closes one. */
+const SCRUM_TRIAGE_ITEMS = 6;
 
 /** Where each field's values come from, by module; a module that is not composed is skipped. */
 const SOURCES: { module: string; fields: string[]; sql: string }[] = [
-  { module: 'poker', fields: ['sessionId'], sql: 'select id from poker.sessions' },
+  // Newest last, so reused fields mostly pick them — except sessions: a pause or a completion there would
+  // close the voting rounds of the stories reused fields pick.
+  { module: 'poker', fields: ['sessionId'], sql: 'select id from poker.sessions order by id desc' },
   { module: 'poker', fields: ['joinCode'], sql: 'select join_code as id from poker.sessions' },
-  { module: 'poker', fields: ['storyId'], sql: 'select id from poker.stories' },
+  { module: 'poker', fields: ['storyId'], sql: 'select id from poker.stories order by id' },
   { module: 'scrum', fields: ['taskId', 'epicId', 'relatedTaskId'], sql: 'select id from scrum.tasks' },
-  { module: 'scrum', fields: ['itemId'], sql: 'select id from scrum.triage_items' },
+  { module: 'scrum', fields: ['itemId'], sql: 'select id from scrum.triage_items order by id' },
   { module: 'scrum', fields: ['notificationId'], sql: 'select id from scrum.notifications' },
   { module: 'scrum', fields: ['messageId'], sql: 'select id from scrum.chat_messages' },
   {
@@ -91,16 +122,90 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
   { module: 'decisions', fields: ['transcriptId'], sql: 'select id from decisions.transcripts' },
   {
     module: 'decisions',
-    fields: ['decisionId', 'fromDecisionId', 'toDecisionId'],
-    sql: 'select id from decisions.decisions',
+    fields: ['decisionId', 'fromDecisionId'],
+    sql: 'select id from decisions.decisions order by id',
   },
-  { module: 'decisions', fields: ['userId'], sql: 'select id from decisions.users' },
+  {
+    // Reused fields take the same pick, so `toDecisionId` lists the live ones the other way round: a
+    // relationship from a decision to another (never itself, never a deleted one).
+    module: 'decisions',
+    fields: ['toDecisionId'],
+    sql: 'select id from decisions.decisions order by deleted_at is null, id desc',
+  },
+  { module: 'decisions', fields: ['userId'], sql: 'select id from decisions.users order by id' },
   { module: 'planner', fields: ['repositoryId'], sql: 'select id from planner.repositories' },
   { module: 'planner', fields: ['planId', 'fromPlanId', 'toPlanId'], sql: 'select id from planner.plans' },
   { module: 'planner', fields: ['name'], sql: 'select distinct name as id from planner.plans' },
   { module: 'planner', fields: ['artifactId'], sql: 'select id from planner.plan_artifacts' },
   { module: 'planner', fields: ['sessionId'], sql: 'select id from planner.chat_sessions' },
 ];
+
+/**
+ * Poker sessions facilitated by the seed's facilitator (poker user 1, the harness's first token), each with a
+ * story whose voting round is open (one per session votes at a time), every other one revealed: the states `votes.cast`, `votes.reveal`, `stories.complete` and `stories.revote` need. Created last, so their
+ * stories are the latest ids, which reused fields mostly pick.
+ */
+async function createPokerFixtures(db: Database): Promise<void> {
+  const facilitator: PokerActor = { module: 'poker', userId: 1 };
+  const as = <T>(work: (em: EntityManager, actor: PokerActor) => Promise<T>) =>
+    runAsActor(db.orm, pokerModule, facilitator, work);
+  for (let index = 0; index < POKER_VOTING_SESSIONS; index++) {
+    const session = await as((em, actor) => createSession(em, actor, { name: `Fuzz session ${index}` }));
+    const story = await as((em, actor) =>
+      addStory(em, actor, { sessionId: session.id, title: `Fuzz story ${index}` }),
+    );
+    await as((em, actor) => startVoting(em, actor, { storyId: story.id }));
+    if (index % 2 === 1) await as((em, actor) => revealVotes(em, actor, { storyId: story.id }));
+  }
+}
+
+/**
+ * Decisions in the seed's first project, made by its owner (the seeded director, decisions user 1, the
+ * harness's first token) — two live ones to relate, edit and move, and a deleted one — and a deleted user:
+ * the rows `decisions.relate`, `decisions.restore` and `users.restore` need.
+ */
+async function createDecisionsFixtures(db: Database): Promise<void> {
+  const director = { module: 'decisions', userId: 1, role: 'director' } as const satisfies DecisionsActor;
+  const as = <T>(work: (em: EntityManager, actor: DecisionsActor) => Promise<T>) =>
+    runAsActor(db.orm, decisionsModule, director, work);
+  const [project] = await inRequestScope(db.orm, (em) =>
+    em.execute<{ id: number }[]>('select min(id) as id from decisions.projects'),
+  );
+  const decide = (title: string) =>
+    as((em, actor) =>
+      createDecision(em, actor, { projectId: project!.id, title, statement: `${title}.`, confidence: 0.5 }),
+    );
+  const deleted = await decide('Fuzz decision to delete');
+  await as((em, actor) => deleteDecision(em, actor, { decisionId: deleted.id }));
+  await decide('Fuzz decision A');
+  await decide('Fuzz decision B');
+  const user = await as((em, actor) =>
+    createUser(em, actor, {
+      email: 'fuzz-deleted@example.com',
+      name: 'Fuzz Deleted',
+      password: DECISIONS_PASSWORD,
+    }),
+  );
+  await as((em, actor) => deleteUser(em, actor, { userId: user.id }));
+}
+
+/**
+ * Open triage items reported by scrum's first admin — the token the harness tries first in scrum (a manager,
+ * so calls get past the role checks) — for `triage.promote` and `triage.changeStatus`, which each close one.
+ * Returns the admin's id.
+ */
+async function createScrumFixtures(db: Database): Promise<string> {
+  const [admin] = await inRequestScope(db.orm, (em) =>
+    em.execute<{ id: number }[]>(`select min(id) as id from scrum.users where role = 'admin' and is_active`),
+  );
+  const actor: ScrumActor = { module: 'scrum', userId: admin!.id, role: 'admin' };
+  for (let index = 0; index < SCRUM_TRIAGE_ITEMS; index++) {
+    await runAsActor(db.orm, scrumModule, actor, (em, reporter) =>
+      reportIssue(em, reporter, { title: `Fuzz issue ${index}`, description: 'Found by the fuzz harness.' }),
+    );
+  }
+  return String(admin!.id);
+}
 
 /**
  * Creates the planner's fixtures in `db` (seeded already: the other modules' rows come from the seed) and
@@ -128,20 +233,27 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     const repository = await as((em, operator) =>
       registerRepository(em, operator, { path: workTrees[0]! }, { roots: [plannerRoot] }),
     );
-    const plan = await as((em, operator) =>
-      createPlan(em, operator, { repositoryId: repository.id, name: 'Fuzz plan' }),
-    );
-    await as((em, operator) =>
-      addArtifact(em, operator, {
-        planId: plan.id,
-        artifact: {
-          type: 'code_changes',
-          content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+x\n' }] },
-        },
-      }),
-    );
-    await as((em, operator) => openChatSession(em, operator, { planId: plan.id }));
+    // Several drafts, each with an artifact and a chat session: an activation (no more artifact changes) or
+    // a completed chat (no more messages) uses one up.
+    for (let index = 0; index < PLANNER_DRAFTS; index++) {
+      const plan = await as((em, operator) =>
+        createPlan(em, operator, { repositoryId: repository.id, name: `Fuzz plan ${index}` }),
+      );
+      await as((em, operator) =>
+        addArtifact(em, operator, {
+          planId: plan.id,
+          artifact: {
+            type: 'code_changes',
+            content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+x\n' }] },
+          },
+        }),
+      );
+      await as((em, operator) => openChatSession(em, operator, { planId: plan.id }));
+    }
   }
+  if (composed.has(pokerModule.name)) await createPokerFixtures(db);
+  if (composed.has(decisionsModule.name)) await createDecisionsFixtures(db);
+  const scrumAdmin = composed.has(scrumModule.name) ? await createScrumFixtures(db) : undefined;
   const values: Record<string, unknown[]> = {
     path: workTrees.slice(1),
     // A body `planner.artifacts.add` and `replace` accept: schema-derived ones rarely are (trimmed text).
@@ -157,6 +269,9 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     // The seeded director's sign-in: `decisions.auth.signIn` accepts it, and its token joins the pool.
     values.email = [DECISIONS_USERS[0].email];
     values.password = [DECISIONS_PASSWORD];
+    // `users.changePassword` from the seeded password (every seeded user's) to itself: sign-ins keep working.
+    values.currentPassword = [DECISIONS_PASSWORD];
+    values.newPassword = [DECISIONS_PASSWORD];
   }
   for (const source of SOURCES.filter((candidate) => composed.has(candidate.module))) {
     const rows = await inRequestScope(db.orm, (em) => em.execute<{ id: unknown }[]>(source.sql));
@@ -167,7 +282,7 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   return {
     plannerRoot,
     values,
-    subjects: { planner: [OPERATOR] },
+    subjects: { planner: [OPERATOR], ...(scrumAdmin ? { scrum: [scrumAdmin] } : {}) },
     githubOAuth: github.config,
     remove: async () => {
       await github.close();
