@@ -30,6 +30,16 @@ export const serialId = () => z.number().int().positive().max(MAX_SERIAL_ID);
 /** A timestamp in an output: ISO 8601 in UTC, as services render `timestamptz` values (`toISOString`). */
 export const isoTimestamp = () => z.iso.datetime();
 
+/**
+ * A timestamp a client sends back inside a keyset cursor: ISO 8601 that PostgreSQL can read. ISO allows the
+ * year 0000, which PostgreSQL refuses (`date/time field value out of range`), so it is refused here, naming
+ * the cursor, instead of failing in the database.
+ */
+export const cursorTimestamp = () =>
+  z.iso.datetime().refine((value) => Number(value.slice(0, 4)) >= 1, {
+    error: 'must be a year PostgreSQL can hold (0001 or later)',
+  });
+
 /** The most items any list answers with in one page, whatever the caller asks for. */
 export const MAX_PAGE_SIZE = 200;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  cursorTimestamp,
   encodeCursor,
   isoTimestamp,
   keysetCursor,
@@ -58,5 +59,18 @@ describe('keyset paging', () => {
   it('bounds the page size', () => {
     expect(pageLimit(50).parse(undefined)).toBe(50);
     expect(pageLimit(50).safeParse(MAX_PAGE_SIZE + 1).success).toBe(false);
+  });
+});
+
+describe('a cursor timestamp', () => {
+  // Before: ISO's year 0000 passed and PostgreSQL refused it in the statement (a 500).
+  it('refuses a year PostgreSQL cannot hold, and keeps microseconds', () => {
+    const timestamped = keysetCursor(z.tuple([cursorTimestamp(), serialId()]));
+    const refused = timestamped.safeParse(encodeCursor(['0000-02-29T20:16:09Z', 1]));
+    expect(refused.success).toBe(false);
+    expect(timestamped.parse(encodeCursor(['2026-12-06T08:00:00.123456Z', 1]))).toEqual([
+      '2026-12-06T08:00:00.123456Z',
+      1,
+    ]);
   });
 });

@@ -1,4 +1,12 @@
-import { isoTimestamp, keysetCursor, pageLimit, pageOf, serialId, text } from '@huddle/db/zod';
+import {
+  cursorTimestamp,
+  isoTimestamp,
+  keysetCursor,
+  pageLimit,
+  pageOf,
+  serialId,
+  text,
+} from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -81,7 +89,7 @@ const DEFAULT_PAGE_SIZE = 50;
 /** A page key of a list by name: the last item's name and id. */
 const byNameCursor = () => keysetCursor(z.tuple([z.string().max(200), serialId()])).optional();
 /** A page key of a list by time, latest first: the last item's timestamp (microseconds) and id. */
-const byTimeCursor = () => keysetCursor(z.tuple([isoTimestamp(), serialId()])).optional();
+const byTimeCursor = () => keysetCursor(z.tuple([cursorTimestamp(), serialId()])).optional();
 
 export const signInInputSchema = z.object({ email: emailSchema, password: text().min(1).max(200) });
 export const createUserInputSchema = z.object({

@@ -1,4 +1,4 @@
-import { isoTimestamp, keysetCursor, pageLimit, pageOf, text } from '@huddle/db/zod';
+import { cursorTimestamp, isoTimestamp, keysetCursor, pageLimit, pageOf, text } from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -185,7 +185,7 @@ export const listPlanVersionsInputSchema = planNameInputSchema.extend({
 export const listChatSessionsInputSchema = planIdInputSchema.extend({
   limit: pageLimit(DEFAULT_PAGE_SIZE),
   /** By creation time (microseconds), then id. */
-  cursor: keysetCursor(z.tuple([isoTimestamp(), uuidSchema])).optional(),
+  cursor: keysetCursor(z.tuple([cursorTimestamp(), uuidSchema])).optional(),
 });
 export const updatePlanInputSchema = z
   .object({
@@ -226,7 +226,7 @@ export const chatSessionsMentioningInputSchema = z.object({
   repositoryId: uuidSchema.optional(),
   limit: pageLimit(DEFAULT_PAGE_SIZE),
   /** Latest change first (microseconds), then id, descending. */
-  cursor: keysetCursor(z.tuple([isoTimestamp(), uuidSchema])).optional(),
+  cursor: keysetCursor(z.tuple([cursorTimestamp(), uuidSchema])).optional(),
 });
 
 export const chatSessionIdInputSchema = z.object({ sessionId: uuidSchema });

@@ -1,4 +1,12 @@
-import { isoTimestamp, keysetCursor, pageLimit, pageOf, serialId, text } from '@huddle/db/zod';
+import {
+  cursorTimestamp,
+  isoTimestamp,
+  keysetCursor,
+  pageLimit,
+  pageOf,
+  serialId,
+  text,
+} from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -64,13 +72,12 @@ const prioritySchema = z.number().int().min(-1_000).max(1_000);
 
 /**
  * Keyset cursors of scrum's lists (a list's `nextCursor`, sent back as `cursor`): the sort key of a page's
- * last item, timestamps with microseconds (`keysetTimestampSql`) so that they compare exactly.
+ * last item, timestamps with microseconds (`keysetTimestampSql`) so that they compare exactly. Tasks by
+ * priority (highest first), then start date, then id.
  */
-const cursorTimestampSchema = z.iso.datetime();
-/** Tasks by priority (highest first), then start date, then id. */
-const taskCursorSchema = keysetCursor(z.tuple([z.number().int(), cursorTimestampSchema, idSchema]));
+const taskCursorSchema = keysetCursor(z.tuple([z.number().int(), cursorTimestamp(), idSchema]));
 /** Newest first: created_at, then id, both descending. */
-const newestFirstCursorSchema = keysetCursor(z.tuple([cursorTimestampSchema, idSchema]));
+const newestFirstCursorSchema = keysetCursor(z.tuple([cursorTimestamp(), idSchema]));
 
 // ---------------------------------------------------------------------------------------------- inputs
 
@@ -149,7 +156,7 @@ export const listTasksByRoleInputSchema = z.object({
 export const listDelayedTasksInputSchema = z.object({
   limit: pageLimit(100),
   /** The most overdue first: end date, then id. */
-  cursor: keysetCursor(z.tuple([cursorTimestampSchema, idSchema])).optional(),
+  cursor: keysetCursor(z.tuple([cursorTimestamp(), idSchema])).optional(),
 });
 export const listEpicTasksInputSchema = z.object({ epicId: referenceSchema, ...taskPageFields });
 
