@@ -1,10 +1,2 @@
-export {
-  createHuddleClient,
-  type HuddleClient,
-  type HuddleClientOptions,
-  type HuddleModule,
-  type HuddleTokens,
-  isHuddleClientError,
-  ReadPosition,
-} from '@huddle/client';
-export type { AppRouter, RouterInputs, RouterOutputs } from './router.ts';
+// The typed client, for programs that depend on the API package: the same exports as @huddle/client.
+export * from '@huddle/client';
