@@ -1,7 +1,7 @@
 import { createHuddleClient } from '@huddle/api';
 import { startApiServer } from '@huddle/api/server';
 import { domainModules } from '@huddle/composition';
-import { seed } from '@huddle/db';
+import { ModuleResources, seed } from '@huddle/db';
 import { ruleBasedExtractor } from '@huddle/decisions';
 import { pino } from 'pino';
 import { migratedDatabase } from './server.ts';
@@ -59,7 +59,7 @@ export async function benchExtraction(serverUrl: string): Promise<string[]> {
   const server = await startApiServer({
     db: target.db,
     secret: SECRET,
-    plannerAccess: { roots: [] },
+    moduleResources: await ModuleResources.fromEnv(target.db.modules, { HUDDLE_PLANNER_ROOTS: '' }),
     port: 0,
     host: '127.0.0.1',
     logger: pino({ level: 'silent' }),

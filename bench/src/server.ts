@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type ApiServer, startApiServer } from '@huddle/api/server';
-import { type Database, type DomainModule, migrateUp, openDatabase } from '@huddle/db';
+import { type Database, type DomainModule, ModuleResources, migrateUp, openDatabase } from '@huddle/db';
 import { createDatabase, databaseUrl, findPostgresBinaries } from '@huddle/testing';
 import { pino } from 'pino';
 
@@ -45,11 +45,11 @@ export const ratio = (value: number) => `${value.toFixed(2)}×`;
  * The API over `db` as the request-path benches run it: any free port, no planner roots, and the access log
  * on, as in production, into `workDir/api.log` rather than the terminal.
  */
-export function startBenchApi(db: Database, secret: Uint8Array, workDir: string): Promise<ApiServer> {
+export async function startBenchApi(db: Database, secret: Uint8Array, workDir: string): Promise<ApiServer> {
   return startApiServer({
     db,
     secret,
-    plannerAccess: { roots: [] },
+    moduleResources: await ModuleResources.fromEnv(db.modules, { HUDDLE_PLANNER_ROOTS: '' }),
     port: 0,
     host: '127.0.0.1',
     logger: pino(

@@ -1,10 +1,12 @@
-import fs from 'node:fs';
 import { domainModules, issueActorToken, issueToken, resolveSecret } from '@huddle/composition';
 import {
   ConfigurationError,
   type Database,
+  type DomainModule,
   HuddleError,
   inRequestScope,
+  type ModuleActor,
+  ModuleResources,
   migrateUp,
   openDatabase,
   platformModule,
@@ -20,19 +22,8 @@ import {
   listMyProjects,
   signIn,
 } from '@huddle/decisions';
-import {
-  PLANNER_ROOTS_VARIABLE,
-  plannerActor,
-  plannerRootsFromEnv,
-  type RepositoryAccess,
-} from '@huddle/planner';
-import { findUserByEmail, MINIMAL_USERS, pokerActor } from '@huddle/poker';
-import {
-  findActiveUserIdByGithubId,
-  githubOAuthConfigFromEnv,
-  MINIMAL_USERS as SCRUM_USERS,
-} from '@huddle/scrum';
-import git from 'isomorphic-git';
+import { plannerActor } from '@huddle/planner';
+import { findActiveUserIdByGithubId, MINIMAL_USERS as SCRUM_USERS } from '@huddle/scrum';
 import { z } from 'zod';
 import { trustedProxiesFromEnv } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
@@ -64,27 +55,6 @@ const listenSchema = z.object({
     .max(720)
     .default(DEFAULT_IDEMPOTENCY_KEY_HOURS),
 });
-
-/** A token for the demo facilitator, so the banner's example call shows the seeded demo session. */
-async function demoFacilitatorToken(db: Database, secret: Uint8Array): Promise<string | undefined> {
-  const facilitator = await inRequestScope(db.orm, (em) => findUserByEmail(em, MINIMAL_USERS[0].email));
-  if (!facilitator) return undefined;
-  return (await issueActorToken(secret, pokerActor, { module: 'poker', userId: facilitator.id })).token;
-}
-
-/**
- * Where planner may read git repositories, decided once at start: `HUDDLE_PLANNER_ROOTS`, or, when it is
- * unset, the git work tree the API is started in (so `pnpm start` can plan changes to Huddle itself); none
- * outside a work tree or when the variable is set but empty. The default is written back to the
- * environment because the minimal seeder reads the roots there: the seeded repository is then readable.
- */
-async function plannerAccessFromEnv(): Promise<RepositoryAccess> {
-  if (process.env[PLANNER_ROOTS_VARIABLE] === undefined) {
-    const checkout = await git.findRoot({ fs, filepath: process.cwd() }).catch(() => undefined);
-    if (checkout) process.env[PLANNER_ROOTS_VARIABLE] = checkout;
-  }
-  return { roots: plannerRootsFromEnv() };
-}
 
 /**
  * How to try the decisions module on the seeded embedded database: the director's sign-in, and a signed
@@ -144,8 +114,7 @@ async function main() {
     const issue = listen.error.issues[0]!;
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
-  const plannerAccess = await plannerAccessFromEnv();
-  const githubOAuth = githubOAuthConfigFromEnv() ?? undefined;
+  const moduleResources = await ModuleResources.fromEnv(domainModules);
   const decisionsWebhookSecrets = decisionsWebhookSecretsFromEnv();
   const opsToken = opsTokenFromEnv();
   const signInLimits = signInLimitsFromEnv();
@@ -163,8 +132,7 @@ async function main() {
   const server = await startApiServer({
     db,
     secret,
-    plannerAccess,
-    githubOAuth,
+    moduleResources,
     decisionsWebhookSecrets,
     opsToken,
     port: listen.data.HUDDLE_PORT,
@@ -176,19 +144,19 @@ async function main() {
   });
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';
-  const token = db.target.kind === 'pglite' ? await demoFacilitatorToken(db, secret) : undefined;
   const banner = [
     `Huddle API listening on ${server.url} (${where})`,
     'Try:',
     `  curl -s ${server.url}/health`,
   ];
-  if (token) {
-    banner.push(
-      'The demo session, as its facilitator:',
-      `  curl -s -H "authorization: Bearer ${token}" ${server.url}/poker.sessions.mine`,
-    );
-  }
   if (db.target.kind === 'pglite') {
+    const modules: readonly DomainModule[] = domainModules;
+    for (const module of modules) {
+      const { actor, demo } = module;
+      if (!actor || !demo) continue;
+      const tokenFor = async (subject: ModuleActor) => (await issueActorToken(secret, actor, subject)).token;
+      banner.push(...(await demo({ db, url: server.url, resources: moduleResources.of(module), tokenFor })));
+    }
     const planner = await issueActorToken(secret, plannerActor, { module: 'planner', operator: 'demo' });
     banner.push(
       'The planner’s repositories, as operator demo:',

@@ -10,18 +10,16 @@ import {
   type HuddleErrorKind,
   InvalidInputError,
   type ModuleActor,
+  type ModuleResources,
   type ModuleWithActors,
   OutcomeUnknownError,
   primaryWalPosition,
   type RequestScopeOptions,
   recordIdempotentResult,
-  runAnonymously,
   runAsActor,
   toHuddleError,
   UnauthorizedError,
 } from '@huddle/db';
-import type { RepositoryAccess } from '@huddle/planner';
-import type { GitHubOAuthConfig } from '@huddle/scrum';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 // tRPC has no public way for a middleware to answer without calling `next()` (trpc/trpc#4066); a replayed
@@ -45,10 +43,8 @@ import { type OpenStreams, TooManyStreamsError } from './stream-limits.ts';
 export interface ApiResources {
   db: Database;
   secret: Uint8Array;
-  /** Where planner may read git repositories (`HUDDLE_PLANNER_ROOTS`, read once at start). */
-  plannerAccess: RepositoryAccess;
-  /** Scrum's sign-in with GitHub (`GITHUB_*`, read once at start); absent when it is not configured. */
-  githubOAuth?: GitHubOAuthConfig;
+  /** What each module's operations need from outside a request, read once at start (`ModuleResources`). */
+  moduleResources: ModuleResources;
   /** The operators' bearer token (`HUDDLE_OPS_TOKEN`, read once at start); absent, nobody is an operator. */
   opsToken?: string;
 }
@@ -87,10 +83,10 @@ export interface ApiContext extends AuthContext {
 }
 
 export async function createContext(
-  { db, secret, plannerAccess, githubOAuth, opsToken }: ApiResources,
+  { db, secret, moduleResources, opsToken }: ApiResources,
   authorization: string | undefined,
 ): Promise<AuthContext> {
-  const resources = { db, secret, plannerAccess, githubOAuth, opsToken };
+  const resources = { db, secret, moduleResources, opsToken };
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) return { ...resources, token: null, authError: null, operator: false };
   try {
@@ -185,6 +181,8 @@ const t = initTRPC.context<ApiContext>().create({
 });
 
 export const router = t.router;
+/** The error shape every procedure's failures have (`errorFormatter` above). */
+export type ApiErrorShape = typeof t._config.$types.errorShape;
 
 /**
  * Every procedure's one middleware of its own (each layer costs a hot path a copy of the context):
@@ -312,21 +310,4 @@ export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActo
       ),
     );
   });
-}
-
-/**
- * For procedures of `module` that act for nobody yet (signing in): one transaction as the module's request
- * role (`runAnonymously`), committed when the procedure succeeds, within the bulkheads of the module and the
- * caller's address.
- */
-export function anonymousTransaction(module: DomainModule) {
-  return t.middleware(({ ctx, next }) =>
-    withinBulkheads(ctx.bulkheads, module.name, `address:${ctx.clientAddress}`, () =>
-      runAnonymously(ctx.db.orm, module, async (em: EntityManager) => {
-        const result = await next({ ctx: { em } });
-        if (!result.ok) throw result.error;
-        return result;
-      }),
-    ),
-  );
 }

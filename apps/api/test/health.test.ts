@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHuddleClient } from '@huddle/client';
 import { domainModules, issueToken } from '@huddle/composition';
-import { type Database, migrateUp, openDatabase } from '@huddle/db';
+import { type Database, ModuleResources, migrateUp, openDatabase } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsTokenFromEnv } from '../src/operator.ts';
@@ -69,7 +69,7 @@ describe('health on PostgreSQL', () => {
     const resources = {
       db: database.db,
       secret: TEST_SECRET,
-      plannerAccess: { roots: [] },
+      moduleResources: await ModuleResources.fromEnv(database.db.modules, { HUDDLE_PLANNER_ROOTS: '' }),
       opsToken: OPS_TOKEN,
     };
     const valid = await createContext(resources, `Bearer ${token}`);

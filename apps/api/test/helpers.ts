@@ -1,6 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Database } from '@huddle/db';
+import { ModuleResources } from '@huddle/db';
+import { PLANNER_ROOTS_VARIABLE } from '@huddle/planner';
 import { TRPCClientError } from '@trpc/client';
 import { pino } from 'pino';
 import { expect } from 'vitest';
@@ -18,7 +20,7 @@ export const TEST_LOGGER = pino({ name: 'huddle-api', level: 'warn' });
  * An API server on a free port over `db`, inside the test process; planner reads under `plannerRoots` only;
  * `options` adds what a test configures beyond that (a webhook secret, a logger, the operators' token).
  */
-export function startTestServer(
+export async function startTestServer(
   db: Database,
   plannerRoots: readonly string[] = [],
   options: Pick<
@@ -29,7 +31,9 @@ export function startTestServer(
   return startApiServer({
     db,
     secret: TEST_SECRET,
-    plannerAccess: { roots: plannerRoots },
+    moduleResources: await ModuleResources.fromEnv(db.modules, {
+      [PLANNER_ROOTS_VARIABLE]: plannerRoots.join(path.delimiter),
+    }),
     port: 0,
     host: '127.0.0.1',
     logger: TEST_LOGGER,

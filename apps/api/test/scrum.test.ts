@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules, issueToken } from '@huddle/composition';
-import { inRequestScope, runJob } from '@huddle/db';
-import { type ChatEvent, githubOAuthConfigFromEnv, type NotificationEvent } from '@huddle/scrum';
+import { inRequestScope, ModuleResources, runJob } from '@huddle/db';
+import { type ChatEvent, githubOAuthConfigFromEnv, type NotificationEvent, scrumModule } from '@huddle/scrum';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApiServer } from '../src/server.ts';
@@ -107,8 +107,9 @@ beforeAll(async () => {
   server = await startApiServer({
     db: database.db,
     secret: TEST_SECRET,
-    plannerAccess: { roots: [] },
-    githubOAuth,
+    moduleResources: (await ModuleResources.fromEnv(database.db.modules, { HUDDLE_PLANNER_ROOTS: '' })).with(scrumModule, {
+      github: githubOAuth,
+    }),
     port: 0,
     host: '127.0.0.1',
     logger: TEST_LOGGER,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
-import { type Database, migrateUp, openDatabase, seed } from '@huddle/db';
+import { type Database, ModuleResources, migrateUp, openDatabase, seed } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustedProxiesFromEnv } from '../src/client-address.ts';
@@ -23,7 +23,7 @@ describe('sign-in limits on the embedded database (one process holds it: its mem
     const server = await startApiServer({
       db,
       secret: TEST_SECRET,
-      plannerAccess: { roots: [] },
+      moduleResources: await ModuleResources.fromEnv(db.modules, { HUDDLE_PLANNER_ROOTS: '' }),
       port: 0,
       host: '127.0.0.1',
       logger: TEST_LOGGER,
@@ -88,7 +88,7 @@ describe('sign-in limits against strangers, behind a trusted proxy', () => {
     server = await startApiServer({
       db: database.db,
       secret: TEST_SECRET,
-      plannerAccess: { roots: [] },
+      moduleResources: await ModuleResources.fromEnv(database.db.modules, { HUDDLE_PLANNER_ROOTS: '' }),
       port: 0,
       host: '127.0.0.1',
       logger: TEST_LOGGER,

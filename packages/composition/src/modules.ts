@@ -11,7 +11,7 @@ import { pokerModule } from '@huddle/poker';
 import { scrumModule } from '@huddle/scrum';
 
 /** The domain modules the API, the CLI and the benchmarks serve, in any order: dependsOn decides migration order. */
-export const domainModules: DomainModule[] = [pokerModule, scrumModule, decisionsModule, plannerModule];
+export const domainModules = [pokerModule, scrumModule, decisionsModule, plannerModule] as const;
 
 /** How a token subject of module `name` becomes its actor; a module without users has none to sign in. */
 export function actorSpecOf(modules: readonly DomainModule[], name: string): ActorSpec<ModuleActor> {

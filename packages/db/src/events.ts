@@ -4,11 +4,13 @@ import pg from 'pg';
 import { DatabaseUnavailableError } from './errors.ts';
 
 /**
- * Cross-process events over PostgreSQL LISTEN/NOTIFY. `publish` runs inside the caller's transaction, so an
+ * Cross-process events over PostgreSQL LISTEN/NOTIFY. `publish` runs inside the caller's transaction (after flushing its pending changes), so an
  * event is delivered exactly when (and only if) the change it describes commits, to every process listening
  * on the same database: several API processes behind a load balancer see the same events.
  */
 export async function publish(em: EntityManager, channel: string, payload: unknown): Promise<void> {
+  // Flushed first: an event never precedes a pending write that could still fail.
+  await em.flush();
   await em.execute('select pg_notify(?, ?)', [channel, JSON.stringify(payload)]);
 }
 

@@ -105,18 +105,39 @@ export {
   migrationStatus,
 } from './migrations.ts';
 export {
+  type DemoContext,
   type DomainModule,
   findModule,
   type JobReport,
   type ModuleJob,
   type ModuleSeeder,
   type ModuleWithActors,
+  ModuleResources,
+  type ResourcesOf,
   migrationList,
   orderModules,
   type SeedContext,
   selectModules,
   withDependencies,
 } from './module.ts';
+export {
+  type ActorOperation,
+  type ActorTransactions,
+  type AnonymousTransactions,
+  type Answer,
+  callOperation,
+  type EventOf,
+  type InputSchema,
+  type Operation,
+  type Operations,
+  operationsFor,
+  type ParsedInput,
+  type PublicOperation,
+  type SignedIn,
+  type SignInOperation,
+  type SteppedOperation,
+  type SubscriptionOperation,
+} from './operations.ts';
 export { platformModule } from './platform.ts';
 export {
   executePrepared,

@@ -1,12 +1,14 @@
 import type { Database } from './database.ts';
 import { ConfigurationError } from './errors.ts';
-import type { JobReport, ModuleJob } from './module.ts';
+import { type DomainModule, type JobReport, type ModuleJob, ModuleResources } from './module.ts';
 import { inRequestScope } from './request.ts';
 
 export interface JobRunOptions {
   /** The schedule slot this run is for: a slot that already ran is skipped (several API processes). */
   scheduledFor?: Date;
   now?: Date;
+  /** What the job's module needs (`ModuleResources`); read from the environment when not given. */
+  resources?: ModuleResources;
 }
 
 export type JobRunResult =
@@ -14,10 +16,18 @@ export type JobRunResult =
   | { status: 'skipped'; module: string; job: string; reason: string };
 
 /** Every job of every composed module, as `<module>.<job>` with its module. */
-export function listJobs(db: Pick<Database, 'modules'>): { id: string; module: string; job: ModuleJob }[] {
+export function listJobs(db: Pick<Database, 'modules'>): JobEntry[] {
   return db.modules.flatMap((module) =>
-    (module.jobs ?? []).map((job) => ({ id: `${module.name}.${job.name}`, module: module.name, job })),
+    (module.jobs ?? []).map((job) => ({ id: `${module.name}.${job.name}`, module: module.name, job, owner: module })),
   );
+}
+
+interface JobEntry {
+  id: string;
+  module: string;
+  job: ModuleJob;
+  /** The module that declares the job. */
+  owner: DomainModule;
 }
 
 /**
@@ -28,7 +38,7 @@ export function findJob(
   db: Pick<Database, 'modules'>,
   id: string,
   field = 'job',
-): { module: string; job: ModuleJob } {
+): JobEntry {
   const jobs = listJobs(db);
   const found = jobs.find((entry) => entry.id === id);
   if (!found) {
@@ -44,7 +54,8 @@ export function findJob(
  * `huddle.job_runs` in the same transaction, so each slot runs once however many processes fire it.
  */
 export async function runJob(db: Database, id: string, options: JobRunOptions = {}): Promise<JobRunResult> {
-  const { module, job } = findJob(db, id);
+  const { module, job, owner } = findJob(db, id);
+  const resources = (options.resources ?? (await ModuleResources.fromEnv([owner]))).of(owner);
   return inRequestScope(
     db.orm,
     async (em) => {
@@ -60,7 +71,7 @@ export async function runJob(db: Database, id: string, options: JobRunOptions = 
         }
       }
       const started = performance.now();
-      const report = await job.run(em, { now: options.now ?? new Date() });
+      const report = await job.run(em, { now: options.now ?? new Date(), resources });
       if (options.scheduledFor) {
         await em.execute(
           'update huddle.job_runs set rows = ?, summary = ? where module = ? and job = ? and scheduled_for = ?',

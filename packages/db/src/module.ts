@@ -10,7 +10,9 @@ import type { Migration } from '@mikro-orm/migrations';
 import type { Seeder } from '@mikro-orm/seeder';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { ActorSpec, ModuleActor } from './actor.ts';
+import type { Database } from './database.ts';
 import { ConfigurationError } from './errors.ts';
+import type { Operations } from './operations.ts';
 
 /**
  * What every module seeder receives as its context: realistic seeders scale with `scale` and are
@@ -38,22 +40,39 @@ export interface JobReport {
  * Scheduled maintenance a module declares (`huddle jobs run <module>.<name>`, or the API on `schedule`). A
  * run is one transaction as the owner role; running it twice in a row changes nothing the second time.
  */
-export interface ModuleJob {
+export interface ModuleJob<Resources = unknown> {
   /** Unique within the module, kebab-case: `detect-delays`. */
   name: string;
   description: string;
   /** Default schedule, a five-field cron expression in UTC: `*\/15 * * * *`. */
   schedule: string;
-  run(em: EntityManager, context: { now: Date }): Promise<JobReport>;
+  run(em: EntityManager, context: { now: Date; resources: Resources }): Promise<JobReport>;
+}
+
+/**
+ * What the embedded server's start banner offers a module to show a newcomer: example calls against the
+ * seeded data. `tokenFor` signs a token for one of the module's actors.
+ */
+export interface DemoContext<Actor extends ModuleActor, Resources> {
+  db: Database;
+  /** The API's base URL, e.g. http://127.0.0.1:4000 */
+  url: string;
+  resources: Resources;
+  tokenFor(actor: Actor): Promise<string>;
 }
 
 /**
  * What a domain package tells the apps about itself. `@huddle/db` knows nothing else about a domain:
  * it migrates, seeds, maps errors and runs requests and jobs for whatever list of modules an app composes.
  */
-export interface DomainModule<Actor extends ModuleActor = ModuleActor> {
+export interface DomainModule<
+  Actor extends ModuleActor = ModuleActor,
+  Resources = unknown,
+  Name extends string = string,
+  Ops extends Operations = Operations,
+> {
   /** Also the module's PostgreSQL schema name (its entities' schema) and the key of its migrations table. */
-  name: string;
+  name: Name;
   entities: (EntityClass<AnyEntity> | EntitySchema)[];
   /** This module's migrations, oldest first; names must sort in the order they apply. */
   migrations: MigrationObject[];
@@ -66,14 +85,66 @@ export interface DomainModule<Actor extends ModuleActor = ModuleActor> {
   requestRole: string;
   /** How a token subject becomes this module's actor; modules without users of their own have none. */
   actor?: ActorSpec<Actor>;
+  /** What it offers callers: the API's procedures, one per operation (operations.ts). */
+  operations?: Ops;
+  /**
+   * What its operations and jobs need from outside a request (settings, clients), read once when the modules
+   * are composed (`ModuleResources.fromEnv`); tests and embedding apps may provide their own instead.
+   */
+  resources?(env: NodeJS.ProcessEnv): Resources | Promise<Resources>;
   /** Scheduled maintenance jobs. */
-  jobs?: ModuleJob[];
+  jobs?: ModuleJob<Resources>[];
+  /** Example calls for the embedded server's start banner (the seeded demo data). */
+  demo?(context: DemoContext<Actor, Resources>): Promise<string[]>;
   /** Modules whose migrations must run before this one's. */
   dependsOn?: string[];
 }
 
 /** A module that has users: what the apps sign in to and run requests for (`runAsActor`). */
-export type ModuleWithActors<Actor extends ModuleActor> = DomainModule<Actor> & { actor: ActorSpec<Actor> };
+export type ModuleWithActors<Actor extends ModuleActor, Resources = unknown> = DomainModule<Actor, Resources> & {
+  actor: ActorSpec<Actor>;
+};
+
+/** What `module.resources` reads: the resources its operations and jobs receive. */
+export type ResourcesOf<Module extends DomainModule> = NonNullable<Module['resources']> extends (
+  env: NodeJS.ProcessEnv,
+) => infer Resources
+  ? Awaited<Resources>
+  : undefined;
+
+/**
+ * Every composed module's resources, read once when the modules are composed: what an operation or job of a
+ * module receives as `resources`.
+ */
+export class ModuleResources {
+  readonly #byModule: ReadonlyMap<string, unknown>;
+
+  private constructor(byModule: ReadonlyMap<string, unknown>) {
+    this.#byModule = byModule;
+  }
+
+  /** Each module's resources as its `resources` reads them from `env`. */
+  static async fromEnv(
+    modules: readonly DomainModule[],
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<ModuleResources> {
+    const entries = await Promise.all(
+      modules.map(async (module) => [module.name, await module.resources?.(env)] as const),
+    );
+    return new ModuleResources(new Map(entries));
+  }
+
+  /** These resources, with `module`'s replaced (tests, embedding apps). */
+  with<Module extends DomainModule>(module: Module, resources: ResourcesOf<Module>): ModuleResources {
+    return new ModuleResources(new Map([...this.#byModule, [module.name, resources]]));
+  }
+
+  /** `module`'s resources (undefined for a module that declares none). */
+  of<Module extends DomainModule>(module: Module): ResourcesOf<Module> {
+    // Only `fromEnv` (from the module's own reader) and `with` (typed by the module) put values here.
+    return this.#byModule.get(module.name) as ResourcesOf<Module>;
+  }
+}
 
 /** Builds the migration list from classes, keeping each migration's name stable (its class name). */
 export function migrationList(...classes: Constructor<Migration>[]): MigrationObject[] {

@@ -8,13 +8,15 @@ import { plannerMigrations } from './migrations/index.ts';
 import { PLANNER_REQUEST_ROLE } from './request-role.ts';
 import { PlannerMinimalSeeder } from './seeders/minimal.ts';
 import { PlannerRealisticSeeder } from './seeders/realistic.ts';
+import { plannerAccessFromEnv, type RepositoryAccess } from './roots.ts';
 
 /** Code-change plans as a Huddle module: Postgres schema `planner`, its own migrations and seeders. */
 export const plannerModule = {
-  name: 'planner',
+  name: 'planner' as const,
   actor: plannerActor,
   entities: [PlannerRepository, PlannerPlan, PlannerArtifact, PlannerChatSession],
   migrations: plannerMigrations,
   requestRole: PLANNER_REQUEST_ROLE,
   seeders: { minimal: PlannerMinimalSeeder, realistic: PlannerRealisticSeeder },
-} satisfies ModuleWithActors<PlannerActor>;
+  resources: plannerAccessFromEnv,
+} satisfies ModuleWithActors<PlannerActor, RepositoryAccess>;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import git from 'isomorphic-git';
 import path from 'node:path';
 import { ConfigurationError, InvalidInputError } from '@huddle/db';
 
@@ -25,6 +26,25 @@ export function plannerRootsFromEnv(env: NodeJS.ProcessEnv = process.env): strin
     }
   }
   return roots.map((root) => path.resolve(root));
+}
+
+/** Where planner may read git repositories: what its operations receive as their resources. */
+export interface RepositoryAccess {
+  roots: readonly string[];
+}
+
+/**
+ * Where planner may read git repositories, decided once when modules are composed: `HUDDLE_PLANNER_ROOTS`,
+ * or, when it is unset, the git work tree the process is started in (so `pnpm start` can plan changes to
+ * Huddle itself); none outside a work tree or when the variable is set but empty. The default is written
+ * back to `env` because the minimal seeder reads the roots there: the seeded repository is then readable.
+ */
+export async function plannerAccessFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<RepositoryAccess> {
+  if (env[PLANNER_ROOTS_VARIABLE] === undefined) {
+    const checkout = await git.findRoot({ fs, filepath: process.cwd() }).catch(() => undefined);
+    if (checkout) env[PLANNER_ROOTS_VARIABLE] = checkout;
+  }
+  return { roots: plannerRootsFromEnv(env) };
 }
 
 /** Whether `candidate` is `root` or lies below it (both resolved paths). */

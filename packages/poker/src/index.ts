@@ -1,6 +1,7 @@
 /** @huddle/poker: planning poker on Huddle's shared data layer. */
 export { type PokerActor, pokerActor } from './actor.ts';
 export { pokerModule } from './module.ts';
+export { pokerOperations } from './operations.ts';
 export * from './schemas.ts';
 export { DEMO_SESSION_NAME, MINIMAL_USERS, PokerMinimalSeeder } from './seeders/minimal.ts';
 export { PokerRealisticSeeder, REALISTIC_PER_SCALE, realisticUserEmail } from './seeders/realistic.ts';

@@ -1,21 +1,25 @@
-import type { ModuleWithActors } from '@huddle/db';
+import type { DomainModule } from '@huddle/db';
 import { type PokerActor, pokerActor } from './actor.ts';
+import { pokerDemo } from './demo.ts';
 import { PokerSession } from './entities/session.ts';
 import { PokerSessionParticipant } from './entities/session-participant.ts';
 import { PokerStory } from './entities/story.ts';
 import { PokerUser } from './entities/user.ts';
 import { PokerVote } from './entities/vote.ts';
 import { pokerMigrations } from './migrations/index.ts';
+import { pokerOperations } from './operations.ts';
 import { POKER_REQUEST_ROLE } from './request-role.ts';
 import { PokerMinimalSeeder } from './seeders/minimal.ts';
 import { PokerRealisticSeeder } from './seeders/realistic.ts';
 
 /** Planning poker as a Huddle module: Postgres schema `poker`, its own migrations and seeders. */
 export const pokerModule = {
-  name: 'poker',
+  name: 'poker' as const,
   actor: pokerActor,
   entities: [PokerUser, PokerSession, PokerStory, PokerVote, PokerSessionParticipant],
   migrations: pokerMigrations,
   requestRole: POKER_REQUEST_ROLE,
   seeders: { minimal: PokerMinimalSeeder, realistic: PokerRealisticSeeder },
-} satisfies ModuleWithActors<PokerActor>;
+  operations: pokerOperations,
+  demo: pokerDemo,
+} satisfies DomainModule<PokerActor, undefined>;

@@ -86,20 +86,20 @@ export const reorderStoriesInputSchema = z.object({
 export const completeStoryInputSchema = z.object({ storyId: idSchema, finalPoints: pointValueSchema });
 export const castVoteInputSchema = z.object({ storyId: idSchema, points: pointValueSchema });
 
-export type JoinInput = z.input<typeof joinInputSchema>;
-export type CreateSessionInput = z.input<typeof createSessionInputSchema>;
-export type RenameSessionInput = z.input<typeof renameSessionInputSchema>;
-export type SessionIdInput = z.input<typeof sessionIdInputSchema>;
+export type JoinInput = z.output<typeof joinInputSchema>;
+export type CreateSessionInput = z.output<typeof createSessionInputSchema>;
+export type RenameSessionInput = z.output<typeof renameSessionInputSchema>;
+export type SessionIdInput = z.output<typeof sessionIdInputSchema>;
 export type ParticipantRole = z.infer<typeof participantRoleSchema>;
-export type JoinSessionInput = z.input<typeof joinSessionInputSchema>;
+export type JoinSessionInput = z.output<typeof joinSessionInputSchema>;
 /** As parsed at the edge (the router, or `listMySessionsInputSchema.parse`): page size resolved, cursor decoded. */
 export type ListMySessionsInput = z.output<typeof listMySessionsInputSchema>;
-export type AddStoryInput = z.input<typeof addStoryInputSchema>;
-export type EditStoryInput = z.input<typeof editStoryInputSchema>;
-export type StoryIdInput = z.input<typeof storyIdInputSchema>;
-export type ReorderStoriesInput = z.input<typeof reorderStoriesInputSchema>;
-export type CompleteStoryInput = z.input<typeof completeStoryInputSchema>;
-export type CastVoteInput = z.input<typeof castVoteInputSchema>;
+export type AddStoryInput = z.output<typeof addStoryInputSchema>;
+export type EditStoryInput = z.output<typeof editStoryInputSchema>;
+export type StoryIdInput = z.output<typeof storyIdInputSchema>;
+export type ReorderStoriesInput = z.output<typeof reorderStoriesInputSchema>;
+export type CompleteStoryInput = z.output<typeof completeStoryInputSchema>;
+export type CastVoteInput = z.output<typeof castVoteInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
 

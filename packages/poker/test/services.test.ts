@@ -80,12 +80,12 @@ async function sessionWithStories() {
   const session = await asActor(db, facilitator.actor, (em, actor) =>
     createSession(em, actor, { name: 'Sprint 7' }),
   );
-  await asActor(db, ann.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode! }));
+  await asActor(db, ann.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }));
   await asActor(db, bob.actor, (em, actor) =>
-    joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
+    joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter', role: 'voter' }),
   );
   await asActor(db, sam.actor, (em, actor) =>
-    joinSession(em, actor, { joinCode: session.joinCode!, role: 'spectator' }),
+    joinSession(em, actor, { joinCode: session.joinCode!, role: 'spectator', role: 'voter' }),
   );
   const stories = [];
   for (const title of ['Login', 'Logout', 'Profile']) {
@@ -574,7 +574,7 @@ describe('summary', () => {
     const [cy, di] = [await newUser(test.db, 'Cy'), await newUser(test.db, 'Di')];
     for (const user of [cy, di]) {
       await asActor(test.db, user.actor, (em, actor) =>
-        joinSession(em, actor, { joinCode: session.joinCode! }),
+        joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
       );
     }
     await vote(facilitator.actor, story.id, '3');
@@ -638,7 +638,7 @@ describe('join codes', () => {
     expect(seenByAnn.joinCode).toBeNull();
     const stranger = await newUser(test.db, 'Stranger');
     const guessed = await expectHuddleError(
-      asActor(test.db, stranger.actor, (em, actor) => joinSession(em, actor, { joinCode: 'f'.repeat(32) })),
+      asActor(test.db, stranger.actor, (em, actor) => joinSession(em, actor, { joinCode: 'f'.repeat(32), role: 'voter' })),
       NotFoundError,
     );
     expect(guessed.message).toBe('joinCode: no session has this join code');
@@ -665,11 +665,11 @@ describe('join codes', () => {
     expect(rotated.joinCode).not.toBe(session.joinCode);
     const late = await newUser(test.db, 'Late');
     await expectHuddleError(
-      asActor(test.db, late.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode! })),
+      asActor(test.db, late.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' })),
       NotFoundError,
     );
     await asActor(test.db, late.actor, (em, actor) =>
-      joinSession(em, actor, { joinCode: rotated.joinCode! }),
+      joinSession(em, actor, { joinCode: rotated.joinCode!, role: 'voter' }),
     );
     const detail = await asActor(test.db, ann.actor, (em, actor) =>
       getSession(em, actor, { sessionId: session.id }),
@@ -701,7 +701,7 @@ describe('outputs', () => {
       [
         participantSchema,
         await asActor(test.db, ann.actor, (em, actor) =>
-          joinSession(em, actor, { joinCode: session.joinCode! }),
+          joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
         ),
       ],
       [voteSchema, await vote(ann.actor, story.id, '?')],

@@ -1,7 +1,7 @@
 /** @huddle/scrum: tasks, notifications, chat and triage, with row-level security enforced by the database. */
 export { type ScrumActor, scrumActor } from './actor.ts';
 export { READ_NOTIFICATION_RETENTION_DAYS, scrumJobs } from './jobs.ts';
-export { scrumModule } from './module.ts';
+export { type ScrumResources, scrumModule } from './module.ts';
 export * from './schemas.ts';
 export { MINIMAL_USERS, SAMPLE_TASK, ScrumMinimalSeeder } from './seeders/minimal.ts';
 export { REALISTIC_PER_SCALE, realisticGithubId, ScrumRealisticSeeder } from './seeders/realistic.ts';

@@ -8,13 +8,19 @@ import { ScrumTask } from './entities/task.ts';
 import { ScrumTriageItem } from './entities/triage-item.ts';
 import { ScrumUser } from './entities/user.ts';
 import { scrumJobs } from './jobs.ts';
+import { type GitHubOAuthConfig, githubOAuthConfigFromEnv } from './services/github.ts';
 import { scrumMigrations } from './migrations/index.ts';
 import { ScrumMinimalSeeder } from './seeders/minimal.ts';
 import { ScrumRealisticSeeder } from './seeders/realistic.ts';
 
+/** What scrum's operations need from outside a request: GitHub's OAuth settings (`GITHUB_*`), if configured. */
+export interface ScrumResources {
+  github: GitHubOAuthConfig | null;
+}
+
 /** The scrum master as a Huddle module: Postgres schema `scrum`, row-level security on its tables. */
 export const scrumModule = {
-  name: 'scrum',
+  name: 'scrum' as const,
   actor: scrumActor,
   entities: [
     ScrumUser,
@@ -30,4 +36,5 @@ export const scrumModule = {
   requestRole: APPLICATION_ROLE,
   seeders: { minimal: ScrumMinimalSeeder, realistic: ScrumRealisticSeeder },
   jobs: scrumJobs,
-} satisfies ModuleWithActors<ScrumActor>;
+  resources: (env): ScrumResources => ({ github: githubOAuthConfigFromEnv(env) }),
+} satisfies ModuleWithActors<ScrumActor, ScrumResources>;

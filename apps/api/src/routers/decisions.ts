@@ -1,5 +1,5 @@
 import { issueActorToken } from '@huddle/composition';
-import { runAsActor } from '@huddle/db';
+import { runAnonymously, runAsActor } from '@huddle/db';
 import {
   addMember,
   addMemberInputSchema,
@@ -76,7 +76,7 @@ import {
   userSchema,
 } from '@huddle/decisions';
 import { z } from 'zod';
-import { actorProcedure, anonymousTransaction, authedProcedure, router, signInProcedure } from '../trpc.ts';
+import { actorProcedure, authedProcedure, router, signInProcedure } from '../trpc.ts';
 
 /** Every decisions procedure but `auth.signIn` acts as the user of a decisions token, with least privilege. */
 const decisionsProcedure = actorProcedure(decisionsModule);
@@ -101,11 +101,10 @@ export const decisionsRouter = router({
   auth: router({
     /** Email and password; a wrong password and an unknown email get the same answer. A decisions token. */
     signIn: signInProcedure
-      .use(anonymousTransaction(decisionsModule))
       .input(signInInputSchema)
       .output(z.object({ user: userSchema, token: z.string(), expiresAt: z.iso.datetime() }))
       .mutation(async ({ ctx, input }) => {
-        const user = await signIn(ctx.em, input);
+        const user = await runAnonymously(ctx.db.orm, decisionsModule, (em) => signIn(em, input));
         const issued = await issueActorToken(ctx.secret, decisionsActor, {
           module: 'decisions',
           userId: user.id,

@@ -75,12 +75,14 @@ import { actorProcedure, router } from '../trpc.ts';
 const plannerProcedure = actorProcedure(plannerModule);
 
 export const plannerRouter = router({
-  /** Local git work trees; the server reads only under the roots it was started with (`ctx.plannerAccess`). */
+  /** Local git work trees; the server reads only under the roots it was started with (`ctx.moduleResources.of(plannerModule)`). */
   repositories: router({
     register: plannerProcedure
       .input(registerRepositoryInputSchema)
       .output(repositorySchema)
-      .mutation(({ ctx, input }) => registerRepository(ctx.em, ctx.actor, input, ctx.plannerAccess)),
+      .mutation(({ ctx, input }) =>
+        registerRepository(ctx.em, ctx.actor, input, ctx.moduleResources.of(plannerModule)),
+      ),
     list: plannerProcedure
       .input(listRepositoriesInputSchema.prefault({}))
       .output(repositoryPageSchema)
@@ -96,7 +98,9 @@ export const plannerRouter = router({
     refresh: plannerProcedure
       .input(repositoryIdInputSchema)
       .output(repositorySchema)
-      .mutation(({ ctx, input }) => refreshRepository(ctx.em, ctx.actor, input, ctx.plannerAccess)),
+      .mutation(({ ctx, input }) =>
+        refreshRepository(ctx.em, ctx.actor, input, ctx.moduleResources.of(plannerModule)),
+      ),
     unregister: plannerProcedure
       .input(unregisterRepositoryInputSchema)
       .output(unregisteredRepositorySchema)

@@ -115,7 +115,8 @@ function scrumProcedureWithSentInput<Schema extends z.ZodType>(schema: Schema) {
 
 /** The server's GitHub settings; a server started without them refuses GitHub sign-in as a client-visible state. */
 function githubConfig(ctx: ApiContext): GitHubOAuthConfig {
-  if (ctx.githubOAuth) return ctx.githubOAuth;
+  const { github } = ctx.moduleResources.of(scrumModule);
+  if (github) return github;
   throw new TRPCError({
     code: 'PRECONDITION_FAILED',
     message:

@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { issueToken, verifyToken } from '@huddle/composition';
-import { type Database, inRequestScope, loadActor } from '@huddle/db';
+import { type Database, inRequestScope, loadActor, ModuleResources } from '@huddle/db';
+import { PLANNER_ROOTS_VARIABLE } from '@huddle/planner';
+import { scrumModule } from '@huddle/scrum';
 import type { AnyProcedure, AnyRouter } from '@trpc/server';
 import fc from 'fast-check';
 import { pino } from 'pino';
@@ -397,8 +399,9 @@ export async function startFuzzServer(
     db,
     secret,
     // The fixtures' root and GitHub stand-in (createFuzzFixtures), so registrations and sign-ins can succeed.
-    plannerAccess: { roots: fixtures ? [fixtures.plannerRoot] : [] },
-    githubOAuth: fixtures?.githubOAuth,
+    moduleResources: (
+      await ModuleResources.fromEnv(db.modules, { [PLANNER_ROOTS_VARIABLE]: fixtures?.plannerRoot ?? '' })
+    ).with(scrumModule, { github: fixtures?.githubOAuth ?? null }),
     port: 0,
     host: '127.0.0.1',
     signInLimits: {

@@ -6,7 +6,7 @@ import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
 import { gitDirectory, readWorkTree, type WorkTreeFacts } from '../git.ts';
-import { isWithin, realRoots, resolveUnderRoots } from '../roots.ts';
+import { isWithin, type RepositoryAccess, realRoots, resolveUnderRoots } from '../roots.ts';
 import {
   type ListRepositoriesInput,
   type RegisterRepositoryInput,
@@ -25,9 +25,6 @@ import { findRepository, flushAndReload } from './access.ts';
 import { toRepository } from './outputs.ts';
 
 /** Where the server may read repositories: the configured roots (see `plannerRootsFromEnv`). */
-export interface RepositoryAccess {
-  roots: readonly string[];
-}
 
 const gitDirectoryOutside = (cause?: unknown) =>
   new InvalidInputError(

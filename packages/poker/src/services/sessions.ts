@@ -4,8 +4,8 @@ import {
   ForbiddenError,
   isoTimestampSql,
   NotFoundError,
-  parseInput,
   preparedStatement,
+  publish,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PokerActor } from '../actor.ts';
@@ -13,20 +13,17 @@ import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import {
   type CreateSessionInput,
-  createSessionInputSchema,
   type JoinSessionInput,
-  joinSessionInputSchema,
   type ListMySessionsInput,
   type MySession,
   type MySessionPage,
   type Participant,
+  POKER_EVENTS_CHANNEL,
   type RenameSessionInput,
-  renameSessionInputSchema,
   type Session,
   type SessionDetail,
   type SessionIdInput,
   type SessionStatus,
-  sessionIdInputSchema,
 } from '../schemas.ts';
 import {
   lockSession,
@@ -35,7 +32,6 @@ import {
   requireSessionStatus,
   sessionNotFound,
 } from './access.ts';
-import { publishPokerEvent } from './events.ts';
 import { toParticipant, toSession } from './outputs.ts';
 
 /** Creates a session facilitated by the actor, who also joins it as a voter. */
@@ -44,12 +40,16 @@ export async function createSession(
   actor: PokerActor,
   input: CreateSessionInput,
 ): Promise<Session> {
-  const { name } = parseInput(createSessionInputSchema, input);
+  const { name } = input;
   const { userId } = actor;
   const session = em.create(PokerSession, { name, facilitator: userId });
   em.create(PokerSessionParticipant, { session, user: userId });
   await em.flush();
-  await publishPokerEvent(em, { type: 'session_changed', sessionId: session.id, change: 'created' });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'session_changed',
+    sessionId: session.id,
+    change: 'created',
+  });
   return toSession(session, userId);
 }
 
@@ -64,14 +64,14 @@ export async function renameSession(
   actor: PokerActor,
   input: RenameSessionInput,
 ): Promise<Session> {
-  const { sessionId, name } = parseInput(renameSessionInputSchema, input);
+  const { sessionId, name } = input;
   const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, 'rename it');
   requireSessionOpen(session, 'rename the session');
   session.name = name;
   const saved = await saveSession(em, session);
-  await publishPokerEvent(em, { type: 'session_changed', sessionId, change: 'renamed' });
+  await publish(em, POKER_EVENTS_CHANNEL, { type: 'session_changed', sessionId, change: 'renamed' });
   return toSession(saved, userId);
 }
 
@@ -81,14 +81,18 @@ async function changeSessionStatus(
   input: SessionIdInput,
   transition: { from: readonly SessionStatus[]; to: SessionStatus; action: string },
 ): Promise<Session> {
-  const { sessionId } = parseInput(sessionIdInputSchema, input);
+  const { sessionId } = input;
   const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, transition.action);
   requireSessionStatus(session, transition.from, transition.action);
   session.status = transition.to;
   const saved = await saveSession(em, session);
-  await publishPokerEvent(em, { type: 'session_status_changed', sessionId, status: transition.to });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'session_status_changed',
+    sessionId,
+    status: transition.to,
+  });
   return toSession(saved, userId);
 }
 
@@ -133,7 +137,7 @@ export async function joinSession(
   actor: PokerActor,
   input: JoinSessionInput,
 ): Promise<Participant> {
-  const { joinCode, role } = parseInput(joinSessionInputSchema, input);
+  const { joinCode, role } = input;
   const { userId } = actor;
   const found = await em.findOne(PokerSession, { joinCode }, { fields: ['id'] });
   if (!found) throw new NotFoundError('joinCode: no session has this join code', { field: 'joinCode' });
@@ -154,7 +158,11 @@ export async function joinSession(
     },
   );
   const withUser = await em.populate(participant, ['user']);
-  await publishPokerEvent(em, { type: 'session_changed', sessionId, change: 'participant_joined' });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'session_changed',
+    sessionId,
+    change: 'participant_joined',
+  });
   return toParticipant(withUser);
 }
 
@@ -166,7 +174,7 @@ export async function rotateJoinCode(
   actor: PokerActor,
   input: SessionIdInput,
 ): Promise<Session> {
-  const { sessionId } = parseInput(sessionIdInputSchema, input);
+  const { sessionId } = input;
   const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, 'rotate its join code');
@@ -207,7 +215,7 @@ export async function getSession(
   actor: PokerActor,
   input: SessionIdInput,
 ): Promise<SessionDetail> {
-  const { sessionId } = parseInput(sessionIdInputSchema, input);
+  const { sessionId } = input;
   const { userId } = actor;
   const [row] = await executePrepared(em, sessionDetailStatement, [userId, sessionId]);
   if (!row) throw sessionNotFound(sessionId);

@@ -1,18 +1,14 @@
-import { type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
+import { type EntityManager, InvalidInputError, publish } from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerStory } from '../entities/story.ts';
 import {
   type AddStoryInput,
-  addStoryInputSchema,
   type CompleteStoryInput,
-  completeStoryInputSchema,
   type EditStoryInput,
-  editStoryInputSchema,
+  POKER_EVENTS_CHANNEL,
   type ReorderStoriesInput,
-  reorderStoriesInputSchema,
   type Story,
   type StoryIdInput,
-  storyIdInputSchema,
 } from '../schemas.ts';
 import {
   lockSession,
@@ -23,12 +19,11 @@ import {
   requireSessionStatus,
   storyStatusConflict,
 } from './access.ts';
-import { publishPokerEvent } from './events.ts';
 import { toStory } from './outputs.ts';
 
 /** Adds a story at the end of the session's order. */
 export async function addStory(em: EntityManager, actor: PokerActor, input: AddStoryInput): Promise<Story> {
-  const { sessionId, title, description } = parseInput(addStoryInputSchema, input);
+  const { sessionId, title, description } = input;
   const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, 'add stories');
@@ -42,32 +37,47 @@ export async function addStory(em: EntityManager, actor: PokerActor, input: AddS
     storyOrder: (last?.storyOrder ?? 0) + 1,
   });
   await em.flush();
-  await publishPokerEvent(em, { type: 'story_changed', sessionId, storyId: story.id, change: 'added' });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'story_changed',
+    sessionId,
+    storyId: story.id,
+    change: 'added',
+  });
   return toStory(story);
 }
 
 export async function editStory(em: EntityManager, actor: PokerActor, input: EditStoryInput): Promise<Story> {
-  const { storyId, title, description } = parseInput(editStoryInputSchema, input);
+  const { storyId, title, description } = input;
   const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'edit its stories');
   requireSessionOpen(session, 'edit a story');
   if (title !== undefined) story.title = title;
   if (description !== undefined) story.description = description;
-  await publishPokerEvent(em, { type: 'story_changed', sessionId: session.id, storyId, change: 'edited' });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'story_changed',
+    sessionId: session.id,
+    storyId,
+    change: 'edited',
+  });
   return toStory(story);
 }
 
 /** Deletes a story; the database deletes its votes with it (on delete cascade). Returns the story as it was. */
 export async function deleteStory(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
-  const { storyId } = parseInput(storyIdInputSchema, input);
+  const { storyId } = input;
   const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'delete its stories');
   requireSessionOpen(session, 'delete a story');
   const deleted = toStory(story);
   em.remove(story);
-  await publishPokerEvent(em, { type: 'story_changed', sessionId: session.id, storyId, change: 'deleted' });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'story_changed',
+    sessionId: session.id,
+    storyId,
+    change: 'deleted',
+  });
   return deleted;
 }
 
@@ -80,7 +90,7 @@ export async function reorderStories(
   actor: PokerActor,
   input: ReorderStoriesInput,
 ): Promise<Story[]> {
-  const { sessionId, storyIds } = parseInput(reorderStoriesInputSchema, input);
+  const { sessionId, storyIds } = input;
   const { userId } = actor;
   const session = await lockSession(em, sessionId, 'write');
   requireFacilitator(session, userId, 'reorder its stories');
@@ -100,13 +110,18 @@ export async function reorderStories(
     );
   }
   for (const story of stories) story.storyOrder = position.get(story.id)!;
-  await publishPokerEvent(em, { type: 'story_changed', sessionId, storyId: null, change: 'reordered' });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'story_changed',
+    sessionId,
+    storyId: null,
+    change: 'reordered',
+  });
   return stories.sort((a, b) => a.storyOrder - b.storyOrder).map(toStory);
 }
 
 /** pending → voting: opens the story's voting round. One story per session votes at a time. */
 export async function startVoting(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
-  const { storyId } = parseInput(storyIdInputSchema, input);
+  const { storyId } = input;
   const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'start voting');
@@ -116,7 +131,7 @@ export async function startVoting(em: EntityManager, actor: PokerActor, input: S
   }
   await requireNoOtherVotingStory(em, story);
   story.status = 'voting';
-  await publishPokerEvent(em, {
+  await publish(em, POKER_EVENTS_CHANNEL, {
     type: 'story_changed',
     sessionId: session.id,
     storyId,
@@ -134,7 +149,7 @@ export async function completeStory(
   actor: PokerActor,
   input: CompleteStoryInput,
 ): Promise<Story> {
-  const { storyId, finalPoints } = parseInput(completeStoryInputSchema, input);
+  const { storyId, finalPoints } = input;
   const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'complete stories');
@@ -145,6 +160,11 @@ export async function completeStory(
   if (story.status === 'voting') story.revealedAt ??= new Date();
   story.status = 'completed';
   story.finalPoints = finalPoints;
-  await publishPokerEvent(em, { type: 'story_changed', sessionId: session.id, storyId, change: 'completed' });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'story_changed',
+    sessionId: session.id,
+    storyId,
+    change: 'completed',
+  });
   return toStory(story);
 }

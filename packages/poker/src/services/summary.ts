@@ -1,4 +1,4 @@
-import { type EntityManager, parseInput } from '@huddle/db';
+import type { EntityManager } from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import { PokerStory } from '../entities/story.ts';
@@ -8,7 +8,6 @@ import {
   type PointValue,
   type StoryIdInput,
   type StorySummary,
-  storyIdInputSchema,
   type VoteStatistics,
 } from '../schemas.ts';
 import { requireParticipant, storyNotFound } from './access.ts';
@@ -55,7 +54,7 @@ export async function getStorySummary(
   actor: PokerActor,
   input: StoryIdInput,
 ): Promise<StorySummary> {
-  const { storyId } = parseInput(storyIdInputSchema, input);
+  const { storyId } = input;
   const { userId } = actor;
   const story = await em.findOne(PokerStory, storyId, { populate: ['session'] });
   if (!story) throw storyNotFound(storyId);

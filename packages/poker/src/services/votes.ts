@@ -3,14 +3,13 @@ import {
   type EntityManager,
   executePrepared,
   ForbiddenError,
-  parseInput,
   preparedStatement,
+  publish,
 } from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerVote } from '../entities/vote.ts';
 import {
   type CastVoteInput,
-  castVoteInputSchema,
   POKER_EVENTS_CHANNEL,
   type PointValue,
   type PokerEvent,
@@ -18,7 +17,6 @@ import {
   type Story,
   type StoryIdInput,
   type StoryStatus,
-  storyIdInputSchema,
   type Vote,
 } from '../schemas.ts';
 import {
@@ -29,7 +27,6 @@ import {
   storyNotFound,
   storyStatusConflict,
 } from './access.ts';
-import { publishPokerEvent } from './events.ts';
 import { toStory } from './outputs.ts';
 
 /** What the voting rules read about a story, its session and the voter, and the vote if it was cast. */
@@ -82,7 +79,7 @@ const castVoteStatement = preparedStatement<VotingOutcome>(
  * refusal says which rule from the rows it read; only a missing story or participation costs a second read.
  */
 export async function castVote(em: EntityManager, actor: PokerActor, input: CastVoteInput): Promise<Vote> {
-  const { storyId, points } = parseInput(castVoteInputSchema, input);
+  const { storyId, points } = input;
   const { userId } = actor;
   // The event says who voted, never what: values stay hidden until the reveal. The statement adds sessionId.
   const event: Omit<Extract<PokerEvent, { type: 'vote_cast' }>, 'sessionId'> = {
@@ -137,7 +134,7 @@ async function missingStoryOrParticipation(em: EntityManager, storyId: number): 
 
 /** Shows the round's votes to everyone (sets revealed_at). */
 export async function revealVotes(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
-  const { storyId } = parseInput(storyIdInputSchema, input);
+  const { storyId } = input;
   const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'reveal votes');
@@ -149,7 +146,7 @@ export async function revealVotes(em: EntityManager, actor: PokerActor, input: S
     });
   }
   story.revealedAt = new Date();
-  await publishPokerEvent(em, { type: 'revealed', sessionId: session.id, storyId });
+  await publish(em, POKER_EVENTS_CHANNEL, { type: 'revealed', sessionId: session.id, storyId });
   return toStory(story);
 }
 
@@ -158,7 +155,7 @@ export async function revealVotes(em: EntityManager, actor: PokerActor, input: S
  * story is voting again (also from completed, when no other story of the session is voting).
  */
 export async function revote(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
-  const { storyId } = parseInput(storyIdInputSchema, input);
+  const { storyId } = input;
   const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'start a re-vote');
@@ -169,6 +166,11 @@ export async function revote(em: EntityManager, actor: PokerActor, input: StoryI
   story.status = 'voting';
   story.revealedAt = null;
   story.finalPoints = null;
-  await publishPokerEvent(em, { type: 'story_changed', sessionId: session.id, storyId, change: 'revote' });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'story_changed',
+    sessionId: session.id,
+    storyId,
+    change: 'revote',
+  });
   return toStory(story);
 }

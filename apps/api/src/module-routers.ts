@@ -1,0 +1,228 @@
+import { issueActorToken } from '@huddle/composition';
+import {
+  type ActorTransactions,
+  type AnonymousTransactions,
+  type DomainModule,
+  type EntityManager,
+  type EventOf,
+  inRequestScope,
+  type ModuleActor,
+  type ModuleWithActors,
+  type Operation,
+  type Operations,
+  runAnonymously,
+  runAsActor,
+} from '@huddle/db';
+import type { TRPCMutationProcedure, TRPCQueryProcedure, TRPCSubscriptionProcedure } from '@trpc/server';
+import { z } from 'zod';
+import { withinBulkheads } from './bulkhead.ts';
+import { eventStream, type SubscribedMessage } from './event-stream.ts';
+import {
+  type ApiContext,
+  type ApiErrorShape,
+  actorProcedure,
+  authedProcedure,
+  signInProcedure,
+} from './trpc.ts';
+
+/**
+ * The API's procedures, derived from the modules' declared operations (`DomainModule.operations`): one
+ * procedure per operation, at the same path under the module's name. Nothing here knows a module: adding one
+ * to the composed list (`@huddle/composition`) is what serves it.
+ */
+
+type InputOf<Input> = Input extends z.ZodType ? z.input<Input> : void;
+interface Definition<Input, Output> {
+  input: InputOf<Input>;
+  output: Output;
+  meta: object;
+  errorShape: ApiErrorShape;
+}
+
+/** What a signed-in caller is answered: the user, and a token for them. */
+type SignInAnswer<User extends z.ZodType> = { user: z.output<User>; token: string; expiresAt: string };
+
+/** The procedure an operation becomes: what the typed client infers for it. */
+export type ProcedureOf<Op> = Op extends {
+  kind: 'query';
+  input: infer Input;
+  output: infer Output extends z.ZodType;
+}
+  ? TRPCQueryProcedure<Definition<Input, z.output<Output>>>
+  : Op extends {
+        kind: 'mutation' | 'stepped' | 'public';
+        input: infer Input;
+        output: infer Output extends z.ZodType;
+      }
+    ? TRPCMutationProcedure<Definition<Input, z.output<Output>>>
+    : Op extends { kind: 'signIn'; input: infer Input; user: infer User extends z.ZodType }
+      ? TRPCMutationProcedure<Definition<Input, SignInAnswer<User>>>
+      : Op extends { kind: 'subscription'; input: infer Input }
+        ? TRPCSubscriptionProcedure<Definition<Input, AsyncIterable<EventOf<Op> | SubscribedMessage>>>
+        : never;
+
+/** A module's operations as procedures, group by group. */
+export type ProceduresOf<Ops> = {
+  [Name in keyof Ops]: Ops[Name] extends { kind: string } ? ProcedureOf<Ops[Name]> : ProceduresOf<Ops[Name]>;
+};
+
+/** A module the API serves: it has users and declares operations. */
+export type ServedModule = ModuleWithActors<ModuleActor> & { operations: Operations };
+
+/** The composed modules' procedures, by module name. */
+export type ModuleRouters<Modules extends readonly ServedModule[]> = {
+  [Module in Modules[number] as Module['name']]: ProceduresOf<Module['operations']>;
+};
+
+/** Transactions for nobody yet, within the module's and the caller's address's bulkheads. */
+function anonymousTransactions(ctx: ApiContext, module: DomainModule): AnonymousTransactions {
+  const bulkheads = <T>(work: () => Promise<T>) =>
+    withinBulkheads(ctx.bulkheads, module.name, `address:${ctx.clientAddress}`, work);
+  const transactions = <T>(work: (em: EntityManager) => Promise<T>) =>
+    bulkheads(() => runAnonymously(ctx.db.orm, module, work));
+  return Object.assign(transactions, {
+    asOwner: <T>(work: (em: EntityManager) => Promise<T>) =>
+      bulkheads(() => inRequestScope(ctx.db.orm, work)),
+  });
+}
+
+/** Short transactions for the acting actor, each loading it afresh, within the same bulkheads as a request. */
+function actorTransactions<Actor extends ModuleActor>(
+  ctx: ApiContext,
+  module: ModuleWithActors<Actor>,
+  actor: Actor,
+): ActorTransactions<Actor> {
+  const subject = `${module.name}:${module.actor.subject(actor)}`;
+  return (work) =>
+    withinBulkheads(ctx.bulkheads, module.name, subject, () => runAsActor(ctx.db.orm, module, actor, work));
+}
+
+/** Each notice read by `read` in a request transaction of the subscriber's, in the order they arrived. */
+async function* readEach<Actor extends ModuleActor, Notice>(
+  ctx: ApiContext,
+  module: ModuleWithActors<Actor>,
+  actor: Actor,
+  notices: AsyncGenerator<Notice | SubscribedMessage>,
+  read: (em: EntityManager, actor: Actor, notice: Notice) => Promise<unknown>,
+): AsyncGenerator<unknown> {
+  for await (const notice of notices) {
+    if (isSubscribedMessage(notice)) {
+      yield notice;
+      continue;
+    }
+    const event = await runAsActor(ctx.db.orm, module, actor, (em, loaded) => read(em, loaded, notice));
+    if (event !== undefined) yield event;
+  }
+}
+
+function isSubscribedMessage(value: unknown): value is SubscribedMessage {
+  return typeof value === 'object' && value !== null && 'type' in value && value.type === 'subscribed';
+}
+
+interface ResolverOptions {
+  ctx: ApiContext;
+  input: unknown;
+  signal?: AbortSignal | undefined;
+}
+
+/** One operation as a tRPC procedure. */
+function procedureOf(module: ServedModule, operation: Operation) {
+  const resources = (ctx: ApiContext) => ctx.moduleResources.of(module);
+  switch (operation.kind) {
+    case 'query':
+    case 'mutation': {
+      const run = ({ ctx, input }: ResolverOptions & { ctx: { em: EntityManager; actor: ModuleActor } }) =>
+        operation.run(ctx.em, ctx.actor, input, resources(ctx));
+      const procedure =
+        operation.input === undefined
+          ? actorProcedure(module).output(operation.output)
+          : actorProcedure(module).input(operation.input).output(operation.output);
+      return operation.kind === 'query' ? procedure.query(run) : procedure.mutation(run);
+    }
+    case 'stepped': {
+      const counted = authedProcedure(module).use(async ({ ctx, next }) => {
+        if (operation.attemptKey)
+          await ctx.signIns.attempt(ctx.clientAddress, operation.attemptKey(ctx.actor));
+        return next();
+      });
+      const run = ({ ctx, input }: ResolverOptions & { ctx: { actor: ModuleActor } }) =>
+        operation.run(actorTransactions(ctx, module, ctx.actor), input, resources(ctx));
+      return (
+        operation.input === undefined
+          ? counted.output(operation.output)
+          : counted.input(operation.input).output(operation.output)
+      ).mutation(run);
+    }
+    case 'public': {
+      const run = ({ ctx, input }: ResolverOptions) =>
+        operation.run(anonymousTransactions(ctx, module), input, resources(ctx));
+      return (
+        operation.input === undefined
+          ? signInProcedure.output(operation.output)
+          : signInProcedure.input(operation.input).output(operation.output)
+      ).mutation(run);
+    }
+    case 'signIn': {
+      const answer = z.object({ user: operation.user, token: z.string(), expiresAt: z.iso.datetime() });
+      const run = async ({ ctx, input }: ResolverOptions) => {
+        // A valid token of this module proves who signs in again; anything else is a newcomer.
+        const caller = ctx.token?.module === module.name ? module.actor.parse(ctx.token.subject) : null;
+        const signedIn = await operation.run(anonymousTransactions(ctx, module), input, {
+          caller,
+          resources: resources(ctx),
+        });
+        return { user: signedIn.user, ...(await issueActorToken(ctx.secret, module.actor, signedIn.actor)) };
+      };
+      return (
+        operation.input === undefined
+          ? signInProcedure.output(answer)
+          : signInProcedure.input(operation.input).output(answer)
+      ).mutation(run);
+    }
+    case 'subscription': {
+      const run = async ({
+        ctx,
+        input,
+        signal,
+      }: ResolverOptions & { ctx: { actor: ModuleActor; streamOwner: string } }) => {
+        // Checked before streaming, inside the procedure's error mapping: refused like a query would be.
+        const actor = await runAsActor(ctx.db.orm, module, ctx.actor, async (em, loaded) => {
+          await operation.authorize?.(em, loaded, input);
+          return loaded;
+        });
+        const notices = eventStream(ctx, operation.channel, signal, (payload) => {
+          const notice = operation.notice.safeParse(payload);
+          return notice.success && operation.accepts(notice.data, actor, input) ? notice.data : undefined;
+        });
+        return operation.read ? readEach(ctx, module, actor, notices, operation.read) : notices;
+      };
+      return operation.input === undefined
+        ? authedProcedure(module).subscription(run)
+        : authedProcedure(module).input(operation.input).subscription(run);
+    }
+  }
+}
+
+/** An operation, not a group of them: operations have a kind (a group's entries are objects). */
+function isOperation(entry: Operation | Operations): entry is Operation {
+  return typeof entry.kind === 'string';
+}
+
+function proceduresOf(module: ServedModule, operations: Operations): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(operations).map(([name, entry]) => [
+      name,
+      isOperation(entry) ? procedureOf(module, entry) : proceduresOf(module, entry),
+    ]),
+  );
+}
+
+/** Every composed module's procedures under its name, typed as the operations declare them. */
+export function moduleRouters<const Modules extends readonly ServedModule[]>(
+  modules: Modules,
+): ModuleRouters<Modules> {
+  // The walk builds each procedure from its operation; the operations' own types say what each one is.
+  return Object.fromEntries(
+    modules.map((module) => [module.name, proceduresOf(module, module.operations)]),
+  ) as ModuleRouters<Modules>;
+}

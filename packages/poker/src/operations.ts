@@ -1,0 +1,132 @@
+import { operationsFor } from '@huddle/db';
+import type { PokerActor } from './actor.ts';
+import {
+  addStoryInputSchema,
+  castVoteInputSchema,
+  completeStoryInputSchema,
+  createSessionInputSchema,
+  editStoryInputSchema,
+  joinInputSchema,
+  joinSessionInputSchema,
+  listMySessionsInputSchema,
+  mySessionPageSchema,
+  POKER_EVENTS_CHANNEL,
+  participantSchema,
+  pokerEventSchema,
+  renameSessionInputSchema,
+  reorderStoriesInputSchema,
+  sessionDetailSchema,
+  sessionIdInputSchema,
+  sessionSchema,
+  storyIdInputSchema,
+  storySchema,
+  storySummarySchema,
+  userSchema,
+  voteSchema,
+} from './schemas.ts';
+import {
+  completeSession,
+  createSession,
+  getSession,
+  joinSession,
+  listMySessions,
+  pauseSession,
+  renameSession,
+  resumeSession,
+  rotateJoinCode,
+} from './services/sessions.ts';
+import {
+  addStory,
+  completeStory,
+  deleteStory,
+  editStory,
+  reorderStories,
+  startVoting,
+} from './services/stories.ts';
+import { getStorySummary } from './services/summary.ts';
+import { getCurrentUser, join } from './services/users.ts';
+import { castVote, revealVotes, revote } from './services/votes.ts';
+
+const operation = operationsFor<PokerActor>();
+
+/** What poker offers callers: the API serves each as `poker.<path>` (see DomainModule.operations). */
+export const pokerOperations = {
+  /** Temporary identity: a new user (guest, or a new email), or the token's own user again; a poker token. */
+  join: operation.signIn({
+    input: joinInputSchema,
+    user: userSchema,
+    run: async (transactions, input, { caller }) => {
+      const user = await transactions((em) => join(em, input, caller));
+      return { user, actor: { module: 'poker', userId: user.id } };
+    },
+  }),
+  me: operation.query({ output: userSchema, run: getCurrentUser }),
+
+  sessions: {
+    create: operation.mutation({
+      input: createSessionInputSchema,
+      output: sessionSchema,
+      run: createSession,
+    }),
+    rename: operation.mutation({
+      input: renameSessionInputSchema,
+      output: sessionSchema,
+      run: renameSession,
+    }),
+    pause: operation.mutation({ input: sessionIdInputSchema, output: sessionSchema, run: pauseSession }),
+    resume: operation.mutation({ input: sessionIdInputSchema, output: sessionSchema, run: resumeSession }),
+    complete: operation.mutation({
+      input: sessionIdInputSchema,
+      output: sessionSchema,
+      run: completeSession,
+    }),
+    rotateJoinCode: operation.mutation({
+      input: sessionIdInputSchema,
+      output: sessionSchema,
+      run: rotateJoinCode,
+    }),
+    join: operation.mutation({ input: joinSessionInputSchema, output: participantSchema, run: joinSession }),
+    get: operation.query({ input: sessionIdInputSchema, output: sessionDetailSchema, run: getSession }),
+    mine: operation.query({
+      input: listMySessionsInputSchema.prefault({}),
+      output: mySessionPageSchema,
+      run: listMySessions,
+    }),
+  },
+
+  stories: {
+    add: operation.mutation({ input: addStoryInputSchema, output: storySchema, run: addStory }),
+    edit: operation.mutation({ input: editStoryInputSchema, output: storySchema, run: editStory }),
+    delete: operation.mutation({ input: storyIdInputSchema, output: storySchema, run: deleteStory }),
+    reorder: operation.mutation({
+      input: reorderStoriesInputSchema,
+      output: storySchema.array(),
+      run: reorderStories,
+    }),
+    startVoting: operation.mutation({ input: storyIdInputSchema, output: storySchema, run: startVoting }),
+    reveal: operation.mutation({ input: storyIdInputSchema, output: storySchema, run: revealVotes }),
+    revote: operation.mutation({ input: storyIdInputSchema, output: storySchema, run: revote }),
+    complete: operation.mutation({
+      input: completeStoryInputSchema,
+      output: storySchema,
+      run: completeStory,
+    }),
+    summary: operation.query({ input: storyIdInputSchema, output: storySummarySchema, run: getStorySummary }),
+  },
+
+  votes: {
+    cast: operation.mutation({ input: castVoteInputSchema, output: voteSchema, run: castVote }),
+  },
+
+  /**
+   * Live events of one session: votes cast (who, never the value), reveals, story and session changes. Only
+   * for those who may see the session (checked before the stream starts).
+   */
+  events: operation.subscription({
+    input: sessionIdInputSchema,
+    channel: POKER_EVENTS_CHANNEL,
+    notice: pokerEventSchema,
+    authorize: getSession,
+    accepts: (event, _actor, input) => event.sessionId === input.sessionId,
+  }),
+};
