@@ -1,14 +1,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Database, InvalidInputError, migrateUp, openDatabase } from '@huddle/db';
+import {
+  callOperation,
+  type Database,
+  InvalidInputError,
+  migrateUp,
+  openDatabase,
+  parseInput,
+} from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PokerSession } from '../src/entities/session.ts';
 import { PokerStory } from '../src/entities/story.ts';
 import { pokerModule } from '../src/module.ts';
-import { createSession, getSession, renameSession } from '../src/services/sessions.ts';
-import { addStory, editStory } from '../src/services/stories.ts';
+import { pokerOperations } from '../src/operations.ts';
+import { joinInputSchema } from '../src/schemas.ts';
+import { createSession, getSession } from '../src/services/sessions.ts';
+import { addStory } from '../src/services/stories.ts';
 import { join } from '../src/services/users.ts';
 import { asActor, expectHuddleError, inRequest, newUser } from './helpers.ts';
 
@@ -114,9 +123,10 @@ describe.each([
     const before = await sessionNames(db);
     for (const name of [LONE_SURROGATE, MANY_LONE_SURROGATES, NUL]) {
       const error = await expectHuddleError(
-        asActor(db, attacker.actor, (em, actor) =>
-          renameSession(em, actor, { sessionId: attackerSession.id, name }),
-        ),
+        callOperation(db.orm, pokerModule, pokerOperations.sessions.rename, attacker.actor, {
+          sessionId: attackerSession.id,
+          name,
+        }),
         InvalidInputError,
       );
       expect(error.message).toBe(`name: ${RULE}`);
@@ -135,34 +145,54 @@ describe.each([
     const before = { sessions: await sessionNames(db), stories: await storyTitles(db) };
     for (const bad of [LONE_SURROGATE, NUL]) {
       const calls: [string, () => Promise<unknown>][] = [
-        ['name', () => inRequest(db, (em) => join(em, { name: bad }, null))],
-        ['email', () => inRequest(db, (em) => join(em, { name: 'Ok', email: `${bad}@example.com` }, null))],
-        ['name', () => asActor(db, user.actor, (em, actor) => createSession(em, actor, { name: bad }))],
+        [
+          'name',
+          () => inRequest(db, async (em) => join(em, parseInput(joinInputSchema, { name: bad }), null)),
+        ],
+        [
+          'email',
+          () =>
+            inRequest(db, async (em) =>
+              join(em, parseInput(joinInputSchema, { name: 'Ok', email: `${bad}@example.com` }), null),
+            ),
+        ],
+        [
+          'name',
+          () =>
+            callOperation(db.orm, pokerModule, pokerOperations.sessions.create, user.actor, { name: bad }),
+        ],
         [
           'title',
           () =>
-            asActor(db, user.actor, (em, actor) =>
-              addStory(em, actor, { sessionId: session.id, title: bad }),
-            ),
+            callOperation(db.orm, pokerModule, pokerOperations.stories.add, user.actor, {
+              sessionId: session.id,
+              title: bad,
+            }),
         ],
         [
           'description',
           () =>
-            asActor(db, user.actor, (em, actor) =>
-              addStory(em, actor, { sessionId: session.id, title: 'Ok', description: bad }),
-            ),
+            callOperation(db.orm, pokerModule, pokerOperations.stories.add, user.actor, {
+              sessionId: session.id,
+              title: 'Ok',
+              description: bad,
+            }),
         ],
         [
           'title',
           () =>
-            asActor(db, user.actor, (em, actor) => editStory(em, actor, { storyId: story.id, title: bad })),
+            callOperation(db.orm, pokerModule, pokerOperations.stories.edit, user.actor, {
+              storyId: story.id,
+              title: bad,
+            }),
         ],
         [
           'description',
           () =>
-            asActor(db, user.actor, (em, actor) =>
-              editStory(em, actor, { storyId: story.id, description: bad }),
-            ),
+            callOperation(db.orm, pokerModule, pokerOperations.stories.edit, user.actor, {
+              storyId: story.id,
+              description: bad,
+            }),
         ],
       ];
       for (const [field, call] of calls) {
