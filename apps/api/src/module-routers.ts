@@ -31,7 +31,9 @@ import {
  * to the composed list (`@huddle/composition`) is what serves it.
  */
 
-type InputOf<Input> = Input extends z.ZodType ? z.input<Input> : void;
+/** What tRPC infers as the input of a procedure declared without one: `void` (a call passes nothing). */
+type NoInput = ReturnType<() => void>;
+type InputOf<Input> = Input extends z.ZodType ? z.input<Input> : NoInput;
 interface Definition<Input, Output> {
   input: InputOf<Input>;
   output: Output;

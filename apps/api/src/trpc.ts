@@ -4,7 +4,6 @@ import {
   claimIdempotencyKey,
   type Database,
   DatabaseUnavailableError,
-  type DomainModule,
   type EntityManager,
   HuddleError,
   type HuddleErrorKind,

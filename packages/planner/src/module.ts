@@ -6,9 +6,9 @@ import { PlannerPlan } from './entities/plan.ts';
 import { PlannerRepository } from './entities/repository.ts';
 import { plannerMigrations } from './migrations/index.ts';
 import { PLANNER_REQUEST_ROLE } from './request-role.ts';
+import { plannerAccessFromEnv, type RepositoryAccess } from './roots.ts';
 import { PlannerMinimalSeeder } from './seeders/minimal.ts';
 import { PlannerRealisticSeeder } from './seeders/realistic.ts';
-import { plannerAccessFromEnv, type RepositoryAccess } from './roots.ts';
 
 /** Code-change plans as a Huddle module: Postgres schema `planner`, its own migrations and seeders. */
 export const plannerModule = {

@@ -8,10 +8,10 @@ import { ScrumTask } from './entities/task.ts';
 import { ScrumTriageItem } from './entities/triage-item.ts';
 import { ScrumUser } from './entities/user.ts';
 import { scrumJobs } from './jobs.ts';
-import { type GitHubOAuthConfig, githubOAuthConfigFromEnv } from './services/github.ts';
 import { scrumMigrations } from './migrations/index.ts';
 import { ScrumMinimalSeeder } from './seeders/minimal.ts';
 import { ScrumRealisticSeeder } from './seeders/realistic.ts';
+import { type GitHubOAuthConfig, githubOAuthConfigFromEnv } from './services/github.ts';
 
 /** What scrum's operations need from outside a request: GitHub's OAuth settings (`GITHUB_*`), if configured. */
 export interface ScrumResources {
