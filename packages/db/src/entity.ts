@@ -1,4 +1,5 @@
-import { p, type TriggerDef } from '@mikro-orm/core';
+import { type FilterOptions, p, type TriggerDef } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/sql';
 
 /**
  * The conventions every module's entities share, so each table states only what is its own. A module never
@@ -74,4 +75,17 @@ export function keysetTimestampSql(column: string): string {
 /** A named CHECK that `column` is one of `values`. */
 export function checkIn(name: string, column: string, values: readonly string[]) {
   return { name, expression: `${column} in (${sqlStringList(values)})` };
+}
+
+/**
+ * Writes the unit of work and reads `entity` back: what the database set (an `updated_at` trigger, defaults)
+ * is then in the answer. `options` as `refreshOrFail`'s (e.g. filters a soft-deleted row must pass).
+ */
+export async function flushAndReload<Entity extends object>(
+  em: EntityManager,
+  entity: Entity,
+  options: { filters?: FilterOptions } = {},
+) {
+  await em.flush();
+  return em.refreshOrFail(entity, options);
 }

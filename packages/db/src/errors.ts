@@ -39,6 +39,11 @@ export class InvalidInputError extends HuddleError {
 export class NotFoundError extends HuddleError {
   readonly kind = 'not_found';
 }
+
+/** The one not-found a service throws: `sessionId: session 7 does not exist`, naming the field sent. */
+export function notFound(field: string, what: string, id: number | string): NotFoundError {
+  return new NotFoundError(`${field}: ${what} ${id} does not exist`, { field });
+}
 export class ConflictError extends HuddleError {
   readonly kind = 'conflict';
 }

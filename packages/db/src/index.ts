@@ -20,6 +20,7 @@ export {
   type ModuleActor,
   parseSerialSubject,
 } from './actor.ts';
+export { type OutputColumns, outputColumnsSql, outputObjectSql } from './answers.ts';
 export { type BackupOptions, type TableProgress, writeBackup } from './backup/dump.ts';
 export { type BackupManifest, verifyBackup } from './backup/format.ts';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './backup/restore.ts';
@@ -61,6 +62,7 @@ export {
   checkIn,
   createdAt,
   fixTriggerSearchPath,
+  flushAndReload,
   isoTimestampSql,
   keysetTimestampSql,
   softDelete,

@@ -1,4 +1,4 @@
-import { ConflictError, type EntityManager, ForbiddenError, LockMode, NotFoundError } from '@huddle/db';
+import { ConflictError, type EntityManager, ForbiddenError, LockMode, notFound } from '@huddle/db';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import { PokerStory } from '../entities/story.ts';
@@ -14,14 +14,6 @@ import type { SessionStatus } from '../schemas.ts';
  * service takes this one lock first, so they cannot deadlock with each other.
  */
 
-export function sessionNotFound(sessionId: number): NotFoundError {
-  return new NotFoundError(`sessionId: session ${sessionId} does not exist`, { field: 'sessionId' });
-}
-
-export function storyNotFound(storyId: number): NotFoundError {
-  return new NotFoundError(`storyId: story ${storyId} does not exist`, { field: 'storyId' });
-}
-
 export type SessionLock = 'write' | 'share';
 
 /** Loads a session, locking its row (see above); NotFoundError names `sessionId`. */
@@ -35,7 +27,7 @@ export async function lockSession(
     // Re-read even if this EntityManager has the row already: the locked version is the one that counts.
     refresh: true,
   });
-  if (!session) throw sessionNotFound(sessionId);
+  if (!session) throw notFound('sessionId', 'session', sessionId);
   return session;
 }
 
@@ -49,17 +41,17 @@ export async function lockStory(
   lock: SessionLock,
 ): Promise<{ story: PokerStory; session: PokerSession }> {
   const unlocked = await em.findOne(PokerStory, storyId);
-  if (!unlocked) throw storyNotFound(storyId);
+  if (!unlocked) throw notFound('storyId', 'story', storyId);
   const session = await lockSession(em, unlocked.session.id, lock);
   // Read again under the lock: the story may have changed, or gone, while this transaction waited for it.
   const story = await em.findOne(PokerStory, storyId, { refresh: true });
-  if (!story) throw storyNotFound(storyId);
+  if (!story) throw notFound('storyId', 'story', storyId);
   return { story, session };
 }
 
 export function requireFacilitator(session: PokerSession, userId: number, action: string): void {
   if (session.facilitator.id !== userId) {
-    throw new ForbiddenError(`only the facilitator of session ${session.id} may ${action}`, {
+    throw new ForbiddenError(`sessionId: only the facilitator of session ${session.id} may ${action}`, {
       field: 'sessionId',
     });
   }
@@ -77,7 +69,7 @@ export function requireSessionStatus(
 ): void {
   if (!allowed.includes(session.status)) {
     throw new ConflictError(
-      `cannot ${action}: session ${session.id} is ${session.status} (must be ${allowed.join(' or ')})`,
+      `sessionId: cannot ${action}: session ${session.id} is ${session.status} (must be ${allowed.join(' or ')})`,
       { field: 'sessionId' },
     );
   }
@@ -100,7 +92,7 @@ export async function requireParticipant(
 ): Promise<void> {
   if (session.facilitator.id === userId) return;
   if (!(await findParticipant(em, session.id, userId))) {
-    throw new ForbiddenError(`join session ${session.id} to see it`, { field: 'sessionId' });
+    throw new ForbiddenError(`sessionId: join session ${session.id} to see it`, { field: 'sessionId' });
   }
 }
 

@@ -1,11 +1,15 @@
-import type { Loaded } from '@huddle/db';
+import { isoTimestampSql, type Loaded, type OutputColumns } from '@huddle/db';
 import type { PokerSession } from '../entities/session.ts';
 import type { PokerSessionParticipant } from '../entities/session-participant.ts';
 import type { PokerStory } from '../entities/story.ts';
 import type { PokerUser } from '../entities/user.ts';
 import type { Participant, Session, Story, User } from '../schemas.ts';
 
-/** Entities → the plain, serialisable shapes of schemas.ts that services return. */
+/**
+ * The plain, serialisable shapes of schemas.ts that services return: reads render them in the database from
+ * the column maps here (`outputColumnsSql` / `outputObjectSql` of @huddle/db, checked against the output
+ * types); writes, which hold the entities their unit of work changed, map those (`toUser`, …).
+ */
 
 export function toUser(user: PokerUser): User {
   return {
@@ -51,5 +55,55 @@ export function toParticipant(participant: Loaded<PokerSessionParticipant, 'user
     name: participant.user.$.name,
     isSpectator: participant.isSpectator,
     joinedAt: participant.joinedAt.toISOString(),
+  };
+}
+
+/** A `User` from the poker.users row aliased `u`. */
+export function userColumns(u: string): OutputColumns<User> {
+  return {
+    id: `${u}.id`,
+    name: `${u}.name`,
+    email: `${u}.email`,
+    createdAt: isoTimestampSql(`${u}.created_at`),
+    lastActive: isoTimestampSql(`${u}.last_active`),
+  };
+}
+
+/** A `Session` from the poker.sessions row aliased `s`, as the user whose id is `viewerId` sees it. */
+export function sessionColumns(s: string, viewerId: string): OutputColumns<Session> {
+  return {
+    id: `${s}.id`,
+    name: `${s}.name`,
+    facilitatorId: `${s}.facilitator_id`,
+    status: `${s}.status`,
+    joinCode: `case when ${s}.facilitator_id = ${viewerId} then ${s}.join_code end`,
+    createdAt: isoTimestampSql(`${s}.created_at`),
+    updatedAt: isoTimestampSql(`${s}.updated_at`),
+  };
+}
+
+/** A `Story` from the poker.stories row aliased `st`. */
+export function storyColumns(st: string): OutputColumns<Story> {
+  return {
+    id: `${st}.id`,
+    sessionId: `${st}.session_id`,
+    title: `${st}.title`,
+    description: `${st}.description`,
+    storyOrder: `${st}.story_order`,
+    status: `${st}.status`,
+    finalPoints: `${st}.final_points`,
+    revealedAt: isoTimestampSql(`${st}.revealed_at`),
+    createdAt: isoTimestampSql(`${st}.created_at`),
+  };
+}
+
+/** A `Participant` from the poker.session_participants row aliased `p` and its poker.users row `u`. */
+export function participantColumns(p: string, u: string): OutputColumns<Participant> {
+  return {
+    sessionId: `${p}.session_id`,
+    userId: `${p}.user_id`,
+    name: `${u}.name`,
+    isSpectator: `${p}.is_spectator`,
+    joinedAt: isoTimestampSql(`${p}.joined_at`),
   };
 }

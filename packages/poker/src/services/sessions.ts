@@ -2,8 +2,11 @@ import {
   type EntityManager,
   executePrepared,
   ForbiddenError,
-  isoTimestampSql,
+  flushAndReload,
   NotFoundError,
+  notFound,
+  outputColumnsSql,
+  outputObjectSql,
   preparedStatement,
   publish,
 } from '@huddle/db';
@@ -25,14 +28,8 @@ import {
   type SessionIdInput,
   type SessionStatus,
 } from '../schemas.ts';
-import {
-  lockSession,
-  requireFacilitator,
-  requireSessionOpen,
-  requireSessionStatus,
-  sessionNotFound,
-} from './access.ts';
-import { toParticipant, toSession } from './outputs.ts';
+import { lockSession, requireFacilitator, requireSessionOpen, requireSessionStatus } from './access.ts';
+import { participantColumns, sessionColumns, storyColumns, toParticipant, toSession } from './outputs.ts';
 
 /** Creates a session facilitated by the actor, who also joins it as a voter. */
 export async function createSession(
@@ -53,12 +50,6 @@ export async function createSession(
   return toSession(session, userId);
 }
 
-/** Writes the session and reads it back: the database trigger, not this process, sets updated_at. */
-async function saveSession(em: EntityManager, session: PokerSession): Promise<PokerSession> {
-  await em.flush();
-  return em.refreshOrFail(session);
-}
-
 export async function renameSession(
   em: EntityManager,
   actor: PokerActor,
@@ -70,7 +61,7 @@ export async function renameSession(
   requireFacilitator(session, userId, 'rename it');
   requireSessionOpen(session, 'rename the session');
   session.name = name;
-  const saved = await saveSession(em, session);
+  const saved = await flushAndReload(em, session);
   await publish(em, POKER_EVENTS_CHANNEL, { type: 'session_changed', sessionId, change: 'renamed' });
   return toSession(saved, userId);
 }
@@ -87,7 +78,7 @@ async function changeSessionStatus(
   requireFacilitator(session, userId, transition.action);
   requireSessionStatus(session, transition.from, transition.action);
   session.status = transition.to;
-  const saved = await saveSession(em, session);
+  const saved = await flushAndReload(em, session);
   await publish(em, POKER_EVENTS_CHANNEL, {
     type: 'session_status_changed',
     sessionId,
@@ -186,21 +177,13 @@ export async function rotateJoinCode(
 /** The whole answer of `getSession` for `$1` (the actor's user id) and `$2` (the session's id). */
 const sessionDetailStatement = preparedStatement<{ detail: SessionDetail; allowed: boolean }>(
   'poker.session_detail',
-  `select json_build_object(
-       'id', s.id, 'name', s.name, 'facilitatorId', s.facilitator_id, 'status', s.status,
-       'joinCode', case when s.facilitator_id = $1 then s.join_code end,
-       'createdAt', ${isoTimestampSql('s.created_at')}, 'updatedAt', ${isoTimestampSql('s.updated_at')},
-       'stories', coalesce((select json_agg(json_build_object(
-           'id', st.id, 'sessionId', st.session_id, 'title', st.title, 'description', st.description,
-           'storyOrder', st.story_order, 'status', st.status, 'finalPoints', st.final_points,
-           'revealedAt', ${isoTimestampSql('st.revealed_at')}, 'createdAt', ${isoTimestampSql('st.created_at')})
-         order by st.story_order, st.id) from poker.stories st where st.session_id = s.id), '[]'),
-       'participants', coalesce((select json_agg(json_build_object(
-           'sessionId', p.session_id, 'userId', p.user_id, 'name', u.name, 'isSpectator', p.is_spectator,
-           'joinedAt', ${isoTimestampSql('p.joined_at')})
-         order by p.joined_at, p.id)
-         from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = s.id), '[]')
-     ) as detail,
+  `select ${outputObjectSql<SessionDetail>({
+    ...sessionColumns('s', '$1'),
+    stories: `coalesce((select json_agg(${outputObjectSql(storyColumns('st'))} order by st.story_order, st.id)
+      from poker.stories st where st.session_id = s.id), '[]')`,
+    participants: `coalesce((select json_agg(${outputObjectSql(participantColumns('p', 'u'))} order by p.joined_at, p.id)
+      from poker.session_participants p join poker.users u on u.id = p.user_id where p.session_id = s.id), '[]')`,
+  })} as detail,
      s.facilitator_id = $1 or exists (
        select 1 from poker.session_participants p where p.session_id = s.id and p.user_id = $1) as allowed
      from poker.sessions s where s.id = $2`,
@@ -208,7 +191,7 @@ const sessionDetailStatement = preparedStatement<{ detail: SessionDetail; allowe
 
 /**
  * A session with its stories and participants, for its participants. A hot read, so one statement: the
- * database checks access and renders the whole answer as JSON in the output schema's shape.
+ * database checks access and renders the whole answer in the output schema's shape.
  */
 export async function getSession(
   em: EntityManager,
@@ -218,57 +201,46 @@ export async function getSession(
   const { sessionId } = input;
   const { userId } = actor;
   const [row] = await executePrepared(em, sessionDetailStatement, [userId, sessionId]);
-  if (!row) throw sessionNotFound(sessionId);
-  if (!row.allowed) throw new ForbiddenError(`join session ${sessionId} to see it`, { field: 'sessionId' });
+  if (!row) throw notFound('sessionId', 'session', sessionId);
+  if (!row.allowed)
+    throw new ForbiddenError(`sessionId: join session ${sessionId} to see it`, { field: 'sessionId' });
   return row.detail;
 }
 
 /**
- * A page of the sessions the actor facilitates or takes part in, newest first (by id): the page's ids and
- * the actor's part in each in one statement, then its sessions.
+ * A page of `MySession`s for `$1` (the actor's user id), newest first (by id): sessions it facilitates or
+ * takes part in, of status `$2` (null: any), below id `$3` (null: from the newest), `$4` rows.
  */
+const mySessionsStatement = preparedStatement<MySession>(
+  'poker.my_sessions',
+  `select ${outputColumnsSql<MySession>({
+    ...sessionColumns('s', '$1'),
+    role: `case when s.facilitator_id = $1 then 'facilitator' when p.is_spectator then 'spectator' else 'voter' end`,
+  })}
+     from poker.sessions s
+     left join poker.session_participants p on p.session_id = s.id and p.user_id = $1
+     where s.id in (select id from poker.sessions where facilitator_id = $1
+                    union all select session_id from poker.session_participants where user_id = $1)
+       and ($2::text is null or s.status = $2) and ($3::int is null or s.id < $3)
+     order by s.id desc limit $4`,
+);
+
+/** A page of the sessions the actor facilitates or takes part in, newest first, with its part in each. */
 export async function listMySessions(
   em: EntityManager,
   actor: PokerActor,
   { status, limit, cursor }: ListMySessionsInput,
 ): Promise<MySessionPage> {
-  const { userId } = actor;
-  const rows = await em.execute<{ id: number; is_spectator: boolean | null }[]>(
-    `select s.id, p.is_spectator from poker.sessions s
-     left join poker.session_participants p on p.session_id = s.id and p.user_id = ?
-     where s.id in (select id from poker.sessions where facilitator_id = ?
-                    union all select session_id from poker.session_participants where user_id = ?)
-       and (?::text is null or s.status = ?) and (?::int is null or s.id < ?)
-     order by s.id desc limit ?`,
-    [
-      userId,
-      userId,
-      userId,
-      status ?? null,
-      status ?? null,
-      cursor?.[0] ?? null,
-      cursor?.[0] ?? null,
-      limit + 1,
-    ],
-  );
-  const page = toPage(
+  const rows = await executePrepared(em, mySessionsStatement, [
+    actor.userId,
+    status ?? null,
+    cursor?.[0] ?? null,
+    limit + 1,
+  ]);
+  return toPage(
     rows,
     limit,
     (row) => row,
     (row) => [row.id],
   );
-  const sessions = new Map(
-    (await em.find(PokerSession, { id: { $in: page.items.map((row) => row.id) } })).map((session) => [
-      session.id,
-      session,
-    ]),
-  );
-  const items = page.items.map(({ id, is_spectator }): MySession => {
-    const session = sessions.get(id)!;
-    return {
-      ...toSession(session, userId),
-      role: session.facilitator.id === userId ? 'facilitator' : is_spectator ? 'spectator' : 'voter',
-    };
-  });
-  return { items, nextCursor: page.nextCursor };
 }

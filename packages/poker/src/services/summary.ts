@@ -1,4 +1,4 @@
-import type { EntityManager } from '@huddle/db';
+import { type EntityManager, notFound } from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
 import { PokerStory } from '../entities/story.ts';
@@ -10,7 +10,7 @@ import {
   type StorySummary,
   type VoteStatistics,
 } from '../schemas.ts';
-import { requireParticipant, storyNotFound } from './access.ts';
+import { requireParticipant } from './access.ts';
 import { toStory } from './outputs.ts';
 
 const roundToHundredths = (value: number) => Math.round(value * 100) / 100;
@@ -57,7 +57,7 @@ export async function getStorySummary(
   const { storyId } = input;
   const { userId } = actor;
   const story = await em.findOne(PokerStory, storyId, { populate: ['session'] });
-  if (!story) throw storyNotFound(storyId);
+  if (!story) throw notFound('storyId', 'story', storyId);
   await requireParticipant(em, story.session.$, userId);
   // idx_votes_story and session_participants_session_id_user_id_unique serve these two reads.
   const votes = await em.find(

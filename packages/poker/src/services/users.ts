@@ -1,8 +1,15 @@
-import { ConflictError, type EntityManager, UnauthorizedError } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  executePrepared,
+  outputColumnsSql,
+  preparedStatement,
+  UnauthorizedError,
+} from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
 import { PokerUser } from '../entities/user.ts';
 import type { JoinInput, User } from '../schemas.ts';
-import { toUser } from './outputs.ts';
+import { toUser, userColumns } from './outputs.ts';
 
 /**
  * Sign-in with a temporary identity. Without an email, every join is a new guest. With an email nobody has,
@@ -36,12 +43,17 @@ export async function join(em: EntityManager, input: JoinInput, caller: PokerAct
   return toUser(existing);
 }
 
+const currentUserStatement = preparedStatement<User>(
+  'poker.current_user',
+  `select ${outputColumnsSql(userColumns('u'))} from poker.users u where u.id = $1`,
+);
+
 /** The acting user. */
 export async function getCurrentUser(em: EntityManager, actor: PokerActor): Promise<User> {
   const { userId } = actor;
-  const user = await em.findOne(PokerUser, userId);
+  const [user] = await executePrepared(em, currentUserStatement, [userId]);
   if (!user) throw new UnauthorizedError(`actor: user ${userId} does not exist`);
-  return toUser(user);
+  return user;
 }
 
 /** The user with `email`, if any: for operator tools such as the API's demo banner, never a client's call. */

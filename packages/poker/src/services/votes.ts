@@ -3,6 +3,7 @@ import {
   type EntityManager,
   executePrepared,
   ForbiddenError,
+  notFound,
   preparedStatement,
   publish,
 } from '@huddle/db';
@@ -24,7 +25,6 @@ import {
   requireFacilitator,
   requireNoOtherVotingStory,
   requireSessionStatus,
-  storyNotFound,
   storyStatusConflict,
 } from './access.ts';
 import { toStory } from './outputs.ts';
@@ -110,7 +110,7 @@ export async function castVote(em: EntityManager, actor: PokerActor, input: Cast
     );
   }
   throw new ForbiddenError(
-    `only voting participants of session ${sessionId} may vote (you are a spectator)`,
+    `storyId: only voting participants of session ${sessionId} may vote (you are a spectator)`,
     {
       field: 'storyId',
     },
@@ -123,9 +123,9 @@ async function missingStoryOrParticipation(em: EntityManager, storyId: number): 
     'select session_id as "sessionId" from poker.stories where id = ?',
     [storyId],
   );
-  if (!story) return storyNotFound(storyId);
+  if (!story) return notFound('storyId', 'story', storyId);
   return new ForbiddenError(
-    `only voting participants of session ${story.sessionId} may vote (join it first)`,
+    `storyId: only voting participants of session ${story.sessionId} may vote (join it first)`,
     {
       field: 'storyId',
     },
