@@ -5,8 +5,7 @@ import {
   inRequestScope,
   NotFoundError,
 } from '@huddle/db';
-import { useTestDatabase } from '@huddle/testing';
-import pg from 'pg';
+import { itRefusesEach, type RefusedRow, sqlProbe, useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pokerModule } from '../src/module.ts';
 import { createSession } from '../src/services/sessions.ts';
@@ -24,25 +23,8 @@ const postgres = useSqlClient(test);
  */
 const ids = { user: 0, otherUser: 0, voter: 0, spectator: 0, session: 0, story: 0 };
 
-async function insert(sql: string, params: unknown[] = []): Promise<number> {
-  const result = await postgres.client.query<{ id: number }>(`${sql} returning id`, params);
-  return result.rows[0]!.id;
-}
-
-async function count(sql: string, params: unknown[] = []): Promise<number> {
-  const result = await postgres.client.query<{ count: string }>(`select count(*) from ${sql}`, params);
-  return Number(result.rows[0]!.count);
-}
-
-/** Runs `sql`, expects PostgreSQL to refuse it, and returns its error. */
-async function refusal(sql: string): Promise<pg.DatabaseError> {
-  const error = await postgres.client.query(sql).then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof pg.DatabaseError)) throw new Error(`expected the database to refuse: ${sql}`);
-  return error;
-}
+const probe = sqlProbe(postgres, ids);
+const { insert, count, refusal, withIds } = probe;
 
 beforeAll(async () => {
   ids.user = await insert(`insert into poker.users (name, email) values ('Fay', 'fay@c.test')`);
@@ -64,18 +46,6 @@ beforeAll(async () => {
     [ids.session, ids.user, ids.spectator],
   );
 });
-
-/** `{user}`, `{session}`… in a case's SQL stand for the ids of the rows made in beforeAll. */
-const withIds = (sql: string) => sql.replace(/\{(\w+)\}/g, (_, key: keyof typeof ids) => String(ids[key]));
-
-interface RefusedRow {
-  rule: string;
-  sql: string;
-  code: '23502' | '23503' | '23505' | '23514';
-  /** The constraint PostgreSQL names (not-null violations name the column instead). */
-  constraint?: string;
-  column?: string;
-}
 
 const refusedRows: RefusedRow[] = [
   // users
@@ -285,12 +255,7 @@ const refusedRows: RefusedRow[] = [
 ];
 
 describe('the database refuses', () => {
-  it.each(refusedRows)('$rule', async ({ sql, code, constraint, column }) => {
-    const error = await refusal(withIds(sql));
-    expect(error.code).toBe(code);
-    if (constraint) expect(error.constraint).toBe(constraint);
-    if (column) expect(error.column).toBe(column);
-  });
+  itRefusesEach(probe, refusedRows);
 
   it('a second voting story in one session (stories_one_voting_per_session), but not in another session', async () => {
     const session = await insert(`insert into poker.sessions (name, facilitator_id) values ('Voting', $1)`, [

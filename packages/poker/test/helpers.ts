@@ -1,26 +1,12 @@
-import { type Database, type EntityManager, inRequestScope, runAsActor } from '@huddle/db';
+import type { Database } from '@huddle/db';
+import { actingIn } from '@huddle/testing';
 import type { PokerActor } from '../src/actor.ts';
 import { pokerModule } from '../src/module.ts';
 import { join } from '../src/services/users.ts';
 
 export { eventually, expectHuddleError, settleAll, useSqlClient } from '@huddle/testing';
 
-/** Runs a call that acts for nobody yet (`join`) the way the API does: its own fork and transaction. */
-export function inRequest<T>(db: Database, work: (em: EntityManager) => Promise<T>): Promise<T> {
-  return inRequestScope(db.orm, work);
-}
-
-/**
- * Runs one service call as `actor` the way the API does: loaded by the module, in its own transaction, as
- * `application_user` with only the grants poker's migrations give it.
- */
-export function asActor<T>(
-  db: Database,
-  actor: PokerActor,
-  work: (em: EntityManager, actor: PokerActor) => Promise<T>,
-): Promise<T> {
-  return runAsActor(db.orm, pokerModule, actor, work);
-}
+export const { asActor, inRequest } = actingIn(pokerModule);
 
 export function actorOf(user: { id: number }): PokerActor {
   return { module: 'poker', userId: user.id };

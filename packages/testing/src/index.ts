@@ -4,7 +4,9 @@ import type { TestProject } from 'vitest/node';
 import { createDatabase, databaseUrl, dropDatabase, testDatabaseName, withClient } from './databases.ts';
 import { acquireTestServer } from './server.ts';
 
+export { actingIn } from './acting.ts';
 export { type SchemaSnapshot, schemaSnapshot } from './catalog.ts';
+export { itRefusesEach, type RefusedRow, sqlProbe } from './constraints.ts';
 export { createDatabase, databaseUrl, dropDatabase, listDatabases, withClient } from './databases.ts';
 export { eventually, expectHuddleError, settleAll, useSqlClient } from './helpers.ts';
 export {
