@@ -10,7 +10,7 @@ import {
   type ReplaceArtifactInput,
   replaceArtifactInputSchema,
 } from '../schemas.ts';
-import { findArtifact, lockDraft } from './access.ts';
+import { findArtifact, lockDraft } from './lookups.ts';
 import { toArtifact } from './outputs.ts';
 
 /**

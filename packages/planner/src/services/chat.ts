@@ -18,7 +18,7 @@ import {
   type PlanIdInput,
   planIdInputSchema,
 } from '../schemas.ts';
-import { findPlanVersion, flushAndReload, requirePlanStatus } from './access.ts';
+import { findPlanVersion, flushAndReload, requirePlanStatus } from './lookups.ts';
 import { toChatSession } from './outputs.ts';
 
 /** Chat sessions: the conversation that shapes a plan version, kept as one JSONB array of messages. */

@@ -28,7 +28,7 @@ import {
   readPlanDetail,
   repositoryNotFound,
   requirePlanStatus,
-} from './access.ts';
+} from './lookups.ts';
 import { planDetailJsonSql, planVersionJsonSql, toPlanVersion } from './outputs.ts';
 
 /**

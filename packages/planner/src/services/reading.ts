@@ -16,7 +16,7 @@ import {
   type PlanIdInput,
   planIdInputSchema,
 } from '../schemas.ts';
-import { findRepository, readPlanDetail } from './access.ts';
+import { findRepository, readPlanDetail } from './lookups.ts';
 
 /** Reading a plan as a person would: a Markdown export of a version, and what changed between two. */
 

@@ -21,7 +21,7 @@ import {
   type UnregisterRepositoryInput,
   unregisterRepositoryInputSchema,
 } from '../schemas.ts';
-import { findRepository, flushAndReload } from './access.ts';
+import { findRepository, flushAndReload } from './lookups.ts';
 import { toRepository } from './outputs.ts';
 
 /** Where the server may read repositories: the configured roots (see `plannerRootsFromEnv`). */
