@@ -2,7 +2,13 @@
 export { type PlannerActor, plannerActor } from './actor.ts';
 export { createGitRepository, type NewRepository } from './git.ts';
 export { plannerModule } from './module.ts';
-export { PLANNER_ROOTS_VARIABLE, plannerRootsFromEnv, plannerAccessFromEnv, type RepositoryAccess } from './roots.ts';
+export { plannerOperations } from './operations.ts';
+export {
+  PLANNER_ROOTS_VARIABLE,
+  plannerAccessFromEnv,
+  plannerRootsFromEnv,
+  type RepositoryAccess,
+} from './roots.ts';
 export * from './schemas.ts';
 export { DEMO_PLAN_NAME } from './seeders/demo.ts';
 export { demoRepositoryPath, PlannerMinimalSeeder } from './seeders/minimal.ts';

@@ -5,10 +5,11 @@ import { PlannerChatSession } from './entities/chat-session.ts';
 import { PlannerPlan } from './entities/plan.ts';
 import { PlannerRepository } from './entities/repository.ts';
 import { plannerMigrations } from './migrations/index.ts';
+import { plannerOperations } from './operations.ts';
 import { PLANNER_REQUEST_ROLE } from './request-role.ts';
+import { plannerAccessFromEnv, type RepositoryAccess } from './roots.ts';
 import { PlannerMinimalSeeder } from './seeders/minimal.ts';
 import { PlannerRealisticSeeder } from './seeders/realistic.ts';
-import { plannerAccessFromEnv, type RepositoryAccess } from './roots.ts';
 
 /** Code-change plans as a Huddle module: Postgres schema `planner`, its own migrations and seeders. */
 export const plannerModule = {
@@ -19,4 +20,5 @@ export const plannerModule = {
   requestRole: PLANNER_REQUEST_ROLE,
   seeders: { minimal: PlannerMinimalSeeder, realistic: PlannerRealisticSeeder },
   resources: plannerAccessFromEnv,
+  operations: plannerOperations,
 } satisfies ModuleWithActors<PlannerActor, RepositoryAccess>;

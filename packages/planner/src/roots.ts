@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import git from 'isomorphic-git';
 import path from 'node:path';
 import { ConfigurationError, InvalidInputError } from '@huddle/db';
+import git from 'isomorphic-git';
 
 /**
  * Where the server may read repositories: only under the configured roots. A path outside them is refused
