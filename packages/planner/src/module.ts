@@ -1,5 +1,6 @@
 import type { ModuleWithActors } from '@huddle/db';
 import { type PlannerActor, plannerActor } from './actor.ts';
+import { plannerDemo } from './demo.ts';
 import { PlannerArtifact } from './entities/artifact.ts';
 import { PlannerChatSession } from './entities/chat-session.ts';
 import { PlannerPlan } from './entities/plan.ts';
@@ -21,4 +22,5 @@ export const plannerModule = {
   seeders: { minimal: PlannerMinimalSeeder, realistic: PlannerRealisticSeeder },
   resources: plannerAccessFromEnv,
   operations: plannerOperations,
+  demo: plannerDemo,
 } satisfies ModuleWithActors<PlannerActor, RepositoryAccess>;
