@@ -303,6 +303,26 @@ describe('lifecycle', () => {
 
     const refused = await expectHuddleError(add(plan.id, FEATURE_PLAN), ConflictError);
     expect(refused.message).toMatch(/is active; only a draft version can have artifacts added/);
+    // Replacing or removing one names what the caller sent: the artifact, not its version.
+    const [artifact] = (await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id })))
+      .artifacts;
+    const replaced = await expectHuddleError(
+      callAsOperator(test.db, plannerOperations.artifacts.replace, {
+        artifactId: artifact!.id,
+        artifact: FEATURE_PLAN,
+      }),
+      ConflictError,
+    );
+    const removed = await expectHuddleError(
+      callAsOperator(test.db, plannerOperations.artifacts.remove, { artifactId: artifact!.id }),
+      ConflictError,
+    );
+    const readOnly =
+      'artifactId: version 1 of plan "Lifecycle" is active; only a draft version can have artifacts';
+    expect([replaced, removed].map((error) => [error.constraint.field, error.message])).toEqual([
+      ['artifactId', `${readOnly} replaced`],
+      ['artifactId', `${readOnly} removed`],
+    ]);
     await expectHuddleError(
       asActor(test.db, (em, actor) => updatePlanVersion(em, actor, { planId: plan.id, description: 'x' })),
       ConflictError,

@@ -34,7 +34,7 @@ export async function replaceArtifact(
 ): Promise<Artifact> {
   const { artifactId, artifact } = input;
   const existing = await findArtifact(em, artifactId);
-  await lockDraft(em, existing.plan.id, 'have artifacts replaced');
+  await lockDraft(em, existing.plan.id, 'have artifacts replaced', 'artifactId');
   if (existing.artifactType !== artifact.type) {
     throw new InvalidInputError(
       `artifact.type: artifact ${artifactId} is a ${existing.artifactType}; remove it and add a ${artifact.type} instead`,
@@ -54,7 +54,7 @@ export async function removeArtifact(
 ): Promise<Artifact> {
   const { artifactId } = input;
   const existing = await findArtifact(em, artifactId);
-  await lockDraft(em, existing.plan.id, 'have artifacts removed');
+  await lockDraft(em, existing.plan.id, 'have artifacts removed', 'artifactId');
   const removed = toArtifact(existing);
   em.remove(existing);
   await em.flush();
