@@ -22,7 +22,6 @@ import {
   listMyProjects,
   signIn,
 } from '@huddle/decisions';
-import { plannerActor } from '@huddle/planner';
 import { findActiveUserIdByGithubId, MINIMAL_USERS as SCRUM_USERS } from '@huddle/scrum';
 import { z } from 'zod';
 import { trustedProxiesFromEnv } from './client-address.ts';
@@ -157,11 +156,6 @@ async function main() {
       const tokenFor = async (subject: ModuleActor) => (await issueActorToken(secret, actor, subject)).token;
       banner.push(...(await demo({ db, url: server.url, resources: moduleResources.of(module), tokenFor })));
     }
-    const planner = await issueActorToken(secret, plannerActor, { module: 'planner', operator: 'demo' });
-    banner.push(
-      'The planner’s repositories, as operator demo:',
-      `  curl -s -H "authorization: Bearer ${planner.token}" ${server.url}/planner.repositories.list`,
-    );
     const projectManager = await inRequestScope(db.orm, (em) =>
       findActiveUserIdByGithubId(em, SCRUM_USERS[1].githubId),
     );

@@ -259,7 +259,8 @@ describe('refusals change nothing', () => {
       'an artifact of an active version replaced',
       () => ann.planner.artifacts.replace.mutate({ artifactId: active.artifactId, artifact: FEATURE_PLAN }),
       'CONFLICT',
-      'planId',
+      // The field the caller sent: the call names no plan.
+      'artifactId',
     ],
     [
       'a token for another module',

@@ -2,6 +2,7 @@
 export { type PlannerActor, plannerActor } from './actor.ts';
 export { createGitRepository, type NewRepository } from './git.ts';
 export { plannerModule } from './module.ts';
+export { plannerOperations } from './operations.ts';
 export {
   PLANNER_ROOTS_VARIABLE,
   plannerAccessFromEnv,

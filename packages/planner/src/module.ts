@@ -1,10 +1,12 @@
 import type { ModuleWithActors } from '@huddle/db';
 import { type PlannerActor, plannerActor } from './actor.ts';
+import { plannerDemo } from './demo.ts';
 import { PlannerArtifact } from './entities/artifact.ts';
 import { PlannerChatSession } from './entities/chat-session.ts';
 import { PlannerPlan } from './entities/plan.ts';
 import { PlannerRepository } from './entities/repository.ts';
 import { plannerMigrations } from './migrations/index.ts';
+import { plannerOperations } from './operations.ts';
 import { PLANNER_REQUEST_ROLE } from './request-role.ts';
 import { plannerAccessFromEnv, type RepositoryAccess } from './roots.ts';
 import { PlannerMinimalSeeder } from './seeders/minimal.ts';
@@ -19,4 +21,6 @@ export const plannerModule = {
   requestRole: PLANNER_REQUEST_ROLE,
   seeders: { minimal: PlannerMinimalSeeder, realistic: PlannerRealisticSeeder },
   resources: plannerAccessFromEnv,
+  operations: plannerOperations,
+  demo: plannerDemo,
 } satisfies ModuleWithActors<PlannerActor, RepositoryAccess>;

@@ -243,32 +243,32 @@ export const chatMessagesInputSchema = z.object({
 
 export const comparePlanVersionsInputSchema = z.object({ fromPlanId: uuidSchema, toPlanId: uuidSchema });
 
-export type RegisterRepositoryInput = z.input<typeof registerRepositoryInputSchema>;
-export type RepositoryIdInput = z.input<typeof repositoryIdInputSchema>;
-export type RenameRepositoryInput = z.input<typeof renameRepositoryInputSchema>;
-export type UnregisterRepositoryInput = z.input<typeof unregisterRepositoryInputSchema>;
-export type CreatePlanInput = z.input<typeof createPlanInputSchema>;
-export type PlanIdInput = z.input<typeof planIdInputSchema>;
-export type PlanNameInput = z.input<typeof planNameInputSchema>;
 /**
- * A list's input as parsed at the edge (the router, or the caller's `…InputSchema.parse`): the page size
- * resolved and the cursor decoded into its typed key, which is what the list services take.
+ * Every input as parsed at the edge (the API's `.input()`, or `callOperation`): what the services take —
+ * strings trimmed, defaults and page sizes resolved, cursors decoded into their typed keys.
  */
+export type RegisterRepositoryInput = z.output<typeof registerRepositoryInputSchema>;
+export type RepositoryIdInput = z.output<typeof repositoryIdInputSchema>;
+export type RenameRepositoryInput = z.output<typeof renameRepositoryInputSchema>;
+export type UnregisterRepositoryInput = z.output<typeof unregisterRepositoryInputSchema>;
+export type CreatePlanInput = z.output<typeof createPlanInputSchema>;
+export type PlanIdInput = z.output<typeof planIdInputSchema>;
+export type PlanNameInput = z.output<typeof planNameInputSchema>;
 export type ListRepositoriesInput = z.output<typeof listRepositoriesInputSchema>;
 export type ListPlansInput = z.output<typeof listPlansInputSchema>;
 export type ListPlanVersionsInput = z.output<typeof listPlanVersionsInputSchema>;
 export type ListChatSessionsInput = z.output<typeof listChatSessionsInputSchema>;
-export type UpdatePlanInput = z.input<typeof updatePlanInputSchema>;
-export type AddArtifactInput = z.input<typeof addArtifactInputSchema>;
-export type ReplaceArtifactInput = z.input<typeof replaceArtifactInputSchema>;
-export type ArtifactIdInput = z.input<typeof artifactIdInputSchema>;
+export type UpdatePlanInput = z.output<typeof updatePlanInputSchema>;
+export type AddArtifactInput = z.output<typeof addArtifactInputSchema>;
+export type ReplaceArtifactInput = z.output<typeof replaceArtifactInputSchema>;
+export type ArtifactIdInput = z.output<typeof artifactIdInputSchema>;
 export type PlansTouchingFileInput = z.output<typeof plansTouchingFileInputSchema>;
 export type ArtifactsWithStepInput = z.output<typeof artifactsWithStepInputSchema>;
 export type ChatSessionsMentioningInput = z.output<typeof chatSessionsMentioningInputSchema>;
-export type ChatSessionIdInput = z.input<typeof chatSessionIdInputSchema>;
-export type AppendChatMessageInput = z.input<typeof appendChatMessageInputSchema>;
-export type ChatMessagesInput = z.input<typeof chatMessagesInputSchema>;
-export type ComparePlanVersionsInput = z.input<typeof comparePlanVersionsInputSchema>;
+export type ChatSessionIdInput = z.output<typeof chatSessionIdInputSchema>;
+export type AppendChatMessageInput = z.output<typeof appendChatMessageInputSchema>;
+export type ChatMessagesInput = z.output<typeof chatMessagesInputSchema>;
+export type ComparePlanVersionsInput = z.output<typeof comparePlanVersionsInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
 

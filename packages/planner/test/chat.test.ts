@@ -1,20 +1,19 @@
 import { ConflictError, InvalidInputError, NotFoundError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { plannerModule } from '../src/module.ts';
-import type { AppendChatMessageInput } from '../src/schemas.ts';
-import { listChatSessionsInputSchema } from '../src/schemas.ts';
+import { plannerOperations } from '../src/operations.ts';
+import { type appendChatMessageInputSchema, listChatSessionsInputSchema } from '../src/schemas.ts';
 import {
-  appendChatMessage,
   chatTerms,
   completeChatSession,
-  getChatMessages,
   listChatSessions,
   MAX_MESSAGES_PER_SESSION,
   openChatSession,
 } from '../src/services/chat.ts';
 import { archivePlanVersion, createPlan } from '../src/services/plans.ts';
-import { asActor, expectHuddleError, settleAll, useSqlClient } from './helpers.ts';
+import { asActor, callAsOperator, expectHuddleError, settleAll, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
@@ -32,8 +31,9 @@ beforeAll(async () => {
 });
 
 const open = () => asActor(test.db, (em, actor) => openChatSession(em, actor, { planId }));
-const append = (input: AppendChatMessageInput) =>
-  asActor(test.db, (em, actor) => appendChatMessage(em, actor, input));
+type AppendInput = z.input<typeof appendChatMessageInputSchema>;
+/** Through the edge: the content is trimmed there, and bad messages are refused there. */
+const append = (input: AppendInput) => callAsOperator(test.db, plannerOperations.chat.append, input);
 
 async function storedMessages(sessionId: string) {
   const result = await postgres.client.query<{ messages: { role: string; content: string; at: string }[] }>(
@@ -86,18 +86,21 @@ describe('chat sessions', () => {
     const session = await open();
     for (let index = 0; index < 7; index++)
       await append({ sessionId: session.id, role: 'user', content: `m${index}` });
-    const page = await asActor(test.db, (em, actor) =>
-      getChatMessages(em, actor, { sessionId: session.id, offset: 2, limit: 3 }),
-    );
+    const page = await callAsOperator(test.db, plannerOperations.chat.messages, {
+      sessionId: session.id,
+      offset: 2,
+      limit: 3,
+    });
     expect(page.session).toMatchObject({ id: session.id, messageCount: 7, status: 'active' });
     expect(page.messages.map((message) => [message.index, message.content])).toEqual([
       [2, 'm2'],
       [3, 'm3'],
       [4, 'm4'],
     ]);
-    const end = await asActor(test.db, (em, actor) =>
-      getChatMessages(em, actor, { sessionId: session.id, offset: 6 }),
-    );
+    const end = await callAsOperator(test.db, plannerOperations.chat.messages, {
+      sessionId: session.id,
+      offset: 6,
+    });
     expect(end.messages.map((message) => message.content)).toEqual(['m6']);
     const sessions = await asActor(test.db, (em, actor) =>
       listChatSessions(em, actor, listChatSessionsInputSchema.parse({ planId })),
@@ -149,7 +152,7 @@ describe('chat sessions', () => {
       [{ sessionId: session.id, role: 'user', content: 'nul\u0000' }, 'content'],
       [{ sessionId: 'not-a-uuid', role: 'user', content: 'x' }, 'sessionId'],
     ] as const) {
-      const error = await expectHuddleError(append(input as AppendChatMessageInput), InvalidInputError);
+      const error = await expectHuddleError(append(input as AppendInput), InvalidInputError);
       expect(error.constraint.field).toBe(field);
     }
     await expectHuddleError(

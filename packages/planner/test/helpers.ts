@@ -1,6 +1,15 @@
-import { type Database, type EntityManager, runAsActor } from '@huddle/db';
+import {
+  type ActorOperation,
+  callOperation,
+  type Database,
+  type EntityManager,
+  type InputSchema,
+  runAsActor,
+} from '@huddle/db';
+import type { z } from 'zod';
 import type { PlannerActor } from '../src/actor.ts';
 import { plannerModule } from '../src/module.ts';
+import type { RepositoryAccess } from '../src/roots.ts';
 
 export { expectHuddleError, settleAll, useSqlClient } from '@huddle/testing';
 
@@ -16,4 +25,18 @@ export function asActor<T>(
   actor: PlannerActor = OPERATOR,
 ): Promise<T> {
   return runAsActor(db.orm, plannerModule, actor, work);
+}
+
+/**
+ * Calls one of `plannerOperations` as the operator, through the edge (`callOperation`): the input parsed
+ * there (trimmed, defaults filled in, refused by field), the answer checked by the output schema. Without
+ * `resources`, planner may read under no root.
+ */
+export function callAsOperator<Input extends InputSchema | undefined, Output extends z.ZodType>(
+  db: Database,
+  operation: ActorOperation<'query' | 'mutation', PlannerActor, RepositoryAccess, Input, Output>,
+  input: Input extends z.ZodType ? z.input<Input> : undefined,
+  resources: RepositoryAccess = { roots: [] },
+): Promise<z.output<Output>> {
+  return callOperation(db.orm, plannerModule, operation, OPERATOR, input, resources);
 }

@@ -37,6 +37,7 @@ import {
 } from '../src/index.ts';
 import {
   artifactsWithStepInputSchema,
+  chatMessagesInputSchema,
   chatSessionsMentioningInputSchema,
   listPlanVersionsInputSchema,
   plansTouchingFileInputSchema,
@@ -107,7 +108,9 @@ describe('the public surface, end to end', () => {
     );
     conforms(
       chatMessagePageSchema,
-      await asActor(test.db, (em, actor) => getChatMessages(em, actor, { sessionId: session.id })),
+      await asActor(test.db, (em, actor) =>
+        getChatMessages(em, actor, chatMessagesInputSchema.parse({ sessionId: session.id })),
+      ),
     );
 
     const touching = await asActor(test.db, (em, actor) =>

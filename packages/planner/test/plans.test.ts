@@ -2,9 +2,10 @@ import { ConflictError, type EntityManager, InvalidInputError, NotFoundError } f
 import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
+import { plannerOperations } from '../src/operations.ts';
 import type { ArtifactInput } from '../src/schemas.ts';
 import { listPlansInputSchema, listPlanVersionsInputSchema } from '../src/schemas.ts';
-import { addArtifact, removeArtifact, replaceArtifact } from '../src/services/artifacts.ts';
+import { removeArtifact, replaceArtifact } from '../src/services/artifacts.ts';
 import {
   activatePlanVersion,
   archivePlanVersion,
@@ -18,7 +19,7 @@ import {
   updatePlanVersion,
 } from '../src/services/plans.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
-import { asActor, expectHuddleError, OPERATOR, settleAll, useSqlClient } from './helpers.ts';
+import { asActor, callAsOperator, expectHuddleError, OPERATOR, settleAll, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
@@ -33,8 +34,9 @@ beforeAll(async () => {
 
 const create = (name: string, extra: { description?: string; targetBranch?: string } = {}) =>
   asActor(test.db, (em, actor) => createPlan(em, actor, { repositoryId, name, ...extra }));
+/** Through the edge, which validates the content by its type. */
 const add = (planId: string, artifact: ArtifactInput) =>
-  asActor(test.db, (em, actor) => addArtifact(em, actor, { planId, artifact }));
+  callAsOperator(test.db, plannerOperations.artifacts.add, { planId, artifact });
 const newVersion = (planId: string) => asActor(test.db, (em, actor) => newPlanVersion(em, actor, { planId }));
 const activate = (planId: string) =>
   asActor(test.db, (em, actor) => activatePlanVersion(em, actor, { planId }));
@@ -301,6 +303,26 @@ describe('lifecycle', () => {
 
     const refused = await expectHuddleError(add(plan.id, FEATURE_PLAN), ConflictError);
     expect(refused.message).toMatch(/is active; only a draft version can have artifacts added/);
+    // Replacing or removing one names what the caller sent: the artifact, not its version.
+    const [artifact] = (await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id })))
+      .artifacts;
+    const replaced = await expectHuddleError(
+      callAsOperator(test.db, plannerOperations.artifacts.replace, {
+        artifactId: artifact!.id,
+        artifact: FEATURE_PLAN,
+      }),
+      ConflictError,
+    );
+    const removed = await expectHuddleError(
+      callAsOperator(test.db, plannerOperations.artifacts.remove, { artifactId: artifact!.id }),
+      ConflictError,
+    );
+    const readOnly =
+      'artifactId: version 1 of plan "Lifecycle" is active; only a draft version can have artifacts';
+    expect([replaced, removed].map((error) => [error.constraint.field, error.message])).toEqual([
+      ['artifactId', `${readOnly} replaced`],
+      ['artifactId', `${readOnly} removed`],
+    ]);
     await expectHuddleError(
       asActor(test.db, (em, actor) => updatePlanVersion(em, actor, { planId: plan.id, description: 'x' })),
       ConflictError,

@@ -5,19 +5,20 @@ import { ConfigurationError, ConflictError, InvalidInputError, NotFoundError } f
 import { useTestDatabase } from '@huddle/testing';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { createGitRepository } from '../src/git.ts';
 import { plannerModule } from '../src/module.ts';
+import { plannerOperations } from '../src/operations.ts';
 import { plannerRootsFromEnv } from '../src/roots.ts';
-import { listRepositoriesInputSchema } from '../src/schemas.ts';
+import { listRepositoriesInputSchema, type registerRepositoryInputSchema } from '../src/schemas.ts';
 import {
   getRepository,
   listRepositories,
   refreshRepository,
-  registerRepository,
   renameRepository,
   unregisterRepository,
 } from '../src/services/repositories.ts';
-import { asActor, expectHuddleError, useSqlClient } from './helpers.ts';
+import { asActor, callAsOperator, expectHuddleError, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
@@ -41,8 +42,9 @@ afterAll(async () => {
   await fs.promises.rm(base, { recursive: true, force: true });
 });
 
-const register = (input: Parameters<typeof registerRepository>[2], roots = access()) =>
-  asActor(test.db, (em, actor) => registerRepository(em, actor, input, roots));
+/** Through the edge, which trims the path and refuses bad names by field. */
+const register = (input: z.input<typeof registerRepositoryInputSchema>, roots = access()) =>
+  callAsOperator(test.db, plannerOperations.repositories.register, input, roots);
 
 async function newWorkTree(name: string, options: { remoteUrl?: string; defaultBranch?: string } = {}) {
   const dir = path.join(root, name);
@@ -304,9 +306,10 @@ describe('managing repositories', () => {
     await postgres.client.query(`insert into planner.chat_sessions (plan_id) values ($1)`, [planIds[0]]);
 
     const unconfirmed = await expectHuddleError(
-      asActor(test.db, (em, actor) =>
-        unregisterRepository(em, actor, { repositoryId: repository.id, confirm: false as true }),
-      ),
+      callAsOperator(test.db, plannerOperations.repositories.unregister, {
+        repositoryId: repository.id,
+        confirm: false as true,
+      }),
       InvalidInputError,
     );
     expect(unconfirmed.constraint.field).toBe('confirm');

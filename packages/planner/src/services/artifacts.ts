@@ -1,16 +1,8 @@
-import { type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
+import { type EntityManager, InvalidInputError } from '@huddle/db';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerArtifact } from '../entities/artifact.ts';
-import {
-  type AddArtifactInput,
-  type Artifact,
-  type ArtifactIdInput,
-  addArtifactInputSchema,
-  artifactIdInputSchema,
-  type ReplaceArtifactInput,
-  replaceArtifactInputSchema,
-} from '../schemas.ts';
-import { findArtifact, lockDraft } from './access.ts';
+import type { AddArtifactInput, Artifact, ArtifactIdInput, ReplaceArtifactInput } from '../schemas.ts';
+import { findArtifact, lockDraft } from './lookups.ts';
 import { toArtifact } from './outputs.ts';
 
 /**
@@ -23,7 +15,7 @@ export async function addArtifact(
   _actor: PlannerActor,
   input: AddArtifactInput,
 ): Promise<Artifact> {
-  const { planId, artifact } = parseInput(addArtifactInputSchema, input);
+  const { planId, artifact } = input;
   const plan = await lockDraft(em, planId, 'have artifacts added');
   const created = em.create(PlannerArtifact, {
     plan,
@@ -40,9 +32,9 @@ export async function replaceArtifact(
   _actor: PlannerActor,
   input: ReplaceArtifactInput,
 ): Promise<Artifact> {
-  const { artifactId, artifact } = parseInput(replaceArtifactInputSchema, input);
+  const { artifactId, artifact } = input;
   const existing = await findArtifact(em, artifactId);
-  await lockDraft(em, existing.plan.id, 'have artifacts replaced');
+  await lockDraft(em, existing.plan.id, 'have artifacts replaced', 'artifactId');
   if (existing.artifactType !== artifact.type) {
     throw new InvalidInputError(
       `artifact.type: artifact ${artifactId} is a ${existing.artifactType}; remove it and add a ${artifact.type} instead`,
@@ -60,9 +52,9 @@ export async function removeArtifact(
   _actor: PlannerActor,
   input: ArtifactIdInput,
 ): Promise<Artifact> {
-  const { artifactId } = parseInput(artifactIdInputSchema, input);
+  const { artifactId } = input;
   const existing = await findArtifact(em, artifactId);
-  await lockDraft(em, existing.plan.id, 'have artifacts removed');
+  await lockDraft(em, existing.plan.id, 'have artifacts removed', 'artifactId');
   const removed = toArtifact(existing);
   em.remove(existing);
   await em.flush();

@@ -1,24 +1,26 @@
-import { ConflictError, type EntityManager, keysetTimestampSql, NotFoundError, parseInput } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  flushAndReload,
+  keysetTimestampSql,
+  NotFoundError,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerChatSession } from '../entities/chat-session.ts';
 import {
   type AppendChatMessageInput,
   type AppendedChatMessage,
-  appendChatMessageInputSchema,
   type ChatMessagePage,
   type ChatMessagesInput,
   type ChatSession,
   type ChatSessionIdInput,
   type ChatSessionPage,
   chatMessageSchema,
-  chatMessagesInputSchema,
-  chatSessionIdInputSchema,
   type ListChatSessionsInput,
   type PlanIdInput,
-  planIdInputSchema,
 } from '../schemas.ts';
-import { findPlanVersion, flushAndReload, requirePlanStatus } from './access.ts';
+import { findPlanVersion, requirePlanStatus } from './lookups.ts';
 import { toChatSession } from './outputs.ts';
 
 /** Chat sessions: the conversation that shapes a plan version, kept as one JSONB array of messages. */
@@ -72,7 +74,7 @@ export async function openChatSession(
   _actor: PlannerActor,
   input: PlanIdInput,
 ): Promise<ChatSession> {
-  const { planId } = parseInput(planIdInputSchema, input);
+  const { planId } = input;
   const plan = await findPlanVersion(em, planId);
   requirePlanStatus(plan, ['draft', 'active', 'completed'], 'have a chat session opened');
   const session = em.create(PlannerChatSession, { plan });
@@ -119,7 +121,7 @@ export async function appendChatMessage(
   _actor: PlannerActor,
   input: AppendChatMessageInput,
 ): Promise<AppendedChatMessage> {
-  const { sessionId, role, content } = parseInput(appendChatMessageInputSchema, input);
+  const { sessionId, role, content } = input;
   const [appended] = await em.execute<{ index: number; at: string }[]>(
     `update planner.chat_sessions
      set messages = messages || jsonb_build_array(jsonb_build_object(
@@ -143,7 +145,7 @@ export async function getChatMessages(
   _actor: PlannerActor,
   input: ChatMessagesInput,
 ): Promise<ChatMessagePage> {
-  const { sessionId, offset, limit } = parseInput(chatMessagesInputSchema, input);
+  const { sessionId, offset, limit } = input;
   const session = await findSession(em, sessionId);
   const rows: { index: number; message: unknown }[] = await em.execute(
     `select (m.ordinality - 1)::int as index, m.message - 'terms' as message
@@ -164,7 +166,7 @@ export async function completeChatSession(
   _actor: PlannerActor,
   input: ChatSessionIdInput,
 ): Promise<ChatSession> {
-  const { sessionId } = parseInput(chatSessionIdInputSchema, input);
+  const { sessionId } = input;
   const completed = await em.nativeUpdate(
     PlannerChatSession,
     { id: sessionId, status: 'active' },

@@ -1,34 +1,29 @@
-import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import { ConflictError, type EntityManager, flushAndReload, NotFoundError } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
-import {
-  type ActivatedPlan,
-  type CreatePlanInput,
-  createPlanInputSchema,
-  type ListPlansInput,
-  type ListPlanVersionsInput,
-  type PlanDetail,
-  type PlanIdInput,
-  type PlanNameInput,
-  type PlanStatus,
-  type PlanVersion,
-  type PlanVersionPage,
-  planIdInputSchema,
-  planNameInputSchema,
-  type UpdatePlanInput,
-  updatePlanInputSchema,
+import type {
+  ActivatedPlan,
+  CreatePlanInput,
+  ListPlansInput,
+  ListPlanVersionsInput,
+  PlanDetail,
+  PlanIdInput,
+  PlanNameInput,
+  PlanStatus,
+  PlanVersion,
+  PlanVersionPage,
+  UpdatePlanInput,
 } from '../schemas.ts';
 import {
   findPlanVersion,
   findRepository,
-  flushAndReload,
   lockPlanName,
   lockPlanVersion,
   readPlanDetail,
   repositoryNotFound,
   requirePlanStatus,
-} from './access.ts';
+} from './lookups.ts';
 import { planDetailJsonSql, planVersionJsonSql, toPlanVersion } from './outputs.ts';
 
 /**
@@ -48,7 +43,7 @@ export async function createPlan(
   actor: PlannerActor,
   input: CreatePlanInput,
 ): Promise<PlanDetail> {
-  const { repositoryId, name, description, targetBranch } = parseInput(createPlanInputSchema, input);
+  const { repositoryId, name, description, targetBranch } = input;
   const repository = await findRepository(em, repositoryId);
   if ((await em.count(PlannerPlan, { repository, name })) > 0) {
     throw new ConflictError(
@@ -73,7 +68,7 @@ export async function getPlanVersion(
   _actor: PlannerActor,
   input: PlanIdInput,
 ): Promise<PlanDetail> {
-  const { planId } = parseInput(planIdInputSchema, input);
+  const { planId } = input;
   return readPlanDetail(em, planId);
 }
 
@@ -83,7 +78,7 @@ export async function getLatestPlanVersion(
   _actor: PlannerActor,
   input: PlanNameInput,
 ): Promise<PlanDetail> {
-  const { repositoryId, name } = parseInput(planNameInputSchema, input);
+  const { repositoryId, name } = input;
   const [latest] = await em.execute<{ detail: PlanDetail }[]>(
     `select ${planDetailJsonSql('p')} as detail from planner.plans p
      where p.repository_id = ? and p.name = ? order by p.version desc limit 1`,
@@ -150,7 +145,7 @@ export async function updatePlanVersion(
   _actor: PlannerActor,
   input: UpdatePlanInput,
 ): Promise<PlanVersion> {
-  const { planId, description, targetBranch } = parseInput(updatePlanInputSchema, input);
+  const { planId, description, targetBranch } = input;
   const plan = await lockPlanVersion(em, planId);
   requirePlanStatus(plan, ['draft'], 'be edited');
   if (description !== undefined) plan.description = description;
@@ -168,7 +163,7 @@ export async function newPlanVersion(
   actor: PlannerActor,
   input: PlanIdInput,
 ): Promise<PlanDetail> {
-  const { planId } = parseInput(planIdInputSchema, input);
+  const { planId } = input;
   const plan = await findPlanVersion(em, planId);
   await lockPlanName(em, plan.repository.id, plan.name);
   const [created] = await em.execute<{ id: string; source_id: string }[]>(
@@ -197,7 +192,7 @@ export async function activatePlanVersion(
   _actor: PlannerActor,
   input: PlanIdInput,
 ): Promise<ActivatedPlan> {
-  const { planId } = parseInput(planIdInputSchema, input);
+  const { planId } = input;
   const plan = await lockPlanVersion(em, planId);
   requirePlanStatus(plan, ['draft'], 'be activated');
   const superseded = await em.findOne(PlannerPlan, {
@@ -223,7 +218,7 @@ async function moveVersion(
   to: PlanStatus,
   action: string,
 ): Promise<PlanVersion> {
-  const { planId } = parseInput(planIdInputSchema, input);
+  const { planId } = input;
   const plan = await lockPlanVersion(em, planId);
   requirePlanStatus(plan, from, action);
   plan.status = to;

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
+import { type EntityManager, InvalidInputError } from '@huddle/db';
 import type { PlannerActor } from '../actor.ts';
 import {
   ARTIFACT_TYPES,
@@ -8,15 +8,13 @@ import {
   type ArtifactType,
   type CodeChangesContent,
   type ComparePlanVersionsInput,
-  comparePlanVersionsInputSchema,
   type FeaturePlanContent,
   type ImplementationStepsContent,
   type PlanComparison,
   type PlanExport,
   type PlanIdInput,
-  planIdInputSchema,
 } from '../schemas.ts';
-import { findRepository, readPlanDetail } from './access.ts';
+import { findRepository, readPlanDetail } from './lookups.ts';
 
 /** Reading a plan as a person would: a Markdown export of a version, and what changed between two. */
 
@@ -110,7 +108,7 @@ export async function exportPlan(
   _actor: PlannerActor,
   input: PlanIdInput,
 ): Promise<PlanExport> {
-  const { planId } = parseInput(planIdInputSchema, input);
+  const { planId } = input;
   const plan = await readPlanDetail(em, planId);
   const repository = await findRepository(em, plan.repositoryId);
   const lines = [
@@ -203,7 +201,7 @@ export async function comparePlanVersions(
   _actor: PlannerActor,
   input: ComparePlanVersionsInput,
 ): Promise<PlanComparison> {
-  const { fromPlanId, toPlanId } = parseInput(comparePlanVersionsInputSchema, input);
+  const { fromPlanId, toPlanId } = input;
   const { artifacts: before, ...from } = await readPlanDetail(em, fromPlanId, 'fromPlanId');
   const { artifacts: after, ...to } = await readPlanDetail(em, toPlanId, 'toPlanId');
   if (from.repositoryId !== to.repositoryId || from.name !== to.name) {

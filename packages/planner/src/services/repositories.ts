@@ -1,30 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConflictError, type EntityManager, InvalidInputError, parseInput } from '@huddle/db';
+import { ConflictError, type EntityManager, flushAndReload, InvalidInputError } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
 import { gitDirectory, readWorkTree, type WorkTreeFacts } from '../git.ts';
 import { isWithin, type RepositoryAccess, realRoots, resolveUnderRoots } from '../roots.ts';
-import {
-  type ListRepositoriesInput,
-  type RegisterRepositoryInput,
-  type RenameRepositoryInput,
-  type Repository,
-  type RepositoryIdInput,
-  type RepositoryPage,
-  registerRepositoryInputSchema,
-  renameRepositoryInputSchema,
-  repositoryIdInputSchema,
-  type UnregisteredRepository,
-  type UnregisterRepositoryInput,
-  unregisterRepositoryInputSchema,
+import type {
+  ListRepositoriesInput,
+  RegisterRepositoryInput,
+  RenameRepositoryInput,
+  Repository,
+  RepositoryIdInput,
+  RepositoryPage,
+  UnregisteredRepository,
+  UnregisterRepositoryInput,
 } from '../schemas.ts';
-import { findRepository, flushAndReload } from './access.ts';
+import { findRepository } from './lookups.ts';
 import { toRepository } from './outputs.ts';
-
-/** Where the server may read repositories: the configured roots (see `plannerRootsFromEnv`). */
 
 const gitDirectoryOutside = (cause?: unknown) =>
   new InvalidInputError(
@@ -66,15 +60,14 @@ export async function registerRepository(
   em: EntityManager,
   _actor: PlannerActor,
   input: RegisterRepositoryInput,
-  access: RepositoryAccess,
+  resources: RepositoryAccess,
 ): Promise<Repository> {
-  const parsed = parseInput(registerRepositoryInputSchema, input);
-  const { path: workTree, facts } = await readWorkTreeUnderRoots(parsed.path, access);
+  const { path: workTree, facts } = await readWorkTreeUnderRoots(input.path, resources);
   const repository = em.create(PlannerRepository, {
     path: workTree,
-    name: parsed.name ?? facts.name,
-    defaultBranch: parsed.defaultBranch ?? facts.defaultBranch,
-    gitUrl: parsed.gitUrl ?? facts.gitUrl,
+    name: input.name ?? facts.name,
+    defaultBranch: input.defaultBranch ?? facts.defaultBranch,
+    gitUrl: input.gitUrl ?? facts.gitUrl,
   });
   await em.flush();
   return toRepository(repository);
@@ -99,7 +92,7 @@ export async function getRepository(
   _actor: PlannerActor,
   input: RepositoryIdInput,
 ): Promise<Repository> {
-  const { repositoryId } = parseInput(repositoryIdInputSchema, input);
+  const { repositoryId } = input;
   return toRepository(await findRepository(em, repositoryId));
 }
 
@@ -108,7 +101,7 @@ export async function renameRepository(
   _actor: PlannerActor,
   input: RenameRepositoryInput,
 ): Promise<Repository> {
-  const { repositoryId, name } = parseInput(renameRepositoryInputSchema, input);
+  const { repositoryId, name } = input;
   const repository = await findRepository(em, repositoryId);
   repository.name = name;
   return toRepository(await flushAndReload(em, repository));
@@ -122,11 +115,11 @@ export async function refreshRepository(
   em: EntityManager,
   _actor: PlannerActor,
   input: RepositoryIdInput,
-  access: RepositoryAccess,
+  resources: RepositoryAccess,
 ): Promise<Repository> {
-  const { repositoryId } = parseInput(repositoryIdInputSchema, input);
+  const { repositoryId } = input;
   const repository = await findRepository(em, repositoryId);
-  const { facts } = await readWorkTreeUnderRoots(repository.path, access).catch((error: unknown) => {
+  const { facts } = await readWorkTreeUnderRoots(repository.path, resources).catch((error: unknown) => {
     throw new ConflictError(
       `repositoryId: ${repository.path} can no longer be read (${(error as Error).message}); unregister it or restore it`,
       { field: 'repositoryId' },
@@ -147,7 +140,7 @@ export async function unregisterRepository(
   _actor: PlannerActor,
   input: UnregisterRepositoryInput,
 ): Promise<UnregisteredRepository> {
-  const { repositoryId } = parseInput(unregisterRepositoryInputSchema, input);
+  const { repositoryId } = input;
   const repository = await findRepository(em, repositoryId);
   const deletedPlanVersions = await em.count(PlannerPlan, { repository });
   await em.nativeDelete(PlannerRepository, { id: repositoryId });

@@ -82,19 +82,32 @@ export async function lockPlanVersion(em: EntityManager, planId: string): Promis
   return findPlanVersion(em, planId);
 }
 
-/** Loads a version `for share` and requires it to be a draft: only drafts' artifacts change. */
-export async function lockDraft(em: EntityManager, planId: string, action: string): Promise<PlannerPlan> {
+/**
+ * Loads a version `for share` and requires it to be a draft: only drafts' artifacts change. `field` is what
+ * the caller sent that names the version (its id, or the id of one of its artifacts).
+ */
+export async function lockDraft(
+  em: EntityManager,
+  planId: string,
+  action: string,
+  field = 'planId',
+): Promise<PlannerPlan> {
   const plan = await em.findOne(PlannerPlan, planId, { lockMode: LockMode.PESSIMISTIC_READ, refresh: true });
-  if (!plan) throw planNotFound(planId);
-  requirePlanStatus(plan, ['draft'], action);
+  if (!plan) throw planNotFound(planId, field);
+  requirePlanStatus(plan, ['draft'], action, field);
   return plan;
 }
 
-export function requirePlanStatus(plan: PlannerPlan, allowed: readonly PlanStatus[], action: string): void {
+export function requirePlanStatus(
+  plan: PlannerPlan,
+  allowed: readonly PlanStatus[],
+  action: string,
+  field = 'planId',
+): void {
   if (!allowed.includes(plan.status)) {
     throw new ConflictError(
-      `planId: version ${plan.version} of plan "${plan.name}" is ${plan.status}; only a ${allowed.join(' or ')} version can ${action}`,
-      { field: 'planId' },
+      `${field}: version ${plan.version} of plan "${plan.name}" is ${plan.status}; only a ${allowed.join(' or ')} version can ${action}`,
+      { field },
     );
   }
 }
@@ -105,13 +118,4 @@ export async function findArtifact(em: EntityManager, artifactId: string): Promi
     throw new NotFoundError(`artifactId: artifact ${artifactId} does not exist`, { field: 'artifactId' });
   }
   return artifact;
-}
-
-/** Writes `entity`'s changes and reads it back, for what the database set (the `updated_at` trigger). */
-export async function flushAndReload<Entity extends object>(
-  em: EntityManager,
-  entity: Entity,
-): Promise<Entity> {
-  await em.flush();
-  return em.refreshOrFail(entity);
 }

@@ -1,0 +1,215 @@
+import { operationsFor } from '@huddle/db';
+import type { PlannerActor } from './actor.ts';
+import type { RepositoryAccess } from './roots.ts';
+import {
+  activatedPlanSchema,
+  addArtifactInputSchema,
+  appendChatMessageInputSchema,
+  appendedChatMessageSchema,
+  artifactIdInputSchema,
+  artifactMatchPageSchema,
+  artifactSchema,
+  artifactsWithStepInputSchema,
+  chatMessagePageSchema,
+  chatMessagesInputSchema,
+  chatSessionIdInputSchema,
+  chatSessionMatchPageSchema,
+  chatSessionPageSchema,
+  chatSessionSchema,
+  chatSessionsMentioningInputSchema,
+  comparePlanVersionsInputSchema,
+  createPlanInputSchema,
+  listChatSessionsInputSchema,
+  listPlansInputSchema,
+  listPlanVersionsInputSchema,
+  listRepositoriesInputSchema,
+  planComparisonSchema,
+  planDetailSchema,
+  planExportSchema,
+  planIdInputSchema,
+  planMatchPageSchema,
+  planNameInputSchema,
+  plansTouchingFileInputSchema,
+  planVersionPageSchema,
+  planVersionSchema,
+  registerRepositoryInputSchema,
+  renameRepositoryInputSchema,
+  replaceArtifactInputSchema,
+  repositoryIdInputSchema,
+  repositoryPageSchema,
+  repositorySchema,
+  unregisteredRepositorySchema,
+  unregisterRepositoryInputSchema,
+  updatePlanInputSchema,
+} from './schemas.ts';
+import { addArtifact, removeArtifact, replaceArtifact } from './services/artifacts.ts';
+import {
+  appendChatMessage,
+  completeChatSession,
+  getChatMessages,
+  listChatSessions,
+  openChatSession,
+} from './services/chat.ts';
+import {
+  activatePlanVersion,
+  archivePlanVersion,
+  completePlanVersion,
+  createPlan,
+  getLatestPlanVersion,
+  getPlanVersion,
+  listPlans,
+  listPlanVersions,
+  newPlanVersion,
+  updatePlanVersion,
+} from './services/plans.ts';
+import { comparePlanVersions, exportPlan } from './services/reading.ts';
+import {
+  getRepository,
+  listRepositories,
+  refreshRepository,
+  registerRepository,
+  renameRepository,
+  unregisterRepository,
+} from './services/repositories.ts';
+import { artifactsWithStep, chatSessionsMentioning, plansTouchingFile } from './services/search.ts';
+
+const operation = operationsFor<PlannerActor, RepositoryAccess>();
+
+/**
+ * What planner offers callers: the API serves each as `planner.<path>` (see DomainModule.operations). Every
+ * operation acts as the operator a planner token names, and operators may act on everything: planner has no
+ * authorisation beyond the token (so no `services/access.ts`).
+ */
+export const plannerOperations = {
+  /** Local git work trees; the server reads only under the roots it was started with (the resources). */
+  repositories: {
+    register: operation.mutation({
+      input: registerRepositoryInputSchema,
+      output: repositorySchema,
+      run: registerRepository,
+    }),
+    list: operation.query({
+      input: listRepositoriesInputSchema.prefault({}),
+      output: repositoryPageSchema,
+      run: listRepositories,
+    }),
+    get: operation.query({ input: repositoryIdInputSchema, output: repositorySchema, run: getRepository }),
+    rename: operation.mutation({
+      input: renameRepositoryInputSchema,
+      output: repositorySchema,
+      run: renameRepository,
+    }),
+    refresh: operation.mutation({
+      input: repositoryIdInputSchema,
+      output: repositorySchema,
+      run: refreshRepository,
+    }),
+    unregister: operation.mutation({
+      input: unregisterRepositoryInputSchema,
+      output: unregisteredRepositorySchema,
+      run: unregisterRepository,
+    }),
+  },
+
+  plans: {
+    create: operation.mutation({ input: createPlanInputSchema, output: planDetailSchema, run: createPlan }),
+    get: operation.query({ input: planIdInputSchema, output: planDetailSchema, run: getPlanVersion }),
+    latest: operation.query({
+      input: planNameInputSchema,
+      output: planDetailSchema,
+      run: getLatestPlanVersion,
+    }),
+    versions: operation.query({
+      input: listPlanVersionsInputSchema,
+      output: planVersionPageSchema,
+      run: listPlanVersions,
+    }),
+    list: operation.query({ input: listPlansInputSchema, output: planVersionPageSchema, run: listPlans }),
+    update: operation.mutation({
+      input: updatePlanInputSchema,
+      output: planVersionSchema,
+      run: updatePlanVersion,
+    }),
+    newVersion: operation.mutation({
+      input: planIdInputSchema,
+      output: planDetailSchema,
+      run: newPlanVersion,
+    }),
+    activate: operation.mutation({
+      input: planIdInputSchema,
+      output: activatedPlanSchema,
+      run: activatePlanVersion,
+    }),
+    complete: operation.mutation({
+      input: planIdInputSchema,
+      output: planVersionSchema,
+      run: completePlanVersion,
+    }),
+    archive: operation.mutation({
+      input: planIdInputSchema,
+      output: planVersionSchema,
+      run: archivePlanVersion,
+    }),
+    /** The version as Markdown: feature plan, numbered steps, code changes with their diffs. */
+    export: operation.query({ input: planIdInputSchema, output: planExportSchema, run: exportPlan }),
+    compare: operation.query({
+      input: comparePlanVersionsInputSchema,
+      output: planComparisonSchema,
+      run: comparePlanVersions,
+    }),
+  },
+
+  /** Artifacts of a draft version; active and later versions are read-only. */
+  artifacts: {
+    add: operation.mutation({ input: addArtifactInputSchema, output: artifactSchema, run: addArtifact }),
+    replace: operation.mutation({
+      input: replaceArtifactInputSchema,
+      output: artifactSchema,
+      run: replaceArtifact,
+    }),
+    remove: operation.mutation({ input: artifactIdInputSchema, output: artifactSchema, run: removeArtifact }),
+  },
+
+  /** Content searches by JSONB containment, served by the GIN indexes. */
+  search: {
+    plansTouchingFile: operation.query({
+      input: plansTouchingFileInputSchema,
+      output: planMatchPageSchema,
+      run: plansTouchingFile,
+    }),
+    artifactsWithStep: operation.query({
+      input: artifactsWithStepInputSchema,
+      output: artifactMatchPageSchema,
+      run: artifactsWithStep,
+    }),
+    chatSessionsMentioning: operation.query({
+      input: chatSessionsMentioningInputSchema,
+      output: chatSessionMatchPageSchema,
+      run: chatSessionsMentioning,
+    }),
+  },
+
+  chat: {
+    open: operation.mutation({ input: planIdInputSchema, output: chatSessionSchema, run: openChatSession }),
+    list: operation.query({
+      input: listChatSessionsInputSchema,
+      output: chatSessionPageSchema,
+      run: listChatSessions,
+    }),
+    append: operation.mutation({
+      input: appendChatMessageInputSchema,
+      output: appendedChatMessageSchema,
+      run: appendChatMessage,
+    }),
+    messages: operation.query({
+      input: chatMessagesInputSchema,
+      output: chatMessagePageSchema,
+      run: getChatMessages,
+    }),
+    complete: operation.mutation({
+      input: chatSessionIdInputSchema,
+      output: chatSessionSchema,
+      run: completeChatSession,
+    }),
+  },
+};
