@@ -231,11 +231,21 @@ export const signInProcedure = publicProcedure.use(async ({ ctx, getRawInput, ne
   return result;
 });
 
-/** The caller's token, which must be one for `module`. */
+/** The caller's token, which must be one for `module`; a caller without one is told how to get one. */
 function requireToken(ctx: ApiContext, module: ModuleWithActors<ModuleActor>): TokenClaims {
-  if (!ctx.token) throw ctx.authError ?? new UnauthorizedError('authorization: a bearer token is required');
+  const howToGetOne = module.signInHint ? `; ${module.signInHint}` : '';
+  if (!ctx.token) {
+    throw (
+      ctx.authError ??
+      new UnauthorizedError(
+        `authorization: a bearer token for module ${module.name} is required${howToGetOne}`,
+      )
+    );
+  }
   if (ctx.token.module !== module.name) {
-    throw new UnauthorizedError(`authorization: token is for module ${ctx.token.module}, not ${module.name}`);
+    throw new UnauthorizedError(
+      `authorization: token is for module ${ctx.token.module}, not ${module.name}${howToGetOne}`,
+    );
   }
   return ctx.token;
 }

@@ -66,6 +66,11 @@ export interface DomainModule<Actor extends ModuleActor = ModuleActor> {
   requestRole: string;
   /** How a token subject becomes this module's actor; modules without users of their own have none. */
   actor?: ActorSpec<Actor>;
+  /**
+   * How a caller gets a token for this module, in one sentence naming the procedure or command: what the
+   * API answers a call without one, and the description of the module's bearer scheme in `/openapi.json`.
+   */
+  signInHint?: string;
   /** Scheduled maintenance jobs. */
   jobs?: ModuleJob[];
   /** Modules whose migrations must run before this one's. */

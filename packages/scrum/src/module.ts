@@ -16,6 +16,8 @@ import { ScrumRealisticSeeder } from './seeders/realistic.ts';
 export const scrumModule = {
   name: 'scrum',
   actor: scrumActor,
+  signInHint:
+    'sign in with GitHub through `scrum.auth.githubAuthorizeUrl` and `scrum.auth.githubCallback`, or have an operator run `huddle token issue --module scrum --user <id>`',
   entities: [
     ScrumUser,
     ScrumTask,
