@@ -153,7 +153,14 @@ export function retryAfterSeconds(cause: unknown): number | undefined {
   return undefined;
 }
 
-const t = initTRPC.context<ApiContext>().create({
+/** What a procedure declares about itself where it is built; `/openapi.json` describes it (openapi.ts). */
+export interface ProcedureMeta {
+  /** The module whose bearer token the procedure requires; absent when it needs none (sign-ins, health). */
+  tokenModule?: string;
+}
+
+const builder = initTRPC.context<ApiContext>().meta<ProcedureMeta>();
+const t = builder.create({
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   // Messages are already field-first (toTRPCError); the formatter adds the field and constraint as data.
   errorFormatter({ shape, error }) {
@@ -250,6 +257,11 @@ function requireToken(ctx: ApiContext, module: ModuleWithActors<ModuleActor>): T
   return ctx.token;
 }
 
+/** The procedures that require `module`'s token say so in their meta, which `/openapi.json` reads. */
+function tokenProcedure(module: DomainModule) {
+  return publicProcedure.meta({ tokenModule: module.name });
+}
+
 /** The caller's actor in `module`, parsed from its token once, here at the edge. */
 function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: ModuleWithActors<Actor>): Actor {
   return module.actor.parse(requireToken(ctx, module).subject);
@@ -260,7 +272,7 @@ function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: Module
  * `streamOwner` is whom the event streams the procedure opens count against (`eventStream`).
  */
 export function authedProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return publicProcedure.use(({ ctx, next }) => {
+  return tokenProcedure(module).use(({ ctx, next }) => {
     const token = requireToken(ctx, module);
     return next({
       ctx: { actor: module.actor.parse(token.subject), streamOwner: `${token.module}:${token.subject}` },
@@ -293,7 +305,7 @@ function queryScope(ctx: ApiContext): RequestScopeOptions {
  * retry with the key gets the stored result without running it.
  */
 export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return publicProcedure.use(async ({ ctx, type, path, getRawInput, next }) => {
+  return tokenProcedure(module).use(async ({ ctx, type, path, getRawInput, next }) => {
     const actor = requireActor(ctx, module);
     const call =
       type === 'mutation' ? await idempotentCall(ctx.idempotency, ctx.token!, path, getRawInput) : undefined;
