@@ -113,6 +113,10 @@ describe('/openapi.json', () => {
         description: expect.stringContaining(module.signInHint!),
       });
     }
+    const required = Object.values(document.paths).flatMap((methods) =>
+      Object.values(methods).flatMap((described) => described.security.flatMap(Object.keys)),
+    );
+    expect(new Set(required)).toEqual(new Set(Object.keys(document.components.securitySchemes)));
     // Sign-ins act for nobody yet: they require no token.
     expect(operation('poker.join').described.security).toEqual([]);
     expect(operation('decisions.auth.signIn').described.security).toEqual([]);
