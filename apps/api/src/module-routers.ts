@@ -22,6 +22,7 @@ import {
   type ApiErrorShape,
   actorProcedure,
   authedProcedure,
+  type ProcedureMeta,
   signInProcedure,
 } from './trpc.ts';
 
@@ -37,7 +38,7 @@ type InputOf<Input> = Input extends z.ZodType ? z.input<Input> : NoInput;
 interface Definition<Input, Output> {
   input: InputOf<Input>;
   output: Output;
-  meta: object;
+  meta: ProcedureMeta;
   errorShape: ApiErrorShape;
 }
 

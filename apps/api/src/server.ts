@@ -7,10 +7,12 @@ import { WAL_POSITION_HEADER } from '@huddle/client/read-position';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@huddle/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
+import packageJson from '../package.json' with { type: 'json' };
 import { bulkheadsFor } from './bulkhead.ts';
 import { clientAddressOf } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { logger as processLogger } from './logger.ts';
+import { OPENAPI_PATH, openApiDocument } from './openapi.ts';
 import { appRouter } from './router.ts';
 import { checkHealth } from './routers/health.ts';
 import { createSignInLimiter, DEFAULT_SIGN_IN_LIMITS, type SignInLimits } from './sign-in-limits.ts';
@@ -25,6 +27,16 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * serve (the database reachable and migrated, not draining), else 503 with Retry-After.
  */
 const READINESS_PATH = '/readyz';
+/** What `GET /` answers: where a newcomer finds the API's description, its health checks and the docs. */
+const API_INDEX = JSON.stringify({
+  name: 'Huddle API',
+  version: packageJson.version,
+  openapi: OPENAPI_PATH,
+  health: '/health',
+  liveness: '/livez',
+  readiness: READINESS_PATH,
+  docs: packageJson.homepage,
+});
 /** How long `close` lets in-flight requests finish by default. */
 const DEFAULT_DRAIN_MS = 3_000;
 /**
@@ -103,6 +115,9 @@ function procedurePaths(url: string | undefined): string[] {
  * HTTP, subscriptions as Server-Sent Events.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  // Generated once, before listening: the router does not change while the server runs, and a procedure
+  // the generator cannot describe (a bug) stops the start rather than a request.
+  const apiDescription = JSON.stringify(openApiDocument(appRouter, options.db.modules));
   const logger = options.logger ?? processLogger;
   const signIns = await createSignInLimiter(options.db, options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS);
   const bulkheads = bulkheadsFor(options.db.target);
@@ -215,6 +230,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           })
           .end(JSON.stringify({ status: report.status }));
       });
+      return;
+    }
+    if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(API_INDEX);
+      return;
+    }
+    if (req.url === OPENAPI_PATH) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(apiDescription);
       return;
     }
     if (isWebhookRequest(req.url)) {

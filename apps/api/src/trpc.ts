@@ -4,6 +4,7 @@ import {
   claimIdempotencyKey,
   type Database,
   DatabaseUnavailableError,
+  type DomainModule,
   type EntityManager,
   HuddleError,
   type HuddleErrorKind,
@@ -148,7 +149,14 @@ export function retryAfterSeconds(cause: unknown): number | undefined {
   return undefined;
 }
 
-const t = initTRPC.context<ApiContext>().create({
+/** What a procedure declares about itself where it is built; `/openapi.json` describes it (openapi.ts). */
+export interface ProcedureMeta {
+  /** The module whose bearer token the procedure requires; absent when it needs none (sign-ins, health). */
+  tokenModule?: string;
+}
+
+const builder = initTRPC.context<ApiContext>().meta<ProcedureMeta>();
+const t = builder.create({
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   // Messages are already field-first (toTRPCError); the formatter adds the field and constraint as data.
   errorFormatter({ shape, error }) {
@@ -228,13 +236,28 @@ export const signInProcedure = publicProcedure.use(async ({ ctx, getRawInput, ne
   return result;
 });
 
-/** The caller's token, which must be one for `module`. */
+/** The caller's token, which must be one for `module`; a caller without one is told how to get one. */
 function requireToken(ctx: ApiContext, module: ModuleWithActors<ModuleActor>): TokenClaims {
-  if (!ctx.token) throw ctx.authError ?? new UnauthorizedError('authorization: a bearer token is required');
+  const howToGetOne = module.signInHint ? `; ${module.signInHint}` : '';
+  if (!ctx.token) {
+    throw (
+      ctx.authError ??
+      new UnauthorizedError(
+        `authorization: a bearer token for module ${module.name} is required${howToGetOne}`,
+      )
+    );
+  }
   if (ctx.token.module !== module.name) {
-    throw new UnauthorizedError(`authorization: token is for module ${ctx.token.module}, not ${module.name}`);
+    throw new UnauthorizedError(
+      `authorization: token is for module ${ctx.token.module}, not ${module.name}${howToGetOne}`,
+    );
   }
   return ctx.token;
+}
+
+/** The procedures that require `module`'s token say so in their meta, which `/openapi.json` reads. */
+function tokenProcedure(module: DomainModule) {
+  return publicProcedure.meta({ tokenModule: module.name });
 }
 
 /** The caller's actor in `module`, parsed from its token once, here at the edge. */
@@ -247,7 +270,7 @@ function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: Module
  * `streamOwner` is whom the event streams the procedure opens count against (`eventStream`).
  */
 export function authedProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return publicProcedure.use(({ ctx, next }) => {
+  return tokenProcedure(module).use(({ ctx, next }) => {
     const token = requireToken(ctx, module);
     return next({
       ctx: { actor: module.actor.parse(token.subject), streamOwner: `${token.module}:${token.subject}` },
@@ -280,7 +303,7 @@ function queryScope(ctx: ApiContext): RequestScopeOptions {
  * retry with the key gets the stored result without running it.
  */
 export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return publicProcedure.use(async ({ ctx, type, path, getRawInput, next }) => {
+  return tokenProcedure(module).use(async ({ ctx, type, path, getRawInput, next }) => {
     const actor = requireActor(ctx, module);
     const call =
       type === 'mutation' ? await idempotentCall(ctx.idempotency, ctx.token!, path, getRawInput) : undefined;

@@ -218,7 +218,7 @@ describe('one client for a person', () => {
     expect(me.id).toBe(holder.userId);
     expect(health.status).toBe('ok');
     await expect(createHuddleClient(server.url, {}).poker.me.query()).rejects.toThrow(
-      'authorization: a bearer token is required',
+      'authorization: a bearer token for module poker is required',
     );
   });
 });

@@ -92,6 +92,11 @@ export interface DomainModule<
    * are composed (`ModuleResources.fromEnv`); tests and embedding apps may provide their own instead.
    */
   resources?(env: NodeJS.ProcessEnv): Resources | Promise<Resources>;
+  /**
+   * How a caller gets a token for this module, in one sentence naming the procedure or command: what the
+   * API answers a call without one, and the description of the module's bearer scheme in `/openapi.json`.
+   */
+  signInHint?: string;
   /** Scheduled maintenance jobs. */
   jobs?: ModuleJob<Resources>[];
   /** Example calls for the embedded server's start banner (the seeded demo data). */

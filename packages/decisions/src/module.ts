@@ -16,6 +16,7 @@ import { DecisionsRealisticSeeder } from './seeders/realistic.ts';
 export const decisionsModule = {
   name: 'decisions',
   actor: decisionsActor,
+  signInHint: 'sign in with `decisions.auth.signIn` (email and password) for a decisions token',
   entities: [
     DecisionsUser,
     DecisionsProject,

@@ -16,6 +16,7 @@ import { PlannerRealisticSeeder } from './seeders/realistic.ts';
 export const plannerModule = {
   name: 'planner' as const,
   actor: plannerActor,
+  signInHint: 'an operator issues planner tokens: `huddle token issue --module planner --user <operator>`',
   entities: [PlannerRepository, PlannerPlan, PlannerArtifact, PlannerChatSession],
   migrations: plannerMigrations,
   requestRole: PLANNER_REQUEST_ROLE,

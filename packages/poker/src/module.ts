@@ -16,6 +16,7 @@ import { PokerRealisticSeeder } from './seeders/realistic.ts';
 export const pokerModule = {
   name: 'poker' as const,
   actor: pokerActor,
+  signInHint: 'get a poker token from `poker.join` (a guest name, or an email)',
   entities: [PokerUser, PokerSession, PokerStory, PokerVote, PokerSessionParticipant],
   migrations: pokerMigrations,
   requestRole: POKER_REQUEST_ROLE,

@@ -22,6 +22,8 @@ export interface ScrumResources {
 export const scrumModule = {
   name: 'scrum' as const,
   actor: scrumActor,
+  signInHint:
+    'sign in with GitHub through `scrum.auth.githubAuthorizeUrl` and `scrum.auth.githubCallback`, or have an operator run `huddle token issue --module scrum --user <id>`',
   entities: [
     ScrumUser,
     ScrumTask,
