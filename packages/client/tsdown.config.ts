@@ -10,9 +10,8 @@ import huddlePackage from '../../tsdown.config.ts';
 const SERVER_MODULES = /^(@huddle\/(?!client)[\w-]+|pino)$/;
 const SERVER_CONTEXT_TYPES = new Set([
   'Database',
-  'GitHubOAuthConfig',
   'Logger',
-  'RepositoryAccess',
+  'ModuleResources',
   'TokenClaims',
   'UnauthorizedError',
 ]);

@@ -32,18 +32,23 @@ import {
  * to the composed list (`@huddle/composition`) is what serves it.
  */
 
+/*
+ * These types are written so that TypeScript resolves them where they are used: the typed client's declarations
+ * are bundled from the router's inferred type (packages/client), which must spell every procedure's input and
+ * output out rather than name a server package's schema or operation types. Schemas are read through their
+ * Standard Schema types (as tRPC's own `.input()` does), and each mapped type goes through `infer` so that it
+ * is printed as the object it is.
+ */
+
 /** What tRPC infers as the input of a procedure declared without one: `void` (a call passes nothing). */
 type NoInput = ReturnType<() => void>;
-type InputOf<Input> = Input extends z.ZodType ? z.input<Input> : NoInput;
-interface Definition<Input, Output> {
-  input: InputOf<Input>;
-  output: Output;
-  meta: ProcedureMeta;
-  errorShape: ApiErrorShape;
-}
+type SchemaInput<Schema> = Schema extends z.ZodType
+  ? NonNullable<Schema['~standard']['types']>['input']
+  : NoInput;
+type SchemaOutput<Schema extends z.ZodType> = NonNullable<Schema['~standard']['types']>['output'];
 
 /** What a signed-in caller is answered: the user, and a token for them. */
-type SignInAnswer<User extends z.ZodType> = { user: z.output<User>; token: string; expiresAt: string };
+type SignInAnswer<User extends z.ZodType> = { user: SchemaOutput<User>; token: string; expiresAt: string };
 
 /** The procedure an operation becomes: what the typed client infers for it. */
 export type ProcedureOf<Op> = Op extends {
@@ -51,31 +56,56 @@ export type ProcedureOf<Op> = Op extends {
   input: infer Input;
   output: infer Output extends z.ZodType;
 }
-  ? TRPCQueryProcedure<Definition<Input, z.output<Output>>>
+  ? TRPCQueryProcedure<{
+      input: SchemaInput<Input>;
+      output: SchemaOutput<Output>;
+      meta: ProcedureMeta;
+      errorShape: ApiErrorShape;
+    }>
   : Op extends {
         kind: 'mutation' | 'stepped' | 'public';
         input: infer Input;
         output: infer Output extends z.ZodType;
       }
-    ? TRPCMutationProcedure<Definition<Input, z.output<Output>>>
+    ? TRPCMutationProcedure<{
+        input: SchemaInput<Input>;
+        output: SchemaOutput<Output>;
+        meta: ProcedureMeta;
+        errorShape: ApiErrorShape;
+      }>
     : Op extends { kind: 'signIn'; input: infer Input; user: infer User extends z.ZodType }
-      ? TRPCMutationProcedure<Definition<Input, SignInAnswer<User>>>
+      ? TRPCMutationProcedure<{
+          input: SchemaInput<Input>;
+          output: SignInAnswer<User>;
+          meta: ProcedureMeta;
+          errorShape: ApiErrorShape;
+        }>
       : Op extends { kind: 'subscription'; input: infer Input }
-        ? TRPCSubscriptionProcedure<Definition<Input, AsyncIterable<EventOf<Op> | SubscribedMessage>>>
+        ? TRPCSubscriptionProcedure<{
+            input: SchemaInput<Input>;
+            output: AsyncIterable<EventOf<Op> | SubscribedMessage>;
+            meta: ProcedureMeta;
+            errorShape: ApiErrorShape;
+          }>
         : never;
 
 /** A module's operations as procedures, group by group. */
-export type ProceduresOf<Ops> = {
-  [Name in keyof Ops]: Ops[Name] extends { kind: string } ? ProcedureOf<Ops[Name]> : ProceduresOf<Ops[Name]>;
-};
+export type ProceduresOf<Ops> = Ops extends infer Group
+  ? {
+      [Name in keyof Group]: Group[Name] extends { kind: string }
+        ? ProcedureOf<Group[Name]>
+        : ProceduresOf<Group[Name]>;
+    }
+  : never;
 
 /** A module the API serves: it has users and declares operations. */
 export type ServedModule = ModuleWithActors<ModuleActor> & { operations: Operations };
 
 /** The composed modules' procedures, by module name. */
-export type ModuleRouters<Modules extends readonly ServedModule[]> = {
-  [Module in Modules[number] as Module['name']]: ProceduresOf<Module['operations']>;
-};
+export type ModuleRouters<Modules extends readonly ServedModule[]> = Modules extends infer Composed extends
+  readonly ServedModule[]
+  ? { [Module in Composed[number] as Module['name']]: ProceduresOf<Module['operations']> }
+  : never;
 
 /** Transactions for nobody yet, within the module's and the caller's address's bulkheads. */
 function anonymousTransactions(ctx: ApiContext, module: DomainModule): AnonymousTransactions {
