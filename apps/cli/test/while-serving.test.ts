@@ -1,13 +1,16 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { BackupManifest } from '@huddle/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminSocketPath } from '../src/admin-socket.ts';
 import { contents, huddleOk, useTempDir } from './data.ts';
 import { huddle, huddleProcess, MAIN } from './helpers.ts';
+
+const run = promisify(execFile);
 
 /**
  * The CLI while `huddle serve` (what `pnpm start` runs) holds the embedded database: one server for the
@@ -78,7 +81,8 @@ describe('huddle while the embedded server runs', () => {
       stdout: '',
       stderr: 'huddle: subject: scrum user 999999 does not exist\n',
     });
-  });
+    // Real processes, each starting Node and the CLI: up to 14 s on a 2-core machine under load.
+  }, 60_000);
 
   it('reads and writes the server’s data: migrate status, seed, jobs run, scrum invite', async () => {
     const status = await huddle(['migrate', 'status', '--json'], env);
@@ -127,9 +131,23 @@ describe('huddle while the embedded server runs', () => {
     servedManifest = (JSON.parse(backup.stdout) as { manifest: BackupManifest }).manifest;
     expect((await stat(servedBackup())).isFile()).toBe(true);
     expect(servedManifest.tables.find((table) => table.name === 'invitations')!.rows).toBe(1);
+    // `/dev/stdout` is the operator's: the gzip stream, then the summary line, into the shell's pipe.
+    const piped = path.join(dir.path, 'piped.out');
+    const shell = await run(
+      'bash',
+      ['-o', 'pipefail', '-c', '"$0" "$1" backup /dev/stdout | cat > "$2"', process.execPath, MAIN, piped],
+      { env: { ...process.env, ...env } },
+    );
+    expect(shell.stderr).toBe('');
+    const bytes = await readFile(piped);
+    expect([...bytes.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+    expect(bytes.toString('latin1')).toMatch(
+      /\nwrote \/dev\/stdout: \d+ tables, [\d,]+ rows in [\d.]+ m?s\n$/,
+    );
     // Written after the snapshot: the restore at the end takes it away again.
     await huddleOk(['scrum', 'invite', 'hubot'], env);
-  });
+    // Real processes, each starting Node and the CLI: up to 14 s on a 2-core machine under load.
+  }, 60_000);
 
   it('refuses a restore into the running server’s data directory with one line, changing nothing', async () => {
     const file = servedBackup();
@@ -161,7 +179,8 @@ describe('huddle while the embedded server runs', () => {
       stdout: '',
       stderr: `huddle api: the embedded database in ${dataDir} is in use by process ${server.pid} (stop it, or set HUDDLE_DATA_DIR to another directory)\n`,
     });
-  });
+    // Real processes, each starting Node and the CLI: up to 14 s on a 2-core machine under load.
+  }, 60_000);
 
   it('listens on a socket only the data directory’s owner can open', async () => {
     const socket = await stat(adminSocketPath(dataDir));
