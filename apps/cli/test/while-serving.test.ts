@@ -26,6 +26,8 @@ let output = '';
 /** The backup taken through the running server, and what it holds. */
 const servedBackup = () => path.join(dir.path, 'operator', 'served.huddle');
 let servedManifest: BackupManifest;
+/** A scrum token the CLI issued, for calls to the server. */
+let scrumToken: string;
 
 beforeAll(async () => {
   // Short: a Unix socket's path has a length limit, and the socket lives in the data directory.
@@ -67,7 +69,8 @@ describe('huddle while the embedded server runs', () => {
     const scrum = await huddleProcess(['token', 'issue', '--module', 'scrum', '--user', '2'], env);
     expect(scrum).toMatchObject({ code: 0, stderr: '' });
     expect(scrum.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    expect(await call('scrum.users.directory', scrum.stdout.trim())).toMatchObject({ status: 200 });
+    scrumToken = scrum.stdout.trim();
+    expect(await call('scrum.users.directory', scrumToken)).toMatchObject({ status: 200 });
 
     const planner = await huddle(['token', 'issue', '--module', 'planner', '--user', 'demo', '--json'], env);
     expect(planner).toMatchObject({ code: 0, stderr: '' });
@@ -97,13 +100,18 @@ describe('huddle while the embedded server runs', () => {
     ]);
     expect(modules.flatMap((module) => module.pending)).toEqual([]);
 
-    const seeded = await huddle(['seed', 'realistic', '--module', 'poker', '--scale', '1', '--json'], env);
+    // Commands and the server's own requests at once: the embedded database serves them one at a time.
+    const [seeded, job, directory] = await Promise.all([
+      huddle(['seed', 'realistic', '--module', 'poker', '--scale', '1', '--json'], env),
+      huddle(['jobs', 'run', 'scrum.detect-delays'], env),
+      call('scrum.users.directory', scrumToken),
+    ]);
+    expect(directory).toMatchObject({ status: 200 });
     expect(seeded).toMatchObject({ code: 0, stderr: '' });
     const { tables } = JSON.parse(seeded.stdout) as { tables: { table: string; rows: number }[] };
     const seededVotes = tables.find((table) => table.table === 'poker.votes')!.rows;
     expect(seededVotes).toBeGreaterThan(0);
 
-    const job = await huddle(['jobs', 'run', 'scrum.detect-delays'], env);
     expect(job).toMatchObject({ code: 0, stderr: '' });
     expect(job.stdout).toMatch(/^scrum\.detect-delays: .* \(\d+ rows\) in \d/);
 
