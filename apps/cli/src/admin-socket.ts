@@ -208,6 +208,6 @@ export async function handToServer(
     // The connection broke: reported below like a server that ended it.
   }
   throw new DatabaseUnavailableError(
-    `the API server (process ${error.pid ?? 'unknown'}) stopped before the command finished; it may have done part of its work`,
+    `the API server${error.pid ? ` (process ${error.pid})` : ''} stopped before the command finished; it may have done part of its work`,
   );
 }
