@@ -35,7 +35,8 @@ const requestSchema = z.object({
   env: z.record(z.string(), z.string()),
   cwd: z.string(),
   pid: z.number().int().positive(),
-  stderr: z.object({ isTTY: z.boolean(), columns: z.number().int().positive().optional() }),
+  // A terminal without a window size (a pty under script, CI) has 0 columns.
+  stderr: z.object({ isTTY: z.boolean(), columns: z.number().int().nonnegative().optional() }),
 });
 type AdminRequest = z.infer<typeof requestSchema>;
 

@@ -3,10 +3,12 @@ import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { BackupManifest } from '@huddle/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminSocketPath } from '../src/admin-socket.ts';
+import { runCli } from '../src/cli.ts';
 import { contents, huddleOk, useTempDir } from './data.ts';
 import { huddle, huddleProcess, MAIN } from './helpers.ts';
 
@@ -127,6 +129,36 @@ describe('huddle while the embedded server runs', () => {
       manifest.tables.find((table) => `${table.schema}.${table.name}` === name)!.rows;
     expect(rows('poker.votes')).toBeGreaterThanOrEqual(seededVotes);
     expect(rows('scrum.invitations')).toBe(1);
+  });
+
+  it('draws progress bars on the operator’s terminal, also one without a window size', async () => {
+    let stdout = '';
+    let stderr = '';
+    const terminal = Object.assign(
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          stderr += chunk.toString();
+          done();
+        },
+      }),
+      { isTTY: true, columns: 0 },
+    );
+    const code = await runCli(['seed', 'realistic', '--module', 'poker', '--scale', '1', '--seed', '2'], {
+      stdout: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          stdout += chunk.toString();
+          done();
+        },
+      }),
+      stderr: terminal,
+      env: { ...process.env, ...env },
+      cwd: process.cwd(),
+    });
+    expect({ code, stdout }).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^seeded realistic poker/),
+    });
+    expect(stderr).toContain('| poker.votes');
   });
 
   it('takes a backup of one snapshot, with a path relative to the operator’s working directory', async () => {
