@@ -129,6 +129,14 @@ export async function serveAdminCommands(db: Database, runCli: RunCli): Promise<
   // This process holds the data directory's lock: a socket left here is a killed server's.
   await rm(socketPath, { force: true });
 
+  // One command at a time, in the order they came, as the data directory's lock has it: two `migrate up`
+  // must not both find a migration pending (the migration lock is PostgreSQL's, not the embedded one's).
+  let previous: Promise<unknown> = Promise.resolve();
+  const runInTurn: RunCli = (argv, io) => {
+    const turn = previous.then(() => runCli(argv, io));
+    previous = turn;
+    return turn;
+  };
   const connections = new Set<net.Socket>();
   const running = new Set<Promise<void>>();
   const server = net.createServer((socket) => {
@@ -136,7 +144,7 @@ export async function serveAdminCommands(db: Database, runCli: RunCli): Promise<
     // A client that goes away mid-command is not an error of the server's.
     socket.on('error', () => undefined);
     socket.once('close', () => connections.delete(socket));
-    const command = answer(socket, db, dataDir, runCli)
+    const command = answer(socket, db, dataDir, runInTurn)
       .catch(() => {
         socket.destroy();
       })

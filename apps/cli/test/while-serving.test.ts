@@ -51,7 +51,8 @@ beforeAll(async () => {
     });
     void exited.then(([code]) => reject(new Error(`huddle serve exited ${code}:\n${output}`)));
   });
-});
+  // A first start on a new embedded database: up to 40 s on a 2-core machine under load.
+}, 120_000);
 afterAll(async () => {
   if (server.exitCode === null) {
     server.kill('SIGKILL');
@@ -88,7 +89,7 @@ describe('huddle while the embedded server runs', () => {
     });
   });
 
-  it('reads and writes the server’s data: migrate status, seed, jobs run, scrum invite', async () => {
+  it('reads and writes the server’s data: migrate status and up, seed, jobs run, scrum invite', async () => {
     const status = await huddle(['migrate', 'status', '--json'], env);
     expect(status.code).toBe(0);
     const modules = JSON.parse(status.stdout) as { module: string; pending: string[] }[];
@@ -101,13 +102,16 @@ describe('huddle while the embedded server runs', () => {
     ]);
     expect(modules.flatMap((module) => module.pending)).toEqual([]);
 
-    // Commands and the server's own requests at once: the embedded database serves them one at a time.
-    const [seeded, job, directory] = await Promise.all([
+    // Commands and the server's own requests at once: the server runs the commands one after the other,
+    // and its requests meanwhile.
+    const [seeded, job, migrated, directory] = await Promise.all([
       huddle(['seed', 'realistic', '--module', 'poker', '--scale', '1', '--json'], env),
       huddle(['jobs', 'run', 'scrum.detect-delays'], env),
+      huddle(['migrate', 'up'], env),
       call('scrum.users.directory', scrumToken),
     ]);
     expect(directory).toMatchObject({ status: 200 });
+    expect(migrated).toEqual({ code: 0, stdout: 'nothing to do\n', stderr: '' });
     expect(seeded).toMatchObject({ code: 0, stderr: '' });
     const { tables } = JSON.parse(seeded.stdout) as { tables: { table: string; rows: number }[] };
     const seededVotes = tables.find((table) => table.table === 'poker.votes')!.rows;
