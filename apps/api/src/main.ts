@@ -24,6 +24,7 @@ import {
 } from '@huddle/decisions';
 import { findActiveUserIdByGithubId, MINIMAL_USERS as SCRUM_USERS } from '@huddle/scrum';
 import { z } from 'zod';
+import { serveAdminCommands } from './admin-commands.ts';
 import { trustedProxiesFromEnv } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { logger } from './logger.ts';
@@ -141,6 +142,7 @@ async function main() {
     idempotencyKeyHours: listen.data.HUDDLE_IDEMPOTENCY_KEY_HOURS,
     maxStreamsPerActor,
   });
+  const adminCommands = await serveAdminCommands(db);
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';
   const banner = [
@@ -184,7 +186,7 @@ async function main() {
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
     stopJobs();
-    await server.close({ drainMs: DRAIN_MS });
+    await Promise.all([server.close({ drainMs: DRAIN_MS }), adminCommands?.close(DRAIN_MS)]);
     await db.close();
     process.exit(0);
   };

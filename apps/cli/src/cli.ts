@@ -40,7 +40,7 @@ function huddleProgram(io: CliIo) {
     .addCommand(jobsCommand(io))
     .addCommand(tokenCommand(io))
     .addCommand(scrumCommand(io))
-    .addCommand(serveCommand());
+    .addCommand(serveCommand(runCli));
   // Added subcommands inherit no settings, so every level gets them.
   const configure = (command: CommandUnknownOpts, path: string) => {
     const names = command.commands.map((subcommand) => subcommand.name()).join(', ');
@@ -61,7 +61,9 @@ function huddleProgram(io: CliIo) {
 /**
  * Runs `huddle <argv>` (arguments after the program name) and resolves to its exit code; never exits the
  * process, so tests run commands in-process exactly as the binary does. Every failure ends as one line
- * on stderr: usage errors as commander words them, everything else as its error's first line.
+ * on stderr: usage errors as commander words them, everything else as its error's first line. A command
+ * that finds the embedded database held by a running server is handed to that server (`admin-socket.ts`),
+ * which runs it here too, with the same output and exit code.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = huddleProgram(io);
@@ -71,6 +73,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     // Help or version as asked, or a usage error commander has already written as one line.
     if (error instanceof CommanderError) return error.exitCode;
+    // Only an action fails past usage errors, and actions load the data layer: this import costs little.
+    const { handToServer } = await import('./admin-socket.ts');
+    const handedOverCode = await handToServer(error, argv, io);
+    if (handedOverCode !== undefined) return handedOverCode;
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`huddle: ${message.split('\n')[0]}\n`);
     return 1;

@@ -36,15 +36,24 @@ export async function huddle(args: string[], env: NodeJS.ProcessEnv): Promise<Cl
     stdout: stdout.stream,
     stderr: stderr.stream,
     env: { ...process.env, ...env },
+    cwd: process.cwd(),
   });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
-/** Runs `huddle <args>` as a real process, the way an operator does: for what only a process shows. */
-export async function huddleProcess(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+/**
+ * Runs `huddle <args>` as a real process, the way an operator does: for what only a process shows. It runs
+ * in `cwd`, this process's working directory unless given.
+ */
+export async function huddleProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(process.execPath, [MAIN, ...args], {
       env: { ...process.env, ...env },
+      cwd,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

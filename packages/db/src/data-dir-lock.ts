@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { DatabaseUnavailableError } from './errors.ts';
+import { DataDirInUseError } from './errors.ts';
 
 /** Held by the process that has the embedded data directory open; `release` once PGlite is closed. */
 export interface DataDirLock {
@@ -10,18 +10,18 @@ export interface DataDirLock {
 
 const SQLITE_BUSY = 5;
 
-function holderPid(pidFile: string): string | undefined {
+function holderPid(pidFile: string): number | undefined {
   try {
     const pid = readFileSync(pidFile, 'utf8').trim();
-    return /^\d+$/.test(pid) ? pid : undefined;
+    return /^\d+$/.test(pid) ? Number(pid) : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * Takes the embedded data directory for this process, or throws DatabaseUnavailableError naming the
- * process that has it. Two PGlite instances on one directory corrupt it, and PGlite does not guard
+ * Takes the embedded data directory for this process, or throws DataDirInUseError naming the process
+ * that has it. Two PGlite instances on one directory corrupt it, and PGlite does not guard
  * against that itself.
  *
  * The lock is an exclusive SQLite transaction (node:sqlite, built into Node) kept open on `huddle.lock`
@@ -38,12 +38,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   } catch (error) {
     lock.close();
     if ((error as { errcode?: unknown }).errcode !== SQLITE_BUSY) throw error;
-    const pid = holderPid(pidFile);
-    throw new DatabaseUnavailableError(
-      `the embedded database in ${dataDir} is in use by ${pid ? `process ${pid}` : 'another process'} (stop it, or set HUDDLE_DATA_DIR to another directory)`,
-      {},
-      { cause: error },
-    );
+    throw new DataDirInUseError(dataDir, holderPid(pidFile), { cause: error });
   }
   writeFileSync(pidFile, `${process.pid}\n`);
   return {

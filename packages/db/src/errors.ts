@@ -76,6 +76,24 @@ export class LockTimeoutError extends DatabaseUnavailableError {}
 export class OutcomeUnknownError extends DatabaseUnavailableError {
   readonly outcome = 'unknown';
 }
+/**
+ * The embedded data directory is open in another process (`lockDataDir`): `pid` names it when known, so a
+ * caller can find that process (the CLI hands its command to a server holding the directory).
+ */
+export class DataDirInUseError extends DatabaseUnavailableError {
+  readonly dataDir: string;
+  readonly pid: number | undefined;
+
+  constructor(dataDir: string, pid: number | undefined, options?: ErrorOptions) {
+    super(
+      `the embedded database in ${dataDir} is in use by ${pid ? `process ${pid}` : 'another process'} (stop it, or set HUDDLE_DATA_DIR to another directory)`,
+      {},
+      options,
+    );
+    this.dataDir = dataDir;
+    this.pid = pid;
+  }
+}
 export class ConfigurationError extends HuddleError {
   readonly kind = 'configuration';
 }

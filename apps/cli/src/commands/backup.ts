@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { Command } from '@commander-js/extra-typings';
-import { type CliIo, output, withDatabase } from '../context.ts';
+import { type CliIo, filePath, output, withDatabase, withDatabaseToItself } from '../context.ts';
 import { formatCount, formatDuration, withProgress } from '../progress.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -18,10 +18,10 @@ export function backupCommand(io: CliIo) {
         const { writeBackup } = await import('@huddle/db');
         const started = performance.now();
         const manifest = await withProgress(io, options.json, (progress) =>
-          writeBackup(db, file, { modules: options.module, onProgress: progress.update }),
+          writeBackup(db, filePath(io, file), { modules: options.module, onProgress: progress.update }),
         );
         // A device or a pipe (written in place) has no size to report.
-        const written = await stat(file);
+        const written = await stat(filePath(io, file));
         const bytes = written.isFile() ? written.size : null;
         const milliseconds = performance.now() - started;
         output(io, options.json, { file, bytes, milliseconds, manifest }, () =>
@@ -49,11 +49,11 @@ export function restoreCommand(io: CliIo) {
     .option('--dry-run', 'verify the file and check the target, write nothing')
     .option('--json', 'print the result as JSON')
     .action((file, options) =>
-      withDatabase(io, async (db) => {
+      withDatabaseToItself(io, 'restore', async (db) => {
         const { restoreBackup } = await import('@huddle/db');
         const started = performance.now();
         const result = await withProgress(io, options.json, (progress) =>
-          restoreBackup(db, file, {
+          restoreBackup(db, filePath(io, file), {
             force: Boolean(options.force),
             dryRun: Boolean(options.dryRun),
             onVerify: (read, size) => progress.update('verify file (bytes)', read, size),

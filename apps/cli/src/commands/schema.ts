@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { type CliIo, output, withDatabase } from '../context.ts';
+import { type CliIo, filePath, output, withDatabase } from '../context.ts';
 
 const DEFAULT_ALLOW_LIST = 'docs/schema/lint-allow.json';
 
@@ -32,15 +32,15 @@ export function schemaCommand(io: CliIo) {
         const results: { file: string; status: 'up to date' | 'updated' | 'stale' }[] = [];
         for (const { module, generated } of await renderSchemaDocs(db)) {
           const file = path.join(options.out, `${module}.md`);
-          const existing = await readIfExists(file);
+          const existing = await readIfExists(filePath(io, file));
           const next = mergeSchemaDoc(module, existing, generated);
           if (next === existing) {
             results.push({ file, status: 'up to date' });
           } else if (options.check) {
             results.push({ file, status: 'stale' });
           } else {
-            await mkdir(options.out, { recursive: true });
-            await writeFile(file, next);
+            await mkdir(filePath(io, options.out), { recursive: true });
+            await writeFile(filePath(io, file), next);
             results.push({ file, status: 'updated' });
           }
         }
@@ -64,7 +64,7 @@ export function schemaCommand(io: CliIo) {
     .action((options) =>
       withDatabase(io, async (db) => {
         const { ConfigurationError, lintSchema, parseLintAllowList } = await import('@huddle/db');
-        const text = await readIfExists(options.allow);
+        const text = await readIfExists(filePath(io, options.allow));
         if (text === undefined && options.allow !== DEFAULT_ALLOW_LIST) {
           throw new ConfigurationError(`--allow: ${options.allow} does not exist`);
         }
