@@ -37,6 +37,7 @@ import { z } from 'zod';
 import { trustedProxiesFromEnv } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { logger } from './logger.ts';
+import { ApiMetrics, metricsAccessFromEnv } from './metrics.ts';
 import { opsTokenFromEnv } from './operator.ts';
 import { jobSchedulesFromEnv, scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
@@ -148,6 +149,7 @@ async function main() {
   const githubOAuth = githubOAuthConfigFromEnv() ?? undefined;
   const decisionsWebhookSecrets = decisionsWebhookSecretsFromEnv();
   const opsToken = opsTokenFromEnv();
+  const metricsAccess = metricsAccessFromEnv();
   const signInLimits = signInLimitsFromEnv();
   const trustedProxies = trustedProxiesFromEnv();
   const maxStreamsPerActor = maxStreamsPerActorFromEnv();
@@ -160,6 +162,7 @@ async function main() {
   await migrateUp(db);
   // The embedded database is the zero-setup demo: give it the sample data. A server's data is the operator's.
   if (db.target.kind === 'pglite') await seed(db, 'minimal');
+  const metrics = metricsAccess ? new ApiMetrics(metricsAccess) : undefined;
   const server = await startApiServer({
     db,
     secret,
@@ -173,6 +176,7 @@ async function main() {
     trustedProxies,
     idempotencyKeyHours: listen.data.HUDDLE_IDEMPOTENCY_KEY_HOURS,
     maxStreamsPerActor,
+    metrics,
   });
 
   const where = db.target.kind === 'pglite' ? `embedded database in ${db.target.dataDir}` : 'PostgreSQL';
@@ -209,7 +213,7 @@ async function main() {
   process.stdout.write(`${banner.join('\n')}\n`);
   // Every process may schedule: each schedule slot runs once across all of them (see scheduleJobs).
   const stopJobs =
-    listen.data.HUDDLE_JOBS === 'on' ? scheduleJobs(db, logger, jobSchedules) : () => undefined;
+    listen.data.HUDDLE_JOBS === 'on' ? scheduleJobs(db, logger, jobSchedules, metrics) : () => undefined;
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

@@ -118,6 +118,7 @@ export {
   withDependencies,
 } from './module.ts';
 export { platformModule } from './platform.ts';
+export { type PoolUsage, poolUsage } from './pool.ts';
 export {
   executePrepared,
   type PreparedStatement,
