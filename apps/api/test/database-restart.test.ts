@@ -131,6 +131,12 @@ describe('health while the database is away', () => {
           path === '/readyz' ? { status: 'degraded' } : { result: { data: { status: 'degraded' } } },
         );
       }
+      // Liveness asks nothing of the database: the process answers, so nothing restarts it for the database.
+      const live = await fetch(`${api.url}/livez`);
+      expect({ status: live.status, body: await live.json() }).toEqual({
+        status: 200,
+        body: { status: 'ok' },
+      });
     } finally {
       await withClient(serverUrl, (client) =>
         client.query(`alter database "${name}" allow_connections true`),
