@@ -43,6 +43,7 @@ import { jobSchedulesFromEnv, scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
 import { signInLimitsFromEnv } from './sign-in-limits.ts';
 import { maxStreamsPerActorFromEnv } from './stream-limits.ts';
+import { stopTracing } from './tracing.ts';
 import {
   DECISIONS_WEBHOOK_PATH,
   DECISIONS_WEBHOOK_SECRET_VARIABLE,
@@ -228,6 +229,7 @@ async function main() {
     stopJobs();
     await server.close({ drainMs: DRAIN_MS });
     await db.close();
+    await stopTracing();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

@@ -12,6 +12,7 @@ import { clientAddressOf } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { logger as processLogger } from './logger.ts';
 import { type ApiMetrics, type CallFailure, METRICS_PATH } from './metrics.ts';
+import { procedurePaths } from './procedure-paths.ts';
 import { appRouter } from './router.ts';
 import { checkHealth } from './routers/health.ts';
 import {
@@ -78,8 +79,6 @@ function isEventStream(req: IncomingMessage): boolean {
 
 /** A request id a client may choose (to follow its call through the logs); anything else gets a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** Longest procedure path an access line repeats (a client can send any path). */
-const MAX_LOGGED_PATH = 100;
 
 /** What the access line of one request reports, filled in as the request goes. */
 interface RequestRecord {
@@ -95,19 +94,6 @@ interface RequestRecord {
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-/**
- * The procedures a tRPC URL names (`/poker.me,health?batch=1` → `poker.me`, `health`), never its query
- * string: a GET's input (which may hold a password) travels there.
- */
-function procedurePaths(url: string | undefined): string[] {
-  const pathname = URL.parse(url ?? '/', 'http://localhost')?.pathname ?? '/';
-  return pathname
-    .slice(1)
-    .split(',')
-    .slice(0, MAX_BATCH_CALLS + 1)
-    .map((path) => path.slice(0, MAX_LOGGED_PATH));
 }
 
 /**
