@@ -46,7 +46,7 @@ if (first === 'fuzz') {
 async function benchRequestPath(server: TestServer, workDir: string, seconds: number) {
   if (!(seconds > 0)) throw new Error(`seconds: must be a positive number, got ${second}`);
   console.log(
-    `huddle bench api, ${seconds} s per side, PostgreSQL from ${server.source}${server.source === 'local cluster' ? ' (fsync on)' : ''}, node ${process.version}`,
+    `huddle bench api, ${seconds} s per side, PostgreSQL from ${server.source}${server.source === 'local cluster' ? ' (fsync on)' : ''}, node ${process.version}, metrics ${process.env.HUDDLE_METRICS ?? 'off'}`,
   );
   const target = await migratedDatabase(server.url, 'bench_api', domainModules, 10);
   try {
