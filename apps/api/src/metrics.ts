@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConfigurationError, type Database, poolUsage } from '@huddle/db';
+import { ConfigurationError, type Database, poolUsage, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@huddle/db';
+import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
 import { isOpsToken, OPS_TOKEN_VARIABLE } from './operator.ts';
@@ -196,13 +197,14 @@ export class ApiMetrics {
 
   /**
    * Answers a scrape of `/metrics` in Prometheus's text format; with `operators` access only to the
-   * operators' bearer token (401, recorded in the request's access-line `record`, otherwise).
+   * operators' bearer token (401, recorded in the request's access-line `record`, otherwise). A scrape that
+   * cannot be collected now (the pool closing) is a 503 the scraper retries.
    */
   async serve(
     req: IncomingMessage,
     res: ServerResponse,
     opsToken: string | undefined,
-    record: { errors: CallFailure[] },
+    record: { log: Logger; errors: CallFailure[] },
   ): Promise<void> {
     const authorization = req.headers.authorization ?? '';
     const bearer = /^bearer /i.test(authorization) ? authorization.slice('bearer '.length).trim() : '';
@@ -213,8 +215,19 @@ export class ApiMetrics {
         .end(`authorization: ${METRICS_PATH} needs the operators' token (Bearer $${OPS_TOKEN_VARIABLE})\n`);
       return;
     }
-    const body = await this.registry.metrics();
-    res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
+    try {
+      const body = await this.registry.metrics();
+      res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
+    } catch (error) {
+      record.errors.push({ code: 'SERVICE_UNAVAILABLE' });
+      record.log.warn({ err: error }, 'metrics could not be collected');
+      res
+        .writeHead(503, {
+          'content-type': 'text/plain',
+          'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS),
+        })
+        .end('metrics: could not be collected now; retry\n');
+    }
   }
 
   private procedureLabelsOf(procedure: string): { procedure: string } {
