@@ -216,7 +216,7 @@ export class ApiMetrics {
       return;
     }
     try {
-      const body = await this.registry.metrics();
+      const body = await this.exposition();
       res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
     } catch (error) {
       record.errors.push({ code: 'SERVICE_UNAVAILABLE' });
@@ -228,6 +228,11 @@ export class ApiMetrics {
         })
         .end('metrics: could not be collected now; retry\n');
     }
+  }
+
+  /** Every metric in Prometheus's text format, as a scrape reads it (collecting the gauges first). */
+  exposition(): Promise<string> {
+    return this.registry.metrics();
   }
 
   private procedureLabelsOf(procedure: string): { procedure: string } {
