@@ -8,6 +8,7 @@ import { backupReport, benchBackup } from './backup.ts';
 import { benchBulkhead, bulkheadReport } from './bulkhead.ts';
 import { benchExtraction } from './extraction.ts';
 import { benchFuzz } from './fuzz.ts';
+import { benchMetrics } from './metrics.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';
 import { migratedDatabase } from './server.ts';
 import { benchSimilarity, similarityReport } from './similarity.ts';
@@ -20,11 +21,14 @@ import { benchSimilarity, similarityReport } from './similarity.ts';
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
  * beside its baseline measured in the same run. `pnpm bench api [seconds]`: the request path against raw
  * `pg` (default 10 s per side). `pnpm bench bulkhead`: one locked row under 20 writes/s, and what the other
- * modules' callers see meanwhile against before. Numbers are printed, never asserted.
+ * modules' callers see meanwhile against before. `pnpm bench metrics`: the CPU a request's Prometheus
+ * metrics add to it (no database). Numbers are printed, never asserted.
  */
 const [first, second] = process.argv.slice(2);
 if (first === 'fuzz') {
   process.exitCode = await benchFuzz(process.argv.slice(3));
+} else if (first === 'metrics') {
+  console.log((await benchMetrics()).join('\n'));
 } else {
   // The request path is measured with commits flushed to disk, as in production; bulk paths as the tests run.
   const server = await acquireTestServer({ durable: first === 'api' || first === 'bulkhead' });
@@ -46,7 +50,7 @@ if (first === 'fuzz') {
 async function benchRequestPath(server: TestServer, workDir: string, seconds: number) {
   if (!(seconds > 0)) throw new Error(`seconds: must be a positive number, got ${second}`);
   console.log(
-    `huddle bench api, ${seconds} s per side, PostgreSQL from ${server.source}${server.source === 'local cluster' ? ' (fsync on)' : ''}, node ${process.version}`,
+    `huddle bench api, ${seconds} s per side, PostgreSQL from ${server.source}${server.source === 'local cluster' ? ' (fsync on)' : ''}, node ${process.version}, metrics ${process.env.HUDDLE_METRICS ?? 'off'}`,
   );
   const target = await migratedDatabase(server.url, 'bench_api', domainModules, 10);
   try {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ApiMetrics, metricsAccessFromEnv } from '@huddle/api/metrics';
 import { type ApiServer, startApiServer } from '@huddle/api/server';
 import { type Database, type DomainModule, ModuleResources, migrateUp, openDatabase } from '@huddle/db';
 import { createDatabase, databaseUrl, findPostgresBinaries } from '@huddle/testing';
@@ -43,10 +44,13 @@ export const ratio = (value: number) => `${value.toFixed(2)}×`;
 
 /**
  * The API over `db` as the request-path benches run it: any free port, no planner roots, and the access log
- * on, as in production, into `workDir/api.log` rather than the terminal.
+ * on, as in production, into `workDir/api.log` rather than the terminal; Prometheus metrics recorded when
+ * `HUDDLE_METRICS` says so (`public`: no scrape needs a token), as the API process would.
  */
 export async function startBenchApi(db: Database, secret: Uint8Array, workDir: string): Promise<ApiServer> {
+  const metricsAccess = metricsAccessFromEnv();
   return startApiServer({
+    metrics: metricsAccess && new ApiMetrics(metricsAccess),
     db,
     secret,
     moduleResources: await ModuleResources.fromEnv(db.modules, { HUDDLE_PLANNER_ROOTS: '' }),

@@ -28,11 +28,13 @@ import { serveAdminCommands } from './admin-commands.ts';
 import { trustedProxiesFromEnv } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { logger } from './logger.ts';
+import { ApiMetrics, metricsAccessFromEnv } from './metrics.ts';
 import { opsTokenFromEnv } from './operator.ts';
 import { jobSchedulesFromEnv, scheduleJobs } from './scheduler.ts';
 import { startApiServer } from './server.ts';
 import { signInLimitsFromEnv } from './sign-in-limits.ts';
 import { maxStreamsPerActorFromEnv } from './stream-limits.ts';
+import { stopTracing } from './tracing.ts';
 import {
   DECISIONS_WEBHOOK_PATH,
   DECISIONS_WEBHOOK_SECRET_VARIABLE,
@@ -117,6 +119,7 @@ async function main() {
   const moduleResources = await ModuleResources.fromEnv(domainModules);
   const decisionsWebhookSecrets = decisionsWebhookSecretsFromEnv();
   const opsToken = opsTokenFromEnv();
+  const metricsAccess = metricsAccessFromEnv();
   const signInLimits = signInLimitsFromEnv();
   const trustedProxies = trustedProxiesFromEnv();
   const maxStreamsPerActor = maxStreamsPerActorFromEnv();
@@ -129,6 +132,7 @@ async function main() {
   await migrateUp(db);
   // The embedded database is the zero-setup demo: give it the sample data. A server's data is the operator's.
   if (db.target.kind === 'pglite') await seed(db, 'minimal');
+  const metrics = metricsAccess ? new ApiMetrics(metricsAccess) : undefined;
   const server = await startApiServer({
     db,
     secret,
@@ -141,6 +145,7 @@ async function main() {
     trustedProxies,
     idempotencyKeyHours: listen.data.HUDDLE_IDEMPOTENCY_KEY_HOURS,
     maxStreamsPerActor,
+    metrics,
   });
   const adminCommands = await serveAdminCommands(db);
 
@@ -173,7 +178,7 @@ async function main() {
   process.stdout.write(`${banner.join('\n')}\n`);
   // Every process may schedule: each schedule slot runs once across all of them (see scheduleJobs).
   const stopJobs =
-    listen.data.HUDDLE_JOBS === 'on' ? scheduleJobs(db, logger, jobSchedules) : () => undefined;
+    listen.data.HUDDLE_JOBS === 'on' ? scheduleJobs(db, logger, jobSchedules, metrics) : () => undefined;
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -188,6 +193,7 @@ async function main() {
     stopJobs();
     await Promise.all([server.close({ drainMs: DRAIN_MS }), adminCommands?.close(DRAIN_MS)]);
     await db.close();
+    await stopTracing();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

@@ -9,6 +9,7 @@ import {
 } from '@huddle/db';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
+import type { ApiMetrics } from './metrics.ts';
 
 export const JOB_SCHEDULES_VARIABLE = 'HUDDLE_JOB_SCHEDULES';
 
@@ -63,12 +64,14 @@ export function dueSlot(cron: Cron, now: Date = new Date()): Date {
  * Runs every composed module's jobs on their schedules (`schedules` where it names the job, else the
  * module's default; UTC). Each firing claims its schedule slot (`dueSlot`) in `huddle.job_runs` inside the
  * job's transaction (`runJob`), so when several API processes share one database each slot runs once,
- * wherever it fires first; the others log that they skipped it. Returns a function that stops the schedule.
+ * wherever it fires first; the others log that they skipped it. `metrics` counts each run by outcome, with
+ * its duration. Returns a function that stops the schedule.
  */
 export function scheduleJobs(
   db: Database,
   logger: Logger,
   schedules: ReadonlyMap<string, string>,
+  metrics?: ApiMetrics,
 ): () => void {
   const crons = listJobs(db).map(
     ({ id, job }) =>
@@ -77,10 +80,14 @@ export function scheduleJobs(
         { timezone: 'UTC', protect: true, name: id },
         async (cron: Cron) => {
           const scheduledFor = dueSlot(cron);
+          const started = performance.now();
+          const seconds = () => (performance.now() - started) / 1000;
           try {
             const result = await runJob(db, id, { scheduledFor });
+            metrics?.recordJob(id, result.status, seconds());
             logger.info({ ...result, job: id, scheduledFor }, `job ${id} ${result.status}`);
           } catch (error) {
+            metrics?.recordJob(id, 'failed', seconds());
             // The database being away (a restart) is an operator's concern, not a bug: the next slot runs.
             const level = error instanceof DatabaseUnavailableError ? 'warn' : 'error';
             logger[level]({ err: error, job: id, scheduledFor }, `job ${id} failed`);

@@ -12,13 +12,20 @@ import { bulkheadsFor } from './bulkhead.ts';
 import { clientAddressOf } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
 import { logger as processLogger } from './logger.ts';
+import { type ApiMetrics, type CallFailure, METRICS_PATH } from './metrics.ts';
 import { OPENAPI_PATH, openApiDocument } from './openapi.ts';
+import { procedurePaths } from './procedure-paths.ts';
 import { appRouter } from './router.ts';
 import { checkHealth } from './routers/health.ts';
-import { createSignInLimiter, DEFAULT_SIGN_IN_LIMITS, type SignInLimits } from './sign-in-limits.ts';
+import {
+  createSignInLimiter,
+  DEFAULT_SIGN_IN_LIMITS,
+  type SignInLimits,
+  SignInRateLimitedError,
+} from './sign-in-limits.ts';
 import { DEFAULT_MAX_STREAMS_PER_ACTOR, OpenStreams } from './stream-limits.ts';
 import { type ApiContext, type ApiResources, createContext, retryAfterSeconds } from './trpc.ts';
-import { isWebhookRequest, serveWebhook } from './webhooks.ts';
+import { DECISIONS_WEBHOOK_PATH, isWebhookRequest, serveWebhook } from './webhooks.ts';
 
 /** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -37,6 +44,8 @@ const API_INDEX = JSON.stringify({
   readiness: READINESS_PATH,
   docs: packageJson.homepage,
 });
+/** Liveness: the process answers (no database work), 200 also while it drains: restarting it would not help. */
+const LIVENESS_PATH = '/livez';
 /** How long `close` lets in-flight requests finish by default. */
 const DEFAULT_DRAIN_MS = 3_000;
 /**
@@ -72,6 +81,8 @@ export interface ApiServerOptions extends ApiResources {
   idempotencyKeyHours?: number;
   /** Decisions webhook deliveries may be signed with any of these (decisionsWebhookSecretsFromEnv); none: 503. */
   decisionsWebhookSecrets?: readonly string[];
+  /** Records every call and serves `/metrics` (metricsAccessFromEnv); absent, nothing is recorded. */
+  metrics?: ApiMetrics;
 }
 
 function isEventStream(req: IncomingMessage): boolean {
@@ -80,34 +91,21 @@ function isEventStream(req: IncomingMessage): boolean {
 
 /** A request id a client may choose (to follow its call through the logs); anything else gets a new one. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** Longest procedure path an access line repeats (a client can send any path). */
-const MAX_LOGGED_PATH = 100;
 
 /** What the access line of one request reports, filled in as the request goes. */
 interface RequestRecord {
   log: Logger;
   startedAt: number;
   actor?: { module: string; subject: string };
-  /** tRPC error codes of the calls that failed. */
-  errors: string[];
+  /** The calls that failed: their tRPC error codes, and procedures. */
+  errors: CallFailure[];
+  /** The plain HTTP route served (`/readyz`, …), which the metrics count under its path; unset for tRPC. */
+  route?: string;
 }
 
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-/**
- * The procedures a tRPC URL names (`/poker.me,health?batch=1` → `poker.me`, `health`), never its query
- * string: a GET's input (which may hold a password) travels there.
- */
-function procedurePaths(url: string | undefined): string[] {
-  const pathname = URL.parse(url ?? '/', 'http://localhost')?.pathname ?? '/';
-  return pathname
-    .slice(1)
-    .split(',')
-    .slice(0, MAX_BATCH_CALLS + 1)
-    .map((path) => path.slice(0, MAX_LOGGED_PATH));
 }
 
 /**
@@ -125,6 +123,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const records = new WeakMap<IncomingMessage, RequestRecord>();
   const idempotencyWindowSeconds = (options.idempotencyKeyHours ?? DEFAULT_IDEMPOTENCY_KEY_HOURS) * 3600;
   const trustedProxies = options.trustedProxies ?? new Set<string>();
+  const metrics = options.metrics;
+  metrics?.attach({
+    db: options.db,
+    streams,
+    routes: [READINESS_PATH, LIVENESS_PATH, METRICS_PATH, DECISIONS_WEBHOOK_PATH],
+  });
   const handler = createHTTPHandler({
     router: appRouter,
     maxBodySize: MAX_BODY_BYTES,
@@ -154,7 +158,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     onError({ error, path, req }) {
       const record = records.get(req)!;
-      record.errors.push(error.code);
+      record.errors.push({ code: error.code, path });
+      if (error.cause instanceof SignInRateLimitedError) metrics?.recordSignInLimited(error.cause.limit);
       // Only a bug is an error; a client's mistake is the client's, worth a debug line at most (a log flood
       // any client could cause otherwise). The message is left out: a parse error may quote the body.
       // The database being away is an operator's concern (a warning), never a bug.
@@ -191,24 +196,33 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     };
     records.set(req, record);
     res.once('close', () => {
+      const procedures = procedurePaths(req.url);
+      const milliseconds = performance.now() - record.startedAt;
       // One access line per request: what was called, by whom, how it ended. Never headers or inputs.
       record.log.info(
         {
           method: req.method,
-          procedures: procedurePaths(req.url),
+          procedures,
           status: res.statusCode,
-          durationMs: Math.round((performance.now() - record.startedAt) * 10) / 10,
+          durationMs: Math.round(milliseconds * 10) / 10,
           actor: record.actor,
-          errors: record.errors.length > 0 ? record.errors : undefined,
+          errors: record.errors.length > 0 ? record.errors.map((failure) => failure.code) : undefined,
           completed: res.writableFinished,
         },
         'request',
+      );
+      metrics?.recordRequest(
+        record.route === undefined ? procedures : [record.route],
+        record.errors,
+        res.writableFinished,
+        milliseconds / 1000,
       );
     });
     if (draining) {
       // A keep-alive connection can still bring a request: serve it, but let the client go elsewhere next.
       res.setHeader('connection', 'close');
       if (isEventStream(req)) {
+        record.errors.push({ code: 'SERVICE_UNAVAILABLE' });
         res.writeHead(503, { 'retry-after': '1' }).end();
         return;
       }
@@ -220,9 +234,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // Its connection is idle now; once the drain closes idle connections, it closes so the server can finish.
       if (closingIdleConnections) setImmediate(() => server.closeIdleConnections());
     });
+    if (req.url === LIVENESS_PATH) {
+      record.route = LIVENESS_PATH;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+      return;
+    }
     if (req.url === READINESS_PATH) {
+      record.route = READINESS_PATH;
       void checkHealth(options.db, draining).then((report) => {
         const ready = report.status === 'ok';
+        if (!ready) record.errors.push({ code: 'SERVICE_UNAVAILABLE' });
         res
           .writeHead(ready ? 200 : 503, {
             'content-type': 'application/json',
@@ -240,7 +261,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       res.writeHead(200, { 'content-type': 'application/json' }).end(apiDescription);
       return;
     }
+    if (metrics && req.url === METRICS_PATH) {
+      record.route = METRICS_PATH;
+      void metrics.serve(req, res, options.opsToken, record);
+      return;
+    }
     if (isWebhookRequest(req.url)) {
+      record.route = DECISIONS_WEBHOOK_PATH;
       const resources = {
         db: options.db,
         decisionsWebhookSecrets: options.decisionsWebhookSecrets ?? [],

@@ -81,7 +81,7 @@ export function signInLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): SignI
   };
 }
 
-type SignInLimit = 'address' | 'identity and address' | 'identity';
+export type SignInLimit = 'address' | 'identity and address' | 'identity';
 
 const LIMITED: Record<SignInLimit, string> = {
   address: 'from this address',

@@ -22,6 +22,7 @@ export class TooManyStreamsError extends Error {
 
 export class OpenStreams {
   private readonly byOwner = new Map<string, number>();
+  private total = 0;
   readonly limit: number;
 
   constructor(limit: number) {
@@ -33,14 +34,21 @@ export class OpenStreams {
     const open = this.byOwner.get(owner) ?? 0;
     if (open >= this.limit) throw new TooManyStreamsError(this.limit);
     this.byOwner.set(owner, open + 1);
+    this.total += 1;
     let closed = false;
     return () => {
       if (closed) return;
       closed = true;
+      this.total -= 1;
       const left = (this.byOwner.get(owner) ?? 1) - 1;
       if (left === 0) this.byOwner.delete(owner);
       else this.byOwner.set(owner, left);
     };
+  }
+
+  /** Streams open now, every actor's (the metrics' `huddle_event_streams_open`). */
+  get count(): number {
+    return this.total;
   }
 }
 

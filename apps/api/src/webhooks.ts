@@ -35,7 +35,7 @@ export interface WebhookResources {
 /** The request's access-line record (server.ts): its logger, and the error codes the line reports. */
 export interface WebhookRequestRecord {
   log: Logger;
-  errors: string[];
+  errors: { code: string }[];
 }
 
 /**
@@ -125,7 +125,7 @@ export async function serveWebhook(
     sendJson(res, receipt.created ? 201 : 200, receipt);
   } catch (thrown) {
     const error = toTRPCError(thrown);
-    record.errors.push(error.code);
+    record.errors.push({ code: error.code });
     if (error.code === 'INTERNAL_SERVER_ERROR')
       record.log.error({ err: error.cause ?? error }, 'webhook failed');
     else record.log.debug({ code: error.code }, 'webhook refused');

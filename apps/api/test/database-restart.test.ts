@@ -123,6 +123,8 @@ describe('health while the database is away', () => {
       await withClient(serverUrl, (client) =>
         client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]),
       );
+      // Sent beside the health checks, not after them: the time without the database stays as short.
+      const liveness = fetch(`${api.url}/livez`);
       for (const path of ['/health', '/readyz']) {
         const response = await fetch(`${api.url}${path}`);
         expect(response.status, path).toBe(503);
@@ -131,6 +133,12 @@ describe('health while the database is away', () => {
           path === '/readyz' ? { status: 'degraded' } : { result: { data: { status: 'degraded' } } },
         );
       }
+      // Liveness asks nothing of the database: the process answers, so nothing restarts it for the database.
+      const live = await liveness;
+      expect({ status: live.status, body: await live.json() }).toEqual({
+        status: 200,
+        body: { status: 'ok' },
+      });
     } finally {
       await withClient(serverUrl, (client) =>
         client.query(`alter database "${name}" allow_connections true`),

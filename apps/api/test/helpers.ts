@@ -11,7 +11,7 @@ import { type ApiServer, type ApiServerOptions, startApiServer } from '../src/se
 
 export const TEST_SECRET_TEXT = 'test-secret-of-at-least-thirty-two-characters';
 export const TEST_SECRET = new TextEncoder().encode(TEST_SECRET_TEXT);
-const MAIN = path.resolve(import.meta.dirname, '../src/main.ts');
+const MAIN = path.resolve(import.meta.dirname, '../src/start.ts');
 
 /** Warnings and errors only: an access line per request would bury the test report. */
 export const TEST_LOGGER = pino({ name: 'huddle-api', level: 'warn' });

@@ -9,7 +9,7 @@ import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killApiProcesses, runApiProcess, startApiProcess } from './helpers.ts';
 
-describe('pnpm start (apps/api/src/main.ts) on the embedded database', () => {
+describe('pnpm start (apps/api/src/start.ts) on the embedded database', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'huddle-main-'));

@@ -141,6 +141,7 @@ export {
   type SubscriptionOperation,
 } from './operations.ts';
 export { platformModule } from './platform.ts';
+export { type PoolUsage, poolUsage } from './pool.ts';
 export {
   executePrepared,
   type PreparedStatement,

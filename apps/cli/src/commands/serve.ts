@@ -14,8 +14,8 @@ export function serveCommand(runCli: (argv: readonly string[], io: CliIo) => Pro
       // The data directory is the server's alone while it runs: the CLI's commands reach it through the
       // server, which runs them on its own open database.
       useAdminCommands((db) => serveAdminCommands(db, runCli));
-      // The API's program, as `pnpm start` runs it: it reads the process's environment, listens, and exits
-      // on SIGINT or SIGTERM once it has drained.
-      await import('@huddle/api/main');
+      // The API's program, as `pnpm start` runs it: it reads the process's environment (tracing first, when
+      // the OTEL_* variables ask for it), listens, and exits on SIGINT or SIGTERM once it has drained.
+      await import('@huddle/api/start');
     });
 }
