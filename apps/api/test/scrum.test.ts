@@ -107,9 +107,12 @@ beforeAll(async () => {
   server = await startApiServer({
     db: database.db,
     secret: TEST_SECRET,
-    moduleResources: (await ModuleResources.fromEnv(database.db.modules, { HUDDLE_PLANNER_ROOTS: '' })).with(scrumModule, {
-      github: githubOAuth,
-    }),
+    moduleResources: (await ModuleResources.fromEnv(database.db.modules, { HUDDLE_PLANNER_ROOTS: '' })).with(
+      scrumModule,
+      {
+        github: githubOAuth,
+      },
+    ),
     port: 0,
     host: '127.0.0.1',
     logger: TEST_LOGGER,

@@ -18,7 +18,12 @@ export type JobRunResult =
 /** Every job of every composed module, as `<module>.<job>` with its module. */
 export function listJobs(db: Pick<Database, 'modules'>): JobEntry[] {
   return db.modules.flatMap((module) =>
-    (module.jobs ?? []).map((job) => ({ id: `${module.name}.${job.name}`, module: module.name, job, owner: module })),
+    (module.jobs ?? []).map((job) => ({
+      id: `${module.name}.${job.name}`,
+      module: module.name,
+      job,
+      owner: module,
+    })),
   );
 }
 
@@ -34,11 +39,7 @@ interface JobEntry {
  * The job called `<module>.<job>`; an unknown one (module or job) is a ConfigurationError listing the known
  * ones, naming `field` (where the name came from: an argument, an environment variable).
  */
-export function findJob(
-  db: Pick<Database, 'modules'>,
-  id: string,
-  field = 'job',
-): JobEntry {
+export function findJob(db: Pick<Database, 'modules'>, id: string, field = 'job'): JobEntry {
   const jobs = listJobs(db);
   const found = jobs.find((entry) => entry.id === id);
   if (!found) {

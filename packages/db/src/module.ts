@@ -101,16 +101,18 @@ export interface DomainModule<
 }
 
 /** A module that has users: what the apps sign in to and run requests for (`runAsActor`). */
-export type ModuleWithActors<Actor extends ModuleActor, Resources = unknown> = DomainModule<Actor, Resources> & {
+export type ModuleWithActors<Actor extends ModuleActor, Resources = unknown> = DomainModule<
+  Actor,
+  Resources
+> & {
   actor: ActorSpec<Actor>;
 };
 
 /** What `module.resources` reads: the resources its operations and jobs receive. */
-export type ResourcesOf<Module extends DomainModule> = NonNullable<Module['resources']> extends (
-  env: NodeJS.ProcessEnv,
-) => infer Resources
-  ? Awaited<Resources>
-  : undefined;
+export type ResourcesOf<Module extends DomainModule> =
+  NonNullable<Module['resources']> extends (env: NodeJS.ProcessEnv) => infer Resources
+    ? Awaited<Resources>
+    : undefined;
 
 /**
  * Every composed module's resources, read once when the modules are composed: what an operation or job of a

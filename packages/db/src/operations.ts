@@ -50,7 +50,12 @@ export interface ActorOperation<
   kind: Kind;
   input: Input;
   output: Output;
-  run(em: EntityManager, actor: Actor, input: ParsedInput<Input>, resources: Resources): Promise<Answer<Output>>;
+  run(
+    em: EntityManager,
+    actor: Actor,
+    input: ParsedInput<Input>,
+    resources: Resources,
+  ): Promise<Answer<Output>>;
 }
 
 /**
@@ -107,7 +112,11 @@ export interface PublicOperation<Resources, Input extends InputSchema | undefine
   kind: 'public';
   input: Input;
   output: Output;
-  run(transactions: AnonymousTransactions, input: ParsedInput<Input>, resources: Resources): Promise<Answer<Output>>;
+  run(
+    transactions: AnonymousTransactions,
+    input: ParsedInput<Input>,
+    resources: Resources,
+  ): Promise<Answer<Output>>;
 }
 
 /**
@@ -150,9 +159,10 @@ export interface Operations {
 }
 
 /** The events a subscription delivers (before the stream's first `subscribed` message). */
-export type EventOf<Op> = Op extends SubscriptionOperation<ModuleActor, InputSchema | undefined, z.ZodType, infer Event>
-  ? Event
-  : never;
+export type EventOf<Op> =
+  Op extends SubscriptionOperation<ModuleActor, InputSchema | undefined, z.ZodType, infer Event>
+    ? Event
+    : never;
 
 /**
  * The operation builders of a module whose actor is `Actor` and whose resources are `Resources`: each fixes
@@ -231,7 +241,9 @@ export async function callOperation<
   actor: Actor,
   ...[input, resources]: CallArguments<Input, Resources>
 ): Promise<z.output<Output>> {
-  const parsed = (operation.input === undefined ? undefined : parseInput(operation.input, input)) as ParsedInput<Input>;
+  const parsed = (
+    operation.input === undefined ? undefined : parseInput(operation.input, input)
+  ) as ParsedInput<Input>;
   const answer = await runAsActor(orm, module, actor, (em, confirmed) =>
     operation.run(em, confirmed, parsed, resources as Resources),
   );

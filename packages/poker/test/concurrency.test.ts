@@ -52,7 +52,9 @@ async function votingStory(title: string) {
   const session = await asActor(test.db, facilitator.actor, (em, actor) =>
     createSession(em, actor, { name: title }),
   );
-  await asActor(test.db, voter.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }));
+  await asActor(test.db, voter.actor, (em, actor) =>
+    joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
+  );
   const stories = [];
   for (const storyTitle of ['First', 'Second']) {
     stories.push(

@@ -80,12 +80,14 @@ async function sessionWithStories() {
   const session = await asActor(db, facilitator.actor, (em, actor) =>
     createSession(em, actor, { name: 'Sprint 7' }),
   );
-  await asActor(db, ann.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }));
+  await asActor(db, ann.actor, (em, actor) =>
+    joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
+  );
   await asActor(db, bob.actor, (em, actor) =>
-    joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter', role: 'voter' }),
+    joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
   );
   await asActor(db, sam.actor, (em, actor) =>
-    joinSession(em, actor, { joinCode: session.joinCode!, role: 'spectator', role: 'voter' }),
+    joinSession(em, actor, { joinCode: session.joinCode!, role: 'spectator' }),
   );
   const stories = [];
   for (const title of ['Login', 'Logout', 'Profile']) {
@@ -638,7 +640,9 @@ describe('join codes', () => {
     expect(seenByAnn.joinCode).toBeNull();
     const stranger = await newUser(test.db, 'Stranger');
     const guessed = await expectHuddleError(
-      asActor(test.db, stranger.actor, (em, actor) => joinSession(em, actor, { joinCode: 'f'.repeat(32), role: 'voter' })),
+      asActor(test.db, stranger.actor, (em, actor) =>
+        joinSession(em, actor, { joinCode: 'f'.repeat(32), role: 'voter' }),
+      ),
       NotFoundError,
     );
     expect(guessed.message).toBe('joinCode: no session has this join code');
@@ -665,7 +669,9 @@ describe('join codes', () => {
     expect(rotated.joinCode).not.toBe(session.joinCode);
     const late = await newUser(test.db, 'Late');
     await expectHuddleError(
-      asActor(test.db, late.actor, (em, actor) => joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' })),
+      asActor(test.db, late.actor, (em, actor) =>
+        joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
+      ),
       NotFoundError,
     );
     await asActor(test.db, late.actor, (em, actor) =>
