@@ -8,10 +8,11 @@ import { ScrumTask } from './entities/task.ts';
 import { ScrumTriageItem } from './entities/triage-item.ts';
 import { ScrumUser } from './entities/user.ts';
 import { scrumJobs } from './jobs.ts';
-import { type GitHubOAuthConfig, githubOAuthConfigFromEnv } from './services/github.ts';
 import { scrumMigrations } from './migrations/index.ts';
+import { scrumOperations } from './operations.ts';
 import { ScrumMinimalSeeder } from './seeders/minimal.ts';
 import { ScrumRealisticSeeder } from './seeders/realistic.ts';
+import { type GitHubOAuthConfig, githubOAuthConfigFromEnv } from './services/github.ts';
 
 /** What scrum's operations need from outside a request: GitHub's OAuth settings (`GITHUB_*`), if configured. */
 export interface ScrumResources {
@@ -35,6 +36,7 @@ export const scrumModule = {
   // The seed's role: its row-level-security policies are the seed's contract.
   requestRole: APPLICATION_ROLE,
   seeders: { minimal: ScrumMinimalSeeder, realistic: ScrumRealisticSeeder },
+  operations: scrumOperations,
   jobs: scrumJobs,
   resources: (env): ScrumResources => ({ github: githubOAuthConfigFromEnv(env) }),
 } satisfies ModuleWithActors<ScrumActor, ScrumResources>;
