@@ -1,4 +1,4 @@
-import { domainModules, issueActorToken, issueToken, resolveSecret } from '@huddle/composition';
+import { domainModules, issueActorToken, resolveSecret } from '@huddle/composition';
 import {
   ConfigurationError,
   type Database,
@@ -23,7 +23,6 @@ import {
   signIn,
 } from '@huddle/decisions';
 import { plannerActor } from '@huddle/planner';
-import { findActiveUserIdByGithubId, MINIMAL_USERS as SCRUM_USERS } from '@huddle/scrum';
 import { z } from 'zod';
 import { trustedProxiesFromEnv } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
@@ -162,16 +161,6 @@ async function main() {
       'The planner’s repositories, as operator demo:',
       `  curl -s -H "authorization: Bearer ${planner.token}" ${server.url}/planner.repositories.list`,
     );
-    const projectManager = await inRequestScope(db.orm, (em) =>
-      findActiveUserIdByGithubId(em, SCRUM_USERS[1].githubId),
-    );
-    if (projectManager) {
-      const scrum = await issueToken(secret, { module: 'scrum', subject: String(projectManager) });
-      banner.push(
-        'The scrum team directory, as the seed’s project manager:',
-        `  curl -s -H "authorization: Bearer ${scrum.token}" ${server.url}/scrum.users.directory`,
-      );
-    }
     banner.push(...(await decisionsBanner(db, server.url, decisionsWebhookSecrets[0])));
   }
   process.stdout.write(`${banner.join('\n')}\n`);

@@ -1,5 +1,6 @@
 import { APPLICATION_ROLE, type ModuleWithActors } from '@huddle/db';
 import { type ScrumActor, scrumActor } from './actor.ts';
+import { scrumDemo } from './demo.ts';
 import { ScrumChatMessage } from './entities/chat-message.ts';
 import { ScrumInvitation } from './entities/invitation.ts';
 import { ScrumNotification } from './entities/notification.ts';
@@ -39,4 +40,5 @@ export const scrumModule = {
   operations: scrumOperations,
   jobs: scrumJobs,
   resources: (env): ScrumResources => ({ github: githubOAuthConfigFromEnv(env) }),
+  demo: scrumDemo,
 } satisfies ModuleWithActors<ScrumActor, ScrumResources>;
