@@ -83,6 +83,7 @@ describe('creating and assigning', () => {
     const before = await postgres.client.query('select count(*)::int as n from scrum.tasks');
     const error = await expectHuddleError(create(dev), ForbiddenError);
     expect(error.constraint.field).toBe('assignedRole');
+    expect(error.message).toBe('assignedRole: only project managers and admins may create tasks');
     const after = await postgres.client.query('select count(*)::int as n from scrum.tasks');
     expect(after.rows[0]).toEqual(before.rows[0]);
   });
