@@ -70,9 +70,8 @@ export async function createTask(
   actor: ScrumActor,
   input: CreateTaskInput,
 ): Promise<Task> {
-  const fields = input;
   requireManager(actor, 'create tasks', 'assignedRole');
-  return toTask(await insertTask(em, actor, fields));
+  return toTask(await insertTask(em, actor, input));
 }
 
 /** Writes the task and reads it back: the database trigger, not this process, sets updated_at. */

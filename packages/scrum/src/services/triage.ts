@@ -47,8 +47,7 @@ export async function reportIssue(
   actor: ScrumActor,
   input: ReportIssueInput,
 ): Promise<TriageItem> {
-  const fields = input;
-  const item = em.create(ScrumTriageItem, { ...fields, reporter: actor.userId });
+  const item = em.create(ScrumTriageItem, { ...input, reporter: actor.userId });
   await em.flush();
   await notify(em, await activeUserIdsWithRoles(em, MANAGER_ROLES, actor.userId), {
     type: 'issue_reported',
