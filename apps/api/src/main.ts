@@ -1,4 +1,4 @@
-import { domainModules, issueActorToken, issueToken, resolveSecret } from '@huddle/composition';
+import { domainModules, issueActorToken, resolveSecret } from '@huddle/composition';
 import {
   ConfigurationError,
   type Database,
@@ -22,7 +22,6 @@ import {
   listMyProjects,
   signIn,
 } from '@huddle/decisions';
-import { findActiveUserIdByGithubId, MINIMAL_USERS as SCRUM_USERS } from '@huddle/scrum';
 import { z } from 'zod';
 import { serveAdminCommands } from './admin-commands.ts';
 import { trustedProxiesFromEnv } from './client-address.ts';
@@ -162,16 +161,6 @@ async function main() {
       if (!actor || !demo) continue;
       const tokenFor = async (subject: ModuleActor) => (await issueActorToken(secret, actor, subject)).token;
       banner.push(...(await demo({ db, url: server.url, resources: moduleResources.of(module), tokenFor })));
-    }
-    const projectManager = await inRequestScope(db.orm, (em) =>
-      findActiveUserIdByGithubId(em, SCRUM_USERS[1].githubId),
-    );
-    if (projectManager) {
-      const scrum = await issueToken(secret, { module: 'scrum', subject: String(projectManager) });
-      banner.push(
-        'The scrum team directory, as the seed’s project manager:',
-        `  curl -s -H "authorization: Bearer ${scrum.token}" ${server.url}/scrum.users.directory`,
-      );
     }
     banner.push(...(await decisionsBanner(db, server.url, decisionsWebhookSecrets[0])));
   }

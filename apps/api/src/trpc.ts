@@ -106,6 +106,7 @@ const CODE_BY_KIND: Record<HuddleErrorKind, TRPC_ERROR_CODE_KEY> = {
   unauthorized: 'UNAUTHORIZED',
   unavailable: 'SERVICE_UNAVAILABLE',
   configuration: 'INTERNAL_SERVER_ERROR',
+  not_configured: 'PRECONDITION_FAILED',
 };
 
 /** A field-naming message for a zod failure: `title: Too big: expected string to have <=500 characters`. */

@@ -9,7 +9,8 @@ export type HuddleErrorKind =
   | 'forbidden'
   | 'unauthorized'
   | 'unavailable'
-  | 'configuration';
+  | 'configuration'
+  | 'not_configured';
 
 /** Where in the database a constraint error came from, as PostgreSQL reports it. */
 export interface ConstraintInfo {
@@ -96,6 +97,13 @@ export class DataDirInUseError extends DatabaseUnavailableError {
 }
 export class ConfigurationError extends HuddleError {
   readonly kind = 'configuration';
+}
+/**
+ * What a call asks for is not offered by this server, as it was started: a setting it needs is missing (the
+ * message names it). The server is not broken and the caller sent nothing wrong; its operator can turn it on.
+ */
+export class NotConfiguredError extends HuddleError {
+  readonly kind = 'not_configured';
 }
 
 /** The fields node-postgres and PGlite put on a server error (MikroORM copies them onto its exceptions). */

@@ -2,6 +2,7 @@
 export { type ScrumActor, scrumActor } from './actor.ts';
 export { READ_NOTIFICATION_RETENTION_DAYS, scrumJobs } from './jobs.ts';
 export { type ScrumResources, scrumModule } from './module.ts';
+export { scrumOperations } from './operations.ts';
 export * from './schemas.ts';
 export { MINIMAL_USERS, SAMPLE_TASK, ScrumMinimalSeeder } from './seeders/minimal.ts';
 export { REALISTIC_PER_SCALE, realisticGithubId, ScrumRealisticSeeder } from './seeders/realistic.ts';

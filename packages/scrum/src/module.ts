@@ -1,5 +1,6 @@
 import { APPLICATION_ROLE, type ModuleWithActors } from '@huddle/db';
 import { type ScrumActor, scrumActor } from './actor.ts';
+import { scrumDemo } from './demo.ts';
 import { ScrumChatMessage } from './entities/chat-message.ts';
 import { ScrumInvitation } from './entities/invitation.ts';
 import { ScrumNotification } from './entities/notification.ts';
@@ -9,6 +10,7 @@ import { ScrumTriageItem } from './entities/triage-item.ts';
 import { ScrumUser } from './entities/user.ts';
 import { scrumJobs } from './jobs.ts';
 import { scrumMigrations } from './migrations/index.ts';
+import { scrumOperations } from './operations.ts';
 import { ScrumMinimalSeeder } from './seeders/minimal.ts';
 import { ScrumRealisticSeeder } from './seeders/realistic.ts';
 import { type GitHubOAuthConfig, githubOAuthConfigFromEnv } from './services/github.ts';
@@ -37,6 +39,8 @@ export const scrumModule = {
   // The seed's role: its row-level-security policies are the seed's contract.
   requestRole: APPLICATION_ROLE,
   seeders: { minimal: ScrumMinimalSeeder, realistic: ScrumRealisticSeeder },
+  operations: scrumOperations,
   jobs: scrumJobs,
   resources: (env): ScrumResources => ({ github: githubOAuthConfigFromEnv(env) }),
+  demo: scrumDemo,
 } satisfies ModuleWithActors<ScrumActor, ScrumResources>;

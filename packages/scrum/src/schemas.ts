@@ -229,35 +229,33 @@ export const listTriageItemsInputSchema = z.object({
   cursor: newestFirstCursorSchema.optional(),
 });
 
-export type UserIdInput = z.input<typeof userIdInputSchema>;
-export type DirectoryInput = z.input<typeof directoryInputSchema>;
-export type ChangeUserRoleInput = z.input<typeof changeUserRoleInputSchema>;
-export type InviteUserInput = z.input<typeof inviteUserInputSchema>;
-export type CreateTaskInput = z.input<typeof createTaskInputSchema>;
-/** A task's fields as parsed (dates as Dates): what `createTask` and promoting a triage item write. */
-export type NewTask = z.output<typeof createTaskInputSchema>;
-export type AssignTaskInput = z.input<typeof assignTaskInputSchema>;
-export type UpdateTaskInput = z.input<typeof updateTaskInputSchema>;
-export type ChangeTaskStatusInput = z.input<typeof changeTaskStatusInputSchema>;
-export type TaskIdInput = z.input<typeof taskIdInputSchema>;
-export type ListMyTasksInput = z.input<typeof listMyTasksInputSchema>;
-export type ListTasksByRoleInput = z.input<typeof listTasksByRoleInputSchema>;
-export type ListDelayedTasksInput = z.input<typeof listDelayedTasksInputSchema>;
-export type ListEpicTasksInput = z.input<typeof listEpicTasksInputSchema>;
-export type ListUnreadNotificationsInput = z.input<typeof listUnreadNotificationsInputSchema>;
-export type NotificationIdInput = z.input<typeof notificationIdInputSchema>;
-export type SendDirectMessageInput = z.input<typeof sendDirectMessageInputSchema>;
-export type SendChannelMessageInput = z.input<typeof sendChannelMessageInputSchema>;
-export type EditMessageInput = z.input<typeof editMessageInputSchema>;
-export type ConversationInput = z.input<typeof conversationInputSchema>;
-export type ChannelHistoryInput = z.input<typeof channelHistoryInputSchema>;
-export type ReportIssueInput = z.input<typeof reportIssueInputSchema>;
-export type TriageItemIdInput = z.input<typeof triageItemIdInputSchema>;
-export type AssignTriageItemInput = z.input<typeof assignTriageItemInputSchema>;
-export type ChangeTriageStatusInput = z.input<typeof changeTriageStatusInputSchema>;
-export type PromoteTriageItemInput = z.input<typeof promoteTriageItemInputSchema>;
-export type GitHubCallbackInput = z.input<typeof githubCallbackInputSchema>;
-export type ListTriageItemsInput = z.input<typeof listTriageItemsInputSchema>;
+export type UserIdInput = z.output<typeof userIdInputSchema>;
+export type DirectoryInput = z.output<typeof directoryInputSchema>;
+export type ChangeUserRoleInput = z.output<typeof changeUserRoleInputSchema>;
+export type InviteUserInput = z.output<typeof inviteUserInputSchema>;
+export type CreateTaskInput = z.output<typeof createTaskInputSchema>;
+export type AssignTaskInput = z.output<typeof assignTaskInputSchema>;
+export type UpdateTaskInput = z.output<typeof updateTaskInputSchema>;
+export type ChangeTaskStatusInput = z.output<typeof changeTaskStatusInputSchema>;
+export type TaskIdInput = z.output<typeof taskIdInputSchema>;
+export type ListMyTasksInput = z.output<typeof listMyTasksInputSchema>;
+export type ListTasksByRoleInput = z.output<typeof listTasksByRoleInputSchema>;
+export type ListDelayedTasksInput = z.output<typeof listDelayedTasksInputSchema>;
+export type ListEpicTasksInput = z.output<typeof listEpicTasksInputSchema>;
+export type ListUnreadNotificationsInput = z.output<typeof listUnreadNotificationsInputSchema>;
+export type NotificationIdInput = z.output<typeof notificationIdInputSchema>;
+export type SendDirectMessageInput = z.output<typeof sendDirectMessageInputSchema>;
+export type SendChannelMessageInput = z.output<typeof sendChannelMessageInputSchema>;
+export type EditMessageInput = z.output<typeof editMessageInputSchema>;
+export type ConversationInput = z.output<typeof conversationInputSchema>;
+export type ChannelHistoryInput = z.output<typeof channelHistoryInputSchema>;
+export type ReportIssueInput = z.output<typeof reportIssueInputSchema>;
+export type TriageItemIdInput = z.output<typeof triageItemIdInputSchema>;
+export type AssignTriageItemInput = z.output<typeof assignTriageItemInputSchema>;
+export type ChangeTriageStatusInput = z.output<typeof changeTriageStatusInputSchema>;
+export type PromoteTriageItemInput = z.output<typeof promoteTriageItemInputSchema>;
+export type GitHubCallbackInput = z.output<typeof githubCallbackInputSchema>;
+export type ListTriageItemsInput = z.output<typeof listTriageItemsInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
 
@@ -431,7 +429,7 @@ export type ChatEvent = z.infer<typeof chatEventSchema>;
 
 /** What a chat subscriber asks for: their direct messages, and the messages of `channel` when given. */
 export const chatEventsInputSchema = z.object({ channel: channelSchema.optional() });
-export type ChatEventsInput = z.input<typeof chatEventsInputSchema>;
+export type ChatEventsInput = z.output<typeof chatEventsInputSchema>;
 
 /** The one filter of notification events: a subscriber receives only the notifications addressed to them. */
 export function isNotificationEventFor(event: NotificationEvent, userId: number): boolean {

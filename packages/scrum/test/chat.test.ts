@@ -2,6 +2,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
+import { scrumOperations } from '../src/operations.ts';
 import {
   type ChatEventNotice,
   type ChatMessage,
@@ -11,15 +12,8 @@ import {
   isChatEventFor,
   SCRUM_CHAT_CHANNEL,
 } from '../src/schemas.ts';
-import {
-  chatEventOf,
-  editMessage,
-  getChannelHistory,
-  getConversation,
-  sendChannelMessage,
-  sendDirectMessage,
-} from '../src/services/chat.ts';
-import { asActor, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+import { chatEventOf, editMessage, getChannelHistory, getConversation } from '../src/services/chat.ts';
+import { asActor, callAs, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -38,9 +32,11 @@ beforeAll(async () => {
 });
 
 const dm = (from: Person, to: Person, input: Record<string, unknown> = {}) =>
-  asActor(test.db, from.actor, (em, actor) =>
-    sendDirectMessage(em, actor, { recipientId: to.id, message: 'hello', ...input }),
-  );
+  callAs(test.db, from.actor, scrumOperations.chat.sendDirect, {
+    recipientId: to.id,
+    message: 'hello',
+    ...input,
+  });
 
 describe('direct messages', () => {
   it('are stored without a channel and published to listeners with sender and recipient', async () => {
@@ -138,9 +134,10 @@ describe('direct messages', () => {
     try {
       const controls = '\u0001'.repeat(1_500);
       const direct = await dm(ann, bob, { message: controls });
-      const posted = await asActor(test.db, cy.actor, (em, actor) =>
-        sendChannelMessage(em, actor, { channel: 'controls', message: controls }),
-      );
+      const posted = await callAs(test.db, cy.actor, scrumOperations.chat.sendChannel, {
+        channel: 'controls',
+        message: controls,
+      });
       expect([direct.message, posted.message]).toEqual([controls, controls]);
       await eventually(() =>
         expect(notices).toEqual([
@@ -203,9 +200,7 @@ describe('direct messages', () => {
     const third = await read(second.nextBefore!);
     expect(third).toEqual({ messages: [sent[0]], nextBefore: null });
     // Ann asking for Bob and Cy's conversation gets her own conversation with Bob, never theirs.
-    const annView = await asActor(test.db, ann.actor, (em, actor) =>
-      getConversation(em, actor, { userId: cy.id }),
-    );
+    const annView = await callAs(test.db, ann.actor, scrumOperations.chat.conversation, { userId: cy.id });
     expect(annView.messages.map((message) => message.message)).toEqual(['not in this conversation']);
   });
 
@@ -214,9 +209,9 @@ describe('direct messages', () => {
       `insert into scrum.chat_messages (sender_id, recipient_id, message) values ($1, $2, 'from an import')`,
       [admin.id, cy.id],
     );
-    const conversation = await asActor(test.db, cy.actor, (em, actor) =>
-      getConversation(em, actor, { userId: admin.id }),
-    );
+    const conversation = await callAs(test.db, cy.actor, scrumOperations.chat.conversation, {
+      userId: admin.id,
+    });
     expect(conversation.messages).toMatchObject([{ message: 'from an import', channel: null }]);
   });
 });
@@ -226,27 +221,31 @@ describe('channel messages', () => {
     const posts = [];
     for (const text of ['one', 'two', 'three']) {
       posts.push(
-        await asActor(test.db, ann.actor, (em, actor) =>
-          sendChannelMessage(em, actor, { channel: 'release', message: text }),
-        ),
+        await callAs(test.db, ann.actor, scrumOperations.chat.sendChannel, {
+          channel: 'release',
+          message: text,
+        }),
       );
     }
-    await asActor(test.db, bob.actor, (em, actor) =>
-      sendChannelMessage(em, actor, { channel: 'general', message: 'elsewhere' }),
-    );
+    await callAs(test.db, bob.actor, scrumOperations.chat.sendChannel, {
+      channel: 'general',
+      message: 'elsewhere',
+    });
     expect(posts[0]).toMatchObject({ channel: 'release', recipientId: null, senderId: ann.id });
     const page = await asActor(test.db, cy.actor, (em, actor) =>
       getChannelHistory(em, actor, { channel: 'release', limit: 2 }),
     );
     expect(page.messages.map((message) => message.message)).toEqual(['two', 'three']);
-    const older = await asActor(test.db, cy.actor, (em, actor) =>
-      getChannelHistory(em, actor, { channel: 'release', before: page.nextBefore! }),
-    );
+    const older = await callAs(test.db, cy.actor, scrumOperations.chat.channelHistory, {
+      channel: 'release',
+      before: page.nextBefore!,
+    });
     expect(older).toEqual({ messages: [posts[0]], nextBefore: null });
     const error = await expectHuddleError(
-      asActor(test.db, cy.actor, (em, actor) =>
-        sendChannelMessage(em, actor, { channel: 'Release Notes!', message: 'x' }),
-      ),
+      callAs(test.db, cy.actor, scrumOperations.chat.sendChannel, {
+        channel: 'Release Notes!',
+        message: 'x',
+      }),
       InvalidInputError,
     );
     expect(error.constraint.field).toBe('channel');
@@ -263,9 +262,10 @@ describe('chat event delivery', () => {
       recipientId: bob.id,
       channel: null,
     };
-    const posted = await asActor(test.db, cy.actor, (em, actor) =>
-      sendChannelMessage(em, actor, { channel: 'release', message: 'shipped' }),
-    );
+    const posted = await callAs(test.db, cy.actor, scrumOperations.chat.sendChannel, {
+      channel: 'release',
+      message: 'shipped',
+    });
     const channel = {
       type: 'message_sent' as const,
       messageId: posted.id,

@@ -1,11 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidInputError, inRequestScope, UnauthorizedError } from '@huddle/db';
+import {
+  type EntityManager,
+  InvalidInputError,
+  inRequestScope,
+  parseInput,
+  UnauthorizedError,
+} from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
-import { currentUserSchema, type UserRole } from '../src/schemas.ts';
+import {
+  currentUserSchema,
+  githubCallbackInputSchema,
+  inviteUserInputSchema,
+  type UserRole,
+} from '../src/schemas.ts';
 import {
   FIRST_SIGN_IN_ROLE,
   type GitHubOAuthConfig,
@@ -142,12 +153,17 @@ async function authorizeAs(account: GitHubAccount) {
   };
 }
 
-function signIn(callback: { code: string; state: string; flowSecret: string }) {
-  return githubCallback(test.db.orm, config, callback);
+/** The callback as the API makes it: the input parsed at the edge, each step a transaction as the owner. */
+async function signIn(callback: { code: string; state: string; flowSecret: string }) {
+  const asOwner = <T>(work: (em: EntityManager) => Promise<T>) => inRequestScope(test.db.orm, work);
+  return githubCallback(asOwner, config, parseInput(githubCallbackInputSchema, callback));
 }
 
+/** The operator's invitation as `huddle scrum invite` makes it: the login parsed (lower-cased) at that edge. */
 const invite = (githubLogin: string, role: UserRole = 'developer') =>
-  inRequestScope(test.db.orm, (em) => inviteUserAsOperator(em, { githubLogin, role }));
+  inRequestScope(test.db.orm, (em) =>
+    inviteUserAsOperator(em, parseInput(inviteUserInputSchema, { githubLogin, role })),
+  );
 
 const octo: GitHubAccount = {
   id: 583231,

@@ -1,7 +1,15 @@
-import { type Database, type EntityManager, runAsActor } from '@huddle/db';
+import {
+  type ActorOperation,
+  callOperation,
+  type Database,
+  type EntityManager,
+  type InputSchema,
+  runAsActor,
+} from '@huddle/db';
 import type pg from 'pg';
+import type { z } from 'zod';
 import type { ScrumActor } from '../src/actor.ts';
-import { scrumModule } from '../src/module.ts';
+import { type ScrumResources, scrumModule } from '../src/module.ts';
 import type { UserRole } from '../src/schemas.ts';
 
 export { eventually, expectHuddleError, useSqlClient } from '@huddle/testing';
@@ -16,6 +24,20 @@ export function asActor<T>(
   work: (em: EntityManager, actor: ScrumActor) => Promise<T>,
 ): Promise<T> {
   return runAsActor(db.orm, scrumModule, actor, work);
+}
+
+/**
+ * Calls `operation` as `actor` at the edge, as the API does (`callOperation`): the input parsed there (bad
+ * input is an InvalidInputError naming the field; defaults filled in), the service in one request transaction
+ * as `actor`, its answer parsed by the output schema. GitHub sign-in is not configured.
+ */
+export function callAs<Input extends InputSchema | undefined, Output extends z.ZodType>(
+  db: Database,
+  actor: ScrumActor,
+  operation: ActorOperation<'query' | 'mutation', ScrumActor, ScrumResources, Input, Output>,
+  input: Input extends z.ZodType ? z.input<Input> : undefined,
+): Promise<z.output<Output>> {
+  return callOperation(db.orm, scrumModule, operation, actor, input, { github: null });
 }
 
 /** The actor for a user id; `load` fills in the current role, so the one given here does not matter. */

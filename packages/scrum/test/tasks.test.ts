@@ -2,6 +2,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
+import { scrumOperations } from '../src/operations.ts';
 import {
   isNotificationEventFor,
   type NotificationEvent,
@@ -11,19 +12,8 @@ import {
   type TaskPage,
   taskSchema,
 } from '../src/schemas.ts';
-import { listUnreadNotifications } from '../src/services/notifications.ts';
-import {
-  assignTask,
-  changeTaskStatus,
-  createTask,
-  getTask,
-  listDelayedTasks,
-  listEpicTasks,
-  listMyTasks,
-  listTasksByRole,
-  updateTask,
-} from '../src/services/tasks.ts';
-import { asActor, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+import { assignTask, changeTaskStatus, getTask, updateTask } from '../src/services/tasks.ts';
+import { asActor, callAs, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -44,11 +34,11 @@ const newTask = {
 };
 
 function create(by: Person, extra: Record<string, unknown> = {}): Promise<Task> {
-  return asActor(test.db, by.actor, (em, actor) => createTask(em, actor, { ...newTask, ...extra }));
+  return callAs(test.db, by.actor, scrumOperations.tasks.create, { ...newTask, ...extra });
 }
 
 async function notificationsOf(person: Person) {
-  return (await asActor(test.db, person.actor, (em, actor) => listUnreadNotifications(em, actor))).items;
+  return (await callAs(test.db, person.actor, scrumOperations.notifications.unread, undefined)).items;
 }
 
 beforeAll(async () => {
@@ -93,6 +83,7 @@ describe('creating and assigning', () => {
     const before = await postgres.client.query('select count(*)::int as n from scrum.tasks');
     const error = await expectHuddleError(create(dev), ForbiddenError);
     expect(error.constraint.field).toBe('assignedRole');
+    expect(error.message).toBe('assignedRole: only project managers and admins may create tasks');
     const after = await postgres.client.query('select count(*)::int as n from scrum.tasks');
     expect(after.rows[0]).toEqual(before.rows[0]);
   });
@@ -139,9 +130,10 @@ describe('updating', () => {
       description: task.description,
     });
     const error = await expectHuddleError(
-      asActor(test.db, pm.actor, (em, actor) =>
-        updateTask(em, actor, { taskId: task.id, endDate: '2026-03-01T00:00:00Z' }),
-      ),
+      callAs(test.db, pm.actor, scrumOperations.tasks.update, {
+        taskId: task.id,
+        endDate: '2026-03-01T00:00:00Z',
+      }),
       InvalidInputError,
     );
     expect(error.constraint.field).toBe('endDate');
@@ -258,36 +250,43 @@ describe('lists', () => {
     const ids = (page: TaskPage) => page.items.map((task) => task.id);
 
     // Whole tasks, as the entity-mapped services return them: the database renders this hot read itself.
-    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo' }))).toEqual({
+    expect(await callAs(test.db, lister.actor, scrumOperations.tasks.mine, { status: 'todo' })).toEqual({
       items: [highEarly, highLate, low],
       nextCursor: null,
     });
-    const firstTwo = await asLister((em, actor) => listMyTasks(em, actor, { status: 'todo', limit: 2 }));
+    const firstTwo = await callAs(test.db, lister.actor, scrumOperations.tasks.mine, {
+      status: 'todo',
+      limit: 2,
+    });
     expect(firstTwo).toEqual({ items: [highEarly, highLate], nextCursor: expect.any(String) });
     expect(
-      await asLister((em, actor) =>
-        listMyTasks(em, actor, { status: 'todo', limit: 2, cursor: firstTwo.nextCursor! }),
-      ),
+      await callAs(test.db, lister.actor, scrumOperations.tasks.mine, {
+        status: 'todo',
+        limit: 2,
+        cursor: firstTwo.nextCursor!,
+      }),
     ).toEqual({ items: [low], nextCursor: null });
-    const { items: done } = await asLister((em, actor) => listMyTasks(em, actor, { status: 'done' }));
+    const { items: done } = await callAs(test.db, lister.actor, scrumOperations.tasks.mine, {
+      status: 'done',
+    });
     expect(done).toEqual([await asLister((em, actor) => getTask(em, actor, { taskId: finished.id }))]);
     expect(done[0]).toMatchObject({ storyId: 'STORY-9', completedAt: expect.any(String) });
-    expect(await asLister((em, actor) => listMyTasks(em, actor, { status: 'in_progress' }))).toEqual({
+    expect(
+      await callAs(test.db, lister.actor, scrumOperations.tasks.mine, { status: 'in_progress' }),
+    ).toEqual({
       items: [],
       nextCursor: null,
     });
-    expect(ids(await asLister((em, actor) => listTasksByRole(em, actor, { role: 'designer' })))).toEqual([
-      highEarly.id,
-      highLate.id,
-      finished.id,
-      low.id,
-    ]);
+    expect(
+      ids(await callAs(test.db, lister.actor, scrumOperations.tasks.byRole, { role: 'designer' })),
+    ).toEqual([highEarly.id, highLate.id, finished.id, low.id]);
     // Another role's list is empty for a designer: row-level security, not a filter in the service.
-    expect(ids(await asLister((em, actor) => listTasksByRole(em, actor, { role: 'developer' })))).toEqual([]);
-    expect(ids(await asLister((em, actor) => listEpicTasks(em, actor, { epicId: 'DESIGN' })))).toEqual([
-      highLate.id,
-      low.id,
-    ]);
+    expect(
+      ids(await callAs(test.db, lister.actor, scrumOperations.tasks.byRole, { role: 'developer' })),
+    ).toEqual([]);
+    expect(
+      ids(await callAs(test.db, lister.actor, scrumOperations.tasks.byEpic, { epicId: 'DESIGN' })),
+    ).toEqual([highLate.id, low.id]);
     await postgres.client.query(
       'update scrum.tasks set is_delayed = true, end_date = $2 where id = any($1)',
       [[low.id, highLate.id], '2026-03-10T00:00:00Z'],
@@ -295,7 +294,10 @@ describe('lists', () => {
     await postgres.client.query(`update scrum.tasks set end_date = '2026-03-09Z' where id = $1`, [
       highLate.id,
     ]);
-    expect(ids(await asLister((em, actor) => listDelayedTasks(em, actor)))).toEqual([highLate.id, low.id]);
+    expect(ids(await callAs(test.db, lister.actor, scrumOperations.tasks.delayed, undefined))).toEqual([
+      highLate.id,
+      low.id,
+    ]);
     expect((await asLister((em, actor) => getTask(em, actor, { taskId: low.id }))).id).toBe(low.id);
     await expectHuddleError(
       asActor(test.db, tester.actor, (em, actor) => getTask(em, actor, { taskId: low.id })),
@@ -339,23 +341,22 @@ describe('paging', () => {
     );
     const [late, first, tieA, tieB, urgent] = inserted.rows.map((row) => row.id);
     const byPriority = [[urgent], [first], [tieA], [tieB], [late], []];
-    const asPager = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, pager.actor, work);
     expect(
       await allPages((cursor) =>
-        asPager((em, actor) => listMyTasks(em, actor, { status: 'todo', limit: 1, cursor })),
+        callAs(test.db, pager.actor, scrumOperations.tasks.mine, { status: 'todo', limit: 1, cursor }),
       ),
     ).toEqual(byPriority.slice(0, 5));
     expect(
       await allPages((cursor) =>
-        asPager((em, actor) => listEpicTasks(em, actor, { epicId: 'PAGES', limit: 2, cursor })),
+        callAs(test.db, pager.actor, scrumOperations.tasks.byEpic, { epicId: 'PAGES', limit: 2, cursor }),
       ),
     ).toEqual([[urgent, first], [tieA, tieB], [late]]);
     const byRole = await allPages((cursor) =>
-      asPager((em, actor) => listTasksByRole(em, actor, { role: 'tester', limit: 1, cursor })),
+      callAs(test.db, pager.actor, scrumOperations.tasks.byRole, { role: 'tester', limit: 1, cursor }),
     );
     expect(byRole.flat()).toEqual([urgent, first, tieA, tieB, late]);
     const delayed = await allPages((cursor) =>
-      asActor(test.db, pm.actor, (em, actor) => listDelayedTasks(em, actor, { limit: 1, cursor })),
+      callAs(test.db, pm.actor, scrumOperations.tasks.delayed, { limit: 1, cursor }),
     );
     expect(delayed.flat().filter((id) => inserted.rows.some((row) => row.id === id))).toEqual([
       first,
@@ -368,7 +369,7 @@ describe('paging', () => {
 
   it('a page holds at most 200 items, and a cursor must be one a list returned', async () => {
     const list = (input: Record<string, unknown>) =>
-      asActor(test.db, pm.actor, (em, actor) => listTasksByRole(em, actor, { role: 'tester', ...input }));
+      callAs(test.db, pm.actor, scrumOperations.tasks.byRole, { role: 'tester', ...input });
     expect((await expectHuddleError(list({ limit: 201 }), InvalidInputError)).constraint.field).toBe('limit');
     for (const cursor of ['not-a-cursor', Buffer.from('["x", 1]').toString('base64url'), 'W10']) {
       const error = await expectHuddleError(list({ cursor }), InvalidInputError);

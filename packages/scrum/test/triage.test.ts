@@ -2,6 +2,7 @@ import { ConflictError, ForbiddenError, InvalidInputError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
+import { scrumOperations } from '../src/operations.ts';
 import {
   type NotificationEvent,
   notificationEventSchema,
@@ -10,17 +11,9 @@ import {
   type TriageItem,
   triageItemSchema,
 } from '../src/schemas.ts';
-import { listUnreadNotifications } from '../src/services/notifications.ts';
 import { getTask } from '../src/services/tasks.ts';
-import {
-  assignTriageItem,
-  changeTriageStatus,
-  getTriageItem,
-  listTriageItems,
-  promoteTriageItem,
-  reportIssue,
-} from '../src/services/triage.ts';
-import { asActor, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+import { assignTriageItem, getTriageItem } from '../src/services/triage.ts';
+import { asActor, callAs, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -41,15 +34,17 @@ beforeAll(async () => {
 });
 
 const report = (title = 'Login button does nothing') =>
-  asActor(test.db, reporter.actor, (em, actor) =>
-    reportIssue(em, actor, { title, description: 'Clicking it on Safari', priority: 'high' }),
-  );
+  callAs(test.db, reporter.actor, scrumOperations.triage.report, {
+    title,
+    description: 'Clicking it on Safari',
+    priority: 'high',
+  });
 const move = (
   by: Person,
   itemId: number,
   status: 'in_review' | 'resolved' | 'rejected',
   resolution?: string,
-) => asActor(test.db, by.actor, (em, actor) => changeTriageStatus(em, actor, { itemId, status, resolution }));
+) => callAs(test.db, by.actor, scrumOperations.triage.changeStatus, { itemId, status, resolution });
 
 describe('triage', () => {
   it('a report notifies the project managers and admins (issue_reported), and is the reporter’s to see', async () => {
@@ -68,8 +63,11 @@ describe('triage', () => {
       });
       await eventually(() => expect(events).toHaveLength(2));
       for (const manager of [pm, admin]) {
-        const { items: notifications } = await asActor(test.db, manager.actor, (em, actor) =>
-          listUnreadNotifications(em, actor),
+        const { items: notifications } = await callAs(
+          test.db,
+          manager.actor,
+          scrumOperations.notifications.unread,
+          undefined,
         );
         expect(notifications.map((notification) => notification.type)).toEqual(['issue_reported']);
         // One event per recipient, addressed to them, carrying the notification they read.
@@ -77,11 +75,9 @@ describe('triage', () => {
           { type: 'notification_created', userId: manager.id, notification: notifications[0] },
         ]);
       }
-      const colleagueSees = await asActor(test.db, colleague.actor, (em, actor) =>
-        listTriageItems(em, actor),
-      );
+      const colleagueSees = await callAs(test.db, colleague.actor, scrumOperations.triage.list, undefined);
       expect(colleagueSees).toEqual({ items: [], nextCursor: null });
-      const reporterSees = await asActor(test.db, reporter.actor, (em, actor) => listTriageItems(em, actor));
+      const reporterSees = await callAs(test.db, reporter.actor, scrumOperations.triage.list, undefined);
       expect(reporterSees).toEqual({ items: [item], nextCursor: null });
     } finally {
       await unlisten();
@@ -124,16 +120,14 @@ describe('triage', () => {
 
   it('promotes an item to a task: the task takes its text, the item is resolved and points at it', async () => {
     const item: TriageItem = await report('Export fails for large projects');
-    const promoted = await asActor(test.db, pm.actor, (em, actor) =>
-      promoteTriageItem(em, actor, {
-        itemId: item.id,
-        assignedRole: 'developer',
-        assignedUserId: fixer.id,
-        startDate: '2026-04-01T09:00:00Z',
-        endDate: '2026-04-03T17:00:00Z',
-        epicId: 'EXPORT',
-      }),
-    );
+    const promoted = await callAs(test.db, pm.actor, scrumOperations.triage.promote, {
+      itemId: item.id,
+      assignedRole: 'developer',
+      assignedUserId: fixer.id,
+      startDate: '2026-04-01T09:00:00Z',
+      endDate: '2026-04-03T17:00:00Z',
+      epicId: 'EXPORT',
+    });
     expect(promotedTriageItemSchema.parse(promoted)).toEqual(promoted);
     expect(promoted.task).toMatchObject({
       title: item.title,
@@ -147,8 +141,11 @@ describe('triage', () => {
       taskId: promoted.task.id,
       resolution: `Promoted to task #${promoted.task.id}`,
     });
-    const { items: fixerNotes } = await asActor(test.db, fixer.actor, (em, actor) =>
-      listUnreadNotifications(em, actor),
+    const { items: fixerNotes } = await callAs(
+      test.db,
+      fixer.actor,
+      scrumOperations.notifications.unread,
+      undefined,
     );
     expect(fixerNotes.map((note) => [note.type, note.relatedTaskId])).toEqual([
       ['task_assigned', promoted.task.id],
@@ -158,14 +155,12 @@ describe('triage', () => {
         .id,
     ).toBe(promoted.task.id);
     const twice = await expectHuddleError(
-      asActor(test.db, pm.actor, (em, actor) =>
-        promoteTriageItem(em, actor, {
-          itemId: item.id,
-          assignedRole: 'developer',
-          startDate: '2026-04-01T09:00:00Z',
-          endDate: '2026-04-03T17:00:00Z',
-        }),
-      ),
+      callAs(test.db, pm.actor, scrumOperations.triage.promote, {
+        itemId: item.id,
+        assignedRole: 'developer',
+        startDate: '2026-04-01T09:00:00Z',
+        endDate: '2026-04-03T17:00:00Z',
+      }),
       ConflictError,
     );
     expect(twice.constraint.field).toBe('itemId');
@@ -186,9 +181,7 @@ describe('the triage list', () => {
     const pages: number[][] = [];
     let cursor: string | undefined;
     do {
-      const page = await asActor(test.db, paged.actor, (em, actor) =>
-        listTriageItems(em, actor, { limit: 1, cursor }),
-      );
+      const page = await callAs(test.db, paged.actor, scrumOperations.triage.list, { limit: 1, cursor });
       pages.push(page.items.map((item) => item.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined && pages.length < 10);

@@ -201,7 +201,12 @@ async function createScrumFixtures(db: Database): Promise<string> {
   const actor: ScrumActor = { module: 'scrum', userId: admin!.id, role: 'admin' };
   for (let index = 0; index < SCRUM_TRIAGE_ITEMS; index++) {
     await runAsActor(db.orm, scrumModule, actor, (em, reporter) =>
-      reportIssue(em, reporter, { title: `Fuzz issue ${index}`, description: 'Found by the fuzz harness.' }),
+      reportIssue(em, reporter, {
+        title: `Fuzz issue ${index}`,
+        description: 'Found by the fuzz harness.',
+        priority: 'medium',
+        category: 'issue',
+      }),
     );
   }
   return String(admin!.id);

@@ -15,12 +15,12 @@ export function isManager(role: UserRole): boolean {
 /** Project managers and admins plan the work: create, assign and edit tasks, work triage items. */
 export function requireManager(actor: ScrumActor, action: string, field: string): void {
   if (!isManager(actor.role)) {
-    throw new ForbiddenError(`only project managers and admins may ${action}`, { field });
+    throw new ForbiddenError(`${field}: only project managers and admins may ${action}`, { field });
   }
 }
 
 export function requireAdmin(actor: ScrumActor, action: string, field: string): void {
-  if (actor.role !== 'admin') throw new ForbiddenError(`only admins may ${action}`, { field });
+  if (actor.role !== 'admin') throw new ForbiddenError(`${field}: only admins may ${action}`, { field });
 }
 
 export function notFound(field: string, what: string, id: number): NotFoundError {

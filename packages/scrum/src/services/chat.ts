@@ -1,4 +1,4 @@
-import { type EntityManager, ForbiddenError, parseInput } from '@huddle/db';
+import { type EntityManager, ForbiddenError } from '@huddle/db';
 import type { ScrumActor } from '../actor.ts';
 import {
   type ChannelHistoryInput,
@@ -7,16 +7,11 @@ import {
   type ChatMessage,
   type ChatPage,
   type ConversationInput,
-  channelHistoryInputSchema,
-  conversationInputSchema,
   type EditMessageInput,
-  editMessageInputSchema,
   type MessageType,
   SCRUM_CHAT_CHANNEL,
   type SendChannelMessageInput,
   type SendDirectMessageInput,
-  sendChannelMessageInputSchema,
-  sendDirectMessageInputSchema,
 } from '../schemas.ts';
 import { isVisible, notFound, requireAdmin } from './access.ts';
 import { chatMessageColumnsSql } from './outputs.ts';
@@ -58,7 +53,7 @@ export async function sendDirectMessage(
   actor: ScrumActor,
   input: SendDirectMessageInput,
 ): Promise<ChatMessage> {
-  const { recipientId, message, messageType, fileUrl } = parseInput(sendDirectMessageInputSchema, input);
+  const { recipientId, message, messageType, fileUrl } = input;
   requireMayUse(actor, messageType);
   const sent = await writeAndPublish(
     em,
@@ -77,7 +72,7 @@ export async function sendChannelMessage(
   actor: ScrumActor,
   input: SendChannelMessageInput,
 ): Promise<ChatMessage> {
-  const { channel, message, messageType, fileUrl } = parseInput(sendChannelMessageInputSchema, input);
+  const { channel, message, messageType, fileUrl } = input;
   requireMayUse(actor, messageType);
   const sent = await writeAndPublish(
     em,
@@ -95,7 +90,7 @@ export async function editMessage(
   actor: ScrumActor,
   input: EditMessageInput,
 ): Promise<ChatMessage> {
-  const { messageId, message } = parseInput(editMessageInputSchema, input);
+  const { messageId, message } = input;
   const edited = await writeAndPublish(
     em,
     `update scrum.chat_messages m set message = ?, is_edited = true, edited_at = now()
@@ -144,7 +139,7 @@ export function getConversation(
   actor: ScrumActor,
   input: ConversationInput,
 ): Promise<ChatPage> {
-  const { userId, ...pageInput } = parseInput(conversationInputSchema, input);
+  const { userId, ...pageInput } = input;
   return page(
     em,
     '(m.sender_id = ? and m.recipient_id = ?) or (m.sender_id = ? and m.recipient_id = ?)',
@@ -159,7 +154,7 @@ export function getChannelHistory(
   _actor: ScrumActor,
   input: ChannelHistoryInput,
 ): Promise<ChatPage> {
-  const { channel, ...pageInput } = parseInput(channelHistoryInputSchema, input);
+  const { channel, ...pageInput } = input;
   return page(em, 'm.recipient_id is null and m.channel = ?', [channel], pageInput);
 }
 

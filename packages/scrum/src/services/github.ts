@@ -1,10 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import {
+  type AnonymousTransactions,
   ConfigurationError,
   type EntityManager,
-  type HuddleOrm,
-  inRequestScope,
-  parseInput,
+  NotConfiguredError,
   UnauthorizedError,
 } from '@huddle/db';
 import * as oauth from 'oauth4webapi';
@@ -14,7 +13,6 @@ import {
   type CurrentUser,
   type GitHubAuthorization,
   type GitHubCallbackInput,
-  githubCallbackInputSchema,
   githubLoginSchema,
   type UserRole,
 } from '../schemas.ts';
@@ -88,6 +86,14 @@ export function githubOAuthConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     apiUrl: env.GITHUB_API_URL || GITHUB_DEFAULTS.apiUrl,
     signUpLogins: signUpLoginsFromEnv(env.SCRUM_SIGN_UP_GITHUB_LOGINS),
   };
+}
+
+/** The server's GitHub settings; a server started without them refuses GitHub sign-in, saying what to set. */
+export function configuredGitHub(config: GitHubOAuthConfig | null): GitHubOAuthConfig {
+  if (config) return config;
+  throw new NotConfiguredError(
+    'GITHUB_CLIENT_ID: GitHub sign-in is not configured on this server; its operator sets GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET and GITHUB_REDIRECT_URI',
+  );
 }
 
 function authorizationServer(config: GitHubOAuthConfig): oauth.AuthorizationServer {
@@ -281,12 +287,11 @@ async function signUp(
  * API) turns the returned user into a token.
  */
 export async function githubCallback(
-  orm: HuddleOrm,
+  asOwner: AnonymousTransactions['asOwner'],
   config: GitHubOAuthConfig,
-  input: GitHubCallbackInput,
+  callback: GitHubCallbackInput,
 ): Promise<CurrentUser> {
-  const callback = parseInput(githubCallbackInputSchema, input);
-  const sealedVerifier = await inRequestScope(orm, (em) => takeSignInFlow(em, callback));
+  const sealedVerifier = await asOwner((em) => takeSignInFlow(em, callback));
   let githubUser: Awaited<ReturnType<typeof fetchGitHubUser>>;
   try {
     const codeVerifier = openVerifier(callback.flowSecret, callback.state, sealedVerifier);
@@ -304,7 +309,7 @@ export async function githubCallback(
     email: githubUser.email ?? null,
     avatarUrl: githubUser.avatar_url ?? null,
   };
-  return inRequestScope(orm, async (em) => {
+  return asOwner(async (em) => {
     const [existing] = await em.execute<Record<string, unknown>[]>(
       'update scrum.users set username = ?, email = ?, avatar_url = ? where github_id = ? returning *',
       [profile.login, profile.email, profile.avatarUrl, profile.githubId],

@@ -1,15 +1,13 @@
-import { type EntityManager, keysetTimestampSql, parseInput } from '@huddle/db';
+import { type EntityManager, keysetTimestampSql } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
-import {
-  type ListUnreadNotificationsInput,
-  listUnreadNotificationsInputSchema,
-  type MarkedRead,
-  type Notification,
-  type NotificationIdInput,
-  type NotificationPage,
-  notificationIdInputSchema,
-  type UnreadCount,
+import type {
+  ListUnreadNotificationsInput,
+  MarkedRead,
+  Notification,
+  NotificationIdInput,
+  NotificationPage,
+  UnreadCount,
 } from '../schemas.ts';
 import { notFound } from './access.ts';
 import { notificationColumnsSql } from './outputs.ts';
@@ -21,9 +19,9 @@ import { notificationColumnsSql } from './outputs.ts';
 export async function listUnreadNotifications(
   em: EntityManager,
   actor: ScrumActor,
-  input: ListUnreadNotificationsInput = {},
+  input: ListUnreadNotificationsInput,
 ): Promise<NotificationPage> {
-  const { limit, cursor } = parseInput(listUnreadNotificationsInputSchema, input);
+  const { limit, cursor } = input;
   const rows = await em.execute<(Notification & { cursorCreatedAt: string })[]>(
     `select ${notificationColumnsSql('n')}, ${keysetTimestampSql('n.created_at')} as "cursorCreatedAt"
      from scrum.notifications n
@@ -45,7 +43,7 @@ export async function markNotificationRead(
   actor: ScrumActor,
   input: NotificationIdInput,
 ): Promise<Notification> {
-  const { notificationId } = parseInput(notificationIdInputSchema, input);
+  const { notificationId } = input;
   const [notification]: Notification[] = await em.execute(
     `update scrum.notifications n set is_read = true, read_at = coalesce(n.read_at, now())
      where n.id = ? and n.user_id = ? returning ${notificationColumnsSql('n')}`,

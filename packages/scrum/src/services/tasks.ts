@@ -4,36 +4,25 @@ import {
   ForbiddenError,
   InvalidInputError,
   keysetTimestampSql,
-  parseInput,
   preparedStatement,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumTask } from '../entities/task.ts';
 import { ScrumUser } from '../entities/user.ts';
-import {
-  type AssignTaskInput,
-  assignTaskInputSchema,
-  type ChangeTaskStatusInput,
-  type CreateTaskInput,
-  changeTaskStatusInputSchema,
-  createTaskInputSchema,
-  type ListDelayedTasksInput,
-  type ListEpicTasksInput,
-  type ListMyTasksInput,
-  type ListTasksByRoleInput,
-  listDelayedTasksInputSchema,
-  listEpicTasksInputSchema,
-  listMyTasksInputSchema,
-  listTasksByRoleInputSchema,
-  type NewTask,
-  type Task,
-  type TaskIdInput,
-  type TaskPage,
-  type TaskStatus,
-  taskIdInputSchema,
-  type UpdateTaskInput,
-  updateTaskInputSchema,
+import type {
+  AssignTaskInput,
+  ChangeTaskStatusInput,
+  CreateTaskInput,
+  ListDelayedTasksInput,
+  ListEpicTasksInput,
+  ListMyTasksInput,
+  ListTasksByRoleInput,
+  Task,
+  TaskIdInput,
+  TaskPage,
+  TaskStatus,
+  UpdateTaskInput,
 } from '../schemas.ts';
 import { activeUserIdsWithRoles, isVisible, notFound, requireActiveUser, requireManager } from './access.ts';
 import { notify } from './events.ts';
@@ -58,7 +47,11 @@ function notifyAssigned(em: EntityManager, task: { id: number; title: string }, 
 }
 
 /** Writes a new task row created by the actor (a manager), telling its assignee. */
-export async function insertTask(em: EntityManager, actor: ScrumActor, fields: NewTask): Promise<ScrumTask> {
+export async function insertTask(
+  em: EntityManager,
+  actor: ScrumActor,
+  fields: CreateTaskInput,
+): Promise<ScrumTask> {
   const { assignedUserId, ...rest } = fields;
   if (assignedUserId) await requireActiveUser(em, assignedUserId, 'assignedUserId');
   const task = em.create(ScrumTask, {
@@ -77,9 +70,8 @@ export async function createTask(
   actor: ScrumActor,
   input: CreateTaskInput,
 ): Promise<Task> {
-  const fields = parseInput(createTaskInputSchema, input);
   requireManager(actor, 'create tasks', 'assignedRole');
-  return toTask(await insertTask(em, actor, fields));
+  return toTask(await insertTask(em, actor, input));
 }
 
 /** Writes the task and reads it back: the database trigger, not this process, sets updated_at. */
@@ -94,7 +86,7 @@ export async function assignTask(
   actor: ScrumActor,
   input: AssignTaskInput,
 ): Promise<Task> {
-  const { taskId, assignedRole, assignedUserId } = parseInput(assignTaskInputSchema, input);
+  const { taskId, assignedRole, assignedUserId } = input;
   requireManager(actor, 'assign tasks', 'taskId');
   const task = await findTask(em, taskId);
   if (assignedUserId !== null) await requireActiveUser(em, assignedUserId, 'assignedUserId');
@@ -115,7 +107,7 @@ export async function updateTask(
   actor: ScrumActor,
   input: UpdateTaskInput,
 ): Promise<Task> {
-  const { taskId, ...changes } = parseInput(updateTaskInputSchema, input);
+  const { taskId, ...changes } = input;
   requireManager(actor, 'edit tasks', 'taskId');
   const task = await findTask(em, taskId);
   const startDate = changes.startDate ?? task.startDate;
@@ -141,7 +133,7 @@ export async function changeTaskStatus(
   actor: ScrumActor,
   input: ChangeTaskStatusInput,
 ): Promise<Task> {
-  const { taskId, status } = parseInput(changeTaskStatusInputSchema, input);
+  const { taskId, status } = input;
   const [row]: (Task & { previousStatus: TaskStatus })[] = await em.execute(
     `with previous as (select id, status from scrum.tasks where id = ? for update)
      update scrum.tasks t set status = ?,
@@ -178,7 +170,7 @@ export async function changeTaskStatus(
 }
 
 export async function getTask(em: EntityManager, _actor: ScrumActor, input: TaskIdInput): Promise<Task> {
-  const { taskId } = parseInput(taskIdInputSchema, input);
+  const { taskId } = input;
   return toTask(await findTask(em, taskId));
 }
 
@@ -248,7 +240,7 @@ export async function listMyTasks(
   actor: ScrumActor,
   input: ListMyTasksInput,
 ): Promise<TaskPage> {
-  const { status, limit, cursor } = parseInput(listMyTasksInputSchema, input);
+  const { status, limit, cursor } = input;
   const rows = await executePrepared(em, myTasksStatement, [
     actor.userId,
     status,
@@ -264,7 +256,7 @@ export function listTasksByRole(
   _actor: ScrumActor,
   input: ListTasksByRoleInput,
 ): Promise<TaskPage> {
-  const { role, status, ...page } = parseInput(listTasksByRoleInputSchema, input);
+  const { role, status, ...page } = input;
   return status === undefined
     ? taskPage(em, 't.assigned_role = ?', [role], page)
     : taskPage(em, 't.assigned_role = ? and t.status = ?', [role, status], page);
@@ -274,9 +266,9 @@ export function listTasksByRole(
 export async function listDelayedTasks(
   em: EntityManager,
   _actor: ScrumActor,
-  input: ListDelayedTasksInput = {},
+  input: ListDelayedTasksInput,
 ): Promise<TaskPage> {
-  const { limit, cursor } = parseInput(listDelayedTasksInputSchema, input);
+  const { limit, cursor } = input;
   const rows = await em.execute<(Task & { cursorEndDate: string })[]>(
     `select ${taskColumnsSql('t')}, ${keysetTimestampSql('t.end_date')} as "cursorEndDate" from scrum.tasks t
      where t.is_delayed and t.status <> 'done' ${cursor ? 'and (t.end_date, t.id) > (?::timestamptz, ?)' : ''}
@@ -297,6 +289,6 @@ export function listEpicTasks(
   _actor: ScrumActor,
   input: ListEpicTasksInput,
 ): Promise<TaskPage> {
-  const { epicId, ...page } = parseInput(listEpicTasksInputSchema, input);
+  const { epicId, ...page } = input;
   return taskPage(em, 't.epic_id = ?', [epicId], page);
 }

@@ -1,10 +1,4 @@
-import {
-  ConflictError,
-  type EntityManager,
-  ForbiddenError,
-  keysetTimestampSql,
-  parseInput,
-} from '@huddle/db';
+import { ConflictError, type EntityManager, ForbiddenError, keysetTimestampSql } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumTask } from '../entities/task.ts';
@@ -12,22 +6,16 @@ import { ScrumTriageItem } from '../entities/triage-item.ts';
 import { ScrumUser } from '../entities/user.ts';
 import {
   type AssignTriageItemInput,
-  assignTriageItemInputSchema,
   type ChangeTriageStatusInput,
-  changeTriageStatusInputSchema,
   type ListTriageItemsInput,
-  listTriageItemsInputSchema,
   MANAGER_ROLES,
   type PromotedTriageItem,
   type PromoteTriageItemInput,
-  promoteTriageItemInputSchema,
   type ReportIssueInput,
-  reportIssueInputSchema,
   type TriageItem,
   type TriageItemIdInput,
   type TriageItemPage,
   type TriageStatus,
-  triageItemIdInputSchema,
 } from '../schemas.ts';
 import { activeUserIdsWithRoles, isManager, notFound, requireActiveUser, requireManager } from './access.ts';
 import { notify } from './events.ts';
@@ -59,8 +47,7 @@ export async function reportIssue(
   actor: ScrumActor,
   input: ReportIssueInput,
 ): Promise<TriageItem> {
-  const fields = parseInput(reportIssueInputSchema, input);
-  const item = em.create(ScrumTriageItem, { ...fields, reporter: actor.userId });
+  const item = em.create(ScrumTriageItem, { ...input, reporter: actor.userId });
   await em.flush();
   await notify(em, await activeUserIdsWithRoles(em, MANAGER_ROLES, actor.userId), {
     type: 'issue_reported',
@@ -77,7 +64,7 @@ export async function assignTriageItem(
   actor: ScrumActor,
   input: AssignTriageItemInput,
 ): Promise<TriageItem> {
-  const { itemId, assigneeId } = parseInput(assignTriageItemInputSchema, input);
+  const { itemId, assigneeId } = input;
   requireManager(actor, 'assign triage items', 'itemId');
   const item = await findItem(em, itemId);
   if (assigneeId !== null) await requireActiveUser(em, assigneeId, 'assigneeId');
@@ -102,7 +89,7 @@ export async function changeTriageStatus(
   actor: ScrumActor,
   input: ChangeTriageStatusInput,
 ): Promise<TriageItem> {
-  const { itemId, status, resolution } = parseInput(changeTriageStatusInputSchema, input);
+  const { itemId, status, resolution } = input;
   const item = await findItem(em, itemId);
   if (!isManager(actor.role) && item.assignedTo?.id !== actor.userId) {
     throw new ForbiddenError(`itemId: only managers and its assignee may move triage item ${itemId}`, {
@@ -127,7 +114,7 @@ export async function promoteTriageItem(
   actor: ScrumActor,
   input: PromoteTriageItemInput,
 ): Promise<PromotedTriageItem> {
-  const { itemId, ...taskFields } = parseInput(promoteTriageItemInputSchema, input);
+  const { itemId, ...taskFields } = input;
   requireManager(actor, 'promote triage items to tasks', 'itemId');
   const item = await findItem(em, itemId);
   if (item.status === 'resolved' || item.status === 'rejected') {
@@ -153,9 +140,9 @@ export async function promoteTriageItem(
 export async function listTriageItems(
   em: EntityManager,
   _actor: ScrumActor,
-  input: ListTriageItemsInput = {},
+  input: ListTriageItemsInput,
 ): Promise<TriageItemPage> {
-  const { status, limit, cursor } = parseInput(listTriageItemsInputSchema, input);
+  const { status, limit, cursor } = input;
   const rows = await em.execute<(TriageItem & { cursorCreatedAt: string })[]>(
     `select ${triageItemColumnsSql('i')}, ${keysetTimestampSql('i.created_at')} as "cursorCreatedAt"
      from scrum.triage_items i
@@ -176,6 +163,6 @@ export async function getTriageItem(
   _actor: ScrumActor,
   input: TriageItemIdInput,
 ): Promise<TriageItem> {
-  const { itemId } = parseInput(triageItemIdInputSchema, input);
+  const { itemId } = input;
   return toTriageItem(await findItem(em, itemId));
 }

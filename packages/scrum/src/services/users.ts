@@ -1,20 +1,16 @@
-import { ConflictError, type EntityManager, ForbiddenError, parseInput, UnauthorizedError } from '@huddle/db';
+import { ConflictError, type EntityManager, ForbiddenError, UnauthorizedError } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumUser } from '../entities/user.ts';
-import {
-  type ChangeUserRoleInput,
-  type CurrentUser,
-  changeUserRoleInputSchema,
-  type DirectoryInput,
-  directoryInputSchema,
-  type Invitation,
-  type InviteUserInput,
-  inviteUserInputSchema,
-  type TeamMember,
-  type TeamMemberPage,
-  type UserIdInput,
-  userIdInputSchema,
+import type {
+  ChangeUserRoleInput,
+  CurrentUser,
+  DirectoryInput,
+  Invitation,
+  InviteUserInput,
+  TeamMember,
+  TeamMemberPage,
+  UserIdInput,
 } from '../schemas.ts';
 import { notFound, requireAdmin } from './access.ts';
 import { invitationColumnsSql, teamMemberColumnsSql, toCurrentUser, toTeamMember } from './outputs.ts';
@@ -26,9 +22,9 @@ import { invitationColumnsSql, teamMemberColumnsSql, toCurrentUser, toTeamMember
 export async function listDirectory(
   em: EntityManager,
   actor: ScrumActor,
-  input: DirectoryInput = {},
+  input: DirectoryInput,
 ): Promise<TeamMemberPage> {
-  const { role, includeInactive, limit, cursor } = parseInput(directoryInputSchema, input);
+  const { role, includeInactive, limit, cursor } = input;
   if (includeInactive) requireAdmin(actor, 'list deactivated users', 'includeInactive');
   const conditions = [
     ...(role ? ['u.role = ?'] : []),
@@ -80,14 +76,14 @@ export async function changeUserRole(
   actor: ScrumActor,
   input: ChangeUserRoleInput,
 ): Promise<TeamMember> {
-  const { userId, role } = parseInput(changeUserRoleInputSchema, input);
+  const { userId, role } = input;
   const user = await managedUser(em, actor, userId, 'change the role of');
   user.role = role;
   return saveUser(em, user);
 }
 
 async function setActive(em: EntityManager, actor: ScrumActor, input: UserIdInput, isActive: boolean) {
-  const { userId } = parseInput(userIdInputSchema, input);
+  const { userId } = input;
   const user = await managedUser(em, actor, userId, isActive ? 'reactivate' : 'deactivate');
   if (user.isActive === isActive) {
     throw new ConflictError(`userId: user ${userId} is already ${isActive ? 'active' : 'deactivated'}`, {
@@ -121,7 +117,7 @@ async function insertInvitation(
   invitedById: number | null,
   input: InviteUserInput,
 ): Promise<Invitation> {
-  const { githubLogin, role } = parseInput(inviteUserInputSchema, input);
+  const { githubLogin, role } = input;
   const [member] = await em.execute<{ id: number }[]>(
     'select id from scrum.users where lower(username) = ?',
     [githubLogin],
