@@ -1,4 +1,4 @@
-import { isoTimestampSql } from '@huddle/db';
+import { isoTimestampSql, outputColumnsSql } from '@huddle/db';
 import type { ScrumNotification } from '../entities/notification.ts';
 import type { ScrumTask } from '../entities/task.ts';
 import type { ScrumTriageItem } from '../entities/triage-item.ts';
@@ -20,13 +20,6 @@ import type {
  */
 
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
-
-/** `expression as "field"` for every field of `Output`, so a row of the statement is an `Output`. */
-function outputColumnsSql<Output>(columns: Record<keyof Output, string>): string {
-  return Object.entries<string>(columns)
-    .map(([field, expression]) => `${expression} as "${field}"`)
-    .join(', ');
-}
 
 /** Never the email: a teammate's address is theirs. */
 export function toTeamMember(user: ScrumUser): TeamMember {

@@ -2,6 +2,7 @@ import {
   type EntityManager,
   executePrepared,
   ForbiddenError,
+  flushAndReload,
   InvalidInputError,
   keysetTimestampSql,
   preparedStatement,
@@ -25,7 +26,7 @@ import type {
   UpdateTaskInput,
 } from '../schemas.ts';
 import { activeUserIdsWithRoles, isVisible, notFound, requireActiveUser, requireManager } from './access.ts';
-import { notify } from './events.ts';
+import { notify } from './notify.ts';
 import { taskColumnsSql, toTask } from './outputs.ts';
 
 const taskNotFound = (taskId: number) => notFound('taskId', 'task', taskId);
@@ -74,12 +75,6 @@ export async function createTask(
   return toTask(await insertTask(em, actor, input));
 }
 
-/** Writes the task and reads it back: the database trigger, not this process, sets updated_at. */
-async function saveTask(em: EntityManager, task: ScrumTask): Promise<Task> {
-  await em.flush();
-  return toTask(await em.refreshOrFail(task));
-}
-
 /** (Re)assigns a task to a role and optionally a person, who is notified (`task_assigned`). */
 export async function assignTask(
   em: EntityManager,
@@ -94,7 +89,7 @@ export async function assignTask(
   task.assignedRole = assignedRole;
   task.assignedUser =
     assignedUserId === null ? null : em.getReference(ScrumUser, assignedUserId, { wrapped: true });
-  const saved = await saveTask(em, task);
+  const saved = toTask(await flushAndReload(em, task));
   if (assignedUserId !== null && assignedUserId !== previousAssignee) {
     await notifyAssigned(em, task, assignedUserId);
   }
@@ -118,7 +113,7 @@ export async function updateTask(
     });
   }
   em.assign(task, changes);
-  return saveTask(em, task);
+  return toTask(await flushAndReload(em, task));
 }
 
 /**

@@ -1,4 +1,10 @@
-import { ConflictError, type EntityManager, ForbiddenError, keysetTimestampSql } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  ForbiddenError,
+  flushAndReload,
+  keysetTimestampSql,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumTask } from '../entities/task.ts';
@@ -18,7 +24,7 @@ import {
   type TriageStatus,
 } from '../schemas.ts';
 import { activeUserIdsWithRoles, isManager, notFound, requireActiveUser, requireManager } from './access.ts';
-import { notify } from './events.ts';
+import { notify } from './notify.ts';
 import { toTask, toTriageItem, triageItemColumnsSql } from './outputs.ts';
 import { insertTask } from './tasks.ts';
 
@@ -36,11 +42,6 @@ async function findItem(em: EntityManager, itemId: number): Promise<ScrumTriageI
   return item;
 }
 
-async function saveItem(em: EntityManager, item: ScrumTriageItem): Promise<TriageItem> {
-  await em.flush();
-  return toTriageItem(await em.refreshOrFail(item));
-}
-
 /** Reports an issue (anyone); project managers and admins are notified (`issue_reported`). */
 export async function reportIssue(
   em: EntityManager,
@@ -55,7 +56,7 @@ export async function reportIssue(
     message: `Triage item #${item.id} (${item.priority}) needs review.`,
     relatedTaskId: null,
   });
-  return saveItem(em, item);
+  return toTriageItem(await flushAndReload(em, item));
 }
 
 /** Gives an item to someone to work on, or takes it back (null). */
@@ -69,7 +70,7 @@ export async function assignTriageItem(
   const item = await findItem(em, itemId);
   if (assigneeId !== null) await requireActiveUser(em, assigneeId, 'assigneeId');
   item.assignedTo = assigneeId === null ? null : em.getReference(ScrumUser, assigneeId, { wrapped: true });
-  return saveItem(em, item);
+  return toTriageItem(await flushAndReload(em, item));
 }
 
 function requireTransition(item: ScrumTriageItem, to: TriageStatus): void {
@@ -102,7 +103,7 @@ export async function changeTriageStatus(
     item.resolution = resolution ?? null;
     item.resolvedAt = new Date();
   }
-  return saveItem(em, item);
+  return toTriageItem(await flushAndReload(em, item));
 }
 
 /**
@@ -129,7 +130,7 @@ export async function promoteTriageItem(
   item.status = 'resolved';
   item.resolution = `Promoted to task #${task.id}`;
   item.resolvedAt = new Date();
-  const saved = await saveItem(em, item);
+  const saved = toTriageItem(await flushAndReload(em, item));
   return { item: saved, task: toTask(await em.refreshOrFail(task)) };
 }
 

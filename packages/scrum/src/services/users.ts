@@ -1,4 +1,10 @@
-import { ConflictError, type EntityManager, ForbiddenError, UnauthorizedError } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  ForbiddenError,
+  flushAndReload,
+  UnauthorizedError,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumUser } from '../entities/user.ts';
@@ -65,11 +71,6 @@ async function managedUser(em: EntityManager, actor: ScrumActor, userId: number,
   return user;
 }
 
-async function saveUser(em: EntityManager, user: ScrumUser): Promise<TeamMember> {
-  await em.flush();
-  return toTeamMember(await em.refreshOrFail(user));
-}
-
 /** Gives a user another role (admins); it applies from the user's next request. */
 export async function changeUserRole(
   em: EntityManager,
@@ -79,7 +80,7 @@ export async function changeUserRole(
   const { userId, role } = input;
   const user = await managedUser(em, actor, userId, 'change the role of');
   user.role = role;
-  return saveUser(em, user);
+  return toTeamMember(await flushAndReload(em, user));
 }
 
 async function setActive(em: EntityManager, actor: ScrumActor, input: UserIdInput, isActive: boolean) {
@@ -91,7 +92,7 @@ async function setActive(em: EntityManager, actor: ScrumActor, input: UserIdInpu
     });
   }
   user.isActive = isActive;
-  return saveUser(em, user);
+  return toTeamMember(await flushAndReload(em, user));
 }
 
 /** Deactivates a user (admins): they can no longer sign in or act, and leave the directory. */
