@@ -18,11 +18,13 @@ import type { Operations } from './operations.ts';
  * What every module seeder receives as its context: realistic seeders scale with `scale` and are
  * deterministic for a given `seed`; they report rows as they write them so a CLI can show progress.
  */
-export interface SeedContext {
+export interface SeedContext<Resources = unknown> {
   scale: number;
   seed: number;
   /** `total` is the number of rows the seeder will write to `table`; `written` grows towards it. */
   progress(table: string, written: number, total: number): void;
+  /** The module's resources (`DomainModule.resources`), as its operations and jobs receive them. */
+  resources: Resources;
 }
 
 /** A module seeder: a MikroORM Seeder whose context is a SeedContext. */
@@ -101,16 +103,18 @@ export interface DomainModule<
 }
 
 /** A module that has users: what the apps sign in to and run requests for (`runAsActor`). */
-export type ModuleWithActors<Actor extends ModuleActor, Resources = unknown> = DomainModule<Actor, Resources> & {
+export type ModuleWithActors<Actor extends ModuleActor, Resources = unknown> = DomainModule<
+  Actor,
+  Resources
+> & {
   actor: ActorSpec<Actor>;
 };
 
 /** What `module.resources` reads: the resources its operations and jobs receive. */
-export type ResourcesOf<Module extends DomainModule> = NonNullable<Module['resources']> extends (
-  env: NodeJS.ProcessEnv,
-) => infer Resources
-  ? Awaited<Resources>
-  : undefined;
+export type ResourcesOf<Module extends DomainModule> =
+  NonNullable<Module['resources']> extends (env: NodeJS.ProcessEnv) => infer Resources
+    ? Awaited<Resources>
+    : undefined;
 
 /**
  * Every composed module's resources, read once when the modules are composed: what an operation or job of a

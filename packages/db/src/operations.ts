@@ -28,9 +28,14 @@ export type ParsedInput<Input extends InputSchema | undefined> = Input extends z
   : undefined;
 
 /** A transaction for the acting actor, loaded afresh each time (a user deactivated meanwhile is refused). */
-export type ActorTransactions<Actor extends ModuleActor> = <T>(
-  work: (em: EntityManager, actor: Actor) => Promise<T>,
-) => Promise<T>;
+export type ActorTransactions<Actor extends ModuleActor> = <T>(work: ActorWork<Actor, T>) => Promise<T>;
+
+/**
+ * What one of those transactions runs. Typed through a method, so its `actor` compares bivariantly like the
+ * `actor` of every operation's `run`: a stepped operation of a module whose actor is, say, `DecisionsActor`
+ * is then an `Operation` of the composed list (the module's actor spec is what guarantees its actor).
+ */
+type ActorWork<Actor extends ModuleActor, T> = { work(em: EntityManager, actor: Actor): Promise<T> }['work'];
 
 /** A transaction for nobody in particular: as the module's request role, or as the owner (`asOwner`). */
 export interface AnonymousTransactions {
@@ -50,7 +55,12 @@ export interface ActorOperation<
   kind: Kind;
   input: Input;
   output: Output;
-  run(em: EntityManager, actor: Actor, input: ParsedInput<Input>, resources: Resources): Promise<Answer<Output>>;
+  run(
+    em: EntityManager,
+    actor: Actor,
+    input: ParsedInput<Input>,
+    resources: Resources,
+  ): Promise<Answer<Output>>;
 }
 
 /**
@@ -107,7 +117,11 @@ export interface PublicOperation<Resources, Input extends InputSchema | undefine
   kind: 'public';
   input: Input;
   output: Output;
-  run(transactions: AnonymousTransactions, input: ParsedInput<Input>, resources: Resources): Promise<Answer<Output>>;
+  run(
+    transactions: AnonymousTransactions,
+    input: ParsedInput<Input>,
+    resources: Resources,
+  ): Promise<Answer<Output>>;
 }
 
 /**
@@ -150,9 +164,10 @@ export interface Operations {
 }
 
 /** The events a subscription delivers (before the stream's first `subscribed` message). */
-export type EventOf<Op> = Op extends SubscriptionOperation<ModuleActor, InputSchema | undefined, z.ZodType, infer Event>
-  ? Event
-  : never;
+export type EventOf<Op> =
+  Op extends SubscriptionOperation<ModuleActor, InputSchema | undefined, z.ZodType, infer Event>
+    ? Event
+    : never;
 
 /**
  * The operation builders of a module whose actor is `Actor` and whose resources are `Resources`: each fixes
@@ -231,7 +246,9 @@ export async function callOperation<
   actor: Actor,
   ...[input, resources]: CallArguments<Input, Resources>
 ): Promise<z.output<Output>> {
-  const parsed = (operation.input === undefined ? undefined : parseInput(operation.input, input)) as ParsedInput<Input>;
+  const parsed = (
+    operation.input === undefined ? undefined : parseInput(operation.input, input)
+  ) as ParsedInput<Input>;
   const answer = await runAsActor(orm, module, actor, (em, confirmed) =>
     operation.run(em, confirmed, parsed, resources as Resources),
   );
