@@ -1,7 +1,7 @@
+import { decisionsModule } from '@huddle/decisions';
 import { pokerModule } from '@huddle/poker';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { moduleRouters } from './module-routers.ts';
-import { decisionsRouter } from './routers/decisions.ts';
 import { health } from './routers/health.ts';
 import { plannerRouter } from './routers/planner.ts';
 import { scrumRouter } from './routers/scrum.ts';
@@ -10,9 +10,8 @@ import { router } from './trpc.ts';
 /** `health`, and every composed module's procedures under its name (module-routers.ts). */
 export const appRouter = router({
   health,
-  ...moduleRouters([pokerModule]),
+  ...moduleRouters([pokerModule, decisionsModule]),
   scrum: scrumRouter,
-  decisions: decisionsRouter,
   planner: plannerRouter,
 });
 

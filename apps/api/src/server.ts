@@ -220,6 +220,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (isWebhookRequest(req.url)) {
       const resources = {
         db: options.db,
+        moduleResources: options.moduleResources,
         decisionsWebhookSecrets: options.decisionsWebhookSecrets ?? [],
         maxBodyBytes: MAX_BODY_BYTES,
       };

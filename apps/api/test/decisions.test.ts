@@ -3,14 +3,13 @@ import { request } from 'node:http';
 import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
 import { inRequestScope, seed } from '@huddle/db';
-import { webhookReceiptSchema } from '@huddle/decisions';
+import { DECISIONS_WEBHOOK_PATH, webhookReceiptSchema } from '@huddle/decisions';
 import { useTestDatabase } from '@huddle/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { ApiServer } from '../src/server.ts';
 import { DEFAULT_SIGN_IN_LIMITS } from '../src/sign-in-limits.ts';
-import { DECISIONS_WEBHOOK_PATH } from '../src/webhooks.ts';
 import { failure, startTestServer } from './helpers.ts';
 
 const WEBHOOK_SECRET = 'decisions-webhook-secret-for-tests';
