@@ -1,27 +1,16 @@
 import { domainModules, issueActorToken, resolveSecret } from '@huddle/composition';
 import {
   ConfigurationError,
-  type Database,
   type DomainModule,
   HuddleError,
-  inRequestScope,
   type ModuleActor,
   ModuleResources,
   migrateUp,
   openDatabase,
   platformModule,
-  runAsActor,
   seed,
   sessionLimitsFromEnv,
 } from '@huddle/db';
-import {
-  MINIMAL_PASSWORD as DECISIONS_MINIMAL_PASSWORD,
-  MINIMAL_PROJECTS as DECISIONS_MINIMAL_PROJECTS,
-  MINIMAL_USERS as DECISIONS_MINIMAL_USERS,
-  decisionsModule,
-  listMyProjects,
-  signIn,
-} from '@huddle/decisions';
 import { z } from 'zod';
 import { serveAdminCommands } from './admin-commands.ts';
 import { trustedProxiesFromEnv } from './client-address.ts';
@@ -34,11 +23,7 @@ import { startApiServer } from './server.ts';
 import { signInLimitsFromEnv } from './sign-in-limits.ts';
 import { maxStreamsPerActorFromEnv } from './stream-limits.ts';
 import { stopTracing } from './tracing.ts';
-import {
-  DECISIONS_WEBHOOK_PATH,
-  DECISIONS_WEBHOOK_SECRET_VARIABLE,
-  decisionsWebhookSecretsFromEnv,
-} from './webhooks.ts';
+import { decisionsWebhookSecretsFromEnv } from './webhooks.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 /** In-flight requests get this long to finish; the rest of the grace period is for closing the database. */
@@ -56,52 +41,6 @@ const listenSchema = z.object({
     .max(720)
     .default(DEFAULT_IDEMPOTENCY_KEY_HOURS),
 });
-
-/**
- * How to try the decisions module on the seeded embedded database: the director's sign-in, and a signed
- * webhook delivery into the seeded project when a secret is configured (the secret itself is never printed:
- * the example reads it from the environment variable).
- */
-async function decisionsBanner(
-  db: Database,
-  url: string,
-  webhookSecret: string | undefined,
-): Promise<string[]> {
-  const director = { email: DECISIONS_MINIMAL_USERS[0].email, password: DECISIONS_MINIMAL_PASSWORD };
-  const lines = [
-    `Decisions, as the seeded director ${director.email} (the answer holds a decisions token):`,
-    `  curl -s -H 'content-type: application/json' -d '${JSON.stringify(director)}' ${url}/decisions.auth.signIn`,
-  ];
-  if (webhookSecret === undefined) {
-    lines.push(
-      `The decisions webhook (POST ${url}${DECISIONS_WEBHOOK_PATH}) answers 503 until ${DECISIONS_WEBHOOK_SECRET_VARIABLE} is set;`,
-      `  deliveries are signed: x-huddle-signature: sha256=<hex HMAC-SHA256 of "<x-huddle-timestamp>.<body>">.`,
-    );
-    return lines;
-  }
-  const user = await inRequestScope(db.orm, (em) => signIn(em, director));
-  const actor = { module: 'decisions' as const, userId: user.id, role: user.role };
-  const projects = await runAsActor(db.orm, decisionsModule, actor, (em, acting) =>
-    listMyProjects(em, acting, {}),
-  );
-  const project = projects.items.find((candidate) => candidate.name === DECISIONS_MINIMAL_PROJECTS[0]);
-  if (!project) return lines;
-  const body = JSON.stringify({
-    webhookId: 'demo-delivery-1',
-    projectId: project.id,
-    title: 'Architecture sync',
-    meetingAt: '2026-11-22T09:00:00Z',
-    participants: [{ name: 'Ann', email: 'ann@example.com' }, { name: 'Bob' }],
-    content: 'Ann: We decided to adopt Kafka for the event bus.\nBob: Agreed.',
-  });
-  lines.push(
-    `A transcript delivered to the webhook, signed with $${DECISIONS_WEBHOOK_SECRET_VARIABLE}:`,
-    `  BODY='${body}'; TS=$(date +%s)`,
-    `  SIG="sha256=$(printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$${DECISIONS_WEBHOOK_SECRET_VARIABLE}" -hex | sed 's/^.* //')"`,
-    `  curl -s -H 'content-type: application/json' -H "x-huddle-timestamp: $TS" -H "x-huddle-signature: $SIG" --data-binary "$BODY" ${url}${DECISIONS_WEBHOOK_PATH}`,
-  );
-  return lines;
-}
 
 function fail(error: unknown): never {
   const message = error instanceof HuddleError ? error.message : ((error as Error).message ?? String(error));
@@ -162,7 +101,6 @@ async function main() {
       const tokenFor = async (subject: ModuleActor) => (await issueActorToken(secret, actor, subject)).token;
       banner.push(...(await demo({ db, url: server.url, resources: moduleResources.of(module), tokenFor })));
     }
-    banner.push(...(await decisionsBanner(db, server.url, decisionsWebhookSecrets[0])));
   }
   process.stdout.write(`${banner.join('\n')}\n`);
   // Every process may schedule: each schedule slot runs once across all of them (see scheduleJobs).

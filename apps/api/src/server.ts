@@ -5,6 +5,7 @@ import { IDEMPOTENCY_KEY_HEADER } from '@huddle/client/idempotency-key';
 import { MAX_BATCH_CALLS } from '@huddle/client/limits';
 import { WAL_POSITION_HEADER } from '@huddle/client/read-position';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@huddle/db';
+import { DECISIONS_WEBHOOK_PATH } from '@huddle/decisions';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import packageJson from '../package.json' with { type: 'json' };
@@ -25,7 +26,7 @@ import {
 } from './sign-in-limits.ts';
 import { DEFAULT_MAX_STREAMS_PER_ACTOR, OpenStreams } from './stream-limits.ts';
 import { type ApiContext, type ApiResources, createContext, retryAfterSeconds } from './trpc.ts';
-import { DECISIONS_WEBHOOK_PATH, isWebhookRequest, serveWebhook } from './webhooks.ts';
+import { isWebhookRequest, serveWebhook } from './webhooks.ts';
 
 /** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -270,6 +271,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       record.route = DECISIONS_WEBHOOK_PATH;
       const resources = {
         db: options.db,
+        moduleResources: options.moduleResources,
         decisionsWebhookSecrets: options.decisionsWebhookSecrets ?? [],
         maxBodyBytes: MAX_BODY_BYTES,
       };

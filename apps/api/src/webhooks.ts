@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Database, HuddleError, inRequestScope, parseInput } from '@huddle/db';
+import { type Database, HuddleError, inRequestScope, type ModuleResources, parseInput } from '@huddle/db';
 import {
+  DECISIONS_WEBHOOK_PATH,
+  DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE,
+  DECISIONS_WEBHOOK_SECRET_VARIABLE,
+  decisionsModule,
   parseWebhookBody,
   receiveWebhookTranscript,
   verifyWebhookSignature,
@@ -17,15 +21,10 @@ import { toTRPCError } from './trpc.ts';
  * `{ error: { code, message, field } }` with the matching HTTP status.
  */
 
-/** Where meeting tools deliver transcripts (`@huddle/decisions`' signed webhook format). */
-export const DECISIONS_WEBHOOK_PATH = '/webhooks/decisions/transcripts';
-/** The shared secret deliveries are signed with; unset, the route answers 503. */
-export const DECISIONS_WEBHOOK_SECRET_VARIABLE = 'HUDDLE_DECISIONS_WEBHOOK_SECRET';
-/** While a secret is rotated: the one being replaced, still accepted until the sender signs with the new one. */
-export const DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE = 'HUDDLE_DECISIONS_WEBHOOK_PREVIOUS_SECRET';
-
 export interface WebhookResources {
   db: Database;
+  /** The composed modules' resources: the decisions extractor and embedder read each delivery. */
+  moduleResources: ModuleResources;
   /** The secrets decisions webhook deliveries may be signed with (current first); empty: none configured. */
   decisionsWebhookSecrets: readonly string[];
   /** Bodies above this are refused (413) before they are read whole. */
@@ -95,7 +94,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function serveWebhook(
   req: IncomingMessage,
   res: ServerResponse,
-  { db, decisionsWebhookSecrets, maxBodyBytes }: WebhookResources,
+  { db, moduleResources, decisionsWebhookSecrets, maxBodyBytes }: WebhookResources,
   record: WebhookRequestRecord,
 ): Promise<void> {
   try {
@@ -121,7 +120,11 @@ export async function serveWebhook(
     });
     // Checked before the transaction opens: a malformed delivery costs no database work.
     const delivery = parseInput(webhookTranscriptInputSchema, parseWebhookBody(rawBody));
-    const receipt = await receiveWebhookTranscript((work) => inRequestScope(db.orm, work), delivery);
+    const receipt = await receiveWebhookTranscript(
+      (work) => inRequestScope(db.orm, work),
+      delivery,
+      moduleResources.of(decisionsModule),
+    );
     sendJson(res, receipt.created ? 201 : 200, receipt);
   } catch (thrown) {
     const error = toTRPCError(thrown);

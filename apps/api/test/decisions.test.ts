@@ -2,16 +2,22 @@ import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { createHuddleClient, type HuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
-import { inRequestScope, seed } from '@huddle/db';
-import { webhookReceiptSchema } from '@huddle/decisions';
+import { inRequestScope, ModuleResources, seed } from '@huddle/db';
+import {
+  DECISIONS_WEBHOOK_PATH,
+  decisionsModule,
+  type Embedder,
+  type Extractor,
+  hashingEmbedder,
+  webhookReceiptSchema,
+} from '@huddle/decisions';
 import { useTestDatabase } from '@huddle/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import type { ApiServer } from '../src/server.ts';
+import { type ApiServer, startApiServer } from '../src/server.ts';
 import { DEFAULT_SIGN_IN_LIMITS } from '../src/sign-in-limits.ts';
-import { DECISIONS_WEBHOOK_PATH } from '../src/webhooks.ts';
-import { failure, startTestServer } from './helpers.ts';
+import { failure, startTestServer, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
 
 const WEBHOOK_SECRET = 'decisions-webhook-secret-for-tests';
 /** The secret being rotated out: still valid beside the current one. */
@@ -431,6 +437,77 @@ describe('the decisions webhook (POST /webhooks/decisions/transcripts)', () => {
       expect(await transcriptsOf('unconfigured')).toBe(0);
     } finally {
       await unconfigured.close();
+    }
+  });
+});
+
+describe('the decisions module’s resources (extractor, embedder) as the server was composed with them', () => {
+  it('reach the webhook route and transcripts.extract', async () => {
+    const extractor: Extractor = {
+      name: 'composed-test',
+      extract: async ({ title }) => [
+        {
+          title: `Composed: ${title}`,
+          statement: `The composed extractor read ${title}.`,
+          rationale: null,
+          confidence: 0.5,
+          consensus: { for: [], against: [], abstain: [] },
+        },
+      ],
+    };
+    const embedder: Embedder = { name: 'composed-test-v1', embed: hashingEmbedder.embed };
+    const composed = await startApiServer({
+      db: database.db,
+      secret: TEST_SECRET,
+      moduleResources: (await ModuleResources.fromEnv(database.db.modules)).with(decisionsModule, {
+        extractor,
+        embedder,
+      }),
+      decisionsWebhookSecrets: [WEBHOOK_SECRET],
+      port: 0,
+      host: '127.0.0.1',
+      logger: TEST_LOGGER,
+    });
+    try {
+      const hooked = await deliver(
+        JSON.stringify({
+          webhookId: 'composed-resources',
+          projectId: alphaId,
+          title: 'Hooked sync',
+          meetingAt: '2026-11-22T09:00:00Z',
+          content: 'Ann: We decided nothing the rules would read.',
+        }),
+        { url: composed.url },
+      );
+      expect(hooked.status).toBe(201);
+      const receipt = webhookReceiptSchema.parse(hooked.json);
+      expect(receipt.proposed.map((decision) => decision.title)).toEqual(['Composed: Hooked sync']);
+      const client = createHuddleClient(composed.url, {
+        decisions: (
+          await createHuddleClient(composed.url).decisions.auth.signIn.mutate({
+            email: 'test@example.com',
+            password: 'password',
+          })
+        ).token,
+      });
+      const transcript = await client.decisions.transcripts.create.mutate({
+        projectId: alphaId,
+        title: 'Extracted sync',
+        meetingAt: '2026-11-22T10:00:00Z',
+        content: 'Ann: Nothing decided here either.',
+      });
+      const extraction = await client.decisions.transcripts.extract.mutate({ transcriptId: transcript.id });
+      expect(extraction.proposed.map((decision) => decision.title)).toEqual(['Composed: Extracted sync']);
+      const models = await query<{ embedding_model: string }>(
+        'select embedding_model from decisions.decisions where transcript_id in (?, ?)',
+        [receipt.transcript.id, transcript.id],
+      );
+      expect(models).toEqual([
+        { embedding_model: 'composed-test-v1' },
+        { embedding_model: 'composed-test-v1' },
+      ]);
+    } finally {
+      await composed.close();
     }
   });
 });

@@ -18,11 +18,13 @@ import type { Operations } from './operations.ts';
  * What every module seeder receives as its context: realistic seeders scale with `scale` and are
  * deterministic for a given `seed`; they report rows as they write them so a CLI can show progress.
  */
-export interface SeedContext {
+export interface SeedContext<Resources = unknown> {
   scale: number;
   seed: number;
   /** `total` is the number of rows the seeder will write to `table`; `written` grows towards it. */
   progress(table: string, written: number, total: number): void;
+  /** The module's resources (`DomainModule.resources`), as its operations and jobs receive them. */
+  resources: Resources;
 }
 
 /** A module seeder: a MikroORM Seeder whose context is a SeedContext. */

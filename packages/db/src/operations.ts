@@ -28,9 +28,14 @@ export type ParsedInput<Input extends InputSchema | undefined> = Input extends z
   : undefined;
 
 /** A transaction for the acting actor, loaded afresh each time (a user deactivated meanwhile is refused). */
-export type ActorTransactions<Actor extends ModuleActor> = <T>(
-  work: (em: EntityManager, actor: Actor) => Promise<T>,
-) => Promise<T>;
+export type ActorTransactions<Actor extends ModuleActor> = <T>(work: ActorWork<Actor, T>) => Promise<T>;
+
+/**
+ * What one of those transactions runs. Typed through a method, so its `actor` compares bivariantly like the
+ * `actor` of every operation's `run`: a stepped operation of a module whose actor is, say, `DecisionsActor`
+ * is then an `Operation` of the composed list (the module's actor spec is what guarantees its actor).
+ */
+type ActorWork<Actor extends ModuleActor, T> = { work(em: EntityManager, actor: Actor): Promise<T> }['work'];
 
 /** A transaction for nobody in particular: as the module's request role, or as the owner (`asOwner`). */
 export interface AnonymousTransactions {

@@ -1,6 +1,6 @@
 import type { Database } from './database.ts';
 import { ConfigurationError, ConflictError, InvalidInputError } from './errors.ts';
-import { findModule, type SeedContext } from './module.ts';
+import { findModule, ModuleResources, type SeedContext } from './module.ts';
 import { inRequestScope } from './request.ts';
 
 export type SeedKind = 'minimal' | 'realistic';
@@ -17,6 +17,8 @@ export interface SeedOptions {
   scale?: number;
   seed?: number;
   progress?: (module: string, table: string, written: number, total: number) => void;
+  /** What the modules' seeders need (`ModuleResources`); read from the environment when not given. */
+  resources?: ModuleResources;
 }
 
 export interface SeedResult {
@@ -51,6 +53,9 @@ export async function seed(db: Database, kind: SeedKind, options: SeedOptions = 
       field: 'scale',
     });
   }
+  // Read from a copy: a module's reader may fill in defaults (planner's roots), which must not change what
+  // this process's environment says to the seeders that still read it.
+  const resources = options.resources ?? (await ModuleResources.fromEnv(modules, { ...process.env }));
   const results: SeedResult[] = [];
   let refusal: ConflictError | undefined;
   for (const module of modules) {
@@ -67,6 +72,7 @@ export async function seed(db: Database, kind: SeedKind, options: SeedOptions = 
         rows[table] = written;
         options.progress?.(module.name, table, written, total);
       },
+      resources: resources.of(module),
     };
     const started = performance.now();
     try {

@@ -1,14 +1,9 @@
 /** @huddle/decisions: a decision log from meeting transcripts, with vector similarity. */
 export { type DecisionsActor, decisionsActor } from './actor.ts';
-export {
-  currentExtractor,
-  type Extractor,
-  type ProposedDecision,
-  ruleBasedExtractor,
-  useExtractor,
-} from './extraction/extractor.ts';
-export { reembedJob } from './jobs.ts';
+export { type Extractor, type ProposedDecision, ruleBasedExtractor } from './extraction/extractor.ts';
 export { decisionsModule } from './module.ts';
+export { decisionsOperations } from './operations.ts';
+export { type DecisionsResources, defaultDecisionsResources } from './resources.ts';
 export * from './schemas.ts';
 export {
   DecisionsMinimalSeeder,
@@ -61,15 +56,12 @@ export {
   restoreUser,
   signIn,
 } from './services/users.ts';
+export { type Embedder, hashEmbedding, hashingEmbedder } from './similarity/embedder.ts';
+export type { InTransaction } from './transactions.ts';
 export {
-  currentEmbedder,
-  type Embedder,
-  hashEmbedding,
-  hashingEmbedder,
-  useEmbedder,
-} from './similarity/embedder.ts';
-export type { InActorTransaction, InTransaction } from './transactions.ts';
-export {
+  DECISIONS_WEBHOOK_PATH,
+  DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE,
+  DECISIONS_WEBHOOK_SECRET_VARIABLE,
   parseWebhookBody,
   verifyWebhookSignature,
   WEBHOOK_TOLERANCE_SECONDS,

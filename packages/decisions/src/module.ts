@@ -1,20 +1,23 @@
-import type { ModuleWithActors } from '@huddle/db';
+import type { DomainModule } from '@huddle/db';
 import { type DecisionsActor, decisionsActor } from './actor.ts';
+import { decisionsDemo } from './demo.ts';
 import { DecisionsDecision } from './entities/decision.ts';
 import { DecisionsProject } from './entities/project.ts';
 import { DecisionsProjectMember } from './entities/project-member.ts';
 import { DecisionsRelationship } from './entities/relationship.ts';
 import { DecisionsTranscript } from './entities/transcript.ts';
 import { DecisionsUser } from './entities/user.ts';
-import { reembedJob } from './jobs.ts';
+import { decisionsJobs } from './jobs.ts';
 import { decisionsMigrations } from './migrations/index.ts';
+import { decisionsOperations } from './operations.ts';
 import { DECISIONS_REQUEST_ROLE } from './request-role.ts';
+import { type DecisionsResources, defaultDecisionsResources } from './resources.ts';
 import { DecisionsMinimalSeeder } from './seeders/minimal.ts';
 import { DecisionsRealisticSeeder } from './seeders/realistic.ts';
 
 /** The decision log as a Huddle module: Postgres schema `decisions`, its own migrations and seeders. */
 export const decisionsModule = {
-  name: 'decisions',
+  name: 'decisions' as const,
   actor: decisionsActor,
   signInHint: 'sign in with `decisions.auth.signIn` (email and password) for a decisions token',
   entities: [
@@ -28,5 +31,8 @@ export const decisionsModule = {
   migrations: decisionsMigrations,
   requestRole: DECISIONS_REQUEST_ROLE,
   seeders: { minimal: DecisionsMinimalSeeder, realistic: DecisionsRealisticSeeder },
-  jobs: [reembedJob],
-} satisfies ModuleWithActors<DecisionsActor>;
+  operations: decisionsOperations,
+  resources: defaultDecisionsResources,
+  jobs: decisionsJobs,
+  demo: decisionsDemo,
+} satisfies DomainModule<DecisionsActor, DecisionsResources>;

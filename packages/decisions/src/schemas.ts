@@ -225,30 +225,31 @@ export const similarInputSchema = z
     path: ['decisionId'],
   });
 
-export type SignInInput = z.input<typeof signInInputSchema>;
-export type CreateUserInput = z.input<typeof createUserInputSchema>;
-export type UserIdInput = z.input<typeof userIdInputSchema>;
-export type ChangeUserRoleInput = z.input<typeof changeUserRoleInputSchema>;
-export type ListUsersInput = z.input<typeof listUsersInputSchema>;
-export type ChangePasswordInput = z.input<typeof changePasswordInputSchema>;
-export type CreateProjectInput = z.input<typeof createProjectInputSchema>;
-export type ListProjectsInput = z.input<typeof listProjectsInputSchema>;
-export type ProjectIdInput = z.input<typeof projectIdInputSchema>;
-export type ListMembersInput = z.input<typeof listMembersInputSchema>;
-export type AddMemberInput = z.input<typeof addMemberInputSchema>;
-export type ChangeMemberRoleInput = z.input<typeof changeMemberRoleInputSchema>;
-export type RemoveMemberInput = z.input<typeof removeMemberInputSchema>;
-export type CreateTranscriptInput = z.input<typeof createTranscriptInputSchema>;
-export type WebhookTranscriptInput = z.input<typeof webhookTranscriptInputSchema>;
-export type TranscriptIdInput = z.input<typeof transcriptIdInputSchema>;
-export type ListTranscriptsInput = z.input<typeof listTranscriptsInputSchema>;
-export type CreateDecisionInput = z.input<typeof createDecisionInputSchema>;
-export type EditDecisionInput = z.input<typeof editDecisionInputSchema>;
-export type ListDecisionsInput = z.input<typeof listDecisionsInputSchema>;
-export type DecisionIdInput = z.input<typeof decisionIdInputSchema>;
-export type TransitionDecisionInput = z.input<typeof transitionDecisionInputSchema>;
-export type RelateDecisionsInput = z.input<typeof relateDecisionsInputSchema>;
-export type SimilarInput = z.input<typeof similarInputSchema>;
+/** Inputs as services receive them, parsed once at the edge: defaults filled, emails lower-cased, cursors decoded. */
+export type SignInInput = z.output<typeof signInInputSchema>;
+export type CreateUserInput = z.output<typeof createUserInputSchema>;
+export type UserIdInput = z.output<typeof userIdInputSchema>;
+export type ChangeUserRoleInput = z.output<typeof changeUserRoleInputSchema>;
+export type ListUsersInput = z.output<typeof listUsersInputSchema>;
+export type ChangePasswordInput = z.output<typeof changePasswordInputSchema>;
+export type CreateProjectInput = z.output<typeof createProjectInputSchema>;
+export type ListProjectsInput = z.output<typeof listProjectsInputSchema>;
+export type ProjectIdInput = z.output<typeof projectIdInputSchema>;
+export type ListMembersInput = z.output<typeof listMembersInputSchema>;
+export type AddMemberInput = z.output<typeof addMemberInputSchema>;
+export type ChangeMemberRoleInput = z.output<typeof changeMemberRoleInputSchema>;
+export type RemoveMemberInput = z.output<typeof removeMemberInputSchema>;
+export type CreateTranscriptInput = z.output<typeof createTranscriptInputSchema>;
+export type WebhookTranscriptInput = z.output<typeof webhookTranscriptInputSchema>;
+export type TranscriptIdInput = z.output<typeof transcriptIdInputSchema>;
+export type ListTranscriptsInput = z.output<typeof listTranscriptsInputSchema>;
+export type CreateDecisionInput = z.output<typeof createDecisionInputSchema>;
+export type EditDecisionInput = z.output<typeof editDecisionInputSchema>;
+export type ListDecisionsInput = z.output<typeof listDecisionsInputSchema>;
+export type DecisionIdInput = z.output<typeof decisionIdInputSchema>;
+export type TransitionDecisionInput = z.output<typeof transitionDecisionInputSchema>;
+export type RelateDecisionsInput = z.output<typeof relateDecisionsInputSchema>;
+export type SimilarInput = z.output<typeof similarInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
 

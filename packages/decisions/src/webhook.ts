@@ -8,6 +8,13 @@ import { InvalidInputError, UnauthorizedError } from '@huddle/db';
  * may be valid at once (the current one and the one it replaces), so a secret is rotated without a gap.
  */
 
+/** Where meeting tools deliver transcripts on the API (its signed webhook route). */
+export const DECISIONS_WEBHOOK_PATH = '/webhooks/decisions/transcripts';
+/** The shared secret deliveries are signed with; unset, the route answers 503. */
+export const DECISIONS_WEBHOOK_SECRET_VARIABLE = 'HUDDLE_DECISIONS_WEBHOOK_SECRET';
+/** While a secret is rotated: the one being replaced, still accepted until the sender signs with the new one. */
+export const DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE = 'HUDDLE_DECISIONS_WEBHOOK_PREVIOUS_SECRET';
+
 /** How old (or how far in the future) a delivery's timestamp may be: five minutes. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 

@@ -3,20 +3,11 @@ import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
+import { decisionsOperations } from '../src/operations.ts';
 import type { CreateDecisionInput, Decision } from '../src/schemas.ts';
-import {
-  createDecision,
-  deleteDecision,
-  editDecision,
-  getDecision,
-  listDecisions,
-  restoreDecision,
-  transitionDecision,
-} from '../src/services/decisions.ts';
-import { relateDecisions, supersedeChain } from '../src/services/relationships.ts';
-import { createTranscript } from '../src/services/transcripts.ts';
+import type { relateDecisions } from '../src/services/relationships.ts';
 import { newProject, newProjectCast } from './fixtures.ts';
-import { asActor, expectHuddleError, useSqlClient } from './helpers.ts';
+import { call, expectHuddleError, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 const postgres = useSqlClient(test);
@@ -33,23 +24,21 @@ beforeAll(async () => {
 let titleNumber = 0;
 function decide(actor: DecisionsActor, fields: Partial<CreateDecisionInput> = {}): Promise<Decision> {
   titleNumber += 1;
-  return asActor(test.db, actor, (em, a) =>
-    createDecision(em, a, {
-      projectId,
-      title: `Decision ${titleNumber}`,
-      statement: `We will do thing number ${titleNumber}.`,
-      confidence: 0.8,
-      ...fields,
-    }),
-  );
+  return call(test.db, actor, decisionsOperations.decisions.create, {
+    projectId,
+    title: `Decision ${titleNumber}`,
+    statement: `We will do thing number ${titleNumber}.`,
+    confidence: 0.8,
+    ...fields,
+  });
 }
 const move = (decisionId: number, status: 'accepted' | 'rejected' | 'deprecated', actor = member) =>
-  asActor(test.db, actor, (em, a) => transitionDecision(em, a, { decisionId, status }));
+  call(test.db, actor, decisionsOperations.decisions.transition, { decisionId, status });
 const relate = (
   fromDecisionId: number,
   toDecisionId: number,
   kind: Parameters<typeof relateDecisions>[2]['kind'],
-) => asActor(test.db, member, (em, a) => relateDecisions(em, a, { fromDecisionId, toDecisionId, kind }));
+) => call(test.db, member, decisionsOperations.decisions.relate, { fromDecisionId, toDecisionId, kind });
 const statusOf = async (id: number) =>
   (await postgres.client.query('select status from decisions.decisions where id = $1', [id])).rows[0].status;
 
@@ -87,15 +76,15 @@ describe('decisions', () => {
     await expectHuddleError(decide(viewer), ForbiddenError);
     const decision = await decide(member);
     await expectHuddleError(
-      asActor(test.db, stranger, (em, a) => getDecision(em, a, { decisionId: decision.id })),
+      call(test.db, stranger, decisionsOperations.decisions.get, { decisionId: decision.id }),
       NotFoundError,
     );
     await expectHuddleError(
-      asActor(test.db, stranger, (em, a) => listDecisions(em, a, { projectId })),
+      call(test.db, stranger, decisionsOperations.decisions.list, { projectId }),
       NotFoundError,
     );
     expect(
-      (await asActor(test.db, viewer, (em, a) => getDecision(em, a, { decisionId: decision.id }))).id,
+      (await call(test.db, viewer, decisionsOperations.decisions.get, { decisionId: decision.id })).id,
     ).toBe(decision.id);
   });
 
@@ -105,9 +94,10 @@ describe('decisions', () => {
       consensus: { for: ['Ann'], against: [], abstain: ['Bob'] },
       rationale: 'Because',
     });
-    const edited = await asActor(test.db, member, (em, a) =>
-      editDecision(em, a, { decisionId: decision.id, title: 'Renamed' }),
-    );
+    const edited = await call(test.db, member, decisionsOperations.decisions.edit, {
+      decisionId: decision.id,
+      title: 'Renamed',
+    });
     expect(edited).toMatchObject({
       title: 'Renamed',
       statement: decision.statement,
@@ -126,13 +116,11 @@ describe('decisions', () => {
         decision.id,
       ])
     ).rows[0].e;
-    const edited = await asActor(test.db, member, (em, a) =>
-      editDecision(em, a, {
-        decisionId: decision.id,
-        statement: 'Something else entirely.',
-        confidence: 0.5,
-      }),
-    );
+    const edited = await call(test.db, member, decisionsOperations.decisions.edit, {
+      decisionId: decision.id,
+      statement: 'Something else entirely.',
+      confidence: 0.5,
+    });
     expect(edited).toMatchObject({
       statement: 'Something else entirely.',
       confidence: 0.5,
@@ -149,15 +137,13 @@ describe('decisions', () => {
   it('lists per project by status, latest decided first, leaving deleted ones out until restored', async () => {
     const listProject = await newProject(test.db, owner, { members: [member] });
     const make = (title: string, decidedAt: string) =>
-      asActor(test.db, member, (em, a) =>
-        createDecision(em, a, {
-          projectId: listProject,
-          title,
-          statement: title,
-          confidence: 0.5,
-          decidedAt,
-        }),
-      );
+      call(test.db, member, decisionsOperations.decisions.create, {
+        projectId: listProject,
+        title,
+        statement: title,
+        confidence: 0.5,
+        decidedAt,
+      });
     const old = await make('Old', '2026-01-01T00:00:00Z');
     const mid = await make('Mid', '2026-02-01T00:00:00Z');
     const recent = await make('Recent', '2026-03-01T00:00:00Z');
@@ -166,47 +152,43 @@ describe('decisions', () => {
       input: { status?: 'proposed' | 'accepted'; includeDeleted?: boolean } = {},
       actor = member,
     ) =>
-      asActor(test.db, actor, (em, a) => listDecisions(em, a, { projectId: listProject, ...input })).then(
+      call(test.db, actor, decisionsOperations.decisions.list, { projectId: listProject, ...input }).then(
         (page) => page.items.map((row) => row.title),
       );
     expect(await list()).toEqual(['Recent', 'Mid', 'Old']);
     expect(await list({ status: 'proposed' })).toEqual(['Recent', 'Old']);
-    await asActor(test.db, member, (em, a) => deleteDecision(em, a, { decisionId: recent.id }));
+    await call(test.db, member, decisionsOperations.decisions.delete, { decisionId: recent.id });
     expect(await list()).toEqual(['Mid', 'Old']);
     await expectHuddleError(
-      asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: recent.id })),
+      call(test.db, member, decisionsOperations.decisions.get, { decisionId: recent.id }),
       NotFoundError,
     );
     await expectHuddleError(list({ includeDeleted: true }), ForbiddenError);
     expect(await list({ includeDeleted: true }, owner)).toEqual(['Recent', 'Mid', 'Old']);
-    await asActor(test.db, member, (em, a) => restoreDecision(em, a, { decisionId: recent.id }));
+    await call(test.db, member, decisionsOperations.decisions.restore, { decisionId: recent.id });
     expect(await list()).toEqual(['Recent', 'Mid', 'Old']);
     expect(old.status).toBe('proposed');
   });
 
   it('reads a decision in the list and alone exactly as its last write answered, and pages by limit', async () => {
     const readProject = await newProject(test.db, owner, { members: [member] });
-    const transcript = await asActor(test.db, member, (em, a) =>
-      createTranscript(em, a, {
-        projectId: readProject,
-        title: 'Sync',
-        meetingAt: '2026-02-20T10:00:00Z',
-        content: 'Ann: We decide.',
-      }),
-    );
-    const full = await asActor(test.db, member, (em, a) =>
-      createDecision(em, a, {
-        projectId: readProject,
-        transcriptId: transcript.id,
-        title: 'Full',
-        statement: 'Every field set.',
-        rationale: 'Because',
-        confidence: 0.95,
-        decidedAt: '2026-03-01T12:34:56.789Z',
-        impacts: [{ area: 'api', note: 'callers upgrade' }, { area: 'ops' }],
-        consensus: { for: ['Ann'], against: ['Bob'], abstain: ['Cy'] },
-      }),
-    );
+    const transcript = await call(test.db, member, decisionsOperations.transcripts.create, {
+      projectId: readProject,
+      title: 'Sync',
+      meetingAt: '2026-02-20T10:00:00Z',
+      content: 'Ann: We decide.',
+    });
+    const full = await call(test.db, member, decisionsOperations.decisions.create, {
+      projectId: readProject,
+      transcriptId: transcript.id,
+      title: 'Full',
+      statement: 'Every field set.',
+      rationale: 'Because',
+      confidence: 0.95,
+      decidedAt: '2026-03-01T12:34:56.789Z',
+      impacts: [{ area: 'api', note: 'callers upgrade' }, { area: 'ops' }],
+      consensus: { for: ['Ann'], against: ['Bob'], abstain: ['Cy'] },
+    });
     // A row as the database's defaults leave it (consensus '{}', no rationale, no transcript).
     const { rows } = await postgres.client.query(
       `insert into decisions.decisions (project_id, title, statement, confidence, decided_at)
@@ -236,12 +218,12 @@ describe('decisions', () => {
     };
 
     const list = (limit?: number) =>
-      asActor(test.db, member, (em, a) => listDecisions(em, a, { projectId: readProject, limit })).then(
+      call(test.db, member, decisionsOperations.decisions.list, { projectId: readProject, limit }).then(
         (page) => page.items,
       );
     expect(await list()).toEqual([accepted, rejected]);
     expect(await list(1)).toEqual([accepted]);
-    expect(await asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: full.id }))).toEqual({
+    expect(await call(test.db, member, decisionsOperations.decisions.get, { decisionId: full.id })).toEqual({
       ...accepted,
       relationships: [
         {
@@ -255,7 +237,7 @@ describe('decisions', () => {
       ],
     });
     expect(
-      await asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: rejected.id })),
+      await call(test.db, member, decisionsOperations.decisions.get, { decisionId: rejected.id }),
     ).toEqual({
       ...rejected,
       relationships: [
@@ -270,9 +252,9 @@ describe('decisions', () => {
       ],
     });
     // A deleted decision leaves the other side's relationships.
-    await asActor(test.db, member, (em, a) => deleteDecision(em, a, { decisionId: rejected.id }));
+    await call(test.db, member, decisionsOperations.decisions.delete, { decisionId: rejected.id });
     expect(
-      (await asActor(test.db, member, (em, a) => getDecision(em, a, { decisionId: full.id }))).relationships,
+      (await call(test.db, member, decisionsOperations.decisions.get, { decisionId: full.id })).relationships,
     ).toEqual([]);
   });
 });
@@ -297,9 +279,10 @@ describe('lifecycle', () => {
       /is proposed and cannot become deprecated/,
     );
     await expectHuddleError(
-      asActor(test.db, member, (em, act) =>
-        transitionDecision(em, act, { decisionId: b.id, status: 'superseded' as 'accepted' }),
-      ),
+      call(test.db, member, decisionsOperations.decisions.transition, {
+        decisionId: b.id,
+        status: 'superseded' as 'accepted',
+      }),
       InvalidInputError,
     );
     await expectHuddleError(move(b.id, 'accepted', viewer), ForbiddenError);
@@ -340,12 +323,12 @@ describe('relationships', () => {
     await relate(a.id, b.id, 'supersedes');
     await relate(c.id, b.id, 'depends_on');
     await relate(c.id, a.id, 'amends');
-    const detail = await asActor(test.db, viewer, (em, act) => getDecision(em, act, { decisionId: b.id }));
+    const detail = await call(test.db, viewer, decisionsOperations.decisions.get, { decisionId: b.id });
     expect(detail.relationships.map((row) => [row.label, row.decisionId])).toEqual([
       ['superseded by', a.id],
       ['depended on by', c.id],
     ]);
-    const ofC = await asActor(test.db, viewer, (em, act) => getDecision(em, act, { decisionId: c.id }));
+    const ofC = await call(test.db, viewer, decisionsOperations.decisions.get, { decisionId: c.id });
     expect(ofC.relationships.map((row) => [row.label, row.direction])).toEqual([
       ['depends on', 'outgoing'],
       ['amends', 'outgoing'],
@@ -361,14 +344,12 @@ describe('relationships', () => {
       'decision_relationships_from_decision_id_to_decision_id_kind_key',
     );
     const otherProject = await newProject(test.db, owner, { members: [member] });
-    const elsewhere = await asActor(test.db, member, (em, act) =>
-      createDecision(em, act, {
-        projectId: otherProject,
-        title: 'Elsewhere',
-        statement: 'x',
-        confidence: 0.5,
-      }),
-    );
+    const elsewhere = await call(test.db, member, decisionsOperations.decisions.create, {
+      projectId: otherProject,
+      title: 'Elsewhere',
+      statement: 'x',
+      confidence: 0.5,
+    });
     await expectHuddleError(relate(a.id, elsewhere.id, 'relates_to'), ConflictError);
   });
 
@@ -396,16 +377,16 @@ describe('relationships', () => {
       await relate(chain[index]!.id, chain[index - 1]!.id, 'supersedes');
     const expected = chain.map((decision) => decision.id);
     for (const [position, decision] of chain.entries()) {
-      const result = await asActor(test.db, viewer, (em, act) =>
-        supersedeChain(em, act, { decisionId: decision.id }),
-      );
+      const result = await call(test.db, viewer, decisionsOperations.decisions.supersedeChain, {
+        decisionId: decision.id,
+      });
       expect(result.chain.map((row) => row.id)).toEqual(expected);
       expect(result.position).toBe(position);
     }
     const lone = await decide(member);
     expect(
       (
-        await asActor(test.db, viewer, (em, act) => supersedeChain(em, act, { decisionId: lone.id }))
+        await call(test.db, viewer, decisionsOperations.decisions.supersedeChain, { decisionId: lone.id })
       ).chain.map((row) => row.id),
     ).toEqual([lone.id]);
   });
@@ -425,7 +406,7 @@ describe('relationships', () => {
     await move(c.id, 'accepted');
     await move(d.id, 'accepted');
     await relate(d.id, c.id, 'conflicts_with');
-    const detail = await asActor(test.db, viewer, (em, act) => getDecision(em, act, { decisionId: c.id }));
+    const detail = await call(test.db, viewer, decisionsOperations.decisions.get, { decisionId: c.id });
     expect(detail.anomalies).toEqual([{ kind: 'contradicts', decisionId: d.id }]);
   });
 });

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   type Database,
-  type EntityManager,
   migrateUp,
   migrationCheck,
   openDatabase,
@@ -12,15 +11,12 @@ import {
   seededRandom,
 } from '@huddle/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
+import { decisionsOperations } from '../src/operations.ts';
 import { sampleDecisionText } from '../src/seeders/corpus.ts';
-import { getDecision, listDecisions, transitionDecision } from '../src/services/decisions.ts';
-import { archiveProject, getProject, listMyProjects } from '../src/services/projects.ts';
-import { similarDecisions } from '../src/services/similarity.ts';
 import { signIn } from '../src/services/users.ts';
 import { hashEmbedding } from '../src/similarity/embedder.ts';
-import { actorOf, asActor, inRequest } from './helpers.ts';
+import { actorOf, call, inRequest } from './helpers.ts';
 
 /**
  * The embedded database (`pnpm start` without DATABASE_URL): PGlite, which is PostgreSQL 18 with its own
@@ -83,37 +79,39 @@ describe('decisions on the embedded database (PGlite)', () => {
 
   it('answers similarity as the seed’s director, through the request scope', async () => {
     const user = await inRequest(db, (em) => signIn(em, { email: 'test@example.com', password: 'password' }));
-    const results = await asActor(db, actorOf(user), (em, actor) =>
-      similarDecisions(em, actor, { text: 'Adopt Redis for the EU region', k: 10 }),
-    );
+    const results = await call(db, actorOf(user), decisionsOperations.similar, {
+      text: 'Adopt Redis for the EU region',
+      k: 10,
+    });
     expect(results).toHaveLength(10);
     expect(results[0]!.title).toMatch(/Redis|EU region|Adopt/);
   });
 
   it('serves the hot reads, rendered as JSON by the database, as the ORM’s writes answer', async () => {
     const user = await inRequest(db, (em) => signIn(em, { email: 'test@example.com', password: 'password' }));
-    const as = <T>(work: (em: EntityManager, actor: DecisionsActor) => Promise<T>) =>
-      asActor(db, actorOf(user), work);
+    const director = actorOf(user);
+    const { projects, decisions } = decisionsOperations;
     const {
       items: [alpha, beta],
-    } = await as((em, a) => listMyProjects(em, a));
+    } = await call(db, director, projects.mine, undefined);
     expect([alpha!.name, beta!.name]).toEqual(['Test Project Alpha', 'Test Project Beta']);
-    const archived = await as((em, a) => archiveProject(em, a, { projectId: beta!.id }));
-    expect((await as((em, a) => listMyProjects(em, a, { includeArchived: true }))).items).toEqual([
+    const archived = await call(db, director, projects.archive, { projectId: beta!.id });
+    expect((await call(db, director, projects.mine, { includeArchived: true })).items).toEqual([
       alpha,
       archived,
     ]);
-    expect(await as((em, a) => getProject(em, a, { projectId: beta!.id }))).toEqual(archived);
+    expect(await call(db, director, projects.get, { projectId: beta!.id })).toEqual(archived);
     const {
       items: [latest],
-    } = await as((em, a) => listDecisions(em, a, { projectId: alpha!.id, limit: 1 }));
-    const accepted = await as((em, a) =>
-      transitionDecision(em, a, { decisionId: latest!.id, status: 'accepted' }),
-    );
+    } = await call(db, director, decisions.list, { projectId: alpha!.id, limit: 1 });
+    const accepted = await call(db, director, decisions.transition, {
+      decisionId: latest!.id,
+      status: 'accepted',
+    });
     expect(
-      (await as((em, a) => listDecisions(em, a, { projectId: alpha!.id, status: 'accepted' }))).items,
+      (await call(db, director, decisions.list, { projectId: alpha!.id, status: 'accepted' })).items,
     ).toEqual([accepted]);
-    expect(await as((em, a) => getDecision(em, a, { decisionId: accepted.id }))).toEqual({
+    expect(await call(db, director, decisions.get, { decisionId: accepted.id })).toEqual({
       ...accepted,
       relationships: [],
     });

@@ -1,8 +1,7 @@
 import type { Database } from '@huddle/db';
 import type { DecisionsActor } from '../src/actor.ts';
-import { addMember, createProject } from '../src/services/projects.ts';
-import { createUser } from '../src/services/users.ts';
-import { actorOf, asActor, UNUSED_PASSWORD_HASH } from './helpers.ts';
+import { decisionsOperations } from '../src/operations.ts';
+import { actorOf, call, UNUSED_PASSWORD_HASH } from './helpers.ts';
 
 let unique = 0;
 
@@ -25,13 +24,11 @@ export async function newPerson(
   name: string,
 ): Promise<DecisionsActor> {
   unique += 1;
-  const user = await asActor(db, director, (em, actor) =>
-    createUser(em, actor, {
-      email: `p${unique}.${process.pid}@fixture.test`,
-      name,
-      password: 'long-enough-1',
-    }),
-  );
+  const user = await call(db, director, decisionsOperations.users.create, {
+    email: `p${unique}.${process.pid}@fixture.test`,
+    name,
+    password: 'long-enough-1',
+  });
   return actorOf(user);
 }
 
@@ -42,17 +39,17 @@ export async function newProject(
   others: { members?: DecisionsActor[]; viewers?: DecisionsActor[] } = {},
 ): Promise<number> {
   unique += 1;
-  const project = await asActor(db, owner, (em, actor) =>
-    createProject(em, actor, { name: `Project ${unique}` }),
-  );
+  const project = await call(db, owner, decisionsOperations.projects.create, { name: `Project ${unique}` });
   for (const [role, people] of [
     ['member', others.members ?? []],
     ['viewer', others.viewers ?? []],
   ] as const) {
     for (const person of people) {
-      await asActor(db, owner, (em, actor) =>
-        addMember(em, actor, { projectId: project.id, userId: person.userId, role }),
-      );
+      await call(db, owner, decisionsOperations.projects.addMember, {
+        projectId: project.id,
+        userId: person.userId,
+        role,
+      });
     }
   }
   return project.id;

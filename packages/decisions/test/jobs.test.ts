@@ -1,11 +1,12 @@
-import { runJob } from '@huddle/db';
+import { ModuleResources, runJob } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decisionsModule } from '../src/module.ts';
-import { createDecision } from '../src/services/decisions.ts';
-import { type Embedder, hashingEmbedder, useEmbedder } from '../src/similarity/embedder.ts';
+import { decisionsOperations } from '../src/operations.ts';
+import { defaultDecisionsResources } from '../src/resources.ts';
+import type { Embedder } from '../src/similarity/embedder.ts';
 import { newDirector, newPerson, newProject } from './fixtures.ts';
-import { asActor, useSqlClient } from './helpers.ts';
+import { call, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 const postgres = useSqlClient(test);
@@ -16,14 +17,21 @@ beforeAll(async () => {
   const owner = await newPerson(test.db, director, 'Owner');
   const projectId = await newProject(test.db, owner);
   for (const title of ['Adopt Kafka', 'Retire cron jobs', 'Encrypt S3 buckets']) {
-    const decision = await asActor(test.db, owner, (em, a) =>
-      createDecision(em, a, { projectId, title, statement: `${title} this quarter.`, confidence: 0.7 }),
-    );
+    const decision = await call(test.db, owner, decisionsOperations.decisions.create, {
+      projectId,
+      title,
+      statement: `${title} this quarter.`,
+      confidence: 0.7,
+    });
     ids.push(decision.id);
   }
 });
 
-afterEach(() => useEmbedder(hashingEmbedder));
+/** The composed resources with `embedder` as the decisions module's. */
+async function withEmbedder(embedder: Embedder): Promise<ModuleResources> {
+  const composed = await ModuleResources.fromEnv([decisionsModule]);
+  return composed.with(decisionsModule, { ...defaultDecisionsResources(), embedder });
+}
 
 const models = async () =>
   (
@@ -50,8 +58,7 @@ describe('decisions.reembed', () => {
       embed: async (texts) =>
         texts.map(() => Array.from({ length: 384 }, (_, index) => (index === 1 ? 1 : 0))),
     };
-    useEmbedder(constant);
-    const report = await runJob(test.db, 'decisions.reembed');
+    const report = await runJob(test.db, 'decisions.reembed', { resources: await withEmbedder(constant) });
     expect(report).toMatchObject({ status: 'ran' });
     expect(report.status === 'ran' && report.rows).toBeGreaterThanOrEqual(ids.length);
     expect(await models()).toEqual(ids.map(() => ({ model: 'constant-test-v1', embedded: true })));
@@ -63,8 +70,10 @@ describe('decisions.reembed', () => {
   });
 
   it('refuses an embedder that returns vectors of another dimension, writing nothing', async () => {
-    useEmbedder({ name: 'broken-test-v1', embed: async (texts) => texts.map(() => [1, 0, 0]) });
-    await expect(runJob(test.db, 'decisions.reembed')).rejects.toThrow(/must return 384 finite numbers/);
+    const broken: Embedder = { name: 'broken-test-v1', embed: async (texts) => texts.map(() => [1, 0, 0]) };
+    await expect(
+      runJob(test.db, 'decisions.reembed', { resources: await withEmbedder(broken) }),
+    ).rejects.toThrow(/must return 384 finite numbers/);
     expect((await models()).map((row) => row.model)).not.toContain('broken-test-v1');
   });
 });

@@ -2,11 +2,18 @@ import { useTestDatabase } from '@huddle/testing';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { decisionsModule } from '../src/module.ts';
+import { decisionsOperations } from '../src/operations.ts';
+import { defaultDecisionsResources } from '../src/resources.ts';
 import {
+  createDecisionInputSchema,
   decisionDetailSchema,
   decisionPageSchema,
   decisionSchema,
   extractionSchema,
+  listDecisionsInputSchema,
+  listMembersInputSchema,
+  listProjectsInputSchema,
+  listTranscriptsInputSchema,
   memberPageSchema,
   memberSchema,
   projectPageSchema,
@@ -31,9 +38,9 @@ import {
 import { relateDecisions, supersedeChain } from '../src/services/relationships.ts';
 import { similarDecisions } from '../src/services/similarity.ts';
 import { createTranscript, listTranscripts, receiveWebhookTranscript } from '../src/services/transcripts.ts';
-import { getCurrentUser, listUsers } from '../src/services/users.ts';
+import { getCurrentUser } from '../src/services/users.ts';
 import { newDirector, newPerson, newProject } from './fixtures.ts';
-import { actorTransactions, asActor, requestTransactions } from './helpers.ts';
+import { actorTransactions, asActor, call, requestTransactions } from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 
@@ -51,20 +58,27 @@ describe('service outputs match their zod output schemas', () => {
     const other = await newPerson(test.db, director, 'Other');
     const projectId = await newProject(test.db, owner);
     const as = <T>(work: Parameters<typeof asActor<T>>[2]) => asActor(test.db, owner, work);
+    const resources = defaultDecisionsResources();
 
     conforms(userSchema, await as((em, a) => getCurrentUser(em, a)));
     for (const user of (
-      await asActor(test.db, director, (em, a) => listUsers(em, a, { includeDeleted: true }))
+      await call(test.db, director, decisionsOperations.users.list, { includeDeleted: true })
     ).items) {
       conforms(userSchema, user);
     }
     conforms(projectSchema, await as((em, a) => getProject(em, a, { projectId })));
-    conforms(projectPageSchema, await as((em, a) => listMyProjects(em, a)));
+    conforms(
+      projectPageSchema,
+      await as((em, a) => listMyProjects(em, a, listProjectsInputSchema.parse({}))),
+    );
     conforms(
       memberSchema,
       await as((em, a) => addMember(em, a, { projectId, userId: other.userId, role: 'viewer' })),
     );
-    conforms(memberPageSchema, await as((em, a) => listMembers(em, a, { projectId })));
+    conforms(
+      memberPageSchema,
+      await as((em, a) => listMembers(em, a, listMembersInputSchema.parse({ projectId }))),
+    );
     conforms(
       removedMemberSchema,
       await as((em, a) => removeMember(em, a, { projectId, userId: other.userId })),
@@ -74,47 +88,68 @@ describe('service outputs match their zod output schemas', () => {
       createTranscript(em, a, {
         projectId,
         title: 'Sync',
+        source: 'manual',
         meetingAt: '2026-11-22T09:00:00Z',
         participants: [{ name: 'Ann', email: 'ann@example.com' }, { name: 'Bob' }],
         content: 'Ann: We decided to adopt Kafka.\nBob: I object.',
       }),
     );
     conforms(transcriptSchema, transcript);
-    conforms(transcriptPageSchema, await as((em, a) => listTranscripts(em, a, { projectId })));
-    const extraction = await extractDecisions(actorTransactions(test.db, owner), {
-      transcriptId: transcript.id,
-    });
+    conforms(
+      transcriptPageSchema,
+      await as((em, a) => listTranscripts(em, a, listTranscriptsInputSchema.parse({ projectId }))),
+    );
+    const extraction = await extractDecisions(
+      actorTransactions(test.db, owner),
+      { transcriptId: transcript.id },
+      resources,
+    );
     conforms(extractionSchema, extraction);
     conforms(
       webhookReceiptSchema,
-      await receiveWebhookTranscript(requestTransactions(test.db), {
-        webhookId: 'outputs-1',
-        projectId,
-        title: 'Hook',
-        meetingAt: '2026-11-22T10:00:00Z',
-        content: "Ann: Let's go with Redis.",
-      }),
+      await receiveWebhookTranscript(
+        requestTransactions(test.db),
+        {
+          webhookId: 'outputs-1',
+          projectId,
+          title: 'Hook',
+          meetingAt: '2026-11-22T10:00:00Z',
+          participants: [],
+          content: "Ann: Let's go with Redis.",
+        },
+        resources,
+      ),
     );
 
     const first = await as((em, a) =>
-      createDecision(em, a, {
-        projectId,
-        title: 'Adopt Kafka',
-        statement: 'We adopt Kafka.',
-        confidence: 0.9,
-      }),
+      createDecision(
+        em,
+        a,
+        createDecisionInputSchema.parse({
+          projectId,
+          title: 'Adopt Kafka',
+          statement: 'We adopt Kafka.',
+          confidence: 0.9,
+        }),
+        resources,
+      ),
     );
     conforms(decisionSchema, first);
     const second = await as((em, a) =>
-      createDecision(em, a, {
-        projectId,
-        transcriptId: transcript.id,
-        title: 'Adopt Kafka with schemas',
-        statement: 'We adopt Kafka with a schema registry.',
-        rationale: 'Contracts',
-        confidence: 0.8,
-        impacts: [{ area: 'api' }],
-      }),
+      createDecision(
+        em,
+        a,
+        createDecisionInputSchema.parse({
+          projectId,
+          transcriptId: transcript.id,
+          title: 'Adopt Kafka with schemas',
+          statement: 'We adopt Kafka with a schema registry.',
+          rationale: 'Contracts',
+          confidence: 0.8,
+          impacts: [{ area: 'api' }],
+        }),
+        resources,
+      ),
     );
     await as((em, a) =>
       relateDecisions(em, a, { fromDecisionId: second.id, toDecisionId: first.id, kind: 'supersedes' }),
@@ -124,9 +159,14 @@ describe('service outputs match their zod output schemas', () => {
       await as((em, a) => transitionDecision(em, a, { decisionId: second.id, status: 'accepted' })),
     );
     conforms(decisionDetailSchema, await as((em, a) => getDecision(em, a, { decisionId: first.id })));
-    conforms(decisionPageSchema, await as((em, a) => listDecisions(em, a, { projectId })));
+    conforms(
+      decisionPageSchema,
+      await as((em, a) => listDecisions(em, a, listDecisionsInputSchema.parse({ projectId }))),
+    );
     conforms(supersedeChainSchema, await as((em, a) => supersedeChain(em, a, { decisionId: first.id })));
-    for (const row of await as((em, a) => similarDecisions(em, a, { decisionId: first.id, k: 3 }))) {
+    for (const row of await as((em, a) =>
+      similarDecisions(em, a, { decisionId: first.id, k: 3 }, resources),
+    )) {
       conforms(similarDecisionSchema, row);
     }
   });

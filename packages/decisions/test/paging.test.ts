@@ -4,12 +4,9 @@ import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
-import { createDecision, listDecisions } from '../src/services/decisions.ts';
-import { addMember, createProject, listMembers, listMyProjects } from '../src/services/projects.ts';
-import { createTranscript, getTranscript, listTranscripts } from '../src/services/transcripts.ts';
-import { listUsers } from '../src/services/users.ts';
+import { decisionsOperations } from '../src/operations.ts';
 import { newDirector, newPerson, newProject } from './fixtures.ts';
-import { asActor, expectHuddleError } from './helpers.ts';
+import { call, expectHuddleError } from './helpers.ts';
 
 /** Every list is a page: a bounded size and a keyset cursor that walks the whole list exactly once. */
 const test = useTestDatabase([decisionsModule]);
@@ -23,7 +20,7 @@ beforeAll(async () => {
   projectId = await newProject(test.db, owner);
   for (const name of ['Ada', 'Bea', 'Cy']) {
     const person = await newPerson(test.db, director, name);
-    await asActor(test.db, owner, (em, a) => addMember(em, a, { projectId, userId: person.userId }));
+    await call(test.db, owner, decisionsOperations.projects.addMember, { projectId, userId: person.userId });
   }
 });
 
@@ -45,18 +42,18 @@ async function walk<Item>(
 
 describe('paged lists', () => {
   it('walks users, projects and members a page at a time, each item once', async () => {
-    const allUsers = await asActor(test.db, director, (em, a) => listUsers(em, a, { limit: MAX_PAGE_SIZE }));
+    const allUsers = await call(test.db, director, decisionsOperations.users.list, { limit: MAX_PAGE_SIZE });
     const users = await walk((cursor) =>
-      asActor(test.db, director, (em, a) => listUsers(em, a, { limit: 2, cursor })),
+      call(test.db, director, decisionsOperations.users.list, { limit: 2, cursor }),
     );
     expect(users.items).toEqual(allUsers.items);
     expect(users.pages).toBeGreaterThanOrEqual(allUsers.items.length / 2);
 
     for (const name of ['B project', 'A project']) {
-      await asActor(test.db, owner, (em, a) => createProject(em, a, { name }));
+      await call(test.db, owner, decisionsOperations.projects.create, { name });
     }
     const projects = await walk((cursor) =>
-      asActor(test.db, owner, (em, a) => listMyProjects(em, a, { limit: 1, cursor })),
+      call(test.db, owner, decisionsOperations.projects.mine, { limit: 1, cursor }),
     );
     expect(projects.items.map((project) => project.name)).toEqual([
       'A project',
@@ -65,7 +62,7 @@ describe('paged lists', () => {
     ]);
 
     const members = await walk((cursor) =>
-      asActor(test.db, owner, (em, a) => listMembers(em, a, { projectId, limit: 1, cursor })),
+      call(test.db, owner, decisionsOperations.projects.members, { projectId, limit: 1, cursor }),
     );
     expect(members.items.map((member) => member.name)).toEqual(['Ada', 'Bea', 'Cy', 'Paula Pager']);
   });
@@ -78,21 +75,22 @@ describe('paged lists', () => {
       ['Same two', '2026-11-02T09:00:00Z'],
       ['Late', '2026-11-03T09:00:00Z'],
     ]) {
-      const transcript = await asActor(test.db, owner, (em, a) =>
-        createTranscript(em, a, {
-          projectId,
-          title: title!,
-          meetingAt: meetingAt!,
-          content: 'x'.repeat(10_000),
-        }),
-      );
+      const transcript = await call(test.db, owner, decisionsOperations.transcripts.create, {
+        projectId,
+        title: title!,
+        meetingAt: meetingAt!,
+        content: 'x'.repeat(10_000),
+      });
       ids.push(transcript.id);
-      await asActor(test.db, owner, (em, a) =>
-        createDecision(em, a, { projectId, title: title!, statement: `${title}.`, confidence: 0.5 }),
-      );
+      await call(test.db, owner, decisionsOperations.decisions.create, {
+        projectId,
+        title: title!,
+        statement: `${title}.`,
+        confidence: 0.5,
+      });
     }
     const transcripts = await walk((cursor) =>
-      asActor(test.db, owner, (em, a) => listTranscripts(em, a, { projectId, limit: 1, cursor })),
+      call(test.db, owner, decisionsOperations.transcripts.list, { projectId, limit: 1, cursor }),
     );
     expect(transcripts.items.map((item) => item.title)).toEqual(['Late', 'Same two', 'Same one', 'Early']);
     // A list carries no transcript's text: one is read whole through getTranscript.
@@ -100,24 +98,24 @@ describe('paged lists', () => {
       expect(Object.keys(item)).not.toContain('content');
       expect(item.participantCount).toBe(0);
     }
-    const whole = await asActor(test.db, owner, (em, a) => getTranscript(em, a, { transcriptId: ids[0]! }));
+    const whole = await call(test.db, owner, decisionsOperations.transcripts.get, { transcriptId: ids[0]! });
     expect(whole.content).toHaveLength(10_000);
 
     // Decisions created in one breath share microseconds rarely, never their order: by decided_at, then id.
     const decisions = await walk((cursor) =>
-      asActor(test.db, owner, (em, a) => listDecisions(em, a, { projectId, limit: 1, cursor })),
+      call(test.db, owner, decisionsOperations.decisions.list, { projectId, limit: 1, cursor }),
     );
     expect(decisions.items.map((item) => item.title)).toEqual(['Late', 'Same two', 'Same one', 'Early']);
   });
 
   it('refuses a page larger than MAX_PAGE_SIZE and a forged cursor, by field', async () => {
     const tooLarge = await expectHuddleError(
-      asActor(test.db, owner, (em, a) => listDecisions(em, a, { projectId, limit: MAX_PAGE_SIZE + 1 })),
+      call(test.db, owner, decisionsOperations.decisions.list, { projectId, limit: MAX_PAGE_SIZE + 1 }),
       InvalidInputError,
     );
     expect(tooLarge.constraint.field).toBe('limit');
     const forged = await expectHuddleError(
-      asActor(test.db, owner, (em, a) => listTranscripts(em, a, { projectId, cursor: 'forged' })),
+      call(test.db, owner, decisionsOperations.transcripts.list, { projectId, cursor: 'forged' }),
       InvalidInputError,
     );
     expect(forged.message).toBe('cursor: must be a nextCursor this list returned');

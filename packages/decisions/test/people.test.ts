@@ -10,34 +10,9 @@ import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
-import {
-  addMember,
-  archiveProject,
-  changeMemberRole,
-  createProject,
-  getProject,
-  listMembers,
-  listMyProjects,
-  removeMember,
-  unarchiveProject,
-} from '../src/services/projects.ts';
-import {
-  changePassword,
-  changeUserRole,
-  createUser,
-  deleteUser,
-  listUsers,
-  restoreUser,
-  signIn,
-} from '../src/services/users.ts';
-import {
-  actorOf,
-  actorTransactions,
-  asActor,
-  expectHuddleError,
-  inRequest,
-  useSqlClient,
-} from './helpers.ts';
+import { decisionsOperations } from '../src/operations.ts';
+import type { changeMemberRole } from '../src/services/projects.ts';
+import { actorOf, asActor, call, callStepped, expectHuddleError, signInAs, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 const postgres = useSqlClient(test);
@@ -45,9 +20,7 @@ let director: DecisionsActor;
 
 beforeAll(async () => {
   await seed(test.db, 'minimal');
-  director = actorOf(
-    await inRequest(test.db, (em) => signIn(em, { email: 'test@example.com', password: 'password' })),
-  );
+  director = actorOf(await signInAs(test.db, { email: 'test@example.com', password: 'password' }));
 });
 
 let unique = 0;
@@ -56,17 +29,18 @@ async function newUser(
 ): Promise<{ id: number; actor: DecisionsActor; email: string }> {
   unique += 1;
   const email = `person${unique}@people.test`;
-  const user = await asActor(test.db, director, (em, actor) =>
-    createUser(em, actor, { email, name: `Person ${unique}`, password: 'initial-pass', role }),
-  );
+  const user = await call(test.db, director, decisionsOperations.users.create, {
+    email,
+    name: `Person ${unique}`,
+    password: 'initial-pass',
+    role,
+  });
   return { id: user.id, actor: actorOf(user), email };
 }
 
 describe('sign-in', () => {
   it('returns the user for the right email (any case) and password', async () => {
-    const user = await inRequest(test.db, (em) =>
-      signIn(em, { email: 'TEST@example.com', password: 'password' }),
-    );
+    const user = await signInAs(test.db, { email: 'TEST@example.com', password: 'password' });
     expect(user).toMatchObject({
       email: 'test@example.com',
       name: 'Test Director',
@@ -78,11 +52,11 @@ describe('sign-in', () => {
 
   it('gives a wrong password and an unknown email the same answer', async () => {
     const wrong = await expectHuddleError(
-      inRequest(test.db, (em) => signIn(em, { email: 'test@example.com', password: 'nope' })),
+      signInAs(test.db, { email: 'test@example.com', password: 'nope' }),
       UnauthorizedError,
     );
     const unknown = await expectHuddleError(
-      inRequest(test.db, (em) => signIn(em, { email: 'nobody@example.com', password: 'password' })),
+      signInAs(test.db, { email: 'nobody@example.com', password: 'password' }),
       UnauthorizedError,
     );
     expect(unknown.message).toBe(wrong.message);
@@ -97,36 +71,40 @@ describe('sign-in', () => {
 
   it('refuses a soft-deleted user with the same answer, and lets them in again once restored', async () => {
     const user = await newUser();
-    await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: user.id }));
+    await call(test.db, director, decisionsOperations.users.delete, { userId: user.id });
     const error = await expectHuddleError(
-      inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'initial-pass' })),
+      signInAs(test.db, { email: user.email, password: 'initial-pass' }),
       UnauthorizedError,
     );
-    expect(error.message).toBe('email or password: wrong email or password');
+    expect(error.message).toBe('password: wrong email or password');
     await expectHuddleError(
       asActor(test.db, user.actor, async () => 'ran'),
       UnauthorizedError,
     );
-    await asActor(test.db, director, (em, actor) => restoreUser(em, actor, { userId: user.id }));
-    expect(
-      (await inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'initial-pass' }))).id,
-    ).toBe(user.id);
+    await call(test.db, director, decisionsOperations.users.restore, { userId: user.id });
+    expect((await signInAs(test.db, { email: user.email, password: 'initial-pass' })).id).toBe(user.id);
   });
 });
 
 describe('user management', () => {
   it('lets only directors create users, and refuses an active email in another case', async () => {
     const member = await newUser();
-    await expectHuddleError(
-      asActor(test.db, member.actor, (em, actor) =>
-        createUser(em, actor, { email: 'x@people.test', name: 'X', password: 'long-enough' }),
-      ),
+    const refused = await expectHuddleError(
+      call(test.db, member.actor, decisionsOperations.users.create, {
+        email: 'x@people.test',
+        name: 'X',
+        password: 'long-enough',
+      }),
       ForbiddenError,
     );
+    expect(refused.message).toBe('email: only a director may create users (you are member)');
+    expect(refused.constraint.field).toBe('email');
     const error = await expectHuddleError(
-      asActor(test.db, director, (em, actor) =>
-        createUser(em, actor, { email: member.email.toUpperCase(), name: 'Dup', password: 'long-enough' }),
-      ),
+      call(test.db, director, decisionsOperations.users.create, {
+        email: member.email.toUpperCase(),
+        name: 'Dup',
+        password: 'long-enough',
+      }),
       ConflictError,
     );
     expect(error.constraint.constraint).toBe('users_email_active_unique');
@@ -135,9 +113,11 @@ describe('user management', () => {
   it('names the field and rule of bad input, and writes nothing', async () => {
     const before = await postgres.client.query('select count(*) from decisions.users');
     const error = await expectHuddleError(
-      asActor(test.db, director, (em, actor) =>
-        createUser(em, actor, { email: 'short@people.test', name: 'S', password: 'short' }),
-      ),
+      call(test.db, director, decisionsOperations.users.create, {
+        email: 'short@people.test',
+        name: 'S',
+        password: 'short',
+      }),
       InvalidInputError,
     );
     expect(error.message).toMatch(/^password: /);
@@ -148,83 +128,86 @@ describe('user management', () => {
 
   it('lets a deleted user’s email be registered again, and then refuses to restore the old account', async () => {
     const user = await newUser();
-    await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: user.id }));
-    const again = await asActor(test.db, director, (em, actor) =>
-      createUser(em, actor, { email: user.email, name: 'Again', password: 'long-enough' }),
-    );
+    await call(test.db, director, decisionsOperations.users.delete, { userId: user.id });
+    const again = await call(test.db, director, decisionsOperations.users.create, {
+      email: user.email,
+      name: 'Again',
+      password: 'long-enough',
+    });
     expect(again.id).not.toBe(user.id);
     await expectHuddleError(
-      asActor(test.db, director, (em, actor) => restoreUser(em, actor, { userId: user.id })),
+      call(test.db, director, decisionsOperations.users.restore, { userId: user.id }),
       ConflictError,
     );
   });
 
   it('changes roles, takes effect on the next request, and never demotes or deletes the last director', async () => {
     const user = await newUser();
-    await asActor(test.db, director, (em, actor) =>
-      changeUserRole(em, actor, { userId: user.id, role: 'director' }),
-    );
+    await call(test.db, director, decisionsOperations.users.changeRole, {
+      userId: user.id,
+      role: 'director',
+    });
     expect((await asActor(test.db, user.actor, async (_em, actor) => actor)).role).toBe('director');
-    await asActor(test.db, user.actor, (em, actor) =>
-      changeUserRole(em, actor, { userId: user.id, role: 'member' }),
-    );
+    await call(test.db, user.actor, decisionsOperations.users.changeRole, {
+      userId: user.id,
+      role: 'member',
+    });
     await expectHuddleError(
-      asActor(test.db, director, (em, actor) =>
-        changeUserRole(em, actor, { userId: director.userId, role: 'member' }),
-      ),
+      call(test.db, director, decisionsOperations.users.changeRole, {
+        userId: director.userId,
+        role: 'member',
+      }),
       ConflictError,
     );
     await expectHuddleError(
-      asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: director.userId })),
+      call(test.db, director, decisionsOperations.users.delete, { userId: director.userId }),
       ConflictError,
     );
   });
 
   it('lists active users to anyone, deleted ones only to directors', async () => {
     const user = await newUser();
-    await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: user.id }));
-    const active = await asActor(test.db, director, (em, actor) => listUsers(em, actor));
+    await call(test.db, director, decisionsOperations.users.delete, { userId: user.id });
+    const active = await call(test.db, director, decisionsOperations.users.list, undefined);
     expect(active.items.map((row) => row.id)).not.toContain(user.id);
-    const all = await asActor(test.db, director, (em, actor) =>
-      listUsers(em, actor, { includeDeleted: true }),
-    );
+    const all = await call(test.db, director, decisionsOperations.users.list, { includeDeleted: true });
     expect(all.items.find((row) => row.id === user.id)?.deletedAt).not.toBeNull();
     const member = await newUser();
-    await expectHuddleError(
-      asActor(test.db, member.actor, (em, actor) => listUsers(em, actor, { includeDeleted: true })),
+    const refused = await expectHuddleError(
+      call(test.db, member.actor, decisionsOperations.users.list, { includeDeleted: true }),
       ForbiddenError,
     );
+    expect(refused.message).toBe('includeDeleted: only a director may see deleted users (you are member)');
   });
 
   it('changes the own password only with the current one', async () => {
     const user = await newUser();
     await expectHuddleError(
-      changePassword(actorTransactions(test.db, user.actor), {
+      callStepped(test.db, user.actor, decisionsOperations.users.changePassword, {
         currentPassword: 'wrong',
         newPassword: 'brand-new-pass',
       }),
       UnauthorizedError,
     );
-    await changePassword(actorTransactions(test.db, user.actor), {
+    await callStepped(test.db, user.actor, decisionsOperations.users.changePassword, {
       currentPassword: 'initial-pass',
       newPassword: 'brand-new-pass',
     });
     await expectHuddleError(
-      inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'initial-pass' })),
+      signInAs(test.db, { email: user.email, password: 'initial-pass' }),
       UnauthorizedError,
     );
-    expect(
-      (await inRequest(test.db, (em) => signIn(em, { email: user.email, password: 'brand-new-pass' }))).id,
-    ).toBe(user.id);
+    expect((await signInAs(test.db, { email: user.email, password: 'brand-new-pass' })).id).toBe(user.id);
   });
 });
 
 describe('projects and members', () => {
   it('makes the creator the owner, lists my projects, and archived ones only when asked', async () => {
     const owner = await newUser();
-    const project = await asActor(test.db, owner.actor, (em, actor) =>
-      createProject(em, actor, { name: 'Roadmap', description: 'Q3' }),
-    );
+    const project = await call(test.db, owner.actor, decisionsOperations.projects.create, {
+      name: 'Roadmap',
+      description: 'Q3',
+    });
     expect(project).toMatchObject({
       name: 'Roadmap',
       description: 'Q3',
@@ -232,41 +215,37 @@ describe('projects and members', () => {
       myRole: 'owner',
       archivedAt: null,
     });
-    const other = await asActor(test.db, owner.actor, (em, actor) =>
-      createProject(em, actor, { name: 'Old stuff' }),
-    );
-    const archived = await asActor(test.db, owner.actor, (em, actor) =>
-      archiveProject(em, actor, { projectId: other.id }),
-    );
+    const other = await call(test.db, owner.actor, decisionsOperations.projects.create, {
+      name: 'Old stuff',
+    });
+    const archived = await call(test.db, owner.actor, decisionsOperations.projects.archive, {
+      projectId: other.id,
+    });
     expect(archived.archivedAt).not.toBeNull();
     // Created third, listed last: by name, not by id.
-    const last = await asActor(test.db, owner.actor, (em, actor) =>
-      createProject(em, actor, { name: 'Zebra' }),
-    );
-    const live = await asActor(test.db, owner.actor, (em, actor) => listMyProjects(em, actor));
+    const last = await call(test.db, owner.actor, decisionsOperations.projects.create, { name: 'Zebra' });
+    const live = await call(test.db, owner.actor, decisionsOperations.projects.mine, undefined);
     expect(live).toEqual({ items: [project, last], nextCursor: null });
-    const all = await asActor(test.db, owner.actor, (em, actor) =>
-      listMyProjects(em, actor, { includeArchived: true }),
-    );
+    const all = await call(test.db, owner.actor, decisionsOperations.projects.mine, {
+      includeArchived: true,
+    });
     expect(all.items).toEqual([archived, project, last]);
     expect(
-      await asActor(test.db, owner.actor, (em, actor) => getProject(em, actor, { projectId: other.id })),
+      await call(test.db, owner.actor, decisionsOperations.projects.get, { projectId: other.id }),
     ).toEqual(archived);
   });
 
   it('frees an archived project’s name, and refuses to unarchive while another live project has it', async () => {
     const owner = await newUser();
-    const first = await asActor(test.db, owner.actor, (em, actor) =>
-      createProject(em, actor, { name: 'Phoenix' }),
-    );
+    const first = await call(test.db, owner.actor, decisionsOperations.projects.create, { name: 'Phoenix' });
     await expectHuddleError(
-      asActor(test.db, owner.actor, (em, actor) => createProject(em, actor, { name: 'PHOENIX' })),
+      call(test.db, owner.actor, decisionsOperations.projects.create, { name: 'PHOENIX' }),
       ConflictError,
     );
-    await asActor(test.db, owner.actor, (em, actor) => archiveProject(em, actor, { projectId: first.id }));
-    await asActor(test.db, owner.actor, (em, actor) => createProject(em, actor, { name: 'phoenix' }));
+    await call(test.db, owner.actor, decisionsOperations.projects.archive, { projectId: first.id });
+    await call(test.db, owner.actor, decisionsOperations.projects.create, { name: 'phoenix' });
     const error = await expectHuddleError(
-      asActor(test.db, owner.actor, (em, actor) => unarchiveProject(em, actor, { projectId: first.id })),
+      call(test.db, owner.actor, decisionsOperations.projects.unarchive, { projectId: first.id }),
       ConflictError,
     );
     expect(error.constraint.constraint).toBe('projects_name_live_unique');
@@ -275,40 +254,43 @@ describe('projects and members', () => {
   it('shows a project only to its members; viewers read, members cannot administer', async () => {
     const owner = await newUser();
     const [viewer, member, stranger] = [await newUser(), await newUser(), await newUser()];
-    const project = await asActor(test.db, owner.actor, (em, actor) =>
-      createProject(em, actor, { name: 'Secret plans' }),
-    );
-    await asActor(test.db, owner.actor, (em, actor) =>
-      addMember(em, actor, { projectId: project.id, userId: viewer.id, role: 'viewer' }),
-    );
-    await asActor(test.db, owner.actor, (em, actor) =>
-      addMember(em, actor, { projectId: project.id, userId: member.id }),
-    );
+    const project = await call(test.db, owner.actor, decisionsOperations.projects.create, {
+      name: 'Secret plans',
+    });
+    await call(test.db, owner.actor, decisionsOperations.projects.addMember, {
+      projectId: project.id,
+      userId: viewer.id,
+      role: 'viewer',
+    });
+    await call(test.db, owner.actor, decisionsOperations.projects.addMember, {
+      projectId: project.id,
+      userId: member.id,
+    });
     await expectHuddleError(
-      asActor(test.db, stranger.actor, (em, actor) => getProject(em, actor, { projectId: project.id })),
+      call(test.db, stranger.actor, decisionsOperations.projects.get, { projectId: project.id }),
       NotFoundError,
     );
     await expectHuddleError(
-      asActor(test.db, director, (em, actor) => getProject(em, actor, { projectId: project.id })),
+      call(test.db, director, decisionsOperations.projects.get, { projectId: project.id }),
       NotFoundError,
     );
     expect(
-      (await asActor(test.db, viewer.actor, (em, actor) => getProject(em, actor, { projectId: project.id })))
-        .myRole,
+      (await call(test.db, viewer.actor, decisionsOperations.projects.get, { projectId: project.id })).myRole,
     ).toBe('viewer');
     await expectHuddleError(
-      asActor(test.db, member.actor, (em, actor) =>
-        addMember(em, actor, { projectId: project.id, userId: stranger.id }),
-      ),
+      call(test.db, member.actor, decisionsOperations.projects.addMember, {
+        projectId: project.id,
+        userId: stranger.id,
+      }),
       ForbiddenError,
     );
     await expectHuddleError(
-      asActor(test.db, member.actor, (em, actor) => archiveProject(em, actor, { projectId: project.id })),
+      call(test.db, member.actor, decisionsOperations.projects.archive, { projectId: project.id }),
       ForbiddenError,
     );
-    const members = await asActor(test.db, viewer.actor, (em, actor) =>
-      listMembers(em, actor, { projectId: project.id }),
-    );
+    const members = await call(test.db, viewer.actor, decisionsOperations.projects.members, {
+      projectId: project.id,
+    });
     expect(members.items.map((row) => [row.userId, row.role]).sort()).toEqual(
       [
         [owner.id, 'owner'],
@@ -323,31 +305,38 @@ describe('projects and members', () => {
   it('treats a deleted member as gone, and never counts a deleted owner as the project’s owner', async () => {
     const owner = await newUser();
     const coOwner = await newUser();
-    const project = await asActor(test.db, owner.actor, (em, actor) =>
-      createProject(em, actor, { name: 'Deleted owners' }),
-    );
-    await asActor(test.db, owner.actor, (em, actor) =>
-      addMember(em, actor, { projectId: project.id, userId: coOwner.id, role: 'owner' }),
-    );
-    await asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: coOwner.id }));
+    const project = await call(test.db, owner.actor, decisionsOperations.projects.create, {
+      name: 'Deleted owners',
+    });
+    await call(test.db, owner.actor, decisionsOperations.projects.addMember, {
+      projectId: project.id,
+      userId: coOwner.id,
+      role: 'owner',
+    });
+    await call(test.db, director, decisionsOperations.users.delete, { userId: coOwner.id });
     const gone = await expectHuddleError(
-      asActor(test.db, owner.actor, (em, actor) =>
-        changeMemberRole(em, actor, { projectId: project.id, userId: coOwner.id, role: 'viewer' }),
-      ),
+      call(test.db, owner.actor, decisionsOperations.projects.changeMemberRole, {
+        projectId: project.id,
+        userId: coOwner.id,
+        role: 'viewer',
+      }),
       NotFoundError,
     );
     expect(gone.constraint.field).toBe('userId');
     // One at a time: started together, a refusal could come before the loop awaits it (unhandled).
     for (const leaving of [
       () =>
-        asActor(test.db, owner.actor, (em, actor) =>
-          removeMember(em, actor, { projectId: project.id, userId: owner.id }),
-        ),
+        call(test.db, owner.actor, decisionsOperations.projects.removeMember, {
+          projectId: project.id,
+          userId: owner.id,
+        }),
       () =>
-        asActor(test.db, owner.actor, (em, actor) =>
-          changeMemberRole(em, actor, { projectId: project.id, userId: owner.id, role: 'member' }),
-        ),
-      () => asActor(test.db, director, (em, actor) => deleteUser(em, actor, { userId: owner.id })),
+        call(test.db, owner.actor, decisionsOperations.projects.changeMemberRole, {
+          projectId: project.id,
+          userId: owner.id,
+          role: 'member',
+        }),
+      () => call(test.db, director, decisionsOperations.users.delete, { userId: owner.id }),
     ]) {
       const error = await expectHuddleError(leaving(), ConflictError);
       expect(error.message).toMatch(/last live owner/);
@@ -367,13 +356,13 @@ describe('projects and members', () => {
   // non-member that project existed.
   it('lets users name projects alike, conflicting only with their own live projects', async () => {
     const [first, second] = [await newUser(), await newUser()];
-    await asActor(test.db, first.actor, (em, actor) => createProject(em, actor, { name: 'Hidden name' }));
-    const mine = await asActor(test.db, second.actor, (em, actor) =>
-      createProject(em, actor, { name: 'HIDDEN NAME' }),
-    );
+    await call(test.db, first.actor, decisionsOperations.projects.create, { name: 'Hidden name' });
+    const mine = await call(test.db, second.actor, decisionsOperations.projects.create, {
+      name: 'HIDDEN NAME',
+    });
     expect(mine).toMatchObject({ name: 'HIDDEN NAME', myRole: 'owner' });
     await expectHuddleError(
-      asActor(test.db, second.actor, (em, actor) => createProject(em, actor, { name: 'hidden name' })),
+      call(test.db, second.actor, decisionsOperations.projects.create, { name: 'hidden name' }),
       ConflictError,
     );
     const { rows } = await postgres.client.query(
@@ -385,46 +374,53 @@ describe('projects and members', () => {
   it('adds, changes and removes members; the last owner can neither be demoted nor leave', async () => {
     const owner = await newUser();
     const other = await newUser();
-    const project = await asActor(test.db, owner.actor, (em, actor) =>
-      createProject(em, actor, { name: 'Ownership' }),
-    );
-    await asActor(test.db, owner.actor, (em, actor) =>
-      addMember(em, actor, { projectId: project.id, userId: other.id }),
-    );
+    const project = await call(test.db, owner.actor, decisionsOperations.projects.create, {
+      name: 'Ownership',
+    });
+    await call(test.db, owner.actor, decisionsOperations.projects.addMember, {
+      projectId: project.id,
+      userId: other.id,
+    });
     await expectHuddleError(
-      asActor(test.db, owner.actor, (em, actor) =>
-        addMember(em, actor, { projectId: project.id, userId: other.id }),
-      ),
+      call(test.db, owner.actor, decisionsOperations.projects.addMember, {
+        projectId: project.id,
+        userId: other.id,
+      }),
       ConflictError,
     );
     await expectHuddleError(
-      asActor(test.db, owner.actor, (em, actor) =>
-        removeMember(em, actor, { projectId: project.id, userId: owner.id }),
-      ),
+      call(test.db, owner.actor, decisionsOperations.projects.removeMember, {
+        projectId: project.id,
+        userId: owner.id,
+      }),
       ConflictError,
     );
     await expectHuddleError(
-      asActor(test.db, owner.actor, (em, actor) =>
-        changeMemberRole(em, actor, { projectId: project.id, userId: owner.id, role: 'member' }),
-      ),
+      call(test.db, owner.actor, decisionsOperations.projects.changeMemberRole, {
+        projectId: project.id,
+        userId: owner.id,
+        role: 'member',
+      }),
       ConflictError,
     );
     const noRole = await expectHuddleError(
-      asActor(test.db, owner.actor, (em, actor) =>
-        changeMemberRole(em, actor, { projectId: project.id, userId: other.id } as Parameters<
-          typeof changeMemberRole
-        >[2]),
-      ),
+      call(test.db, owner.actor, decisionsOperations.projects.changeMemberRole, {
+        projectId: project.id,
+        userId: other.id,
+      } as Parameters<typeof changeMemberRole>[2]),
       InvalidInputError,
     );
     expect(noRole.constraint.field).toBe('role');
-    const promoted = await asActor(test.db, owner.actor, (em, actor) =>
-      changeMemberRole(em, actor, { projectId: project.id, userId: other.id, role: 'owner' }),
-    );
+    const promoted = await call(test.db, owner.actor, decisionsOperations.projects.changeMemberRole, {
+      projectId: project.id,
+      userId: other.id,
+      role: 'owner',
+    });
     expect(promoted.role).toBe('owner');
-    await asActor(test.db, owner.actor, (em, actor) =>
-      removeMember(em, actor, { projectId: project.id, userId: owner.id }),
-    );
+    await call(test.db, owner.actor, decisionsOperations.projects.removeMember, {
+      projectId: project.id,
+      userId: owner.id,
+    });
     const { rows } = await postgres.client.query(
       'select user_id, role from decisions.project_members where project_id = $1',
       [project.id],

@@ -3,14 +3,11 @@ import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
+import { decisionsOperations } from '../src/operations.ts';
 import { sampleDecisionText } from '../src/seeders/corpus.ts';
-import {
-  nearestDecisionsQuery,
-  prepareNearestNeighbourScan,
-  similarDecisions,
-} from '../src/services/similarity.ts';
+import { nearestDecisionsQuery, prepareNearestNeighbourScan } from '../src/services/similarity.ts';
 import { hashEmbedding } from '../src/similarity/embedder.ts';
-import { actorOf, asActor, UNUSED_PASSWORD_HASH, useSqlClient } from './helpers.ts';
+import { actorOf, asActor, call, UNUSED_PASSWORD_HASH, useSqlClient } from './helpers.ts';
 
 /**
  * Similarity at scale: 10,000 decisions over ten projects, embedded by the reembed job, searched through the
@@ -99,9 +96,11 @@ async function recall(scope: { projectId: number } | undefined): Promise<number>
   let found = 0;
   for (let query = 0; query < QUERIES; query++) {
     const text = sampleDecisionText(random).title;
-    const approximate = await asActor(test.db, actor, (em, a) =>
-      similarDecisions(em, a, { text, k: K, ...(scope && { projectId: scope.projectId }) }),
-    );
+    const approximate = await call(test.db, actor, decisionsOperations.similar, {
+      text,
+      k: K,
+      ...(scope && { projectId: scope.projectId }),
+    });
     const exact = await exactSearch(hashEmbedding(text), scope ? [scope.projectId] : visibleProjects());
     expect(approximate).toHaveLength(K);
     const threshold = exact[K - 1]!.distance + 1e-9;
@@ -140,9 +139,11 @@ describe('similarity through the HNSW index', () => {
   });
 
   it('still returns k results from a project holding 1% of the rows (iterative index scan)', async () => {
-    const results = await asActor(test.db, actor, (em, a) =>
-      similarDecisions(em, a, { text: 'Adopt Redis for the EU region', k: K, projectId: projects.small }),
-    );
+    const results = await call(test.db, actor, decisionsOperations.similar, {
+      text: 'Adopt Redis for the EU region',
+      k: K,
+      projectId: projects.small,
+    });
     expect(results).toHaveLength(K);
     expect(new Set(results.map((row) => row.projectId))).toEqual(new Set([projects.small]));
     const distances = results.map((row) => row.distance);
@@ -180,9 +181,10 @@ describe('similarity through the HNSW index', () => {
     const invisible = new Set(rows.map((row) => row.id));
     const random = seededRandom(7);
     for (let query = 0; query < 10; query++) {
-      const results = await asActor(test.db, actor, (em, a) =>
-        similarDecisions(em, a, { text: sampleDecisionText(random).statement, k: 50 }),
-      );
+      const results = await call(test.db, actor, decisionsOperations.similar, {
+        text: sampleDecisionText(random).statement,
+        k: 50,
+      });
       expect(results).toHaveLength(50);
       expect(results.filter((row) => invisible.has(row.id))).toEqual([]);
     }
@@ -194,9 +196,7 @@ describe('similarity through the HNSW index', () => {
       [projects.regular[0]],
     );
     const [origin] = rows;
-    const results = await asActor(test.db, actor, (em, a) =>
-      similarDecisions(em, a, { decisionId: origin!.id, k: 5 }),
-    );
+    const results = await call(test.db, actor, decisionsOperations.similar, { decisionId: origin!.id, k: 5 });
     expect(results.map((row) => row.id)).not.toContain(origin!.id);
     expect(results).toHaveLength(5);
     // Wording overlap ranks first: the nearest shares the title's words.

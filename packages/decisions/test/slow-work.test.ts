@@ -1,15 +1,15 @@
 import { useTestDatabase } from '@huddle/testing';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
-import { type Extractor, ruleBasedExtractor, useExtractor } from '../src/extraction/extractor.ts';
+import { type Extractor, ruleBasedExtractor } from '../src/extraction/extractor.ts';
 import { decisionsModule } from '../src/module.ts';
-import { extractDecisions } from '../src/services/extraction.ts';
+import { decisionsOperations } from '../src/operations.ts';
+import type { DecisionsResources } from '../src/resources.ts';
 import * as passwords from '../src/services/passwords.ts';
-import { createTranscript, receiveWebhookTranscript } from '../src/services/transcripts.ts';
-import { changePassword, signIn } from '../src/services/users.ts';
-import { type Embedder, hashingEmbedder, useEmbedder } from '../src/similarity/embedder.ts';
+import { signIn } from '../src/services/users.ts';
+import { type Embedder, hashingEmbedder } from '../src/similarity/embedder.ts';
 import { newProjectCast } from './fixtures.ts';
-import { actorTransactions, asActor, inRequest, requestTransactions, useSqlClient } from './helpers.ts';
+import { call, callStepped, inRequest, receiveDelivery, useSqlClient } from './helpers.ts';
 
 vi.mock('../src/services/passwords.ts', async (importOriginal) => {
   const actual = await importOriginal<typeof passwords>();
@@ -33,10 +33,6 @@ let projectId: number;
 
 beforeAll(async () => {
   ({ member, projectId } = await newProjectCast(test.db));
-});
-afterEach(() => {
-  useExtractor(ruleBasedExtractor);
-  useEmbedder(hashingEmbedder);
 });
 
 async function sessionsIdleInTransaction(): Promise<number> {
@@ -69,22 +65,27 @@ function watchingEmbedder(seen: number[]): Embedder {
   };
 }
 
+/** The module's resources with the watching extractor and embedder, both recording into `seen`. */
+function watching(seen: number[]): DecisionsResources {
+  return { extractor: watchingExtractor(seen), embedder: watchingEmbedder(seen) };
+}
+
 describe('slow work outside transactions', () => {
   it('extracts and embeds from a transcript with no transaction open, and records what it found', async () => {
-    const transcript = await asActor(test.db, member, (em, a) =>
-      createTranscript(em, a, {
-        projectId,
-        title: 'Watched',
-        meetingAt: '2026-11-22T09:00:00Z',
-        content: 'Ann: We decided to watch the extractor.',
-      }),
-    );
-    const seen: number[] = [];
-    useExtractor(watchingExtractor(seen));
-    useEmbedder(watchingEmbedder(seen));
-    const { proposed } = await extractDecisions(actorTransactions(test.db, member), {
-      transcriptId: transcript.id,
+    const transcript = await call(test.db, member, decisionsOperations.transcripts.create, {
+      projectId,
+      title: 'Watched',
+      meetingAt: '2026-11-22T09:00:00Z',
+      content: 'Ann: We decided to watch the extractor.',
     });
+    const seen: number[] = [];
+    const { proposed } = await callStepped(
+      test.db,
+      member,
+      decisionsOperations.transcripts.extract,
+      { transcriptId: transcript.id },
+      watching(seen),
+    );
     expect(seen).toEqual([0, 0]);
     expect(proposed.map((decision) => decision.title)).toEqual(['Watch the extractor']);
     const { rows } = await postgres.client.query(
@@ -96,15 +97,17 @@ describe('slow work outside transactions', () => {
 
   it('extracts from a webhook delivery with no transaction open', async () => {
     const seen: number[] = [];
-    useExtractor(watchingExtractor(seen));
-    useEmbedder(watchingEmbedder(seen));
-    const receipt = await receiveWebhookTranscript(requestTransactions(test.db), {
-      webhookId: 'slow-work-1',
-      projectId,
-      title: 'Hooked',
-      meetingAt: '2026-11-22T10:00:00Z',
-      content: "Ann: Let's go with the watched webhook.",
-    });
+    const receipt = await receiveDelivery(
+      test.db,
+      {
+        webhookId: 'slow-work-1',
+        projectId,
+        title: 'Hooked',
+        meetingAt: '2026-11-22T10:00:00Z',
+        content: "Ann: Let's go with the watched webhook.",
+      },
+      watching(seen),
+    );
     expect(seen).toEqual([0, 0]);
     expect(receipt.proposed.map((decision) => decision.title)).toEqual(['The watched webhook']);
   });
@@ -122,7 +125,7 @@ describe('slow work outside transactions', () => {
       seen.push(await sessionsIdleInTransaction());
       return actual.hashPassword(password);
     });
-    await changePassword(actorTransactions(test.db, member), {
+    await callStepped(test.db, member, decisionsOperations.users.changePassword, {
       currentPassword: 'long-enough-1',
       newPassword: 'changed-outside-1',
     });

@@ -9,25 +9,10 @@ import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
-import { deleteDecision, getDecision, listDecisions } from '../src/services/decisions.ts';
-import { extractDecisions } from '../src/services/extraction.ts';
-import { addMember, archiveProject, listMyProjects } from '../src/services/projects.ts';
-import {
-  createTranscript,
-  getTranscript,
-  listTranscripts,
-  receiveWebhookTranscript,
-} from '../src/services/transcripts.ts';
-import { deleteUser } from '../src/services/users.ts';
+import { decisionsOperations } from '../src/operations.ts';
 import { parseWebhookBody, verifyWebhookSignature, webhookSignature } from '../src/webhook.ts';
 import { newDirector, newPerson, newProject, newProjectCast } from './fixtures.ts';
-import {
-  actorTransactions,
-  asActor,
-  expectHuddleError,
-  requestTransactions,
-  useSqlClient,
-} from './helpers.ts';
+import { call, callStepped, expectHuddleError, receiveDelivery, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 const postgres = useSqlClient(test);
@@ -52,16 +37,14 @@ const MEETING = [
 
 describe('transcripts', () => {
   it('records a manual or uploaded transcript with validated participants (member)', async () => {
-    const transcript = await asActor(test.db, member, (em, a) =>
-      createTranscript(em, a, {
-        projectId,
-        title: 'Planning',
-        source: 'upload',
-        meetingAt: '2026-11-20T10:00:00+01:00',
-        participants: [{ name: 'Ann', email: 'Ann@Example.com' }, { name: 'Bob' }],
-        content: MEETING,
-      }),
-    );
+    const transcript = await call(test.db, member, decisionsOperations.transcripts.create, {
+      projectId,
+      title: 'Planning',
+      source: 'upload',
+      meetingAt: '2026-11-20T10:00:00+01:00',
+      participants: [{ name: 'Ann', email: 'Ann@Example.com' }, { name: 'Bob' }],
+      content: MEETING,
+    });
     expect(transcript).toMatchObject({
       projectId,
       source: 'upload',
@@ -70,26 +53,27 @@ describe('transcripts', () => {
       participants: [{ name: 'Ann', email: 'ann@example.com' }, { name: 'Bob' }],
     });
     const badParticipant = await expectHuddleError(
-      asActor(test.db, member, (em, a) =>
-        createTranscript(em, a, {
-          projectId,
-          title: 'T',
-          meetingAt: '2026-11-20T10:00:00Z',
-          participants: [{ name: 'X', email: 'not-an-email' }],
-          content: 'c',
-        }),
-      ),
+      call(test.db, member, decisionsOperations.transcripts.create, {
+        projectId,
+        title: 'T',
+        meetingAt: '2026-11-20T10:00:00Z',
+        participants: [{ name: 'X', email: 'not-an-email' }],
+        content: 'c',
+      }),
       InvalidInputError,
     );
     expect(badParticipant.constraint.field).toBe('participants.0.email');
     await expectHuddleError(
-      asActor(test.db, viewer, (em, a) =>
-        createTranscript(em, a, { projectId, title: 'T', meetingAt: '2026-11-20T10:00:00Z', content: 'c' }),
-      ),
+      call(test.db, viewer, decisionsOperations.transcripts.create, {
+        projectId,
+        title: 'T',
+        meetingAt: '2026-11-20T10:00:00Z',
+        content: 'c',
+      }),
       ForbiddenError,
     );
     await expectHuddleError(
-      asActor(test.db, stranger, (em, a) => getTranscript(em, a, { transcriptId: transcript.id })),
+      call(test.db, stranger, decisionsOperations.transcripts.get, { transcriptId: transcript.id }),
       NotFoundError,
     );
   });
@@ -97,14 +81,18 @@ describe('transcripts', () => {
   it('finds transcripts by participant email or name through the GIN index’s containment', async () => {
     const searchProject = await newProject(test.db, owner);
     const add = (title: string, participants: { name: string; email?: string }[], meetingAt: string) =>
-      asActor(test.db, owner, (em, a) =>
-        createTranscript(em, a, { projectId: searchProject, title, meetingAt, participants, content: 'x' }),
-      );
+      call(test.db, owner, decisionsOperations.transcripts.create, {
+        projectId: searchProject,
+        title,
+        meetingAt,
+        participants,
+        content: 'x',
+      });
     await add('One', [{ name: 'Ann', email: 'ann@example.com' }], '2026-01-01T00:00:00Z');
     await add('Two', [{ name: 'Bob' }, { name: 'Ann', email: 'ann@example.com' }], '2026-02-01T00:00:00Z');
     await add('Three', [{ name: 'Bob' }], '2026-03-01T00:00:00Z');
     const search = (input: { participantEmail?: string; participantName?: string }) =>
-      asActor(test.db, owner, (em, a) => listTranscripts(em, a, { projectId: searchProject, ...input })).then(
+      call(test.db, owner, decisionsOperations.transcripts.list, { projectId: searchProject, ...input }).then(
         (page) => page.items.map((row) => row.title),
       );
     expect(await search({})).toEqual(['Three', 'Two', 'One']);
@@ -113,15 +101,15 @@ describe('transcripts', () => {
   });
 
   it('proposes decisions from a transcript, and extracting again proposes nothing new', async () => {
-    const transcript = await asActor(test.db, member, (em, a) =>
-      createTranscript(em, a, {
-        projectId,
-        title: 'Flags',
-        meetingAt: '2026-11-21T09:00:00Z',
-        content: MEETING,
-      }),
-    );
-    const first = await extractDecisions(actorTransactions(test.db, member), { transcriptId: transcript.id });
+    const transcript = await call(test.db, member, decisionsOperations.transcripts.create, {
+      projectId,
+      title: 'Flags',
+      meetingAt: '2026-11-21T09:00:00Z',
+      content: MEETING,
+    });
+    const first = await callStepped(test.db, member, decisionsOperations.transcripts.extract, {
+      transcriptId: transcript.id,
+    });
     expect(
       first.proposed.map((decision) => [
         decision.title,
@@ -136,8 +124,8 @@ describe('transcripts', () => {
     expect(first.proposed[0]?.consensus).toEqual({ for: ['Bob'], against: ['Cem'], abstain: [] });
     expect(first.proposed[0]?.decidedAt).toBe('2026-11-21T09:00:00.000Z');
     // A deleted proposal does not come back either.
-    await asActor(test.db, member, (em, a) => deleteDecision(em, a, { decisionId: first.proposed[1]!.id }));
-    const second = await extractDecisions(actorTransactions(test.db, member), {
+    await call(test.db, member, decisionsOperations.decisions.delete, { decisionId: first.proposed[1]!.id });
+    const second = await callStepped(test.db, member, decisionsOperations.transcripts.extract, {
       transcriptId: transcript.id,
     });
     expect(second).toEqual({ transcriptId: transcript.id, proposed: [], alreadyProposed: 2 });
@@ -147,7 +135,7 @@ describe('transcripts', () => {
     );
     expect(rows[0].n).toBe(2);
     await expectHuddleError(
-      extractDecisions(actorTransactions(test.db, viewer), { transcriptId: transcript.id }),
+      callStepped(test.db, viewer, decisionsOperations.transcripts.extract, { transcriptId: transcript.id }),
       ForbiddenError,
     );
   });
@@ -158,53 +146,51 @@ describe('transcripts', () => {
     const project = await newProject(test.db, creator, { viewers: [viewer] });
     // A project keeps a live owner: its creator can leave only once someone else owns it.
     const successor = await newPerson(test.db, director, 'Staying Owner');
-    await asActor(test.db, creator, (em, a) =>
-      addMember(em, a, { projectId: project, userId: successor.userId, role: 'owner' }),
-    );
-    const transcript = await asActor(test.db, creator, (em, a) =>
-      createTranscript(em, a, {
-        projectId: project,
-        title: 'Kept',
-        meetingAt: '2026-11-20T10:00:00Z',
-        content: 'Decision: keep it.',
-      }),
-    );
-    const { proposed } = await extractDecisions(actorTransactions(test.db, creator), {
+    await call(test.db, creator, decisionsOperations.projects.addMember, {
+      projectId: project,
+      userId: successor.userId,
+      role: 'owner',
+    });
+    const transcript = await call(test.db, creator, decisionsOperations.transcripts.create, {
+      projectId: project,
+      title: 'Kept',
+      meetingAt: '2026-11-20T10:00:00Z',
+      content: 'Decision: keep it.',
+    });
+    const { proposed } = await callStepped(test.db, creator, decisionsOperations.transcripts.extract, {
       transcriptId: transcript.id,
     });
-    await asActor(test.db, creator, (em, a) => archiveProject(em, a, { projectId: project }));
-    await asActor(test.db, director, (em, a) => deleteUser(em, a, { userId: creator.userId }));
+    await call(test.db, creator, decisionsOperations.projects.archive, { projectId: project });
+    await call(test.db, director, decisionsOperations.users.delete, { userId: creator.userId });
     expect(
-      (await asActor(test.db, viewer, (em, a) => getTranscript(em, a, { transcriptId: transcript.id })))
+      (await call(test.db, viewer, decisionsOperations.transcripts.get, { transcriptId: transcript.id }))
         .title,
     ).toBe('Kept');
     expect(
-      (await asActor(test.db, viewer, (em, a) => listTranscripts(em, a, { projectId: project }))).items,
+      (await call(test.db, viewer, decisionsOperations.transcripts.list, { projectId: project })).items,
     ).toHaveLength(1);
     expect(
-      (await asActor(test.db, viewer, (em, a) => getDecision(em, a, { decisionId: proposed[0]!.id }))).title,
+      (await call(test.db, viewer, decisionsOperations.decisions.get, { decisionId: proposed[0]!.id })).title,
     ).toBe('Keep it');
     expect(
-      (await asActor(test.db, viewer, (em, a) => listDecisions(em, a, { projectId: project }))).items,
+      (await call(test.db, viewer, decisionsOperations.decisions.list, { projectId: project })).items,
     ).toHaveLength(1);
-    const projects = await asActor(test.db, viewer, (em, a) =>
-      listMyProjects(em, a, { includeArchived: true }),
-    );
+    const projects = await call(test.db, viewer, decisionsOperations.projects.mine, {
+      includeArchived: true,
+    });
     expect(projects.items.map((row) => row.id)).toContain(project);
   });
 
   it('refuses writes into an archived project', async () => {
     const archived = await newProject(test.db, owner);
-    await asActor(test.db, owner, (em, a) => archiveProject(em, a, { projectId: archived }));
+    await call(test.db, owner, decisionsOperations.projects.archive, { projectId: archived });
     const error = await expectHuddleError(
-      asActor(test.db, owner, (em, a) =>
-        createTranscript(em, a, {
-          projectId: archived,
-          title: 'T',
-          meetingAt: '2026-11-20T10:00:00Z',
-          content: 'c',
-        }),
-      ),
+      call(test.db, owner, decisionsOperations.transcripts.create, {
+        projectId: archived,
+        title: 'T',
+        meetingAt: '2026-11-20T10:00:00Z',
+        content: 'c',
+      }),
       ConflictError,
     );
     expect(error.message).toMatch(/archived/);
@@ -222,28 +208,25 @@ describe('webhook deliveries', () => {
   });
 
   it('creates the transcript and its proposed decisions once; a redelivery answers with the same transcript', async () => {
-    const first = await receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-42'));
+    const first = await receiveDelivery(test.db, delivery('tool-42'));
     expect(first.created).toBe(true);
     expect(first.transcript).toMatchObject({ source: 'webhook', webhookId: 'tool-42', projectId });
     expect(first.proposed.map((decision) => [decision.title, decision.consensus.for])).toEqual([
       ['Ship on Friday', ['Ann', 'Bob']],
     ]);
-    const again = await receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-42'));
+    const again = await receiveDelivery(test.db, delivery('tool-42'));
     expect(again).toEqual({ transcript: first.transcript, created: false, proposed: [] });
   });
 
   it('refuses a delivery id reused for other content or another project (409), revealing nothing', async () => {
-    const first = await receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-reused'));
+    const first = await receiveDelivery(test.db, delivery('tool-reused'));
     const otherProject = await newProject(test.db, owner);
     for (const reuse of [
       { ...delivery('tool-reused'), projectId: otherProject },
       { ...delivery('tool-reused'), content: 'Ann: We decided to ship on Monday.' },
       { ...delivery('tool-reused'), title: 'Another standup' },
     ]) {
-      const error = await expectHuddleError(
-        receiveWebhookTranscript(requestTransactions(test.db), reuse),
-        ConflictError,
-      );
+      const error = await expectHuddleError(receiveDelivery(test.db, reuse), ConflictError);
       expect(error.constraint.field).toBe('webhookId');
       expect(error.message).not.toMatch(/Standup|Friday|project/i);
     }
@@ -261,8 +244,8 @@ describe('webhook deliveries', () => {
 
   it('makes one transcript of two concurrent deliveries of one id', async () => {
     const results = await Promise.all([
-      receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-race')),
-      receiveWebhookTranscript(requestTransactions(test.db), delivery('tool-race')),
+      receiveDelivery(test.db, delivery('tool-race')),
+      receiveDelivery(test.db, delivery('tool-race')),
     ]);
     expect(results.map((result) => result.created).sort()).toEqual([false, true]);
     expect(results[0]!.transcript.id).toBe(results[1]!.transcript.id);
@@ -276,7 +259,7 @@ describe('webhook deliveries', () => {
   it('refuses a malformed body by field, and a delivery for a project that does not exist', async () => {
     expect(() => parseWebhookBody('{"webhookId": ')).toThrow(InvalidInputError);
     const error = await expectHuddleError(
-      receiveWebhookTranscript(requestTransactions(test.db), {
+      receiveDelivery(test.db, {
         ...delivery('tool-bad'),
         meetingAt: 'yesterday',
       }),
@@ -284,7 +267,7 @@ describe('webhook deliveries', () => {
     );
     expect(error.constraint.field).toBe('meetingAt');
     await expectHuddleError(
-      receiveWebhookTranscript(requestTransactions(test.db), {
+      receiveDelivery(test.db, {
         ...delivery('tool-ghost'),
         projectId: 999999,
       }),
@@ -295,14 +278,14 @@ describe('webhook deliveries', () => {
   it('refuses a first delivery into an archived project, but still answers a redelivery', async () => {
     const archivedProject = await newProject(test.db, owner);
     const into = (webhookId: string) => ({ ...delivery(webhookId), projectId: archivedProject });
-    const before = await receiveWebhookTranscript(requestTransactions(test.db), into('tool-before-archive'));
-    await asActor(test.db, owner, (em, a) => archiveProject(em, a, { projectId: archivedProject }));
+    const before = await receiveDelivery(test.db, into('tool-before-archive'));
+    await call(test.db, owner, decisionsOperations.projects.archive, { projectId: archivedProject });
     const error = await expectHuddleError(
-      receiveWebhookTranscript(requestTransactions(test.db), into('tool-after-archive')),
+      receiveDelivery(test.db, into('tool-after-archive')),
       ConflictError,
     );
     expect(error.message).toMatch(/archived/);
-    const again = await receiveWebhookTranscript(requestTransactions(test.db), into('tool-before-archive'));
+    const again = await receiveDelivery(test.db, into('tool-before-archive'));
     expect(again).toEqual({ transcript: before.transcript, created: false, proposed: [] });
     const { rows } = await postgres.client.query(
       'select count(*)::int as n from decisions.transcripts where project_id = $1',

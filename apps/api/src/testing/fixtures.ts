@@ -3,16 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type Database, type EntityManager, inRequestScope, runAsActor } from '@huddle/db';
+import { callOperation, type Database, type EntityManager, inRequestScope, runAsActor } from '@huddle/db';
 import {
-  createDecision,
-  createUser,
   MINIMAL_PASSWORD as DECISIONS_PASSWORD,
   MINIMAL_USERS as DECISIONS_USERS,
   type DecisionsActor,
   decisionsModule,
-  deleteDecision,
-  deleteUser,
+  decisionsOperations,
+  defaultDecisionsResources,
 } from '@huddle/decisions';
 import {
   addArtifact,
@@ -166,27 +164,40 @@ async function createPokerFixtures(db: Database): Promise<void> {
  */
 async function createDecisionsFixtures(db: Database): Promise<void> {
   const director = { module: 'decisions', userId: 1, role: 'director' } as const satisfies DecisionsActor;
-  const as = <T>(work: (em: EntityManager, actor: DecisionsActor) => Promise<T>) =>
-    runAsActor(db.orm, decisionsModule, director, work);
+  const resources = defaultDecisionsResources();
+  const { decisions, users } = decisionsOperations;
   const [project] = await inRequestScope(db.orm, (em) =>
     em.execute<{ id: number }[]>('select min(id) as id from decisions.projects'),
   );
   const decide = (title: string) =>
-    as((em, actor) =>
-      createDecision(em, actor, { projectId: project!.id, title, statement: `${title}.`, confidence: 0.5 }),
+    callOperation(
+      db.orm,
+      decisionsModule,
+      decisions.create,
+      director,
+      { projectId: project!.id, title, statement: `${title}.`, confidence: 0.5 },
+      resources,
     );
   const deleted = await decide('Fuzz decision to delete');
-  await as((em, actor) => deleteDecision(em, actor, { decisionId: deleted.id }));
+  await callOperation(
+    db.orm,
+    decisionsModule,
+    decisions.delete,
+    director,
+    { decisionId: deleted.id },
+    resources,
+  );
   await decide('Fuzz decision A');
   await decide('Fuzz decision B');
-  const user = await as((em, actor) =>
-    createUser(em, actor, {
-      email: 'fuzz-deleted@example.com',
-      name: 'Fuzz Deleted',
-      password: DECISIONS_PASSWORD,
-    }),
+  const user = await callOperation(
+    db.orm,
+    decisionsModule,
+    users.create,
+    director,
+    { email: 'fuzz-deleted@example.com', name: 'Fuzz Deleted', password: DECISIONS_PASSWORD },
+    resources,
   );
-  await as((em, actor) => deleteUser(em, actor, { userId: user.id }));
+  await callOperation(db.orm, decisionsModule, users.delete, director, { userId: user.id }, resources);
 }
 
 /**

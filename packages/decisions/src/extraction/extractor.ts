@@ -172,14 +172,3 @@ export const ruleBasedExtractor: Extractor = {
     }));
   },
 };
-
-let activeExtractor: Extractor = ruleBasedExtractor;
-
-/** Replaces the extractor this process uses (at start-up, before serving). */
-export function useExtractor(extractor: Extractor): void {
-  activeExtractor = extractor;
-}
-
-export function currentExtractor(): Extractor {
-  return activeExtractor;
-}

@@ -16,6 +16,7 @@ import { DecisionsProjectMember } from '../entities/project-member.ts';
 import { DecisionsRelationship } from '../entities/relationship.ts';
 import { DecisionsTranscript } from '../entities/transcript.ts';
 import { DecisionsUser } from '../entities/user.ts';
+import type { DecisionsResources } from '../resources.ts';
 import type {
   Anomaly,
   Consensus,
@@ -278,13 +279,13 @@ function planProjectDecisions(
 
 /**
  * `scale` × (20 users, 4 projects with 4–9 members, 40 transcripts, 240 decisions in every status with
- * embeddings computed in one batch, supersede chains 3–5 deep, dependencies, conflicts), the same rows for
+ * embeddings computed in one batch by the module's embedder, supersede chains 3–5 deep, dependencies, conflicts), the same rows for
  * the same `seed`. Runs beside the minimal data and other seeds' data; a second run with the same seed and
  * scale is refused, as its users would already exist. Runs inside the transaction `seed()` opens.
  */
-export class DecisionsRealisticSeeder extends Seeder<SeedContext & Dictionary> {
-  async run(em: EntityManager, context: SeedContext): Promise<void> {
-    const { scale, seed, progress } = context;
+export class DecisionsRealisticSeeder extends Seeder<SeedContext<DecisionsResources> & Dictionary> {
+  async run(em: EntityManager, context: SeedContext<DecisionsResources>): Promise<void> {
+    const { scale, seed, progress, resources } = context;
     const plan = planRealisticData(scale, seed);
     if ((await em.count(DecisionsUser, { email: plan.users[0]!.email })) > 0) {
       throw new ConflictError(
@@ -297,7 +298,7 @@ export class DecisionsRealisticSeeder extends Seeder<SeedContext & Dictionary> {
     const projectIds = await reserveIds(em, 'decisions.projects', plan.projects.length);
     const transcriptIds = await reserveIds(em, 'decisions.transcripts', plan.transcripts.length);
     const decisionIds = await reserveIds(em, 'decisions.decisions', plan.decisions.length);
-    const { vectors, model } = await embedTexts(plan.decisions.map(decisionText));
+    const { vectors, model } = await embedTexts(resources.embedder, plan.decisions.map(decisionText));
     await insertInChunks(
       em,
       DecisionsUser,

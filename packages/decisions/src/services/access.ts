@@ -20,9 +20,10 @@ import type { ProjectRole } from '../schemas.ts';
 const RANK: Record<ProjectRole, number> = { viewer: 0, member: 1, owner: 2 };
 const ACTION: Record<ProjectRole, string> = { viewer: 'read', member: 'write', owner: 'administer' };
 
-export function requireDirector(actor: DecisionsActor, action: string): void {
+/** Refuses a caller who is not a director; `field` is the input field the refused request is about. */
+export function requireDirector(actor: DecisionsActor, action: string, field: string): void {
   if (actor.role !== 'director') {
-    throw new ForbiddenError(`only a director may ${action} (you are ${actor.role})`, { field: 'userId' });
+    throw new ForbiddenError(`${field}: only a director may ${action} (you are ${actor.role})`, { field });
   }
 }
 

@@ -5,30 +5,25 @@ import {
   keysetTimestampSql,
   NotFoundError,
   type PreparedStatement,
-  parseInput,
   preparedStatement,
   softDelete,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsDecision } from '../entities/decision.ts';
-import {
-  type Consensus,
-  type CreateDecisionInput,
-  createDecisionInputSchema,
-  type Decision,
-  type DecisionDetail,
-  type DecisionIdInput,
-  type DecisionPage,
-  type DecisionStatus,
-  decisionIdInputSchema,
-  type EditDecisionInput,
-  editDecisionInputSchema,
-  type Impact,
-  type ListDecisionsInput,
-  listDecisionsInputSchema,
-  type TransitionDecisionInput,
-  transitionDecisionInputSchema,
+import type { DecisionsResources } from '../resources.ts';
+import type {
+  Consensus,
+  CreateDecisionInput,
+  Decision,
+  DecisionDetail,
+  DecisionIdInput,
+  DecisionPage,
+  DecisionStatus,
+  EditDecisionInput,
+  Impact,
+  ListDecisionsInput,
+  TransitionDecisionInput,
 } from '../schemas.ts';
 import { decisionText, type Embeddings, embedTexts } from '../similarity/embedder.ts';
 import {
@@ -54,17 +49,13 @@ export interface NewDecision {
   consensus: Consensus;
 }
 
-/**
- * Inserts decisions with their embeddings: computed in one batch here, or given (`embedded`, one vector per
- * row) when the caller computed them before its transaction opened.
- */
+/** Inserts decisions with their embeddings (`embedTexts`, one vector per row, in order). */
 export async function insertDecisions(
   em: EntityManager,
   rows: readonly NewDecision[],
-  embedded?: Embeddings,
+  { vectors, model }: Embeddings,
 ): Promise<Decision[]> {
   if (rows.length === 0) return [];
-  const { vectors, model } = embedded ?? (await embedTexts(rows.map(decisionText)));
   const decisions = rows.map(({ projectId, transcriptId, decidedAt, ...fields }, index) =>
     em.create(DecisionsDecision, {
       ...fields,
@@ -85,11 +76,9 @@ export async function createDecision(
   em: EntityManager,
   actor: DecisionsActor,
   input: CreateDecisionInput,
+  { embedder }: DecisionsResources,
 ): Promise<Decision> {
-  const { projectId, transcriptId, decidedAt, rationale, ...fields } = parseInput(
-    createDecisionInputSchema,
-    input,
-  );
+  const { projectId, transcriptId, decidedAt, rationale, ...fields } = input;
   await requireProjectRole(em, actor, projectId, 'member');
   if (transcriptId) {
     const found: unknown[] = await em.execute(
@@ -102,15 +91,19 @@ export async function createDecision(
       });
     }
   }
-  const [decision] = await insertDecisions(em, [
-    {
-      ...fields,
-      projectId,
-      transcriptId: transcriptId ?? null,
-      rationale: rationale ?? null,
-      ...(decidedAt && { decidedAt: new Date(decidedAt) }),
-    },
-  ]);
+  const [decision] = await insertDecisions(
+    em,
+    [
+      {
+        ...fields,
+        projectId,
+        transcriptId: transcriptId ?? null,
+        rationale: rationale ?? null,
+        ...(decidedAt && { decidedAt: new Date(decidedAt) }),
+      },
+    ],
+    await embedTexts(embedder, [decisionText(fields)]),
+  );
   return decision!;
 }
 
@@ -119,12 +112,13 @@ export async function editDecision(
   em: EntityManager,
   actor: DecisionsActor,
   input: EditDecisionInput,
+  { embedder }: DecisionsResources,
 ): Promise<Decision> {
-  const { decisionId, decidedAt, ...fields } = parseInput(editDecisionInputSchema, input);
+  const { decisionId, decidedAt, ...fields } = input;
   const { decision } = await requireDecision(em, actor, decisionId, 'member');
   em.assign(decision, { ...fields, ...(decidedAt && { decidedAt: new Date(decidedAt) }) });
   if (fields.title !== undefined || fields.statement !== undefined) {
-    const { vectors, model } = await embedTexts([decisionText(decision)]);
+    const { vectors, model } = await embedTexts(embedder, [decisionText(decision)]);
     decision.embedding = vectors[0]!;
     decision.embeddingModel = model;
   }
@@ -178,7 +172,7 @@ export async function listDecisions(
   actor: DecisionsActor,
   input: ListDecisionsInput,
 ): Promise<DecisionPage> {
-  const { projectId, status, limit, includeDeleted, cursor } = parseInput(listDecisionsInputSchema, input);
+  const { projectId, status, limit, includeDeleted, cursor } = input;
   const statement = listDecisionsStatement(status !== undefined, includeDeleted, cursor !== undefined);
   const rows = await executePrepared(em, statement, [
     projectId,
@@ -205,7 +199,7 @@ export async function getDecision(
   actor: DecisionsActor,
   input: DecisionIdInput,
 ): Promise<DecisionDetail> {
-  const { decisionId } = parseInput(decisionIdInputSchema, input);
+  const { decisionId } = input;
   const rows: { detail: DecisionDetail }[] = await em.execute(
     `select json_build_object(${decisionJsonFields('d')}, 'relationships', ${relationshipsJsonSql('d.id')}) as detail
      from decisions.decisions d
@@ -223,7 +217,7 @@ export async function deleteDecision(
   actor: DecisionsActor,
   input: DecisionIdInput,
 ): Promise<Decision> {
-  const { decisionId } = parseInput(decisionIdInputSchema, input);
+  const { decisionId } = input;
   const { decision } = await requireDecision(em, actor, decisionId, 'member');
   decision.deletedAt = new Date();
   await em.flush();
@@ -235,7 +229,7 @@ export async function restoreDecision(
   actor: DecisionsActor,
   input: DecisionIdInput,
 ): Promise<Decision> {
-  const { decisionId } = parseInput(decisionIdInputSchema, input);
+  const { decisionId } = input;
   const { decision } = await requireDecision(em, actor, decisionId, 'member', { includeDeleted: true });
   if (!decision.deletedAt) {
     throw new ConflictError(`decisionId: decision ${decisionId} is not deleted`, { field: 'decisionId' });
@@ -265,7 +259,7 @@ export async function transitionDecision(
   actor: DecisionsActor,
   input: TransitionDecisionInput,
 ): Promise<Decision> {
-  const { decisionId, status } = parseInput(transitionDecisionInputSchema, input);
+  const { decisionId, status } = input;
   const { decision } = await requireDecision(em, actor, decisionId, 'member', { lock: true });
   const current: DecisionStatus = decision.status;
   if (!TRANSITIONS[current].includes(status)) {

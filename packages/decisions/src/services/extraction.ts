@@ -1,13 +1,9 @@
-import { type EntityManager, parseInput } from '@huddle/db';
-import { currentExtractor, type ProposedDecision } from '../extraction/extractor.ts';
-import {
-  type Extraction,
-  type Participant,
-  type TranscriptIdInput,
-  transcriptIdInputSchema,
-} from '../schemas.ts';
+import type { ActorTransactions, EntityManager } from '@huddle/db';
+import type { DecisionsActor } from '../actor.ts';
+import type { ProposedDecision } from '../extraction/extractor.ts';
+import type { DecisionsResources } from '../resources.ts';
+import type { Extraction, Participant, TranscriptIdInput } from '../schemas.ts';
 import { decisionText, type Embeddings, embedTexts } from '../similarity/embedder.ts';
-import type { InActorTransaction } from '../transactions.ts';
 import { requireProjectRole, requireTranscript } from './access.ts';
 import { insertDecisions } from './decisions.ts';
 import { toTranscript } from './outputs.ts';
@@ -19,14 +15,15 @@ export interface Proposals {
 }
 
 /** Runs the extractor over a transcript and embeds what it found; call it with no transaction open. */
-export async function proposalsFor(transcript: {
-  title: string;
-  content: string;
-  participants: Participant[];
-}): Promise<Proposals> {
-  const candidates = await currentExtractor().extract(transcript);
+export async function proposalsFor(
+  transcript: { title: string; content: string; participants: Participant[] },
+  { extractor, embedder }: DecisionsResources,
+): Promise<Proposals> {
+  const candidates = await extractor.extract(transcript);
   const embeddings =
-    candidates.length > 0 ? await embedTexts(candidates.map(decisionText)) : { vectors: [], model: '' };
+    candidates.length > 0
+      ? await embedTexts(embedder, candidates.map(decisionText))
+      : { vectors: [], model: '' };
   return { candidates, embeddings };
 }
 
@@ -74,15 +71,16 @@ export async function recordProposals(
  * access again and records the proposals.
  */
 export async function extractDecisions(
-  inTransaction: InActorTransaction,
+  transactions: ActorTransactions<DecisionsActor>,
   input: TranscriptIdInput,
+  resources: DecisionsResources,
 ): Promise<Extraction> {
-  const { transcriptId } = parseInput(transcriptIdInputSchema, input);
-  const transcript = await inTransaction(async (em, actor) =>
+  const { transcriptId } = input;
+  const transcript = await transactions(async (em, actor) =>
     toTranscript(await requireTranscript(em, actor, transcriptId, 'member')),
   );
-  const proposals = await proposalsFor(transcript);
-  return inTransaction(async (em, actor) => {
+  const proposals = await proposalsFor(transcript, resources);
+  return transactions(async (em, actor) => {
     await requireProjectRole(em, actor, transcript.projectId, 'member', 'transcriptId');
     return recordProposals(
       em,

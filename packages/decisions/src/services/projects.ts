@@ -1,29 +1,22 @@
-import { ConflictError, type EntityManager, NotFoundError, parseInput } from '@huddle/db';
+import { ConflictError, type EntityManager, NotFoundError } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsProject } from '../entities/project.ts';
 import { DecisionsProjectMember } from '../entities/project-member.ts';
-import {
-  type AddMemberInput,
-  addMemberInputSchema,
-  type ChangeMemberRoleInput,
-  type CreateProjectInput,
-  changeMemberRoleInputSchema,
-  createProjectInputSchema,
-  type ListMembersInput,
-  type ListProjectsInput,
-  listMembersInputSchema,
-  listProjectsInputSchema,
-  type Member,
-  type MemberPage,
-  type Project,
-  type ProjectIdInput,
-  type ProjectPage,
-  type ProjectRole,
-  projectIdInputSchema,
-  type RemovedMember,
-  type RemoveMemberInput,
-  removeMemberInputSchema,
+import type {
+  AddMemberInput,
+  ChangeMemberRoleInput,
+  CreateProjectInput,
+  ListMembersInput,
+  ListProjectsInput,
+  Member,
+  MemberPage,
+  Project,
+  ProjectIdInput,
+  ProjectPage,
+  ProjectRole,
+  RemovedMember,
+  RemoveMemberInput,
 } from '../schemas.ts';
 import { checkProjectAccess, type ProjectAccess, projectAccessSql, requireProjectRole } from './access.ts';
 import { isoFromDatabase, projectJsonFields, toProject } from './outputs.ts';
@@ -37,7 +30,7 @@ export async function createProject(
   actor: DecisionsActor,
   input: CreateProjectInput,
 ): Promise<Project> {
-  const { name, description } = parseInput(createProjectInputSchema, input);
+  const { name, description } = input;
   const project = em.create(DecisionsProject, {
     name,
     description: description ?? null,
@@ -55,9 +48,9 @@ export async function createProject(
 export async function listMyProjects(
   em: EntityManager,
   actor: DecisionsActor,
-  input: ListProjectsInput = {},
+  input: ListProjectsInput,
 ): Promise<ProjectPage> {
-  const { includeArchived, limit, cursor } = parseInput(listProjectsInputSchema, input);
+  const { includeArchived, limit, cursor } = input;
   const rows: { project: Project }[] = await em.execute(
     `select json_build_object(${projectJsonFields('p')}, 'myRole', m.role) as project
      from decisions.project_members m join decisions.projects p on p.id = m.project_id
@@ -85,7 +78,7 @@ export async function getProject(
   actor: DecisionsActor,
   input: ProjectIdInput,
 ): Promise<Project> {
-  const { projectId } = parseInput(projectIdInputSchema, input);
+  const { projectId } = input;
   const rows: (ProjectAccess & { project: Project })[] = await em.execute(
     projectAccessSql(`json_build_object(${projectJsonFields('p')}, 'myRole', m.role) as project`),
     [projectId, actor.userId],
@@ -99,7 +92,7 @@ async function setArchived(
   input: ProjectIdInput,
   archived: boolean,
 ): Promise<Project> {
-  const { projectId } = parseInput(projectIdInputSchema, input);
+  const { projectId } = input;
   // Owners may unarchive: the archived check of requireProjectRole applies to writes inside the project.
   const { role } = await requireProjectRole(em, actor, projectId, 'viewer');
   if (role !== 'owner') await requireProjectRole(em, actor, projectId, 'owner');
@@ -161,7 +154,7 @@ export async function listMembers(
   actor: DecisionsActor,
   input: ListMembersInput,
 ): Promise<MemberPage> {
-  const { projectId, limit, cursor } = parseInput(listMembersInputSchema, input);
+  const { projectId, limit, cursor } = input;
   await requireProjectRole(em, actor, projectId, 'viewer');
   const rows: MemberRow[] = await em.execute(
     `${MEMBER_SELECT} where m.project_id = ? ${cursor ? 'and (u.name, u.id) > (?, ?)' : ''}
@@ -218,7 +211,7 @@ export async function addMember(
   actor: DecisionsActor,
   input: AddMemberInput,
 ): Promise<Member> {
-  const { projectId, userId, role } = parseInput(addMemberInputSchema, input);
+  const { projectId, userId, role } = input;
   await requireProjectRole(em, actor, projectId, 'owner');
   const users: unknown[] = await em.execute(
     'select 1 from decisions.users where id = ? and deleted_at is null',
@@ -245,7 +238,7 @@ export async function changeMemberRole(
   actor: DecisionsActor,
   input: ChangeMemberRoleInput,
 ): Promise<Member> {
-  const { projectId, userId, role } = parseInput(changeMemberRoleInputSchema, input);
+  const { projectId, userId, role } = input;
   await requireProjectRole(em, actor, projectId, 'owner');
   await requireOwnerRemains(em, projectId, userId, role);
   await em.execute('update decisions.project_members set role = ? where project_id = ? and user_id = ?', [
@@ -262,7 +255,7 @@ export async function removeMember(
   actor: DecisionsActor,
   input: RemoveMemberInput,
 ): Promise<RemovedMember> {
-  const { projectId, userId } = parseInput(removeMemberInputSchema, input);
+  const { projectId, userId } = input;
   await requireProjectRole(em, actor, projectId, userId === actor.userId ? 'viewer' : 'owner');
   await requireOwnerRemains(em, projectId, userId, null);
   await em.execute('delete from decisions.project_members where project_id = ? and user_id = ?', [

@@ -1,4 +1,4 @@
-import { ConflictError, type EntityManager, isoTimestampSql, parseInput, sqlStringList } from '@huddle/db';
+import { ConflictError, type EntityManager, isoTimestampSql, sqlStringList } from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsRelationship } from '../entities/relationship.ts';
 import {
@@ -6,13 +6,11 @@ import {
   type DecisionIdInput,
   type DecisionStatus,
   type DecisionSummary,
-  decisionIdInputSchema,
   RELATIONSHIP_KINDS,
   RELATIONSHIP_LABELS,
   type RelateDecisionsInput,
   type Relationship,
   type RelationshipKind,
-  relateDecisionsInputSchema,
   type SupersedeChain,
 } from '../schemas.ts';
 import { decisionNotFound, requireDecision } from './access.ts';
@@ -111,7 +109,7 @@ export async function relateDecisions(
   actor: DecisionsActor,
   input: RelateDecisionsInput,
 ): Promise<Relationship> {
-  const { fromDecisionId, toDecisionId, kind } = parseInput(relateDecisionsInputSchema, input);
+  const { fromDecisionId, toDecisionId, kind } = input;
   const { decision: from } = await requireDecision(em, actor, fromDecisionId, 'member', {
     field: 'fromDecisionId',
   });
@@ -181,7 +179,7 @@ export async function supersedeChain(
   actor: DecisionsActor,
   input: DecisionIdInput,
 ): Promise<SupersedeChain> {
-  const { decisionId } = parseInput(decisionIdInputSchema, input);
+  const { decisionId } = input;
   await requireDecision(em, actor, decisionId, 'viewer');
   const rows: ChainRow[] = await em.execute(
     `with recursive older(id, depth) as (

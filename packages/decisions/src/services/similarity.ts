@@ -1,12 +1,8 @@
-import { type EntityManager, parseInput, toVectorLiteral } from '@huddle/db';
+import { type EntityManager, toVectorLiteral } from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
-import {
-  type DecisionStatus,
-  type SimilarDecision,
-  type SimilarInput,
-  similarInputSchema,
-} from '../schemas.ts';
-import { currentEmbedder, decisionText, embedTexts } from '../similarity/embedder.ts';
+import type { DecisionsResources } from '../resources.ts';
+import type { DecisionStatus, SimilarDecision, SimilarInput } from '../schemas.ts';
+import { decisionText, type Embedder, embedTexts } from '../similarity/embedder.ts';
 import { requireDecision, requireProjectRole } from './access.ts';
 import { isoFromDatabase } from './outputs.ts';
 
@@ -78,18 +74,19 @@ async function memberProjectIds(em: EntityManager, userId: number): Promise<numb
 }
 
 /**
- * The query vector for a decision the actor may read: its stored embedding when the current embedder made
- * it, otherwise its title and statement embedded now (the stored one may be missing or another model's).
+ * The query vector for a decision the actor may read: its stored embedding when `embedder` made it,
+ * otherwise its title and statement embedded now (the stored one may be missing or another model's).
  */
 async function decisionVector(
   em: EntityManager,
   actor: DecisionsActor,
   decisionId: number,
+  embedder: Embedder,
 ): Promise<number[]> {
   const { decision } = await requireDecision(em, actor, decisionId, 'viewer');
   await em.populate(decision, ['embedding']);
-  if (decision.embedding && decision.embeddingModel === currentEmbedder().name) return decision.embedding;
-  return (await embedTexts([decisionText(decision)])).vectors[0]!;
+  if (decision.embedding && decision.embeddingModel === embedder.name) return decision.embedding;
+  return (await embedTexts(embedder, [decisionText(decision)])).vectors[0]!;
 }
 
 /**
@@ -101,13 +98,14 @@ export async function similarDecisions(
   em: EntityManager,
   actor: DecisionsActor,
   input: SimilarInput,
+  { embedder }: DecisionsResources,
 ): Promise<SimilarDecision[]> {
-  const { decisionId, text, projectId, k } = parseInput(similarInputSchema, input);
+  const { decisionId, text, projectId, k } = input;
   if (projectId !== undefined) await requireProjectRole(em, actor, projectId, 'viewer');
   const vector =
     decisionId !== undefined
-      ? await decisionVector(em, actor, decisionId)
-      : (await embedTexts([text!])).vectors[0]!;
+      ? await decisionVector(em, actor, decisionId, embedder)
+      : (await embedTexts(embedder, [text!])).vectors[0]!;
   const projectIds = projectId !== undefined ? [projectId] : await memberProjectIds(em, actor.userId);
   if (projectIds.length === 0) return [];
   await prepareNearestNeighbourScan(em, k);

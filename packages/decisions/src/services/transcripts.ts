@@ -5,25 +5,20 @@ import {
   isoTimestampSql,
   keysetTimestampSql,
   NotFoundError,
-  parseInput,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
-import type { z } from 'zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsTranscript } from '../entities/transcript.ts';
-import {
-  type CreateTranscriptInput,
-  createTranscriptInputSchema,
-  type ListTranscriptsInput,
-  listTranscriptsInputSchema,
-  type Transcript,
-  type TranscriptIdInput,
-  type TranscriptPage,
-  type TranscriptSummary,
-  transcriptIdInputSchema,
-  type WebhookReceipt,
-  type WebhookTranscriptInput,
-  webhookTranscriptInputSchema,
+import type { DecisionsResources } from '../resources.ts';
+import type {
+  CreateTranscriptInput,
+  ListTranscriptsInput,
+  Transcript,
+  TranscriptIdInput,
+  TranscriptPage,
+  TranscriptSummary,
+  WebhookReceipt,
+  WebhookTranscriptInput,
 } from '../schemas.ts';
 import type { InTransaction } from '../transactions.ts';
 import { requireProjectRole, requireTranscript } from './access.ts';
@@ -36,10 +31,7 @@ export async function createTranscript(
   actor: DecisionsActor,
   input: CreateTranscriptInput,
 ): Promise<Transcript> {
-  const { projectId, title, source, meetingAt, participants, content } = parseInput(
-    createTranscriptInputSchema,
-    input,
-  );
+  const { projectId, title, source, meetingAt, participants, content } = input;
   await requireProjectRole(em, actor, projectId, 'member');
   const transcript = em.create(DecisionsTranscript, {
     project: projectId,
@@ -66,7 +58,7 @@ const REUSED_DELIVERY_ID = new ConflictError(
  */
 async function earlierDelivery(
   em: EntityManager,
-  delivery: z.output<typeof webhookTranscriptInputSchema>,
+  delivery: WebhookTranscriptInput,
 ): Promise<DecisionsTranscript | null> {
   const rows: { id: number; same: boolean }[] = await em.execute(
     `select id, (project_id = ? and title = ? and meeting_at = ? and participants = ?::jsonb and content = ?) as same
@@ -87,8 +79,8 @@ async function earlierDelivery(
 }
 
 /**
- * A transcript delivered by a webhook (the API's signed route calls this after `verifyWebhookSignature`;
- * no user acts). Delivery ids are the sender's: one id is one delivery, in one project. A redelivery (same
+ * A transcript delivered by a webhook (the API's signed route calls this after `verifyWebhookSignature`
+ * and parsing the body with `webhookTranscriptInputSchema`; no user acts). Delivery ids are the sender's: one id is one delivery, in one project. A redelivery (same
  * id, same delivery) answers with the transcript the first one created, also for two deliveries at the same
  * moment (`insert … on conflict do nothing returning`); the same id with other content or another project is
  * a conflict that reveals nothing. The extractor and the embedder read a new delivery outside any
@@ -97,9 +89,9 @@ async function earlierDelivery(
  */
 export async function receiveWebhookTranscript(
   inTransaction: InTransaction,
-  input: WebhookTranscriptInput,
+  delivery: WebhookTranscriptInput,
+  resources: DecisionsResources,
 ): Promise<WebhookReceipt> {
-  const delivery = parseInput(webhookTranscriptInputSchema, input);
   const redelivered = (transcript: DecisionsTranscript): WebhookReceipt => ({
     transcript: toTranscript(transcript),
     created: false,
@@ -107,7 +99,7 @@ export async function receiveWebhookTranscript(
   });
   const earlier = await inTransaction((em) => earlierDelivery(em, delivery));
   if (earlier) return redelivered(earlier);
-  const proposals = await proposalsFor(delivery);
+  const proposals = await proposalsFor(delivery, resources);
   return inTransaction(async (em) => {
     const { webhookId, projectId, title, meetingAt, participants, content } = delivery;
     const inserted: { id: number }[] = await em.execute(
@@ -147,7 +139,7 @@ export async function getTranscript(
   actor: DecisionsActor,
   input: TranscriptIdInput,
 ): Promise<Transcript> {
-  const { transcriptId } = parseInput(transcriptIdInputSchema, input);
+  const { transcriptId } = input;
   return toTranscript(await requireTranscript(em, actor, transcriptId, 'viewer'));
 }
 
@@ -161,10 +153,7 @@ export async function listTranscripts(
   actor: DecisionsActor,
   input: ListTranscriptsInput,
 ): Promise<TranscriptPage> {
-  const { projectId, participantEmail, participantName, limit, cursor } = parseInput(
-    listTranscriptsInputSchema,
-    input,
-  );
+  const { projectId, participantEmail, participantName, limit, cursor } = input;
   await requireProjectRole(em, actor, projectId, 'viewer');
   const participant = {
     ...(participantEmail && { email: participantEmail }),

@@ -1,44 +1,37 @@
 import {
+  type ActorTransactions,
   ConflictError,
   type EntityManager,
   isoTimestampSql,
   NotFoundError,
-  parseInput,
   softDelete,
   UnauthorizedError,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsUser } from '../entities/user.ts';
-import {
-  type ChangePasswordInput,
-  type ChangeUserRoleInput,
-  type CreateUserInput,
-  changePasswordInputSchema,
-  changeUserRoleInputSchema,
-  createUserInputSchema,
-  type ListUsersInput,
-  listUsersInputSchema,
-  type SignInInput,
-  signInInputSchema,
-  type User,
-  type UserIdInput,
-  type UserPage,
-  userIdInputSchema,
+import type {
+  ChangePasswordInput,
+  ChangeUserRoleInput,
+  CreateUserInput,
+  ListUsersInput,
+  SignInInput,
+  User,
+  UserIdInput,
+  UserPage,
 } from '../schemas.ts';
-import type { InActorTransaction } from '../transactions.ts';
 import { requireDirector } from './access.ts';
 import { toUser } from './outputs.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.ts';
 
-const WRONG_CREDENTIALS = 'email or password: wrong email or password';
+const WRONG_CREDENTIALS = 'password: wrong email or password';
 
 /**
  * Checks an email and password; returns the user, from whom the API issues a token. A wrong password, an
  * unknown email and a soft-deleted user all get the same answer, after the same bcrypt work.
  */
 export async function signIn(em: EntityManager, input: SignInInput): Promise<User> {
-  const { email, password } = parseInput(signInInputSchema, input);
+  const { email, password } = input;
   const rows: { id: number; password_hash: string }[] = await em.execute(
     'select id, password_hash from decisions.users where lower(email) = ? and deleted_at is null',
     [email],
@@ -58,10 +51,10 @@ export async function getCurrentUser(em: EntityManager, actor: DecisionsActor): 
 export async function listUsers(
   em: EntityManager,
   actor: DecisionsActor,
-  input: ListUsersInput = {},
+  input: ListUsersInput,
 ): Promise<UserPage> {
-  const { includeDeleted, limit, cursor } = parseInput(listUsersInputSchema, input);
-  if (includeDeleted) requireDirector(actor, 'see deleted users');
+  const { includeDeleted, limit, cursor } = input;
+  if (includeDeleted) requireDirector(actor, 'see deleted users', 'includeDeleted');
   const rows: User[] = await em.execute(
     `select id, email, name, role, ${isoTimestampSql('created_at')} as "createdAt",
        ${isoTimestampSql('updated_at')} as "updatedAt", ${isoTimestampSql('deleted_at')} as "deletedAt"
@@ -84,8 +77,8 @@ export async function createUser(
   actor: DecisionsActor,
   input: CreateUserInput,
 ): Promise<User> {
-  const { email, name, password, role } = parseInput(createUserInputSchema, input);
-  requireDirector(actor, 'create users');
+  const { email, name, password, role } = input;
+  requireDirector(actor, 'create users', 'email');
   const user = em.create(DecisionsUser, { email, name, role, passwordHash: await hashPassword(password) });
   await em.flush();
   return toUser(user);
@@ -149,8 +142,8 @@ export async function changeUserRole(
   actor: DecisionsActor,
   input: ChangeUserRoleInput,
 ): Promise<User> {
-  const { userId, role } = parseInput(changeUserRoleInputSchema, input);
-  requireDirector(actor, 'change roles');
+  const { userId, role } = input;
+  requireDirector(actor, 'change roles', 'userId');
   const user = await findUser(em, userId, false);
   if (role !== 'director') await requireAnotherDirector(em, user, 'demote');
   user.role = role;
@@ -166,8 +159,8 @@ export async function deleteUser(
   actor: DecisionsActor,
   input: UserIdInput,
 ): Promise<User> {
-  const { userId } = parseInput(userIdInputSchema, input);
-  requireDirector(actor, 'delete users');
+  const { userId } = input;
+  requireDirector(actor, 'delete users', 'userId');
   const user = await findUser(em, userId, false);
   await requireAnotherDirector(em, user, 'delete');
   await requireNotLastOwner(em, user);
@@ -181,8 +174,8 @@ export async function restoreUser(
   actor: DecisionsActor,
   input: UserIdInput,
 ): Promise<User> {
-  const { userId } = parseInput(userIdInputSchema, input);
-  requireDirector(actor, 'restore users');
+  const { userId } = input;
+  requireDirector(actor, 'restore users', 'userId');
   const user = await findUser(em, userId, true);
   if (!user.deletedAt) {
     throw new ConflictError(`userId: user ${userId} is not deleted`, { field: 'userId' });
@@ -198,11 +191,11 @@ export async function restoreUser(
  * changed meanwhile is a conflict, never overwritten by a check against the old one.
  */
 export async function changePassword(
-  inTransaction: InActorTransaction,
+  transactions: ActorTransactions<DecisionsActor>,
   input: ChangePasswordInput,
 ): Promise<User> {
-  const { currentPassword, newPassword } = parseInput(changePasswordInputSchema, input);
-  const checkedHash = await inTransaction(async (em, actor) => {
+  const { currentPassword, newPassword } = input;
+  const checkedHash = await transactions(async (em, actor) => {
     const rows: { password_hash: string }[] = await em.execute(
       'select password_hash from decisions.users where id = ?',
       [actor.userId],
@@ -213,7 +206,7 @@ export async function changePassword(
     throw new UnauthorizedError('currentPassword: is wrong', { field: 'currentPassword' });
   }
   const newHash = await hashPassword(newPassword);
-  return inTransaction(async (em, actor) => {
+  return transactions(async (em, actor) => {
     const changed: unknown[] = await em.execute(
       'update decisions.users set password_hash = ? where id = ? and password_hash = ? returning id',
       [newHash, actor.userId, checkedHash],

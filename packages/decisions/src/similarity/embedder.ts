@@ -67,17 +67,6 @@ export const hashingEmbedder: Embedder = {
   embed: async (texts) => texts.map(hashEmbedding),
 };
 
-let activeEmbedder: Embedder = hashingEmbedder;
-
-/** Replaces the embedder every service and job of this process uses (at start-up, before serving). */
-export function useEmbedder(embedder: Embedder): void {
-  activeEmbedder = embedder;
-}
-
-export function currentEmbedder(): Embedder {
-  return activeEmbedder;
-}
-
 /** What is embedded for a decision: its title and statement. */
 export function decisionText(decision: { title: string; statement: string }): string {
   return `${decision.title}\n${decision.statement}`;
@@ -89,9 +78,8 @@ export interface Embeddings {
   model: string;
 }
 
-/** Embeds texts with the current embedder, refusing vectors of the wrong dimension or non-finite values. */
-export async function embedTexts(texts: readonly string[]): Promise<Embeddings> {
-  const embedder = currentEmbedder();
+/** Embeds texts with `embedder`, refusing vectors of the wrong dimension or non-finite values. */
+export async function embedTexts(embedder: Embedder, texts: readonly string[]): Promise<Embeddings> {
   const vectors = await embedder.embed(texts);
   if (vectors.length !== texts.length) {
     throw new Error(

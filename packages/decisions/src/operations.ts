@@ -1,0 +1,221 @@
+import { operationsFor } from '@huddle/db';
+import type { DecisionsActor } from './actor.ts';
+import type { DecisionsResources } from './resources.ts';
+import {
+  addMemberInputSchema,
+  changeMemberRoleInputSchema,
+  changePasswordInputSchema,
+  changeUserRoleInputSchema,
+  createDecisionInputSchema,
+  createProjectInputSchema,
+  createTranscriptInputSchema,
+  createUserInputSchema,
+  decisionDetailSchema,
+  decisionIdInputSchema,
+  decisionPageSchema,
+  decisionSchema,
+  editDecisionInputSchema,
+  extractionSchema,
+  listDecisionsInputSchema,
+  listMembersInputSchema,
+  listProjectsInputSchema,
+  listTranscriptsInputSchema,
+  listUsersInputSchema,
+  memberPageSchema,
+  memberSchema,
+  projectIdInputSchema,
+  projectPageSchema,
+  projectSchema,
+  relateDecisionsInputSchema,
+  relationshipSchema,
+  removedMemberSchema,
+  removeMemberInputSchema,
+  signInInputSchema,
+  similarDecisionSchema,
+  similarInputSchema,
+  supersedeChainSchema,
+  transcriptIdInputSchema,
+  transcriptPageSchema,
+  transcriptSchema,
+  transitionDecisionInputSchema,
+  userIdInputSchema,
+  userPageSchema,
+  userSchema,
+} from './schemas.ts';
+import {
+  createDecision,
+  deleteDecision,
+  editDecision,
+  getDecision,
+  listDecisions,
+  restoreDecision,
+  transitionDecision,
+} from './services/decisions.ts';
+import { extractDecisions } from './services/extraction.ts';
+import {
+  addMember,
+  archiveProject,
+  changeMemberRole,
+  createProject,
+  getProject,
+  listMembers,
+  listMyProjects,
+  removeMember,
+  unarchiveProject,
+} from './services/projects.ts';
+import { relateDecisions, supersedeChain } from './services/relationships.ts';
+import { similarDecisions } from './services/similarity.ts';
+import { createTranscript, getTranscript, listTranscripts } from './services/transcripts.ts';
+import {
+  changePassword,
+  changeUserRole,
+  createUser,
+  deleteUser,
+  getCurrentUser,
+  listUsers,
+  restoreUser,
+  signIn,
+} from './services/users.ts';
+
+const operation = operationsFor<DecisionsActor, DecisionsResources>();
+
+/**
+ * What the decision log offers callers: the API serves each as `decisions.<path>` (see
+ * DomainModule.operations). Every operation but `auth.signIn` acts as the user of a decisions token.
+ * Meeting tools deliver transcripts to the signed webhook route instead (`receiveWebhookTranscript`).
+ */
+export const decisionsOperations = {
+  auth: {
+    /** Email and password; a wrong password and an unknown email get the same answer. A decisions token. */
+    signIn: operation.signIn({
+      input: signInInputSchema,
+      user: userSchema,
+      run: async (transactions, input) => {
+        const user = await transactions((em) => signIn(em, input));
+        return { user, actor: { module: 'decisions', userId: user.id, role: user.role } };
+      },
+    }),
+  },
+
+  users: {
+    me: operation.query({ output: userSchema, run: getCurrentUser }),
+    list: operation.query({
+      input: listUsersInputSchema.prefault({}),
+      output: userPageSchema,
+      run: listUsers,
+    }),
+    create: operation.mutation({ input: createUserInputSchema, output: userSchema, run: createUser }),
+    changeRole: operation.mutation({
+      input: changeUserRoleInputSchema,
+      output: userSchema,
+      run: changeUserRole,
+    }),
+    delete: operation.mutation({ input: userIdInputSchema, output: userSchema, run: deleteUser }),
+    restore: operation.mutation({ input: userIdInputSchema, output: userSchema, run: restoreUser }),
+    /** Checks the caller's password: counted like a sign-in; bcrypt runs outside any transaction. */
+    changePassword: operation.stepped({
+      input: changePasswordInputSchema,
+      output: userSchema,
+      attemptKey: (actor) => `decisions-user:${actor.userId}`,
+      run: changePassword,
+    }),
+  },
+
+  projects: {
+    create: operation.mutation({
+      input: createProjectInputSchema,
+      output: projectSchema,
+      run: createProject,
+    }),
+    mine: operation.query({
+      input: listProjectsInputSchema.prefault({}),
+      output: projectPageSchema,
+      run: listMyProjects,
+    }),
+    get: operation.query({ input: projectIdInputSchema, output: projectSchema, run: getProject }),
+    archive: operation.mutation({ input: projectIdInputSchema, output: projectSchema, run: archiveProject }),
+    unarchive: operation.mutation({
+      input: projectIdInputSchema,
+      output: projectSchema,
+      run: unarchiveProject,
+    }),
+    members: operation.query({ input: listMembersInputSchema, output: memberPageSchema, run: listMembers }),
+    addMember: operation.mutation({ input: addMemberInputSchema, output: memberSchema, run: addMember }),
+    changeMemberRole: operation.mutation({
+      input: changeMemberRoleInputSchema,
+      output: memberSchema,
+      run: changeMemberRole,
+    }),
+    removeMember: operation.mutation({
+      input: removeMemberInputSchema,
+      output: removedMemberSchema,
+      run: removeMember,
+    }),
+  },
+
+  /** Transcripts entered by hand or uploaded; meeting tools deliver theirs to the webhook route. */
+  transcripts: {
+    create: operation.mutation({
+      input: createTranscriptInputSchema,
+      output: transcriptSchema,
+      run: createTranscript,
+    }),
+    get: operation.query({ input: transcriptIdInputSchema, output: transcriptSchema, run: getTranscript }),
+    /** Without the transcripts' text: `get` reads one whole. */
+    list: operation.query({
+      input: listTranscriptsInputSchema,
+      output: transcriptPageSchema,
+      run: listTranscripts,
+    }),
+    /** Proposes decisions from the transcript's text; extracting again proposes nothing new. */
+    extract: operation.stepped({
+      input: transcriptIdInputSchema,
+      output: extractionSchema,
+      run: extractDecisions,
+    }),
+  },
+
+  decisions: {
+    create: operation.mutation({
+      input: createDecisionInputSchema,
+      output: decisionSchema,
+      run: createDecision,
+    }),
+    edit: operation.mutation({ input: editDecisionInputSchema, output: decisionSchema, run: editDecision }),
+    list: operation.query({
+      input: listDecisionsInputSchema,
+      output: decisionPageSchema,
+      run: listDecisions,
+    }),
+    get: operation.query({ input: decisionIdInputSchema, output: decisionDetailSchema, run: getDecision }),
+    delete: operation.mutation({ input: decisionIdInputSchema, output: decisionSchema, run: deleteDecision }),
+    restore: operation.mutation({
+      input: decisionIdInputSchema,
+      output: decisionSchema,
+      run: restoreDecision,
+    }),
+    /** proposed → accepted | rejected, accepted → deprecated; accepting a superseding decision supersedes its target. */
+    transition: operation.mutation({
+      input: transitionDecisionInputSchema,
+      output: decisionSchema,
+      run: transitionDecision,
+    }),
+    relate: operation.mutation({
+      input: relateDecisionsInputSchema,
+      output: relationshipSchema,
+      run: relateDecisions,
+    }),
+    supersedeChain: operation.query({
+      input: decisionIdInputSchema,
+      output: supersedeChainSchema,
+      run: supersedeChain,
+    }),
+  },
+
+  /** Decisions nearest in meaning to a decision or a text, in projects the caller is a member of. */
+  similar: operation.query({
+    input: similarInputSchema,
+    output: similarDecisionSchema.array(),
+    run: similarDecisions,
+  }),
+};
