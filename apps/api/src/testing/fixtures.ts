@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Database, type EntityManager, inRequestScope, runAsActor } from '@huddle/db';
 import {
+  addMember,
   createDecision,
+  createProject,
   createUser,
   MINIMAL_PASSWORD as DECISIONS_PASSWORD,
   MINIMAL_USERS as DECISIONS_USERS,
@@ -15,6 +17,7 @@ import {
   deleteUser,
 } from '@huddle/decisions';
 import {
+  activatePlanVersion,
   addArtifact,
   createGitRepository,
   createPlan,
@@ -45,6 +48,12 @@ export interface FuzzFixtures {
   values: Record<string, unknown[]>;
   /** Token subjects the harness tries first, by module: planner's operators (ids do not name them), scrum's admin. */
   subjects: Record<string, string[]>;
+  /**
+   * Creates another generation of the rows calls use up — a plan in force and drafts with artifacts and chats
+   * in a repository of their own, poker stories in voting, a decisions project with decisions and a member,
+   * open triage items — and answers their values, newest last (FuzzOptions.refresh).
+   */
+  refresh(): Promise<Record<string, unknown[]>>;
   /** Scrum's sign-in against a GitHub stand-in on loopback (githubGrantingStandIn). */
   githubOAuth: GitHubOAuthConfig;
   /** Removes the planner root and stops the GitHub stand-in. */
@@ -92,21 +101,23 @@ async function githubGrantingStandIn(): Promise<{ config: GitHubOAuthConfig; clo
   };
 }
 
-/** Work trees under the root: one registered with a plan, the others left for `repositories.register`. */
+/** Work trees under the root left for `repositories.register`. */
 const WORK_TREES = 8;
 const OPERATOR = 'fuzz';
 /** Poker sessions with a story in voting each: a reveal, a completion or a pause uses one up. */
-const POKER_VOTING_SESSIONS = 12;
+const POKER_VOTING_SESSIONS = 6;
 /** Draft plans, each with an artifact and a chat session. */
 const PLANNER_DRAFTS = 4;
 /** Open triage items: a promotion or a status change closes one. */
-const SCRUM_TRIAGE_ITEMS = 6;
+const SCRUM_TRIAGE_ITEMS = 3;
+
+/** Values of rows that exist, by the input field names that take them (SeenValues in fuzz.ts), newest last. */
+type FixtureValues = Record<string, unknown[]>;
 
 /** Where each field's values come from, by module; a module that is not composed is skipped. */
 const SOURCES: { module: string; fields: string[]; sql: string }[] = [
-  // Newest last, so reused fields mostly pick them — except sessions: a pause or a completion there would
-  // close the voting rounds of the stories reused fields pick.
-  { module: 'poker', fields: ['sessionId'], sql: 'select id from poker.sessions order by id desc' },
+  // Newest last, so reused fields mostly pick them.
+  { module: 'poker', fields: ['sessionId'], sql: 'select id from poker.sessions order by id' },
   { module: 'poker', fields: ['joinCode'], sql: 'select join_code as id from poker.sessions' },
   { module: 'poker', fields: ['storyId'], sql: 'select id from poker.stories order by id' },
   { module: 'scrum', fields: ['taskId', 'epicId', 'relatedTaskId'], sql: 'select id from scrum.tasks' },
@@ -118,7 +129,7 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
     fields: ['userId', 'assigneeId', 'assignedUserId', 'recipientId'],
     sql: 'select id from scrum.users',
   },
-  { module: 'decisions', fields: ['projectId'], sql: 'select id from decisions.projects' },
+  { module: 'decisions', fields: ['projectId'], sql: 'select id from decisions.projects order by id' },
   { module: 'decisions', fields: ['transcriptId'], sql: 'select id from decisions.transcripts' },
   {
     module: 'decisions',
@@ -142,74 +153,165 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
 
 /**
  * Poker sessions facilitated by the seed's facilitator (poker user 1, the harness's first token), each with a
- * story whose voting round is open (one per session votes at a time), every other one revealed: the states `votes.cast`, `votes.reveal`, `stories.complete` and `stories.revote` need. Created last, so their
- * stories are the latest ids, which reused fields mostly pick.
+ * story whose voting round is open (one per session votes at a time), every other one revealed: the states
+ * `votes.cast`, `votes.reveal`, `stories.complete` and `stories.revote` need, and for `stories.reorder` the
+ * one story each session has.
  */
-async function createPokerFixtures(db: Database): Promise<void> {
+async function createPokerFixtures(db: Database, generation: number): Promise<FixtureValues> {
   const facilitator: PokerActor = { module: 'poker', userId: 1 };
   const as = <T>(work: (em: EntityManager, actor: PokerActor) => Promise<T>) =>
     runAsActor(db.orm, pokerModule, facilitator, work);
+  const values: FixtureValues = { sessionId: [], joinCode: [], storyId: [], storyIds: [] };
   for (let index = 0; index < POKER_VOTING_SESSIONS; index++) {
-    const session = await as((em, actor) => createSession(em, actor, { name: `Fuzz session ${index}` }));
+    const session = await as((em, actor) =>
+      createSession(em, actor, { name: `Fuzz session ${generation}.${index}` }),
+    );
     const story = await as((em, actor) =>
       addStory(em, actor, { sessionId: session.id, title: `Fuzz story ${index}` }),
     );
     await as((em, actor) => startVoting(em, actor, { storyId: story.id }));
     if (index % 2 === 1) await as((em, actor) => revealVotes(em, actor, { storyId: story.id }));
+    values.sessionId!.push(session.id);
+    values.joinCode!.push(session.joinCode);
+    values.storyId!.push(story.id);
+    values.storyIds!.push([story.id]);
   }
+  return values;
 }
 
 /**
- * Decisions in the seed's first project, made by its owner (the seeded director, decisions user 1, the
- * harness's first token) — two live ones to relate, edit and move, and a deleted one — and a deleted user:
- * the rows `decisions.relate`, `decisions.restore` and `users.restore` need.
+ * A project owned by the seed's director (decisions user 1, the harness's first token) — the fuzzer archives
+ * and deletes projects, so each generation has its own — with two live decisions to relate, edit and move, a
+ * deleted one, and a member whose role can change or who can be removed; and a deleted user: the rows
+ * `decisions.relate`, `decisions.restore`, `projects.changeMemberRole`, `projects.removeMember` and
+ * `users.restore` need.
  */
-async function createDecisionsFixtures(db: Database): Promise<void> {
+async function createDecisionsFixtures(db: Database, generation: number): Promise<FixtureValues> {
   const director = { module: 'decisions', userId: 1, role: 'director' } as const satisfies DecisionsActor;
   const as = <T>(work: (em: EntityManager, actor: DecisionsActor) => Promise<T>) =>
     runAsActor(db.orm, decisionsModule, director, work);
-  const [project] = await inRequestScope(db.orm, (em) =>
-    em.execute<{ id: number }[]>('select min(id) as id from decisions.projects'),
-  );
+  const project = await as((em, actor) => createProject(em, actor, { name: `Fuzz project ${generation}` }));
   const decide = (title: string) =>
     as((em, actor) =>
-      createDecision(em, actor, { projectId: project!.id, title, statement: `${title}.`, confidence: 0.5 }),
+      createDecision(em, actor, { projectId: project.id, title, statement: `${title}.`, confidence: 0.5 }),
     );
   const deleted = await decide('Fuzz decision to delete');
   await as((em, actor) => deleteDecision(em, actor, { decisionId: deleted.id }));
-  await decide('Fuzz decision A');
-  await decide('Fuzz decision B');
-  const user = await as((em, actor) =>
+  const first = await decide('Fuzz decision A');
+  const second = await decide('Fuzz decision B');
+  const member = await as((em, actor) =>
     createUser(em, actor, {
-      email: 'fuzz-deleted@example.com',
-      name: 'Fuzz Deleted',
+      email: `fuzz-member-${generation}@example.com`,
+      name: `Fuzz Member ${generation}`,
       password: DECISIONS_PASSWORD,
     }),
   );
-  await as((em, actor) => deleteUser(em, actor, { userId: user.id }));
+  await as((em, actor) => addMember(em, actor, { projectId: project.id, userId: member.id }));
+  const gone = await as((em, actor) =>
+    createUser(em, actor, {
+      email: `fuzz-deleted-${generation}@example.com`,
+      name: `Fuzz Deleted ${generation}`,
+      password: DECISIONS_PASSWORD,
+    }),
+  );
+  await as((em, actor) => deleteUser(em, actor, { userId: gone.id }));
+  return {
+    projectId: [project.id],
+    decisionId: [deleted.id, first.id, second.id],
+    fromDecisionId: [first.id, second.id],
+    toDecisionId: [second.id, first.id],
+    userId: [gone.id, member.id],
+  };
 }
 
 /**
  * Open triage items reported by scrum's first admin — the token the harness tries first in scrum (a manager,
  * so calls get past the role checks) — for `triage.promote` and `triage.changeStatus`, which each close one.
- * Returns the admin's id.
  */
-async function createScrumFixtures(db: Database): Promise<string> {
-  const [admin] = await inRequestScope(db.orm, (em) =>
-    em.execute<{ id: number }[]>(`select min(id) as id from scrum.users where role = 'admin' and is_active`),
-  );
-  const actor: ScrumActor = { module: 'scrum', userId: admin!.id, role: 'admin' };
+async function createScrumFixtures(db: Database, admin: ScrumActor): Promise<FixtureValues> {
+  const items: unknown[] = [];
   for (let index = 0; index < SCRUM_TRIAGE_ITEMS; index++) {
-    await runAsActor(db.orm, scrumModule, actor, (em, reporter) =>
+    const item = await runAsActor(db.orm, scrumModule, admin, (em, reporter) =>
       reportIssue(em, reporter, { title: `Fuzz issue ${index}`, description: 'Found by the fuzz harness.' }),
     );
+    items.push(item.id);
   }
-  return String(admin!.id);
+  return { itemId: items };
 }
 
 /**
- * Creates the planner's fixtures in `db` (seeded already: the other modules' rows come from the seed) and
- * collects the values of every module's rows.
+ * A repository registered under the root, with drafts (each with an artifact and a chat session: an
+ * activation ends artifact changes, a completed chat its messages, an artifact removal the artifact) and an
+ * active version (`plans.complete`); its plans are named as every generation's, so a reused repository and
+ * a reused name mostly make a plan that exists. Unregistering deletes all of it, so each generation has its
+ * own work tree.
+ */
+async function createPlannerFixtures(
+  db: Database,
+  plannerRoot: string,
+  generation: number,
+): Promise<FixtureValues> {
+  const dir = path.join(plannerRoot, `fixture-${generation}`);
+  await createGitRepository(dir, {
+    defaultBranch: 'main',
+    files: { 'README.md': '# fuzz\n', 'src/checkout.ts': 'export {};\n' },
+    remoteUrl: 'https://git.example/fuzz.git',
+  });
+  const actor: PlannerActor = { module: 'planner', operator: OPERATOR };
+  const as = <T>(work: (em: EntityManager, operator: PlannerActor) => Promise<T>) =>
+    runAsActor(db.orm, plannerModule, actor, work);
+  const repository = await as((em, operator) =>
+    registerRepository(em, operator, { path: dir }, { roots: [plannerRoot] }),
+  );
+  // `fromPlanId` and `toPlanId` the same list: reused with the same pick, a version compared with itself.
+  const values: FixtureValues = {
+    repositoryId: [repository.id],
+    planId: [],
+    fromPlanId: [],
+    toPlanId: [],
+    name: [],
+    artifactId: [],
+    sessionId: [],
+  };
+  const active = await as((em, operator) =>
+    createPlan(em, operator, { repositoryId: repository.id, name: 'Fuzz plan in force' }),
+  );
+  await as((em, operator) => activatePlanVersion(em, operator, { planId: active.id }));
+  values.planId!.push(active.id);
+  values.name!.push(active.name);
+  for (let index = 0; index < PLANNER_DRAFTS; index++) {
+    const plan = await as((em, operator) =>
+      createPlan(em, operator, { repositoryId: repository.id, name: `Fuzz plan ${index}` }),
+    );
+    const artifact = await as((em, operator) =>
+      addArtifact(em, operator, {
+        planId: plan.id,
+        artifact: {
+          type: 'code_changes',
+          content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+x\n' }] },
+        },
+      }),
+    );
+    const chat = await as((em, operator) => openChatSession(em, operator, { planId: plan.id }));
+    values.planId!.push(plan.id);
+    values.fromPlanId!.push(plan.id);
+    values.toPlanId!.push(plan.id);
+    values.name!.push(plan.name);
+    values.artifactId!.push(artifact.id);
+    values.sessionId!.push(chat.id);
+  }
+  return values;
+}
+
+/** Appends `more` to `values`, field by field. */
+function mergeValues(values: FixtureValues, more: FixtureValues): FixtureValues {
+  for (const [field, list] of Object.entries(more)) values[field] = [...(values[field] ?? []), ...list];
+  return values;
+}
+
+/**
+ * Creates the fixtures in `db` (seeded already: the other modules' rows come from the seed) and collects the
+ * values of every module's rows; `refresh` creates another generation of the rows calls use up.
  */
 export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   const plannerRoot = await fs.promises.realpath(
@@ -226,36 +328,31 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     workTrees.push(dir);
   }
   const composed = new Set(db.modules.map((module) => module.name));
-  if (composed.has(plannerModule.name)) {
-    const actor: PlannerActor = { module: 'planner', operator: OPERATOR };
-    const as = <T>(work: (em: EntityManager, operator: PlannerActor) => Promise<T>) =>
-      runAsActor(db.orm, plannerModule, actor, work);
-    const repository = await as((em, operator) =>
-      registerRepository(em, operator, { path: workTrees[0]! }, { roots: [plannerRoot] }),
+  let scrumAdmin: ScrumActor | undefined;
+  if (composed.has(scrumModule.name)) {
+    const [admin] = await inRequestScope(db.orm, (em) =>
+      em.execute<{ id: number }[]>(
+        `select min(id) as id from scrum.users where role = 'admin' and is_active`,
+      ),
     );
-    // Several drafts, each with an artifact and a chat session: an activation (no more artifact changes) or
-    // a completed chat (no more messages) uses one up.
-    for (let index = 0; index < PLANNER_DRAFTS; index++) {
-      const plan = await as((em, operator) =>
-        createPlan(em, operator, { repositoryId: repository.id, name: `Fuzz plan ${index}` }),
-      );
-      await as((em, operator) =>
-        addArtifact(em, operator, {
-          planId: plan.id,
-          artifact: {
-            type: 'code_changes',
-            content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+x\n' }] },
-          },
-        }),
-      );
-      await as((em, operator) => openChatSession(em, operator, { planId: plan.id }));
-    }
+    scrumAdmin = { module: 'scrum', userId: admin!.id, role: 'admin' };
   }
-  if (composed.has(pokerModule.name)) await createPokerFixtures(db);
-  if (composed.has(decisionsModule.name)) await createDecisionsFixtures(db);
-  const scrumAdmin = composed.has(scrumModule.name) ? await createScrumFixtures(db) : undefined;
-  const values: Record<string, unknown[]> = {
-    path: workTrees.slice(1),
+  let generation = 0;
+  /** One generation of the rows calls use up, in every composed module. */
+  const createGeneration = async (): Promise<FixtureValues> => {
+    const values: FixtureValues = {};
+    if (composed.has(plannerModule.name))
+      mergeValues(values, await createPlannerFixtures(db, plannerRoot, generation));
+    if (composed.has(pokerModule.name)) mergeValues(values, await createPokerFixtures(db, generation));
+    if (composed.has(decisionsModule.name))
+      mergeValues(values, await createDecisionsFixtures(db, generation));
+    if (scrumAdmin) mergeValues(values, await createScrumFixtures(db, scrumAdmin));
+    generation++;
+    return values;
+  };
+  const first = await createGeneration();
+  const values: FixtureValues = {
+    path: workTrees,
     // A body `planner.artifacts.add` and `replace` accept: schema-derived ones rarely are (trimmed text).
     artifact: [
       { type: 'feature_plan', content: { summary: 'Fuzz', goals: ['g'], nonGoals: [], risks: [] } },
@@ -275,15 +372,20 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   }
   for (const source of SOURCES.filter((candidate) => composed.has(candidate.module))) {
     const rows = await inRequestScope(db.orm, (em) => em.execute<{ id: unknown }[]>(source.sql));
-    for (const field of source.fields)
-      values[field] = [...(values[field] ?? []), ...rows.map((row) => row.id)];
+    mergeValues(values, Object.fromEntries(source.fields.map((field) => [field, rows.map((row) => row.id)])));
   }
+  // The first generation's rows once more, last: the seed's rows of the same name come before them.
+  mergeValues(values, first);
   const github = await githubGrantingStandIn();
   return {
     plannerRoot,
     values,
-    subjects: { planner: [OPERATOR], ...(scrumAdmin ? { scrum: [scrumAdmin] } : {}) },
+    subjects: {
+      planner: [OPERATOR],
+      ...(scrumAdmin ? { scrum: [String(scrumAdmin.userId)] } : {}),
+    },
     githubOAuth: github.config,
+    refresh: createGeneration,
     remove: async () => {
       await github.close();
       await fs.promises.rm(plannerRoot, { recursive: true, force: true });
