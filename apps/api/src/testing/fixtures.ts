@@ -187,10 +187,20 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
  * `users.restore` need.
  */
 async function createDecisionsFixtures(db: Database, generation: number): Promise<FixtureValues> {
-  const director = { module: 'decisions', userId: 1, role: 'director' } as const satisfies DecisionsActor;
+  // The fuzzer may have made another director and demoted or deleted the seed's: a director now live acts,
+  // and the seed's director, if still live, owns the project too.
+  const [live] = await inRequestScope(db.orm, (em) =>
+    em.execute<{ director: number; seeded: boolean }[]>(
+      `select min(id) filter (where role = 'director') as director, bool_or(id = 1) as seeded
+         from decisions.users where deleted_at is null`,
+    ),
+  );
+  const director = { module: 'decisions', userId: live!.director, role: 'director' } as const;
   const as = <T>(work: (em: EntityManager, actor: DecisionsActor) => Promise<T>) =>
-    runAsActor(db.orm, decisionsModule, director, work);
+    runAsActor(db.orm, decisionsModule, director satisfies DecisionsActor, work);
   const project = await as((em, actor) => createProject(em, actor, { name: `Fuzz project ${generation}` }));
+  if (live!.seeded && live!.director !== 1)
+    await as((em, actor) => addMember(em, actor, { projectId: project.id, userId: 1, role: 'owner' }));
   const decide = (title: string) =>
     as((em, actor) =>
       createDecision(em, actor, { projectId: project.id, title, statement: `${title}.`, confidence: 0.5 }),
@@ -303,6 +313,16 @@ async function createPlannerFixtures(
   return values;
 }
 
+/** Scrum's first active admin, if any. */
+async function activeScrumAdmin(db: Database): Promise<ScrumActor | undefined> {
+  const [admin] = await inRequestScope(db.orm, (em) =>
+    em.execute<{ id: number | null }[]>(
+      `select min(id) as id from scrum.users where role = 'admin' and is_active`,
+    ),
+  );
+  return admin?.id ? { module: 'scrum', userId: admin.id, role: 'admin' } : undefined;
+}
+
 /** Appends `more` to `values`, field by field. */
 function mergeValues(values: FixtureValues, more: FixtureValues): FixtureValues {
   for (const [field, list] of Object.entries(more)) values[field] = [...(values[field] ?? []), ...list];
@@ -328,15 +348,7 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     workTrees.push(dir);
   }
   const composed = new Set(db.modules.map((module) => module.name));
-  let scrumAdmin: ScrumActor | undefined;
-  if (composed.has(scrumModule.name)) {
-    const [admin] = await inRequestScope(db.orm, (em) =>
-      em.execute<{ id: number }[]>(
-        `select min(id) as id from scrum.users where role = 'admin' and is_active`,
-      ),
-    );
-    scrumAdmin = { module: 'scrum', userId: admin!.id, role: 'admin' };
-  }
+  const scrumAdmin = composed.has(scrumModule.name) ? await activeScrumAdmin(db) : undefined;
   let generation = 0;
   /** One generation of the rows calls use up, in every composed module. */
   const createGeneration = async (): Promise<FixtureValues> => {
@@ -346,7 +358,9 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     if (composed.has(pokerModule.name)) mergeValues(values, await createPokerFixtures(db, generation));
     if (composed.has(decisionsModule.name))
       mergeValues(values, await createDecisionsFixtures(db, generation));
-    if (scrumAdmin) mergeValues(values, await createScrumFixtures(db, scrumAdmin));
+    // The fuzzer may have deactivated the first admin since: an admin active now reports.
+    const reporter = composed.has(scrumModule.name) ? await activeScrumAdmin(db) : undefined;
+    if (reporter) mergeValues(values, await createScrumFixtures(db, reporter));
     generation++;
     return values;
   };
