@@ -43,6 +43,7 @@ export async function benchFuzz(args: string[]): Promise<number> {
           seed: fuzzSeed,
           fixtures: fixtures.values,
           subjects: fixtures.subjects,
+          refresh: fixtures.refresh,
         }),
       );
       const outcomes = [...report.outcomes].sort(([a], [b]) => a.localeCompare(b));
@@ -66,6 +67,10 @@ export async function benchFuzz(args: string[]): Promise<number> {
         console.log(
           `  ${procedure.padEnd(44)} ${count(accepted).padStart(8)} ${count(rejected).padStart(8)}`,
         );
+      }
+      for (const procedure of never) {
+        const reasons = [...report.refusals.get(procedure)!].sort(([, a], [, b]) => b - a).slice(0, 3);
+        for (const [reason, n] of reasons) console.log(`  REFUSED ${procedure} ×${n} ${reason}`);
       }
       for (const failure of report.failures.slice(0, 10))
         console.log(`  FAILED ${JSON.stringify(failure).slice(0, 500)}`);

@@ -51,6 +51,7 @@ describe('fuzzing every procedure of the AppRouter over HTTP (PostgreSQL)', () =
       seed: SEED,
       fixtures: fixtures.values,
       subjects: fixtures.subjects,
+      refresh: fixtures.refresh,
     });
     expect(report.failures).toEqual([]);
     expect(report.cases).toBe(CASES_PER_PROCEDURE * routerProcedures().length);

@@ -13,6 +13,7 @@ import {
   defaultDecisionsResources,
 } from '@huddle/decisions';
 import {
+  activatePlanVersion,
   addArtifact,
   createGitRepository,
   createPlan,
@@ -43,6 +44,12 @@ export interface FuzzFixtures {
   values: Record<string, unknown[]>;
   /** Token subjects the harness tries first, by module: planner's operators (ids do not name them), scrum's admin. */
   subjects: Record<string, string[]>;
+  /**
+   * Creates another generation of the rows calls use up — a plan in force and drafts with artifacts and chats
+   * in a repository of their own, poker stories in voting, a decisions project with decisions and a member,
+   * open triage items — and answers their values, newest last (FuzzOptions.refresh).
+   */
+  refresh(): Promise<Record<string, unknown[]>>;
   /** Scrum's sign-in against a GitHub stand-in on loopback (githubGrantingStandIn). */
   githubOAuth: GitHubOAuthConfig;
   /** Removes the planner root and stops the GitHub stand-in. */
@@ -90,21 +97,23 @@ async function githubGrantingStandIn(): Promise<{ config: GitHubOAuthConfig; clo
   };
 }
 
-/** Work trees under the root: one registered with a plan, the others left for `repositories.register`. */
+/** Work trees under the root left for `repositories.register`. */
 const WORK_TREES = 8;
 const OPERATOR = 'fuzz';
 /** Poker sessions with a story in voting each: a reveal, a completion or a pause uses one up. */
-const POKER_VOTING_SESSIONS = 12;
+const POKER_VOTING_SESSIONS = 6;
 /** Draft plans, each with an artifact and a chat session. */
 const PLANNER_DRAFTS = 4;
 /** Open triage items: a promotion or a status change closes one. */
-const SCRUM_TRIAGE_ITEMS = 6;
+const SCRUM_TRIAGE_ITEMS = 3;
+
+/** Values of rows that exist, by the input field names that take them (SeenValues in fuzz.ts), newest last. */
+type FixtureValues = Record<string, unknown[]>;
 
 /** Where each field's values come from, by module; a module that is not composed is skipped. */
 const SOURCES: { module: string; fields: string[]; sql: string }[] = [
-  // Newest last, so reused fields mostly pick them — except sessions: a pause or a completion there would
-  // close the voting rounds of the stories reused fields pick.
-  { module: 'poker', fields: ['sessionId'], sql: 'select id from poker.sessions order by id desc' },
+  // Newest last, so reused fields mostly pick them.
+  { module: 'poker', fields: ['sessionId'], sql: 'select id from poker.sessions order by id' },
   { module: 'poker', fields: ['joinCode'], sql: 'select join_code as id from poker.sessions' },
   { module: 'poker', fields: ['storyId'], sql: 'select id from poker.stories order by id' },
   { module: 'scrum', fields: ['taskId', 'epicId', 'relatedTaskId'], sql: 'select id from scrum.tasks' },
@@ -116,7 +125,7 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
     fields: ['userId', 'assigneeId', 'assignedUserId', 'recipientId'],
     sql: 'select id from scrum.users',
   },
-  { module: 'decisions', fields: ['projectId'], sql: 'select id from decisions.projects' },
+  { module: 'decisions', fields: ['projectId'], sql: 'select id from decisions.projects order by id' },
   { module: 'decisions', fields: ['transcriptId'], sql: 'select id from decisions.transcripts' },
   {
     module: 'decisions',
@@ -140,42 +149,74 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
 
 /**
  * Poker sessions facilitated by the seed's facilitator (poker user 1, the harness's first token), each with a
- * story whose voting round is open (one per session votes at a time), every other one revealed: the states `votes.cast`, `votes.reveal`, `stories.complete` and `stories.revote` need. Created last, so their
- * stories are the latest ids, which reused fields mostly pick.
+ * story whose voting round is open (one per session votes at a time), every other one revealed: the states
+ * `votes.cast`, `votes.reveal`, `stories.complete` and `stories.revote` need, and for `stories.reorder` the
+ * one story each session has.
  */
-async function createPokerFixtures(db: Database): Promise<void> {
+async function createPokerFixtures(db: Database, generation: number): Promise<FixtureValues> {
   const facilitator: PokerActor = { module: 'poker', userId: 1 };
   const as = <T>(work: (em: EntityManager, actor: PokerActor) => Promise<T>) =>
     runAsActor(db.orm, pokerModule, facilitator, work);
+  const values: FixtureValues = { sessionId: [], joinCode: [], storyId: [], storyIds: [] };
   for (let index = 0; index < POKER_VOTING_SESSIONS; index++) {
-    const session = await as((em, actor) => createSession(em, actor, { name: `Fuzz session ${index}` }));
+    const session = await as((em, actor) =>
+      createSession(em, actor, { name: `Fuzz session ${generation}.${index}` }),
+    );
     const story = await as((em, actor) =>
       addStory(em, actor, { sessionId: session.id, title: `Fuzz story ${index}` }),
     );
     await as((em, actor) => startVoting(em, actor, { storyId: story.id }));
     if (index % 2 === 1) await as((em, actor) => revealVotes(em, actor, { storyId: story.id }));
+    values.sessionId!.push(session.id);
+    values.joinCode!.push(session.joinCode);
+    values.storyId!.push(story.id);
+    values.storyIds!.push([story.id]);
   }
+  return values;
 }
 
 /**
- * Decisions in the seed's first project, made by its owner (the seeded director, decisions user 1, the
- * harness's first token) — two live ones to relate, edit and move, and a deleted one — and a deleted user:
- * the rows `decisions.relate`, `decisions.restore` and `users.restore` need.
+ * A project owned by the seed's director (decisions user 1, the harness's first token) — the fuzzer archives
+ * and deletes projects, so each generation has its own — with two live decisions to relate, edit and move, a
+ * deleted one, and a member whose role can change or who can be removed; and a deleted user: the rows
+ * `decisions.relate`, `decisions.restore`, `projects.changeMemberRole`, `projects.removeMember` and
+ * `users.restore` need.
  */
-async function createDecisionsFixtures(db: Database): Promise<void> {
-  const director = { module: 'decisions', userId: 1, role: 'director' } as const satisfies DecisionsActor;
-  const resources = defaultDecisionsResources();
-  const { decisions, users } = decisionsOperations;
-  const [project] = await inRequestScope(db.orm, (em) =>
-    em.execute<{ id: number }[]>('select min(id) as id from decisions.projects'),
+async function createDecisionsFixtures(db: Database, generation: number): Promise<FixtureValues> {
+  // The fuzzer may have made another director and demoted or deleted the seed's: a director now live acts,
+  // and the seed's director, if still live, owns the project too.
+  const [live] = await inRequestScope(db.orm, (em) =>
+    em.execute<{ director: number; seeded: boolean }[]>(
+      `select min(id) filter (where role = 'director') as director, bool_or(id = 1) as seeded
+         from decisions.users where deleted_at is null`,
+    ),
   );
+  const director = {
+    module: 'decisions',
+    userId: live!.director,
+    role: 'director',
+  } as const satisfies DecisionsActor;
+  const resources = defaultDecisionsResources();
+  const { decisions, projects, users } = decisionsOperations;
+  const project = await callOperation(
+    db.orm,
+    decisionsModule,
+    projects.create,
+    director,
+    { name: `Fuzz project ${generation}` },
+    resources,
+  );
+  if (live!.seeded && live!.director !== 1) {
+    const owner = { projectId: project.id, userId: 1, role: 'owner' } as const;
+    await callOperation(db.orm, decisionsModule, projects.addMember, director, owner, resources);
+  }
   const decide = (title: string) =>
     callOperation(
       db.orm,
       decisionsModule,
       decisions.create,
       director,
-      { projectId: project!.id, title, statement: `${title}.`, confidence: 0.5 },
+      { projectId: project.id, title, statement: `${title}.`, confidence: 0.5 },
       resources,
     );
   const deleted = await decide('Fuzz decision to delete');
@@ -187,31 +228,39 @@ async function createDecisionsFixtures(db: Database): Promise<void> {
     { decisionId: deleted.id },
     resources,
   );
-  await decide('Fuzz decision A');
-  await decide('Fuzz decision B');
-  const user = await callOperation(
-    db.orm,
-    decisionsModule,
-    users.create,
-    director,
-    { email: 'fuzz-deleted@example.com', name: 'Fuzz Deleted', password: DECISIONS_PASSWORD },
-    resources,
-  );
-  await callOperation(db.orm, decisionsModule, users.delete, director, { userId: user.id }, resources);
+  const first = await decide('Fuzz decision A');
+  const second = await decide('Fuzz decision B');
+  const newUser = (email: string, name: string) =>
+    callOperation(
+      db.orm,
+      decisionsModule,
+      users.create,
+      director,
+      { email, name, password: DECISIONS_PASSWORD },
+      resources,
+    );
+  const member = await newUser(`fuzz-member-${generation}@example.com`, `Fuzz Member ${generation}`);
+  const membership = { projectId: project.id, userId: member.id };
+  await callOperation(db.orm, decisionsModule, projects.addMember, director, membership, resources);
+  const gone = await newUser(`fuzz-deleted-${generation}@example.com`, `Fuzz Deleted ${generation}`);
+  await callOperation(db.orm, decisionsModule, users.delete, director, { userId: gone.id }, resources);
+  return {
+    projectId: [project.id],
+    decisionId: [deleted.id, first.id, second.id],
+    fromDecisionId: [first.id, second.id],
+    toDecisionId: [second.id, first.id],
+    userId: [gone.id, member.id],
+  };
 }
 
 /**
  * Open triage items reported by scrum's first admin — the token the harness tries first in scrum (a manager,
  * so calls get past the role checks) — for `triage.promote` and `triage.changeStatus`, which each close one.
- * Returns the admin's id.
  */
-async function createScrumFixtures(db: Database): Promise<string> {
-  const [admin] = await inRequestScope(db.orm, (em) =>
-    em.execute<{ id: number }[]>(`select min(id) as id from scrum.users where role = 'admin' and is_active`),
-  );
-  const actor: ScrumActor = { module: 'scrum', userId: admin!.id, role: 'admin' };
+async function createScrumFixtures(db: Database, admin: ScrumActor): Promise<FixtureValues> {
+  const items: unknown[] = [];
   for (let index = 0; index < SCRUM_TRIAGE_ITEMS; index++) {
-    await runAsActor(db.orm, scrumModule, actor, (em, reporter) =>
+    const item = await runAsActor(db.orm, scrumModule, admin, (em, reporter) =>
       reportIssue(em, reporter, {
         title: `Fuzz issue ${index}`,
         description: 'Found by the fuzz harness.',
@@ -219,13 +268,94 @@ async function createScrumFixtures(db: Database): Promise<string> {
         category: 'issue',
       }),
     );
+    items.push(item.id);
   }
-  return String(admin!.id);
+  return { itemId: items };
 }
 
 /**
- * Creates the planner's fixtures in `db` (seeded already: the other modules' rows come from the seed) and
- * collects the values of every module's rows.
+ * A repository registered under the root, with drafts (each with an artifact and a chat session: an
+ * activation ends artifact changes, a completed chat its messages, an artifact removal the artifact) and an
+ * active version (`plans.complete`); its plans are named as every generation's, so a reused repository and
+ * a reused name mostly make a plan that exists. Unregistering deletes all of it, so each generation has its
+ * own work tree.
+ */
+async function createPlannerFixtures(
+  db: Database,
+  plannerRoot: string,
+  generation: number,
+): Promise<FixtureValues> {
+  const dir = path.join(plannerRoot, `fixture-${generation}`);
+  await createGitRepository(dir, {
+    defaultBranch: 'main',
+    files: { 'README.md': '# fuzz\n', 'src/checkout.ts': 'export {};\n' },
+    remoteUrl: 'https://git.example/fuzz.git',
+  });
+  const actor: PlannerActor = { module: 'planner', operator: OPERATOR };
+  const as = <T>(work: (em: EntityManager, operator: PlannerActor) => Promise<T>) =>
+    runAsActor(db.orm, plannerModule, actor, work);
+  const repository = await as((em, operator) =>
+    registerRepository(em, operator, { path: dir }, { roots: [plannerRoot] }),
+  );
+  // `fromPlanId` and `toPlanId` the same list: reused with the same pick, a version compared with itself.
+  const values: FixtureValues = {
+    repositoryId: [repository.id],
+    planId: [],
+    fromPlanId: [],
+    toPlanId: [],
+    name: [],
+    artifactId: [],
+    sessionId: [],
+  };
+  const active = await as((em, operator) =>
+    createPlan(em, operator, { repositoryId: repository.id, name: 'Fuzz plan in force' }),
+  );
+  await as((em, operator) => activatePlanVersion(em, operator, { planId: active.id }));
+  values.planId!.push(active.id);
+  values.name!.push(active.name);
+  for (let index = 0; index < PLANNER_DRAFTS; index++) {
+    const plan = await as((em, operator) =>
+      createPlan(em, operator, { repositoryId: repository.id, name: `Fuzz plan ${index}` }),
+    );
+    const artifact = await as((em, operator) =>
+      addArtifact(em, operator, {
+        planId: plan.id,
+        artifact: {
+          type: 'code_changes',
+          content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+x\n' }] },
+        },
+      }),
+    );
+    const chat = await as((em, operator) => openChatSession(em, operator, { planId: plan.id }));
+    values.planId!.push(plan.id);
+    values.fromPlanId!.push(plan.id);
+    values.toPlanId!.push(plan.id);
+    values.name!.push(plan.name);
+    values.artifactId!.push(artifact.id);
+    values.sessionId!.push(chat.id);
+  }
+  return values;
+}
+
+/** Scrum's first active admin, if any. */
+async function activeScrumAdmin(db: Database): Promise<ScrumActor | undefined> {
+  const [admin] = await inRequestScope(db.orm, (em) =>
+    em.execute<{ id: number | null }[]>(
+      `select min(id) as id from scrum.users where role = 'admin' and is_active`,
+    ),
+  );
+  return admin?.id ? { module: 'scrum', userId: admin.id, role: 'admin' } : undefined;
+}
+
+/** Appends `more` to `values`, field by field. */
+function mergeValues(values: FixtureValues, more: FixtureValues): FixtureValues {
+  for (const [field, list] of Object.entries(more)) values[field] = [...(values[field] ?? []), ...list];
+  return values;
+}
+
+/**
+ * Creates the fixtures in `db` (seeded already: the other modules' rows come from the seed) and collects the
+ * values of every module's rows; `refresh` creates another generation of the rows calls use up.
  */
 export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   const plannerRoot = await fs.promises.realpath(
@@ -242,36 +372,25 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     workTrees.push(dir);
   }
   const composed = new Set(db.modules.map((module) => module.name));
-  if (composed.has(plannerModule.name)) {
-    const actor: PlannerActor = { module: 'planner', operator: OPERATOR };
-    const as = <T>(work: (em: EntityManager, operator: PlannerActor) => Promise<T>) =>
-      runAsActor(db.orm, plannerModule, actor, work);
-    const repository = await as((em, operator) =>
-      registerRepository(em, operator, { path: workTrees[0]! }, { roots: [plannerRoot] }),
-    );
-    // Several drafts, each with an artifact and a chat session: an activation (no more artifact changes) or
-    // a completed chat (no more messages) uses one up.
-    for (let index = 0; index < PLANNER_DRAFTS; index++) {
-      const plan = await as((em, operator) =>
-        createPlan(em, operator, { repositoryId: repository.id, name: `Fuzz plan ${index}` }),
-      );
-      await as((em, operator) =>
-        addArtifact(em, operator, {
-          planId: plan.id,
-          artifact: {
-            type: 'code_changes',
-            content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+x\n' }] },
-          },
-        }),
-      );
-      await as((em, operator) => openChatSession(em, operator, { planId: plan.id }));
-    }
-  }
-  if (composed.has(pokerModule.name)) await createPokerFixtures(db);
-  if (composed.has(decisionsModule.name)) await createDecisionsFixtures(db);
-  const scrumAdmin = composed.has(scrumModule.name) ? await createScrumFixtures(db) : undefined;
-  const values: Record<string, unknown[]> = {
-    path: workTrees.slice(1),
+  const scrumAdmin = composed.has(scrumModule.name) ? await activeScrumAdmin(db) : undefined;
+  let generation = 0;
+  /** One generation of the rows calls use up, in every composed module. */
+  const createGeneration = async (): Promise<FixtureValues> => {
+    const values: FixtureValues = {};
+    if (composed.has(plannerModule.name))
+      mergeValues(values, await createPlannerFixtures(db, plannerRoot, generation));
+    if (composed.has(pokerModule.name)) mergeValues(values, await createPokerFixtures(db, generation));
+    if (composed.has(decisionsModule.name))
+      mergeValues(values, await createDecisionsFixtures(db, generation));
+    // The fuzzer may have deactivated the first admin since: an admin active now reports.
+    const reporter = composed.has(scrumModule.name) ? await activeScrumAdmin(db) : undefined;
+    if (reporter) mergeValues(values, await createScrumFixtures(db, reporter));
+    generation++;
+    return values;
+  };
+  const first = await createGeneration();
+  const values: FixtureValues = {
+    path: workTrees,
     // A body `planner.artifacts.add` and `replace` accept: schema-derived ones rarely are (trimmed text).
     artifact: [
       { type: 'feature_plan', content: { summary: 'Fuzz', goals: ['g'], nonGoals: [], risks: [] } },
@@ -291,15 +410,20 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   }
   for (const source of SOURCES.filter((candidate) => composed.has(candidate.module))) {
     const rows = await inRequestScope(db.orm, (em) => em.execute<{ id: unknown }[]>(source.sql));
-    for (const field of source.fields)
-      values[field] = [...(values[field] ?? []), ...rows.map((row) => row.id)];
+    mergeValues(values, Object.fromEntries(source.fields.map((field) => [field, rows.map((row) => row.id)])));
   }
+  // The first generation's rows once more, last: the seed's rows of the same name come before them.
+  mergeValues(values, first);
   const github = await githubGrantingStandIn();
   return {
     plannerRoot,
     values,
-    subjects: { planner: [OPERATOR], ...(scrumAdmin ? { scrum: [scrumAdmin] } : {}) },
+    subjects: {
+      planner: [OPERATOR],
+      ...(scrumAdmin ? { scrum: [String(scrumAdmin.userId)] } : {}),
+    },
     githubOAuth: github.config,
+    refresh: createGeneration,
     remove: async () => {
       await github.close();
       await fs.promises.rm(plannerRoot, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import { issueToken, verifyToken } from '@huddle/composition';
 import { type Database, inRequestScope, loadActor, ModuleResources } from '@huddle/db';
 import { PLANNER_ROOTS_VARIABLE } from '@huddle/planner';
@@ -90,6 +91,8 @@ export interface FuzzOutcome {
   /** HTTP status, or for a subscription the status its error event names (200 when it streamed). */
   status: number;
   code?: string;
+  /** The error's message, when the answer carried one. */
+  message?: string;
 }
 
 export interface FuzzFailure {
@@ -106,6 +109,11 @@ export interface FuzzReport {
   accepted: Map<string, number>;
   /** Per procedure: how many cases were refused (any other answer). */
   rejected: Map<string, number>;
+  /**
+   * Per procedure: why calls with a valid token were refused (`404 NOT_FOUND: plan 3 not found`) and how
+   * often — what to look at when a procedure never accepts a call.
+   */
+  refusals: Map<string, Map<string, number>>;
   failures: FuzzFailure[];
 }
 
@@ -209,52 +217,114 @@ class SeenValues {
 
   /** Starts from `fixtures`: values of rows that exist, by field name (createFuzzFixtures). */
   constructor(fixtures: Record<string, unknown[]> = {}) {
-    this.byField = new Map(Object.entries(fixtures).map(([field, values]) => [field, values.slice(-64)]));
+    this.byField = new Map();
+    this.addFixtures(fixtures);
   }
 
+  /** Values of rows that exist, by field name, newest last: they become the latest seen. */
+  addFixtures(fixtures: Record<string, unknown[]>): void {
+    for (const [field, values] of Object.entries(fixtures))
+      for (const value of values) this.remember(field, value);
+  }
+
+  /** The ids, codes and cursors in an answer, by the name of the field that holds them. */
   add(result: unknown): void {
     if (Array.isArray(result)) for (const item of result) this.add(item);
     if (typeof result !== 'object' || result === null) return;
     for (const [field, value] of Object.entries(result)) {
       if (field === 'token') continue;
-      if (typeof value === 'string' || typeof value === 'number') {
-        const seen = (this.byField.get(field) ?? []).filter((earlier) => earlier !== value);
-        seen.push(value);
-        this.byField.set(field, seen.slice(-64));
-      } else this.add(value);
+      if (typeof value === 'string' || typeof value === 'number') this.remember(field, value);
+      else this.add(value);
     }
+  }
+
+  /** `value` as the latest of `field` (moved there if seen before), keeping the latest 64. */
+  private remember(field: string, value: unknown): void {
+    const seen = (this.byField.get(field) ?? []).filter((earlier) => !isDeepStrictEqual(earlier, value));
+    seen.push(value);
+    this.byField.set(field, seen.slice(-64));
   }
 
   /**
    * `input` with each field the API has shown a value for replaced by one of them, picked by `pick`: any
    * such field of the input itself, only ids deeper down (a nested `path` or `name` is content, such as an
    * artifact's file path). A `cursor` takes a `nextCursor` a list returned, or is left out (a first page).
+   * Only values the field's own schema in `schema` accepts replace it: a `role` or `status` seen in an answer
+   * may be no option of this input's enum, a `nextCursor` may be another list's, and a planner `sessionId`
+   * (a uuid) is no poker one.
    */
-  apply(input: unknown, pick: number, nested = false): unknown {
-    if (Array.isArray(input)) return input.map((item) => this.apply(item, pick, true));
+  apply(input: unknown, pick: number, schema: z.ZodType | undefined, nested = false): unknown {
+    if (Array.isArray(input)) {
+      const items = itemSchema(schema);
+      return input.map((item) => this.apply(item, pick, items, true));
+    }
     if (typeof input !== 'object' || input === null) return input;
-    const fields = Object.entries(input).flatMap(([field, value]): [string, unknown][] => {
+    const fields = Object.entries(input).flatMap(([field, value], position): [string, unknown][] => {
+      const own = fieldSchemas(schema, field);
+      const fits = (candidate: unknown) =>
+        own.length === 0
+          ? typeof candidate === typeof value
+          : own.some((s) => s.safeParse(candidate).success);
       if (field === 'cursor') {
-        const cursors = this.byField.get('nextCursor') ?? [];
+        const cursors = (this.byField.get('nextCursor') ?? []).filter(fits);
         return cursors.length === 0 ? [] : [[field, cursors[pick % cursors.length]]];
       }
       // A `…Id` field takes any id seen (a session's `id` is what `sessionId` wants), but two times in three
-      // only values seen under its own name, when there are some: ids of every kind would drown them. Of the
-      // same type as the value it replaces when there are some (poker's `sessionId` is a number, planner's a
-      // uuid).
+      // only values seen under its own name, when there are some: ids of every kind would drown them. Which
+      // time depends on the field's position, so of two ids (a relationship's two ends) at most one mixes
+      // them in: the same pick in the same list of ids would name one row twice.
       const isId = field.endsWith('Id');
-      const own = nested && !isId ? [] : (this.byField.get(field) ?? []);
-      const all =
-        isId && (own.length === 0 || pick % 3 === 0) ? [...own, ...(this.byField.get('id') ?? [])] : own;
-      const sameType = all.filter((candidate) => typeof candidate === typeof value);
-      const seen = sameType.length > 0 ? sameType : all;
-      if (seen.length === 0) return [[field, this.apply(value, pick, true)]];
+      const named = nested && !isId ? [] : (this.byField.get(field) ?? []).filter(fits);
+      const seen =
+        isId && (named.length === 0 || (pick + 2 * position) % 3 === 0)
+          ? [...named, ...(this.byField.get('id') ?? []).filter(fits)]
+          : named;
+      if (seen.length === 0) return [[field, this.apply(value, pick, unionOf(own), true)]];
       // Mostly one of the latest: the row just created or changed is the one whose next step can succeed.
       const recent = pick % 2 === 0 ? Math.min(seen.length, 3) : seen.length;
       return [[field, seen[seen.length - 1 - (Math.floor(pick / 2) % recent)]]];
     });
     return Object.fromEntries(fields);
   }
+}
+
+/** `schema` without the wrappers that leave its shape as it is (optional, default, a pipe's input side, …). */
+function unwrapped(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let current = schema;
+  for (;;) {
+    if (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodNullable ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodPrefault ||
+      current instanceof z.ZodReadonly ||
+      current instanceof z.ZodCatch ||
+      current instanceof z.ZodLazy
+    )
+      current = current.unwrap() as z.ZodType;
+    else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
+    else return current;
+  }
+}
+
+/** The schemas `field` has in an object `schema` describes: one per alternative of a union that declares it. */
+function fieldSchemas(schema: z.ZodType | undefined, field: string): z.ZodType[] {
+  const inner = unwrapped(schema);
+  if (inner instanceof z.ZodObject) return field in inner.shape ? [inner.shape[field] as z.ZodType] : [];
+  if (inner instanceof z.ZodUnion)
+    return (inner.options as z.ZodType[]).flatMap((option) => fieldSchemas(option, field));
+  return [];
+}
+
+/** The schema of an array's items, when `schema` describes an array. */
+function itemSchema(schema: z.ZodType | undefined): z.ZodType | undefined {
+  const inner = unwrapped(schema);
+  return inner instanceof z.ZodArray ? (inner.element as z.ZodType) : undefined;
+}
+
+/** One schema for a field's alternatives (none: unknown, any value goes). */
+function unionOf(schemas: z.ZodType[]): z.ZodType | undefined {
+  return schemas.length <= 1 ? schemas[0] : z.union(schemas);
 }
 
 /** String values under a `token` key anywhere in `value`. */
@@ -312,9 +382,10 @@ async function readFirstEvent(response: Response, signal: AbortSignal): Promise<
       for (const event of text.split('\n\n').slice(0, -1)) {
         if (event.includes('event: serialized-error')) {
           const data = JSON.parse(event.split('data: ')[1] ?? '{}') as {
+            message?: string;
             data?: { httpStatus?: number; code?: string };
           };
-          return { status: data.data?.httpStatus ?? 500, code: data.data?.code };
+          return { status: data.data?.httpStatus ?? 500, code: data.data?.code, message: data.message };
         }
         if (/^data: /m.test(event) && !/^event: (connected|ping)/m.test(event)) return { status: 200 };
       }
@@ -348,9 +419,11 @@ async function send(
     try {
       if (!response.headers.get('content-type')?.includes('text/event-stream')) {
         const json = (await response.json().catch(() => null)) as {
-          error?: { data?: { code?: string } };
+          error?: { message?: string; data?: { code?: string } };
         } | null;
-        return { outcome: { status: response.status, code: json?.error?.data?.code } };
+        return {
+          outcome: { status: response.status, code: json?.error?.data?.code, message: json?.error?.message },
+        };
       }
       return { outcome: await readFirstEvent(response, controller.signal) };
     } finally {
@@ -367,13 +440,19 @@ async function send(
       : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body },
   );
   const text = await response.text();
-  let json: { result?: { data?: unknown }; error?: { data?: { code?: string } } } | null = null;
+  let json: {
+    result?: { data?: unknown };
+    error?: { message?: string; data?: { code?: string } };
+  } | null = null;
   try {
     json = JSON.parse(text);
   } catch {
     json = null;
   }
-  return { outcome: { status: response.status, code: json?.error?.data?.code }, result: json?.result?.data };
+  return {
+    outcome: { status: response.status, code: json?.error?.data?.code, message: json?.error?.message },
+    result: json?.result?.data,
+  };
 }
 
 export interface FuzzServer {
@@ -427,6 +506,12 @@ export interface FuzzOptions {
   fixtures?: Record<string, unknown[]>;
   /** Token subjects to try first, by module, besides ids 1–8 (createFuzzFixtures). */
   subjects?: Record<string, string[]>;
+  /**
+   * Creates fresh rows of the kinds calls use up (removals, completions, archivals, unregistering) and answers
+   * their values by field name, called every REFRESH_ROUNDS rounds (FuzzFixtures.refresh): in a long run the
+   * first fixtures are gone long before the last rounds.
+   */
+  refresh?(): Promise<Record<string, unknown[]>>;
   /** Called after each round (one case of every procedure). */
   onRound?(round: number, report: FuzzReport): void;
 }
@@ -447,6 +532,9 @@ const USED_UP_WHEN_REFUSED: Record<string, readonly string[]> = {
   'scrum.auth.githubCallback': ['scrum.sign_in_flows'],
 };
 
+/** Rounds between two generations of fixtures (FuzzOptions.refresh). */
+const REFRESH_ROUNDS = 10;
+
 /**
  * Runs `casesPerProcedure` seeded cases against every procedure, one call at a time: each must answer
  * without a server error; a rejected one must leave every module table as it was (checksums before and
@@ -463,12 +551,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     outcomes: new Map(),
     accepted: new Map(),
     rejected: new Map(),
+    refusals: new Map(),
     failures: [],
   };
   let before = await checksums(options.db, query);
   const casesOf = procedures.map((procedure, index) => {
     report.accepted.set(procedure.path, 0);
     report.rejected.set(procedure.path, 0);
+    report.refusals.set(procedure.path, new Map());
     return fc.sample(caseArbitrary(procedure), {
       seed: options.seed + index,
       numRuns: options.casesPerProcedure,
@@ -477,6 +567,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   // Round by round, one case of every procedure each: creations, changes and reads interleave, so later
   // calls meet rows in every state the earlier ones left.
   for (let round = 0; round < options.casesPerProcedure; round++) {
+    if (options.refresh && round > 0 && round % REFRESH_ROUNDS === 0) {
+      seen.addFixtures(await options.refresh());
+      before = await checksums(options.db, query);
+    }
     for (const [index, procedure] of procedures.entries()) {
       const fuzzCase = casesOf[index]![round]!;
       report.cases++;
@@ -487,7 +581,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       try {
         const input =
           fuzzCase.reuse !== null && 'json' in fuzzCase.input
-            ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse) }
+            ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse, procedure.input) }
             : fuzzCase.input;
         sent = await send(options.url, procedure, input, fuzzCase.wrongMethod, authorization);
       } catch (error) {
@@ -507,6 +601,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         seen.add(sent.result);
       } else {
         report.rejected.set(procedure.path, report.rejected.get(procedure.path)! + 1);
+        if (fuzzCase.token === 'valid') {
+          const reasons = report.refusals.get(procedure.path)!;
+          const reason = outcome === 'timeout' ? label : `${label}: ${outcome.message ?? ''}`.slice(0, 200);
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        }
         const changed = Object.keys(after).filter(
           (table) => after[table] !== before[table] && !USED_UP_WHEN_REFUSED[procedure.path]?.includes(table),
         );
