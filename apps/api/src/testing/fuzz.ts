@@ -93,6 +93,8 @@ export interface FuzzOutcome {
   code?: string;
   /** The error's message, when the answer carried one. */
   message?: string;
+  /** The field the error names (`data.field`), when it names one. */
+  field?: string | null;
 }
 
 export interface FuzzFailure {
@@ -383,9 +385,14 @@ async function readFirstEvent(response: Response, signal: AbortSignal): Promise<
         if (event.includes('event: serialized-error')) {
           const data = JSON.parse(event.split('data: ')[1] ?? '{}') as {
             message?: string;
-            data?: { httpStatus?: number; code?: string };
+            data?: { httpStatus?: number; code?: string; field?: string | null };
           };
-          return { status: data.data?.httpStatus ?? 500, code: data.data?.code, message: data.message };
+          return {
+            status: data.data?.httpStatus ?? 500,
+            code: data.data?.code,
+            message: data.message,
+            field: data.data?.field,
+          };
         }
         if (/^data: /m.test(event) && !/^event: (connected|ping)/m.test(event)) return { status: 200 };
       }
@@ -419,10 +426,15 @@ async function send(
     try {
       if (!response.headers.get('content-type')?.includes('text/event-stream')) {
         const json = (await response.json().catch(() => null)) as {
-          error?: { message?: string; data?: { code?: string } };
+          error?: { message?: string; data?: { code?: string; field?: string | null } };
         } | null;
         return {
-          outcome: { status: response.status, code: json?.error?.data?.code, message: json?.error?.message },
+          outcome: {
+            status: response.status,
+            code: json?.error?.data?.code,
+            message: json?.error?.message,
+            field: json?.error?.data?.field,
+          },
         };
       }
       return { outcome: await readFirstEvent(response, controller.signal) };
@@ -442,7 +454,7 @@ async function send(
   const text = await response.text();
   let json: {
     result?: { data?: unknown };
-    error?: { message?: string; data?: { code?: string } };
+    error?: { message?: string; data?: { code?: string; field?: string | null } };
   } | null = null;
   try {
     json = JSON.parse(text);
@@ -450,7 +462,12 @@ async function send(
     json = null;
   }
   return {
-    outcome: { status: response.status, code: json?.error?.data?.code, message: json?.error?.message },
+    outcome: {
+      status: response.status,
+      code: json?.error?.data?.code,
+      message: json?.error?.message,
+      field: json?.error?.data?.field,
+    },
     result: json?.result?.data,
   };
 }
@@ -520,6 +537,10 @@ function failureOf(outcome: FuzzOutcome | 'timeout'): string | undefined {
   if (outcome === 'timeout') return 'no answer: the subscription neither streamed nor failed in time';
   if (outcome.code === 'INTERNAL_SERVER_ERROR') return `INTERNAL_SERVER_ERROR (${outcome.status})`;
   if (outcome.status >= 500) return `server error ${outcome.status} ${outcome.code ?? ''}`.trim();
+  // Every refusal that names a field says so first (`title: …`), so a reader knows what to change.
+  if (outcome.field && !outcome.message?.startsWith(`${outcome.field}: `)) {
+    return `the message does not start with its field ${outcome.field}: ${outcome.message}`;
+  }
   return undefined;
 }
 
