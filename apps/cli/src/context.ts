@@ -13,6 +13,15 @@ export interface WithDatabaseOptions {
    * a command about one module loads one module's entities. An unknown name fails before anything opens.
    */
   modules?: readonly string[];
+  /**
+   * The command migrates (`migrate up`, `restore`): it may create the embedded database when there is none,
+   * and runs on a database whose migrations are pending. Every other command creates nothing — a missing
+   * embedded database is one line saying how to create it — and refuses a database that is not migrated
+   * (or is behind), naming the command to run.
+   */
+  migrates?: boolean;
+  /** Runs on a database whose migrations are pending, but creates nothing (`migrate status`, `check`, `diff`, `down`). */
+  readsMigrations?: boolean;
 }
 
 /**
@@ -24,14 +33,21 @@ export async function withDatabase<T>(
   work: (db: Database) => Promise<T>,
   options: WithDatabaseOptions = {},
 ): Promise<T> {
-  const [{ openDatabase, databaseTargetFromEnv, platformModule, withDependencies }, { domainModules }] =
-    await Promise.all([import('@huddle/db'), import('@huddle/composition')]);
+  const [
+    { openDatabase, databaseTargetFromEnv, platformModule, requireMigrated, withDependencies },
+    { domainModules },
+  ] = await Promise.all([import('@huddle/db'), import('@huddle/composition')]);
   const target = databaseTargetFromEnv(io.env);
   const composed = [platformModule, ...domainModules];
   const modules = options.modules ? withDependencies(composed, options.modules) : composed;
   // openDatabase puts the platform module first by itself.
-  const db = await openDatabase({ modules: modules.filter((module) => module !== platformModule), target });
+  const db = await openDatabase({
+    modules: modules.filter((module) => module !== platformModule),
+    target,
+    create: options.migrates ? 'empty' : false,
+  });
   try {
+    if (!options.migrates && !options.readsMigrations) await requireMigrated(db);
     return await work(db);
   } finally {
     await db.close();

@@ -103,6 +103,7 @@ export {
   migrationCheck,
   migrationDiff,
   migrationStatus,
+  requireMigrated,
 } from './migrations.ts';
 export {
   type DomainModule,
