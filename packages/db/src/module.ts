@@ -10,6 +10,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import type { Seeder } from '@mikro-orm/seeder';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { ActorSpec, ModuleActor } from './actor.ts';
+import type { DatabaseTarget } from './env.ts';
 import { ConfigurationError } from './errors.ts';
 
 /**
@@ -17,6 +18,8 @@ import { ConfigurationError } from './errors.ts';
  * deterministic for a given `seed`; they report rows as they write them so a CLI can show progress.
  */
 export interface SeedContext {
+  /** The database being seeded: a seeder that writes files keeps them with it (the embedded data directory). */
+  target: DatabaseTarget;
   scale: number;
   seed: number;
   /** `total` is the number of rows the seeder will write to `table`; `written` grows towards it. */
