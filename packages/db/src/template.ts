@@ -15,7 +15,7 @@ import type { DomainModule } from './module.ts';
 const OWN_FILE_PREFIX = 'huddle';
 
 /** The file PostgreSQL (and PGlite) writes last when it creates a cluster, and reads to tell one is there. */
-export const CLUSTER_MARKER = 'PG_VERSION';
+const CLUSTER_MARKER = 'PG_VERSION';
 
 /** Whether `dataDir` holds an embedded database (a PostgreSQL cluster), without touching it. */
 export function holdsDatabase(dataDir: string): boolean {
