@@ -7,6 +7,7 @@ import { apiReport, benchApi } from './api.ts';
 import { backupReport, benchBackup } from './backup.ts';
 import { benchBulkhead, bulkheadReport } from './bulkhead.ts';
 import { benchExtraction } from './extraction.ts';
+import { benchFirstStart } from './first-start.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchMetrics } from './metrics.ts';
 import { benchSeeding, seedingReport } from './seeding.ts';
@@ -16,6 +17,7 @@ import { benchSimilarity, similarityReport } from './similarity.ts';
 /**
  * `pnpm bench fuzz [cases]`: the long fuzz run (fuzz.ts), on its own servers.
  * `pnpm bench similarity [decisions]`: HNSW against exact search, recall@10 and speed-up (default 100,000).
+ * `pnpm bench first-start [runs]`: `pnpm start` on an empty embedded data directory until `/health` answers.
  * `pnpm bench extraction`: decisions' extraction at 100–800 KiB, adversarial and ordinary, beside /health.
  * `pnpm bench [scale]`: seeds the composed modules' realistic data at `scale` (default 2000) on a throwaway
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
@@ -29,6 +31,8 @@ if (first === 'fuzz') {
   process.exitCode = await benchFuzz(process.argv.slice(3));
 } else if (first === 'metrics') {
   console.log((await benchMetrics()).join('\n'));
+} else if (first === 'first-start') {
+  console.log((await benchFirstStart(Number(second ?? 5))).join('\n'));
 } else {
   // The request path is measured with commits flushed to disk, as in production; bulk paths as the tests run.
   const server = await acquireTestServer({ durable: first === 'api' || first === 'bulkhead' });

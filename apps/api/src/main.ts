@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { serveAdminCommands } from './admin-commands.ts';
 import { trustedProxiesFromEnv } from './client-address.ts';
 import { DEFAULT_IDEMPOTENCY_KEY_HOURS } from './idempotency.ts';
+import { checkListenAddress } from './listen-check.ts';
 import { logger } from './logger.ts';
 import { ApiMetrics, metricsAccessFromEnv } from './metrics.ts';
 import { opsTokenFromEnv } from './operator.ts';
@@ -54,6 +55,7 @@ async function main() {
     const issue = listen.error.issues[0]!;
     throw new ConfigurationError(`${issue.path.join('.')}: ${issue.message}`);
   }
+  await checkListenAddress(listen.data.HUDDLE_HOST, listen.data.HUDDLE_PORT);
   const moduleResources = await ModuleResources.fromEnv(domainModules);
   const decisionsWebhookSecrets = decisionsWebhookSecretsFromEnv();
   const opsToken = opsTokenFromEnv();
@@ -62,7 +64,12 @@ async function main() {
   const trustedProxies = trustedProxiesFromEnv();
   const maxStreamsPerActor = maxStreamsPerActorFromEnv();
   const jobSchedules = jobSchedulesFromEnv([platformModule, ...domainModules]);
-  const db = await openDatabase({ modules: domainModules, sessionLimits: sessionLimitsFromEnv() });
+  // A new embedded database starts from the migrated template (database.ts), not from initdb.
+  const db = await openDatabase({
+    modules: domainModules,
+    sessionLimits: sessionLimitsFromEnv(),
+    create: 'migrated',
+  });
   const secret = await resolveSecret(db.target).catch(async (error) => {
     await db.close();
     throw error;

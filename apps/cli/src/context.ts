@@ -30,6 +30,15 @@ export interface WithDatabaseOptions {
    * a command about one module loads one module's entities. An unknown name fails before anything opens.
    */
   modules?: readonly string[];
+  /**
+   * The command migrates (`migrate up`, `restore`): it may create the embedded database when there is none,
+   * and runs on a database whose migrations are pending. Every other command creates nothing — a missing
+   * embedded database is one line saying how to create it — and refuses a database that is not migrated
+   * (or is behind), naming the command to run.
+   */
+  migrates?: boolean;
+  /** Runs on a database whose migrations are pending, but creates nothing (`migrate status`, `check`, `diff`, `down`). */
+  readsMigrations?: boolean;
 }
 
 /**
@@ -44,16 +53,23 @@ export async function withDatabase<T>(
   work: (db: Database) => Promise<T>,
   options: WithDatabaseOptions = {},
 ): Promise<T> {
-  const [{ openDatabase, databaseTargetFromEnv, platformModule, withDependencies }, { domainModules }] =
-    await Promise.all([import('@huddle/db'), import('@huddle/composition')]);
+  const [
+    { openDatabase, databaseTargetFromEnv, platformModule, requireMigrated, withDependencies },
+    { domainModules },
+  ] = await Promise.all([import('@huddle/db'), import('@huddle/composition')]);
   const composed = [platformModule, ...domainModules];
   // An unknown module name is refused here, also in a server running a handed-over command.
   const modules = options.modules ? withDependencies(composed, options.modules) : composed;
   if (io.handedOver) return work(io.handedOver.database);
   const target = databaseTargetFromEnv(io.env);
   // openDatabase puts the platform module first by itself.
-  const db = await openDatabase({ modules: modules.filter((module) => module !== platformModule), target });
+  const db = await openDatabase({
+    modules: modules.filter((module) => module !== platformModule),
+    target,
+    create: options.migrates ? 'empty' : false,
+  });
   try {
+    if (!options.migrates && !options.readsMigrations) await requireMigrated(db);
     return await work(db);
   } finally {
     await db.close();
@@ -69,6 +85,7 @@ export async function withDatabaseToItself<T>(
   io: CliIo,
   command: string,
   work: (db: Database) => Promise<T>,
+  options: WithDatabaseOptions = {},
 ): Promise<T> {
   if (io.handedOver) {
     const { DatabaseUnavailableError } = await import('@huddle/db');
@@ -76,7 +93,7 @@ export async function withDatabaseToItself<T>(
       `${command} needs the embedded database in ${io.handedOver.dataDir} to itself, and the running API server (process ${process.pid}) serves it: stop the server first, then run ${command} again`,
     );
   }
-  return withDatabase(io, work);
+  return withDatabase(io, work, options);
 }
 
 /** Writes `value` as JSON (for scripts) or `text` (for people) to stdout. */

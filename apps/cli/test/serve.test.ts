@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,15 +49,16 @@ describe('huddle serve', () => {
 
 describe('the installed binary', () => {
   it('keeps the embedded database in $XDG_DATA_HOME/huddle when HUDDLE_DATA_DIR is unset', async () => {
-    // A file where the data home should be: the command stops at once, naming the directory it chose.
-    const notADirectory = path.join(dir.path, 'data-home');
-    await writeFile(notADirectory, '');
+    // A read command on a data home that holds no database stops at once, naming the directory it chose.
+    const dataHome = path.join(dir.path, 'data-home');
     const result = await huddleProcess(['migrate', 'status'], {
       DATABASE_URL: '',
       HUDDLE_DATA_DIR: '',
-      XDG_DATA_HOME: notADirectory,
+      XDG_DATA_HOME: dataHome,
     });
     expect(result).toMatchObject({ code: 1, stdout: '' });
-    expect(result.stderr).toContain(`'${path.join(notADirectory, 'huddle')}'`);
+    expect(result.stderr).toMatch(/^huddle: no embedded database in [^\n]*\n$/);
+    expect(result.stderr).toContain(` ${path.join(dataHome, 'huddle')}: run \`huddle migrate up\``);
+    expect(existsSync(dataHome)).toBe(false);
   });
 });

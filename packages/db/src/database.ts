@@ -10,12 +10,14 @@ import parseArray from 'postgres-array';
 import { type BulkConnection, pgliteBulkConnection, postgresBulkConnection } from './bulk.ts';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { type DatabaseTarget, databaseTargetFromEnv, redactUrl, type SessionLimits } from './env.ts';
-import { DatabaseUnavailableError } from './errors.ts';
+import { ConfigurationError, DatabaseUnavailableError } from './errors.ts';
 import { type EventListener, pgliteEventListener, postgresEventListener } from './events.ts';
+import { migrateUp } from './migrations.ts';
 import { type DomainModule, orderModules } from './module.ts';
 import { platformModule } from './platform.ts';
 import { PooledClient } from './prepared.ts';
 import { replicaOptions } from './replicas.ts';
+import { copyTemplate, holdsDatabase, saveTemplate, templateDirectory } from './template.ts';
 
 export type HuddleOrm = MikroORM<AbstractSqlDriver, EntityManager>;
 
@@ -44,6 +46,13 @@ export interface OpenDatabaseOptions {
    */
   sessionLimits?: SessionLimits;
   debug?: boolean;
+  /**
+   * When the embedded data directory holds no database yet: `'empty'` (the default) creates an empty one;
+   * `'migrated'` creates it with every opened module migrated, copied from a template cached per migration
+   * list (`template.ts`; the first such start builds the template), which skips PGlite's initdb and every
+   * migration; `false` refuses with one line and creates nothing — for commands that only read.
+   */
+  create?: 'empty' | 'migrated' | false;
 }
 
 /**
@@ -115,17 +124,30 @@ function baseOptions(
 
 /**
  * Opens the embedded PGlite cluster in `dataDir` with pgvector, using MikroORM's type parsers, after taking
- * the directory's lock (one process at a time); the caller releases the lock after closing PGlite.
+ * the directory's lock (one process at a time); the caller releases the lock after closing PGlite. A
+ * directory without a database gets a copy of `template` when there is one; with `create: false` it is
+ * refused before anything is written.
  */
-async function openPglite(dataDir: string): Promise<{ pglite: PGlite; lock: DataDirLock }> {
+async function openPglite(
+  dataDir: string,
+  create: OpenDatabaseOptions['create'],
+  template: string | undefined,
+): Promise<{ pglite: PGlite; lock: DataDirLock; created: boolean; copied: boolean }> {
+  const created = !holdsDatabase(dataDir);
+  if (created && create === false) {
+    throw new ConfigurationError(
+      `no embedded database in ${dataDir}: run \`huddle migrate up\` to create it, or set HUDDLE_DATA_DIR (or DATABASE_URL) to the database to use`,
+    );
+  }
   await mkdir(dataDir, { recursive: true });
   const lock = lockDataDir(dataDir);
   try {
+    const copied = created && template !== undefined && (await copyTemplate(template, dataDir));
     const pglite = await PGlite.create(dataDir, {
       extensions: { vector },
       parsers: createPostgreSqlTypeParsers((value) => parseArray.parse(value)),
     });
-    return { pglite, lock };
+    return { pglite, lock, created, copied };
   } catch (error) {
     lock.release();
     throw new DatabaseUnavailableError(
@@ -158,7 +180,10 @@ async function initOrm(options: Partial<Options>, target: DatabaseTarget): Promi
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const target = options.target ?? databaseTargetFromEnv();
   const modules = orderModules([platformModule, ...options.modules]);
-  const embedded = target.kind === 'pglite' ? await openPglite(target.dataDir) : undefined;
+  const template =
+    options.create === 'migrated' && target.kind === 'pglite' ? await templateDirectory(modules) : undefined;
+  const embedded =
+    target.kind === 'pglite' ? await openPglite(target.dataDir, options.create, template) : undefined;
   const pglite = embedded?.pglite;
   const closeEmbedded = async () => {
     await pglite?.close();
@@ -187,7 +212,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     target.kind === 'postgresql'
       ? postgresBulkConnection(target.url, CONNECT_TIMEOUT_MS)
       : pgliteBulkConnection(pglite!);
-  return {
+  const db: Database = {
     target,
     modules,
     orm,
@@ -230,6 +255,26 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await closeEmbedded();
     },
   };
+  if (target.kind === 'pglite' && embedded?.created && template !== undefined && !embedded.copied) {
+    await buildTemplate(db, embedded.pglite, target.dataDir, template);
+  }
+  return db;
+}
+
+/**
+ * The first `create: 'migrated'` open of a new data directory without a template: migrates it, then saves
+ * it (idle, checkpointed) as the template the next new data directory is copied from. The template is a
+ * cache: when it cannot be written (a read-only home), the database is still migrated and the start goes on.
+ */
+async function buildTemplate(db: Database, pglite: PGlite, dataDir: string, template: string): Promise<void> {
+  try {
+    await migrateUp(db);
+    await pglite.exec('checkpoint');
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  await saveTemplate(dataDir, template).catch(() => undefined);
 }
 
 /** The EntityManager type every service receives (PostgreSQL and PGlite alike). */

@@ -106,6 +106,13 @@ export function sessionLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Sess
   };
 }
 
+/** The database a message is about: the embedded one with its directory, or the server, password masked. */
+export function describeTarget(target: DatabaseTarget): string {
+  return target.kind === 'postgresql'
+    ? `PostgreSQL at ${redactUrl(target.url)}`
+    : `the embedded database in ${target.dataDir}`;
+}
+
 /** A URL with its password masked, for messages. */
 export function redactUrl(url: string): string {
   try {

@@ -105,6 +105,7 @@ export {
   migrationCheck,
   migrationDiff,
   migrationStatus,
+  requireMigrated,
 } from './migrations.ts';
 export {
   type DemoContext,

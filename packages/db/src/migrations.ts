@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { quoteIdentifier } from './catalog/introspect.ts';
 import type { Database, HuddleOrm } from './database.ts';
+import { describeTarget } from './env.ts';
+import { ConfigurationError } from './errors.ts';
 import { type DomainModule, findModule, withDependencies } from './module.ts';
 
 export interface ModuleMigrationStatus {
@@ -35,17 +37,62 @@ async function withModuleOrm<T>(db: Database, module: DomainModule, work: (orm: 
  * on one database — API processes behind a load balancer, a CLI — change the schema one after another and
  * the later ones find nothing pending. The embedded database has one process by design (its directory lock).
  */
-async function underMigrationLock<T>(db: Database, work: () => Promise<T>): Promise<T> {
-  if (db.target.kind !== 'postgresql') return work();
+async function underMigrationLock<T>(
+  db: Database,
+  work: (session: pg.Client | undefined) => Promise<T>,
+): Promise<T> {
+  if (db.target.kind !== 'postgresql') return work(undefined);
   const session = new pg.Client({ connectionString: db.target.url });
   // A lost connection fails the statement in flight; the event itself must not end the process.
   session.on('error', () => undefined);
   await session.connect();
   try {
     await session.query("select pg_advisory_lock(hashtext('huddle.migrations'))");
-    return await work();
+    return await work(session);
   } finally {
     await session.end();
+  }
+}
+
+/** insufficient_privilege; and a server without pgvector's files (feature_not_supported, undefined_file). */
+const INSUFFICIENT_PRIVILEGE = '42501';
+const EXTENSION_NOT_AVAILABLE = new Set(['0A000', '58P01']);
+
+/**
+ * The platform's first migration creates the `vector` extension, which only a superuser may create where
+ * pgvector is not a trusted extension — and a managed server's database owner is no superuser. Tried first in
+ * a transaction that is rolled back, so that a refusal names the SQL an administrator must run, and nothing
+ * (not even the platform's schema and migrations table) has been created.
+ */
+async function requireVectorExtension(session: pg.Client): Promise<void> {
+  const { rows } = await session.query<{ database: string; owner: string; installed: boolean }>(
+    "select current_database() as database, current_user as owner, exists (select 1 from pg_extension where extname = 'vector') as installed",
+  );
+  const { database, owner, installed } = rows[0]!;
+  if (installed) return;
+  const administrator = `as a superuser, run \`CREATE EXTENSION vector;\` in database "${database}", then \`huddle migrate up\` again`;
+  await session.query('begin');
+  try {
+    await session.query('create extension vector');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code === INSUFFICIENT_PRIVILEGE) {
+      throw new ConfigurationError(
+        `the vector extension is not installed in database "${database}" and ${owner} may not create it: ${administrator}`,
+        {},
+        { cause: error },
+      );
+    }
+    if (EXTENSION_NOT_AVAILABLE.has(code)) {
+      throw new ConfigurationError(
+        `the server has no vector extension (pgvector) to install in database "${database}": install pgvector on it, then ${administrator}`,
+        {},
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    await session.query('rollback');
   }
 }
 
@@ -75,16 +122,23 @@ function sqlLines(sql: string): string[] {
 
 /**
  * Applies pending migrations, platform first, then each module in dependency order, under the migration
- * lock (`underMigrationLock`).
+ * lock (`underMigrationLock`). A module with nothing pending is left alone: no migration ORM is opened for
+ * it, so a start on a current database costs two statements.
  */
 export async function migrateUp(
   db: Database,
   selection: MigrationSelection = {},
 ): Promise<ModuleMigrationStatus[]> {
   const modules = selection.module ? withDependenciesAndPlatform(db, selection.module) : [...db.modules];
-  return underMigrationLock(db, async () => {
+  return underMigrationLock(db, async (session) => {
+    const status = await migrationStatus(db);
+    if (session && status[0]!.pending.length > 0) await requireVectorExtension(session);
     const results: ModuleMigrationStatus[] = [];
     for (const module of modules) {
+      if (status.find((entry) => entry.module === module.name)?.pending.length === 0) {
+        results.push({ module: module.name, applied: [], pending: [] });
+        continue;
+      }
       results.push(
         await withModuleOrm(db, module, async (orm) => {
           const applied = await orm.migrator.up();
@@ -171,6 +225,23 @@ export async function migrationStatus(
       .filter((name) => !applied.includes(name));
     return { module: module.name, applied, pending };
   });
+}
+
+/**
+ * Refuses a database on which a module it is opened for has pending migrations — not migrated, or behind
+ * the code — with one line naming the database, the modules and the command to run: a command would
+ * otherwise fail on the first table or column it lacks, with PostgreSQL's words.
+ */
+export async function requireMigrated(db: Database): Promise<void> {
+  const behind = (await migrationStatus(db)).filter((module) => module.pending.length > 0);
+  if (behind.length === 0) return;
+  const state = behind.every((module) => module.applied.length === 0) ? 'is not migrated' : 'is behind';
+  const pending = behind.reduce((count, module) => count + module.pending.length, 0);
+  throw new ConfigurationError(
+    `${describeTarget(db.target)} ${state} (${pending} pending migrations of ${behind
+      .map((module) => module.module)
+      .join(', ')}): run \`huddle migrate up\``,
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Seeder } from '@mikro-orm/seeder';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { ActorSpec, ModuleActor } from './actor.ts';
 import type { Database } from './database.ts';
+import type { DatabaseTarget } from './env.ts';
 import { ConfigurationError } from './errors.ts';
 import type { Operations } from './operations.ts';
 
@@ -19,6 +20,8 @@ import type { Operations } from './operations.ts';
  * deterministic for a given `seed`; they report rows as they write them so a CLI can show progress.
  */
 export interface SeedContext<Resources = unknown> {
+  /** The database being seeded: a seeder that writes files keeps them with it (the embedded data directory). */
+  target: DatabaseTarget;
   scale: number;
   seed: number;
   /** `total` is the number of rows the seeder will write to `table`; `written` grows towards it. */

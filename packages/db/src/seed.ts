@@ -66,6 +66,7 @@ export async function seed(db: Database, kind: SeedKind, options: SeedOptions = 
     }
     const rows: Record<string, number> = {};
     const context: SeedContext = {
+      target: db.target,
       scale,
       seed: options.seed ?? 1,
       progress(table, written, total) {

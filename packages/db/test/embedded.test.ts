@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,9 +7,12 @@ import {
   inRequestScope,
   migrateUp,
   migrationCheck,
+  migrationStatus,
   openDatabase,
+  platformModule,
   publish,
 } from '../src/index.ts';
+import { saveTemplate, templateDirectory } from '../src/template.ts';
 import { expectIdempotentCalls } from './fixtures/idempotency.ts';
 import { Author, Book, libraryModule } from './fixtures/library.ts';
 import { reviewsModule } from './fixtures/reviews.ts';
@@ -59,6 +62,37 @@ describe('embedded PGlite', () => {
       await reopened.close();
     }
   }, 90_000);
+
+  it('opens a new data directory as a copy of the migrated template its migration list names', async () => {
+    const cache = await mkdtemp(path.join(tmpdir(), 'huddle-template-cache-'));
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = cache;
+    try {
+      const template = await templateDirectory([platformModule, ...modules]);
+      expect(path.dirname(template)).toBe(path.join(cache, 'huddle'));
+      // Another migration list is another template: a new migration never reuses one built without it.
+      expect(await templateDirectory([platformModule, libraryModule])).not.toBe(template);
+      // The migrated directory of the test above, as a template: without the lock or the secret of its own.
+      await saveTemplate(dataDir, template);
+      expect((await readdir(template)).filter((name) => name.startsWith('huddle'))).toEqual([]);
+      const db = await openDatabase({
+        modules,
+        target: { kind: 'pglite', dataDir: path.join(cache, 'copy') },
+        create: 'migrated',
+      });
+      try {
+        expect((await migrationStatus(db)).flatMap((module) => module.pending)).toEqual([]);
+        const titles = await db.orm.em.fork().find(Book, {}, { orderBy: { title: 'asc' } });
+        expect(titles.map((book) => book.title)).toEqual(['close', 'far']);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+      await rm(cache, { recursive: true, force: true });
+    }
+  });
 
   it('stores, replays and expires idempotency keys as on PostgreSQL', async () => {
     const db = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });

@@ -29,17 +29,17 @@ import { asActor } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 let dir = '';
-let dataDir: string | undefined;
+let roots: string | undefined;
 
 beforeAll(async () => {
   dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'planner-backup-'));
-  // The minimal seeder creates its demo repository beside the data directory: keep it in this temp dir.
-  dataDir = process.env.HUDDLE_DATA_DIR;
-  process.env.HUDDLE_DATA_DIR = path.join(dir, 'data');
+  // On a server the minimal seeder creates its demo repository under the first planner root: this temp dir.
+  roots = process.env.HUDDLE_PLANNER_ROOTS;
+  process.env.HUDDLE_PLANNER_ROOTS = dir;
 });
 afterAll(async () => {
-  if (dataDir === undefined) delete process.env.HUDDLE_DATA_DIR;
-  else process.env.HUDDLE_DATA_DIR = dataDir;
+  if (roots === undefined) delete process.env.HUDDLE_PLANNER_ROOTS;
+  else process.env.HUDDLE_PLANNER_ROOTS = roots;
   await fs.promises.rm(dir, { recursive: true, force: true });
 });
 

@@ -64,11 +64,21 @@ async function demoRows() {
 }
 
 describe('minimal seeder', () => {
-  it('creates a demo repository with a git library when the checkout is not under the roots; idempotent', async () => {
-    const env = { HUDDLE_PLANNER_ROOTS: undefined, HUDDLE_DATA_DIR: path.join(temp, 'data') };
+  it('creates and registers nothing when no configured root would hold its demo repository', async () => {
+    const before = await counts();
+    const dataDir = path.join(temp, 'data');
+    await withEnv({ HUDDLE_PLANNER_ROOTS: undefined, HUDDLE_DATA_DIR: dataDir }, () =>
+      seed(test.db, 'minimal'),
+    );
+    expect(await counts()).toEqual(before);
+    expect(fs.readdirSync(temp)).toEqual([]);
+  });
+
+  it('on a server, creates its demo repository under the first configured root when the checkout is not under the roots; idempotent', async () => {
+    const roots = path.join(temp, 'roots');
+    const env = { HUDDLE_PLANNER_ROOTS: [roots, path.join(temp, 'other')].join(path.delimiter) };
     await withEnv(env, () => seed(test.db, 'minimal'));
-    const dir = await withEnv(env, async () => demoRepositoryPath());
-    expect(dir).toBe(path.join(temp, 'planner-demo-repository'));
+    const dir = path.join(roots, 'planner-demo-repository');
     expect(await gitDirectory(dir)).toBe(path.join(dir, '.git'));
     expect(await git.log({ fs, dir })).toHaveLength(1);
     const first = { counts: await counts(), rows: await demoRows() };
@@ -85,6 +95,16 @@ describe('minimal seeder', () => {
     );
     await withEnv(env, () => seed(test.db, 'minimal'));
     expect({ counts: await counts(), rows: await demoRows() }).toEqual(first);
+  });
+
+  it('on the embedded database, puts its demo repository in the data directory, and only under a configured root', () => {
+    const dataDir = path.join(temp, 'embedded', 'data');
+    const target = { kind: 'pglite', dataDir } as const;
+    expect(demoRepositoryPath(target, [path.join(temp, 'embedded')])).toBe(
+      path.join(dataDir, 'planner-demo-repository'),
+    );
+    expect(demoRepositoryPath(target, [path.join(temp, 'roots')])).toBeUndefined();
+    expect(demoRepositoryPath(target, [])).toBeUndefined();
   });
 
   it('registers the project’s own checkout when it lies under the configured roots', async () => {

@@ -15,7 +15,7 @@ export {
   useReplicatedDatabase,
   waitForReplay,
 } from './replication.ts';
-export { acquireTestServer, findPostgresBinaries, type TestServer } from './server.ts';
+export { acquireTestServer, findPostgresBinaries, freePort, type TestServer } from './server.ts';
 
 /** What the global setup hands to every test file of a run. */
 export interface HuddleTestContext {
@@ -83,16 +83,20 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
 /**
  * A new, empty database owned by a new **non-superuser** login role with CREATEROLE — as on managed
  * PostgreSQL — with the `vector` extension created beforehand by the superuser (as an administrator would
- * there). `url` connects as that owner; `drop` removes the database and the role.
+ * there), unless `vector: false`. `url` connects as that owner; `drop` removes the database and the role.
  */
-export async function createOwnedTestDatabase(): Promise<TestDatabase & { owner: string }> {
+export async function createOwnedTestDatabase(
+  options: { vector?: boolean } = {},
+): Promise<TestDatabase & { owner: string }> {
   const { serverUrl } = inject('huddle');
   const name = testDatabaseName('db');
   const owner = `${name}_owner`;
   await withClient(serverUrl, (client) => client.query(`create role "${owner}" login createrole`));
   await createDatabase(serverUrl, name, 'template0');
   await withClient(serverUrl, (client) => client.query(`alter database "${name}" owner to "${owner}"`));
-  await withClient(databaseUrl(serverUrl, name), (client) => client.query('create extension vector'));
+  if (options.vector !== false) {
+    await withClient(databaseUrl(serverUrl, name), (client) => client.query('create extension vector'));
+  }
   const url = new URL(databaseUrl(serverUrl, name));
   url.username = owner;
   return {

@@ -49,27 +49,32 @@ export function restoreCommand(io: CliIo) {
     .option('--dry-run', 'verify the file and check the target, write nothing')
     .option('--json', 'print the result as JSON')
     .action((file, options) =>
-      withDatabaseToItself(io, 'restore', async (db) => {
-        const { restoreBackup } = await import('@huddle/db');
-        const started = performance.now();
-        const result = await withProgress(io, options.json, (progress) =>
-          restoreBackup(db, filePath(io, file), {
-            force: Boolean(options.force),
-            dryRun: Boolean(options.dryRun),
-            onVerify: (read, size) => progress.update('verify file (bytes)', read, size),
-            onRestore: (table, done, total) => progress.update(`restore ${table}`, done, total),
-            onCheck: (table, done, total) => progress.update(`check ${table}`, done, total),
-          }),
-        );
-        const milliseconds = performance.now() - started;
-        const { manifest } = result;
-        const rows = formatCount(manifest.tables.reduce((sum, table) => sum + table.rows, 0));
-        const replacing = result.replaced ? `, replacing the rows of ${result.nonEmpty.join(', ')}` : '';
-        output(io, options.json, { file, milliseconds, ...result }, () =>
-          result.dryRun
-            ? `dry run: ${file} verified (backup of ${manifest.createdAt}); would restore ${rows} rows into ${manifest.tables.length} tables${replacing}`
-            : `restored ${rows} rows into ${manifest.tables.length} tables from ${file} (backup of ${manifest.createdAt})${replacing}; counts and checksums verified in ${formatDuration(milliseconds)}`,
-        );
-      }),
+      withDatabaseToItself(
+        io,
+        'restore',
+        async (db) => {
+          const { restoreBackup } = await import('@huddle/db');
+          const started = performance.now();
+          const result = await withProgress(io, options.json, (progress) =>
+            restoreBackup(db, filePath(io, file), {
+              force: Boolean(options.force),
+              dryRun: Boolean(options.dryRun),
+              onVerify: (read, size) => progress.update('verify file (bytes)', read, size),
+              onRestore: (table, done, total) => progress.update(`restore ${table}`, done, total),
+              onCheck: (table, done, total) => progress.update(`check ${table}`, done, total),
+            }),
+          );
+          const milliseconds = performance.now() - started;
+          const { manifest } = result;
+          const rows = formatCount(manifest.tables.reduce((sum, table) => sum + table.rows, 0));
+          const replacing = result.replaced ? `, replacing the rows of ${result.nonEmpty.join(', ')}` : '';
+          output(io, options.json, { file, milliseconds, ...result }, () =>
+            result.dryRun
+              ? `dry run: ${file} verified (backup of ${manifest.createdAt}); would restore ${rows} rows into ${manifest.tables.length} tables${replacing}`
+              : `${result.migrated ? 'migrated the new target, then ' : ''}restored ${rows} rows into ${manifest.tables.length} tables from ${file} (backup of ${manifest.createdAt})${replacing}; counts and checksums verified in ${formatDuration(milliseconds)}`,
+          );
+        },
+        { migrates: true },
+      ),
     );
 }

@@ -1,14 +1,20 @@
 import { Command } from '@commander-js/extra-typings';
 import type { ModuleMigrationStatus } from '@huddle/db';
-import { type CliIo, output, withDatabase } from '../context.ts';
+import { type CliIo, output, type WithDatabaseOptions, withDatabase } from '../context.ts';
 
 function describeChanges(results: ModuleMigrationStatus[], verb: string, key: 'applied' | 'pending'): string {
   const lines = results.flatMap((result) => result[key].map((name) => `${verb} ${result.module}: ${name}`));
   return lines.length > 0 ? lines.join('\n') : 'nothing to do';
 }
 
-/** `--module m` as the list of modules a command opens: only that one (and its dependencies), or all. */
-const only = (module: string | undefined) => (module ? { modules: [module] } : {});
+/**
+ * `--module m` as the list of modules a command opens: only that one (and its dependencies), or all. Every
+ * migrate command runs on a database whose migrations are pending; only `up` may create one.
+ */
+const only = (module: string | undefined, options: WithDatabaseOptions = { readsMigrations: true }) => ({
+  ...options,
+  ...(module && { modules: [module] }),
+});
 
 export function migrateCommand(io: CliIo) {
   const migrate = new Command('migrate').description('apply, revert and inspect migrations');
@@ -26,7 +32,7 @@ export function migrateCommand(io: CliIo) {
           const results = await migrateUp(db, options);
           output(io, options.json, results, () => describeChanges(results, 'applied', 'applied'));
         },
-        only(options.module),
+        only(options.module, { migrates: true }),
       ),
     );
 
@@ -38,11 +44,15 @@ export function migrateCommand(io: CliIo) {
     .option('--json', 'print the result as JSON')
     // Every module stays open: reverting one may revert the modules that depend on it.
     .action((options) =>
-      withDatabase(io, async (db) => {
-        const { migrateDown } = await import('@huddle/db');
-        const results = await migrateDown(db, options);
-        output(io, options.json, results, () => describeChanges(results, 'reverted', 'pending'));
-      }),
+      withDatabase(
+        io,
+        async (db) => {
+          const { migrateDown } = await import('@huddle/db');
+          const results = await migrateDown(db, options);
+          output(io, options.json, results, () => describeChanges(results, 'reverted', 'pending'));
+        },
+        only(undefined),
+      ),
     );
 
   migrate

@@ -1,8 +1,8 @@
 import type { CopySession } from '../bulk.ts';
 import { type CatalogTable, compareText, readCatalog } from '../catalog/introspect.ts';
 import type { Database } from '../database.ts';
-import { ConflictError, HuddleError, toHuddleError } from '../errors.ts';
-import { migrationStatus } from '../migrations.ts';
+import { ConfigurationError, ConflictError, HuddleError, toHuddleError } from '../errors.ts';
+import { migrateUp, migrationStatus } from '../migrations.ts';
 import type { TableProgress } from './dump.ts';
 import { type BackupManifest, readBackup, TableDigest, tableLabel, verifyBackup } from './format.ts';
 import {
@@ -34,6 +34,8 @@ export interface RestoreResult {
   replaced: boolean;
   /** Backed-up tables that held rows before the restore. */
   nonEmpty: string[];
+  /** The target had no migration applied, so the restore migrated it first. */
+  migrated: boolean;
 }
 
 /** Differences between the backup's applied migrations and the target's, one phrase per module. */
@@ -49,6 +51,22 @@ async function migrationDifferences(db: Database, manifest: BackupManifest): Pro
       ...(extra.length > 0 ? [`${name}: the target has ${extra.join(', ')}, the backup does not`] : []),
     ];
   });
+}
+
+/**
+ * A target with no migration applied (a new database) is migrated before the restore, so restoring onto a
+ * new machine is one command; the migrations then have to match the backup's as usual. A dry run changes
+ * nothing, so it says what the restore would do instead.
+ */
+async function migrateEmptyTarget(db: Database, dryRun: boolean): Promise<boolean> {
+  if ((await migrationStatus(db)).some((module) => module.applied.length > 0)) return false;
+  if (dryRun) {
+    throw new ConfigurationError(
+      'the target is not migrated, so there is nothing to check it against: a restore without --dry-run migrates it first',
+    );
+  }
+  await migrateUp(db);
+  return true;
 }
 
 /**
@@ -135,7 +153,7 @@ async function checkRestored(
 
 /**
  * Restores a backup into the database. Before touching it: verifies the file's manifest and every checksum,
- * refuses a target whose migrations differ from the backup's (naming them) or whose tables differ, and a
+ * migrates a target that has no migration applied (`migrateEmptyTarget`), refuses a target whose migrations differ from the backup's (naming them) or whose tables differ, and a
  * target whose backed-up tables hold rows unless `force`. Everything else happens in one transaction:
  * truncate the tables (empty or not, so the load lands in order), COPY each table's rows in (indexes and
  * constraints dropped during the load and built again after it, so each is built and checked once), move
@@ -149,6 +167,7 @@ export async function restoreBackup(
   options: RestoreOptions = {},
 ): Promise<RestoreResult> {
   const manifest = await verifyBackup(file, options.onVerify);
+  const migrated = await migrateEmptyTarget(db, Boolean(options.dryRun));
   const differences = await migrationDifferences(db, manifest);
   if (differences.length > 0) {
     throw new ConflictError(`the target's migrations differ from the backup's: ${differences.join('; ')}`);
@@ -176,7 +195,13 @@ export async function restoreBackup(
           `the target is not empty (${nonEmpty.join(', ')} hold rows); use --force to replace them`,
         );
       }
-      const result = { manifest, dryRun: Boolean(options.dryRun), replaced: nonEmpty.length > 0, nonEmpty };
+      const result = {
+        manifest,
+        dryRun: Boolean(options.dryRun),
+        replaced: nonEmpty.length > 0,
+        nonEmpty,
+        migrated,
+      };
       if (options.dryRun || tables.size === 0) return result;
       writing = true;
       const truncated = await truncateForLoad(sql, [...tables.values()]);

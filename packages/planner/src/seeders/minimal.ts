@@ -1,14 +1,19 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { type Dictionary, type EntityManager, type SeedContext, Seeder } from '@huddle/db';
+import {
+  type DatabaseTarget,
+  type Dictionary,
+  type EntityManager,
+  type SeedContext,
+  Seeder,
+} from '@huddle/db';
 import git from 'isomorphic-git';
 import { PlannerArtifact } from '../entities/artifact.ts';
 import { PlannerChatSession } from '../entities/chat-session.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
 import { createGitRepository, gitDirectory, readWorkTree } from '../git.ts';
-import { plannerRootsFromEnv, resolveUnderRoots } from '../roots.ts';
+import { isWithin, plannerRootsFromEnv, resolveUnderRoots } from '../roots.ts';
 import { chatTerms } from '../services/chat.ts';
 import { DEMO_ARTIFACTS, DEMO_MESSAGES, DEMO_PLAN_NAME, DEMO_REPOSITORY_FILES } from './demo.ts';
 
@@ -22,31 +27,41 @@ async function projectCheckout(roots: readonly string[]): Promise<string | undef
   return resolveUnderRoots(checkout, roots).catch(() => undefined);
 }
 
+const DEMO_REPOSITORY_NAME = 'planner-demo-repository';
+
 /**
- * Where the demo repository is created when the checkout cannot be used: beside the embedded database's
- * data directory (`HUDDLE_DATA_DIR`), or in the system's temp directory when a server is used without one.
+ * Where the demo repository goes when the checkout cannot be used: into the embedded database's data
+ * directory, or on a server under the first configured root — never a fixed, shared path. Undefined when
+ * that place is not under a configured root: the seeder creates and registers only what the planner may read.
  */
-export function demoRepositoryPath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.HUDDLE_DATA_DIR ? path.dirname(path.resolve(env.HUDDLE_DATA_DIR)) : os.tmpdir();
-  return path.join(base, 'planner-demo-repository');
+export function demoRepositoryPath(target: DatabaseTarget, roots: readonly string[]): string | undefined {
+  const base = target.kind === 'pglite' ? target.dataDir : roots[0];
+  if (base === undefined) return undefined;
+  const dir = path.join(base, DEMO_REPOSITORY_NAME);
+  return roots.some((root) => isWithin(dir, root)) ? dir : undefined;
 }
 
-async function demoRepository(): Promise<string> {
-  const dir = demoRepositoryPath();
+/** The demo repository at `dir`, created with a git library when missing, as its real path under `roots`. */
+async function demoRepository(dir: string, roots: readonly string[]): Promise<string> {
   if ((await gitDirectory(dir)) === undefined) {
     await createGitRepository(dir, { defaultBranch: 'main', files: DEMO_REPOSITORY_FILES });
   }
-  return fs.promises.realpath(dir);
+  return resolveUnderRoots(dir, roots);
 }
 
 /**
  * One repository (the project's own checkout when it is a git work tree under `HUDDLE_PLANNER_ROOTS`,
- * otherwise a demo repository created with a git library), one plan with an artifact of each type, and a
- * chat session. Idempotent: it writes only what is missing.
+ * otherwise a demo repository created with a git library where `demoRepositoryPath` says), one plan with an
+ * artifact of each type, and a chat session; nothing when neither lies under a configured root. Idempotent:
+ * it writes only what is missing.
  */
 export class PlannerMinimalSeeder extends Seeder<SeedContext & Dictionary> {
-  async run(em: EntityManager): Promise<void> {
-    const workTree = (await projectCheckout(plannerRootsFromEnv())) ?? (await demoRepository());
+  async run(em: EntityManager, context: SeedContext): Promise<void> {
+    const roots = plannerRootsFromEnv();
+    const demo = demoRepositoryPath(context.target, roots);
+    const workTree =
+      (await projectCheckout(roots)) ?? (demo === undefined ? undefined : await demoRepository(demo, roots));
+    if (workTree === undefined) return;
     const gitdir = (await gitDirectory(workTree))!;
     const repository =
       (await em.findOne(PlannerRepository, { path: workTree })) ??
