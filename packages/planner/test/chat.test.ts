@@ -13,7 +13,7 @@ import {
   openChatSession,
 } from '../src/services/chat.ts';
 import { archivePlanVersion, createPlan } from '../src/services/plans.ts';
-import { asActor, callAsOperator, expectHuddleError, settleAll, useSqlClient } from './helpers.ts';
+import { asOperator, callAsOperator, expectHuddleError, settleAll, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
@@ -24,13 +24,13 @@ beforeAll(async () => {
   const repository = await postgres.client.query<{ id: string }>(
     `insert into planner.repositories (name, path) values ('shop', '/r/shop') returning id`,
   );
-  const plan = await asActor(test.db, (em, actor) =>
+  const plan = await asOperator(test.db, (em, actor) =>
     createPlan(em, actor, { repositoryId: repository.rows[0]!.id, name: 'Chatty' }),
   );
   planId = plan.id;
 });
 
-const open = () => asActor(test.db, (em, actor) => openChatSession(em, actor, { planId }));
+const open = () => asOperator(test.db, (em, actor) => openChatSession(em, actor, { planId }));
 type AppendInput = z.input<typeof appendChatMessageInputSchema>;
 /** Through the edge: the content is trimmed there, and bad messages are refused there. */
 const append = (input: AppendInput) => callAsOperator(test.db, plannerOperations.chat.append, input);
@@ -102,7 +102,7 @@ describe('chat sessions', () => {
       offset: 6,
     });
     expect(end.messages.map((message) => message.content)).toEqual(['m6']);
-    const sessions = await asActor(test.db, (em, actor) =>
+    const sessions = await asOperator(test.db, (em, actor) =>
       listChatSessions(em, actor, listChatSessionsInputSchema.parse({ planId })),
     );
     expect(sessions.items.find((listed) => listed.id === session.id)?.messageCount).toBe(7);
@@ -111,7 +111,7 @@ describe('chat sessions', () => {
   it('refuses appends to a completed session, and a second completion', async () => {
     const session = await open();
     await append({ sessionId: session.id, role: 'user', content: 'Before' });
-    const completed = await asActor(test.db, (em, actor) =>
+    const completed = await asOperator(test.db, (em, actor) =>
       completeChatSession(em, actor, { sessionId: session.id }),
     );
     expect(completed).toMatchObject({ status: 'completed', messageCount: 1 });
@@ -121,7 +121,7 @@ describe('chat sessions', () => {
     );
     expect(refused.constraint.field).toBe('sessionId');
     await expectHuddleError(
-      asActor(test.db, (em, actor) => completeChatSession(em, actor, { sessionId: session.id })),
+      asOperator(test.db, (em, actor) => completeChatSession(em, actor, { sessionId: session.id })),
       ConflictError,
     );
     expect((await storedMessages(session.id)).map((message) => message.content)).toEqual(['Before']);
@@ -160,7 +160,7 @@ describe('chat sessions', () => {
       NotFoundError,
     );
     expect(await storedMessages(session.id)).toEqual([]);
-    await asActor(test.db, (em, actor) => archivePlanVersion(em, actor, { planId }));
+    await asOperator(test.db, (em, actor) => archivePlanVersion(em, actor, { planId }));
     await expectHuddleError(open(), ConflictError);
   });
 });

@@ -16,15 +16,15 @@ export { expectHuddleError, settleAll, useSqlClient } from '@huddle/testing';
 export const OPERATOR: PlannerActor = { module: 'planner', operator: 'ops.ann' };
 
 /**
- * Runs one service call as `actor` the way the API does: in its own transaction, as `application_user` with
- * only the grants planner's migrations give it.
+ * Runs one service call as an operator (the test operator unless `operator` says otherwise) the way the API
+ * does: in its own transaction, as planner's request role with only the grants its migrations give it.
  */
-export function asActor<T>(
+export function asOperator<T>(
   db: Database,
-  work: (em: EntityManager, actor: PlannerActor) => Promise<T>,
-  actor: PlannerActor = OPERATOR,
+  work: (em: EntityManager, operator: PlannerActor) => Promise<T>,
+  operator: PlannerActor = OPERATOR,
 ): Promise<T> {
-  return runAsActor(db.orm, plannerModule, actor, work);
+  return runAsActor(db.orm, plannerModule, operator, work);
 }
 
 /**

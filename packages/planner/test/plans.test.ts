@@ -19,7 +19,14 @@ import {
   updatePlanVersion,
 } from '../src/services/plans.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
-import { asActor, callAsOperator, expectHuddleError, OPERATOR, settleAll, useSqlClient } from './helpers.ts';
+import {
+  asOperator,
+  callAsOperator,
+  expectHuddleError,
+  OPERATOR,
+  settleAll,
+  useSqlClient,
+} from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
@@ -33,13 +40,14 @@ beforeAll(async () => {
 });
 
 const create = (name: string, extra: { description?: string; targetBranch?: string } = {}) =>
-  asActor(test.db, (em, actor) => createPlan(em, actor, { repositoryId, name, ...extra }));
+  asOperator(test.db, (em, actor) => createPlan(em, actor, { repositoryId, name, ...extra }));
 /** Through the edge, which validates the content by its type. */
 const add = (planId: string, artifact: ArtifactInput) =>
   callAsOperator(test.db, plannerOperations.artifacts.add, { planId, artifact });
-const newVersion = (planId: string) => asActor(test.db, (em, actor) => newPlanVersion(em, actor, { planId }));
+const newVersion = (planId: string) =>
+  asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId }));
 const activate = (planId: string) =>
-  asActor(test.db, (em, actor) => activatePlanVersion(em, actor, { planId }));
+  asOperator(test.db, (em, actor) => activatePlanVersion(em, actor, { planId }));
 
 async function planWithArtifacts(name: string) {
   const plan = await create(name, { description: 'Saved cards' });
@@ -70,7 +78,7 @@ describe('creating plans and artifacts', () => {
     const duplicate = await expectHuddleError(create('Saved cards'), ConflictError);
     expect(duplicate.constraint.field).toBe('name');
     await expectHuddleError(
-      asActor(test.db, (em, actor) =>
+      asOperator(test.db, (em, actor) =>
         createPlan(em, actor, { repositoryId: '00000000-0000-4000-8000-000000000000', name: 'x' }),
       ),
       NotFoundError,
@@ -79,7 +87,7 @@ describe('creating plans and artifacts', () => {
 
   it('adds artifacts of each type, validated per type and returned typed', async () => {
     const plan = await planWithArtifacts('Typed');
-    const detail = await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
+    const detail = await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
     expect(detail.artifacts.map((artifact) => [artifact.type, artifact.content])).toEqual([
       ['feature_plan', FEATURE_PLAN.content],
       ['implementation_steps', STEPS.content],
@@ -125,7 +133,7 @@ describe('creating plans and artifacts', () => {
   it('replaces and removes artifacts of a draft; a replacement keeps its type', async () => {
     const plan = await create('Editable');
     const artifact = await add(plan.id, FEATURE_PLAN);
-    const replaced = await asActor(test.db, (em, actor) =>
+    const replaced = await asOperator(test.db, (em, actor) =>
       replaceArtifact(em, actor, {
         artifactId: artifact.id,
         artifact: { type: 'feature_plan', content: { summary: 'New', goals: [], nonGoals: [], risks: [] } },
@@ -133,13 +141,13 @@ describe('creating plans and artifacts', () => {
     );
     expect(replaced.content).toEqual({ summary: 'New', goals: [], nonGoals: [], risks: [] });
     const wrongType = await expectHuddleError(
-      asActor(test.db, (em, actor) =>
+      asOperator(test.db, (em, actor) =>
         replaceArtifact(em, actor, { artifactId: artifact.id, artifact: STEPS }),
       ),
       InvalidInputError,
     );
     expect(wrongType.constraint.field).toBe('artifact.type');
-    await asActor(test.db, (em, actor) => removeArtifact(em, actor, { artifactId: artifact.id }));
+    await asOperator(test.db, (em, actor) => removeArtifact(em, actor, { artifactId: artifact.id }));
     const left = await postgres.client.query('select 1 from planner.plan_artifacts where plan_id = $1', [
       plan.id,
     ]);
@@ -160,15 +168,15 @@ describe('reading plans', () => {
       await add(plan.id, STEPS),
       await add(plan.id, secondPlan),
     ];
-    const updated = await asActor(test.db, (em, actor) =>
+    const updated = await asOperator(test.db, (em, actor) =>
       updatePlanVersion(em, actor, { planId: plan.id, targetBranch: 'feature/read-back' }),
     );
     const expected = { ...updated, artifacts: [first, second, steps, changes] };
-    expect(await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))).toEqual(
+    expect(await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))).toEqual(
       expected,
     );
     expect(
-      await asActor(test.db, (em, actor) =>
+      await asOperator(test.db, (em, actor) =>
         getLatestPlanVersion(em, actor, { repositoryId, name: 'Read back' }),
       ),
     ).toEqual(expected);
@@ -176,8 +184,8 @@ describe('reading plans', () => {
 
   it('reads archived versions too; an unknown id, name or repository is NOT_FOUND naming its field', async () => {
     const plan = await create('Put away');
-    await asActor(test.db, (em, actor) => archivePlanVersion(em, actor, { planId: plan.id }));
-    const archived = await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
+    await asOperator(test.db, (em, actor) => archivePlanVersion(em, actor, { planId: plan.id }));
+    const archived = await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
     expect(archived).toMatchObject({ id: plan.id, status: 'archived', artifacts: [] });
     const unknown = '00000000-0000-4000-8000-000000000000';
     const unknownName = { repositoryId, name: 'Nope' };
@@ -191,7 +199,7 @@ describe('reading plans', () => {
       ],
     ];
     for (const [field, call] of missing) {
-      const error = await expectHuddleError(asActor(test.db, call), NotFoundError);
+      const error = await expectHuddleError(asOperator(test.db, call), NotFoundError);
       expect(error.constraint.field).toBe(field);
     }
   });
@@ -209,7 +217,7 @@ describe('versions', () => {
       targetBranch: 'trunk',
       createdBy: OPERATOR.operator,
     });
-    const first = await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
+    const first = await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
     const strip = (detail: typeof first) =>
       detail.artifacts.map(({ type, content, createdAt }) => ({ type, content, createdAt }));
     expect(strip(second)).toEqual(strip(first));
@@ -222,14 +230,14 @@ describe('versions', () => {
     expect(third.version).toBe(3);
     expect(third.artifacts).toHaveLength(4);
     expect(
-      (await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))).artifacts,
+      (await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))).artifacts,
     ).toHaveLength(3);
 
-    const versions = await asActor(test.db, (em, actor) =>
+    const versions = await asOperator(test.db, (em, actor) =>
       listPlanVersions(em, actor, listPlanVersionsInputSchema.parse({ repositoryId, name: 'Copied' })),
     );
     expect(versions.items.map((version) => version.version)).toEqual([1, 2, 3]);
-    const latest = await asActor(test.db, (em, actor) =>
+    const latest = await asOperator(test.db, (em, actor) =>
       getLatestPlanVersion(em, actor, { repositoryId, name: 'Copied' }),
     );
     expect(latest.id).toBe(third.id);
@@ -255,7 +263,7 @@ describe('versions', () => {
   });
 
   it('lists each plan as its latest version, optionally by status', async () => {
-    const plans = await asActor(test.db, (em, actor) =>
+    const plans = await asOperator(test.db, (em, actor) =>
       listPlans(em, actor, listPlansInputSchema.parse({ repositoryId })),
     );
     const copied = plans.items.find((plan) => plan.name === 'Copied');
@@ -263,11 +271,11 @@ describe('versions', () => {
     expect(new Set(plans.items.map((plan) => plan.name)).size).toBe(plans.items.length);
     const latest = await create('Listed');
     await activate(latest.id);
-    const active = await asActor(test.db, (em, actor) =>
+    const active = await asOperator(test.db, (em, actor) =>
       listPlans(em, actor, listPlansInputSchema.parse({ repositoryId, status: 'active' })),
     );
     expect(active.items.map((plan) => plan.id)).toEqual([latest.id]);
-    const completed = await asActor(test.db, (em, actor) =>
+    const completed = await asOperator(test.db, (em, actor) =>
       listPlans(em, actor, listPlansInputSchema.parse({ repositoryId, status: 'completed' })),
     );
     expect(completed.items).toEqual([]);
@@ -279,13 +287,13 @@ describe('versions', () => {
     );
     const docsId = docs.rows[0]!.id;
     const list = () =>
-      asActor(test.db, (em, actor) =>
+      asOperator(test.db, (em, actor) =>
         listPlans(em, actor, listPlansInputSchema.parse({ repositoryId: docsId })),
       );
     expect(await list()).toEqual({ items: [], nextCursor: null });
     const created = [];
     for (const name of ['beta', 'alpha', 'gamma']) {
-      const { artifacts, ...version } = await asActor(test.db, (em, actor) =>
+      const { artifacts, ...version } = await asOperator(test.db, (em, actor) =>
         createPlan(em, actor, { repositoryId: docsId, name }),
       );
       created.push(version);
@@ -304,8 +312,9 @@ describe('lifecycle', () => {
     const refused = await expectHuddleError(add(plan.id, FEATURE_PLAN), ConflictError);
     expect(refused.message).toMatch(/is active; only a draft version can have artifacts added/);
     // Replacing or removing one names what the caller sent: the artifact, not its version.
-    const [artifact] = (await asActor(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id })))
-      .artifacts;
+    const [artifact] = (
+      await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))
+    ).artifacts;
     const replaced = await expectHuddleError(
       callAsOperator(test.db, plannerOperations.artifacts.replace, {
         artifactId: artifact!.id,
@@ -324,7 +333,7 @@ describe('lifecycle', () => {
       ['artifactId', `${readOnly} removed`],
     ]);
     await expectHuddleError(
-      asActor(test.db, (em, actor) => updatePlanVersion(em, actor, { planId: plan.id, description: 'x' })),
+      asOperator(test.db, (em, actor) => updatePlanVersion(em, actor, { planId: plan.id, description: 'x' })),
       ConflictError,
     );
     await expectHuddleError(activate(plan.id), ConflictError);
@@ -335,18 +344,18 @@ describe('lifecycle', () => {
       superseded: { id: plan.id, status: 'archived' },
     });
     await expectHuddleError(
-      asActor(test.db, (em, actor) => archivePlanVersion(em, actor, { planId: second.id })),
+      asOperator(test.db, (em, actor) => archivePlanVersion(em, actor, { planId: second.id })),
       ConflictError,
     );
-    const completed = await asActor(test.db, (em, actor) =>
+    const completed = await asOperator(test.db, (em, actor) =>
       completePlanVersion(em, actor, { planId: second.id }),
     );
     expect(completed.status).toBe('completed');
     await expectHuddleError(
-      asActor(test.db, (em, actor) => completePlanVersion(em, actor, { planId: second.id })),
+      asOperator(test.db, (em, actor) => completePlanVersion(em, actor, { planId: second.id })),
       ConflictError,
     );
-    const archived = await asActor(test.db, (em, actor) =>
+    const archived = await asOperator(test.db, (em, actor) =>
       archivePlanVersion(em, actor, { planId: second.id }),
     );
     expect(archived.status).toBe('archived');
@@ -368,7 +377,7 @@ describe('lifecycle', () => {
 
   it('edits a draft’s description and target branch', async () => {
     const plan = await create('Described');
-    const updated = await asActor(test.db, (em, actor) =>
+    const updated = await asOperator(test.db, (em, actor) =>
       updatePlanVersion(em, actor, {
         planId: plan.id,
         description: 'Now described',

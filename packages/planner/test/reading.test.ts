@@ -7,7 +7,7 @@ import { addArtifact, removeArtifact, replaceArtifact } from '../src/services/ar
 import { createPlan, newPlanVersion } from '../src/services/plans.ts';
 import { comparePlanVersions, exportPlan } from '../src/services/reading.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
-import { asActor, expectHuddleError, useSqlClient } from './helpers.ts';
+import { asOperator, expectHuddleError, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
@@ -21,11 +21,11 @@ beforeAll(async () => {
 });
 
 async function planWith(name: string, artifacts: ArtifactInput[]) {
-  const plan = await asActor(test.db, (em, actor) =>
+  const plan = await asOperator(test.db, (em, actor) =>
     createPlan(em, actor, { repositoryId, name, description: 'Customers keep a card on file.' }),
   );
   for (const artifact of artifacts) {
-    await asActor(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
+    await asOperator(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
   }
   return plan;
 }
@@ -33,7 +33,7 @@ async function planWith(name: string, artifacts: ArtifactInput[]) {
 describe('exportPlan', () => {
   it('renders the feature plan, numbered steps and code changes with their diffs as Markdown', async () => {
     const plan = await planWith('Saved cards', [CODE_CHANGES, STEPS, FEATURE_PLAN]);
-    const { markdown } = await asActor(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
+    const { markdown } = await asOperator(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
     expect(markdown).toBe(`# Saved cards — version 1 (draft)
 
 Repository **shop** (\`/r/shop\`), target branch \`main\`.
@@ -94,7 +94,7 @@ Let customers pay with a saved card.
         content: { changes: [{ path: 'README.md', action: 'modify', diff: '+```ts\n+x\n+```\n' }] },
       },
     ]);
-    const { markdown } = await asActor(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
+    const { markdown } = await asOperator(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
     expect(markdown).toContain('````diff\n+```ts\n+x\n+```\n````\n');
   });
 
@@ -112,7 +112,7 @@ Let customers pay with a saved card.
         },
       },
     ]);
-    const { markdown } = await asActor(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
+    const { markdown } = await asOperator(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
     expect(markdown).toContain(`\`\`\`diff\n${separate}\n\`\`\`\n`);
     expect(markdown).toContain(`${'`'.repeat(400_001)}diff\n${run}${'`'.repeat(400_001)}\n`);
   });
@@ -121,14 +121,14 @@ Let customers pay with a saved card.
 describe('comparePlanVersions', () => {
   it('says what changed between two versions’ artifacts, and nothing for a fresh copy', async () => {
     const plan = await planWith('Compared', [FEATURE_PLAN, STEPS, CODE_CHANGES]);
-    const second = await asActor(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
-    const copy = await asActor(test.db, (em, actor) =>
+    const second = await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
+    const copy = await asOperator(test.db, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
     );
     expect(copy.changes).toEqual([]);
 
     const [feature, steps, code] = second.artifacts;
-    await asActor(test.db, (em, actor) =>
+    await asOperator(test.db, (em, actor) =>
       replaceArtifact(em, actor, {
         artifactId: feature!.id,
         artifact: {
@@ -137,7 +137,7 @@ describe('comparePlanVersions', () => {
         } as ArtifactInput,
       }),
     );
-    await asActor(test.db, (em, actor) =>
+    await asOperator(test.db, (em, actor) =>
       replaceArtifact(em, actor, {
         artifactId: steps!.id,
         artifact: {
@@ -156,8 +156,8 @@ describe('comparePlanVersions', () => {
         },
       }),
     );
-    await asActor(test.db, (em, actor) => removeArtifact(em, actor, { artifactId: code!.id }));
-    await asActor(test.db, (em, actor) =>
+    await asOperator(test.db, (em, actor) => removeArtifact(em, actor, { artifactId: code!.id }));
+    await asOperator(test.db, (em, actor) =>
       addArtifact(em, actor, {
         planId: second.id,
         artifact: {
@@ -177,7 +177,7 @@ describe('comparePlanVersions', () => {
       }),
     );
 
-    const comparison = await asActor(test.db, (em, actor) =>
+    const comparison = await asOperator(test.db, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
     );
     expect(comparison.from.version).toBe(1);
@@ -210,15 +210,15 @@ describe('comparePlanVersions', () => {
 
   it('reports added and removed artifacts, and refuses versions of different plans', async () => {
     const plan = await planWith('Growing', [FEATURE_PLAN]);
-    const second = await asActor(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
-    await asActor(test.db, (em, actor) => addArtifact(em, actor, { planId: second.id, artifact: STEPS }));
-    const comparison = await asActor(test.db, (em, actor) =>
+    const second = await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
+    await asOperator(test.db, (em, actor) => addArtifact(em, actor, { planId: second.id, artifact: STEPS }));
+    const comparison = await asOperator(test.db, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
     );
     expect(comparison.changes).toEqual([
       { type: 'implementation_steps', position: 0, change: 'added', details: ['2 steps'] },
     ]);
-    const backwards = await asActor(test.db, (em, actor) =>
+    const backwards = await asOperator(test.db, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: second.id, toPlanId: plan.id }),
     );
     expect(backwards.changes).toEqual([
@@ -226,7 +226,7 @@ describe('comparePlanVersions', () => {
     ]);
     const other = await planWith('Other', []);
     const error = await expectHuddleError(
-      asActor(test.db, (em, actor) =>
+      asOperator(test.db, (em, actor) =>
         comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: other.id }),
       ),
       InvalidInputError,

@@ -18,7 +18,7 @@ import {
   renameRepository,
   unregisterRepository,
 } from '../src/services/repositories.ts';
-import { asActor, callAsOperator, expectHuddleError, useSqlClient } from './helpers.ts';
+import { asOperator, callAsOperator, expectHuddleError, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
@@ -200,14 +200,14 @@ describe('registering a repository', () => {
     await fs.promises.rm(path.join(dir, '.git', 'config'));
     await fs.promises.symlink(path.join(secret, '.git', 'config'), path.join(dir, '.git', 'config'));
     const error = await expectHuddleError(
-      asActor(test.db, (em, actor) =>
+      asOperator(test.db, (em, actor) =>
         refreshRepository(em, actor, { repositoryId: repository.id }, access()),
       ),
       ConflictError,
     );
     expect(error.message).toContain('.git/config resolves outside the configured roots');
     expect(
-      await asActor(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
+      await asOperator(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
     ).toMatchObject({
       gitUrl: 'https://git.example/shop.git',
     });
@@ -254,19 +254,19 @@ describe('managing repositories', () => {
     const dir = await newWorkTree('refresh-me');
     const repository = await register({ path: dir });
     expect(repository.gitUrl).toBeNull();
-    const listed = await asActor(test.db, (em, actor) =>
+    const listed = await asOperator(test.db, (em, actor) =>
       listRepositories(em, actor, listRepositoriesInputSchema.parse({})),
     );
     expect(listed.items.map((item) => item.id)).toContain(repository.id);
 
-    const renamed = await asActor(test.db, (em, actor) =>
+    const renamed = await asOperator(test.db, (em, actor) =>
       renameRepository(em, actor, { repositoryId: repository.id, name: 'Refreshed' }),
     );
     expect(renamed.name).toBe('Refreshed');
 
     await git.addRemote({ fs, dir, remote: 'origin', url: 'https://git.example/refresh.git' });
     await git.branch({ fs, dir, ref: 'develop', checkout: true });
-    const refreshed = await asActor(test.db, (em, actor) =>
+    const refreshed = await asOperator(test.db, (em, actor) =>
       refreshRepository(em, actor, { repositoryId: repository.id }, access()),
     );
     expect(refreshed).toMatchObject({
@@ -275,7 +275,7 @@ describe('managing repositories', () => {
       defaultBranch: 'develop',
     });
     expect(
-      await asActor(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
+      await asOperator(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
     ).toEqual(refreshed);
   });
 
@@ -284,7 +284,7 @@ describe('managing repositories', () => {
     const repository = await register({ path: dir });
     await fs.promises.rm(dir, { recursive: true });
     await expectHuddleError(
-      asActor(test.db, (em, actor) =>
+      asOperator(test.db, (em, actor) =>
         refreshRepository(em, actor, { repositoryId: repository.id }, access()),
       ),
       ConflictError,
@@ -314,7 +314,7 @@ describe('managing repositories', () => {
     );
     expect(unconfirmed.constraint.field).toBe('confirm');
 
-    const result = await asActor(test.db, (em, actor) =>
+    const result = await asOperator(test.db, (em, actor) =>
       unregisterRepository(em, actor, { repositoryId: repository.id, confirm: true }),
     );
     expect(result).toEqual({ repositoryId: repository.id, deletedPlanVersions: 2 });
@@ -327,7 +327,7 @@ describe('managing repositories', () => {
     );
     expect(left.rows[0]!.rows).toBe('0');
     await expectHuddleError(
-      asActor(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
+      asOperator(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
       NotFoundError,
     );
   });

@@ -20,7 +20,7 @@ import {
   type SearchQuery,
 } from '../src/services/search.ts';
 import { CODE_CHANGES, STEPS } from './fixtures.ts';
-import { asActor, useSqlClient } from './helpers.ts';
+import { asOperator, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([plannerModule]);
 const postgres = useSqlClient(test);
@@ -80,17 +80,19 @@ beforeAll(async () => {
   ids.repository = repositories.rows[0]!.id;
   ids.otherRepository = repositories.rows[1]!.id;
   await bulkRows(ids.repository);
-  const plan = await asActor(test.db, (em, actor) =>
+  const plan = await asOperator(test.db, (em, actor) =>
     createPlan(em, actor, { repositoryId: ids.repository, name: 'Saved cards' }),
   );
   for (const artifact of [STEPS, CODE_CHANGES]) {
-    await asActor(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
+    await asOperator(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
   }
-  const second = await asActor(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
-  const other = await asActor(test.db, (em, actor) =>
+  const second = await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
+  const other = await asOperator(test.db, (em, actor) =>
     createPlan(em, actor, { repositoryId: ids.otherRepository, name: 'Other checkout' }),
   );
-  await asActor(test.db, (em, actor) => addArtifact(em, actor, { planId: other.id, artifact: CODE_CHANGES }));
+  await asOperator(test.db, (em, actor) =>
+    addArtifact(em, actor, { planId: other.id, artifact: CODE_CHANGES }),
+  );
   Object.assign(ids, { plan: plan.id, second: second.id, other: other.id });
 });
 
@@ -146,11 +148,11 @@ describe('content searches use the GIN indexes at scale', () => {
 
 describe('content searches return the right rows', () => {
   it('plans whose code changes touch a path, also as a rename’s previous path, by repository', async () => {
-    const touching = await asActor(test.db, (em, actor) =>
+    const touching = await asOperator(test.db, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/checkout.ts' })),
     );
     expect(touching.items.map((plan) => plan.id)).toEqual([ids.other, ids.plan, ids.second]);
-    const renamed = await asActor(test.db, (em, actor) =>
+    const renamed = await asOperator(test.db, (em, actor) =>
       plansTouchingFile(
         em,
         actor,
@@ -161,30 +163,30 @@ describe('content searches return the right rows', () => {
       ['Saved cards', 1],
       ['Saved cards', 2],
     ]);
-    const bulk = await asActor(test.db, (em, actor) =>
+    const bulk = await asOperator(test.db, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/bulk/7.ts' })),
     );
     expect(bulk.items.map((plan) => plan.name)).toEqual(['bulk 8']);
-    const none = await asActor(test.db, (em, actor) =>
+    const none = await asOperator(test.db, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/nowhere.ts' })),
     );
     expect(none.items).toEqual([]);
     // A file only named by a step is not a code change.
-    const stepFile = await asActor(test.db, (em, actor) =>
+    const stepFile = await asOperator(test.db, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/bulk/3.ts' })),
     );
     expect(stepFile.items).toEqual([]);
   });
 
   it('artifacts with a step of that exact title, typed, with their plan version', async () => {
-    const found = await asActor(test.db, (em, actor) =>
+    const found = await asOperator(test.db, (em, actor) =>
       artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse({ title: 'Add card tokens table' })),
     );
     expect(found.items.map((match) => [match.plan.id, match.artifact.type])).toEqual([
       [ids.plan, 'implementation_steps'],
       [ids.second, 'implementation_steps'],
     ]);
-    const bulk = await asActor(test.db, (em, actor) =>
+    const bulk = await asOperator(test.db, (em, actor) =>
       artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse({ title: 'Bulk step 300' })),
     );
     expect(bulk.items).toHaveLength(1);
@@ -192,21 +194,23 @@ describe('content searches return the right rows', () => {
   });
 
   it('chat sessions mentioning a word, whatever its case, optionally by role', async () => {
-    const session = await asActor(test.db, (em, actor) => openChatSession(em, actor, { planId: ids.second }));
-    await asActor(test.db, (em, actor) =>
+    const session = await asOperator(test.db, (em, actor) =>
+      openChatSession(em, actor, { planId: ids.second }),
+    );
+    await asOperator(test.db, (em, actor) =>
       appendChatMessage(em, actor, {
         sessionId: session.id,
         role: 'user',
         content: 'Should Tokenization use Stripe?',
       }),
     );
-    const found = await asActor(test.db, (em, actor) =>
+    const found = await asOperator(test.db, (em, actor) =>
       chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'TOKENIZATION' })),
     );
     expect(found.items.map((match) => [match.id, match.plan.id, match.messageCount])).toEqual([
       [session.id, ids.second, 1],
     ]);
-    const asAssistant = await asActor(test.db, (em, actor) =>
+    const asAssistant = await asOperator(test.db, (em, actor) =>
       chatSessionsMentioning(
         em,
         actor,
@@ -214,12 +218,12 @@ describe('content searches return the right rows', () => {
       ),
     );
     expect(asAssistant.items).toEqual([]);
-    const bulk = await asActor(test.db, (em, actor) =>
+    const bulk = await asOperator(test.db, (em, actor) =>
       chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'topic42' })),
     );
     expect(bulk.items).toHaveLength(1);
     expect(bulk.items[0]!.messageCount).toBe(8);
-    const partial = await asActor(test.db, (em, actor) =>
+    const partial = await asOperator(test.db, (em, actor) =>
       chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'token' })),
     );
     expect(partial.items).toEqual([]);
