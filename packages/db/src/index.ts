@@ -140,6 +140,7 @@ export {
   type SignInOperation,
   type SteppedOperation,
   type SubscriptionOperation,
+  type Transactions,
 } from './operations.ts';
 export { platformModule } from './platform.ts';
 export { type PoolUsage, poolUsage } from './pool.ts';

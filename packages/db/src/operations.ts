@@ -37,11 +37,17 @@ export type ActorTransactions<Actor extends ModuleActor> = <T>(work: ActorWork<A
  */
 type ActorWork<Actor extends ModuleActor, T> = { work(em: EntityManager, actor: Actor): Promise<T> }['work'];
 
-/** A transaction for nobody in particular: as the module's request role, or as the owner (`asOwner`). */
-export interface AnonymousTransactions {
-  <T>(work: (em: EntityManager) => Promise<T>): Promise<T>;
+/**
+ * Short transactions for nobody in particular, one per call of `work`: a service that does slow work
+ * (extraction, embedding, a network call) between its reads and its writes takes this rather than an
+ * EntityManager, so no connection, transaction or row lock is held while that work runs.
+ */
+export type Transactions = <T>(work: (em: EntityManager) => Promise<T>) => Promise<T>;
+
+/** Transactions for nobody yet: as the module's request role, or as the owner (`asOwner`). */
+export interface AnonymousTransactions extends Transactions {
   /** As the owner role, for state no request may touch (e.g. scrum's pending sign-in flows). */
-  asOwner<T>(work: (em: EntityManager) => Promise<T>): Promise<T>;
+  asOwner: Transactions;
 }
 
 /** A query or mutation that acts for the caller inside one request transaction (`runAsActor`). */

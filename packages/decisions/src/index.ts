@@ -57,7 +57,6 @@ export {
   signIn,
 } from './services/users.ts';
 export { type Embedder, hashEmbedding, hashingEmbedder } from './similarity/embedder.ts';
-export type { InTransaction } from './transactions.ts';
 export {
   DECISIONS_WEBHOOK_PATH,
   DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE,

@@ -10,6 +10,7 @@ import {
   runAnonymously,
   runAsActor,
   type SteppedOperation,
+  type Transactions,
 } from '@huddle/db';
 import type { z } from 'zod';
 import type { DecisionsActor } from '../src/actor.ts';
@@ -18,7 +19,6 @@ import { decisionsOperations } from '../src/operations.ts';
 import { type DecisionsResources, defaultDecisionsResources } from '../src/resources.ts';
 import { type User, type WebhookReceipt, webhookTranscriptInputSchema } from '../src/schemas.ts';
 import { receiveWebhookTranscript } from '../src/services/transcripts.ts';
-import type { InTransaction } from '../src/transactions.ts';
 
 export { expectHuddleError, useSqlClient } from '@huddle/testing';
 
@@ -98,7 +98,7 @@ export async function receiveDelivery(
 }
 
 /** The transactions a service doing slow work (the webhook) opens, the way the API gives them. */
-export function requestTransactions(db: Database): InTransaction {
+export function requestTransactions(db: Database): Transactions {
   return (work) => inRequestScope(db.orm, work);
 }
 

@@ -5,6 +5,7 @@ import {
   isoTimestampSql,
   keysetTimestampSql,
   NotFoundError,
+  type Transactions,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
@@ -20,7 +21,6 @@ import type {
   WebhookReceipt,
   WebhookTranscriptInput,
 } from '../schemas.ts';
-import type { InTransaction } from '../transactions.ts';
 import { requireProjectRole, requireTranscript } from './access.ts';
 import { proposalsFor, recordProposals } from './extraction.ts';
 import { toTranscript } from './outputs.ts';
@@ -88,7 +88,7 @@ async function earlierDelivery(
  * project that does not exist or is archived is refused (not found / conflict); a redelivery still answers.
  */
 export async function receiveWebhookTranscript(
-  inTransaction: InTransaction,
+  inTransaction: Transactions,
   delivery: WebhookTranscriptInput,
   resources: DecisionsResources,
 ): Promise<WebhookReceipt> {
