@@ -42,6 +42,7 @@ export async function benchFuzz(args: string[]): Promise<number> {
           casesPerProcedure,
           seed: fuzzSeed,
           fixtures: fixtures.values,
+          examples: fixtures.examples,
           subjects: fixtures.subjects,
           refresh: fixtures.refresh,
         }),

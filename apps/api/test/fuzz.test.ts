@@ -50,6 +50,7 @@ describe('fuzzing every procedure of the AppRouter over HTTP (PostgreSQL)', () =
       casesPerProcedure: CASES_PER_PROCEDURE,
       seed: SEED,
       fixtures: fixtures.values,
+      examples: fixtures.examples,
       subjects: fixtures.subjects,
       refresh: fixtures.refresh,
     });

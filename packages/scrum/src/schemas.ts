@@ -67,7 +67,10 @@ const messageTextSchema = text().trim().min(1).max(2_000);
 const fileUrlSchema = z
   .url({ protocol: /^https?$/, hostname: z.regexes.domain })
   .max(1_000)
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII (percent-encode other characters)');
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII (percent-encode other characters)')
+  // zod's JSON Schema drops the URL format once a pattern joins it: OpenAPI readers (and the fuzz harness's
+  // inputs) should still see a URI.
+  .meta({ format: 'uri' });
 const prioritySchema = z.number().int().min(-1_000).max(1_000);
 
 /**

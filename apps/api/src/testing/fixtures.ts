@@ -44,12 +44,14 @@ export interface FuzzFixtures {
   values: Record<string, unknown[]>;
   /** Token subjects the harness tries first, by module: planner's operators (ids do not name them), scrum's admin. */
   subjects: Record<string, string[]>;
+  /** Inputs known to be accepted from the harness's first token, by procedure path (Examples in fuzz.ts). */
+  examples: Record<string, unknown[]>;
   /**
    * Creates another generation of the rows calls use up — a plan in force and drafts with artifacts and chats
    * in a repository of their own, poker stories in voting, a decisions project with decisions and a member,
-   * open triage items — and answers their values, newest last (FuzzOptions.refresh).
+   * open triage items — and answers their values, newest last, and examples (FuzzOptions.refresh).
    */
-  refresh(): Promise<Record<string, unknown[]>>;
+  refresh(): Promise<FixtureGeneration>;
   /** Scrum's sign-in against a GitHub stand-in on loopback (githubGrantingStandIn). */
   githubOAuth: GitHubOAuthConfig;
   /** Removes the planner root and stops the GitHub stand-in. */
@@ -110,6 +112,12 @@ const SCRUM_TRIAGE_ITEMS = 3;
 /** Values of rows that exist, by the input field names that take them (SeenValues in fuzz.ts), newest last. */
 type FixtureValues = Record<string, unknown[]>;
 
+/** What one generation of fixtures gives the harness: values by field name, and examples by procedure path. */
+export interface FixtureGeneration {
+  values: FixtureValues;
+  examples: Record<string, unknown[]>;
+}
+
 /** Where each field's values come from, by module; a module that is not composed is skipped. */
 const SOURCES: { module: string; fields: string[]; sql: string }[] = [
   // Newest last, so reused fields mostly pick them.
@@ -151,13 +159,14 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
  * Poker sessions facilitated by the seed's facilitator (poker user 1, the harness's first token), each with a
  * story whose voting round is open (one per session votes at a time), every other one revealed: the states
  * `votes.cast`, `votes.reveal`, `stories.complete` and `stories.revote` need, and for `stories.reorder` the
- * one story each session has.
+ * one story each session has (an example: the session and its stories agree).
  */
-async function createPokerFixtures(db: Database, generation: number): Promise<FixtureValues> {
+async function createPokerFixtures(db: Database, generation: number): Promise<FixtureGeneration> {
   const facilitator: PokerActor = { module: 'poker', userId: 1 };
   const as = <T>(work: (em: EntityManager, actor: PokerActor) => Promise<T>) =>
     runAsActor(db.orm, pokerModule, facilitator, work);
   const values: FixtureValues = { sessionId: [], joinCode: [], storyId: [], storyIds: [] };
+  const reorders: unknown[] = [];
   for (let index = 0; index < POKER_VOTING_SESSIONS; index++) {
     const session = await as((em, actor) =>
       createSession(em, actor, { name: `Fuzz session ${generation}.${index}` }),
@@ -171,8 +180,9 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
     values.joinCode!.push(session.joinCode);
     values.storyId!.push(story.id);
     values.storyIds!.push([story.id]);
+    reorders.push({ sessionId: session.id, storyIds: [story.id] });
   }
-  return values;
+  return { values, examples: { 'poker.stories.reorder': reorders } };
 }
 
 /**
@@ -182,7 +192,7 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
  * `decisions.relate`, `decisions.restore`, `projects.changeMemberRole`, `projects.removeMember` and
  * `users.restore` need.
  */
-async function createDecisionsFixtures(db: Database, generation: number): Promise<FixtureValues> {
+async function createDecisionsFixtures(db: Database, generation: number): Promise<FixtureGeneration> {
   // The fuzzer may have made another director and demoted or deleted the seed's: a director now live acts,
   // and the seed's director, if still live, owns the project too.
   const [live] = await inRequestScope(db.orm, (em) =>
@@ -245,32 +255,62 @@ async function createDecisionsFixtures(db: Database, generation: number): Promis
   const gone = await newUser(`fuzz-deleted-${generation}@example.com`, `Fuzz Deleted ${generation}`);
   await callOperation(db.orm, decisionsModule, users.delete, director, { userId: gone.id }, resources);
   return {
-    projectId: [project.id],
-    decisionId: [deleted.id, first.id, second.id],
-    fromDecisionId: [first.id, second.id],
-    toDecisionId: [second.id, first.id],
-    userId: [gone.id, member.id],
+    values: {
+      projectId: [project.id],
+      decisionId: [deleted.id, first.id, second.id],
+      fromDecisionId: [first.id, second.id],
+      toDecisionId: [second.id, first.id],
+      userId: [gone.id, member.id],
+    },
+    examples: {},
   };
 }
 
 /**
- * Open triage items reported by scrum's first admin — the token the harness tries first in scrum (a manager,
- * so calls get past the role checks) — for `triage.promote` and `triage.changeStatus`, which each close one.
+ * Open triage items reported by scrum's first active admin — a manager, so calls get past the role checks —
+ * for `triage.promote` and `triage.changeStatus`, which each close one; and one reported by someone else, so
+ * `first` (the token the harness tries first) has a notification of its own to mark read (an example).
  */
-async function createScrumFixtures(db: Database, admin: ScrumActor): Promise<FixtureValues> {
-  const items: unknown[] = [];
-  for (let index = 0; index < SCRUM_TRIAGE_ITEMS; index++) {
-    const item = await runAsActor(db.orm, scrumModule, admin, (em, reporter) =>
+async function createScrumFixtures(
+  db: Database,
+  admin: ScrumActor,
+  first: ScrumActor | undefined,
+): Promise<FixtureGeneration> {
+  const report = (actor: ScrumActor, title: string) =>
+    runAsActor(db.orm, scrumModule, actor, (em, reporter) =>
       reportIssue(em, reporter, {
-        title: `Fuzz issue ${index}`,
+        title,
         description: 'Found by the fuzz harness.',
         priority: 'medium',
         category: 'issue',
       }),
     );
-    items.push(item.id);
+  const items: unknown[] = [];
+  for (let index = 0; index < SCRUM_TRIAGE_ITEMS; index++)
+    items.push((await report(admin, `Fuzz issue ${index}`)).id);
+  const examples: Record<string, unknown[]> = {};
+  const [colleague] = first
+    ? await inRequestScope(db.orm, (em) =>
+        em.execute<{ id: number }[]>(
+          'select id from scrum.users where is_active and id <> ? order by id limit 1',
+          [first.userId],
+        ),
+      )
+    : [];
+  if (first && colleague) {
+    await report(
+      { module: 'scrum', userId: colleague.id, role: 'developer' },
+      'Fuzz issue for the first admin',
+    );
+    const notifications = await inRequestScope(db.orm, (em) =>
+      em.execute<{ id: number }[]>(
+        'select id from scrum.notifications where user_id = ? order by id desc limit 1',
+        [first.userId],
+      ),
+    );
+    examples['scrum.notifications.markRead'] = notifications.map((row) => ({ notificationId: row.id }));
   }
-  return { itemId: items };
+  return { values: { itemId: items }, examples };
 }
 
 /**
@@ -284,7 +324,7 @@ async function createPlannerFixtures(
   db: Database,
   plannerRoot: string,
   generation: number,
-): Promise<FixtureValues> {
+): Promise<FixtureGeneration> {
   const dir = path.join(plannerRoot, `fixture-${generation}`);
   await createGitRepository(dir, {
     defaultBranch: 'main',
@@ -334,7 +374,7 @@ async function createPlannerFixtures(
     values.artifactId!.push(artifact.id);
     values.sessionId!.push(chat.id);
   }
-  return values;
+  return { values, examples: {} };
 }
 
 /** Scrum's first active admin, if any. */
@@ -347,10 +387,16 @@ async function activeScrumAdmin(db: Database): Promise<ScrumActor | undefined> {
   return admin?.id ? { module: 'scrum', userId: admin.id, role: 'admin' } : undefined;
 }
 
-/** Appends `more` to `values`, field by field. */
+/** Appends `more` to `values`, field by field (or procedure by procedure). */
 function mergeValues(values: FixtureValues, more: FixtureValues): FixtureValues {
   for (const [field, list] of Object.entries(more)) values[field] = [...(values[field] ?? []), ...list];
   return values;
+}
+
+/** Appends `more`'s values and examples to `generation`'s. */
+function mergeGeneration(generation: FixtureGeneration, more: FixtureGeneration): void {
+  mergeValues(generation.values, more.values);
+  mergeValues(generation.examples, more.examples);
 }
 
 /**
@@ -375,18 +421,18 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   const scrumAdmin = composed.has(scrumModule.name) ? await activeScrumAdmin(db) : undefined;
   let generation = 0;
   /** One generation of the rows calls use up, in every composed module. */
-  const createGeneration = async (): Promise<FixtureValues> => {
-    const values: FixtureValues = {};
+  const createGeneration = async (): Promise<FixtureGeneration> => {
+    const created: FixtureGeneration = { values: {}, examples: {} };
     if (composed.has(plannerModule.name))
-      mergeValues(values, await createPlannerFixtures(db, plannerRoot, generation));
-    if (composed.has(pokerModule.name)) mergeValues(values, await createPokerFixtures(db, generation));
+      mergeGeneration(created, await createPlannerFixtures(db, plannerRoot, generation));
+    if (composed.has(pokerModule.name)) mergeGeneration(created, await createPokerFixtures(db, generation));
     if (composed.has(decisionsModule.name))
-      mergeValues(values, await createDecisionsFixtures(db, generation));
+      mergeGeneration(created, await createDecisionsFixtures(db, generation));
     // The fuzzer may have deactivated the first admin since: an admin active now reports.
     const reporter = composed.has(scrumModule.name) ? await activeScrumAdmin(db) : undefined;
-    if (reporter) mergeValues(values, await createScrumFixtures(db, reporter));
+    if (reporter) mergeGeneration(created, await createScrumFixtures(db, reporter, scrumAdmin));
     generation++;
-    return values;
+    return created;
   };
   const first = await createGeneration();
   const values: FixtureValues = {
@@ -413,11 +459,12 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
     mergeValues(values, Object.fromEntries(source.fields.map((field) => [field, rows.map((row) => row.id)])));
   }
   // The first generation's rows once more, last: the seed's rows of the same name come before them.
-  mergeValues(values, first);
+  mergeValues(values, first.values);
   const github = await githubGrantingStandIn();
   return {
     plannerRoot,
     values,
+    examples: first.examples,
     subjects: {
       planner: [OPERATOR],
       ...(scrumAdmin ? { scrum: [String(scrumAdmin.userId)] } : {}),

@@ -10,10 +10,10 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { appRouter } from '../router.ts';
 import { type ApiServer, startApiServer } from '../server.ts';
-import type { FuzzFixtures } from './fixtures.ts';
+import type { FixtureGeneration, FuzzFixtures } from './fixtures.ts';
 import { mutatedInputs, rawBodies, validInputs } from './inputs.ts';
 
-export { createFuzzFixtures, type FuzzFixtures } from './fixtures.ts';
+export { createFuzzFixtures, type FixtureGeneration, type FuzzFixtures } from './fixtures.ts';
 
 /**
  * The fuzz harness: every procedure of the AppRouter — found by walking the router, so a module composed
@@ -62,6 +62,8 @@ interface FuzzCase {
   wrongMethod: boolean;
   /** When set, fields get values earlier answers returned under the same name (see SeenValues). */
   reuse: number | null;
+  /** When set and the fixtures hold examples of this procedure, one of them is the input (see Examples). */
+  example: number | null;
 }
 
 function caseArbitrary(procedure: FuzzProcedure): fc.Arbitrary<FuzzCase> {
@@ -80,6 +82,7 @@ function caseArbitrary(procedure: FuzzProcedure): fc.Arbitrary<FuzzCase> {
     ),
     // Three cases in four name rows that exist (fixtures, earlier answers): ids are too sparse to guess.
     reuse: fc.option(fc.nat(), { freq: 4 }),
+    example: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat() }),
     wrongMethod: fc.oneof(
       { weight: 30, arbitrary: fc.constant(false) },
       { weight: 1, arbitrary: fc.constant(true) },
@@ -287,6 +290,28 @@ class SeenValues {
       return [[field, seen[seen.length - 1 - (Math.floor(pick / 2) % recent)]]];
     });
     return Object.fromEntries(fields);
+  }
+}
+
+/**
+ * Inputs the fixtures know a procedure accepts from the harness's first token, by procedure path (a seed
+ * corpus): where fields must agree with each other or with the caller — `stories.reorder` lists exactly its
+ * session's stories, `notifications.markRead` names one of the caller's own — values picked field by field
+ * almost never do. A third of the cases send one of the latest, with the case's token and method.
+ */
+class Examples {
+  private readonly byPath = new Map<string, unknown[]>();
+
+  add(examples: Record<string, unknown[]>): void {
+    for (const [path, inputs] of Object.entries(examples))
+      this.byPath.set(path, [...(this.byPath.get(path) ?? []), ...inputs].slice(-16));
+  }
+
+  /** One of the latest three examples of `path`, or none. */
+  pick(path: string, pick: number): unknown[] {
+    const inputs = this.byPath.get(path) ?? [];
+    if (inputs.length === 0) return [];
+    return [inputs[inputs.length - 1 - (pick % Math.min(inputs.length, 3))]];
   }
 }
 
@@ -521,6 +546,8 @@ export interface FuzzOptions {
   procedures?: FuzzProcedure[];
   /** Values of rows that exist, by input field name (createFuzzFixtures): what reused fields start from. */
   fixtures?: Record<string, unknown[]>;
+  /** Inputs known to be accepted, by procedure path (createFuzzFixtures; see Examples). */
+  examples?: Record<string, unknown[]>;
   /** Token subjects to try first, by module, besides ids 1–8 (createFuzzFixtures). */
   subjects?: Record<string, string[]>;
   /**
@@ -528,7 +555,7 @@ export interface FuzzOptions {
    * their values by field name, called every REFRESH_ROUNDS rounds (FuzzFixtures.refresh): in a long run the
    * first fixtures are gone long before the last rounds.
    */
-  refresh?(): Promise<Record<string, unknown[]>>;
+  refresh?(): Promise<FixtureGeneration>;
   /** Called after each round (one case of every procedure). */
   onRound?(round: number, report: FuzzReport): void;
 }
@@ -567,6 +594,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const tokens = await TokenPool.create(options.db, options.secret, modules, options.subjects ?? {});
   const query = await checksumQuery(options.db);
   const seen = new SeenValues(options.fixtures);
+  const examples = new Examples();
+  examples.add(options.examples ?? {});
   const report: FuzzReport = {
     cases: 0,
     outcomes: new Map(),
@@ -589,21 +618,28 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   // calls meet rows in every state the earlier ones left.
   for (let round = 0; round < options.casesPerProcedure; round++) {
     if (options.refresh && round > 0 && round % REFRESH_ROUNDS === 0) {
-      seen.addFixtures(await options.refresh());
+      const generation = await options.refresh();
+      seen.addFixtures(generation.values);
+      examples.add(generation.examples);
       before = await checksums(options.db, query);
     }
     for (const [index, procedure] of procedures.entries()) {
       const fuzzCase = casesOf[index]![round]!;
       report.cases++;
-      const authorization = tokens.header(fuzzCase.token, procedure.module, fuzzCase.tokenPick);
+      const [example] = fuzzCase.example === null ? [] : examples.pick(procedure.path, fuzzCase.example);
+      // An example is the first token's: a valid token then is that one.
+      const tokenPick = example === undefined ? fuzzCase.tokenPick : 0;
+      const authorization = tokens.header(fuzzCase.token, procedure.module, tokenPick);
       const fail = (reason: string) =>
         report.failures.push({ procedure: procedure.path, reason, case: fuzzCase });
       let sent: Awaited<ReturnType<typeof send>>;
       try {
         const input =
-          fuzzCase.reuse !== null && 'json' in fuzzCase.input
-            ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse, procedure.input) }
-            : fuzzCase.input;
+          example !== undefined
+            ? { json: example }
+            : fuzzCase.reuse !== null && 'json' in fuzzCase.input
+              ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse, procedure.input) }
+              : fuzzCase.input;
         sent = await send(options.url, procedure, input, fuzzCase.wrongMethod, authorization);
       } catch (error) {
         fail(`request failed: ${String((error as Error).cause ?? error)}`);

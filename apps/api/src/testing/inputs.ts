@@ -47,11 +47,8 @@ function resolveRef(root: JsonSchema, ref: string): JsonSchema {
   return root.$defs?.[name] ?? {};
 }
 
-function stringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
-  const minLength = schema.minLength ?? 0;
-  const maxLength = Math.min(schema.maxLength ?? minLength + EXTRA_LENGTH, minLength + EXTRA_LENGTH);
-  if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern));
-  switch (schema.format) {
+function formatArbitrary(format: string | undefined): fc.Arbitrary<string> | undefined {
+  switch (format) {
     case 'email':
       return fc.emailAddress();
     case 'date-time':
@@ -63,7 +60,21 @@ function stringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
     case 'uri':
     case 'url':
       return fc.webUrl();
+    default:
+      return undefined;
   }
+}
+
+function stringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
+  const minLength = schema.minLength ?? 0;
+  const maxLength = Math.min(schema.maxLength ?? minLength + EXTRA_LENGTH, minLength + EXTRA_LENGTH);
+  // A format says more than a pattern beside it (a URL restricted to printable ASCII is still a URL).
+  const formatted = formatArbitrary(schema.format);
+  if (formatted) {
+    const pattern = schema.pattern === undefined ? undefined : new RegExp(schema.pattern);
+    return pattern ? formatted.filter((value) => pattern.test(value)) : formatted;
+  }
+  if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern));
   // zod counts UTF-16 code units and a code point takes up to two; `trim()` before `min()` is common, so a
   // string meant to be long enough is not all blanks.
   const unicodeMax = Math.floor(maxLength / 2);
