@@ -54,12 +54,11 @@ const MAX_CURSOR_LENGTH = 512;
 /**
  * A keyset cursor: the sort key of a page's last item, sent to the client as opaque base64url JSON and parsed
  * back into `key` (for example `z.tuple([isoTimestamp(), serialId()])`) at the edge, so a service receives
- * typed key values and a forged cursor is a field-naming invalid input, never a database error. A key
- * already parsed passes again as it is: the API parses an input, and the service it calls parses it again.
+ * typed key values and a forged cursor is a field-naming invalid input, never a database error. Inputs
+ * are parsed once (where an operation is called), so a cursor is only ever the string a list returned.
  */
 export function keysetCursor<Key extends z.ZodType>(key: Key) {
-  return z.union([z.string(), key]).transform((value, context): z.output<Key> => {
-    if (typeof value !== 'string') return value;
+  return z.string().transform((value, context): z.output<Key> => {
     let decoded: unknown;
     try {
       if (value.length > MAX_CURSOR_LENGTH) throw new RangeError('cursor too long');

@@ -101,8 +101,7 @@ const operation = operationsFor<ScrumActor, ScrumResources>();
 /**
  * What scrum offers callers: the API serves each as `scrum.<path>` (see DomainModule.operations). Every
  * operation but sign-in acts as the user of a scrum token, with row-level security. The list inputs take
- * their cursor as the `nextCursor` string a page returned or, as their input type has always allowed, as the
- * decoded key itself (`keysetCursor`).
+ * their cursor as the `nextCursor` string a page returned (`keysetCursor`).
  */
 export const scrumOperations = {
   /**
