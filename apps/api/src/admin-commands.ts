@@ -7,8 +7,11 @@ export interface AdminCommands {
   close(drainMs: number): Promise<void>;
 }
 
-/** Starts serving admin commands on the open embedded database `db`. */
-export type AdminCommandsStarter = (db: Database) => Promise<AdminCommands>;
+/**
+ * Starts serving admin commands on the open embedded database `db`; `onError` hears what goes wrong once they
+ * are served (a failed accept), which must not end the API.
+ */
+export type AdminCommandsStarter = (db: Database, onError: (error: Error) => void) => Promise<AdminCommands>;
 
 let adminCommandsStarter: AdminCommandsStarter | undefined;
 
@@ -29,7 +32,9 @@ export function useAdminCommands(start: AdminCommandsStarter): void {
 export async function serveAdminCommands(db: Database): Promise<AdminCommands | undefined> {
   if (db.target.kind !== 'pglite' || !adminCommandsStarter) return undefined;
   try {
-    return await adminCommandsStarter(db);
+    return await adminCommandsStarter(db, (error) =>
+      logger.error({ err: error }, `admin commands: ${error.message}`),
+    );
   } catch (error) {
     logger.warn({ err: error }, `admin commands are off: ${(error as Error).message}`);
     return undefined;

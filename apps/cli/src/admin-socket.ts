@@ -104,9 +104,14 @@ async function answer(socket: net.Socket, db: Database, dataDir: string, runCli:
 
 /**
  * Takes the CLI's commands on the server's open embedded database `db` (whose data directory lock this
- * process holds) until closed. Plugged into the API by `huddle serve` (`useAdminCommands`).
+ * process holds) until closed; errors after it listens go to `onError`. Plugged into the API by `huddle serve`
+ * (`useAdminCommands`).
  */
-export async function serveAdminCommands(db: Database, runCli: RunCli): Promise<AdminCommands> {
+export async function serveAdminCommands(
+  db: Database,
+  runCli: RunCli,
+  onError: (error: Error) => void,
+): Promise<AdminCommands> {
   if (db.target.kind !== 'pglite')
     throw new ConfigurationError('admin commands: only on the embedded database');
   const { dataDir } = db.target;
@@ -153,6 +158,7 @@ export async function serveAdminCommands(db: Database, runCli: RunCli): Promise<
   });
   server.listen(socketPath);
   await once(server, 'listening');
+  server.on('error', onError);
   await chmod(socketPath, 0o600);
   return {
     async close(drainMs) {

@@ -13,7 +13,7 @@ export function serveCommand(runCli: (argv: readonly string[], io: CliIo) => Pro
       ]);
       // The data directory is the server's alone while it runs: the CLI's commands reach it through the
       // server, which runs them on its own open database.
-      useAdminCommands((db) => serveAdminCommands(db, runCli));
+      useAdminCommands((db, onError) => serveAdminCommands(db, runCli, onError));
       // The API's program, as `pnpm start` runs it: it reads the process's environment (tracing first, when
       // the OTEL_* variables ask for it), listens, and exits on SIGINT or SIGTERM once it has drained.
       await import('@huddle/api/start');
