@@ -24,7 +24,6 @@ import { startApiServer } from './server.ts';
 import { signInLimitsFromEnv } from './sign-in-limits.ts';
 import { maxStreamsPerActorFromEnv } from './stream-limits.ts';
 import { stopTracing } from './tracing.ts';
-import { decisionsWebhookSecretsFromEnv } from './webhooks.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 /** In-flight requests get this long to finish; the rest of the grace period is for closing the database. */
@@ -57,7 +56,6 @@ async function main() {
   }
   await checkListenAddress(listen.data.HUDDLE_HOST, listen.data.HUDDLE_PORT);
   const moduleResources = await ModuleResources.fromEnv(domainModules);
-  const decisionsWebhookSecrets = decisionsWebhookSecretsFromEnv();
   const opsToken = opsTokenFromEnv();
   const metricsAccess = metricsAccessFromEnv();
   const signInLimits = signInLimitsFromEnv();
@@ -82,7 +80,6 @@ async function main() {
     db,
     secret,
     moduleResources,
-    decisionsWebhookSecrets,
     opsToken,
     port: listen.data.HUDDLE_PORT,
     host: listen.data.HUDDLE_HOST,

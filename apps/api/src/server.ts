@@ -5,7 +5,6 @@ import { IDEMPOTENCY_KEY_HEADER } from '@huddle/client/idempotency-key';
 import { MAX_BATCH_CALLS } from '@huddle/client/limits';
 import { WAL_POSITION_HEADER } from '@huddle/client/read-position';
 import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@huddle/db';
-import { DECISIONS_WEBHOOK_PATH } from '@huddle/decisions';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import packageJson from '../package.json' with { type: 'json' };
@@ -26,7 +25,7 @@ import {
 } from './sign-in-limits.ts';
 import { DEFAULT_MAX_STREAMS_PER_ACTOR, OpenStreams } from './stream-limits.ts';
 import { type ApiContext, type ApiResources, createContext, retryAfterSeconds } from './trpc.ts';
-import { isWebhookRequest, serveWebhook } from './webhooks.ts';
+import { serveWebhook, webhookRouteOf, webhookRoutes } from './webhooks.ts';
 
 /** Generous for any real input (a 10,000-story reorder is ~80 kB), small enough that no body can exhaust memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -80,8 +79,6 @@ export interface ApiServerOptions extends ApiResources {
   logger?: Logger;
   /** How long a mutation's result is kept for its `Idempotency-Key`; defaults to DEFAULT_IDEMPOTENCY_KEY_HOURS. */
   idempotencyKeyHours?: number;
-  /** Decisions webhook deliveries may be signed with any of these (decisionsWebhookSecretsFromEnv); none: 503. */
-  decisionsWebhookSecrets?: readonly string[];
   /** Records every call and serves `/metrics` (metricsAccessFromEnv); absent, nothing is recorded. */
   metrics?: ApiMetrics;
 }
@@ -125,10 +122,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const idempotencyWindowSeconds = (options.idempotencyKeyHours ?? DEFAULT_IDEMPOTENCY_KEY_HOURS) * 3600;
   const trustedProxies = options.trustedProxies ?? new Set<string>();
   const metrics = options.metrics;
+  const webhooks = webhookRoutes(options.db.modules);
   metrics?.attach({
     db: options.db,
     streams,
-    routes: [READINESS_PATH, LIVENESS_PATH, METRICS_PATH, DECISIONS_WEBHOOK_PATH],
+    routes: [READINESS_PATH, LIVENESS_PATH, METRICS_PATH, ...webhooks.keys()],
   });
   const handler = createHTTPHandler({
     router: appRouter,
@@ -267,15 +265,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       void metrics.serve(req, res, options.opsToken, record);
       return;
     }
-    if (isWebhookRequest(req.url)) {
-      record.route = DECISIONS_WEBHOOK_PATH;
+    const webhook = webhookRouteOf(webhooks, req.url);
+    if (webhook) {
+      record.route = webhook.webhook.path;
       const resources = {
         db: options.db,
         moduleResources: options.moduleResources,
-        decisionsWebhookSecrets: options.decisionsWebhookSecrets ?? [],
         maxBodyBytes: MAX_BODY_BYTES,
       };
-      void serveWebhook(req, res, resources, record);
+      void serveWebhook(req, res, webhook, resources, record);
       return;
     }
     handler(req, res);

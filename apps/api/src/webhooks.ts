@@ -1,56 +1,58 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Database, HuddleError, inRequestScope, type ModuleResources, parseInput } from '@huddle/db';
 import {
-  DECISIONS_WEBHOOK_PATH,
-  DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE,
-  DECISIONS_WEBHOOK_SECRET_VARIABLE,
-  decisionsModule,
-  parseWebhookBody,
-  receiveWebhookTranscript,
-  verifyWebhookSignature,
-  webhookTranscriptInputSchema,
-} from '@huddle/decisions';
+  type Database,
+  type DomainModule,
+  HuddleError,
+  type ModuleResources,
+  type ModuleWebhook,
+} from '@huddle/db';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Logger } from 'pino';
 import { toTRPCError } from './trpc.ts';
 
 /**
- * Webhooks: plain HTTP routes beside tRPC, for senders that are other tools (meeting recorders), not tRPC
- * clients. Their errors leave through the same mapping as a procedure's (toTRPCError), as JSON
- * `{ error: { code, message, field } }` with the matching HTTP status.
+ * Webhooks: the composed modules' plain HTTP routes beside tRPC (DomainModule.webhooks), for senders that are
+ * other tools (meeting recorders), not tRPC clients. Their errors leave through the same mapping as a
+ * procedure's (toTRPCError), as JSON `{ error: { code, message, field } }` with the matching HTTP status.
  */
 
 export interface WebhookResources {
   db: Database;
-  /** The composed modules' resources: the decisions extractor and embedder read each delivery. */
+  /** The composed modules' resources: what each webhook receives as its module's. */
   moduleResources: ModuleResources;
-  /** The secrets decisions webhook deliveries may be signed with (current first); empty: none configured. */
-  decisionsWebhookSecrets: readonly string[];
   /** Bodies above this are refused (413) before they are read whole. */
   maxBodyBytes: number;
+}
+
+/** A composed module's webhook, found by its path. */
+export interface WebhookRoute {
+  module: DomainModule;
+  webhook: ModuleWebhook;
+}
+
+/** Every composed module's webhooks, by path. */
+export function webhookRoutes(modules: readonly DomainModule[]): Map<string, WebhookRoute> {
+  return new Map(
+    modules.flatMap((module) =>
+      (module.webhooks ?? []).map((webhook) => [webhook.path, { module, webhook }] as const),
+    ),
+  );
+}
+
+/** The webhook `url` names (its path only; a query string is ignored), if any. */
+export function webhookRouteOf(
+  routes: ReadonlyMap<string, WebhookRoute>,
+  url: string | undefined,
+): WebhookRoute | undefined {
+  const pathname = URL.parse(url ?? '/', 'http://localhost')?.pathname;
+  return pathname === undefined ? undefined : routes.get(pathname);
 }
 
 /** The request's access-line record (server.ts): its logger, and the error codes the line reports. */
 export interface WebhookRequestRecord {
   log: Logger;
   errors: { code: string }[];
-}
-
-/**
- * The decisions webhook's valid secrets from the environment, read once at start: the current one, and the
- * previous one while it is rotated out. Empty counts as unset; no current secret, none at all.
- */
-export function decisionsWebhookSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  const current = env[DECISIONS_WEBHOOK_SECRET_VARIABLE];
-  const previous = env[DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE];
-  if (!current) return [];
-  return previous ? [current, previous] : [current];
-}
-
-/** Whether `url` is a webhook route (its path only; a query string is ignored). */
-export function isWebhookRequest(url: string | undefined): boolean {
-  return URL.parse(url ?? '/', 'http://localhost')?.pathname === DECISIONS_WEBHOOK_PATH;
 }
 
 /** The body as text, refused with PAYLOAD_TOO_LARGE as soon as it exceeds `maxBytes`. */
@@ -85,47 +87,27 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * `POST /webhooks/decisions/transcripts`: verifies the signature over the raw body with any valid secret
- * (401 when it is wrong or stale), parses it (400 naming the field), records the transcript and its
- * proposed decisions (the extractor runs outside the transaction). 201 with the receipt for a new delivery
- * id, 200 with the same transcript for a redelivery, 409 for a delivery id already used by another
- * delivery. The body and the secrets are never logged.
+ * A delivery to a module's webhook: POST only, the body read up to `maxBodyBytes`, then the module's
+ * `receive` (which verifies, parses and records). The body and any secret are never logged.
  */
 export async function serveWebhook(
   req: IncomingMessage,
   res: ServerResponse,
-  { db, moduleResources, decisionsWebhookSecrets, maxBodyBytes }: WebhookResources,
+  { module, webhook }: WebhookRoute,
+  { db, moduleResources, maxBodyBytes }: WebhookResources,
   record: WebhookRequestRecord,
 ): Promise<void> {
   try {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      throw new TRPCError({
-        code: 'METHOD_NOT_SUPPORTED',
-        message: 'method: only POST delivers a transcript',
-      });
-    }
-    if (decisionsWebhookSecrets.length === 0) {
-      throw new TRPCError({
-        code: 'SERVICE_UNAVAILABLE',
-        message: `the decisions webhook is not configured: set ${DECISIONS_WEBHOOK_SECRET_VARIABLE}`,
-      });
+      throw new TRPCError({ code: 'METHOD_NOT_SUPPORTED', message: 'method: only POST delivers' });
     }
     const rawBody = await readBody(req, maxBodyBytes);
-    verifyWebhookSignature({
-      secrets: decisionsWebhookSecrets,
-      rawBody,
-      timestamp: header(req, 'x-huddle-timestamp'),
-      signature: header(req, 'x-huddle-signature'),
-    });
-    // Checked before the transaction opens: a malformed delivery costs no database work.
-    const delivery = parseInput(webhookTranscriptInputSchema, parseWebhookBody(rawBody));
-    const receipt = await receiveWebhookTranscript(
-      (work) => inRequestScope(db.orm, work),
-      delivery,
-      moduleResources.of(decisionsModule),
+    const answer = await webhook.receive(
+      { rawBody, header: (name) => header(req, name) },
+      { db, resources: moduleResources.of(module) },
     );
-    sendJson(res, receipt.created ? 201 : 200, receipt);
+    sendJson(res, answer.status, answer.body);
   } catch (thrown) {
     const error = toTRPCError(thrown);
     record.errors.push({ code: error.code });

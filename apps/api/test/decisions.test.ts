@@ -5,6 +5,8 @@ import { domainModules } from '@huddle/composition';
 import { inRequestScope, ModuleResources, seed } from '@huddle/db';
 import {
   DECISIONS_WEBHOOK_PATH,
+  DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE,
+  DECISIONS_WEBHOOK_SECRET_VARIABLE,
   decisionsModule,
   type Embedder,
   type Extractor,
@@ -34,7 +36,10 @@ beforeAll(async () => {
   await seed(database.db, 'minimal', { module: 'decisions' });
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
   server = await startTestServer(database.db, [], {
-    decisionsWebhookSecrets: [WEBHOOK_SECRET, PREVIOUS_WEBHOOK_SECRET],
+    env: {
+      [DECISIONS_WEBHOOK_SECRET_VARIABLE]: WEBHOOK_SECRET,
+      [DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE]: PREVIOUS_WEBHOOK_SECRET,
+    },
     logger,
   });
   director = await signedIn('test@example.com');
@@ -427,12 +432,12 @@ describe('the decisions webhook (POST /webhooks/decisions/transcripts)', () => {
     expect(logLines.map((text) => JSON.parse(text).level).filter((level) => level >= 50)).toEqual([]);
   });
 
-  it('answers 503 naming the variable when no secret is configured', async () => {
+  it('answers 412 naming the variable when no secret is configured (not a fault of the server)', async () => {
     const unconfigured = await startTestServer(database.db, [], { logger: pino({ level: 'silent' }) });
     try {
       const body = delivery('unconfigured');
       const answer = await deliver(body, { url: unconfigured.url });
-      expect(answer.status).toBe(503);
+      expect(answer.status).toBe(412);
       expect(refusalSchema.parse(answer.json).error.message).toContain('HUDDLE_DECISIONS_WEBHOOK_SECRET');
       expect(await transcriptsOf('unconfigured')).toBe(0);
     } finally {
@@ -462,8 +467,8 @@ describe('the decisions module’s resources (extractor, embedder) as the server
       moduleResources: (await ModuleResources.fromEnv(database.db.modules)).with(decisionsModule, {
         extractor,
         embedder,
+        webhookSecrets: [WEBHOOK_SECRET],
       }),
-      decisionsWebhookSecrets: [WEBHOOK_SECRET],
       port: 0,
       host: '127.0.0.1',
       logger: TEST_LOGGER,

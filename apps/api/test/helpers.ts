@@ -18,21 +18,23 @@ export const TEST_LOGGER = pino({ name: 'huddle-api', level: 'warn' });
 
 /**
  * An API server on a free port over `db`, inside the test process; planner reads under `plannerRoots` only;
- * `options` adds what a test configures beyond that (a webhook secret, a logger, the operators' token).
+ * `options` adds what a test configures beyond that (a logger, the operators' token, and `env`: settings the
+ * modules' resources read, such as a webhook secret).
  */
 export async function startTestServer(
   db: Database,
   plannerRoots: readonly string[] = [],
-  options: Pick<
-    ApiServerOptions,
-    'decisionsWebhookSecrets' | 'logger' | 'opsToken' | 'maxStreamsPerActor'
-  > = {},
+  {
+    env = {},
+    ...options
+  }: Pick<ApiServerOptions, 'logger' | 'opsToken' | 'maxStreamsPerActor'> & { env?: NodeJS.ProcessEnv } = {},
 ): Promise<ApiServer> {
   return startApiServer({
     db,
     secret: TEST_SECRET,
     moduleResources: await ModuleResources.fromEnv(db.modules, {
       [PLANNER_ROOTS_VARIABLE]: plannerRoots.join(path.delimiter),
+      ...env,
     }),
     port: 0,
     host: '127.0.0.1',

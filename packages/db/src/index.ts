@@ -115,12 +115,14 @@ export {
   type ModuleJob,
   ModuleResources,
   type ModuleSeeder,
+  type ModuleWebhook,
   type ModuleWithActors,
   migrationList,
   orderModules,
   type ResourcesOf,
   type SeedContext,
   selectModules,
+  type WebhookRequest,
   withDependencies,
 } from './module.ts';
 export {

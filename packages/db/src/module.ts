@@ -54,6 +54,29 @@ export interface ModuleJob<Resources = unknown> {
   run(em: EntityManager, context: { now: Date; resources: Resources }): Promise<JobReport>;
 }
 
+/** One delivery to a module's webhook: its raw body (as signed) and its headers. */
+export interface WebhookRequest {
+  rawBody: string;
+  /** A header's value (lower-case name); undefined when absent or repeated. */
+  header(name: string): string | undefined;
+}
+
+/**
+ * A plain HTTP route a module offers beside its operations, for senders that are other tools (a meeting
+ * recorder's webhook), not tRPC clients: `POST <path>` with a bounded body. The API reads the body and maps
+ * what `receive` throws as it maps a procedure's errors (a HuddleError naming the field, 4xx; a database
+ * fault, 503).
+ */
+export interface ModuleWebhook<Resources = unknown> {
+  /** Its path, e.g. `/webhooks/decisions/transcripts`. */
+  path: string;
+  /** Handles one delivery: the HTTP status and JSON body to answer with. */
+  receive(
+    request: WebhookRequest,
+    context: { db: Database; resources: Resources },
+  ): Promise<{ status: 200 | 201; body: unknown }>;
+}
+
 /**
  * What the embedded server's start banner offers a module to show a newcomer: example calls against the
  * seeded data. `tokenFor` signs a token for one of the module's actors.
@@ -104,6 +127,8 @@ export interface DomainModule<
   signInHint?: string;
   /** Scheduled maintenance jobs. */
   jobs?: ModuleJob<Resources>[];
+  /** Plain HTTP routes for other tools' deliveries (ModuleWebhook). */
+  webhooks?: ModuleWebhook<Resources>[];
   /** Example calls for the embedded server's start banner (the seeded demo data). */
   demo?(context: DemoContext<Actor, Resources>): Promise<string[]>;
   /** Modules whose migrations must run before this one's. */

@@ -15,16 +15,16 @@ import { DECISIONS_WEBHOOK_PATH, DECISIONS_WEBHOOK_SECRET_VARIABLE } from './web
 export async function decisionsDemo({
   db,
   url,
+  resources,
 }: DemoContext<DecisionsActor, DecisionsResources>): Promise<string[]> {
   const director = { email: MINIMAL_USERS[0].email, password: MINIMAL_PASSWORD };
   const lines = [
     `Decisions, as the seeded director ${director.email} (the answer holds a decisions token):`,
     `  curl -s -H 'content-type: application/json' -d '${JSON.stringify(director)}' ${url}/decisions.auth.signIn`,
   ];
-  // Empty counts as unset, as it does for the webhook route.
-  if (!process.env[DECISIONS_WEBHOOK_SECRET_VARIABLE]) {
+  if (resources.webhookSecrets.length === 0) {
     lines.push(
-      `The decisions webhook (POST ${url}${DECISIONS_WEBHOOK_PATH}) answers 503 until ${DECISIONS_WEBHOOK_SECRET_VARIABLE} is set;`,
+      `The decisions webhook (POST ${url}${DECISIONS_WEBHOOK_PATH}) answers 412 until ${DECISIONS_WEBHOOK_SECRET_VARIABLE} is set;`,
       `  deliveries are signed: x-huddle-signature: sha256=<hex HMAC-SHA256 of "<x-huddle-timestamp>.<body>">.`,
     );
     return lines;

@@ -3,7 +3,11 @@ export { type DecisionsActor, decisionsActor } from './actor.ts';
 export { type Extractor, type ProposedDecision, ruleBasedExtractor } from './extraction/extractor.ts';
 export { decisionsModule } from './module.ts';
 export { decisionsOperations } from './operations.ts';
-export { type DecisionsResources, defaultDecisionsResources } from './resources.ts';
+export {
+  type DecisionsResources,
+  decisionsResourcesFromEnv,
+  defaultDecisionsResources,
+} from './resources.ts';
 export * from './schemas.ts';
 export {
   DecisionsMinimalSeeder,
@@ -62,8 +66,10 @@ export {
   DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE,
   DECISIONS_WEBHOOK_SECRET_VARIABLE,
   parseWebhookBody,
+  transcriptsWebhook,
   verifyWebhookSignature,
   WEBHOOK_TOLERANCE_SECONDS,
   type WebhookDelivery,
+  webhookSecretsFromEnv,
   webhookSignature,
 } from './webhook.ts';

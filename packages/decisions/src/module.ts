@@ -11,9 +11,10 @@ import { decisionsJobs } from './jobs.ts';
 import { decisionsMigrations } from './migrations/index.ts';
 import { decisionsOperations } from './operations.ts';
 import { DECISIONS_REQUEST_ROLE } from './request-role.ts';
-import { type DecisionsResources, defaultDecisionsResources } from './resources.ts';
+import { type DecisionsResources, decisionsResourcesFromEnv } from './resources.ts';
 import { DecisionsMinimalSeeder } from './seeders/minimal.ts';
 import { DecisionsRealisticSeeder } from './seeders/realistic.ts';
+import { transcriptsWebhook } from './webhook.ts';
 
 /** The decision log as a Huddle module: Postgres schema `decisions`, its own migrations and seeders. */
 export const decisionsModule = {
@@ -32,7 +33,8 @@ export const decisionsModule = {
   requestRole: DECISIONS_REQUEST_ROLE,
   seeders: { minimal: DecisionsMinimalSeeder, realistic: DecisionsRealisticSeeder },
   operations: decisionsOperations,
-  resources: defaultDecisionsResources,
+  resources: decisionsResourcesFromEnv,
   jobs: decisionsJobs,
+  webhooks: [transcriptsWebhook],
   demo: decisionsDemo,
 } satisfies DomainModule<DecisionsActor, DecisionsResources>;

@@ -1,5 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidInputError, UnauthorizedError } from '@huddle/db';
+import {
+  InvalidInputError,
+  inRequestScope,
+  type ModuleWebhook,
+  NotConfiguredError,
+  parseInput,
+  UnauthorizedError,
+} from '@huddle/db';
+import type { DecisionsResources } from './resources.ts';
+import { webhookTranscriptInputSchema } from './schemas.ts';
+import { receiveWebhookTranscript } from './services/transcripts.ts';
 
 /**
  * Signed webhook deliveries of transcripts. The sender signs `<timestamp>.<raw body>` with HMAC-SHA256 and
@@ -10,10 +20,21 @@ import { InvalidInputError, UnauthorizedError } from '@huddle/db';
 
 /** Where meeting tools deliver transcripts on the API (its signed webhook route). */
 export const DECISIONS_WEBHOOK_PATH = '/webhooks/decisions/transcripts';
-/** The shared secret deliveries are signed with; unset, the route answers 503. */
+/** The shared secret deliveries are signed with; unset, the route answers 412 (not configured). */
 export const DECISIONS_WEBHOOK_SECRET_VARIABLE = 'HUDDLE_DECISIONS_WEBHOOK_SECRET';
 /** While a secret is rotated: the one being replaced, still accepted until the sender signs with the new one. */
 export const DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE = 'HUDDLE_DECISIONS_WEBHOOK_PREVIOUS_SECRET';
+
+/**
+ * The webhook's valid secrets in `env`: the current one, and the previous one while it is rotated out. Empty
+ * counts as unset; no current secret, none at all.
+ */
+export function webhookSecretsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const current = env[DECISIONS_WEBHOOK_SECRET_VARIABLE];
+  const previous = env[DECISIONS_WEBHOOK_PREVIOUS_SECRET_VARIABLE];
+  if (!current) return [];
+  return previous ? [current, previous] : [current];
+}
 
 /** How old (or how far in the future) a delivery's timestamp may be: five minutes. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -73,3 +94,35 @@ export function parseWebhookBody(rawBody: string): unknown {
     throw new InvalidInputError('body: must be JSON', { field: 'body' });
   }
 }
+
+/**
+ * `POST /webhooks/decisions/transcripts`: verifies the signature over the raw body with any valid secret
+ * (401 when it is wrong or stale), parses it (400 naming the field), records the transcript and its
+ * proposed decisions (the extractor runs outside the transaction). 201 with the receipt for a new delivery
+ * id, 200 with the same transcript for a redelivery, 409 for a delivery id already used by another
+ * delivery; 412 while no secret is configured.
+ */
+export const transcriptsWebhook: ModuleWebhook<DecisionsResources> = {
+  path: DECISIONS_WEBHOOK_PATH,
+  async receive({ rawBody, header }, { db, resources }) {
+    if (resources.webhookSecrets.length === 0) {
+      throw new NotConfiguredError(
+        `the decisions webhook is not configured: set ${DECISIONS_WEBHOOK_SECRET_VARIABLE} and restart the server`,
+      );
+    }
+    verifyWebhookSignature({
+      secrets: resources.webhookSecrets,
+      rawBody,
+      timestamp: header('x-huddle-timestamp'),
+      signature: header('x-huddle-signature'),
+    });
+    // Checked before the transaction opens: a malformed delivery costs no database work.
+    const delivery = parseInput(webhookTranscriptInputSchema, parseWebhookBody(rawBody));
+    const receipt = await receiveWebhookTranscript(
+      (work) => inRequestScope(db.orm, work),
+      delivery,
+      resources,
+    );
+    return { status: receipt.created ? 201 : 200, body: receipt };
+  },
+};

@@ -4,7 +4,7 @@ import type { DecisionsActor } from '../src/actor.ts';
 import { type Extractor, ruleBasedExtractor } from '../src/extraction/extractor.ts';
 import { decisionsModule } from '../src/module.ts';
 import { decisionsOperations } from '../src/operations.ts';
-import type { DecisionsResources } from '../src/resources.ts';
+import { type DecisionsResources, defaultDecisionsResources } from '../src/resources.ts';
 import * as passwords from '../src/services/passwords.ts';
 import { signIn } from '../src/services/users.ts';
 import { type Embedder, hashingEmbedder } from '../src/similarity/embedder.ts';
@@ -67,7 +67,11 @@ function watchingEmbedder(seen: number[]): Embedder {
 
 /** The module's resources with the watching extractor and embedder, both recording into `seen`. */
 function watching(seen: number[]): DecisionsResources {
-  return { extractor: watchingExtractor(seen), embedder: watchingEmbedder(seen) };
+  return {
+    ...defaultDecisionsResources(),
+    extractor: watchingExtractor(seen),
+    embedder: watchingEmbedder(seen),
+  };
 }
 
 describe('slow work outside transactions', () => {
