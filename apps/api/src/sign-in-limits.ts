@@ -37,6 +37,11 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
 
 /** How long an address where an identity signed in stays its usual address: 90 days. */
 const USUAL_ADDRESS_SECONDS = 90 * 24 * 3600;
+/**
+ * The longest a memory counter can last: it expires by a Node timer, and a longer one (90 days) overflows
+ * into 1 ms — every usual address forgotten at once. Memory ends with the process anyway.
+ */
+const LONGEST_MEMORY_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 const limitsSchema = z.object({
   HUDDLE_SIGNIN_LIMIT_PER_IDENTITY_AND_ADDRESS: z.coerce
@@ -137,8 +142,13 @@ export async function createSignInLimiter(db: Database, limits: SignInLimits): P
     usual: { points: 1, duration: USUAL_ADDRESS_SECONDS },
   };
   const memory = (prefix: keyof SignInCounters) =>
-    new RateLimiterMemory({ keyPrefix: prefix, ...budgets[prefix] });
-  if (db.target.kind === 'pglite') return limiterOver(await countersOf(memory), async () => {});
+    new RateLimiterMemory({
+      keyPrefix: prefix,
+      points: budgets[prefix].points,
+      duration: Math.min(budgets[prefix].duration, LONGEST_MEMORY_SECONDS),
+    });
+  if (db.target.kind === 'pglite')
+    return limiterOver(await countersOf(memory), async () => {}, LONGEST_MEMORY_SECONDS);
   const pool = new pg.Pool({ connectionString: db.target.url, max: 2 });
   // An idle client whose connection drops (a database restart) is reported here; unheard, the 'error'
   // event would end the process. The pool has already discarded that client.
@@ -165,7 +175,7 @@ export async function createSignInLimiter(db: Database, limits: SignInLimits): P
       });
       return limiter;
     };
-    return limiterOver(await countersOf(store), () => pool.end());
+    return limiterOver(await countersOf(store), () => pool.end(), USUAL_ADDRESS_SECONDS);
   } catch (error) {
     await pool.end();
     throw error;
@@ -188,7 +198,12 @@ function keyOf(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex');
 }
 
-function limiterOver(counters: SignInCounters, close: () => Promise<void>): SignInLimiter {
+/** The limiter over `counters`; a usual address is remembered for `usualSeconds`. */
+function limiterOver(
+  counters: SignInCounters,
+  close: () => Promise<void>,
+  usualSeconds: number,
+): SignInLimiter {
   const consume = async (limiter: RateLimiterAbstract, limit: SignInLimit, key: string) => {
     try {
       await limiter.consume(key);
@@ -209,7 +224,7 @@ function limiterOver(counters: SignInCounters, close: () => Promise<void>): Sign
       await consume(counters.identity, 'identity', keyOf(identity));
     },
     async succeeded(address, identity) {
-      await counters.usual.set(keyOf(identity, address), 1, USUAL_ADDRESS_SECONDS);
+      await counters.usual.set(keyOf(identity, address), 1, usualSeconds);
     },
     close,
   };

@@ -8,7 +8,7 @@ import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustedProxiesFromEnv } from '../src/client-address.ts';
 import { type ApiServer, startApiServer } from '../src/server.ts';
-import { signInLimitsFromEnv } from '../src/sign-in-limits.ts';
+import { createSignInLimiter, SignInRateLimitedError, signInLimitsFromEnv } from '../src/sign-in-limits.ts';
 import { expectLimited, join, TEST_LOGGER, TEST_SECRET } from './helpers.ts';
 
 describe('sign-in limits on the embedded database (one process holds it: its memory is the shared store)', () => {
@@ -55,6 +55,29 @@ describe('sign-in limits on the embedded database (one process holds it: its mem
     });
     await client.poker.join.mutate({ name: 'Guest' });
     expectLimited(await join(url, { name: 'Guest' }), 30);
+  });
+
+  // Before: the 90-day mark of a usual address was a memory timer past Node's longest (about 24.8 days),
+  // which Node fires after 1 ms instead, so the embedded database forgot every usual address at once.
+  it('keeps an identity’s usual address in memory, so it never spends the identity’s budget', async () => {
+    const limiter = await createSignInLimiter(db, {
+      perAddress: 100,
+      perIdentityAndAddress: 100,
+      perIdentity: 1,
+      windowSeconds: 60,
+      identityWindowSeconds: 60,
+    });
+    try {
+      await limiter.attempt('192.0.2.1', 'ann@example.com');
+      await limiter.succeeded('192.0.2.1', 'ann@example.com');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await limiter.attempt('192.0.2.1', 'ann@example.com');
+      await expect(limiter.attempt('192.0.2.2', 'ann@example.com')).rejects.toBeInstanceOf(
+        SignInRateLimitedError,
+      );
+    } finally {
+      await limiter.close();
+    }
   });
 });
 
