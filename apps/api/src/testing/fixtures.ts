@@ -374,7 +374,16 @@ async function createPlannerFixtures(
     values.artifactId!.push(artifact.id);
     values.sessionId!.push(chat.id);
   }
-  return { values, examples: {} };
+  // The plan in force by its repository and name, and to complete: fields that must agree.
+  const inForce = { repositoryId: repository.id, name: active.name };
+  return {
+    values,
+    examples: {
+      'planner.plans.latest': [inForce],
+      'planner.plans.versions': [inForce],
+      'planner.plans.complete': [{ planId: active.id }],
+    },
+  };
 }
 
 /** Scrum's first active admin, if any. */
