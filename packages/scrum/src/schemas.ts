@@ -27,6 +27,14 @@ export const NOTIFICATION_TYPES = [
   'system',
 ] as const;
 export const MESSAGE_TYPES = ['text', 'system', 'file'] as const;
+/** The fields of a task whose changes its history keeps (scrum.task_activity, written by a trigger). */
+export const TASK_CHANGE_FIELDS = [
+  'status',
+  'assignedRole',
+  'assignedUserId',
+  'startDate',
+  'endDate',
+] as const;
 export const TRIAGE_STATUSES = ['pending', 'in_review', 'resolved', 'rejected'] as const;
 export const TRIAGE_PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
 
@@ -147,7 +155,11 @@ export const updateTaskInputSchema = z
 export const changeTaskStatusInputSchema = z.object({ taskId: idSchema, status: taskStatusSchema });
 export const taskIdInputSchema = z.object({ taskId: idSchema });
 const taskPageFields = { limit: pageLimit(100), cursor: taskCursorSchema.optional() };
-export const listMyTasksInputSchema = z.object({ status: taskStatusSchema, ...taskPageFields });
+export const listMyTasksInputSchema = z.object({
+  /** Without it, all the actor's tasks. */
+  status: taskStatusSchema.optional(),
+  ...taskPageFields,
+});
 export const listTasksByRoleInputSchema = z.object({
   role: userRoleSchema,
   status: taskStatusSchema.optional(),
@@ -159,6 +171,11 @@ export const listDelayedTasksInputSchema = z.object({
   cursor: keysetCursor(z.tuple([cursorTimestamp(), idSchema])).optional(),
 });
 export const listEpicTasksInputSchema = z.object({ epicId: referenceSchema, ...taskPageFields });
+export const taskHistoryInputSchema = z.object({
+  taskId: idSchema,
+  limit: pageLimit(50),
+  cursor: newestFirstCursorSchema.optional(),
+});
 
 export const listUnreadNotificationsInputSchema = z.object({
   limit: pageLimit(50),
@@ -242,6 +259,7 @@ export type ListMyTasksInput = z.output<typeof listMyTasksInputSchema>;
 export type ListTasksByRoleInput = z.output<typeof listTasksByRoleInputSchema>;
 export type ListDelayedTasksInput = z.output<typeof listDelayedTasksInputSchema>;
 export type ListEpicTasksInput = z.output<typeof listEpicTasksInputSchema>;
+export type TaskHistoryInput = z.output<typeof taskHistoryInputSchema>;
 export type ListUnreadNotificationsInput = z.output<typeof listUnreadNotificationsInputSchema>;
 export type NotificationIdInput = z.output<typeof notificationIdInputSchema>;
 export type SendDirectMessageInput = z.output<typeof sendDirectMessageInputSchema>;
@@ -284,6 +302,7 @@ export const taskSchema = z.object({
   startDate: timestampSchema,
   endDate: timestampSchema,
   completedAt: timestampSchema.nullable(),
+  /** Its end date has passed and it is not done, at the time of the answer. */
   isDelayed: z.boolean(),
   epicId: z.string().nullable(),
   storyId: z.string().nullable(),
@@ -292,6 +311,42 @@ export const taskSchema = z.object({
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });
+
+/** What a change to a task leaves in its history. */
+const taskChangeFields = {
+  id: idSchema,
+  taskId: idSchema,
+  /** Who changed it; null when no user did (an operator, a job). */
+  actorId: idSchema.nullable(),
+  changedAt: timestampSchema,
+};
+/** One change of one tracked field of a task (TASK_CHANGE_FIELDS), with the value before and after. */
+export const taskChangeSchema = z.discriminatedUnion('field', [
+  z.object({
+    ...taskChangeFields,
+    field: z.literal('status'),
+    oldValue: taskStatusSchema,
+    newValue: taskStatusSchema,
+  }),
+  z.object({
+    ...taskChangeFields,
+    field: z.literal('assignedRole'),
+    oldValue: userRoleSchema,
+    newValue: userRoleSchema,
+  }),
+  z.object({
+    ...taskChangeFields,
+    field: z.literal('assignedUserId'),
+    oldValue: idSchema.nullable(),
+    newValue: idSchema.nullable(),
+  }),
+  z.object({
+    ...taskChangeFields,
+    field: z.enum(['startDate', 'endDate']),
+    oldValue: timestampSchema,
+    newValue: timestampSchema,
+  }),
+]);
 
 export const notificationSchema = z.object({
   id: idSchema,
@@ -370,12 +425,17 @@ export const promotedTriageItemSchema = z.object({ item: triageItemSchema, task:
 /** A page of a list: `items`, and `nextCursor` to send back as `cursor` for the next page (null on the last). */
 export const teamMemberPageSchema = pageOf(teamMemberSchema);
 export const taskPageSchema = pageOf(taskSchema);
+/** Newest first. */
+export const taskChangePageSchema = pageOf(taskChangeSchema);
 export const notificationPageSchema = pageOf(notificationSchema);
 export const triageItemPageSchema = pageOf(triageItemSchema);
 
 export type TeamMember = z.infer<typeof teamMemberSchema>;
 export type CurrentUser = z.infer<typeof currentUserSchema>;
 export type Task = z.infer<typeof taskSchema>;
+export type TaskChangeField = (typeof TASK_CHANGE_FIELDS)[number];
+export type TaskChange = z.infer<typeof taskChangeSchema>;
+export type TaskChangePage = z.infer<typeof taskChangePageSchema>;
 export type Notification = z.infer<typeof notificationSchema>;
 export type UnreadCount = z.infer<typeof unreadCountSchema>;
 export type MarkedRead = z.infer<typeof markedReadSchema>;

@@ -20,6 +20,9 @@ import type {
   ListMyTasksInput,
   ListTasksByRoleInput,
   Task,
+  TaskChange,
+  TaskChangePage,
+  TaskHistoryInput,
   TaskIdInput,
   TaskPage,
   TaskStatus,
@@ -27,7 +30,7 @@ import type {
 } from '../schemas.ts';
 import { activeUserIdsWithRoles, isVisible, notFound, requireActiveUser, requireManager } from './access.ts';
 import { notify } from './notify.ts';
-import { taskColumnsSql, toTask } from './outputs.ts';
+import { taskChangeColumnsSql, taskColumnsSql, toTask } from './outputs.ts';
 
 const taskNotFound = (taskId: number) => notFound('taskId', 'task', taskId);
 
@@ -222,15 +225,16 @@ async function taskPage(
   );
 }
 
-/** idx_tasks_user_status: `$5` the actor, `$6` the status. */
-const myTasksStatement = taskPageStatement(
-  'scrum.my_tasks_page',
+/** idx_tasks_user_status: `$5` the actor (and `$6` the status). */
+const myTasksStatement = taskPageStatement('scrum.my_tasks_page', 't.assigned_user_id = $5');
+const myStatusTasksStatement = taskPageStatement(
+  'scrum.my_status_tasks_page',
   't.assigned_user_id = $5 and t.status = $6',
 );
 
 /**
- * The actor's tasks with `status`, a page at a time, by priority (highest first) then start date:
- * idx_tasks_user_status.
+ * The actor's tasks (optionally with one status), a page at a time, by priority (highest first) then start
+ * date: idx_tasks_user_status.
  */
 export function listMyTasks(
   em: EntityManager,
@@ -238,7 +242,9 @@ export function listMyTasks(
   input: ListMyTasksInput,
 ): Promise<TaskPage> {
   const { status, ...page } = input;
-  return taskPage(em, myTasksStatement, [actor.userId, status], page);
+  return status === undefined
+    ? taskPage(em, myTasksStatement, [actor.userId], page)
+    : taskPage(em, myStatusTasksStatement, [actor.userId, status], page);
 }
 
 /** idx_tasks_role_status: `$5` the role (and `$6` the status). */
@@ -267,12 +273,15 @@ export function listTasksByRole(
 const delayedTasksStatement = preparedStatement<Task & { cursorEndDate: string }>(
   'scrum.delayed_tasks_page',
   `select ${taskColumnsSql('t')}, ${keysetTimestampSql('t.end_date')} as "cursorEndDate" from scrum.tasks t
-   where t.is_delayed and t.status <> 'done'
+   where t.status <> 'done' and t.end_date <= now()
      and ($2::timestamptz is null or (t.end_date, t.id) > ($2::timestamptz, $3::int))
    order by t.end_date, t.id limit $1`,
 );
 
-/** Delayed tasks not done yet, the most overdue first (idx_tasks_delayed), a page at a time. */
+/**
+ * The tasks delayed now — end date passed, not done — the most overdue first (tasks_end_date_id_index), a page
+ * at a time: true when read, whether or not the `detect-delays` job has flagged them yet.
+ */
 export async function listDelayedTasks(
   em: EntityManager,
   _actor: ScrumActor,
@@ -299,4 +308,42 @@ export function listEpicTasks(
 ): Promise<TaskPage> {
   const { epicId, ...page } = input;
   return taskPage(em, epicTasksStatement, [epicId], page);
+}
+
+/**
+ * `listTaskHistory`'s statement: `$1` the task, `$2` the limit (plus one), `$3`–`$4` the cursor's changed_at
+ * and id (null on a first page). Row-level security shows the history of visible tasks only.
+ */
+const taskHistoryStatement = preparedStatement<TaskChange & { cursorChangedAt: string }>(
+  'scrum.task_history_page',
+  `select ${taskChangeColumnsSql('a')}, ${keysetTimestampSql('a.changed_at')} as "cursorChangedAt"
+   from scrum.task_activity a
+   where a.task_id = $1
+     and ($3::timestamptz is null or (a.changed_at, a.id) < ($3::timestamptz, $4::int))
+   order by a.changed_at desc, a.id desc limit $2`,
+);
+
+/**
+ * A task's history (status, assignee and date changes: by whom, when, before and after), newest first, a
+ * page at a time (task_activity_task_id_changed_at_index). A task the actor cannot see is NotFound.
+ */
+export async function listTaskHistory(
+  em: EntityManager,
+  _actor: ScrumActor,
+  input: TaskHistoryInput,
+): Promise<TaskChangePage> {
+  const { taskId, limit, cursor } = input;
+  const rows = await executePrepared(em, taskHistoryStatement, [
+    taskId,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
+  // No rows: a task without changes (yet), or one the actor may not see.
+  if (rows.length === 0 && !(await isVisible(em, 'tasks', taskId))) throw taskNotFound(taskId);
+  return toPage(
+    rows,
+    limit,
+    ({ cursorChangedAt: _, ...change }) => change,
+    (row) => [row.cursorChangedAt, row.id],
+  );
 }
