@@ -1,4 +1,10 @@
-import { type EntityManager, executePrepared, keysetTimestampSql, preparedStatement } from '@huddle/db';
+import {
+  type EntityManager,
+  executePrepared,
+  keysetTimestampSql,
+  outputColumnsSql,
+  preparedStatement,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import type {
@@ -74,10 +80,15 @@ export async function markAllNotificationsRead(em: EntityManager, actor: ScrumAc
   return { marked: result.affectedRows };
 }
 
+/** `countUnreadNotifications`' statement: `$1` the actor (idx_notifications_user_unread). */
+const unreadCountStatement = preparedStatement<UnreadCount>(
+  'scrum.unread_notification_count',
+  `select ${outputColumnsSql<UnreadCount>({ unread: 'count(*)::int' })}
+   from scrum.notifications n where n.user_id = $1 and n.is_read = false`,
+);
+
+/** How many unread notifications the actor has: polled like the list, so a prepared statement too. */
 export async function countUnreadNotifications(em: EntityManager, actor: ScrumActor): Promise<UnreadCount> {
-  const [row] = await em.execute<{ unread: number }[]>(
-    'select count(*)::int as unread from scrum.notifications where user_id = ? and is_read = false',
-    [actor.userId],
-  );
-  return { unread: row?.unread ?? 0 };
+  const [count] = await executePrepared(em, unreadCountStatement, [actor.userId]);
+  return count!;
 }
