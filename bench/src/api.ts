@@ -199,7 +199,7 @@ export async function benchApi(
       },
       {
         name: 'all my tasks',
-        procedure: 'scrum.tasks.mine (no status)',
+        procedure: 'scrum.tasks.mine {}',
         api: scrumTokens.map((token) => ({ url: allMyTasksUrl, method: 'GET', token })),
         raw: (client) => [
           ['select id, role, is_active from scrum.users where id = $1', [developers[client]]],
