@@ -27,14 +27,6 @@ export const NOTIFICATION_TYPES = [
   'system',
 ] as const;
 export const MESSAGE_TYPES = ['text', 'system', 'file'] as const;
-/** The fields of a task whose changes its history keeps (scrum.task_activity, written by a trigger). */
-export const TASK_CHANGE_FIELDS = [
-  'status',
-  'assignedRole',
-  'assignedUserId',
-  'startDate',
-  'endDate',
-] as const;
 export const TRIAGE_STATUSES = ['pending', 'in_review', 'resolved', 'rejected'] as const;
 export const TRIAGE_PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
 
@@ -320,7 +312,10 @@ const taskChangeFields = {
   actorId: idSchema.nullable(),
   changedAt: timestampSchema,
 };
-/** One change of one tracked field of a task (TASK_CHANGE_FIELDS), with the value before and after. */
+/**
+ * One change of one field a task's history keeps (status, assignee, dates; scrum.task_activity, written by a
+ * trigger), with the value before and after.
+ */
 export const taskChangeSchema = z.discriminatedUnion('field', [
   z.object({
     ...taskChangeFields,
@@ -433,8 +428,8 @@ export const triageItemPageSchema = pageOf(triageItemSchema);
 export type TeamMember = z.infer<typeof teamMemberSchema>;
 export type CurrentUser = z.infer<typeof currentUserSchema>;
 export type Task = z.infer<typeof taskSchema>;
-export type TaskChangeField = (typeof TASK_CHANGE_FIELDS)[number];
 export type TaskChange = z.infer<typeof taskChangeSchema>;
+export type TaskChangeField = TaskChange['field'];
 export type TaskChangePage = z.infer<typeof taskChangePageSchema>;
 export type Notification = z.infer<typeof notificationSchema>;
 export type UnreadCount = z.infer<typeof unreadCountSchema>;
