@@ -37,12 +37,17 @@ export async function votingSession(
 
 /** Tasks per developer, a third each to do, in progress and done. */
 const TASKS_PER_DEVELOPER = 30;
+/** Changes in a tracked task's history: more than its first page (50). */
+const TRACKED_CHANGES = 60;
 
 /**
  * A scrum team: a project manager and `clients` developers, each assigned `TASKS_PER_DEVELOPER` tasks the
  * manager created, with priorities 0–4 and staggered dates.
  */
-export async function teamWithTasks(pool: pg.Pool, clients: number): Promise<{ developers: number[] }> {
+export async function teamWithTasks(
+  pool: pg.Pool,
+  clients: number,
+): Promise<{ developers: number[]; trackedTasks: number[] }> {
   const manager = await pool.query<{ id: number }>(
     "insert into scrum.users (github_id, username, role) values ('bench-manager', 'Manager', 'project_manager') returning id",
   );
@@ -62,7 +67,20 @@ export async function teamWithTasks(pool: pg.Pool, clients: number): Promise<{ d
        lateral (select (array['todo', 'in_progress', 'done'])[n % 3 + 1] as status) task_status`,
     [developers, TASKS_PER_DEVELOPER, manager.rows[0]!.id],
   );
-  return { developers };
+  // Each developer's first task gets a history: its end date moved TRACKED_CHANGES times (the trigger writes it).
+  const tracked = await pool.query<{ id: number }>(
+    `select min(id) as id from scrum.tasks where assigned_user_id = any($1::int[])
+     group by assigned_user_id order by assigned_user_id`,
+    [developers],
+  );
+  const trackedTasks = tracked.rows.map((row) => row.id);
+  for (let change = 0; change < TRACKED_CHANGES; change += 1) {
+    await pool.query(
+      `update scrum.tasks set end_date = end_date + interval '1 hour' where id = any($1::int[])`,
+      [trackedTasks],
+    );
+  }
+  return { developers, trackedTasks };
 }
 
 /** Decisions in the benchmark's project: more than a page would show at once, fewer than the list's limit. */

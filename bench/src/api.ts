@@ -105,7 +105,8 @@ function queryUrl(apiUrl: string, procedure: string, input: unknown): string {
  * The hottest procedures over the API's HTTP (tRPC, tokens, least privilege, the service) against raw `pg`
  * doing the same database work, each with a pool of 10 on the same server in the same run, from 32
  * concurrent clients: poker's vote and session read, and one read of each other module — scrum's own tasks,
- * a decisions project's log, a planner plan version. The raw side runs as the owner, without the role switch
+ * a decisions project's log, a planner plan version — and scrum's
+ * newer reads, all of one's tasks (no status) and a task's history. The raw side runs as the owner, without the role switch
  * and row-level-security settings, but reads the actor's row where the module's actor load checks something
  * the answer depends on (scrum: still active; decisions: not deleted); poker's participant reads cover its
  * actor, and planner's has no row.
@@ -120,7 +121,7 @@ export async function benchApi(
   const pool = new pg.Pool({ connectionString: url, max: POOL });
   try {
     const { sessionId, storyId, voters } = await votingSession(pool, CLIENTS);
-    const { developers } = await teamWithTasks(pool, CLIENTS);
+    const { developers, trackedTasks } = await teamWithTasks(pool, CLIENTS);
     const { projectId, members } = await projectWithDecisions(pool, CLIENTS);
     const { activeVersions } = await repositoryWithPlans(pool);
     const operators = Array.from({ length: CLIENTS }, (_, client) => `operator-${client + 1}`);
@@ -136,6 +137,7 @@ export async function benchApi(
     const castUrl = `${apiUrl}/poker.votes.cast`;
     const getUrl = queryUrl(apiUrl, 'poker.sessions.get', { sessionId });
     const myTasksUrl = queryUrl(apiUrl, 'scrum.tasks.mine', { status: 'todo' });
+    const allMyTasksUrl = queryUrl(apiUrl, 'scrum.tasks.mine', {});
     const decisionsUrl = queryUrl(apiUrl, 'decisions.decisions.list', { projectId });
     const card = (client: number, iteration: number) => CARDS[(client + iteration) % CARDS.length]!;
     const votes = CARDS.map((points) => JSON.stringify({ storyId, points }));
@@ -192,6 +194,34 @@ export async function benchApi(
           [
             'select * from scrum.tasks where assigned_user_id = $1 and status = $2 order by priority desc, start_date, id limit 101',
             [developers[client], 'todo'],
+          ],
+        ],
+      },
+      {
+        name: 'all my tasks',
+        procedure: 'scrum.tasks.mine {}',
+        api: scrumTokens.map((token) => ({ url: allMyTasksUrl, method: 'GET', token })),
+        raw: (client) => [
+          ['select id, role, is_active from scrum.users where id = $1', [developers[client]]],
+          [
+            'select * from scrum.tasks where assigned_user_id = $1 order by priority desc, start_date, id limit 101',
+            [developers[client]],
+          ],
+        ],
+      },
+      {
+        name: 'task history',
+        procedure: 'scrum.tasks.history',
+        api: scrumTokens.map((token, client) => ({
+          url: queryUrl(apiUrl, 'scrum.tasks.history', { taskId: trackedTasks[client] }),
+          method: 'GET',
+          token,
+        })),
+        raw: (client) => [
+          ['select id, role, is_active from scrum.users where id = $1', [developers[client]]],
+          [
+            'select * from scrum.task_activity where task_id = $1 order by changed_at desc, id desc limit 51',
+            [trackedTasks[client]],
           ],
         ],
       },

@@ -62,6 +62,8 @@ describe('fuzzing every procedure of the AppRouter over HTTP (PostgreSQL)', () =
       expect.arrayContaining(['200', '400 BAD_REQUEST', '401 UNAUTHORIZED']),
     );
     expect(report.accepted.get('poker.join')).toBeGreaterThan(0);
+    expect(report.accepted.get('scrum.tasks.mine')).toBeGreaterThan(0);
+    expect(report.accepted.get('scrum.tasks.history')).toBeGreaterThan(0);
     // 10 cases for each of the ~120 procedures: about 10 s alone; the timeout leaves room for far more
     // under the full pnpm test on 2 cores.
   }, 240_000);

@@ -382,6 +382,60 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
   });
 });
 
+describe('scrum tasks over HTTP: all of mine, delays when read, history', () => {
+  it('tasks.mine without a status, a delay before the job ran, and a task’s history by whom and when; refusals by field', async () => {
+    const { pm, dev2 } = seeded;
+    const task = await pm.client.scrum.tasks.create.mutate({
+      title: 'Tracked work',
+      description: 'Its history is kept',
+      assignedRole: 'developer',
+      assignedUserId: dev2.id,
+      ...week,
+    });
+    // Past its end date and not done: delayed in every answer, though no job has flagged it.
+    expect(task.isDelayed).toBe(true);
+    expect((await pm.client.scrum.tasks.delayed.query({ limit: 100 })).items.map((t) => t.id)).toContain(
+      task.id,
+    );
+    expect(await sql('select is_delayed from scrum.tasks where id = ?', [task.id])).toEqual([
+      { is_delayed: false },
+    ]);
+
+    const started = await dev2.client.scrum.tasks.changeStatus.mutate({
+      taskId: task.id,
+      status: 'in_progress',
+    });
+    const mine = await dev2.client.scrum.tasks.mine.query();
+    expect(mine.items).toContainEqual(started);
+    expect(await dev2.client.scrum.tasks.mine.query({})).toEqual(mine);
+    expect(new Set(mine.items.map((t) => t.assignedUserId))).toEqual(new Set([dev2.id]));
+
+    const { items, nextCursor } = await pm.client.scrum.tasks.history.query({ taskId: task.id });
+    expect(nextCursor).toBeNull();
+    expect(items).toEqual([
+      {
+        id: expect.any(Number),
+        taskId: task.id,
+        actorId: dev2.id,
+        field: 'status',
+        oldValue: 'todo',
+        newValue: 'in_progress',
+        changedAt: expect.any(String),
+      },
+    ]);
+    expect(await dev2.client.scrum.tasks.history.query({ taskId: task.id })).toEqual({ items, nextCursor });
+    expect(await sql('select field, actor_id from scrum.task_activity where task_id = ?', [task.id])).toEqual(
+      [{ field: 'status', actor_id: dev2.id }],
+    );
+    const missing = await failure(pm.client.scrum.tasks.history.query({ taskId: 999_999 }));
+    expect(missing.data).toMatchObject({ code: 'NOT_FOUND', field: 'taskId' });
+    const badStatus = await failure(
+      dev2.client.scrum.tasks.mine.query({ status: 'later' as unknown as 'todo' }),
+    );
+    expect(badStatus.data).toMatchObject({ code: 'BAD_REQUEST', field: 'status' });
+  });
+});
+
 describe('scrum lists over HTTP', () => {
   it('every list answers a bounded page with a cursor, and refuses a page over 200 or a forged cursor, naming the field', async () => {
     const { admin, pm } = seeded;

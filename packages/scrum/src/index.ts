@@ -35,6 +35,7 @@ export {
   listDelayedTasks,
   listEpicTasks,
   listMyTasks,
+  listTaskHistory,
   listTasksByRole,
   updateTask,
 } from './services/tasks.ts';

@@ -7,7 +7,8 @@ import { toNotification } from './services/outputs.ts';
 export const READ_NOTIFICATION_RETENTION_DAYS = 30;
 
 /**
- * A task is delayed when its end date has passed and it is not done. One statement clears the flag where
+ * A task is delayed when its end date has passed and it is not done (answers decide that when they are read;
+ * the stored flag is this job's record of which delays it has notified). One statement clears the flag where
  * that stopped being true (done, or the end date moved into the future); a second flags the newly delayed
  * tasks and, in the same statement, notifies each one's assignee — or, unassigned, the active project
  * managers — with `task_delayed`. A task already flagged is not flagged again, so it is notified once

@@ -6,6 +6,7 @@ import { ScrumInvitation } from './entities/invitation.ts';
 import { ScrumNotification } from './entities/notification.ts';
 import { ScrumSignInFlow } from './entities/sign-in-flow.ts';
 import { ScrumTask } from './entities/task.ts';
+import { ScrumTaskActivity } from './entities/task-activity.ts';
 import { ScrumTriageItem } from './entities/triage-item.ts';
 import { ScrumUser } from './entities/user.ts';
 import { scrumJobs } from './jobs.ts';
@@ -34,6 +35,7 @@ export const scrumModule = {
     ScrumTriageItem,
     ScrumInvitation,
     ScrumSignInFlow,
+    ScrumTaskActivity,
   ],
   migrations: scrumMigrations,
   // The seed's role: its row-level-security policies are the seed's contract.

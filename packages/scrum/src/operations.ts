@@ -41,6 +41,8 @@ import {
   SCRUM_NOTIFICATION_CHANNEL,
   sendChannelMessageInputSchema,
   sendDirectMessageInputSchema,
+  taskChangePageSchema,
+  taskHistoryInputSchema,
   taskIdInputSchema,
   taskPageSchema,
   taskSchema,
@@ -76,6 +78,7 @@ import {
   listDelayedTasks,
   listEpicTasks,
   listMyTasks,
+  listTaskHistory,
   listTasksByRole,
   updateTask,
 } from './services/tasks.ts';
@@ -163,7 +166,11 @@ export const scrumOperations = {
       run: changeTaskStatus,
     }),
     get: operation.query({ input: taskIdInputSchema, output: taskSchema, run: getTask }),
-    mine: operation.query({ input: listMyTasksInputSchema, output: taskPageSchema, run: listMyTasks }),
+    mine: operation.query({
+      input: listMyTasksInputSchema.prefault({}),
+      output: taskPageSchema,
+      run: listMyTasks,
+    }),
     byRole: operation.query({
       input: listTasksByRoleInputSchema,
       output: taskPageSchema,
@@ -175,6 +182,12 @@ export const scrumOperations = {
       run: listDelayedTasks,
     }),
     byEpic: operation.query({ input: listEpicTasksInputSchema, output: taskPageSchema, run: listEpicTasks }),
+    /** Status, assignee and date changes, newest first, for whoever can see the task. */
+    history: operation.query({
+      input: taskHistoryInputSchema,
+      output: taskChangePageSchema,
+      run: listTaskHistory,
+    }),
   },
 
   notifications: {

@@ -150,7 +150,11 @@ export const updateTaskInputSchema = z
 export const changeTaskStatusInputSchema = z.object({ taskId: idSchema, status: taskStatusSchema });
 export const taskIdInputSchema = z.object({ taskId: idSchema });
 const taskPageFields = { limit: pageLimit(100), cursor: taskCursorSchema.optional() };
-export const listMyTasksInputSchema = z.object({ status: taskStatusSchema, ...taskPageFields });
+export const listMyTasksInputSchema = z.object({
+  /** Without it, all the actor's tasks. */
+  status: taskStatusSchema.optional(),
+  ...taskPageFields,
+});
 export const listTasksByRoleInputSchema = z.object({
   role: userRoleSchema,
   status: taskStatusSchema.optional(),
@@ -162,6 +166,11 @@ export const listDelayedTasksInputSchema = z.object({
   cursor: keysetCursor(z.tuple([cursorTimestamp(), idSchema])).optional(),
 });
 export const listEpicTasksInputSchema = z.object({ epicId: referenceSchema, ...taskPageFields });
+export const taskHistoryInputSchema = z.object({
+  taskId: idSchema,
+  limit: pageLimit(50),
+  cursor: newestFirstCursorSchema.optional(),
+});
 
 export const listUnreadNotificationsInputSchema = z.object({
   limit: pageLimit(50),
@@ -245,6 +254,7 @@ export type ListMyTasksInput = z.output<typeof listMyTasksInputSchema>;
 export type ListTasksByRoleInput = z.output<typeof listTasksByRoleInputSchema>;
 export type ListDelayedTasksInput = z.output<typeof listDelayedTasksInputSchema>;
 export type ListEpicTasksInput = z.output<typeof listEpicTasksInputSchema>;
+export type TaskHistoryInput = z.output<typeof taskHistoryInputSchema>;
 export type ListUnreadNotificationsInput = z.output<typeof listUnreadNotificationsInputSchema>;
 export type NotificationIdInput = z.output<typeof notificationIdInputSchema>;
 export type SendDirectMessageInput = z.output<typeof sendDirectMessageInputSchema>;
@@ -287,6 +297,7 @@ export const taskSchema = z.object({
   startDate: timestampSchema,
   endDate: timestampSchema,
   completedAt: timestampSchema.nullable(),
+  /** Its end date has passed and it is not done, at the time of the answer. */
   isDelayed: z.boolean(),
   epicId: z.string().nullable(),
   storyId: z.string().nullable(),
@@ -295,6 +306,45 @@ export const taskSchema = z.object({
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 });
+
+/** What a change to a task leaves in its history. */
+const taskChangeFields = {
+  id: idSchema,
+  taskId: idSchema,
+  /** Who changed it; null when no user did (an operator, a job). */
+  actorId: idSchema.nullable(),
+  changedAt: timestampSchema,
+};
+/**
+ * One change of one field a task's history keeps (status, assignee, dates; scrum.task_activity, written by a
+ * trigger), with the value before and after.
+ */
+export const taskChangeSchema = z.discriminatedUnion('field', [
+  z.object({
+    ...taskChangeFields,
+    field: z.literal('status'),
+    oldValue: taskStatusSchema,
+    newValue: taskStatusSchema,
+  }),
+  z.object({
+    ...taskChangeFields,
+    field: z.literal('assignedRole'),
+    oldValue: userRoleSchema,
+    newValue: userRoleSchema,
+  }),
+  z.object({
+    ...taskChangeFields,
+    field: z.literal('assignedUserId'),
+    oldValue: idSchema.nullable(),
+    newValue: idSchema.nullable(),
+  }),
+  z.object({
+    ...taskChangeFields,
+    field: z.enum(['startDate', 'endDate']),
+    oldValue: timestampSchema,
+    newValue: timestampSchema,
+  }),
+]);
 
 export const notificationSchema = z.object({
   id: idSchema,
@@ -373,12 +423,17 @@ export const promotedTriageItemSchema = z.object({ item: triageItemSchema, task:
 /** A page of a list: `items`, and `nextCursor` to send back as `cursor` for the next page (null on the last). */
 export const teamMemberPageSchema = pageOf(teamMemberSchema);
 export const taskPageSchema = pageOf(taskSchema);
+/** Newest first. */
+export const taskChangePageSchema = pageOf(taskChangeSchema);
 export const notificationPageSchema = pageOf(notificationSchema);
 export const triageItemPageSchema = pageOf(triageItemSchema);
 
 export type TeamMember = z.infer<typeof teamMemberSchema>;
 export type CurrentUser = z.infer<typeof currentUserSchema>;
 export type Task = z.infer<typeof taskSchema>;
+export type TaskChange = z.infer<typeof taskChangeSchema>;
+export type TaskChangeField = TaskChange['field'];
+export type TaskChangePage = z.infer<typeof taskChangePageSchema>;
 export type Notification = z.infer<typeof notificationSchema>;
 export type UnreadCount = z.infer<typeof unreadCountSchema>;
 export type MarkedRead = z.infer<typeof markedReadSchema>;

@@ -395,6 +395,23 @@ const refusedRows: RefusedRow[] = [
     'notifications_related_task_id_foreign',
     `delete from scrum.tasks where id = {task}`,
   ),
+  // task_activity (beyond the seed; its trigger is its one writer)
+  check(
+    'task_activity.field is a tracked column',
+    'task_activity_field_check',
+    `insert into scrum.task_activity (task_id, field) values ({task}, 'title')`,
+  ),
+  notNull('task_activity', 'field', `insert into scrum.task_activity (task_id) values ({task})`),
+  foreignKey(
+    'task_activity.task_id references tasks',
+    'task_activity_task_id_foreign',
+    `insert into scrum.task_activity (task_id, field) values (999999, 'status')`,
+  ),
+  foreignKey(
+    'task_activity.actor_id references users',
+    'task_activity_actor_id_foreign',
+    `insert into scrum.task_activity (task_id, actor_id, field) values ({task}, 999999, 'status')`,
+  ),
   // invitations and sign_in_flows (beyond the seed)
   check(
     'invitations.role is a role',

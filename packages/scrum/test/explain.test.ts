@@ -159,4 +159,12 @@ describe('the seed’s query patterns at scale use their indexes', () => {
     );
     expect(indexesRead(plan)).toEqual(['idx_tasks_delayed']);
   });
+
+  it('tasks delayed when read (tasks.delayed’s page): tasks_end_date_id_index, in order, no sort', async () => {
+    const plan = await explain(
+      `select * from scrum.tasks t where t.status <> 'done' and t.end_date <= now()
+       order by t.end_date, t.id limit 101`,
+    );
+    expect(plan).toEqual(['Limit', 'Index Scan using tasks_end_date_id_index']);
+  });
 });

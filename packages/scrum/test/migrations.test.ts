@@ -15,11 +15,14 @@ const MIGRATIONS = [
   'Migration20261122200000ScrumInitial',
   'Migration20261122200100ScrumRequestAccess',
   'Migration20261206070000ScrumSignUp',
+  'Migration20261206120000ScrumTaskActivity',
 ];
 /** The seed's five tables. */
 const TABLES = ['users', 'tasks', 'notifications', 'chat_messages', 'triage_items'];
 /** Beyond the seed: who may join, and GitHub sign-ins in progress. */
-const ADDED_TABLES = ['invitations', 'sign_in_flows'];
+const SIGN_UP_TABLES = ['invitations', 'sign_in_flows'];
+/** Beyond the seed: the tasks' history. */
+const ADDED_TABLES = [...SIGN_UP_TABLES, 'task_activity'];
 const database = useTestDatabase([scrumModule], { migrated: false });
 
 const snapshot = () => schemaSnapshot(database.db, ['scrum']);
@@ -42,10 +45,14 @@ async function grants(): Promise<string[]> {
   return rows.map((row) => row.grant);
 }
 
-/** scrum's functions (the updated_at triggers') with their settings: each must pin its search_path. */
+/**
+ * scrum's functions (the triggers') with their settings: each must pin its search_path; the one that runs as
+ * its owner says so.
+ */
 async function functions(): Promise<string[]> {
   const rows = await database.db.orm.em.fork().execute<{ fn: string }[]>(
-    `select p.proname || ' ' || coalesce(array_to_string(p.proconfig, ','), '-') as fn
+    `select p.proname || ' ' || coalesce(array_to_string(p.proconfig, ','), '-')
+            || case when p.prosecdef then ' security definer' else '' end as fn
      from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'scrum' order by 1`,
   );
   return rows.map((row) => row.fn);
@@ -112,9 +119,11 @@ describe('scrum migrations', () => {
     for (const duplicate of ['valid_date_range', 'users_role_check', 'tasks_status_check']) {
       expect(checks).not.toContain(duplicate);
     }
-    expect(new Set(names((table) => table.triggers))).toEqual(new Set(['touch_updated_at']));
+    expect(new Set(names((table) => table.triggers))).toEqual(
+      new Set(['touch_updated_at', 'record_activity']),
+    );
     const foreignKeys = tables.flatMap((table) => table.foreignKeys);
-    expect(foreignKeys.length).toBe(11);
+    expect(foreignKeys.length).toBe(13);
     expect(new Set(foreignKeys.map((key) => `${key.onUpdate}/${key.onDelete}`))).toEqual(
       new Set(['CASCADE/RESTRICT']),
     );
@@ -153,6 +162,9 @@ describe('scrum migrations', () => {
       'application_user INSERT invitations',
       'application_user SELECT invitations',
       'read_only_user SELECT invitations',
+      // History is read only: its trigger writes it.
+      'application_user SELECT task_activity',
+      'read_only_user SELECT task_activity',
       'application_user USAGE scrum',
       'read_only_user USAGE scrum',
     ];
@@ -161,6 +173,7 @@ describe('scrum migrations', () => {
 
   it('pin the search_path of the trigger functions', async () => {
     expect(await functions()).toEqual([
+      'tasks_record_activity_fn search_path="" security definer',
       'tasks_touch_updated_at_fn search_path=""',
       'triage_items_touch_updated_at_fn search_path=""',
       'users_touch_updated_at_fn search_path=""',
@@ -170,7 +183,10 @@ describe('scrum migrations', () => {
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
     const reverted = await migrateDown(database.db, { module: 'scrum' });
-    expect(reverted).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[2]] }]);
+    expect(reverted).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[3]] }]);
+    expect(await scrumTables()).toEqual(new Set([...TABLES, ...SIGN_UP_TABLES]));
+    expect((await functions()).filter((fn) => fn.startsWith('tasks_record_activity_fn'))).toEqual([]);
+    await migrateDown(database.db, { module: 'scrum' });
     expect(await scrumTables()).toEqual(new Set(TABLES));
     expect((await grants()).filter((grant) => grant.endsWith(' invitations'))).toEqual([]);
     await migrateDown(database.db, { module: 'scrum' });

@@ -228,6 +228,60 @@ describe('tasks: the actor’s role, assignments and creations; managers see all
   });
 });
 
+describe('task history: whoever sees the task sees its history; no request writes it', () => {
+  it('an unfiltered select shows the history of the visible tasks only', async () => {
+    // As the owner (an operator): every task gets a change, recorded by the trigger, by nobody.
+    await postgres.client.query(
+      `update scrum.tasks set priority = priority + 1, end_date = end_date + interval '1 day'`,
+    );
+    const historyOf = async (person: Person) =>
+      (
+        await rowsAs<{ task_id: number }>(
+          person,
+          'select distinct task_id from scrum.task_activity order by task_id',
+        )
+      ).map((row) => row.task_id);
+    // Every task now has history, so each person's visible history is exactly their visible tasks.
+    for (const person of [dev, otherDev, tester, pm]) {
+      expect(await historyOf(person)).toEqual(await visibleIds(person, 'tasks'));
+    }
+    expect(await historyOf(otherDev)).not.toContain(tasks.assignedToDev);
+    expect(await historyOf(tester)).not.toContain(tasks.developer);
+    expect(await historyOf(tester)).toContain(tasks.assignedToDev);
+  });
+
+  it('a request’s change is recorded in its user’s name, though the request may not write history itself', async () => {
+    expect(
+      await writeAs(dev, `update scrum.tasks set end_date = end_date + interval '1 day' where id = ?`, [
+        tasks.assignedToDev,
+      ]),
+    ).toBe(1);
+    const latest = await postgres.client.query(
+      'select field, actor_id from scrum.task_activity where task_id = $1 order by id desc limit 1',
+      [tasks.assignedToDev],
+    );
+    expect(latest.rows).toEqual([{ field: 'end_date', actor_id: dev.id }]);
+    const before = await postgres.client.query(
+      'select count(*)::int as n, max(id) as last from scrum.task_activity',
+    );
+    for (const person of [dev, pm, admin]) {
+      expect(
+        await writeAs(
+          person,
+          `insert into scrum.task_activity (task_id, actor_id, field, old_value, new_value) values (?, ?, 'status', '"todo"', '"done"')`,
+          [tasks.developer, person.id],
+        ),
+      ).toBe('42501');
+      expect(await writeAs(person, 'update scrum.task_activity set actor_id = ?', [person.id])).toBe('42501');
+      expect(await writeAs(person, 'delete from scrum.task_activity')).toBe('42501');
+    }
+    const after = await postgres.client.query(
+      'select count(*)::int as n, max(id) as last from scrum.task_activity',
+    );
+    expect(after.rows).toEqual(before.rows);
+  });
+});
+
 describe('users: the active team; deactivated users for admins and themselves', () => {
   it('the directory hides deactivated users from everyone but admins', async () => {
     expect(await visibleIds(dev, 'users')).not.toContain(retired.id);

@@ -63,7 +63,8 @@ describe('creating and assigning', () => {
         assignedUserId: dev.id,
         createdById: pm.id,
         completedAt: null,
-        isDelayed: false,
+        // Its end date (March 2026) has passed and it is not done: delayed when read.
+        isDelayed: true,
         epicId: 'EPIC-1',
         startDate: '2026-03-02T09:00:00.000Z',
       });
@@ -238,7 +239,8 @@ describe('lists', () => {
         assignedUserId: lister.id,
         priority,
         startDate,
-        endDate: '2026-12-01T00:00:00Z',
+        // Not delayed (the end date is ahead): only the two moved below are in the delayed list.
+        endDate: '2099-12-01T00:00:00Z',
         ...extra,
       });
     const low = await mk(1, '2026-03-01T00:00:00Z', { epicId: 'DESIGN' });
@@ -375,5 +377,155 @@ describe('paging', () => {
       const error = await expectHuddleError(list({ cursor }), InvalidInputError);
       expect(error.message).toBe('cursor: must be a nextCursor this list returned');
     }
+  });
+});
+
+describe('all my tasks', () => {
+  it('mine without a status: every status, in the lists’ order, a page at a time', async () => {
+    const owner = await newUser(postgres.client, 'tester', 'owner');
+    const mk = (priority: number) =>
+      create(pm, { assignedRole: 'tester', assignedUserId: owner.id, priority });
+    const [todo, started, finished] = [await mk(1), await mk(3), await mk(2)];
+    const move = (taskId: number, status: 'in_progress' | 'done') =>
+      callAs(test.db, owner.actor, scrumOperations.tasks.changeStatus, { taskId, status });
+    await move(started.id, 'in_progress');
+    await move(finished.id, 'done');
+    const all = await callAs(test.db, owner.actor, scrumOperations.tasks.mine, {});
+    expect(all.items.map((task) => [task.id, task.status])).toEqual([
+      [started.id, 'in_progress'],
+      [finished.id, 'done'],
+      [todo.id, 'todo'],
+    ]);
+    expect(all.nextCursor).toBeNull();
+    expect(await callAs(test.db, owner.actor, scrumOperations.tasks.mine, undefined)).toEqual(all);
+    expect(
+      await allPages((cursor) =>
+        callAs(test.db, owner.actor, scrumOperations.tasks.mine, { limit: 2, cursor }),
+      ),
+    ).toEqual([[started.id, finished.id], [todo.id]]);
+  });
+});
+
+describe('delayed when read', () => {
+  it('a task past its end date and not done is delayed in every answer before the job runs; done or moved ahead, it is not', async () => {
+    const late = await create(pm, {
+      title: 'Late',
+      startDate: '2026-01-05T09:00:00Z',
+      endDate: '2026-01-06T09:00:00Z',
+    });
+    const ahead = await create(pm, {
+      title: 'Ahead',
+      startDate: '2026-01-05T09:00:00Z',
+      endDate: '2099-01-06T09:00:00Z',
+    });
+    const delayedIds = async () =>
+      (
+        await allPages((cursor) => callAs(test.db, pm.actor, scrumOperations.tasks.delayed, { cursor }))
+      ).flat();
+    const get = (taskId: number) => callAs(test.db, pm.actor, scrumOperations.tasks.get, { taskId });
+
+    expect([late.isDelayed, ahead.isDelayed]).toEqual([true, false]);
+    expect((await get(late.id)).isDelayed).toBe(true);
+    expect(await delayedIds()).toContain(late.id);
+    expect(await delayedIds()).not.toContain(ahead.id);
+    // The stored flag is still the job's: nothing has flagged or notified this delay yet.
+    const stored = await postgres.client.query('select is_delayed from scrum.tasks where id = $1', [late.id]);
+    expect(stored.rows[0]).toEqual({ is_delayed: false });
+
+    const movedAhead = await callAs(test.db, pm.actor, scrumOperations.tasks.update, {
+      taskId: late.id,
+      endDate: '2099-02-01T00:00:00Z',
+    });
+    expect(movedAhead.isDelayed).toBe(false);
+    expect(await delayedIds()).not.toContain(late.id);
+    const movedBack = await callAs(test.db, pm.actor, scrumOperations.tasks.update, {
+      taskId: late.id,
+      endDate: '2026-01-07T00:00:00Z',
+    });
+    expect(movedBack.isDelayed).toBe(true);
+    const done = await callAs(test.db, pm.actor, scrumOperations.tasks.changeStatus, {
+      taskId: late.id,
+      status: 'done',
+    });
+    expect(done.isDelayed).toBe(false);
+    expect(await delayedIds()).not.toContain(late.id);
+  });
+});
+
+describe('history', () => {
+  it('records status, assignee and date changes by whom and when, old → new, from every writer; newest first, paged', async () => {
+    const task = await create(pm, { assignedUserId: dev.id });
+    const history = (input: { limit?: number; cursor?: string } = {}, by = pm) =>
+      callAs(test.db, by.actor, scrumOperations.tasks.history, { taskId: task.id, ...input });
+    expect(await history()).toEqual({ items: [], nextCursor: null });
+
+    await callAs(test.db, dev.actor, scrumOperations.tasks.changeStatus, {
+      taskId: task.id,
+      status: 'in_progress',
+    });
+    await callAs(test.db, pm.actor, scrumOperations.tasks.assign, {
+      taskId: task.id,
+      assignedRole: 'tester',
+      assignedUserId: tester.id,
+    });
+    // Two tracked fields and an untracked one in one update: a row per tracked field.
+    await callAs(test.db, otherPm.actor, scrumOperations.tasks.update, {
+      taskId: task.id,
+      title: 'Renamed, not tracked',
+      startDate: '2026-03-03T09:00:00Z',
+      endDate: '2026-03-09T17:00:00Z',
+    });
+    // An operator's plain SQL is recorded too, by nobody.
+    await postgres.client.query(
+      `update scrum.tasks set status = 'done', completed_at = now() where id = $1`,
+      [task.id],
+    );
+
+    const { items, nextCursor } = await history();
+    expect(nextCursor).toBeNull();
+    expect(
+      items.map(({ field, oldValue, newValue, actorId }) => ({ field, oldValue, newValue, actorId })),
+    ).toEqual([
+      { field: 'status', oldValue: 'in_progress', newValue: 'done', actorId: null },
+      {
+        field: 'endDate',
+        oldValue: '2026-03-06T17:00:00.000Z',
+        newValue: '2026-03-09T17:00:00.000Z',
+        actorId: otherPm.id,
+      },
+      {
+        field: 'startDate',
+        oldValue: '2026-03-02T09:00:00.000Z',
+        newValue: '2026-03-03T09:00:00.000Z',
+        actorId: otherPm.id,
+      },
+      { field: 'assignedUserId', oldValue: dev.id, newValue: tester.id, actorId: pm.id },
+      { field: 'assignedRole', oldValue: 'developer', newValue: 'tester', actorId: pm.id },
+      { field: 'status', oldValue: 'todo', newValue: 'in_progress', actorId: dev.id },
+    ]);
+    expect(new Set(items.map((item) => item.taskId))).toEqual(new Set([task.id]));
+    for (const item of items)
+      expect(Date.parse(item.changedAt)).toBeGreaterThanOrEqual(Date.parse(task.createdAt));
+    // What the database holds: one row per change, the column names as fields.
+    const stored = await postgres.client.query(
+      'select field, actor_id from scrum.task_activity where task_id = $1 order by id',
+      [task.id],
+    );
+    expect(stored.rows.map((row) => row.field)).toEqual([
+      'status',
+      'assigned_role',
+      'assigned_user_id',
+      'start_date',
+      'end_date',
+      'status',
+    ]);
+    expect(await allPages((cursor) => history({ limit: 4, cursor }))).toEqual([
+      items.slice(0, 4).map((item) => item.id),
+      items.slice(4).map((item) => item.id),
+    ]);
+    // The new assignee sees it; someone who cannot see the task gets NotFound, as for the task itself.
+    expect((await history({}, tester)).items).toEqual(items);
+    const hidden = await expectHuddleError(history({}, otherDev), NotFoundError);
+    expect(hidden.message).toBe(`taskId: task ${task.id} does not exist`);
   });
 });

@@ -1,5 +1,20 @@
-import { checkIn, defineEntity, p, timestamps, timestamptz, touchUpdatedAt } from '@huddle/db';
-import { TASK_STATUSES, type TaskStatus, USER_ROLES, type UserRole } from '../schemas.ts';
+import {
+  checkIn,
+  defineEntity,
+  isoTimestampSql,
+  p,
+  timestamps,
+  timestamptz,
+  touchUpdatedAt,
+} from '@huddle/db';
+import type { TriggerDef } from '@mikro-orm/core';
+import {
+  TASK_STATUSES,
+  type TaskChangeField,
+  type TaskStatus,
+  USER_ROLES,
+  type UserRole,
+} from '../schemas.ts';
 import { appRole, appUserId, isManager, readOnlySelectAll, requestPolicy } from './policies.ts';
 import { ScrumUser } from './user.ts';
 
@@ -7,6 +22,38 @@ import { ScrumUser } from './user.ts';
 const taskVisible = `assigned_role = ${appRole} or assigned_user_id = ${appUserId} or created_by_id = ${appUserId} or ${isManager}`;
 /** Who may change a task: the managers, its assignee, and anyone of its role while nobody is assigned. */
 const taskWritable = `${isManager} or assigned_user_id = ${appUserId} or (assigned_user_id is null and assigned_role = ${appRole})`;
+
+/** The column of each field a task's history tracks (scrum.task_activity's `field`). */
+export const TASK_CHANGE_COLUMNS: Readonly<Record<TaskChangeField, string>> = {
+  status: 'status',
+  assignedRole: 'assigned_role',
+  assignedUserId: 'assigned_user_id',
+  startDate: 'start_date',
+  endDate: 'end_date',
+};
+const DATE_COLUMNS: readonly string[] = [TASK_CHANGE_COLUMNS.startDate, TASK_CHANGE_COLUMNS.endDate];
+
+/** A tracked column of the `old` or `new` row as the JSON its history keeps (timestamps as ISO text). */
+const trackedValueSql = (row: 'old' | 'new', column: string) =>
+  `to_jsonb(${DATE_COLUMNS.includes(column) ? isoTimestampSql(`${row}.${column}`) : `${row}.${column}`})`;
+
+/**
+ * Writes a task's history (scrum.task_activity): after every update, one row per tracked column whose value
+ * changed, by the request's user (`app.user_id`; none for an operator or a job). In the database, so no
+ * writer can skip it; its function runs as its owner (`security definer`, set in the migration), so requests
+ * need no privilege to write history, and have none.
+ */
+const recordActivity: TriggerDef = {
+  name: 'record_activity',
+  timing: 'after',
+  events: ['update'],
+  body: `insert into scrum.task_activity (task_id, actor_id, field, old_value, new_value)
+    select new.id, nullif(current_setting('app.user_id', true), '')::integer, change.field, change.old_value, change.new_value
+    from (values ${Object.values(TASK_CHANGE_COLUMNS)
+      .map((column) => `('${column}', ${trackedValueSql('old', column)}, ${trackedValueSql('new', column)})`)
+      .join(', ')}) as change (field, old_value, new_value)
+    where change.old_value is distinct from change.new_value; return null;`,
+};
 
 /** scrum.tasks: work assigned to a role and optionally a person, with its timeline and delay flag. */
 const ScrumTaskSchema = defineEntity({
@@ -48,6 +95,8 @@ const ScrumTaskSchema = defineEntity({
     { name: 'idx_tasks_role_status', properties: ['assignedRole', 'status'] },
     { name: 'idx_tasks_dates', properties: ['startDate', 'endDate'] },
     { name: 'idx_tasks_delayed', properties: ['isDelayed'], where: 'is_delayed = true' },
+    // Beyond the seed: the delayed list as it is read (end date passed, not done), most overdue first.
+    { name: 'tasks_end_date_id_index', properties: ['endDate', 'id'], where: "status <> 'done'" },
     // The seed's query "a user's tasks with a status, by priority desc then start date" in one index scan.
     {
       name: 'idx_tasks_user_status',
@@ -61,7 +110,7 @@ const ScrumTaskSchema = defineEntity({
     checkIn('tasks_assigned_role_check', 'assigned_role', USER_ROLES),
     { name: 'tasks_completed_at_check', expression: "(status = 'done') = (completed_at is not null)" },
   ],
-  triggers: [touchUpdatedAt],
+  triggers: [touchUpdatedAt, recordActivity],
   policies: [
     requestPolicy('tasks_select', 'select', { using: taskVisible }),
     // Only managers create tasks, in their own name.

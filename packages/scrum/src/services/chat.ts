@@ -1,4 +1,4 @@
-import { type EntityManager, ForbiddenError } from '@huddle/db';
+import { type EntityManager, executePrepared, ForbiddenError, preparedStatement } from '@huddle/db';
 import type { ScrumActor } from '../actor.ts';
 import {
   type ChannelHistoryInput,
@@ -110,53 +110,70 @@ export async function editMessage(
 }
 
 /**
- * One page of messages matching `where`, newest `limit` before message `before` (by created_at, then id),
- * returned oldest first, with the cursor of the next (older) page.
+ * A chat history's statement: the newest messages matching `where` before message `$2` (by created_at, then
+ * id; all of them when `$2` is null), at most `$1`, newest first; `where`'s own parameters from `$3`. Hot
+ * reads, so prepared statements whose rows are the answer.
  */
+function chatPageStatement(name: string, where: string) {
+  return preparedStatement<ChatMessage>(
+    name,
+    `select ${chatMessageColumnsSql('m')} from scrum.chat_messages m
+     where (${where})
+       and ($2::int is null
+            or (m.created_at, m.id) < (select c.created_at, c.id from scrum.chat_messages c where c.id = $2))
+     order by m.created_at desc, m.id desc limit $1`,
+  );
+}
+
+/** The seed's pattern (idx_chat_conversation): `$3` the actor, `$4` the other person. */
+const conversationStatement = chatPageStatement(
+  'scrum.conversation_page',
+  '(m.sender_id = $3 and m.recipient_id = $4) or (m.sender_id = $4 and m.recipient_id = $3)',
+);
+/** idx_chat_channel_history: `$3` the channel. */
+const channelHistoryStatement = chatPageStatement(
+  'scrum.channel_history_page',
+  'm.recipient_id is null and m.channel = $3',
+);
+
+/** One page of `statement`'s messages, returned oldest first, with the cursor of the next (older) page. */
 async function page(
   em: EntityManager,
-  where: string,
+  statement: ReturnType<typeof chatPageStatement>,
   params: unknown[],
   { before, limit }: { before?: number | undefined; limit: number },
 ): Promise<ChatPage> {
-  const cursor =
-    before === undefined
-      ? ''
-      : 'and (m.created_at, m.id) < (select c.created_at, c.id from scrum.chat_messages c where c.id = ?)';
-  const rows: ChatMessage[] = await em.execute(
-    `select ${chatMessageColumnsSql('m')} from scrum.chat_messages m where (${where}) ${cursor}
-     order by m.created_at desc, m.id desc limit ?`,
-    [...params, ...(before === undefined ? [] : [before]), limit + 1],
-  );
+  const rows = await executePrepared(em, statement, [limit + 1, before ?? null, ...params]);
   const messages = rows.slice(0, limit);
   const hasMore = rows.length > limit;
   return { messages: messages.reverse(), nextBefore: hasMore ? messages[0]!.id : null };
 }
 
-/** The direct messages between the actor and `userId` (the seed's pattern: idx_chat_conversation). */
+/** The direct messages between the actor and `userId`. */
 export function getConversation(
   em: EntityManager,
   actor: ScrumActor,
   input: ConversationInput,
 ): Promise<ChatPage> {
   const { userId, ...pageInput } = input;
-  return page(
-    em,
-    '(m.sender_id = ? and m.recipient_id = ?) or (m.sender_id = ? and m.recipient_id = ?)',
-    [actor.userId, userId, userId, actor.userId],
-    pageInput,
-  );
+  return page(em, conversationStatement, [actor.userId, userId], pageInput);
 }
 
-/** A channel's messages (idx_chat_channel_history). */
+/** A channel's messages. */
 export function getChannelHistory(
   em: EntityManager,
   _actor: ScrumActor,
   input: ChannelHistoryInput,
 ): Promise<ChatPage> {
   const { channel, ...pageInput } = input;
-  return page(em, 'm.recipient_id is null and m.channel = ?', [channel], pageInput);
+  return page(em, channelHistoryStatement, [channel], pageInput);
 }
+
+/** `chatEventOf`'s statement: `$1` the message's id (row-level security applies). */
+const chatMessageStatement = preparedStatement<ChatMessage>(
+  'scrum.chat_message',
+  `select ${chatMessageColumnsSql('m')} from scrum.chat_messages m where m.id = $1`,
+);
 
 /**
  * The event a chat subscriber receives for `notice`: the message as the actor sees it now (row-level
@@ -167,9 +184,6 @@ export async function chatEventOf(
   _actor: ScrumActor,
   notice: ChatEventNotice,
 ): Promise<ChatEvent | undefined> {
-  const [message]: ChatMessage[] = await em.execute(
-    `select ${chatMessageColumnsSql('m')} from scrum.chat_messages m where m.id = ?`,
-    [notice.messageId],
-  );
+  const [message] = await executePrepared(em, chatMessageStatement, [notice.messageId]);
   return message && { type: notice.type, message };
 }

@@ -1,4 +1,10 @@
-import { type EntityManager, keysetTimestampSql } from '@huddle/db';
+import {
+  type EntityManager,
+  executePrepared,
+  keysetTimestampSql,
+  outputColumnsSql,
+  preparedStatement,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import type {
@@ -13,8 +19,21 @@ import { notFound } from './access.ts';
 import { notificationColumnsSql } from './outputs.ts';
 
 /**
+ * `listUnreadNotifications`' statement: `$1` the actor, `$2` the limit (plus one), `$3`–`$4` the cursor's
+ * created_at and id (null on a first page).
+ */
+const unreadNotificationsStatement = preparedStatement<Notification & { cursorCreatedAt: string }>(
+  'scrum.unread_notifications_page',
+  `select ${notificationColumnsSql('n')}, ${keysetTimestampSql('n.created_at')} as "cursorCreatedAt"
+   from scrum.notifications n
+   where n.user_id = $1 and n.is_read = false
+     and ($3::timestamptz is null or (n.created_at, n.id) < ($3::timestamptz, $4::int))
+   order by n.created_at desc, n.id desc limit $2`,
+);
+
+/**
  * The actor's unread notifications, newest first, a page at a time (the seed's pattern:
- * idx_notifications_user_unread). Polled constantly, so one statement whose rows are the answer.
+ * idx_notifications_user_unread). Polled constantly, so one prepared statement whose rows are the answer.
  */
 export async function listUnreadNotifications(
   em: EntityManager,
@@ -22,13 +41,11 @@ export async function listUnreadNotifications(
   input: ListUnreadNotificationsInput,
 ): Promise<NotificationPage> {
   const { limit, cursor } = input;
-  const rows = await em.execute<(Notification & { cursorCreatedAt: string })[]>(
-    `select ${notificationColumnsSql('n')}, ${keysetTimestampSql('n.created_at')} as "cursorCreatedAt"
-     from scrum.notifications n
-     where n.user_id = ? and n.is_read = false ${cursor ? 'and (n.created_at, n.id) < (?::timestamptz, ?)' : ''}
-     order by n.created_at desc, n.id desc limit ?`,
-    [actor.userId, ...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, unreadNotificationsStatement, [
+    actor.userId,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
   return toPage(
     rows,
     limit,
@@ -63,10 +80,15 @@ export async function markAllNotificationsRead(em: EntityManager, actor: ScrumAc
   return { marked: result.affectedRows };
 }
 
+/** `countUnreadNotifications`' statement: `$1` the actor (idx_notifications_user_unread). */
+const unreadCountStatement = preparedStatement<UnreadCount>(
+  'scrum.unread_notification_count',
+  `select ${outputColumnsSql<UnreadCount>({ unread: 'count(*)::int' })}
+   from scrum.notifications n where n.user_id = $1 and n.is_read = false`,
+);
+
+/** How many unread notifications the actor has: polled like the list, so a prepared statement too. */
 export async function countUnreadNotifications(em: EntityManager, actor: ScrumActor): Promise<UnreadCount> {
-  const [row] = await em.execute<{ unread: number }[]>(
-    'select count(*)::int as unread from scrum.notifications where user_id = ? and is_read = false',
-    [actor.userId],
-  );
-  return { unread: row?.unread ?? 0 };
+  const [count] = await executePrepared(em, unreadCountStatement, [actor.userId]);
+  return count!;
 }

@@ -1,6 +1,6 @@
 import { isoTimestampSql, outputColumnsSql } from '@huddle/db';
 import type { ScrumNotification } from '../entities/notification.ts';
-import type { ScrumTask } from '../entities/task.ts';
+import { type ScrumTask, TASK_CHANGE_COLUMNS } from '../entities/task.ts';
 import type { ScrumTriageItem } from '../entities/triage-item.ts';
 import type { ScrumUser } from '../entities/user.ts';
 import type {
@@ -9,6 +9,7 @@ import type {
   Invitation,
   Notification,
   Task,
+  TaskChange,
   TeamMember,
   TriageItem,
 } from '../schemas.ts';
@@ -52,6 +53,18 @@ export function toCurrentUser(user: ScrumUser): CurrentUser {
   };
 }
 
+/**
+ * Whether a task is delayed is decided when it is read: its end date has passed and it is not done
+ * (`isDelayedSql` in statements). The stored `is_delayed` flag is the `detect-delays` job's record of which
+ * delays it has notified, not the answer.
+ */
+function isDelayed(task: ScrumTask): boolean {
+  return task.status !== 'done' && task.endDate.getTime() <= Date.now();
+}
+
+/** `isDelayed` of the scrum.tasks row aliased `t`, at the statement's time. */
+const isDelayedSql = (t: string) => `(${t}.status <> 'done' and ${t}.end_date <= now())`;
+
 export function toTask(task: ScrumTask): Task {
   return {
     id: task.id,
@@ -63,7 +76,7 @@ export function toTask(task: ScrumTask): Task {
     startDate: task.startDate.toISOString(),
     endDate: task.endDate.toISOString(),
     completedAt: iso(task.completedAt),
-    isDelayed: task.isDelayed,
+    isDelayed: isDelayed(task),
     epicId: task.epicId ?? null,
     storyId: task.storyId ?? null,
     priority: task.priority,
@@ -85,13 +98,29 @@ export function taskColumnsSql(t: string): string {
     startDate: isoTimestampSql(`${t}.start_date`),
     endDate: isoTimestampSql(`${t}.end_date`),
     completedAt: isoTimestampSql(`${t}.completed_at`),
-    isDelayed: `${t}.is_delayed`,
+    isDelayed: isDelayedSql(t),
     epicId: `${t}.epic_id`,
     storyId: `${t}.story_id`,
     priority: `${t}.priority`,
     createdById: `${t}.created_by_id`,
     createdAt: isoTimestampSql(`${t}.created_at`),
     updatedAt: isoTimestampSql(`${t}.updated_at`),
+  });
+}
+
+/** A `TaskChange` from the scrum.task_activity row aliased `a` (its `field` is a column name). */
+export function taskChangeColumnsSql(a: string): string {
+  const fieldOfColumn = Object.entries(TASK_CHANGE_COLUMNS)
+    .map(([field, column]) => `when '${column}' then '${field}'`)
+    .join(' ');
+  return outputColumnsSql<TaskChange>({
+    id: `${a}.id`,
+    taskId: `${a}.task_id`,
+    actorId: `${a}.actor_id`,
+    field: `case ${a}.field ${fieldOfColumn} end`,
+    oldValue: `${a}.old_value`,
+    newValue: `${a}.new_value`,
+    changedAt: isoTimestampSql(`${a}.changed_at`),
   });
 }
 

@@ -20,6 +20,9 @@ import type {
   ListMyTasksInput,
   ListTasksByRoleInput,
   Task,
+  TaskChange,
+  TaskChangePage,
+  TaskHistoryInput,
   TaskIdInput,
   TaskPage,
   TaskStatus,
@@ -27,7 +30,7 @@ import type {
 } from '../schemas.ts';
 import { activeUserIdsWithRoles, isVisible, notFound, requireActiveUser, requireManager } from './access.ts';
 import { notify } from './notify.ts';
-import { taskColumnsSql, toTask } from './outputs.ts';
+import { taskChangeColumnsSql, taskColumnsSql, toTask } from './outputs.ts';
 
 const taskNotFound = (taskId: number) => notFound('taskId', 'task', taskId);
 
@@ -164,9 +167,18 @@ export async function changeTaskStatus(
   return task;
 }
 
+/** `getTask`'s statement: `$1` the task's id (row-level security applies). */
+const taskStatement = preparedStatement<Task>(
+  'scrum.task',
+  `select ${taskColumnsSql('t')} from scrum.tasks t where t.id = $1`,
+);
+
+/** One task, rendered by the database (a hot read: one prepared statement, no entity hydrated). */
 export async function getTask(em: EntityManager, _actor: ScrumActor, input: TaskIdInput): Promise<Task> {
   const { taskId } = input;
-  return toTask(await findTask(em, taskId));
+  const [task] = await executePrepared(em, taskStatement, [taskId]);
+  if (!task) throw taskNotFound(taskId);
+  return task;
 }
 
 /**
@@ -174,21 +186,37 @@ export async function getTask(em: EntityManager, _actor: ScrumActor, input: Task
  * cursor can continue from). Each row also carries its start date with microseconds, for the cursor.
  */
 const TASK_ROW_SQL = `${taskColumnsSql('t')}, ${keysetTimestampSql('t.start_date')} as "cursorStartDate"`;
-const TASK_ORDER_SQL = 'order by t.priority desc, t.start_date, t.id';
 type TaskRow = Task & { cursorStartDate: string };
 type TaskCursor = readonly [priority: number, startDate: string, id: number];
 
-/** The rows after `cursor` in TASK_ORDER_SQL's order (all rows on a first page). */
-function afterTaskCursorSql(cursor: TaskCursor | undefined): { sql: string; params: unknown[] } {
-  if (!cursor) return { sql: 'true', params: [] };
-  const [priority, startDate, id] = cursor;
-  return {
-    sql: '(t.priority < ? or (t.priority = ? and (t.start_date, t.id) > (?::timestamptz, ?)))',
-    params: [priority, priority, startDate, id],
-  };
+/**
+ * A task list's statement, one page of the tasks matching `where` (row-level security applies) in the lists'
+ * order: `$1` the limit (plus one), `$2`–`$4` the cursor's priority, start date and id (null on a first
+ * page); `where`'s own parameters from `$5`. Hot reads, so each list is a prepared statement whose rows are
+ * the answer.
+ */
+function taskPageStatement(name: string, where: string) {
+  return preparedStatement<TaskRow>(
+    name,
+    `select ${TASK_ROW_SQL} from scrum.tasks t
+     where ${where}
+       and ($2::int is null or t.priority < $2
+            or (t.priority = $2 and (t.start_date, t.id) > ($3::timestamptz, $4::int)))
+     order by t.priority desc, t.start_date, t.id limit $1`,
+  );
 }
 
-function toTaskPage(rows: TaskRow[], limit: number): TaskPage {
+async function taskPage(
+  em: EntityManager,
+  statement: ReturnType<typeof taskPageStatement>,
+  params: unknown[],
+  { limit, cursor }: { limit: number; cursor?: TaskCursor | undefined },
+): Promise<TaskPage> {
+  const rows = await executePrepared(em, statement, [
+    limit + 1,
+    ...(cursor ?? [null, null, null]),
+    ...params,
+  ]);
   return toPage(
     rows,
     limit,
@@ -197,53 +225,34 @@ function toTaskPage(rows: TaskRow[], limit: number): TaskPage {
   );
 }
 
-/** One page of the tasks matching `where` (row-level security applies), in TASK_ORDER_SQL's order. */
-async function taskPage(
-  em: EntityManager,
-  where: string,
-  params: unknown[],
-  { limit, cursor }: { limit: number; cursor?: TaskCursor | undefined },
-): Promise<TaskPage> {
-  const after = afterTaskCursorSql(cursor);
-  const rows = await em.execute<TaskRow[]>(
-    `select ${TASK_ROW_SQL} from scrum.tasks t where (${where}) and ${after.sql} ${TASK_ORDER_SQL} limit ?`,
-    [...params, ...after.params, limit + 1],
-  );
-  return toTaskPage(rows, limit);
-}
-
-/**
- * `listMyTasks`' statement: `$1` the actor, `$2` the status, `$3` the limit (plus one), `$4`–`$6` the
- * cursor's priority, start date and id (null on a first page).
- */
-const myTasksStatement = preparedStatement<TaskRow>(
-  'scrum.my_tasks_page',
-  `select ${TASK_ROW_SQL} from scrum.tasks t
-   where t.assigned_user_id = $1 and t.status = $2
-     and ($4::int is null or t.priority < $4
-          or (t.priority = $4 and (t.start_date, t.id) > ($5::timestamptz, $6::int)))
-   ${TASK_ORDER_SQL} limit $3`,
+/** idx_tasks_user_status: `$5` the actor (and `$6` the status). */
+const myTasksStatement = taskPageStatement('scrum.my_tasks_page', 't.assigned_user_id = $5');
+const myStatusTasksStatement = taskPageStatement(
+  'scrum.my_status_tasks_page',
+  't.assigned_user_id = $5 and t.status = $6',
 );
 
 /**
- * The actor's tasks with `status`, a page at a time, by priority (highest first) then start date:
- * idx_tasks_user_status. A hot read, so one prepared statement whose rows are the answer (no entities
- * hydrated); row-level security applies.
+ * The actor's tasks (optionally with one status), a page at a time, by priority (highest first) then start
+ * date: idx_tasks_user_status.
  */
-export async function listMyTasks(
+export function listMyTasks(
   em: EntityManager,
   actor: ScrumActor,
   input: ListMyTasksInput,
 ): Promise<TaskPage> {
-  const { status, limit, cursor } = input;
-  const rows = await executePrepared(em, myTasksStatement, [
-    actor.userId,
-    status,
-    limit + 1,
-    ...(cursor ?? [null, null, null]),
-  ]);
-  return toTaskPage(rows, limit);
+  const { status, ...page } = input;
+  return status === undefined
+    ? taskPage(em, myTasksStatement, [actor.userId], page)
+    : taskPage(em, myStatusTasksStatement, [actor.userId, status], page);
 }
+
+/** idx_tasks_role_status: `$5` the role (and `$6` the status). */
+const roleTasksStatement = taskPageStatement('scrum.role_tasks_page', 't.assigned_role = $5');
+const roleStatusTasksStatement = taskPageStatement(
+  'scrum.role_status_tasks_page',
+  't.assigned_role = $5 and t.status = $6',
+);
 
 /** A role's tasks (optionally with one status), a page at a time; others' roles are invisible. */
 export function listTasksByRole(
@@ -253,23 +262,33 @@ export function listTasksByRole(
 ): Promise<TaskPage> {
   const { role, status, ...page } = input;
   return status === undefined
-    ? taskPage(em, 't.assigned_role = ?', [role], page)
-    : taskPage(em, 't.assigned_role = ? and t.status = ?', [role, status], page);
+    ? taskPage(em, roleTasksStatement, [role], page)
+    : taskPage(em, roleStatusTasksStatement, [role, status], page);
 }
 
-/** Delayed tasks not done yet, the most overdue first (idx_tasks_delayed), a page at a time. */
+/**
+ * `listDelayedTasks`' statement: `$1` the limit (plus one), `$2`–`$3` the cursor's end date and id (null on
+ * a first page).
+ */
+const delayedTasksStatement = preparedStatement<Task & { cursorEndDate: string }>(
+  'scrum.delayed_tasks_page',
+  `select ${taskColumnsSql('t')}, ${keysetTimestampSql('t.end_date')} as "cursorEndDate" from scrum.tasks t
+   where t.status <> 'done' and t.end_date <= now()
+     and ($2::timestamptz is null or (t.end_date, t.id) > ($2::timestamptz, $3::int))
+   order by t.end_date, t.id limit $1`,
+);
+
+/**
+ * The tasks delayed now — end date passed, not done — the most overdue first (tasks_end_date_id_index), a page
+ * at a time: true when read, whether or not the `detect-delays` job has flagged them yet.
+ */
 export async function listDelayedTasks(
   em: EntityManager,
   _actor: ScrumActor,
   input: ListDelayedTasksInput,
 ): Promise<TaskPage> {
   const { limit, cursor } = input;
-  const rows = await em.execute<(Task & { cursorEndDate: string })[]>(
-    `select ${taskColumnsSql('t')}, ${keysetTimestampSql('t.end_date')} as "cursorEndDate" from scrum.tasks t
-     where t.is_delayed and t.status <> 'done' ${cursor ? 'and (t.end_date, t.id) > (?::timestamptz, ?)' : ''}
-     order by t.end_date, t.id limit ?`,
-    [...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, delayedTasksStatement, [limit + 1, ...(cursor ?? [null, null])]);
   return toPage(
     rows,
     limit,
@@ -278,6 +297,9 @@ export async function listDelayedTasks(
   );
 }
 
+/** idx_tasks_epic: `$5` the epic. */
+const epicTasksStatement = taskPageStatement('scrum.epic_tasks_page', 't.epic_id = $5');
+
 /** An epic's tasks (the seed's free-text `epic_id`, idx_tasks_epic), a page at a time. */
 export function listEpicTasks(
   em: EntityManager,
@@ -285,5 +307,43 @@ export function listEpicTasks(
   input: ListEpicTasksInput,
 ): Promise<TaskPage> {
   const { epicId, ...page } = input;
-  return taskPage(em, 't.epic_id = ?', [epicId], page);
+  return taskPage(em, epicTasksStatement, [epicId], page);
+}
+
+/**
+ * `listTaskHistory`'s statement: `$1` the task, `$2` the limit (plus one), `$3`–`$4` the cursor's changed_at
+ * and id (null on a first page). Row-level security shows the history of visible tasks only.
+ */
+const taskHistoryStatement = preparedStatement<TaskChange & { cursorChangedAt: string }>(
+  'scrum.task_history_page',
+  `select ${taskChangeColumnsSql('a')}, ${keysetTimestampSql('a.changed_at')} as "cursorChangedAt"
+   from scrum.task_activity a
+   where a.task_id = $1
+     and ($3::timestamptz is null or (a.changed_at, a.id) < ($3::timestamptz, $4::int))
+   order by a.changed_at desc, a.id desc limit $2`,
+);
+
+/**
+ * A task's history (status, assignee and date changes: by whom, when, before and after), newest first, a
+ * page at a time (task_activity_task_id_changed_at_index). A task the actor cannot see is NotFound.
+ */
+export async function listTaskHistory(
+  em: EntityManager,
+  _actor: ScrumActor,
+  input: TaskHistoryInput,
+): Promise<TaskChangePage> {
+  const { taskId, limit, cursor } = input;
+  const rows = await executePrepared(em, taskHistoryStatement, [
+    taskId,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
+  // No rows: a task without changes (yet), or one the actor may not see.
+  if (rows.length === 0 && !(await isVisible(em, 'tasks', taskId))) throw taskNotFound(taskId);
+  return toPage(
+    rows,
+    limit,
+    ({ cursorChangedAt: _, ...change }) => change,
+    (row) => [row.cursorChangedAt, row.id],
+  );
 }
