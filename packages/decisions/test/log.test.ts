@@ -336,6 +336,7 @@ describe('ADR export and import', () => {
       { path: 'docs/adr/0003-no-decision.md', content: '# Something\n\n## Context\n\nNo outcome yet.\n' },
       { path: 'docs/adr/0004-bad-status.md', content: '---\nstatus: maybe\n---\n# X\n\n## Decision\n\nY.\n' },
       { path: 'docs/adr/notes.txt', content: 'not markdown' },
+      { path: 'docs/adr/0005-use-madr-again.md', content: '# Use MADR\n\n## Decision\n\nAgain.\n' },
     ];
     const report = await callStepped(test.db, cast.member, adr.import, { projectId, files });
     expect(report.files.map(({ outcome, reason }) => ({ outcome, reason }))).toEqual([
@@ -356,6 +357,11 @@ describe('ADR export and import', () => {
           'docs/adr/0004-bad-status.md: status: "maybe" is not one of proposed, accepted, rejected, deprecated, superseded (or draft)',
       },
       { outcome: 'skipped', reason: 'docs/adr/notes.txt: path: not a Markdown (.md) file' },
+      {
+        outcome: 'skipped',
+        reason:
+          'docs/adr/0005-use-madr-again.md: title: docs/adr/0002-use-madr.md of this import already has this title',
+      },
     ]);
     expect(report.files[0]!.notes).toEqual(['sections not imported (no field holds them): Consequences']);
     const first = await call(test.db, cast.member, decisions.get, {

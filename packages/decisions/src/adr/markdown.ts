@@ -166,7 +166,7 @@ const frontMatterSchema = z
   .object({
     title: z.string().optional(),
     status: z.string().optional(),
-    date: z.union([z.string(), z.date()]).optional(),
+    date: z.string().optional(),
     deciders: stringList.optional(),
     'decision-makers': stringList.optional(),
     against: stringList.optional(),
@@ -280,13 +280,12 @@ function readStatus(value: string): { status: DecisionStatus; supersededBy: stri
 }
 
 /** A `date` as ISO 8601: a day (`2026-03-01`, midnight UTC) or a timestamp. */
-function readDate(value: string | Date): string {
-  const date =
-    value instanceof Date
-      ? value
-      : new Date(/^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? `${value.trim()}T00:00:00Z` : value);
-  if (Number.isNaN(date.getTime())) {
-    throw new AdrParseError('date', 'must be a day (YYYY-MM-DD) or an ISO 8601 timestamp');
+function readDate(value: string): string {
+  const day = value.trim();
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(day) ? `${day}T00:00:00Z` : day);
+  // PostgreSQL's timestamps have no year 0, which Date accepts.
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) {
+    throw new AdrParseError('date', 'must be a day (YYYY-MM-DD) or an ISO 8601 timestamp, years 1 to 9999');
   }
   return date.toISOString();
 }

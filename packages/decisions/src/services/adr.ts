@@ -213,19 +213,19 @@ export async function importDecisions(
       'select lower(title) as title, min(id) as id from decisions.decisions where project_id = ? and deleted_at is null group by lower(title)',
       [projectId],
     );
-    const taken = new Map(existing.map((row) => [row.title, row.id]));
+    const taken = new Map(existing.map((row) => [row.title, `decision ${row.id} of project ${projectId}`]));
     const parsed = read.filter((file) => {
       const key = file.record.title.toLowerCase();
-      const other = taken.get(key);
-      if (other !== undefined) {
+      const holder = taken.get(key);
+      if (holder !== undefined) {
         reports[file.index] = {
           ...reports[file.index]!,
           outcome: 'skipped',
-          reason: `${file.path}: title: decision ${other} of project ${projectId} already has this title`,
+          reason: `${file.path}: title: ${holder} already has this title`,
         };
         return false;
       }
-      taken.set(key, 0);
+      taken.set(key, `${file.path} of this import`);
       return true;
     });
     if (parsed.length === 0) return;
