@@ -236,8 +236,8 @@ describe('the decision log over HTTP: revisions, search, ADR export and import',
     const viewer = await signedIn('member@example.com');
     const created = await director.decisions.decisions.create.mutate({
       projectId: alphaId,
-      title: 'Adopt Kafka for the event bus',
-      statement: 'We will adopt Kafka because we need replay.',
+      title: 'Keep the audit trail replayable',
+      statement: 'We will keep the audit trail in a log we can replay.',
       confidence: 0.9,
     });
     await director.decisions.decisions.edit.mutate({
@@ -260,13 +260,15 @@ describe('the decision log over HTTP: revisions, search, ADR export and import',
       await count('select count(*) from decisions.decision_revisions where decision_id = ?', [created.id]),
     ).toBe(2);
 
-    const found = await viewer.decisions.search.query({ text: 'replaying kafka' });
+    const found = await viewer.decisions.search.query({ text: 'replaying the audit trail' });
     expect(found.items[0]).toMatchObject({ id: created.id, textRank: 1 });
     const outsider = await failure(viewer.decisions.search.query({ text: 'kafka', projectId: betaId }));
     expect(outsider.data?.code).toBe('NOT_FOUND');
 
     const exported = await director.decisions.adr.export.query({ projectId: alphaId });
-    const file = exported.items.find((item) => item.content.includes('# Adopt Kafka for the event bus'))!;
+    const file = exported.items.find((item) =>
+      item.path.startsWith(`${String(created.id).padStart(4, '0')}-`),
+    )!;
     expect(file.content).toContain('status: accepted');
     const report = await director.decisions.adr.import.mutate({ projectId: betaId, files: [file] });
     expect(report).toMatchObject({ imported: 1, skipped: 0 });

@@ -470,11 +470,13 @@ export const revisionSchema = z.object({
 });
 export const revisionPageSchema = pageOf(revisionSchema);
 
-/** ADR files per export page and per import call, and the longest file (characters). */
+/** ADR files per export page and per import call, and the longest file an import takes (characters). */
 export const ADR_FILES_MAX = 100;
-export const ADR_FILE_MAX_LENGTH = 256 * 1024;
+export const ADR_FILE_MAX_LENGTH = 512 * 1024;
 /** A file of an ADR folder: its path in the folder (`/`-separated) and its Markdown. */
-export const adrFileSchema = z.object({
+export const adrFileSchema = z.object({ path: z.string(), content: z.string() });
+/** A file to import; a decision's longest fields fit, but not a pathological one's escaped ones. */
+const adrFileInputSchema = z.object({
   path: text().trim().min(1).max(300),
   content: text().max(ADR_FILE_MAX_LENGTH),
 });
@@ -487,7 +489,7 @@ export const exportDecisionsInputSchema = z.object({
 });
 export const importDecisionsInputSchema = z.object({
   projectId: serialId(),
-  files: z.array(adrFileSchema).min(1).max(ADR_FILES_MAX),
+  files: z.array(adrFileInputSchema).min(1).max(ADR_FILES_MAX),
 });
 export const adrFilePageSchema = pageOf(adrFileSchema);
 export const adrImportReportSchema = z.object({
