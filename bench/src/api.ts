@@ -1,6 +1,7 @@
 import type { ApiServer } from '@huddle/api/server';
 import { issueToken } from '@huddle/composition';
 import type { Database } from '@huddle/db';
+import { hashEmbedding, SEARCH_CANDIDATES, searchDecisionsStatement } from '@huddle/decisions';
 import pg from 'pg';
 import { projectWithDecisions, repositoryWithPlans, teamWithTasks, votingSession } from './api-fixtures.ts';
 import { type HttpClientPlan, type LoadFigures, load, loadOverHttp } from './http-load.ts';
@@ -105,8 +106,8 @@ function queryUrl(apiUrl: string, procedure: string, input: unknown): string {
  * The hottest procedures over the API's HTTP (tRPC, tokens, least privilege, the service) against raw `pg`
  * doing the same database work, each with a pool of 10 on the same server in the same run, from 32
  * concurrent clients: poker's vote and session read, and one read of each other module — scrum's own tasks,
- * a decisions project's log, a planner plan version — and scrum's
- * newer reads, all of one's tasks (no status) and a task's history. The raw side runs as the owner, without the role switch
+ * a decisions project's log and a search of it, a planner plan version — and scrum's newer reads, all of
+ * one's tasks (no status) and a task's history. The raw side runs as the owner, without the role switch
  * and row-level-security settings, but reads the actor's row where the module's actor load checks something
  * the answer depends on (scrum: still active; decisions: not deleted); poker's participant reads cover its
  * actor, and planner's has no row.
@@ -139,6 +140,17 @@ export async function benchApi(
     const myTasksUrl = queryUrl(apiUrl, 'scrum.tasks.mine', { status: 'todo' });
     const allMyTasksUrl = queryUrl(apiUrl, 'scrum.tasks.mine', {});
     const decisionsUrl = queryUrl(apiUrl, 'decisions.decisions.list', { projectId });
+    const searchText = 'meeting agreed thing';
+    const searchUrl = queryUrl(apiUrl, 'decisions.search', { text: searchText });
+    const search = searchDecisionsStatement({
+      text: searchText,
+      vector: hashEmbedding(searchText),
+      projectIds: [projectId],
+      limit: 20,
+      after: undefined,
+    });
+    let placeholder = 0;
+    const searchSql = search.sql.replace(/\?/g, () => `$${++placeholder}`);
     const card = (client: number, iteration: number) => CARDS[(client + iteration) % CARDS.length]!;
     const votes = CARDS.map((points) => JSON.stringify({ storyId, points }));
     return await compare(durationMs, pool, [
@@ -246,6 +258,25 @@ export async function benchApi(
              order by decided_at desc, id desc limit 51`,
             [projectId],
           ],
+        ],
+      },
+      {
+        // The fused search's statement as the service builds it (the raw side embeds the text once, before).
+        name: 'decision search',
+        procedure: 'decisions.search',
+        api: decisionsTokens.map((token) => ({ url: searchUrl, method: 'GET', token })),
+        raw: (client) => [
+          ['select id, role from decisions.users where id = $1 and deleted_at is null', [members[client]]],
+          [
+            `select p.id from decisions.project_members m join decisions.projects p on p.id = m.project_id
+             where m.user_id = $1 and p.archived_at is null`,
+            [members[client]],
+          ],
+          [
+            `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)`,
+            [String(SEARCH_CANDIDATES)],
+          ],
+          [searchSql, search.params],
         ],
       },
       {

@@ -236,6 +236,67 @@ describe('decisions over HTTP with the typed client', () => {
   });
 });
 
+describe('the decision log over HTTP: revisions, search, ADR export and import', () => {
+  it('records who changed a decision, finds it by words, and moves it between projects as ADR files', async () => {
+    const viewer = await signedIn('member@example.com');
+    const created = await director.decisions.decisions.create.mutate({
+      projectId: alphaId,
+      title: 'Keep the audit trail replayable',
+      statement: 'We will keep the audit trail in a log we can replay.',
+      confidence: 0.9,
+    });
+    await director.decisions.decisions.edit.mutate({
+      decisionId: created.id,
+      rationale: 'Replay of events.',
+    });
+    await director.decisions.decisions.transition.mutate({ decisionId: created.id, status: 'accepted' });
+    const revisions = await viewer.decisions.decisions.revisions.query({ decisionId: created.id });
+    expect(
+      revisions.items.map(({ revision, changedFields, changedByName }) => ({
+        revision,
+        changedFields,
+        changedByName,
+      })),
+    ).toEqual([
+      { revision: 2, changedFields: ['status'], changedByName: 'Test Director' },
+      { revision: 1, changedFields: ['rationale'], changedByName: 'Test Director' },
+    ]);
+    expect(
+      await count('select count(*) from decisions.decision_revisions where decision_id = ?', [created.id]),
+    ).toBe(2);
+
+    const found = await viewer.decisions.search.query({ text: 'replaying the audit trail' });
+    expect(found.items[0]).toMatchObject({ id: created.id, textRank: 1 });
+    const outsider = await failure(viewer.decisions.search.query({ text: 'kafka', projectId: betaId }));
+    expect(outsider.data?.code).toBe('NOT_FOUND');
+
+    const exported = await director.decisions.adr.export.query({ projectId: alphaId });
+    const file = exported.items.find((item) =>
+      item.path.startsWith(`${String(created.id).padStart(4, '0')}-`),
+    )!;
+    expect(file.content).toContain('status: accepted');
+    const report = await director.decisions.adr.import.mutate({ projectId: betaId, files: [file] });
+    expect(report).toMatchObject({ imported: 1, skipped: 0 });
+    const copy = await director.decisions.decisions.get.query({ decisionId: report.files[0]!.decisionId! });
+    expect(copy).toMatchObject({
+      projectId: betaId,
+      title: created.title,
+      rationale: 'Replay of events.',
+      status: 'accepted',
+    });
+
+    const before = await count('select count(*) from decisions.decisions');
+    const refused = await failure(director.decisions.adr.import.mutate({ projectId: betaId, files: [] }));
+    expect(refused.data?.code).toBe('BAD_REQUEST');
+    expect(refused.message).toMatch(/^files: /);
+    const forbidden = await failure(
+      viewer.decisions.adr.import.mutate({ projectId: alphaId, files: [file] }),
+    );
+    expect(forbidden.data?.code).toBe('FORBIDDEN');
+    expect(await count('select count(*) from decisions.decisions')).toBe(before);
+  });
+});
+
 describe('decisions: bounded work per request', () => {
   // Before extraction became linear, 40,000 dots took 2.7 s of the event loop and 120,000 took 33 s, while
   // /health from another client waited; 400 KiB took minutes. It must complete, and /health answer beside it.

@@ -286,6 +286,8 @@ export function toHuddleError(error: unknown, options: ToHuddleErrorOptions = {}
     case '22001':
       return new InvalidInputError(`value too long: ${pg.message}`, info, { cause: error });
     case '22P02':
+    // datetime_field_overflow: a date PostgreSQL has no room for (year 0, which JavaScript's Date accepts).
+    case '22008':
       return new InvalidInputError(`invalid value: ${pg.message}`, info, { cause: error });
     // character_not_in_repertoire (a NUL or an invalid byte in text) and untranslatable_character
     // (`\u0000` in jsonb): text PostgreSQL cannot store.

@@ -121,6 +121,14 @@ describe('database errors become typed errors naming the constraint', () => {
     expect(error.message).toMatch(/^name: is required/);
   });
 
+  it('a date PostgreSQL cannot hold (year 0) → InvalidInputError, not a server error', async () => {
+    const error = await failure(() =>
+      inRequestScope(database.db.orm, (em) => em.execute(`select '0000-02-29T22:54:38.000Z'::timestamptz`)),
+    );
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toMatch(/^invalid value: date\/time field value out of range/);
+  });
+
   it('text PostgreSQL cannot store (NUL in text or in jsonb) → InvalidInputError', async () => {
     const inText = await failure(() =>
       inRequestScope(database.db.orm, (em) => em.execute("select convert_from('\\x00'::bytea, 'UTF8')")),

@@ -19,12 +19,14 @@ export const decisionsActor: ActorSpec<DecisionsActor> = {
   },
   subject: (actor) => String(actor.userId),
   load: {
-    sql: 'select role from decisions.users where id = ? and deleted_at is null',
+    sql: 'select id, role from decisions.users where id = ? and deleted_at is null',
     params: (actor) => [actor.userId],
     confirm(actor, row) {
       if (!row)
         throw new UnauthorizedError(`subject: decisions user ${actor.userId} does not exist or was deleted`);
       return { module: 'decisions', userId: actor.userId, role: row.role as UserRole };
     },
+    // Who a revision records as its author (the record_revision trigger) and whose revisions a request reads.
+    settings: { 'app.user_id': 'id' },
   },
 };

@@ -21,6 +21,7 @@ export {
   REALISTIC_PER_SCALE,
   realisticUserEmail,
 } from './seeders/realistic.ts';
+export { exportDecisions, importDecisions } from './services/adr.ts';
 export {
   createDecision,
   deleteDecision,
@@ -43,6 +44,8 @@ export {
   unarchiveProject,
 } from './services/projects.ts';
 export { relateDecisions, supersedeChain } from './services/relationships.ts';
+export { listRevisions } from './services/revisions.ts';
+export { searchDecisions, searchDecisionsStatement } from './services/search.ts';
 export { similarDecisions } from './services/similarity.ts';
 export {
   createTranscript,

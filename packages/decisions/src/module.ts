@@ -5,6 +5,7 @@ import { DecisionsDecision } from './entities/decision.ts';
 import { DecisionsProject } from './entities/project.ts';
 import { DecisionsProjectMember } from './entities/project-member.ts';
 import { DecisionsRelationship } from './entities/relationship.ts';
+import { DecisionsRevision } from './entities/revision.ts';
 import { DecisionsTranscript } from './entities/transcript.ts';
 import { DecisionsUser } from './entities/user.ts';
 import { decisionsJobs } from './jobs.ts';
@@ -28,6 +29,7 @@ export const decisionsModule = {
     DecisionsTranscript,
     DecisionsDecision,
     DecisionsRelationship,
+    DecisionsRevision,
   ],
   migrations: decisionsMigrations,
   requestRole: DECISIONS_REQUEST_ROLE,

@@ -3,6 +3,8 @@ import type { DecisionsActor } from './actor.ts';
 import type { DecisionsResources } from './resources.ts';
 import {
   addMemberInputSchema,
+  adrFilePageSchema,
+  adrImportReportSchema,
   changeMemberRoleInputSchema,
   changePasswordInputSchema,
   changeUserRoleInputSchema,
@@ -15,10 +17,13 @@ import {
   decisionPageSchema,
   decisionSchema,
   editDecisionInputSchema,
+  exportDecisionsInputSchema,
   extractionSchema,
+  importDecisionsInputSchema,
   listDecisionsInputSchema,
   listMembersInputSchema,
   listProjectsInputSchema,
+  listRevisionsInputSchema,
   listTranscriptsInputSchema,
   listUsersInputSchema,
   memberPageSchema,
@@ -30,6 +35,9 @@ import {
   relationshipSchema,
   removedMemberSchema,
   removeMemberInputSchema,
+  revisionPageSchema,
+  searchInputSchema,
+  searchPageSchema,
   signInInputSchema,
   similarDecisionSchema,
   similarInputSchema,
@@ -42,6 +50,7 @@ import {
   userPageSchema,
   userSchema,
 } from './schemas.ts';
+import { exportDecisions, importDecisions } from './services/adr.ts';
 import {
   createDecision,
   deleteDecision,
@@ -64,6 +73,8 @@ import {
   unarchiveProject,
 } from './services/projects.ts';
 import { relateDecisions, supersedeChain } from './services/relationships.ts';
+import { listRevisions } from './services/revisions.ts';
+import { searchDecisions } from './services/search.ts';
 import { similarDecisions } from './services/similarity.ts';
 import { createTranscript, getTranscript, listTranscripts } from './services/transcripts.ts';
 import {
@@ -210,6 +221,28 @@ export const decisionsOperations = {
       output: supersedeChainSchema,
       run: supersedeChain,
     }),
+    /** The decision before each of its changes (edits, transitions, deletion, links), latest first. */
+    revisions: operation.query({
+      input: listRevisionsInputSchema,
+      output: revisionPageSchema,
+      run: listRevisions,
+    }),
+  },
+
+  /** The log as architecture decision records: Markdown files, one per decision. */
+  adr: {
+    /** A page of MADR-style files of one project, or of every project the caller is a member of. */
+    export: operation.query({
+      input: exportDecisionsInputSchema.prefault({}),
+      output: adrFilePageSchema,
+      run: exportDecisions,
+    }),
+    /** MADR, log4brains or adr-tools files into a project, with a report per file; embedding runs outside transactions. */
+    import: operation.stepped({
+      input: importDecisionsInputSchema,
+      output: adrImportReportSchema,
+      run: importDecisions,
+    }),
   },
 
   /** Decisions nearest in meaning to a decision or a text, in projects the caller is a member of. */
@@ -218,4 +251,7 @@ export const decisionsOperations = {
     output: similarDecisionSchema.array(),
     run: similarDecisions,
   }),
+
+  /** Decisions matching a text by their words and by meaning, in one ranking, in the caller's projects. */
+  search: operation.query({ input: searchInputSchema, output: searchPageSchema, run: searchDecisions }),
 };

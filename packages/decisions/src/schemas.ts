@@ -411,3 +411,113 @@ export type ProjectPage = z.infer<typeof projectPageSchema>;
 export type MemberPage = z.infer<typeof memberPageSchema>;
 export type TranscriptPage = z.infer<typeof transcriptPageSchema>;
 export type DecisionPage = z.infer<typeof decisionPageSchema>;
+
+// ------------------------------------------------------------------- the log: search, revisions, ADR files
+
+/** How many of the best full-text matches and of the nearest decisions a search fuses (each). */
+export const SEARCH_CANDIDATES = 200;
+export const searchInputSchema = z.object({
+  /** Words, "quoted phrases", `or` and `-excluded` words (PostgreSQL's websearch syntax). */
+  text: text().trim().min(1).max(1_000),
+  /** Only this project (archived or not); otherwise every live project the caller is a member of. */
+  projectId: serialId().optional(),
+  limit: pageLimit(20),
+  /** After the result of this fused score and id (a `nextCursor`). */
+  cursor: keysetCursor(z.tuple([z.number().min(0).max(1), serialId()])).optional(),
+});
+export const searchResultSchema = decisionSummarySchema.extend({
+  statement: z.string(),
+  /** Reciprocal rank fusion: the sum over both rankings of 1 / (60 + rank). */
+  score: z.number(),
+  /** The decision's rank among the full-text matches; null when its words do not match. */
+  textRank: z.number().int().min(1).nullable(),
+  /** Its rank among the decisions nearest in meaning; null when not among the candidates. */
+  meaningRank: z.number().int().min(1).nullable(),
+});
+export const searchPageSchema = pageOf(searchResultSchema);
+
+/** The fields of a decision a revision keeps: what an edit, a transition, a deletion or a link can change. */
+export const decisionVersionSchema = decisionSchema.pick({
+  title: true,
+  statement: true,
+  rationale: true,
+  status: true,
+  confidence: true,
+  decidedAt: true,
+  impacts: true,
+  consensus: true,
+  anomalies: true,
+  transcriptId: true,
+  deletedAt: true,
+});
+export const listRevisionsInputSchema = z.object({
+  decisionId: serialId(),
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** Revisions before this revision number (a `nextCursor`): latest first. */
+  cursor: keysetCursor(z.tuple([z.number().int().min(1)])).optional(),
+});
+export const revisionSchema = z.object({
+  decisionId: serialId(),
+  /** 1 for the decision's first change, then 2, 3… */
+  revision: z.number().int().min(1),
+  /** Who changed it: null for an operator's command (or a user deleted since). */
+  changedBy: serialId().nullable(),
+  changedByName: z.string().nullable(),
+  changedAt: isoTimestamp(),
+  changedFields: z.array(decisionVersionSchema.keyof()),
+  /** The decision as it was before this change. */
+  previous: decisionVersionSchema,
+});
+export const revisionPageSchema = pageOf(revisionSchema);
+
+/** ADR files per export page and per import call, and the longest file an import takes (characters). */
+export const ADR_FILES_MAX = 100;
+export const ADR_FILE_MAX_LENGTH = 512 * 1024;
+/** A file of an ADR folder: its path in the folder (`/`-separated) and its Markdown. */
+export const adrFileSchema = z.object({ path: z.string(), content: z.string() });
+/** A file to import; a decision's longest fields fit, but not a pathological one's escaped ones. */
+const adrFileInputSchema = z.object({
+  path: text().trim().min(1).max(300),
+  content: text().max(ADR_FILE_MAX_LENGTH),
+});
+export const exportDecisionsInputSchema = z.object({
+  /** One project (archived or not); otherwise every project the caller is a member of, a folder each. */
+  projectId: serialId().optional(),
+  limit: z.number().int().min(1).max(ADR_FILES_MAX).default(ADR_FILES_MAX),
+  /** After the decision of this id (a `nextCursor`): files in decision order. */
+  cursor: keysetCursor(z.tuple([serialId()])).optional(),
+});
+export const importDecisionsInputSchema = z.object({
+  projectId: serialId(),
+  files: z.array(adrFileInputSchema).min(1).max(ADR_FILES_MAX),
+});
+export const adrFilePageSchema = pageOf(adrFileSchema);
+export const adrImportReportSchema = z.object({
+  files: z.array(
+    z.object({
+      path: z.string(),
+      outcome: z.enum(['imported', 'skipped']),
+      /** The new decision; null when skipped. */
+      decisionId: serialId().nullable(),
+      /** Why it was skipped: `<path>: <field>: <rule>`. */
+      reason: z.string().nullable(),
+      /** What was imported other than as written (a default, a link to a file not imported, a section no field holds). */
+      notes: z.array(z.string()),
+    }),
+  ),
+  imported: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+});
+
+export type SearchInput = z.output<typeof searchInputSchema>;
+export type ListRevisionsInput = z.output<typeof listRevisionsInputSchema>;
+export type ExportDecisionsInput = z.output<typeof exportDecisionsInputSchema>;
+export type ImportDecisionsInput = z.output<typeof importDecisionsInputSchema>;
+export type SearchResult = z.infer<typeof searchResultSchema>;
+export type SearchPage = z.infer<typeof searchPageSchema>;
+export type DecisionVersion = z.infer<typeof decisionVersionSchema>;
+export type Revision = z.infer<typeof revisionSchema>;
+export type RevisionPage = z.infer<typeof revisionPageSchema>;
+export type AdrFile = z.infer<typeof adrFileSchema>;
+export type AdrFilePage = z.infer<typeof adrFilePageSchema>;
+export type AdrImportReport = z.infer<typeof adrImportReportSchema>;

@@ -9,8 +9,17 @@ const MIGRATIONS = [
   'Migration20261122200100DecisionsRequestAccess',
   'Migration20261206070000DecisionsProjectNamePerCreator',
   'Migration20261206100000DecisionsRequestRole',
+  'Migration20261206120000DecisionsLog',
 ];
-const TABLES = ['users', 'projects', 'project_members', 'transcripts', 'decisions', 'decision_relationships'];
+const TABLES = [
+  'users',
+  'projects',
+  'project_members',
+  'transcripts',
+  'decisions',
+  'decision_relationships',
+  'decision_revisions',
+];
 const database = useTestDatabase([decisionsModule], { migrated: false });
 
 const snapshot = () => schemaSnapshot(database.db, ['decisions']);
@@ -20,6 +29,7 @@ const decisionsTables = async () => new Set((await snapshot()).tables.map((table
 
 const REQUEST_GRANTS = (grantee: string) => [
   { grantee, table_name: 'decision_relationships', privileges: 'insert,select' },
+  { grantee, table_name: 'decision_revisions', privileges: 'select' },
   { grantee, table_name: 'decisions', privileges: 'insert,select,update' },
   { grantee, table_name: 'project_members', privileges: 'delete,insert,select,update' },
   { grantee, table_name: 'projects', privileges: 'insert,select,update' },
@@ -87,6 +97,8 @@ describe('decisions migrations', () => {
         'idx_decisions_embedding_hnsw',
         'idx_decision_relationships_to',
         'idx_decision_relationships_created_by',
+        'idx_decisions_search',
+        'idx_decision_revisions_changed_by',
       ]),
     );
     expect(names((table) => [...table.constraints, ...table.foreignKeys])).toEqual(
@@ -103,7 +115,8 @@ describe('decisions migrations', () => {
         'decision_relationships_from_decision_id_to_decision_id_kind_key',
       ]),
     );
-    expect(names((table) => table.triggers)).toEqual([
+    expect(names((table) => table.triggers).toSorted()).toEqual([
+      'record_revision',
       'touch_updated_at',
       'touch_updated_at',
       'touch_updated_at',
@@ -120,13 +133,26 @@ describe('decisions migrations', () => {
     expect((await lintSchema(database.db)).filter((finding) => finding.module === 'decisions')).toEqual([]);
   });
 
-  it('step down one migration at a time (the request role, then project names per creator) and up again to the identical schema', async () => {
+  it('step down one migration at a time (the log, the request role, then project names per creator) and up again to the identical schema', async () => {
     const before = await snapshot();
     const grantsBefore = await grants();
     await migrateDown(database.db, { module: 'decisions' });
+    // Before the log: no revisions, no search index, no record_revision trigger.
+    const beforeLog = TABLES.filter((table) => table !== 'decision_revisions');
+    expect(await decisionsTables()).toEqual(new Set(beforeLog));
+    const { tables } = await snapshot();
+    expect(
+      tables.flatMap((table) => [...table.indexes, ...table.triggers]).map((item) => item.name),
+    ).not.toEqual(expect.arrayContaining(['idx_decisions_search']));
+    expect(tables.flatMap((table) => table.triggers.map((trigger) => trigger.name))).not.toContain(
+      'record_revision',
+    );
+    await migrateDown(database.db, { module: 'decisions' });
     // Before the request role, decisions' requests ran as application_user, with the same privileges.
     expect(await grants()).toEqual({
-      tables: REQUEST_GRANTS('application_user').concat(READ_ONLY_GRANTS(TABLES)),
+      tables: REQUEST_GRANTS('application_user')
+        .filter((grant) => grant.table_name !== 'decision_revisions')
+        .concat(READ_ONLY_GRANTS(beforeLog)),
       readOnlyUserColumns: [],
     });
     const reverted = await migrateDown(database.db, { module: 'decisions' });

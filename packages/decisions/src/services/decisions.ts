@@ -13,6 +13,7 @@ import type { DecisionsActor } from '../actor.ts';
 import { DecisionsDecision } from '../entities/decision.ts';
 import type { DecisionsResources } from '../resources.ts';
 import type {
+  Anomaly,
   Consensus,
   CreateDecisionInput,
   Decision,
@@ -38,6 +39,8 @@ import { decisionJsonFields, toDecision } from './outputs.ts';
 import { markConflicts, relationshipsJsonSql, supersededTargets } from './relationships.ts';
 
 export interface NewDecision {
+  /** An id taken from the sequence beforehand, when links to the new row are made before it is inserted. */
+  id?: number;
   projectId: number;
   transcriptId: number | null;
   title: string;
@@ -47,6 +50,9 @@ export interface NewDecision {
   decidedAt?: Date;
   impacts: Impact[];
   consensus: Consensus;
+  /** `proposed` unless given (an imported decision keeps its status and anomalies). */
+  status?: DecisionStatus;
+  anomalies?: Anomaly[];
 }
 
 /** Inserts decisions with their embeddings (`embedTexts`, one vector per row, in order). */

@@ -64,7 +64,7 @@ export function nearestDecisionsQuery(options: {
 }
 
 /** The live projects `userId` is a member of. */
-async function memberProjectIds(em: EntityManager, userId: number): Promise<number[]> {
+export async function memberProjectIds(em: EntityManager, userId: number): Promise<number[]> {
   const rows: { id: number }[] = await em.execute(
     `select p.id from decisions.project_members m join decisions.projects p on p.id = m.project_id
      where m.user_id = ? and p.archived_at is null`,
