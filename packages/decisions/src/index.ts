@@ -1,5 +1,11 @@
 /** @huddle/decisions: a decision log from meeting transcripts, with vector similarity. */
 export { type DecisionsActor, decisionsActor } from './actor.ts';
+export {
+  type ExtractionScore,
+  type LabelledMeetingSet,
+  labelledMeetingSetSchema,
+  scoreExtractor,
+} from './extraction/evaluation.ts';
 export { type Extractor, type ProposedDecision, ruleBasedExtractor } from './extraction/extractor.ts';
 export { decisionsModule } from './module.ts';
 export { decisionsOperations } from './operations.ts';
