@@ -590,7 +590,8 @@ export const ruleBasedExtractor: Extractor = {
     const found: { decision: ProposedDecision; base: number }[] = [];
     let current: ProposedDecision | undefined;
     let open: OpenProposal | undefined;
-    let lastStatement: ProposedDecision | undefined;
+    // The last statement, as a decision if someone ratifies it (built then: most statements never are).
+    let lastStatement: (() => ProposedDecision) | undefined;
     const record = (decision: ProposedDecision) => {
       if (found.length === MAX_PROPOSALS || decision.title.length < 3) return;
       found.push({ decision, base: decision.confidence });
@@ -647,7 +648,7 @@ export const ruleBasedExtractor: Extractor = {
               open = { decision: decided(reading, PROPOSAL_CONFIDENCE), speaker, turns: 0 };
               break;
             case 'ratification': {
-              const ratified = open?.decision ?? lastStatement;
+              const ratified = open?.decision ?? lastStatement?.();
               open = undefined;
               if (ratified) {
                 if (speaker) answer(ratified.consensus, speaker, 'agree');
@@ -661,7 +662,7 @@ export const ruleBasedExtractor: Extractor = {
               lastStatement = undefined;
               break;
             case 'statement':
-              lastStatement = decided(reader.statement(sentence), RATIFIED_CONFIDENCE);
+              lastStatement = () => decided(reader.statement(sentence), RATIFIED_CONFIDENCE);
               break;
             case 'other':
               break;

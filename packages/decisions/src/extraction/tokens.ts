@@ -32,98 +32,110 @@ const NOT_STEMS: Record<string, string> = { wo: 'will', ca: 'can', sha: 'shall' 
 
 const PUNCTUATION = new Set(['.', ',', ';', ':', '!', '?', '(', ')', '"', '—', '–']);
 
-function isLetterOrDigit(char: string): boolean {
-  const code = char.charCodeAt(0);
+/** Letters and digits, by code unit: ASCII by range, the rest by Unicode property (one character at a time). */
+function isLetterOrDigit(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
   if (code < 128)
     return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
-  // One character at a time: a fixed-size input, no repetition for an engine to backtrack over.
-  return /^[\p{L}\p{N}]$/u.test(char);
+  // A single character: a fixed-size input, no repetition for an engine to backtrack over.
+  return !Number.isNaN(code) && /^[\p{L}\p{N}]$/u.test(text[index]!);
 }
 
-function isDigit(char: string | undefined): boolean {
-  return char !== undefined && char >= '0' && char <= '9';
+function isDigit(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  return code >= 48 && code <= 57;
 }
 
-/** Within a word: apostrophes, hyphens, and `.` or `:` between digits (4.2, 9:30). */
+/** Within a word: apostrophes, hyphens, and `.` `:` `,` between digits (4.2, 9:30, 40,000). */
 function joinsWord(text: string, index: number): boolean {
-  const char = text[index]!;
-  if (char === "'" || char === '’' || char === '-') return isLetterOrDigit(text[index + 1] ?? ' ');
+  const char = text[index];
+  if (char === "'" || char === '’' || char === '-') return isLetterOrDigit(text, index + 1);
   if (char === '.' || char === ':' || char === ',')
-    return isDigit(text[index - 1]) && isDigit(text[index + 1]);
+    return isDigit(text, index - 1) && isDigit(text, index + 1);
   return false;
+}
+
+function push(into: Token[], word: string, start: number, end: number): void {
+  into.push({ word, start, end, tables: TABLES_BY_FIRST_WORD.get(word) ?? 0 });
 }
 
 /** A word as matched: lower case, typographic apostrophes as `'`, contractions as two words. */
 function spelled(raw: string, start: number, end: number, into: Token[]): void {
-  const push = (word: string) => into.push({ word, start, end, tables: TABLES_BY_FIRST_WORD.get(word) ?? 0 });
   const lower = raw.toLowerCase();
   if (!lower.includes("'") && !lower.includes('’')) {
-    push(lower);
+    push(into, lower, start, end);
     return;
   }
   const word = lower.replaceAll('’', "'");
   for (const [ending, spelledOut] of CONTRACTION_ENDINGS) {
     if (word.length > ending.length && word.endsWith(ending)) {
       const stem = word.slice(0, -ending.length);
-      push((ending === "n't" && NOT_STEMS[stem]) || stem);
-      push(spelledOut);
+      push(into, (ending === "n't" && NOT_STEMS[stem]) || stem, start, end);
+      push(into, spelledOut, start, end);
       return;
     }
   }
   const stem = word.slice(0, -2);
   if (word.endsWith("'s") && (stem === 'let' || IS_BEFORE_S.has(stem))) {
-    push(stem);
-    push(stem === 'let' ? 'us' : 'is');
+    push(into, stem, start, end);
+    push(into, stem === 'let' ? 'us' : 'is', start, end);
     return;
   }
-  push(word);
+  push(into, word, start, end);
 }
 
-/** The tokens of `text`: words, `+1`/`-1`, and punctuation marks; other characters separate. */
+/**
+ * The tokens of `text`: words, `+1`/`-1`, and punctuation marks (a run of one mark, "...", is one token);
+ * other characters separate.
+ */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let index = 0;
   while (index < text.length) {
     const char = text[index]!;
-    if (
-      (char === '+' || char === '-') &&
-      isDigit(text[index + 1]) &&
-      !isLetterOrDigit(text[index - 1] ?? ' ')
-    ) {
+    if ((char === '+' || char === '-') && isDigit(text, index + 1) && !isLetterOrDigit(text, index - 1)) {
       let end = index + 1;
-      while (isDigit(text[end])) end++;
+      while (isDigit(text, end)) end++;
+      push(tokens, text.slice(index, end), index, end);
+      index = end;
+    } else if (isLetterOrDigit(text, index)) {
+      let end = index + 1;
+      while (end < text.length && (isLetterOrDigit(text, end) || joinsWord(text, end))) end++;
       spelled(text.slice(index, end), index, end, tokens);
       index = end;
-    } else if (isLetterOrDigit(char)) {
+    } else if (PUNCTUATION.has(char)) {
       let end = index + 1;
-      while (end < text.length && (isLetterOrDigit(text[end]!) || joinsWord(text, end))) end++;
-      spelled(text.slice(index, end), index, end, tokens);
+      while (text[end] === char) end++;
+      push(tokens, char, index, end);
       index = end;
-    } else {
-      if (PUNCTUATION.has(char)) spelled(char, index, index + 1, tokens);
-      index++;
-    }
+    } else index++;
   }
   return tokens;
 }
 
-function isWhitespace(char: string): boolean {
-  return char === ' ' || (char.charCodeAt(0) < 128 ? char <= ' ' : char.trim() === '');
+function isSpace(text: string, index: number): boolean {
+  if (index >= text.length) return false;
+  const code = text.charCodeAt(index);
+  return code < 128 ? code <= 32 : text[index]!.trim() === '';
 }
 
-/** Whitespace runs as one space, trimmed: one pass. */
+/** Whitespace runs as one space, trimmed: one pass (no copy when there is nothing to collapse). */
 export function collapseWhitespace(text: string): string {
   const words: string[] = [];
   let wordStart = -1;
+  // Whether the text differs from its words joined by single spaces.
+  let differs = text.length > 0 && (isSpace(text, 0) || isSpace(text, text.length - 1));
   for (let index = 0; index <= text.length; index++) {
-    const inWord = index < text.length && !isWhitespace(text[index]!);
-    if (inWord && wordStart === -1) wordStart = index;
-    else if (!inWord && wordStart !== -1) {
+    const space = index === text.length || isSpace(text, index);
+    if (!space) {
+      if (wordStart === -1) wordStart = index;
+    } else if (wordStart !== -1) {
       words.push(text.slice(wordStart, index));
       wordStart = -1;
+      differs ||= index < text.length && (text[index] !== ' ' || isSpace(text, index + 1));
     }
   }
-  return words.join(' ');
+  return differs ? words.join(' ') : text;
 }
 
 /** Where a phrase was found: tokens [start, end), and its value. */
@@ -174,7 +186,9 @@ export class PhraseTable<Value> {
 
   /** The first phrase in tokens [from, end). */
   find(tokens: readonly Token[], from = 0, end = tokens.length): PhraseMatch<Value> | undefined {
+    const bit = this.#bit;
     for (let index = from; index < end; index++) {
+      if ((tokens[index]!.tables & bit) === 0) continue;
       const found = this.at(tokens, index, end);
       if (found) return found;
     }
