@@ -9,6 +9,7 @@ const MIGRATIONS = [
   'Migration20261122200100DecisionsRequestAccess',
   'Migration20261206070000DecisionsProjectNamePerCreator',
   'Migration20261206100000DecisionsRequestRole',
+  'Migration20261206120000DecisionsProposalTitleKey',
 ];
 const TABLES = ['users', 'projects', 'project_members', 'transcripts', 'decisions', 'decision_relationships'];
 const database = useTestDatabase([decisionsModule], { migrated: false });
@@ -85,6 +86,8 @@ describe('decisions migrations', () => {
         'idx_decisions_project',
         'idx_decisions_transcript',
         'idx_decisions_embedding_hnsw',
+        'decisions_proposal_title_key_unique',
+        'idx_decisions_project_title_key',
         'idx_decision_relationships_to',
         'idx_decision_relationships_created_by',
       ]),
@@ -120,9 +123,13 @@ describe('decisions migrations', () => {
     expect((await lintSchema(database.db)).filter((finding) => finding.module === 'decisions')).toEqual([]);
   });
 
-  it('step down one migration at a time (the request role, then project names per creator) and up again to the identical schema', async () => {
+  it('step down one migration at a time (proposal title keys, the request role, then project names per creator) and up again to the identical schema', async () => {
     const before = await snapshot();
     const grantsBefore = await grants();
+    await migrateDown(database.db, { module: 'decisions' });
+    const indexes = (await snapshot()).tables.flatMap((table) => table.indexes).map((index) => index.name);
+    expect(indexes).not.toContain('decisions_proposal_title_key_unique');
+    expect(indexes).not.toContain('idx_decisions_project_title_key');
     await migrateDown(database.db, { module: 'decisions' });
     // Before the request role, decisions' requests ran as application_user, with the same privileges.
     expect(await grants()).toEqual({
