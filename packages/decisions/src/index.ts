@@ -7,9 +7,21 @@ export {
   scoreExtractor,
 } from './extraction/evaluation.ts';
 export { type Extractor, type ProposedDecision, ruleBasedExtractor } from './extraction/extractor.ts';
+export {
+  DECISIONS_EXTRACTOR_KEY_VARIABLE,
+  DECISIONS_EXTRACTOR_MODEL_VARIABLE,
+  DECISIONS_EXTRACTOR_TIMEOUT_VARIABLE,
+  DECISIONS_EXTRACTOR_URL_VARIABLE,
+  type ModelExtractorOptions,
+  modelExtractor,
+} from './extraction/model-extractor.ts';
 export { decisionsModule } from './module.ts';
 export { decisionsOperations } from './operations.ts';
-export { type DecisionsResources, defaultDecisionsResources } from './resources.ts';
+export {
+  type DecisionsResources,
+  decisionsResourcesFromEnv,
+  defaultDecisionsResources,
+} from './resources.ts';
 export * from './schemas.ts';
 export {
   DecisionsMinimalSeeder,

@@ -11,7 +11,7 @@ import { decisionsJobs } from './jobs.ts';
 import { decisionsMigrations } from './migrations/index.ts';
 import { decisionsOperations } from './operations.ts';
 import { DECISIONS_REQUEST_ROLE } from './request-role.ts';
-import { type DecisionsResources, defaultDecisionsResources } from './resources.ts';
+import { type DecisionsResources, decisionsResourcesFromEnv } from './resources.ts';
 import { DecisionsMinimalSeeder } from './seeders/minimal.ts';
 import { DecisionsRealisticSeeder } from './seeders/realistic.ts';
 
@@ -32,7 +32,7 @@ export const decisionsModule = {
   requestRole: DECISIONS_REQUEST_ROLE,
   seeders: { minimal: DecisionsMinimalSeeder, realistic: DecisionsRealisticSeeder },
   operations: decisionsOperations,
-  resources: defaultDecisionsResources,
+  resources: decisionsResourcesFromEnv,
   jobs: decisionsJobs,
   demo: decisionsDemo,
 } satisfies DomainModule<DecisionsActor, DecisionsResources>;

@@ -1,15 +1,20 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   ConflictError,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  poolUsage,
   UnauthorizedError,
 } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
+import { modelExtractor } from '../src/extraction/model-extractor.ts';
 import { decisionsModule } from '../src/module.ts';
 import { decisionsOperations } from '../src/operations.ts';
+import { defaultDecisionsResources } from '../src/resources.ts';
 import { parseWebhookBody, verifyWebhookSignature, webhookSignature } from '../src/webhook.ts';
 import { newDirector, newPerson, newProject, newProjectCast } from './fixtures.ts';
 import { call, callStepped, expectHuddleError, receiveDelivery, useSqlClient } from './helpers.ts';
@@ -387,6 +392,66 @@ describe('webhook deliveries', () => {
       [archivedProject],
     );
     expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('extraction by a model server', () => {
+  it('asks the server with no transaction open, and records what it lists (webhook and transcripts.extract)', async () => {
+    const project = await newProject(test.db, owner);
+    const held: { transactions: number; connections: number }[] = [];
+    const server = createServer(async (request, response) => {
+      for await (const _chunk of request);
+      // While the server thinks, the service must hold no pool connection and no transaction (no locks).
+      const { rows } = await postgres.client.query(
+        `select count(*)::int as n from pg_stat_activity
+         where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null`,
+      );
+      const pool = await poolUsage(test.db);
+      held.push({ transactions: rows[0].n, connections: pool.kind === 'postgresql' ? pool.inUse : 0 });
+      const decisions = [{ title: `Model decision ${held.length}`, statement: 'We will.', for: ['Ann'] }];
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ choices: [{ message: { content: JSON.stringify({ decisions }) } }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const resources = {
+        ...defaultDecisionsResources(),
+        extractor: modelExtractor({
+          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+          model: 'm',
+        }),
+      };
+      const hooked = await receiveDelivery(
+        test.db,
+        {
+          webhookId: 'model-1',
+          projectId: project,
+          title: 'T',
+          meetingAt: '2026-11-22T08:00:00Z',
+          content: 'Ann: hi',
+        },
+        resources,
+      );
+      expect(hooked.proposed.map((decision) => [decision.title, decision.consensus.for])).toEqual([
+        ['Model decision 1', ['Ann']],
+      ]);
+      const extraction = await callStepped(
+        test.db,
+        owner,
+        decisionsOperations.transcripts.extract,
+        { transcriptId: hooked.transcript.id },
+        resources,
+      );
+      expect(extraction.proposed.map((decision) => decision.title)).toEqual(['Model decision 2']);
+      expect(held).toEqual([
+        { transactions: 0, connections: 0 },
+        { transactions: 0, connections: 0 },
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
