@@ -83,6 +83,8 @@ describe('the rule-based extractor', () => {
         'Fay: Config changes now require a second reviewer, effective immediately.',
         'Gus: From now on, releases go out on Tuesdays.',
         'Hal: The free tier rate limit drops to 60 requests per minute.',
+        'Ivy: We are not going to support IE11 anymore.',
+        'Jon: Everyone will use the new VPN from Monday.',
       ].join('\n'),
     );
     expect(found.map(({ title, rationale }) => [title, rationale])).toEqual([
@@ -93,6 +95,8 @@ describe('the rule-based extractor', () => {
       ['Config changes now require a second reviewer', null],
       ['Releases go out on Tuesdays', null],
       ['The free tier rate limit drops to 60 requests per minute', null],
+      ['We are not going to support IE11 anymore', null],
+      ['Use the new VPN from Monday', null],
     ]);
     expect(found[0]?.consensus.for).toEqual(['Bob']);
   });
@@ -138,6 +142,7 @@ describe('the rule-based extractor', () => {
         'Yuri: No decision today, we need the numbers first.',
         "Zoe: Let's think about it.",
         'Ann: We could do a hackathon.',
+        'Bob: We are not going to make it by Friday, probably.',
       ].join('\n'),
     );
     expect(found).toEqual([]);

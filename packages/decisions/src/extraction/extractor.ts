@@ -69,10 +69,12 @@ const DELIBERATIVE = new Set(
 );
 /** Words before "we" that make a simple present a decision. */
 const PRESENT_TENSE_CUES = new Set(['then', 'ok', 'okay', 'so', 'alright']);
+/** Subjects that commit like "we" in the future tense ("everyone will use …"). */
+const EVERYONE = new Set(['everyone', 'everybody']);
 /** Words between "we will" and its verb. */
 const ADVERBS = new Set('also now then all just officially definitely finally formally both'.split(' '));
 /** "let's …" that agrees ("let's do it") or postpones rather than proposes. */
-const NOT_PROPOSED_AFTER_LET_US = new Set([...DELIBERATIVE, 'do', 'park', 'table', 'sleep', 'take', 'keep']);
+const NOT_PROPOSED_AFTER_LET_US = new Set([...DELIBERATIVE, 'do', 'park', 'table', 'sleep']);
 /** Leading words a whole-sentence title leaves out. */
 const LEADING = new Set('and so then ok okay also alright right great good fine yes but well ,'.split(' '));
 const COMMA = new Set([',']);
@@ -86,6 +88,7 @@ const DECIDING = new PhraseTable<{ confidence: number; leads?: true }>([
   ['decided to|that|on', { confidence: 0.9 }],
   ['agreed to|that|on', { confidence: 0.85 }],
   ['let us go with', { confidence: 0.75 }],
+  ['let us go ahead with', { confidence: 0.75 }],
   ['we will|are go|going with', { confidence: 0.7 }],
   ['we go with', { confidence: 0.7 }],
 ]);
@@ -456,13 +459,22 @@ class SentenceReader {
   private commitment(from: number, to: number): Reading | undefined {
     const { tokens } = this;
     for (let index = from; index < to - 1; index++) {
-      if (tokens[index]!.word !== 'we') continue;
+      const subject = tokens[index]!.word;
+      if (subject !== 'we' && !EVERYONE.has(subject)) continue;
       if (this.hedged(from, index)) return undefined;
       let at = index + 1;
       const auxiliary = tokens[at]!.word;
       if (auxiliary === 'will' || auxiliary === 'shall') at++;
+      else if (subject !== 'we') continue;
       else if (auxiliary === 'are' && tokens[at + 1]?.word === 'going' && tokens[at + 2]?.word === 'to')
         at += 3;
+      else if (
+        auxiliary === 'are' &&
+        tokens[at + 1]?.word === 'not' &&
+        tokens[at + 2]?.word === 'going' &&
+        tokens[at + 3]?.word === 'to'
+      )
+        at += 1;
       else if (auxiliary === 'are' && tokens[at + 1]?.word === 'gonna') at += 2;
       else if (auxiliary === 'are') {
         at = this.skip(at + 1, to, ADVERBS);
@@ -485,6 +497,8 @@ class SentenceReader {
       if (verb === undefined || DELIBERATIVE.has(verb) || verb.length < 2 || !this.isWord(at))
         return undefined;
       if (verb === 'not') {
+        // A refusal is a decision only when nothing in it hedges ("we're not going to make it, probably").
+        if (this.hedged(from, to)) return undefined;
         return {
           kind: 'decision',
           confidence: COMMITMENT_CONFIDENCE,
