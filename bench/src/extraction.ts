@@ -1,10 +1,53 @@
+import { readFile } from 'node:fs/promises';
 import { createHuddleClient } from '@huddle/api';
 import { startApiServer } from '@huddle/api/server';
 import { domainModules } from '@huddle/composition';
 import { ModuleResources, seed } from '@huddle/db';
-import { ruleBasedExtractor } from '@huddle/decisions';
+import {
+  type Extractor,
+  labelledMeetingSetSchema,
+  ruleBasedExtractor,
+  scoreExtractor,
+} from '@huddle/decisions';
 import { pino } from 'pino';
 import { migratedDatabase } from './server.ts';
+
+/** The labelled meetings the extractor is measured on (kept with the decisions package's tests). */
+const LABELLED_SETS = ['extraction-set.json', 'extraction-held-out.json'].map(
+  (file) => new URL(`../../packages/decisions/test/fixtures/${file}`, import.meta.url),
+);
+
+/**
+ * How well `extractor` finds decisions: precision and recall on each labelled set (the tuning set, written
+ * before the extractor was tuned, and the held-out set), with what it missed and what it proposed wrongly.
+ */
+export async function benchExtractionQuality(extractor: Extractor = ruleBasedExtractor): Promise<string[]> {
+  const lines = [
+    `extractor ${extractor.name}`,
+    'set                        meetings  decisions  proposed  matched  precision  recall',
+    '-------------------------  --------  ---------  --------  -------  ---------  ------',
+  ];
+  const notes: string[] = [];
+  for (const url of LABELLED_SETS) {
+    const set = labelledMeetingSetSchema.parse(JSON.parse(await readFile(url, 'utf8')));
+    const score = await scoreExtractor(extractor, set);
+    const name = url.pathname.split('/').at(-1)!;
+    lines.push(
+      [
+        name.padEnd(25),
+        String(score.meetings).padStart(8),
+        String(score.expected).padStart(9),
+        String(score.proposed).padStart(8),
+        String(score.matched).padStart(7),
+        score.precision.toFixed(3).padStart(9),
+        score.recall.toFixed(3).padStart(6),
+      ].join('  '),
+    );
+    for (const { meeting, title } of score.missed) notes.push(`  missed (${name}, ${meeting}): ${title}`);
+    for (const { meeting, title } of score.wrong) notes.push(`  wrong  (${name}, ${meeting}): ${title}`);
+  }
+  return [...lines, ...notes];
+}
 
 /**
  * `pnpm bench extraction`: `decisions.transcripts.extract` over HTTP on transcripts of 100, 200, 400 and

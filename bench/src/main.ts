@@ -6,7 +6,7 @@ import { acquireTestServer, type TestServer } from '@huddle/testing';
 import { apiReport, benchApi } from './api.ts';
 import { backupReport, benchBackup } from './backup.ts';
 import { benchBulkhead, bulkheadReport } from './bulkhead.ts';
-import { benchExtraction } from './extraction.ts';
+import { benchExtraction, benchExtractionQuality } from './extraction.ts';
 import { benchFirstStart } from './first-start.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchMetrics } from './metrics.ts';
@@ -18,7 +18,8 @@ import { benchSimilarity, similarityReport } from './similarity.ts';
  * `pnpm bench fuzz [cases]`: the long fuzz run (fuzz.ts), on its own servers.
  * `pnpm bench similarity [decisions]`: HNSW against exact search, recall@10 and speed-up (default 100,000).
  * `pnpm bench first-start [runs]`: `pnpm start` on an empty embedded data directory until `/health` answers.
- * `pnpm bench extraction`: decisions' extraction at 100–800 KiB, adversarial and ordinary, beside /health.
+ * `pnpm bench extraction`: decisions' extraction: precision and recall on the labelled meetings, then its
+ * time at 100–800 KiB, adversarial and ordinary, beside /health.
  * `pnpm bench [scale]`: seeds the composed modules' realistic data at `scale` (default 2000) on a throwaway
  * server (acquireTestServer: TEST_DATABASE_URL, a container, or a local cluster), then prints each figure
  * beside its baseline measured in the same run. `pnpm bench api [seconds]`: the request path against raw
@@ -43,6 +44,7 @@ if (first === 'fuzz') {
     else if (first === 'similarity') await benchSimilarityPath(server, Number(second ?? 100_000));
     else if (first === 'extraction') {
       console.log(`huddle bench extraction, PostgreSQL from ${server.source}, node ${process.version}`);
+      console.log((await benchExtractionQuality()).join('\n'));
       console.log((await benchExtraction(server.url)).join('\n'));
     } else await benchBulkPaths(server, workDir, Number(first ?? process.env.BENCH_SCALE ?? 2000));
   } finally {

@@ -312,7 +312,8 @@ describe('decisions: bounded work per request', () => {
       director.decisions.transcripts.extract.mutate({ transcriptId: transcript.id }),
       fetch(`${server.url}/health`).then((response) => response.status),
     ]);
-    expect(extraction.proposed.map((decision) => decision.title)).toEqual(['Ship…']);
+    // Read in pieces of 32 KiB cut at a space (so the extractor yields between them): the first ends before "it".
+    expect(extraction.proposed.map((decision) => decision.title)).toEqual(['Ship']);
     expect(health).toBe(200);
     const { items } = await director.decisions.transcripts.list.query({ projectId: project.id });
     expect(items.map((item) => [item.id, 'content' in item])).toEqual([[transcript.id, false]]);
@@ -416,6 +417,40 @@ describe('the decisions webhook (POST /webhooks/decisions/transcripts)', () => {
         created.transcript.id,
       ]),
     ).toBe(created.proposed.length);
+  });
+
+  it('proposes a meeting delivered under two ids once: the second answer names the decision it repeats', async () => {
+    const content = 'Bob: Agreed. We will adopt NATS for the telemetry bus because we need replay.\nCem: +1';
+    const first = webhookReceiptSchema.parse((await deliver(delivery('twice-a', content))).json);
+    const [adopted] = first.proposed;
+    expect(adopted).toMatchObject({ title: 'Adopt NATS for the telemetry bus', rationale: 'We need replay' });
+    const second = await deliver(delivery('twice-b', content));
+    expect(second.status).toBe(201);
+    const receipt = webhookReceiptSchema.parse(second.json);
+    expect(receipt).toMatchObject({ created: true, proposed: [] });
+    expect(receipt.duplicates).toEqual([
+      {
+        title: 'Adopt NATS for the telemetry bus',
+        decisionId: adopted!.id,
+        decisionTitle: 'Adopt NATS for the telemetry bus',
+        status: 'proposed',
+        match: 'title',
+        distance: 0,
+      },
+    ]);
+    const extraction = await director.decisions.transcripts.extract.mutate({
+      transcriptId: receipt.transcript.id,
+    });
+    expect(extraction).toMatchObject({
+      proposed: [],
+      duplicates: [{ decisionId: adopted!.id, match: 'title' }],
+    });
+    expect(
+      await count('select count(*) from decisions.decisions where project_id = ? and title = ?', [
+        alphaId,
+        'Adopt NATS for the telemetry bus',
+      ]),
+    ).toBe(1);
   });
 
   it('answers a delivery id reused in another project or with other content with 409, revealing nothing', async () => {

@@ -1,6 +1,20 @@
 /** @huddle/decisions: a decision log from meeting transcripts, with vector similarity. */
 export { type DecisionsActor, decisionsActor } from './actor.ts';
+export {
+  type ExtractionScore,
+  type LabelledMeetingSet,
+  labelledMeetingSetSchema,
+  scoreExtractor,
+} from './extraction/evaluation.ts';
 export { type Extractor, type ProposedDecision, ruleBasedExtractor } from './extraction/extractor.ts';
+export {
+  DECISIONS_EXTRACTOR_KEY_VARIABLE,
+  DECISIONS_EXTRACTOR_MODEL_VARIABLE,
+  DECISIONS_EXTRACTOR_TIMEOUT_VARIABLE,
+  DECISIONS_EXTRACTOR_URL_VARIABLE,
+  type ModelExtractorOptions,
+  modelExtractor,
+} from './extraction/model-extractor.ts';
 export { decisionsModule } from './module.ts';
 export { decisionsOperations } from './operations.ts';
 export {

@@ -1,4 +1,12 @@
+import { ConfigurationError } from '@huddle/db';
 import { type Extractor, ruleBasedExtractor } from './extraction/extractor.ts';
+import {
+  DECISIONS_EXTRACTOR_KEY_VARIABLE,
+  DECISIONS_EXTRACTOR_MODEL_VARIABLE,
+  DECISIONS_EXTRACTOR_TIMEOUT_VARIABLE,
+  DECISIONS_EXTRACTOR_URL_VARIABLE,
+  modelExtractor,
+} from './extraction/model-extractor.ts';
 import { type Embedder, hashingEmbedder } from './similarity/embedder.ts';
 import { webhookSecretsFromEnv } from './webhook.ts';
 
@@ -26,4 +34,46 @@ export function defaultDecisionsResources(): DecisionsResources {
 /** The defaults, with the webhook secrets `env` sets (read once, when the modules are composed). */
 export function decisionsResourcesFromEnv(env: NodeJS.ProcessEnv): DecisionsResources {
   return { ...defaultDecisionsResources(), webhookSecrets: webhookSecretsFromEnv(env) };
+}
+
+/**
+ * The module's resources as the environment sets them: the defaults, unless HUDDLE_DECISIONS_EXTRACTOR_URL
+ * names an OpenAI-compatible model server (with HUDDLE_DECISIONS_EXTRACTOR_MODEL, and _KEY and _TIMEOUT_MS
+ * when needed): then extraction asks that server, falling back to the rule-based extractor (with a
+ * process warning saying why) whenever the server fails.
+ */
+export function decisionsResourcesFromEnv(env: NodeJS.ProcessEnv): DecisionsResources {
+  const defaults = defaultDecisionsResources();
+  const url = env[DECISIONS_EXTRACTOR_URL_VARIABLE]?.trim();
+  if (!url) return defaults;
+  if (!URL.canParse(url) || !['http:', 'https:'].includes(new URL(url).protocol)) {
+    throw new ConfigurationError(
+      `${DECISIONS_EXTRACTOR_URL_VARIABLE}: must be an http(s) URL such as http://localhost:11434/v1, got ${url}`,
+    );
+  }
+  const model = env[DECISIONS_EXTRACTOR_MODEL_VARIABLE]?.trim();
+  if (!model) {
+    throw new ConfigurationError(
+      `${DECISIONS_EXTRACTOR_MODEL_VARIABLE}: required with ${DECISIONS_EXTRACTOR_URL_VARIABLE} (the model the server runs)`,
+    );
+  }
+  const timeout = env[DECISIONS_EXTRACTOR_TIMEOUT_VARIABLE]?.trim();
+  const timeoutMs = timeout ? Number(timeout) : undefined;
+  if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) {
+    throw new ConfigurationError(
+      `${DECISIONS_EXTRACTOR_TIMEOUT_VARIABLE}: must be a positive whole number of milliseconds, got ${timeout}`,
+    );
+  }
+  const apiKey = env[DECISIONS_EXTRACTOR_KEY_VARIABLE]?.trim();
+  return {
+    ...defaults,
+    extractor: modelExtractor({
+      url,
+      model,
+      ...(apiKey && { apiKey }),
+      ...(timeoutMs && { timeoutMs }),
+      onFallback: (reason) =>
+        process.emitWarning(`decisions extractor: ${reason}; the rule-based extractor was used instead`),
+    }),
+  };
 }

@@ -367,12 +367,28 @@ export const similarDecisionSchema = decisionSummarySchema.extend({
   distance: z.number(),
 });
 
+/** A candidate not proposed because the project already has a live decision that says the same. */
+export const duplicateProposalSchema = z.object({
+  /** The candidate's title, as the extractor found it. */
+  title: z.string(),
+  /** The existing decision it duplicates. */
+  decisionId: serialId(),
+  decisionTitle: z.string(),
+  status: decisionStatusSchema,
+  /** `title`: the same title as compared (case, spacing and punctuation aside); `meaning`: embeddings this close. */
+  match: z.enum(['title', 'meaning']),
+  /** Cosine distance between the two embeddings; null when they came from different embedders. */
+  distance: z.number().nullable(),
+});
+
 export const extractionSchema = z.object({
   transcriptId: serialId(),
   /** Decisions proposed by this run (none when every candidate was proposed before). */
   proposed: z.array(decisionSchema),
   /** Candidates the extractor found that an earlier run already proposed. */
   alreadyProposed: z.number().int().min(0),
+  /** Candidates not proposed because another transcript (or a person) recorded the same decision in the project. */
+  duplicates: z.array(duplicateProposalSchema),
 });
 
 /** What `receiveWebhookTranscript` answers: the transcript, whether this delivery created it, and what it proposed. */
@@ -381,6 +397,8 @@ export const webhookReceiptSchema = z.object({
   created: z.boolean(),
   /** Decisions proposed from a new transcript; empty for a redelivery. */
   proposed: z.array(decisionSchema),
+  /** What the new transcript decides that the project already holds (see `extractionSchema`). */
+  duplicates: z.array(duplicateProposalSchema),
 });
 
 export const userPageSchema = pageOf(userSchema);
@@ -403,6 +421,7 @@ export type DecisionDetail = z.infer<typeof decisionDetailSchema>;
 export type DecisionSummary = z.infer<typeof decisionSummarySchema>;
 export type SupersedeChain = z.infer<typeof supersedeChainSchema>;
 export type SimilarDecision = z.infer<typeof similarDecisionSchema>;
+export type DuplicateProposal = z.infer<typeof duplicateProposalSchema>;
 export type Extraction = z.infer<typeof extractionSchema>;
 export type WebhookReceipt = z.infer<typeof webhookReceiptSchema>;
 export type RemovedMember = z.infer<typeof removedMemberSchema>;

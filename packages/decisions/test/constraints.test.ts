@@ -38,11 +38,13 @@ const newUser = (email: string) =>
   ]);
 const newProject = (name: string, createdBy: number) =>
   insert(`insert into decisions.projects (name, created_by) values ($1, $2)`, [name, createdBy]);
+let decisionsMade = 0;
+// Titles of their own: a project holds one live proposal from transcripts per title.
 const newDecision = (projectId: number, transcriptId: number | null = null) =>
   insert(
     `insert into decisions.decisions (project_id, transcript_id, title, statement, confidence)
-     values ($1, $2, 'T', 'S', 0.5)`,
-    [projectId, transcriptId],
+     values ($1, $2, $3, 'S', 0.5)`,
+    [projectId, transcriptId, `T${++decisionsMade}`],
   );
 
 beforeAll(async () => {
@@ -218,7 +220,7 @@ const refusedRows: RefusedRow[] = [
   },
   {
     rule: 'decisions.transcript_id → transcripts',
-    sql: `insert into decisions.decisions (project_id, transcript_id, title, statement, confidence) values ({project}, 999999, 'T', 'S', 0.5)`,
+    sql: `insert into decisions.decisions (project_id, transcript_id, title, statement, confidence) values ({project}, 999999, 'Ghost', 'S', 0.5)`,
     code: '23503',
     constraint: 'decisions_transcript_id_foreign',
   },
@@ -297,6 +299,28 @@ describe('the database refuses rows that break the spec', () => {
         `insert into decisions.decision_relationships (from_decision_id, to_decision_id, kind) values ({decision}, {other}, 'amends'), ({other}, {decision}, 'relates_to')`,
       ),
     );
+  });
+});
+
+describe('the database holds proposals from transcripts to one per title (issue 25)', () => {
+  it('refuses a second live proposal with the same title as compared, in any case, spacing or punctuation', async () => {
+    const decision = (title: string, transcript: string, status: string) =>
+      withIds(
+        `insert into decisions.decisions (project_id, transcript_id, title, statement, confidence, status) values ({project}, ${transcript}, '${title}', 'S', 0.5, '${status}')`,
+      );
+    await postgres.client.query(decision('Adopt Kafka.', '{transcript}', 'proposed'));
+    expect((await refusal(decision('adopt  KAFKA', '{transcript}', 'proposed'))).constraint).toBe(
+      'decisions_proposal_title_key_unique',
+    );
+    // Decided, written without a transcript, or deleted: not a live proposal from a transcript.
+    await postgres.client.query(decision('Adopt Kafka', '{transcript}', 'accepted'));
+    await postgres.client.query(decision('Adopt Kafka', 'null', 'proposed'));
+    await postgres.client.query(
+      withIds(
+        `update decisions.decisions set deleted_at = now() where project_id = {project} and title = 'Adopt Kafka.'`,
+      ),
+    );
+    await postgres.client.query(decision('ADOPT KAFKA', '{transcript}', 'proposed'));
   });
 });
 

@@ -1,6 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { labelledMeetingSetSchema, scoreExtractor } from '../src/extraction/evaluation.ts';
 import { MAX_PROPOSALS, ruleBasedExtractor } from '../src/extraction/extractor.ts';
 import { DECISION_STATEMENT_MAX_LENGTH } from '../src/schemas.ts';
+
+const labelledSet = async (file: string) =>
+  labelledMeetingSetSchema.parse(
+    JSON.parse(await readFile(new URL(`fixtures/${file}`, import.meta.url), 'utf8')),
+  );
 
 const extract = (content: string) =>
   ruleBasedExtractor.extract({ title: 'Meeting', content, participants: [] });
@@ -65,6 +72,94 @@ describe('the rule-based extractor', () => {
     expect(found).toEqual([]);
   });
 
+  it('finds the commitments issue 25 quotes, and takes no "as" phrase for a rationale', async () => {
+    const found = await extract(
+      [
+        'Ann: Replay is the one thing the current queue cannot do.',
+        'Bob: Agreed. We will adopt Kafka for the event bus because we need replay.',
+        'Cem: Then we will use PostgreSQL as the primary database.',
+        "Dan: We're switching to a follow-the-sun rotation starting in March.",
+        'Eve: Then we choose Acme for the support contract.',
+        'Fay: Config changes now require a second reviewer, effective immediately.',
+        'Gus: From now on, releases go out on Tuesdays.',
+        'Hal: The free tier rate limit drops to 60 requests per minute.',
+        'Ivy: We are not going to support IE11 anymore.',
+        'Jon: Everyone will use the new VPN from Monday.',
+      ].join('\n'),
+    );
+    expect(found.map(({ title, rationale }) => [title, rationale])).toEqual([
+      ['Adopt Kafka for the event bus', 'We need replay'],
+      ['Use PostgreSQL as the primary database', null],
+      ['Switch to a follow-the-sun rotation starting in March', null],
+      ['Choose Acme for the support contract', null],
+      ['Config changes now require a second reviewer', null],
+      ['Releases go out on Tuesdays', null],
+      ['The free tier rate limit drops to 60 requests per minute', null],
+      ['We are not going to support IE11 anymore', null],
+      ['Use the new VPN from Monday', null],
+    ]);
+    expect(found[0]?.consensus.for).toEqual(['Bob']);
+  });
+
+  it('proposes a proposal once another speaker agrees, and not when it is objected to or postponed', async () => {
+    const agreed = await extract(
+      [
+        'Hana: How about we move standup to 9:30?',
+        'Hana: It suits the commuters.',
+        'Ivo: +1',
+        'Gus: Deal.',
+      ].join('\n'),
+    );
+    expect(agreed.map(({ title, consensus }) => [title, consensus.for])).toEqual([
+      ['Move standup to 9:30', ['Hana', 'Ivo', 'Gus']],
+    ]);
+    const refused = await extract(
+      [
+        'Lea: I propose we drop support for Safari 15.',
+        'Mia: I disagree, a big customer still uses it.',
+        'Noah: +1 to Mia.',
+        "Ann: Let's use pnpm everywhere.",
+        "Bob: Let's revisit that next sprint.",
+        'Cem: Works for me.',
+        'Dan: Should we split the data team?',
+        'Eve: Maybe, I am not sure.',
+        'Fay: +1',
+        "Gus: Let's merge the two backlogs.",
+        'Gus: Agreed.',
+      ].join('\n'),
+    );
+    expect(refused).toEqual([]);
+  });
+
+  it('does not propose discussions, hypotheticals, descriptions of the past or postponements', async () => {
+    const found = await extract(
+      [
+        'Tom: If we rewrote the billing engine in Go, would it be faster?',
+        'Uma: We might move the office to the second floor.',
+        "Vera: We'll see.",
+        'Will: Two years ago we moved from Heroku to AWS.',
+        "Xena: We're seeing more timeouts since Monday.",
+        'Yuri: No decision today, we need the numbers first.',
+        "Zoe: Let's think about it.",
+        'Ann: We could do a hackathon.',
+        'Bob: We are not going to make it by Friday, probably.',
+      ].join('\n'),
+    );
+    expect(found).toEqual([]);
+  });
+
+  // The set was written before the extractor was tuned; the held-out set was not used for tuning at all.
+  it('finds at least 90 % of the labelled decisions at a precision of at least 90 %, held-out meetings too', async () => {
+    for (const file of ['extraction-set.json', 'extraction-held-out.json']) {
+      const score = await scoreExtractor(ruleBasedExtractor, await labelledSet(file));
+      expect({ file, recall: score.recall >= 0.9, precision: score.precision >= 0.9, score }).toMatchObject({
+        file,
+        recall: true,
+        precision: true,
+      });
+    }
+  });
+
   it('finds several decisions in one utterance and attributes answers to the latest', async () => {
     const found = await extract(
       'Ann: We decided to use Rust for the parser. We also agreed to keep Go for the API.\nBob: I agree.\n',
@@ -77,17 +172,19 @@ describe('the rule-based extractor', () => {
   });
 
   // Each of these took seconds at a tenth of this size (quadratic backtracking in `titleOf`'s trailing
-  // punctuation, the conditional check's `.*`, the rationale's `.+$`): at 400 KiB, minutes.
+  // punctuation, the conditional check's `.*`, the rationale's `.+$`): at 400 KiB, minutes. The rationale
+  // is now found by tokens (and "as" is no longer a rationale: "as the primary database" is not a reason).
   it('reads adversarial transcripts in linear time', async () => {
     const size = 400 * 1024;
+    // An utterance this long is read in pieces of 32 KiB cut at a space: the first ends before "it".
     const [dots] = await extract(`We decided to ship it${'.'.repeat(size)}x`);
-    expect(dots?.title).toBe('Ship…');
+    expect(dots?.title).toBe('Ship');
     const [conditions] = await extract(`We decided to ship ${'if '.repeat(size / 3)}x`);
     expect(conditions?.title).toMatch(/^Ship if if .*…$/);
     expect(await extract(`Dan: If ${'if '.repeat(size / 3)}we agreed to x`)).toEqual([]);
-    const [reasons] = await extract(`We decided to move it ${'as '.repeat(size / 3)}\u2028x`);
+    const [reasons] = await extract(`We decided to move it ${'because '.repeat(size / 8)}\u2028x`);
     expect(reasons?.title).toBe('Move it');
-    expect(reasons?.rationale).toMatch(/^As as .*…$/);
+    expect(reasons?.rationale).toMatch(/^Because because .*…$/);
     const [spaces] = await extract(`Ann${' '.repeat(30)}: We decided to keep ${' \t'.repeat(size / 2)}x.`);
     expect(spaces).toMatchObject({ title: 'Keep x', consensus: { for: ['Ann'] } });
   });

@@ -10,6 +10,7 @@ const MIGRATIONS = [
   'Migration20261206070000DecisionsProjectNamePerCreator',
   'Migration20261206100000DecisionsRequestRole',
   'Migration20261206120000DecisionsLog',
+  'Migration20261206120000DecisionsProposalTitleKey',
 ];
 const TABLES = [
   'users',
@@ -95,6 +96,8 @@ describe('decisions migrations', () => {
         'idx_decisions_project',
         'idx_decisions_transcript',
         'idx_decisions_embedding_hnsw',
+        'decisions_proposal_title_key_unique',
+        'idx_decisions_project_title_key',
         'idx_decision_relationships_to',
         'idx_decision_relationships_created_by',
         'idx_decisions_search',
@@ -133,9 +136,13 @@ describe('decisions migrations', () => {
     expect((await lintSchema(database.db)).filter((finding) => finding.module === 'decisions')).toEqual([]);
   });
 
-  it('step down one migration at a time (the log, the request role, then project names per creator) and up again to the identical schema', async () => {
+  it('step down one migration at a time (proposal title keys, the log, the request role, then project names per creator) and up again to the identical schema', async () => {
     const before = await snapshot();
     const grantsBefore = await grants();
+    await migrateDown(database.db, { module: 'decisions' });
+    const indexes = (await snapshot()).tables.flatMap((table) => table.indexes).map((index) => index.name);
+    expect(indexes).not.toContain('decisions_proposal_title_key_unique');
+    expect(indexes).not.toContain('idx_decisions_project_title_key');
     await migrateDown(database.db, { module: 'decisions' });
     // Before the log: no revisions, no search index, no record_revision trigger.
     const beforeLog = TABLES.filter((table) => table !== 'decision_revisions');

@@ -1,15 +1,20 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   ConflictError,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  poolUsage,
   UnauthorizedError,
 } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
+import { modelExtractor } from '../src/extraction/model-extractor.ts';
 import { decisionsModule } from '../src/module.ts';
 import { decisionsOperations } from '../src/operations.ts';
+import { defaultDecisionsResources } from '../src/resources.ts';
 import { parseWebhookBody, verifyWebhookSignature, webhookSignature } from '../src/webhook.ts';
 import { newDirector, newPerson, newProject, newProjectCast } from './fixtures.ts';
 import { call, callStepped, expectHuddleError, receiveDelivery, useSqlClient } from './helpers.ts';
@@ -128,7 +133,7 @@ describe('transcripts', () => {
     const second = await callStepped(test.db, member, decisionsOperations.transcripts.extract, {
       transcriptId: transcript.id,
     });
-    expect(second).toEqual({ transcriptId: transcript.id, proposed: [], alreadyProposed: 2 });
+    expect(second).toEqual({ transcriptId: transcript.id, proposed: [], alreadyProposed: 2, duplicates: [] });
     const { rows } = await postgres.client.query(
       'select count(*)::int as n from decisions.decisions where transcript_id = $1',
       [transcript.id],
@@ -198,13 +203,14 @@ describe('transcripts', () => {
 });
 
 describe('webhook deliveries', () => {
+  // Each delivery decides something of its own: the same decision twice in a project is a duplicate.
   const delivery = (webhookId: string) => ({
     webhookId,
     projectId,
     title: 'Standup',
     meetingAt: '2026-11-22T08:00:00Z',
     participants: [{ name: 'Ann' }],
-    content: 'Ann: We decided to ship on Friday.\nBob: Works for me.',
+    content: `Ann: We decided to ship ${webhookId} on Friday.\nBob: Works for me.`,
   });
 
   it('creates the transcript and its proposed decisions once; a redelivery answers with the same transcript', async () => {
@@ -212,10 +218,10 @@ describe('webhook deliveries', () => {
     expect(first.created).toBe(true);
     expect(first.transcript).toMatchObject({ source: 'webhook', webhookId: 'tool-42', projectId });
     expect(first.proposed.map((decision) => [decision.title, decision.consensus.for])).toEqual([
-      ['Ship on Friday', ['Ann', 'Bob']],
+      ['Ship tool-42 on Friday', ['Ann', 'Bob']],
     ]);
     const again = await receiveDelivery(test.db, delivery('tool-42'));
-    expect(again).toEqual({ transcript: first.transcript, created: false, proposed: [] });
+    expect(again).toEqual({ transcript: first.transcript, created: false, proposed: [], duplicates: [] });
   });
 
   it('refuses a delivery id reused for other content or another project (409), revealing nothing', async () => {
@@ -256,6 +262,100 @@ describe('webhook deliveries', () => {
     expect(rows[0]).toEqual({ transcripts: 1, decisions: 1 });
   });
 
+  it('does not propose again what the project holds: the same meeting under another id, or the same decision reworded', async () => {
+    const project = await newProject(test.db, owner);
+    const meeting = (webhookId: string, content: string) => ({
+      ...delivery(webhookId),
+      projectId: project,
+      content,
+    });
+    const kafka = 'Ann: Agreed. We will adopt Kafka for the event bus because we need replay.\nBob: +1';
+    const first = await receiveDelivery(test.db, meeting('dup-first', kafka));
+    const [adopted] = first.proposed;
+    expect(adopted?.title).toBe('Adopt Kafka for the event bus');
+    const again = await receiveDelivery(test.db, meeting('dup-second', kafka));
+    expect(again.created).toBe(true);
+    expect(again.proposed).toEqual([]);
+    expect(again.duplicates).toEqual([
+      {
+        title: 'Adopt Kafka for the event bus',
+        decisionId: adopted!.id,
+        decisionTitle: 'Adopt Kafka for the event bus',
+        status: 'proposed',
+        match: 'title',
+        distance: 0,
+      },
+    ]);
+    // Accepted, reworded ("as" for "for", other punctuation), and beside a decision that is new.
+    await call(test.db, owner, decisionsOperations.decisions.transition, {
+      decisionId: adopted!.id,
+      status: 'accepted',
+    });
+    const reworded = await receiveDelivery(
+      test.db,
+      meeting(
+        'dup-reworded',
+        'Cem: We will adopt Kafka as the event bus.\nDan: From now on, the audit log keeps 90 days.',
+      ),
+    );
+    expect(reworded.proposed.map((decision) => decision.title)).toEqual(['The audit log keeps 90 days']);
+    expect(reworded.duplicates).toMatchObject([
+      {
+        title: 'Adopt Kafka as the event bus',
+        decisionId: adopted!.id,
+        status: 'accepted',
+        match: 'meaning',
+      },
+    ]);
+    expect(reworded.duplicates[0]!.distance).toBeLessThanOrEqual(0.1);
+    // Through the API's extraction too: a transcript entered by hand proposes nothing the project holds.
+    const typed = await call(test.db, owner, decisionsOperations.transcripts.create, {
+      projectId: project,
+      title: 'Typed up',
+      meetingAt: '2026-11-23T08:00:00Z',
+      content:
+        'Eve: We will adopt Kafka for the event bus!\nFay: Then we choose Acme for the support contract.',
+    });
+    const extraction = await callStepped(test.db, owner, decisionsOperations.transcripts.extract, {
+      transcriptId: typed.id,
+    });
+    expect(extraction.proposed.map((decision) => decision.title)).toEqual([
+      'Choose Acme for the support contract',
+    ]);
+    expect(extraction.duplicates.map(({ decisionId, match }) => [decisionId, match])).toEqual([
+      [adopted!.id, 'title'],
+    ]);
+    const { rows } = await postgres.client.query(
+      `select title, count(*)::int as n from decisions.decisions where project_id = $1 group by title order by title`,
+      [project],
+    );
+    expect(rows).toEqual([
+      { title: 'Adopt Kafka for the event bus', n: 1 },
+      { title: 'Choose Acme for the support contract', n: 1 },
+      { title: 'The audit log keeps 90 days', n: 1 },
+    ]);
+  });
+
+  it('proposes one decision when two deliveries of one meeting under two ids arrive at once', async () => {
+    const project = await newProject(test.db, owner);
+    const meeting = (webhookId: string) => ({
+      ...delivery(webhookId),
+      projectId: project,
+      content: 'Ann: Going forward, every incident gets a written review.',
+    });
+    const receipts = await Promise.all([
+      receiveDelivery(test.db, meeting('dup-race-a')),
+      receiveDelivery(test.db, meeting('dup-race-b')),
+    ]);
+    expect(receipts.map((receipt) => receipt.proposed.length).sort()).toEqual([0, 1]);
+    expect(receipts.map((receipt) => receipt.duplicates.length).sort()).toEqual([0, 1]);
+    const { rows } = await postgres.client.query(
+      'select count(*)::int as n from decisions.decisions where project_id = $1',
+      [project],
+    );
+    expect(rows[0].n).toBe(1);
+  });
+
   it('refuses a malformed body by field, and a delivery for a project that does not exist', async () => {
     expect(() => parseWebhookBody('{"webhookId": ')).toThrow(InvalidInputError);
     const error = await expectHuddleError(
@@ -286,12 +386,72 @@ describe('webhook deliveries', () => {
     );
     expect(error.message).toMatch(/archived/);
     const again = await receiveDelivery(test.db, into('tool-before-archive'));
-    expect(again).toEqual({ transcript: before.transcript, created: false, proposed: [] });
+    expect(again).toEqual({ transcript: before.transcript, created: false, proposed: [], duplicates: [] });
     const { rows } = await postgres.client.query(
       'select count(*)::int as n from decisions.transcripts where project_id = $1',
       [archivedProject],
     );
     expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('extraction by a model server', () => {
+  it('asks the server with no transaction open, and records what it lists (webhook and transcripts.extract)', async () => {
+    const project = await newProject(test.db, owner);
+    const held: { transactions: number; connections: number }[] = [];
+    const server = createServer(async (request, response) => {
+      for await (const _chunk of request);
+      // While the server thinks, the service must hold no pool connection and no transaction (no locks).
+      const { rows } = await postgres.client.query(
+        `select count(*)::int as n from pg_stat_activity
+         where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null`,
+      );
+      const pool = await poolUsage(test.db);
+      held.push({ transactions: rows[0].n, connections: pool.kind === 'postgresql' ? pool.inUse : 0 });
+      const decisions = [{ title: `Model decision ${held.length}`, statement: 'We will.', for: ['Ann'] }];
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ choices: [{ message: { content: JSON.stringify({ decisions }) } }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const resources = {
+        ...defaultDecisionsResources(),
+        extractor: modelExtractor({
+          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+          model: 'm',
+        }),
+      };
+      const hooked = await receiveDelivery(
+        test.db,
+        {
+          webhookId: 'model-1',
+          projectId: project,
+          title: 'T',
+          meetingAt: '2026-11-22T08:00:00Z',
+          content: 'Ann: hi',
+        },
+        resources,
+      );
+      expect(hooked.proposed.map((decision) => [decision.title, decision.consensus.for])).toEqual([
+        ['Model decision 1', ['Ann']],
+      ]);
+      const extraction = await callStepped(
+        test.db,
+        owner,
+        decisionsOperations.transcripts.extract,
+        { transcriptId: hooked.transcript.id },
+        resources,
+      );
+      expect(extraction.proposed.map((decision) => decision.title)).toEqual(['Model decision 2']);
+      expect(held).toEqual([
+        { transactions: 0, connections: 0 },
+        { transactions: 0, connections: 0 },
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -99,6 +99,18 @@ const DecisionsDecisionSchema = defineEntity({
       where: 'deleted_at is null',
     },
     {
+      // Beyond the spec: one live proposal from transcripts per title as compared (issue 25's duplicates).
+      name: 'decisions_proposal_title_key_unique',
+      expression:
+        'create unique index "decisions_proposal_title_key_unique" on "decisions"."decisions" ("project_id", btrim(lower(regexp_replace("title", \'[^[:alnum:]]+\', \' \', \'g\')))) where "status" = \'proposed\' and "transcript_id" is not null and "deleted_at" is null',
+    },
+    {
+      // Beyond the spec: the ingest's look-up of a live decision by title as compared.
+      name: 'idx_decisions_project_title_key',
+      expression:
+        'create index "idx_decisions_project_title_key" on "decisions"."decisions" ("project_id", btrim(lower(regexp_replace("title", \'[^[:alnum:]]+\', \' \', \'g\')))) where "deleted_at" is null',
+    },
+    {
       name: 'idx_decisions_embedding_hnsw',
       expression:
         'create index "idx_decisions_embedding_hnsw" on "decisions"."decisions" using hnsw ("embedding" vector_cosine_ops)',

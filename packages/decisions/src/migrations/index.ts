@@ -4,6 +4,7 @@ import { Migration20261122200100DecisionsRequestAccess } from './Migration202611
 import { Migration20261206070000DecisionsProjectNamePerCreator } from './Migration20261206070000DecisionsProjectNamePerCreator.ts';
 import { Migration20261206100000DecisionsRequestRole } from './Migration20261206100000DecisionsRequestRole.ts';
 import { Migration20261206120000DecisionsLog } from './Migration20261206120000DecisionsLog.ts';
+import { Migration20261206120000DecisionsProposalTitleKey } from './Migration20261206120000DecisionsProposalTitleKey.ts';
 
 /** The decisions module's migrations, oldest first (class names sort in the order they apply). */
 export const decisionsMigrations = migrationList(
@@ -12,4 +13,5 @@ export const decisionsMigrations = migrationList(
   Migration20261206070000DecisionsProjectNamePerCreator,
   Migration20261206100000DecisionsRequestRole,
   Migration20261206120000DecisionsLog,
+  Migration20261206120000DecisionsProposalTitleKey,
 );

@@ -204,6 +204,7 @@ function planProjectDecisions(
   const { decisionsPerProject, transcriptsPerProject } = REALISTIC_PER_SCALE;
   let next = 0;
   const chains: number[][] = [];
+  const proposalTitles = new Set<string>();
   for (let chain = 0; chain < CHAINS_PER_PROJECT; chain++) {
     const depth = random.integer(3, 5);
     chains.push(Array.from({ length: depth }, (_, step) => next + step));
@@ -236,6 +237,13 @@ function planProjectDecisions(
       anomalies: [],
       createdAt: decidedAt,
     });
+    // One live proposal from transcripts per title (decisions_proposal_title_key_unique): a repeated
+    // sample is kept without its transcript, leaving the random sequence as it was.
+    const planned = plan.decisions.at(-1)!;
+    if (planned.status === 'proposed' && planned.transcript !== null) {
+      if (proposalTitles.has(planned.title)) planned.transcript = null;
+      else proposalTitles.add(planned.title);
+    }
   }
   const author = () => random.pick(people);
   for (const chain of chains) {

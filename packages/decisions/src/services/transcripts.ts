@@ -96,6 +96,7 @@ export async function receiveWebhookTranscript(
     transcript: toTranscript(transcript),
     created: false,
     proposed: [],
+    duplicates: [],
   });
   const earlier = await inTransaction((em) => earlierDelivery(em, delivery));
   if (earlier) return redelivered(earlier);
@@ -115,12 +116,12 @@ export async function receiveWebhookTranscript(
       throw await webhookProjectRefusal(em, projectId);
     }
     const transcript = await em.findOneOrFail(DecisionsTranscript, inserted[0]!.id);
-    const { proposed } = await recordProposals(
+    const { proposed, duplicates } = await recordProposals(
       em,
       { id: transcript.id, projectId, meetingAt: transcript.meetingAt },
       proposals,
     );
-    return { transcript: toTranscript(transcript), created: true, proposed };
+    return { transcript: toTranscript(transcript), created: true, proposed, duplicates };
   });
 }
 
