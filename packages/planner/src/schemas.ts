@@ -1,5 +1,6 @@
 import { cursorTimestamp, isoTimestamp, keysetCursor, pageLimit, pageOf, text } from '@huddle/db/zod';
 import { z } from 'zod';
+import { parseFileDiff } from './diffs.ts';
 
 /**
  * The planner module's zod schemas, shared by its services, the API and the CLI: what callers may send
@@ -94,11 +95,29 @@ export const codeChangesContentSchema = z.strictObject({
     }),
 });
 
+/**
+ * Code changes as a caller writes them: each diff must parse as the unified diff of one file (`parseFileDiff`),
+ * and a `modify` needs one. Only writes are checked: reads return what was stored, and `plans.check` reports
+ * a stored diff that does not parse (rows written before this rule, or by SQL).
+ */
+const codeChangesInputContentSchema = codeChangesContentSchema.superRefine((content, context) => {
+  content.changes.forEach((change, index) => {
+    const parsed = parseFileDiff(change.diff);
+    const refusal =
+      'refusal' in parsed
+        ? parsed.refusal
+        : change.action === 'modify' && parsed.patch.hunks.length === 0
+          ? 'must not be empty for a modify'
+          : undefined;
+    if (refusal) context.addIssue({ code: 'custom', message: refusal, path: ['changes', index, 'diff'] });
+  });
+});
+
 /** An artifact as a caller writes it: its type and the content that type requires. */
 export const artifactInputSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('feature_plan'), content: featurePlanContentSchema }),
   z.strictObject({ type: z.literal('implementation_steps'), content: implementationStepsContentSchema }),
-  z.strictObject({ type: z.literal('code_changes'), content: codeChangesContentSchema }),
+  z.strictObject({ type: z.literal('code_changes'), content: codeChangesInputContentSchema }),
 ]);
 
 export type FeaturePlanContent = z.infer<typeof featurePlanContentSchema>;

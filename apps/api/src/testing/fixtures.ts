@@ -322,7 +322,15 @@ async function createPlannerFixtures(
         planId: plan.id,
         artifact: {
           type: 'code_changes',
-          content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+x\n' }] },
+          content: {
+            changes: [
+              {
+                path: 'src/checkout.ts',
+                action: 'modify',
+                diff: '@@ -1 +1 @@\n-export {};\n+export const x = 1;\n',
+              },
+            ],
+          },
         },
       }),
     );
@@ -396,7 +404,15 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
       { type: 'feature_plan', content: { summary: 'Fuzz', goals: ['g'], nonGoals: [], risks: [] } },
       {
         type: 'code_changes',
-        content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+y\n' }] },
+        content: {
+          changes: [
+            {
+              path: 'src/checkout.ts',
+              action: 'modify',
+              diff: '@@ -1 +1 @@\n-export {};\n+export const y = 2;\n',
+            },
+          ],
+        },
       },
     ],
   };
