@@ -234,6 +234,19 @@ describe('refusals change nothing', () => {
       'artifact.content.changes.0.path',
     ],
     [
+      'a code change whose diff is not a diff',
+      () =>
+        ann.planner.artifacts.add.mutate({
+          planId: active.planId,
+          artifact: {
+            type: 'code_changes',
+            content: { changes: [{ path: 'nowhere.ts', action: 'create', diff: 'garbage' }] },
+          },
+        }),
+      'BAD_REQUEST',
+      'artifact.content.changes.0.diff',
+    ],
+    [
       'unregistering without confirming',
       () =>
         ann.planner.repositories.unregister.mutate({
@@ -301,5 +314,45 @@ describe('refusals change nothing', () => {
         `${outside}%`,
       ]),
     ).toEqual([{ count: 0 }]);
+  });
+});
+
+describe('plans checked against the code', () => {
+  const AUTHOR = { name: 'Test', email: 'test@huddle.invalid', timestamp: 1, timezoneOffset: 0 };
+
+  it('records the commit a version was planned against and reports whether its diffs still apply there and at the head', async () => {
+    const dir = path.join(root, 'checked');
+    await shopRepository(dir);
+    const planned = await git.resolveRef({ fs, dir, ref: 'main' });
+    const repository = await ann.planner.repositories.register.mutate({ path: dir });
+    const plan = await ann.planner.plans.create.mutate({ repositoryId: repository.id, name: 'Checked' });
+    expect(plan.baseCommit).toBe(planned);
+    await ann.planner.artifacts.add.mutate({ planId: plan.id, artifact: CODE_CHANGES });
+    const good = await ann.planner.plans.check.mutate({ planId: plan.id });
+    expect(good).toMatchObject({ baseCommit: planned, headCommit: planned, verdict: 'applies' });
+
+    await fs.promises.writeFile(path.join(dir, 'src/checkout.ts'), 'older\n');
+    await git.add({ fs, dir, filepath: 'src/checkout.ts' });
+    const moved = await git.commit({ fs, dir, message: 'Checkout moves on', author: AUTHOR });
+    const stale = await ann.planner.plans.check.mutate({ planId: plan.id });
+    expect(stale).toMatchObject({ baseCommit: planned, headCommit: moved, verdict: 'stale' });
+    expect(stale.changes.map((change) => [change.path, change.atBase?.status, change.atHead.status])).toEqual(
+      [
+        ['src/db/cards.ts', 'applies', 'applies'],
+        ['src/checkout.ts', 'applies', 'conflicts'],
+      ],
+    );
+    expect(stale.changes[1]!.atHead.conflict).toEqual({ hunk: 1, line: 1, expected: 'old', found: 'older' });
+
+    const next = await ann.planner.plans.newVersion.mutate({ planId: plan.id });
+    expect(next.baseCommit).toBe(moved);
+    expect(
+      await query('select version, base_commit from planner.plans where repository_id = ? order by version', [
+        repository.id,
+      ]),
+    ).toEqual([
+      { version: 1, base_commit: planned },
+      { version: 2, base_commit: moved },
+    ]);
   });
 });

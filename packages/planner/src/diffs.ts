@@ -1,4 +1,5 @@
 import { applyPatch, parsePatch, type StructuredPatch } from 'diff';
+import type { DiffConflict } from './schemas.ts';
 
 /**
  * The unified diffs of `code_changes` entries, read and applied with jsdiff (`diff`): its parser scans line
@@ -6,7 +7,8 @@ import { applyPatch, parsePatch, type StructuredPatch } from 'diff';
  * where its context matches exactly (no fuzz), the way `git apply` does by default.
  */
 
-const MAX_REASON_LENGTH = 200;
+/** How much of the caller's text a refusal or a conflict quotes. */
+const MAX_QUOTE_LENGTH = 200;
 
 /** A diff of one file, parsed; or why it is not one (a rule, worded to follow `diff: `). */
 export type ParsedDiff = { patch: StructuredPatch } | { refusal: string };
@@ -21,7 +23,7 @@ export function parseFileDiff(diff: string): ParsedDiff {
     patches = parsePatch(diff) as StructuredPatch[];
   } catch (error) {
     // The parser's message may quote a line of the caller's: a short prefix of it says enough.
-    return { refusal: `must be a unified diff (${(error as Error).message.slice(0, MAX_REASON_LENGTH)})` };
+    return { refusal: `must be a unified diff (${(error as Error).message.slice(0, MAX_QUOTE_LENGTH)})` };
   }
   if (patches.length !== 1) return { refusal: 'must be the diff of one file (it names several)' };
   const [patch] = patches as [StructuredPatch];
@@ -31,28 +33,16 @@ export function parseFileDiff(diff: string): ParsedDiff {
   return { patch };
 }
 
-/** Where a diff stops applying: its hunk (from 1), the line it expects there, and what the file has. */
-export interface DiffConflict {
-  hunk: number;
-  /** The line of the file (from 1) where the hunk's first differing line was expected. */
-  line: number;
-  expected: string;
-  /** Null past the end of the file. */
-  found: string | null;
-}
-
-export type DiffApplication = { applies: true; result: string } | { applies: false; conflict: DiffConflict };
-
 const applied = (source: string, patch: StructuredPatch, hunks: number): string | false =>
   applyPatch(source, { ...patch, hunks: patch.hunks.slice(0, hunks) });
 
 /**
- * Applies `patch` to `source`. When it does not apply, the first hunk that fails is found by bisection: hunks
- * are placed in order, each after the one before, so if the first k apply so do the first k - 1.
+ * Where `patch` stops applying to `source`; undefined when it applies. The first hunk that fails is found
+ * by bisection: hunks are placed in order, each after the one before, so if the first k apply so do the
+ * first k - 1.
  */
-export function applyFileDiff(source: string, patch: StructuredPatch): DiffApplication {
-  const result = applyPatch(source, patch);
-  if (result !== false) return { applies: true, result };
+export function diffConflict(source: string, patch: StructuredPatch): DiffConflict | undefined {
+  if (applyPatch(source, patch) !== false) return undefined;
   let fitting = 0;
   let failing = patch.hunks.length;
   while (failing - fitting > 1) {
@@ -60,7 +50,7 @@ export function applyFileDiff(source: string, patch: StructuredPatch): DiffAppli
     if (applied(source, patch, middle) === false) failing = middle;
     else fitting = middle;
   }
-  return { applies: false, conflict: conflictIn(source, patch, failing) };
+  return conflictIn(source, patch, failing);
 }
 
 /** The first line of hunk `number` (from 1) that the file does not have where the hunk's header puts it. */
@@ -72,9 +62,18 @@ function conflictIn(source: string, patch: StructuredPatch, number: number): Dif
   for (let index = 0; index < expectedLines.length; index++) {
     const found = lines[start - 1 + index];
     const expected = expectedLines[index]!.slice(1);
-    if (found !== expected) return { hunk: number, line: start + index, expected, found: found ?? null };
+    if (found !== expected) return quoted(number, start + index, expected, found ?? null);
   }
   // Every line is where the header says, so what failed is the end of the file (a newline marker).
   const last = expectedLines.length === 0 ? '' : expectedLines[expectedLines.length - 1]!.slice(1);
-  return { hunk: number, line: start + Math.max(expectedLines.length - 1, 0), expected: last, found: last };
+  return quoted(number, start + Math.max(expectedLines.length - 1, 0), last, last);
+}
+
+function quoted(hunk: number, line: number, expected: string, found: string | null): DiffConflict {
+  return {
+    hunk,
+    line,
+    expected: expected.slice(0, MAX_QUOTE_LENGTH),
+    found: found === null ? null : found.slice(0, MAX_QUOTE_LENGTH),
+  };
 }

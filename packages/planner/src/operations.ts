@@ -23,6 +23,7 @@ import {
   listPlansInputSchema,
   listPlanVersionsInputSchema,
   listRepositoriesInputSchema,
+  planCheckSchema,
   planComparisonSchema,
   planDetailSchema,
   planExportSchema,
@@ -50,17 +51,18 @@ import {
   listChatSessions,
   openChatSession,
 } from './services/chat.ts';
+import { checkPlan } from './services/checks.ts';
 import {
   activatePlanVersion,
   archivePlanVersion,
   completePlanVersion,
-  createPlan,
+  createPlanAtBranchHead,
   getLatestPlanVersion,
   getPlanVersion,
   listPlans,
   listPlanVersions,
-  newPlanVersion,
-  updatePlanVersion,
+  newPlanVersionAtBranchHead,
+  updatePlanVersionAtBranchHead,
 } from './services/plans.ts';
 import { comparePlanVersions, exportPlan } from './services/reading.ts';
 import {
@@ -112,7 +114,12 @@ export const plannerOperations = {
   },
 
   plans: {
-    create: operation.mutation({ input: createPlanInputSchema, output: planDetailSchema, run: createPlan }),
+    /** Version 1, planned against the commit the target branch points at now (read from git, no transaction open). */
+    create: operation.stepped({
+      input: createPlanInputSchema,
+      output: planDetailSchema,
+      run: createPlanAtBranchHead,
+    }),
     get: operation.query({ input: planIdInputSchema, output: planDetailSchema, run: getPlanVersion }),
     latest: operation.query({
       input: planNameInputSchema,
@@ -125,15 +132,17 @@ export const plannerOperations = {
       run: listPlanVersions,
     }),
     list: operation.query({ input: listPlansInputSchema, output: planVersionPageSchema, run: listPlans }),
-    update: operation.mutation({
+    /** A new target branch is planned against the commit it points at now. */
+    update: operation.stepped({
       input: updatePlanInputSchema,
       output: planVersionSchema,
-      run: updatePlanVersion,
+      run: updatePlanVersionAtBranchHead,
     }),
-    newVersion: operation.mutation({
+    /** A copy of the latest version, planned against the commit its target branch points at now. */
+    newVersion: operation.stepped({
       input: planIdInputSchema,
       output: planDetailSchema,
-      run: newPlanVersion,
+      run: newPlanVersionAtBranchHead,
     }),
     activate: operation.mutation({
       input: planIdInputSchema,
@@ -157,6 +166,11 @@ export const plannerOperations = {
       output: planComparisonSchema,
       run: comparePlanVersions,
     }),
+    /**
+     * Whether each code change still applies: its file and diff at the commit the version was planned
+     * against and at the target branch's head (stepped: git is read with no transaction open).
+     */
+    check: operation.stepped({ input: planIdInputSchema, output: planCheckSchema, run: checkPlan }),
   },
 
   /** Artifacts of a draft version; active and later versions are read-only. */

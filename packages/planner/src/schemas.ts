@@ -317,6 +317,11 @@ export const planVersionSchema = z.object({
   status: planStatusSchema,
   /** The operator who created this version; null for versions written outside a request (seeds). */
   createdBy: z.string().nullable(),
+  /**
+   * The commit of the target branch this version was planned against (when it was created or its target
+   * branch changed); null for versions written outside a request (seeds).
+   */
+  baseCommit: z.string().nullable(),
   createdAt: isoTimestamp(),
   updatedAt: isoTimestamp(),
 });
@@ -404,6 +409,65 @@ export const planComparisonSchema = z.object({
   changes: z.array(artifactChangeSchema),
 });
 
+export const CHANGE_CHECK_STATUSES = [
+  'applies',
+  'conflicts',
+  'missing',
+  'exists',
+  'unreadable',
+  'invalid_diff',
+] as const;
+
+/** Where a diff stops applying (see `applyFileDiff`). */
+export const diffConflictSchema = z.object({
+  /** The hunk, from 1. */
+  hunk: z.number().int().positive(),
+  /** The line of the file, from 1, where the hunk's first differing line was expected. */
+  line: z.number().int().positive(),
+  /** What the hunk expects there and what the file has (null past its end), each cut at 200 characters. */
+  expected: z.string(),
+  found: z.string().nullable(),
+});
+
+/** One code change at one commit. */
+export const changeAtCommitSchema = z.object({
+  /**
+   * `applies`; `conflicts` (a hunk does not fit: see `conflict`); `missing` (the file to change, delete or
+   * rename is not there); `exists` (the file to create, or a rename's new path, is there already);
+   * `unreadable` (a directory, a link, binary or too large); `invalid_diff` (stored before diffs were checked).
+   */
+  status: z.enum(CHANGE_CHECK_STATUSES),
+  /** The same in a sentence. */
+  message: z.string(),
+  conflict: diffConflictSchema.nullable(),
+});
+
+export const changeCheckSchema = z.object({
+  artifactId: uuidSchema,
+  path: z.string(),
+  action: changeActionSchema,
+  previousPath: z.string().nullable(),
+  /** At the commit the version was planned against; null when it has none recorded. */
+  atBase: changeAtCommitSchema.nullable(),
+  /** At the target branch's current head. */
+  atHead: changeAtCommitSchema,
+});
+
+export const planCheckSchema = z.object({
+  planId: uuidSchema,
+  targetBranch: z.string(),
+  baseCommit: z.string().nullable(),
+  headCommit: z.string(),
+  /**
+   * `applies`: every change applies at the head. `stale`: every change applies where it was planned, but the
+   * branch has moved on and some no longer do. `conflicts`: some change does not apply even where it was
+   * planned (without a base commit: at the head).
+   */
+  verdict: z.enum(['applies', 'stale', 'conflicts']),
+  /** Every code change of the version, artifact by artifact in the order they were written. */
+  changes: z.array(changeCheckSchema),
+});
+
 export type Repository = z.infer<typeof repositorySchema>;
 export type UnregisteredRepository = z.infer<typeof unregisteredRepositorySchema>;
 export type PlanVersion = z.infer<typeof planVersionSchema>;
@@ -426,3 +490,7 @@ export type ChatSessionMatchPage = z.infer<typeof chatSessionMatchPageSchema>;
 export type PlanExport = z.infer<typeof planExportSchema>;
 export type ArtifactChange = z.infer<typeof artifactChangeSchema>;
 export type PlanComparison = z.infer<typeof planComparisonSchema>;
+export type DiffConflict = z.infer<typeof diffConflictSchema>;
+export type ChangeAtCommit = z.infer<typeof changeAtCommitSchema>;
+export type ChangeCheck = z.infer<typeof changeCheckSchema>;
+export type PlanCheck = z.infer<typeof planCheckSchema>;
