@@ -344,6 +344,27 @@ describe('plans checked against the code', () => {
     );
     expect(stale.changes[1]!.atHead.conflict).toEqual({ hunk: 1, line: 1, expected: 'old', found: 'older' });
 
+    // What the plan was written against: the files it is about, as they were at its base commit.
+    const context = await ann.planner.plans.context.mutate({ planId: plan.id });
+    expect(context).toMatchObject({ commit: planned, nextCursor: null });
+    expect(context.items.map(({ path, status, content }) => [path, status, content])).toEqual([
+      ['src/checkout.ts', 'file', 'old\n'],
+      ['src/db/cards.ts', 'missing', null],
+    ]);
+    const files = await ann.planner.repositories.readFiles.mutate({
+      repositoryId: repository.id,
+      ref: 'main',
+      paths: ['src/checkout.ts'],
+    });
+    expect(files).toMatchObject({ commit: moved, files: [{ path: 'src/checkout.ts', content: 'older\n' }] });
+    await expect(
+      ann.planner.repositories.readFiles.mutate({
+        repositoryId: repository.id,
+        ref: 'main',
+        paths: ['../x'],
+      }),
+    ).rejects.toMatchObject({ data: { code: 'BAD_REQUEST', field: 'paths.0' } });
+
     const next = await ann.planner.plans.newVersion.mutate({ planId: plan.id });
     expect(next.baseCommit).toBe(moved);
     expect(

@@ -24,6 +24,7 @@ export {
   openChatSession,
 } from './services/chat.ts';
 export { checkPlan, MAX_CHECKED_FILE_BYTES } from './services/checks.ts';
+export { getPlanContext, readFiles } from './services/files.ts';
 export {
   activatePlanVersion,
   archivePlanVersion,

@@ -25,6 +25,8 @@ import {
   listRepositoriesInputSchema,
   planCheckSchema,
   planComparisonSchema,
+  planContextInputSchema,
+  planContextSchema,
   planDetailSchema,
   planExportSchema,
   planIdInputSchema,
@@ -33,9 +35,11 @@ import {
   plansTouchingFileInputSchema,
   planVersionPageSchema,
   planVersionSchema,
+  readFilesInputSchema,
   registerRepositoryInputSchema,
   renameRepositoryInputSchema,
   replaceArtifactInputSchema,
+  repositoryFilesSchema,
   repositoryIdInputSchema,
   repositoryPageSchema,
   repositorySchema,
@@ -52,6 +56,7 @@ import {
   openChatSession,
 } from './services/chat.ts';
 import { checkPlan } from './services/checks.ts';
+import { getPlanContext, readFiles } from './services/files.ts';
 import {
   activatePlanVersion,
   archivePlanVersion,
@@ -110,6 +115,15 @@ export const plannerOperations = {
       input: unregisterRepositoryInputSchema,
       output: unregisteredRepositorySchema,
       run: unregisterRepository,
+    }),
+    /**
+     * Files at a branch, tag or commit, from git objects (no link followed, nothing outside the repository),
+     * bounded in count and bytes (stepped: git is read with no transaction open).
+     */
+    readFiles: operation.stepped({
+      input: readFilesInputSchema,
+      output: repositoryFilesSchema,
+      run: readFiles,
     }),
   },
 
@@ -171,6 +185,12 @@ export const plannerOperations = {
      * against and at the target branch's head (stepped: git is read with no transaction open).
      */
     check: operation.stepped({ input: planIdInputSchema, output: planCheckSchema, run: checkPlan }),
+    /** The files the version is about (its code changes' and steps'), as they were where it was planned. */
+    context: operation.stepped({
+      input: planContextInputSchema,
+      output: planContextSchema,
+      run: getPlanContext,
+    }),
   },
 
   /** Artifacts of a draft version; active and later versions are read-only. */

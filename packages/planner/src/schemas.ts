@@ -262,6 +262,27 @@ export const chatMessagesInputSchema = z.object({
 
 export const comparePlanVersionsInputSchema = z.object({ fromPlanId: uuidSchema, toPlanId: uuidSchema });
 
+/** The most files one read answers: each up to MAX_FILE_BYTES, all together up to MAX_READ_BYTES. */
+export const MAX_FILES_PER_READ = 20;
+export const MAX_FILE_BYTES = 256 * 1024;
+export const MAX_READ_BYTES = 1024 * 1024;
+
+export const readFilesInputSchema = z.object({
+  repositoryId: uuidSchema,
+  /** A branch (local, else `origin`'s), a tag or a full commit id. */
+  ref: branchNameSchema,
+  paths: z
+    .array(repositoryFilePathSchema)
+    .min(1)
+    .max(MAX_FILES_PER_READ)
+    .refine((paths) => new Set(paths).size === paths.length, { message: 'must not list a path twice' }),
+});
+export const planContextInputSchema = planIdInputSchema.extend({
+  limit: z.number().int().min(1).max(MAX_FILES_PER_READ).default(MAX_FILES_PER_READ),
+  /** By path. */
+  cursor: keysetCursor(z.tuple([z.string()])).optional(),
+});
+
 /**
  * Every input as parsed at the edge (the API's `.input()`, or `callOperation`): what the services take —
  * strings trimmed, defaults and page sizes resolved, cursors decoded into their typed keys.
@@ -288,6 +309,8 @@ export type ChatSessionIdInput = z.output<typeof chatSessionIdInputSchema>;
 export type AppendChatMessageInput = z.output<typeof appendChatMessageInputSchema>;
 export type ChatMessagesInput = z.output<typeof chatMessagesInputSchema>;
 export type ComparePlanVersionsInput = z.output<typeof comparePlanVersionsInputSchema>;
+export type ReadFilesInput = z.output<typeof readFilesInputSchema>;
+export type PlanContextInput = z.output<typeof planContextInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
 
@@ -468,6 +491,31 @@ export const planCheckSchema = z.object({
   changes: z.array(changeCheckSchema),
 });
 
+/** A file as a commit holds it, read for a caller. */
+export const repositoryFileSchema = z.object({
+  path: z.string(),
+  /** `file`: its text is `content`; `missing`: the commit has no such path; `unreadable`: see `reason`. */
+  status: z.enum(['file', 'missing', 'unreadable']),
+  content: z.string().nullable(),
+  /** Why an unreadable file is (a directory, a link, a submodule, binary, over a size limit). */
+  reason: z.string().nullable(),
+});
+
+export const repositoryFilesSchema = z.object({
+  repositoryId: uuidSchema,
+  ref: z.string(),
+  /** The commit `ref` named when the files were read. */
+  commit: z.string(),
+  files: z.array(repositoryFileSchema).max(MAX_FILES_PER_READ),
+});
+
+/** The files a plan version is about, as they were at the commit it was planned against. */
+export const planContextSchema = pageOf(repositoryFileSchema).extend({
+  planId: uuidSchema,
+  /** The version's base commit; its target branch's head for a version without one. */
+  commit: z.string(),
+});
+
 export type Repository = z.infer<typeof repositorySchema>;
 export type UnregisteredRepository = z.infer<typeof unregisteredRepositorySchema>;
 export type PlanVersion = z.infer<typeof planVersionSchema>;
@@ -494,3 +542,6 @@ export type DiffConflict = z.infer<typeof diffConflictSchema>;
 export type ChangeAtCommit = z.infer<typeof changeAtCommitSchema>;
 export type ChangeCheck = z.infer<typeof changeCheckSchema>;
 export type PlanCheck = z.infer<typeof planCheckSchema>;
+export type RepositoryFile = z.infer<typeof repositoryFileSchema>;
+export type RepositoryFiles = z.infer<typeof repositoryFilesSchema>;
+export type PlanContext = z.infer<typeof planContextSchema>;

@@ -238,3 +238,107 @@ describe('checking a version’s code changes', () => {
     expect(outside.message).toMatch(/^planId: .* can no longer be read/);
   });
 });
+
+describe('reading files at a ref', () => {
+  const read = (ref: string, paths: string[]) =>
+    callSteppedAsOperator(
+      test.db,
+      plannerOperations.repositories.readFiles,
+      { repositoryId, ref, paths },
+      access,
+    );
+
+  it('reads files at a branch, a tag or a commit; a missing path is said to be missing', async () => {
+    const before = await commit({ 'src/tagged.ts': 'export const version = 1;\n' });
+    await git.tag({ fs, dir, ref: 'v1' });
+    await commit({ 'src/tagged.ts': 'export const version = 2;\n' });
+    const atBranch = await read('main', ['src/tagged.ts', 'src/nope.ts']);
+    expect(atBranch).toEqual({
+      repositoryId,
+      ref: 'main',
+      commit: await head(),
+      files: [
+        { path: 'src/tagged.ts', status: 'file', content: 'export const version = 2;\n', reason: null },
+        { path: 'src/nope.ts', status: 'missing', content: null, reason: null },
+      ],
+    });
+    expect((await read('v1', ['src/tagged.ts'])).files[0]!.content).toBe('export const version = 1;\n');
+    expect(await read(before, ['src/tagged.ts'])).toMatchObject({
+      commit: before,
+      files: [{ content: 'export const version = 1;\n' }],
+    });
+    const unknown = await expectHuddleError(read('no-such-ref', ['README.md']), InvalidInputError);
+    expect(unknown.constraint.field).toBe('ref');
+  });
+
+  it('stays inside the repository: no absolute or climbing paths, no link followed, bounded in count and bytes', async () => {
+    for (const [paths, field] of [
+      [['/etc/passwd'], 'paths.0'],
+      [['README.md', '../../etc/passwd'], 'paths.1'],
+      [['src//checkout.ts'], 'paths.0'],
+      [Array.from({ length: 21 }, (_, index) => `f${index}.ts`), 'paths'],
+    ] as const) {
+      const error = await expectHuddleError(read('main', [...paths]), InvalidInputError);
+      expect(error.constraint.field).toBe(field);
+    }
+    await fs.promises.symlink('/etc/passwd', path.join(dir, 'passwd-link'));
+    await fs.promises.symlink('/etc', path.join(dir, 'etc-link'));
+    for (const link of ['passwd-link', 'etc-link']) await git.add({ fs, dir, filepath: link });
+    await commit({ 'big.txt': 'x'.repeat(300 * 1024), 'binary.bin': '\u00ff' });
+    await fs.promises.writeFile(path.join(dir, 'binary.bin'), Buffer.from([0xff, 0xfe, 0x00]));
+    await git.add({ fs, dir, filepath: 'binary.bin' });
+    await git.commit({ fs, dir, message: 'binary', author: AUTHOR });
+    const { files } = await read('main', ['passwd-link', 'etc-link/passwd', 'src', 'big.txt', 'binary.bin']);
+    expect(files.map(({ path, status, reason }) => [path, status, reason])).toEqual([
+      ['passwd-link', 'unreadable', 'is a symbolic link'],
+      ['etc-link/passwd', 'missing', null],
+      ['src', 'unreadable', 'is a directory'],
+      ['big.txt', 'unreadable', `is ${300 * 1024} bytes, more than ${256 * 1024}`],
+      ['binary.bin', 'unreadable', 'is not UTF-8 text'],
+    ]);
+  });
+
+  it('gives a plan the files it is about, as they were where it was planned, page by page', async () => {
+    const plan = await create('In context');
+    await callAsOperator(test.db, plannerOperations.artifacts.add, {
+      planId: plan.id,
+      artifact: {
+        type: 'implementation_steps',
+        content: { steps: [{ title: 'Tag it', detail: '', files: ['src/tagged.ts', 'README.md'] }] },
+      },
+    });
+    await callAsOperator(test.db, plannerOperations.artifacts.add, {
+      planId: plan.id,
+      artifact: {
+        type: 'code_changes',
+        content: {
+          changes: [
+            { path: 'src/new.ts', action: 'create', diff: '@@ -0,0 +1 @@\n+export {};\n' },
+            { path: 'src/paid.ts', action: 'rename', previousPath: 'src/checkout.ts', diff: '' },
+          ],
+        },
+      },
+    });
+    await commit({ 'src/tagged.ts': 'export const version = 3;\n' });
+    const context = (cursor?: string) =>
+      callSteppedAsOperator(
+        test.db,
+        plannerOperations.plans.context,
+        { planId: plan.id, limit: 3, ...(cursor && { cursor }) },
+        access,
+      );
+    const first = await context();
+    expect(first.commit).toBe(plan.baseCommit);
+    expect(first.items.map(({ path, status }) => [path, status])).toEqual([
+      ['README.md', 'file'],
+      ['src/checkout.ts', 'file'],
+      ['src/new.ts', 'missing'],
+    ]);
+    const second = await context(first.nextCursor!);
+    expect(second.items).toEqual([
+      { path: 'src/paid.ts', status: 'missing', content: null, reason: null },
+      { path: 'src/tagged.ts', status: 'file', content: 'export const version = 2;\n', reason: null },
+    ]);
+    expect(second.nextCursor).toBeNull();
+  });
+});

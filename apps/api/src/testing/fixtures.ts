@@ -399,6 +399,9 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   const first = await createGeneration();
   const values: FixtureValues = {
     path: workTrees,
+    // `planner.repositories.readFiles` of the fixture work trees' branch and files.
+    ref: ['main'],
+    paths: [['README.md', 'src/checkout.ts']],
     // A body `planner.artifacts.add` and `replace` accept: schema-derived ones rarely are (trimmed text).
     artifact: [
       { type: 'feature_plan', content: { summary: 'Fuzz', goals: ['g'], nonGoals: [], risks: [] } },
