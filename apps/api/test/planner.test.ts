@@ -156,6 +156,8 @@ describe('planner over HTTP with the typed client', () => {
     expect(comparison.changes).toEqual([
       expect.objectContaining({ type: 'code_changes', change: 'modified' }),
     ]);
+    expect(comparison.files).toEqual({ added: ['src/receipt.ts'], removed: [], changed: [] });
+    expect(comparison.steps).toEqual({ added: [], removed: [], changed: [], reordered: [] });
 
     const { markdown } = await ann.planner.plans.export.query({ planId: v2.id });
     expect(markdown).toContain('# Saved cards — version 2 (draft)');

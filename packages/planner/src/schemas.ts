@@ -421,15 +421,38 @@ export const artifactChangeSchema = z.object({
   /** Position among the version's artifacts of this type, from 0. */
   position: z.number().int().min(0),
   change: z.enum(['added', 'removed', 'modified']),
-  /** What changed, one line each (e.g. `goal added: …`, `src/a.ts: diff changed`). */
+  /**
+   * What changed, one line each (e.g. `goal added: …`, `step moved: …`, `src/a.ts: diff changed`); for an
+   * added or removed artifact, what it holds (`step added: …`, `file removed: …`, a feature plan's summary).
+   */
   details: z.array(z.string()),
+});
+
+/** Two versions' steps, by title (see comparePlanVersions). */
+export const stepDifferencesSchema = z.object({
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  /** Same title, other detail or files. */
+  changed: z.array(z.string()),
+  /** Moved relative to the other steps both versions have. */
+  reordered: z.array(z.string()),
+});
+
+/** The files two versions' code changes touch, by path. */
+export const fileDifferencesSchema = z.object({
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  /** Another action, diff or origin of a rename. */
+  changed: z.array(z.string()),
 });
 
 export const planComparisonSchema = z.object({
   from: planVersionSchema,
   to: planVersionSchema,
-  /** Empty when both versions' artifacts are equal by content. */
+  /** Artifact by artifact; empty when both versions' artifacts are equal by content. */
   changes: z.array(artifactChangeSchema),
+  steps: stepDifferencesSchema,
+  files: fileDifferencesSchema,
 });
 
 export const CHANGE_CHECK_STATUSES = [
@@ -538,6 +561,8 @@ export type ChatSessionMatchPage = z.infer<typeof chatSessionMatchPageSchema>;
 export type PlanExport = z.infer<typeof planExportSchema>;
 export type ArtifactChange = z.infer<typeof artifactChangeSchema>;
 export type PlanComparison = z.infer<typeof planComparisonSchema>;
+export type StepDifferences = z.infer<typeof stepDifferencesSchema>;
+export type FileDifferences = z.infer<typeof fileDifferencesSchema>;
 export type DiffConflict = z.infer<typeof diffConflictSchema>;
 export type ChangeAtCommit = z.infer<typeof changeAtCommitSchema>;
 export type ChangeCheck = z.infer<typeof changeCheckSchema>;
