@@ -152,6 +152,18 @@ describe('planner over HTTP with the typed client', () => {
     });
     expect(touchingReceipt.items.map((plan) => plan.id)).toEqual([v2.id]);
 
+    // Steps by words, stemmed: "token" finds "Add card tokens table" in both versions; the exact title does not.
+    const byWords = await ann.planner.search.artifactsWithStep.query({
+      words: 'token',
+      repositoryId: repository.id,
+    });
+    expect(byWords.items.map((match) => match.plan.version)).toEqual([1, 2]);
+    const byTitle = await ann.planner.search.artifactsWithStep.query({
+      title: 'token',
+      repositoryId: repository.id,
+    });
+    expect(byTitle.items).toEqual([]);
+
     const comparison = await ann.planner.plans.compare.query({ fromPlanId: v1.id, toPlanId: v2.id });
     expect(comparison.changes).toEqual([
       expect.objectContaining({ type: 'code_changes', change: 'modified' }),

@@ -204,7 +204,7 @@ export const plannerOperations = {
     remove: operation.mutation({ input: artifactIdInputSchema, output: artifactSchema, run: removeArtifact }),
   },
 
-  /** Content searches by JSONB containment, served by the GIN indexes. */
+  /** Content searches by JSONB containment and steps by words, served by GIN indexes. */
   search: {
     plansTouchingFile: operation.query({
       input: plansTouchingFileInputSchema,

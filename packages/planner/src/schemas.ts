@@ -228,16 +228,26 @@ export const plansTouchingFileInputSchema = z.object({
   /** By plan name, version, then id. */
   cursor: keysetCursor(z.tuple([z.string(), z.number().int().positive(), uuidSchema])).optional(),
 });
-export const artifactsWithStepInputSchema = z.object({
-  /** The step's exact title. */
-  title: text().trim().min(1).max(300),
-  repositoryId: uuidSchema.optional(),
-  limit: pageLimit(DEFAULT_PAGE_SIZE),
-  /** By plan name, version, the artifact's creation time (microseconds), then its id. */
-  cursor: keysetCursor(
-    z.tuple([z.string(), z.number().int().positive(), isoTimestamp(), uuidSchema]),
-  ).optional(),
-});
+export const artifactsWithStepInputSchema = z
+  .object({
+    /** A step's exact title. */
+    title: text().trim().min(1).max(300).optional(),
+    /**
+     * Words a step's title or detail has, English-stemmed (`refactor` finds "Refactoring the checkout"),
+     * in web-search syntax: all words by default, `"a phrase"`, `or`, `-excluded`.
+     */
+    words: text().trim().min(1).max(300).optional(),
+    repositoryId: uuidSchema.optional(),
+    limit: pageLimit(DEFAULT_PAGE_SIZE),
+    /** By plan name, version, the artifact's creation time (microseconds), then its id. */
+    cursor: keysetCursor(
+      z.tuple([z.string(), z.number().int().positive(), isoTimestamp(), uuidSchema]),
+    ).optional(),
+  })
+  .refine((input) => (input.title === undefined) !== (input.words === undefined), {
+    message: 'give either a title or words to search for',
+    path: ['title'],
+  });
 export const chatSessionsMentioningInputSchema = z.object({
   term: searchTermSchema,
   /** Only messages of this role. */

@@ -10,6 +10,7 @@ const MIGRATIONS = [
   'Migration20261122120100PlannerRequestAccess',
   'Migration20261206100000PlannerRequestRole',
   'Migration20261206120000PlannerBaseCommit',
+  'Migration20261206130000PlannerStepSearch',
 ];
 /** The migrations after the request role's, newest first: the step-down test reverts them first. */
 const AFTER_REQUEST_ROLE = MIGRATIONS.slice(3).reverse();
