@@ -257,8 +257,7 @@ export class CommitReader {
         entry.type === 'tree' ? 'a directory' : entry.mode === '120000' ? 'a symbolic link' : 'a submodule';
       return this.checked({ kind: 'unreadable', reason: `is ${what}` });
     }
-    const { blob } = await git.readBlob({ ...this.at, oid: entry.oid });
-    this.checked(undefined);
+    const { blob } = this.checked(await git.readBlob({ ...this.at, oid: entry.oid }));
     if (blob.byteLength > maxBytes) {
       return { kind: 'unreadable', reason: `is ${blob.byteLength} bytes, more than ${maxBytes}` };
     }
