@@ -106,8 +106,8 @@ function queryUrl(apiUrl: string, procedure: string, input: unknown): string {
  * The hottest procedures over the API's HTTP (tRPC, tokens, least privilege, the service) against raw `pg`
  * doing the same database work, each with a pool of 10 on the same server in the same run, from 32
  * concurrent clients: poker's vote and session read, and one read of each other module — scrum's own tasks,
- * a decisions project's log and a search of it, a planner plan version — and scrum's newer reads, all of
- * one's tasks (no status) and a task's history. The raw side runs as the owner, without the role switch
+ * a decisions project's log and a search of it, a planner plan version and its steps found by words — and
+ * scrum's newer reads, all of one's tasks (no status) and a task's history. The raw side runs as the owner, without the role switch
  * and row-level-security settings, but reads the actor's row where the module's actor load checks something
  * the answer depends on (scrum: still active; decisions: not deleted); poker's participant reads cover its
  * actor, and planner's has no row.
@@ -127,6 +127,13 @@ export async function benchApi(
     const { activeVersions } = await repositoryWithPlans(pool);
     const operators = Array.from({ length: CLIENTS }, (_, client) => `operator-${client + 1}`);
     const planOf = (client: number) => activeVersions[client % activeVersions.length]!;
+    // The page `steps by words` answers, which its raw side reads by id as the service does.
+    const stepArtifacts = (
+      await pool.query<{ id: string }>(
+        `select a.id from planner.plan_artifacts a join planner.plans p on p.id = a.plan_id
+         where a.artifact_type = 'implementation_steps' order by p.name, p.version, a.created_at, a.id limit 10`,
+      )
+    ).rows.map((row) => row.id);
     const [pokerTokens, scrumTokens, decisionsTokens, plannerTokens] = await Promise.all([
       tokensFor('poker', voters),
       tokensFor('scrum', developers),
@@ -292,6 +299,31 @@ export async function benchApi(
           [
             'select * from planner.plan_artifacts where plan_id = $1 order by artifact_type, created_at, id',
             [planOf(client)],
+          ],
+        ],
+      },
+      {
+        // Every version's steps have "tests" in a detail: a page of 10 of the 16 artifacts, by full-text search.
+        name: 'steps by words',
+        procedure: 'planner.search.artifactsWithStep',
+        api: plannerTokens.map((token) => ({
+          url: queryUrl(apiUrl, 'planner.search.artifactsWithStep', { words: 'tests', limit: 10 }),
+          method: 'GET',
+          token,
+        })),
+        raw: () => [
+          [
+            `select a.id from planner.plan_artifacts a join planner.plans p on p.id = a.plan_id
+             where a.artifact_type = 'implementation_steps'
+               and jsonb_to_tsvector('english', jsonb_path_query_array(a.content, '$.steps[*].title')
+                     || jsonb_path_query_array(a.content, '$.steps[*].detail'), '["string"]')
+                   @@ websearch_to_tsquery('english', $1)
+             order by p.name, p.version, a.created_at, a.id limit 11`,
+            ['tests'],
+          ],
+          [
+            'select a.*, p.* from planner.plan_artifacts a join planner.plans p on p.id = a.plan_id where a.id = any($1::uuid[])',
+            [stepArtifacts],
           ],
         ],
       },

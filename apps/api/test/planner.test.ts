@@ -152,10 +152,24 @@ describe('planner over HTTP with the typed client', () => {
     });
     expect(touchingReceipt.items.map((plan) => plan.id)).toEqual([v2.id]);
 
+    // Steps by words, stemmed: "token" finds "Add card tokens table" in both versions; the exact title does not.
+    const byWords = await ann.planner.search.artifactsWithStep.query({
+      words: 'token',
+      repositoryId: repository.id,
+    });
+    expect(byWords.items.map((match) => match.plan.version)).toEqual([1, 2]);
+    const byTitle = await ann.planner.search.artifactsWithStep.query({
+      title: 'token',
+      repositoryId: repository.id,
+    });
+    expect(byTitle.items).toEqual([]);
+
     const comparison = await ann.planner.plans.compare.query({ fromPlanId: v1.id, toPlanId: v2.id });
     expect(comparison.changes).toEqual([
       expect.objectContaining({ type: 'code_changes', change: 'modified' }),
     ]);
+    expect(comparison.files).toEqual({ added: ['src/receipt.ts'], removed: [], changed: [] });
+    expect(comparison.steps).toEqual({ added: [], removed: [], changed: [], reordered: [] });
 
     const { markdown } = await ann.planner.plans.export.query({ planId: v2.id });
     expect(markdown).toContain('# Saved cards — version 2 (draft)');
@@ -234,6 +248,19 @@ describe('refusals change nothing', () => {
       'artifact.content.changes.0.path',
     ],
     [
+      'a code change whose diff is not a diff',
+      () =>
+        ann.planner.artifacts.add.mutate({
+          planId: active.planId,
+          artifact: {
+            type: 'code_changes',
+            content: { changes: [{ path: 'nowhere.ts', action: 'create', diff: 'garbage' }] },
+          },
+        }),
+      'BAD_REQUEST',
+      'artifact.content.changes.0.diff',
+    ],
+    [
       'unregistering without confirming',
       () =>
         ann.planner.repositories.unregister.mutate({
@@ -301,5 +328,66 @@ describe('refusals change nothing', () => {
         `${outside}%`,
       ]),
     ).toEqual([{ count: 0 }]);
+  });
+});
+
+describe('plans checked against the code', () => {
+  const AUTHOR = { name: 'Test', email: 'test@huddle.invalid', timestamp: 1, timezoneOffset: 0 };
+
+  it('records the commit a version was planned against and reports whether its diffs still apply there and at the head', async () => {
+    const dir = path.join(root, 'checked');
+    await shopRepository(dir);
+    const planned = await git.resolveRef({ fs, dir, ref: 'main' });
+    const repository = await ann.planner.repositories.register.mutate({ path: dir });
+    const plan = await ann.planner.plans.create.mutate({ repositoryId: repository.id, name: 'Checked' });
+    expect(plan.baseCommit).toBe(planned);
+    await ann.planner.artifacts.add.mutate({ planId: plan.id, artifact: CODE_CHANGES });
+    const good = await ann.planner.plans.check.mutate({ planId: plan.id });
+    expect(good).toMatchObject({ baseCommit: planned, headCommit: planned, verdict: 'applies' });
+
+    await fs.promises.writeFile(path.join(dir, 'src/checkout.ts'), 'older\n');
+    await git.add({ fs, dir, filepath: 'src/checkout.ts' });
+    const moved = await git.commit({ fs, dir, message: 'Checkout moves on', author: AUTHOR });
+    const stale = await ann.planner.plans.check.mutate({ planId: plan.id });
+    expect(stale).toMatchObject({ baseCommit: planned, headCommit: moved, verdict: 'stale' });
+    expect(stale.changes.map((change) => [change.path, change.atBase?.status, change.atHead.status])).toEqual(
+      [
+        ['src/db/cards.ts', 'applies', 'applies'],
+        ['src/checkout.ts', 'applies', 'conflicts'],
+      ],
+    );
+    expect(stale.changes[1]!.atHead.conflict).toEqual({ hunk: 1, line: 1, expected: 'old', found: 'older' });
+
+    // What the plan was written against: the files it is about, as they were at its base commit.
+    const context = await ann.planner.plans.context.mutate({ planId: plan.id });
+    expect(context).toMatchObject({ commit: planned, nextCursor: null });
+    expect(context.items.map(({ path, status, content }) => [path, status, content])).toEqual([
+      ['src/checkout.ts', 'file', 'old\n'],
+      ['src/db/cards.ts', 'missing', null],
+    ]);
+    const files = await ann.planner.repositories.readFiles.mutate({
+      repositoryId: repository.id,
+      ref: 'main',
+      paths: ['src/checkout.ts'],
+    });
+    expect(files).toMatchObject({ commit: moved, files: [{ path: 'src/checkout.ts', content: 'older\n' }] });
+    await expect(
+      ann.planner.repositories.readFiles.mutate({
+        repositoryId: repository.id,
+        ref: 'main',
+        paths: ['../x'],
+      }),
+    ).rejects.toMatchObject({ data: { code: 'BAD_REQUEST', field: 'paths.0' } });
+
+    const next = await ann.planner.plans.newVersion.mutate({ planId: plan.id });
+    expect(next.baseCommit).toBe(moved);
+    expect(
+      await query('select version, base_commit from planner.plans where repository_id = ? order by version', [
+        repository.id,
+      ]),
+    ).toEqual([
+      { version: 1, base_commit: planned },
+      { version: 2, base_commit: moved },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError } from '@huddle/db';
+import { ConflictError, InvalidInputError } from '@huddle/db';
 import git from 'isomorphic-git';
 import { isWithin, PLANNER_ROOTS_VARIABLE } from './roots.ts';
 
@@ -167,4 +167,104 @@ export async function createGitRepository(dir: string, repository: NewRepository
     author: { name: 'Huddle planner', email: 'planner@huddle.invalid', timestamp: 0, timezoneOffset: 0 },
   });
   if (repository.remoteUrl) await git.addRemote({ fs, dir, remote: 'origin', url: repository.remoteUrl });
+}
+
+/** A file as a commit holds it (CommitReader.file). */
+export type FileAtCommit =
+  | { kind: 'file'; content: string }
+  | { kind: 'missing' }
+  /** Not a regular text file within the size limit: `reason` says what it is. */
+  | { kind: 'unreadable'; reason: string };
+
+const REGULAR_FILE_MODES = new Set(['100644', '100755']);
+const FULL_OBJECT_ID = /^[0-9a-f]{40}$/;
+
+/**
+ * Reads commits and files of a registered work tree from its git objects, through ConfinedFs: a path is
+ * looked up in the commit's trees, never on the work tree's filesystem, so no `..`, symlink or absolute path
+ * can lead outside the repository, and every object file read resolves under the roots. A file is read only
+ * when its tree entry is a regular file (a symbolic link's target is never followed) and decoded only when
+ * it is UTF-8 text within `maxBytes`. `field` names the caller's input that chose the repository, for the
+ * ConflictError a read outside the roots raises.
+ */
+export class CommitReader {
+  private readonly confined: ConfinedFs;
+  private readonly at: { fs: ConfinedFs; dir: string; gitdir: string; cache: object };
+  private readonly field: string;
+
+  constructor({ dir, gitdir, roots }: WorkTreeLocation & { roots: readonly string[] }, field: string) {
+    this.confined = new ConfinedFs(roots);
+    this.at = { fs: this.confined, dir, gitdir, cache: {} };
+    this.field = field;
+  }
+
+  /** Throws when isomorphic-git touched a path outside the roots, even if it swallowed the refusal. */
+  private checked<T>(value: T): T {
+    if (this.confined.refused) {
+      throw new ConflictError(
+        `${this.field}: the repository's ${path.relative(this.at.dir, this.confined.refused)} resolves outside the configured roots (${PLANNER_ROOTS_VARIABLE}); unregister it or restore it`,
+        { field: this.field },
+      );
+    }
+    return value;
+  }
+
+  /** The commit `branch` points at (a local branch, else `origin`'s); undefined when there is none. */
+  async branchCommit(branch: string): Promise<string | undefined> {
+    for (const ref of [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]) {
+      const oid = await git.resolveRef({ ...this.at, ref }).catch(() => undefined);
+      if (oid) return this.checked(await this.commit(oid));
+    }
+    return this.checked(undefined);
+  }
+
+  /**
+   * The commit `ref` names: a full commit id, a local or `origin` branch, or a tag (annotated ones peeled);
+   * undefined when it names no commit.
+   */
+  async resolve(ref: string): Promise<string | undefined> {
+    if (FULL_OBJECT_ID.test(ref)) return this.checked(await this.commit(ref));
+    const branch = await this.branchCommit(ref);
+    if (branch) return branch;
+    const tag = await git.resolveRef({ ...this.at, ref: `refs/tags/${ref}` }).catch(() => undefined);
+    return this.checked(tag ? await this.commit(tag) : undefined);
+  }
+
+  /** `oid` peeled to a commit (through annotated tags), or undefined when it is no commit here. */
+  private async commit(oid: string): Promise<string | undefined> {
+    const peeled = await git
+      .readTag({ ...this.at, oid })
+      .then((tag) => tag.tag.object)
+      .catch(() => oid);
+    return git
+      .readCommit({ ...this.at, oid: peeled })
+      .then((commit) => commit.oid)
+      .catch(() => undefined);
+  }
+
+  /** The file at `filepath` (a relative path, `/`-separated) in `commit`. */
+  async file(commit: string, filepath: string, maxBytes: number): Promise<FileAtCommit> {
+    const slash = filepath.lastIndexOf('/');
+    const directory = slash < 0 ? undefined : filepath.slice(0, slash);
+    const name = filepath.slice(slash + 1);
+    const tree = await git
+      .readTree({ ...this.at, oid: commit, ...(directory && { filepath: directory }) })
+      .catch(() => undefined);
+    const entry = tree?.tree.find((candidate) => candidate.path === name);
+    if (!entry) return this.checked({ kind: 'missing' });
+    if (!REGULAR_FILE_MODES.has(entry.mode)) {
+      const what =
+        entry.type === 'tree' ? 'a directory' : entry.mode === '120000' ? 'a symbolic link' : 'a submodule';
+      return this.checked({ kind: 'unreadable', reason: `is ${what}` });
+    }
+    const { blob } = this.checked(await git.readBlob({ ...this.at, oid: entry.oid }));
+    if (blob.byteLength > maxBytes) {
+      return { kind: 'unreadable', reason: `is ${blob.byteLength} bytes, more than ${maxBytes}` };
+    }
+    try {
+      return { kind: 'file', content: new TextDecoder('utf-8', { fatal: true }).decode(blob) };
+    } catch {
+      return { kind: 'unreadable', reason: 'is not UTF-8 text' };
+    }
+  }
 }

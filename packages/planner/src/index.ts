@@ -23,17 +23,22 @@ export {
   MAX_MESSAGES_PER_SESSION,
   openChatSession,
 } from './services/chat.ts';
+export { checkPlan, MAX_CHECKED_FILE_BYTES } from './services/checks.ts';
+export { getPlanContext, readFiles } from './services/files.ts';
 export {
   activatePlanVersion,
   archivePlanVersion,
   completePlanVersion,
   createPlan,
+  createPlanAtBranchHead,
   getLatestPlanVersion,
   getPlanVersion,
   listPlans,
   listPlanVersions,
   newPlanVersion,
+  newPlanVersionAtBranchHead,
   updatePlanVersion,
+  updatePlanVersionAtBranchHead,
 } from './services/plans.ts';
 export { comparePlanVersions, exportPlan } from './services/reading.ts';
 export {

@@ -23,7 +23,10 @@ import {
   listPlansInputSchema,
   listPlanVersionsInputSchema,
   listRepositoriesInputSchema,
+  planCheckSchema,
   planComparisonSchema,
+  planContextInputSchema,
+  planContextSchema,
   planDetailSchema,
   planExportSchema,
   planIdInputSchema,
@@ -32,9 +35,11 @@ import {
   plansTouchingFileInputSchema,
   planVersionPageSchema,
   planVersionSchema,
+  readFilesInputSchema,
   registerRepositoryInputSchema,
   renameRepositoryInputSchema,
   replaceArtifactInputSchema,
+  repositoryFilesSchema,
   repositoryIdInputSchema,
   repositoryPageSchema,
   repositorySchema,
@@ -50,17 +55,19 @@ import {
   listChatSessions,
   openChatSession,
 } from './services/chat.ts';
+import { checkPlan } from './services/checks.ts';
+import { getPlanContext, readFiles } from './services/files.ts';
 import {
   activatePlanVersion,
   archivePlanVersion,
   completePlanVersion,
-  createPlan,
+  createPlanAtBranchHead,
   getLatestPlanVersion,
   getPlanVersion,
   listPlans,
   listPlanVersions,
-  newPlanVersion,
-  updatePlanVersion,
+  newPlanVersionAtBranchHead,
+  updatePlanVersionAtBranchHead,
 } from './services/plans.ts';
 import { comparePlanVersions, exportPlan } from './services/reading.ts';
 import {
@@ -109,10 +116,24 @@ export const plannerOperations = {
       output: unregisteredRepositorySchema,
       run: unregisterRepository,
     }),
+    /**
+     * Files at a branch, tag or commit, from git objects (no link followed, nothing outside the repository),
+     * bounded in count and bytes (stepped: git is read with no transaction open).
+     */
+    readFiles: operation.stepped({
+      input: readFilesInputSchema,
+      output: repositoryFilesSchema,
+      run: readFiles,
+    }),
   },
 
   plans: {
-    create: operation.mutation({ input: createPlanInputSchema, output: planDetailSchema, run: createPlan }),
+    /** Version 1, planned against the commit the target branch points at now (read from git, no transaction open). */
+    create: operation.stepped({
+      input: createPlanInputSchema,
+      output: planDetailSchema,
+      run: createPlanAtBranchHead,
+    }),
     get: operation.query({ input: planIdInputSchema, output: planDetailSchema, run: getPlanVersion }),
     latest: operation.query({
       input: planNameInputSchema,
@@ -125,15 +146,17 @@ export const plannerOperations = {
       run: listPlanVersions,
     }),
     list: operation.query({ input: listPlansInputSchema, output: planVersionPageSchema, run: listPlans }),
-    update: operation.mutation({
+    /** A new target branch is planned against the commit it points at now. */
+    update: operation.stepped({
       input: updatePlanInputSchema,
       output: planVersionSchema,
-      run: updatePlanVersion,
+      run: updatePlanVersionAtBranchHead,
     }),
-    newVersion: operation.mutation({
+    /** A copy of the latest version, planned against the commit its target branch points at now. */
+    newVersion: operation.stepped({
       input: planIdInputSchema,
       output: planDetailSchema,
-      run: newPlanVersion,
+      run: newPlanVersionAtBranchHead,
     }),
     activate: operation.mutation({
       input: planIdInputSchema,
@@ -157,6 +180,17 @@ export const plannerOperations = {
       output: planComparisonSchema,
       run: comparePlanVersions,
     }),
+    /**
+     * Whether each code change still applies: its file and diff at the commit the version was planned
+     * against and at the target branch's head (stepped: git is read with no transaction open).
+     */
+    check: operation.stepped({ input: planIdInputSchema, output: planCheckSchema, run: checkPlan }),
+    /** The files the version is about (its code changes' and steps'), as they were where it was planned. */
+    context: operation.stepped({
+      input: planContextInputSchema,
+      output: planContextSchema,
+      run: getPlanContext,
+    }),
   },
 
   /** Artifacts of a draft version; active and later versions are read-only. */
@@ -170,7 +204,7 @@ export const plannerOperations = {
     remove: operation.mutation({ input: artifactIdInputSchema, output: artifactSchema, run: removeArtifact }),
   },
 
-  /** Content searches by JSONB containment, served by the GIN indexes. */
+  /** Content searches by JSONB containment and steps by words, served by GIN indexes. */
   search: {
     plansTouchingFile: operation.query({
       input: plansTouchingFileInputSchema,

@@ -1,5 +1,6 @@
 import { cursorTimestamp, isoTimestamp, keysetCursor, pageLimit, pageOf, text } from '@huddle/db/zod';
 import { z } from 'zod';
+import { parseFileDiff } from './diffs.ts';
 
 /**
  * The planner module's zod schemas, shared by its services, the API and the CLI: what callers may send
@@ -94,11 +95,29 @@ export const codeChangesContentSchema = z.strictObject({
     }),
 });
 
+/**
+ * Code changes as a caller writes them: each diff must parse as the unified diff of one file (`parseFileDiff`),
+ * and a `modify` needs one. Only writes are checked: reads return what was stored, and `plans.check` reports
+ * a stored diff that does not parse (rows written before this rule, or by SQL).
+ */
+const codeChangesInputContentSchema = codeChangesContentSchema.superRefine((content, context) => {
+  content.changes.forEach((change, index) => {
+    const parsed = parseFileDiff(change.diff);
+    const refusal =
+      'refusal' in parsed
+        ? parsed.refusal
+        : change.action === 'modify' && parsed.patch.hunks.length === 0
+          ? 'must not be empty for a modify'
+          : undefined;
+    if (refusal) context.addIssue({ code: 'custom', message: refusal, path: ['changes', index, 'diff'] });
+  });
+});
+
 /** An artifact as a caller writes it: its type and the content that type requires. */
 export const artifactInputSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('feature_plan'), content: featurePlanContentSchema }),
   z.strictObject({ type: z.literal('implementation_steps'), content: implementationStepsContentSchema }),
-  z.strictObject({ type: z.literal('code_changes'), content: codeChangesContentSchema }),
+  z.strictObject({ type: z.literal('code_changes'), content: codeChangesInputContentSchema }),
 ]);
 
 export type FeaturePlanContent = z.infer<typeof featurePlanContentSchema>;
@@ -209,16 +228,26 @@ export const plansTouchingFileInputSchema = z.object({
   /** By plan name, version, then id. */
   cursor: keysetCursor(z.tuple([z.string(), z.number().int().positive(), uuidSchema])).optional(),
 });
-export const artifactsWithStepInputSchema = z.object({
-  /** The step's exact title. */
-  title: text().trim().min(1).max(300),
-  repositoryId: uuidSchema.optional(),
-  limit: pageLimit(DEFAULT_PAGE_SIZE),
-  /** By plan name, version, the artifact's creation time (microseconds), then its id. */
-  cursor: keysetCursor(
-    z.tuple([z.string(), z.number().int().positive(), isoTimestamp(), uuidSchema]),
-  ).optional(),
-});
+export const artifactsWithStepInputSchema = z
+  .object({
+    /** A step's exact title. */
+    title: text().trim().min(1).max(300).optional(),
+    /**
+     * Words a step's title or detail has, English-stemmed (`refactor` finds "Refactoring the checkout"),
+     * in web-search syntax: all words by default, `"a phrase"`, `or`, `-excluded`.
+     */
+    words: text().trim().min(1).max(300).optional(),
+    repositoryId: uuidSchema.optional(),
+    limit: pageLimit(DEFAULT_PAGE_SIZE),
+    /** By plan name, version, the artifact's creation time (microseconds), then its id. */
+    cursor: keysetCursor(
+      z.tuple([z.string(), z.number().int().positive(), isoTimestamp(), uuidSchema]),
+    ).optional(),
+  })
+  .refine((input) => (input.title === undefined) !== (input.words === undefined), {
+    message: 'give either a title or words to search for',
+    path: ['title'],
+  });
 export const chatSessionsMentioningInputSchema = z.object({
   term: searchTermSchema,
   /** Only messages of this role. */
@@ -242,6 +271,27 @@ export const chatMessagesInputSchema = z.object({
 });
 
 export const comparePlanVersionsInputSchema = z.object({ fromPlanId: uuidSchema, toPlanId: uuidSchema });
+
+/** The most files one read answers: each up to MAX_FILE_BYTES, all together up to MAX_READ_BYTES. */
+export const MAX_FILES_PER_READ = 20;
+export const MAX_FILE_BYTES = 256 * 1024;
+export const MAX_READ_BYTES = 1024 * 1024;
+
+export const readFilesInputSchema = z.object({
+  repositoryId: uuidSchema,
+  /** A branch (local, else `origin`'s), a tag or a full commit id. */
+  ref: branchNameSchema,
+  paths: z
+    .array(repositoryFilePathSchema)
+    .min(1)
+    .max(MAX_FILES_PER_READ)
+    .refine((paths) => new Set(paths).size === paths.length, { message: 'must not list a path twice' }),
+});
+export const planContextInputSchema = planIdInputSchema.extend({
+  limit: z.number().int().min(1).max(MAX_FILES_PER_READ).default(MAX_FILES_PER_READ),
+  /** By path. */
+  cursor: keysetCursor(z.tuple([z.string()])).optional(),
+});
 
 /**
  * Every input as parsed at the edge (the API's `.input()`, or `callOperation`): what the services take —
@@ -269,6 +319,8 @@ export type ChatSessionIdInput = z.output<typeof chatSessionIdInputSchema>;
 export type AppendChatMessageInput = z.output<typeof appendChatMessageInputSchema>;
 export type ChatMessagesInput = z.output<typeof chatMessagesInputSchema>;
 export type ComparePlanVersionsInput = z.output<typeof comparePlanVersionsInputSchema>;
+export type ReadFilesInput = z.output<typeof readFilesInputSchema>;
+export type PlanContextInput = z.output<typeof planContextInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
 
@@ -298,6 +350,11 @@ export const planVersionSchema = z.object({
   status: planStatusSchema,
   /** The operator who created this version; null for versions written outside a request (seeds). */
   createdBy: z.string().nullable(),
+  /**
+   * The commit of the target branch this version was planned against (when it was created or its target
+   * branch changed); null for versions written outside a request (seeds).
+   */
+  baseCommit: z.string().nullable(),
   createdAt: isoTimestamp(),
   updatedAt: isoTimestamp(),
 });
@@ -374,15 +431,122 @@ export const artifactChangeSchema = z.object({
   /** Position among the version's artifacts of this type, from 0. */
   position: z.number().int().min(0),
   change: z.enum(['added', 'removed', 'modified']),
-  /** What changed, one line each (e.g. `goal added: …`, `src/a.ts: diff changed`). */
+  /**
+   * What changed, one line each (e.g. `goal added: …`, `step moved: …`, `src/a.ts: diff changed`); for an
+   * added or removed artifact, what it holds (`step added: …`, `file removed: …`, a feature plan's summary).
+   */
   details: z.array(z.string()),
+});
+
+/** Two versions' steps, by title (see comparePlanVersions). */
+export const stepDifferencesSchema = z.object({
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  /** Same title, other detail or files. */
+  changed: z.array(z.string()),
+  /** Moved relative to the other steps both versions have. */
+  reordered: z.array(z.string()),
+});
+
+/** The files two versions' code changes touch, by path. */
+export const fileDifferencesSchema = z.object({
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  /** Another action, diff or origin of a rename. */
+  changed: z.array(z.string()),
 });
 
 export const planComparisonSchema = z.object({
   from: planVersionSchema,
   to: planVersionSchema,
-  /** Empty when both versions' artifacts are equal by content. */
+  /** Artifact by artifact; empty when both versions' artifacts are equal by content. */
   changes: z.array(artifactChangeSchema),
+  steps: stepDifferencesSchema,
+  files: fileDifferencesSchema,
+});
+
+export const CHANGE_CHECK_STATUSES = [
+  'applies',
+  'conflicts',
+  'missing',
+  'exists',
+  'unreadable',
+  'invalid_diff',
+] as const;
+
+/** Where a diff stops applying (see `applyFileDiff`). */
+export const diffConflictSchema = z.object({
+  /** The hunk, from 1. */
+  hunk: z.number().int().positive(),
+  /** The line of the file, from 1, where the hunk's first differing line was expected. */
+  line: z.number().int().positive(),
+  /** What the hunk expects there and what the file has (null past its end), each cut at 200 characters. */
+  expected: z.string(),
+  found: z.string().nullable(),
+});
+
+/** One code change at one commit. */
+export const changeAtCommitSchema = z.object({
+  /**
+   * `applies`; `conflicts` (a hunk does not fit: see `conflict`); `missing` (the file to change, delete or
+   * rename is not there); `exists` (the file to create, or a rename's new path, is there already);
+   * `unreadable` (a directory, a link, binary or too large); `invalid_diff` (stored before diffs were checked).
+   */
+  status: z.enum(CHANGE_CHECK_STATUSES),
+  /** The same in a sentence. */
+  message: z.string(),
+  conflict: diffConflictSchema.nullable(),
+});
+
+export const changeCheckSchema = z.object({
+  artifactId: uuidSchema,
+  path: z.string(),
+  action: changeActionSchema,
+  previousPath: z.string().nullable(),
+  /** At the commit the version was planned against; null when it has none recorded. */
+  atBase: changeAtCommitSchema.nullable(),
+  /** At the target branch's current head. */
+  atHead: changeAtCommitSchema,
+});
+
+export const planCheckSchema = z.object({
+  planId: uuidSchema,
+  targetBranch: z.string(),
+  baseCommit: z.string().nullable(),
+  headCommit: z.string(),
+  /**
+   * `applies`: every change applies at the head. `stale`: every change applies where it was planned, but the
+   * branch has moved on and some no longer do. `conflicts`: some change does not apply even where it was
+   * planned (without a base commit: at the head).
+   */
+  verdict: z.enum(['applies', 'stale', 'conflicts']),
+  /** Every code change of the version, artifact by artifact in the order they were written. */
+  changes: z.array(changeCheckSchema),
+});
+
+/** A file as a commit holds it, read for a caller. */
+export const repositoryFileSchema = z.object({
+  path: z.string(),
+  /** `file`: its text is `content`; `missing`: the commit has no such path; `unreadable`: see `reason`. */
+  status: z.enum(['file', 'missing', 'unreadable']),
+  content: z.string().nullable(),
+  /** Why an unreadable file is (a directory, a link, a submodule, binary, over a size limit). */
+  reason: z.string().nullable(),
+});
+
+export const repositoryFilesSchema = z.object({
+  repositoryId: uuidSchema,
+  ref: z.string(),
+  /** The commit `ref` named when the files were read. */
+  commit: z.string(),
+  files: z.array(repositoryFileSchema).max(MAX_FILES_PER_READ),
+});
+
+/** The files a plan version is about, as they were at the commit it was planned against. */
+export const planContextSchema = pageOf(repositoryFileSchema).extend({
+  planId: uuidSchema,
+  /** The version's base commit; its target branch's head for a version without one. */
+  commit: z.string(),
 });
 
 export type Repository = z.infer<typeof repositorySchema>;
@@ -407,3 +571,12 @@ export type ChatSessionMatchPage = z.infer<typeof chatSessionMatchPageSchema>;
 export type PlanExport = z.infer<typeof planExportSchema>;
 export type ArtifactChange = z.infer<typeof artifactChangeSchema>;
 export type PlanComparison = z.infer<typeof planComparisonSchema>;
+export type StepDifferences = z.infer<typeof stepDifferencesSchema>;
+export type FileDifferences = z.infer<typeof fileDifferencesSchema>;
+export type DiffConflict = z.infer<typeof diffConflictSchema>;
+export type ChangeAtCommit = z.infer<typeof changeAtCommitSchema>;
+export type ChangeCheck = z.infer<typeof changeCheckSchema>;
+export type PlanCheck = z.infer<typeof planCheckSchema>;
+export type RepositoryFile = z.infer<typeof repositoryFileSchema>;
+export type RepositoryFiles = z.infer<typeof repositoryFilesSchema>;
+export type PlanContext = z.infer<typeof planContextSchema>;

@@ -4,7 +4,10 @@ import {
   type Database,
   type EntityManager,
   type InputSchema,
+  type ParsedInput,
+  parseInput,
   runAsActor,
+  type SteppedOperation,
 } from '@huddle/db';
 import type { z } from 'zod';
 import type { PlannerActor } from '../src/actor.ts';
@@ -39,4 +42,20 @@ export function callAsOperator<Input extends InputSchema | undefined, Output ext
   resources: RepositoryAccess = { roots: [] },
 ): Promise<z.output<Output>> {
   return callOperation(db.orm, plannerModule, operation, OPERATOR, input, resources);
+}
+
+/**
+ * Calls one of planner's stepped operations (git read between short transactions) as the API does: the input
+ * parsed at the edge, each step in a transaction of its own as the operator.
+ */
+export async function callSteppedAsOperator<Input extends z.ZodType, Output extends z.ZodType>(
+  db: Database,
+  operation: SteppedOperation<PlannerActor, RepositoryAccess, Input, Output>,
+  input: z.input<Input>,
+  resources: RepositoryAccess = { roots: [] },
+): Promise<z.output<Output>> {
+  const parsed = parseInput(operation.input, input) as ParsedInput<Input>;
+  const transactions = <T>(work: (em: EntityManager, operator: PlannerActor) => Promise<T>) =>
+    runAsActor(db.orm, plannerModule, OPERATOR, work);
+  return operation.output.parse(await operation.run(transactions, parsed, resources));
 }

@@ -9,7 +9,11 @@ const MIGRATIONS = [
   'Migration20261122120000PlannerInitial',
   'Migration20261122120100PlannerRequestAccess',
   'Migration20261206100000PlannerRequestRole',
+  'Migration20261206120000PlannerBaseCommit',
+  'Migration20261206130000PlannerStepSearch',
 ];
+/** The migrations after the request role's, newest first: the step-down test reverts them first. */
+const AFTER_REQUEST_ROLE = MIGRATIONS.slice(3).reverse();
 const database = useTestDatabase([plannerModule], { migrated: false });
 const postgres = useSqlClient(database);
 
@@ -112,6 +116,10 @@ describe('planner migrations', () => {
 
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
+    for (const migration of AFTER_REQUEST_ROLE) {
+      const reverted = await migrateDown(database.db, { module: 'planner' });
+      expect(reverted[0]?.pending[0]).toBe(migration);
+    }
     await migrateDown(database.db, { module: 'planner' });
     // Before the request role, planner's requests ran as application_user, which had the same privileges.
     expect(await privileges('application_user')).toEqual(REQUEST_PRIVILEGES);

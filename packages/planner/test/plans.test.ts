@@ -119,9 +119,28 @@ describe('creating plans and artifacts', () => {
       { type: 'code_changes', content: { changes: [{ path: '../etc/passwd', action: 'modify', diff: '' }] } },
       'artifact.content.changes.0.path',
     ],
+    // A diff must be the unified diff of one file: refused as written, not only when a check applies it.
+    [
+      {
+        type: 'code_changes',
+        content: { changes: [{ path: 'nowhere.ts', action: 'create', diff: 'garbage' }] },
+      },
+      'artifact.content.changes.0.diff',
+    ],
+    [
+      {
+        type: 'code_changes',
+        content: { changes: [{ path: 'a.ts', action: 'modify', diff: '@@ -1,2 +1 @@\n-a\n' }] },
+      },
+      'artifact.content.changes.0.diff',
+    ],
+    [
+      { type: 'code_changes', content: { changes: [{ path: 'a.ts', action: 'modify', diff: '' }] } },
+      'artifact.content.changes.0.diff',
+    ],
     [{ type: 'test_plan', content: {} }, 'artifact.type'],
   ])('refuses bad content by field: %j → %s', async (artifact, field) => {
-    const plan = await create(`Bad ${field} ${artifact.type}`);
+    const plan = await create(`Bad ${field} ${JSON.stringify(artifact.content)}`.slice(0, 255));
     const error = await expectHuddleError(add(plan.id, artifact as ArtifactInput), InvalidInputError);
     expect(error.constraint.field).toBe(field);
     const count = await postgres.client.query('select 1 from planner.plan_artifacts where plan_id = $1', [

@@ -126,6 +126,8 @@ describe('comparePlanVersions', () => {
       comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
     );
     expect(copy.changes).toEqual([]);
+    expect(copy.steps).toEqual({ added: [], removed: [], changed: [], reordered: [] });
+    expect(copy.files).toEqual({ added: [], removed: [], changed: [] });
 
     const [feature, steps, code] = second.artifacts;
     await asOperator(test.db, (em, actor) =>
@@ -197,7 +199,11 @@ describe('comparePlanVersions', () => {
         type: 'implementation_steps',
         position: 0,
         change: 'modified',
-        details: ['step added: Document it', 'step changed: Checkout uses saved card', 'steps reordered'],
+        details: [
+          'step added: Document it',
+          'step changed: Checkout uses saved card',
+          'step moved: Checkout uses saved card',
+        ],
       },
       {
         type: 'code_changes',
@@ -206,6 +212,18 @@ describe('comparePlanVersions', () => {
         details: ['file added: docs/cards.md', 'file removed: src/pay.ts', 'src/checkout.ts: diff changed'],
       },
     ]);
+    // The version as a whole, each step and file named.
+    expect(comparison.steps).toEqual({
+      added: ['Document it'],
+      removed: [],
+      changed: ['Checkout uses saved card'],
+      reordered: ['Checkout uses saved card'],
+    });
+    expect(comparison.files).toEqual({
+      added: ['docs/cards.md'],
+      removed: ['src/pay.ts'],
+      changed: ['src/checkout.ts'],
+    });
   });
 
   it('reports added and removed artifacts, and refuses versions of different plans', async () => {
@@ -215,15 +233,59 @@ describe('comparePlanVersions', () => {
     const comparison = await asOperator(test.db, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
     );
+    const named = ['Add card tokens table', 'Checkout uses saved card'];
     expect(comparison.changes).toEqual([
-      { type: 'implementation_steps', position: 0, change: 'added', details: ['2 steps'] },
+      {
+        type: 'implementation_steps',
+        position: 0,
+        change: 'added',
+        details: named.map((title) => `step added: ${title}`),
+      },
     ]);
+    expect(comparison.steps).toEqual({ added: named, removed: [], changed: [], reordered: [] });
     const backwards = await asOperator(test.db, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: second.id, toPlanId: plan.id }),
     );
     expect(backwards.changes).toEqual([
-      { type: 'implementation_steps', position: 0, change: 'removed', details: ['2 steps'] },
+      {
+        type: 'implementation_steps',
+        position: 0,
+        change: 'removed',
+        details: named.map((title) => `step removed: ${title}`),
+      },
     ]);
+    expect(backwards.steps.removed).toEqual(named);
+    // Steps across artifacts, moved within the version: only the one that moved is named.
+    const third = await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: second.id }));
+    const [, reversed] = third.artifacts;
+    await asOperator(test.db, (em, actor) =>
+      replaceArtifact(em, actor, {
+        artifactId: reversed!.id,
+        artifact: {
+          type: 'implementation_steps',
+          content: {
+            steps: [
+              { title: 'First', detail: '', files: [] },
+              {
+                title: 'Checkout uses saved card',
+                detail: 'Offer the saved card first.',
+                files: ['src/checkout.ts'],
+              },
+              { title: 'Add card tokens table', detail: 'Migration and entity.', files: ['src/db/cards.ts'] },
+            ],
+          },
+        } as ArtifactInput,
+      }),
+    );
+    const moved = await asOperator(test.db, (em, actor) =>
+      comparePlanVersions(em, actor, { fromPlanId: second.id, toPlanId: third.id }),
+    );
+    expect(moved.steps).toEqual({
+      added: ['First'],
+      removed: [],
+      changed: [],
+      reordered: ['Checkout uses saved card'],
+    });
     const other = await planWith('Other', []);
     const error = await expectHuddleError(
       asOperator(test.db, (em, actor) =>

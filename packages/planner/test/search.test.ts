@@ -130,6 +130,14 @@ describe('content searches use the GIN indexes at scale', () => {
     ).toContain('idx_plan_artifacts_content_gin');
   });
 
+  it('artifacts with steps of some words: idx_plan_artifacts_steps_search', async () => {
+    for (const words of ['refactor', 'explain step', 'bulk -checkout']) {
+      expect(
+        await indexesUsed(artifactsWithStepQuery(artifactsWithStepInputSchema.parse({ words }))),
+      ).toContain('idx_plan_artifacts_steps_search');
+    }
+  });
+
   it('chat sessions mentioning a term: idx_chat_messages_gin', async () => {
     expect(
       await indexesUsed(
@@ -191,6 +199,45 @@ describe('content searches return the right rows', () => {
     );
     expect(bulk.items).toHaveLength(1);
     expect(bulk.items[0]!.artifact.content).toMatchObject({ steps: [{ title: 'Bulk step 300' }] });
+  });
+
+  it('artifacts with steps of some words in their titles or details, stemmed, not only an exact title', async () => {
+    const refactoring = await asOperator(test.db, (em, actor) =>
+      addArtifact(em, actor, {
+        planId: ids.other,
+        artifact: {
+          type: 'implementation_steps',
+          content: {
+            steps: [
+              { title: 'Refactoring the checkout flow', detail: 'Split pricing out.', files: [] },
+              { title: 'Ship it', detail: 'Behind a flag, refactored callers first.', files: [] },
+            ],
+          },
+        },
+      }),
+    );
+    const search = (input: { title?: string; words?: string; repositoryId?: string }) =>
+      asOperator(test.db, (em, actor) =>
+        artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse(input)),
+      );
+    const found = (page: Awaited<ReturnType<typeof search>>) => page.items.map((match) => match.artifact.id);
+    // The exact title finds nothing for a word of it; the words find it.
+    expect(found(await search({ title: 'Refactor' }))).toEqual([]);
+    expect(found(await search({ words: 'Refactor' }))).toEqual([refactoring.id]);
+    expect(found(await search({ words: 'refactors checkout' }))).toEqual([refactoring.id]);
+    expect(found(await search({ words: 'pricing' }))).toEqual([refactoring.id]);
+    expect(found(await search({ words: 'refactor -pricing' }))).toEqual([]);
+    expect(found(await search({ words: 'refactor', repositoryId: ids.repository }))).toEqual([]);
+    // Words of the fixture's steps, in both versions of "Saved cards": "tokens" stems to "token".
+    const tokens = await search({ words: 'token migration' });
+    expect(tokens.items.map((match) => match.plan.id)).toEqual([ids.plan, ids.second]);
+    // Code changes are not steps, even when their diffs hold the words.
+    expect((await search({ words: 'changed line code' })).items).toEqual([]);
+    for (const input of [{}, { title: 'Ship it', words: 'ship' }]) {
+      expect(artifactsWithStepInputSchema.safeParse(input).error?.issues[0]).toMatchObject({
+        path: ['title'],
+      });
+    }
   });
 
   it('chat sessions mentioning a word, whatever its case, optionally by role', async () => {

@@ -362,7 +362,15 @@ async function createPlannerFixtures(
         planId: plan.id,
         artifact: {
           type: 'code_changes',
-          content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+x\n' }] },
+          content: {
+            changes: [
+              {
+                path: 'src/checkout.ts',
+                action: 'modify',
+                diff: '@@ -1 +1 @@\n-export {};\n+export const x = 1;\n',
+              },
+            ],
+          },
         },
       }),
     );
@@ -446,12 +454,23 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   const first = await createGeneration();
   const values: FixtureValues = {
     path: workTrees,
+    // `planner.repositories.readFiles` of the fixture work trees' branch and files.
+    ref: ['main'],
+    paths: [['README.md', 'src/checkout.ts']],
     // A body `planner.artifacts.add` and `replace` accept: schema-derived ones rarely are (trimmed text).
     artifact: [
       { type: 'feature_plan', content: { summary: 'Fuzz', goals: ['g'], nonGoals: [], risks: [] } },
       {
         type: 'code_changes',
-        content: { changes: [{ path: 'src/checkout.ts', action: 'modify', diff: '+y\n' }] },
+        content: {
+          changes: [
+            {
+              path: 'src/checkout.ts',
+              action: 'modify',
+              diff: '@@ -1 +1 @@\n-export {};\n+export const y = 2;\n',
+            },
+          ],
+        },
       },
     ],
   };

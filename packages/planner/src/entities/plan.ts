@@ -22,6 +22,11 @@ const PlannerPlanSchema = defineEntity({
     ...timestamps(),
     /** The operator (token subject) who created this version; null for rows written outside a request. */
     createdBy: p.string().length(63).nullable(),
+    /**
+     * The commit the target branch was at when this version was planned (created, or its target branch
+     * changed); null for versions written outside a request (seeds) or before it was recorded.
+     */
+    baseCommit: p.string().length(40).nullable(),
     artifacts: () => p.oneToMany(PlannerArtifact).mappedBy('plan'),
     chatSessions: () => p.oneToMany(PlannerChatSession).mappedBy('plan'),
   },
@@ -34,7 +39,11 @@ const PlannerPlanSchema = defineEntity({
     // Beyond the seed: a plan has at most one version in force, even when two activations race.
     { name: 'plans_one_active_version', properties: ['repository', 'name'], where: "status = 'active'" },
   ],
-  checks: [{ name: 'plans_version_positive', expression: 'version >= 1' }],
+  checks: [
+    { name: 'plans_version_positive', expression: 'version >= 1' },
+    // A full object id as git writes it, so a check can read it without resolving anything.
+    { name: 'plans_base_commit_sha', expression: "base_commit ~ '^[0-9a-f]{40}$'" },
+  ],
   triggers: [touchUpdatedAt],
 });
 export class PlannerPlan extends PlannerPlanSchema.class {}

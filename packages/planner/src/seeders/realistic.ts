@@ -134,7 +134,10 @@ function unifiedDiff(random: SeededRandom, lines: number): string {
     { length: lines },
     () => `${random.pick(['+', '-', ' ', '+'])}${random.pick(CODE)}`,
   );
-  return `@@ -${random.integer(1, 200)},${lines} +${random.integer(1, 200)},${lines} @@\n${body.join('\n')}\n`;
+  // The header counts what the body has, as a real hunk's does (diffs are checked when written).
+  const oldLines = body.filter((line) => line[0] !== '+').length;
+  const newLines = body.filter((line) => line[0] !== '-').length;
+  return `@@ -${random.integer(1, 200)},${oldLines} +${random.integer(1, 200)},${newLines} @@\n${body.join('\n')}\n`;
 }
 
 function codeChanges(random: SeededRandom): CodeChangesContent {

@@ -29,6 +29,7 @@ export function toPlanVersion(plan: PlannerPlan): PlanVersion {
     version: plan.version,
     status: plan.status,
     createdBy: plan.createdBy ?? null,
+    baseCommit: plan.baseCommit ?? null,
     createdAt: plan.createdAt.toISOString(),
     updatedAt: plan.updatedAt.toISOString(),
   };
@@ -52,7 +53,7 @@ export function toArtifact(artifact: PlannerArtifact): Artifact {
 function planVersionFieldsSql(plan: string): string {
   return `'id', ${plan}.id, 'repositoryId', ${plan}.repository_id, 'name', ${plan}.name,
     'description', ${plan}.description, 'targetBranch', ${plan}.target_branch, 'version', ${plan}.version,
-    'status', ${plan}.status, 'createdBy', ${plan}.created_by,
+    'status', ${plan}.status, 'createdBy', ${plan}.created_by, 'baseCommit', ${plan}.base_commit,
     'createdAt', ${isoTimestampSql(`${plan}.created_at`)}, 'updatedAt', ${isoTimestampSql(`${plan}.updated_at`)}`;
 }
 

@@ -1,7 +1,15 @@
-import { ConflictError, type EntityManager, flushAndReload, NotFoundError } from '@huddle/db';
+import {
+  type ActorTransactions,
+  ConflictError,
+  type EntityManager,
+  flushAndReload,
+  InvalidInputError,
+  NotFoundError,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
+import type { RepositoryAccess } from '../roots.ts';
 import type {
   ActivatedPlan,
   CreatePlanInput,
@@ -25,6 +33,7 @@ import {
   requirePlanStatus,
 } from './lookups.ts';
 import { planDetailJsonSql, planVersionJsonSql, toPlanVersion } from './outputs.ts';
+import { openCommitReader } from './repositories.ts';
 
 /**
  * Plans and their versions. A plan is a name in a repository; each `plans` row is one version of it.
@@ -37,11 +46,51 @@ function planNameNotFound(repositoryId: string, name: string): NotFoundError {
   return new NotFoundError(`name: repository ${repositoryId} has no plan "${name}"`, { field: 'name' });
 }
 
-/** Creates a plan: its version 1, a draft, targeting the repository's default branch unless given. */
+/**
+ * The commit `branch` of `repository` points at now (undefined when there is no such branch), read from git
+ * between transactions; a repository that can no longer be read is a ConflictError on `field`.
+ */
+async function branchHead(
+  repository: { path: string },
+  branch: string,
+  resources: RepositoryAccess,
+  field: string,
+): Promise<string | undefined> {
+  const reader = await openCommitReader(repository, resources, field);
+  return reader.branchCommit(branch);
+}
+
+const noSuchBranch = (branch: string, repository: { path: string }) =>
+  new InvalidInputError(
+    `targetBranch: branch "${branch}" does not exist in ${repository.path}; give an existing branch`,
+    { field: 'targetBranch' },
+  );
+
+/**
+ * `plans.create`: `createPlan`, planned against the commit the target branch points at now, read from the
+ * repository between a transaction that finds it and the one that creates the plan.
+ */
+export async function createPlanAtBranchHead(
+  transactions: ActorTransactions<PlannerActor>,
+  input: CreatePlanInput,
+  resources: RepositoryAccess,
+): Promise<PlanDetail> {
+  const repository = await transactions((em) => findRepository(em, input.repositoryId));
+  const targetBranch = input.targetBranch ?? repository.defaultBranch;
+  const baseCommit = await branchHead(repository, targetBranch, resources, 'repositoryId');
+  if (!baseCommit) throw noSuchBranch(targetBranch, repository);
+  return transactions((em, actor) => createPlan(em, actor, { ...input, targetBranch }, baseCommit));
+}
+
+/**
+ * Creates a plan: its version 1, a draft, targeting the repository's default branch unless given, planned
+ * against `baseCommit` (null: unknown).
+ */
 export async function createPlan(
   em: EntityManager,
   actor: PlannerActor,
   input: CreatePlanInput,
+  baseCommit: string | null = null,
 ): Promise<PlanDetail> {
   const { repositoryId, name, description, targetBranch } = input;
   const repository = await findRepository(em, repositoryId);
@@ -57,6 +106,7 @@ export async function createPlan(
     description: description ?? null,
     targetBranch: targetBranch ?? repository.defaultBranch,
     createdBy: actor.operator,
+    baseCommit,
   });
   await em.flush();
   return { ...toPlanVersion(plan), artifacts: [] };
@@ -139,41 +189,113 @@ export async function listPlans(
   );
 }
 
-/** Changes a draft's description or target branch. */
+/**
+ * `plans.update`: `updatePlanVersion`; a new target branch is planned against the commit it points at now,
+ * read from the repository between two transactions.
+ */
+export async function updatePlanVersionAtBranchHead(
+  transactions: ActorTransactions<PlannerActor>,
+  input: UpdatePlanInput,
+  resources: RepositoryAccess,
+): Promise<PlanVersion> {
+  const { planId, targetBranch } = input;
+  if (targetBranch === undefined) return transactions((em, actor) => updatePlanVersion(em, actor, input));
+  const repository = await transactions(async (em) =>
+    findRepository(em, (await findPlanVersion(em, planId)).repository.id),
+  );
+  const baseCommit = await branchHead(repository, targetBranch, resources, 'planId');
+  if (!baseCommit) throw noSuchBranch(targetBranch, repository);
+  return transactions((em, actor) => updatePlanVersion(em, actor, input, baseCommit));
+}
+
+/**
+ * Changes a draft's description or target branch; a new target branch is planned against `baseCommit`
+ * (null: unknown).
+ */
 export async function updatePlanVersion(
   em: EntityManager,
   _actor: PlannerActor,
   input: UpdatePlanInput,
+  baseCommit: string | null = null,
 ): Promise<PlanVersion> {
   const { planId, description, targetBranch } = input;
   const plan = await lockPlanVersion(em, planId);
   requirePlanStatus(plan, ['draft'], 'be edited');
   if (description !== undefined) plan.description = description;
-  if (targetBranch !== undefined) plan.targetBranch = targetBranch;
+  if (targetBranch !== undefined) {
+    plan.targetBranch = targetBranch;
+    plan.baseCommit = baseCommit;
+  }
   return toPlanVersion(await flushAndReload(em, plan));
+}
+
+/** The branch a new version of the plan would target: its latest version's. */
+async function latestTargetBranch(em: EntityManager, repositoryId: string, name: string): Promise<string> {
+  const [latest] = await em.execute<{ target_branch: string }[]>(
+    'select target_branch from planner.plans where repository_id = ? and name = ? order by version desc limit 1',
+    [repositoryId, name],
+  );
+  return latest!.target_branch;
+}
+
+/**
+ * `plans.newVersion`: `newPlanVersion`, planned against the commit the target branch points at now, read
+ * from the repository between a transaction that finds the plan and the one that creates the version.
+ */
+export async function newPlanVersionAtBranchHead(
+  transactions: ActorTransactions<PlannerActor>,
+  input: PlanIdInput,
+  resources: RepositoryAccess,
+): Promise<PlanDetail> {
+  const { repository, targetBranch } = await transactions(async (em) => {
+    const plan = await findPlanVersion(em, input.planId);
+    return {
+      repository: await findRepository(em, plan.repository.id),
+      targetBranch: await latestTargetBranch(em, plan.repository.id, plan.name),
+    };
+  });
+  const baseCommit = await branchHead(repository, targetBranch, resources, 'planId');
+  if (!baseCommit) {
+    throw new ConflictError(
+      `planId: target branch "${targetBranch}" does not exist in ${repository.path}; restore it, or change the latest draft's target branch`,
+      { field: 'planId' },
+    );
+  }
+  return transactions((em, actor) => newPlanVersion(em, actor, input, { targetBranch, baseCommit }));
 }
 
 /**
  * Creates version n+1 of the plan `planId` belongs to, as a draft copy of its latest version (description,
- * target branch and every artifact, content and creation time), in this one transaction. Concurrent calls
- * for one plan run one after the other (`lockPlanName`), so each gets its own version.
+ * target branch and every artifact, content and creation time), in this one transaction; planned against
+ * `planned.baseCommit` when given (which the latest version's target branch must still be
+ * `planned.targetBranch`), else against the latest version's commit. Concurrent calls for one plan run one
+ * after the other (`lockPlanName`), so each gets its own version.
  */
 export async function newPlanVersion(
   em: EntityManager,
   actor: PlannerActor,
   input: PlanIdInput,
+  planned?: { targetBranch: string; baseCommit: string },
 ): Promise<PlanDetail> {
   const { planId } = input;
   const plan = await findPlanVersion(em, planId);
   await lockPlanName(em, plan.repository.id, plan.name);
+  if (planned && (await latestTargetBranch(em, plan.repository.id, plan.name)) !== planned.targetBranch) {
+    throw new ConflictError(
+      'planId: the latest version’s target branch changed while the new version was planned; try again',
+      { field: 'planId' },
+    );
+  }
   const [created] = await em.execute<{ id: string; source_id: string }[]>(
     `with latest as (
        select * from planner.plans where repository_id = ? and name = ? order by version desc limit 1
      )
-     insert into planner.plans (repository_id, name, description, target_branch, version, status, created_by)
-     select repository_id, name, description, target_branch, version + 1, 'draft', ? from latest
+     insert into planner.plans
+       (repository_id, name, description, target_branch, version, status, created_by, base_commit)
+     select repository_id, name, description, target_branch, version + 1, 'draft', ?, coalesce(?, base_commit)
+     from latest
      returning id, (select id from latest) as source_id`,
-    [plan.repository.id, plan.name, actor.operator],
+    [plan.repository.id, plan.name, actor.operator, planned?.baseCommit ?? null],
   );
   await em.execute(
     `insert into planner.plan_artifacts (plan_id, content, artifact_type, created_at)

@@ -9,10 +9,14 @@ import {
   type CodeChangesContent,
   type ComparePlanVersionsInput,
   type FeaturePlanContent,
+  type FileChange,
+  type FileDifferences,
+  type ImplementationStep,
   type ImplementationStepsContent,
   type PlanComparison,
   type PlanExport,
   type PlanIdInput,
+  type StepDifferences,
 } from '../schemas.ts';
 import { findRepository, readPlanDetail } from './lookups.ts';
 
@@ -139,35 +143,118 @@ function featurePlanChanges(before: FeaturePlanContent, after: FeaturePlanConten
   ];
 }
 
+/**
+ * Indices (into `values`) of one longest strictly increasing subsequence, by patience sorting: O(n log n),
+ * so a version of thousands of steps compares quickly.
+ */
+function longestIncreasing(values: readonly number[]): Set<number> {
+  const tails: number[] = [];
+  const previous: number[] = [];
+  values.forEach((value, index) => {
+    let low = 0;
+    let high = tails.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (values[tails[middle]!]! < value) low = middle + 1;
+      else high = middle;
+    }
+    previous[index] = low > 0 ? tails[low - 1]! : -1;
+    tails[low] = index;
+  });
+  const kept = new Set<number>();
+  for (let index = tails.at(-1) ?? -1; index >= 0; index = previous[index]!) kept.add(index);
+  return kept;
+}
+
+/**
+ * Steps of two versions paired by title (the k-th step of a title with the k-th of the same title): the
+ * unpaired are added or removed, a pair that differs is changed, and a pair outside the longest run of pairs
+ * kept in order was reordered (moved relative to the others). Each named by its title.
+ */
+function stepDifferences(
+  before: readonly ImplementationStep[],
+  after: readonly ImplementationStep[],
+): StepDifferences {
+  const unpaired = new Map<string, number[]>();
+  before.forEach((step, index) => {
+    const indices = unpaired.get(step.title);
+    if (indices) indices.push(index);
+    else unpaired.set(step.title, [index]);
+  });
+  const pairs: [number, number][] = [];
+  const added: string[] = [];
+  after.forEach((step, index) => {
+    const earlier = unpaired.get(step.title)?.shift();
+    if (earlier === undefined) added.push(step.title);
+    else pairs.push([earlier, index]);
+  });
+  const paired = new Set(pairs.map(([earlier]) => earlier));
+  const inOrder = longestIncreasing(pairs.map(([earlier]) => earlier));
+  return {
+    added,
+    removed: before.filter((_, index) => !paired.has(index)).map((step) => step.title),
+    changed: pairs
+      .filter(([earlier, later]) => !isDeepStrictEqual(before[earlier], after[later]))
+      .map(([, later]) => after[later]!.title),
+    reordered: pairs.filter((_, index) => !inOrder.has(index)).map(([, later]) => after[later]!.title),
+  };
+}
+
 function stepChanges(before: ImplementationStepsContent, after: ImplementationStepsContent): string[] {
-  const titles = (content: ImplementationStepsContent) => content.steps.map((step) => step.title);
-  const changed = after.steps
-    .filter((step) => {
-      const previous = before.steps.find((candidate) => candidate.title === step.title);
-      return previous !== undefined && !isDeepStrictEqual(previous, step);
-    })
-    .map((step) => `step changed: ${step.title}`);
-  const common = (content: ImplementationStepsContent, other: ImplementationStepsContent) =>
-    titles(content).filter((title) => titles(other).includes(title));
-  const reordered = isDeepStrictEqual(common(before, after), common(after, before))
-    ? []
-    : ['steps reordered'];
-  return [...listChanges('step', titles(before), titles(after)), ...changed, ...reordered];
+  const { added, removed, changed, reordered } = stepDifferences(before.steps, after.steps);
+  return [
+    ...added.map((title) => `step added: ${title}`),
+    ...removed.map((title) => `step removed: ${title}`),
+    ...changed.map((title) => `step changed: ${title}`),
+    ...reordered.map((title) => `step moved: ${title}`),
+  ];
+}
+
+/** What differs between two changes of one path, one line each. */
+function fileChangeDetails(previous: FileChange, change: FileChange): string[] {
+  return [
+    ...(previous.action === change.action ? [] : [`${change.path}: ${previous.action} → ${change.action}`]),
+    ...(previous.diff === change.diff ? [] : [`${change.path}: diff changed`]),
+    ...(previous.previousPath === change.previousPath ? [] : [`${change.path}: renamed from another path`]),
+  ];
 }
 
 function codeChanges(before: CodeChangesContent, after: CodeChangesContent): string[] {
   const paths = (content: CodeChangesContent) => content.changes.map((change) => change.path);
   const changed = after.changes.flatMap((change) => {
     const previous = before.changes.find((candidate) => candidate.path === change.path);
-    if (!previous) return [];
-    return [
-      ...(previous.action === change.action ? [] : [`${change.path}: ${previous.action} → ${change.action}`]),
-      ...(previous.diff === change.diff ? [] : [`${change.path}: diff changed`]),
-      ...(previous.previousPath === change.previousPath ? [] : [`${change.path}: renamed from another path`]),
-    ];
+    return previous ? fileChangeDetails(previous, change) : [];
   });
   return [...listChanges('file', paths(before), paths(after)), ...changed];
 }
+
+/** A version's code changes by path (a path changed by two artifacts: the later one). */
+function changesByPath(artifacts: readonly Artifact[]): Map<string, FileChange> {
+  return new Map(
+    artifacts.flatMap((artifact) =>
+      artifact.type === 'code_changes'
+        ? artifact.content.changes.map((change) => [change.path, change] as const)
+        : [],
+    ),
+  );
+}
+
+/** The files two versions' code changes touch: added, removed, or changed (action, diff or origin). */
+function fileDifferences(before: readonly Artifact[], after: readonly Artifact[]): FileDifferences {
+  const old = changesByPath(before);
+  const current = changesByPath(after);
+  return {
+    added: [...current.keys()].filter((path) => !old.has(path)),
+    removed: [...old.keys()].filter((path) => !current.has(path)),
+    changed: [...current].flatMap(([path, change]) => {
+      const previous = old.get(path);
+      return previous && fileChangeDetails(previous, change).length > 0 ? [path] : [];
+    }),
+  };
+}
+
+const stepsOf = (artifacts: readonly Artifact[]) =>
+  artifacts.flatMap((artifact) => (artifact.type === 'implementation_steps' ? artifact.content.steps : []));
 
 function contentChanges(before: Artifact, after: Artifact): string[] {
   if (before.type === 'feature_plan' && after.type === 'feature_plan') {
@@ -181,20 +268,22 @@ function contentChanges(before: Artifact, after: Artifact): string[] {
   return [];
 }
 
-function summary(artifact: Artifact): string {
+/** What an added or removed artifact holds, named: the summary's first line, each step, each file. */
+function contents(artifact: Artifact, change: 'added' | 'removed'): string[] {
   switch (artifact.type) {
     case 'feature_plan':
-      return artifact.content.summary.split('\n')[0]!;
+      return [artifact.content.summary.split('\n')[0]!];
     case 'implementation_steps':
-      return `${artifact.content.steps.length} steps`;
+      return artifact.content.steps.map((step) => `step ${change}: ${step.title}`);
     case 'code_changes':
-      return `${artifact.content.changes.length} files`;
+      return artifact.content.changes.map((file) => `file ${change}: ${file.path}`);
   }
 }
 
 /**
- * What changed from one version of a plan to another: artifacts of each type are paired by their position
- * among that type's artifacts; each pair that differs by content says what differs.
+ * What changed from one version of a plan to another: its steps (all step artifacts in order) and the files
+ * its code changes touch, each named; and artifact by artifact, those of each type paired by their position
+ * among that type's artifacts, each pair that differs by content saying what differs.
  */
 export async function comparePlanVersions(
   em: EntityManager,
@@ -217,11 +306,17 @@ export async function comparePlanVersions(
     return Array.from({ length: Math.max(old.length, current.length) }, (_, position): ArtifactChange[] => {
       const previous = old[position];
       const next = current[position];
-      if (!previous) return [{ type, position, change: 'added', details: [summary(next!)] }];
-      if (!next) return [{ type, position, change: 'removed', details: [summary(previous)] }];
+      if (!previous) return [{ type, position, change: 'added', details: contents(next!, 'added') }];
+      if (!next) return [{ type, position, change: 'removed', details: contents(previous, 'removed') }];
       if (isDeepStrictEqual(previous.content, next.content)) return [];
       return [{ type, position, change: 'modified', details: contentChanges(previous, next) }];
     }).flat();
   });
-  return { from, to, changes };
+  return {
+    from,
+    to,
+    changes,
+    steps: stepDifferences(stepsOf(before), stepsOf(after)),
+    files: fileDifferences(before, after),
+  };
 }

@@ -5,7 +5,13 @@ import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
-import { gitDirectory, readWorkTree, type WorkTreeFacts } from '../git.ts';
+import {
+  CommitReader,
+  gitDirectory,
+  readWorkTree,
+  type WorkTreeFacts,
+  type WorkTreeLocation,
+} from '../git.ts';
 import { isWithin, type RepositoryAccess, realRoots, resolveUnderRoots } from '../roots.ts';
 import type {
   ListRepositoriesInput,
@@ -37,6 +43,15 @@ async function readWorkTreeUnderRoots(
   candidate: string,
   access: RepositoryAccess,
 ): Promise<{ path: string; facts: WorkTreeFacts }> {
+  const location = await locateWorkTree(candidate, access);
+  return { path: location.dir, facts: await readWorkTree(location) };
+}
+
+/** Where the work tree at `candidate` is read (see readWorkTreeUnderRoots for what is refused). */
+async function locateWorkTree(
+  candidate: string,
+  access: RepositoryAccess,
+): Promise<WorkTreeLocation & { roots: string[] }> {
   const dir = await resolveUnderRoots(candidate, access.roots);
   const roots = await realRoots(access.roots);
   const dotGit = await fs.promises.realpath(path.join(dir, '.git')).catch(() => undefined);
@@ -48,7 +63,32 @@ async function readWorkTreeUnderRoots(
   await resolveUnderRoots(gitdir, access.roots).catch((error: unknown) => {
     throw gitDirectoryOutside(error);
   });
-  return { path: dir, facts: await readWorkTree({ dir, gitdir, roots }) };
+  return { dir, gitdir, roots };
+}
+
+/** A registered repository that can no longer be read, named by the caller's `field`. */
+function unreadable(repository: { path: string }, field: string, error: unknown): ConflictError {
+  return new ConflictError(
+    `${field}: ${repository.path} can no longer be read (${(error as Error).message}); unregister it or restore it`,
+    { field },
+    { cause: error },
+  );
+}
+
+/**
+ * A reader of the commits of a registered repository, confined as registration is (a ConflictError on
+ * `field` when the work tree is gone or has left the roots). It touches only the filesystem, so callers
+ * open it between their transactions.
+ */
+export async function openCommitReader(
+  repository: { path: string },
+  access: RepositoryAccess,
+  field: string,
+): Promise<CommitReader> {
+  const location = await locateWorkTree(repository.path, access).catch((error: unknown) => {
+    throw unreadable(repository, field, error);
+  });
+  return new CommitReader(location, field);
 }
 
 /**
@@ -120,11 +160,7 @@ export async function refreshRepository(
   const { repositoryId } = input;
   const repository = await findRepository(em, repositoryId);
   const { facts } = await readWorkTreeUnderRoots(repository.path, resources).catch((error: unknown) => {
-    throw new ConflictError(
-      `repositoryId: ${repository.path} can no longer be read (${(error as Error).message}); unregister it or restore it`,
-      { field: 'repositoryId' },
-      { cause: error },
-    );
+    throw unreadable(repository, 'repositoryId', error);
   });
   repository.defaultBranch = facts.defaultBranch;
   repository.gitUrl = facts.gitUrl;

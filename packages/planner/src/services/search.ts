@@ -1,7 +1,7 @@
 import { type EntityManager, keysetTimestampSql } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
-import { PlannerArtifact } from '../entities/artifact.ts';
+import { PlannerArtifact, stepWordsSql } from '../entities/artifact.ts';
 import { PlannerChatSession } from '../entities/chat-session.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import type {
@@ -16,7 +16,8 @@ import { toArtifact, toChatSession, toPlanVersion } from './outputs.ts';
 
 /**
  * Search by content: JSONB containment (`@>`), which the default `jsonb_ops` GIN indexes answer
- * (`idx_plan_artifacts_content_gin`, `idx_chat_messages_gin`). Each search finds a page of ids, with the
+ * (`idx_plan_artifacts_content_gin`, `idx_chat_messages_gin`), and steps by words, through the full-text
+ * index `idx_plan_artifacts_steps_search`. Each search finds a page of ids, with the
  * sort key of each for the next page's cursor, in one statement through the index, then reads the rows it
  * returns through the ORM.
  */
@@ -64,13 +65,24 @@ export function plansTouchingFileQuery({
   };
 }
 
-/** Artifacts (implementation steps) with a step titled `title`. */
+/**
+ * Artifacts (implementation steps) with a step titled `title` (containment: `idx_plan_artifacts_content_gin`),
+ * or whose steps' titles and details have `words` (full-text search: `idx_plan_artifacts_steps_search`).
+ */
 export function artifactsWithStepQuery({
   title,
+  words,
   repositoryId,
   limit,
   cursor,
 }: ArtifactsWithStepInput): SearchQuery {
+  const match: Condition =
+    words === undefined
+      ? { sql: 'a.content @> ?::jsonb', params: [JSON.stringify({ steps: [{ title }] })] }
+      : {
+          sql: `a.artifact_type = 'implementation_steps' and ${stepWordsSql('a.content')} @@ websearch_to_tsquery('english', ?)`,
+          params: [words],
+        };
   const repository = inRepository(repositoryId);
   const after = afterCursor(
     '(p.name, p.version, a.created_at, a.id) > (?, ?, ?::timestamptz, ?::uuid)',
@@ -79,9 +91,9 @@ export function artifactsWithStepQuery({
   return {
     sql: `select a.id, json_build_array(p.name, p.version, ${keysetTimestampSql('a.created_at')}, a.id) as key
           from planner.plan_artifacts a join planner.plans p on p.id = a.plan_id
-          where a.content @> ?::jsonb${repository.sql}${after.sql}
+          where ${match.sql}${repository.sql}${after.sql}
           order by p.name, p.version, a.created_at, a.id limit ?`,
-    params: [JSON.stringify({ steps: [{ title }] }), ...repository.params, ...after.params, limit + 1],
+    params: [...match.params, ...repository.params, ...after.params, limit + 1],
     limit,
   };
 }
