@@ -31,19 +31,15 @@ export function defaultDecisionsResources(): DecisionsResources {
   return { embedder: hashingEmbedder, extractor: ruleBasedExtractor, webhookSecrets: [] };
 }
 
-/** The defaults, with the webhook secrets `env` sets (read once, when the modules are composed). */
-export function decisionsResourcesFromEnv(env: NodeJS.ProcessEnv): DecisionsResources {
-  return { ...defaultDecisionsResources(), webhookSecrets: webhookSecretsFromEnv(env) };
-}
-
 /**
- * The module's resources as the environment sets them: the defaults, unless HUDDLE_DECISIONS_EXTRACTOR_URL
+ * The module's resources as the environment sets them (read once, when the modules are composed): the
+ * webhook secrets it sets, and the default embedder and extractor, unless HUDDLE_DECISIONS_EXTRACTOR_URL
  * names an OpenAI-compatible model server (with HUDDLE_DECISIONS_EXTRACTOR_MODEL, and _KEY and _TIMEOUT_MS
  * when needed): then extraction asks that server, falling back to the rule-based extractor (with a
  * process warning saying why) whenever the server fails.
  */
 export function decisionsResourcesFromEnv(env: NodeJS.ProcessEnv): DecisionsResources {
-  const defaults = defaultDecisionsResources();
+  const defaults = { ...defaultDecisionsResources(), webhookSecrets: webhookSecretsFromEnv(env) };
   const url = env[DECISIONS_EXTRACTOR_URL_VARIABLE]?.trim();
   if (!url) return defaults;
   if (!URL.canParse(url) || !['http:', 'https:'].includes(new URL(url).protocol)) {
