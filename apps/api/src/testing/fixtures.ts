@@ -3,7 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { callOperation, type Database, type EntityManager, inRequestScope, runAsActor } from '@huddle/db';
+import {
+  callOperation,
+  type Database,
+  type EntityManager,
+  inRequestScope,
+  ModuleResources,
+  runAsActor,
+} from '@huddle/db';
 import {
   MINIMAL_PASSWORD as DECISIONS_PASSWORD,
   MINIMAL_USERS as DECISIONS_USERS,
@@ -18,6 +25,7 @@ import {
   createGitRepository,
   createPlan,
   openChatSession,
+  PLANNER_ROOTS_VARIABLE,
   type PlannerActor,
   plannerModule,
   registerRepository,
@@ -52,8 +60,11 @@ export interface FuzzFixtures {
    * open triage items — and answers their values, newest last, and examples (FuzzOptions.refresh).
    */
   refresh(): Promise<FixtureGeneration>;
-  /** Scrum's sign-in against a GitHub stand-in on loopback (githubGrantingStandIn). */
-  githubOAuth: GitHubOAuthConfig;
+  /**
+   * The composed modules' resources for the fuzz server: planner reads under the root, scrum signs in
+   * against a GitHub stand-in on loopback (githubGrantingStandIn).
+   */
+  moduleResources: ModuleResources;
   /** Removes the planner root and stops the GitHub stand-in. */
   remove(): Promise<void>;
 }
@@ -497,7 +508,9 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
       planner: [OPERATOR],
       ...(scrumAdmin ? { scrum: [String(scrumAdmin.userId)] } : {}),
     },
-    githubOAuth: github.config,
+    moduleResources: (
+      await ModuleResources.fromEnv(db.modules, { [PLANNER_ROOTS_VARIABLE]: plannerRoot })
+    ).with(scrumModule, { github: github.config }),
     refresh: createGeneration,
     remove: async () => {
       await github.close();

@@ -2,8 +2,6 @@ import { Writable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { issueToken, verifyToken } from '@huddle/composition';
 import { type Database, inRequestScope, loadActor, ModuleResources } from '@huddle/db';
-import { PLANNER_ROOTS_VARIABLE } from '@huddle/planner';
-import { scrumModule } from '@huddle/scrum';
 import type { AnyProcedure, AnyRouter } from '@trpc/server';
 import fc from 'fast-check';
 import { pino } from 'pino';
@@ -506,7 +504,7 @@ export interface FuzzServer {
 export async function startFuzzServer(
   db: Database,
   secret: Uint8Array,
-  fixtures?: Pick<FuzzFixtures, 'plannerRoot' | 'githubOAuth'>,
+  fixtures?: Pick<FuzzFixtures, 'moduleResources'>,
 ): Promise<FuzzServer> {
   const lines: string[] = [];
   const sink = new Writable({
@@ -518,10 +516,8 @@ export async function startFuzzServer(
   const server = await startApiServer({
     db,
     secret,
-    // The fixtures' root and GitHub stand-in (createFuzzFixtures), so registrations and sign-ins can succeed.
-    moduleResources: (
-      await ModuleResources.fromEnv(db.modules, { [PLANNER_ROOTS_VARIABLE]: fixtures?.plannerRoot ?? '' })
-    ).with(scrumModule, { github: fixtures?.githubOAuth ?? null }),
+    // The fixtures' (createFuzzFixtures), so registrations and sign-ins can succeed.
+    moduleResources: fixtures?.moduleResources ?? (await ModuleResources.fromEnv(db.modules, {})),
     port: 0,
     host: '127.0.0.1',
     signInLimits: {
