@@ -2,6 +2,7 @@ import { defineEntity, p, timestamps, touchUpdatedAt } from '@huddle/db';
 import { PLAN_STATUSES } from '../schemas.ts';
 import { PlannerArtifact } from './artifact.ts';
 import { PlannerChatSession } from './chat-session.ts';
+import { recordOperator } from './operator.ts';
 import { PlannerRepository } from './repository.ts';
 
 /**
@@ -22,6 +23,8 @@ const PlannerPlanSchema = defineEntity({
     ...timestamps(),
     /** The operator (token subject) who created this version; null for rows written outside a request. */
     createdBy: p.string().length(63).nullable(),
+    /** The operator whose request last wrote this version (`recordOperator`); null for writes outside one. */
+    updatedBy: p.string().length(63).nullable(),
     artifacts: () => p.oneToMany(PlannerArtifact).mappedBy('plan'),
     chatSessions: () => p.oneToMany(PlannerChatSession).mappedBy('plan'),
   },
@@ -35,7 +38,7 @@ const PlannerPlanSchema = defineEntity({
     { name: 'plans_one_active_version', properties: ['repository', 'name'], where: "status = 'active'" },
   ],
   checks: [{ name: 'plans_version_positive', expression: 'version >= 1' }],
-  triggers: [touchUpdatedAt],
+  triggers: [touchUpdatedAt, recordOperator({ created: false })],
 });
 export class PlannerPlan extends PlannerPlanSchema.class {}
 PlannerPlanSchema.setClass(PlannerPlan);
