@@ -1,7 +1,9 @@
 import type { DomainModule } from '@huddle/db';
 import { type DecisionsActor, decisionsActor } from './actor.ts';
+import { decisionsCommands } from './commands.ts';
 import { decisionsDemo } from './demo.ts';
 import { DecisionsDecision } from './entities/decision.ts';
+import { DecisionsPasswordReset } from './entities/password-reset.ts';
 import { DecisionsProject } from './entities/project.ts';
 import { DecisionsProjectMember } from './entities/project-member.ts';
 import { DecisionsRelationship } from './entities/relationship.ts';
@@ -27,6 +29,7 @@ export const decisionsModule = {
     DecisionsTranscript,
     DecisionsDecision,
     DecisionsRelationship,
+    DecisionsPasswordReset,
   ],
   migrations: decisionsMigrations,
   requestRole: DECISIONS_REQUEST_ROLE,
@@ -34,5 +37,6 @@ export const decisionsModule = {
   operations: decisionsOperations,
   resources: defaultDecisionsResources,
   jobs: decisionsJobs,
+  commands: decisionsCommands,
   demo: decisionsDemo,
 } satisfies DomainModule<DecisionsActor, DecisionsResources>;

@@ -9,6 +9,7 @@ const MIGRATIONS = [
   'Migration20261122200100DecisionsRequestAccess',
   'Migration20261206070000DecisionsProjectNamePerCreator',
   'Migration20261206100000DecisionsRequestRole',
+  'Migration20261206140000DecisionsPasswordResets',
 ];
 const TABLES = ['users', 'projects', 'project_members', 'transcripts', 'decisions', 'decision_relationships'];
 const database = useTestDatabase([decisionsModule], { migrated: false });
@@ -18,9 +19,12 @@ const decisionsStatus = async () =>
   (await migrationStatus(database.db)).find((module) => module.module === 'decisions');
 const decisionsTables = async () => new Set((await snapshot()).tables.map((table) => table.name));
 
-const REQUEST_GRANTS = (grantee: string) => [
+const REQUEST_GRANTS = (grantee: string, passwordResets = false) => [
   { grantee, table_name: 'decision_relationships', privileges: 'insert,select' },
   { grantee, table_name: 'decisions', privileges: 'insert,select,update' },
+  ...(passwordResets
+    ? [{ grantee, table_name: 'password_resets', privileges: 'delete,insert,select,update' }]
+    : []),
   { grantee, table_name: 'project_members', privileges: 'delete,insert,select,update' },
   { grantee, table_name: 'projects', privileges: 'insert,select,update' },
   { grantee, table_name: 'transcripts', privileges: 'insert,select' },
@@ -72,7 +76,7 @@ describe('decisions migrations', () => {
     const { tables } = await snapshot();
     const names = (pick: (table: (typeof tables)[number]) => { name: string }[]) =>
       tables.flatMap(pick).map((item) => item.name);
-    expect(await decisionsTables()).toEqual(new Set(TABLES));
+    expect(await decisionsTables()).toEqual(new Set([...TABLES, 'password_resets']));
     expect(names((table) => table.indexes)).toEqual(
       expect.arrayContaining([
         'users_email_active_unique',
@@ -120,9 +124,11 @@ describe('decisions migrations', () => {
     expect((await lintSchema(database.db)).filter((finding) => finding.module === 'decisions')).toEqual([]);
   });
 
-  it('step down one migration at a time (the request role, then project names per creator) and up again to the identical schema', async () => {
+  it('step down one migration at a time (password resets, the request role, then project names per creator) and up again to the identical schema', async () => {
     const before = await snapshot();
     const grantsBefore = await grants();
+    await migrateDown(database.db, { module: 'decisions' });
+    expect(await decisionsTables()).toEqual(new Set(TABLES));
     await migrateDown(database.db, { module: 'decisions' });
     // Before the request role, decisions' requests ran as application_user, with the same privileges.
     expect(await grants()).toEqual({
@@ -151,7 +157,7 @@ describe('decisions migrations', () => {
 describe('decisions request grants', () => {
   it('give decisions’ request role exactly what the services need, application_user (scrum’s) nothing, and read_only_user select without password hashes', async () => {
     expect(await grants()).toEqual({
-      tables: REQUEST_GRANTS(DECISIONS_REQUEST_ROLE).concat(
+      tables: REQUEST_GRANTS(DECISIONS_REQUEST_ROLE, true).concat(
         READ_ONLY_GRANTS(TABLES.filter((table) => table !== 'users')),
       ),
       readOnlyUserColumns: ['created_at', 'deleted_at', 'email', 'id', 'name', 'role', 'updated_at'],

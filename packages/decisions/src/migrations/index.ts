@@ -3,6 +3,7 @@ import { Migration20261122200000DecisionsInitial } from './Migration202611222000
 import { Migration20261122200100DecisionsRequestAccess } from './Migration20261122200100DecisionsRequestAccess.ts';
 import { Migration20261206070000DecisionsProjectNamePerCreator } from './Migration20261206070000DecisionsProjectNamePerCreator.ts';
 import { Migration20261206100000DecisionsRequestRole } from './Migration20261206100000DecisionsRequestRole.ts';
+import { Migration20261206140000DecisionsPasswordResets } from './Migration20261206140000DecisionsPasswordResets.ts';
 
 /** The decisions module's migrations, oldest first (class names sort in the order they apply). */
 export const decisionsMigrations = migrationList(
@@ -10,4 +11,5 @@ export const decisionsMigrations = migrationList(
   Migration20261122200100DecisionsRequestAccess,
   Migration20261206070000DecisionsProjectNamePerCreator,
   Migration20261206100000DecisionsRequestRole,
+  Migration20261206140000DecisionsPasswordResets,
 );
