@@ -107,8 +107,8 @@ function queryUrl(apiUrl: string, procedure: string, input: unknown): string {
  * concurrent clients: poker's vote and session read, and one read of each other module — scrum's own tasks,
  * a decisions project's log, a planner plan version. The raw side runs as the owner, without the role switch
  * and row-level-security settings, but reads the actor's row where the module's actor load checks something
- * the answer depends on (scrum: still active; decisions: not deleted); poker's participant reads cover its
- * actor, and planner's has no row.
+ * the answer depends on (scrum: still active; decisions: not deleted; planner: the operator enabled); poker's
+ * participant reads cover its actor.
  */
 export async function benchApi(
   durationMs: number,
@@ -122,8 +122,7 @@ export async function benchApi(
     const { sessionId, storyId, voters } = await votingSession(pool, CLIENTS);
     const { developers } = await teamWithTasks(pool, CLIENTS);
     const { projectId, members } = await projectWithDecisions(pool, CLIENTS);
-    const { activeVersions } = await repositoryWithPlans(pool);
-    const operators = Array.from({ length: CLIENTS }, (_, client) => `operator-${client + 1}`);
+    const { activeVersions, operators } = await repositoryWithPlans(pool, CLIENTS);
     const planOf = (client: number) => activeVersions[client % activeVersions.length]!;
     const [pokerTokens, scrumTokens, decisionsTokens, plannerTokens] = await Promise.all([
       tokensFor('poker', voters),
@@ -227,6 +226,7 @@ export async function benchApi(
           token,
         })),
         raw: (client) => [
+          ['select is_admin, disabled_at from planner.operators where name = $1', [operators[client]]],
           ['select * from planner.plans where id = $1', [planOf(client)]],
           [
             'select * from planner.plan_artifacts where plan_id = $1 order by artifact_type, created_at, id',
