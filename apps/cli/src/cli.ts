@@ -28,7 +28,7 @@ function errorLine(message: string): string {
 function huddleProgram(io: CliIo) {
   const program = new Command('huddle')
     .description(
-      'Huddle admin CLI. The database is DATABASE_URL, or the embedded one in HUDDLE_DATA_DIR ($XDG_DATA_HOME/huddle).',
+      "Huddle admin CLI. The database is DATABASE_URL, or the embedded one in HUDDLE_DATA_DIR ($XDG_DATA_HOME/huddle). Each module's own commands: huddle <module> --help (e.g. huddle scrum --help).",
     )
     .version(packageJson.version)
     .addCommand(migrateCommand(io))
@@ -39,8 +39,7 @@ function huddleProgram(io: CliIo) {
     .addCommand(maintenanceCommand(io))
     .addCommand(jobsCommand(io))
     .addCommand(tokenCommand(io))
-    .addCommand(serveCommand(runCli))
-    .addHelpText('after', "\nEach module's own commands: huddle <module> --help (e.g. huddle scrum --help).");
+    .addCommand(serveCommand(runCli));
   return program;
 }
 
