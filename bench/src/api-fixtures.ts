@@ -166,7 +166,13 @@ const PLAN_ARTIFACTS = [
  * A planner repository with `REPOSITORY_PLANS` plans of two versions each, every version with
  * `PLAN_ARTIFACTS`; the ids of the active versions.
  */
-export async function repositoryWithPlans(pool: pg.Pool): Promise<{ activeVersions: string[] }> {
+export async function repositoryWithPlans(
+  pool: pg.Pool,
+  operatorCount: number,
+): Promise<{ activeVersions: string[]; operators: string[] }> {
+  // A planner token names an operator with a row: `operator-1` … `operator-<operatorCount>`.
+  const operators = Array.from({ length: operatorCount }, (_, index) => `operator-${index + 1}`);
+  await pool.query('insert into planner.operators (name) select unnest($1::text[])', [operators]);
   const repository = await pool.query<{ id: string }>(
     "insert into planner.repositories (name, path) values ('bench', '/srv/bench') returning id",
   );
@@ -183,5 +189,8 @@ export async function repositoryWithPlans(pool: pg.Pool): Promise<{ activeVersio
      from unnest($1::uuid[]) plan, jsonb_to_recordset($2::jsonb) artifact(type text, content jsonb)`,
     [versions.rows.map((row) => row.id), JSON.stringify(PLAN_ARTIFACTS)],
   );
-  return { activeVersions: versions.rows.filter((row) => row.status === 'active').map((row) => row.id) };
+  return {
+    activeVersions: versions.rows.filter((row) => row.status === 'active').map((row) => row.id),
+    operators,
+  };
 }

@@ -109,8 +109,8 @@ function queryUrl(apiUrl: string, procedure: string, input: unknown): string {
  * a decisions project's log and a search of it, a planner plan version and its steps found by words — and
  * scrum's newer reads, all of one's tasks (no status) and a task's history. The raw side runs as the owner, without the role switch
  * and row-level-security settings, but reads the actor's row where the module's actor load checks something
- * the answer depends on (scrum: still active; decisions: not deleted); poker's participant reads cover its
- * actor, and planner's has no row.
+ * the answer depends on (scrum: still active; decisions: not deleted; planner: the operator enabled); poker's
+ * participant reads cover its actor.
  */
 export async function benchApi(
   durationMs: number,
@@ -124,8 +124,7 @@ export async function benchApi(
     const { sessionId, storyId, voters } = await votingSession(pool, CLIENTS);
     const { developers, trackedTasks } = await teamWithTasks(pool, CLIENTS);
     const { projectId, members } = await projectWithDecisions(pool, CLIENTS);
-    const { activeVersions } = await repositoryWithPlans(pool);
-    const operators = Array.from({ length: CLIENTS }, (_, client) => `operator-${client + 1}`);
+    const { activeVersions, operators } = await repositoryWithPlans(pool, CLIENTS);
     const planOf = (client: number) => activeVersions[client % activeVersions.length]!;
     // The page `steps by words` answers, which its raw side reads by id as the service does.
     const stepArtifacts = (
@@ -295,6 +294,7 @@ export async function benchApi(
           token,
         })),
         raw: (client) => [
+          ['select is_admin, disabled_at from planner.operators where name = $1', [operators[client]]],
           ['select * from planner.plans where id = $1', [planOf(client)]],
           [
             'select * from planner.plan_artifacts where plan_id = $1 order by artifact_type, created_at, id',

@@ -107,7 +107,7 @@ export async function benchBulkhead(
     const { sessionId, voters } = await votingSession(pool, OTHER_CALLERS);
     const { developers } = await teamWithTasks(pool, OTHER_CALLERS + 2);
     const { projectId, members } = await projectWithDecisions(pool, OTHER_CALLERS);
-    const { activeVersions } = await repositoryWithPlans(pool);
+    const { activeVersions, operators } = await repositoryWithPlans(pool, OTHER_CALLERS);
     const [locked, recipient, ...scrumCallers] = developers;
     const token = async (module: string, subject: number | string) =>
       (await issueToken(SECRET, { module, subject: String(subject) }, '1h')).token;
@@ -128,7 +128,7 @@ export async function benchBulkhead(
         },
         {
           url: query(apiUrl, 'planner.plans.get', { planId: activeVersions[n % activeVersions.length] }),
-          token: await token('planner', `operator-${n + 1}`),
+          token: await token('planner', operators[n]!),
         },
       );
     }

@@ -1,5 +1,5 @@
 import { domainModules, issueToken } from '@huddle/composition';
-import { seed } from '@huddle/db';
+import { inRequestScope, seed } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -32,6 +32,10 @@ const ajv = new Ajv2020({ allErrors: true, formats: fullFormats });
 
 beforeAll(async () => {
   await seed(database.db, 'minimal', { module: 'decisions' });
+  // A planner token names an operator with a row.
+  await inRequestScope(database.db.orm, (em) =>
+    em.execute(`insert into planner.operators (name) values ('ann')`),
+  );
   server = await startTestServer(database.db);
 });
 afterAll(() => server?.close());

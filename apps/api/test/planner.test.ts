@@ -66,6 +66,8 @@ beforeAll(async () => {
   await shopRepository(path.join(root, 'shop'));
   await shopRepository(outside);
   server = await startTestServer(database.db, [root]);
+  // A planner token names an operator with a row (Migration20261206140000PlannerOperators).
+  await query(`insert into planner.operators (name) values ('ann')`);
   ann = createHuddleClient(server.url, { planner: await plannerToken('ann') });
 });
 afterAll(async () => {

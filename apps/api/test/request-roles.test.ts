@@ -54,6 +54,7 @@ async function seedSubjects(db: Database): Promise<Record<string, string>> {
     const [decisions] = await em.execute<{ id: number }[]>(
       `insert into decisions.users (email, name, password_hash) values ('dee@example.com', 'Dee', '$2b$10$secret') returning id`,
     );
+    await em.execute(`insert into planner.operators (name) values ('ops')`);
     return {
       poker: String(poker!.id),
       scrum: String(scrum!.id),

@@ -4,8 +4,8 @@ import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { maintenanceCommand } from './commands/maintenance.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { moduleCommands } from './commands/modules.ts';
 import { schemaCommand } from './commands/schema.ts';
-import { scrumCommand } from './commands/scrum.ts';
 import { seedCommand } from './commands/seed.ts';
 import { serveCommand } from './commands/serve.ts';
 import { tokenCommand } from './commands/token.ts';
@@ -28,7 +28,7 @@ function errorLine(message: string): string {
 function huddleProgram(io: CliIo) {
   const program = new Command('huddle')
     .description(
-      'Huddle admin CLI. The database is DATABASE_URL, or the embedded one in HUDDLE_DATA_DIR ($XDG_DATA_HOME/huddle).',
+      "Huddle admin CLI. The database is DATABASE_URL, or the embedded one in HUDDLE_DATA_DIR ($XDG_DATA_HOME/huddle). Each module's own commands: huddle <module> --help (e.g. huddle scrum --help).",
     )
     .version(packageJson.version)
     .addCommand(migrateCommand(io))
@@ -39,23 +39,38 @@ function huddleProgram(io: CliIo) {
     .addCommand(maintenanceCommand(io))
     .addCommand(jobsCommand(io))
     .addCommand(tokenCommand(io))
-    .addCommand(scrumCommand(io))
     .addCommand(serveCommand(runCli));
-  // Added subcommands inherit no settings, so every level gets them.
-  const configure = (command: CommandUnknownOpts, path: string) => {
-    const names = command.commands.map((subcommand) => subcommand.name()).join(', ');
-    const where = path === 'huddle' ? '' : `${path.replace(/^huddle /, '')}: `;
-    command.exitOverride().configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      // With errors going through outputError, commander writes to stderr only the help it shows when a
-      // command group is called without its subcommand: one line instead of that page.
-      writeErr: () => io.stderr.write(`huddle: ${where}missing command (${names}); see ${path} --help\n`),
-      outputError: (text) => io.stderr.write(errorLine(text)),
-    });
-    for (const subcommand of command.commands) configure(subcommand, `${path} ${subcommand.name()}`);
-  };
-  configure(program, 'huddle');
   return program;
+}
+
+/** Commander's settings for `command` and everything under it: added subcommands inherit none. */
+function configure(io: CliIo, command: CommandUnknownOpts, path: string): void {
+  const names = command.commands.map((subcommand) => subcommand.name()).join(', ');
+  const where = path === 'huddle' ? '' : `${path.replace(/^huddle /, '')}: `;
+  command.exitOverride().configureOutput({
+    writeOut: (text) => io.stdout.write(text),
+    // With errors going through outputError, commander writes to stderr only the help it shows when a
+    // command group is called without its subcommand: one line instead of that page.
+    writeErr: () => io.stderr.write(`huddle: ${where}missing command (${names}); see ${path} --help\n`),
+    outputError: (text) => io.stderr.write(errorLine(text)),
+  });
+  for (const subcommand of command.commands) configure(io, subcommand, `${path} ${subcommand.name()}`);
+}
+
+/**
+ * `huddle <module> …`'s commands, only when the first word names none of the CLI's own commands: they load
+ * the composed modules, which `--help`, `--version`, a usage error and the CLI's own commands never do.
+ */
+async function modulesCommandsFor(
+  argv: readonly string[],
+  io: CliIo,
+  builtIn: readonly CommandUnknownOpts[],
+): Promise<CommandUnknownOpts[]> {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || first === 'help') return [];
+  if (builtIn.some((command) => command.name() === first)) return [];
+  const { domainModules } = await import('@huddle/composition');
+  return moduleCommands(io, domainModules);
 }
 
 /**
@@ -67,6 +82,8 @@ function huddleProgram(io: CliIo) {
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = huddleProgram(io);
+  for (const command of await modulesCommandsFor(argv, io, program.commands)) program.addCommand(command);
+  configure(io, program, 'huddle');
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

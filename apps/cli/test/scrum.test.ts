@@ -58,3 +58,39 @@ describe('huddle scrum invite', () => {
     expect(await invitations()).toEqual(before);
   });
 });
+
+describe('huddle scrum invitations and uninvite', () => {
+  it('lists the pending invitations, withdraws one, and refuses one that is not pending, changing nothing', async () => {
+    const listed = await huddle(['scrum', 'invitations', '--json'], env);
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      items: [{ githubLogin: 'team-lead' }, { githubLogin: 'dev-one' }],
+      nextCursor: null,
+    });
+    const withdrawn = await huddle(['scrum', 'uninvite', 'Dev-One'], env);
+    expect(withdrawn).toEqual({
+      code: 0,
+      stdout: 'withdrew the invitation of dev-one (developer)\n',
+      stderr: '',
+    });
+    const again = await huddle(['scrum', 'uninvite', 'dev-one'], env);
+    expect(again).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'huddle: githubLogin: dev-one has no invitation\n',
+    });
+    expect(await invitations()).toEqual([
+      { github_login: 'team-lead', role: 'admin', invited_by_id: null, accepted_at: null },
+    ]);
+    const plain = await huddle(['scrum', 'invitations'], env);
+    expect(plain.stdout).toMatch(/^team-lead +admin +pending\n$/);
+  });
+
+  it('shows the module commands under huddle scrum --help, and a usage error for an unknown one', async () => {
+    const help = await huddle(['scrum', '--help'], env);
+    expect(help.stdout).toMatch(/invite \[options\] <github-login>/);
+    expect(help.stdout).toMatch(/uninvite/);
+    const unknown = await huddle(['scrum', 'evict', 'x'], env);
+    expect(unknown).toMatchObject({ code: 1, stderr: "huddle: unknown command 'evict'\n" });
+  });
+});

@@ -51,6 +51,12 @@ export {
 export { analyzeTables, type TableMaintenance } from './catalog/maintenance.ts';
 export { inSqlTransaction } from './catalog/sql.ts';
 export {
+  type CommandField,
+  type CommandOption,
+  commandsFor,
+  type ModuleCommand,
+} from './commands.ts';
+export {
   type Database,
   type EntityManager,
   type HuddleOrm,
@@ -160,6 +166,7 @@ export {
   runAsActor,
 } from './request.ts';
 export { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
+export { newOneTimeSecret, type OneTimeSecret, oneTimeSecretHash } from './secrets.ts';
 export { MAX_SEED_SCALE, type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { insertInChunks, reserveIds, type SeededRandom, seededRandom } from './seeding.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

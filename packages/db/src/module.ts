@@ -10,6 +10,7 @@ import type { Migration } from '@mikro-orm/migrations';
 import type { Seeder } from '@mikro-orm/seeder';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { ActorSpec, ModuleActor } from './actor.ts';
+import type { ModuleCommand } from './commands.ts';
 import type { Database } from './database.ts';
 import type { DatabaseTarget } from './env.ts';
 import { ConfigurationError } from './errors.ts';
@@ -129,6 +130,8 @@ export interface DomainModule<
   jobs?: ModuleJob<Resources>[];
   /** Plain HTTP routes for other tools' deliveries (ModuleWebhook). */
   webhooks?: ModuleWebhook<Resources>[];
+  /** Operator commands, mounted by the CLI as `huddle <name> <command>` (commands.ts). */
+  commands?: ModuleCommand<Resources>[];
   /** Example calls for the embedded server's start banner (the seeded demo data). */
   demo?(context: DemoContext<Actor, Resources>): Promise<string[]>;
   /** Modules whose migrations must run before this one's. */

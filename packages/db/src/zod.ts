@@ -21,6 +21,11 @@ export function text(): z.ZodString {
     .refine((value) => value.isWellFormed() && !value.includes('\u0000'), { error: TEXT_RULE });
 }
 
+/** A one-time secret as `newOneTimeSecret` gives it out (secrets.ts): exactly 43 base64url characters. */
+export function oneTimeSecretText(): z.ZodString {
+  return z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: 'must be the 43-character code you were given' });
+}
+
 /** The largest value of PostgreSQL's `integer`, which serial ids are. */
 export const MAX_SERIAL_ID = 2_147_483_647;
 

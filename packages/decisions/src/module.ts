@@ -1,7 +1,9 @@
 import type { DomainModule } from '@huddle/db';
 import { type DecisionsActor, decisionsActor } from './actor.ts';
+import { decisionsCommands } from './commands.ts';
 import { decisionsDemo } from './demo.ts';
 import { DecisionsDecision } from './entities/decision.ts';
+import { DecisionsPasswordReset } from './entities/password-reset.ts';
 import { DecisionsProject } from './entities/project.ts';
 import { DecisionsProjectMember } from './entities/project-member.ts';
 import { DecisionsRelationship } from './entities/relationship.ts';
@@ -30,6 +32,7 @@ export const decisionsModule = {
     DecisionsDecision,
     DecisionsRelationship,
     DecisionsRevision,
+    DecisionsPasswordReset,
   ],
   migrations: decisionsMigrations,
   requestRole: DECISIONS_REQUEST_ROLE,
@@ -38,5 +41,6 @@ export const decisionsModule = {
   resources: decisionsResourcesFromEnv,
   jobs: decisionsJobs,
   webhooks: [transcriptsWebhook],
+  commands: decisionsCommands,
   demo: decisionsDemo,
 } satisfies DomainModule<DecisionsActor, DecisionsResources>;

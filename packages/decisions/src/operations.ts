@@ -9,6 +9,7 @@ import {
   changePasswordInputSchema,
   changeUserRoleInputSchema,
   createDecisionInputSchema,
+  createPasswordResetInputSchema,
   createProjectInputSchema,
   createTranscriptInputSchema,
   createUserInputSchema,
@@ -28,6 +29,7 @@ import {
   listUsersInputSchema,
   memberPageSchema,
   memberSchema,
+  passwordResetSchema,
   projectIdInputSchema,
   projectPageSchema,
   projectSchema,
@@ -35,6 +37,7 @@ import {
   relationshipSchema,
   removedMemberSchema,
   removeMemberInputSchema,
+  resetPasswordInputSchema,
   revisionPageSchema,
   searchInputSchema,
   searchPageSchema,
@@ -61,6 +64,7 @@ import {
   transitionDecision,
 } from './services/decisions.ts';
 import { extractDecisions } from './services/extraction.ts';
+import { createPasswordReset, resetPassword } from './services/password-resets.ts';
 import {
   addMember,
   archiveProject,
@@ -106,6 +110,15 @@ export const decisionsOperations = {
         return { user, actor: { module: 'decisions', userId: user.id, role: user.role } };
       },
     }),
+    /**
+     * Redeems a one-time password reset link (`users.createPasswordReset`, or `huddle decisions
+     * password-reset`): sets the new password; then sign in with it. bcrypt runs outside any transaction.
+     */
+    resetPassword: operation.public({
+      input: resetPasswordInputSchema,
+      output: userSchema,
+      run: (transactions, input) => resetPassword(transactions, input),
+    }),
   },
 
   users: {
@@ -129,6 +142,12 @@ export const decisionsOperations = {
       output: userSchema,
       attemptKey: (actor) => `decisions-user:${actor.userId}`,
       run: changePassword,
+    }),
+    /** A director makes a one-time link for a user who cannot sign in: its token is shown once, valid 1 h. */
+    createPasswordReset: operation.mutation({
+      input: createPasswordResetInputSchema,
+      output: passwordResetSchema,
+      run: createPasswordReset,
     }),
   },
 

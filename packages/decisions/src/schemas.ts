@@ -2,6 +2,7 @@ import {
   cursorTimestamp,
   isoTimestamp,
   keysetCursor,
+  oneTimeSecretText,
   pageLimit,
   pageOf,
   serialId,
@@ -109,6 +110,13 @@ export const changePasswordInputSchema = z.object({
   currentPassword: text().min(1).max(200),
   newPassword: passwordSchema,
 });
+
+/** A director makes a one-time password reset link for a user who cannot sign in. */
+export const createPasswordResetInputSchema = z.object({ userId: serialId() });
+/** The CLI's way to the same link: by the user's email. */
+export const passwordResetByEmailInputSchema = z.object({ email: emailSchema });
+/** Redeems a password reset link: anyone holding it sets the new password, once. */
+export const resetPasswordInputSchema = z.object({ token: oneTimeSecretText(), newPassword: passwordSchema });
 
 export const createProjectInputSchema = z.object({
   name: projectNameSchema,
@@ -232,6 +240,9 @@ export type UserIdInput = z.output<typeof userIdInputSchema>;
 export type ChangeUserRoleInput = z.output<typeof changeUserRoleInputSchema>;
 export type ListUsersInput = z.output<typeof listUsersInputSchema>;
 export type ChangePasswordInput = z.output<typeof changePasswordInputSchema>;
+export type CreatePasswordResetInput = z.output<typeof createPasswordResetInputSchema>;
+export type PasswordResetByEmailInput = z.output<typeof passwordResetByEmailInputSchema>;
+export type ResetPasswordInput = z.output<typeof resetPasswordInputSchema>;
 export type CreateProjectInput = z.output<typeof createProjectInputSchema>;
 export type ListProjectsInput = z.output<typeof listProjectsInputSchema>;
 export type ProjectIdInput = z.output<typeof projectIdInputSchema>;
@@ -262,6 +273,15 @@ export const userSchema = z.object({
   updatedAt: isoTimestamp(),
   deletedAt: isoTimestamp().nullable(),
 });
+
+/** A password reset link: `token` is shown this once (only its hash is stored); hand it to the user. */
+export const passwordResetSchema = z.object({
+  userId: serialId(),
+  email: z.string(),
+  token: z.string(),
+  expiresAt: isoTimestamp(),
+});
+export type PasswordReset = z.infer<typeof passwordResetSchema>;
 
 export const projectSchema = z.object({
   id: serialId(),

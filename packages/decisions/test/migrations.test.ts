@@ -11,6 +11,7 @@ const MIGRATIONS = [
   'Migration20261206100000DecisionsRequestRole',
   'Migration20261206120000DecisionsLog',
   'Migration20261206120000DecisionsProposalTitleKey',
+  'Migration20261206140000DecisionsPasswordResets',
 ];
 const TABLES = [
   'users',
@@ -28,10 +29,13 @@ const decisionsStatus = async () =>
   (await migrationStatus(database.db)).find((module) => module.module === 'decisions');
 const decisionsTables = async () => new Set((await snapshot()).tables.map((table) => table.name));
 
-const REQUEST_GRANTS = (grantee: string) => [
+const REQUEST_GRANTS = (grantee: string, passwordResets = false) => [
   { grantee, table_name: 'decision_relationships', privileges: 'insert,select' },
   { grantee, table_name: 'decision_revisions', privileges: 'select' },
   { grantee, table_name: 'decisions', privileges: 'insert,select,update' },
+  ...(passwordResets
+    ? [{ grantee, table_name: 'password_resets', privileges: 'delete,insert,select,update' }]
+    : []),
   { grantee, table_name: 'project_members', privileges: 'delete,insert,select,update' },
   { grantee, table_name: 'projects', privileges: 'insert,select,update' },
   { grantee, table_name: 'transcripts', privileges: 'insert,select' },
@@ -83,7 +87,7 @@ describe('decisions migrations', () => {
     const { tables } = await snapshot();
     const names = (pick: (table: (typeof tables)[number]) => { name: string }[]) =>
       tables.flatMap(pick).map((item) => item.name);
-    expect(await decisionsTables()).toEqual(new Set(TABLES));
+    expect(await decisionsTables()).toEqual(new Set([...TABLES, 'password_resets']));
     expect(names((table) => table.indexes)).toEqual(
       expect.arrayContaining([
         'users_email_active_unique',
@@ -136,9 +140,11 @@ describe('decisions migrations', () => {
     expect((await lintSchema(database.db)).filter((finding) => finding.module === 'decisions')).toEqual([]);
   });
 
-  it('step down one migration at a time (proposal title keys, the log, the request role, then project names per creator) and up again to the identical schema', async () => {
+  it('step down one migration at a time (password resets, proposal title keys, the log, the request role, then project names per creator) and up again to the identical schema', async () => {
     const before = await snapshot();
     const grantsBefore = await grants();
+    await migrateDown(database.db, { module: 'decisions' });
+    expect(await decisionsTables()).toEqual(new Set(TABLES));
     await migrateDown(database.db, { module: 'decisions' });
     const indexes = (await snapshot()).tables.flatMap((table) => table.indexes).map((index) => index.name);
     expect(indexes).not.toContain('decisions_proposal_title_key_unique');
@@ -184,7 +190,7 @@ describe('decisions migrations', () => {
 describe('decisions request grants', () => {
   it('give decisions’ request role exactly what the services need, application_user (scrum’s) nothing, and read_only_user select without password hashes', async () => {
     expect(await grants()).toEqual({
-      tables: REQUEST_GRANTS(DECISIONS_REQUEST_ROLE).concat(
+      tables: REQUEST_GRANTS(DECISIONS_REQUEST_ROLE, true).concat(
         READ_ONLY_GRANTS(TABLES.filter((table) => table !== 'users')),
       ),
       readOnlyUserColumns: ['created_at', 'deleted_at', 'email', 'id', 'name', 'role', 'updated_at'],

@@ -1,8 +1,12 @@
 import {
   ConflictError,
+  type EntityManager,
   ForbiddenError,
   InvalidInputError,
+  inRequestScope,
   NotFoundError,
+  parseInput,
+  runAnonymously,
   seed,
   UnauthorizedError,
 } from '@huddle/db';
@@ -11,6 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
 import { decisionsModule } from '../src/module.ts';
 import { decisionsOperations } from '../src/operations.ts';
+import { defaultDecisionsResources } from '../src/resources.ts';
 import type { changeMemberRole } from '../src/services/projects.ts';
 import { actorOf, asActor, call, callStepped, expectHuddleError, signInAs, useSqlClient } from './helpers.ts';
 
@@ -198,6 +203,96 @@ describe('user management', () => {
       UnauthorizedError,
     );
     expect((await signInAs(test.db, { email: user.email, password: 'brand-new-pass' })).id).toBe(user.id);
+  });
+});
+
+describe('password reset links', () => {
+  const resetOperation = decisionsOperations.auth.resetPassword;
+  /** Redeems a link as `decisions.auth.resetPassword` does: parsed at the edge, then as nobody yet. */
+  const redeem = async (token: string, newPassword: string) =>
+    resetOperation.run(
+      Object.assign(
+        <T>(work: (em: EntityManager) => Promise<T>) => runAnonymously(test.db.orm, decisionsModule, work),
+        {
+          asOwner: <T>(work: (em: EntityManager) => Promise<T>) => inRequestScope(test.db.orm, work),
+        },
+      ),
+      parseInput(resetOperation.input, { token, newPassword }),
+      defaultDecisionsResources(),
+    );
+  const storedResets = async (userId: number) =>
+    (
+      await postgres.client.query(
+        'select token_hash, created_by_id, round(extract(epoch from expires_at - created_at) / 60)::int as minutes from decisions.password_resets where user_id = $1',
+        [userId],
+      )
+    ).rows;
+
+  it('a director makes a one-time link, stored hashed; redeeming it sets the password once', async () => {
+    const user = await newUser();
+    const reset = await call(test.db, director, decisionsOperations.users.createPasswordReset, {
+      userId: user.id,
+    });
+    expect(reset).toMatchObject({ userId: user.id, email: user.email });
+    expect(await storedResets(user.id)).toEqual([
+      { token_hash: expect.stringMatching(/^[0-9a-f]{64}$/), created_by_id: director.userId, minutes: 60 },
+    ]);
+    expect(JSON.stringify(await storedResets(user.id))).not.toContain(reset.token);
+    expect((await redeem(reset.token, 'reset-password-1')).id).toBe(user.id);
+    expect((await signInAs(test.db, { email: user.email, password: 'reset-password-1' })).id).toBe(user.id);
+    const reused = await expectHuddleError(redeem(reset.token, 'reset-password-2'), UnauthorizedError);
+    expect(reused.message).toMatch(/^token: is not a valid password reset link /);
+    expect((await signInAs(test.db, { email: user.email, password: 'reset-password-1' })).id).toBe(user.id);
+    expect(await storedResets(user.id)).toEqual([]);
+  });
+
+  it('refuses an expired, replaced or made-up link, a deleted user’s, and a member making one; nothing changes', async () => {
+    const user = await newUser();
+    const member = await newUser();
+    const forbidden = await expectHuddleError(
+      call(test.db, member.actor, decisionsOperations.users.createPasswordReset, { userId: user.id }),
+      ForbiddenError,
+    );
+    expect(forbidden.message).toMatch(/^userId: only a director may reset passwords/);
+    const replaced = await call(test.db, director, decisionsOperations.users.createPasswordReset, {
+      userId: user.id,
+    });
+    const latest = await call(test.db, director, decisionsOperations.users.createPasswordReset, {
+      userId: user.id,
+    });
+    await expectHuddleError(redeem(replaced.token, 'not-applied-1'), UnauthorizedError);
+    await expectHuddleError(redeem('x'.repeat(43), 'not-applied-2'), UnauthorizedError);
+    await postgres.client.query(
+      `update decisions.password_resets set expires_at = now() - interval '1 second' where user_id = $1`,
+      [user.id],
+    );
+    await expectHuddleError(redeem(latest.token, 'not-applied-3'), UnauthorizedError);
+    const malformed = await expectHuddleError(redeem('short', 'not-applied-4'), InvalidInputError);
+    expect(malformed.message).toMatch(/^token: /);
+    const deleted = await call(test.db, director, decisionsOperations.users.createPasswordReset, {
+      userId: user.id,
+    });
+    await call(test.db, director, decisionsOperations.users.delete, { userId: user.id });
+    await expectHuddleError(redeem(deleted.token, 'not-applied-5'), UnauthorizedError);
+    await expectHuddleError(
+      call(test.db, director, decisionsOperations.users.createPasswordReset, { userId: user.id }),
+      NotFoundError,
+    );
+    await call(test.db, director, decisionsOperations.users.restore, { userId: user.id });
+    expect((await signInAs(test.db, { email: user.email, password: 'initial-pass' })).id).toBe(user.id);
+  });
+
+  it('a password change drops a pending reset link', async () => {
+    const user = await newUser();
+    const reset = await call(test.db, director, decisionsOperations.users.createPasswordReset, {
+      userId: user.id,
+    });
+    await callStepped(test.db, user.actor, decisionsOperations.users.changePassword, {
+      currentPassword: 'initial-pass',
+      newPassword: 'changed-pass-1',
+    });
+    await expectHuddleError(redeem(reset.token, 'not-applied-6'), UnauthorizedError);
+    expect((await signInAs(test.db, { email: user.email, password: 'changed-pass-1' })).id).toBe(user.id);
   });
 });
 

@@ -1,8 +1,10 @@
 import type { ModuleWithActors } from '@huddle/db';
 import { type PlannerActor, plannerActor } from './actor.ts';
+import { plannerCommands } from './commands.ts';
 import { plannerDemo } from './demo.ts';
 import { PlannerArtifact } from './entities/artifact.ts';
 import { PlannerChatSession } from './entities/chat-session.ts';
+import { PlannerOperator } from './entities/operator.ts';
 import { PlannerPlan } from './entities/plan.ts';
 import { PlannerRepository } from './entities/repository.ts';
 import { plannerMigrations } from './migrations/index.ts';
@@ -16,12 +18,14 @@ import { PlannerRealisticSeeder } from './seeders/realistic.ts';
 export const plannerModule = {
   name: 'planner' as const,
   actor: plannerActor,
-  signInHint: 'an operator issues planner tokens: `huddle token issue --module planner --user <operator>`',
-  entities: [PlannerRepository, PlannerPlan, PlannerArtifact, PlannerChatSession],
+  signInHint:
+    'an operator issues planner tokens for an existing operator: `huddle planner operator add <operator>`, then `huddle token issue --module planner --user <operator>`',
+  entities: [PlannerRepository, PlannerPlan, PlannerArtifact, PlannerChatSession, PlannerOperator],
   migrations: plannerMigrations,
   requestRole: PLANNER_REQUEST_ROLE,
   seeders: { minimal: PlannerMinimalSeeder, realistic: PlannerRealisticSeeder },
   resources: plannerAccessFromEnv,
   operations: plannerOperations,
+  commands: plannerCommands,
   demo: plannerDemo,
 } satisfies ModuleWithActors<PlannerActor, RepositoryAccess>;

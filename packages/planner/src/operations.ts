@@ -4,6 +4,7 @@ import type { RepositoryAccess } from './roots.ts';
 import {
   activatedPlanSchema,
   addArtifactInputSchema,
+  addOperatorInputSchema,
   appendChatMessageInputSchema,
   appendedChatMessageSchema,
   artifactIdInputSchema,
@@ -20,9 +21,13 @@ import {
   comparePlanVersionsInputSchema,
   createPlanInputSchema,
   listChatSessionsInputSchema,
+  listOperatorsInputSchema,
   listPlansInputSchema,
   listPlanVersionsInputSchema,
   listRepositoriesInputSchema,
+  operatorNameInputSchema,
+  operatorPageSchema,
+  operatorSchema,
   planCheckSchema,
   planComparisonSchema,
   planContextInputSchema,
@@ -57,6 +62,7 @@ import {
 } from './services/chat.ts';
 import { checkPlan } from './services/checks.ts';
 import { getPlanContext, readFiles } from './services/files.ts';
+import { addOperator, disableOperator, enableOperator, listOperators } from './services/operators.ts';
 import {
   activatePlanVersion,
   archivePlanVersion,
@@ -84,10 +90,30 @@ const operation = operationsFor<PlannerActor, RepositoryAccess>();
 
 /**
  * What planner offers callers: the API serves each as `planner.<path>` (see DomainModule.operations). Every
- * operation acts as the operator a planner token names, and operators may act on everything: planner has no
- * authorisation beyond the token (so no `services/access.ts`).
+ * operation acts as the operator a planner token names (an enabled row of planner.operators), and operators
+ * may act on all plans and repositories; only admins manage operators.
  */
 export const plannerOperations = {
+  /** Who may act: admins list, add, disable and enable operators. */
+  operators: {
+    list: operation.query({
+      input: listOperatorsInputSchema.prefault({}),
+      output: operatorPageSchema,
+      run: listOperators,
+    }),
+    add: operation.mutation({ input: addOperatorInputSchema, output: operatorSchema, run: addOperator }),
+    disable: operation.mutation({
+      input: operatorNameInputSchema,
+      output: operatorSchema,
+      run: disableOperator,
+    }),
+    enable: operation.mutation({
+      input: operatorNameInputSchema,
+      output: operatorSchema,
+      run: enableOperator,
+    }),
+  },
+
   /** Local git work trees; the server reads only under the roots it was started with (the resources). */
   repositories: {
     register: operation.mutation({

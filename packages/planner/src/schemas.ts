@@ -26,6 +26,13 @@ export type ChangeAction = z.infer<typeof changeActionSchema>;
 
 const uuidSchema = z.uuid();
 
+/** Lower-case letters, digits, `.`, `_` and `-`, starting with a letter; fits `plans.created_by` (varchar(63)). */
+export const OPERATOR_NAME = /^[a-z][a-z0-9._-]{0,62}$/;
+const operatorNameSchema = text()
+  .trim()
+  .toLowerCase()
+  .regex(OPERATOR_NAME, 'must be an operator name: a lower-case letter, then up to 62 of a-z 0-9 . _ -');
+
 // Lengths mirror the column types (varchar(255), varchar(100)), so a too-long value is refused by field name.
 const repositoryNameSchema = text().trim().min(1).max(255);
 const planNameSchema = text().trim().min(1).max(255);
@@ -184,6 +191,17 @@ export const planNameInputSchema = z.object({ repositoryId: uuidSchema, name: pl
 // Lists are paged (`limit`, then `cursor`: the `nextCursor` of the page before), by keys that are unique.
 const DEFAULT_PAGE_SIZE = 50;
 
+/** Planner admins (and the CLI) add operators; an admin may add, disable and enable others. */
+export const addOperatorInputSchema = z.object({
+  operator: operatorNameSchema,
+  isAdmin: z.boolean().default(false),
+});
+export const operatorNameInputSchema = z.object({ operator: operatorNameSchema });
+export const listOperatorsInputSchema = z.object({
+  limit: pageLimit(DEFAULT_PAGE_SIZE),
+  /** By name. */
+  cursor: keysetCursor(z.tuple([z.string().max(63)])).optional(),
+});
 export const listRepositoriesInputSchema = z.object({
   limit: pageLimit(DEFAULT_PAGE_SIZE),
   /** By name, then id. */
@@ -297,6 +315,9 @@ export const planContextInputSchema = planIdInputSchema.extend({
  * Every input as parsed at the edge (the API's `.input()`, or `callOperation`): what the services take —
  * strings trimmed, defaults and page sizes resolved, cursors decoded into their typed keys.
  */
+export type AddOperatorInput = z.output<typeof addOperatorInputSchema>;
+export type OperatorNameInput = z.output<typeof operatorNameInputSchema>;
+export type ListOperatorsInput = z.output<typeof listOperatorsInputSchema>;
 export type RegisterRepositoryInput = z.output<typeof registerRepositoryInputSchema>;
 export type RepositoryIdInput = z.output<typeof repositoryIdInputSchema>;
 export type RenameRepositoryInput = z.output<typeof renameRepositoryInputSchema>;
@@ -324,6 +345,16 @@ export type PlanContextInput = z.output<typeof planContextInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
 
+/** An operator: who may act with a planner token naming them. */
+export const operatorSchema = z.object({
+  name: z.string(),
+  isAdmin: z.boolean(),
+  createdAt: isoTimestamp(),
+  /** The admin who added them; null when the CLI did. */
+  createdBy: z.string().nullable(),
+  /** Set while they may not act. */
+  disabledAt: isoTimestamp().nullable(),
+});
 export const repositorySchema = z.object({
   id: uuidSchema,
   name: z.string(),
@@ -418,6 +449,7 @@ export const artifactMatchSchema = z.object({
 export const chatSessionMatchSchema = chatSessionSchema.extend({ plan: planVersionSchema });
 
 export const repositoryPageSchema = pageOf(repositorySchema);
+export const operatorPageSchema = pageOf(operatorSchema);
 export const planVersionPageSchema = pageOf(planVersionSchema);
 export const chatSessionPageSchema = pageOf(chatSessionSchema);
 export const planMatchPageSchema = pageOf(planMatchSchema);
@@ -550,6 +582,8 @@ export const planContextSchema = pageOf(repositoryFileSchema).extend({
 });
 
 export type Repository = z.infer<typeof repositorySchema>;
+export type Operator = z.infer<typeof operatorSchema>;
+export type OperatorPage = z.infer<typeof operatorPageSchema>;
 export type UnregisteredRepository = z.infer<typeof unregisteredRepositorySchema>;
 export type PlanVersion = z.infer<typeof planVersionSchema>;
 export type Artifact = z.infer<typeof artifactSchema>;

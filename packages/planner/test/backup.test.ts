@@ -10,7 +10,6 @@ import {
   seed,
   writeBackup,
 } from '@huddle/db';
-import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
 import {
@@ -25,9 +24,9 @@ import {
   plansTouchingFileQuery,
   type SearchQuery,
 } from '../src/services/search.ts';
-import { asOperator } from './helpers.ts';
+import { asOperator, usePlannerDatabase } from './helpers.ts';
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 let dir = '';
 let roots: string | undefined;
 

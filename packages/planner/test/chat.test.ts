@@ -1,8 +1,6 @@
 import { ConflictError, InvalidInputError, NotFoundError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { plannerModule } from '../src/module.ts';
 import { plannerOperations } from '../src/operations.ts';
 import { type appendChatMessageInputSchema, listChatSessionsInputSchema } from '../src/schemas.ts';
 import {
@@ -13,9 +11,16 @@ import {
   openChatSession,
 } from '../src/services/chat.ts';
 import { archivePlanVersion, createPlan } from '../src/services/plans.ts';
-import { asOperator, callAsOperator, expectHuddleError, settleAll, useSqlClient } from './helpers.ts';
+import {
+  asOperator,
+  callAsOperator,
+  expectHuddleError,
+  settleAll,
+  usePlannerDatabase,
+  useSqlClient,
+} from './helpers.ts';
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
 const PARALLEL = 50;
 let planId = '';

@@ -4,11 +4,14 @@ import {
   type Database,
   type EntityManager,
   type InputSchema,
+  inRequestScope,
   type ParsedInput,
   parseInput,
   runAsActor,
   type SteppedOperation,
 } from '@huddle/db';
+import { useTestDatabase } from '@huddle/testing';
+import { beforeAll } from 'vitest';
 import type { z } from 'zod';
 import type { PlannerActor } from '../src/actor.ts';
 import { plannerModule } from '../src/module.ts';
@@ -16,7 +19,21 @@ import type { RepositoryAccess } from '../src/roots.ts';
 
 export { expectHuddleError, settleAll, useSqlClient } from '@huddle/testing';
 
-export const OPERATOR: PlannerActor = { module: 'planner', operator: 'ops.ann' };
+export const OPERATOR: PlannerActor = { module: 'planner', operator: 'ops.ann', isAdmin: false };
+
+/**
+ * The test file's migrated database (`useTestDatabase`) with the test operator in planner.operators: a
+ * planner request is refused for an operator without a row.
+ */
+export function usePlannerDatabase(): ReturnType<typeof useTestDatabase> {
+  const test = useTestDatabase([plannerModule]);
+  beforeAll(() =>
+    inRequestScope(test.db.orm, (em) =>
+      em.execute('insert into planner.operators (name) values (?)', [OPERATOR.operator]),
+    ),
+  );
+  return test;
+}
 
 /**
  * Runs one service call as an operator (the test operator unless `operator` says otherwise) the way the API

@@ -11,6 +11,7 @@ const MIGRATIONS = [
   'Migration20261206100000PlannerRequestRole',
   'Migration20261206120000PlannerBaseCommit',
   'Migration20261206130000PlannerStepSearch',
+  'Migration20261206140000PlannerOperators',
 ];
 /** The migrations after the request role's, newest first: the step-down test reverts them first. */
 const AFTER_REQUEST_ROLE = MIGRATIONS.slice(3).reverse();
@@ -49,6 +50,8 @@ const REQUEST_PRIVILEGES = [
   'plans: insert,select,update',
   'repositories: delete,insert,select,update',
 ];
+/** Beyond the seed: who may act (Migration20261206140000PlannerOperators). */
+const OPERATORS_PRIVILEGES = 'operators: insert,select,update';
 
 const SEED_ENUMS = {
   plan_status: ['draft', 'active', 'completed', 'archived'],
@@ -72,7 +75,7 @@ describe('planner migrations', () => {
     const names = (pick: (table: (typeof tables)[number]) => { name: string }[]) =>
       tables.flatMap(pick).map((item) => item.name);
     expect(await plannerTables()).toEqual(
-      new Set(['repositories', 'plans', 'plan_artifacts', 'chat_sessions']),
+      new Set(['repositories', 'plans', 'plan_artifacts', 'chat_sessions', 'operators']),
     );
     expect(await enumTypes()).toEqual(SEED_ENUMS);
     expect(names((table) => table.indexes)).toEqual(
@@ -104,10 +107,15 @@ describe('planner migrations', () => {
   });
 
   it('grant planner’s request role only what the services need, application_user (scrum’s) nothing, and read_only_user only select', async () => {
-    expect(await privileges(PLANNER_REQUEST_ROLE)).toEqual(REQUEST_PRIVILEGES);
+    expect(await privileges(PLANNER_REQUEST_ROLE)).toEqual([
+      ...REQUEST_PRIVILEGES.slice(0, 1),
+      OPERATORS_PRIVILEGES,
+      ...REQUEST_PRIVILEGES.slice(1),
+    ]);
     expect(await privileges('application_user')).toEqual([]);
     expect(await privileges('read_only_user')).toEqual([
       'chat_sessions: select',
+      'operators: select',
       'plan_artifacts: select',
       'plans: select',
       'repositories: select',
@@ -116,6 +124,19 @@ describe('planner migrations', () => {
 
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
+    await migrateDown(database.db, { module: 'planner' });
+    expect(await plannerTables()).not.toContain('operators');
+    expect(await privileges(PLANNER_REQUEST_ROLE)).toEqual(REQUEST_PRIVILEGES);
+    // The operators the existing plans name become operators: the tokens a deployment uses keep working.
+    await postgres.client.query(
+      `with r as (insert into planner.repositories (name, path) values ('old', '/r/old') returning id)
+       insert into planner.plans (repository_id, name, target_branch, version, created_by)
+       select id, 'Old plan', 'main', v, who from r, (values (1, 'ops.legacy'), (2, 'ops.legacy'), (3, null)) as p(v, who)`,
+    );
+    await migrateUp(database.db, { module: 'planner' });
+    expect((await postgres.client.query('select name, is_admin from planner.operators')).rows).toEqual([
+      { name: 'ops.legacy', is_admin: false },
+    ]);
     for (const migration of AFTER_REQUEST_ROLE) {
       const reverted = await migrateDown(database.db, { module: 'planner' });
       expect(reverted[0]?.pending[0]).toBe(migration);

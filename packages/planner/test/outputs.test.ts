@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { useTestDatabase } from '@huddle/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
@@ -29,7 +28,6 @@ import {
   planDetailSchema,
   planExportSchema,
   planMatchSchema,
-  plannerModule,
   plansTouchingFile,
   planVersionSchema,
   registerRepository,
@@ -43,9 +41,9 @@ import {
   plansTouchingFileInputSchema,
 } from '../src/schemas.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
-import { asOperator } from './helpers.ts';
+import { asOperator, usePlannerDatabase } from './helpers.ts';
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'planner-flow-')));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 

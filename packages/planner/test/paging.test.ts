@@ -1,9 +1,7 @@
 import { InvalidInputError, parseInput } from '@huddle/db';
 import { MAX_PAGE_SIZE } from '@huddle/db/zod';
-import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { plannerModule } from '../src/module.ts';
 import {
   artifactsWithStepInputSchema,
   chatSessionsMentioningInputSchema,
@@ -19,9 +17,9 @@ import { createPlan, listPlans, listPlanVersions, newPlanVersion } from '../src/
 import { listRepositories } from '../src/services/repositories.ts';
 import { artifactsWithStep, chatSessionsMentioning, plansTouchingFile } from '../src/services/search.ts';
 import { CODE_CHANGES, STEPS } from './fixtures.ts';
-import { asOperator, useSqlClient } from './helpers.ts';
+import { asOperator, usePlannerDatabase, useSqlClient } from './helpers.ts';
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
 let repositoryId = '';
 let planId = '';

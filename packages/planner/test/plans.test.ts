@@ -1,7 +1,5 @@
 import { ConflictError, type EntityManager, InvalidInputError, NotFoundError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { plannerModule } from '../src/module.ts';
 import { plannerOperations } from '../src/operations.ts';
 import type { ArtifactInput } from '../src/schemas.ts';
 import { listPlansInputSchema, listPlanVersionsInputSchema } from '../src/schemas.ts';
@@ -25,10 +23,11 @@ import {
   expectHuddleError,
   OPERATOR,
   settleAll,
+  usePlannerDatabase,
   useSqlClient,
 } from './helpers.ts';
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
 let repositoryId = '';
 

@@ -1,15 +1,13 @@
 import { InvalidInputError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { plannerModule } from '../src/module.ts';
 import type { ArtifactInput } from '../src/schemas.ts';
 import { addArtifact, removeArtifact, replaceArtifact } from '../src/services/artifacts.ts';
 import { createPlan, newPlanVersion } from '../src/services/plans.ts';
 import { comparePlanVersions, exportPlan } from '../src/services/reading.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
-import { asOperator, expectHuddleError, useSqlClient } from './helpers.ts';
+import { asOperator, expectHuddleError, usePlannerDatabase, useSqlClient } from './helpers.ts';
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
 let repositoryId = '';
 

@@ -2,12 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, ConflictError, InvalidInputError, NotFoundError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/testing';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createGitRepository } from '../src/git.ts';
-import { plannerModule } from '../src/module.ts';
 import { plannerOperations } from '../src/operations.ts';
 import { plannerRootsFromEnv } from '../src/roots.ts';
 import { listRepositoriesInputSchema, type registerRepositoryInputSchema } from '../src/schemas.ts';
@@ -18,9 +16,15 @@ import {
   renameRepository,
   unregisterRepository,
 } from '../src/services/repositories.ts';
-import { asOperator, callAsOperator, expectHuddleError, useSqlClient } from './helpers.ts';
+import {
+  asOperator,
+  callAsOperator,
+  expectHuddleError,
+  usePlannerDatabase,
+  useSqlClient,
+} from './helpers.ts';
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
 const OUTSIDE = 'path: must be an existing directory under a configured root (HUDDLE_PLANNER_ROOTS)';
 

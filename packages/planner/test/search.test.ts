@@ -1,7 +1,5 @@
 import { inRequestScope } from '@huddle/db';
-import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { plannerModule } from '../src/module.ts';
 import {
   artifactsWithStepInputSchema,
   chatSessionsMentioningInputSchema,
@@ -20,9 +18,9 @@ import {
   type SearchQuery,
 } from '../src/services/search.ts';
 import { CODE_CHANGES, STEPS } from './fixtures.ts';
-import { asOperator, useSqlClient } from './helpers.ts';
+import { asOperator, usePlannerDatabase, useSqlClient } from './helpers.ts';
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
 const BULK_ARTIFACTS = 30_000;
 const BULK_SESSIONS = 5_000;

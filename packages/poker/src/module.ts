@@ -1,6 +1,7 @@
 import type { DomainModule } from '@huddle/db';
 import { type PokerActor, pokerActor } from './actor.ts';
 import { pokerDemo } from './demo.ts';
+import { PokerDeviceLink } from './entities/device-link.ts';
 import { PokerSession } from './entities/session.ts';
 import { PokerSessionParticipant } from './entities/session-participant.ts';
 import { PokerStory } from './entities/story.ts';
@@ -17,7 +18,7 @@ export const pokerModule = {
   name: 'poker' as const,
   actor: pokerActor,
   signInHint: 'get a poker token from `poker.join` (a guest name, or an email)',
-  entities: [PokerUser, PokerSession, PokerStory, PokerVote, PokerSessionParticipant],
+  entities: [PokerUser, PokerSession, PokerStory, PokerVote, PokerSessionParticipant, PokerDeviceLink],
   migrations: pokerMigrations,
   requestRole: POKER_REQUEST_ROLE,
   seeders: { minimal: PokerMinimalSeeder, realistic: PokerRealisticSeeder },

@@ -5,6 +5,7 @@ import {
   castVoteInputSchema,
   completeStoryInputSchema,
   createSessionInputSchema,
+  deviceLinkSchema,
   editStoryInputSchema,
   joinInputSchema,
   joinSessionInputSchema,
@@ -44,14 +45,17 @@ import {
   startVoting,
 } from './services/stories.ts';
 import { getStorySummary } from './services/summary.ts';
-import { getCurrentUser, join } from './services/users.ts';
+import { createDeviceLink, getCurrentUser, join } from './services/users.ts';
 import { castVote, revealVotes, revote } from './services/votes.ts';
 
 const operation = operationsFor<PokerActor>();
 
 /** What poker offers callers: the API serves each as `poker.<path>` (see DomainModule.operations). */
 export const pokerOperations = {
-  /** Temporary identity: a new user (guest, or a new email), or the token's own user again; a poker token. */
+  /**
+   * Temporary identity: a new user (guest, or a new email), or a user with that email again (with their own
+   * token, or a device link's code); a poker token.
+   */
   join: operation.signIn({
     input: joinInputSchema,
     user: userSchema,
@@ -61,6 +65,8 @@ export const pokerOperations = {
     },
   }),
   me: operation.query({ output: userSchema, run: getCurrentUser }),
+  /** A one-time code that signs the caller in on another device (`join` with `email` and `deviceLink`). */
+  deviceLink: operation.mutation({ output: deviceLinkSchema, run: createDeviceLink }),
 
   sessions: {
     create: operation.mutation({

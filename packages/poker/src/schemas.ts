@@ -1,4 +1,12 @@
-import { isoTimestamp, keysetCursor, pageLimit, pageOf, serialId, text } from '@huddle/db/zod';
+import {
+  isoTimestamp,
+  keysetCursor,
+  oneTimeSecretText,
+  pageLimit,
+  pageOf,
+  serialId,
+  text,
+} from '@huddle/db/zod';
 import { z } from 'zod';
 
 /**
@@ -32,11 +40,21 @@ const storyDescriptionSchema = text().max(10_000);
 
 // ---------------------------------------------------------------------------------------------- inputs
 
-export const joinInputSchema = z.object({
-  name: userNameSchema,
-  // Lower-cased so that "Ann@Example.com" and "ann@example.com" find the same user.
-  email: text().max(255).toLowerCase().pipe(z.email()).optional(),
-});
+export const joinInputSchema = z
+  .object({
+    name: userNameSchema,
+    // Lower-cased so that "Ann@Example.com" and "ann@example.com" find the same user.
+    email: text().max(255).toLowerCase().pipe(z.email()).optional(),
+    /**
+     * Signs in on a new device as the player who has `email`: the code of a device link they made where they
+     * are signed in (`poker.deviceLink`). Single use, valid 10 minutes.
+     */
+    deviceLink: oneTimeSecretText().optional(),
+  })
+  .refine((input) => input.deviceLink === undefined || input.email !== undefined, {
+    path: ['email'],
+    error: 'is required with deviceLink: the email of the player the link was made for',
+  });
 
 export const createSessionInputSchema = z.object({ name: sessionNameSchema });
 export const renameSessionInputSchema = z.object({ sessionId: idSchema, name: sessionNameSchema });
@@ -110,6 +128,10 @@ export const userSchema = z.object({
   createdAt: timestampSchema,
   lastActive: timestampSchema,
 });
+
+/** A device link: `code` is shown this once (only its hash is stored); type it into `poker.join` elsewhere. */
+export const deviceLinkSchema = z.object({ code: z.string(), expiresAt: timestampSchema });
+export type DeviceLink = z.infer<typeof deviceLinkSchema>;
 
 export const sessionSchema = z.object({
   id: idSchema,

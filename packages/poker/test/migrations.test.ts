@@ -11,6 +11,7 @@ const MIGRATIONS = [
   'Migration20261122100000PokerRequestAccess',
   'Migration20261122100100PokerJoinCodes',
   'Migration20261206100000PokerRequestRole',
+  'Migration20261206140000PokerDeviceLinks',
 ];
 const database = useTestDatabase([pokerModule], { migrated: false });
 const postgres = useSqlClient(database);
@@ -32,6 +33,8 @@ async function privileges(role: string): Promise<string[]> {
   return result.rows.map((row) => row.grant);
 }
 
+/** Beyond the seed (Migration20261206140000PokerDeviceLinks): the request role's, the reporting role's none. */
+const DEVICE_LINKS_PRIVILEGES = 'device_links: delete,insert,select,update';
 const REQUEST_PRIVILEGES = [
   'session_participants: insert,select,update',
   'sessions: insert,select,update',
@@ -57,7 +60,7 @@ describe('poker migrations', () => {
     const names = (pick: (table: (typeof tables)[number]) => { name: string }[]) =>
       tables.flatMap(pick).map((item) => item.name);
     expect(await pokerTables()).toEqual(
-      new Set(['users', 'sessions', 'stories', 'votes', 'session_participants']),
+      new Set(['users', 'sessions', 'stories', 'votes', 'session_participants', 'device_links']),
     );
     expect(names((table) => table.indexes)).toEqual(
       expect.arrayContaining([
@@ -88,7 +91,7 @@ describe('poker migrations', () => {
   });
 
   it('grant poker’s request role only what the services need, and application_user (scrum’s) nothing', async () => {
-    expect(await privileges(POKER_REQUEST_ROLE)).toEqual(REQUEST_PRIVILEGES);
+    expect(await privileges(POKER_REQUEST_ROLE)).toEqual([DEVICE_LINKS_PRIVILEGES, ...REQUEST_PRIVILEGES]);
     expect(await privileges('application_user')).toEqual([]);
     expect(await privileges('read_only_user')).toEqual(
       REQUEST_PRIVILEGES.map((grant) => grant.replace(/:.*/, ': select')),
@@ -97,6 +100,9 @@ describe('poker migrations', () => {
 
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
+    await migrateDown(database.db, { module: 'poker' });
+    expect(await pokerTables()).not.toContain('device_links');
+    expect(await privileges(POKER_REQUEST_ROLE)).toEqual(REQUEST_PRIVILEGES);
     await migrateDown(database.db, { module: 'poker' });
     // Before the request role, poker's requests ran as application_user, which had the same privileges.
     expect(await privileges('application_user')).toEqual(REQUEST_PRIVILEGES);

@@ -48,7 +48,7 @@ import {
   startVoting,
 } from '../src/services/stories.ts';
 import { getStorySummary, votingStatistics } from '../src/services/summary.ts';
-import { getCurrentUser, join } from '../src/services/users.ts';
+import { createDeviceLink, getCurrentUser, join } from '../src/services/users.ts';
 import { castVote, revealVotes, revote } from '../src/services/votes.ts';
 import {
   actorOf,
@@ -165,6 +165,66 @@ describe('join (temporary identity)', () => {
     expect(await rows('select id, name from poker.users where email = $1', ['olga@example.test'])).toEqual([
       { id: owner.id, name: 'Olga' },
     ]);
+  });
+
+  it('brings a player back on a new device with a device link they made where signed in: once, before it expires', async () => {
+    const owner = await inRequest(test.db, (em) =>
+      join(em, { name: 'Dee', email: 'dee@example.test' }, null),
+    );
+    const comeBack = (deviceLink: string) =>
+      inRequest(test.db, (em) =>
+        join(em, parseInput(joinInputSchema, { name: 'D', email: 'Dee@example.test', deviceLink }), null),
+      );
+    const refused = await expectHuddleError(
+      inRequest(test.db, (em) => join(em, { name: 'D', email: 'dee@example.test' }, null)),
+      ConflictError,
+    );
+    expect(refused.message).toBe(
+      'email: dee@example.test already has a player; to sign in as them here, make a device link (poker.deviceLink) where they are signed in and join with its code as deviceLink, or join without an email',
+    );
+    const link = await asActor(test.db, actorOf(owner), createDeviceLink);
+    expect(link.code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stored = await rows<{ code_hash: string; minutes: number }>(
+      `select code_hash, round(extract(epoch from expires_at - created_at) / 60)::int as minutes
+       from poker.device_links where user_id = $1`,
+      [owner.id],
+    );
+    expect(stored).toEqual([{ code_hash: expect.stringMatching(/^[0-9a-f]{64}$/), minutes: 10 }]);
+    expect(stored[0]!.code_hash).not.toContain(link.code);
+
+    const wrong = await expectHuddleError(
+      comeBack(link.code.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))),
+      UnauthorizedError,
+    );
+    expect(wrong.message).toMatch(/^deviceLink: is not a device link of dee@example.test /);
+    expect((await comeBack(link.code)).id).toBe(owner.id);
+    await expectHuddleError(comeBack(link.code), UnauthorizedError);
+    expect(await rows('select 1 from poker.device_links where user_id = $1', [owner.id])).toEqual([]);
+
+    // A new link replaces the last; an expired one is refused.
+    const replaced = await asActor(test.db, actorOf(owner), createDeviceLink);
+    const latest = await asActor(test.db, actorOf(owner), createDeviceLink);
+    await expectHuddleError(comeBack(replaced.code), UnauthorizedError);
+    await rows(`update poker.device_links set expires_at = now() - interval '1 second' where user_id = $1`, [
+      owner.id,
+    ]);
+    await expectHuddleError(comeBack(latest.code), UnauthorizedError);
+    expect(await rows('select name, email from poker.users where id = $1', [owner.id])).toEqual([
+      { name: 'Dee', email: 'dee@example.test' },
+    ]);
+  });
+
+  it('makes no device link for a guest, and refuses a device link without the email it is for', async () => {
+    const guest = await inRequest(test.db, (em) => join(em, { name: 'Guest' }, null));
+    const error = await expectHuddleError(asActor(test.db, actorOf(guest), createDeviceLink), ConflictError);
+    expect(error.message).toMatch(/^email: you joined as a guest/);
+    const missing = await expectHuddleError(
+      inRequest(test.db, async (em) =>
+        join(em, parseInput(joinInputSchema, { name: 'X', deviceLink: 'a'.repeat(43) }), null),
+      ),
+      InvalidInputError,
+    );
+    expect(missing.message).toMatch(/^email: is required with deviceLink/);
   });
 
   it('creates a new user each time without an email', async () => {

@@ -1,5 +1,6 @@
 import { APPLICATION_ROLE, type ModuleWithActors } from '@huddle/db';
 import { type ScrumActor, scrumActor } from './actor.ts';
+import { scrumCommands } from './commands.ts';
 import { scrumDemo } from './demo.ts';
 import { ScrumChatMessage } from './entities/chat-message.ts';
 import { ScrumInvitation } from './entities/invitation.ts';
@@ -43,6 +44,7 @@ export const scrumModule = {
   seeders: { minimal: ScrumMinimalSeeder, realistic: ScrumRealisticSeeder },
   operations: scrumOperations,
   jobs: scrumJobs,
+  commands: scrumCommands,
   resources: (env): ScrumResources => ({ github: githubOAuthConfigFromEnv(env) }),
   demo: scrumDemo,
 } satisfies ModuleWithActors<ScrumActor, ScrumResources>;

@@ -19,12 +19,14 @@ import {
   editMessageInputSchema,
   githubAuthorizationSchema,
   githubCallbackInputSchema,
+  invitationPageSchema,
   invitationSchema,
   inviteUserInputSchema,
   isChatEventFor,
   isNotificationEventFor,
   listDelayedTasksInputSchema,
   listEpicTasksInputSchema,
+  listInvitationsInputSchema,
   listMyTasksInputSchema,
   listTasksByRoleInputSchema,
   listTriageItemsInputSchema,
@@ -37,6 +39,7 @@ import {
   promotedTriageItemSchema,
   promoteTriageItemInputSchema,
   reportIssueInputSchema,
+  revokeInvitationInputSchema,
   SCRUM_CHAT_CHANNEL,
   SCRUM_NOTIFICATION_CHANNEL,
   sendChannelMessageInputSchema,
@@ -96,7 +99,9 @@ import {
   getCurrentUser,
   inviteUser,
   listDirectory,
+  listInvitations,
   reactivateUser,
+  revokeInvitation,
 } from './services/users.ts';
 
 const operation = operationsFor<ScrumActor, ScrumResources>();
@@ -154,6 +159,16 @@ export const scrumOperations = {
       run: reactivateUser,
     }),
     invite: operation.mutation({ input: inviteUserInputSchema, output: invitationSchema, run: inviteUser }),
+    invitations: operation.query({
+      input: listInvitationsInputSchema.prefault({}),
+      output: invitationPageSchema,
+      run: listInvitations,
+    }),
+    revokeInvitation: operation.mutation({
+      input: revokeInvitationInputSchema,
+      output: invitationSchema,
+      run: revokeInvitation,
+    }),
   },
 
   tasks: {

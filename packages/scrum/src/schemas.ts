@@ -107,6 +107,15 @@ export const inviteUserInputSchema = z.object({
   githubLogin: githubLoginSchema,
   role: userRoleSchema.default('developer'),
 });
+/** Invitations oldest first; `pending` (the default) leaves out those already accepted. */
+export const listInvitationsInputSchema = z.object({
+  pending: z.boolean().default(true),
+  limit: pageLimit(100),
+  /** By id. */
+  cursor: keysetCursor(z.tuple([idSchema])).optional(),
+});
+/** A pending invitation withdrawn before its login signed in. */
+export const revokeInvitationInputSchema = z.object({ githubLogin: githubLoginSchema });
 
 /** How a task is planned: whose it is, when, where it belongs, how urgent (creating or promoting one). */
 const taskPlanFields = {
@@ -245,6 +254,8 @@ export type UserIdInput = z.output<typeof userIdInputSchema>;
 export type DirectoryInput = z.output<typeof directoryInputSchema>;
 export type ChangeUserRoleInput = z.output<typeof changeUserRoleInputSchema>;
 export type InviteUserInput = z.output<typeof inviteUserInputSchema>;
+export type ListInvitationsInput = z.output<typeof listInvitationsInputSchema>;
+export type RevokeInvitationInput = z.output<typeof revokeInvitationInputSchema>;
 export type CreateTaskInput = z.output<typeof createTaskInputSchema>;
 export type AssignTaskInput = z.output<typeof assignTaskInputSchema>;
 export type UpdateTaskInput = z.output<typeof updateTaskInputSchema>;
@@ -419,6 +430,7 @@ export const invitationSchema = z.object({
   /** The user the invitation became, once accepted. */
   userId: idSchema.nullable(),
 });
+export const invitationPageSchema = pageOf(invitationSchema);
 export const promotedTriageItemSchema = z.object({ item: triageItemSchema, task: taskSchema });
 /** A page of a list: `items`, and `nextCursor` to send back as `cursor` for the next page (null on the last). */
 export const teamMemberPageSchema = pageOf(teamMemberSchema);
@@ -442,6 +454,7 @@ export type ChatPage = z.infer<typeof chatPageSchema>;
 export type TriageItem = z.infer<typeof triageItemSchema>;
 export type GitHubAuthorization = z.infer<typeof githubAuthorizationSchema>;
 export type Invitation = z.infer<typeof invitationSchema>;
+export type InvitationPage = z.infer<typeof invitationPageSchema>;
 export type PromotedTriageItem = z.infer<typeof promotedTriageItemSchema>;
 export type TeamMemberPage = z.infer<typeof teamMemberPageSchema>;
 export type TaskPage = z.infer<typeof taskPageSchema>;

@@ -16,6 +16,7 @@ const MIGRATIONS = [
   'Migration20261122200100ScrumRequestAccess',
   'Migration20261206070000ScrumSignUp',
   'Migration20261206120000ScrumTaskActivity',
+  'Migration20261206140000ScrumInvitationRevoke',
 ];
 /** The seed's five tables. */
 const TABLES = ['users', 'tasks', 'notifications', 'chat_messages', 'triage_items'];
@@ -159,6 +160,7 @@ describe('scrum migrations', () => {
       ...TABLES.filter((table) => table !== 'users').flatMap((table) =>
         ['INSERT', 'SELECT', 'UPDATE'].map((privilege) => `application_user ${privilege} ${table}`),
       ),
+      'application_user DELETE invitations',
       'application_user INSERT invitations',
       'application_user SELECT invitations',
       'read_only_user SELECT invitations',
@@ -182,6 +184,13 @@ describe('scrum migrations', () => {
 
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
+    const revertedRevoke = await migrateDown(database.db, { module: 'scrum' });
+    expect(revertedRevoke).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[3]] }]);
+    expect((await grants()).filter((grant) => grant.endsWith(' invitations'))).toEqual([
+      'application_user INSERT invitations',
+      'application_user SELECT invitations',
+      'read_only_user SELECT invitations',
+    ]);
     const reverted = await migrateDown(database.db, { module: 'scrum' });
     expect(reverted).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[3]] }]);
     expect(await scrumTables()).toEqual(new Set([...TABLES, ...SIGN_UP_TABLES]));

@@ -331,7 +331,7 @@ describe('triage items: the reporter’s, the assignee’s and the managers’',
 });
 
 describe('invitations: admins’ only; sign-in flows: no request’s', () => {
-  it('a developer neither sees nor writes an invitation; an admin sees them and invites in their own name only', async () => {
+  it('a developer neither sees nor writes an invitation; an admin sees them, invites in their own name only and withdraws pending ones', async () => {
     await postgres.client.query(
       `insert into scrum.invitations (github_login, role) values ('invited-by-cli', 'admin')`,
     );
@@ -351,12 +351,19 @@ describe('invitations: admins’ only; sign-in flows: no request’s', () => {
     expect(await writeAs(admin, invite, ['in-dev-name', dev.id])).toBe('42501');
     expect(await writeAs(admin, invite, ['admin-friend', admin.id])).toBe(1);
     expect(await writeAs(admin, `update scrum.invitations set role = 'admin'`)).toBe('42501');
-    expect(await writeAs(admin, 'delete from scrum.invitations')).toBe('42501');
+    expect(await writeAs(dev, 'delete from scrum.invitations')).toBe(0);
+    expect(await writeAs(pm, 'delete from scrum.invitations')).toBe(0);
+    await postgres.client.query(
+      `update scrum.invitations set accepted_at = now(), user_id = $1 where github_login = 'invited-by-cli'`,
+      [admin.id],
+    );
+    // An accepted invitation is the record of how a member joined: not even an admin deletes it.
+    expect(await writeAs(admin, 'delete from scrum.invitations')).toBe(1);
     expect(
       (await postgres.client.query('select github_login from scrum.invitations order by id')).rows.map(
         (row) => row.github_login,
       ),
-    ).toEqual(['invited-by-cli', 'admin-friend']);
+    ).toEqual(['invited-by-cli']);
   });
 
   it('no request reads or writes a sign-in flow, an admin’s included', async () => {

@@ -113,6 +113,7 @@ async function githubGrantingStandIn(): Promise<{ config: GitHubOAuthConfig; clo
 /** Work trees under the root left for `repositories.register`. */
 const WORK_TREES = 8;
 const OPERATOR = 'fuzz';
+const OTHER_OPERATOR = 'fuzz.other';
 /** Poker sessions with a story in voting each: a reveal, a completion or a pause uses one up. */
 const POKER_VOTING_SESSIONS = 6;
 /** Draft plans, each with an artifact and a chat session. */
@@ -164,6 +165,12 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
   { module: 'planner', fields: ['name'], sql: 'select distinct name as id from planner.plans' },
   { module: 'planner', fields: ['artifactId'], sql: 'select id from planner.plan_artifacts' },
   { module: 'planner', fields: ['sessionId'], sql: 'select id from planner.chat_sessions' },
+  // Never the fuzz operator itself: its own disabling is refused anyway, and its tokens must keep working.
+  {
+    module: 'planner',
+    fields: ['operator'],
+    sql: `select name as id from planner.operators where name <> '${OPERATOR}' order by id`,
+  },
 ];
 
 /**
@@ -342,7 +349,14 @@ async function createPlannerFixtures(
     files: { 'README.md': '# fuzz\n', 'src/checkout.ts': 'export {};\n' },
     remoteUrl: 'https://git.example/fuzz.git',
   });
-  const actor: PlannerActor = { module: 'planner', operator: OPERATOR };
+  // The fuzz operator is an admin (operators.* accept its calls), and another operator is there to disable.
+  await inRequestScope(db.orm, (em) =>
+    em.execute(
+      `insert into planner.operators (name, is_admin) values (?, true), (?, false) on conflict (name) do nothing`,
+      [OPERATOR, OTHER_OPERATOR],
+    ),
+  );
+  const actor: PlannerActor = { module: 'planner', operator: OPERATOR, isAdmin: true };
   const as = <T>(work: (em: EntityManager, operator: PlannerActor) => Promise<T>) =>
     runAsActor(db.orm, plannerModule, actor, work);
   const repository = await as((em, operator) =>

@@ -5,6 +5,7 @@ import { Migration20261206070000DecisionsProjectNamePerCreator } from './Migrati
 import { Migration20261206100000DecisionsRequestRole } from './Migration20261206100000DecisionsRequestRole.ts';
 import { Migration20261206120000DecisionsLog } from './Migration20261206120000DecisionsLog.ts';
 import { Migration20261206120000DecisionsProposalTitleKey } from './Migration20261206120000DecisionsProposalTitleKey.ts';
+import { Migration20261206140000DecisionsPasswordResets } from './Migration20261206140000DecisionsPasswordResets.ts';
 
 /** The decisions module's migrations, oldest first (class names sort in the order they apply). */
 export const decisionsMigrations = migrationList(
@@ -14,4 +15,5 @@ export const decisionsMigrations = migrationList(
   Migration20261206100000DecisionsRequestRole,
   Migration20261206120000DecisionsLog,
   Migration20261206120000DecisionsProposalTitleKey,
+  Migration20261206140000DecisionsPasswordResets,
 );

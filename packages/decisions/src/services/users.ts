@@ -217,6 +217,8 @@ export async function changePassword(
         { field: 'currentPassword' },
       );
     }
+    // A reset link made before the change would undo it: it goes with the old password.
+    await em.execute('delete from decisions.password_resets where user_id = ?', [actor.userId]);
     return getCurrentUser(em, actor);
   });
 }

@@ -1,5 +1,6 @@
 import { defineEntity, p, timestamps, touchUpdatedAt } from '@huddle/db';
 import { CHAT_SESSION_STATUSES, type StoredChatMessage } from '../schemas.ts';
+import { recordOperator } from './operator.ts';
 import { PlannerPlan } from './plan.ts';
 
 /** planner.chat_sessions: the conversation that shaped a plan version, its messages one JSONB array. */
@@ -17,6 +18,9 @@ const PlannerChatSessionSchema = defineEntity({
       .persist(false),
     status: p.enum(CHAT_SESSION_STATUSES).nativeEnumName('chat_session_status').default('active'),
     ...timestamps(),
+    /** The operator who opened the session, and the one whose request last wrote it (`recordOperator`). */
+    createdBy: p.string().length(63).nullable(),
+    updatedBy: p.string().length(63).nullable(),
   },
   indexes: [
     { name: 'idx_chat_sessions_plan_status', properties: ['plan', 'status'] },
@@ -24,7 +28,7 @@ const PlannerChatSessionSchema = defineEntity({
   ],
   // Appends are `messages || …`, which only keeps an array an array.
   checks: [{ name: 'chat_sessions_messages_array', expression: "jsonb_typeof(messages) = 'array'" }],
-  triggers: [touchUpdatedAt],
+  triggers: [touchUpdatedAt, recordOperator({ created: true })],
 });
 export class PlannerChatSession extends PlannerChatSessionSchema.class {}
 PlannerChatSessionSchema.setClass(PlannerChatSession);

@@ -2,6 +2,7 @@ import { defineEntity, p, timestamps, touchUpdatedAt } from '@huddle/db';
 import { PLAN_STATUSES } from '../schemas.ts';
 import { PlannerArtifact } from './artifact.ts';
 import { PlannerChatSession } from './chat-session.ts';
+import { recordOperator } from './operator.ts';
 import { PlannerRepository } from './repository.ts';
 
 /**
@@ -27,6 +28,8 @@ const PlannerPlanSchema = defineEntity({
      * changed); null for versions written outside a request (seeds) or before it was recorded.
      */
     baseCommit: p.string().length(40).nullable(),
+    /** The operator whose request last wrote this version (`recordOperator`); null for writes outside one. */
+    updatedBy: p.string().length(63).nullable(),
     artifacts: () => p.oneToMany(PlannerArtifact).mappedBy('plan'),
     chatSessions: () => p.oneToMany(PlannerChatSession).mappedBy('plan'),
   },
@@ -44,7 +47,7 @@ const PlannerPlanSchema = defineEntity({
     // A full object id as git writes it, so a check can read it without resolving anything.
     { name: 'plans_base_commit_sha', expression: "base_commit ~ '^[0-9a-f]{40}$'" },
   ],
-  triggers: [touchUpdatedAt],
+  triggers: [touchUpdatedAt, recordOperator({ created: false })],
 });
 export class PlannerPlan extends PlannerPlanSchema.class {}
 PlannerPlanSchema.setClass(PlannerPlan);

@@ -50,13 +50,17 @@ async function demoRepository(dir: string, roots: readonly string[]): Promise<st
 }
 
 /**
- * One repository (the project's own checkout when it is a git work tree under `HUDDLE_PLANNER_ROOTS`,
+ * The demo operator (an admin), and one repository (the project's own checkout when it is a git work tree under `HUDDLE_PLANNER_ROOTS`,
  * otherwise a demo repository created with a git library where `demoRepositoryPath` says), one plan with an
  * artifact of each type, and a chat session; nothing when neither lies under a configured root. Idempotent:
  * it writes only what is missing.
  */
 export class PlannerMinimalSeeder extends Seeder<SeedContext & Dictionary> {
   async run(em: EntityManager, context: SeedContext): Promise<void> {
+    // The start banner's operator (plannerDemo): planner tokens name an existing operator.
+    await em.execute(
+      `insert into planner.operators (name, is_admin) values ('demo', true) on conflict (name) do nothing`,
+    );
     const roots = plannerRootsFromEnv();
     const demo = demoRepositoryPath(context.target, roots);
     const workTree =

@@ -30,6 +30,9 @@ const EPOCH = Date.UTC(2026, 0, 5, 9, 0, 0);
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
+/** The operators the realistic plans name (planner.operators): their tokens work on the seeded data. */
+const REALISTIC_OPERATORS = ['ops.ann', 'ops.bo', 'ci.bot'] as const;
+
 const PROJECTS = ['storefront', 'billing', 'identity', 'search', 'notifications', 'warehouse', 'reports'];
 const AREAS = ['api', 'web', 'db', 'jobs', 'auth', 'shared', 'ui'];
 const MODULES = [
@@ -178,6 +181,10 @@ export class PlannerRealisticSeeder extends Seeder<SeedContext & Dictionary> {
   async run(em: EntityManager, context: SeedContext): Promise<void> {
     const { scale, seed, progress } = context;
     const random = seededRandom(seed);
+    await em.execute(
+      `insert into planner.operators (name) values ${REALISTIC_OPERATORS.map(() => '(?)').join(', ')} on conflict (name) do nothing`,
+      [...REALISTIC_OPERATORS],
+    );
     const repositories = Array.from({ length: REALISTIC_PER_SCALE.repositories * scale }, (_, index) => {
       const project = PROJECTS[index % PROJECTS.length]!;
       const createdAt = new Date(EPOCH + index * DAY);
@@ -219,7 +226,7 @@ export class PlannerRealisticSeeder extends Seeder<SeedContext & Dictionary> {
             status: version === versions ? latestStatus : 'archived',
             createdAt,
             updatedAt: createdAt,
-            createdBy: random.pick(['ops.ann', 'ops.bo', 'ci.bot']),
+            createdBy: random.pick(REALISTIC_OPERATORS),
           });
           const artifactTime = new Date(createdAt.getTime() + MINUTE);
           artifactRows.push(

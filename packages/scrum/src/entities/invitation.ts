@@ -45,9 +45,10 @@ const ScrumInvitationSchema = defineEntity({
     { name: 'invitations_accepted_check', expression: '(accepted_at is null) = (user_id is null)' },
   ],
   policies: [
-    // Who may join is an admin's business: only admins see invitations, and invite in their own name.
+    // Who may join is an admin's business: only admins see and withdraw invitations, and invite in their own name.
     requestPolicy('invitations_select', 'select', { using: isAdmin }),
     requestPolicy('invitations_insert', 'insert', { check: `${isAdmin} and invited_by_id = ${appUserId}` }),
+    requestPolicy('invitations_delete', 'delete', { using: `${isAdmin} and accepted_at is null` }),
     readOnlySelectAll('invitations'),
   ],
 });

@@ -16,7 +16,7 @@ export const isManager = `${appRole} in (${MANAGER_ROLES.map((role) => `'${role}
 /** One permissive policy per role and action: requests run as `application_user`. */
 export function requestPolicy(
   name: string,
-  command: 'select' | 'insert' | 'update',
+  command: 'select' | 'insert' | 'update' | 'delete',
   rules: { using?: string; check?: string },
 ) {
   return { name, command, roles: [APPLICATION_ROLE], ...rules };

@@ -3,6 +3,7 @@ import {
   type EntityManager,
   ForbiddenError,
   flushAndReload,
+  NotFoundError,
   UnauthorizedError,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
@@ -13,7 +14,10 @@ import type {
   CurrentUser,
   DirectoryInput,
   Invitation,
+  InvitationPage,
   InviteUserInput,
+  ListInvitationsInput,
+  RevokeInvitationInput,
   TeamMember,
   TeamMemberPage,
   UserIdInput,
@@ -158,6 +162,80 @@ export function inviteUser(
  */
 export function inviteUserAsOperator(em: EntityManager, input: InviteUserInput): Promise<Invitation> {
   return insertInvitation(em, null, input);
+}
+
+/** A page of invitations, oldest first. */
+async function selectInvitations(em: EntityManager, input: ListInvitationsInput): Promise<InvitationPage> {
+  const { pending, limit, cursor } = input;
+  const conditions = [...(pending ? ['i.accepted_at is null'] : []), ...(cursor ? ['i.id > ?'] : [])];
+  const rows = await em.execute<Invitation[]>(
+    `select ${invitationColumnsSql('i')} from scrum.invitations i
+     where ${conditions.length > 0 ? conditions.join(' and ') : 'true'} order by i.id limit ?`,
+    [...(cursor ?? []), limit + 1],
+  );
+  return toPage(
+    rows,
+    limit,
+    (invitation) => invitation,
+    (invitation) => [invitation.id],
+  );
+}
+
+/** Withdraws a pending invitation; an accepted one is a member now (deactivate the user instead). */
+async function deleteInvitation(em: EntityManager, input: RevokeInvitationInput): Promise<Invitation> {
+  const { githubLogin } = input;
+  const [revoked] = await em.execute<Invitation[]>(
+    `delete from scrum.invitations i where i.github_login = ? and i.accepted_at is null
+     returning ${invitationColumnsSql('i')}`,
+    [githubLogin],
+  );
+  if (revoked) return revoked;
+  const [accepted] = await em.execute<{ user_id: number }[]>(
+    'select user_id from scrum.invitations where github_login = ?',
+    [githubLogin],
+  );
+  throw accepted
+    ? new ConflictError(
+        `githubLogin: ${githubLogin} already accepted (user ${accepted.user_id}); deactivate the user instead`,
+        { field: 'githubLogin' },
+      )
+    : new NotFoundError(`githubLogin: ${githubLogin} has no invitation`, { field: 'githubLogin' });
+}
+
+/** The team's invitations (admins), pending ones by default. */
+export function listInvitations(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: ListInvitationsInput,
+): Promise<InvitationPage> {
+  requireAdmin(actor, 'list invitations', 'pending');
+  return selectInvitations(em, input);
+}
+
+/** Withdraws a pending invitation (admins): that login can no longer join. */
+export function revokeInvitation(
+  em: EntityManager,
+  actor: ScrumActor,
+  input: RevokeInvitationInput,
+): Promise<Invitation> {
+  requireAdmin(actor, 'revoke invitations', 'githubLogin');
+  return deleteInvitation(em, input);
+}
+
+/** The operator's list of invitations (`huddle scrum invitations`), as the owner. */
+export function listInvitationsAsOperator(
+  em: EntityManager,
+  input: ListInvitationsInput,
+): Promise<InvitationPage> {
+  return selectInvitations(em, input);
+}
+
+/** The operator's withdrawal of an invitation (`huddle scrum uninvite`), as the owner. */
+export function revokeInvitationAsOperator(
+  em: EntityManager,
+  input: RevokeInvitationInput,
+): Promise<Invitation> {
+  return deleteInvitation(em, input);
 }
 
 /**
