@@ -27,7 +27,10 @@ describe('the typed client infers each procedure’s input and output', () => {
       createdAt: string;
       lastActive: string;
     }>();
-    expectTypeOf<RouterInputs['poker']['sessions']['create']>().toEqualTypeOf<{ name: string }>();
+    expectTypeOf<RouterInputs['poker']['sessions']['create']>().toEqualTypeOf<{
+      name: string;
+      deckId?: number;
+    }>();
     expectTypeOf<RouterOutputs['poker']['events']>().toEqualTypeOf<
       AsyncIterable<z.output<typeof pokerEventSchema> | SubscribedMessage>
     >();
