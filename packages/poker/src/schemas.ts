@@ -16,8 +16,6 @@ export const STORY_STATUSES = ['pending', 'voting', 'completed'] as const;
 export const POINT_VALUES = ['1', '2', '3', '5', '8', '13', '21', '?'] as const;
 /** A deck's scale: numeric cards average; ordinal ones (T-shirt sizes) only order, so no average or median. */
 export const DECK_SCALES = ['numeric', 'ordinal'] as const;
-/** The decks every session may choose besides the seed's (rows of poker.decks with a `builtin_key`). */
-export const BUILTIN_DECK_KEYS = ['fibonacci', 'tshirt', 'powers_of_two'] as const;
 /** A deck's card count and a card's length: a card is stored in votes.points, a varchar(10). */
 export const MAX_DECK_CARDS = 30;
 export const MAX_CARD_LENGTH = 10;
@@ -34,7 +32,6 @@ export const sessionStatusSchema = z.enum(SESSION_STATUSES);
 export const storyStatusSchema = z.enum(STORY_STATUSES);
 export const pointValueSchema = z.enum(POINT_VALUES);
 export const deckScaleSchema = z.enum(DECK_SCALES);
-export const builtinDeckKeySchema = z.enum(BUILTIN_DECK_KEYS);
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 export type StoryStatus = z.infer<typeof storyStatusSchema>;
 export type PointValue = z.infer<typeof pointValueSchema>;
@@ -203,7 +200,7 @@ export const deckCardSchema = z.object({ card: z.string(), value: z.number().nul
 export const deckSchema = z.object({
   /** Null for the seed's deck, which is no row. */
   id: idSchema.nullable(),
-  /** `standard` (the seed's) or one of BUILTIN_DECK_KEYS; null for a user's own deck. */
+  /** `standard` (the seed's) or a built-in deck's: `fibonacci`, `tshirt`, `powers_of_two`; null for a user's own. */
   key: z.string().nullable(),
   name: z.string(),
   scale: deckScaleSchema,

@@ -223,6 +223,13 @@ describe('decks', () => {
       asActor(test.db, owner.actor, (em, actor) => deleteDeck(em, actor, { deckId: deck.id! })),
       ConflictError,
     );
+    const unused = await asActor(test.db, owner.actor, (em, actor) => createDeck(em, actor, input));
+    await asActor(test.db, owner.actor, (em, actor) => deleteDeck(em, actor, { deckId: unused.id! }));
+    const { rows: left } = await postgres.client.query(
+      'select count(*)::int as n from poker.deck_cards where deck_id = $1',
+      [unused.id],
+    );
+    expect(left).toEqual([{ n: 0 }]);
     // A participant of the session sees the deck it uses.
     await asActor(test.db, other.actor, (em, actor) =>
       joinSession(em, actor, { joinCode: used.joinCode!, role: 'voter' }),

@@ -23,10 +23,10 @@ const deckStatement = preparedStatement<Deck>(
   `select ${outputColumnsSql(deckColumns('d'))} from poker.decks d where d.id = $1`,
 );
 
-/** A deck the request may see; NotFoundError names `field` otherwise (RLS hides the others). */
-export async function findDeck(em: EntityManager, deckId: number, field = 'deckId'): Promise<Deck> {
+/** A deck the request may see; NotFoundError names `deckId` otherwise (row-level security hides the others). */
+export async function findDeck(em: EntityManager, deckId: number): Promise<Deck> {
   const [deck] = await executePrepared(em, deckStatement, [deckId]);
-  if (!deck) throw notFound(field, 'deck', deckId);
+  if (!deck) throw notFound('deckId', 'deck', deckId);
   return deck;
 }
 

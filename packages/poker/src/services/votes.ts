@@ -215,12 +215,12 @@ export async function revealVotes(em: EntityManager, actor: PokerActor, input: S
   return toStory(story);
 }
 
-/** Moves story `$1`'s votes to past_votes as round `$2`. */
+/** Moves story `$1`'s votes to past_votes as round `$2`, if it was revealed (`$3`); else they are only deleted. */
 const archiveRoundStatement = preparedStatement<never>(
   'poker.archive_round',
   `with moved as (delete from poker.votes where story_id = $1 returning story_id, user_id, points, created_at)
    insert into poker.past_votes (story_id, round, user_id, points, cast_at)
-   select story_id, $2, user_id, points, created_at from moved`,
+   select story_id, $2, user_id, points, created_at from moved where $3`,
 );
 
 /** The deadline of a round started now that lasts `votingSeconds`; null without a timer. */
@@ -229,7 +229,8 @@ export function votingDeadline(votingSeconds: number | undefined): Date | null {
 }
 
 /**
- * Starts the story's next round: its votes move to past_votes (an export shows every round), hidden state
+ * Starts the story's next round: its votes move to past_votes (an export shows every revealed round; the
+ * votes of a round never revealed are deleted, as nobody was to see them), hidden state
  * and final points are cleared, the timer is set anew (or none), and the story is voting again (also from
  * completed, when no other story of the session is voting).
  */
@@ -241,7 +242,7 @@ export async function revote(em: EntityManager, actor: PokerActor, input: StartR
   requireSessionStatus(session, ['active'], 'start a re-vote');
   if (story.status === 'pending') throw storyStatusConflict(story, 'start a re-vote', 'voting or completed');
   await requireNoOtherVotingStory(em, story);
-  await executePrepared(em, archiveRoundStatement, [storyId, story.round]);
+  await executePrepared(em, archiveRoundStatement, [storyId, story.round, story.revealedAt !== null]);
   story.status = 'voting';
   story.revealedAt = null;
   story.finalPoints = null;
