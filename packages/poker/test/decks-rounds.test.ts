@@ -412,14 +412,31 @@ describe('participants', () => {
     );
     expect(back.isSpectator).toBe(false);
     await vote(ann.actor, story.id, '3');
+    // Joining again as a spectator does the same.
+    await vote(bob.actor, story.id, '8');
+    await asActor(test.db, bob.actor, (em, actor) =>
+      joinSession(em, actor, { joinCode: created.joinCode!, role: 'spectator' }),
+    );
+    const { rows: left } = await postgres.client.query(
+      'select user_id from poker.votes where story_id = $1 order by user_id',
+      [story.id],
+    );
+    expect(left).toEqual([{ user_id: ann.id }]);
   });
 });
 
 describe('export and import', () => {
   it('exports stories, final estimates and every round’s votes as JSON and CSV, a page at a time', async () => {
-    const { session: created, story, facilitator, ann, bob, sam } = await session();
+    const { session: created, story, next, facilitator, ann, bob, sam } = await session();
     await asActor(test.db, facilitator.actor, (em, actor) =>
       importStories(em, actor, { sessionId: created.id, csv: 'title\n"=HYPERLINK(""http://x"")"\n' }),
+    );
+    // A round never revealed is not kept: nobody was to see its cards.
+    await start(facilitator.actor, next.id);
+    await vote(ann.actor, next.id, '13');
+    await asActor(test.db, facilitator.actor, (em, actor) => revote(em, actor, { storyId: next.id }));
+    await asActor(test.db, facilitator.actor, (em, actor) =>
+      completeStory(em, actor, { storyId: next.id, finalPoints: '?' }),
     );
     await start(facilitator.actor, story.id);
     await vote(facilitator.actor, story.id, '3');
@@ -443,7 +460,7 @@ describe('export and import', () => {
     const first = await page();
     expect(first.stories.map((exported) => [exported.title, exported.finalPoints])).toEqual([
       ['Login', '8'],
-      ['Logout', null],
+      ['Logout', '?'],
     ]);
     expect(first.stories[0]!.rounds).toEqual([
       {
@@ -463,7 +480,7 @@ describe('export and import', () => {
         ],
       },
     ]);
-    expect(first.stories[1]!.rounds).toEqual([]);
+    expect(first.stories[1]!.rounds).toEqual([{ round: 2, votes: [] }]);
     const second = await page(first.nextCursor!);
     expect(second.stories.map((exported) => exported.title)).toEqual(['=HYPERLINK("http://x")']);
     expect(second.nextCursor).toBeNull();

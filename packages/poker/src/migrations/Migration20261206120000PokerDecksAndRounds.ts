@@ -210,11 +210,10 @@ WHERE ((d.id = deck_cards.deck_id) AND (d.owner_id = ( SELECT (NULLIF(current_se
       this.addSql(
         `insert into "poker"."decks" ("name", "scale", "builtin_key") values ('${name}', '${scale}', '${key}');`,
       );
-      for (const [index, [card, value]] of cards.entries()) {
-        this.addSql(
-          `insert into "poker"."deck_cards" ("deck_id", "position", "card", "value") select id, ${index + 1}, '${card}', ${value ?? 'null'} from "poker"."decks" where "builtin_key" = '${key}';`,
-        );
-      }
+      const rows = cards.map(([card, value], index) => `(${index + 1}, '${card}', ${value ?? 'null'})`);
+      this.addSql(
+        `insert into "poker"."deck_cards" ("deck_id", "position", "card", "value") select d.id, c.position, c.card, c.value from "poker"."decks" d, (values ${rows.join(', ')}) as c(position, card, value) where d."builtin_key" = '${key}';`,
+      );
     }
   }
 

@@ -139,7 +139,7 @@ export function completeSession(
 
 /**
  * Joins the actor to the session whose join code they were given, as a voter or a spectator; joining again
- * changes the role. A wrong code is NOT_FOUND, whether or not the session exists. Race-safe: one
+ * changes the role (as `setSpectator` does: a new spectator's vote in the open round goes). A wrong code is NOT_FOUND, whether or not the session exists. Race-safe: one
  * `insert … on conflict (session_id, user_id) do update`.
  */
 export async function joinSession(
@@ -167,6 +167,7 @@ export async function joinSession(
       onConflictMergeFields: ['isSpectator'],
     },
   );
+  if (role === 'spectator') await leaveOpenRound(em, sessionId, userId);
   const withUser = await em.populate(participant, ['user']);
   await publish(em, POKER_EVENTS_CHANNEL, {
     type: 'session_changed',
