@@ -98,8 +98,8 @@ describe('poker decks, rounds, participants, export and import over HTTP', () =>
     const fay = await joined('Faye');
     const ann = await joined('Anne');
     const decks = await fay.client.poker.decks.list.query();
-    const tshirt = decks.items.find((deck) => deck.key === 'tshirt')!;
-    const session = await fay.client.poker.sessions.create.mutate({ name: 'Sizes', deckId: tshirt.id! });
+    expect(decks.items.map((deck) => deck.key)).toEqual(['fibonacci', 'tshirt', 'powers_of_two']);
+    const session = await fay.client.poker.sessions.create.mutate({ name: 'Sizes', deckKey: 'tshirt' });
     await ann.client.poker.sessions.join.mutate({ joinCode: session.joinCode! });
     const [story] = await fay.client.poker.stories.import.mutate({
       sessionId: session.id,

@@ -29,6 +29,7 @@ describe('the typed client infers each procedure’s input and output', () => {
     }>();
     expectTypeOf<RouterInputs['poker']['sessions']['create']>().toEqualTypeOf<{
       name: string;
+      deckKey?: 'fibonacci' | 'tshirt' | 'powers_of_two';
       deckId?: number;
     }>();
     expectTypeOf<RouterOutputs['poker']['events']>().toEqualTypeOf<

@@ -16,6 +16,57 @@ export const STORY_STATUSES = ['pending', 'voting', 'completed'] as const;
 export const POINT_VALUES = ['1', '2', '3', '5', '8', '13', '21', '?'] as const;
 /** A deck's scale: numeric cards average; ordinal ones (T-shirt sizes) only order, so no average or median. */
 export const DECK_SCALES = ['numeric', 'ordinal'] as const;
+/**
+ * The built-in decks, in deck order, each card with its value (its rank on an ordinal scale; null: no
+ * estimate). No rows: a session created with one uses its facilitator's copy (poker.decks.builtin_key).
+ */
+export const BUILTIN_DECKS = {
+  fibonacci: {
+    name: 'Modified Fibonacci',
+    scale: 'numeric',
+    cards: [
+      ['0', 0],
+      ['½', 0.5],
+      ['1', 1],
+      ['2', 2],
+      ['3', 3],
+      ['5', 5],
+      ['8', 8],
+      ['13', 13],
+      ['20', 20],
+      ['40', 40],
+      ['100', 100],
+      ['?', null],
+    ],
+  },
+  tshirt: {
+    name: 'T-shirt sizes',
+    scale: 'ordinal',
+    cards: [
+      ['XS', 1],
+      ['S', 2],
+      ['M', 3],
+      ['L', 4],
+      ['XL', 5],
+      ['XXL', 6],
+      ['?', null],
+    ],
+  },
+  powers_of_two: {
+    name: 'Powers of two',
+    scale: 'numeric',
+    cards: [
+      ['1', 1],
+      ['2', 2],
+      ['4', 4],
+      ['8', 8],
+      ['16', 16],
+      ['32', 32],
+      ['64', 64],
+      ['?', null],
+    ],
+  },
+} as const;
 /** A deck's card count and a card's length: a card is stored in votes.points, a varchar(10). */
 export const MAX_DECK_CARDS = 30;
 export const MAX_CARD_LENGTH = 10;
@@ -32,10 +83,16 @@ export const sessionStatusSchema = z.enum(SESSION_STATUSES);
 export const storyStatusSchema = z.enum(STORY_STATUSES);
 export const pointValueSchema = z.enum(POINT_VALUES);
 export const deckScaleSchema = z.enum(DECK_SCALES);
+export const builtinDeckKeySchema = z.enum([
+  'fibonacci',
+  'tshirt',
+  'powers_of_two',
+] as const satisfies readonly (keyof typeof BUILTIN_DECKS)[]);
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 export type StoryStatus = z.infer<typeof storyStatusSchema>;
 export type PointValue = z.infer<typeof pointValueSchema>;
 export type DeckScale = z.infer<typeof deckScaleSchema>;
+export type BuiltinDeckKey = z.infer<typeof builtinDeckKeySchema>;
 
 const idSchema = serialId();
 const timestampSchema = isoTimestamp();
@@ -61,11 +118,18 @@ export const joinInputSchema = z.object({
   email: text().max(255).toLowerCase().pipe(z.email()).optional(),
 });
 
-export const createSessionInputSchema = z.object({
-  name: sessionNameSchema,
-  /** A deck of `decks.list` (a built-in one or the actor's own); without it, the seed's deck. */
-  deckId: idSchema.optional(),
-});
+export const createSessionInputSchema = z
+  .object({
+    name: sessionNameSchema,
+    /** A built-in deck; or `deckId`; with neither, the seed's deck. */
+    deckKey: builtinDeckKeySchema.optional(),
+    /** One of the actor's own decks (`decks.list`), or the deck of a session the actor takes part in. */
+    deckId: idSchema.optional(),
+  })
+  .refine((input) => input.deckKey === undefined || input.deckId === undefined, {
+    message: 'give a deckKey or a deckId, not both',
+    path: ['deckId'],
+  });
 export const renameSessionInputSchema = z.object({ sessionId: idSchema, name: sessionNameSchema });
 /** For the operations that only name a session: get, pause, resume, complete. */
 export const sessionIdInputSchema = z.object({ sessionId: idSchema });
@@ -159,7 +223,7 @@ export const createDeckInputSchema = z.object({
 export const deckIdInputSchema = z.object({ deckId: idSchema });
 export const listDecksInputSchema = z.object({
   limit: pageLimit(50),
-  /** The `nextCursor` of the page before: built-in decks first, then the actor's, by id. */
+  /** The `nextCursor` of the page before: the built-in decks on the first page, then the actor's own, by id. */
   cursor: keysetCursor(z.tuple([idSchema])).optional(),
 });
 
@@ -198,13 +262,13 @@ export const userSchema = z.object({
 
 export const deckCardSchema = z.object({ card: z.string(), value: z.number().nullable() });
 export const deckSchema = z.object({
-  /** Null for the seed's deck, which is no row. */
+  /** Null for the seed's deck and the built-in ones as `decks.list` shows them, which are no rows. */
   id: idSchema.nullable(),
-  /** `standard` (the seed's) or a built-in deck's: `fibonacci`, `tshirt`, `powers_of_two`; null for a user's own. */
+  /** `standard` (the seed's) or a built-in deck's (`fibonacci`, `tshirt`, `powers_of_two`); null for a user's own. */
   key: z.string().nullable(),
   name: z.string(),
   scale: deckScaleSchema,
-  /** Who made it; null for the built-in decks. */
+  /** Whose it is (a session's copy of a built-in deck is its facilitator's); null for the built-in decks. */
   ownerId: idSchema.nullable(),
   /** In deck order. */
   cards: z.array(deckCardSchema).max(MAX_DECK_CARDS),

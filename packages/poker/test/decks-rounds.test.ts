@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { PokerActor } from '../src/actor.ts';
 import { pokerModule } from '../src/module.ts';
 import {
+  type BuiltinDeckKey,
   createDeckInputSchema,
   exportSessionInputSchema,
   listDecksInputSchema,
@@ -42,21 +43,13 @@ const postgres = useSqlClient(test);
 
 type TestUser = Awaited<ReturnType<typeof newUser>>;
 
-async function builtinDeckId(key: string): Promise<number> {
-  const { rows } = await postgres.client.query<{ id: number }>(
-    'select id from poker.decks where builtin_key = $1',
-    [key],
-  );
-  return rows[0]!.id;
-}
-
-/** A session of `facilitator` (on `deckId`, or the seed's deck) with voters ann and bob, spectator sam. */
-async function session(deckId?: number) {
+/** A session of `facilitator` (on a built-in deck, or the seed's) with voters ann and bob, spectator sam. */
+async function session(deckKey?: BuiltinDeckKey) {
   const [facilitator, ann, bob, sam] = (await Promise.all(
     ['Fran', 'Ann', 'Bob', 'Sam'].map((name) => newUser(test.db, name)),
   )) as [TestUser, TestUser, TestUser, TestUser];
   const created = await asActor(test.db, facilitator.actor, (em, actor) =>
-    createSession(em, actor, { name: 'Sprint', ...(deckId === undefined ? {} : { deckId }) }),
+    createSession(em, actor, { name: 'Sprint', ...(deckKey === undefined ? {} : { deckKey }) }),
   );
   for (const [user, role] of [
     [ann, 'voter'],
@@ -119,13 +112,22 @@ async function untilLockWaits(count: number): Promise<void> {
 
 describe('decks', () => {
   it('a session on the T-shirt deck takes sizes, refuses numbers (service and database), and has no average', async () => {
-    const tshirt = await builtinDeckId('tshirt');
-    const { session: created, story, facilitator, ann, bob } = await session(tshirt);
-    expect(created.deckId).toBe(tshirt);
+    const { session: created, story, facilitator, ann, bob } = await session('tshirt');
     const detail = await asActor(test.db, ann.actor, (em, actor) =>
       getSession(em, actor, { sessionId: created.id }),
     );
+    // The facilitator's copy of the built-in deck, used again by their next session.
+    expect(detail.deck).toMatchObject({
+      id: created.deckId,
+      key: 'tshirt',
+      ownerId: facilitator.id,
+      scale: 'ordinal',
+    });
     expect(detail.deck.cards.map((card) => card.card)).toEqual(['XS', 'S', 'M', 'L', 'XL', 'XXL', '?']);
+    const again = await asActor(test.db, facilitator.actor, (em, actor) =>
+      createSession(em, actor, { name: 'Next sprint', deckKey: 'tshirt' }),
+    );
+    expect(again.deckId).toBe(created.deckId);
     await start(facilitator.actor, story.id);
     const refused = await expectHuddleError(vote(ann.actor, story.id, '5'), InvalidInputError);
     expect(refused.message).toMatch(/^points: "5" is not a card of session \d+'s deck/);
@@ -152,6 +154,43 @@ describe('decks', () => {
       completeStory(em, actor, { storyId: story.id, finalPoints: 'XL' }),
     );
     expect(completed.finalPoints).toBe('XL');
+  });
+
+  it('a request’s own SQL cannot put a card outside the session’s deck, nor name another deck (triggers)', async () => {
+    const { story, next, facilitator, ann } = await session('tshirt');
+    await start(facilitator.actor, story.id);
+    const asAnn = (sql: string, params: unknown[]) =>
+      asActor(test.db, ann.actor, (em) => em.execute(sql, params));
+    const offDeck = await expectHuddleError(
+      asAnn('insert into poker.votes (story_id, user_id, points) values (?, ?, ?)', [story.id, ann.id, '5']),
+      InvalidInputError,
+    );
+    expect(offDeck.constraint.constraint).toBe('votes_points_in_deck');
+    // A deck_id sent along is replaced by the session's: the T-shirt deck's rule holds.
+    const forged = await expectHuddleError(
+      asAnn('insert into poker.votes (story_id, user_id, points, deck_id) values (?, ?, ?, null)', [
+        story.id,
+        ann.id,
+        '8',
+      ]),
+      InvalidInputError,
+    );
+    expect(forged.constraint.constraint).toBe('votes_points_in_deck');
+    const estimate = await expectHuddleError(
+      asActor(test.db, facilitator.actor, (em) =>
+        em.execute(`update poker.stories set final_points = '13' where id = ?`, [next.id]),
+      ),
+      InvalidInputError,
+    );
+    expect(estimate.constraint.constraint).toBe('stories_final_points_in_deck');
+    const seedDeck = await session();
+    const four = await expectHuddleError(
+      asActor(test.db, seedDeck.facilitator.actor, (em) =>
+        em.execute(`update poker.stories set final_points = '4' where id = ?`, [seedDeck.story.id]),
+      ),
+      InvalidInputError,
+    );
+    expect(four.constraint.constraint).toBe('stories_final_points_in_deck');
   });
 
   it('the seed’s deck stays the default: a vote of 4 is refused', async () => {

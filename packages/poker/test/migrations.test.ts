@@ -96,7 +96,7 @@ describe('poker migrations', () => {
         'check_status',
         'check_story_status',
         'check_points_format',
-        'decks_builtin_or_owned_check',
+        'decks_owner_id_builtin_key_unique',
         'deck_cards_position_check',
         'votes_story_id_user_id_unique',
         'session_participants_session_id_user_id_unique',

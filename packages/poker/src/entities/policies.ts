@@ -29,6 +29,13 @@ export function readOnlySelectAll(table: string) {
 }
 
 /**
+ * A trigger's condition: the request role is acting. The deck triggers guard what requests write; the owner
+ * (migrations, seeders, `huddle restore`, jobs) is trusted, as row-level security trusts it — a restore's
+ * load, which drops the indexes while it copies, would otherwise look each row's session up by a scan.
+ */
+export const requestActs = `(CURRENT_USER = '${POKER_REQUEST_ROLE}'::name)`;
+
+/**
  * Raises a check violation naming `constraint` and the offending `column`, which `@huddle/db` maps like a
  * CHECK constraint's: for the rules a CHECK cannot state because they read another row.
  */

@@ -1,6 +1,6 @@
 import { checkIn, createdAt, defineEntity, p, sqlStringList, timestamptz } from '@huddle/db';
 import { POINT_VALUES, STORY_STATUSES, type StoryStatus } from '../schemas.ts';
-import { raiseCheckViolation } from './policies.ts';
+import { raiseCheckViolation, requestActs } from './policies.ts';
 import { PokerSession } from './session.ts';
 import { PokerVote } from './vote.ts';
 
@@ -48,7 +48,7 @@ const PokerStorySchema = defineEntity({
       name: 'final_points_in_deck',
       timing: 'before',
       events: ['insert', 'update'],
-      when: '(new.final_points IS NOT NULL)',
+      when: `((new.final_points IS NOT NULL) AND ${requestActs})`,
       body: `if not coalesce((select case when s.deck_id is null then new.final_points in (${sqlStringList(POINT_VALUES)}) else exists (select 1 from poker.deck_cards c where c.deck_id = s.deck_id and c.card = new.final_points) end from poker.sessions s where s.id = new.session_id), true) then ${raiseCheckViolation("finalPoints: % is not a card of session %''s deck", 'new.final_points, new.session_id', 'stories_final_points_in_deck', 'stories', 'final_points')} end if; return new;`,
     },
   ],

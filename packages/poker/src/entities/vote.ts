@@ -1,6 +1,6 @@
 import { createdAt, defineEntity, p, sqlStringList } from '@huddle/db';
 import { POINT_VALUES } from '../schemas.ts';
-import { raiseCheckViolation } from './policies.ts';
+import { raiseCheckViolation, requestActs } from './policies.ts';
 import { PokerStory } from './story.ts';
 import { PokerUser } from './user.ts';
 
@@ -15,7 +15,7 @@ const PokerVoteSchema = defineEntity({
     points: p.string().length(10),
     createdAt: createdAt(),
     /**
-     * The deck of the story's session, copied by trigger `points_in_deck` (whatever a writer sends); null: the
+     * The deck of the story's session, copied by trigger `points_in_deck` (whatever a request sends); null: the
      * seed's deck, whose rule `check_points_format` then holds the vote to.
      */
     deckId: p.integer().nullable(),
@@ -32,6 +32,7 @@ const PokerVoteSchema = defineEntity({
       name: 'points_in_deck',
       timing: 'before',
       events: ['insert', 'update'],
+      when: requestActs,
       body: `new.deck_id := (select s.deck_id from poker.stories st join poker.sessions s on s.id = st.session_id where st.id = new.story_id); if new.deck_id is not null and not exists (select 1 from poker.deck_cards c where c.deck_id = new.deck_id and c.card = new.points) then ${raiseCheckViolation("points: % is not a card of this session''s deck", 'new.points', 'votes_points_in_deck', 'votes', 'points')} end if; return new;`,
     },
   ],

@@ -16,61 +16,10 @@ const TRIGGERS = [
   ['votes', 'points_in_deck'],
 ] as const;
 
-/** The built-in decks, in deck order: [key, name, scale, cards as [card, value]]. */
-const BUILTIN_DECKS = [
-  [
-    'fibonacci',
-    'Modified Fibonacci',
-    'numeric',
-    [
-      ['0', 0],
-      ['½', 0.5],
-      ['1', 1],
-      ['2', 2],
-      ['3', 3],
-      ['5', 5],
-      ['8', 8],
-      ['13', 13],
-      ['20', 20],
-      ['40', 40],
-      ['100', 100],
-      ['?', null],
-    ],
-  ],
-  [
-    'tshirt',
-    'T-shirt sizes',
-    'ordinal',
-    [
-      ['XS', 1],
-      ['S', 2],
-      ['M', 3],
-      ['L', 4],
-      ['XL', 5],
-      ['XXL', 6],
-      ['?', null],
-    ],
-  ],
-  [
-    'powers_of_two',
-    'Powers of two',
-    'numeric',
-    [
-      ['1', 1],
-      ['2', 2],
-      ['4', 4],
-      ['8', 8],
-      ['16', 16],
-      ['32', 32],
-      ['64', 64],
-      ['?', null],
-    ],
-  ],
-] as const;
-
 /**
- * Decks, voting timers, rounds and participant changes (issue 25), additively: `decks` and `deck_cards` (built
- * in, or a user's own, behind row-level security), `sessions.deck_id` (null: the seed's deck), the rule that a
+ * Decks, voting timers, rounds and participant changes (issue 25), additively: `decks` and `deck_cards` (a user's
+ * own, or their copy of a built-in deck, behind row-level security; no rows: a restore needs a new database
+ * empty), `sessions.deck_id` (null: the seed's deck), the rule that a
  * vote or an estimate is a card of its session's deck (triggers), `stories.voting_deadline` and `round`,
  * `past_votes` for the rounds before a re-vote, and DELETE on session_participants for removing a participant.
  * `check_points_format` keeps the seed's list for every vote on the seed's deck (`deck_id is null`, which
@@ -79,12 +28,11 @@ const BUILTIN_DECKS = [
 export class Migration20261206120000PokerDecksAndRounds extends Migration {
   override up(): void {
     this.addSql(
-      `create table "poker"."decks" ("id" serial primary key, "name" varchar(50) not null, "scale" varchar(10) not null default 'numeric', "builtin_key" varchar(20) null, "owner_id" int null, "created_at" timestamptz not null default current_timestamp);`,
+      `create table "poker"."decks" ("id" serial primary key, "name" varchar(50) not null, "scale" varchar(10) not null default 'numeric', "builtin_key" varchar(20) null, "owner_id" int not null, "created_at" timestamptz not null default current_timestamp);`,
     );
     this.addSql(
-      `alter table "poker"."decks" add constraint "decks_builtin_key_unique" unique ("builtin_key");`,
+      `alter table "poker"."decks" add constraint "decks_owner_id_builtin_key_unique" unique ("owner_id", "builtin_key");`,
     );
-    this.addSql(`create index "decks_owner_id_index" on "poker"."decks" ("owner_id");`);
     this.addSql(
       `create table "poker"."past_votes" ("id" serial primary key, "story_id" int not null, "round" int not null, "user_id" int not null, "points" varchar(10) not null, "cast_at" timestamptz not null);`,
     );
@@ -133,7 +81,7 @@ when ((old.facilitator_id IS DISTINCT FROM new.facilitator_id)) execute function
     );
     this.addSql(
       `create trigger "final_points_in_deck" BEFORE INSERT OR UPDATE on "poker"."stories" for each ROW
-when ((new.final_points IS NOT NULL)) execute function "poker"."stories_final_points_in_deck_fn"();`,
+when (((new.final_points IS NOT NULL) AND (CURRENT_USER = 'huddle_poker_request'::name))) execute function "poker"."stories_final_points_in_deck_fn"();`,
     );
     this.addSql(`alter table "poker"."votes" drop constraint "check_points_format";`);
     this.addSql(`alter table "poker"."votes" add "deck_id" int null;`);
@@ -144,7 +92,8 @@ when ((new.final_points IS NOT NULL)) execute function "poker"."stories_final_po
       `create or replace function "poker"."votes_points_in_deck_fn"() returns trigger as $$ begin new.deck_id := (select s.deck_id from poker.stories st join poker.sessions s on s.id = st.session_id where st.id = new.story_id); if new.deck_id is not null and not exists (select 1 from poker.deck_cards c where c.deck_id = new.deck_id and c.card = new.points) then raise exception 'points: % is not a card of this session''s deck', new.points using errcode = 'check_violation', constraint = 'votes_points_in_deck', schema = 'poker', table = 'votes', column = 'points'; end if; return new; end; $$ language plpgsql;`,
     );
     this.addSql(
-      `create trigger "points_in_deck" BEFORE INSERT OR UPDATE on "poker"."votes" for each ROW execute function "poker"."votes_points_in_deck_fn"();`,
+      `create trigger "points_in_deck" BEFORE INSERT OR UPDATE on "poker"."votes" for each ROW
+when ((CURRENT_USER = 'huddle_poker_request'::name)) execute function "poker"."votes_points_in_deck_fn"();`,
     );
     this.addSql(
       `alter table "poker"."decks" add constraint "decks_owner_id_foreign" foreign key ("owner_id") references "poker"."users" ("id") on delete cascade;`,
@@ -152,12 +101,9 @@ when ((new.final_points IS NOT NULL)) execute function "poker"."stories_final_po
     this.addSql(
       `alter table "poker"."decks" add constraint "decks_scale_check" check (scale in ('numeric', 'ordinal'));`,
     );
-    this.addSql(
-      `alter table "poker"."decks" add constraint "decks_builtin_or_owned_check" check ((builtin_key is null) <> (owner_id is null));`,
-    );
     this.addSql(`alter table "poker"."decks" enable row level security;`);
     this.addSql(
-      `create policy "decks_select" on "poker"."decks" for select to "huddle_poker_request" using (((builtin_key IS NOT NULL) OR (owner_id = ( SELECT (NULLIF(current_setting('app.user_id'::text, true), ''::text))::integer AS user_id)) OR (EXISTS ( SELECT 1
+      `create policy "decks_select" on "poker"."decks" for select to "huddle_poker_request" using (((owner_id = ( SELECT (NULLIF(current_setting('app.user_id'::text, true), ''::text))::integer AS user_id)) OR (EXISTS ( SELECT 1
 FROM (poker.sessions s
 JOIN poker.session_participants sp ON ((sp.session_id = s.id)))
 WHERE ((s.deck_id = decks.id) AND (sp.user_id = ( SELECT (NULLIF(current_setting('app.user_id'::text, true), ''::text))::integer AS user_id)))))));`,
@@ -206,15 +152,6 @@ WHERE ((d.id = deck_cards.deck_id) AND (d.owner_id = ( SELECT (NULLIF(current_se
     for (const [table, trigger] of TRIGGERS) this.addSql(fixTriggerSearchPath('poker', table, trigger));
     for (const sql of grantRequestAccess(POKER_REQUEST_ROLE, 'poker', PRIVILEGES)) this.addSql(sql);
     this.addSql(`grant delete on "poker"."session_participants" to "${POKER_REQUEST_ROLE}";`);
-    for (const [key, name, scale, cards] of BUILTIN_DECKS) {
-      this.addSql(
-        `insert into "poker"."decks" ("name", "scale", "builtin_key") values ('${name}', '${scale}', '${key}');`,
-      );
-      const rows = cards.map(([card, value], index) => `(${index + 1}, '${card}', ${value ?? 'null'})`);
-      this.addSql(
-        `insert into "poker"."deck_cards" ("deck_id", "position", "card", "value") select d.id, c.position, c.card, c.value from "poker"."decks" d, (values ${rows.join(', ')}) as c(position, card, value) where d."builtin_key" = '${key}';`,
-      );
-    }
   }
 
   // The seed's rules come back, so what only another deck allows goes: its votes and estimates.

@@ -35,7 +35,7 @@ import {
   type SetSpectatorInput,
 } from '../schemas.ts';
 import { lockSession, requireFacilitator, requireSessionOpen, requireSessionStatus } from './access.ts';
-import { findDeck } from './decks.ts';
+import { builtinDeckCopy, findDeck } from './decks.ts';
 import {
   participantColumns,
   sessionColumns,
@@ -47,18 +47,20 @@ import {
 import { revealWhenAllVoted } from './votes.ts';
 
 /**
- * Creates a session facilitated by the actor, who also joins it as a voter, on the deck chosen (one the
- * actor may see: built in, their own, or one of a session they take part in) or the seed's.
+ * Creates a session facilitated by the actor, who also joins it as a voter, on the deck chosen — a built-in
+ * one (`deckKey`: the actor's copy of it), or one the actor may see (`deckId`: their own, or the deck of a
+ * session they take part in) — or the seed's.
  */
 export async function createSession(
   em: EntityManager,
   actor: PokerActor,
   input: CreateSessionInput,
 ): Promise<Session> {
-  const { name, deckId } = input;
+  const { name, deckKey, deckId } = input;
   const { userId } = actor;
   if (deckId !== undefined) await findDeck(em, deckId);
-  const session = em.create(PokerSession, { name, facilitator: userId, deck: deckId ?? null });
+  const deck = deckKey === undefined ? (deckId ?? null) : await builtinDeckCopy(em, actor, deckKey);
+  const session = em.create(PokerSession, { name, facilitator: userId, deck });
   em.create(PokerSessionParticipant, { session, user: userId });
   await em.flush();
   await publish(em, POKER_EVENTS_CHANNEL, {
