@@ -5,16 +5,19 @@ import type pg from 'pg';
  * has when it uses the procedure measured, with a row for each of the `clients` callers.
  */
 
-/** A session with a story being voted on and `clients` voters. */
+/**
+ * A session with a story being voted on, `clients` voters and one more participant who never votes, so the
+ * last vote never completes the round (which would reveal it and refuse the votes after).
+ */
 export async function votingSession(
   pool: pg.Pool,
   clients: number,
 ): Promise<{ sessionId: number; storyId: number; voters: number[] }> {
   const users = await pool.query<{ id: number }>(
     "insert into poker.users (name) select 'Voter ' || n from generate_series(1, $1) n returning id",
-    [clients],
+    [clients + 1],
   );
-  const voters = users.rows.map((row) => row.id);
+  const voters = users.rows.map((row) => row.id).slice(0, clients);
   const session = await pool.query<{ id: number }>(
     "insert into poker.sessions (name, facilitator_id) values ('Bench', $1) returning id",
     [voters[0]],
@@ -22,7 +25,7 @@ export async function votingSession(
   const sessionId = session.rows[0]!.id;
   await pool.query(
     'insert into poker.session_participants (session_id, user_id) select $1, unnest($2::int[])',
-    [sessionId, voters],
+    [sessionId, users.rows.map((row) => row.id)],
   );
   const story = await pool.query<{ id: number }>(
     "insert into poker.stories (session_id, title, story_order, status) values ($1, 'Bench story', 1, 'voting') returning id",

@@ -166,7 +166,7 @@ export async function benchApi(
         api: pokerTokens.map((token) => ({ url: castUrl, method: 'POST', token, bodies: votes })),
         raw: (client, iteration) => [
           [
-            'select s.id from poker.sessions s join poker.stories st on st.session_id = s.id where st.id = $1 for share of s',
+            'select s.id from poker.sessions s join poker.stories st on st.session_id = s.id where st.id = $1 for no key update of st for share of s',
             [storyId],
           ],
           [
@@ -183,6 +183,13 @@ export async function benchApi(
               'poker_events',
               JSON.stringify({ type: 'vote_cast', sessionId, storyId, userId: voters[client] }),
             ],
+          ],
+          [
+            `update poker.stories st set revealed_at = now() where st.id = $1 and st.revealed_at is null
+             and not exists (select 1 from poker.session_participants p where p.session_id = st.session_id
+               and not p.is_spectator and not exists (
+                 select 1 from poker.votes v where v.story_id = st.id and v.user_id = p.user_id))`,
+            [storyId],
           ],
         ],
       },

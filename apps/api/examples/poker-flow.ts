@@ -2,8 +2,8 @@
  * The whole planning-poker flow through the typed client, against a running API:
  *   pnpm start                      (in one terminal)
  *   pnpm example:poker [url]        (in another; url defaults to http://127.0.0.1:4000)
- * Three people join, the facilitator opens a session with two stories, everyone votes on the first, the
- * facilitator reveals and settles it; a subscriber prints the live events as they happen.
+ * Three people join, the facilitator opens a session with two stories, everyone votes on the first (the last
+ * vote reveals the round), the facilitator settles it; a subscriber prints the live events as they happen.
  */
 import { createHuddleClient } from '@huddle/client';
 
@@ -47,7 +47,6 @@ const login = await fay.client.poker.stories.add.mutate({
 await fay.client.poker.stories.add.mutate({ sessionId: session.id, title: 'Export estimates as CSV' });
 await fay.client.poker.stories.startVoting.mutate({ storyId: login.id });
 await fay.client.poker.votes.cast.mutate({ storyId: login.id, points: '5' });
-await ann.client.poker.votes.cast.mutate({ storyId: login.id, points: '8' });
 await bob.client.poker.votes.cast.mutate({ storyId: login.id, points: '5' });
 
 const before = await bob.client.poker.stories.summary.query({ storyId: login.id });
@@ -55,7 +54,8 @@ console.log(
   `before reveal Bob sees: ${JSON.stringify(before.votes.map((vote) => vote.points))}, own ${before.ownPoints}`,
 );
 
-await fay.client.poker.stories.reveal.mutate({ storyId: login.id });
+// Ann's is the last vote missing: it reveals the round (the facilitator could reveal earlier).
+await ann.client.poker.votes.cast.mutate({ storyId: login.id, points: '8' });
 const summary = await bob.client.poker.stories.summary.query({ storyId: login.id });
 console.log(`revealed: ${summary.votes.map((vote) => `${vote.name}=${vote.points}`).join(', ')}`);
 console.log(`statistics: ${JSON.stringify(summary.statistics)}`);

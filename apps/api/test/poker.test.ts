@@ -45,17 +45,23 @@ describe('poker over HTTP with the typed client', () => {
     await facilitator.client.poker.stories.startVoting.mutate({ storyId: login.id });
     await facilitator.client.poker.votes.cast.mutate({ storyId: login.id, points: '5' });
     await ann.client.poker.votes.cast.mutate({ storyId: login.id, points: '8' });
-    await bob.client.poker.votes.cast.mutate({ storyId: login.id, points: '5' });
 
     const hidden = await ann.client.poker.stories.summary.query({ storyId: login.id });
-    expect(hidden.votes.map((vote) => vote.points)).toEqual([null, null, null]);
+    expect(hidden.votes.map((vote) => vote.points)).toEqual([null, null]);
     expect(hidden.ownPoints).toBe('8');
     expect(hidden.statistics).toBeNull();
 
-    await facilitator.client.poker.stories.reveal.mutate({ storyId: login.id });
+    // The last vote reveals the round.
+    await bob.client.poker.votes.cast.mutate({ storyId: login.id, points: '5' });
     const revealed = await bob.client.poker.stories.summary.query({ storyId: login.id });
     expect(revealed.votes.map((vote) => vote.points)).toEqual(['5', '8', '5']);
-    expect(revealed.statistics).toEqual({ average: 6, median: 5, modes: ['5'], unanimous: false });
+    expect(revealed.statistics).toEqual({
+      average: 6,
+      median: 5,
+      modes: ['5'],
+      spread: { lowest: '5', highest: '8', cardsApart: 1 },
+      unanimous: false,
+    });
     expect(revealed.notVoted).toEqual([]);
 
     const completed = await facilitator.client.poker.stories.complete.mutate({
@@ -73,7 +79,7 @@ describe('poker over HTTP with the typed client', () => {
       { type: 'vote_cast', sessionId: session.id, storyId: login.id, userId: facilitator.userId },
       { type: 'vote_cast', sessionId: session.id, storyId: login.id, userId: ann.userId },
       { type: 'vote_cast', sessionId: session.id, storyId: login.id, userId: bob.userId },
-      { type: 'revealed', sessionId: session.id, storyId: login.id },
+      { type: 'revealed', sessionId: session.id, storyId: login.id, reason: 'all_voted' },
       { type: 'story_changed', sessionId: session.id, storyId: login.id, change: 'completed' },
     ]);
 
@@ -84,6 +90,81 @@ describe('poker over HTTP with the typed client', () => {
         [login.id],
       ),
     ).toEqual([{ status: 'completed', final_points: '5', votes: 3 }]);
+  });
+});
+
+describe('poker decks, rounds, participants, export and import over HTTP', () => {
+  it('a T-shirt session: sizes, the automatic reveal, a handover, a spectator, CSV out and in', async () => {
+    const fay = await joined('Faye');
+    const ann = await joined('Anne');
+    const decks = await fay.client.poker.decks.list.query();
+    expect(decks.items.map((deck) => deck.key)).toEqual(['fibonacci', 'tshirt', 'powers_of_two']);
+    const session = await fay.client.poker.sessions.create.mutate({ name: 'Sizes', deckKey: 'tshirt' });
+    await ann.client.poker.sessions.join.mutate({ joinCode: session.joinCode! });
+    const [story] = await fay.client.poker.stories.import.mutate({
+      sessionId: session.id,
+      csv: 'title,description\nCheckout,"pay, ship"\n',
+    });
+    const listener = collect<PokerEvent>((handlers) =>
+      ann.client.poker.events.subscribe({ sessionId: session.id }, handlers),
+    );
+    await listener.ready;
+    const started = await fay.client.poker.stories.startVoting.mutate({
+      storyId: story!.id,
+      votingSeconds: 120,
+    });
+    expect(started.votingDeadline).not.toBeNull();
+    const offDeck = await failure(ann.client.poker.votes.cast.mutate({ storyId: story!.id, points: '5' }));
+    expect(offDeck.data?.code).toBe('BAD_REQUEST');
+    expect(offDeck.data?.field).toBe('points');
+    await fay.client.poker.votes.cast.mutate({ storyId: story!.id, points: 'M' });
+    await ann.client.poker.votes.cast.mutate({ storyId: story!.id, points: 'L' });
+    const events = await Promise.all(Array.from({ length: 4 }, () => listener.next()));
+    expect(events.at(-1)).toEqual({
+      type: 'revealed',
+      sessionId: session.id,
+      storyId: story!.id,
+      reason: 'all_voted',
+    });
+    const summary = await ann.client.poker.stories.summary.query({ storyId: story!.id });
+    expect(summary.statistics).toMatchObject({
+      average: null,
+      median: null,
+      spread: { lowest: 'M', highest: 'L' },
+    });
+
+    await fay.client.poker.sessions.handOver.mutate({ sessionId: session.id, userId: ann.userId });
+    await ann.client.poker.sessions.setSpectator.mutate({
+      sessionId: session.id,
+      userId: fay.userId,
+      spectator: true,
+    });
+    const detail = await fay.client.poker.sessions.get.query({ sessionId: session.id });
+    expect(detail.facilitatorId).toBe(ann.userId);
+    expect(detail.participants.find((participant) => participant.userId === fay.userId)?.isSpectator).toBe(
+      true,
+    );
+    await ann.client.poker.stories.complete.mutate({ storyId: story!.id, finalPoints: 'L' });
+
+    const { csv, nextCursor } = await fay.client.poker.sessions.exportCsv.query({ sessionId: session.id });
+    expect(nextCursor).toBeNull();
+    expect(csv.split('\n')[0]).toBe(
+      'story_id,story_order,title,description,status,final_points,round,user_id,user_name,points',
+    );
+    expect(csv).toContain(`Checkout,"pay, ship",completed,L,1,${ann.userId},Anne,L`);
+
+    const stories = async () =>
+      database.db.orm.em
+        .fork()
+        .execute('select count(*)::int as n from poker.stories where session_id = ?', [session.id]);
+    const before = await stories();
+    const refused = await failure(
+      ann.client.poker.stories.import.mutate({ sessionId: session.id, csv: 'title\nFine\n""\n' }),
+    );
+    expect(refused.data?.code).toBe('BAD_REQUEST');
+    expect(refused.message).toBe('csv: row 3 title: Too small: expected string to have >=1 characters');
+    expect(await stories()).toEqual(before);
+    listener.stop();
   });
 });
 

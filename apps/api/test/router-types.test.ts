@@ -27,7 +27,11 @@ describe('the typed client infers each procedure’s input and output', () => {
       createdAt: string;
       lastActive: string;
     }>();
-    expectTypeOf<RouterInputs['poker']['sessions']['create']>().toEqualTypeOf<{ name: string }>();
+    expectTypeOf<RouterInputs['poker']['sessions']['create']>().toEqualTypeOf<{
+      name: string;
+      deckKey?: 'fibonacci' | 'tshirt' | 'powers_of_two';
+      deckId?: number;
+    }>();
     expectTypeOf<RouterOutputs['poker']['events']>().toEqualTypeOf<
       AsyncIterable<z.output<typeof pokerEventSchema> | SubscribedMessage>
     >();

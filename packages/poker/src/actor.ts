@@ -15,6 +15,8 @@ export const pokerActor: ActorSpec<PokerActor> = {
   load: {
     sql: 'select id from poker.users where id = ?',
     params: (actor) => [actor.userId],
+    // For the row-level-security policies on poker.decks and poker.deck_cards.
+    settings: { 'app.user_id': 'id' },
     confirm(actor, row) {
       if (!row) throw new UnauthorizedError(`subject: poker user ${actor.userId} does not exist`);
       return actor;

@@ -4,43 +4,62 @@ import {
   addStoryInputSchema,
   castVoteInputSchema,
   completeStoryInputSchema,
+  createDeckInputSchema,
   createSessionInputSchema,
+  deckIdInputSchema,
+  deckPageSchema,
+  deckSchema,
   deviceLinkSchema,
   editStoryInputSchema,
+  exportSessionInputSchema,
+  importStoriesInputSchema,
   joinInputSchema,
   joinSessionInputSchema,
+  listDecksInputSchema,
   listMySessionsInputSchema,
+  MAX_IMPORT_ROWS,
   mySessionPageSchema,
   POKER_EVENTS_CHANNEL,
+  participantInputSchema,
   participantSchema,
   pokerEventSchema,
   renameSessionInputSchema,
   reorderStoriesInputSchema,
+  sessionCsvExportSchema,
   sessionDetailSchema,
+  sessionExportSchema,
   sessionIdInputSchema,
   sessionSchema,
+  setSpectatorInputSchema,
+  startRoundInputSchema,
   storyIdInputSchema,
   storySchema,
   storySummarySchema,
   userSchema,
   voteSchema,
 } from './schemas.ts';
+import { createDeck, deleteDeck, listDecks } from './services/decks.ts';
+import { exportSession, exportSessionCsv } from './services/export.ts';
 import {
   completeSession,
   createSession,
   getSession,
+  handOverSession,
   joinSession,
   listMySessions,
   pauseSession,
+  removeParticipant,
   renameSession,
   resumeSession,
   rotateJoinCode,
+  setSpectator,
 } from './services/sessions.ts';
 import {
   addStory,
   completeStory,
   deleteStory,
   editStory,
+  importStories,
   reorderStories,
   startVoting,
 } from './services/stories.ts';
@@ -98,6 +117,47 @@ export const pokerOperations = {
       output: mySessionPageSchema,
       run: listMySessions,
     }),
+    /** The facilitator makes another participant the facilitator. */
+    handOver: operation.mutation({
+      input: participantInputSchema,
+      output: sessionSchema,
+      run: handOverSession,
+    }),
+    /** The facilitator removes a participant (not themselves). */
+    removeParticipant: operation.mutation({
+      input: participantInputSchema,
+      output: participantSchema,
+      run: removeParticipant,
+    }),
+    /** A participant becomes a spectator or a voter again (the facilitator for anyone, anyone for themselves). */
+    setSpectator: operation.mutation({
+      input: setSpectatorInputSchema,
+      output: participantSchema,
+      run: setSpectator,
+    }),
+    /** A page of the session's results: stories, final estimates and every round's votes, as JSON. */
+    export: operation.query({
+      input: exportSessionInputSchema,
+      output: sessionExportSchema,
+      run: exportSession,
+    }),
+    /** The same page as CSV, one line per vote. */
+    exportCsv: operation.query({
+      input: exportSessionInputSchema,
+      output: sessionCsvExportSchema,
+      run: exportSessionCsv,
+    }),
+  },
+
+  decks: {
+    /** The built-in decks and the actor's own (the seed's deck, every session's default, is `sessions.get`'s). */
+    list: operation.query({
+      input: listDecksInputSchema.prefault({}),
+      output: deckPageSchema,
+      run: listDecks,
+    }),
+    create: operation.mutation({ input: createDeckInputSchema, output: deckSchema, run: createDeck }),
+    delete: operation.mutation({ input: deckIdInputSchema, output: deckSchema, run: deleteDeck }),
   },
 
   stories: {
@@ -109,9 +169,15 @@ export const pokerOperations = {
       output: storySchema.array(),
       run: reorderStories,
     }),
-    startVoting: operation.mutation({ input: storyIdInputSchema, output: storySchema, run: startVoting }),
+    startVoting: operation.mutation({ input: startRoundInputSchema, output: storySchema, run: startVoting }),
     reveal: operation.mutation({ input: storyIdInputSchema, output: storySchema, run: revealVotes }),
-    revote: operation.mutation({ input: storyIdInputSchema, output: storySchema, run: revote }),
+    revote: operation.mutation({ input: startRoundInputSchema, output: storySchema, run: revote }),
+    /** Stories from CSV (title, description), all or nothing; a refusal names each wrong row and field. */
+    import: operation.mutation({
+      input: importStoriesInputSchema,
+      output: storySchema.array().max(MAX_IMPORT_ROWS),
+      run: importStories,
+    }),
     complete: operation.mutation({
       input: completeStoryInputSchema,
       output: storySchema,

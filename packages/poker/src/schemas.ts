@@ -17,15 +17,90 @@ import { z } from 'zod';
 
 export const SESSION_STATUSES = ['active', 'completed', 'paused'] as const;
 export const STORY_STATUSES = ['pending', 'voting', 'completed'] as const;
-/** The planning-poker deck; '?' means "can't estimate" and is left out of the numeric statistics. */
+/**
+ * The seed's deck, every session's unless it chooses another (`check_points_format` holds its votes to it);
+ * '?' means "can't estimate" and is left out of the numeric statistics.
+ */
 export const POINT_VALUES = ['1', '2', '3', '5', '8', '13', '21', '?'] as const;
+/** A deck's scale: numeric cards average; ordinal ones (T-shirt sizes) only order, so no average or median. */
+export const DECK_SCALES = ['numeric', 'ordinal'] as const;
+/**
+ * The built-in decks, in deck order, each card with its value (its rank on an ordinal scale; null: no
+ * estimate). No rows: a session created with one uses its facilitator's copy (poker.decks.builtin_key).
+ */
+export const BUILTIN_DECKS = {
+  fibonacci: {
+    name: 'Modified Fibonacci',
+    scale: 'numeric',
+    cards: [
+      ['0', 0],
+      ['½', 0.5],
+      ['1', 1],
+      ['2', 2],
+      ['3', 3],
+      ['5', 5],
+      ['8', 8],
+      ['13', 13],
+      ['20', 20],
+      ['40', 40],
+      ['100', 100],
+      ['?', null],
+    ],
+  },
+  tshirt: {
+    name: 'T-shirt sizes',
+    scale: 'ordinal',
+    cards: [
+      ['XS', 1],
+      ['S', 2],
+      ['M', 3],
+      ['L', 4],
+      ['XL', 5],
+      ['XXL', 6],
+      ['?', null],
+    ],
+  },
+  powers_of_two: {
+    name: 'Powers of two',
+    scale: 'numeric',
+    cards: [
+      ['1', 1],
+      ['2', 2],
+      ['4', 4],
+      ['8', 8],
+      ['16', 16],
+      ['32', 32],
+      ['64', 64],
+      ['?', null],
+    ],
+  },
+} as const;
+/** A deck's card count and a card's length: a card is stored in votes.points, a varchar(10). */
+export const MAX_DECK_CARDS = 30;
+export const MAX_CARD_LENGTH = 10;
+/** Bounds of a voting timer, in seconds. */
+export const MIN_VOTING_SECONDS = 10;
+export const MAX_VOTING_SECONDS = 86_400;
+/** Bounds of a stories import: the CSV's size and its data rows. */
+export const MAX_IMPORT_CSV_LENGTH = 200_000;
+export const MAX_IMPORT_ROWS = 500;
+/** Stories per export page (each with its rounds and votes). */
+export const MAX_EXPORT_STORIES = 100;
 
 export const sessionStatusSchema = z.enum(SESSION_STATUSES);
 export const storyStatusSchema = z.enum(STORY_STATUSES);
 export const pointValueSchema = z.enum(POINT_VALUES);
+export const deckScaleSchema = z.enum(DECK_SCALES);
+export const builtinDeckKeySchema = z.enum([
+  'fibonacci',
+  'tshirt',
+  'powers_of_two',
+] as const satisfies readonly (keyof typeof BUILTIN_DECKS)[]);
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 export type StoryStatus = z.infer<typeof storyStatusSchema>;
 export type PointValue = z.infer<typeof pointValueSchema>;
+export type DeckScale = z.infer<typeof deckScaleSchema>;
+export type BuiltinDeckKey = z.infer<typeof builtinDeckKeySchema>;
 
 const idSchema = serialId();
 const timestampSchema = isoTimestamp();
@@ -37,6 +112,11 @@ const userNameSchema = text().trim().min(1).max(100);
 const sessionNameSchema = text().trim().min(1).max(200);
 const storyTitleSchema = text().trim().min(1).max(500);
 const storyDescriptionSchema = text().max(10_000);
+/** A card as sent: which cards a session accepts depends on its deck (the service and the database check). */
+const cardSchema = text().trim().min(1).max(MAX_CARD_LENGTH);
+const deckNameSchema = text().trim().min(1).max(50);
+/** Seconds from now until the round's votes are revealed whoever has voted. */
+const votingSecondsSchema = z.number().int().min(MIN_VOTING_SECONDS).max(MAX_VOTING_SECONDS);
 
 // ---------------------------------------------------------------------------------------------- inputs
 
@@ -56,7 +136,18 @@ export const joinInputSchema = z
     error: 'is required with deviceLink: the email of the player the link was made for',
   });
 
-export const createSessionInputSchema = z.object({ name: sessionNameSchema });
+export const createSessionInputSchema = z
+  .object({
+    name: sessionNameSchema,
+    /** A built-in deck; or `deckId`; with neither, the seed's deck. */
+    deckKey: builtinDeckKeySchema.optional(),
+    /** One of the actor's own decks (`decks.list`), or the deck of a session the actor takes part in. */
+    deckId: idSchema.optional(),
+  })
+  .refine((input) => input.deckKey === undefined || input.deckId === undefined, {
+    message: 'give a deckKey or a deckId, not both',
+    path: ['deckId'],
+  });
 export const renameSessionInputSchema = z.object({ sessionId: idSchema, name: sessionNameSchema });
 /** For the operations that only name a session: get, pause, resume, complete. */
 export const sessionIdInputSchema = z.object({ sessionId: idSchema });
@@ -68,6 +159,15 @@ export const joinCodeSchema = z
 export const joinSessionInputSchema = z.object({
   joinCode: joinCodeSchema,
   role: participantRoleSchema.default('voter'),
+});
+/** For the facilitator's changes to one participant: hand over, remove. */
+export const participantInputSchema = z.object({ sessionId: idSchema, userId: idSchema });
+export const setSpectatorInputSchema = participantInputSchema.extend({ spectator: z.boolean() });
+export const exportSessionInputSchema = z.object({
+  sessionId: idSchema,
+  limit: z.number().int().min(1).max(MAX_EXPORT_STORIES).default(MAX_EXPORT_STORIES),
+  /** The `nextCursor` of the page before: stories in story order. */
+  cursor: keysetCursor(z.tuple([z.number().int(), idSchema])).optional(),
 });
 export const listMySessionsInputSchema = z.object({
   status: sessionStatusSchema.optional(),
@@ -101,8 +201,49 @@ export const reorderStoriesInputSchema = z.object({
     .max(10_000)
     .refine((ids) => new Set(ids).size === ids.length, { message: 'must not list a story twice' }),
 });
-export const completeStoryInputSchema = z.object({ storyId: idSchema, finalPoints: pointValueSchema });
-export const castVoteInputSchema = z.object({ storyId: idSchema, points: pointValueSchema });
+/** Starting a round (voting or re-vote), optionally with a timer. */
+export const startRoundInputSchema = z.object({
+  storyId: idSchema,
+  votingSeconds: votingSecondsSchema.optional(),
+});
+export const completeStoryInputSchema = z.object({ storyId: idSchema, finalPoints: cardSchema });
+export const castVoteInputSchema = z.object({ storyId: idSchema, points: cardSchema });
+export const importStoriesInputSchema = z.object({
+  sessionId: idSchema,
+  /** A header row naming `title` (required) and `description` (optional), then one story per row. */
+  csv: text().min(1).max(MAX_IMPORT_CSV_LENGTH),
+});
+
+/** One row of an imported CSV, by its header's column names. */
+export const importedStoryRowSchema = z.object({
+  title: storyTitleSchema,
+  description: storyDescriptionSchema.optional(),
+});
+export type ImportedStoryRow = z.output<typeof importedStoryRowSchema>;
+
+export const deckCardInputSchema = z.object({
+  card: cardSchema,
+  /** The card's number on a numeric scale, its rank on an ordinal one; none for a card that is no estimate ('?'). */
+  value: z.number().finite().min(-1_000_000).max(1_000_000).nullable().default(null),
+});
+export const createDeckInputSchema = z.object({
+  name: deckNameSchema,
+  scale: deckScaleSchema,
+  /** In the order they are shown. */
+  cards: z
+    .array(deckCardInputSchema)
+    .min(2)
+    .max(MAX_DECK_CARDS)
+    .refine((cards) => new Set(cards.map((card) => card.card)).size === cards.length, {
+      message: 'must not list a card twice',
+    }),
+});
+export const deckIdInputSchema = z.object({ deckId: idSchema });
+export const listDecksInputSchema = z.object({
+  limit: pageLimit(50),
+  /** The `nextCursor` of the page before: the built-in decks on the first page, then the actor's own, by id. */
+  cursor: keysetCursor(z.tuple([idSchema])).optional(),
+});
 
 export type JoinInput = z.output<typeof joinInputSchema>;
 export type CreateSessionInput = z.output<typeof createSessionInputSchema>;
@@ -118,6 +259,14 @@ export type StoryIdInput = z.output<typeof storyIdInputSchema>;
 export type ReorderStoriesInput = z.output<typeof reorderStoriesInputSchema>;
 export type CompleteStoryInput = z.output<typeof completeStoryInputSchema>;
 export type CastVoteInput = z.output<typeof castVoteInputSchema>;
+export type ParticipantInput = z.output<typeof participantInputSchema>;
+export type SetSpectatorInput = z.output<typeof setSpectatorInputSchema>;
+export type ExportSessionInput = z.output<typeof exportSessionInputSchema>;
+export type StartRoundInput = z.output<typeof startRoundInputSchema>;
+export type ImportStoriesInput = z.output<typeof importStoriesInputSchema>;
+export type CreateDeckInput = z.output<typeof createDeckInputSchema>;
+export type DeckIdInput = z.output<typeof deckIdInputSchema>;
+export type ListDecksInput = z.output<typeof listDecksInputSchema>;
 
 // --------------------------------------------------------------------------------------------- outputs
 
@@ -132,12 +281,28 @@ export const userSchema = z.object({
 /** A device link: `code` is shown this once (only its hash is stored); type it into `poker.join` elsewhere. */
 export const deviceLinkSchema = z.object({ code: z.string(), expiresAt: timestampSchema });
 export type DeviceLink = z.infer<typeof deviceLinkSchema>;
+export const deckCardSchema = z.object({ card: z.string(), value: z.number().nullable() });
+export const deckSchema = z.object({
+  /** Null for the seed's deck and the built-in ones as `decks.list` shows them, which are no rows. */
+  id: idSchema.nullable(),
+  /** `standard` (the seed's) or a built-in deck's (`fibonacci`, `tshirt`, `powers_of_two`); null for a user's own. */
+  key: z.string().nullable(),
+  name: z.string(),
+  scale: deckScaleSchema,
+  /** Whose it is (a session's copy of a built-in deck is its facilitator's); null for the built-in decks. */
+  ownerId: idSchema.nullable(),
+  /** In deck order. */
+  cards: z.array(deckCardSchema).max(MAX_DECK_CARDS),
+});
+export const deckPageSchema = pageOf(deckSchema);
 
 export const sessionSchema = z.object({
   id: idSchema,
   name: z.string(),
   facilitatorId: idSchema,
   status: sessionStatusSchema,
+  /** Its deck (`decks.list`); null: the seed's deck. */
+  deckId: idSchema.nullable(),
   /** The code that lets people join: shown to the facilitator only, null for everyone else. */
   joinCode: joinCodeSchema.nullable(),
   createdAt: timestampSchema,
@@ -166,12 +331,18 @@ export const storySchema = z.object({
   description: z.string().nullable(),
   storyOrder: z.number().int(),
   status: storyStatusSchema,
-  finalPoints: pointValueSchema.nullable(),
+  finalPoints: z.string().nullable(),
   revealedAt: timestampSchema.nullable(),
+  /** When the round's votes are revealed whoever has voted; null without a timer. */
+  votingDeadline: timestampSchema.nullable(),
+  /** The voting round, from 1; a re-vote starts the next. */
+  round: z.number().int(),
   createdAt: timestampSchema,
 });
 
 export const sessionDetailSchema = sessionSchema.extend({
+  /** The cards its votes may show. */
+  deck: deckSchema,
   /** In story order. */
   stories: z.array(storySchema),
   /** In joining order. */
@@ -182,17 +353,25 @@ export const sessionDetailSchema = sessionSchema.extend({
 export const voteSchema = z.object({
   storyId: idSchema,
   userId: idSchema,
-  points: pointValueSchema,
+  points: z.string(),
   createdAt: timestampSchema,
 });
 
 export const voteStatisticsSchema = z.object({
-  /** Mean of the numeric votes, rounded to two decimals; null when every vote is '?'. */
+  /**
+   * Mean of the estimates (cards with a value), rounded to two decimals; null when none is one ('?') and on
+   * an ordinal deck, whose values only rank.
+   */
   average: z.number().nullable(),
-  /** Median of the numeric votes; null when every vote is '?'. */
+  /** Median of the estimates; null when none is one and on an ordinal deck. */
   median: z.number().nullable(),
   /** The most frequent card(s), '?' included, in deck order; several when tied, none without votes. */
-  modes: z.array(pointValueSchema),
+  modes: z.array(z.string()),
+  /**
+   * How far the estimates lie apart: the lowest and the highest card and how many places apart they are in
+   * the deck (0 when all agree); null without estimates.
+   */
+  spread: z.object({ lowest: z.string(), highest: z.string(), cardsApart: z.number().int() }).nullable(),
   /** True when at least one vote was cast and every vote shows the same card. */
   unanimous: z.boolean(),
 });
@@ -202,17 +381,49 @@ export const storySummarySchema = z.object({
   sessionId: idSchema,
   status: storyStatusSchema,
   revealedAt: timestampSchema.nullable(),
-  finalPoints: pointValueSchema.nullable(),
-  /** Who voted, in voting order; `points` is null until the facilitator reveals. */
-  votes: z.array(z.object({ userId: idSchema, name: z.string(), points: pointValueSchema.nullable() })),
+  finalPoints: z.string().nullable(),
+  votingDeadline: timestampSchema.nullable(),
+  round: z.number().int(),
+  /** Who voted, in voting order; `points` is null until the votes are revealed. */
+  votes: z.array(z.object({ userId: idSchema, name: z.string(), points: z.string().nullable() })),
   /** The actor's own vote, which the actor may always see; null when the actor has not voted. */
-  ownPoints: pointValueSchema.nullable(),
+  ownPoints: z.string().nullable(),
   /** Null until the facilitator reveals: the statistics would give the values away. */
   statistics: voteStatisticsSchema.nullable(),
   /** Voting participants (not spectators) without a vote on this story. */
   notVoted: z.array(z.object({ userId: idSchema, name: z.string() })),
 });
 
+/** One voting round of an exported story; `points` null while the round is not revealed. */
+export const exportedRoundSchema = z.object({
+  round: z.number().int(),
+  votes: z.array(z.object({ userId: idSchema, name: z.string(), points: z.string().nullable() })),
+});
+export const exportedStorySchema = z.object({
+  id: idSchema,
+  storyOrder: z.number().int(),
+  title: z.string(),
+  description: z.string().nullable(),
+  status: storyStatusSchema,
+  finalPoints: z.string().nullable(),
+  /** Oldest first; the last is the current round. */
+  rounds: z.array(exportedRoundSchema),
+});
+/** A page of a session's results (stories in story order), with the session and its deck on every page. */
+export const sessionExportSchema = z.object({
+  session: z.object({ id: idSchema, name: z.string(), status: sessionStatusSchema }),
+  deck: deckSchema,
+  stories: z.array(exportedStorySchema).max(MAX_EXPORT_STORIES),
+  nextCursor: z.string().nullable(),
+});
+/** The same page as CSV: a header, then one line per vote (a story without votes has one line of its own). */
+export const sessionCsvExportSchema = z.object({ csv: z.string(), nextCursor: z.string().nullable() });
+
+export type Deck = z.infer<typeof deckSchema>;
+export type DeckCard = z.infer<typeof deckCardSchema>;
+export type DeckPage = z.infer<typeof deckPageSchema>;
+export type SessionExport = z.infer<typeof sessionExportSchema>;
+export type SessionCsvExport = z.infer<typeof sessionCsvExportSchema>;
 export type User = z.infer<typeof userSchema>;
 export type Session = z.infer<typeof sessionSchema>;
 export type MySession = z.infer<typeof mySessionSchema>;
@@ -237,17 +448,32 @@ export const storyChangeSchema = z.enum([
   'voting_started',
   'revote',
   'completed',
+  'imported',
 ]);
-export const sessionChangeSchema = z.enum(['created', 'renamed', 'participant_joined']);
+export const sessionChangeSchema = z.enum([
+  'created',
+  'renamed',
+  'participant_joined',
+  'participant_removed',
+  'participant_changed',
+  'facilitator_changed',
+]);
+/** Who revealed a round: its facilitator, the last vote (every voter voted) or its timer. */
+export const revealReasonSchema = z.enum(['facilitator', 'all_voted', 'deadline']);
 
 export const pokerEventSchema = z.discriminatedUnion('type', [
   // Strict: a vote_cast event carrying the card would reveal it before the facilitator does.
   z.strictObject({ type: z.literal('vote_cast'), sessionId: idSchema, storyId: idSchema, userId: idSchema }),
-  z.strictObject({ type: z.literal('revealed'), sessionId: idSchema, storyId: idSchema }),
+  z.strictObject({
+    type: z.literal('revealed'),
+    sessionId: idSchema,
+    storyId: idSchema,
+    reason: revealReasonSchema,
+  }),
   z.strictObject({
     type: z.literal('story_changed'),
     sessionId: idSchema,
-    /** Null only for 'reordered', which concerns every story of the session. */
+    /** Null only for 'reordered' and 'imported', which concern several stories of the session. */
     storyId: idSchema.nullable(),
     change: storyChangeSchema,
   }),
@@ -261,4 +487,5 @@ export const pokerEventSchema = z.discriminatedUnion('type', [
 
 export type StoryChange = z.infer<typeof storyChangeSchema>;
 export type SessionChange = z.infer<typeof sessionChangeSchema>;
+export type RevealReason = z.infer<typeof revealReasonSchema>;
 export type PokerEvent = z.infer<typeof pokerEventSchema>;

@@ -21,7 +21,18 @@ const postgres = useSqlClient(test);
  * Rows the cases refer to: a facilitator (`user`, who also voted and takes part), `otherUser` (nothing yet),
  * `voter` (only voted) and `spectator` (only takes part), a session and its story.
  */
-const ids = { user: 0, otherUser: 0, voter: 0, spectator: 0, session: 0, story: 0 };
+const ids = {
+  user: 0,
+  otherUser: 0,
+  voter: 0,
+  spectator: 0,
+  session: 0,
+  story: 0,
+  /** A T-shirt deck of `user`'s, a session on it (facilitated by `user`) and its story. */
+  tshirt: 0,
+  tshirtSession: 0,
+  tshirtStory: 0,
+};
 
 const probe = sqlProbe(postgres, ids);
 const { insert, count, refusal, withIds } = probe;
@@ -45,6 +56,22 @@ beforeAll(async () => {
     `insert into poker.session_participants (session_id, user_id, is_spectator) values ($1, $2, false), ($1, $3, true)`,
     [ids.session, ids.user, ids.spectator],
   );
+  ids.tshirt = await insert(
+    `insert into poker.decks (name, scale, builtin_key, owner_id) values ('T-shirt sizes', 'ordinal', 'tshirt', $1)`,
+    [ids.user],
+  );
+  await postgres.client.query(
+    `insert into poker.deck_cards (deck_id, position, card, value)
+     values ($1, 1, 'S', 1), ($1, 2, 'M', 2), ($1, 3, 'L', 3), ($1, 4, 'XL', 4), ($1, 5, '?', null)`,
+    [ids.tshirt],
+  );
+  ids.tshirtSession = await insert(
+    `insert into poker.sessions (name, facilitator_id, deck_id) values ('Sizes', $1, $2)`,
+    [ids.user, ids.tshirt],
+  );
+  ids.tshirtStory = await insert(`insert into poker.stories (session_id, title) values ($1, 'Sized story')`, [
+    ids.tshirtSession,
+  ]);
 });
 
 const refusedRows: RefusedRow[] = [
@@ -141,12 +168,6 @@ const refusedRows: RefusedRow[] = [
     code: '23502',
     column: 'story_order',
   },
-  {
-    rule: 'stories stories_final_points_check',
-    sql: `insert into poker.stories (session_id, title, final_points) values ({session}, 'T', '4')`,
-    code: '23514',
-    constraint: 'stories_final_points_check',
-  },
   // votes
   {
     rule: 'votes.points NOT NULL',
@@ -159,6 +180,84 @@ const refusedRows: RefusedRow[] = [
     sql: `insert into poker.votes (story_id, user_id, points) values ({story}, {otherUser}, '4')`,
     code: '23514',
     constraint: 'check_points_format',
+  },
+  {
+    rule: 'stories round >= 1',
+    sql: `update poker.stories set round = 0 where id = {story}`,
+    code: '23514',
+    constraint: 'stories_round_check',
+  },
+  {
+    rule: 'sessions deck_fixed: a session’s deck does not change (trigger)',
+    sql: `update poker.sessions set deck_id = {tshirt} where id = {session}`,
+    code: '23514',
+    constraint: 'sessions_deck_fixed',
+  },
+  {
+    rule: 'sessions facilitator_participates: the facilitator takes part (trigger)',
+    sql: `update poker.sessions set facilitator_id = {otherUser} where id = {session}`,
+    code: '23514',
+    constraint: 'sessions_facilitator_participates',
+  },
+  {
+    rule: 'sessions.deck_id → decks',
+    sql: `insert into poker.sessions (name, facilitator_id, deck_id) values ('D', {user}, 999999)`,
+    code: '23503',
+    constraint: 'sessions_deck_id_foreign',
+  },
+  {
+    rule: 'a deck a session uses cannot be deleted',
+    sql: `delete from poker.decks where id = {tshirt}`,
+    code: '23503',
+    constraint: 'sessions_deck_id_foreign',
+  },
+  {
+    rule: 'decks.owner_id NOT NULL: every deck row is a user’s',
+    sql: `insert into poker.decks (name) values ('Nobody’s')`,
+    code: '23502',
+    column: 'owner_id',
+  },
+  {
+    rule: 'decks UNIQUE (owner_id, builtin_key): one copy of a built-in deck per user',
+    sql: `insert into poker.decks (name, builtin_key, owner_id) values ('Again', 'tshirt', {user})`,
+    code: '23505',
+    constraint: 'decks_owner_id_builtin_key_unique',
+  },
+  {
+    rule: 'decks scale',
+    sql: `insert into poker.decks (name, scale, owner_id) values ('Odd', 'loud', {user})`,
+    code: '23514',
+    constraint: 'decks_scale_check',
+  },
+  {
+    rule: 'deck_cards position bounds the card count',
+    sql: `insert into poker.deck_cards (deck_id, position, card) values ({tshirt}, 31, 'XXXL')`,
+    code: '23514',
+    constraint: 'deck_cards_position_check',
+  },
+  {
+    rule: 'deck_cards card not blank nor padded',
+    sql: `insert into poker.deck_cards (deck_id, position, card) values ({tshirt}, 20, ' XL')`,
+    code: '23514',
+    constraint: 'deck_cards_card_check',
+  },
+  {
+    rule: 'deck_cards UNIQUE (deck_id, card)',
+    sql: `insert into poker.deck_cards (deck_id, position, card) values ({tshirt}, 20, 'XL')`,
+    code: '23505',
+    constraint: 'deck_cards_deck_id_card_unique',
+  },
+  {
+    rule: 'deck_cards UNIQUE (deck_id, position)',
+    sql: `insert into poker.deck_cards (deck_id, position, card) values ({tshirt}, 1, 'XXXL')`,
+    code: '23505',
+    constraint: 'deck_cards_deck_id_position_unique',
+  },
+  {
+    rule: 'past_votes round >= 1',
+    sql: `insert into poker.past_votes (story_id, round, user_id, points, cast_at) values ({story}, 0, {user}, '5', now())`,
+    code: '23514',
+    constraint: 'past_votes_round_check',
   },
   {
     rule: 'votes UNIQUE (story_id, user_id)',
@@ -278,6 +377,31 @@ describe('the database refuses', () => {
       `update poker.stories set status = 'voting' where session_id = ${session} and title = 'B'`,
     );
     expect([error.code, error.constraint]).toEqual(['23505', 'stories_one_voting_per_session']);
+  });
+});
+
+describe('decks', () => {
+  it('hold a vote that names its deck to that deck’s cards, and one without a deck to the seed’s list', async () => {
+    // The owner (seeders, restore) names the deck; a request's is copied from its session (decks-rounds.test.ts).
+    await postgres.client.query(
+      `insert into poker.votes (story_id, user_id, points, deck_id) values ($1, $2, 'XL', $3)`,
+      [ids.tshirtStory, ids.voter, ids.tshirt],
+    );
+    const refused = await refusal(
+      withIds(
+        `insert into poker.votes (story_id, user_id, points) values ({tshirtStory}, {spectator}, 'XL')`,
+      ),
+    );
+    expect(refused.constraint).toBe('check_points_format');
+    await postgres.client.query(`update poker.stories set final_points = 'XL' where id = $1`, [
+      ids.tshirtStory,
+    ]);
+    const { rows } = await postgres.client.query(
+      `select v.deck_id, st.final_points from poker.votes v join poker.stories st on st.id = v.story_id
+       where v.story_id = $1`,
+      [ids.tshirtStory],
+    );
+    expect(rows).toEqual([{ deck_id: ids.tshirt, final_points: 'XL' }]);
   });
 });
 

@@ -11,6 +11,7 @@ const MIGRATIONS = [
   'Migration20261122100000PokerRequestAccess',
   'Migration20261122100100PokerJoinCodes',
   'Migration20261206100000PokerRequestRole',
+  'Migration20261206120000PokerDecksAndRounds',
   'Migration20261206140000PokerDeviceLinks',
 ];
 const database = useTestDatabase([pokerModule], { migrated: false });
@@ -36,6 +37,18 @@ async function privileges(role: string): Promise<string[]> {
 /** Beyond the seed (Migration20261206140000PokerDeviceLinks): the request role's, the reporting role's none. */
 const DEVICE_LINKS_PRIVILEGES = 'device_links: delete,insert,select,update';
 const REQUEST_PRIVILEGES = [
+  'deck_cards: insert,select',
+  'decks: delete,insert,select',
+  'past_votes: insert,select',
+  'session_participants: delete,insert,select,update',
+  'sessions: insert,select,update',
+  'stories: delete,insert,select,update',
+  'users: insert,select,update',
+  'votes: delete,insert,select,update',
+];
+
+/** What the request role had before decks and rounds. */
+const REQUEST_PRIVILEGES_BEFORE_DECKS = [
   'session_participants: insert,select,update',
   'sessions: insert,select,update',
   'stories: delete,insert,select,update',
@@ -60,7 +73,17 @@ describe('poker migrations', () => {
     const names = (pick: (table: (typeof tables)[number]) => { name: string }[]) =>
       tables.flatMap(pick).map((item) => item.name);
     expect(await pokerTables()).toEqual(
-      new Set(['users', 'sessions', 'stories', 'votes', 'session_participants', 'device_links']),
+      new Set([
+        'users',
+        'sessions',
+        'stories',
+        'votes',
+        'session_participants',
+        'decks',
+        'deck_cards',
+        'past_votes',
+        'device_links',
+      ]),
     );
     expect(names((table) => table.indexes)).toEqual(
       expect.arrayContaining([
@@ -77,12 +100,21 @@ describe('poker migrations', () => {
         'check_status',
         'check_story_status',
         'check_points_format',
-        'stories_final_points_check',
+        'decks_owner_id_builtin_key_unique',
+        'deck_cards_position_check',
         'votes_story_id_user_id_unique',
         'session_participants_session_id_user_id_unique',
       ]),
     );
-    expect(names((table) => table.triggers)).toEqual(['touch_updated_at']);
+    expect(new Set(names((table) => table.triggers))).toEqual(
+      new Set([
+        'touch_updated_at',
+        'deck_fixed',
+        'facilitator_participates',
+        'final_points_in_deck',
+        'points_in_deck',
+      ]),
+    );
     const timestampTypes = tables
       .flatMap((table) => table.columns)
       .filter((column) => /_at$|^last_active$/.test(column.name))
@@ -91,7 +123,9 @@ describe('poker migrations', () => {
   });
 
   it('grant poker’s request role only what the services need, and application_user (scrum’s) nothing', async () => {
-    expect(await privileges(POKER_REQUEST_ROLE)).toEqual([DEVICE_LINKS_PRIVILEGES, ...REQUEST_PRIVILEGES]);
+    expect(await privileges(POKER_REQUEST_ROLE)).toEqual(
+      [...REQUEST_PRIVILEGES, DEVICE_LINKS_PRIVILEGES].toSorted(),
+    );
     expect(await privileges('application_user')).toEqual([]);
     expect(await privileges('read_only_user')).toEqual(
       REQUEST_PRIVILEGES.map((grant) => grant.replace(/:.*/, ': select')),
@@ -104,8 +138,12 @@ describe('poker migrations', () => {
     expect(await pokerTables()).not.toContain('device_links');
     expect(await privileges(POKER_REQUEST_ROLE)).toEqual(REQUEST_PRIVILEGES);
     await migrateDown(database.db, { module: 'poker' });
+    expect(await pokerTables()).toEqual(
+      new Set(['users', 'sessions', 'stories', 'votes', 'session_participants']),
+    );
+    await migrateDown(database.db, { module: 'poker' });
     // Before the request role, poker's requests ran as application_user, which had the same privileges.
-    expect(await privileges('application_user')).toEqual(REQUEST_PRIVILEGES);
+    expect(await privileges('application_user')).toEqual(REQUEST_PRIVILEGES_BEFORE_DECKS);
     expect(await privileges(POKER_REQUEST_ROLE)).toEqual([]);
     await migrateDown(database.db, { module: 'poker' });
     await migrateDown(database.db, { module: 'poker' });

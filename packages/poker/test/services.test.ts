@@ -655,30 +655,45 @@ describe('summary', () => {
     const summary = await asActor(test.db, ann.actor, (em, actor) =>
       getStorySummary(em, actor, { storyId: story.id }),
     );
-    expect(summary.statistics).toEqual({ average: 4.33, median: 5, modes: ['5'], unanimous: false });
+    expect(summary.statistics).toEqual({
+      average: 4.33,
+      median: 5,
+      modes: ['5'],
+      spread: { lowest: '3', highest: '5', cardsApart: 1 },
+      unanimous: false,
+    });
     // Sam spectates, so only Di is missing.
     expect(summary.notVoted).toEqual([{ userId: di.id, name: 'Di' }]);
     expect(summary.votes.map((entry) => entry.points)).toEqual(['3', '5', '5', '?']);
   });
 
   it('statistics on edge cases', () => {
-    expect(votingStatistics([])).toEqual({ average: null, median: null, modes: [], unanimous: false });
+    expect(votingStatistics([])).toEqual({
+      average: null,
+      median: null,
+      modes: [],
+      spread: null,
+      unanimous: false,
+    });
     expect(votingStatistics(['?', '?'])).toEqual({
       average: null,
       median: null,
       modes: ['?'],
+      spread: null,
       unanimous: true,
     });
-    expect(votingStatistics(['3', '8'])).toEqual({
+    expect(votingStatistics(['8', '3'])).toEqual({
       average: 5.5,
       median: 5.5,
       modes: ['3', '8'],
+      spread: { lowest: '3', highest: '8', cardsApart: 2 },
       unanimous: false,
     });
     expect(votingStatistics(['13', '13', '13'])).toEqual({
       average: 13,
       median: 13,
       modes: ['13'],
+      spread: { lowest: '13', highest: '13', cardsApart: 0 },
       unanimous: true,
     });
     expect(votingStatistics(['1', '2', '21'])).toMatchObject({ average: 8, median: 2 });
@@ -834,7 +849,7 @@ describe('events', () => {
         })),
         { type: 'story_changed', sessionId, storyId: story.id, change: 'voting_started' },
         { type: 'vote_cast', sessionId, storyId: story.id, userId: ann.id },
-        { type: 'revealed', sessionId, storyId: story.id },
+        { type: 'revealed', sessionId, storyId: story.id, reason: 'facilitator' },
         { type: 'session_status_changed', sessionId, status: 'paused' },
       ];
       await eventually(() => {

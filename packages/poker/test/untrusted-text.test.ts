@@ -104,6 +104,7 @@ describe.each([
     );
     expect(page).toEqual({
       ...created,
+      deck: expect.objectContaining({ key: 'standard' }),
       stories: [story],
       participants: [
         {

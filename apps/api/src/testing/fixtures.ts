@@ -32,7 +32,9 @@ import {
 } from '@huddle/planner';
 import {
   addStory,
+  createDeck,
   createSession,
+  joinSession,
   type PokerActor,
   pokerModule,
   revealVotes,
@@ -136,6 +138,14 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
   { module: 'poker', fields: ['sessionId'], sql: 'select id from poker.sessions order by id' },
   { module: 'poker', fields: ['joinCode'], sql: 'select join_code as id from poker.sessions' },
   { module: 'poker', fields: ['storyId'], sql: 'select id from poker.stories order by id' },
+  // Built-in decks (sessions.create takes them) and the fixtures' own (decks.delete takes those).
+  { module: 'poker', fields: ['deckId'], sql: 'select id from poker.decks order by id' },
+  // Participants other than the facilitator: handOver, removeParticipant and setSpectator take them.
+  {
+    module: 'poker',
+    fields: ['userId'],
+    sql: 'select distinct user_id as id from poker.session_participants where user_id <> 1',
+  },
   { module: 'scrum', fields: ['taskId', 'epicId', 'relatedTaskId'], sql: 'select id from scrum.tasks' },
   { module: 'scrum', fields: ['itemId'], sql: 'select id from scrum.triage_items order by id' },
   { module: 'scrum', fields: ['notificationId'], sql: 'select id from scrum.notifications' },
@@ -175,19 +185,49 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
 
 /**
  * Poker sessions facilitated by the seed's facilitator (poker user 1, the harness's first token), each with a
- * story whose voting round is open (one per session votes at a time), every other one revealed: the states
- * `votes.cast`, `votes.reveal`, `stories.complete` and `stories.revote` need, and for `stories.reorder` the
- * one story each session has (an example: the session and its stories agree).
+ * story whose voting round is open (one per session votes at a time), every other one revealed, and the
+ * seed's second user taking part: the states `votes.cast`, `votes.reveal`, `stories.complete`,
+ * `stories.revote`, `sessions.handOver` and `sessions.removeParticipant` need, and for `stories.reorder` the
+ * one story each session has (an example: the session and its stories agree). Also a deck of user 1's own that no session uses (`decks.delete`), and values
+ * `decks.create` and `stories.import` accept.
  */
 async function createPokerFixtures(db: Database, generation: number): Promise<FixtureGeneration> {
   const facilitator: PokerActor = { module: 'poker', userId: 1 };
-  const as = <T>(work: (em: EntityManager, actor: PokerActor) => Promise<T>) =>
-    runAsActor(db.orm, pokerModule, facilitator, work);
-  const values: FixtureValues = { sessionId: [], joinCode: [], storyId: [], storyIds: [] };
+  const participant: PokerActor = { module: 'poker', userId: 2 };
+  const as = <T>(work: (em: EntityManager, actor: PokerActor) => Promise<T>, actor = facilitator) =>
+    runAsActor(db.orm, pokerModule, actor, work);
+  const values: FixtureValues = {
+    sessionId: [],
+    joinCode: [],
+    storyId: [],
+    storyIds: [],
+    cards: [
+      [
+        { card: 'S', value: 1 },
+        { card: 'L', value: 2 },
+      ],
+    ],
+    scale: ['ordinal'],
+    csv: ['title,description\nFuzz import,"from a CSV"\n'],
+  };
+  await as((em, actor) =>
+    createDeck(em, actor, {
+      name: `Fuzz deck ${generation}`,
+      scale: 'numeric',
+      cards: [
+        { card: '1', value: 1 },
+        { card: '2', value: 2 },
+      ],
+    }),
+  );
   const reorders: unknown[] = [];
   for (let index = 0; index < POKER_VOTING_SESSIONS; index++) {
     const session = await as((em, actor) =>
       createSession(em, actor, { name: `Fuzz session ${generation}.${index}` }),
+    );
+    await as(
+      (em, actor) => joinSession(em, actor, { joinCode: session.joinCode!, role: 'voter' }),
+      participant,
     );
     const story = await as((em, actor) =>
       addStory(em, actor, { sessionId: session.id, title: `Fuzz story ${index}` }),

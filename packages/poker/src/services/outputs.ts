@@ -1,9 +1,17 @@
-import { isoTimestampSql, type Loaded, type OutputColumns } from '@huddle/db';
+import { isoTimestampSql, type Loaded, type OutputColumns, outputObjectSql } from '@huddle/db';
 import type { PokerSession } from '../entities/session.ts';
 import type { PokerSessionParticipant } from '../entities/session-participant.ts';
 import type { PokerStory } from '../entities/story.ts';
 import type { PokerUser } from '../entities/user.ts';
-import type { Participant, Session, Story, User } from '../schemas.ts';
+import {
+  type Deck,
+  type DeckCard,
+  type Participant,
+  POINT_VALUES,
+  type Session,
+  type Story,
+  type User,
+} from '../schemas.ts';
 
 /**
  * The plain, serialisable shapes of schemas.ts that services return: reads render them in the database from
@@ -28,6 +36,7 @@ export function toSession(session: PokerSession, viewerId: number): Session {
     name: session.name,
     facilitatorId: session.facilitator.id,
     status: session.status,
+    deckId: session.deck?.id ?? null,
     joinCode: session.facilitator.id === viewerId ? session.joinCode : null,
     createdAt: session.createdAt.toISOString(),
     updatedAt: session.updatedAt.toISOString(),
@@ -44,6 +53,8 @@ export function toStory(story: PokerStory): Story {
     status: story.status,
     finalPoints: story.finalPoints ?? null,
     revealedAt: story.revealedAt?.toISOString() ?? null,
+    votingDeadline: story.votingDeadline?.toISOString() ?? null,
+    round: story.round,
     createdAt: story.createdAt.toISOString(),
   };
 }
@@ -76,6 +87,7 @@ export function sessionColumns(s: string, viewerId: string): OutputColumns<Sessi
     name: `${s}.name`,
     facilitatorId: `${s}.facilitator_id`,
     status: `${s}.status`,
+    deckId: `${s}.deck_id`,
     joinCode: `case when ${s}.facilitator_id = ${viewerId} then ${s}.join_code end`,
     createdAt: isoTimestampSql(`${s}.created_at`),
     updatedAt: isoTimestampSql(`${s}.updated_at`),
@@ -93,6 +105,8 @@ export function storyColumns(st: string): OutputColumns<Story> {
     status: `${st}.status`,
     finalPoints: `${st}.final_points`,
     revealedAt: isoTimestampSql(`${st}.revealed_at`),
+    votingDeadline: isoTimestampSql(`${st}.voting_deadline`),
+    round: `${st}.round`,
     createdAt: isoTimestampSql(`${st}.created_at`),
   };
 }
@@ -106,4 +120,33 @@ export function participantColumns(p: string, u: string): OutputColumns<Particip
     isSpectator: `${p}.is_spectator`,
     joinedAt: isoTimestampSql(`${p}.joined_at`),
   };
+}
+
+/** The seed's deck, which is no row: every session without a deck of its own votes with it. */
+export const STANDARD_DECK: Deck = {
+  id: null,
+  key: 'standard',
+  name: 'Planning poker',
+  scale: 'numeric',
+  ownerId: null,
+  cards: POINT_VALUES.map((card) => ({ card, value: card === '?' ? null : Number(card) })),
+};
+
+/** A `Deck` from the poker.decks row aliased `d`, its cards in deck order. */
+export function deckColumns(d: string): OutputColumns<Deck> {
+  return {
+    id: `${d}.id`,
+    key: `${d}.builtin_key`,
+    name: `${d}.name`,
+    scale: `${d}.scale`,
+    ownerId: `${d}.owner_id`,
+    cards: `(select json_agg(${outputObjectSql<DeckCard>({ card: 'c.card', value: 'c.value' })} order by c.position)
+      from poker.deck_cards c where c.deck_id = ${d}.id)`,
+  };
+}
+
+/** The deck of the poker.sessions row aliased `s` as one JSON value: its row's, or STANDARD_DECK without one. */
+export function sessionDeckSql(s: string): string {
+  const standard = JSON.stringify(STANDARD_DECK).replaceAll("'", "''");
+  return `coalesce((select ${outputObjectSql(deckColumns('d'))} from poker.decks d where d.id = ${s}.deck_id), '${standard}'::json)`;
 }

@@ -1,8 +1,11 @@
 import {
+  ConflictError,
   type EntityManager,
   executePrepared,
   ForbiddenError,
   flushAndReload,
+  InvalidInputError,
+  type Loaded,
   NotFoundError,
   notFound,
   outputColumnsSql,
@@ -14,6 +17,7 @@ import { toPage } from '@huddle/db/zod';
 import type { PokerActor } from '../actor.ts';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
+import { PokerUser } from '../entities/user.ts';
 import {
   type CreateSessionInput,
   type JoinSessionInput,
@@ -21,25 +25,42 @@ import {
   type MySession,
   type MySessionPage,
   type Participant,
+  type ParticipantInput,
   POKER_EVENTS_CHANNEL,
   type RenameSessionInput,
   type Session,
   type SessionDetail,
   type SessionIdInput,
   type SessionStatus,
+  type SetSpectatorInput,
 } from '../schemas.ts';
 import { lockSession, requireFacilitator, requireSessionOpen, requireSessionStatus } from './access.ts';
-import { participantColumns, sessionColumns, storyColumns, toParticipant, toSession } from './outputs.ts';
+import { builtinDeckCopy, findDeck } from './decks.ts';
+import {
+  participantColumns,
+  sessionColumns,
+  sessionDeckSql,
+  storyColumns,
+  toParticipant,
+  toSession,
+} from './outputs.ts';
+import { revealWhenAllVoted } from './votes.ts';
 
-/** Creates a session facilitated by the actor, who also joins it as a voter. */
+/**
+ * Creates a session facilitated by the actor, who also joins it as a voter, on the deck chosen — a built-in
+ * one (`deckKey`: the actor's copy of it), or one the actor may see (`deckId`: their own, or the deck of a
+ * session they take part in) — or the seed's.
+ */
 export async function createSession(
   em: EntityManager,
   actor: PokerActor,
   input: CreateSessionInput,
 ): Promise<Session> {
-  const { name } = input;
+  const { name, deckKey, deckId } = input;
   const { userId } = actor;
-  const session = em.create(PokerSession, { name, facilitator: userId });
+  if (deckId !== undefined) await findDeck(em, deckId);
+  const deck = deckKey === undefined ? (deckId ?? null) : await builtinDeckCopy(em, actor, deckKey);
+  const session = em.create(PokerSession, { name, facilitator: userId, deck });
   em.create(PokerSessionParticipant, { session, user: userId });
   await em.flush();
   await publish(em, POKER_EVENTS_CHANNEL, {
@@ -120,7 +141,7 @@ export function completeSession(
 
 /**
  * Joins the actor to the session whose join code they were given, as a voter or a spectator; joining again
- * changes the role. A wrong code is NOT_FOUND, whether or not the session exists. Race-safe: one
+ * changes the role (as `setSpectator` does: a new spectator's vote in the open round goes). A wrong code is NOT_FOUND, whether or not the session exists. Race-safe: one
  * `insert … on conflict (session_id, user_id) do update`.
  */
 export async function joinSession(
@@ -148,6 +169,7 @@ export async function joinSession(
       onConflictMergeFields: ['isSpectator'],
     },
   );
+  if (role === 'spectator') await leaveOpenRound(em, sessionId, userId);
   const withUser = await em.populate(participant, ['user']);
   await publish(em, POKER_EVENTS_CHANNEL, {
     type: 'session_changed',
@@ -179,6 +201,7 @@ const sessionDetailStatement = preparedStatement<{ detail: SessionDetail; allowe
   'poker.session_detail',
   `select ${outputObjectSql<SessionDetail>({
     ...sessionColumns('s', '$1'),
+    deck: sessionDeckSql('s'),
     stories: `coalesce((select json_agg(${outputObjectSql(storyColumns('st'))} order by st.story_order, st.id)
       from poker.stories st where st.session_id = s.id), '[]')`,
     participants: `coalesce((select json_agg(${outputObjectSql(participantColumns('p', 'u'))} order by p.joined_at, p.id)
@@ -243,4 +266,125 @@ export async function listMySessions(
     (row) => row,
     (row) => [row.id],
   );
+}
+
+/** The participation of `userId` in the session (with its user), or NotFoundError naming `userId`. */
+async function findParticipant(
+  em: EntityManager,
+  sessionId: number,
+  userId: number,
+): Promise<Loaded<PokerSessionParticipant, 'user'>> {
+  const participant = await em.findOne(
+    PokerSessionParticipant,
+    { session: sessionId, user: userId },
+    { populate: ['user'], refresh: true },
+  );
+  if (!participant) {
+    throw new NotFoundError(`userId: user ${userId} does not take part in session ${sessionId}`, {
+      field: 'userId',
+    });
+  }
+  return participant;
+}
+
+/**
+ * After a voter left the round (removed, or now a spectator): the votes they cast in the open round go, and
+ * the round is revealed if everyone left has voted.
+ */
+async function leaveOpenRound(em: EntityManager, sessionId: number, userId: number): Promise<void> {
+  const [open] = await em.execute<{ id: number }[]>(
+    `select id from poker.stories where session_id = ? and status = 'voting' and revealed_at is null`,
+    [sessionId],
+  );
+  if (!open) return;
+  await em.execute('delete from poker.votes where story_id = ? and user_id = ?', [open.id, userId], 'run');
+  await revealWhenAllVoted(em, open.id);
+}
+
+/**
+ * Hands the facilitator role to another participant (facilitator only); the former facilitator stays a
+ * participant. The database refuses a facilitator who does not take part (trigger `facilitator_participates`).
+ */
+export async function handOverSession(
+  em: EntityManager,
+  actor: PokerActor,
+  input: ParticipantInput,
+): Promise<Session> {
+  const { sessionId, userId: successorId } = input;
+  const { userId } = actor;
+  const session = await lockSession(em, sessionId, 'write');
+  requireFacilitator(session, userId, 'hand the facilitator role over');
+  requireSessionOpen(session, 'hand the facilitator role over');
+  if (successorId === userId) {
+    throw new InvalidInputError(`userId: you facilitate session ${sessionId} already`, { field: 'userId' });
+  }
+  await findParticipant(em, sessionId, successorId);
+  session.facilitator = em.getReference(PokerUser, successorId, { wrapped: true });
+  const saved = await flushAndReload(em, session);
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'session_changed',
+    sessionId,
+    change: 'facilitator_changed',
+  });
+  return toSession(saved, userId);
+}
+
+/**
+ * Removes a participant (facilitator only; the facilitator hands the role over before leaving). Their
+ * votes on revealed or past rounds stay; a vote in the open round goes, which may complete it.
+ */
+export async function removeParticipant(
+  em: EntityManager,
+  actor: PokerActor,
+  input: ParticipantInput,
+): Promise<Participant> {
+  const { sessionId, userId: removedId } = input;
+  const { userId } = actor;
+  const session = await lockSession(em, sessionId, 'write');
+  requireFacilitator(session, userId, 'remove participants');
+  requireSessionOpen(session, 'remove a participant');
+  if (removedId === session.facilitator.id) {
+    throw new ConflictError(
+      `userId: the facilitator cannot be removed from session ${sessionId}; hand the role over first`,
+      { field: 'userId' },
+    );
+  }
+  const participant = await findParticipant(em, sessionId, removedId);
+  const removed = toParticipant(participant);
+  await em.execute('delete from poker.session_participants where id = ?', [participant.id], 'run');
+  await leaveOpenRound(em, sessionId, removedId);
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'session_changed',
+    sessionId,
+    change: 'participant_removed',
+  });
+  return removed;
+}
+
+/**
+ * Makes a participant a spectator or a voter again: the facilitator for anyone, anyone for themselves. A
+ * new spectator's vote in the open round goes, which may complete it.
+ */
+export async function setSpectator(
+  em: EntityManager,
+  actor: PokerActor,
+  input: SetSpectatorInput,
+): Promise<Participant> {
+  const { sessionId, userId: targetId, spectator } = input;
+  const { userId } = actor;
+  const session = await lockSession(em, sessionId, 'write');
+  if (targetId !== userId) requireFacilitator(session, userId, "change another participant's role");
+  requireSessionOpen(session, 'change a role');
+  const participant = await findParticipant(em, sessionId, targetId);
+  if (participant.isSpectator !== spectator) {
+    participant.isSpectator = spectator;
+    await em.flush();
+    if (spectator) await leaveOpenRound(em, sessionId, targetId);
+    await publish(em, POKER_EVENTS_CHANNEL, {
+      type: 'session_changed',
+      sessionId,
+      change: 'participant_changed',
+    });
+  }
+  return toParticipant(participant);
 }

@@ -5,8 +5,10 @@ import {
   type AddStoryInput,
   type CompleteStoryInput,
   type EditStoryInput,
+  type ImportStoriesInput,
   POKER_EVENTS_CHANNEL,
   type ReorderStoriesInput,
+  type StartRoundInput,
   type Story,
   type StoryIdInput,
 } from '../schemas.ts';
@@ -19,7 +21,10 @@ import {
   requireSessionStatus,
   storyStatusConflict,
 } from './access.ts';
+import { sessionDeck } from './decks.ts';
 import { toStory } from './outputs.ts';
+import { parseStoriesCsv } from './story-csv.ts';
+import { votingDeadline } from './votes.ts';
 
 /** Adds a story at the end of the session's order. */
 export async function addStory(em: EntityManager, actor: PokerActor, input: AddStoryInput): Promise<Story> {
@@ -119,9 +124,16 @@ export async function reorderStories(
   return stories.sort((a, b) => a.storyOrder - b.storyOrder).map(toStory);
 }
 
-/** pending → voting: opens the story's voting round. One story per session votes at a time. */
-export async function startVoting(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
-  const { storyId } = input;
+/**
+ * pending → voting: opens the story's voting round, with a timer when `votingSeconds` is given (its votes
+ * are then revealed when it runs out, if not before). One story per session votes at a time.
+ */
+export async function startVoting(
+  em: EntityManager,
+  actor: PokerActor,
+  input: StartRoundInput,
+): Promise<Story> {
+  const { storyId, votingSeconds } = input;
   const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'start voting');
@@ -131,6 +143,7 @@ export async function startVoting(em: EntityManager, actor: PokerActor, input: S
   }
   await requireNoOtherVotingStory(em, story);
   story.status = 'voting';
+  story.votingDeadline = votingDeadline(votingSeconds);
   await publish(em, POKER_EVENTS_CHANNEL, {
     type: 'story_changed',
     sessionId: session.id,
@@ -157,6 +170,13 @@ export async function completeStory(
   if (story.status === 'completed') {
     throw storyStatusConflict(story, 'complete it again (start a re-vote to change it)', 'pending or voting');
   }
+  const deck = await sessionDeck(em, session.deck?.id ?? null);
+  if (!deck.cards.some((card) => card.card === finalPoints)) {
+    throw new InvalidInputError(
+      `finalPoints: ${JSON.stringify(finalPoints)} is not a card of session ${session.id}'s deck (${deck.cards.map((card) => card.card).join(' ')})`,
+      { field: 'finalPoints' },
+    );
+  }
   if (story.status === 'voting') story.revealedAt ??= new Date();
   story.status = 'completed';
   story.finalPoints = finalPoints;
@@ -167,4 +187,40 @@ export async function completeStory(
     change: 'completed',
   });
   return toStory(story);
+}
+
+/**
+ * Adds the stories of a CSV file (a header naming `title` and optionally `description`, then one story per
+ * row) at the end of the session's order, all or nothing: if any row is wrong, nothing is added and the
+ * refusal names each wrong row (as a spreadsheet numbers them: the header is row 1) and field.
+ */
+export async function importStories(
+  em: EntityManager,
+  actor: PokerActor,
+  input: ImportStoriesInput,
+): Promise<Story[]> {
+  const { sessionId, csv } = input;
+  const { userId } = actor;
+  const rows = parseStoriesCsv(csv);
+  const session = await lockSession(em, sessionId, 'write');
+  requireFacilitator(session, userId, 'import stories');
+  requireSessionOpen(session, 'import stories');
+  const last = await em.findOne(PokerStory, { session: sessionId }, { orderBy: { storyOrder: 'desc' } });
+  const first = (last?.storyOrder ?? 0) + 1;
+  const stories = rows.map((row, index) =>
+    em.create(PokerStory, {
+      session,
+      title: row.title,
+      description: row.description ?? null,
+      storyOrder: first + index,
+    }),
+  );
+  await em.flush();
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'story_changed',
+    sessionId,
+    storyId: null,
+    change: 'imported',
+  });
+  return stories.map(toStory);
 }

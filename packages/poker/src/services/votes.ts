@@ -3,18 +3,20 @@ import {
   type EntityManager,
   executePrepared,
   ForbiddenError,
+  InvalidInputError,
   notFound,
   preparedStatement,
   publish,
+  sqlStringList,
 } from '@huddle/db';
 import type { PokerActor } from '../actor.ts';
-import { PokerVote } from '../entities/vote.ts';
 import {
   type CastVoteInput,
+  POINT_VALUES,
   POKER_EVENTS_CHANNEL,
-  type PointValue,
   type PokerEvent,
   type SessionStatus,
+  type StartRoundInput,
   type Story,
   type StoryIdInput,
   type StoryStatus,
@@ -35,9 +37,13 @@ interface VotingOutcome {
   sessionStatus: SessionStatus;
   storyStatus: StoryStatus;
   revealed: boolean;
+  /** The round's timer ran out (its votes are revealed by the `reveal-expired-rounds` job). */
+  expired: boolean;
   isSpectator: boolean;
+  /** The card is one of the session's deck. */
+  inDeck: boolean;
   /** Null when a rule refused the vote. */
-  points: PointValue | null;
+  points: string | null;
   createdAt: Date | string | null;
 }
 
@@ -48,35 +54,78 @@ interface VotingOutcome {
 const castVoteStatement = preparedStatement<VotingOutcome>(
   'poker.cast_vote',
   `with state as (
-       select st.session_id, s.status as session_status, st.status as story_status,
-              st.revealed_at is not null as revealed, p.is_spectator
+       select st.session_id, s.status as session_status, st.status as story_status, s.deck_id,
+              st.revealed_at is not null as revealed,
+              coalesce(st.voting_deadline <= now(), false) as expired, p.is_spectator
        from poker.stories st
        join poker.sessions s on s.id = st.session_id
        join poker.session_participants p on p.session_id = st.session_id and p.user_id = $1
        where st.id = $2
-       for share of st, s, p),
+       for no key update of st for share of s, p),
+     checked as (
+       select state.*,
+              case when deck_id is null then $3 in (${sqlStringList(POINT_VALUES)})
+                   else exists (select 1 from poker.deck_cards c where c.deck_id = state.deck_id and c.card = $3)
+              end as in_deck
+       from state),
      vote as (
        insert into poker.votes (story_id, user_id, points)
-       select $2::int, $1::int, $3::text from state
-       where session_status = 'active' and story_status = 'voting' and not revealed and not is_spectator
+       select $2::int, $1::int, $3::text from checked
+       where session_status = 'active' and story_status = 'voting' and not revealed and not expired
+         and in_deck and not is_spectator
        on conflict (story_id, user_id) do update set points = excluded.points
        returning points, created_at)
-     select state.session_id as "sessionId", state.session_status as "sessionStatus",
-            state.story_status as "storyStatus", state.revealed, state.is_spectator as "isSpectator",
+     select checked.session_id as "sessionId", checked.session_status as "sessionStatus",
+            checked.story_status as "storyStatus", checked.revealed, checked.expired,
+            checked.is_spectator as "isSpectator", checked.in_deck as "inDeck",
             vote.points, vote.created_at as "createdAt",
             case when vote.points is not null
-              then pg_notify($4, ($5::jsonb || jsonb_build_object('sessionId', state.session_id))::text) end
-     from state left join vote on true`,
+              then pg_notify($4, ($5::jsonb || jsonb_build_object('sessionId', checked.session_id))::text) end
+     from checked left join vote on true`,
 );
 
 /**
+ * `revealWhenAllVoted`'s statement: reveals round `$1` when every voting participant (no spectator) of its
+ * active session has a vote, and announces it on channel `$2`. A conditional update: `revealed_at is null`
+ * is re-checked on the locked row, so a round is revealed once, whichever request or process comes last.
+ */
+const revealWhenAllVotedStatement = preparedStatement<{ sessionId: number }>(
+  'poker.reveal_when_all_voted',
+  `with revealed as (
+       update poker.stories st set revealed_at = now()
+       where st.id = $1 and st.status = 'voting' and st.revealed_at is null
+         and exists (select 1 from poker.sessions s where s.id = st.session_id and s.status = 'active')
+         and not exists (
+           select 1 from poker.session_participants p
+           where p.session_id = st.session_id and not p.is_spectator
+             and not exists (select 1 from poker.votes v where v.story_id = st.id and v.user_id = p.user_id))
+       returning st.session_id)
+     select session_id as "sessionId",
+            pg_notify($2, json_build_object('type', 'revealed', 'sessionId', session_id, 'storyId', $1::int,
+                                            'reason', 'all_voted')::text)
+     from revealed`,
+);
+
+/**
+ * Reveals the story's round if every voting participant has voted (after a vote, a removal, a change to
+ * spectator). Run only while holding the story's row lock (castVote) or the session's (the facilitator's
+ * changes), in a statement of its own: it then reads every vote committed before the lock was granted.
+ */
+export async function revealWhenAllVoted(em: EntityManager, storyId: number): Promise<boolean> {
+  const rows = await executePrepared(em, revealWhenAllVotedStatement, [storyId, POKER_EVENTS_CHANNEL]);
+  return rows.length > 0;
+}
+
+/**
  * Casts or changes the actor's vote on a story that is being voted on, in an active session, before the
- * reveal. Only voting participants (not spectators) vote. The hot path, so one statement: it locks the
- * story, its session and the voter's participation `for share` (votes run side by side; a reveal, pause,
- * re-vote or role change waits for them, and a vote that waited reads their committed rows — PostgreSQL
- * re-reads locked rows after a wait), writes the vote only when every rule holds — `insert … on conflict
- * (story_id, user_id) do update`, so simultaneous casts leave one vote — and publishes its event. A
- * refusal says which rule from the rows it read; only a missing story or participation costs a second read.
+ * reveal and before the round's timer runs out, with a card of the session's deck. Only voting participants
+ * (not spectators) vote. The hot path, so one statement writes: it locks the story `for no key update` and
+ * its session and the voter's participation `for share` (a reveal, pause, re-vote or role change waits for
+ * the vote, and votes on one story take turns), writes the vote only when every rule holds — `insert … on
+ * conflict (story_id, user_id) do update`, so simultaneous casts leave one vote — and publishes its event.
+ * A second statement reveals the round when this was the last vote missing: votes on a story take turns on
+ * its row lock, so the last one sees every other and the round is revealed exactly once. A refusal says
+ * which rule from the rows it read; only a missing story or participation costs another read.
  */
 export async function castVote(em: EntityManager, actor: PokerActor, input: CastVoteInput): Promise<Vote> {
   const { storyId, points } = input;
@@ -96,6 +145,7 @@ export async function castVote(em: EntityManager, actor: PokerActor, input: Cast
   ]);
   if (!outcome) throw await missingStoryOrParticipation(em, storyId);
   if (outcome.points !== null) {
+    await revealWhenAllVoted(em, storyId);
     return { storyId, userId, points: outcome.points, createdAt: new Date(outcome.createdAt!).toISOString() };
   }
   const { sessionId } = outcome;
@@ -109,11 +159,21 @@ export async function castVote(em: EntityManager, actor: PokerActor, input: Cast
       { field: 'storyId' },
     );
   }
-  throw new ForbiddenError(
-    `storyId: only voting participants of session ${sessionId} may vote (you are a spectator)`,
-    {
-      field: 'storyId',
-    },
+  if (outcome.expired) {
+    throw new ConflictError(
+      `storyId: the voting time on story ${storyId} is over; the facilitator can start a re-vote`,
+      { field: 'storyId' },
+    );
+  }
+  if (outcome.isSpectator) {
+    throw new ForbiddenError(
+      `storyId: only voting participants of session ${sessionId} may vote (you are a spectator)`,
+      { field: 'storyId' },
+    );
+  }
+  throw new InvalidInputError(
+    `points: ${JSON.stringify(points)} is not a card of session ${sessionId}'s deck (see sessions.get's deck)`,
+    { field: 'points' },
   );
 }
 
@@ -132,7 +192,7 @@ async function missingStoryOrParticipation(em: EntityManager, storyId: number): 
   );
 }
 
-/** Shows the round's votes to everyone (sets revealed_at). */
+/** Shows the round's votes to everyone (sets revealed_at), before every voter has voted or the timer runs out. */
 export async function revealVotes(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
   const { storyId } = input;
   const { userId } = actor;
@@ -146,26 +206,48 @@ export async function revealVotes(em: EntityManager, actor: PokerActor, input: S
     });
   }
   story.revealedAt = new Date();
-  await publish(em, POKER_EVENTS_CHANNEL, { type: 'revealed', sessionId: session.id, storyId });
+  await publish(em, POKER_EVENTS_CHANNEL, {
+    type: 'revealed',
+    sessionId: session.id,
+    storyId,
+    reason: 'facilitator',
+  });
   return toStory(story);
 }
 
+/** Moves story `$1`'s votes to past_votes as round `$2`, if it was revealed (`$3`); else they are only deleted. */
+const archiveRoundStatement = preparedStatement<never>(
+  'poker.archive_round',
+  `with moved as (delete from poker.votes where story_id = $1 returning story_id, user_id, points, created_at)
+   insert into poker.past_votes (story_id, round, user_id, points, cast_at)
+   select story_id, $2, user_id, points, created_at from moved where $3`,
+);
+
+/** The deadline of a round started now that lasts `votingSeconds`; null without a timer. */
+export function votingDeadline(votingSeconds: number | undefined): Date | null {
+  return votingSeconds === undefined ? null : new Date(Date.now() + votingSeconds * 1000);
+}
+
 /**
- * Starts the story's round again: its votes are deleted, hidden state and final points cleared, and the
- * story is voting again (also from completed, when no other story of the session is voting).
+ * Starts the story's next round: its votes move to past_votes (an export shows every revealed round; the
+ * votes of a round never revealed are deleted, as nobody was to see them), hidden state
+ * and final points are cleared, the timer is set anew (or none), and the story is voting again (also from
+ * completed, when no other story of the session is voting).
  */
-export async function revote(em: EntityManager, actor: PokerActor, input: StoryIdInput): Promise<Story> {
-  const { storyId } = input;
+export async function revote(em: EntityManager, actor: PokerActor, input: StartRoundInput): Promise<Story> {
+  const { storyId, votingSeconds } = input;
   const { userId } = actor;
   const { story, session } = await lockStory(em, storyId, 'write');
   requireFacilitator(session, userId, 'start a re-vote');
   requireSessionStatus(session, ['active'], 'start a re-vote');
   if (story.status === 'pending') throw storyStatusConflict(story, 'start a re-vote', 'voting or completed');
   await requireNoOtherVotingStory(em, story);
-  await em.nativeDelete(PokerVote, { story: storyId });
+  await executePrepared(em, archiveRoundStatement, [storyId, story.round, story.revealedAt !== null]);
   story.status = 'voting';
   story.revealedAt = null;
   story.finalPoints = null;
+  story.round += 1;
+  story.votingDeadline = votingDeadline(votingSeconds);
   await publish(em, POKER_EVENTS_CHANNEL, {
     type: 'story_changed',
     sessionId: session.id,
