@@ -335,14 +335,15 @@ describe('relationships', () => {
     ]);
   });
 
-  it('refuses self-links, duplicates (by the database’s unique key) and links across projects', async () => {
+  // Before: a duplicate was refused by the unique constraint, its message naming the constraint's columns
+  // (from_decision_id, to_decision_id, kind) rather than the input's field.
+  it('refuses self-links, duplicates (naming toDecisionId) and links across projects', async () => {
     const [a, b] = [await decide(member), await decide(member)];
     await expectHuddleError(relate(a.id, a.id, 'relates_to'), InvalidInputError);
     await relate(a.id, b.id, 'relates_to');
     const duplicate = await expectHuddleError(relate(a.id, b.id, 'relates_to'), ConflictError);
-    expect(duplicate.constraint.constraint).toBe(
-      'decision_relationships_from_decision_id_to_decision_id_kind_key',
-    );
+    expect(duplicate.message).toMatch(/^toDecisionId: /);
+    await relate(a.id, b.id, 'depends_on');
     const otherProject = await newProject(test.db, owner, { members: [member] });
     const elsewhere = await call(test.db, member, decisionsOperations.decisions.create, {
       projectId: otherProject,

@@ -188,7 +188,8 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
  * story whose voting round is open (one per session votes at a time), every other one revealed, and the
  * seed's second user taking part: the states `votes.cast`, `votes.reveal`, `stories.complete`,
  * `stories.revote`, `sessions.handOver` and `sessions.removeParticipant` need, and for `stories.reorder` the
- * one story each session has (an example: the session and its stories agree). Also a deck of user 1's own that no session uses (`decks.delete`), and values
+ * one story each session has (examples: the session and its stories agree; a story of the first token's in
+ * voting to reveal). Also a deck of user 1's own that no session uses (`decks.delete`), and values
  * `decks.create` and `stories.import` accept.
  */
 async function createPokerFixtures(db: Database, generation: number): Promise<FixtureGeneration> {
@@ -221,6 +222,7 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
     }),
   );
   const reorders: unknown[] = [];
+  const reveals: unknown[] = [];
   for (let index = 0; index < POKER_VOTING_SESSIONS; index++) {
     const session = await as((em, actor) =>
       createSession(em, actor, { name: `Fuzz session ${generation}.${index}` }),
@@ -234,13 +236,14 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
     );
     await as((em, actor) => startVoting(em, actor, { storyId: story.id }));
     if (index % 2 === 1) await as((em, actor) => revealVotes(em, actor, { storyId: story.id }));
+    else reveals.push({ storyId: story.id });
     values.sessionId!.push(session.id);
     values.joinCode!.push(session.joinCode);
     values.storyId!.push(story.id);
     values.storyIds!.push([story.id]);
     reorders.push({ sessionId: session.id, storyIds: [story.id] });
   }
-  return { values, examples: { 'poker.stories.reorder': reorders } };
+  return { values, examples: { 'poker.stories.reorder': reorders, 'poker.stories.reveal': reveals } };
 }
 
 /**

@@ -99,7 +99,7 @@ export async function markConflicts(em: EntityManager, decisionId: number): Prom
 
 /**
  * Links two decisions of one project (member of it). The database refuses self-links and duplicates; this
- * refuses a `supersedes` or `depends_on` link that would close a cycle (links of one project are added one
+ * refuses a duplicate first, naming the field, and a `supersedes` or `depends_on` link that would close a cycle (links of one project are added one
  * at a time, under an advisory lock, so two links closing a cycle together cannot both pass the check). A
  * `supersedes` from an accepted decision supersedes its target at once; `conflicts_with` between two
  * accepted decisions is recorded as an anomaly on both.
@@ -124,6 +124,16 @@ export async function relateDecisions(
   await em.execute('select pg_advisory_xact_lock(hashtext(?))', [
     `decisions.relationships:${from.project.id}`,
   ]);
+  const [existing] = await em.execute(
+    'select 1 from decisions.decision_relationships where from_decision_id = ? and to_decision_id = ? and kind = ?',
+    [fromDecisionId, toDecisionId, kind],
+  );
+  if (existing) {
+    throw new ConflictError(
+      `toDecisionId: decision ${fromDecisionId} already ${RELATIONSHIP_LABELS[kind].outgoing} decision ${toDecisionId}`,
+      { field: 'toDecisionId' },
+    );
+  }
   if (ACYCLIC_KINDS.includes(kind)) {
     const reaches: unknown[] = await em.execute(
       `with recursive reachable(id, depth) as (
