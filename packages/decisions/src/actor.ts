@@ -27,4 +27,5 @@ export const decisionsActor: ActorSpec<DecisionsActor> = {
       return { module: 'decisions', userId: actor.userId, role: row.role as UserRole };
     },
   },
+  isAdmin: (actor) => actor.role === 'director',
 };

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
-import { issueToken, verifyToken } from '@huddle/composition';
+import { issueSessionToken, issueToken, verifyToken } from '@huddle/composition';
 import { type Database, inRequestScope, loadActor, ModuleResources } from '@huddle/db';
 import { PLANNER_ROOTS_VARIABLE } from '@huddle/planner';
 import { scrumModule } from '@huddle/scrum';
@@ -144,6 +145,8 @@ class TokenPool {
     subjects: Record<string, string[]>,
   ): Promise<TokenPool> {
     const pool = new TokenPool(secret);
+    // Tokens the API must refuse before any session is read name a session that does not exist.
+    const sessionId = randomUUID();
     for (const name of modules) {
       const spec = db.modules.find((module) => module.name === name)?.actor;
       pool.valid.set(name, []);
@@ -156,24 +159,35 @@ class TokenPool {
           () => true,
           () => false,
         );
-        if (loaded) pool.valid.get(name)!.push((await issueToken(secret, { module: name, subject })).token);
+        if (loaded)
+          pool.valid.get(name)!.push((await issueSessionToken(db, secret, { module: name, subject })).token);
       }
       for (const subject of ['0', '-1', 'abc', '2147483648', '1 or 1=1', '1e3', ' 1']) {
-        pool.others['bad-subject'].push((await issueToken(secret, { module: name, subject })).token);
+        pool.others['bad-subject'].push(
+          (await issueToken(secret, { module: name, subject, sessionId })).token,
+        );
       }
     }
     for (const module of [...modules, 'nomodule']) {
       const other = modules.find((name) => name !== module) ?? 'nomodule';
       pool.others.foreign.push(
-        (await issueToken(secret, { module: other === module ? 'nomodule' : other, subject: '1' })).token,
+        (
+          await issueToken(secret, {
+            module: other === module ? 'nomodule' : other,
+            subject: '1',
+            sessionId,
+          })
+        ).token,
       );
     }
     const sample =
-      [...pool.valid.values()].flat()[0] ?? (await issueToken(secret, { module: 'x', subject: '1' })).token;
+      [...pool.valid.values()].flat()[0] ??
+      (await issueToken(secret, { module: 'x', subject: '1', sessionId })).token;
     const forged = (
       await issueToken(new TextEncoder().encode('another-secret-of-thirty-two-chars!'), {
         module: modules[0] ?? 'x',
         subject: '1',
+        sessionId,
       })
     ).token;
     pool.others.malformed.push(
