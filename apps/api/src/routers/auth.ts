@@ -4,6 +4,7 @@ import {
   type DomainModule,
   type EntityManager,
   ForbiddenError,
+  InvalidInputError,
   inRequestScope,
   listServiceKeys,
   listSessions,
@@ -112,6 +113,16 @@ function runConfirming(
   session: SessionCredential,
 ): Promise<ModuleActor> {
   return runAsActor(ctx.db.orm, module, actor, async (_em, confirmed) => confirmed, { session });
+}
+
+/** `subject` as the module's actor spec renders it; one the module would refuse is bad input naming the field. */
+function subjectOf(module: ServedActorModule, subject: string): string {
+  try {
+    return module.actor.subject(module.actor.parse(subject));
+  } catch (error) {
+    if (!(error instanceof UnauthorizedError)) throw error;
+    throw new InvalidInputError(`subject: is not a ${module.name} user`, { field: 'subject' });
+  }
 }
 
 /** A listed row without its keyset position, which only the page's cursor carries. */
@@ -234,7 +245,7 @@ export function authRouter(modules: readonly DomainModule[]) {
         .output(z.object({ revoked: z.number().int() }))
         .mutation(async ({ ctx, input }) => {
           const caller = await callerOf(ctx, modules, input.module, 'mutation', true);
-          const subject = caller.module.actor.subject(caller.module.actor.parse(input.subject));
+          const subject = subjectOf(caller.module, input.subject);
           const revoked = await asOwner(ctx, caller, (em) =>
             revokeSessions(em, { module: caller.module.name, subject }, 'revoked_by_admin'),
           );

@@ -353,6 +353,12 @@ function tokensIn(value: unknown): string[] {
 }
 
 /**
+ * Columns a refused call still writes: a credential is used by a call the service then refuses, so the
+ * session's `last_used_at` moves (at most once a minute) whatever the answer.
+ */
+const USED_WHEN_REFUSED: Record<string, readonly string[]> = { 'huddle.sessions': ['last_used_at'] };
+
+/**
  * One statement computing a SHA-256 per table of every composed module — rows as `row_to_json`, in
  * primary-key order, as the backup hashes them — so "this call changed nothing" is one query to check.
  */
@@ -371,10 +377,13 @@ async function checksumQuery(db: Database): Promise<string> {
       [schemas.join(',')],
     ),
   );
-  const columns = tables.map(
-    ({ qualified, key }) =>
-      `(select encode(sha256(convert_to(coalesce(string_agg(row_to_json(t)::text, E'\\n' order by ${key ?? 'row_to_json(t)::text'}), ''), 'UTF8')), 'hex') from ${qualified} t) as "${qualified}"`,
-  );
+  const columns = tables.map(({ qualified, key }) => {
+    const row = (USED_WHEN_REFUSED[qualified] ?? []).reduce(
+      (json, column) => `(${json} - '${column}')`,
+      'to_jsonb(t)',
+    );
+    return `(select encode(sha256(convert_to(coalesce(string_agg(${row}::text, E'\\n' order by ${key ?? `${row}::text`}), ''), 'UTF8')), 'hex') from ${qualified} t) as "${qualified}"`;
+  });
   return `select ${columns.join(',\n')}`;
 }
 
@@ -561,14 +570,24 @@ function failureOf(outcome: FuzzOutcome | 'timeout'): string | undefined {
 /**
  * Rows a refused call may still use up: a GitHub sign-in flow is single use, so a callback that presented
  * the flow's state and secret consumes it even when GitHub then refuses the code (OAuth's state is never
- * good for a second try).
+ * good for a second try); a refresh token presented a second time ends its session, then is refused (reuse
+ * detection).
  */
 const USED_UP_WHEN_REFUSED: Record<string, readonly string[]> = {
   'scrum.auth.githubCallback': ['scrum.sign_in_flows'],
+  'auth.refresh': ['huddle.sessions'],
 };
 
 /** Rounds between two generations of fixtures (FuzzOptions.refresh). */
 const REFRESH_ROUNDS = 10;
+
+/** The module whose token a call carries: the path's, or the one a platform (`auth.*`) call's input names. */
+function tokenModuleOf(procedure: FuzzProcedure, input: unknown): string {
+  const json = typeof input === 'object' && input !== null && 'json' in input ? input.json : undefined;
+  return typeof json === 'object' && json !== null && 'module' in json && typeof json.module === 'string'
+    ? json.module
+    : procedure.module;
+}
 
 /**
  * Runs `casesPerProcedure` seeded cases against every procedure, one call at a time: each must answer
@@ -577,7 +596,12 @@ const REFRESH_ROUNDS = 10;
  */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const procedures = options.procedures ?? routerProcedures();
-  const modules = [...new Set(procedures.map((procedure) => procedure.module))];
+  const modules = [
+    ...new Set([
+      ...procedures.map((procedure) => procedure.module),
+      ...options.db.modules.map((m) => m.name),
+    ]),
+  ];
   const tokens = await TokenPool.create(options.db, options.secret, modules, options.subjects ?? {});
   const query = await checksumQuery(options.db);
   const seen = new SeenValues(options.fixtures);
@@ -609,7 +633,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     for (const [index, procedure] of procedures.entries()) {
       const fuzzCase = casesOf[index]![round]!;
       report.cases++;
-      const authorization = tokens.header(fuzzCase.token, procedure.module, fuzzCase.tokenPick);
       const fail = (reason: string) =>
         report.failures.push({ procedure: procedure.path, reason, case: fuzzCase });
       let sent: Awaited<ReturnType<typeof send>>;
@@ -618,6 +641,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           fuzzCase.reuse !== null && 'json' in fuzzCase.input
             ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse, procedure.input) }
             : fuzzCase.input;
+        const authorization = tokens.header(
+          fuzzCase.token,
+          tokenModuleOf(procedure, input),
+          fuzzCase.tokenPick,
+        );
         sent = await send(options.url, procedure, input, fuzzCase.wrongMethod, authorization);
       } catch (error) {
         fail(`request failed: ${String((error as Error).cause ?? error)}`);
