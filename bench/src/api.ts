@@ -1,5 +1,5 @@
 import type { ApiServer } from '@huddle/api/server';
-import { issueToken } from '@huddle/composition';
+import { issueSessionToken } from '@huddle/composition';
 import type { Database } from '@huddle/db';
 import { hashEmbedding, SEARCH_CANDIDATES, searchDecisionsStatement } from '@huddle/decisions';
 import pg from 'pg';
@@ -89,10 +89,11 @@ async function compare(durationMs: number, pool: pg.Pool, comparisons: Compariso
 }
 
 /** One bearer token of `module` per subject, valid for longer than the benchmark runs. */
-function tokensFor(module: string, subjects: readonly (number | string)[]): Promise<string[]> {
+function tokensFor(db: Database, module: string, subjects: readonly (number | string)[]): Promise<string[]> {
   return Promise.all(
     subjects.map(
-      async (subject) => (await issueToken(SECRET, { module, subject: String(subject) }, '1h')).token,
+      async (subject) =>
+        (await issueSessionToken(db, SECRET, { module, subject: String(subject) }, '1h')).token,
     ),
   );
 }
@@ -134,10 +135,10 @@ export async function benchApi(
       )
     ).rows.map((row) => row.id);
     const [pokerTokens, scrumTokens, decisionsTokens, plannerTokens] = await Promise.all([
-      tokensFor('poker', voters),
-      tokensFor('scrum', developers),
-      tokensFor('decisions', members),
-      tokensFor('planner', operators),
+      tokensFor(db, 'poker', voters),
+      tokensFor(db, 'scrum', developers),
+      tokensFor(db, 'decisions', members),
+      tokensFor(db, 'planner', operators),
     ]);
     server = await startBenchApi(db, SECRET, workDir);
     const apiUrl = server.url;

@@ -1,5 +1,5 @@
 import type { ApiServer } from '@huddle/api/server';
-import { issueToken } from '@huddle/composition';
+import { issueSessionToken } from '@huddle/composition';
 import { type Database, type DomainModule, openDatabase, sessionLimitsFromEnv } from '@huddle/db';
 import pg from 'pg';
 import { projectWithDecisions, repositoryWithPlans, teamWithTasks, votingSession } from './api-fixtures.ts';
@@ -110,7 +110,7 @@ export async function benchBulkhead(
     const { activeVersions, operators } = await repositoryWithPlans(pool, OTHER_CALLERS);
     const [locked, recipient, ...scrumCallers] = developers;
     const token = async (module: string, subject: number | string) =>
-      (await issueToken(SECRET, { module, subject: String(subject) }, '1h')).token;
+      (await issueSessionToken(db!, SECRET, { module, subject: String(subject) }, '1h')).token;
     db = await openDatabase({
       modules,
       target: { kind: 'postgresql', url, poolMax: POOL },

@@ -9,10 +9,11 @@ import huddlePackage from '../../tsdown.config.ts';
  */
 const SERVER_MODULES = /^(@huddle\/(?!client)[\w-]+|pino)$/;
 const SERVER_CONTEXT_TYPES = new Set([
+  'BearerClaims',
   'Database',
   'Logger',
   'ModuleResources',
-  'TokenClaims',
+  'SessionPolicy',
   'UnauthorizedError',
 ]);
 

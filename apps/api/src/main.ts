@@ -1,4 +1,4 @@
-import { domainModules, issueActorToken, resolveSecret } from '@huddle/composition';
+import { domainModules, issueSessionToken, resolveSecret } from '@huddle/composition';
 import {
   ConfigurationError,
   type DomainModule,
@@ -102,7 +102,8 @@ async function main() {
     for (const module of modules) {
       const { actor, demo } = module;
       if (!actor || !demo) continue;
-      const tokenFor = async (subject: ModuleActor) => (await issueActorToken(secret, actor, subject)).token;
+      const tokenFor = async (subject: ModuleActor) =>
+        (await issueSessionToken(db, secret, { module: module.name, subject: actor.subject(subject) })).token;
       banner.push(...(await demo({ db, url: server.url, resources: moduleResources.of(module), tokenFor })));
     }
   }

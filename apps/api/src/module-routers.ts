@@ -1,4 +1,4 @@
-import { issueActorToken } from '@huddle/composition';
+import { type BearerClaims, issueActorToken } from '@huddle/composition';
 import {
   type ActorTransactions,
   type AnonymousTransactions,
@@ -10,6 +10,7 @@ import {
   type ModuleWithActors,
   type Operation,
   type Operations,
+  openSession,
   runAnonymously,
   runAsActor,
 } from '@huddle/db';
@@ -47,8 +48,17 @@ type SchemaInput<Schema> = Schema extends z.ZodType
   : NoInput;
 type SchemaOutput<Schema extends z.ZodType> = NonNullable<Schema['~standard']['types']>['output'];
 
-/** What a signed-in caller is answered: the user, and a token for them. */
-type SignInAnswer<User extends z.ZodType> = { user: SchemaOutput<User>; token: string; expiresAt: string };
+/**
+ * What a signed-in caller is answered: the user, a short-lived access token and when it expires, and the
+ * session's refresh token (`auth.refresh`; shown once).
+ */
+type SignInAnswer<User extends z.ZodType> = {
+  user: SchemaOutput<User>;
+  token: string;
+  expiresAt: string;
+  refreshToken: string;
+  sessionId: string;
+};
 
 /** The procedure an operation becomes: what the typed client infers for it. */
 export type ProcedureOf<Op> = Op extends {
@@ -119,15 +129,21 @@ function anonymousTransactions(ctx: ApiContext, module: DomainModule): Anonymous
   });
 }
 
-/** Short transactions for the acting actor, each loading it afresh, within the same bulkheads as a request. */
+/**
+ * Short transactions for the acting actor, each loading it afresh and checking its credential, within the
+ * same bulkheads as a request.
+ */
 function actorTransactions<Actor extends ModuleActor>(
   ctx: ApiContext,
   module: ModuleWithActors<Actor>,
   actor: Actor,
+  credential: BearerClaims,
 ): ActorTransactions<Actor> {
   const subject = `${module.name}:${module.actor.subject(actor)}`;
   return (work) =>
-    withinBulkheads(ctx.bulkheads, module.name, subject, () => runAsActor(ctx.db.orm, module, actor, work));
+    withinBulkheads(ctx.bulkheads, module.name, subject, () =>
+      runAsActor(ctx.db.orm, module, actor, work, { session: credential.session }),
+    );
 }
 
 /** Each notice read by `read` in a request transaction of the subscriber's, in the order they arrived. */
@@ -135,6 +151,7 @@ async function* readEach<Actor extends ModuleActor, Notice>(
   ctx: ApiContext,
   module: ModuleWithActors<Actor>,
   actor: Actor,
+  credential: BearerClaims,
   notices: AsyncGenerator<Notice | SubscribedMessage>,
   read: (em: EntityManager, actor: Actor, notice: Notice) => Promise<unknown>,
 ): AsyncGenerator<unknown> {
@@ -143,7 +160,9 @@ async function* readEach<Actor extends ModuleActor, Notice>(
       yield notice;
       continue;
     }
-    const event = await runAsActor(ctx.db.orm, module, actor, (em, loaded) => read(em, loaded, notice));
+    const event = await runAsActor(ctx.db.orm, module, actor, (em, loaded) => read(em, loaded, notice), {
+      session: credential.session,
+    });
     if (event !== undefined) yield event;
   }
 }
@@ -178,8 +197,11 @@ function procedureOf(module: ServedModule, operation: Operation) {
           await ctx.signIns.attempt(ctx.clientAddress, operation.attemptKey(ctx.actor));
         return next();
       });
-      const run = ({ ctx, input }: ResolverOptions & { ctx: { actor: ModuleActor } }) =>
-        operation.run(actorTransactions(ctx, module, ctx.actor), input, resources(ctx));
+      const run = ({
+        ctx,
+        input,
+      }: ResolverOptions & { ctx: { actor: ModuleActor; credential: BearerClaims } }) =>
+        operation.run(actorTransactions(ctx, module, ctx.actor, ctx.credential), input, resources(ctx));
       return (
         operation.input === undefined
           ? counted.output(operation.output)
@@ -196,7 +218,13 @@ function procedureOf(module: ServedModule, operation: Operation) {
       ).mutation(run);
     }
     case 'signIn': {
-      const answer = z.object({ user: operation.user, token: z.string(), expiresAt: z.iso.datetime() });
+      const answer = z.object({
+        user: operation.user,
+        token: z.string(),
+        expiresAt: z.iso.datetime(),
+        refreshToken: z.string(),
+        sessionId: z.uuid(),
+      });
       const run = async ({ ctx, input }: ResolverOptions) => {
         // A valid token of this module proves who signs in again; anything else is a newcomer.
         const caller = ctx.token?.module === module.name ? module.actor.parse(ctx.token.subject) : null;
@@ -204,7 +232,21 @@ function procedureOf(module: ServedModule, operation: Operation) {
           caller,
           resources: resources(ctx),
         });
-        return { user: signedIn.user, ...(await issueActorToken(ctx.secret, module.actor, signedIn.actor)) };
+        const session = await anonymousTransactions(ctx, module).asOwner((em) =>
+          openSession(em, module, module.actor.subject(signedIn.actor), {
+            lifetimeMs: ctx.sessionPolicy.sessionMs,
+            refresh: true,
+            clientAddress: ctx.clientAddress,
+            userAgent: ctx.userAgent,
+          }),
+        );
+        const accessMs = Math.min(ctx.sessionPolicy.accessTokenMs, session.expiresAt.getTime() - Date.now());
+        return {
+          user: signedIn.user,
+          ...(await issueActorToken(ctx.secret, module.actor, signedIn.actor, session.id, accessMs)),
+          refreshToken: session.refreshToken!,
+          sessionId: session.id,
+        };
       };
       return (
         operation.input === undefined
@@ -217,17 +259,39 @@ function procedureOf(module: ServedModule, operation: Operation) {
         ctx,
         input,
         signal,
-      }: ResolverOptions & { ctx: { actor: ModuleActor; streamOwner: string } }) => {
+      }: ResolverOptions & {
+        ctx: { actor: ModuleActor; credential: BearerClaims; streamOwner: string };
+      }) => {
+        const { credential } = ctx;
         // Checked before streaming, inside the procedure's error mapping: refused like a query would be.
-        const actor = await runAsActor(ctx.db.orm, module, ctx.actor, async (em, loaded) => {
-          await operation.authorize?.(em, loaded, input);
-          return loaded;
-        });
-        const notices = eventStream(ctx, operation.channel, signal, (payload) => {
-          const notice = operation.notice.safeParse(payload);
-          return notice.success && operation.accepts(notice.data, actor, input) ? notice.data : undefined;
-        });
-        return operation.read ? readEach(ctx, module, actor, notices, operation.read) : notices;
+        const { actor, session } = await runAsActor(
+          ctx.db.orm,
+          module,
+          ctx.actor,
+          async (em, loaded, live) => {
+            await operation.authorize?.(em, loaded, input);
+            return { actor: loaded, session: live };
+          },
+          { session: credential.session },
+        );
+        // The stream lasts as long as the token it was opened with, and no longer than its session or key.
+        const ends = [credential.expiresAt, session?.expiresAt?.getTime()].filter((end) => end !== undefined);
+        const notices = eventStream(
+          ctx,
+          {
+            module: credential.module,
+            subject: credential.subject,
+            sessionId: credential.session.id,
+            endsAt: ends.length > 0 ? Math.min(...ends) : undefined,
+          },
+          operation.channel,
+          signal,
+          (payload) => {
+            const notice = operation.notice.safeParse(payload);
+            return notice.success && operation.accepts(notice.data, actor, input) ? notice.data : undefined;
+          },
+        );
+        return operation.read ? readEach(ctx, module, actor, credential, notices, operation.read) : notices;
       };
       return operation.input === undefined
         ? authedProcedure(module).subscription(run)

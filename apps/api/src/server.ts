@@ -4,7 +4,7 @@ import { type AddressInfo, Server as NetServer } from 'node:net';
 import { IDEMPOTENCY_KEY_HEADER } from '@huddle/client/idempotency-key';
 import { MAX_BATCH_CALLS } from '@huddle/client/limits';
 import { WAL_POSITION_HEADER } from '@huddle/client/read-position';
-import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '@huddle/db';
+import { type SessionPolicy, sessionPolicyFromEnv, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@huddle/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import packageJson from '../package.json' with { type: 'json' };
@@ -65,7 +65,9 @@ export interface ApiServer {
   close(options?: { drainMs?: number }): Promise<void>;
 }
 
-export interface ApiServerOptions extends ApiResources {
+export interface ApiServerOptions extends Omit<ApiResources, 'sessionPolicy'> {
+  /** Defaults to sessionPolicyFromEnv (HUDDLE_ACCESS_TOKEN_MINUTES, HUDDLE_SESSION_DAYS). */
+  sessionPolicy?: SessionPolicy;
   /** 0 picks a free port. */
   port: number;
   host: string;
@@ -123,6 +125,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const trustedProxies = options.trustedProxies ?? new Set<string>();
   const metrics = options.metrics;
   const webhooks = webhookRoutes(options.db.modules);
+  const resources: ApiResources = {
+    ...options,
+    sessionPolicy: options.sessionPolicy ?? sessionPolicyFromEnv(),
+  };
   metrics?.attach({
     db: options.db,
     streams,
@@ -134,14 +140,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     maxBatchSize: MAX_BATCH_CALLS,
     async createContext({ req, info }): Promise<ApiContext> {
       const record = records.get(req)!;
-      const auth = await createContext(options, req.headers.authorization);
-      if (auth.token) record.actor = auth.token;
+      const auth = await createContext(resources, req.headers.authorization);
+      if (auth.token) record.actor = { module: auth.token.module, subject: auth.token.subject };
       const after = req.headers[WAL_POSITION_HEADER];
       const key = req.headers[IDEMPOTENCY_KEY_HEADER];
       return {
         ...auth,
         log: record.log,
         clientAddress: clientAddressOf(req, trustedProxies),
+        userAgent: req.headers['user-agent'],
         signIns,
         bulkheads,
         draining,

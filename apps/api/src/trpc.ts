@@ -1,5 +1,5 @@
 import { laterWalPosition, WAL_POSITION_HEADER, walPositionValue } from '@huddle/client/read-position';
-import { type TokenClaims, verifyToken } from '@huddle/composition';
+import { type BearerClaims, verifyBearer } from '@huddle/composition';
 import {
   claimIdempotencyKey,
   type Database,
@@ -15,8 +15,10 @@ import {
   OutcomeUnknownError,
   primaryWalPosition,
   type RequestScopeOptions,
+  readOnlyKeyError,
   recordIdempotentResult,
   runAsActor,
+  type SessionPolicy,
   toHuddleError,
   UnauthorizedError,
 } from '@huddle/db';
@@ -47,11 +49,14 @@ export interface ApiResources {
   moduleResources: ModuleResources;
   /** The operators' bearer token (`HUDDLE_OPS_TOKEN`, read once at start); absent, nobody is an operator. */
   opsToken?: string;
+  /** How long access tokens and idle sessions live (sessionPolicyFromEnv, read once at start). */
+  sessionPolicy: SessionPolicy;
 }
 
 /** Who a request is: the server's resources, and the caller's token if it sent a valid one. */
 export interface AuthContext extends ApiResources {
-  token: TokenClaims | null;
+  /** The bearer credential's claims: an access token's or a service key's (checked against its row later). */
+  token: BearerClaims | null;
   /** Set when the bearer token was present but invalid or expired; reported by procedures that need one. */
   authError: UnauthorizedError | null;
   /** The bearer token is the operators' (`opsToken`): `/health` shows them its details. */
@@ -61,8 +66,10 @@ export interface AuthContext extends ApiResources {
 /** What every procedure sees: the caller, plus the request's logger (its lines carry the request id). */
 export interface ApiContext extends AuthContext {
   log: Logger;
-  /** The TCP peer's address: what sign-in limits count per address. */
+  /** The TCP peer's address: what sign-in limits count per address, and a new session records. */
   clientAddress: string;
+  /** The request's User-Agent, which a new session records. */
+  userAgent: string | undefined;
   signIns: SignInLimiter;
   /** The event streams open in this process, per actor (stream-limits.ts). */
   streams: OpenStreams;
@@ -83,14 +90,14 @@ export interface ApiContext extends AuthContext {
 }
 
 export async function createContext(
-  { db, secret, moduleResources, opsToken }: ApiResources,
+  { db, secret, moduleResources, opsToken, sessionPolicy }: ApiResources,
   authorization: string | undefined,
 ): Promise<AuthContext> {
-  const resources = { db, secret, moduleResources, opsToken };
+  const resources = { db, secret, moduleResources, opsToken, sessionPolicy };
   const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) return { ...resources, token: null, authError: null, operator: false };
   try {
-    return { ...resources, token: verifyToken(secret, token), authError: null, operator: false };
+    return { ...resources, token: verifyBearer(secret, token), authError: null, operator: false };
   } catch (error) {
     // The operators' token is no signed token: compared only when verifying failed, off the hot path.
     if (isOpsToken(opsToken, token)) return { ...resources, token: null, authError: null, operator: true };
@@ -237,8 +244,15 @@ export const signInProcedure = publicProcedure.use(async ({ ctx, getRawInput, ne
   return result;
 });
 
-/** The caller's token, which must be one for `module`; a caller without one is told how to get one. */
-function requireToken(ctx: ApiContext, module: ModuleWithActors<ModuleActor>): TokenClaims {
+/**
+ * The caller's token, which must be one for `module`; a caller without one is told how to get one. A
+ * read-only service key may only query and subscribe (`type`).
+ */
+export function requireToken(
+  ctx: ApiContext,
+  module: Pick<ModuleWithActors<ModuleActor>, 'name' | 'signInHint'>,
+  type: 'query' | 'mutation' | 'subscription',
+): BearerClaims {
   const howToGetOne = module.signInHint ? `; ${module.signInHint}` : '';
   if (!ctx.token) {
     throw (
@@ -253,6 +267,7 @@ function requireToken(ctx: ApiContext, module: ModuleWithActors<ModuleActor>): T
       `authorization: token is for module ${ctx.token.module}, not ${module.name}${howToGetOne}`,
     );
   }
+  if (ctx.token.readOnly && type === 'mutation') throw readOnlyKeyError();
   return ctx.token;
 }
 
@@ -261,20 +276,20 @@ function tokenProcedure(module: DomainModule) {
   return publicProcedure.meta({ tokenModule: module.name });
 }
 
-/** The caller's actor in `module`, parsed from its token once, here at the edge. */
-function requireActor<Actor extends ModuleActor>(ctx: ApiContext, module: ModuleWithActors<Actor>): Actor {
-  return module.actor.parse(requireToken(ctx, module).subject);
-}
-
 /**
- * Requires a token for `module` and hands its actor on, without a transaction: for subscriptions.
- * `streamOwner` is whom the event streams the procedure opens count against (`eventStream`).
+ * Requires a token for `module` and hands its actor and credential on, without a transaction: for
+ * subscriptions and stepped mutations, whose transactions check the credential each (`runAsActor`'s
+ * `session`). `streamOwner` is whom the event streams the procedure opens count against (`eventStream`).
  */
 export function authedProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
-  return tokenProcedure(module).use(({ ctx, next }) => {
-    const token = requireToken(ctx, module);
+  return tokenProcedure(module).use(({ ctx, type, next }) => {
+    const token = requireToken(ctx, module, type);
     return next({
-      ctx: { actor: module.actor.parse(token.subject), streamOwner: `${token.module}:${token.subject}` },
+      ctx: {
+        actor: module.actor.parse(token.subject),
+        credential: token,
+        streamOwner: `${token.module}:${token.subject}`,
+      },
     });
   });
 }
@@ -296,7 +311,8 @@ function queryScope(ctx: ApiContext): RequestScopeOptions {
 /**
  * A procedure acting for the token's actor of `module`, in one request scope with least privilege
  * (`runAsActor`): the module loads the actor, the transaction runs as the module's request role with its
- * row-level-security settings, commits when the procedure succeeds and rolls back when it throws. Queries
+ * row-level-security settings, and the caller's session or key must be live (checked in that same first
+ * statement), commits when the procedure succeeds and rolls back when it throws. Queries
  * run read-only, on a read replica when one has the caller's writes (`queryScope`). The transaction waits
  * for its place in the actor's and the module's bulkheads first (bulkhead.ts), so one stalled caller or
  * module cannot take every pool connection. A mutation sent with an `Idempotency-Key` claims the key first
@@ -305,11 +321,12 @@ function queryScope(ctx: ApiContext): RequestScopeOptions {
  */
 export function actorProcedure<Actor extends ModuleActor>(module: ModuleWithActors<Actor>) {
   return tokenProcedure(module).use(async ({ ctx, type, path, getRawInput, next }) => {
-    const actor = requireActor(ctx, module);
+    const token = requireToken(ctx, module, type);
+    const actor = module.actor.parse(token.subject);
     const call =
-      type === 'mutation' ? await idempotentCall(ctx.idempotency, ctx.token!, path, getRawInput) : undefined;
-    const scope = type === 'query' ? queryScope(ctx) : {};
-    return withinBulkheads(ctx.bulkheads, module.name, `${module.name}:${ctx.token!.subject}`, () =>
+      type === 'mutation' ? await idempotentCall(ctx.idempotency, token, path, getRawInput) : undefined;
+    const scope = { ...(type === 'query' ? queryScope(ctx) : {}), session: token.session };
+    return withinBulkheads(ctx.bulkheads, module.name, `${module.name}:${token.subject}`, () =>
       runAsActor(
         ctx.db.orm,
         module,

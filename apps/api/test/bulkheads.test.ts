@@ -1,5 +1,5 @@
 import { createHuddleClient } from '@huddle/client';
-import { domainModules, issueToken } from '@huddle/composition';
+import { domainModules, issueSessionToken } from '@huddle/composition';
 import { type Database, openDatabase } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
@@ -41,7 +41,7 @@ async function scrumUser(name: string): Promise<{ id: number; token: string }> {
     );
   return {
     id: row!.id,
-    token: (await issueToken(TEST_SECRET, { module: 'scrum', subject: String(row!.id) })).token,
+    token: (await issueSessionToken(db, TEST_SECRET, { module: 'scrum', subject: String(row!.id) })).token,
   };
 }
 

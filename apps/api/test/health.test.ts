@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHuddleClient } from '@huddle/client';
-import { domainModules, issueToken } from '@huddle/composition';
-import { type Database, ModuleResources, migrateUp, openDatabase } from '@huddle/db';
+import { domainModules, issueSessionToken } from '@huddle/composition';
+import { type Database, ModuleResources, migrateUp, openDatabase, sessionPolicyFromEnv } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsTokenFromEnv } from '../src/operator.ts';
@@ -39,7 +39,12 @@ describe('health on PostgreSQL', () => {
   });
 
   it('tells anyone else only the status: no migrations, no database details', async () => {
-    const { token: pokerToken } = await issueToken(TEST_SECRET, { module: 'poker', subject: '1' }, '5m');
+    const { token: pokerToken } = await issueSessionToken(
+      database.db,
+      TEST_SECRET,
+      { module: 'poker', subject: '1' },
+      '5m',
+    );
     for (const token of [undefined, pokerToken, `${OPS_TOKEN}x`, OPS_TOKEN.slice(0, -1)]) {
       expect(await createHuddleClient(server.url, token).health.query()).toEqual({ status: 'ok' });
     }
@@ -63,7 +68,12 @@ describe('health on PostgreSQL', () => {
   });
 
   it('a signed token verifies; a tampered one is refused', async () => {
-    const { token } = await issueToken(TEST_SECRET, { module: 'poker', subject: '1' }, '5m');
+    const { token } = await issueSessionToken(
+      database.db,
+      TEST_SECRET,
+      { module: 'poker', subject: '1' },
+      '5m',
+    );
     expect(token.split('.')).toHaveLength(3);
     const tampered = `${token.slice(0, -2)}xx`;
     const resources = {
@@ -71,9 +81,10 @@ describe('health on PostgreSQL', () => {
       secret: TEST_SECRET,
       moduleResources: await ModuleResources.fromEnv(database.db.modules, { HUDDLE_PLANNER_ROOTS: '' }),
       opsToken: OPS_TOKEN,
+      sessionPolicy: sessionPolicyFromEnv({}),
     };
     const valid = await createContext(resources, `Bearer ${token}`);
-    expect(valid.token).toEqual({ module: 'poker', subject: '1' });
+    expect(valid.token).toMatchObject({ module: 'poker', subject: '1', readOnly: false });
     const invalid = await createContext(resources, `Bearer ${tampered}`);
     expect(invalid.token).toBeNull();
     expect(invalid.authError?.message).toBe('authorization: token is invalid');

@@ -1,5 +1,5 @@
 import { createHuddleClient, type HuddleClient } from '@huddle/client';
-import { domainModules, issueToken } from '@huddle/composition';
+import { domainModules, issueSessionToken } from '@huddle/composition';
 import { inRequestScope, seed } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ let server: ApiServer;
 const rows = (sql: string, params: unknown[] = []) =>
   inRequestScope(database.db.orm, (em) => em.execute<Record<string, unknown>[]>(sql, params));
 const tokenFor = async (module: 'planner' | 'scrum', subject: string) =>
-  (await issueToken(TEST_SECRET, { module, subject }, '5m')).token;
+  (await issueSessionToken(database.db, TEST_SECRET, { module, subject }, '5m')).token;
 const anonymous = () => createHuddleClient(server.url);
 
 beforeAll(async () => {
@@ -86,6 +86,8 @@ describe('decisions: password reset', () => {
         newPassword: 'remembered-2',
       }),
     ).toMatchObject({ id: user.id });
+    // The sessions signed in with the old password ended with it.
+    expect((await failure(member.decisions.projects.mine.query({}))).data?.code).toBe('UNAUTHORIZED');
     const again = await failure(
       anonymous().decisions.auth.resetPassword.mutate({ token: reset.token, newPassword: 'attacker-3' }),
     );
@@ -154,5 +156,8 @@ describe('planner: operators are real', () => {
     const disabled = await failure(helper.planner.repositories.list.query());
     expect(disabled.data?.code).toBe('UNAUTHORIZED');
     expect(disabled.message).toBe('subject: planner operator helper is disabled');
+    // Its sessions ended with it: enabling it again revives none of them.
+    await lead.planner.operators.enable.mutate({ operator: 'helper' });
+    expect((await failure(helper.planner.repositories.list.query())).data?.code).toBe('UNAUTHORIZED');
   });
 });

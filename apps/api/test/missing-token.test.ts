@@ -1,4 +1,4 @@
-import { domainModules, issueToken } from '@huddle/composition';
+import { domainModules, issueSessionToken } from '@huddle/composition';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiServer } from '../src/server.ts';
@@ -28,7 +28,7 @@ describe('a call without a token', () => {
   });
 
   it('with another module’s token is told how to get the right one', async () => {
-    const { token } = await issueToken(TEST_SECRET, { module: 'poker', subject: '1' });
+    const { token } = await issueSessionToken(database.db, TEST_SECRET, { module: 'poker', subject: '1' });
     const response = await fetch(`${server.url}/planner.repositories.list`, {
       headers: { authorization: `Bearer ${token}` },
     });

@@ -1,4 +1,4 @@
-import { domainModules, issueToken } from '@huddle/composition';
+import { domainModules, issueSessionToken } from '@huddle/composition';
 import { inRequestScope, seed } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -156,7 +156,10 @@ describe('/openapi.json', () => {
       (projects.answer as { result: { data: { items: unknown[] } } }).result.data.items,
     ).not.toHaveLength(0);
 
-    const { token: planner } = await issueToken(TEST_SECRET, { module: 'planner', subject: 'ann' });
+    const { token: planner } = await issueSessionToken(database.db, TEST_SECRET, {
+      module: 'planner',
+      subject: 'ann',
+    });
     const repositories = await call('planner.repositories.list', undefined, { planner });
     expect(repositories).toMatchObject({ status: 200, answer: { result: { data: { items: [] } } } });
   });

@@ -3,7 +3,7 @@ import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHuddleClient, type HuddleClient } from '@huddle/client';
-import { domainModules, issueToken } from '@huddle/composition';
+import { domainModules, issueSessionToken } from '@huddle/composition';
 import { type ArtifactInput, createGitRepository } from '@huddle/planner';
 import { useTestDatabase } from '@huddle/testing';
 import git from 'isomorphic-git';
@@ -48,7 +48,8 @@ const CODE_CHANGES = {
 } satisfies ArtifactInput;
 
 async function plannerToken(operator: string): Promise<string> {
-  return (await issueToken(TEST_SECRET, { module: 'planner', subject: operator }, '5m')).token;
+  return (await issueSessionToken(database.db, TEST_SECRET, { module: 'planner', subject: operator }, '5m'))
+    .token;
 }
 
 /** A git work tree at `dir` with one commit, as the planner package creates them (no git binary). */
@@ -295,7 +296,9 @@ describe('refusals change nothing', () => {
       'a token for another module',
       async () =>
         createHuddleClient(server.url, {
-          planner: (await issueToken(TEST_SECRET, { module: 'poker', subject: '1' }, '5m')).token,
+          planner: (
+            await issueSessionToken(database.db, TEST_SECRET, { module: 'poker', subject: '1' }, '5m')
+          ).token,
         }).planner.repositories.list.query(),
       'UNAUTHORIZED',
       null,

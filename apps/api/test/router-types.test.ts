@@ -68,6 +68,8 @@ describe('the typed client infers each procedure’s input and output', () => {
       };
       token: string;
       expiresAt: string;
+      refreshToken: string;
+      sessionId: string;
     }>();
     expectTypeOf<RouterInputs['decisions']['decisions']['transition']>().toEqualTypeOf<
       z.input<typeof transitionDecisionInputSchema>

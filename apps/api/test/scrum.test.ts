@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHuddleClient, type HuddleClient } from '@huddle/client';
-import { domainModules, issueToken } from '@huddle/composition';
+import { domainModules, issueSessionToken } from '@huddle/composition';
 import { inRequestScope, ModuleResources, runJob } from '@huddle/db';
 import { type ChatEvent, githubOAuthConfigFromEnv, type NotificationEvent, scrumModule } from '@huddle/scrum';
 import { useTestDatabase } from '@huddle/testing';
@@ -86,7 +86,10 @@ async function seedUser(githubId: string, username: string, role: string) {
     'insert into scrum.users (github_id, username, role) values (?, ?, ?) returning id',
     [githubId, username, role],
   );
-  const { token } = await issueToken(TEST_SECRET, { module: 'scrum', subject: String(row!.id) });
+  const { token } = await issueSessionToken(database.db, TEST_SECRET, {
+    module: 'scrum',
+    subject: String(row!.id),
+  });
   return { id: row!.id, client: createHuddleClient(server.url, token) };
 }
 
@@ -260,7 +263,10 @@ describe('scrum over HTTP with the typed client', () => {
     expect(badInput.data).toMatchObject({ code: 'BAD_REQUEST', field: 'title' });
     const developer = await failure(seeded.dev2.client.scrum.tasks.create.mutate(newTask));
     expect(developer.data?.code).toBe('FORBIDDEN');
-    const { token } = await issueToken(TEST_SECRET, { module: 'poker', subject: String(seeded.pm.id) });
+    const { token } = await issueSessionToken(database.db, TEST_SECRET, {
+      module: 'poker',
+      subject: String(seeded.pm.id),
+    });
     const poker = await failure(createHuddleClient(server.url, { scrum: token }).scrum.users.me.query());
     expect(poker.data?.code).toBe('UNAUTHORIZED');
     expect(poker.message).toMatch(/token is for module poker/);
@@ -270,7 +276,8 @@ describe('scrum over HTTP with the typed client', () => {
 
 describe('the rest of scrum.* over HTTP: each procedure answers, and each area refuses', () => {
   it('users: the directory, role changes and deactivation by an admin; a developer may not change roles', async () => {
-    const { admin, dev2 } = seeded;
+    const { admin } = seeded;
+    let { dev2 } = seeded;
     const changed = await admin.client.scrum.users.changeRole.mutate({ userId: dev2.id, role: 'tester' });
     expect(changed).toMatchObject({ id: dev2.id, role: 'tester' });
     expect(await admin.client.scrum.users.deactivate.mutate({ userId: dev2.id })).toMatchObject({
@@ -280,6 +287,13 @@ describe('the rest of scrum.* over HTTP: each procedure answers, and each area r
       dev2.id,
     );
     await admin.client.scrum.users.reactivate.mutate({ userId: dev2.id });
+    // The deactivation ended the user's sessions; reactivated, they sign in afresh.
+    expect((await failure(dev2.client.scrum.users.me.query())).data?.code).toBe('UNAUTHORIZED');
+    const { token } = await issueSessionToken(database.db, TEST_SECRET, {
+      module: 'scrum',
+      subject: String(dev2.id),
+    });
+    dev2 = seeded.dev2 = { id: dev2.id, client: createHuddleClient(server.url, token) };
     await admin.client.scrum.users.changeRole.mutate({ userId: dev2.id, role: 'developer' });
     expect((await dev2.client.scrum.users.directory.query({ role: 'developer' })).items).toContainEqual(
       expect.objectContaining({ id: dev2.id, username: 'dana' }),

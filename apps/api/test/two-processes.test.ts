@@ -1,5 +1,5 @@
 import { createHuddleClient, type HuddleClient } from '@huddle/client';
-import { domainModules, issueToken } from '@huddle/composition';
+import { domainModules, issueSessionToken } from '@huddle/composition';
 import { listJobs, migrationCheck } from '@huddle/db';
 import type { PokerEvent } from '@huddle/poker';
 import type { ChatEvent, NotificationEvent } from '@huddle/scrum';
@@ -62,7 +62,7 @@ async function user(
   params: unknown[],
 ): Promise<{ id: number; onA: HuddleClient; onB: HuddleClient }> {
   const [row] = await sql<{ id: number }>(`${insert} returning id`, params);
-  const { token } = await issueToken(TEST_SECRET, { module, subject: String(row!.id) });
+  const { token } = await issueSessionToken(database.db, TEST_SECRET, { module, subject: String(row!.id) });
   return { id: row!.id, onA: createHuddleClient(a.url, token), onB: createHuddleClient(b.url, token) };
 }
 

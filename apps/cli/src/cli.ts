@@ -2,6 +2,7 @@ import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/
 import packageJson from '../package.json' with { type: 'json' };
 import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { jobsCommand } from './commands/jobs.ts';
+import { keysCommand } from './commands/keys.ts';
 import { maintenanceCommand } from './commands/maintenance.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { moduleCommands } from './commands/modules.ts';
@@ -39,6 +40,7 @@ function huddleProgram(io: CliIo) {
     .addCommand(maintenanceCommand(io))
     .addCommand(jobsCommand(io))
     .addCommand(tokenCommand(io))
+    .addCommand(keysCommand(io))
     .addCommand(serveCommand(runCli));
   return program;
 }

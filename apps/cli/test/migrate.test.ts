@@ -96,7 +96,7 @@ describe('huddle usage errors', () => {
     [['migrate'], 'migrate: missing command (up, down, status, check, diff); see huddle migrate --help'],
     [
       [],
-      'missing command (migrate, seed, backup, restore, schema, maintenance, jobs, token, serve); see huddle --help',
+      'missing command (migrate, seed, backup, restore, schema, maintenance, jobs, token, keys, serve); see huddle --help',
     ],
   ])('huddle %j is one huddle: line and exit 1', async (args, message) => {
     expect(await huddle(args, env)).toEqual({ code: 1, stdout: '', stderr: `huddle: ${message}\n` });

@@ -20,6 +20,20 @@ beforeAll(async () => {
 });
 afterAll(() => database?.drop());
 
+async function sessions(id: string) {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'select kind, module, subject, revoked_at is not null as revoked from huddle.sessions where id = $1',
+      [id],
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('huddle token issue', () => {
   it('issues a token the API accepts, for the given module, user and lifetime', async () => {
     const result = await huddle(
@@ -37,10 +51,12 @@ describe('huddle token issue', () => {
     const minutesLeft = (Date.parse(issued.expiresAt) - Date.now()) / 60_000;
     expect(minutesLeft).toBeGreaterThan(29);
     expect(minutesLeft).toBeLessThanOrEqual(30);
-    expect(verifyToken(new TextEncoder().encode(HUDDLE_SECRET), issued.token)).toEqual({
-      module: 'poker',
-      subject: String(userId),
-    });
+    const claims = verifyToken(new TextEncoder().encode(HUDDLE_SECRET), issued.token);
+    expect(claims).toMatchObject({ module: 'poker', subject: String(userId) });
+    // The token is a session of its own, which can be listed and revoked like a sign-in's.
+    expect(await sessions(claims.sessionId)).toEqual([
+      { kind: 'session', module: 'poker', subject: String(userId), revoked: false },
+    ]);
   });
 
   it('prints only the token without --json, for shell use', async () => {
@@ -77,5 +93,42 @@ describe('huddle token issue', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^huddle: HUDDLE_SECRET: must be set when DATABASE_URL is set/);
+  });
+});
+
+describe('huddle keys', () => {
+  it('creates a key shown once, lists it without its secret, and revokes it', async () => {
+    const created = await huddle(
+      [
+        'keys',
+        'create',
+        '--module',
+        'poker',
+        '--user',
+        String(userId),
+        '--name',
+        'exporter',
+        '--read-only',
+        '--json',
+      ],
+      env,
+    );
+    expect(created.code).toBe(0);
+    const key = JSON.parse(created.stdout) as { id: string; key: string; expiresAt: string | null };
+    expect(key).toMatchObject({ key: expect.stringMatching(/^hk_poker\./), expiresAt: null });
+    const listed = await huddle(['keys', 'list', '--module', 'poker', '--json'], env);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ id: key.id, name: 'exporter', readOnly: true, revokedAt: null }),
+    ]);
+    expect(listed.stdout).not.toContain(key.key.split('.').at(-1));
+    expect((await huddle(['keys', 'revoke', key.id, '--module', 'poker'], env)).code).toBe(0);
+    expect(await sessions(key.id)).toEqual([
+      { kind: 'key', module: 'poker', subject: String(userId), revoked: true },
+    ]);
+    const again = await huddle(['keys', 'revoke', key.id, '--module', 'poker'], env);
+    expect([again.code, again.stderr]).toEqual([
+      1,
+      `huddle: id: module poker has no live service key ${key.id}\n`,
+    ]);
   });
 });

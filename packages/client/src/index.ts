@@ -2,7 +2,9 @@ export {
   createHuddleClient,
   type HuddleClient,
   type HuddleClientOptions,
+  type HuddleCredential,
   type HuddleModule,
+  type HuddleSession,
   type HuddleTokens,
   ReadPosition,
 } from './client.ts';

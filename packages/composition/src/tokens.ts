@@ -1,14 +1,44 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigurationError, type DatabaseTarget, type ModuleActor, UnauthorizedError } from '@huddle/db';
+import {
+  ConfigurationError,
+  type Database,
+  type DatabaseTarget,
+  findModule,
+  inRequestScope,
+  type ModuleActor,
+  openSession,
+  parseServiceKey,
+  SERVICE_KEY_PREFIX,
+  type SessionCredential,
+  type SessionOrigin,
+  UnauthorizedError,
+} from '@huddle/db';
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 import { z } from 'zod';
 
-/** What a token says: the module it is for, and the subject the module's ActorSpec parses into its actor. */
-export interface TokenClaims {
+/** Who a token is for: the module, and the subject the module's ActorSpec parses into its actor. */
+export interface TokenSubject {
   module: string;
   subject: string;
+}
+
+/** What a token says: who, and the session it belongs to (`huddle.sessions`), which every request checks. */
+export interface TokenClaims extends TokenSubject {
+  sessionId: string;
+}
+
+/**
+ * A bearer credential, verified as far as it can be without the database: an access token (signature,
+ * expiry) or a service key (its form). The request's first statement checks `session` against its row.
+ */
+export interface BearerClaims extends TokenSubject {
+  session: SessionCredential;
+  /** A read-only service key: queries and subscriptions only. */
+  readOnly: boolean;
+  /** When the access token expires (epoch milliseconds); absent for a service key (its row says). */
+  expiresAt?: number;
 }
 
 const ISSUER = 'huddle';
@@ -21,6 +51,7 @@ const CLOCK_SKEW_SECONDS = 30;
 const claimsSchema = z.object({
   sub: z.string().min(1),
   mod: z.string().min(1),
+  sid: z.uuid(),
   exp: z.number(),
   iat: z.number(),
 });
@@ -68,37 +99,65 @@ export async function resolveSecret(
   }
 }
 
+/** A lifetime such as `30m`, `12h` or `7d` in milliseconds; anything else is a ConfigurationError naming `ttl`. */
+export function parseTtl(ttl: string): number {
+  const parsed = ttlSchema.safeParse(ttl);
+  if (!parsed.success) throw new ConfigurationError(`ttl: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
 /**
- * Signs a token for `claims`, expiring after `ttl` (e.g. `30m`, `12h`, `7d`). Callers have already parsed
- * the subject with the module's ActorSpec: a token never names an actor its module would refuse.
+ * Signs an access token for `claims`, expiring after `ttl` (`30m`, `12h`, `7d`, or milliseconds). Callers
+ * have already parsed the subject with the module's ActorSpec and opened the session the token names: a
+ * token never names an actor its module would refuse.
  */
 export async function issueToken(
   secret: Uint8Array,
   claims: TokenClaims,
-  ttl: string = DEFAULT_TTL,
+  ttl: string | number = DEFAULT_TTL,
 ): Promise<{ token: string; expiresAt: string }> {
-  const parsedTtl = ttlSchema.safeParse(ttl);
-  if (!parsedTtl.success) throw new ConfigurationError(`ttl: ${parsedTtl.error.issues[0]!.message}`);
   const sign = createSigner({
     key: Buffer.from(secret),
     algorithm: 'HS256',
     iss: ISSUER,
     sub: claims.subject,
-    expiresIn: parsedTtl.data,
+    expiresIn: typeof ttl === 'number' ? ttl : parseTtl(ttl),
   });
-  const token = sign({ mod: claims.module });
+  const token = sign({ mod: claims.module, sid: claims.sessionId });
   const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
   return { token, expiresAt: new Date(exp * 1000).toISOString() };
 }
 
-/** Signs a token for `actor` of the module whose ActorSpec `subject` renders it. */
+/** Signs an access token of session `sessionId` for `actor` of the module whose ActorSpec renders it. */
 export function issueActorToken<Actor extends ModuleActor>(
   secret: Uint8Array,
   spec: { subject(actor: Actor): string },
   actor: Actor,
-  ttl?: string,
+  sessionId: string,
+  ttl?: string | number,
 ): Promise<{ token: string; expiresAt: string }> {
-  return issueToken(secret, { module: actor.module, subject: spec.subject(actor) }, ttl);
+  return issueToken(secret, { module: actor.module, subject: spec.subject(actor), sessionId }, ttl);
+}
+
+/**
+ * Opens a session without a refresh token that lasts `ttl`, and signs its one access token, as long-lived:
+ * what `huddle token issue`, the embedded server's banner, benchmarks and tests hand out. It is listed and
+ * revoked like any session. The subject must already be checked (`loadActor`).
+ */
+export async function issueSessionToken(
+  db: Database,
+  secret: Uint8Array,
+  who: TokenSubject,
+  ttl: string = DEFAULT_TTL,
+  origin: SessionOrigin = {},
+): Promise<{ token: string; expiresAt: string; sessionId: string }> {
+  const lifetimeMs = parseTtl(ttl);
+  const module = findModule(db.modules, who.module);
+  const session = await inRequestScope(db.orm, (em) =>
+    openSession(em, module, who.subject, { ...origin, lifetimeMs, refresh: false }),
+  );
+  const issued = await issueToken(secret, { ...who, sessionId: session.id }, lifetimeMs);
+  return { ...issued, sessionId: session.id };
 }
 
 type Verify = (token: string) => unknown;
@@ -126,17 +185,22 @@ function verifierFor(secret: Uint8Array): Verify {
   return verify;
 }
 
+/** The refusal of an expired access token; the typed client refreshes when it reads it (`TOKEN_EXPIRED_MESSAGE`). */
+export const TOKEN_EXPIRED_MESSAGE =
+  'authorization: token has expired; refresh it (auth.refresh) or sign in again';
+
 /**
- * Verifies a bearer token: signature, a required `iss` that is ours, a required `exp` that has not passed and
- * an `iat` not in the future. Anything wrong is an UnauthorizedError saying what, never more.
+ * Verifies an access token: signature, a required `iss` that is ours, a required `exp` that has not passed,
+ * an `iat` not in the future and the session it belongs to (`sid`). Anything wrong is an UnauthorizedError
+ * saying what, never more.
  */
-export function verifyToken(secret: Uint8Array, token: string): TokenClaims {
+export function verifyToken(secret: Uint8Array, token: string): TokenClaims & { expiresAt: number } {
   let payload: unknown;
   try {
     payload = verifierFor(secret)(token);
   } catch (error) {
     if (error instanceof TokenError && error.code === TokenError.codes.expired)
-      throw new UnauthorizedError('authorization: token has expired');
+      throw new UnauthorizedError(TOKEN_EXPIRED_MESSAGE);
     throw new UnauthorizedError('authorization: token is invalid');
   }
   const claims = claimsSchema.safeParse(payload);
@@ -144,5 +208,34 @@ export function verifyToken(secret: Uint8Array, token: string): TokenClaims {
   if (claims.data.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) {
     throw new UnauthorizedError('authorization: token is issued in the future');
   }
-  return { module: claims.data.mod, subject: claims.data.sub };
+  return {
+    module: claims.data.mod,
+    subject: claims.data.sub,
+    sessionId: claims.data.sid,
+    expiresAt: claims.data.exp * 1000,
+  };
+}
+
+/**
+ * A bearer credential's claims: a service key (`hk_…`, sessions.ts) or an access token (`verifyToken`).
+ * Either names a row of `huddle.sessions`, which the request's first statement checks.
+ */
+export function verifyBearer(secret: Uint8Array, credential: string): BearerClaims {
+  if (credential.startsWith(SERVICE_KEY_PREFIX)) {
+    const key = parseServiceKey(credential);
+    return {
+      module: key.module,
+      subject: key.subject,
+      session: { id: key.id, secretHash: key.secretHash, readOnly: key.readOnly },
+      readOnly: key.readOnly,
+    };
+  }
+  const token = verifyToken(secret, credential);
+  return {
+    module: token.module,
+    subject: token.subject,
+    session: { id: token.sessionId },
+    readOnly: false,
+    expiresAt: token.expiresAt,
+  };
 }

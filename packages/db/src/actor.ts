@@ -26,6 +26,11 @@ export interface ActorSpec<Actor extends ModuleActor> {
    * request. Absent when the token's signature is the whole check (then the request has no settings).
    */
   load?: ActorLoad<Actor>;
+  /**
+   * Whether the actor (as `load` completed it) administers the module: may end other users' sessions and
+   * manage the module's service keys (the API's `auth.*`). Absent: nobody does over the API; the CLI does.
+   */
+  isAdmin?(actor: Actor): boolean;
 }
 
 /** One row read for the actor: column name → value. */

@@ -159,9 +159,11 @@ export {
 } from './prepared.ts';
 export { primaryWalPosition, type ReadOnlyRequest } from './replicas.ts';
 export {
+  type ActorScopeOptions,
   inRequestScope,
   loadActor,
   type RequestScopeOptions,
+  type RequestWork,
   runAnonymously,
   runAsActor,
 } from './request.ts';
@@ -169,4 +171,36 @@ export { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
 export { newOneTimeSecret, type OneTimeSecret, oneTimeSecretHash } from './secrets.ts';
 export { MAX_SEED_SCALE, type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { insertInChunks, reserveIds, type SeededRandom, seededRandom } from './seeding.ts';
+export {
+  type CreatedServiceKey,
+  createServiceKey,
+  deleteEndedSessionsJob,
+  type LiveSession,
+  listServiceKeys,
+  listSessions,
+  type OpenedSession,
+  openSession,
+  parseServiceKey,
+  type RefreshOutcome,
+  type RevocationReason,
+  readOnlyKeyError,
+  refreshSession,
+  refreshTokenReusedError,
+  revokeServiceKey,
+  revokeSession,
+  revokeSessions,
+  SERVICE_KEY_PREFIX,
+  SESSION_REVOCATIONS_CHANNEL,
+  type ServiceKeyClaims,
+  type ServiceKeySummary,
+  type SessionCredential,
+  type SessionOrigin,
+  type SessionPolicy,
+  type SessionRevocation,
+  type SessionSubject,
+  type SessionSummary,
+  sessionEndedError,
+  sessionPolicyFromEnv,
+  sessionRevocationSchema,
+} from './sessions.ts';
 export { cosineDistance, toVectorLiteral, VectorType } from './vector.ts';

@@ -1,7 +1,7 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
 import { Seeder } from '@mikro-orm/seeder';
-import { createdAt, timestamptz } from './entity.ts';
+import { checkIn, createdAt, timestamptz } from './entity.ts';
 import { grantRequestAccess, revokeRequestAccess } from './grants.ts';
 import { expireIdempotencyKeysJob } from './idempotency.ts';
 import { type DomainModule, migrationList } from './module.ts';
@@ -13,6 +13,7 @@ import {
   IDEMPOTENCY_ROLE,
   READ_ONLY_ROLE,
 } from './roles.ts';
+import { deleteEndedSessionsJob } from './sessions.ts';
 
 /** Extensions and roles every module may rely on. Runs before any module's migrations. */
 export class Migration20261121000000PlatformBase extends Migration {
@@ -85,6 +86,40 @@ export class Migration20261206000000PlatformIdempotencyKeys extends Migration {
   }
 }
 
+const SESSION_KINDS = ['session', 'key'] as const;
+
+/**
+ * Sessions and service keys (sessions.ts): one row per credential, checked by every request's first
+ * statement. Requests may end their own module's credentials (a password change, a deactivation, a role
+ * change revokes them in the service's own transaction): the group role `huddle_request` may read the
+ * columns that find a row and set the two that end it, and row-level security keeps each request role to
+ * its own module's rows (`request_role`). Everything else — opening, refreshing, listing — runs as the owner.
+ */
+export class Migration20261206120000PlatformSessions extends Migration {
+  override up(): void {
+    this.addSql(
+      `create table "huddle"."sessions" ("id" uuid not null default gen_random_uuid(), "kind" text not null, "module" text not null, "subject" text not null, "request_role" text not null, "name" text null, "read_only" boolean not null default false, "refresh_hash" text null, "secret_hash" text null, "created_by" text null, "created_at" timestamptz not null default current_timestamp, "last_used_at" timestamptz not null default current_timestamp, "expires_at" timestamptz null, "revoked_at" timestamptz null, "revoked_reason" text null, "client_address" text null, "user_agent" text null, primary key ("id"));`,
+    );
+    this.addSql(
+      'create index "sessions_module_subject_kind_created_at_index" on "huddle"."sessions" ("module", "subject", "kind", "created_at");',
+    );
+    this.addSql(
+      `alter table "huddle"."sessions" add constraint "sessions_kind_check" check (kind in (${SESSION_KINDS.map((kind) => `'${kind}'`).join(', ')}));`,
+    );
+    this.addSql(
+      `grant select ("id", "kind", "module", "subject", "request_role", "revoked_at"), update ("revoked_at", "revoked_reason") on "huddle"."sessions" to "${IDEMPOTENCY_ROLE}";`,
+    );
+    this.addSql('alter table "huddle"."sessions" enable row level security;');
+    this.addSql(
+      `create policy "sessions_own_role" on "huddle"."sessions" for all to "${IDEMPOTENCY_ROLE}" using ("request_role" = current_user) with check ("request_role" = current_user);`,
+    );
+  }
+
+  override down(): void {
+    this.addSql('drop table "huddle"."sessions";');
+  }
+}
+
 /** huddle.job_runs: one row per (module, job, schedule slot) that ran; see `runJob`. */
 const JobRunSchema = defineEntity({
   name: 'HuddleJobRun',
@@ -129,24 +164,68 @@ const IdempotencyKeySchema = defineEntity({
 export class IdempotencyKey extends IdempotencyKeySchema.class {}
 IdempotencyKeySchema.setClass(IdempotencyKey);
 
+/** huddle.sessions: a session or service key; see sessions.ts. */
+const SessionSchema = defineEntity({
+  name: 'HuddleSession',
+  tableName: 'sessions',
+  properties: {
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    kind: p.text(),
+    module: p.text(),
+    subject: p.text(),
+    requestRole: p.text(),
+    name: p.text().nullable(),
+    readOnly: p.boolean().default(false),
+    refreshHash: p.text().nullable(),
+    secretHash: p.text().nullable(),
+    createdBy: p.text().nullable(),
+    createdAt: createdAt(),
+    lastUsedAt: createdAt(),
+    expiresAt: timestamptz().nullable(),
+    revokedAt: timestamptz().nullable(),
+    revokedReason: p.text().nullable(),
+    clientAddress: p.text().nullable(),
+    userAgent: p.text().nullable(),
+  },
+  indexes: [
+    {
+      name: 'sessions_module_subject_kind_created_at_index',
+      properties: ['module', 'subject', 'kind', 'createdAt'],
+    },
+  ],
+  checks: [checkIn('sessions_kind_check', 'kind', SESSION_KINDS)],
+  policies: [
+    {
+      name: 'sessions_own_role',
+      command: 'all',
+      roles: [IDEMPOTENCY_ROLE],
+      using: '(request_role = (CURRENT_USER)::text)',
+      check: '(request_role = (CURRENT_USER)::text)',
+    },
+  ],
+});
+export class Session extends SessionSchema.class {}
+SessionSchema.setClass(Session);
+
 class NoSeedData extends Seeder {
   run(): void {}
 }
 
 /**
- * `@huddle/db`'s own module: the platform migrations, the job-run record and the stored results of
- * idempotent mutations (schema `huddle`), and the job that expires them.
+ * `@huddle/db`'s own module: the platform migrations, the job-run record, the stored results of idempotent
+ * mutations and the sessions and service keys (schema `huddle`), and the jobs that expire them.
  */
 export const platformModule: DomainModule = {
   name: 'huddle',
-  entities: [JobRun, IdempotencyKey],
+  entities: [JobRun, IdempotencyKey, Session],
   migrations: migrationList(
     Migration20261121000000PlatformBase,
     Migration20261122000000PlatformRolesAndJobs,
     Migration20261206000000PlatformIdempotencyKeys,
+    Migration20261206120000PlatformSessions,
   ),
   seeders: { minimal: NoSeedData },
   // Nothing requests the platform; its one grant (job_runs) is to `application_user`.
   requestRole: APPLICATION_ROLE,
-  jobs: [expireIdempotencyKeysJob],
+  jobs: [expireIdempotencyKeysJob, deleteEndedSessionsJob],
 };

@@ -5,6 +5,7 @@ import type { HuddleOrm } from './database.ts';
 import { isRetryableTransactionError, toHuddleError, UnauthorizedError } from './errors.ts';
 import type { DomainModule, ModuleWithActors } from './module.ts';
 import { type ReadOnlyRequest, readOnlyTransaction } from './replicas.ts';
+import { type LiveSession, type SessionCredential, sessionEndedError } from './sessions.ts';
 
 export interface RequestScopeOptions {
   /** How many times a transaction failing with a serialization failure or deadlock is retried. */
@@ -12,6 +13,23 @@ export interface RequestScopeOptions {
   /** The work only reads: a READ ONLY transaction, on a read replica when one has the caller's writes (replicas.ts). */
   readOnly?: ReadOnlyRequest;
 }
+
+/** `runAsActor`'s options: also the credential the request carries, checked in its first statement. */
+export interface ActorScopeOptions extends RequestScopeOptions {
+  /**
+   * The session or service key the caller's token names (sessions.ts): it must be live — not revoked, not
+   * expired — or the request is refused. Absent for callers that are their own authority (the CLI acting
+   * for a user, an embedding app, tests).
+   */
+  session?: SessionCredential | undefined;
+}
+
+/** What a request's work receives besides the actor: the live credential it runs under, if it named one. */
+export type RequestWork<Actor extends ModuleActor, T> = (
+  em: EntityManager,
+  actor: Actor,
+  session: LiveSession | undefined,
+) => Promise<T>;
 
 const DEFAULT_RETRIES = 5;
 
@@ -88,32 +106,104 @@ export async function loadActor<Actor extends ModuleActor>(
 }
 
 /**
- * Reads the actor's row and switches the rest of the transaction to the module's request role with the
- * row's row-level-security settings, in one statement: the `set_config` calls run once, for the row, so no
- * row (no such actor) switches nothing and is refused, and the transaction rolls back. It is the
- * transaction's first statement, so it travels with the BEGIN (`PooledClient`).
+ * The credential's row joined to the actor's: whether it is live, when it ends, and whether its `last_used_at`
+ * is over a minute old. The module, subject and read-only flag must be the row's too, so a service key's
+ * claims cannot be edited; a session's access token carries no secret (`secret_hash` is null), a key's must
+ * hash to the row's.
+ */
+const SESSION_JOIN = `left join lateral (
+    select s.revoked_at is null and (s.expires_at is null or s.expires_at > current_timestamp) as huddle_session_live,
+      s.expires_at as huddle_session_expires_at,
+      s.last_used_at < current_timestamp - interval '1 minute' as huddle_session_touch_due
+    from huddle.sessions s
+    where s.id = ?::uuid and s.module = ? and s.subject = ? and s.secret_hash is not distinct from ?
+      and s.read_only = ?
+  ) huddle_session on true`;
+
+interface SessionColumns {
+  huddle_session_live: boolean | null;
+  huddle_session_expires_at: Date | string | null;
+  huddle_session_touch_due: boolean | null;
+}
+
+/** What the first statement found: the actor confirmed, and its live credential (when one was named). */
+interface SwitchedActor<Actor extends ModuleActor> {
+  actor: Actor;
+  session: LiveSession | undefined;
+  touchDue: boolean;
+}
+
+/**
+ * Reads the actor's row (and the credential's, when the request names one) and switches the rest of the
+ * transaction to the module's request role with the row's row-level-security settings, in one statement:
+ * the `set_config` calls run once, for the row, so no row (no such actor) switches nothing and is refused,
+ * and the transaction rolls back; a credential that is not live is refused too, which rolls the switch back
+ * with it. It is the transaction's first statement, so it travels with the BEGIN (`PooledClient`).
  */
 async function switchToActor<Actor extends ModuleActor>(
   em: EntityManager,
   module: ModuleWithActors<Actor>,
   actor: Actor,
-): Promise<Actor> {
+  session: SessionCredential | undefined,
+): Promise<SwitchedActor<Actor>> {
   const spec = module.actor;
   const load = spec.load;
-  if (!load) {
+  if (!load && !session) {
     await switchToRole(em, module.requestRole);
-    return actor;
+    return { actor, session: undefined, touchDue: false };
   }
-  const settings = Object.entries(load.settings ?? {});
+  const settings = Object.entries(load?.settings ?? {});
   const switches = [
     `set_config('role', ?, true)`,
     ...settings.map(([, column]) => `set_config(?, actor_row.${quoteIdentifier(column)}::text, true)`),
   ];
-  const [row] = await em.execute<ActorRow[]>(
-    `select actor_row.*, ${switches.join(', ')} from (${load.sql}) actor_row`,
-    [module.requestRole, ...settings.map(([name]) => name), ...load.params(actor)],
+  const [row] = await em.execute<(ActorRow & Partial<SessionColumns>)[]>(
+    `select actor_row.*, ${session ? 'huddle_session.*, ' : ''}${switches.join(', ')}
+     from (${load?.sql ?? 'select'}) actor_row ${session ? SESSION_JOIN : ''}`,
+    [
+      module.requestRole,
+      ...settings.map(([name]) => name),
+      ...(load?.params(actor) ?? []),
+      ...(session
+        ? [
+            session.id,
+            module.name,
+            spec.subject(actor),
+            session.secretHash ?? null,
+            session.readOnly ?? false,
+          ]
+        : []),
+    ],
   );
-  return confirmActor(spec, load, actor, row);
+  const confirmed = load ? confirmActor(spec, load, actor, row) : actor;
+  if (!session) return { actor: confirmed, session: undefined, touchDue: false };
+  if (!row?.huddle_session_live) throw sessionEndedError();
+  const expiresAt = row.huddle_session_expires_at;
+  return {
+    actor: confirmed,
+    session: {
+      id: session.id,
+      expiresAt: expiresAt === null || expiresAt === undefined ? null : new Date(expiresAt),
+    },
+    touchDue: row.huddle_session_touch_due === true,
+  };
+}
+
+/**
+ * Records that a credential was used: at most once a minute per credential (its first request after a
+ * minute, told by the first statement), in a statement of its own after the request's transaction — a
+ * query's transaction is read-only and may run on a replica, and no request waits on another's row lock for
+ * it. A failure loses one timestamp and never the request it follows.
+ */
+async function touchSession(orm: HuddleOrm, id: string): Promise<void> {
+  await inRequestScope(orm, (em) =>
+    em.execute(
+      `update huddle.sessions set last_used_at = current_timestamp
+       where id = ? and last_used_at < current_timestamp - interval '1 minute'`,
+      [id],
+      'run',
+    ),
+  ).catch(() => undefined);
 }
 
 /**
@@ -121,17 +211,30 @@ async function switchToActor<Actor extends ModuleActor>(
  * first statement reads the actor's row (`ActorSpec.load`: it must still exist and be allowed to act) and
  * switches to the module's request role (`DomainModule.requestRole`, granted that module's tables only)
  * with the module's `set_config` values, so the database's grants and row-level-security policies, not
- * only the services, decide what the request may see and do. This is what the API, subscriptions, the CLI
- * when it acts for a user, and the test helpers use.
+ * only the services, decide what the request may see and do. With `session`, that statement also requires the
+ * caller's credential to be live (no extra round trip). This is what the API, subscriptions, the CLI when it
+ * acts for a user, and the test helpers use.
  */
-export function runAsActor<Actor extends ModuleActor, T>(
+export async function runAsActor<Actor extends ModuleActor, T>(
   orm: HuddleOrm,
   module: ModuleWithActors<Actor>,
   actor: Actor,
-  work: (em: EntityManager, actor: Actor) => Promise<T>,
-  options: RequestScopeOptions = {},
+  work: RequestWork<Actor, T>,
+  options: ActorScopeOptions = {},
 ): Promise<T> {
-  return inRequestScope(orm, async (em) => work(em, await switchToActor(em, module, actor)), options);
+  const { session, ...scope } = options;
+  let touchDue = false;
+  const result = await inRequestScope(
+    orm,
+    async (em) => {
+      const switched = await switchToActor(em, module, actor, session);
+      touchDue = switched.touchDue;
+      return work(em, switched.actor, switched.session);
+    },
+    scope,
+  );
+  if (touchDue && session) await touchSession(orm, session.id);
+  return result;
 }
 
 /**

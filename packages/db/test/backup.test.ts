@@ -116,7 +116,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('backup', () => {
   it('records modules with their migrations, and every table in foreign-key order with rows and checksum', () => {
     expect(sourceManifest.modules.map((module) => [module.name, module.migrations.length])).toEqual([
-      ['huddle', 3],
+      ['huddle', 4],
       ['fixture_library', 1],
       ['fixture_reviews', 2],
       ['fixture_ledger', 1],
@@ -130,6 +130,7 @@ describe('backup', () => {
       'fixture_reviews.reviews:500',
       'huddle.idempotency_keys:0',
       'huddle.job_runs:0',
+      'huddle.sessions:0',
     ]);
     expect(sourceManifest.tables.every((table) => /^[0-9a-f]{64}$/.test(table.sha256))).toBe(true);
   });
@@ -376,7 +377,7 @@ describe('restore refuses a damaged file or another migration level, before touc
   it('a table whose end line is missing, so the next table reads as its rows', async () => {
     const unended = await editedBackup('unended.huddle', '\tUrsula\n\\.\n', '\tUrsula\n');
     await expect(restoreBackup(target, unended, { force: true })).rejects.toThrow(
-      `backup ${unended} is not usable: it holds 7 tables but its manifest lists 8`,
+      `backup ${unended} is not usable: it holds 8 tables but its manifest lists 9`,
     );
     expect(await contents(target)).toEqual(before);
   });

@@ -35,13 +35,24 @@ describe('schema lint', () => {
     object: 'vector',
     reason: 'types and operators are referenced unqualified',
   } as const;
+  const sessionsByColumnGrants = {
+    module: 'huddle',
+    rule: 'application-grant',
+    object: 'sessions',
+    reason: 'requests hold column grants only (revoking), never the hashes',
+  } as const;
 
   it('passes the fixture modules that follow the rules', async () => {
-    expect(await lintSchema(compliant, parseLintAllowList([vectorInPublic]))).toEqual([]);
+    expect(await lintSchema(compliant, parseLintAllowList([vectorInPublic, sessionsByColumnGrants]))).toEqual(
+      [],
+    );
   });
 
   it('catches each rule on the module built to break it', async () => {
-    const findings = await lintSchema(violating, parseLintAllowList([vectorInPublic]));
+    const findings = await lintSchema(
+      violating,
+      parseLintAllowList([vectorInPublic, sessionsByColumnGrants]),
+    );
     expect(findings.map((finding) => [finding.rule, finding.table, finding.object])).toEqual([
       ['timestamp-timezone', 'fixture_lint.children', 'created_at'],
       ['foreign-key-index', 'fixture_lint.children', 'children_parent_id_foreign'],

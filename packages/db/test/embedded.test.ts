@@ -33,7 +33,7 @@ describe('embedded PGlite', () => {
     const db = await openDatabase({ modules, target: { kind: 'pglite', dataDir } });
     try {
       const applied = await migrateUp(db);
-      expect(applied.map((result) => result.applied.length)).toEqual([3, 1, 2]);
+      expect(applied.map((result) => result.applied.length)).toEqual([4, 1, 2]);
       expect((await migrationCheck(db)).map((module) => [module.module, module.drift])).toEqual([
         ['huddle', []],
         ['fixture_library', []],

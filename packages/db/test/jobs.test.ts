@@ -41,12 +41,13 @@ describe('module jobs', () => {
   it('are listed as <module>.<job>, and an unknown one is refused naming the known ones', async () => {
     expect(listJobs(first).map((entry) => entry.id)).toEqual([
       'huddle.expire-idempotency-keys',
+      'huddle.delete-ended-sessions',
       'fixture_notes.drop-empty',
     ]);
     const refused = runJob(first, 'fixture_notes.nope');
     await expect(refused).rejects.toThrow(ConfigurationError);
     await expect(refused).rejects.toThrow(
-      'job: unknown job "fixture_notes.nope" (known: huddle.expire-idempotency-keys, fixture_notes.drop-empty)',
+      'job: unknown job "fixture_notes.nope" (known: huddle.expire-idempotency-keys, huddle.delete-ended-sessions, fixture_notes.drop-empty)',
     );
   });
 

@@ -32,6 +32,7 @@ describe('migration orchestration', () => {
           'Migration20261121000000PlatformBase',
           'Migration20261122000000PlatformRolesAndJobs',
           'Migration20261206000000PlatformIdempotencyKeys',
+          'Migration20261206120000PlatformSessions',
         ],
       },
       { module: 'fixture_library', applied: [], pending: ['Migration20261121000100LibraryInitial'] },
@@ -48,7 +49,7 @@ describe('migration orchestration', () => {
   it('applies the platform, then modules in dependency order, each with its own migrations table', async () => {
     const applied = await migrateUp(database.db);
     expect(applied.map((result) => [result.module, result.applied.length])).toEqual([
-      ['huddle', 3],
+      ['huddle', 4],
       ['fixture_library', 1],
       ['fixture_reviews', 2],
     ]);
@@ -155,7 +156,7 @@ describe('several processes migrating one database at once (API processes starti
     const [first, second] = await Promise.all(handles.map((handle) => migrateUp(handle)));
     const appliedCount = (results: typeof first) =>
       results!.reduce((count, result) => count + result.applied.length, 0);
-    expect([appliedCount(first), appliedCount(second)].sort()).toEqual([0, 6]);
+    expect([appliedCount(first), appliedCount(second)].sort()).toEqual([0, 7]);
     expect((await migrationStatus(handles[0]!)).every((module) => module.pending.length === 0)).toBe(true);
   });
 });

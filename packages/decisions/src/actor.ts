@@ -29,4 +29,5 @@ export const decisionsActor: ActorSpec<DecisionsActor> = {
     // Who a revision records as its author (the record_revision trigger) and whose revisions a request reads.
     settings: { 'app.user_id': 'id' },
   },
+  isAdmin: (actor) => actor.role === 'director',
 };

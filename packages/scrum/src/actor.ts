@@ -28,4 +28,5 @@ export const scrumActor: ActorSpec<ScrumActor> = {
     },
     settings: { 'app.user_id': 'id', 'app.user_role': 'role' },
   },
+  isAdmin: (actor) => actor.role === 'admin',
 };

@@ -2,6 +2,7 @@ import {
   cursorTimestamp,
   isoTimestamp,
   keysetCursor,
+  MAX_SERIAL_ID,
   pageLimit,
   pageOf,
   serialId,
@@ -78,7 +79,18 @@ const prioritySchema = z.number().int().min(-1_000).max(1_000);
  * last item, timestamps with microseconds (`keysetTimestampSql`) so that they compare exactly. Tasks by
  * priority (highest first), then start date, then id.
  */
-const taskCursorSchema = keysetCursor(z.tuple([z.number().int(), cursorTimestamp(), idSchema]));
+// The priority is an `integer` column: a forged cursor beyond its range is a refused cursor, not a 500.
+const taskCursorSchema = keysetCursor(
+  z.tuple([
+    z
+      .number()
+      .int()
+      .min(-MAX_SERIAL_ID - 1)
+      .max(MAX_SERIAL_ID),
+    cursorTimestamp(),
+    idSchema,
+  ]),
+);
 /** Newest first: created_at, then id, both descending. */
 const newestFirstCursorSchema = keysetCursor(z.tuple([cursorTimestamp(), idSchema]));
 

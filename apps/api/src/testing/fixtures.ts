@@ -542,6 +542,10 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
       },
     ],
   };
+  // `auth.*` calls name the module whose token they carry.
+  values.module = db.modules.filter((module) => module.actor).map((module) => module.name);
+  // `auth.sessions.revokeUser` for subjects that exist in no module: the pool's users keep their sessions.
+  values.subject = ['2147483647', 'fuzz-nobody'];
   if (composed.has('decisions')) {
     // The seeded director's sign-in: `decisions.auth.signIn` accepts it, and its token joins the pool.
     values.email = [DECISIONS_USERS[0].email];

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
-import { issueToken, verifyToken } from '@huddle/composition';
+import { issueSessionToken, issueToken, verifyToken } from '@huddle/composition';
 import { type Database, inRequestScope, loadActor, ModuleResources } from '@huddle/db';
 import type { AnyProcedure, AnyRouter } from '@trpc/server';
 import fc from 'fast-check';
@@ -145,6 +146,8 @@ class TokenPool {
     subjects: Record<string, string[]>,
   ): Promise<TokenPool> {
     const pool = new TokenPool(secret);
+    // Tokens the API must refuse before any session is read name a session that does not exist.
+    const sessionId = randomUUID();
     for (const name of modules) {
       const spec = db.modules.find((module) => module.name === name)?.actor;
       pool.valid.set(name, []);
@@ -157,24 +160,35 @@ class TokenPool {
           () => true,
           () => false,
         );
-        if (loaded) pool.valid.get(name)!.push((await issueToken(secret, { module: name, subject })).token);
+        if (loaded)
+          pool.valid.get(name)!.push((await issueSessionToken(db, secret, { module: name, subject })).token);
       }
       for (const subject of ['0', '-1', 'abc', '2147483648', '1 or 1=1', '1e3', ' 1']) {
-        pool.others['bad-subject'].push((await issueToken(secret, { module: name, subject })).token);
+        pool.others['bad-subject'].push(
+          (await issueToken(secret, { module: name, subject, sessionId })).token,
+        );
       }
     }
     for (const module of [...modules, 'nomodule']) {
       const other = modules.find((name) => name !== module) ?? 'nomodule';
       pool.others.foreign.push(
-        (await issueToken(secret, { module: other === module ? 'nomodule' : other, subject: '1' })).token,
+        (
+          await issueToken(secret, {
+            module: other === module ? 'nomodule' : other,
+            subject: '1',
+            sessionId,
+          })
+        ).token,
       );
     }
     const sample =
-      [...pool.valid.values()].flat()[0] ?? (await issueToken(secret, { module: 'x', subject: '1' })).token;
+      [...pool.valid.values()].flat()[0] ??
+      (await issueToken(secret, { module: 'x', subject: '1', sessionId })).token;
     const forged = (
       await issueToken(new TextEncoder().encode('another-secret-of-thirty-two-chars!'), {
         module: modules[0] ?? 'x',
         subject: '1',
+        sessionId,
       })
     ).token;
     pool.others.malformed.push(
@@ -362,6 +376,12 @@ function tokensIn(value: unknown): string[] {
 }
 
 /**
+ * Columns a refused call still writes: a credential is used by a call the service then refuses, so the
+ * session's `last_used_at` moves (at most once a minute) whatever the answer.
+ */
+const USED_WHEN_REFUSED: Record<string, readonly string[]> = { 'huddle.sessions': ['last_used_at'] };
+
+/**
  * One statement computing a SHA-256 per table of every composed module — rows as `row_to_json`, in
  * primary-key order, as the backup hashes them — so "this call changed nothing" is one query to check.
  */
@@ -379,10 +399,13 @@ async function checksumQuery(db: Database, schemas: readonly string[]): Promise<
       [schemas.join(',')],
     ),
   );
-  const columns = tables.map(
-    ({ qualified, key }) =>
-      `(select encode(sha256(convert_to(coalesce(string_agg(row_to_json(t)::text, E'\\n' order by ${key ?? 'row_to_json(t)::text'}), ''), 'UTF8')), 'hex') from ${qualified} t) as "${qualified}"`,
-  );
+  const columns = tables.map(({ qualified, key }) => {
+    const row = (USED_WHEN_REFUSED[qualified] ?? []).reduce(
+      (json, column) => `(${json} - '${column}')`,
+      'to_jsonb(t)',
+    );
+    return `(select encode(sha256(convert_to(coalesce(string_agg(${row}::text, E'\\n' order by ${key ?? `${row}::text`}), ''), 'UTF8')), 'hex') from ${qualified} t) as "${qualified}"`;
+  });
   return `select ${columns.join(',\n')}`;
 }
 
@@ -569,14 +592,24 @@ function failureOf(outcome: FuzzOutcome | 'timeout'): string | undefined {
 /**
  * Rows a refused call may still use up: a GitHub sign-in flow is single use, so a callback that presented
  * the flow's state and secret consumes it even when GitHub then refuses the code (OAuth's state is never
- * good for a second try).
+ * good for a second try); a refresh token presented a second time ends its session, then is refused (reuse
+ * detection).
  */
 const USED_UP_WHEN_REFUSED: Record<string, readonly string[]> = {
   'scrum.auth.githubCallback': ['scrum.sign_in_flows'],
+  'auth.refresh': ['huddle.sessions'],
 };
 
 /** Rounds between two generations of fixtures (FuzzOptions.refresh). */
 const REFRESH_ROUNDS = 10;
+
+/** The module whose token a call carries: the path's, or the one a platform (`auth.*`) call's input names. */
+function tokenModuleOf(procedure: FuzzProcedure, input: unknown): string {
+  const json = typeof input === 'object' && input !== null && 'json' in input ? input.json : undefined;
+  return typeof json === 'object' && json !== null && 'module' in json && typeof json.module === 'string'
+    ? json.module
+    : procedure.module;
+}
 
 /**
  * Runs `casesPerProcedure` seeded cases against every procedure, one call at a time: each must answer
@@ -585,7 +618,12 @@ const REFRESH_ROUNDS = 10;
  */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const procedures = options.procedures ?? routerProcedures();
-  const modules = [...new Set(procedures.map((procedure) => procedure.module))];
+  const modules = [
+    ...new Set([
+      ...procedures.map((procedure) => procedure.module),
+      ...options.db.modules.map((m) => m.name),
+    ]),
+  ];
   const tokens = await TokenPool.create(options.db, options.secret, modules, options.subjects ?? {});
   // A module's calls run as its request role, which may write its own schema only (request-roles.test.ts):
   // a call is checked against its module's tables, a quarter of the work of checking every module's.
@@ -636,7 +674,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const [example] = fuzzCase.example === null ? [] : examples.pick(procedure.path, fuzzCase.example);
       // An example is the first token's: a valid token then is that one.
       const tokenPick = example === undefined ? fuzzCase.tokenPick : 0;
-      const authorization = tokens.header(fuzzCase.token, procedure.module, tokenPick);
       const fail = (reason: string) =>
         report.failures.push({ procedure: procedure.path, reason, case: fuzzCase });
       let sent: Awaited<ReturnType<typeof send>>;
@@ -647,6 +684,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
             : fuzzCase.reuse !== null && 'json' in fuzzCase.input
               ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse, procedure.input) }
               : fuzzCase.input;
+        const authorization = tokens.header(fuzzCase.token, tokenModuleOf(procedure, input), tokenPick);
         sent = await send(options.url, procedure, input, fuzzCase.wrongMethod, authorization);
       } catch (error) {
         fail(`request failed: ${String((error as Error).cause ?? error)}`);

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   newOneTimeSecret,
   oneTimeSecretHash,
+  revokeSessions,
   type Transactions,
   UnauthorizedError,
 } from '@huddle/db';
@@ -100,6 +101,8 @@ export async function resetPassword(transactions: Transactions, input: ResetPass
       [tokenHash, passwordHash],
     );
     if (!changed) throw new UnauthorizedError(INVALID_LINK, { field: 'token' });
+    // Whoever signed in with the old password (the reason for a reset, perhaps) is signed out.
+    await revokeSessions(em, { module: 'decisions', subject: String(changed.id) }, 'password_reset');
     return toUser(await em.findOneOrFail(DecisionsUser, changed.id));
   });
 }

@@ -4,6 +4,7 @@ import {
   type EntityManager,
   isoTimestampSql,
   NotFoundError,
+  revokeSessions,
   softDelete,
   UnauthorizedError,
 } from '@huddle/db';
@@ -165,6 +166,8 @@ export async function deleteUser(
   await requireAnotherDirector(em, user, 'delete');
   await requireNotLastOwner(em, user);
   user.deletedAt = new Date();
+  // Ended for good: restoring the user later revives none of their tokens.
+  await revokeSessions(em, { module: 'decisions', subject: String(userId) }, 'user_deleted');
   return saveUser(em, user);
 }
 
@@ -219,6 +222,8 @@ export async function changePassword(
     }
     // A reset link made before the change would undo it: it goes with the old password.
     await em.execute('delete from decisions.password_resets where user_id = ?', [actor.userId]);
+    // Every session, this one included, ends with the old password: whoever knew it is signed out.
+    await revokeSessions(em, { module: 'decisions', subject: String(actor.userId) }, 'password_changed');
     return getCurrentUser(em, actor);
   });
 }

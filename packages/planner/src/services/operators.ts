@@ -5,6 +5,7 @@ import {
   isoTimestampSql,
   NotFoundError,
   outputColumnsSql,
+  revokeSessions,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
@@ -67,7 +68,7 @@ export async function insertOperator(
 
 /**
  * Disables or enables an operator. A disabled operator's tokens are refused from their next request (the
- * actor's row is read in every request's first statement).
+ * actor's row is read in every request's first statement) and its sessions and keys end.
  */
 export async function setOperatorDisabled(
   em: EntityManager,
@@ -80,7 +81,11 @@ export async function setOperatorDisabled(
      where o.name = ? and (o.disabled_at is null) = ? returning ${operatorColumnsSql('o')}`,
     [operator, disabled],
   );
-  if (changed) return changed;
+  if (changed) {
+    // Its open sessions and keys end now, streams included; enabling it again revives none of them.
+    if (disabled) await revokeSessions(em, { module: 'planner', subject: operator }, 'operator_disabled');
+    return changed;
+  }
   const [exists] = await em.execute<unknown[]>('select 1 from planner.operators where name = ?', [operator]);
   throw exists
     ? new ConflictError(`operator: ${operator} is already ${disabled ? 'disabled' : 'enabled'}`, {

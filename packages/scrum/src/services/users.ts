@@ -4,6 +4,7 @@ import {
   ForbiddenError,
   flushAndReload,
   NotFoundError,
+  revokeSessions,
   UnauthorizedError,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
@@ -96,6 +97,8 @@ async function setActive(em: EntityManager, actor: ScrumActor, input: UserIdInpu
     });
   }
   user.isActive = isActive;
+  // Reactivation revives none of the tokens a deactivation ended.
+  if (!isActive) await revokeSessions(em, { module: 'scrum', subject: String(userId) }, 'user_deactivated');
   return toTeamMember(await flushAndReload(em, user));
 }
 
