@@ -2,18 +2,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConflictError, InvalidInputError } from '@huddle/db';
-import { useTestDatabase } from '@huddle/testing';
 import git from 'isomorphic-git';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitRepository } from '../src/git.ts';
-import { plannerModule } from '../src/module.ts';
 import { plannerOperations } from '../src/operations.ts';
 import type { RepositoryAccess } from '../src/roots.ts';
-import { callAsOperator, callSteppedAsOperator, expectHuddleError, useSqlClient } from './helpers.ts';
+import {
+  callAsOperator,
+  callSteppedAsOperator,
+  expectHuddleError,
+  usePlannerDatabase,
+  useSqlClient,
+} from './helpers.ts';
 
 /** Plans over a real git work tree: the commit a version is planned against, and checking its diffs. */
 
-const test = useTestDatabase([plannerModule]);
+const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
 let access: RepositoryAccess;
 let dir: string;
