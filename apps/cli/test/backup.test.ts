@@ -73,6 +73,7 @@ describe('huddle backup and restore', () => {
     expect(await contents(target.env, path.join(dir.path, 'after.huddle'))).toEqual(before);
   });
 
+  // Two processes (a restore, killed once it has begun) and a seeded source: 13 s under the full pnpm test.
   it('a restore killed mid-way (SIGKILL) leaves the target exactly as it was', async () => {
     const target = await database();
     await huddleOk(['seed', 'minimal'], target.env);
@@ -100,7 +101,7 @@ describe('huddle backup and restore', () => {
       .poll(async () => (await query<{ n: number }>(target.url, others))[0]!.n, { timeout: 10_000 })
       .toBe(0);
     expect(await contents(target.env, path.join(dir.path, 'after-kill.huddle'))).toEqual(before);
-  });
+  }, 45_000);
 
   // PGlite's initdb and reopens: 13–15 s under the full `pnpm test` on 2 cores.
   it('moves between the embedded database and a server in both directions', async () => {

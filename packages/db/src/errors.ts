@@ -265,6 +265,11 @@ export function toHuddleError(error: unknown, options: ToHuddleErrorOptions = {}
           cause: error,
         },
       );
+    // restrict_violation: an ON DELETE RESTRICT key still names the row (PostgreSQL reports it so, and only it).
+    case '23001':
+      return new ConflictError(`${pg.table ?? 'row'} is still referenced ${describe(info)}`, info, {
+        cause: error,
+      });
     case '23503':
       return /is still referenced/.test(pg.detail ?? '')
         ? new ConflictError(`${pg.table ?? 'row'} is still referenced ${describe(info)}`, info, {

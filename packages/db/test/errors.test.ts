@@ -99,6 +99,18 @@ describe('database errors become typed errors naming the constraint', () => {
     await inRequestScope(database.db.orm, (em) => em.execute('drop table fixture_library.loans'));
   });
 
+  // Before: PostgreSQL 17 (the embedded engine) reports an ON DELETE RESTRICT key with its own code, 23001,
+  // which fell through to a server error (found by pnpm bench fuzz on PGlite).
+  it('a restrict violation (23001) → ConflictError, as a foreign key still referencing the row is', () => {
+    const error = Object.assign(
+      new Error('update or delete on table "decks" violates RESTRICT setting of foreign key constraint'),
+      { code: '23001', table: 'sessions', schema: 'poker', constraint: 'sessions_deck_id_foreign' },
+    );
+    const mapped = toHuddleError(error);
+    expect(mapped).toBeInstanceOf(ConflictError);
+    expect((mapped as ConflictError).message).toMatch(/still referenced/);
+  });
+
   it('check violation → InvalidInputError naming the check', async () => {
     const error = await failure(() =>
       inRequestScope(database.db.orm, async (em) => {

@@ -258,10 +258,11 @@ describe('decks', () => {
       asActor(test.db, other.actor, (em, actor) => deleteDeck(em, actor, { deckId: deck.id! })),
       NotFoundError,
     );
-    await expectHuddleError(
+    const inUse = await expectHuddleError(
       asActor(test.db, owner.actor, (em, actor) => deleteDeck(em, actor, { deckId: deck.id! })),
       ConflictError,
     );
+    expect(inUse.message).toMatch(/^deckId: deck \d+ is used by a session/);
     const unused = await asActor(test.db, owner.actor, (em, actor) => createDeck(em, actor, input));
     await asActor(test.db, owner.actor, (em, actor) => deleteDeck(em, actor, { deckId: unused.id! }));
     const { rows: left } = await postgres.client.query(

@@ -185,7 +185,7 @@ describe('scrum migrations', () => {
   it('step down one migration at a time and up again', async () => {
     const before = await snapshot();
     const revertedRevoke = await migrateDown(database.db, { module: 'scrum' });
-    expect(revertedRevoke).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[3]] }]);
+    expect(revertedRevoke).toEqual([{ module: 'scrum', applied: [], pending: [MIGRATIONS[4]] }]);
     expect((await grants()).filter((grant) => grant.endsWith(' invitations'))).toEqual([
       'application_user INSERT invitations',
       'application_user SELECT invitations',

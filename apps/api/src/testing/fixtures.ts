@@ -40,7 +40,13 @@ import {
   revealVotes,
   startVoting,
 } from '@huddle/poker';
-import { type GitHubOAuthConfig, reportIssue, type ScrumActor, scrumModule } from '@huddle/scrum';
+import {
+  deactivateUser,
+  type GitHubOAuthConfig,
+  reportIssue,
+  type ScrumActor,
+  scrumModule,
+} from '@huddle/scrum';
 
 /**
  * Real rows for the fuzz harness to name: a valid id is too sparse to guess, so without them the harness
@@ -223,6 +229,9 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
   );
   const reorders: unknown[] = [];
   const reveals: unknown[] = [];
+  const votes: unknown[] = [];
+  const completions: unknown[] = [];
+  const starts: unknown[] = [];
   for (let index = 0; index < POKER_VOTING_SESSIONS; index++) {
     const session = await as((em, actor) =>
       createSession(em, actor, { name: `Fuzz session ${generation}.${index}` }),
@@ -235,15 +244,33 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
       addStory(em, actor, { sessionId: session.id, title: `Fuzz story ${index}` }),
     );
     await as((em, actor) => startVoting(em, actor, { storyId: story.id }));
-    if (index % 2 === 1) await as((em, actor) => revealVotes(em, actor, { storyId: story.id }));
-    else reveals.push({ storyId: story.id });
+    if (index % 2 === 1) {
+      await as((em, actor) => revealVotes(em, actor, { storyId: story.id }));
+      completions.push({ storyId: story.id, finalPoints: '5' });
+    } else {
+      reveals.push({ storyId: story.id });
+      votes.push({ storyId: story.id, points: '3' });
+    }
+    const waiting = await as((em, actor) =>
+      addStory(em, actor, { sessionId: session.id, title: `Fuzz story ${index} to vote on next` }),
+    );
+    starts.push({ storyId: waiting.id });
     values.sessionId!.push(session.id);
     values.joinCode!.push(session.joinCode);
     values.storyId!.push(story.id);
-    values.storyIds!.push([story.id]);
-    reorders.push({ sessionId: session.id, storyIds: [story.id] });
+    values.storyIds!.push([story.id, waiting.id]);
+    reorders.push({ sessionId: session.id, storyIds: [story.id, waiting.id] });
   }
-  return { values, examples: { 'poker.stories.reorder': reorders, 'poker.stories.reveal': reveals } };
+  return {
+    values,
+    examples: {
+      'poker.stories.reorder': reorders,
+      'poker.stories.reveal': reveals,
+      'poker.votes.cast': votes,
+      'poker.stories.complete': completions,
+      'poker.stories.startVoting': starts,
+    },
+  };
 }
 
 /**
@@ -315,7 +342,19 @@ async function createDecisionsFixtures(db: Database, generation: number): Promis
   await callOperation(db.orm, decisionsModule, projects.addMember, director, membership, resources);
   const gone = await newUser(`fuzz-deleted-${generation}@example.com`, `Fuzz Deleted ${generation}`);
   await callOperation(db.orm, decisionsModule, users.delete, director, { userId: gone.id }, resources);
+  // A reset link for the member: `auth.resetPassword` sets the seed's password (every fixture user's) again.
+  const reset = await callOperation(
+    db.orm,
+    decisionsModule,
+    users.createPasswordReset,
+    director,
+    { userId: member.id },
+    resources,
+  );
   return {
+    examples: {
+      'decisions.auth.resetPassword': [{ token: reset.token, newPassword: DECISIONS_PASSWORD }],
+    },
     values: {
       projectId: [project.id],
       decisionId: [deleted.id, first.id, second.id],
@@ -323,7 +362,6 @@ async function createDecisionsFixtures(db: Database, generation: number): Promis
       toDecisionId: [second.id, first.id],
       userId: [gone.id, member.id],
     },
-    examples: {},
   };
 }
 
@@ -371,6 +409,24 @@ async function createScrumFixtures(
     );
     examples['scrum.notifications.markRead'] = notifications.map((row) => ({ notificationId: row.id }));
   }
+  // A developer deactivated, for `users.reactivate` (one per generation, while there are some).
+  const [developer] = await inRequestScope(db.orm, (em) =>
+    em.execute<{ id: number }[]>(
+      `select id from scrum.users where is_active and role = 'developer' and id <> ? order by id desc limit 1`,
+      [first?.userId ?? 0],
+    ),
+  );
+  if (developer) {
+    await runAsActor(db.orm, scrumModule, admin, (em, actor) =>
+      deactivateUser(em, actor, { userId: developer.id }),
+    );
+    examples['scrum.users.reactivate'] = [{ userId: developer.id }];
+  }
+  examples['scrum.triage.changeStatus'] = items.map((itemId) => ({
+    itemId,
+    status: 'resolved',
+    resolution: 'Resolved by the fuzz harness.',
+  }));
   return { values: { itemId: items }, examples };
 }
 

@@ -1,4 +1,5 @@
 import {
+  ConflictError,
   type EntityManager,
   executePrepared,
   ForbiddenError,
@@ -148,6 +149,12 @@ export async function deleteDeck(em: EntityManager, actor: PokerActor, input: De
   const deck = await findDeck(em, input.deckId);
   if (deck.ownerId !== actor.userId) {
     throw new ForbiddenError(`deckId: only its owner may delete deck ${input.deckId}`, { field: 'deckId' });
+  }
+  const [inUse] = await em.execute('select 1 from poker.sessions where deck_id = ? limit 1', [input.deckId]);
+  if (inUse) {
+    throw new ConflictError(`deckId: deck ${input.deckId} is used by a session, so it stays`, {
+      field: 'deckId',
+    });
   }
   await em.execute('delete from poker.decks where id = ?', [input.deckId], 'run');
   return deck;
