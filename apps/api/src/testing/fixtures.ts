@@ -36,6 +36,7 @@ import {
   createSession,
   joinSession,
   type PokerActor,
+  pauseSession,
   pokerModule,
   revealVotes,
   startVoting,
@@ -261,9 +262,13 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
     values.storyIds!.push([story.id, waiting.id]);
     reorders.push({ sessionId: session.id, storyIds: [story.id, waiting.id] });
   }
+  // A paused session of its own, for `sessions.resume`.
+  const paused = await as((em, actor) => createSession(em, actor, { name: `Fuzz paused ${generation}` }));
+  await as((em, actor) => pauseSession(em, actor, { sessionId: paused.id }));
   return {
     values,
     examples: {
+      'poker.sessions.resume': [{ sessionId: paused.id }],
       'poker.stories.reorder': reorders,
       'poker.stories.reveal': reveals,
       'poker.votes.cast': votes,
