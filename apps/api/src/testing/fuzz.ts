@@ -130,9 +130,26 @@ class TokenPool {
     'bad-subject': [],
   };
   private readonly secret: Uint8Array;
+  private readonly db: Database;
+  /** The subjects each module's valid tokens were issued for, in the order of `valid`'s first entries. */
+  private readonly subjects = new Map<string, string[]>();
 
-  constructor(secret: Uint8Array) {
+  constructor(db: Database, secret: Uint8Array) {
+    this.db = db;
     this.secret = secret;
+  }
+
+  /**
+   * Fresh sessions for the subjects' tokens, keeping the harvested ones after them: calls end sessions
+   * (`auth.signOut`, a password change, a deactivation), and a pool of ended sessions reaches no service.
+   */
+  async renew(): Promise<void> {
+    for (const [module, subjects] of this.subjects) {
+      const fresh: string[] = [];
+      for (const subject of subjects)
+        fresh.push((await issueSessionToken(this.db, this.secret, { module, subject })).token);
+      this.valid.set(module, [...fresh, ...(this.valid.get(module) ?? []).slice(subjects.length)]);
+    }
   }
 
   /**
@@ -145,7 +162,7 @@ class TokenPool {
     modules: string[],
     subjects: Record<string, string[]>,
   ): Promise<TokenPool> {
-    const pool = new TokenPool(secret);
+    const pool = new TokenPool(db, secret);
     // Tokens the API must refuse before any session is read name a session that does not exist.
     const sessionId = randomUUID();
     for (const name of modules) {
@@ -160,8 +177,7 @@ class TokenPool {
           () => true,
           () => false,
         );
-        if (loaded)
-          pool.valid.get(name)!.push((await issueSessionToken(db, secret, { module: name, subject })).token);
+        if (loaded) pool.subjects.set(name, [...(pool.subjects.get(name) ?? []), subject]);
       }
       for (const subject of ['0', '-1', 'abc', '2147483648', '1 or 1=1', '1e3', ' 1']) {
         pool.others['bad-subject'].push(
@@ -169,6 +185,7 @@ class TokenPool {
         );
       }
     }
+    await pool.renew();
     for (const module of [...modules, 'nomodule']) {
       const other = modules.find((name) => name !== module) ?? 'nomodule';
       pool.others.foreign.push(
@@ -668,6 +685,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       examples.add(generation.examples);
       await checksumEveryModule();
     }
+    if (round > 0) await tokens.renew();
     for (const [index, procedure] of procedures.entries()) {
       const fuzzCase = casesOf[index]![round]!;
       report.cases++;
