@@ -167,7 +167,7 @@ export {
   runAnonymously,
   runAsActor,
 } from './request.ts';
-export { APPLICATION_ROLE, READ_ONLY_ROLE } from './roles.ts';
+export { APPLICATION_ROLE, READ_ONLY_ROLE, readOnlySelectAll, rolePolicy } from './roles.ts';
 export { newOneTimeSecret, type OneTimeSecret, oneTimeSecretHash } from './secrets.ts';
 export { MAX_SEED_SCALE, type SeedKind, type SeedOptions, type SeedResult, seed } from './seed.ts';
 export { insertInChunks, reserveIds, type SeededRandom, seededRandom } from './seeding.ts';

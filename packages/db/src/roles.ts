@@ -8,6 +8,21 @@ export const READ_ONLY_ROLE = 'read_only_user';
 /** The group role every request role belongs to: it may keep idempotent mutations' results (platform.ts). */
 export const IDEMPOTENCY_ROLE = 'huddle_request';
 
+/** A permissive row-level-security policy of `role` for one action, as an entity's `policies` lists it. */
+export function rolePolicy(
+  role: string,
+  name: string,
+  command: 'select' | 'insert' | 'update' | 'delete',
+  rules: { using?: string; check?: string },
+) {
+  return { name, command, roles: [role], ...rules };
+}
+
+/** Reporting reads every row of `table`: `read_only_user` has SELECT and nothing else, so it sees, never changes. */
+export function readOnlySelectAll(table: string) {
+  return rolePolicy(READ_ONLY_ROLE, `${table}_read_only_select`, 'select', { using: 'true' });
+}
+
 /*
  * Roles are cluster-wide: every database on the server shares them, and migrations of two databases may
  * create the same role or membership at the same moment. The loser of that race gets unique_violation (not

@@ -1,7 +1,7 @@
-import { defineEntity, p } from '@huddle/db';
+import { defineEntity, p, readOnlySelectAll } from '@huddle/db';
 import { MAX_CARD_LENGTH, MAX_DECK_CARDS } from '../schemas.ts';
 import { PokerDeck } from './deck.ts';
-import { appUserId, readOnlySelectAll, requestPolicy } from './policies.ts';
+import { appUserId, requestPolicy } from './policies.ts';
 
 /** As visible as its deck (the decks policy applies inside the subquery). */
 const visibleCard = `(EXISTS ( SELECT 1

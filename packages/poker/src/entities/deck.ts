@@ -1,6 +1,6 @@
-import { checkIn, createdAt, defineEntity, p } from '@huddle/db';
+import { checkIn, createdAt, defineEntity, p, readOnlySelectAll } from '@huddle/db';
 import { DECK_SCALES, type DeckScale } from '../schemas.ts';
-import { appUserId, readOnlySelectAll, requestPolicy } from './policies.ts';
+import { appUserId, requestPolicy } from './policies.ts';
 import { PokerUser } from './user.ts';
 
 /** A user may see their own decks and the deck of a session they take part in. */

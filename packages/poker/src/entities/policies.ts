@@ -1,4 +1,4 @@
-import { READ_ONLY_ROLE } from '@huddle/db';
+import { rolePolicy } from '@huddle/db';
 import { POKER_REQUEST_ROLE } from '../request-role.ts';
 
 /**
@@ -15,17 +15,7 @@ export function requestPolicy(
   command: 'select' | 'insert' | 'delete',
   rules: { using?: string; check?: string },
 ) {
-  return { name, command, roles: [POKER_REQUEST_ROLE], ...rules };
-}
-
-/** Reporting reads every row. */
-export function readOnlySelectAll(table: string) {
-  return {
-    name: `${table}_read_only_select`,
-    command: 'select' as const,
-    roles: [READ_ONLY_ROLE],
-    using: 'true',
-  };
+  return rolePolicy(POKER_REQUEST_ROLE, name, command, rules);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { checkIn, createdAt, defineEntity, p, timestamptz } from '@huddle/db';
+import { checkIn, createdAt, defineEntity, p, readOnlySelectAll, timestamptz } from '@huddle/db';
 import { MESSAGE_TYPES, type MessageType } from '../schemas.ts';
-import { appUserId, readOnlySelectAll, requestPolicy } from './policies.ts';
+import { appUserId, requestPolicy } from './policies.ts';
 import { ScrumUser } from './user.ts';
 
 const ownMessage = `sender_id = ${appUserId}`;

@@ -1,6 +1,6 @@
-import { checkIn, createdAt, defineEntity, p, timestamptz } from '@huddle/db';
+import { checkIn, createdAt, defineEntity, p, readOnlySelectAll, timestamptz } from '@huddle/db';
 import { USER_ROLES, type UserRole } from '../schemas.ts';
-import { appRole, appUserId, readOnlySelectAll, requestPolicy } from './policies.ts';
+import { appRole, appUserId, requestPolicy } from './policies.ts';
 import { ScrumUser } from './user.ts';
 
 const isAdmin = `${appRole} = 'admin'`;

@@ -1,6 +1,6 @@
-import { checkIn, createdAt, defineEntity, p, timestamptz } from '@huddle/db';
+import { checkIn, createdAt, defineEntity, p, readOnlySelectAll, timestamptz } from '@huddle/db';
 import { NOTIFICATION_TYPES, type NotificationType } from '../schemas.ts';
-import { appUserId, readOnlySelectAll, requestPolicy } from './policies.ts';
+import { appUserId, requestPolicy } from './policies.ts';
 import { ScrumTask } from './task.ts';
 import { ScrumUser } from './user.ts';
 

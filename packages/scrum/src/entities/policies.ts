@@ -1,4 +1,4 @@
-import { APPLICATION_ROLE, READ_ONLY_ROLE } from '@huddle/db';
+import { APPLICATION_ROLE, rolePolicy } from '@huddle/db';
 import { MANAGER_ROLES } from '../schemas.ts';
 
 /**
@@ -19,15 +19,5 @@ export function requestPolicy(
   command: 'select' | 'insert' | 'update' | 'delete',
   rules: { using?: string; check?: string },
 ) {
-  return { name, command, roles: [APPLICATION_ROLE], ...rules };
-}
-
-/** Reporting reads every row: `read_only_user` has SELECT and nothing else, so it sees but never changes. */
-export function readOnlySelectAll(table: string) {
-  return {
-    name: `${table}_read_only_select`,
-    command: 'select' as const,
-    roles: [READ_ONLY_ROLE],
-    using: 'true',
-  };
+  return rolePolicy(APPLICATION_ROLE, name, command, rules);
 }

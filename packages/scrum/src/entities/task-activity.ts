@@ -1,5 +1,5 @@
-import { checkIn, createdAt, defineEntity, p } from '@huddle/db';
-import { readOnlySelectAll, requestPolicy } from './policies.ts';
+import { checkIn, createdAt, defineEntity, p, readOnlySelectAll } from '@huddle/db';
+import { requestPolicy } from './policies.ts';
 import { ScrumTask, TASK_CHANGE_COLUMNS } from './task.ts';
 import { ScrumUser } from './user.ts';
 

@@ -3,6 +3,7 @@ import {
   defineEntity,
   isoTimestampSql,
   p,
+  readOnlySelectAll,
   timestamps,
   timestamptz,
   touchUpdatedAt,
@@ -15,7 +16,7 @@ import {
   USER_ROLES,
   type UserRole,
 } from '../schemas.ts';
-import { appRole, appUserId, isManager, readOnlySelectAll, requestPolicy } from './policies.ts';
+import { appRole, appUserId, isManager, requestPolicy } from './policies.ts';
 import { ScrumUser } from './user.ts';
 
 /** Who may see a task: its role, its assignee, its creator, and the managers (who plan all work). */

@@ -1,6 +1,14 @@
-import { checkIn, defineEntity, p, timestamps, timestamptz, touchUpdatedAt } from '@huddle/db';
+import {
+  checkIn,
+  defineEntity,
+  p,
+  readOnlySelectAll,
+  timestamps,
+  timestamptz,
+  touchUpdatedAt,
+} from '@huddle/db';
 import { TRIAGE_PRIORITIES, TRIAGE_STATUSES, type TriagePriority, type TriageStatus } from '../schemas.ts';
-import { appUserId, isManager, readOnlySelectAll, requestPolicy } from './policies.ts';
+import { appUserId, isManager, requestPolicy } from './policies.ts';
 import { ScrumTask } from './task.ts';
 import { ScrumUser } from './user.ts';
 

@@ -1,6 +1,6 @@
-import { checkIn, defineEntity, p, timestamps, touchUpdatedAt } from '@huddle/db';
+import { checkIn, defineEntity, p, readOnlySelectAll, timestamps, touchUpdatedAt } from '@huddle/db';
 import { USER_ROLES, type UserRole } from '../schemas.ts';
-import { appRole, appUserId, readOnlySelectAll, requestPolicy } from './policies.ts';
+import { appRole, appUserId, requestPolicy } from './policies.ts';
 
 /** scrum.users: the team, signed in with GitHub; deactivated (`is_active = false`), never deleted. */
 const ScrumUserSchema = defineEntity({
