@@ -5,10 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   callOperation,
+  createServiceKey,
   type Database,
   type EntityManager,
   inRequestScope,
   ModuleResources,
+  openSession,
   runAsActor,
 } from '@huddle/db';
 import {
@@ -356,9 +358,21 @@ async function createDecisionsFixtures(db: Database, generation: number): Promis
     { userId: member.id },
     resources,
   );
+  // A session and a key of user 1 (the harness's first decisions token, the seed's director): what
+  // `auth.sessions.revoke` and `auth.keys.revoke` name — ids no answer of the harness's own calls shows.
+  const [session, key] = await inRequestScope(db.orm, async (em) => [
+    await openSession(em, decisionsModule, '1', { lifetimeMs: 3_600_000, refresh: false }),
+    await createServiceKey(em, decisionsModule, '1', {
+      name: `Fuzz key ${generation}`,
+      readOnly: true,
+      createdBy: '1',
+    }),
+  ]);
   return {
     examples: {
       'decisions.auth.resetPassword': [{ token: reset.token, newPassword: DECISIONS_PASSWORD }],
+      'auth.sessions.revoke': [{ module: decisionsModule.name, sessionId: session.id }],
+      'auth.keys.revoke': [{ module: decisionsModule.name, id: key.id }],
     },
     values: {
       projectId: [project.id],

@@ -140,11 +140,13 @@ class TokenPool {
   }
 
   /**
-   * Fresh sessions for the subjects' tokens, keeping the harvested ones after them: calls end sessions
-   * (`auth.signOut`, a password change, a deactivation), and a pool of ended sessions reaches no service.
+   * Fresh sessions for the subjects' tokens (of `only`, or every module's), keeping the harvested ones after
+   * them: calls end sessions (`auth.signOut`, a password change, a deactivation), and a pool of ended sessions
+   * reaches no service.
    */
-  async renew(): Promise<void> {
+  async renew(only?: string): Promise<void> {
     for (const [module, subjects] of this.subjects) {
+      if (only !== undefined && module !== only) continue;
       const fresh: string[] = [];
       for (const subject of subjects)
         fresh.push((await issueSessionToken(this.db, this.secret, { module, subject })).token);
@@ -695,6 +697,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const fail = (reason: string) =>
         report.failures.push({ procedure: procedure.path, reason, case: fuzzCase });
       let sent: Awaited<ReturnType<typeof send>>;
+      let tokenModule = procedure.module;
       try {
         const input =
           example !== undefined
@@ -702,13 +705,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
             : fuzzCase.reuse !== null && 'json' in fuzzCase.input
               ? { json: seen.apply(fuzzCase.input.json, fuzzCase.reuse, procedure.input) }
               : fuzzCase.input;
-        const authorization = tokens.header(fuzzCase.token, tokenModuleOf(procedure, input), tokenPick);
+        tokenModule = tokenModuleOf(procedure, input);
+        const authorization = tokens.header(fuzzCase.token, tokenModule, tokenPick);
         sent = await send(options.url, procedure, input, fuzzCase.wrongMethod, authorization);
       } catch (error) {
         fail(`request failed: ${String((error as Error).cause ?? error)}`);
         continue;
       }
       const { outcome } = sent;
+      // A valid token refused: an earlier call ended its session (or its user); the next calls get fresh ones.
+      if (fuzzCase.token === 'valid' && outcome !== 'timeout' && outcome.status === 401)
+        await tokens.renew(tokenModule);
       const label =
         outcome === 'timeout' ? 'timeout' : `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
       report.outcomes.set(label, (report.outcomes.get(label) ?? 0) + 1);
