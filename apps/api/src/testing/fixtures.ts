@@ -373,6 +373,11 @@ async function createDecisionsFixtures(db: Database, generation: number): Promis
       'decisions.auth.resetPassword': [{ token: reset.token, newPassword: DECISIONS_PASSWORD }],
       'auth.sessions.revoke': [{ module: decisionsModule.name, sessionId: session.id }],
       'auth.keys.revoke': [{ module: decisionsModule.name, id: key.id }],
+      // The generation's own live project: the fuzzer archives projects and deletes decisions of older ones.
+      'decisions.decisions.relate': [
+        { fromDecisionId: first.id, toDecisionId: second.id, kind: 'relates_to' },
+      ],
+      'decisions.projects.changeMemberRole': [{ projectId: project.id, userId: member.id, role: 'viewer' }],
     },
     values: {
       projectId: [project.id],
