@@ -446,11 +446,8 @@ async function createScrumFixtures(
     );
     examples['scrum.users.reactivate'] = [{ userId: developer.id }];
   }
-  examples['scrum.triage.changeStatus'] = items.map((itemId) => ({
-    itemId,
-    status: 'resolved',
-    resolution: 'Resolved by the fuzz harness.',
-  }));
+  // A pending item moves to review first (resolving takes a reviewed one).
+  examples['scrum.triage.changeStatus'] = items.map((itemId) => ({ itemId, status: 'in_review' }));
   return { values: { itemId: items }, examples };
 }
 
