@@ -58,8 +58,6 @@ import {
  * their inputs (see SeenValues in fuzz.ts).
  */
 export interface FuzzFixtures {
-  /** The planner root the fuzz server reads under (a temporary directory of git work trees). */
-  plannerRoot: string;
   values: Record<string, unknown[]>;
   /** Token subjects the harness tries first, by module: planner's operators (ids do not name them), scrum's admin. */
   subjects: Record<string, string[]>;
@@ -639,7 +637,6 @@ export async function createFuzzFixtures(db: Database): Promise<FuzzFixtures> {
   mergeValues(values, first.values);
   const github = await githubGrantingStandIn();
   return {
-    plannerRoot,
     values,
     examples: first.examples,
     subjects: {

@@ -338,11 +338,11 @@ class Examples {
       this.byPath.set(path, [...(this.byPath.get(path) ?? []), ...inputs].slice(-16));
   }
 
-  /** One of the latest three examples of `path`, or none. */
-  pick(path: string, pick: number): unknown[] {
+  /** One of the latest three examples of `path`; undefined when it has none. */
+  pick(path: string, pick: number): unknown {
     const inputs = this.byPath.get(path) ?? [];
-    if (inputs.length === 0) return [];
-    return [inputs[inputs.length - 1 - (pick % Math.min(inputs.length, 3))]];
+    if (inputs.length === 0) return undefined;
+    return inputs[inputs.length - 1 - (pick % Math.min(inputs.length, 3))];
   }
 }
 
@@ -691,7 +691,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     for (const [index, procedure] of procedures.entries()) {
       const fuzzCase = casesOf[index]![round]!;
       report.cases++;
-      const [example] = fuzzCase.example === null ? [] : examples.pick(procedure.path, fuzzCase.example);
+      const example = fuzzCase.example === null ? undefined : examples.pick(procedure.path, fuzzCase.example);
       // An example is the first token's: a valid token then is that one.
       const tokenPick = example === undefined ? fuzzCase.tokenPick : 0;
       const fail = (reason: string) =>
