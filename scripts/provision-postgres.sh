@@ -39,6 +39,6 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get source --download-only pgvector >&2 && tar -xf pgvector_*.orig.tar.* )
 srcdir="$(find "$work" -maxdepth 1 -mindepth 1 -type d | head -n1)"
-make -C "$srcdir" PG_CONFIG="$pg_bin/pg_config" >&2
+make -C "$srcdir" -j"$(nproc)" PG_CONFIG="$pg_bin/pg_config" >&2
 $sudo_cmd make -C "$srcdir" PG_CONFIG="$pg_bin/pg_config" install >&2
 echo "pgvector installed into $sharedir/extension" >&2
