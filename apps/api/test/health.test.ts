@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHuddleClient } from '@huddle/client';
 import { domainModules, issueSessionToken } from '@huddle/composition';
-import { type Database, ModuleResources, migrateUp, openDatabase, sessionPolicyFromEnv } from '@huddle/db';
+import { type Database, ModuleResources, openDatabase, sessionPolicyFromEnv } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsTokenFromEnv } from '../src/operator.ts';
@@ -110,8 +110,12 @@ describe('health on the embedded database', () => {
   let server: ApiServer;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'huddle-api-pglite-'));
-    db = await openDatabase({ modules: domainModules, target: { kind: 'pglite', dataDir } });
-    await migrateUp(db);
+    // A copy of the migrated template, as `pnpm start` makes: initdb and the migrations are tested elsewhere.
+    db = await openDatabase({
+      modules: domainModules,
+      target: { kind: 'pglite', dataDir },
+      create: 'migrated',
+    });
     server = await startTestServer(db, [], { opsToken: OPS_TOKEN });
   });
   afterAll(async () => {

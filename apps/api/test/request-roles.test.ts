@@ -160,8 +160,12 @@ describe('request roles on the embedded database', () => {
   let subjects: Record<string, string>;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'huddle-roles-pglite-'));
-    db = await openDatabase({ modules: domainModules, target: { kind: 'pglite', dataDir } });
-    await migrateUp(db);
+    // A copy of the migrated template, as `pnpm start` makes: initdb and the migrations are tested elsewhere.
+    db = await openDatabase({
+      modules: domainModules,
+      target: { kind: 'pglite', dataDir },
+      create: 'migrated',
+    });
     subjects = await seedSubjects(db);
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHuddleClient } from '@huddle/client';
 import { domainModules } from '@huddle/composition';
-import { type Database, ModuleResources, migrateUp, openDatabase, seed } from '@huddle/db';
+import { type Database, ModuleResources, openDatabase, seed } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustedProxiesFromEnv } from '../src/client-address.ts';
@@ -18,8 +18,12 @@ describe('sign-in limits on the embedded database (one process holds it: its mem
   let close: () => Promise<void>;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'huddle-api-limits-'));
-    db = await openDatabase({ modules: domainModules, target: { kind: 'pglite', dataDir } });
-    await migrateUp(db);
+    // A copy of the migrated template, as `pnpm start` makes: initdb and the migrations are tested elsewhere.
+    db = await openDatabase({
+      modules: domainModules,
+      target: { kind: 'pglite', dataDir },
+      create: 'migrated',
+    });
     const server = await startApiServer({
       db,
       secret: TEST_SECRET,
