@@ -1,10 +1,13 @@
 import {
   ConflictError,
   type EntityManager,
+  executePrepared,
   type HuddleError,
   isoTimestampSql,
   keysetTimestampSql,
   NotFoundError,
+  outputColumnsSql,
+  preparedStatement,
   type Transactions,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
@@ -145,6 +148,27 @@ export async function getTranscript(
 }
 
 /**
+ * `listTranscripts`' statement: `$1` the project, `$2` the participants to contain (jsonb), `$3` the page
+ * size and one, `$4`–`$5` the cursor's meeting time and id (null: first page).
+ */
+const transcriptsStatement = preparedStatement<TranscriptSummary & { key: string }>(
+  'decisions.transcripts_page',
+  `select ${outputColumnsSql<TranscriptSummary>({
+    id: 't.id',
+    projectId: 't.project_id',
+    webhookId: 't.webhook_id',
+    title: 't.title',
+    source: 't.source',
+    meetingAt: isoTimestampSql('t.meeting_at'),
+    participantCount: 'jsonb_array_length(t.participants)',
+    createdAt: isoTimestampSql('t.created_at'),
+  })}, ${keysetTimestampSql('t.meeting_at')} as key
+   from decisions.transcripts t where t.project_id = $1 and t.participants @> $2::jsonb
+     and ($4::timestamptz is null or (t.meeting_at, t.id) < ($4::timestamptz, $5::int))
+   order by t.meeting_at desc, t.id desc limit $3`,
+);
+
+/**
  * A project's transcripts, latest meeting first, a page at a time, without their text; with a participant's
  * email or name, only the meetings they took part in (a containment search the GIN index on participants
  * serves).
@@ -160,20 +184,12 @@ export async function listTranscripts(
     ...(participantEmail && { email: participantEmail }),
     ...(participantName && { name: participantName }),
   };
-  const rows: (TranscriptSummary & { key: string })[] = await em.execute(
-    `select id, project_id as "projectId", webhook_id as "webhookId", title, source,
-       ${isoTimestampSql('meeting_at')} as "meetingAt", jsonb_array_length(participants) as "participantCount",
-       ${isoTimestampSql('created_at')} as "createdAt", ${keysetTimestampSql('meeting_at')} as key
-     from decisions.transcripts where project_id = ? and participants @> ?::jsonb
-       ${cursor ? 'and (meeting_at, id) < (?::timestamptz, ?)' : ''}
-     order by meeting_at desc, id desc limit ?`,
-    [
-      projectId,
-      JSON.stringify(Object.keys(participant).length > 0 ? [participant] : []),
-      ...(cursor ?? []),
-      limit + 1,
-    ],
-  );
+  const rows = await executePrepared(em, transcriptsStatement, [
+    projectId,
+    JSON.stringify(Object.keys(participant).length > 0 ? [participant] : []),
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
   return toPage(
     rows,
     limit,
