@@ -1,9 +1,12 @@
 import {
   ConflictError,
   type EntityManager,
+  executePrepared,
   flushAndReload,
   keysetTimestampSql,
   NotFoundError,
+  outputColumnsSql,
+  preparedStatement,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
@@ -21,7 +24,7 @@ import {
   type PlanIdInput,
 } from '../schemas.ts';
 import { findPlanVersion, requirePlanStatus } from './lookups.ts';
-import { toChatSession } from './outputs.ts';
+import { chatSessionColumns, toChatSession } from './outputs.ts';
 
 /** Chat sessions: the conversation that shapes a plan version, kept as one JSONB array of messages. */
 
@@ -83,31 +86,35 @@ export async function openChatSession(
 }
 
 /**
- * A page of the sessions of a plan version, oldest first: the page's keys (creation time to the
- * microsecond, id) in one statement, then its sessions.
+ * `listChatSessions`' statement: `$1` the plan version, `$2` the page size and one, `$3`–`$4` the cursor's
+ * creation time and id (null: first page).
  */
+const chatSessionsStatement = preparedStatement<ChatSession & { created: string }>(
+  'planner.chat_sessions_page',
+  `select ${outputColumnsSql(chatSessionColumns('c'))}, ${keysetTimestampSql('c.created_at')} as created
+   from planner.chat_sessions c
+   where c.plan_id = $1 and ($3::timestamptz is null or (c.created_at, c.id) > ($3::timestamptz, $4::uuid))
+   order by c.created_at, c.id limit $2`,
+);
+
+/** A page of the sessions of a plan version, oldest first (creation time to the microsecond, then id). */
 export async function listChatSessions(
   em: EntityManager,
   _actor: PlannerActor,
   { planId, limit, cursor }: ListChatSessionsInput,
 ): Promise<ChatSessionPage> {
   await findPlanVersion(em, planId);
-  const keys = await em.execute<{ id: string; created: string }[]>(
-    `select id, ${keysetTimestampSql('created_at')} as created from planner.chat_sessions
-     where plan_id = ? and (?::timestamptz is null or (created_at, id) > (?::timestamptz, ?::uuid))
-     order by created_at, id limit ?`,
-    [planId, cursor?.[0] ?? null, cursor?.[0] ?? null, cursor?.[1] ?? null, limit + 1],
-  );
-  const page = toPage(
-    keys,
+  const rows = await executePrepared(em, chatSessionsStatement, [
+    planId,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
+  return toPage(
+    rows,
     limit,
-    (key) => key.id,
-    (key) => [key.created, key.id],
+    ({ created: _, ...session }) => session,
+    (row) => [row.created, row.id],
   );
-  const sessions = new Map(
-    (await em.find(PlannerChatSession, { id: { $in: page.items } })).map((session) => [session.id, session]),
-  );
-  return { items: page.items.map((id) => toChatSession(sessions.get(id)!)), nextCursor: page.nextCursor };
 }
 
 /**

@@ -24,6 +24,19 @@ export function toRepository(repository: PlannerRepository): Repository {
   };
 }
 
+/** A `Repository` of the planner.repositories row aliased `r`. */
+export function repositoryColumns(r: string): OutputColumns<Repository> {
+  return {
+    id: `${r}.id`,
+    name: `${r}.name`,
+    path: `${r}.path`,
+    gitUrl: `${r}.git_url`,
+    defaultBranch: `${r}.default_branch`,
+    createdAt: isoTimestampSql(`${r}.created_at`),
+    updatedAt: isoTimestampSql(`${r}.updated_at`),
+  };
+}
+
 export function toPlanVersion(plan: PlannerPlan): PlanVersion {
   return {
     id: plan.id,
