@@ -39,6 +39,12 @@ export function decisionNotFound(decisionId: number, field = 'decisionId'): NotF
   return new NotFoundError(`${field}: decision ${decisionId} does not exist`, { field });
 }
 
+export function transcriptNotFound(transcriptId: number): NotFoundError {
+  return new NotFoundError(`transcriptId: transcript ${transcriptId} does not exist`, {
+    field: 'transcriptId',
+  });
+}
+
 export interface ProjectAccess {
   role: ProjectRole;
   archived: boolean;
@@ -130,13 +136,11 @@ export async function requireTranscript(
   transcriptId: number,
   minimum: 'viewer' | 'member',
 ): Promise<DecisionsTranscript> {
-  const notFound = () =>
-    new NotFoundError(`transcriptId: transcript ${transcriptId} does not exist`, { field: 'transcriptId' });
   const transcript = await em.findOne(DecisionsTranscript, transcriptId);
-  if (!transcript) throw notFound();
+  if (!transcript) throw transcriptNotFound(transcriptId);
   await requireProjectRole(em, actor, transcript.project.id, minimum, 'transcriptId').catch(
     (error: unknown) => {
-      throw error instanceof NotFoundError ? notFound() : error;
+      throw error instanceof NotFoundError ? transcriptNotFound(transcriptId) : error;
     },
   );
   return transcript;

@@ -133,7 +133,9 @@ export async function editDecision(
   return toDecision(await em.refreshOrFail(decision));
 }
 
-type DecisionRows = ProjectAccess & { decisions: { decision: Decision; key: string }[] };
+/** A decision of a page, with its keyset key (`decided_at` to the microsecond). */
+type PagedDecision = { decision: Decision; key: string };
+type DecisionRows = ProjectAccess & { decisions: PagedDecision[] };
 
 /**
  * `listDecisions`' statements, one per combination of filters (each prepared on its own): `$1` the project,
@@ -154,7 +156,7 @@ function listDecisionsStatement(
     statement = preparedStatement<DecisionRows>(
       name,
       projectAccessSql(
-        `coalesce((select json_agg(json_build_object('decision', page.decision, 'key', page.key)
+        `coalesce((select json_agg(${outputObjectSql<PagedDecision>({ decision: 'page.decision', key: 'page.key' })}
                                    order by page.decided_at desc, page.id desc)
            from (select d.id, d.decided_at, ${outputObjectSql(decisionColumns('d'))} as decision,
                         ${keysetTimestampSql('d.decided_at')} as key

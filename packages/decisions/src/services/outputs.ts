@@ -1,4 +1,4 @@
-import { isoTimestampSql, type OutputColumns } from '@huddle/db';
+import { isoTimestampSql, type OutputColumns, outputObjectSql } from '@huddle/db';
 import type { DecisionsDecision } from '../entities/decision.ts';
 import type { DecisionsProject } from '../entities/project.ts';
 import type { DecisionsTranscript } from '../entities/transcript.ts';
@@ -10,6 +10,7 @@ import type {
   Project,
   ProjectRole,
   Transcript,
+  TranscriptSummary,
   User,
 } from '../schemas.ts';
 
@@ -29,6 +30,19 @@ export function toUser(user: DecisionsUser): User {
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
     deletedAt: user.deletedAt?.toISOString() ?? null,
+  };
+}
+
+/** A `User` of the decisions.users row aliased `u`. */
+export function userColumns(u: string): OutputColumns<User> {
+  return {
+    id: `${u}.id`,
+    email: `${u}.email`,
+    name: `${u}.name`,
+    role: `${u}.role`,
+    createdAt: isoTimestampSql(`${u}.created_at`),
+    updatedAt: isoTimestampSql(`${u}.updated_at`),
+    deletedAt: isoTimestampSql(`${u}.deleted_at`),
   };
 }
 
@@ -57,6 +71,27 @@ export function projectColumns(p: string, myRole: string): OutputColumns<Project
     archivedAt: isoTimestampSql(`${p}.archived_at`),
     myRole,
   };
+}
+
+/** A `Transcript` of the decisions.transcripts row aliased `t`. */
+export function transcriptColumns(t: string): OutputColumns<Transcript> {
+  return {
+    id: `${t}.id`,
+    projectId: `${t}.project_id`,
+    webhookId: `${t}.webhook_id`,
+    title: `${t}.title`,
+    source: `${t}.source`,
+    meetingAt: isoTimestampSql(`${t}.meeting_at`),
+    participants: `${t}.participants`,
+    content: `${t}.content`,
+    createdAt: isoTimestampSql(`${t}.created_at`),
+  };
+}
+
+/** A `TranscriptSummary` of the decisions.transcripts row aliased `t`: never its text. */
+export function transcriptSummaryColumns(t: string): OutputColumns<TranscriptSummary> {
+  const { content: _, participants: __, ...summary } = transcriptColumns(t);
+  return { ...summary, participantCount: `jsonb_array_length(${t}.participants)` };
 }
 
 export function toTranscript(transcript: DecisionsTranscript): Transcript {
@@ -103,8 +138,7 @@ export function toDecision(decision: DecisionsDecision): Decision {
  * a number, every consensus list present).
  */
 export function decisionColumns(d: string): OutputColumns<Decision> {
-  const consensusList = (list: keyof Consensus) =>
-    `'${list}', coalesce(${d}.consensus -> '${list}', '[]'::jsonb)`;
+  const consensusList = (list: keyof Consensus) => `coalesce(${d}.consensus -> '${list}', '[]'::jsonb)`;
   return {
     id: `${d}.id`,
     projectId: `${d}.project_id`,
@@ -116,7 +150,11 @@ export function decisionColumns(d: string): OutputColumns<Decision> {
     confidence: `${d}.confidence::float8`,
     decidedAt: isoTimestampSql(`${d}.decided_at`),
     impacts: `${d}.impacts`,
-    consensus: `json_build_object(${consensusList('for')}, ${consensusList('against')}, ${consensusList('abstain')})`,
+    consensus: outputObjectSql<Consensus>({
+      for: consensusList('for'),
+      against: consensusList('against'),
+      abstain: consensusList('abstain'),
+    }),
     anomalies: `${d}.anomalies`,
     createdAt: isoTimestampSql(`${d}.created_at`),
     updatedAt: isoTimestampSql(`${d}.updated_at`),

@@ -1,10 +1,4 @@
-import {
-  type EntityManager,
-  executePrepared,
-  isoTimestampSql,
-  outputColumnsSql,
-  preparedStatement,
-} from '@huddle/db';
+import { type EntityManager, executePrepared, outputColumnsSql, preparedStatement } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { decisionSearchVectorSql } from '../entities/decision.ts';
@@ -12,6 +6,7 @@ import type { DecisionsResources } from '../resources.ts';
 import { SEARCH_CANDIDATES, type SearchInput, type SearchPage, type SearchResult } from '../schemas.ts';
 import { embedTexts } from '../similarity/embedder.ts';
 import { requireProjectRole } from './access.ts';
+import { decisionSummaryColumns } from './outputs.ts';
 import {
   memberProjectIds,
   nearestDecisionsQuery,
@@ -48,12 +43,8 @@ const fusedSearchStatement = preparedStatement<SearchResult>(
            union all select id, rank, 'meaning' as source from nearest) ranked
      group by id)
    select ${outputColumnsSql<SearchResult>({
-     id: 'd.id',
-     projectId: 'd.project_id',
-     title: 'd.title',
+     ...decisionSummaryColumns('d'),
      statement: 'd.statement',
-     status: 'd.status',
-     decidedAt: isoTimestampSql('d.decided_at'),
      score: 'f.score',
      textRank: 'f.text_rank::int',
      meaningRank: 'f.meaning_rank::int',

@@ -1,7 +1,6 @@
 import {
   type EntityManager,
   executePrepared,
-  isoTimestampSql,
   outputColumnsSql,
   preparedStatement,
   toVectorLiteral,
@@ -11,6 +10,7 @@ import type { DecisionsResources } from '../resources.ts';
 import type { SimilarDecision, SimilarInput } from '../schemas.ts';
 import { decisionText, type Embedder, embedTexts } from '../similarity/embedder.ts';
 import { requireDecision, requireProjectRole } from './access.ts';
+import { decisionSummaryColumns } from './outputs.ts';
 
 /**
  * Candidates the HNSW scan keeps per step (pgvector's default is 40). Higher raises recall at some cost;
@@ -46,12 +46,8 @@ export const nearestDecisionsStatement = preparedStatement<SimilarDecision>(
   'decisions.nearest',
   `select * from (
      select ${outputColumnsSql<SimilarDecision>({
-       id: 'd.id',
-       projectId: 'd.project_id',
-       title: 'd.title',
+       ...decisionSummaryColumns('d'),
        statement: 'd.statement',
-       status: 'd.status',
-       decidedAt: isoTimestampSql('d.decided_at'),
        distance: 'd.embedding <=> $1::vector',
      })}
      from decisions.decisions d

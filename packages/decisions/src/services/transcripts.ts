@@ -3,7 +3,6 @@ import {
   type EntityManager,
   executePrepared,
   type HuddleError,
-  isoTimestampSql,
   keysetTimestampSql,
   NotFoundError,
   outputColumnsSql,
@@ -24,9 +23,9 @@ import type {
   WebhookReceipt,
   WebhookTranscriptInput,
 } from '../schemas.ts';
-import { requireProjectRole, requireTranscript } from './access.ts';
+import { requireProjectRole, transcriptNotFound } from './access.ts';
 import { proposalsFor, recordProposals } from './extraction.ts';
-import { toTranscript } from './outputs.ts';
+import { toTranscript, transcriptColumns, transcriptSummaryColumns } from './outputs.ts';
 
 /** Records a transcript entered by hand or uploaded as a file's text (member). */
 export async function createTranscript(
@@ -138,13 +137,25 @@ async function webhookProjectRefusal(em: EntityManager, projectId: number): Prom
       });
 }
 
+/** `getTranscript`'s statement: `$1` the transcript, `$2` the actor (a member of its project sees it). */
+const transcriptStatement = preparedStatement<Transcript>(
+  'decisions.transcript',
+  `select ${outputColumnsSql(transcriptColumns('t'))}
+   from decisions.transcripts t
+   join decisions.project_members m on m.project_id = t.project_id and m.user_id = $2
+   where t.id = $1`,
+);
+
+/** A transcript, whole, for the members of its project (to anyone else it does not exist). */
 export async function getTranscript(
   em: EntityManager,
   actor: DecisionsActor,
   input: TranscriptIdInput,
 ): Promise<Transcript> {
   const { transcriptId } = input;
-  return toTranscript(await requireTranscript(em, actor, transcriptId, 'viewer'));
+  const [transcript] = await executePrepared(em, transcriptStatement, [transcriptId, actor.userId]);
+  if (!transcript) throw transcriptNotFound(transcriptId);
+  return transcript;
 }
 
 /**
@@ -153,16 +164,7 @@ export async function getTranscript(
  */
 const transcriptsStatement = preparedStatement<TranscriptSummary & { key: string }>(
   'decisions.transcripts_page',
-  `select ${outputColumnsSql<TranscriptSummary>({
-    id: 't.id',
-    projectId: 't.project_id',
-    webhookId: 't.webhook_id',
-    title: 't.title',
-    source: 't.source',
-    meetingAt: isoTimestampSql('t.meeting_at'),
-    participantCount: 'jsonb_array_length(t.participants)',
-    createdAt: isoTimestampSql('t.created_at'),
-  })}, ${keysetTimestampSql('t.meeting_at')} as key
+  `select ${outputColumnsSql(transcriptSummaryColumns('t'))}, ${keysetTimestampSql('t.meeting_at')} as key
    from decisions.transcripts t where t.project_id = $1 and t.participants @> $2::jsonb
      and ($4::timestamptz is null or (t.meeting_at, t.id) < ($4::timestamptz, $5::int))
    order by t.meeting_at desc, t.id desc limit $3`,
