@@ -11,17 +11,16 @@ import {
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerChatSession } from '../entities/chat-session.ts';
-import {
-  type AppendChatMessageInput,
-  type AppendedChatMessage,
-  type ChatMessagePage,
-  type ChatMessagesInput,
-  type ChatSession,
-  type ChatSessionIdInput,
-  type ChatSessionPage,
-  chatMessageSchema,
-  type ListChatSessionsInput,
-  type PlanIdInput,
+import type {
+  AppendChatMessageInput,
+  AppendedChatMessage,
+  ChatMessagePage,
+  ChatMessagesInput,
+  ChatSession,
+  ChatSessionIdInput,
+  ChatSessionPage,
+  ListChatSessionsInput,
+  PlanIdInput,
 } from '../schemas.ts';
 import { findPlanVersion, requirePlanStatus } from './lookups.ts';
 import { chatSessionColumns, toChatSession } from './outputs.ts';
@@ -146,6 +145,27 @@ export async function appendChatMessage(
   return { sessionId, index: appended.index, message: { role, content, at: appended.at } };
 }
 
+/** `getChatMessages`' session: `$1` the session. */
+const chatSessionStatement = preparedStatement<ChatSession>(
+  'planner.chat_session',
+  `select ${outputColumnsSql(chatSessionColumns('c'))} from planner.chat_sessions c where c.id = $1`,
+);
+
+type ChatMessageEntry = ChatMessagePage['messages'][number];
+
+/** `getChatMessages`' page: `$1` the session, `$2` the offset, `$3` the page size. */
+const chatMessagesStatement = preparedStatement<ChatMessageEntry>(
+  'planner.chat_messages_page',
+  `select ${outputColumnsSql<ChatMessageEntry>({
+    index: '(m.ordinality - 1)::int',
+    role: "m.message ->> 'role'",
+    content: "m.message ->> 'content'",
+    at: "m.message ->> 'at'",
+  })}
+   from planner.chat_sessions c, jsonb_array_elements(c.messages) with ordinality m(message, ordinality)
+   where c.id = $1 and m.ordinality > $2 order by m.ordinality limit $3`,
+);
+
 /** A page of a session's messages, oldest first, from `offset`. */
 export async function getChatMessages(
   em: EntityManager,
@@ -153,18 +173,10 @@ export async function getChatMessages(
   input: ChatMessagesInput,
 ): Promise<ChatMessagePage> {
   const { sessionId, offset, limit } = input;
-  const session = await findSession(em, sessionId);
-  const rows: { index: number; message: unknown }[] = await em.execute(
-    `select (m.ordinality - 1)::int as index, m.message - 'terms' as message
-     from planner.chat_sessions c, jsonb_array_elements(c.messages) with ordinality m(message, ordinality)
-     where c.id = ? and m.ordinality > ? order by m.ordinality limit ?`,
-    [sessionId, offset, limit],
-  );
-  return {
-    session: toChatSession(session),
-    offset,
-    messages: rows.map((row) => ({ index: row.index, ...chatMessageSchema.parse(row.message) })),
-  };
+  const [session] = await executePrepared(em, chatSessionStatement, [sessionId]);
+  if (!session) throw sessionNotFound(sessionId);
+  const messages = await executePrepared(em, chatMessagesStatement, [sessionId, offset, limit]);
+  return { session, offset, messages };
 }
 
 /** Completes an active session: no message can be appended after. */

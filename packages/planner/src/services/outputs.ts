@@ -108,16 +108,16 @@ export function chatSessionColumns(c: string): OutputColumns<ChatSession> {
 }
 
 /**
- * A `PlanDetail` of the planner.plans row aliased `p`, as a `json` value: its artifacts by type (the enum's
- * order is `ARTIFACT_TYPES`), then in the order they were written.
+ * A `PlanDetail` of the planner.plans row aliased `p`: its artifacts by type (the enum's order is
+ * `ARTIFACT_TYPES`), then in the order they were written.
  */
-export function planDetailJsonSql(p: string): string {
-  return outputObjectSql<PlanDetail>({
+export function planDetailColumns(p: string): OutputColumns<PlanDetail> {
+  return {
     ...planVersionColumns(p),
     artifacts: `coalesce((select json_agg(${outputObjectSql(artifactColumns('a'))}
         order by a.artifact_type, a.created_at, a.id)
       from planner.plan_artifacts a where a.plan_id = ${p}.id), '[]')`,
-  });
+  };
 }
 
 export function toChatSession(session: PlannerChatSession): ChatSession {

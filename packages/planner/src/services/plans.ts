@@ -35,7 +35,7 @@ import {
   repositoryNotFound,
   requirePlanStatus,
 } from './lookups.ts';
-import { planDetailJsonSql, planVersionColumns, toPlanVersion } from './outputs.ts';
+import { planDetailColumns, planVersionColumns, toPlanVersion } from './outputs.ts';
 import { openCommitReader } from './repositories.ts';
 
 /**
@@ -128,7 +128,7 @@ export async function getPlanVersion(
 /** `getLatestPlanVersion`'s statement: `$1` the repository, `$2` the plan's name. */
 const latestPlanStatement = preparedStatement<{ detail: PlanDetail }>(
   'planner.latest_plan',
-  `select ${planDetailJsonSql('p')} as detail from planner.plans p
+  `select ${outputObjectSql(planDetailColumns('p'))} as detail from planner.plans p
    where p.repository_id = $1 and p.name = $2 order by p.version desc limit 1`,
 );
 
