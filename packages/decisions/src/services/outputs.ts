@@ -172,8 +172,3 @@ export function decisionSummaryColumns(d: string): OutputColumns<DecisionSummary
     decidedAt: isoTimestampSql(`${d}.decided_at`),
   };
 }
-
-/** A `timestamptz` from a native query (`em.execute` returns PostgreSQL's text form) as ISO 8601 UTC. */
-export function isoFromDatabase(value: string | Date): string {
-  return new Date(value).toISOString();
-}
