@@ -156,8 +156,6 @@ export async function benchApi(
       limit: 20,
       after: undefined,
     });
-    let placeholder = 0;
-    const searchSql = search.sql.replace(/\?/g, () => `$${++placeholder}`);
     const card = (client: number, iteration: number) => CARDS[(client + iteration) % CARDS.length]!;
     const votes = CARDS.map((points) => JSON.stringify({ storyId, points }));
     return await compare(durationMs, pool, [
@@ -290,7 +288,7 @@ export async function benchApi(
             `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)`,
             [String(SEARCH_CANDIDATES)],
           ],
-          [searchSql, search.params],
+          [search.sql, search.params],
         ],
       },
       {

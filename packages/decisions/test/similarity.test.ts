@@ -1,4 +1,4 @@
-import { runJob, seededRandom } from '@huddle/db';
+import { executePrepared, runJob, seededRandom } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionsActor } from '../src/actor.ts';
@@ -73,14 +73,15 @@ beforeAll(async () => {
 /** The exact top k for a scope: the same query with index scans off, so PostgreSQL reads every row. */
 async function exactSearch(vector: number[], projectIds: number[]) {
   const nearest = nearestDecisionsQuery({ vector, k: K, excludeId: null, projectIds });
-  let index = 0;
-  const text = nearest.sql.replace(/\?/g, () => `$${++index}`);
   await postgres.client.query('begin');
   try {
     await postgres.client.query('set local enable_indexscan = off');
-    const plan = await postgres.client.query(`explain (format json) ${text}`, nearest.params);
+    const plan = await postgres.client.query(`explain (format json) ${nearest.sql}`, nearest.params);
     expect(JSON.stringify(plan.rows)).not.toContain('idx_decisions_embedding_hnsw');
-    const { rows } = await postgres.client.query<{ id: number; distance: number }>(text, nearest.params);
+    const { rows } = await postgres.client.query<{ id: number; distance: number }>(
+      nearest.sql,
+      nearest.params,
+    );
     return rows;
   } finally {
     await postgres.client.query('commit');
@@ -132,7 +133,12 @@ describe('similarity through the HNSW index', () => {
           excludeId: null,
           projectIds,
         });
-        return em.execute(`explain (format json) ${nearest.sql}`, nearest.params);
+        // The service's statement as it runs it, with its `$n` parameters (unnamed: only its plan is read).
+        return executePrepared(
+          em,
+          { name: 'explain', sql: `explain (format json) ${nearest.sql}` },
+          nearest.params,
+        );
       });
       expect(JSON.stringify(plan)).toContain('"Index Name":"idx_decisions_embedding_hnsw"');
     }

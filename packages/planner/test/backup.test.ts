@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   type BackupManifest,
   type Database,
+  executePrepared,
   migrateUp,
   openDatabase,
   restoreBackup,
@@ -59,7 +60,7 @@ async function reads(db: Database) {
 
 const tablesOf = (manifest: BackupManifest) =>
   manifest.tables.map(({ name, rows, sha256 }) => ({ name, rows, sha256 }));
-const SEARCHES: SearchQuery[] = [
+const SEARCHES: SearchQuery<unknown>[] = [
   plansTouchingFileQuery(plansTouchingFileInputSchema.parse({ path: 'src/checkout.ts' })),
   chatSessionsMentioningQuery(chatSessionsMentioningInputSchema.parse({ term: 'card' })),
   plansTouchingFileQuery(plansTouchingFileInputSchema.parse({ path: 'src/cards.ts' })),
@@ -82,7 +83,8 @@ describe('backup and restore', () => {
     );
     const searches = async (db: typeof test.db) => {
       const results = [];
-      for (const query of SEARCHES) results.push(await db.orm.em.fork().execute(query.sql, query.params));
+      for (const query of SEARCHES)
+        results.push(await executePrepared(db.orm.em.fork(), query.statement, query.params));
       return results;
     };
     const expected = await searches(test.db);

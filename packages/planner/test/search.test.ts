@@ -1,4 +1,4 @@
-import { inRequestScope } from '@huddle/db';
+import { executePrepared, inRequestScope } from '@huddle/db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   artifactsWithStepInputSchema,
@@ -95,9 +95,11 @@ beforeAll(async () => {
 });
 
 /** The index names in the plan PostgreSQL chooses for `query`. */
-async function indexesUsed(query: SearchQuery): Promise<string[]> {
+async function indexesUsed<Item>(query: SearchQuery<Item>): Promise<string[]> {
+  // The service's statement as it runs it, with its `$n` parameters (unnamed: only its plan is read).
+  const explain = { name: 'explain', sql: `explain (format json) ${query.statement.sql}` };
   const [row] = await inRequestScope(test.db.orm, (em) =>
-    em.execute<{ 'QUERY PLAN': unknown }[]>(`explain (format json) ${query.sql}`, query.params),
+    executePrepared<{ 'QUERY PLAN': unknown }>(em, explain, query.params),
   );
   return [...JSON.stringify(row!['QUERY PLAN']).matchAll(/"Index Name":"([^"]+)"/g)].map(
     (match) => match[1]!,

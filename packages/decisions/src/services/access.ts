@@ -1,9 +1,11 @@
 import {
   ConflictError,
   type EntityManager,
+  executePrepared,
   ForbiddenError,
   LockMode,
   NotFoundError,
+  preparedStatement,
   softDelete,
 } from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
@@ -37,22 +39,34 @@ export function decisionNotFound(decisionId: number, field = 'decisionId'): NotF
   return new NotFoundError(`${field}: decision ${decisionId} does not exist`, { field });
 }
 
+export function transcriptNotFound(transcriptId: number): NotFoundError {
+  return new NotFoundError(`transcriptId: transcript ${transcriptId} does not exist`, {
+    field: 'transcriptId',
+  });
+}
+
 export interface ProjectAccess {
   role: ProjectRole;
   archived: boolean;
 }
 
 /**
- * The statement that reads the actor's `ProjectAccess` (no row: not a member) for project `?` and user `?`,
- * with `answer`, more columns over the actor's decisions.project_members row `m` and its decisions.projects
- * row `p` (their `?` bound first): a hot read checks access and reads its answer in one statement. A
- * prepared statement names its own parameters: `placeholders` for the project and the user.
+ * The statement that reads the actor's `ProjectAccess` (no row: not a member) for project `$1` and user
+ * `$2`, with `answer`, more columns over the actor's decisions.project_members row `m` and its
+ * decisions.projects row `p` (their parameters from `$3`): a hot read checks access and reads its answer in
+ * one statement.
  */
-export function projectAccessSql(answer = '', placeholders: readonly [string, string] = ['?', '?']): string {
+export function projectAccessSql(answer = ''): string {
   return `select m.role, p.archived_at is not null as archived${answer && `, ${answer}`}
     from decisions.project_members m join decisions.projects p on p.id = m.project_id
-    where m.project_id = ${placeholders[0]} and m.user_id = ${placeholders[1]}`;
+    where m.project_id = $1 and m.user_id = $2`;
 }
+
+/** `requireProjectRole`'s statement: `$1` the project, `$2` the actor. */
+const projectAccessStatement = preparedStatement<ProjectAccess>(
+  'decisions.project_access',
+  projectAccessSql(),
+);
 
 /**
  * The actor's access to a project as read by a statement (none: not a member), if it is at least `minimum`.
@@ -85,8 +99,8 @@ export async function requireProjectRole(
   minimum: ProjectRole,
   field = 'projectId',
 ): Promise<ProjectAccess> {
-  const rows: ProjectAccess[] = await em.execute(projectAccessSql(), [projectId, actor.userId]);
-  return checkProjectAccess(rows[0], projectId, minimum, field);
+  const [access] = await executePrepared(em, projectAccessStatement, [projectId, actor.userId]);
+  return checkProjectAccess(access, projectId, minimum, field);
 }
 
 /**
@@ -122,13 +136,11 @@ export async function requireTranscript(
   transcriptId: number,
   minimum: 'viewer' | 'member',
 ): Promise<DecisionsTranscript> {
-  const notFound = () =>
-    new NotFoundError(`transcriptId: transcript ${transcriptId} does not exist`, { field: 'transcriptId' });
   const transcript = await em.findOne(DecisionsTranscript, transcriptId);
-  if (!transcript) throw notFound();
+  if (!transcript) throw transcriptNotFound(transcriptId);
   await requireProjectRole(em, actor, transcript.project.id, minimum, 'transcriptId').catch(
     (error: unknown) => {
-      throw error instanceof NotFoundError ? notFound() : error;
+      throw error instanceof NotFoundError ? transcriptNotFound(transcriptId) : error;
     },
   );
   return transcript;

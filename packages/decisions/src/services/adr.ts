@@ -1,4 +1,10 @@
-import { type ActorTransactions, type EntityManager, isoTimestampSql } from '@huddle/db';
+import {
+  type ActorTransactions,
+  type EntityManager,
+  executePrepared,
+  outputObjectSql,
+  preparedStatement,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { AdrParseError, type AdrRecord, adrFileName, parseAdr, renderAdr } from '../adr/markdown.ts';
@@ -7,37 +13,41 @@ import type { DecisionsResources } from '../resources.ts';
 import type {
   AdrFilePage,
   AdrImportReport,
-  Anomaly,
-  Consensus,
-  DecisionStatus,
+  DecisionDetail,
   ExportDecisionsInput,
-  Impact,
   ImportDecisionsInput,
-  Relationship,
   RelationshipKind,
 } from '../schemas.ts';
 import { decisionText, embedTexts } from '../similarity/embedder.ts';
 import { requireProjectRole } from './access.ts';
 import { insertDecisions } from './decisions.ts';
+import { decisionColumns } from './outputs.ts';
 import { relationshipsJsonSql } from './relationships.ts';
 
 interface ExportRow {
-  id: number;
-  project_id: number;
-  project_name: string;
-  title: string;
-  statement: string;
-  rationale: string | null;
-  status: DecisionStatus;
-  confidence: string;
-  decided_at: string;
-  impacts: Impact[];
-  consensus: Partial<Consensus>;
-  anomalies: Anomaly[];
-  relationships: Relationship[];
+  decision: DecisionDetail;
+  projectName: string;
   /** The decisions the anomalies name, for their file names. */
-  anomaly_targets: { id: number; title: string }[];
+  anomalyTargets: { id: number; title: string }[];
 }
+
+/**
+ * `exportDecisions`' statement: `$1` the actor, `$2` the project (null: every project the actor is a member
+ * of), `$3` the page size and one, `$4` the cursor's decision id (null: first page).
+ */
+const exportStatement = preparedStatement<ExportRow>(
+  'decisions.export_page',
+  `select ${outputObjectSql<DecisionDetail>({ ...decisionColumns('d'), relationships: relationshipsJsonSql('d.id') })} as decision,
+     p.name as "projectName",
+     coalesce((select json_agg(${outputObjectSql<ExportRow['anomalyTargets'][number]>({ id: 'o.id', title: 'o.title' })}) from decisions.decisions o
+               where o.id in (select (a ->> 'decisionId')::int from jsonb_array_elements(d.anomalies) a)), '[]')
+       as "anomalyTargets"
+   from decisions.decisions d
+   join decisions.project_members m on m.project_id = d.project_id and m.user_id = $1
+   join decisions.projects p on p.id = d.project_id
+   where d.deleted_at is null and ($2::int is null or d.project_id = $2::int) and ($4::int is null or d.id > $4::int)
+   order by d.id limit $3`,
+);
 
 /**
  * The decision log as ADR files (`renderAdr`: MADR style, one file per live decision, named by its id and
@@ -51,58 +61,44 @@ export async function exportDecisions(
 ): Promise<AdrFilePage> {
   const { projectId, limit, cursor } = input;
   if (projectId !== undefined) await requireProjectRole(em, actor, projectId, 'viewer');
-  const rows: ExportRow[] = await em.execute(
-    `select d.id, d.project_id, p.name as project_name, d.title, d.statement, d.rationale, d.status, d.confidence,
-       ${isoTimestampSql('d.decided_at')} as decided_at, d.impacts, d.consensus, d.anomalies,
-       ${relationshipsJsonSql('d.id')} as relationships,
-       coalesce((select json_agg(json_build_object('id', o.id, 'title', o.title)) from decisions.decisions o
-                 where o.id in (select (a ->> 'decisionId')::int from jsonb_array_elements(d.anomalies) a)), '[]')
-         as anomaly_targets
-     from decisions.decisions d
-     join decisions.project_members m on m.project_id = d.project_id and m.user_id = ?
-     join decisions.projects p on p.id = d.project_id
-     where d.deleted_at is null${projectId !== undefined ? ' and d.project_id = ?' : ''}${cursor ? ' and d.id > ?' : ''}
-     order by d.id limit ?`,
-    [actor.userId, ...(projectId !== undefined ? [projectId] : []), ...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, exportStatement, [
+    actor.userId,
+    projectId ?? null,
+    limit + 1,
+    cursor?.[0] ?? null,
+  ]);
   return toPage(
     rows,
     limit,
     (row) => {
-      const name = adrFileName(row.id, row.title);
-      const folder = adrFileName(row.project_id, row.project_name).replace(/\.md$/, '');
+      const name = adrFileName(row.decision.id, row.decision.title);
+      const folder = adrFileName(row.decision.projectId, row.projectName).replace(/\.md$/, '');
       return {
         path: projectId === undefined ? `${folder}/${name}` : name,
         content: renderAdr(toRecord(row)),
       };
     },
-    (row) => [row.id],
+    (row) => [row.decision.id],
   );
 }
 
-function toRecord(row: ExportRow): AdrRecord {
-  const targets = new Map(
-    row.anomaly_targets.map((target) => [target.id, adrFileName(target.id, target.title)]),
-  );
+function toRecord({ decision, anomalyTargets }: ExportRow): AdrRecord {
+  const targets = new Map(anomalyTargets.map((target) => [target.id, adrFileName(target.id, target.title)]));
   return {
-    title: row.title,
-    statement: row.statement,
-    rationale: row.rationale,
-    status: row.status,
-    decidedAt: row.decided_at,
-    confidence: Number(row.confidence),
-    impacts: row.impacts,
-    consensus: {
-      for: row.consensus.for ?? [],
-      against: row.consensus.against ?? [],
-      abstain: row.consensus.abstain ?? [],
-    },
-    links: row.relationships.map((link) => ({
+    title: decision.title,
+    statement: decision.statement,
+    rationale: decision.rationale,
+    status: decision.status,
+    decidedAt: decision.decidedAt,
+    confidence: decision.confidence,
+    impacts: decision.impacts,
+    consensus: decision.consensus,
+    links: decision.relationships.map((link) => ({
       kind: link.kind,
       outgoing: link.direction === 'outgoing',
       target: adrFileName(link.decisionId, link.title),
     })),
-    anomalies: row.anomalies.flatMap((anomaly) => {
+    anomalies: decision.anomalies.flatMap((anomaly) => {
       const target = targets.get(anomaly.decisionId);
       return target
         ? [{ kind: anomaly.kind, target, ...(anomaly.note !== undefined && { note: anomaly.note }) }]

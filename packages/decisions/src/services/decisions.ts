@@ -4,6 +4,7 @@ import {
   executePrepared,
   keysetTimestampSql,
   NotFoundError,
+  outputObjectSql,
   type PreparedStatement,
   preparedStatement,
   softDelete,
@@ -35,7 +36,7 @@ import {
   requireDecision,
   requireProjectRole,
 } from './access.ts';
-import { decisionJsonFields, toDecision } from './outputs.ts';
+import { decisionColumns, toDecision } from './outputs.ts';
 import { markConflicts, relationshipsJsonSql, supersededTargets } from './relationships.ts';
 
 export interface NewDecision {
@@ -132,7 +133,9 @@ export async function editDecision(
   return toDecision(await em.refreshOrFail(decision));
 }
 
-type DecisionRows = ProjectAccess & { decisions: { decision: Decision; key: string }[] };
+/** A decision of a page, with its keyset key (`decided_at` to the microsecond). */
+type PagedDecision = { decision: Decision; key: string };
+type DecisionRows = ProjectAccess & { decisions: PagedDecision[] };
 
 /**
  * `listDecisions`' statements, one per combination of filters (each prepared on its own): `$1` the project,
@@ -153,14 +156,13 @@ function listDecisionsStatement(
     statement = preparedStatement<DecisionRows>(
       name,
       projectAccessSql(
-        `coalesce((select json_agg(json_build_object('decision', page.decision, 'key', page.key)
+        `coalesce((select json_agg(${outputObjectSql<PagedDecision>({ decision: 'page.decision', key: 'page.key' })}
                                    order by page.decided_at desc, page.id desc)
-           from (select d.id, d.decided_at, json_build_object(${decisionJsonFields('d')}) as decision,
+           from (select d.id, d.decided_at, ${outputObjectSql(decisionColumns('d'))} as decision,
                         ${keysetTimestampSql('d.decided_at')} as key
                  from decisions.decisions d
                  where d.project_id = m.project_id${includeDeleted ? '' : ' and d.deleted_at is null'}${byStatus ? ' and d.status = $4' : ''}${afterCursor ? ` and (d.decided_at, d.id) < ($${cursorAt}::timestamptz, $${cursorAt + 1}::int)` : ''}
                  order by d.decided_at desc, d.id desc limit $3) page), '[]') as decisions`,
-        ['$1', '$2'],
       ),
     );
     listDecisionsStatements.set(name, statement);
@@ -196,6 +198,15 @@ export async function listDecisions(
   );
 }
 
+/** `getDecision`'s statement: `$1` the actor, `$2` the decision. */
+const decisionDetailStatement = preparedStatement<{ detail: DecisionDetail }>(
+  'decisions.detail',
+  `select ${outputObjectSql<DecisionDetail>({ ...decisionColumns('d'), relationships: relationshipsJsonSql('d.id') })} as detail
+   from decisions.decisions d
+   join decisions.project_members m on m.project_id = d.project_id and m.user_id = $1
+   where d.id = $2 and d.deleted_at is null`,
+);
+
 /**
  * A decision with its relationships in both directions (viewer). A hot read, so one statement: any role may
  * read, archived project or not, so membership is the whole check; the database renders the answer.
@@ -206,15 +217,9 @@ export async function getDecision(
   input: DecisionIdInput,
 ): Promise<DecisionDetail> {
   const { decisionId } = input;
-  const rows: { detail: DecisionDetail }[] = await em.execute(
-    `select json_build_object(${decisionJsonFields('d')}, 'relationships', ${relationshipsJsonSql('d.id')}) as detail
-     from decisions.decisions d
-     join decisions.project_members m on m.project_id = d.project_id and m.user_id = ?
-     where d.id = ? and d.deleted_at is null`,
-    [actor.userId, decisionId],
-  );
-  if (!rows[0]) throw decisionNotFound(decisionId);
-  return rows[0].detail;
+  const [row] = await executePrepared(em, decisionDetailStatement, [actor.userId, decisionId]);
+  if (!row) throw decisionNotFound(decisionId);
+  return row.detail;
 }
 
 /** Soft delete (member): the decision leaves every list and search until restored. */

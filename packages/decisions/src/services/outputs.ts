@@ -1,15 +1,24 @@
-import { isoTimestampSql } from '@huddle/db';
+import { isoTimestampSql, type OutputColumns, outputObjectSql } from '@huddle/db';
 import type { DecisionsDecision } from '../entities/decision.ts';
 import type { DecisionsProject } from '../entities/project.ts';
 import type { DecisionsTranscript } from '../entities/transcript.ts';
 import type { DecisionsUser } from '../entities/user.ts';
-import type { Consensus, Decision, Project, ProjectRole, Transcript, User } from '../schemas.ts';
+import type {
+  Consensus,
+  Decision,
+  DecisionSummary,
+  Project,
+  ProjectRole,
+  Transcript,
+  TranscriptSummary,
+  User,
+} from '../schemas.ts';
 
 /**
- * Entities → the plain, serialisable shapes of schemas.ts that services return; and the same shapes rendered
- * by the database (`…JsonFields`, the arguments of a `json_build_object`), for hot reads that hydrate nothing.
- * Both drivers hand a `json` column back parsed (node-postgres, and PGlite with its default parsers, which
- * embedded.test.ts checks), so such a read returns it as it comes.
+ * Entities → the plain, serialisable shapes of schemas.ts that writes return; and, for reads, the same shapes
+ * rendered by the database from column maps checked against the output type (`…Columns`, for
+ * `outputColumnsSql` / `outputObjectSql`), so a read's rows are its answer. Both drivers hand a `json` column
+ * back parsed (node-postgres, and PGlite with its default parsers, which embedded.test.ts checks).
  */
 
 export function toUser(user: DecisionsUser): User {
@@ -21,6 +30,19 @@ export function toUser(user: DecisionsUser): User {
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
     deletedAt: user.deletedAt?.toISOString() ?? null,
+  };
+}
+
+/** A `User` of the decisions.users row aliased `u`. */
+export function userColumns(u: string): OutputColumns<User> {
+  return {
+    id: `${u}.id`,
+    email: `${u}.email`,
+    name: `${u}.name`,
+    role: `${u}.role`,
+    createdAt: isoTimestampSql(`${u}.created_at`),
+    updatedAt: isoTimestampSql(`${u}.updated_at`),
+    deletedAt: isoTimestampSql(`${u}.deleted_at`),
   };
 }
 
@@ -37,11 +59,39 @@ export function toProject(project: DecisionsProject, myRole: ProjectRole): Proje
   };
 }
 
-/** `projectSchema`'s fields but `myRole`, of the decisions.projects row aliased `alias`. */
-export function projectJsonFields(alias: string): string {
-  return `'id', ${alias}.id, 'name', ${alias}.name, 'description', ${alias}.description,
-    'createdBy', ${alias}.created_by, 'createdAt', ${isoTimestampSql(`${alias}.created_at`)},
-    'updatedAt', ${isoTimestampSql(`${alias}.updated_at`)}, 'archivedAt', ${isoTimestampSql(`${alias}.archived_at`)}`;
+/** A `Project` of the decisions.projects row aliased `p`, with `myRole` the caller's role (an expression). */
+export function projectColumns(p: string, myRole: string): OutputColumns<Project> {
+  return {
+    id: `${p}.id`,
+    name: `${p}.name`,
+    description: `${p}.description`,
+    createdBy: `${p}.created_by`,
+    createdAt: isoTimestampSql(`${p}.created_at`),
+    updatedAt: isoTimestampSql(`${p}.updated_at`),
+    archivedAt: isoTimestampSql(`${p}.archived_at`),
+    myRole,
+  };
+}
+
+/** A `Transcript` of the decisions.transcripts row aliased `t`. */
+export function transcriptColumns(t: string): OutputColumns<Transcript> {
+  return {
+    id: `${t}.id`,
+    projectId: `${t}.project_id`,
+    webhookId: `${t}.webhook_id`,
+    title: `${t}.title`,
+    source: `${t}.source`,
+    meetingAt: isoTimestampSql(`${t}.meeting_at`),
+    participants: `${t}.participants`,
+    content: `${t}.content`,
+    createdAt: isoTimestampSql(`${t}.created_at`),
+  };
+}
+
+/** A `TranscriptSummary` of the decisions.transcripts row aliased `t`: never its text. */
+export function transcriptSummaryColumns(t: string): OutputColumns<TranscriptSummary> {
+  const { content: _, participants: __, ...summary } = transcriptColumns(t);
+  return { ...summary, participantCount: `jsonb_array_length(${t}.participants)` };
 }
 
 export function toTranscript(transcript: DecisionsTranscript): Transcript {
@@ -84,22 +134,41 @@ export function toDecision(decision: DecisionsDecision): Decision {
 }
 
 /**
- * `decisionSchema`'s fields of the decisions.decisions row aliased `alias` (as `toDecision` maps them:
- * numeric confidence as a number, every consensus list present).
+ * A `Decision` of the decisions.decisions row aliased `d` (as `toDecision` maps it: the numeric confidence as
+ * a number, every consensus list present).
  */
-export function decisionJsonFields(alias: string): string {
-  const consensusList = (list: keyof Consensus) =>
-    `'${list}', coalesce(${alias}.consensus -> '${list}', '[]'::jsonb)`;
-  return `'id', ${alias}.id, 'projectId', ${alias}.project_id, 'transcriptId', ${alias}.transcript_id,
-    'title', ${alias}.title, 'statement', ${alias}.statement, 'rationale', ${alias}.rationale,
-    'status', ${alias}.status, 'confidence', ${alias}.confidence,
-    'decidedAt', ${isoTimestampSql(`${alias}.decided_at`)}, 'impacts', ${alias}.impacts,
-    'consensus', json_build_object(${consensusList('for')}, ${consensusList('against')}, ${consensusList('abstain')}),
-    'anomalies', ${alias}.anomalies, 'createdAt', ${isoTimestampSql(`${alias}.created_at`)},
-    'updatedAt', ${isoTimestampSql(`${alias}.updated_at`)}, 'deletedAt', ${isoTimestampSql(`${alias}.deleted_at`)}`;
+export function decisionColumns(d: string): OutputColumns<Decision> {
+  const consensusList = (list: keyof Consensus) => `coalesce(${d}.consensus -> '${list}', '[]'::jsonb)`;
+  return {
+    id: `${d}.id`,
+    projectId: `${d}.project_id`,
+    transcriptId: `${d}.transcript_id`,
+    title: `${d}.title`,
+    statement: `${d}.statement`,
+    rationale: `${d}.rationale`,
+    status: `${d}.status`,
+    confidence: `${d}.confidence::float8`,
+    decidedAt: isoTimestampSql(`${d}.decided_at`),
+    impacts: `${d}.impacts`,
+    consensus: outputObjectSql<Consensus>({
+      for: consensusList('for'),
+      against: consensusList('against'),
+      abstain: consensusList('abstain'),
+    }),
+    anomalies: `${d}.anomalies`,
+    createdAt: isoTimestampSql(`${d}.created_at`),
+    updatedAt: isoTimestampSql(`${d}.updated_at`),
+    deletedAt: isoTimestampSql(`${d}.deleted_at`),
+  };
 }
 
-/** A `timestamptz` from a native query (`em.execute` returns PostgreSQL's text form) as ISO 8601 UTC. */
-export function isoFromDatabase(value: string | Date): string {
-  return new Date(value).toISOString();
+/** A `DecisionSummary` of the decisions.decisions row aliased `d`. */
+export function decisionSummaryColumns(d: string): OutputColumns<DecisionSummary> {
+  return {
+    id: `${d}.id`,
+    projectId: `${d}.project_id`,
+    title: `${d}.title`,
+    status: `${d}.status`,
+    decidedAt: isoTimestampSql(`${d}.decided_at`),
+  };
 }

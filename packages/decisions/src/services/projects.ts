@@ -1,4 +1,13 @@
-import { ConflictError, type EntityManager, NotFoundError } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  executePrepared,
+  isoTimestampSql,
+  NotFoundError,
+  outputColumnsSql,
+  outputObjectSql,
+  preparedStatement,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsProject } from '../entities/project.ts';
@@ -19,7 +28,7 @@ import type {
   RemoveMemberInput,
 } from '../schemas.ts';
 import { checkProjectAccess, type ProjectAccess, projectAccessSql, requireProjectRole } from './access.ts';
-import { isoFromDatabase, projectJsonFields, toProject } from './outputs.ts';
+import { projectColumns, toProject } from './outputs.ts';
 
 /**
  * Creates a project; its creator becomes its owner. Another live project of the same creator with that name
@@ -41,6 +50,22 @@ export async function createProject(
   return toProject(project, 'owner');
 }
 
+/** The actor's row `m` of decisions.project_members and its project `p` as a `Project`. */
+const PROJECT_SQL = `${outputObjectSql(projectColumns('p', 'm.role'))} as project`;
+
+/**
+ * `listMyProjects`' statement: `$1` the actor, `$2` whether archived projects count, `$3` the page size and
+ * one, `$4`–`$5` the cursor's name and id (null: first page).
+ */
+const myProjectsStatement = preparedStatement<{ project: Project }>(
+  'decisions.my_projects_page',
+  `select ${PROJECT_SQL}
+   from decisions.project_members m join decisions.projects p on p.id = m.project_id
+   where m.user_id = $1 and ($2::boolean or p.archived_at is null)
+     and ($4::text is null or (p.name, p.id) > ($4::text, $5::int))
+   order by p.name, p.id limit $3`,
+);
+
 /**
  * The projects the actor is a member of, by name, a page at a time; archived ones only when asked. A hot
  * read, so one statement rendering the answer.
@@ -51,14 +76,12 @@ export async function listMyProjects(
   input: ListProjectsInput,
 ): Promise<ProjectPage> {
   const { includeArchived, limit, cursor } = input;
-  const rows: { project: Project }[] = await em.execute(
-    `select json_build_object(${projectJsonFields('p')}, 'myRole', m.role) as project
-     from decisions.project_members m join decisions.projects p on p.id = m.project_id
-     where m.user_id = ?${includeArchived ? '' : ' and p.archived_at is null'}
-       ${cursor ? 'and (p.name, p.id) > (?, ?)' : ''}
-     order by p.name, p.id limit ?`,
-    [actor.userId, ...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, myProjectsStatement, [
+    actor.userId,
+    includeArchived,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
   return toPage(
     rows,
     limit,
@@ -72,6 +95,12 @@ function findProject(em: EntityManager, projectId: number): Promise<DecisionsPro
   return em.findOneOrFail(DecisionsProject, projectId, { filters: { notArchived: false } });
 }
 
+/** `getProject`'s statement: `$1` the project, `$2` the actor. */
+const projectStatement = preparedStatement<ProjectAccess & { project: Project }>(
+  'decisions.project',
+  projectAccessSql(PROJECT_SQL),
+);
+
 /** A project, archived or not, for its members: its access and the answer in one statement. */
 export async function getProject(
   em: EntityManager,
@@ -79,10 +108,7 @@ export async function getProject(
   input: ProjectIdInput,
 ): Promise<Project> {
   const { projectId } = input;
-  const rows: (ProjectAccess & { project: Project })[] = await em.execute(
-    projectAccessSql(`json_build_object(${projectJsonFields('p')}, 'myRole', m.role) as project`),
-    [projectId, actor.userId],
-  );
+  const rows = await executePrepared(em, projectStatement, [projectId, actor.userId]);
   return checkProjectAccess(rows[0], projectId, 'viewer').project;
 }
 
@@ -125,28 +151,25 @@ export function unarchiveProject(
   return setArchived(em, actor, input, false);
 }
 
-interface MemberRow {
-  project_id: number;
-  user_id: number;
-  name: string;
-  email: string;
-  role: ProjectRole;
-  joined_at: string;
-}
+/** A `Member` of the decisions.project_members row `m` and its user `u` (active users only). */
+const MEMBER_SELECT = `select ${outputColumnsSql<Member>({
+  projectId: 'm.project_id',
+  userId: 'm.user_id',
+  name: 'u.name',
+  email: 'u.email',
+  role: 'm.role',
+  joinedAt: isoTimestampSql('m.joined_at'),
+})} from decisions.project_members m join decisions.users u on u.id = m.user_id and u.deleted_at is null`;
 
-const MEMBER_SELECT = `select m.project_id, m.user_id, u.name, u.email, m.role, m.joined_at
-  from decisions.project_members m join decisions.users u on u.id = m.user_id and u.deleted_at is null`;
-
-function toMember(row: MemberRow): Member {
-  return {
-    projectId: row.project_id,
-    userId: row.user_id,
-    name: row.name,
-    email: row.email,
-    role: row.role,
-    joinedAt: isoFromDatabase(row.joined_at),
-  };
-}
+/**
+ * `listMembers`' statement: `$1` the project, `$2` the page size and one, `$3`–`$4` the cursor's name and
+ * user id (null: first page).
+ */
+const membersStatement = preparedStatement<Member>(
+  'decisions.members_page',
+  `${MEMBER_SELECT} where m.project_id = $1 and ($3::text is null or (u.name, u.id) > ($3::text, $4::int))
+   order by u.name, u.id limit $2`,
+);
 
 /** The project's members (active users), by name, a page at a time. */
 export async function listMembers(
@@ -156,20 +179,28 @@ export async function listMembers(
 ): Promise<MemberPage> {
   const { projectId, limit, cursor } = input;
   await requireProjectRole(em, actor, projectId, 'viewer');
-  const rows: MemberRow[] = await em.execute(
-    `${MEMBER_SELECT} where m.project_id = ? ${cursor ? 'and (u.name, u.id) > (?, ?)' : ''}
-     order by u.name, u.id limit ?`,
-    [projectId, ...(cursor ?? []), limit + 1],
+  const rows = await executePrepared(em, membersStatement, [
+    projectId,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
+  return toPage(
+    rows,
+    limit,
+    (member) => member,
+    (member) => [member.name, member.userId],
   );
-  return toPage(rows, limit, toMember, (row) => [row.name, row.user_id]);
 }
 
+/** `readMember`'s statement: `$1` the project, `$2` the user. */
+const memberStatement = preparedStatement<Member>(
+  'decisions.member',
+  `${MEMBER_SELECT} where m.project_id = $1 and m.user_id = $2`,
+);
+
 async function readMember(em: EntityManager, projectId: number, userId: number): Promise<Member> {
-  const rows: MemberRow[] = await em.execute(`${MEMBER_SELECT} where m.project_id = ? and m.user_id = ?`, [
-    projectId,
-    userId,
-  ]);
-  return toMember(rows[0]!);
+  const [member] = await executePrepared(em, memberStatement, [projectId, userId]);
+  return member!;
 }
 
 /**

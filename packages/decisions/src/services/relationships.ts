@@ -1,10 +1,18 @@
-import { ConflictError, type EntityManager, isoTimestampSql, sqlStringList } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  executePrepared,
+  isoTimestampSql,
+  outputColumnsSql,
+  outputObjectSql,
+  preparedStatement,
+  sqlStringList,
+} from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsRelationship } from '../entities/relationship.ts';
 import {
   type Anomaly,
   type DecisionIdInput,
-  type DecisionStatus,
   type DecisionSummary,
   RELATIONSHIP_KINDS,
   RELATIONSHIP_LABELS,
@@ -14,7 +22,7 @@ import {
   type SupersedeChain,
 } from '../schemas.ts';
 import { decisionNotFound, requireDecision } from './access.ts';
-import { isoFromDatabase } from './outputs.ts';
+import { decisionSummaryColumns } from './outputs.ts';
 
 /** The ids of the decisions the decision `?` supersedes (a subquery with one parameter). */
 export const supersededTargets = `select to_decision_id from decisions.decision_relationships where from_decision_id = ? and kind = 'supersedes'`;
@@ -49,24 +57,36 @@ function relationshipSideSql(
 
 /**
  * A decision's links in both directions, each read from its side ("supersedes" / "superseded by"), oldest
- * first: a json array in `relationshipSchema`'s shape, for the decision `decisionId` (an SQL expression).
+ * first: a json array of `Relationship`s, for the decision `decisionId` (an SQL expression).
  */
 export function relationshipsJsonSql(decisionId: string): string {
-  return `coalesce((select json_agg(json_build_object('id', x.id, 'kind', x.kind, 'direction', x.direction,
-         'label', x.label, 'decisionId', x.decision_id, 'title', x.title, 'status', x.status,
-         'createdBy', x.created_by, 'createdAt', ${isoTimestampSql('x.created_at')}) order by x.created_at, x.id)
+  const relationship = outputObjectSql<Relationship>({
+    id: 'x.id',
+    kind: 'x.kind',
+    direction: 'x.direction',
+    label: 'x.label',
+    decisionId: 'x.decision_id',
+    title: 'x.title',
+    status: 'x.status',
+    createdBy: 'x.created_by',
+    createdAt: isoTimestampSql('x.created_at'),
+  });
+  return `coalesce((select json_agg(${relationship} order by x.created_at, x.id)
      from (${relationshipSideSql(decisionId, 'outgoing', 'from_decision_id', 'to_decision_id')}
            union all
            ${relationshipSideSql(decisionId, 'incoming', 'to_decision_id', 'from_decision_id')}) x), '[]')`;
 }
 
+/** `readRelationships`' statement: `$1` the decision. */
+const relationshipsStatement = preparedStatement<{ relationships: Relationship[] }>(
+  'decisions.relationships',
+  `select ${relationshipsJsonSql('$1::int')} as relationships`,
+);
+
 /** A decision's links in both directions (`relationshipsJsonSql`). */
 async function readRelationships(em: EntityManager, decisionId: number): Promise<Relationship[]> {
-  const rows: { relationships: Relationship[] }[] = await em.execute(
-    `select ${relationshipsJsonSql('d.id')} as relationships from (select ?::int as id) d`,
-    [decisionId],
-  );
-  return rows[0]!.relationships;
+  const [row] = await executePrepared(em, relationshipsStatement, [decisionId]);
+  return row!.relationships;
 }
 
 /**
@@ -170,14 +190,25 @@ export async function relateDecisions(
   return read!;
 }
 
-interface ChainRow {
-  id: number;
-  project_id: number;
-  title: string;
-  status: DecisionStatus;
-  decided_at: string;
-  depth: number;
-}
+/** `supersedeChain`'s statement: `$1` the decision; its chain oldest first. */
+const supersedeChainStatement = preparedStatement<DecisionSummary>(
+  'decisions.supersede_chain',
+  `with recursive older(id, depth) as (
+     select $1::int, 0
+     union
+     select r.to_decision_id, older.depth - 1 from decisions.decision_relationships r
+     join older on r.from_decision_id = older.id where r.kind = 'supersedes' and older.depth > -${MAX_DEPTH}),
+   newer(id, depth) as (
+     select $1::int, 0
+     union
+     select r.from_decision_id, newer.depth + 1 from decisions.decision_relationships r
+     join newer on r.to_decision_id = newer.id where r.kind = 'supersedes' and newer.depth < ${MAX_DEPTH})
+   select ${outputColumnsSql(decisionSummaryColumns('d'))}
+   from (select id, min(depth) as depth from (select * from older union all select * from newer) steps group by id) chain
+   join decisions.decisions d on d.id = chain.id
+   where d.deleted_at is null or d.id = $1
+   order by chain.depth, d.id`,
+);
 
 /**
  * The supersede chain through a decision: back to its origin (which supersedes nothing) and forward to the
@@ -191,31 +222,7 @@ export async function supersedeChain(
 ): Promise<SupersedeChain> {
   const { decisionId } = input;
   await requireDecision(em, actor, decisionId, 'viewer');
-  const rows: ChainRow[] = await em.execute(
-    `with recursive older(id, depth) as (
-       select ?::int, 0
-       union
-       select r.to_decision_id, older.depth - 1 from decisions.decision_relationships r
-       join older on r.from_decision_id = older.id where r.kind = 'supersedes' and older.depth > -${MAX_DEPTH}),
-     newer(id, depth) as (
-       select ?::int, 0
-       union
-       select r.from_decision_id, newer.depth + 1 from decisions.decision_relationships r
-       join newer on r.to_decision_id = newer.id where r.kind = 'supersedes' and newer.depth < ${MAX_DEPTH})
-     select d.id, d.project_id, d.title, d.status, d.decided_at, chain.depth
-     from (select id, min(depth) as depth from (select * from older union all select * from newer) steps group by id) chain
-     join decisions.decisions d on d.id = chain.id
-     where d.deleted_at is null or d.id = ?
-     order by chain.depth, d.id`,
-    [decisionId, decisionId, decisionId],
-  );
-  if (rows.length === 0) throw decisionNotFound(decisionId);
-  const chain: DecisionSummary[] = rows.map((row) => ({
-    id: row.id,
-    projectId: row.project_id,
-    title: row.title,
-    status: row.status,
-    decidedAt: isoFromDatabase(row.decided_at),
-  }));
+  const chain = await executePrepared(em, supersedeChainStatement, [decisionId]);
+  if (chain.length === 0) throw decisionNotFound(decisionId);
   return { chain, position: chain.findIndex((decision) => decision.id === decisionId) };
 }

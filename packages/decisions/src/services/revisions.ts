@@ -1,8 +1,31 @@
-import { type EntityManager, isoTimestampSql } from '@huddle/db';
+import {
+  type EntityManager,
+  executePrepared,
+  isoTimestampSql,
+  outputColumnsSql,
+  preparedStatement,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import type { ListRevisionsInput, Revision, RevisionPage } from '../schemas.ts';
 import { requireDecision } from './access.ts';
+
+/** `listRevisions`' statement: `$1` the decision, `$2` the page size and one, `$3` the cursor (null: first page). */
+const revisionsStatement = preparedStatement<Revision>(
+  'decisions.revisions_page',
+  `select ${outputColumnsSql<Revision>({
+    decisionId: 'r.decision_id',
+    revision: 'r.revision',
+    changedBy: 'r.changed_by',
+    changedByName: 'u.name',
+    changedAt: isoTimestampSql('r.changed_at'),
+    changedFields: 'r.changed_fields',
+    previous: 'r.previous',
+  })}
+   from decisions.decision_revisions r left join decisions.users u on u.id = r.changed_by
+   where r.decision_id = $1 and ($3::int is null or r.revision < $3)
+   order by r.revision desc limit $2`,
+);
 
 /**
  * A decision's history, latest change first, a page at a time (viewer): each revision is the decision as it
@@ -16,19 +39,11 @@ export async function listRevisions(
 ): Promise<RevisionPage> {
   const { decisionId, limit, cursor } = input;
   await requireDecision(em, actor, decisionId, 'viewer');
-  const rows: { revision: Revision }[] = await em.execute(
-    `select json_build_object('decisionId', r.decision_id, 'revision', r.revision, 'changedBy', r.changed_by,
-       'changedByName', u.name, 'changedAt', ${isoTimestampSql('r.changed_at')},
-       'changedFields', r.changed_fields, 'previous', r.previous) as revision
-     from decisions.decision_revisions r left join decisions.users u on u.id = r.changed_by
-     where r.decision_id = ?${cursor ? ' and r.revision < ?' : ''}
-     order by r.revision desc limit ?`,
-    [decisionId, ...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, revisionsStatement, [decisionId, limit + 1, cursor?.[0] ?? null]);
   return toPage(
     rows,
     limit,
-    (row) => row.revision,
-    (row) => [row.revision.revision],
+    (revision) => revision,
+    (revision) => [revision.revision],
   );
 }

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@huddle/db';
+import { type EntityManager, executePrepared, outputColumnsSql, preparedStatement } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { decisionSearchVectorSql } from '../entities/decision.ts';
@@ -6,31 +6,55 @@ import type { DecisionsResources } from '../resources.ts';
 import { SEARCH_CANDIDATES, type SearchInput, type SearchPage, type SearchResult } from '../schemas.ts';
 import { embedTexts } from '../similarity/embedder.ts';
 import { requireProjectRole } from './access.ts';
-import { isoFromDatabase } from './outputs.ts';
-import { memberProjectIds, nearestDecisionsQuery, prepareNearestNeighbourScan } from './similarity.ts';
+import { decisionSummaryColumns } from './outputs.ts';
+import {
+  memberProjectIds,
+  nearestDecisionsQuery,
+  nearestDecisionsStatement,
+  prepareNearestNeighbourScan,
+} from './similarity.ts';
 
 /** Reciprocal rank fusion's constant: a result's score is the sum over the rankings of 1 / (k + rank). */
 const RRF_K = 60;
 
-interface SearchRow {
-  id: number;
-  project_id: number;
-  title: string;
-  statement: string;
-  status: SearchResult['status'];
-  decided_at: string;
-  score: number;
-  text_rank: string | null;
-  meaning_rank: string | null;
-}
+const decisionDocument = decisionSearchVectorSql('d');
 
 /**
- * The statement behind `searchDecisions`, over live decisions of `projectIds` (integers read from the
- * database, written into the statement as `similar` does): the best full-text matches of the query
- * (`websearch_to_tsquery`, ranked by `ts_rank_cd`, through idx_decisions_search) and the nearest in meaning
- * (`nearestDecisionsQuery`, through the HNSW index), SEARCH_CANDIDATES of each, fused by reciprocal rank
- * and read a page at a time, best first.
+ * The statement behind `searchDecisions`, over live decisions of the project ids `$2`: the best full-text
+ * matches of the query `$5` (`websearch_to_tsquery`, ranked by `ts_rank_cd`, through idx_decisions_search)
+ * and the nearest in meaning to the vector `$1` (`nearestDecisionsStatement`, through the HNSW index, with
+ * its parameters `$1`–`$4`), SEARCH_CANDIDATES of each, fused by reciprocal rank and read a page at a time,
+ * best first: `$6` the page size and one, `$7`–`$8` the cursor's score and id (null: first page).
  */
+const fusedSearchStatement = preparedStatement<SearchResult>(
+  'decisions.search',
+  `with matched as (
+     select d.id, row_number() over (order by ts_rank_cd(${decisionDocument}, q.query, 32) desc, d.id) as rank
+     from decisions.decisions d, websearch_to_tsquery('english', $5) q(query)
+     where d.deleted_at is null and d.project_id = any($2::int[]) and ${decisionDocument} @@ q.query
+     order by rank limit ${SEARCH_CANDIDATES}),
+   nearest as (select n.id, row_number() over (order by n.distance, n.id) as rank
+               from (${nearestDecisionsStatement.sql}) n),
+   fused as (
+     select id, sum(1.0::float8 / (${RRF_K} + rank)) as score,
+            min(rank) filter (where source = 'text') as text_rank,
+            min(rank) filter (where source = 'meaning') as meaning_rank
+     from (select id, rank, 'text' as source from matched
+           union all select id, rank, 'meaning' as source from nearest) ranked
+     group by id)
+   select ${outputColumnsSql<SearchResult>({
+     ...decisionSummaryColumns('d'),
+     statement: 'd.statement',
+     score: 'f.score',
+     textRank: 'f.text_rank::int',
+     meaningRank: 'f.meaning_rank::int',
+   })}
+   from fused f join decisions.decisions d on d.id = f.id
+   where $7::float8 is null or f.score < $7 or (f.score = $7 and f.id > $8::int)
+   order by f.score desc, f.id limit $6`,
+);
+
+/** `searchDecisions`' statement with its parameters, exported so the bench runs exactly what the service does. */
 export function searchDecisionsStatement(options: {
   text: string;
   vector: readonly number[];
@@ -44,31 +68,9 @@ export function searchDecisionsStatement(options: {
     excludeId: null,
     projectIds: options.projectIds,
   });
-  const document = decisionSearchVectorSql('d');
   return {
-    sql: `with matched as (
-         select d.id, row_number() over (order by ts_rank_cd(${document}, q.query, 32) desc, d.id) as rank
-         from decisions.decisions d, websearch_to_tsquery('english', ?) q(query)
-         where d.deleted_at is null and d.project_id in (${options.projectIds.join(', ')}) and ${document} @@ q.query
-         order by rank limit ${SEARCH_CANDIDATES}),
-       nearest as (select n.id, row_number() over (order by n.distance, n.id) as rank from (${nearest.sql}) n),
-       fused as (
-         select id, sum(1.0::float8 / (${RRF_K} + rank)) as score,
-                min(rank) filter (where source = 'text') as text_rank,
-                min(rank) filter (where source = 'meaning') as meaning_rank
-         from (select id, rank, 'text' as source from matched
-               union all select id, rank, 'meaning' as source from nearest) ranked
-         group by id)
-       select d.id, d.project_id, d.title, d.statement, d.status, d.decided_at, f.score, f.text_rank, f.meaning_rank
-       from fused f join decisions.decisions d on d.id = f.id
-       ${options.after ? 'where f.score < ? or (f.score = ? and f.id > ?)' : ''}
-       order by f.score desc, f.id limit ?`,
-    params: [
-      options.text,
-      ...nearest.params,
-      ...(options.after ? [options.after[0], options.after[0], options.after[1]] : []),
-      options.limit + 1,
-    ],
+    sql: fusedSearchStatement.sql,
+    params: [...nearest.params, options.text, options.limit + 1, ...(options.after ?? [null, null])],
   };
 }
 
@@ -90,22 +92,12 @@ export async function searchDecisions(
   if (projectIds.length === 0) return { items: [], nextCursor: null };
   const vector = (await embedTexts(embedder, [text])).vectors[0]!;
   await prepareNearestNeighbourScan(em, SEARCH_CANDIDATES);
-  const query = searchDecisionsStatement({ text, vector, projectIds, limit, after: cursor });
-  const rows: SearchRow[] = await em.execute(query.sql, query.params);
+  const { params } = searchDecisionsStatement({ text, vector, projectIds, limit, after: cursor });
+  const rows = await executePrepared(em, fusedSearchStatement, params);
   return toPage(
     rows,
     limit,
-    (row): SearchResult => ({
-      id: row.id,
-      projectId: row.project_id,
-      title: row.title,
-      statement: row.statement,
-      status: row.status,
-      decidedAt: isoFromDatabase(row.decided_at),
-      score: Number(row.score),
-      textRank: row.text_rank === null ? null : Number(row.text_rank),
-      meaningRank: row.meaning_rank === null ? null : Number(row.meaning_rank),
-    }),
-    (row) => [Number(row.score), row.id],
+    (result) => result,
+    (result) => [result.score, result.id],
   );
 }

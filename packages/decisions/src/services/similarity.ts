@@ -1,10 +1,16 @@
-import { type EntityManager, toVectorLiteral } from '@huddle/db';
+import {
+  type EntityManager,
+  executePrepared,
+  outputColumnsSql,
+  preparedStatement,
+  toVectorLiteral,
+} from '@huddle/db';
 import type { DecisionsActor } from '../actor.ts';
 import type { DecisionsResources } from '../resources.ts';
-import type { DecisionStatus, SimilarDecision, SimilarInput } from '../schemas.ts';
+import type { SimilarDecision, SimilarInput } from '../schemas.ts';
 import { decisionText, type Embedder, embedTexts } from '../similarity/embedder.ts';
 import { requireDecision, requireProjectRole } from './access.ts';
-import { isoFromDatabase } from './outputs.ts';
+import { decisionSummaryColumns } from './outputs.ts';
 
 /**
  * Candidates the HNSW scan keeps per step (pgvector's default is 40). Higher raises recall at some cost;
@@ -12,64 +18,67 @@ import { isoFromDatabase } from './outputs.ts';
  */
 const EF_SEARCH = 100;
 
-interface SimilarRow {
-  id: number;
-  project_id: number;
-  title: string;
-  statement: string;
-  status: DecisionStatus;
-  decided_at: string;
-  distance: number;
-}
+/** `prepareNearestNeighbourScan`'s statement: `$1` the candidates kept per step. */
+const nearestNeighbourScanStatement = preparedStatement<never>(
+  'decisions.nearest_scan',
+  `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true),
+     set_config('plan_cache_mode', 'force_custom_plan', true)`,
+);
 
 /**
  * Settings for this transaction's nearest-neighbour scans: with a filter (project, membership, not
  * deleted) pgvector 0.8's iterative index scan keeps reading the HNSW index until `limit` rows pass it,
  * instead of returning fewer; `relaxed_order` may return them slightly out of order, so callers sort again.
+ * The prepared scans are planned for their actual project ids every time (`force_custom_plan`): with the
+ * actual list the planner can estimate how many rows the filter keeps (a generic plan, like a membership
+ * subquery, made it misjudge that and skip the index).
  */
 export async function prepareNearestNeighbourScan(em: EntityManager, k: number): Promise<void> {
-  await em.execute(
-    `select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ?, true)`,
-    [String(Math.max(EF_SEARCH, k))],
-  );
+  await executePrepared(em, nearestNeighbourScanStatement, [String(Math.max(EF_SEARCH, k))]);
 }
 
 /**
- * The statement behind `similarDecisions`: live decisions of `projectIds`, ordered by cosine distance to
- * `vector` (the HNSW index's order), at most `k`, sorted again by distance (iterative scans may relax the
- * order). The ids are written into the statement: they are integers read from the database, and with the
- * actual list the planner can estimate how many rows the filter keeps (a membership subquery made it
- * misjudge that and skip the index).
+ * The statement behind `similarDecisions`: live decisions of the project ids `$2`, ordered by cosine distance
+ * to the vector `$1` (the HNSW index's order) but the decision `$3` (0: none), at most `$4`, sorted again by
+ * distance (iterative scans may relax the order). Its rows are `SimilarDecision`s.
  */
+export const nearestDecisionsStatement = preparedStatement<SimilarDecision>(
+  'decisions.nearest',
+  `select * from (
+     select ${outputColumnsSql<SimilarDecision>({
+       ...decisionSummaryColumns('d'),
+       statement: 'd.statement',
+       distance: 'd.embedding <=> $1::vector',
+     })}
+     from decisions.decisions d
+     where d.deleted_at is null and d.project_id = any($2::int[]) and d.id <> $3
+     order by d.embedding <=> $1::vector limit $4) nearest
+   order by distance, id`,
+);
+
+/** `nearestDecisionsStatement` with its parameters (`$1`–`$4`). */
 export function nearestDecisionsQuery(options: {
   vector: readonly number[];
   k: number;
   excludeId: number | null;
   projectIds: readonly number[];
 }): { sql: string; params: unknown[] } {
-  const vector = toVectorLiteral(options.vector);
-  const projectIds = options.projectIds.map((id) => {
-    if (!Number.isSafeInteger(id)) throw new Error(`projectIds: ${id} is not an integer`);
-    return id;
-  });
   return {
-    sql: `select * from (
-       select d.id, d.project_id, d.title, d.statement, d.status, d.decided_at, d.embedding <=> ?::vector as distance
-       from decisions.decisions d
-       where d.deleted_at is null and d.project_id in (${projectIds.join(', ')}) and d.id <> ?
-       order by d.embedding <=> ?::vector limit ?) nearest
-     order by distance, id`,
-    params: [vector, options.excludeId ?? 0, vector, options.k],
+    sql: nearestDecisionsStatement.sql,
+    params: [toVectorLiteral(options.vector), [...options.projectIds], options.excludeId ?? 0, options.k],
   };
 }
 
+/** `memberProjectIds`' statement: `$1` the user. */
+const memberProjectIdsStatement = preparedStatement<{ id: number }>(
+  'decisions.member_project_ids',
+  `select p.id from decisions.project_members m join decisions.projects p on p.id = m.project_id
+   where m.user_id = $1 and p.archived_at is null`,
+);
+
 /** The live projects `userId` is a member of. */
 export async function memberProjectIds(em: EntityManager, userId: number): Promise<number[]> {
-  const rows: { id: number }[] = await em.execute(
-    `select p.id from decisions.project_members m join decisions.projects p on p.id = m.project_id
-     where m.user_id = ? and p.archived_at is null`,
-    [userId],
-  );
+  const rows = await executePrepared(em, memberProjectIdsStatement, [userId]);
   return rows.map((row) => row.id);
 }
 
@@ -109,15 +118,6 @@ export async function similarDecisions(
   const projectIds = projectId !== undefined ? [projectId] : await memberProjectIds(em, actor.userId);
   if (projectIds.length === 0) return [];
   await prepareNearestNeighbourScan(em, k);
-  const nearest = nearestDecisionsQuery({ vector, k, excludeId: decisionId ?? null, projectIds });
-  const rows: SimilarRow[] = await em.execute(nearest.sql, nearest.params);
-  return rows.map((row) => ({
-    id: row.id,
-    projectId: row.project_id,
-    title: row.title,
-    statement: row.statement,
-    status: row.status,
-    decidedAt: isoFromDatabase(row.decided_at),
-    distance: Number(row.distance),
-  }));
+  const { params } = nearestDecisionsQuery({ vector, k, excludeId: decisionId ?? null, projectIds });
+  return executePrepared(em, nearestDecisionsStatement, params);
 }

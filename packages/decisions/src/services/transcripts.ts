@@ -1,10 +1,12 @@
 import {
   ConflictError,
   type EntityManager,
+  executePrepared,
   type HuddleError,
-  isoTimestampSql,
   keysetTimestampSql,
   NotFoundError,
+  outputColumnsSql,
+  preparedStatement,
   type Transactions,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
@@ -21,9 +23,9 @@ import type {
   WebhookReceipt,
   WebhookTranscriptInput,
 } from '../schemas.ts';
-import { requireProjectRole, requireTranscript } from './access.ts';
+import { requireProjectRole, transcriptNotFound } from './access.ts';
 import { proposalsFor, recordProposals } from './extraction.ts';
-import { toTranscript } from './outputs.ts';
+import { toTranscript, transcriptColumns, transcriptSummaryColumns } from './outputs.ts';
 
 /** Records a transcript entered by hand or uploaded as a file's text (member). */
 export async function createTranscript(
@@ -135,14 +137,38 @@ async function webhookProjectRefusal(em: EntityManager, projectId: number): Prom
       });
 }
 
+/** `getTranscript`'s statement: `$1` the transcript, `$2` the actor (a member of its project sees it). */
+const transcriptStatement = preparedStatement<Transcript>(
+  'decisions.transcript',
+  `select ${outputColumnsSql(transcriptColumns('t'))}
+   from decisions.transcripts t
+   join decisions.project_members m on m.project_id = t.project_id and m.user_id = $2
+   where t.id = $1`,
+);
+
+/** A transcript, whole, for the members of its project (to anyone else it does not exist). */
 export async function getTranscript(
   em: EntityManager,
   actor: DecisionsActor,
   input: TranscriptIdInput,
 ): Promise<Transcript> {
   const { transcriptId } = input;
-  return toTranscript(await requireTranscript(em, actor, transcriptId, 'viewer'));
+  const [transcript] = await executePrepared(em, transcriptStatement, [transcriptId, actor.userId]);
+  if (!transcript) throw transcriptNotFound(transcriptId);
+  return transcript;
 }
+
+/**
+ * `listTranscripts`' statement: `$1` the project, `$2` the participants to contain (jsonb), `$3` the page
+ * size and one, `$4`–`$5` the cursor's meeting time and id (null: first page).
+ */
+const transcriptsStatement = preparedStatement<TranscriptSummary & { key: string }>(
+  'decisions.transcripts_page',
+  `select ${outputColumnsSql(transcriptSummaryColumns('t'))}, ${keysetTimestampSql('t.meeting_at')} as key
+   from decisions.transcripts t where t.project_id = $1 and t.participants @> $2::jsonb
+     and ($4::timestamptz is null or (t.meeting_at, t.id) < ($4::timestamptz, $5::int))
+   order by t.meeting_at desc, t.id desc limit $3`,
+);
 
 /**
  * A project's transcripts, latest meeting first, a page at a time, without their text; with a participant's
@@ -160,20 +186,12 @@ export async function listTranscripts(
     ...(participantEmail && { email: participantEmail }),
     ...(participantName && { name: participantName }),
   };
-  const rows: (TranscriptSummary & { key: string })[] = await em.execute(
-    `select id, project_id as "projectId", webhook_id as "webhookId", title, source,
-       ${isoTimestampSql('meeting_at')} as "meetingAt", jsonb_array_length(participants) as "participantCount",
-       ${isoTimestampSql('created_at')} as "createdAt", ${keysetTimestampSql('meeting_at')} as key
-     from decisions.transcripts where project_id = ? and participants @> ?::jsonb
-       ${cursor ? 'and (meeting_at, id) < (?::timestamptz, ?)' : ''}
-     order by meeting_at desc, id desc limit ?`,
-    [
-      projectId,
-      JSON.stringify(Object.keys(participant).length > 0 ? [participant] : []),
-      ...(cursor ?? []),
-      limit + 1,
-    ],
-  );
+  const rows = await executePrepared(em, transcriptsStatement, [
+    projectId,
+    JSON.stringify(Object.keys(participant).length > 0 ? [participant] : []),
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
   return toPage(
     rows,
     limit,

@@ -2,8 +2,10 @@ import {
   type ActorTransactions,
   ConflictError,
   type EntityManager,
-  isoTimestampSql,
+  executePrepared,
   NotFoundError,
+  outputColumnsSql,
+  preparedStatement,
   revokeSessions,
   softDelete,
   UnauthorizedError,
@@ -22,10 +24,17 @@ import type {
   UserPage,
 } from '../schemas.ts';
 import { requireDirector } from './access.ts';
-import { toUser } from './outputs.ts';
+import { toUser, userColumns } from './outputs.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.ts';
 
 const WRONG_CREDENTIALS = 'password: wrong email or password';
+
+/** `signIn`'s statement: `$1` the email (lower case); the live user with it, and its password's hash. */
+const signInStatement = preparedStatement<User & { passwordHash: string }>(
+  'decisions.sign_in',
+  `select ${outputColumnsSql(userColumns('u'))}, u.password_hash as "passwordHash"
+   from decisions.users u where lower(u.email) = $1 and u.deleted_at is null`,
+);
 
 /**
  * Checks an email and password; returns the user, from whom the API issues a token. A wrong password, an
@@ -33,20 +42,36 @@ const WRONG_CREDENTIALS = 'password: wrong email or password';
  */
 export async function signIn(em: EntityManager, input: SignInInput): Promise<User> {
   const { email, password } = input;
-  const rows: { id: number; password_hash: string }[] = await em.execute(
-    'select id, password_hash from decisions.users where lower(email) = ? and deleted_at is null',
-    [email],
-  );
-  const found = rows[0];
-  const matches = await verifyPassword(password, found?.password_hash ?? DUMMY_PASSWORD_HASH);
+  const [found] = await executePrepared(em, signInStatement, [email]);
+  const matches = await verifyPassword(password, found?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!found || !matches) throw new UnauthorizedError(WRONG_CREDENTIALS, { field: 'password' });
-  return toUser(await em.findOneOrFail(DecisionsUser, found.id));
+  const { passwordHash: _, ...user } = found;
+  return user;
 }
+
+/** `getCurrentUser`'s statement: `$1` the actor. */
+const currentUserStatement = preparedStatement<User>(
+  'decisions.current_user',
+  `select ${outputColumnsSql(userColumns('u'))} from decisions.users u where u.id = $1 and u.deleted_at is null`,
+);
 
 /** The acting user. */
 export async function getCurrentUser(em: EntityManager, actor: DecisionsActor): Promise<User> {
-  return toUser(await em.findOneOrFail(DecisionsUser, actor.userId));
+  const [user] = await executePrepared(em, currentUserStatement, [actor.userId]);
+  if (!user) throw new UnauthorizedError(`actor: decisions user ${actor.userId} does not exist`);
+  return user;
 }
+
+/**
+ * `listUsers`' statement: `$1` whether soft-deleted users count, `$2` the page size and one, `$3`–`$4` the
+ * cursor's name and id (null: first page).
+ */
+const usersStatement = preparedStatement<User>(
+  'decisions.users_page',
+  `select ${outputColumnsSql(userColumns('u'))} from decisions.users u
+   where ($1::boolean or u.deleted_at is null) and ($3::text is null or (u.name, u.id) > ($3::text, $4::int))
+   order by u.name, u.id limit $2`,
+);
 
 /** Users by name, a page at a time; soft-deleted ones only when a director asks for them. */
 export async function listUsers(
@@ -56,14 +81,11 @@ export async function listUsers(
 ): Promise<UserPage> {
   const { includeDeleted, limit, cursor } = input;
   if (includeDeleted) requireDirector(actor, 'see deleted users', 'includeDeleted');
-  const rows: User[] = await em.execute(
-    `select id, email, name, role, ${isoTimestampSql('created_at')} as "createdAt",
-       ${isoTimestampSql('updated_at')} as "updatedAt", ${isoTimestampSql('deleted_at')} as "deletedAt"
-     from decisions.users where ${includeDeleted ? 'true' : 'deleted_at is null'}
-       ${cursor ? 'and (name, id) > (?, ?)' : ''}
-     order by name, id limit ?`,
-    [...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, usersStatement, [
+    includeDeleted,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
   return toPage(
     rows,
     limit,

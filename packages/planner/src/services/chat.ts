@@ -1,27 +1,29 @@
 import {
   ConflictError,
   type EntityManager,
+  executePrepared,
   flushAndReload,
   keysetTimestampSql,
   NotFoundError,
+  outputColumnsSql,
+  preparedStatement,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerChatSession } from '../entities/chat-session.ts';
-import {
-  type AppendChatMessageInput,
-  type AppendedChatMessage,
-  type ChatMessagePage,
-  type ChatMessagesInput,
-  type ChatSession,
-  type ChatSessionIdInput,
-  type ChatSessionPage,
-  chatMessageSchema,
-  type ListChatSessionsInput,
-  type PlanIdInput,
+import type {
+  AppendChatMessageInput,
+  AppendedChatMessage,
+  ChatMessagePage,
+  ChatMessagesInput,
+  ChatSession,
+  ChatSessionIdInput,
+  ChatSessionPage,
+  ListChatSessionsInput,
+  PlanIdInput,
 } from '../schemas.ts';
 import { findPlanVersion, requirePlanStatus } from './lookups.ts';
-import { toChatSession } from './outputs.ts';
+import { chatSessionColumns, toChatSession } from './outputs.ts';
 
 /** Chat sessions: the conversation that shapes a plan version, kept as one JSONB array of messages. */
 
@@ -83,31 +85,35 @@ export async function openChatSession(
 }
 
 /**
- * A page of the sessions of a plan version, oldest first: the page's keys (creation time to the
- * microsecond, id) in one statement, then its sessions.
+ * `listChatSessions`' statement: `$1` the plan version, `$2` the page size and one, `$3`–`$4` the cursor's
+ * creation time and id (null: first page).
  */
+const chatSessionsStatement = preparedStatement<ChatSession & { created: string }>(
+  'planner.chat_sessions_page',
+  `select ${outputColumnsSql(chatSessionColumns('c'))}, ${keysetTimestampSql('c.created_at')} as created
+   from planner.chat_sessions c
+   where c.plan_id = $1 and ($3::timestamptz is null or (c.created_at, c.id) > ($3::timestamptz, $4::uuid))
+   order by c.created_at, c.id limit $2`,
+);
+
+/** A page of the sessions of a plan version, oldest first (creation time to the microsecond, then id). */
 export async function listChatSessions(
   em: EntityManager,
   _actor: PlannerActor,
   { planId, limit, cursor }: ListChatSessionsInput,
 ): Promise<ChatSessionPage> {
   await findPlanVersion(em, planId);
-  const keys = await em.execute<{ id: string; created: string }[]>(
-    `select id, ${keysetTimestampSql('created_at')} as created from planner.chat_sessions
-     where plan_id = ? and (?::timestamptz is null or (created_at, id) > (?::timestamptz, ?::uuid))
-     order by created_at, id limit ?`,
-    [planId, cursor?.[0] ?? null, cursor?.[0] ?? null, cursor?.[1] ?? null, limit + 1],
-  );
-  const page = toPage(
-    keys,
+  const rows = await executePrepared(em, chatSessionsStatement, [
+    planId,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
+  return toPage(
+    rows,
     limit,
-    (key) => key.id,
-    (key) => [key.created, key.id],
+    ({ created: _, ...session }) => session,
+    (row) => [row.created, row.id],
   );
-  const sessions = new Map(
-    (await em.find(PlannerChatSession, { id: { $in: page.items } })).map((session) => [session.id, session]),
-  );
-  return { items: page.items.map((id) => toChatSession(sessions.get(id)!)), nextCursor: page.nextCursor };
 }
 
 /**
@@ -139,6 +145,27 @@ export async function appendChatMessage(
   return { sessionId, index: appended.index, message: { role, content, at: appended.at } };
 }
 
+/** `getChatMessages`' session: `$1` the session. */
+const chatSessionStatement = preparedStatement<ChatSession>(
+  'planner.chat_session',
+  `select ${outputColumnsSql(chatSessionColumns('c'))} from planner.chat_sessions c where c.id = $1`,
+);
+
+type ChatMessageEntry = ChatMessagePage['messages'][number];
+
+/** `getChatMessages`' page: `$1` the session, `$2` the offset, `$3` the page size. */
+const chatMessagesStatement = preparedStatement<ChatMessageEntry>(
+  'planner.chat_messages_page',
+  `select ${outputColumnsSql<ChatMessageEntry>({
+    index: '(m.ordinality - 1)::int',
+    role: "m.message ->> 'role'",
+    content: "m.message ->> 'content'",
+    at: "m.message ->> 'at'",
+  })}
+   from planner.chat_sessions c, jsonb_array_elements(c.messages) with ordinality m(message, ordinality)
+   where c.id = $1 and m.ordinality > $2 order by m.ordinality limit $3`,
+);
+
 /** A page of a session's messages, oldest first, from `offset`. */
 export async function getChatMessages(
   em: EntityManager,
@@ -146,18 +173,10 @@ export async function getChatMessages(
   input: ChatMessagesInput,
 ): Promise<ChatMessagePage> {
   const { sessionId, offset, limit } = input;
-  const session = await findSession(em, sessionId);
-  const rows: { index: number; message: unknown }[] = await em.execute(
-    `select (m.ordinality - 1)::int as index, m.message - 'terms' as message
-     from planner.chat_sessions c, jsonb_array_elements(c.messages) with ordinality m(message, ordinality)
-     where c.id = ? and m.ordinality > ? order by m.ordinality limit ?`,
-    [sessionId, offset, limit],
-  );
-  return {
-    session: toChatSession(session),
-    offset,
-    messages: rows.map((row) => ({ index: row.index, ...chatMessageSchema.parse(row.message) })),
-  };
+  const [session] = await executePrepared(em, chatSessionStatement, [sessionId]);
+  if (!session) throw sessionNotFound(sessionId);
+  const messages = await executePrepared(em, chatMessagesStatement, [sessionId, offset, limit]);
+  return { session, offset, messages };
 }
 
 /** Completes an active session: no message can be appended after. */

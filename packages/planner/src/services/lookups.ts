@@ -4,13 +4,14 @@ import {
   executePrepared,
   LockMode,
   NotFoundError,
+  outputObjectSql,
   preparedStatement,
 } from '@huddle/db';
 import { PlannerArtifact } from '../entities/artifact.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
 import type { PlanDetail, PlanStatus } from '../schemas.ts';
-import { planDetailJsonSql } from './outputs.ts';
+import { planDetailColumns } from './outputs.ts';
 
 /**
  * The lookups and locks every planner service shares, with errors that name the caller's field.
@@ -50,7 +51,7 @@ export async function findPlanVersion(
 /** `readPlanDetail`'s statement: `$1` the plan version's id. */
 const planDetailStatement = preparedStatement<{ detail: PlanDetail }>(
   'planner.plan_detail',
-  `select ${planDetailJsonSql('p')} as detail from planner.plans p where p.id = $1`,
+  `select ${outputObjectSql(planDetailColumns('p'))} as detail from planner.plans p where p.id = $1`,
 );
 
 /**

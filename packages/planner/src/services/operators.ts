@@ -1,10 +1,12 @@
 import {
   ConflictError,
   type EntityManager,
+  executePrepared,
   ForbiddenError,
   isoTimestampSql,
   NotFoundError,
   outputColumnsSql,
+  preparedStatement,
   revokeSessions,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
@@ -34,14 +36,17 @@ function requireAdmin(actor: PlannerActor, action: string): void {
   }
 }
 
+/** `selectOperators`' statement: `$1` the page size and one, `$2` the cursor's name (null: first page). */
+const operatorsStatement = preparedStatement<Operator>(
+  'planner.operators_page',
+  `select ${operatorColumnsSql('o')} from planner.operators o
+   where $2::text is null or o.name > $2::text order by o.name limit $1`,
+);
+
 /** Operators by name, a page at a time, disabled ones included. */
 export async function selectOperators(em: EntityManager, input: ListOperatorsInput): Promise<OperatorPage> {
   const { limit, cursor } = input;
-  const rows = await em.execute<Operator[]>(
-    `select ${operatorColumnsSql('o')} from planner.operators o
-     where ${cursor ? 'o.name > ?' : 'true'} order by o.name limit ?`,
-    [...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, operatorsStatement, [limit + 1, cursor?.[0] ?? null]);
   return toPage(
     rows,
     limit,

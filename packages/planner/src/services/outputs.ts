@@ -1,11 +1,16 @@
-import { isoTimestampSql } from '@huddle/db';
+import { isoTimestampSql, type OutputColumns, outputObjectSql } from '@huddle/db';
 import type { PlannerArtifact } from '../entities/artifact.ts';
 import type { PlannerChatSession } from '../entities/chat-session.ts';
 import type { PlannerPlan } from '../entities/plan.ts';
 import type { PlannerRepository } from '../entities/repository.ts';
-import type { Artifact, ChatSession, PlanVersion, Repository } from '../schemas.ts';
+import type { Artifact, ChatSession, PlanDetail, PlanVersion, Repository } from '../schemas.ts';
 
-/** Entities → the plain, serialisable shapes of schemas.ts that services return. */
+/**
+ * Entities → the plain, serialisable shapes of schemas.ts that writes return; and, for reads, the same shapes
+ * rendered by the database from column maps checked against the output types (`…Columns`, for
+ * `outputColumnsSql` / `outputObjectSql`), so a read's rows are its answer (no entities hydrated, no mapping
+ * in Node).
+ */
 
 export function toRepository(repository: PlannerRepository): Repository {
   return {
@@ -16,6 +21,19 @@ export function toRepository(repository: PlannerRepository): Repository {
     defaultBranch: repository.defaultBranch,
     createdAt: repository.createdAt.toISOString(),
     updatedAt: repository.updatedAt.toISOString(),
+  };
+}
+
+/** A `Repository` of the planner.repositories row aliased `r`. */
+export function repositoryColumns(r: string): OutputColumns<Repository> {
+  return {
+    id: `${r}.id`,
+    name: `${r}.name`,
+    path: `${r}.path`,
+    gitUrl: `${r}.git_url`,
+    defaultBranch: `${r}.default_branch`,
+    createdAt: isoTimestampSql(`${r}.created_at`),
+    updatedAt: isoTimestampSql(`${r}.updated_at`),
   };
 }
 
@@ -46,34 +64,60 @@ export function toArtifact(artifact: PlannerArtifact): Artifact {
   } as Artifact;
 }
 
-/**
- * The same shapes rendered as JSON by the database, for reads that return rows as they are (no entities
- * hydrated, no mapping in Node). `plan` is the alias of a `planner.plans` row in the statement.
- */
-function planVersionFieldsSql(plan: string): string {
-  return `'id', ${plan}.id, 'repositoryId', ${plan}.repository_id, 'name', ${plan}.name,
-    'description', ${plan}.description, 'targetBranch', ${plan}.target_branch, 'version', ${plan}.version,
-    'status', ${plan}.status, 'createdBy', ${plan}.created_by, 'baseCommit', ${plan}.base_commit,
-    'createdAt', ${isoTimestampSql(`${plan}.created_at`)}, 'updatedAt', ${isoTimestampSql(`${plan}.updated_at`)}`;
+/** A `PlanVersion` of the planner.plans row aliased `p`. */
+export function planVersionColumns(p: string): OutputColumns<PlanVersion> {
+  return {
+    id: `${p}.id`,
+    repositoryId: `${p}.repository_id`,
+    name: `${p}.name`,
+    description: `${p}.description`,
+    targetBranch: `${p}.target_branch`,
+    version: `${p}.version`,
+    status: `${p}.status`,
+    createdBy: `${p}.created_by`,
+    baseCommit: `${p}.base_commit`,
+    createdAt: isoTimestampSql(`${p}.created_at`),
+    updatedAt: isoTimestampSql(`${p}.updated_at`),
+  };
 }
 
-/** `toPlanVersion` of the row `plan`, as a `json` value. */
-export function planVersionJsonSql(plan: string): string {
-  return `json_build_object(${planVersionFieldsSql(plan)})`;
-}
-
 /**
- * A `PlanDetail` of the row `plan`, as a `json` value: its artifacts by type (the enum's order is
- * `ARTIFACT_TYPES`), then in the order they were written. The content is embedded as stored: it was validated
+ * An `Artifact` of the planner.plan_artifacts row aliased `a`. The content is read as stored: it was validated
  * against its type's schema when it was written (addArtifact, replaceArtifact).
  */
-export function planDetailJsonSql(plan: string): string {
-  return `json_build_object(${planVersionFieldsSql(plan)},
-    'artifacts', coalesce((select json_agg(json_build_object(
-        'id', a.id, 'planId', a.plan_id, 'type', a.artifact_type, 'content', a.content,
-        'createdAt', ${isoTimestampSql('a.created_at')})
-      order by a.artifact_type, a.created_at, a.id)
-      from planner.plan_artifacts a where a.plan_id = ${plan}.id), '[]'))`;
+export function artifactColumns(a: string): OutputColumns<Artifact> {
+  return {
+    id: `${a}.id`,
+    planId: `${a}.plan_id`,
+    type: `${a}.artifact_type`,
+    content: `${a}.content`,
+    createdAt: isoTimestampSql(`${a}.created_at`),
+  };
+}
+
+/** A `ChatSession` of the planner.chat_sessions row aliased `c`. */
+export function chatSessionColumns(c: string): OutputColumns<ChatSession> {
+  return {
+    id: `${c}.id`,
+    planId: `${c}.plan_id`,
+    status: `${c}.status`,
+    messageCount: `jsonb_array_length(${c}.messages)`,
+    createdAt: isoTimestampSql(`${c}.created_at`),
+    updatedAt: isoTimestampSql(`${c}.updated_at`),
+  };
+}
+
+/**
+ * A `PlanDetail` of the planner.plans row aliased `p`: its artifacts by type (the enum's order is
+ * `ARTIFACT_TYPES`), then in the order they were written.
+ */
+export function planDetailColumns(p: string): OutputColumns<PlanDetail> {
+  return {
+    ...planVersionColumns(p),
+    artifacts: `coalesce((select json_agg(${outputObjectSql(artifactColumns('a'))}
+        order by a.artifact_type, a.created_at, a.id)
+      from planner.plan_artifacts a where a.plan_id = ${p}.id), '[]')`,
+  };
 }
 
 export function toChatSession(session: PlannerChatSession): ChatSession {

@@ -2,9 +2,12 @@ import {
   type ActorTransactions,
   ConflictError,
   type EntityManager,
+  executePrepared,
   flushAndReload,
   InvalidInputError,
   NotFoundError,
+  outputObjectSql,
+  preparedStatement,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
@@ -32,7 +35,7 @@ import {
   repositoryNotFound,
   requirePlanStatus,
 } from './lookups.ts';
-import { planDetailJsonSql, planVersionJsonSql, toPlanVersion } from './outputs.ts';
+import { planDetailColumns, planVersionColumns, toPlanVersion } from './outputs.ts';
 import { openCommitReader } from './repositories.ts';
 
 /**
@@ -122,6 +125,13 @@ export async function getPlanVersion(
   return readPlanDetail(em, planId);
 }
 
+/** `getLatestPlanVersion`'s statement: `$1` the repository, `$2` the plan's name. */
+const latestPlanStatement = preparedStatement<{ detail: PlanDetail }>(
+  'planner.latest_plan',
+  `select ${outputObjectSql(planDetailColumns('p'))} as detail from planner.plans p
+   where p.repository_id = $1 and p.name = $2 order by p.version desc limit 1`,
+);
+
 /** The latest version of a plan, with its artifacts. */
 export async function getLatestPlanVersion(
   em: EntityManager,
@@ -129,14 +139,22 @@ export async function getLatestPlanVersion(
   input: PlanNameInput,
 ): Promise<PlanDetail> {
   const { repositoryId, name } = input;
-  const [latest] = await em.execute<{ detail: PlanDetail }[]>(
-    `select ${planDetailJsonSql('p')} as detail from planner.plans p
-     where p.repository_id = ? and p.name = ? order by p.version desc limit 1`,
-    [repositoryId, name],
-  );
+  const [latest] = await executePrepared(em, latestPlanStatement, [repositoryId, name]);
   if (!latest) throw planNameNotFound(repositoryId, name);
   return latest.detail;
 }
+
+/**
+ * `listPlanVersions`' statement: `$1` the repository, `$2` the plan's name, `$3` the version after which the
+ * page starts (0: the first), `$4` the page size and one.
+ */
+const planVersionsStatement = preparedStatement<{ found: boolean; versions: PlanVersion[] }>(
+  'planner.plan_versions_page',
+  `select exists (select 1 from planner.plans where repository_id = $1 and name = $2) as found,
+     coalesce((select json_agg(page.plan order by page.version) from (
+       select ${outputObjectSql(planVersionColumns('p'))} as plan, p.version from planner.plans p
+       where p.repository_id = $1 and p.name = $2 and p.version > $3 order by p.version limit $4) page), '[]') as versions`,
+);
 
 /** A page of a plan's versions, oldest first; one statement, which also tells an unknown plan. */
 export async function listPlanVersions(
@@ -144,13 +162,12 @@ export async function listPlanVersions(
   _actor: PlannerActor,
   { repositoryId, name, limit, cursor }: ListPlanVersionsInput,
 ): Promise<PlanVersionPage> {
-  const [row] = await em.execute<{ found: boolean; versions: PlanVersion[] }[]>(
-    `select exists (select 1 from planner.plans where repository_id = ? and name = ?) as found,
-       coalesce((select json_agg(page.plan order by page.version) from (
-         select ${planVersionJsonSql('p')} as plan, p.version from planner.plans p
-         where p.repository_id = ? and p.name = ? and p.version > ? order by p.version limit ?) page), '[]') as versions`,
-    [repositoryId, name, repositoryId, name, cursor?.[0] ?? 0, limit + 1],
-  );
+  const [row] = await executePrepared(em, planVersionsStatement, [
+    repositoryId,
+    name,
+    cursor?.[0] ?? 0,
+    limit + 1,
+  ]);
   if (!row?.found) throw planNameNotFound(repositoryId, name);
   return toPage(
     row.versions,
@@ -161,6 +178,21 @@ export async function listPlanVersions(
 }
 
 /**
+ * `listPlans`' statement: `$1` the repository, `$2` the name after which the page starts (null: the first),
+ * `$3` the status to keep (null: any), `$4` the page size and one.
+ */
+const plansStatement = preparedStatement<{ registered: boolean; plans: PlanVersion[] }>(
+  'planner.plans_page',
+  `select exists (select 1 from planner.repositories where id = $1) as registered,
+     coalesce((select json_agg(page.plan order by page.name) from (
+       select ${outputObjectSql(planVersionColumns('p'))} as plan, p.name
+       from (select distinct on (name) * from planner.plans
+             where repository_id = $1 and ($2::text is null or name > $2::text) order by name, version desc) p
+       where $3::planner.plan_status is null or p.status = $3::planner.plan_status
+       order by p.name limit $4) page), '[]') as plans`,
+);
+
+/**
  * A page of the plans of a repository, each as its latest version (optionally only those whose latest has
  * `status`), by name; one statement, which also tells an unknown repository from one without plans.
  */
@@ -169,17 +201,12 @@ export async function listPlans(
   _actor: PlannerActor,
   { repositoryId, status, limit, cursor }: ListPlansInput,
 ): Promise<PlanVersionPage> {
-  const after = cursor?.[0] ?? null;
-  const [row] = await em.execute<{ registered: boolean; plans: PlanVersion[] }[]>(
-    `select exists (select 1 from planner.repositories where id = ?) as registered,
-       coalesce((select json_agg(page.plan order by page.name) from (
-         select ${planVersionJsonSql('p')} as plan, p.name
-         from (select distinct on (name) * from planner.plans
-               where repository_id = ? and (?::text is null or name > ?) order by name, version desc) p
-         where ?::planner.plan_status is null or p.status = ?::planner.plan_status
-         order by p.name limit ?) page), '[]') as plans`,
-    [repositoryId, repositoryId, after, after, status ?? null, status ?? null, limit + 1],
-  );
+  const [row] = await executePrepared(em, plansStatement, [
+    repositoryId,
+    cursor?.[0] ?? null,
+    status ?? null,
+    limit + 1,
+  ]);
   if (!row?.registered) throw repositoryNotFound(repositoryId);
   return toPage(
     row.plans,

@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConflictError, type EntityManager, flushAndReload, InvalidInputError } from '@huddle/db';
+import {
+  ConflictError,
+  type EntityManager,
+  executePrepared,
+  flushAndReload,
+  InvalidInputError,
+  outputColumnsSql,
+  preparedStatement,
+} from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
@@ -23,8 +31,8 @@ import type {
   UnregisteredRepository,
   UnregisterRepositoryInput,
 } from '../schemas.ts';
-import { findRepository } from './lookups.ts';
-import { toRepository } from './outputs.ts';
+import { findRepository, repositoryNotFound } from './lookups.ts';
+import { repositoryColumns, toRepository } from './outputs.ts';
 
 const gitDirectoryOutside = (cause?: unknown) =>
   new InvalidInputError(
@@ -113,19 +121,37 @@ export async function registerRepository(
   return toRepository(repository);
 }
 
+/**
+ * `listRepositories`' statement: `$1` the page size and one, `$2`–`$3` the cursor's name and id (null: first
+ * page).
+ */
+const repositoriesStatement = preparedStatement<Repository>(
+  'planner.repositories_page',
+  `select ${outputColumnsSql(repositoryColumns('r'))} from planner.repositories r
+   where $2::text is null or (r.name, r.id) > ($2::text, $3::uuid)
+   order by r.name, r.id limit $1`,
+);
+
 /** A page of the registered repositories, by name (then id). */
 export async function listRepositories(
   em: EntityManager,
   _actor: PlannerActor,
   { limit, cursor }: ListRepositoriesInput,
 ): Promise<RepositoryPage> {
-  const repositories = await em.find(
-    PlannerRepository,
-    cursor ? { $or: [{ name: { $gt: cursor[0] } }, { name: cursor[0], id: { $gt: cursor[1] } }] } : {},
-    { orderBy: { name: 'asc', id: 'asc' }, limit: limit + 1 },
+  const rows = await executePrepared(em, repositoriesStatement, [limit + 1, ...(cursor ?? [null, null])]);
+  return toPage(
+    rows,
+    limit,
+    (repository) => repository,
+    (repository) => [repository.name, repository.id],
   );
-  return toPage(repositories, limit, toRepository, (repository) => [repository.name, repository.id]);
 }
+
+/** `getRepository`'s statement: `$1` the repository. */
+const repositoryStatement = preparedStatement<Repository>(
+  'planner.repository',
+  `select ${outputColumnsSql(repositoryColumns('r'))} from planner.repositories r where r.id = $1`,
+);
 
 export async function getRepository(
   em: EntityManager,
@@ -133,7 +159,9 @@ export async function getRepository(
   input: RepositoryIdInput,
 ): Promise<Repository> {
   const { repositoryId } = input;
-  return toRepository(await findRepository(em, repositoryId));
+  const [repository] = await executePrepared(em, repositoryStatement, [repositoryId]);
+  if (!repository) throw repositoryNotFound(repositoryId);
+  return repository;
 }
 
 export async function renameRepository(

@@ -1,4 +1,10 @@
-import { type EntityManager, ForbiddenError, NotFoundError } from '@huddle/db';
+import {
+  type EntityManager,
+  executePrepared,
+  ForbiddenError,
+  NotFoundError,
+  preparedStatement,
+} from '@huddle/db';
 import type { ScrumActor } from '../actor.ts';
 import { MANAGER_ROLES, type UserRole } from '../schemas.ts';
 
@@ -46,8 +52,24 @@ export async function activeUserIdsWithRoles(
   return rows.map((row) => row.id);
 }
 
+/** The tables `isVisible` asks about, each with its statement: `$1` the row's id. */
+const visibleRowStatements = {
+  tasks: preparedStatement<{ visible: number }>(
+    'scrum.task_visible',
+    'select 1 as visible from scrum.tasks where id = $1',
+  ),
+  chat_messages: preparedStatement<{ visible: number }>(
+    'scrum.chat_message_visible',
+    'select 1 as visible from scrum.chat_messages where id = $1',
+  ),
+};
+
 /** Whether the actor can see row `id` of `table` at all (row-level security decides). */
-export async function isVisible(em: EntityManager, table: string, id: number): Promise<boolean> {
-  const found: unknown[] = await em.execute(`select 1 from scrum.${table} where id = ?`, [id]);
+export async function isVisible(
+  em: EntityManager,
+  table: keyof typeof visibleRowStatements,
+  id: number,
+): Promise<boolean> {
+  const found = await executePrepared(em, visibleRowStatements[table], [id]);
   return found.length > 0;
 }

@@ -44,6 +44,15 @@ export function teamMemberColumnsSql(u: string): string {
   });
 }
 
+/** A `CurrentUser` from the scrum.users row aliased `u`: the caller's own row, email included. */
+export function currentUserColumnsSql(u: string): string {
+  return `${teamMemberColumnsSql(u)}, ${outputColumnsSql<Omit<CurrentUser, keyof TeamMember>>({
+    githubId: `${u}.github_id`,
+    email: `${u}.email`,
+    createdAt: isoTimestampSql(`${u}.created_at`),
+  })}`;
+}
+
 export function toCurrentUser(user: ScrumUser): CurrentUser {
   return {
     ...toTeamMember(user),

@@ -1,9 +1,11 @@
 import {
   ConflictError,
   type EntityManager,
+  executePrepared,
   ForbiddenError,
   flushAndReload,
   keysetTimestampSql,
+  preparedStatement,
 } from '@huddle/db';
 import { toPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
@@ -135,6 +137,19 @@ export async function promoteTriageItem(
 }
 
 /**
+ * `listTriageItems`' statement: `$1` the status (null: any), `$2` the page size and one, `$3`–`$4` the
+ * cursor's creation time and id (null: first page).
+ */
+const triageItemsStatement = preparedStatement<TriageItem & { cursorCreatedAt: string }>(
+  'scrum.triage_items_page',
+  `select ${triageItemColumnsSql('i')}, ${keysetTimestampSql('i.created_at')} as "cursorCreatedAt"
+   from scrum.triage_items i
+   where ($1::text is null or i.status = $1::text)
+     and ($3::timestamptz is null or (i.created_at, i.id) < ($3::timestamptz, $4::int))
+   order by i.created_at desc, i.id desc limit $2`,
+);
+
+/**
  * The triage items the actor may see (reported, assigned, or all for managers: row-level security), newest
  * first, a page at a time.
  */
@@ -144,13 +159,11 @@ export async function listTriageItems(
   input: ListTriageItemsInput,
 ): Promise<TriageItemPage> {
   const { status, limit, cursor } = input;
-  const rows = await em.execute<(TriageItem & { cursorCreatedAt: string })[]>(
-    `select ${triageItemColumnsSql('i')}, ${keysetTimestampSql('i.created_at')} as "cursorCreatedAt"
-     from scrum.triage_items i
-     where ${status ? 'i.status = ?' : 'true'} ${cursor ? 'and (i.created_at, i.id) < (?::timestamptz, ?)' : ''}
-     order by i.created_at desc, i.id desc limit ?`,
-    [...(status ? [status] : []), ...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, triageItemsStatement, [
+    status ?? null,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
   return toPage(
     rows,
     limit,
@@ -159,11 +172,19 @@ export async function listTriageItems(
   );
 }
 
+/** `getTriageItem`'s statement: `$1` the item (row-level security decides who sees it). */
+const triageItemStatement = preparedStatement<TriageItem>(
+  'scrum.triage_item',
+  `select ${triageItemColumnsSql('i')} from scrum.triage_items i where i.id = $1`,
+);
+
 export async function getTriageItem(
   em: EntityManager,
   _actor: ScrumActor,
   input: TriageItemIdInput,
 ): Promise<TriageItem> {
   const { itemId } = input;
-  return toTriageItem(await findItem(em, itemId));
+  const [item] = await executePrepared(em, triageItemStatement, [itemId]);
+  if (!item) throw notFound('itemId', 'triage item', itemId);
+  return item;
 }

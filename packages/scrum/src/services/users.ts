@@ -1,9 +1,11 @@
 import {
   ConflictError,
   type EntityManager,
+  executePrepared,
   ForbiddenError,
   flushAndReload,
   NotFoundError,
+  preparedStatement,
   revokeSessions,
   UnauthorizedError,
 } from '@huddle/db';
@@ -24,7 +26,24 @@ import type {
   UserIdInput,
 } from '../schemas.ts';
 import { notFound, requireAdmin } from './access.ts';
-import { invitationColumnsSql, teamMemberColumnsSql, toCurrentUser, toTeamMember } from './outputs.ts';
+import {
+  currentUserColumnsSql,
+  invitationColumnsSql,
+  teamMemberColumnsSql,
+  toTeamMember,
+} from './outputs.ts';
+
+/**
+ * `listDirectory`'s statement: `$1` the role (null: any), `$2` whether deactivated users count, `$3` the page
+ * size and one, `$4`–`$5` the cursor's username and id (null: first page).
+ */
+const directoryStatement = preparedStatement<TeamMember>(
+  'scrum.directory_page',
+  `select ${teamMemberColumnsSql('u')} from scrum.users u
+   where ($1::text is null or u.role = $1::text) and ($2::boolean or u.is_active)
+     and ($4::text is null or (u.username, u.id) > ($4::text, $5::int))
+   order by u.username, u.id limit $3`,
+);
 
 /**
  * The team directory: active users by name (id, username, avatar, role — never an email), a page at a time.
@@ -37,17 +56,12 @@ export async function listDirectory(
 ): Promise<TeamMemberPage> {
   const { role, includeInactive, limit, cursor } = input;
   if (includeInactive) requireAdmin(actor, 'list deactivated users', 'includeInactive');
-  const conditions = [
-    ...(role ? ['u.role = ?'] : []),
-    ...(includeInactive ? [] : ['u.is_active']),
-    ...(cursor ? ['(u.username, u.id) > (?, ?)'] : []),
-  ];
-  const rows = await em.execute<TeamMember[]>(
-    `select ${teamMemberColumnsSql('u')} from scrum.users u
-     where ${conditions.length > 0 ? conditions.join(' and ') : 'true'}
-     order by u.username, u.id limit ?`,
-    [...(role ? [role] : []), ...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, directoryStatement, [
+    role ?? null,
+    includeInactive,
+    limit + 1,
+    ...(cursor ?? [null, null]),
+  ]);
   return toPage(
     rows,
     limit,
@@ -56,11 +70,17 @@ export async function listDirectory(
   );
 }
 
+/** `getCurrentUser`'s statement: `$1` the actor. */
+const currentUserStatement = preparedStatement<CurrentUser>(
+  'scrum.current_user',
+  `select ${currentUserColumnsSql('u')} from scrum.users u where u.id = $1`,
+);
+
 /** The acting user, with their own email. */
 export async function getCurrentUser(em: EntityManager, actor: ScrumActor): Promise<CurrentUser> {
-  const user = await em.findOne(ScrumUser, actor.userId);
+  const [user] = await executePrepared(em, currentUserStatement, [actor.userId]);
   if (!user) throw new UnauthorizedError(`actor: scrum user ${actor.userId} does not exist`);
-  return toCurrentUser(user);
+  return user;
 }
 
 /** The user an admin manages; admins never change themselves, so the team always keeps its admin. */
@@ -167,15 +187,21 @@ export function inviteUserAsOperator(em: EntityManager, input: InviteUserInput):
   return insertInvitation(em, null, input);
 }
 
+/**
+ * `selectInvitations`' statement: `$1` whether only pending ones count, `$2` the page size and one, `$3` the
+ * cursor's id (null: first page).
+ */
+const invitationsStatement = preparedStatement<Invitation>(
+  'scrum.invitations_page',
+  `select ${invitationColumnsSql('i')} from scrum.invitations i
+   where (not $1::boolean or i.accepted_at is null) and ($3::int is null or i.id > $3::int)
+   order by i.id limit $2`,
+);
+
 /** A page of invitations, oldest first. */
 async function selectInvitations(em: EntityManager, input: ListInvitationsInput): Promise<InvitationPage> {
   const { pending, limit, cursor } = input;
-  const conditions = [...(pending ? ['i.accepted_at is null'] : []), ...(cursor ? ['i.id > ?'] : [])];
-  const rows = await em.execute<Invitation[]>(
-    `select ${invitationColumnsSql('i')} from scrum.invitations i
-     where ${conditions.length > 0 ? conditions.join(' and ') : 'true'} order by i.id limit ?`,
-    [...(cursor ?? []), limit + 1],
-  );
+  const rows = await executePrepared(em, invitationsStatement, [pending, limit + 1, cursor?.[0] ?? null]);
   return toPage(
     rows,
     limit,
