@@ -196,8 +196,9 @@ const SOURCES: { module: string; fields: string[]; sql: string }[] = [
  * seed's second user taking part: the states `votes.cast`, `votes.reveal`, `stories.complete`,
  * `stories.revote`, `sessions.handOver` and `sessions.removeParticipant` need, and for `stories.reorder` the
  * one story each session has (examples: the session and its stories agree; a story of the first token's in
- * voting to reveal). Also a deck of user 1's own that no session uses (`decks.delete`), and values
- * `decks.create` and `stories.import` accept.
+ * voting to reveal). Also a deck of user 1's own that no session uses (`decks.delete`), a session with two
+ * participants only the examples remove (`sessions.removeParticipant`), and values `decks.create` and
+ * `stories.import` accept.
  */
 async function createPokerFixtures(db: Database, generation: number): Promise<FixtureGeneration> {
   const facilitator: PokerActor = { module: 'poker', userId: 1 };
@@ -265,10 +266,21 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
   // A paused session of its own, for `sessions.resume`.
   const paused = await as((em, actor) => createSession(em, actor, { name: `Fuzz paused ${generation}` }));
   await as((em, actor) => pauseSession(em, actor, { sessionId: paused.id }));
+  // A session of its own (in no value) whose participants only the examples remove: random calls hand over,
+  // remove and make spectators in the voting sessions.
+  const left = await as((em, actor) =>
+    createSession(em, actor, { name: `Fuzz session to leave ${generation}` }),
+  );
+  const removals: unknown[] = [];
+  for (const leaver of [participant, { module: 'poker', userId: 3 } satisfies PokerActor]) {
+    await as((em, actor) => joinSession(em, actor, { joinCode: left.joinCode!, role: 'voter' }), leaver);
+    removals.push({ sessionId: left.id, userId: leaver.userId });
+  }
   return {
     values,
     examples: {
       'poker.sessions.resume': [{ sessionId: paused.id }],
+      'poker.sessions.removeParticipant': removals,
       'poker.stories.reorder': reorders,
       'poker.stories.reveal': reveals,
       'poker.votes.cast': votes,
@@ -281,9 +293,9 @@ async function createPokerFixtures(db: Database, generation: number): Promise<Fi
 /**
  * A project owned by the seed's director (decisions user 1, the harness's first token) — the fuzzer archives
  * and deletes projects, so each generation has its own — with two live decisions to relate, edit and move, a
- * deleted one, and a member whose role can change or who can be removed; and a deleted user: the rows
- * `decisions.relate`, `decisions.restore`, `projects.changeMemberRole`, `projects.removeMember` and
- * `users.restore` need.
+ * deleted one, a member whose role can change or who can be removed and another whom only the example
+ * removes; and a deleted user: the rows `decisions.relate`, `decisions.restore`, `projects.changeMemberRole`,
+ * `projects.removeMember` and `users.restore` need.
  */
 async function createDecisionsFixtures(db: Database, generation: number): Promise<FixtureGeneration> {
   // The fuzzer may have made another director and demoted or deleted the seed's: a director now live acts,
@@ -345,6 +357,10 @@ async function createDecisionsFixtures(db: Database, generation: number): Promis
   const member = await newUser(`fuzz-member-${generation}@example.com`, `Fuzz Member ${generation}`);
   const membership = { projectId: project.id, userId: member.id };
   await callOperation(db.orm, decisionsModule, projects.addMember, director, membership, resources);
+  // A member in no value, whom only the example removes (random calls remove the generation's member).
+  const leaver = await newUser(`fuzz-leaving-${generation}@example.com`, `Fuzz Leaving ${generation}`);
+  const leaving = { projectId: project.id, userId: leaver.id };
+  await callOperation(db.orm, decisionsModule, projects.addMember, director, leaving, resources);
   const gone = await newUser(`fuzz-deleted-${generation}@example.com`, `Fuzz Deleted ${generation}`);
   await callOperation(db.orm, decisionsModule, users.delete, director, { userId: gone.id }, resources);
   // A reset link for the member: `auth.resetPassword` sets the seed's password (every fixture user's) again.
@@ -376,6 +392,7 @@ async function createDecisionsFixtures(db: Database, generation: number): Promis
         { fromDecisionId: first.id, toDecisionId: second.id, kind: 'relates_to' },
       ],
       'decisions.projects.changeMemberRole': [{ projectId: project.id, userId: member.id, role: 'viewer' }],
+      'decisions.projects.removeMember': [leaving],
     },
     values: {
       projectId: [project.id],
