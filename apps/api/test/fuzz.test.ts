@@ -52,6 +52,7 @@ describe('fuzzing every procedure of the AppRouter over HTTP (PostgreSQL)', () =
       fixtures: fixtures.values,
       examples: fixtures.examples,
       subjects: fixtures.subjects,
+      usedUpWhenRefused: fixtures.usedUpWhenRefused,
       refresh: fixtures.refresh,
     });
     expect(report.failures).toEqual([]);
