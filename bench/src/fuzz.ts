@@ -44,6 +44,7 @@ export async function benchFuzz(args: string[]): Promise<number> {
           fixtures: fixtures.values,
           examples: fixtures.examples,
           subjects: fixtures.subjects,
+          usedUpWhenRefused: fixtures.usedUpWhenRefused,
           refresh: fixtures.refresh,
         }),
       );

@@ -116,8 +116,10 @@ export {
 export {
   type DemoContext,
   type DomainModule,
+  type FuzzFixtureGeneration,
   findModule,
   type JobReport,
+  type ModuleFuzzFixtures,
   type ModuleJob,
   ModuleResources,
   type ModuleSeeder,

@@ -91,6 +91,47 @@ export interface DemoContext<Actor extends ModuleActor, Resources> {
 }
 
 /**
+ * One generation of a module's fuzz fixtures: rows in the states its procedures need, made anew while the
+ * fuzz harness runs because calls use them up (removals, completions, archivals).
+ */
+export interface FuzzFixtureGeneration {
+  /** Values of the rows made, by the input field names that take them, newest last. */
+  values: Record<string, unknown[]>;
+  /**
+   * Inputs known to be accepted from the harness's first token of the module, by procedure path: where
+   * fields must agree with each other or with the caller, values picked field by field almost never do.
+   */
+  examples: Record<string, unknown[]>;
+}
+
+/**
+ * What a module gives the API's fuzz harness (`DomainModule.fuzz`): a valid id is too sparse to guess, so
+ * without real rows the harness tests input validation, not the procedures.
+ */
+export interface ModuleFuzzFixtures<Resources = unknown> {
+  /** Values no query reads (bodies, file paths, sign-in credentials), by the input field names that take them. */
+  values?: Record<string, unknown[]>;
+  /**
+   * Statements whose `id` column gives the values of rows that exist, for each of `fields`, newest last;
+   * read once, after the first generation.
+   */
+  sources?: { fields: string[]; sql: string }[];
+  /** Token subjects the harness tries first, besides ids 1–8 (a subject that is no number, an admin). */
+  subjects?: string[];
+  /**
+   * Tables a refused call may still change, by procedure path: a single-use row a call consumes before it
+   * can be refused (the harness otherwise fails a refused call that changed a table).
+   */
+  usedUpWhenRefused?: Record<string, string[]>;
+  /** The module's resources for the fuzz server, in place of the environment's (a root of its own, a stand-in). */
+  resources?: Resources;
+  /** Creates generation `generation` (0, 1, …) of the rows calls use up. */
+  generation(generation: number): Promise<FuzzFixtureGeneration>;
+  /** Removes what the fixtures made outside the database (files, servers). */
+  remove?(): Promise<void>;
+}
+
+/**
  * What a domain package tells the apps about itself. `@huddle/db` knows nothing else about a domain:
  * it migrates, seeds, maps errors and runs requests and jobs for whatever list of modules an app composes.
  */
@@ -134,6 +175,11 @@ export interface DomainModule<
   commands?: ModuleCommand<Resources>[];
   /** Example calls for the embedded server's start banner (the seeded demo data). */
   demo?(context: DemoContext<Actor, Resources>): Promise<string[]>;
+  /**
+   * The fuzz harness's fixtures in `db`, seeded with the minimal sample data; test-only code, so a module
+   * imports it here, when called (`import('./fuzz.ts')`), and never loads it at runtime.
+   */
+  fuzz?(db: Database): Promise<ModuleFuzzFixtures<Resources>>;
   /** Modules whose migrations must run before this one's. */
   dependsOn?: string[];
 }

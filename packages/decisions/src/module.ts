@@ -43,4 +43,5 @@ export const decisionsModule = {
   webhooks: [transcriptsWebhook],
   commands: decisionsCommands,
   demo: decisionsDemo,
+  fuzz: async (db) => (await import('./fuzz.ts')).decisionsFuzzFixtures(db),
 } satisfies DomainModule<DecisionsActor, DecisionsResources>;

@@ -28,4 +28,5 @@ export const plannerModule = {
   operations: plannerOperations,
   commands: plannerCommands,
   demo: plannerDemo,
+  fuzz: async (db) => (await import('./fuzz.ts')).plannerFuzzFixtures(db),
 } satisfies ModuleWithActors<PlannerActor, RepositoryAccess>;

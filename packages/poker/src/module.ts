@@ -39,4 +39,5 @@ export const pokerModule = {
   operations: pokerOperations,
   jobs: pokerJobs,
   demo: pokerDemo,
+  fuzz: async (db) => (await import('./fuzz.ts')).pokerFuzzFixtures(db),
 } satisfies DomainModule<PokerActor, undefined>;

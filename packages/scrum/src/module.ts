@@ -47,4 +47,5 @@ export const scrumModule = {
   commands: scrumCommands,
   resources: (env): ScrumResources => ({ github: githubOAuthConfigFromEnv(env) }),
   demo: scrumDemo,
+  fuzz: async (db) => (await import('./fuzz.ts')).scrumFuzzFixtures(db),
 } satisfies ModuleWithActors<ScrumActor, ScrumResources>;

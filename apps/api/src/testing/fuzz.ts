@@ -2,17 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { issueSessionToken, issueToken, verifyToken } from '@huddle/composition';
-import { type Database, inRequestScope, loadActor, ModuleResources } from '@huddle/db';
+import {
+  type Database,
+  type FuzzFixtureGeneration,
+  inRequestScope,
+  loadActor,
+  ModuleResources,
+} from '@huddle/db';
 import type { AnyProcedure, AnyRouter } from '@trpc/server';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { appRouter } from '../router.ts';
 import { type ApiServer, startApiServer } from '../server.ts';
-import type { FixtureGeneration, FuzzFixtures } from './fixtures.ts';
+import type { FuzzFixtures } from './fixtures.ts';
 import { mutatedInputs, rawBodies, validInputs } from './inputs.ts';
 
-export { createFuzzFixtures, type FixtureGeneration, type FuzzFixtures } from './fixtures.ts';
+export { createFuzzFixtures, type FuzzFixtures } from './fixtures.ts';
 
 /**
  * The fuzz harness: every procedure of the AppRouter — found by walking the router, so a module composed
@@ -328,7 +334,8 @@ class SeenValues {
  * Inputs the fixtures know a procedure accepts from the harness's first token, by procedure path (a seed
  * corpus): where fields must agree with each other or with the caller — `stories.reorder` lists exactly its
  * session's stories, `notifications.markRead` names one of the caller's own — values picked field by field
- * almost never do. A third of the cases send one of the latest, with the case's token and method.
+ * almost never do. A third of the cases send one of the latest, with the case's token and method, and the
+ * first round of each generation the newest (runFuzz).
  */
 class Examples {
   private readonly byPath = new Map<string, unknown[]>();
@@ -587,12 +594,14 @@ export interface FuzzOptions {
   examples?: Record<string, unknown[]>;
   /** Token subjects to try first, by module, besides ids 1–8 (createFuzzFixtures). */
   subjects?: Record<string, string[]>;
+  /** Tables a refused call may still change, by procedure path (createFuzzFixtures). */
+  usedUpWhenRefused?: Record<string, readonly string[]>;
   /**
    * Creates fresh rows of the kinds calls use up (removals, completions, archivals, unregistering) and answers
    * their values by field name, called every REFRESH_ROUNDS rounds (FuzzFixtures.refresh): in a long run the
    * first fixtures are gone long before the last rounds.
    */
-  refresh?(): Promise<FixtureGeneration>;
+  refresh?(): Promise<FuzzFixtureGeneration>;
   /** Called after each round (one case of every procedure). */
   onRound?(round: number, report: FuzzReport): void;
 }
@@ -609,15 +618,11 @@ function failureOf(outcome: FuzzOutcome | 'timeout'): string | undefined {
 }
 
 /**
- * Rows a refused call may still use up: a GitHub sign-in flow is single use, so a callback that presented
- * the flow's state and secret consumes it even when GitHub then refuses the code (OAuth's state is never
- * good for a second try); a refresh token presented a second time ends its session, then is refused (reuse
- * detection).
+ * Rows a platform call refused may still use up, by procedure path, beside the modules' own
+ * (FuzzOptions.usedUpWhenRefused): a refresh token presented a second time ends its session, then is
+ * refused (reuse detection).
  */
-const USED_UP_WHEN_REFUSED: Record<string, readonly string[]> = {
-  'scrum.auth.githubCallback': ['scrum.sign_in_flows'],
-  'auth.refresh': ['huddle.sessions'],
-};
+const USED_UP_WHEN_REFUSED: Record<string, readonly string[]> = { 'auth.refresh': ['huddle.sessions'] };
 
 /** Rounds between two generations of fixtures (FuzzOptions.refresh). */
 const REFRESH_ROUNDS = 10;
@@ -657,6 +662,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const checksumEveryModule = async () => {
     for (const module of queries.keys()) before.set(module, await checksumsOf(module));
   };
+  const usedUpWhenRefused = { ...USED_UP_WHEN_REFUSED, ...options.usedUpWhenRefused };
   const seen = new SeenValues(options.fixtures);
   const examples = new Examples();
   examples.add(options.examples ?? {});
@@ -681,6 +687,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   // Round by round, one case of every procedure each: creations, changes and reads interleave, so later
   // calls meet rows in every state the earlier ones left.
   for (let round = 0; round < options.casesPerProcedure; round++) {
+    const freshFixtures = round === 0 || (options.refresh !== undefined && round % REFRESH_ROUNDS === 0);
     if (options.refresh && round > 0 && round % REFRESH_ROUNDS === 0) {
       const generation = await options.refresh();
       seen.addFixtures(generation.values);
@@ -689,7 +696,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     }
     if (round > 0) await tokens.renew();
     for (const [index, procedure] of procedures.entries()) {
-      const fuzzCase = casesOf[index]![round]!;
+      const sampled = casesOf[index]![round]!;
+      // The first round of each generation sends every procedure that has examples its newest one, with the
+      // first valid token and the right method: an example that stops reaching its procedure shows in every
+      // run, not by the luck of the draw.
+      const fuzzCase: FuzzCase =
+        freshFixtures && examples.pick(procedure.path, 0) !== undefined
+          ? { ...sampled, token: 'valid', example: 0, wrongMethod: false }
+          : sampled;
       report.cases++;
       const example = fuzzCase.example === null ? undefined : examples.pick(procedure.path, fuzzCase.example);
       // An example is the first token's: a valid token then is that one.
@@ -735,8 +749,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
         }
         const changed = Object.keys(after).filter(
-          (table) =>
-            after[table] !== previous[table] && !USED_UP_WHEN_REFUSED[procedure.path]?.includes(table),
+          (table) => after[table] !== previous[table] && !usedUpWhenRefused[procedure.path]?.includes(table),
         );
         if (changed.length > 0) fail(`rejected (${label}) but changed ${changed.join(', ')}`);
       }
