@@ -163,9 +163,19 @@ export async function issueSessionToken(
 type Verify = (token: string) => unknown;
 
 /**
+ * How many verified tokens each verifier remembers (least recently used first out). Decoding a token and
+ * checking its HMAC took about 4% of a read request's CPU in the API's profile (bench/README.md), a
+ * remembered token's hash about a third of that; a token is sent again and again until it expires, and the
+ * same bytes always verify the same way.
+ */
+const VERIFIED_TOKENS_CACHED = 10_000;
+
+/**
  * Each secret's verifier, built once. It checks the HMAC synchronously with node:crypto: WebCrypto's
  * asynchronous verify (jose's) went through libuv's thread pool and back, which cost a tenth of a read
- * request's CPU. Verified tokens are not cached: every request proves its token.
+ * request's CPU. A verified token is remembered under a hash of its text (fast-jwt's cache) until it expires
+ * (`exp`, with the clock skew) or for ten minutes at most, a refused one for the clock skew; what it proves is only who signed it: whether its
+ * session is live is still checked by every request's first statement.
  */
 const verifiers = new WeakMap<Uint8Array, Verify>();
 
@@ -178,7 +188,7 @@ function verifierFor(secret: Uint8Array): Verify {
       allowedIss: ISSUER,
       requiredClaims: ['iss', 'exp', 'iat', 'sub'],
       clockTolerance: CLOCK_SKEW_SECONDS * 1000,
-      cache: false,
+      cache: VERIFIED_TOKENS_CACHED,
     });
     verifiers.set(secret, verify);
   }

@@ -1,6 +1,6 @@
 import { UnauthorizedError } from '@huddle/db';
 import { createSigner } from 'fast-jwt';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { issueToken, verifyToken } from '../src/tokens.ts';
 
 const SECRET = new TextEncoder().encode('a-secret-of-at-least-thirty-two-characters!');
@@ -56,6 +56,17 @@ describe('tokens', () => {
     const [, payload] = token.split('.');
     const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
     expect(() => verifyToken(SECRET, unsigned)).toThrow('authorization: token is invalid');
+  });
+
+  it('refuses a token it has verified before once it expires: a verified token is remembered until then only', async () => {
+    const { token, expiresAt } = await issueToken(SECRET, CLAIMS, '1m');
+    expect(verifyToken(SECRET, token)).toMatchObject(CLAIMS);
+    vi.useFakeTimers({ now: Date.parse(expiresAt) + 31_000 });
+    try {
+      expect(() => verifyToken(SECRET, token)).toThrow('authorization: token has expired; refresh it');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a non-positive or malformed lifetime, naming the field', async () => {
