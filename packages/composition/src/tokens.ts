@@ -174,8 +174,8 @@ const VERIFIED_TOKENS_CACHED = 10_000;
  * Each secret's verifier, built once. It checks the HMAC synchronously with node:crypto: WebCrypto's
  * asynchronous verify (jose's) went through libuv's thread pool and back, which cost a tenth of a read
  * request's CPU. A verified token is remembered under a hash of its text (fast-jwt's cache) until it expires
- * (`exp`, with the clock skew) or for ten minutes at most, a refused one for the clock skew; what it proves is only who signed it: whether its
- * session is live is still checked by every request's first statement.
+ * (`exp`, with the clock skew) or for ten minutes at most, a refused one for the clock skew. What it proves
+ * is only who signed it: whether its session is live is still checked by every request's first statement.
  */
 const verifiers = new WeakMap<Uint8Array, Verify>();
 
