@@ -1,4 +1,5 @@
 import { domainModules, issueSessionToken } from '@huddle/composition';
+import { findModule } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiServer } from '../src/server.ts';
@@ -22,7 +23,7 @@ describe('a call without a token', () => {
     expect(response.status).toBe(401);
     const { error } = (await response.json()) as { error: { message: string } };
     expect(error.message).toBe(
-      `authorization: a bearer token for module ${module} is required; ${domainModules.find((candidate) => candidate.name === module)!.signInHint}`,
+      `authorization: a bearer token for module ${module} is required; ${findModule(domainModules, module).signInHint}`,
     );
     expect(error.message).toContain(howToGetOne);
   });
