@@ -695,15 +695,20 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       await checksumEveryModule();
     }
     if (round > 0) await tokens.renew();
-    for (const [index, procedure] of procedures.entries()) {
+    // The first round of each generation sends every procedure that has examples its newest one, with the
+    // first valid token and the right method, before any other case of the round uses their rows up: an
+    // example that stops reaching its procedure shows in every run, not by the luck of the draw, and other
+    // procedures' cases (another module composed, another seed) cannot change whether it does.
+    const roundCases = procedures.map((procedure, index) => {
       const sampled = casesOf[index]![round]!;
-      // The first round of each generation sends every procedure that has examples its newest one, with the
-      // first valid token and the right method: an example that stops reaching its procedure shows in every
-      // run, not by the luck of the draw.
-      const fuzzCase: FuzzCase =
-        freshFixtures && examples.pick(procedure.path, 0) !== undefined
-          ? { ...sampled, token: 'valid', example: 0, wrongMethod: false }
-          : sampled;
+      const exampleFirst = freshFixtures && examples.pick(procedure.path, 0) !== undefined;
+      const fuzzCase: FuzzCase = exampleFirst
+        ? { ...sampled, token: 'valid', example: 0, wrongMethod: false }
+        : sampled;
+      return { procedure, fuzzCase, exampleFirst };
+    });
+    roundCases.sort((a, b) => Number(b.exampleFirst) - Number(a.exampleFirst));
+    for (const { procedure, fuzzCase } of roundCases) {
       report.cases++;
       const example = fuzzCase.example === null ? undefined : examples.pick(procedure.path, fuzzCase.example);
       // An example is the first token's: a valid token then is that one.
