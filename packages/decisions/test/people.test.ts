@@ -3,7 +3,6 @@ import {
   type EntityManager,
   ForbiddenError,
   InvalidInputError,
-  inRequestScope,
   NotFoundError,
   parseInput,
   runAnonymously,
@@ -17,7 +16,16 @@ import { decisionsModule } from '../src/module.ts';
 import { decisionsOperations } from '../src/operations.ts';
 import { defaultDecisionsResources } from '../src/resources.ts';
 import type { changeMemberRole } from '../src/services/projects.ts';
-import { actorOf, asActor, call, callStepped, expectHuddleError, signInAs, useSqlClient } from './helpers.ts';
+import {
+  actorOf,
+  asActor,
+  call,
+  callStepped,
+  expectHuddleError,
+  inRequest,
+  signInAs,
+  useSqlClient,
+} from './helpers.ts';
 
 const test = useTestDatabase([decisionsModule]);
 const postgres = useSqlClient(test);
@@ -214,7 +222,7 @@ describe('password reset links', () => {
       Object.assign(
         <T>(work: (em: EntityManager) => Promise<T>) => runAnonymously(test.db.orm, decisionsModule, work),
         {
-          asOwner: <T>(work: (em: EntityManager) => Promise<T>) => inRequestScope(test.db.orm, work),
+          asOwner: <T>(work: (em: EntityManager) => Promise<T>) => inRequest(test.db, work),
         },
       ),
       parseInput(resetOperation.input, { token, newPassword }),

@@ -25,7 +25,7 @@ import {
   plansTouchingFileQuery,
   type SearchQuery,
 } from '../src/services/search.ts';
-import { asOperator, usePlannerDatabase } from './helpers.ts';
+import { asActor, OPERATOR, usePlannerDatabase } from './helpers.ts';
 
 const test = usePlannerDatabase();
 let dir = '';
@@ -51,7 +51,7 @@ async function reads(db: Database) {
       'select id, repository_id, name from planner.plans where version = 1',
     );
   const { id: planId, repository_id: repositoryId, name } = plan!;
-  return asOperator(db, async (em, actor) => ({
+  return asActor(db, OPERATOR, async (em, actor) => ({
     detail: await getPlanVersion(em, actor, { planId }),
     versions: await listPlanVersions(em, actor, listPlanVersionsInputSchema.parse({ repositoryId, name })),
     plans: await listPlans(em, actor, listPlansInputSchema.parse({ repositoryId })),

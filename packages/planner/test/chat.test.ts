@@ -12,9 +12,10 @@ import {
 } from '../src/services/chat.ts';
 import { archivePlanVersion, createPlan } from '../src/services/plans.ts';
 import {
-  asOperator,
-  callAsOperator,
+  asActor,
+  call,
   expectHuddleError,
+  OPERATOR,
   settleAll,
   usePlannerDatabase,
   useSqlClient,
@@ -29,16 +30,16 @@ beforeAll(async () => {
   const repository = await postgres.client.query<{ id: string }>(
     `insert into planner.repositories (name, path) values ('shop', '/r/shop') returning id`,
   );
-  const plan = await asOperator(test.db, (em, actor) =>
+  const plan = await asActor(test.db, OPERATOR, (em, actor) =>
     createPlan(em, actor, { repositoryId: repository.rows[0]!.id, name: 'Chatty' }),
   );
   planId = plan.id;
 });
 
-const open = () => asOperator(test.db, (em, actor) => openChatSession(em, actor, { planId }));
+const open = () => asActor(test.db, OPERATOR, (em, actor) => openChatSession(em, actor, { planId }));
 type AppendInput = z.input<typeof appendChatMessageInputSchema>;
 /** Through the edge: the content is trimmed there, and bad messages are refused there. */
-const append = (input: AppendInput) => callAsOperator(test.db, plannerOperations.chat.append, input);
+const append = (input: AppendInput) => call(test.db, OPERATOR, plannerOperations.chat.append, input);
 
 async function storedMessages(sessionId: string) {
   const result = await postgres.client.query<{ messages: { role: string; content: string; at: string }[] }>(
@@ -91,7 +92,7 @@ describe('chat sessions', () => {
     const session = await open();
     for (let index = 0; index < 7; index++)
       await append({ sessionId: session.id, role: 'user', content: `m${index}` });
-    const page = await callAsOperator(test.db, plannerOperations.chat.messages, {
+    const page = await call(test.db, OPERATOR, plannerOperations.chat.messages, {
       sessionId: session.id,
       offset: 2,
       limit: 3,
@@ -102,12 +103,12 @@ describe('chat sessions', () => {
       [3, 'm3'],
       [4, 'm4'],
     ]);
-    const end = await callAsOperator(test.db, plannerOperations.chat.messages, {
+    const end = await call(test.db, OPERATOR, plannerOperations.chat.messages, {
       sessionId: session.id,
       offset: 6,
     });
     expect(end.messages.map((message) => message.content)).toEqual(['m6']);
-    const sessions = await asOperator(test.db, (em, actor) =>
+    const sessions = await asActor(test.db, OPERATOR, (em, actor) =>
       listChatSessions(em, actor, listChatSessionsInputSchema.parse({ planId })),
     );
     expect(sessions.items.find((listed) => listed.id === session.id)?.messageCount).toBe(7);
@@ -116,7 +117,7 @@ describe('chat sessions', () => {
   it('refuses appends to a completed session, and a second completion', async () => {
     const session = await open();
     await append({ sessionId: session.id, role: 'user', content: 'Before' });
-    const completed = await asOperator(test.db, (em, actor) =>
+    const completed = await asActor(test.db, OPERATOR, (em, actor) =>
       completeChatSession(em, actor, { sessionId: session.id }),
     );
     expect(completed).toMatchObject({ status: 'completed', messageCount: 1 });
@@ -126,7 +127,7 @@ describe('chat sessions', () => {
     );
     expect(refused.constraint.field).toBe('sessionId');
     await expectHuddleError(
-      asOperator(test.db, (em, actor) => completeChatSession(em, actor, { sessionId: session.id })),
+      asActor(test.db, OPERATOR, (em, actor) => completeChatSession(em, actor, { sessionId: session.id })),
       ConflictError,
     );
     expect((await storedMessages(session.id)).map((message) => message.content)).toEqual(['Before']);
@@ -165,7 +166,7 @@ describe('chat sessions', () => {
       NotFoundError,
     );
     expect(await storedMessages(session.id)).toEqual([]);
-    await asOperator(test.db, (em, actor) => archivePlanVersion(em, actor, { planId }));
+    await asActor(test.db, OPERATOR, (em, actor) => archivePlanVersion(em, actor, { planId }));
     await expectHuddleError(open(), ConflictError);
   });
 });

@@ -1,15 +1,9 @@
-import {
-  ConflictError,
-  type HuddleError,
-  InvalidInputError,
-  inRequestScope,
-  NotFoundError,
-} from '@huddle/db';
+import { ConflictError, type HuddleError, InvalidInputError, NotFoundError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plannerModule } from '../src/module.ts';
-import { expectHuddleError, useSqlClient } from './helpers.ts';
+import { expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
 
 /**
  * Every enum, UNIQUE, NOT NULL, CHECK, foreign key and cascade of the seed and of the deviations: the
@@ -363,7 +357,7 @@ describe('toHuddleError maps what the database refuses to typed errors', () => {
 
   it.each(cases)('$sql → $type.name', async ({ sql, type }) => {
     await expectHuddleError(
-      inRequestScope(test.db.orm, (em) => em.execute(withIds(sql))),
+      inRequest(test.db, (em) => em.execute(withIds(sql))),
       type,
     );
   });

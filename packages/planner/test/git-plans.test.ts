@@ -8,9 +8,10 @@ import { createGitRepository } from '../src/git.ts';
 import { plannerOperations } from '../src/operations.ts';
 import type { RepositoryAccess } from '../src/roots.ts';
 import {
-  callAsOperator,
-  callSteppedAsOperator,
+  call,
+  callStepped,
   expectHuddleError,
+  OPERATOR,
   usePlannerDatabase,
   useSqlClient,
 } from './helpers.ts';
@@ -38,14 +39,15 @@ async function commit(files: Record<string, string>): Promise<string> {
 
 const head = (ref = 'main') => git.resolveRef({ fs, dir, ref });
 const create = (name: string, targetBranch?: string) =>
-  callSteppedAsOperator(
+  callStepped(
     test.db,
+    OPERATOR,
     plannerOperations.plans.create,
     { repositoryId, name, ...(targetBranch && { targetBranch }) },
     access,
   );
 const check = (planId: string) =>
-  callSteppedAsOperator(test.db, plannerOperations.plans.check, { planId }, access);
+  callStepped(test.db, OPERATOR, plannerOperations.plans.check, { planId }, access);
 const storedBase = async (planId: string) =>
   (
     await postgres.client.query<{ base_commit: string | null }>(
@@ -64,8 +66,9 @@ beforeAll(async () => {
     defaultBranch: 'main',
     files: { 'README.md': '# Shop\n', 'src/checkout.ts': CHECKOUT },
   });
-  const repository = await callAsOperator(
+  const repository = await call(
     test.db,
+    OPERATOR,
     plannerOperations.repositories.register,
     { path: dir },
     access,
@@ -84,8 +87,9 @@ describe('the commit a version is planned against', () => {
     expect(await storedBase(plan.id)).toBe(first);
 
     const second = await commit({ 'docs/receipts.md': '# Receipts\n' });
-    const v2 = await callSteppedAsOperator(
+    const v2 = await callStepped(
       test.db,
+      OPERATOR,
       plannerOperations.plans.newVersion,
       { planId: plan.id },
       access,
@@ -95,15 +99,17 @@ describe('the commit a version is planned against', () => {
 
     await git.branch({ fs, dir, ref: 'release' });
     const release = await head('release');
-    const moved = await callSteppedAsOperator(
+    const moved = await callStepped(
       test.db,
+      OPERATOR,
       plannerOperations.plans.update,
       { planId: v2.id, targetBranch: 'release' },
       access,
     );
     expect(moved).toMatchObject({ targetBranch: 'release', baseCommit: release });
-    const described = await callSteppedAsOperator(
+    const described = await callStepped(
       test.db,
+      OPERATOR,
       plannerOperations.plans.update,
       { planId: v2.id, description: 'Print them' },
       access,
@@ -117,8 +123,9 @@ describe('the commit a version is planned against', () => {
     expect(created.message).toMatch(/^targetBranch: branch "no-such-branch" does not exist in /);
     const plan = await create('Somewhere');
     const updated = await expectHuddleError(
-      callSteppedAsOperator(
+      callStepped(
         test.db,
+        OPERATOR,
         plannerOperations.plans.update,
         { planId: plan.id, targetBranch: 'gone' },
         access,
@@ -162,7 +169,7 @@ describe('checking a version’s code changes', () => {
       { path: 'src/gone.ts', action: 'delete', diff: '' },
       { path: 'src/pay.ts', action: 'rename', previousPath: 'src/payment.ts', diff: '' },
     ] as const;
-    const artifact = await callAsOperator(test.db, plannerOperations.artifacts.add, {
+    const artifact = await call(test.db, OPERATOR, plannerOperations.artifacts.add, {
       planId: plan.id,
       artifact: { type: 'code_changes', content: { changes: [...changes] } },
     });
@@ -189,7 +196,7 @@ describe('checking a version’s code changes', () => {
     expect(planned.changes[3]!.atHead.message).toBe(`src/gone.ts does not exist at ${base.slice(0, 12)}`);
 
     // Only the changes that apply: the plan is good where it was planned and at the head.
-    await callAsOperator(test.db, plannerOperations.artifacts.replace, {
+    await call(test.db, OPERATOR, plannerOperations.artifacts.replace, {
       artifactId: artifact.id,
       artifact: { type: 'code_changes', content: { changes: changes.slice(0, 2) } },
     });
@@ -236,7 +243,7 @@ describe('checking a version’s code changes', () => {
     const error = await expectHuddleError(check(plan.id), ConflictError);
     expect(error.message).toMatch(/^planId: target branch "release" does not exist in /);
     const outside = await expectHuddleError(
-      callSteppedAsOperator(test.db, plannerOperations.plans.check, { planId: plan.id }, { roots: [] }),
+      callStepped(test.db, OPERATOR, plannerOperations.plans.check, { planId: plan.id }, { roots: [] }),
       ConflictError,
     );
     expect(outside.message).toMatch(/^planId: .* can no longer be read/);
@@ -245,8 +252,9 @@ describe('checking a version’s code changes', () => {
 
 describe('reading files at a ref', () => {
   const read = (ref: string, paths: string[]) =>
-    callSteppedAsOperator(
+    callStepped(
       test.db,
+      OPERATOR,
       plannerOperations.repositories.readFiles,
       { repositoryId, ref, paths },
       access,
@@ -303,14 +311,14 @@ describe('reading files at a ref', () => {
 
   it('gives a plan the files it is about, as they were where it was planned, page by page', async () => {
     const plan = await create('In context');
-    await callAsOperator(test.db, plannerOperations.artifacts.add, {
+    await call(test.db, OPERATOR, plannerOperations.artifacts.add, {
       planId: plan.id,
       artifact: {
         type: 'implementation_steps',
         content: { steps: [{ title: 'Tag it', detail: '', files: ['src/tagged.ts', 'README.md'] }] },
       },
     });
-    await callAsOperator(test.db, plannerOperations.artifacts.add, {
+    await call(test.db, OPERATOR, plannerOperations.artifacts.add, {
       planId: plan.id,
       artifact: {
         type: 'code_changes',
@@ -324,8 +332,9 @@ describe('reading files at a ref', () => {
     });
     await commit({ 'src/tagged.ts': 'export const version = 3;\n' });
     const context = (cursor?: string) =>
-      callSteppedAsOperator(
+      callStepped(
         test.db,
+        OPERATOR,
         plannerOperations.plans.context,
         { planId: plan.id, limit: 3, ...(cursor && { cursor }) },
         access,

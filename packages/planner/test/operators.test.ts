@@ -11,7 +11,7 @@ import { plannerOperations } from '../src/operations.ts';
 import { openChatSession } from '../src/services/chat.ts';
 import { addOperator, disableOperator, enableOperator, listOperators } from '../src/services/operators.ts';
 import { archivePlanVersion, createPlan } from '../src/services/plans.ts';
-import { asOperator, expectHuddleError, OPERATOR, usePlannerDatabase, useSqlClient } from './helpers.ts';
+import { asActor, expectHuddleError, OPERATOR, usePlannerDatabase, useSqlClient } from './helpers.ts';
 
 const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
@@ -37,7 +37,7 @@ const operatorRows = async () =>
 describe('planner operators', () => {
   it('refuses a request of an operator without a row, before any service runs', async () => {
     const error = await expectHuddleError(
-      asOperator(test.db, async () => 'ran', actorNamed('ops.nobody')),
+      asActor(test.db, actorNamed('ops.nobody'), async () => 'ran'),
       UnauthorizedError,
     );
     expect(error.message).toBe(
@@ -46,10 +46,10 @@ describe('planner operators', () => {
   });
 
   it('reads whether the operator is an admin from their row, never from the token', async () => {
-    expect(
-      await asOperator(test.db, async (_em, actor) => actor.isAdmin, { ...OPERATOR, isAdmin: true }),
-    ).toBe(false);
-    expect(await asOperator(test.db, async (_em, actor) => actor.isAdmin, ADMIN)).toBe(true);
+    expect(await asActor(test.db, { ...OPERATOR, isAdmin: true }, async (_em, actor) => actor.isAdmin)).toBe(
+      false,
+    );
+    expect(await asActor(test.db, ADMIN, async (_em, actor) => actor.isAdmin)).toBe(true);
   });
 
   it('lets an admin add, disable and enable operators, and nobody else; a disabled operator is refused at once', async () => {
@@ -60,62 +60,50 @@ describe('planner operators', () => {
       (em, actor) => enableOperator(em, actor, { operator: 'ops.admin' }),
     ];
     for (const call of byOperator) {
-      const error = await expectHuddleError(asOperator(test.db, call), ForbiddenError);
+      const error = await expectHuddleError(asActor(test.db, OPERATOR, call), ForbiddenError);
       expect(error.message).toMatch(/^operator: only planner admins may /);
     }
-    const added = await asOperator(
-      test.db,
-      (em, actor) => addOperator(em, actor, { operator: 'ops.bo', isAdmin: false }),
-      ADMIN,
+    const added = await asActor(test.db, ADMIN, (em, actor) =>
+      addOperator(em, actor, { operator: 'ops.bo', isAdmin: false }),
     );
     expect(added).toMatchObject({ name: 'ops.bo', isAdmin: false, createdBy: 'ops.admin', disabledAt: null });
     await expectHuddleError(
-      asOperator(
-        test.db,
-        (em, actor) => addOperator(em, actor, { operator: 'ops.bo', isAdmin: true }),
-        ADMIN,
-      ),
+      asActor(test.db, ADMIN, (em, actor) => addOperator(em, actor, { operator: 'ops.bo', isAdmin: true })),
       ConflictError,
     );
-    expect(await asOperator(test.db, async (_em, actor) => actor.operator, actorNamed('ops.bo'))).toBe(
-      'ops.bo',
-    );
+    expect(await asActor(test.db, actorNamed('ops.bo'), async (_em, actor) => actor.operator)).toBe('ops.bo');
 
-    const disabled = await asOperator(
-      test.db,
-      (em, actor) => disableOperator(em, actor, { operator: 'ops.bo' }),
-      ADMIN,
+    const disabled = await asActor(test.db, ADMIN, (em, actor) =>
+      disableOperator(em, actor, { operator: 'ops.bo' }),
     );
     expect(disabled.disabledAt).not.toBeNull();
     const refused = await expectHuddleError(
-      asOperator(test.db, async () => 'ran', actorNamed('ops.bo')),
+      asActor(test.db, actorNamed('ops.bo'), async () => 'ran'),
       UnauthorizedError,
     );
     expect(refused.message).toBe('subject: planner operator ops.bo is disabled');
     await expectHuddleError(
-      asOperator(test.db, (em, actor) => disableOperator(em, actor, { operator: 'ops.bo' }), ADMIN),
+      asActor(test.db, ADMIN, (em, actor) => disableOperator(em, actor, { operator: 'ops.bo' })),
       ConflictError,
     );
     await expectHuddleError(
-      asOperator(test.db, (em, actor) => disableOperator(em, actor, { operator: 'ops.ghost' }), ADMIN),
+      asActor(test.db, ADMIN, (em, actor) => disableOperator(em, actor, { operator: 'ops.ghost' })),
       NotFoundError,
     );
     const self = await expectHuddleError(
-      asOperator(test.db, (em, actor) => disableOperator(em, actor, { operator: 'ops.admin' }), ADMIN),
+      asActor(test.db, ADMIN, (em, actor) => disableOperator(em, actor, { operator: 'ops.admin' })),
       ForbiddenError,
     );
     expect(self.message).toBe('operator: admins may not disable themselves; ask another admin');
 
-    await asOperator(test.db, (em, actor) => enableOperator(em, actor, { operator: 'ops.bo' }), ADMIN);
-    expect(await asOperator(test.db, async (_em, actor) => actor.operator, actorNamed('ops.bo'))).toBe(
-      'ops.bo',
-    );
+    await asActor(test.db, ADMIN, (em, actor) => enableOperator(em, actor, { operator: 'ops.bo' }));
+    expect(await asActor(test.db, actorNamed('ops.bo'), async (_em, actor) => actor.operator)).toBe('ops.bo');
     expect(await operatorRows()).toEqual([
       { name: 'ops.admin', is_admin: true, created_by: null, disabled: false },
       { name: 'ops.ann', is_admin: false, created_by: null, disabled: false },
       { name: 'ops.bo', is_admin: false, created_by: 'ops.admin', disabled: false },
     ]);
-    const page = await asOperator(test.db, (em, actor) => listOperators(em, actor, { limit: 2 }), ADMIN);
+    const page = await asActor(test.db, ADMIN, (em, actor) => listOperators(em, actor, { limit: 2 }));
     expect(page.items.map((operator) => operator.name)).toEqual(['ops.admin', 'ops.ann']);
     expect(page.nextCursor).not.toBeNull();
   });
@@ -134,15 +122,13 @@ describe('planner operators', () => {
   });
 
   it('records which operator acted on a plan version and a chat session', async () => {
-    const plan = await asOperator(test.db, (em, actor) =>
+    const plan = await asActor(test.db, OPERATOR, (em, actor) =>
       createPlan(em, actor, { repositoryId, name: 'Audit' }),
     );
-    await asOperator(
-      test.db,
-      (em, actor) => openChatSession(em, actor, { planId: plan.id }),
-      actorNamed('ops.bo'),
+    await asActor(test.db, actorNamed('ops.bo'), (em, actor) =>
+      openChatSession(em, actor, { planId: plan.id }),
     );
-    await asOperator(test.db, (em, actor) => archivePlanVersion(em, actor, { planId: plan.id }), ADMIN);
+    await asActor(test.db, ADMIN, (em, actor) => archivePlanVersion(em, actor, { planId: plan.id }));
     const planRow = await postgres.client.query(
       'select created_by, updated_by from planner.plans where id = $1',
       [plan.id],

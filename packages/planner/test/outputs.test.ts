@@ -41,7 +41,7 @@ import {
   plansTouchingFileInputSchema,
 } from '../src/schemas.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
-import { asOperator, usePlannerDatabase } from './helpers.ts';
+import { asActor, OPERATOR, usePlannerDatabase } from './helpers.ts';
 
 const test = usePlannerDatabase();
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'planner-flow-')));
@@ -60,31 +60,33 @@ describe('the public surface, end to end', () => {
     await createGitRepository(dir, { defaultBranch: 'main', files: { 'src/checkout.ts': 'export {};\n' } });
     const repository = conforms(
       repositorySchema,
-      await asOperator(test.db, (em, actor) =>
+      await asActor(test.db, OPERATOR, (em, actor) =>
         registerRepository(em, actor, { path: dir }, { roots: [root] }),
       ),
     );
     const plan = conforms(
       planDetailSchema,
-      await asOperator(test.db, (em, actor) =>
+      await asActor(test.db, OPERATOR, (em, actor) =>
         createPlan(em, actor, { repositoryId: repository.id, name: 'Cards' }),
       ),
     );
     for (const artifact of [FEATURE_PLAN, STEPS, CODE_CHANGES]) {
       conforms(
         artifactSchema,
-        await asOperator(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact })),
+        await asActor(test.db, OPERATOR, (em, actor) =>
+          addArtifact(em, actor, { planId: plan.id, artifact }),
+        ),
       );
     }
     const second = conforms(
       planDetailSchema,
-      await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id })),
+      await asActor(test.db, OPERATOR, (em, actor) => newPlanVersion(em, actor, { planId: plan.id })),
     );
     conforms(
       activatedPlanSchema,
-      await asOperator(test.db, (em, actor) => activatePlanVersion(em, actor, { planId: second.id })),
+      await asActor(test.db, OPERATOR, (em, actor) => activatePlanVersion(em, actor, { planId: second.id })),
     );
-    const versions = await asOperator(test.db, (em, actor) =>
+    const versions = await asActor(test.db, OPERATOR, (em, actor) =>
       listPlanVersions(
         em,
         actor,
@@ -98,42 +100,42 @@ describe('the public surface, end to end', () => {
 
     const session = conforms(
       chatSessionSchema,
-      await asOperator(test.db, (em, actor) => openChatSession(em, actor, { planId: second.id })),
+      await asActor(test.db, OPERATOR, (em, actor) => openChatSession(em, actor, { planId: second.id })),
     );
     conforms(
       appendedChatMessageSchema,
-      await asOperator(test.db, (em, actor) =>
+      await asActor(test.db, OPERATOR, (em, actor) =>
         appendChatMessage(em, actor, { sessionId: session.id, role: 'user', content: 'Checkout first?' }),
       ),
     );
     conforms(
       chatMessagePageSchema,
-      await asOperator(test.db, (em, actor) =>
+      await asActor(test.db, OPERATOR, (em, actor) =>
         getChatMessages(em, actor, chatMessagesInputSchema.parse({ sessionId: session.id })),
       ),
     );
 
-    const touching = await asOperator(test.db, (em, actor) =>
+    const touching = await asActor(test.db, OPERATOR, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/checkout.ts' })),
     );
     expect(touching.items.map((match) => conforms(planMatchSchema, match).version)).toEqual([1, 2]);
-    const withStep = await asOperator(test.db, (em, actor) =>
+    const withStep = await asActor(test.db, OPERATOR, (em, actor) =>
       artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse({ title: 'Add card tokens table' })),
     );
     expect(withStep.items.map((match) => conforms(artifactMatchSchema, match).plan.version)).toEqual([1, 2]);
-    const mentioning = await asOperator(test.db, (em, actor) =>
+    const mentioning = await asActor(test.db, OPERATOR, (em, actor) =>
       chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'checkout' })),
     );
     expect(mentioning.items.map((match) => conforms(chatSessionMatchSchema, match).id)).toEqual([session.id]);
 
     const exported = conforms(
       planExportSchema,
-      await asOperator(test.db, (em, actor) => exportPlan(em, actor, { planId: second.id })),
+      await asActor(test.db, OPERATOR, (em, actor) => exportPlan(em, actor, { planId: second.id })),
     );
     expect(exported.markdown).toMatch(/^# Cards — version 2 \(active\)\n/);
     const comparison = conforms(
       planComparisonSchema,
-      await asOperator(test.db, (em, actor) =>
+      await asActor(test.db, OPERATOR, (em, actor) =>
         comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
       ),
     );

@@ -17,7 +17,7 @@ import { createPlan, listPlans, listPlanVersions, newPlanVersion } from '../src/
 import { listRepositories } from '../src/services/repositories.ts';
 import { artifactsWithStep, chatSessionsMentioning, plansTouchingFile } from '../src/services/search.ts';
 import { CODE_CHANGES, STEPS } from './fixtures.ts';
-import { asOperator, usePlannerDatabase, useSqlClient } from './helpers.ts';
+import { asActor, OPERATOR, usePlannerDatabase, useSqlClient } from './helpers.ts';
 
 const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
@@ -34,14 +34,16 @@ beforeAll(async () => {
   );
   repositoryId = repositories.rows[0]!.id;
   for (const name of ['Cards', 'Alerts', 'Billing', 'Docs', 'Exports']) {
-    const plan = await asOperator(test.db, (em, actor) => createPlan(em, actor, { repositoryId, name }));
+    const plan = await asActor(test.db, OPERATOR, (em, actor) =>
+      createPlan(em, actor, { repositoryId, name }),
+    );
     for (const artifact of [STEPS, CODE_CHANGES]) {
-      await asOperator(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
+      await asActor(test.db, OPERATOR, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
     }
     if (name === 'Cards') planId = plan.id;
   }
   for (let version = 2; version <= 5; version++) {
-    await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId }));
+    await asActor(test.db, OPERATOR, (em, actor) => newPlanVersion(em, actor, { planId }));
   }
   await postgres.client.query(
     `insert into planner.chat_sessions (plan_id, messages)
@@ -49,8 +51,8 @@ beforeAll(async () => {
      from generate_series(1, 5)`,
     [planId],
   );
-  const session = await asOperator(test.db, (em, actor) => openChatSession(em, actor, { planId }));
-  await asOperator(test.db, (em, actor) =>
+  const session = await asActor(test.db, OPERATOR, (em, actor) => openChatSession(em, actor, { planId }));
+  await asActor(test.db, OPERATOR, (em, actor) =>
     appendChatMessage(em, actor, { sessionId: session.id, role: 'user', content: 'A card again' }),
   );
 });
@@ -78,13 +80,13 @@ async function walk<Schema extends z.ZodType, Item>(
 const as =
   <Parsed, Result>(
     work: (
-      em: Parameters<Parameters<typeof asOperator>[1]>[0],
-      actor: Parameters<Parameters<typeof asOperator>[1]>[1],
+      em: Parameters<Parameters<typeof asActor>[2]>[0],
+      actor: Parameters<Parameters<typeof asActor>[2]>[1],
       input: Parsed,
     ) => Promise<Result>,
   ) =>
   (input: Parsed) =>
-    asOperator(test.db, (em, actor) => work(em, actor, input));
+    asActor(test.db, OPERATOR, (em, actor) => work(em, actor, input));
 
 describe('every planner list is paged by a keyset cursor', () => {
   it.each([

@@ -18,8 +18,8 @@ import {
 } from '../src/services/plans.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
 import {
-  asOperator,
-  callAsOperator,
+  asActor,
+  call,
   expectHuddleError,
   OPERATOR,
   settleAll,
@@ -39,14 +39,14 @@ beforeAll(async () => {
 });
 
 const create = (name: string, extra: { description?: string; targetBranch?: string } = {}) =>
-  asOperator(test.db, (em, actor) => createPlan(em, actor, { repositoryId, name, ...extra }));
+  asActor(test.db, OPERATOR, (em, actor) => createPlan(em, actor, { repositoryId, name, ...extra }));
 /** Through the edge, which validates the content by its type. */
 const add = (planId: string, artifact: ArtifactInput) =>
-  callAsOperator(test.db, plannerOperations.artifacts.add, { planId, artifact });
+  call(test.db, OPERATOR, plannerOperations.artifacts.add, { planId, artifact });
 const newVersion = (planId: string) =>
-  asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId }));
+  asActor(test.db, OPERATOR, (em, actor) => newPlanVersion(em, actor, { planId }));
 const activate = (planId: string) =>
-  asOperator(test.db, (em, actor) => activatePlanVersion(em, actor, { planId }));
+  asActor(test.db, OPERATOR, (em, actor) => activatePlanVersion(em, actor, { planId }));
 
 async function planWithArtifacts(name: string) {
   const plan = await create(name, { description: 'Saved cards' });
@@ -77,7 +77,7 @@ describe('creating plans and artifacts', () => {
     const duplicate = await expectHuddleError(create('Saved cards'), ConflictError);
     expect(duplicate.constraint.field).toBe('name');
     await expectHuddleError(
-      asOperator(test.db, (em, actor) =>
+      asActor(test.db, OPERATOR, (em, actor) =>
         createPlan(em, actor, { repositoryId: '00000000-0000-4000-8000-000000000000', name: 'x' }),
       ),
       NotFoundError,
@@ -86,7 +86,9 @@ describe('creating plans and artifacts', () => {
 
   it('adds artifacts of each type, validated per type and returned typed', async () => {
     const plan = await planWithArtifacts('Typed');
-    const detail = await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
+    const detail = await asActor(test.db, OPERATOR, (em, actor) =>
+      getPlanVersion(em, actor, { planId: plan.id }),
+    );
     expect(detail.artifacts.map((artifact) => [artifact.type, artifact.content])).toEqual([
       ['feature_plan', FEATURE_PLAN.content],
       ['implementation_steps', STEPS.content],
@@ -151,7 +153,7 @@ describe('creating plans and artifacts', () => {
   it('replaces and removes artifacts of a draft; a replacement keeps its type', async () => {
     const plan = await create('Editable');
     const artifact = await add(plan.id, FEATURE_PLAN);
-    const replaced = await asOperator(test.db, (em, actor) =>
+    const replaced = await asActor(test.db, OPERATOR, (em, actor) =>
       replaceArtifact(em, actor, {
         artifactId: artifact.id,
         artifact: { type: 'feature_plan', content: { summary: 'New', goals: [], nonGoals: [], risks: [] } },
@@ -159,13 +161,13 @@ describe('creating plans and artifacts', () => {
     );
     expect(replaced.content).toEqual({ summary: 'New', goals: [], nonGoals: [], risks: [] });
     const wrongType = await expectHuddleError(
-      asOperator(test.db, (em, actor) =>
+      asActor(test.db, OPERATOR, (em, actor) =>
         replaceArtifact(em, actor, { artifactId: artifact.id, artifact: STEPS }),
       ),
       InvalidInputError,
     );
     expect(wrongType.constraint.field).toBe('artifact.type');
-    await asOperator(test.db, (em, actor) => removeArtifact(em, actor, { artifactId: artifact.id }));
+    await asActor(test.db, OPERATOR, (em, actor) => removeArtifact(em, actor, { artifactId: artifact.id }));
     const left = await postgres.client.query('select 1 from planner.plan_artifacts where plan_id = $1', [
       plan.id,
     ]);
@@ -186,15 +188,15 @@ describe('reading plans', () => {
       await add(plan.id, STEPS),
       await add(plan.id, secondPlan),
     ];
-    const updated = await asOperator(test.db, (em, actor) =>
+    const updated = await asActor(test.db, OPERATOR, (em, actor) =>
       updatePlanVersion(em, actor, { planId: plan.id, targetBranch: 'feature/read-back' }),
     );
     const expected = { ...updated, artifacts: [first, second, steps, changes] };
-    expect(await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))).toEqual(
-      expected,
-    );
     expect(
-      await asOperator(test.db, (em, actor) =>
+      await asActor(test.db, OPERATOR, (em, actor) => getPlanVersion(em, actor, { planId: plan.id })),
+    ).toEqual(expected);
+    expect(
+      await asActor(test.db, OPERATOR, (em, actor) =>
         getLatestPlanVersion(em, actor, { repositoryId, name: 'Read back' }),
       ),
     ).toEqual(expected);
@@ -202,12 +204,14 @@ describe('reading plans', () => {
 
   it('reads archived versions too; an unknown id, name or repository is NOT_FOUND naming its field', async () => {
     const plan = await create('Put away');
-    await asOperator(test.db, (em, actor) => archivePlanVersion(em, actor, { planId: plan.id }));
-    const archived = await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
+    await asActor(test.db, OPERATOR, (em, actor) => archivePlanVersion(em, actor, { planId: plan.id }));
+    const archived = await asActor(test.db, OPERATOR, (em, actor) =>
+      getPlanVersion(em, actor, { planId: plan.id }),
+    );
     expect(archived).toMatchObject({ id: plan.id, status: 'archived', artifacts: [] });
     const unknown = '00000000-0000-4000-8000-000000000000';
     const unknownName = { repositoryId, name: 'Nope' };
-    const missing: [field: string, call: (em: EntityManager) => Promise<unknown>][] = [
+    const missing: [field: string, work: (em: EntityManager) => Promise<unknown>][] = [
       ['planId', (em) => getPlanVersion(em, OPERATOR, { planId: unknown })],
       ['name', (em) => getLatestPlanVersion(em, OPERATOR, unknownName)],
       ['name', (em) => listPlanVersions(em, OPERATOR, listPlanVersionsInputSchema.parse(unknownName))],
@@ -216,8 +220,8 @@ describe('reading plans', () => {
         (em) => listPlans(em, OPERATOR, listPlansInputSchema.parse({ repositoryId: unknown })),
       ],
     ];
-    for (const [field, call] of missing) {
-      const error = await expectHuddleError(asOperator(test.db, call), NotFoundError);
+    for (const [field, work] of missing) {
+      const error = await expectHuddleError(asActor(test.db, OPERATOR, work), NotFoundError);
       expect(error.constraint.field).toBe(field);
     }
   });
@@ -235,7 +239,9 @@ describe('versions', () => {
       targetBranch: 'trunk',
       createdBy: OPERATOR.operator,
     });
-    const first = await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }));
+    const first = await asActor(test.db, OPERATOR, (em, actor) =>
+      getPlanVersion(em, actor, { planId: plan.id }),
+    );
     const strip = (detail: typeof first) =>
       detail.artifacts.map(({ type, content, createdAt }) => ({ type, content, createdAt }));
     expect(strip(second)).toEqual(strip(first));
@@ -248,14 +254,15 @@ describe('versions', () => {
     expect(third.version).toBe(3);
     expect(third.artifacts).toHaveLength(4);
     expect(
-      (await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))).artifacts,
+      (await asActor(test.db, OPERATOR, (em, actor) => getPlanVersion(em, actor, { planId: plan.id })))
+        .artifacts,
     ).toHaveLength(3);
 
-    const versions = await asOperator(test.db, (em, actor) =>
+    const versions = await asActor(test.db, OPERATOR, (em, actor) =>
       listPlanVersions(em, actor, listPlanVersionsInputSchema.parse({ repositoryId, name: 'Copied' })),
     );
     expect(versions.items.map((version) => version.version)).toEqual([1, 2, 3]);
-    const latest = await asOperator(test.db, (em, actor) =>
+    const latest = await asActor(test.db, OPERATOR, (em, actor) =>
       getLatestPlanVersion(em, actor, { repositoryId, name: 'Copied' }),
     );
     expect(latest.id).toBe(third.id);
@@ -281,7 +288,7 @@ describe('versions', () => {
   });
 
   it('lists each plan as its latest version, optionally by status', async () => {
-    const plans = await asOperator(test.db, (em, actor) =>
+    const plans = await asActor(test.db, OPERATOR, (em, actor) =>
       listPlans(em, actor, listPlansInputSchema.parse({ repositoryId })),
     );
     const copied = plans.items.find((plan) => plan.name === 'Copied');
@@ -289,11 +296,11 @@ describe('versions', () => {
     expect(new Set(plans.items.map((plan) => plan.name)).size).toBe(plans.items.length);
     const latest = await create('Listed');
     await activate(latest.id);
-    const active = await asOperator(test.db, (em, actor) =>
+    const active = await asActor(test.db, OPERATOR, (em, actor) =>
       listPlans(em, actor, listPlansInputSchema.parse({ repositoryId, status: 'active' })),
     );
     expect(active.items.map((plan) => plan.id)).toEqual([latest.id]);
-    const completed = await asOperator(test.db, (em, actor) =>
+    const completed = await asActor(test.db, OPERATOR, (em, actor) =>
       listPlans(em, actor, listPlansInputSchema.parse({ repositoryId, status: 'completed' })),
     );
     expect(completed.items).toEqual([]);
@@ -305,13 +312,13 @@ describe('versions', () => {
     );
     const docsId = docs.rows[0]!.id;
     const list = () =>
-      asOperator(test.db, (em, actor) =>
+      asActor(test.db, OPERATOR, (em, actor) =>
         listPlans(em, actor, listPlansInputSchema.parse({ repositoryId: docsId })),
       );
     expect(await list()).toEqual({ items: [], nextCursor: null });
     const created = [];
     for (const name of ['beta', 'alpha', 'gamma']) {
-      const { artifacts, ...version } = await asOperator(test.db, (em, actor) =>
+      const { artifacts, ...version } = await asActor(test.db, OPERATOR, (em, actor) =>
         createPlan(em, actor, { repositoryId: docsId, name }),
       );
       created.push(version);
@@ -331,17 +338,17 @@ describe('lifecycle', () => {
     expect(refused.message).toMatch(/is active; only a draft version can have artifacts added/);
     // Replacing or removing one names what the caller sent: the artifact, not its version.
     const [artifact] = (
-      await asOperator(test.db, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))
+      await asActor(test.db, OPERATOR, (em, actor) => getPlanVersion(em, actor, { planId: plan.id }))
     ).artifacts;
     const replaced = await expectHuddleError(
-      callAsOperator(test.db, plannerOperations.artifacts.replace, {
+      call(test.db, OPERATOR, plannerOperations.artifacts.replace, {
         artifactId: artifact!.id,
         artifact: FEATURE_PLAN,
       }),
       ConflictError,
     );
     const removed = await expectHuddleError(
-      callAsOperator(test.db, plannerOperations.artifacts.remove, { artifactId: artifact!.id }),
+      call(test.db, OPERATOR, plannerOperations.artifacts.remove, { artifactId: artifact!.id }),
       ConflictError,
     );
     const readOnly =
@@ -351,7 +358,9 @@ describe('lifecycle', () => {
       ['artifactId', `${readOnly} removed`],
     ]);
     await expectHuddleError(
-      asOperator(test.db, (em, actor) => updatePlanVersion(em, actor, { planId: plan.id, description: 'x' })),
+      asActor(test.db, OPERATOR, (em, actor) =>
+        updatePlanVersion(em, actor, { planId: plan.id, description: 'x' }),
+      ),
       ConflictError,
     );
     await expectHuddleError(activate(plan.id), ConflictError);
@@ -362,18 +371,18 @@ describe('lifecycle', () => {
       superseded: { id: plan.id, status: 'archived' },
     });
     await expectHuddleError(
-      asOperator(test.db, (em, actor) => archivePlanVersion(em, actor, { planId: second.id })),
+      asActor(test.db, OPERATOR, (em, actor) => archivePlanVersion(em, actor, { planId: second.id })),
       ConflictError,
     );
-    const completed = await asOperator(test.db, (em, actor) =>
+    const completed = await asActor(test.db, OPERATOR, (em, actor) =>
       completePlanVersion(em, actor, { planId: second.id }),
     );
     expect(completed.status).toBe('completed');
     await expectHuddleError(
-      asOperator(test.db, (em, actor) => completePlanVersion(em, actor, { planId: second.id })),
+      asActor(test.db, OPERATOR, (em, actor) => completePlanVersion(em, actor, { planId: second.id })),
       ConflictError,
     );
-    const archived = await asOperator(test.db, (em, actor) =>
+    const archived = await asActor(test.db, OPERATOR, (em, actor) =>
       archivePlanVersion(em, actor, { planId: second.id }),
     );
     expect(archived.status).toBe('archived');
@@ -395,7 +404,7 @@ describe('lifecycle', () => {
 
   it('edits a draft’s description and target branch', async () => {
     const plan = await create('Described');
-    const updated = await asOperator(test.db, (em, actor) =>
+    const updated = await asActor(test.db, OPERATOR, (em, actor) =>
       updatePlanVersion(em, actor, {
         planId: plan.id,
         description: 'Now described',

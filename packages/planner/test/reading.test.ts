@@ -5,7 +5,7 @@ import { addArtifact, removeArtifact, replaceArtifact } from '../src/services/ar
 import { createPlan, newPlanVersion } from '../src/services/plans.ts';
 import { comparePlanVersions, exportPlan } from '../src/services/reading.ts';
 import { CODE_CHANGES, FEATURE_PLAN, STEPS } from './fixtures.ts';
-import { asOperator, expectHuddleError, usePlannerDatabase, useSqlClient } from './helpers.ts';
+import { asActor, expectHuddleError, OPERATOR, usePlannerDatabase, useSqlClient } from './helpers.ts';
 
 const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
@@ -19,11 +19,11 @@ beforeAll(async () => {
 });
 
 async function planWith(name: string, artifacts: ArtifactInput[]) {
-  const plan = await asOperator(test.db, (em, actor) =>
+  const plan = await asActor(test.db, OPERATOR, (em, actor) =>
     createPlan(em, actor, { repositoryId, name, description: 'Customers keep a card on file.' }),
   );
   for (const artifact of artifacts) {
-    await asOperator(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
+    await asActor(test.db, OPERATOR, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
   }
   return plan;
 }
@@ -31,7 +31,9 @@ async function planWith(name: string, artifacts: ArtifactInput[]) {
 describe('exportPlan', () => {
   it('renders the feature plan, numbered steps and code changes with their diffs as Markdown', async () => {
     const plan = await planWith('Saved cards', [CODE_CHANGES, STEPS, FEATURE_PLAN]);
-    const { markdown } = await asOperator(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
+    const { markdown } = await asActor(test.db, OPERATOR, (em, actor) =>
+      exportPlan(em, actor, { planId: plan.id }),
+    );
     expect(markdown).toBe(`# Saved cards — version 1 (draft)
 
 Repository **shop** (\`/r/shop\`), target branch \`main\`.
@@ -92,7 +94,9 @@ Let customers pay with a saved card.
         content: { changes: [{ path: 'README.md', action: 'modify', diff: '+```ts\n+x\n+```\n' }] },
       },
     ]);
-    const { markdown } = await asOperator(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
+    const { markdown } = await asActor(test.db, OPERATOR, (em, actor) =>
+      exportPlan(em, actor, { planId: plan.id }),
+    );
     expect(markdown).toContain('````diff\n+```ts\n+x\n+```\n````\n');
   });
 
@@ -110,7 +114,9 @@ Let customers pay with a saved card.
         },
       },
     ]);
-    const { markdown } = await asOperator(test.db, (em, actor) => exportPlan(em, actor, { planId: plan.id }));
+    const { markdown } = await asActor(test.db, OPERATOR, (em, actor) =>
+      exportPlan(em, actor, { planId: plan.id }),
+    );
     expect(markdown).toContain(`\`\`\`diff\n${separate}\n\`\`\`\n`);
     expect(markdown).toContain(`${'`'.repeat(400_001)}diff\n${run}${'`'.repeat(400_001)}\n`);
   });
@@ -119,8 +125,10 @@ Let customers pay with a saved card.
 describe('comparePlanVersions', () => {
   it('says what changed between two versions’ artifacts, and nothing for a fresh copy', async () => {
     const plan = await planWith('Compared', [FEATURE_PLAN, STEPS, CODE_CHANGES]);
-    const second = await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
-    const copy = await asOperator(test.db, (em, actor) =>
+    const second = await asActor(test.db, OPERATOR, (em, actor) =>
+      newPlanVersion(em, actor, { planId: plan.id }),
+    );
+    const copy = await asActor(test.db, OPERATOR, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
     );
     expect(copy.changes).toEqual([]);
@@ -128,7 +136,7 @@ describe('comparePlanVersions', () => {
     expect(copy.files).toEqual({ added: [], removed: [], changed: [] });
 
     const [feature, steps, code] = second.artifacts;
-    await asOperator(test.db, (em, actor) =>
+    await asActor(test.db, OPERATOR, (em, actor) =>
       replaceArtifact(em, actor, {
         artifactId: feature!.id,
         artifact: {
@@ -137,7 +145,7 @@ describe('comparePlanVersions', () => {
         } as ArtifactInput,
       }),
     );
-    await asOperator(test.db, (em, actor) =>
+    await asActor(test.db, OPERATOR, (em, actor) =>
       replaceArtifact(em, actor, {
         artifactId: steps!.id,
         artifact: {
@@ -156,8 +164,8 @@ describe('comparePlanVersions', () => {
         },
       }),
     );
-    await asOperator(test.db, (em, actor) => removeArtifact(em, actor, { artifactId: code!.id }));
-    await asOperator(test.db, (em, actor) =>
+    await asActor(test.db, OPERATOR, (em, actor) => removeArtifact(em, actor, { artifactId: code!.id }));
+    await asActor(test.db, OPERATOR, (em, actor) =>
       addArtifact(em, actor, {
         planId: second.id,
         artifact: {
@@ -177,7 +185,7 @@ describe('comparePlanVersions', () => {
       }),
     );
 
-    const comparison = await asOperator(test.db, (em, actor) =>
+    const comparison = await asActor(test.db, OPERATOR, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
     );
     expect(comparison.from.version).toBe(1);
@@ -226,9 +234,13 @@ describe('comparePlanVersions', () => {
 
   it('reports added and removed artifacts, and refuses versions of different plans', async () => {
     const plan = await planWith('Growing', [FEATURE_PLAN]);
-    const second = await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
-    await asOperator(test.db, (em, actor) => addArtifact(em, actor, { planId: second.id, artifact: STEPS }));
-    const comparison = await asOperator(test.db, (em, actor) =>
+    const second = await asActor(test.db, OPERATOR, (em, actor) =>
+      newPlanVersion(em, actor, { planId: plan.id }),
+    );
+    await asActor(test.db, OPERATOR, (em, actor) =>
+      addArtifact(em, actor, { planId: second.id, artifact: STEPS }),
+    );
+    const comparison = await asActor(test.db, OPERATOR, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: second.id }),
     );
     const named = ['Add card tokens table', 'Checkout uses saved card'];
@@ -241,7 +253,7 @@ describe('comparePlanVersions', () => {
       },
     ]);
     expect(comparison.steps).toEqual({ added: named, removed: [], changed: [], reordered: [] });
-    const backwards = await asOperator(test.db, (em, actor) =>
+    const backwards = await asActor(test.db, OPERATOR, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: second.id, toPlanId: plan.id }),
     );
     expect(backwards.changes).toEqual([
@@ -254,9 +266,11 @@ describe('comparePlanVersions', () => {
     ]);
     expect(backwards.steps.removed).toEqual(named);
     // Steps across artifacts, moved within the version: only the one that moved is named.
-    const third = await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: second.id }));
+    const third = await asActor(test.db, OPERATOR, (em, actor) =>
+      newPlanVersion(em, actor, { planId: second.id }),
+    );
     const [, reversed] = third.artifacts;
-    await asOperator(test.db, (em, actor) =>
+    await asActor(test.db, OPERATOR, (em, actor) =>
       replaceArtifact(em, actor, {
         artifactId: reversed!.id,
         artifact: {
@@ -275,7 +289,7 @@ describe('comparePlanVersions', () => {
         } as ArtifactInput,
       }),
     );
-    const moved = await asOperator(test.db, (em, actor) =>
+    const moved = await asActor(test.db, OPERATOR, (em, actor) =>
       comparePlanVersions(em, actor, { fromPlanId: second.id, toPlanId: third.id }),
     );
     expect(moved.steps).toEqual({
@@ -286,7 +300,7 @@ describe('comparePlanVersions', () => {
     });
     const other = await planWith('Other', []);
     const error = await expectHuddleError(
-      asOperator(test.db, (em, actor) =>
+      asActor(test.db, OPERATOR, (em, actor) =>
         comparePlanVersions(em, actor, { fromPlanId: plan.id, toPlanId: other.id }),
       ),
       InvalidInputError,

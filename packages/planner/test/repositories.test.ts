@@ -16,13 +16,7 @@ import {
   renameRepository,
   unregisterRepository,
 } from '../src/services/repositories.ts';
-import {
-  asOperator,
-  callAsOperator,
-  expectHuddleError,
-  usePlannerDatabase,
-  useSqlClient,
-} from './helpers.ts';
+import { asActor, call, expectHuddleError, OPERATOR, usePlannerDatabase, useSqlClient } from './helpers.ts';
 
 const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
@@ -48,7 +42,7 @@ afterAll(async () => {
 
 /** Through the edge, which trims the path and refuses bad names by field. */
 const register = (input: z.input<typeof registerRepositoryInputSchema>, roots = access()) =>
-  callAsOperator(test.db, plannerOperations.repositories.register, input, roots);
+  call(test.db, OPERATOR, plannerOperations.repositories.register, input, roots);
 
 async function newWorkTree(name: string, options: { remoteUrl?: string; defaultBranch?: string } = {}) {
   const dir = path.join(root, name);
@@ -204,14 +198,16 @@ describe('registering a repository', () => {
     await fs.promises.rm(path.join(dir, '.git', 'config'));
     await fs.promises.symlink(path.join(secret, '.git', 'config'), path.join(dir, '.git', 'config'));
     const error = await expectHuddleError(
-      asOperator(test.db, (em, actor) =>
+      asActor(test.db, OPERATOR, (em, actor) =>
         refreshRepository(em, actor, { repositoryId: repository.id }, access()),
       ),
       ConflictError,
     );
     expect(error.message).toContain('.git/config resolves outside the configured roots');
     expect(
-      await asOperator(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
+      await asActor(test.db, OPERATOR, (em, actor) =>
+        getRepository(em, actor, { repositoryId: repository.id }),
+      ),
     ).toMatchObject({
       gitUrl: 'https://git.example/shop.git',
     });
@@ -258,19 +254,19 @@ describe('managing repositories', () => {
     const dir = await newWorkTree('refresh-me');
     const repository = await register({ path: dir });
     expect(repository.gitUrl).toBeNull();
-    const listed = await asOperator(test.db, (em, actor) =>
+    const listed = await asActor(test.db, OPERATOR, (em, actor) =>
       listRepositories(em, actor, listRepositoriesInputSchema.parse({})),
     );
     expect(listed.items.map((item) => item.id)).toContain(repository.id);
 
-    const renamed = await asOperator(test.db, (em, actor) =>
+    const renamed = await asActor(test.db, OPERATOR, (em, actor) =>
       renameRepository(em, actor, { repositoryId: repository.id, name: 'Refreshed' }),
     );
     expect(renamed.name).toBe('Refreshed');
 
     await git.addRemote({ fs, dir, remote: 'origin', url: 'https://git.example/refresh.git' });
     await git.branch({ fs, dir, ref: 'develop', checkout: true });
-    const refreshed = await asOperator(test.db, (em, actor) =>
+    const refreshed = await asActor(test.db, OPERATOR, (em, actor) =>
       refreshRepository(em, actor, { repositoryId: repository.id }, access()),
     );
     expect(refreshed).toMatchObject({
@@ -279,7 +275,9 @@ describe('managing repositories', () => {
       defaultBranch: 'develop',
     });
     expect(
-      await asOperator(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
+      await asActor(test.db, OPERATOR, (em, actor) =>
+        getRepository(em, actor, { repositoryId: repository.id }),
+      ),
     ).toEqual(refreshed);
   });
 
@@ -288,7 +286,7 @@ describe('managing repositories', () => {
     const repository = await register({ path: dir });
     await fs.promises.rm(dir, { recursive: true });
     await expectHuddleError(
-      asOperator(test.db, (em, actor) =>
+      asActor(test.db, OPERATOR, (em, actor) =>
         refreshRepository(em, actor, { repositoryId: repository.id }, access()),
       ),
       ConflictError,
@@ -310,7 +308,7 @@ describe('managing repositories', () => {
     await postgres.client.query(`insert into planner.chat_sessions (plan_id) values ($1)`, [planIds[0]]);
 
     const unconfirmed = await expectHuddleError(
-      callAsOperator(test.db, plannerOperations.repositories.unregister, {
+      call(test.db, OPERATOR, plannerOperations.repositories.unregister, {
         repositoryId: repository.id,
         confirm: false as true,
       }),
@@ -318,7 +316,7 @@ describe('managing repositories', () => {
     );
     expect(unconfirmed.constraint.field).toBe('confirm');
 
-    const result = await asOperator(test.db, (em, actor) =>
+    const result = await asActor(test.db, OPERATOR, (em, actor) =>
       unregisterRepository(em, actor, { repositoryId: repository.id, confirm: true }),
     );
     expect(result).toEqual({ repositoryId: repository.id, deletedPlanVersions: 2 });
@@ -331,7 +329,7 @@ describe('managing repositories', () => {
     );
     expect(left.rows[0]!.rows).toBe('0');
     await expectHuddleError(
-      asOperator(test.db, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
+      asActor(test.db, OPERATOR, (em, actor) => getRepository(em, actor, { repositoryId: repository.id })),
       NotFoundError,
     );
   });

@@ -1,4 +1,4 @@
-import { executePrepared, inRequestScope } from '@huddle/db';
+import { executePrepared } from '@huddle/db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   artifactsWithStepInputSchema,
@@ -18,7 +18,7 @@ import {
   type SearchQuery,
 } from '../src/services/search.ts';
 import { CODE_CHANGES, STEPS } from './fixtures.ts';
-import { asOperator, usePlannerDatabase, useSqlClient } from './helpers.ts';
+import { asActor, inRequest, OPERATOR, usePlannerDatabase, useSqlClient } from './helpers.ts';
 
 const test = usePlannerDatabase();
 const postgres = useSqlClient(test);
@@ -78,17 +78,19 @@ beforeAll(async () => {
   ids.repository = repositories.rows[0]!.id;
   ids.otherRepository = repositories.rows[1]!.id;
   await bulkRows(ids.repository);
-  const plan = await asOperator(test.db, (em, actor) =>
+  const plan = await asActor(test.db, OPERATOR, (em, actor) =>
     createPlan(em, actor, { repositoryId: ids.repository, name: 'Saved cards' }),
   );
   for (const artifact of [STEPS, CODE_CHANGES]) {
-    await asOperator(test.db, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
+    await asActor(test.db, OPERATOR, (em, actor) => addArtifact(em, actor, { planId: plan.id, artifact }));
   }
-  const second = await asOperator(test.db, (em, actor) => newPlanVersion(em, actor, { planId: plan.id }));
-  const other = await asOperator(test.db, (em, actor) =>
+  const second = await asActor(test.db, OPERATOR, (em, actor) =>
+    newPlanVersion(em, actor, { planId: plan.id }),
+  );
+  const other = await asActor(test.db, OPERATOR, (em, actor) =>
     createPlan(em, actor, { repositoryId: ids.otherRepository, name: 'Other checkout' }),
   );
-  await asOperator(test.db, (em, actor) =>
+  await asActor(test.db, OPERATOR, (em, actor) =>
     addArtifact(em, actor, { planId: other.id, artifact: CODE_CHANGES }),
   );
   Object.assign(ids, { plan: plan.id, second: second.id, other: other.id });
@@ -98,7 +100,7 @@ beforeAll(async () => {
 async function indexesUsed<Item>(query: SearchQuery<Item>): Promise<string[]> {
   // The service's statement as it runs it, with its `$n` parameters (unnamed: only its plan is read).
   const explain = { name: 'explain', sql: `explain (format json) ${query.statement.sql}` };
-  const [row] = await inRequestScope(test.db.orm, (em) =>
+  const [row] = await inRequest(test.db, (em) =>
     executePrepared<{ 'QUERY PLAN': unknown }>(em, explain, query.params),
   );
   return [...JSON.stringify(row!['QUERY PLAN']).matchAll(/"Index Name":"([^"]+)"/g)].map(
@@ -156,11 +158,11 @@ describe('content searches use the GIN indexes at scale', () => {
 
 describe('content searches return the right rows', () => {
   it('plans whose code changes touch a path, also as a rename’s previous path, by repository', async () => {
-    const touching = await asOperator(test.db, (em, actor) =>
+    const touching = await asActor(test.db, OPERATOR, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/checkout.ts' })),
     );
     expect(touching.items.map((plan) => plan.id)).toEqual([ids.other, ids.plan, ids.second]);
-    const renamed = await asOperator(test.db, (em, actor) =>
+    const renamed = await asActor(test.db, OPERATOR, (em, actor) =>
       plansTouchingFile(
         em,
         actor,
@@ -171,30 +173,30 @@ describe('content searches return the right rows', () => {
       ['Saved cards', 1],
       ['Saved cards', 2],
     ]);
-    const bulk = await asOperator(test.db, (em, actor) =>
+    const bulk = await asActor(test.db, OPERATOR, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/bulk/7.ts' })),
     );
     expect(bulk.items.map((plan) => plan.name)).toEqual(['bulk 8']);
-    const none = await asOperator(test.db, (em, actor) =>
+    const none = await asActor(test.db, OPERATOR, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/nowhere.ts' })),
     );
     expect(none.items).toEqual([]);
     // A file only named by a step is not a code change.
-    const stepFile = await asOperator(test.db, (em, actor) =>
+    const stepFile = await asActor(test.db, OPERATOR, (em, actor) =>
       plansTouchingFile(em, actor, plansTouchingFileInputSchema.parse({ path: 'src/bulk/3.ts' })),
     );
     expect(stepFile.items).toEqual([]);
   });
 
   it('artifacts with a step of that exact title, typed, with their plan version', async () => {
-    const found = await asOperator(test.db, (em, actor) =>
+    const found = await asActor(test.db, OPERATOR, (em, actor) =>
       artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse({ title: 'Add card tokens table' })),
     );
     expect(found.items.map((match) => [match.plan.id, match.artifact.type])).toEqual([
       [ids.plan, 'implementation_steps'],
       [ids.second, 'implementation_steps'],
     ]);
-    const bulk = await asOperator(test.db, (em, actor) =>
+    const bulk = await asActor(test.db, OPERATOR, (em, actor) =>
       artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse({ title: 'Bulk step 300' })),
     );
     expect(bulk.items).toHaveLength(1);
@@ -202,7 +204,7 @@ describe('content searches return the right rows', () => {
   });
 
   it('artifacts with steps of some words in their titles or details, stemmed, not only an exact title', async () => {
-    const refactoring = await asOperator(test.db, (em, actor) =>
+    const refactoring = await asActor(test.db, OPERATOR, (em, actor) =>
       addArtifact(em, actor, {
         planId: ids.other,
         artifact: {
@@ -217,7 +219,7 @@ describe('content searches return the right rows', () => {
       }),
     );
     const search = (input: { title?: string; words?: string; repositoryId?: string }) =>
-      asOperator(test.db, (em, actor) =>
+      asActor(test.db, OPERATOR, (em, actor) =>
         artifactsWithStep(em, actor, artifactsWithStepInputSchema.parse(input)),
       );
     const found = (page: Awaited<ReturnType<typeof search>>) => page.items.map((match) => match.artifact.id);
@@ -241,23 +243,23 @@ describe('content searches return the right rows', () => {
   });
 
   it('chat sessions mentioning a word, whatever its case, optionally by role', async () => {
-    const session = await asOperator(test.db, (em, actor) =>
+    const session = await asActor(test.db, OPERATOR, (em, actor) =>
       openChatSession(em, actor, { planId: ids.second }),
     );
-    await asOperator(test.db, (em, actor) =>
+    await asActor(test.db, OPERATOR, (em, actor) =>
       appendChatMessage(em, actor, {
         sessionId: session.id,
         role: 'user',
         content: 'Should Tokenization use Stripe?',
       }),
     );
-    const found = await asOperator(test.db, (em, actor) =>
+    const found = await asActor(test.db, OPERATOR, (em, actor) =>
       chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'TOKENIZATION' })),
     );
     expect(found.items.map((match) => [match.id, match.plan.id, match.messageCount])).toEqual([
       [session.id, ids.second, 1],
     ]);
-    const asAssistant = await asOperator(test.db, (em, actor) =>
+    const asAssistant = await asActor(test.db, OPERATOR, (em, actor) =>
       chatSessionsMentioning(
         em,
         actor,
@@ -265,12 +267,12 @@ describe('content searches return the right rows', () => {
       ),
     );
     expect(asAssistant.items).toEqual([]);
-    const bulk = await asOperator(test.db, (em, actor) =>
+    const bulk = await asActor(test.db, OPERATOR, (em, actor) =>
       chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'topic42' })),
     );
     expect(bulk.items).toHaveLength(1);
     expect(bulk.items[0]!.messageCount).toBe(8);
-    const partial = await asOperator(test.db, (em, actor) =>
+    const partial = await asActor(test.db, OPERATOR, (em, actor) =>
       chatSessionsMentioning(em, actor, chatSessionsMentioningInputSchema.parse({ term: 'token' })),
     );
     expect(partial.items).toEqual([]);

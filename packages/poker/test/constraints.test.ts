@@ -1,15 +1,9 @@
-import {
-  ConflictError,
-  type HuddleError,
-  InvalidInputError,
-  inRequestScope,
-  NotFoundError,
-} from '@huddle/db';
+import { ConflictError, type HuddleError, InvalidInputError, NotFoundError } from '@huddle/db';
 import { itRefusesEach, type RefusedRow, sqlProbe, useTestDatabase } from '@huddle/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pokerModule } from '../src/module.ts';
 import { createSession } from '../src/services/sessions.ts';
-import { expectHuddleError, useSqlClient } from './helpers.ts';
+import { expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
 
 /**
  * Every CHECK, UNIQUE, NOT NULL, foreign key and cascade of the seed and of the second migration: the
@@ -524,7 +518,7 @@ describe('toHuddleError maps what the database refuses to typed errors', () => {
 
   it.each(cases)('$constraint → $type.name', async ({ sql, type, constraint }) => {
     const error = await expectHuddleError(
-      inRequestScope(test.db.orm, (em) => em.execute(withIds(sql))),
+      inRequest(test.db, (em) => em.execute(withIds(sql))),
       type,
     );
     expect(error.constraint.constraint).toBe(constraint);
@@ -532,9 +526,7 @@ describe('toHuddleError maps what the database refuses to typed errors', () => {
 
   it('a service hitting a foreign key gets NotFoundError', async () => {
     const error = await expectHuddleError(
-      inRequestScope(test.db.orm, (em) =>
-        createSession(em, { module: 'poker', userId: 999_999 }, { name: 'Ghost' }),
-      ),
+      inRequest(test.db, (em) => createSession(em, { module: 'poker', userId: 999_999 }, { name: 'Ghost' })),
       NotFoundError,
     );
     expect(error.constraint.constraint).toBe('sessions_facilitator_id_foreign');

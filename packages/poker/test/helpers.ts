@@ -6,7 +6,7 @@ import { join } from '../src/services/users.ts';
 
 export { eventually, expectHuddleError, settleAll, useSqlClient } from '@huddle/testing';
 
-export const { asActor, inRequest } = actingIn(pokerModule);
+export const { asActor, inRequest, call, callStepped } = actingIn(pokerModule);
 
 export function actorOf(user: { id: number }): PokerActor {
   return { module: 'poker', userId: user.id };

@@ -1,6 +1,5 @@
 import {
   ConflictError,
-  callOperation,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
@@ -53,6 +52,7 @@ import { castVote, revealVotes, revote } from '../src/services/votes.ts';
 import {
   actorOf,
   asActor,
+  call,
   eventually,
   expectHuddleError,
   inRequest,
@@ -494,7 +494,7 @@ describe('stories', () => {
       { title: 'Search', description: null },
     ]);
     await expectHuddleError(
-      callOperation(test.db.orm, pokerModule, pokerOperations.stories.edit, facilitator.actor, {
+      call(test.db, facilitator.actor, pokerOperations.stories.edit, {
         storyId: added.id,
       }),
       InvalidInputError,

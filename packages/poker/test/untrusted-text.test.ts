@@ -1,14 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  callOperation,
-  type Database,
-  InvalidInputError,
-  migrateUp,
-  openDatabase,
-  parseInput,
-} from '@huddle/db';
+import { type Database, InvalidInputError, migrateUp, openDatabase, parseInput } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PokerSession } from '../src/entities/session.ts';
@@ -19,7 +12,7 @@ import { joinInputSchema } from '../src/schemas.ts';
 import { createSession, getSession } from '../src/services/sessions.ts';
 import { addStory } from '../src/services/stories.ts';
 import { join } from '../src/services/users.ts';
-import { asActor, expectHuddleError, inRequest, newUser } from './helpers.ts';
+import { asActor, call, expectHuddleError, inRequest, newUser } from './helpers.ts';
 
 /**
  * Strings a client can send that PostgreSQL cannot store as given: a lone UTF-16 surrogate after a
@@ -124,7 +117,7 @@ describe.each([
     const before = await sessionNames(db);
     for (const name of [LONE_SURROGATE, MANY_LONE_SURROGATES, NUL]) {
       const error = await expectHuddleError(
-        callOperation(db.orm, pokerModule, pokerOperations.sessions.rename, attacker.actor, {
+        call(db, attacker.actor, pokerOperations.sessions.rename, {
           sessionId: attackerSession.id,
           name,
         }),
@@ -157,15 +150,11 @@ describe.each([
               join(em, parseInput(joinInputSchema, { name: 'Ok', email: `${bad}@example.com` }), null),
             ),
         ],
-        [
-          'name',
-          () =>
-            callOperation(db.orm, pokerModule, pokerOperations.sessions.create, user.actor, { name: bad }),
-        ],
+        ['name', () => call(db, user.actor, pokerOperations.sessions.create, { name: bad })],
         [
           'title',
           () =>
-            callOperation(db.orm, pokerModule, pokerOperations.stories.add, user.actor, {
+            call(db, user.actor, pokerOperations.stories.add, {
               sessionId: session.id,
               title: bad,
             }),
@@ -173,7 +162,7 @@ describe.each([
         [
           'description',
           () =>
-            callOperation(db.orm, pokerModule, pokerOperations.stories.add, user.actor, {
+            call(db, user.actor, pokerOperations.stories.add, {
               sessionId: session.id,
               title: 'Ok',
               description: bad,
@@ -182,7 +171,7 @@ describe.each([
         [
           'title',
           () =>
-            callOperation(db.orm, pokerModule, pokerOperations.stories.edit, user.actor, {
+            call(db, user.actor, pokerOperations.stories.edit, {
               storyId: story.id,
               title: bad,
             }),
@@ -190,14 +179,14 @@ describe.each([
         [
           'description',
           () =>
-            callOperation(db.orm, pokerModule, pokerOperations.stories.edit, user.actor, {
+            call(db, user.actor, pokerOperations.stories.edit, {
               storyId: story.id,
               description: bad,
             }),
         ],
       ];
-      for (const [field, call] of calls) {
-        const error = await expectHuddleError(call(), InvalidInputError);
+      for (const [field, attempt] of calls) {
+        const error = await expectHuddleError(attempt(), InvalidInputError);
         expect(error.message).toBe(`${field}: ${RULE}`);
         expect(error.constraint.field).toBe(field);
       }

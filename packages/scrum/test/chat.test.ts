@@ -13,7 +13,7 @@ import {
   SCRUM_CHAT_CHANNEL,
 } from '../src/schemas.ts';
 import { chatEventOf, editMessage, getChannelHistory, getConversation } from '../src/services/chat.ts';
-import { asActor, callAs, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+import { asActor, call, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 
 const dm = (from: Person, to: Person, input: Record<string, unknown> = {}) =>
-  callAs(test.db, from.actor, scrumOperations.chat.sendDirect, {
+  call(test.db, from.actor, scrumOperations.chat.sendDirect, {
     recipientId: to.id,
     message: 'hello',
     ...input,
@@ -134,7 +134,7 @@ describe('direct messages', () => {
     try {
       const controls = '\u0001'.repeat(1_500);
       const direct = await dm(ann, bob, { message: controls });
-      const posted = await callAs(test.db, cy.actor, scrumOperations.chat.sendChannel, {
+      const posted = await call(test.db, cy.actor, scrumOperations.chat.sendChannel, {
         channel: 'controls',
         message: controls,
       });
@@ -200,7 +200,7 @@ describe('direct messages', () => {
     const third = await read(second.nextBefore!);
     expect(third).toEqual({ messages: [sent[0]], nextBefore: null });
     // Ann asking for Bob and Cy's conversation gets her own conversation with Bob, never theirs.
-    const annView = await callAs(test.db, ann.actor, scrumOperations.chat.conversation, { userId: cy.id });
+    const annView = await call(test.db, ann.actor, scrumOperations.chat.conversation, { userId: cy.id });
     expect(annView.messages.map((message) => message.message)).toEqual(['not in this conversation']);
   });
 
@@ -209,7 +209,7 @@ describe('direct messages', () => {
       `insert into scrum.chat_messages (sender_id, recipient_id, message) values ($1, $2, 'from an import')`,
       [admin.id, cy.id],
     );
-    const conversation = await callAs(test.db, cy.actor, scrumOperations.chat.conversation, {
+    const conversation = await call(test.db, cy.actor, scrumOperations.chat.conversation, {
       userId: admin.id,
     });
     expect(conversation.messages).toMatchObject([{ message: 'from an import', channel: null }]);
@@ -221,13 +221,13 @@ describe('channel messages', () => {
     const posts = [];
     for (const text of ['one', 'two', 'three']) {
       posts.push(
-        await callAs(test.db, ann.actor, scrumOperations.chat.sendChannel, {
+        await call(test.db, ann.actor, scrumOperations.chat.sendChannel, {
           channel: 'release',
           message: text,
         }),
       );
     }
-    await callAs(test.db, bob.actor, scrumOperations.chat.sendChannel, {
+    await call(test.db, bob.actor, scrumOperations.chat.sendChannel, {
       channel: 'general',
       message: 'elsewhere',
     });
@@ -236,13 +236,13 @@ describe('channel messages', () => {
       getChannelHistory(em, actor, { channel: 'release', limit: 2 }),
     );
     expect(page.messages.map((message) => message.message)).toEqual(['two', 'three']);
-    const older = await callAs(test.db, cy.actor, scrumOperations.chat.channelHistory, {
+    const older = await call(test.db, cy.actor, scrumOperations.chat.channelHistory, {
       channel: 'release',
       before: page.nextBefore!,
     });
     expect(older).toEqual({ messages: [posts[0]], nextBefore: null });
     const error = await expectHuddleError(
-      callAs(test.db, cy.actor, scrumOperations.chat.sendChannel, {
+      call(test.db, cy.actor, scrumOperations.chat.sendChannel, {
         channel: 'Release Notes!',
         message: 'x',
       }),
@@ -262,7 +262,7 @@ describe('chat event delivery', () => {
       recipientId: bob.id,
       channel: null,
     };
-    const posted = await callAs(test.db, cy.actor, scrumOperations.chat.sendChannel, {
+    const posted = await call(test.db, cy.actor, scrumOperations.chat.sendChannel, {
       channel: 'release',
       message: 'shipped',
     });

@@ -1,15 +1,9 @@
-import {
-  ConflictError,
-  type HuddleError,
-  InvalidInputError,
-  inRequestScope,
-  NotFoundError,
-} from '@huddle/db';
+import { ConflictError, type HuddleError, InvalidInputError, NotFoundError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
-import { expectHuddleError, useSqlClient } from './helpers.ts';
+import { expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
 
 /**
  * Every CHECK, UNIQUE, NOT NULL, foreign key and ON UPDATE / ON DELETE rule of the seed and of the issue's
@@ -603,7 +597,7 @@ describe('toHuddleError maps what the database refuses to typed errors', () => {
 
   it.each(cases)('$constraint → $type.name', async ({ sql, type, constraint }) => {
     const error = await expectHuddleError(
-      inRequestScope(test.db.orm, (em) => em.execute(withIds(sql))),
+      inRequest(test.db, (em) => em.execute(withIds(sql))),
       type,
     );
     expect(error.constraint.constraint).toBe(constraint);

@@ -1,13 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  type EntityManager,
-  InvalidInputError,
-  inRequestScope,
-  parseInput,
-  UnauthorizedError,
-} from '@huddle/db';
+import { type EntityManager, InvalidInputError, parseInput, UnauthorizedError } from '@huddle/db';
 import { useTestDatabase } from '@huddle/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrumModule } from '../src/module.ts';
@@ -25,7 +19,7 @@ import {
   githubOAuthConfigFromEnv,
 } from '../src/services/github.ts';
 import { inviteUserAsOperator } from '../src/services/users.ts';
-import { expectHuddleError, useSqlClient } from './helpers.ts';
+import { expectHuddleError, inRequest, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -139,7 +133,7 @@ afterAll(async () => {
 /** A client's part up to the callback: start a sign-in, follow the URL as `account`, read code and state. */
 async function authorizeAs(account: GitHubAccount) {
   standIn.state.signingIn = account;
-  const authorization = await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
+  const authorization = await inRequest(test.db, (em) => githubAuthorizeUrl(em, config));
   const redirect = await fetch(authorization.url, { redirect: 'manual' });
   const back = new URL(redirect.headers.get('location')!);
   return {
@@ -155,13 +149,13 @@ async function authorizeAs(account: GitHubAccount) {
 
 /** The callback as the API makes it: the input parsed at the edge, each step a transaction as the owner. */
 async function signIn(callback: { code: string; state: string; flowSecret: string }) {
-  const asOwner = <T>(work: (em: EntityManager) => Promise<T>) => inRequestScope(test.db.orm, work);
+  const asOwner = <T>(work: (em: EntityManager) => Promise<T>) => inRequest(test.db, work);
   return githubCallback(asOwner, config, parseInput(githubCallbackInputSchema, callback));
 }
 
 /** The operator's invitation as `huddle scrum invite` makes it: the login parsed (lower-cased) at that edge. */
 const invite = (githubLogin: string, role: UserRole = 'developer') =>
-  inRequestScope(test.db.orm, (em) =>
+  inRequest(test.db, (em) =>
     inviteUserAsOperator(em, parseInput(inviteUserInputSchema, { githubLogin, role })),
   );
 
@@ -186,7 +180,7 @@ const flowCount = async () =>
 describe('sign-in with GitHub', () => {
   it('the URL carries the client, redirect, a fresh state and an S256 challenge; the server keeps only hashes and a sealed verifier', async () => {
     const { authorization: first } = await authorizeAs(octo);
-    const second = await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
+    const second = await inRequest(test.db, (em) => githubAuthorizeUrl(em, config));
     const url = new URL(first.url);
     expect(Object.fromEntries(url.searchParams)).toMatchObject({
       client_id: 'huddle-test',
@@ -289,7 +283,7 @@ describe('sign-in with GitHub', () => {
   it('a leaked callback URL replayed from another client is refused before GitHub is asked; the victim still signs in', async () => {
     await invite('victim');
     const victim = await authorizeAs({ ...octo, id: 555, login: 'victim' });
-    const attacker = await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
+    const attacker = await inRequest(test.db, (em) => githubAuthorizeUrl(em, config));
     const exchanges = standIn.state.exchanges;
     for (const flowSecret of [attacker.flowSecret, 'guessed']) {
       const error = await expectHuddleError(signIn({ ...victim.callback, flowSecret }), UnauthorizedError);
@@ -303,7 +297,7 @@ describe('sign-in with GitHub', () => {
   it('login CSRF: completing the attacker’s code and state from the victim’s client is refused', async () => {
     await invite('mallory');
     const attacker = await authorizeAs({ ...octo, id: 666, login: 'mallory' });
-    const victimsFlow = await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
+    const victimsFlow = await inRequest(test.db, (em) => githubAuthorizeUrl(em, config));
     const before = await storedUsers();
     const error = await expectHuddleError(
       signIn({ ...attacker.callback, flowSecret: victimsFlow.flowSecret }),
@@ -330,7 +324,7 @@ describe('sign-in with GitHub', () => {
     expect(standIn.state.exchanges).toBe(exchanges);
     // Starting a sign-in purges expired flows.
     const flows = await flowCount();
-    await inRequestScope(test.db.orm, (em) => githubAuthorizeUrl(em, config));
+    await inRequest(test.db, (em) => githubAuthorizeUrl(em, config));
     expect(await flowCount()).toBe(flows);
   });
 

@@ -13,7 +13,7 @@ import {
   taskSchema,
 } from '../src/schemas.ts';
 import { assignTask, changeTaskStatus, getTask, updateTask } from '../src/services/tasks.ts';
-import { asActor, callAs, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+import { asActor, call, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -34,11 +34,11 @@ const newTask = {
 };
 
 function create(by: Person, extra: Record<string, unknown> = {}): Promise<Task> {
-  return callAs(test.db, by.actor, scrumOperations.tasks.create, { ...newTask, ...extra });
+  return call(test.db, by.actor, scrumOperations.tasks.create, { ...newTask, ...extra });
 }
 
 async function notificationsOf(person: Person) {
-  return (await callAs(test.db, person.actor, scrumOperations.notifications.unread, undefined)).items;
+  return (await call(test.db, person.actor, scrumOperations.notifications.unread, undefined)).items;
 }
 
 beforeAll(async () => {
@@ -131,7 +131,7 @@ describe('updating', () => {
       description: task.description,
     });
     const error = await expectHuddleError(
-      callAs(test.db, pm.actor, scrumOperations.tasks.update, {
+      call(test.db, pm.actor, scrumOperations.tasks.update, {
         taskId: task.id,
         endDate: '2026-03-01T00:00:00Z',
       }),
@@ -252,42 +252,40 @@ describe('lists', () => {
     const ids = (page: TaskPage) => page.items.map((task) => task.id);
 
     // Whole tasks, as the entity-mapped services return them: the database renders this hot read itself.
-    expect(await callAs(test.db, lister.actor, scrumOperations.tasks.mine, { status: 'todo' })).toEqual({
+    expect(await call(test.db, lister.actor, scrumOperations.tasks.mine, { status: 'todo' })).toEqual({
       items: [highEarly, highLate, low],
       nextCursor: null,
     });
-    const firstTwo = await callAs(test.db, lister.actor, scrumOperations.tasks.mine, {
+    const firstTwo = await call(test.db, lister.actor, scrumOperations.tasks.mine, {
       status: 'todo',
       limit: 2,
     });
     expect(firstTwo).toEqual({ items: [highEarly, highLate], nextCursor: expect.any(String) });
     expect(
-      await callAs(test.db, lister.actor, scrumOperations.tasks.mine, {
+      await call(test.db, lister.actor, scrumOperations.tasks.mine, {
         status: 'todo',
         limit: 2,
         cursor: firstTwo.nextCursor!,
       }),
     ).toEqual({ items: [low], nextCursor: null });
-    const { items: done } = await callAs(test.db, lister.actor, scrumOperations.tasks.mine, {
+    const { items: done } = await call(test.db, lister.actor, scrumOperations.tasks.mine, {
       status: 'done',
     });
     expect(done).toEqual([await asLister((em, actor) => getTask(em, actor, { taskId: finished.id }))]);
     expect(done[0]).toMatchObject({ storyId: 'STORY-9', completedAt: expect.any(String) });
-    expect(
-      await callAs(test.db, lister.actor, scrumOperations.tasks.mine, { status: 'in_progress' }),
-    ).toEqual({
+    expect(await call(test.db, lister.actor, scrumOperations.tasks.mine, { status: 'in_progress' })).toEqual({
       items: [],
       nextCursor: null,
     });
     expect(
-      ids(await callAs(test.db, lister.actor, scrumOperations.tasks.byRole, { role: 'designer' })),
+      ids(await call(test.db, lister.actor, scrumOperations.tasks.byRole, { role: 'designer' })),
     ).toEqual([highEarly.id, highLate.id, finished.id, low.id]);
     // Another role's list is empty for a designer: row-level security, not a filter in the service.
     expect(
-      ids(await callAs(test.db, lister.actor, scrumOperations.tasks.byRole, { role: 'developer' })),
+      ids(await call(test.db, lister.actor, scrumOperations.tasks.byRole, { role: 'developer' })),
     ).toEqual([]);
     expect(
-      ids(await callAs(test.db, lister.actor, scrumOperations.tasks.byEpic, { epicId: 'DESIGN' })),
+      ids(await call(test.db, lister.actor, scrumOperations.tasks.byEpic, { epicId: 'DESIGN' })),
     ).toEqual([highLate.id, low.id]);
     await postgres.client.query(
       'update scrum.tasks set is_delayed = true, end_date = $2 where id = any($1)',
@@ -296,7 +294,7 @@ describe('lists', () => {
     await postgres.client.query(`update scrum.tasks set end_date = '2026-03-09Z' where id = $1`, [
       highLate.id,
     ]);
-    expect(ids(await callAs(test.db, lister.actor, scrumOperations.tasks.delayed, undefined))).toEqual([
+    expect(ids(await call(test.db, lister.actor, scrumOperations.tasks.delayed, undefined))).toEqual([
       highLate.id,
       low.id,
     ]);
@@ -345,20 +343,20 @@ describe('paging', () => {
     const byPriority = [[urgent], [first], [tieA], [tieB], [late], []];
     expect(
       await allPages((cursor) =>
-        callAs(test.db, pager.actor, scrumOperations.tasks.mine, { status: 'todo', limit: 1, cursor }),
+        call(test.db, pager.actor, scrumOperations.tasks.mine, { status: 'todo', limit: 1, cursor }),
       ),
     ).toEqual(byPriority.slice(0, 5));
     expect(
       await allPages((cursor) =>
-        callAs(test.db, pager.actor, scrumOperations.tasks.byEpic, { epicId: 'PAGES', limit: 2, cursor }),
+        call(test.db, pager.actor, scrumOperations.tasks.byEpic, { epicId: 'PAGES', limit: 2, cursor }),
       ),
     ).toEqual([[urgent, first], [tieA, tieB], [late]]);
     const byRole = await allPages((cursor) =>
-      callAs(test.db, pager.actor, scrumOperations.tasks.byRole, { role: 'tester', limit: 1, cursor }),
+      call(test.db, pager.actor, scrumOperations.tasks.byRole, { role: 'tester', limit: 1, cursor }),
     );
     expect(byRole.flat()).toEqual([urgent, first, tieA, tieB, late]);
     const delayed = await allPages((cursor) =>
-      callAs(test.db, pm.actor, scrumOperations.tasks.delayed, { limit: 1, cursor }),
+      call(test.db, pm.actor, scrumOperations.tasks.delayed, { limit: 1, cursor }),
     );
     expect(delayed.flat().filter((id) => inserted.rows.some((row) => row.id === id))).toEqual([
       first,
@@ -371,7 +369,7 @@ describe('paging', () => {
 
   it('a page holds at most 200 items, and a cursor must be one a list returned', async () => {
     const list = (input: Record<string, unknown>) =>
-      callAs(test.db, pm.actor, scrumOperations.tasks.byRole, { role: 'tester', ...input });
+      call(test.db, pm.actor, scrumOperations.tasks.byRole, { role: 'tester', ...input });
     expect((await expectHuddleError(list({ limit: 201 }), InvalidInputError)).constraint.field).toBe('limit');
     for (const cursor of ['not-a-cursor', Buffer.from('["x", 1]').toString('base64url'), 'W10']) {
       const error = await expectHuddleError(list({ cursor }), InvalidInputError);
@@ -387,20 +385,20 @@ describe('all my tasks', () => {
       create(pm, { assignedRole: 'tester', assignedUserId: owner.id, priority });
     const [todo, started, finished] = [await mk(1), await mk(3), await mk(2)];
     const move = (taskId: number, status: 'in_progress' | 'done') =>
-      callAs(test.db, owner.actor, scrumOperations.tasks.changeStatus, { taskId, status });
+      call(test.db, owner.actor, scrumOperations.tasks.changeStatus, { taskId, status });
     await move(started.id, 'in_progress');
     await move(finished.id, 'done');
-    const all = await callAs(test.db, owner.actor, scrumOperations.tasks.mine, {});
+    const all = await call(test.db, owner.actor, scrumOperations.tasks.mine, {});
     expect(all.items.map((task) => [task.id, task.status])).toEqual([
       [started.id, 'in_progress'],
       [finished.id, 'done'],
       [todo.id, 'todo'],
     ]);
     expect(all.nextCursor).toBeNull();
-    expect(await callAs(test.db, owner.actor, scrumOperations.tasks.mine, undefined)).toEqual(all);
+    expect(await call(test.db, owner.actor, scrumOperations.tasks.mine, undefined)).toEqual(all);
     expect(
       await allPages((cursor) =>
-        callAs(test.db, owner.actor, scrumOperations.tasks.mine, { limit: 2, cursor }),
+        call(test.db, owner.actor, scrumOperations.tasks.mine, { limit: 2, cursor }),
       ),
     ).toEqual([[started.id, finished.id], [todo.id]]);
   });
@@ -419,10 +417,8 @@ describe('delayed when read', () => {
       endDate: '2099-01-06T09:00:00Z',
     });
     const delayedIds = async () =>
-      (
-        await allPages((cursor) => callAs(test.db, pm.actor, scrumOperations.tasks.delayed, { cursor }))
-      ).flat();
-    const get = (taskId: number) => callAs(test.db, pm.actor, scrumOperations.tasks.get, { taskId });
+      (await allPages((cursor) => call(test.db, pm.actor, scrumOperations.tasks.delayed, { cursor }))).flat();
+    const get = (taskId: number) => call(test.db, pm.actor, scrumOperations.tasks.get, { taskId });
 
     expect([late.isDelayed, ahead.isDelayed]).toEqual([true, false]);
     expect((await get(late.id)).isDelayed).toBe(true);
@@ -432,18 +428,18 @@ describe('delayed when read', () => {
     const stored = await postgres.client.query('select is_delayed from scrum.tasks where id = $1', [late.id]);
     expect(stored.rows[0]).toEqual({ is_delayed: false });
 
-    const movedAhead = await callAs(test.db, pm.actor, scrumOperations.tasks.update, {
+    const movedAhead = await call(test.db, pm.actor, scrumOperations.tasks.update, {
       taskId: late.id,
       endDate: '2099-02-01T00:00:00Z',
     });
     expect(movedAhead.isDelayed).toBe(false);
     expect(await delayedIds()).not.toContain(late.id);
-    const movedBack = await callAs(test.db, pm.actor, scrumOperations.tasks.update, {
+    const movedBack = await call(test.db, pm.actor, scrumOperations.tasks.update, {
       taskId: late.id,
       endDate: '2026-01-07T00:00:00Z',
     });
     expect(movedBack.isDelayed).toBe(true);
-    const done = await callAs(test.db, pm.actor, scrumOperations.tasks.changeStatus, {
+    const done = await call(test.db, pm.actor, scrumOperations.tasks.changeStatus, {
       taskId: late.id,
       status: 'done',
     });
@@ -456,20 +452,20 @@ describe('history', () => {
   it('records status, assignee and date changes by whom and when, old → new, from every writer; newest first, paged', async () => {
     const task = await create(pm, { assignedUserId: dev.id });
     const history = (input: { limit?: number; cursor?: string } = {}, by = pm) =>
-      callAs(test.db, by.actor, scrumOperations.tasks.history, { taskId: task.id, ...input });
+      call(test.db, by.actor, scrumOperations.tasks.history, { taskId: task.id, ...input });
     expect(await history()).toEqual({ items: [], nextCursor: null });
 
-    await callAs(test.db, dev.actor, scrumOperations.tasks.changeStatus, {
+    await call(test.db, dev.actor, scrumOperations.tasks.changeStatus, {
       taskId: task.id,
       status: 'in_progress',
     });
-    await callAs(test.db, pm.actor, scrumOperations.tasks.assign, {
+    await call(test.db, pm.actor, scrumOperations.tasks.assign, {
       taskId: task.id,
       assignedRole: 'tester',
       assignedUserId: tester.id,
     });
     // Two tracked fields and an untracked one in one update: a row per tracked field.
-    await callAs(test.db, otherPm.actor, scrumOperations.tasks.update, {
+    await call(test.db, otherPm.actor, scrumOperations.tasks.update, {
       taskId: task.id,
       title: 'Renamed, not tracked',
       startDate: '2026-03-03T09:00:00Z',

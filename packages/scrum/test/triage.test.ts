@@ -13,7 +13,7 @@ import {
 } from '../src/schemas.ts';
 import { getTask } from '../src/services/tasks.ts';
 import { assignTriageItem, getTriageItem } from '../src/services/triage.ts';
-import { asActor, callAs, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+import { asActor, call, eventually, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 
 const report = (title = 'Login button does nothing') =>
-  callAs(test.db, reporter.actor, scrumOperations.triage.report, {
+  call(test.db, reporter.actor, scrumOperations.triage.report, {
     title,
     description: 'Clicking it on Safari',
     priority: 'high',
@@ -44,7 +44,7 @@ const move = (
   itemId: number,
   status: 'in_review' | 'resolved' | 'rejected',
   resolution?: string,
-) => callAs(test.db, by.actor, scrumOperations.triage.changeStatus, { itemId, status, resolution });
+) => call(test.db, by.actor, scrumOperations.triage.changeStatus, { itemId, status, resolution });
 
 describe('triage', () => {
   it('a report notifies the project managers and admins (issue_reported), and is the reporter’s to see', async () => {
@@ -63,7 +63,7 @@ describe('triage', () => {
       });
       await eventually(() => expect(events).toHaveLength(2));
       for (const manager of [pm, admin]) {
-        const { items: notifications } = await callAs(
+        const { items: notifications } = await call(
           test.db,
           manager.actor,
           scrumOperations.notifications.unread,
@@ -75,9 +75,9 @@ describe('triage', () => {
           { type: 'notification_created', userId: manager.id, notification: notifications[0] },
         ]);
       }
-      const colleagueSees = await callAs(test.db, colleague.actor, scrumOperations.triage.list, undefined);
+      const colleagueSees = await call(test.db, colleague.actor, scrumOperations.triage.list, undefined);
       expect(colleagueSees).toEqual({ items: [], nextCursor: null });
-      const reporterSees = await callAs(test.db, reporter.actor, scrumOperations.triage.list, undefined);
+      const reporterSees = await call(test.db, reporter.actor, scrumOperations.triage.list, undefined);
       expect(reporterSees).toEqual({ items: [item], nextCursor: null });
     } finally {
       await unlisten();
@@ -120,7 +120,7 @@ describe('triage', () => {
 
   it('promotes an item to a task: the task takes its text, the item is resolved and points at it', async () => {
     const item: TriageItem = await report('Export fails for large projects');
-    const promoted = await callAs(test.db, pm.actor, scrumOperations.triage.promote, {
+    const promoted = await call(test.db, pm.actor, scrumOperations.triage.promote, {
       itemId: item.id,
       assignedRole: 'developer',
       assignedUserId: fixer.id,
@@ -141,7 +141,7 @@ describe('triage', () => {
       taskId: promoted.task.id,
       resolution: `Promoted to task #${promoted.task.id}`,
     });
-    const { items: fixerNotes } = await callAs(
+    const { items: fixerNotes } = await call(
       test.db,
       fixer.actor,
       scrumOperations.notifications.unread,
@@ -155,7 +155,7 @@ describe('triage', () => {
         .id,
     ).toBe(promoted.task.id);
     const twice = await expectHuddleError(
-      callAs(test.db, pm.actor, scrumOperations.triage.promote, {
+      call(test.db, pm.actor, scrumOperations.triage.promote, {
         itemId: item.id,
         assignedRole: 'developer',
         startDate: '2026-04-01T09:00:00Z',
@@ -181,7 +181,7 @@ describe('the triage list', () => {
     const pages: number[][] = [];
     let cursor: string | undefined;
     do {
-      const page = await callAs(test.db, paged.actor, scrumOperations.triage.list, { limit: 1, cursor });
+      const page = await call(test.db, paged.actor, scrumOperations.triage.list, { limit: 1, cursor });
       pages.push(page.items.map((item) => item.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined && pages.length < 10);

@@ -2,7 +2,6 @@ import {
   ConflictError,
   ForbiddenError,
   InvalidInputError,
-  inRequestScope,
   NotFoundError,
   UnauthorizedError,
 } from '@huddle/db';
@@ -25,7 +24,7 @@ import {
   listDirectory,
   reactivateUser,
 } from '../src/services/users.ts';
-import { asActor, callAs, expectHuddleError, newUser, useSqlClient } from './helpers.ts';
+import { asActor, call, expectHuddleError, inRequest, newUser, useSqlClient } from './helpers.ts';
 
 const test = useTestDatabase([scrumModule]);
 const postgres = useSqlClient(test);
@@ -54,7 +53,7 @@ describe('users', () => {
       expect(teamMemberSchema.strict().parse(member)).toEqual(member);
       expect(member).not.toHaveProperty('email');
     }
-    const testers = await callAs(test.db, dev.actor, scrumOperations.users.directory, { role: 'tester' });
+    const testers = await call(test.db, dev.actor, scrumOperations.users.directory, { role: 'tester' });
     expect(testers).toEqual({
       items: [directory.find((member) => member.id === tester.id)],
       nextCursor: null,
@@ -66,7 +65,7 @@ describe('users', () => {
       const seen: number[][] = [];
       let cursor: string | undefined;
       do {
-        const page = await callAs(test.db, admin.actor, scrumOperations.users.directory, {
+        const page = await call(test.db, admin.actor, scrumOperations.users.directory, {
           limit,
           cursor,
           includeInactive: true,
@@ -83,7 +82,7 @@ describe('users', () => {
     const byTwo = await walk(2);
     expect(byTwo.flat()).toEqual(everyone);
     expect(byTwo.every((page) => page.length <= 2)).toBe(true);
-    const tooMany = callAs(test.db, dev.actor, scrumOperations.users.directory, { limit: 201 });
+    const tooMany = call(test.db, dev.actor, scrumOperations.users.directory, { limit: 201 });
     expect((await expectHuddleError(tooMany, InvalidInputError)).constraint.field).toBe('limit');
   });
 
@@ -133,13 +132,13 @@ describe('users', () => {
       asActor(test.db, leaver.actor, (em, actor) => getCurrentUser(em, actor)),
       UnauthorizedError,
     );
-    const { items: seenByDev } = await callAs(test.db, dev.actor, scrumOperations.users.directory, undefined);
+    const { items: seenByDev } = await call(test.db, dev.actor, scrumOperations.users.directory, undefined);
     expect(seenByDev.map((member) => member.id)).not.toContain(leaver.id);
     await expectHuddleError(
-      callAs(test.db, dev.actor, scrumOperations.users.directory, { includeInactive: true }),
+      call(test.db, dev.actor, scrumOperations.users.directory, { includeInactive: true }),
       ForbiddenError,
     );
-    const { items: seenByAdmin } = await callAs(test.db, admin.actor, scrumOperations.users.directory, {
+    const { items: seenByAdmin } = await call(test.db, admin.actor, scrumOperations.users.directory, {
       includeInactive: true,
     });
     expect(seenByAdmin.find((member) => member.id === leaver.id)).toMatchObject({ isActive: false });
@@ -161,7 +160,7 @@ describe('invitations', () => {
     ).rows;
 
   it('an admin invites a GitHub login (lower-cased) with a role, in their own name; the operator in none', async () => {
-    const invitation = await callAs(test.db, admin.actor, scrumOperations.users.invite, {
+    const invitation = await call(test.db, admin.actor, scrumOperations.users.invite, {
       githubLogin: ' New-Hire ',
       role: 'project_manager',
     });
@@ -173,9 +172,7 @@ describe('invitations', () => {
       acceptedAt: null,
       userId: null,
     });
-    await inRequestScope(test.db.orm, (em) =>
-      inviteUserAsOperator(em, { githubLogin: 'first-admin', role: 'admin' }),
-    );
+    await inRequest(test.db, (em) => inviteUserAsOperator(em, { githubLogin: 'first-admin', role: 'admin' }));
     expect(await invitations()).toEqual([
       { github_login: 'new-hire', role: 'project_manager', invited_by_id: admin.id },
       { github_login: 'first-admin', role: 'admin', invited_by_id: null },
@@ -185,7 +182,7 @@ describe('invitations', () => {
   it('refuses non-admins, a login already invited or already a member, and a malformed login, changing nothing', async () => {
     const before = await invitations();
     const invite = (person: Person, githubLogin: string) =>
-      callAs(test.db, person.actor, scrumOperations.users.invite, { githubLogin });
+      call(test.db, person.actor, scrumOperations.users.invite, { githubLogin });
     expect((await expectHuddleError(invite(dev, 'friend'), ForbiddenError)).constraint.field).toBe(
       'githubLogin',
     );
@@ -241,10 +238,10 @@ describe('notifications', () => {
       createdAt: expect.any(String),
       readAt: null,
     });
-    const firstPage = await callAs(test.db, dev.actor, scrumOperations.notifications.unread, { limit: 3 });
+    const firstPage = await call(test.db, dev.actor, scrumOperations.notifications.unread, { limit: 3 });
     expect(firstPage).toEqual({ items: unread.slice(0, 3), nextCursor: expect.any(String) });
     expect(
-      await callAs(test.db, dev.actor, scrumOperations.notifications.unread, {
+      await call(test.db, dev.actor, scrumOperations.notifications.unread, {
         limit: 3,
         cursor: firstPage.nextCursor!,
       }),
@@ -255,11 +252,11 @@ describe('notifications', () => {
   it('marks one read (read_at kept from the first time), then all; another user’s is NotFound', async () => {
     const {
       items: [newest],
-    } = await callAs(test.db, dev.actor, scrumOperations.notifications.unread, undefined);
+    } = await call(test.db, dev.actor, scrumOperations.notifications.unread, undefined);
     const first = await asDev((em, actor) => markNotificationRead(em, actor, { notificationId: ids[0]! }));
     expect(first).toEqual({ ...newest, id: ids[0], isRead: true, readAt: expect.any(String) });
     expect(notificationSchema.parse(first)).toEqual(first);
-    const { items: stillUnread } = await callAs(
+    const { items: stillUnread } = await call(
       test.db,
       dev.actor,
       scrumOperations.notifications.unread,
