@@ -159,6 +159,8 @@ export async function plannerFuzzFixtures(db: Database): Promise<ModuleFuzzFixtu
           'planner.plans.latest': [inForce],
           'planner.plans.versions': [inForce],
           'planner.plans.complete': [{ planId: active.id }],
+          // A search term is one word: random strings of two or more characters almost never are.
+          'planner.search.chatSessionsMentioning': [{ term: 'plan' }],
         },
       };
     },
