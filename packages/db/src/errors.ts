@@ -123,6 +123,7 @@ const DEADLOCK_DETECTED = '40P01';
 const QUERY_CANCELED = '57014';
 /** idle_in_transaction_session_timeout ended the session. */
 const IDLE_IN_TRANSACTION_TIMEOUT = '25P03';
+const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
 
 /** lock_not_available: `lock_timeout` ran out. */
 const LOCK_NOT_AVAILABLE = '55P03';
@@ -178,9 +179,12 @@ function describe(info: ConstraintInfo): string {
 /** A lost, refused or unobtainable connection, by its socket code, its SQLSTATE or its driver's message. */
 function isConnectionFailure(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
+    const { code, severity } = current as { code?: unknown; severity?: unknown };
     if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || isUnavailableCode(code)))
       return true;
+    // The server refused the connection itself: "database … is not currently accepting connections"
+    // (ALTER DATABASE … ALLOW_CONNECTIONS false, a database being dropped or restored) is 55000 at FATAL.
+    if (code === OBJECT_NOT_IN_PREREQUISITE_STATE && severity === 'FATAL') return true;
     if (DRIVER_UNAVAILABLE_MESSAGES.has(current.message)) return true;
   }
   return false;

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { useTestDatabase } from '../../testing/src/index.ts';
+import { useTestDatabase, withClient } from '../../testing/src/index.ts';
 import {
   ConflictError,
   DatabaseUnavailableError,
@@ -193,6 +194,27 @@ describe('database errors become typed errors naming the constraint', () => {
     expect(error.message).toMatch(/^database unavailable, nothing was changed: retry shortly /);
     // The pool replaces the broken connection: the next request works.
     expect(await inRequestScope(database.db.orm, (em) => em.execute('select 1 as ok'))).toEqual([{ ok: 1 }]);
+  });
+
+  it('a database that refuses connections (55000 at FATAL) → DatabaseUnavailableError; 55000 in a statement is not', async () => {
+    const name = new URL(database.url).pathname.slice(1);
+    const serverUrl = inject('huddle').serverUrl;
+    await withClient(serverUrl, (client) => client.query(`alter database "${name}" allow_connections false`));
+    try {
+      const client = new pg.Client({ connectionString: database.url });
+      const refused = await client.connect().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toMatchObject({ code: '55000', severity: 'FATAL' });
+      expect(toHuddleError(refused)).toBeInstanceOf(DatabaseUnavailableError);
+    } finally {
+      await withClient(serverUrl, (client) =>
+        client.query(`alter database "${name}" allow_connections true`),
+      );
+    }
+    const inStatement = Object.assign(new Error('cannot lock'), { code: '55000', severity: 'ERROR' });
+    expect(toHuddleError(inStatement)).not.toBeInstanceOf(DatabaseUnavailableError);
   });
 
   it('driver errors without a SQLSTATE (lost connection, broken client, pool wait) → DatabaseUnavailableError, also as a cause', () => {
