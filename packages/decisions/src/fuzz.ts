@@ -141,6 +141,8 @@ export async function decisionsFuzzFixtures(db: Database): Promise<ModuleFuzzFix
             { projectId: project.id, userId: member.id, role: 'viewer' },
           ],
           'decisions.projects.removeMember': [leaving],
+          // The generation's deleted user: random calls restore users only with a director's token.
+          'decisions.users.restore': [{ userId: gone.id }],
         },
         values: {
           projectId: [project.id],

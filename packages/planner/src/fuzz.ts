@@ -12,6 +12,7 @@ import type { PlannerActor } from './actor.ts';
 import { createGitRepository } from './git.ts';
 import { plannerModule } from './module.ts';
 import { PLANNER_ROOTS_VARIABLE, plannerAccessFromEnv, type RepositoryAccess } from './roots.ts';
+import type { ArtifactBody } from './schemas.ts';
 import { addArtifact } from './services/artifacts.ts';
 import { openChatSession } from './services/chat.ts';
 import { activatePlanVersion, createPlan } from './services/plans.ts';
@@ -21,6 +22,16 @@ import { registerRepository } from './services/repositories.ts';
 const WORK_TREES = 8;
 const OPERATOR = 'fuzz';
 const OTHER_OPERATOR = 'fuzz.other';
+/** The artifact the drafts get, and the example of `artifacts.add` (a diff that parses, of a file the tree has). */
+const CODE_CHANGE: ArtifactBody = {
+  type: 'code_changes',
+  content: {
+    changes: [
+      { path: 'src/checkout.ts', action: 'modify', diff: '@@ -1 +1 @@\n-export {};\n+export const x = 1;\n' },
+    ],
+  },
+};
+
 /** Draft plans, each with an artifact and a chat session. */
 const DRAFTS = 4;
 
@@ -127,21 +138,7 @@ export async function plannerFuzzFixtures(db: Database): Promise<ModuleFuzzFixtu
           createPlan(em, operator, { repositoryId: repository.id, name: `Fuzz plan ${index}` }),
         );
         const artifact = await as((em, operator) =>
-          addArtifact(em, operator, {
-            planId: plan.id,
-            artifact: {
-              type: 'code_changes',
-              content: {
-                changes: [
-                  {
-                    path: 'src/checkout.ts',
-                    action: 'modify',
-                    diff: '@@ -1 +1 @@\n-export {};\n+export const x = 1;\n',
-                  },
-                ],
-              },
-            },
-          }),
+          addArtifact(em, operator, { planId: plan.id, artifact: CODE_CHANGE }),
         );
         const chat = await as((em, operator) => openChatSession(em, operator, { planId: plan.id }));
         values.planId!.push(plan.id);
@@ -151,6 +148,10 @@ export async function plannerFuzzFixtures(db: Database): Promise<ModuleFuzzFixtu
         values.artifactId!.push(artifact.id);
         values.sessionId!.push(chat.id);
       }
+      // A draft of its own (in no value) that only the example adds artifacts to: random calls activate drafts.
+      const draft = await as((em, operator) =>
+        createPlan(em, operator, { repositoryId: repository.id, name: 'Fuzz plan for artifacts' }),
+      );
       // The plan in force by its repository and name, and to complete: fields that must agree.
       const inForce = { repositoryId: repository.id, name: active.name };
       return {
@@ -159,6 +160,7 @@ export async function plannerFuzzFixtures(db: Database): Promise<ModuleFuzzFixtu
           'planner.plans.latest': [inForce],
           'planner.plans.versions': [inForce],
           'planner.plans.complete': [{ planId: active.id }],
+          'planner.artifacts.add': [{ planId: draft.id, artifact: CODE_CHANGE }],
           // A search term is one word: random strings of two or more characters almost never are.
           'planner.search.chatSessionsMentioning': [{ term: 'plan' }],
         },
