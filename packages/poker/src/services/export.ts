@@ -1,4 +1,11 @@
-import { type EntityManager, executePrepared, ForbiddenError, notFound, preparedStatement } from '@huddle/db';
+import {
+  type EntityManager,
+  executePrepared,
+  ForbiddenError,
+  notFound,
+  outputObjectSql,
+  preparedStatement,
+} from '@huddle/db';
 import { encodeCursor } from '@huddle/db/zod';
 import { stringify } from 'csv-stringify/sync';
 import type { PokerActor } from '../actor.ts';
@@ -6,15 +13,26 @@ import type { ExportSessionInput, SessionCsvExport, SessionExport } from '../sch
 import { sessionDeckSql } from './outputs.ts';
 
 type ExportedStory = SessionExport['stories'][number];
+type ExportedRound = ExportedStory['rounds'][number];
 
 /** A vote as an export shows it: the current round's values only once revealed. */
 const voteObject = (vote: string, points: string) =>
-  `json_build_object('userId', ${vote}.user_id, 'name', u.name, 'points', ${points})`;
+  outputObjectSql<ExportedRound['votes'][number]>({ userId: `${vote}.user_id`, name: 'u.name', points });
+
+/** The rounds of story `st`: past rounds from past_votes, then the current one (none while it is pending). */
+const roundsSql = `coalesce((select json_agg(${outputObjectSql<ExportedRound>({ round: 'r.round', votes: 'r.votes' })} order by r.round) from (
+    select pv.round, json_agg(${voteObject('pv', 'pv.points')} order by pv.cast_at, pv.id) as votes
+    from poker.past_votes pv join poker.users u on u.id = pv.user_id
+    where pv.story_id = st.id group by pv.round
+    union all
+    select st.round, coalesce((select json_agg(
+        ${voteObject('v', 'case when st.revealed_at is not null then v.points end')} order by v.created_at, v.id)
+      from poker.votes v join poker.users u on u.id = v.user_id where v.story_id = st.id), '[]')
+    where st.status <> 'pending') r), '[]')`;
 
 /**
  * One page of a session's results for `$1` (the actor) and session `$2`: stories after the key (`$3`
- * story_order, `$4` id; null from the first), `$5` of them at most. Every round of each: past rounds from
- * past_votes, then the current one (none while the story is pending).
+ * story_order, `$4` id; null from the first), `$5` of them at most, each with its rounds (`roundsSql`).
  */
 const sessionExportStatement = preparedStatement<{
   session: SessionExport['session'];
@@ -23,21 +41,18 @@ const sessionExportStatement = preparedStatement<{
   allowed: boolean;
 }>(
   'poker.session_export',
-  `select json_build_object('id', s.id, 'name', s.name, 'status', s.status) as session,
+  `select ${outputObjectSql<SessionExport['session']>({ id: 's.id', name: 's.name', status: 's.status' })} as session,
           ${sessionDeckSql('s')} as deck,
           coalesce((select json_agg(page.story order by page.story_order, page.id) from (
-            select st.story_order, st.id, json_build_object(
-              'id', st.id, 'storyOrder', st.story_order, 'title', st.title, 'description', st.description,
-              'status', st.status, 'finalPoints', st.final_points,
-              'rounds', coalesce((select json_agg(json_build_object('round', r.round, 'votes', r.votes) order by r.round) from (
-                  select pv.round, json_agg(${voteObject('pv', 'pv.points')} order by pv.cast_at, pv.id) as votes
-                  from poker.past_votes pv join poker.users u on u.id = pv.user_id
-                  where pv.story_id = st.id group by pv.round
-                  union all
-                  select st.round, coalesce((select json_agg(
-                      ${voteObject('v', 'case when st.revealed_at is not null then v.points end')} order by v.created_at, v.id)
-                    from poker.votes v join poker.users u on u.id = v.user_id where v.story_id = st.id), '[]')
-                  where st.status <> 'pending') r), '[]')) as story
+            select st.story_order, st.id, ${outputObjectSql<ExportedStory>({
+              id: 'st.id',
+              storyOrder: 'st.story_order',
+              title: 'st.title',
+              description: 'st.description',
+              status: 'st.status',
+              finalPoints: 'st.final_points',
+              rounds: roundsSql,
+            })} as story
             from poker.stories st
             where st.session_id = s.id and ($3::int is null or (st.story_order, st.id) > ($3, $4::int))
             order by st.story_order, st.id limit $5) page), '[]') as stories,
