@@ -108,3 +108,12 @@ export function toPage<Row, Item>(
     nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null,
   };
 }
+
+/** `toPage` of rows that are the page's items as they are: a read whose columns are its output's fields. */
+export function rowsToPage<Row>(
+  rows: readonly Row[],
+  limit: number,
+  key: (row: Row) => unknown,
+): { items: Row[]; nextCursor: string | null } {
+  return toPage(rows, limit, (row) => row, key);
+}

@@ -8,7 +8,7 @@ import {
   outputObjectSql,
   preparedStatement,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage, toPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsProject } from '../entities/project.ts';
 import { DecisionsProjectMember } from '../entities/project-member.ts';
@@ -184,12 +184,7 @@ export async function listMembers(
     limit + 1,
     ...(cursor ?? [null, null]),
   ]);
-  return toPage(
-    rows,
-    limit,
-    (member) => member,
-    (member) => [member.name, member.userId],
-  );
+  return rowsToPage(rows, limit, (member) => [member.name, member.userId]);
 }
 
 /** `readMember`'s statement: `$1` the project, `$2` the user. */

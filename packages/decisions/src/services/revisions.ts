@@ -5,7 +5,7 @@ import {
   outputColumnsSql,
   preparedStatement,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import type { ListRevisionsInput, Revision, RevisionPage } from '../schemas.ts';
 import { requireDecision } from './access.ts';
@@ -40,10 +40,5 @@ export async function listRevisions(
   const { decisionId, limit, cursor } = input;
   await requireDecision(em, actor, decisionId, 'viewer');
   const rows = await executePrepared(em, revisionsStatement, [decisionId, limit + 1, cursor?.[0] ?? null]);
-  return toPage(
-    rows,
-    limit,
-    (revision) => revision,
-    (revision) => [revision.revision],
-  );
+  return rowsToPage(rows, limit, (revision) => [revision.revision]);
 }

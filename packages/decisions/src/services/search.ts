@@ -1,5 +1,5 @@
 import { type EntityManager, executePrepared, outputColumnsSql, preparedStatement } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { decisionSearchVectorSql } from '../entities/decision.ts';
 import type { DecisionsResources } from '../resources.ts';
@@ -94,10 +94,5 @@ export async function searchDecisions(
   await prepareNearestNeighbourScan(em, SEARCH_CANDIDATES);
   const { params } = searchDecisionsStatement({ text, vector, projectIds, limit, after: cursor });
   const rows = await executePrepared(em, fusedSearchStatement, params);
-  return toPage(
-    rows,
-    limit,
-    (result) => result,
-    (result) => [result.score, result.id],
-  );
+  return rowsToPage(rows, limit, (result) => [result.score, result.id]);
 }

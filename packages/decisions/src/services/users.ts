@@ -10,7 +10,7 @@ import {
   softDelete,
   UnauthorizedError,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { DecisionsActor } from '../actor.ts';
 import { DecisionsUser } from '../entities/user.ts';
 import type {
@@ -86,12 +86,7 @@ export async function listUsers(
     limit + 1,
     ...(cursor ?? [null, null]),
   ]);
-  return toPage(
-    rows,
-    limit,
-    (user) => user,
-    (user) => [user.name, user.id],
-  );
+  return rowsToPage(rows, limit, (user) => [user.name, user.id]);
 }
 
 /** A director creates a user with an initial password; an active user with that email (any case) conflicts. */

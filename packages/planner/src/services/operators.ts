@@ -9,7 +9,7 @@ import {
   preparedStatement,
   revokeSessions,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import type {
   AddOperatorInput,
@@ -47,12 +47,7 @@ const operatorsStatement = preparedStatement<Operator>(
 export async function selectOperators(em: EntityManager, input: ListOperatorsInput): Promise<OperatorPage> {
   const { limit, cursor } = input;
   const rows = await executePrepared(em, operatorsStatement, [limit + 1, cursor?.[0] ?? null]);
-  return toPage(
-    rows,
-    limit,
-    (operator) => operator,
-    (operator) => [operator.name],
-  );
+  return rowsToPage(rows, limit, (operator) => [operator.name]);
 }
 
 /** Adds an operator; `createdBy` is the admin who did, null for the CLI. A name already taken conflicts. */

@@ -9,7 +9,7 @@ import {
   outputObjectSql,
   preparedStatement,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import type { RepositoryAccess } from '../roots.ts';
@@ -169,12 +169,7 @@ export async function listPlanVersions(
     limit + 1,
   ]);
   if (!row?.found) throw planNameNotFound(repositoryId, name);
-  return toPage(
-    row.versions,
-    limit,
-    (version) => version,
-    (version) => [version.version],
-  );
+  return rowsToPage(row.versions, limit, (version) => [version.version]);
 }
 
 /**
@@ -208,12 +203,7 @@ export async function listPlans(
     limit + 1,
   ]);
   if (!row?.registered) throw repositoryNotFound(repositoryId);
-  return toPage(
-    row.plans,
-    limit,
-    (plan) => plan,
-    (plan) => [plan.name],
-  );
+  return rowsToPage(row.plans, limit, (plan) => [plan.name]);
 }
 
 /**

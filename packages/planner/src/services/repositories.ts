@@ -9,7 +9,7 @@ import {
   outputColumnsSql,
   preparedStatement,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { PlannerActor } from '../actor.ts';
 import { PlannerPlan } from '../entities/plan.ts';
 import { PlannerRepository } from '../entities/repository.ts';
@@ -139,12 +139,7 @@ export async function listRepositories(
   { limit, cursor }: ListRepositoriesInput,
 ): Promise<RepositoryPage> {
   const rows = await executePrepared(em, repositoriesStatement, [limit + 1, ...(cursor ?? [null, null])]);
-  return toPage(
-    rows,
-    limit,
-    (repository) => repository,
-    (repository) => [repository.name, repository.id],
-  );
+  return rowsToPage(rows, limit, (repository) => [repository.name, repository.id]);
 }
 
 /** `getRepository`'s statement: `$1` the repository. */

@@ -7,7 +7,7 @@ import {
   outputColumnsSql,
   preparedStatement,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { PokerActor } from '../actor.ts';
 import {
   BUILTIN_DECKS,
@@ -78,12 +78,7 @@ export async function listDecks(
   { limit, cursor }: ListDecksInput,
 ): Promise<DeckPage> {
   const rows = await executePrepared(em, myDecksStatement, [actor.userId, cursor?.[0] ?? null, limit + 1]);
-  const page = toPage(
-    rows,
-    limit,
-    (row) => row,
-    (row) => [row.id],
-  );
+  const page = rowsToPage(rows, limit, (row) => [row.id]);
   if (cursor) return page;
   return { ...page, items: [...builtinDeckKeySchema.options.map(builtinDeck), ...page.items] };
 }

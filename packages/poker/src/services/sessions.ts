@@ -13,7 +13,7 @@ import {
   preparedStatement,
   publish,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { PokerActor } from '../actor.ts';
 import { PokerSession } from '../entities/session.ts';
 import { PokerSessionParticipant } from '../entities/session-participant.ts';
@@ -260,12 +260,7 @@ export async function listMySessions(
     cursor?.[0] ?? null,
     limit + 1,
   ]);
-  return toPage(
-    rows,
-    limit,
-    (row) => row,
-    (row) => [row.id],
-  );
+  return rowsToPage(rows, limit, (row) => [row.id]);
 }
 
 /** The participation of `userId` in the session (with its user), or NotFoundError naming `userId`. */

@@ -9,7 +9,7 @@ import {
   revokeSessions,
   UnauthorizedError,
 } from '@huddle/db';
-import { toPage } from '@huddle/db/zod';
+import { rowsToPage } from '@huddle/db/zod';
 import type { ScrumActor } from '../actor.ts';
 import { ScrumUser } from '../entities/user.ts';
 import type {
@@ -62,12 +62,7 @@ export async function listDirectory(
     limit + 1,
     ...(cursor ?? [null, null]),
   ]);
-  return toPage(
-    rows,
-    limit,
-    (member) => member,
-    (member) => [member.username, member.id],
-  );
+  return rowsToPage(rows, limit, (member) => [member.username, member.id]);
 }
 
 /** `getCurrentUser`'s statement: `$1` the actor. */
@@ -202,12 +197,7 @@ const invitationsStatement = preparedStatement<Invitation>(
 async function selectInvitations(em: EntityManager, input: ListInvitationsInput): Promise<InvitationPage> {
   const { pending, limit, cursor } = input;
   const rows = await executePrepared(em, invitationsStatement, [pending, limit + 1, cursor?.[0] ?? null]);
-  return toPage(
-    rows,
-    limit,
-    (invitation) => invitation,
-    (invitation) => [invitation.id],
-  );
+  return rowsToPage(rows, limit, (invitation) => [invitation.id]);
 }
 
 /** Withdraws a pending invitation; an accepted one is a member now (deactivate the user instead). */
