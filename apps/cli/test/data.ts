@@ -2,11 +2,37 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BackupManifest } from '@huddle/db';
+import { createTestDatabase, type TestDatabase, withClient } from '@huddle/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { huddle } from './helpers.ts';
 
 /** A manifest table entry without its column list, as `huddle backup --json` prints it. */
 export type TableContents = Pick<BackupManifest['tables'][number], 'schema' | 'name' | 'rows' | 'sha256'>;
+
+/**
+ * A migrated database for the test file, dropped after it: `env` (filled in from `beforeAll` on) points the
+ * CLI at it with a token secret, `query` reads it as the superuser.
+ */
+export function useCliDatabase(): {
+  readonly env: NodeJS.ProcessEnv;
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+} {
+  let database: TestDatabase | undefined;
+  const env: NodeJS.ProcessEnv = {};
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    Object.assign(env, {
+      DATABASE_URL: database.url,
+      HUDDLE_SECRET: 'a-secret-of-at-least-thirty-two-characters!',
+    });
+  });
+  afterAll(() => database?.drop());
+  return {
+    env,
+    query: (sql, params = []) =>
+      withClient(env.DATABASE_URL!, async (client) => (await client.query(sql, params)).rows),
+  };
+}
 
 /** A temp directory for the test file, removed after it. */
 export function useTempDir(prefix: string): { readonly path: string } {

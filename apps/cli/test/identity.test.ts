@@ -1,26 +1,8 @@
-import { createTestDatabase, type TestDatabase } from '@huddle/testing';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCliDatabase } from './data.ts';
 import { huddle } from './helpers.ts';
 
-let database: TestDatabase;
-let env: NodeJS.ProcessEnv;
-
-async function query(sql: string, params: unknown[] = []) {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  env = { DATABASE_URL: database.url, HUDDLE_SECRET: 'a-secret-of-at-least-thirty-two-characters!' };
-});
-afterAll(() => database?.drop());
+const { env, query } = useCliDatabase();
 
 describe('huddle planner operator', () => {
   it('issues planner tokens only for operators that exist and are enabled', async () => {

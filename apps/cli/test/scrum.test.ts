@@ -1,29 +1,10 @@
-import { createTestDatabase, type TestDatabase } from '@huddle/testing';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCliDatabase } from './data.ts';
 import { huddle } from './helpers.ts';
 
-let database: TestDatabase;
-let env: NodeJS.ProcessEnv;
-
-async function invitations() {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const result = await client.query(
-      'select github_login, role, invited_by_id, accepted_at from scrum.invitations order by id',
-    );
-    return result.rows;
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  env = { DATABASE_URL: database.url, HUDDLE_SECRET: 'a-secret-of-at-least-thirty-two-characters!' };
-});
-afterAll(() => database?.drop());
+const { env, query } = useCliDatabase();
+const invitations = () =>
+  query('select github_login, role, invited_by_id, accepted_at from scrum.invitations order by id');
 
 describe('huddle scrum invite', () => {
   it('invites the first admin, in nobody’s name, before anyone has signed in', async () => {
