@@ -40,6 +40,7 @@ function inUseBy(pid: number | undefined): string {
 }
 
 describe('the embedded data directory belongs to one process at a time', () => {
+  // The holder's PGlite initdb in a child process: 22 s under the full `pnpm test` (four suites at a time).
   it('refuses a second process while the first holds it, and opens once the holder is SIGKILLed', async () => {
     const first = holder();
     await first.ready();
@@ -63,7 +64,7 @@ describe('the embedded data directory belongs to one process at a time', () => {
     } finally {
       await db.close();
     }
-  });
+  }, 90_000);
 
   it('refuses a second open in the same process; close hands the directory on', async () => {
     const db = await openDatabase({ modules: [], target: { kind: 'pglite', dataDir } });
